@@ -1,0 +1,104 @@
+"""The stable codes of DESIGN section 7: reasons inside receipts, HTTP error codes, exporter-side codes.
+
+A code is a contract: never reuse one for a different meaning; add new ones at the end of their group.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Code(StrEnum):
+    """Every stable code the pilot emits."""
+
+    # Reasons inside receipts (and file-level verification results).
+    SCHEMA_INVALID = "SCHEMA_INVALID"
+    PROOF_MISSING = "PROOF_MISSING"
+    PROOF_INVALID = "PROOF_INVALID"
+    CRYPTOSUITE_UNSUPPORTED = "CRYPTOSUITE_UNSUPPORTED"
+    ISSUER_UNKNOWN = "ISSUER_UNKNOWN"
+    ISSUER_ROLE_NOT_AUTHORIZED = "ISSUER_ROLE_NOT_AUTHORIZED"
+    KEY_NOT_VALID_AT_RECEIPT = "KEY_NOT_VALID_AT_RECEIPT"
+    KEY_REVOKED = "KEY_REVOKED"
+    CREDENTIAL_EXPIRED = "CREDENTIAL_EXPIRED"
+    CREDENTIAL_NOT_YET_VALID = "CREDENTIAL_NOT_YET_VALID"
+    EVIDENCE_DIGEST_MISMATCH = "EVIDENCE_DIGEST_MISMATCH"
+    REFERENCED_CREDENTIAL_MISSING = "REFERENCED_CREDENTIAL_MISSING"
+    ESTABLISHMENT_NOT_APPROVED = "ESTABLISHMENT_NOT_APPROVED"
+    HS_CODE_NOT_PERMITTED = "HS_CODE_NOT_PERMITTED"
+    DATA_CATEGORY_NOT_PERMITTED = "DATA_CATEGORY_NOT_PERMITTED"
+    GEOMETRY_INVALID = "GEOMETRY_INVALID"
+    # Added: the manifest is signed by someone other than the exporter that submitted it.
+    MANIFEST_EXPORTER_MISMATCH = "MANIFEST_EXPORTER_MISMATCH"
+    # Added (warning): a credential expires within 30 days of receipt.
+    CREDENTIAL_EXPIRING_SOON = "CREDENTIAL_EXPIRING_SOON"
+    # Added: the manifest names another port as destination.
+    DESTINATION_MISMATCH = "DESTINATION_MISMATCH"
+
+    # HTTP errors.
+    JSON_MALFORMED = "JSON_MALFORMED"
+    REQUEST_SIGNATURE_INVALID = "REQUEST_SIGNATURE_INVALID"
+    REQUEST_REPLAYED = "REQUEST_REPLAYED"
+    FORBIDDEN = "FORBIDDEN"
+    NOT_FOUND = "NOT_FOUND"
+    DUPLICATE_CONFLICT = "DUPLICATE_CONFLICT"
+    PAYLOAD_TOO_LARGE = "PAYLOAD_TOO_LARGE"
+    RATE_LIMITED = "RATE_LIMITED"
+    LOG_UNAVAILABLE = "LOG_UNAVAILABLE"
+    TRUST_LIST_STALE = "TRUST_LIST_STALE"
+    # Added: a well-formed request whose values are unusable (bad query parameter, unknown port id...).
+    REQUEST_INVALID = "REQUEST_INVALID"
+    # Added: a missing or wrong operator bearer token.
+    UNAUTHORIZED = "UNAUTHORIZED"
+
+    # Exporter-side.
+    RECEIPT_INVALID = "RECEIPT_INVALID"
+    CHECKPOINT_INCONSISTENT = "CHECKPOINT_INCONSISTENT"
+
+    # Trust list and signed notes (file-level checks).
+    TRUST_LIST_INVALID = "TRUST_LIST_INVALID"
+    CHECKPOINT_INVALID = "CHECKPOINT_INVALID"
+    MERKLE_PROOF_INVALID = "MERKLE_PROOF_INVALID"
+
+
+#: HTTP status for each code that can be an HTTP error (DESIGN section 7).
+HTTP_STATUS: dict[Code, int] = {
+    Code.JSON_MALFORMED: 400,
+    Code.REQUEST_INVALID: 400,
+    Code.SCHEMA_INVALID: 400,
+    Code.REQUEST_SIGNATURE_INVALID: 401,
+    Code.REQUEST_REPLAYED: 401,
+    Code.UNAUTHORIZED: 401,
+    Code.FORBIDDEN: 403,
+    Code.NOT_FOUND: 404,
+    Code.DUPLICATE_CONFLICT: 409,
+    Code.PAYLOAD_TOO_LARGE: 413,
+    Code.RATE_LIMITED: 429,
+    Code.LOG_UNAVAILABLE: 503,
+    Code.TRUST_LIST_STALE: 503,
+}
+
+#: Reason codes a port may put in a receipt.
+RECEIPT_REASON_CODES: frozenset[Code] = frozenset(
+    {
+        Code.SCHEMA_INVALID,
+        Code.PROOF_MISSING,
+        Code.PROOF_INVALID,
+        Code.CRYPTOSUITE_UNSUPPORTED,
+        Code.ISSUER_UNKNOWN,
+        Code.ISSUER_ROLE_NOT_AUTHORIZED,
+        Code.KEY_NOT_VALID_AT_RECEIPT,
+        Code.KEY_REVOKED,
+        Code.CREDENTIAL_EXPIRED,
+        Code.CREDENTIAL_NOT_YET_VALID,
+        Code.EVIDENCE_DIGEST_MISMATCH,
+        Code.REFERENCED_CREDENTIAL_MISSING,
+        Code.ESTABLISHMENT_NOT_APPROVED,
+        Code.HS_CODE_NOT_PERMITTED,
+        Code.DATA_CATEGORY_NOT_PERMITTED,
+        Code.GEOMETRY_INVALID,
+        Code.MANIFEST_EXPORTER_MISMATCH,
+        Code.CREDENTIAL_EXPIRING_SOON,
+        Code.DESTINATION_MISMATCH,
+    }
+)
