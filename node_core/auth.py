@@ -1,0 +1,74 @@
+"""Operator bearer tokens: one random token per node in ``<data dir>/tokens/<short id>`` (DESIGN section 6).
+
+Operator routes accept it as ``Authorization: Bearer <token>`` or, for the dashboard links that
+``pilot up`` prints (as Jupyter does), as a ``?token=`` query parameter. Comparison is constant-time.
+"""
+
+from __future__ import annotations
+
+import hmac
+import os
+import secrets
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from starlette.requests import Request
+
+from node_core.problems import ProblemError
+from schemas.codes import Code
+
+__all__ = ["TOKEN_BYTES", "ensure_token", "operator_auth", "read_token", "token_path"]
+
+TOKEN_BYTES = 32
+
+
+def token_path(tokens_dir: Path, node_id: str) -> Path:
+    """``<tokens dir>/<node id>``."""
+    return Path(tokens_dir) / node_id
+
+
+def read_token(tokens_dir: Path, node_id: str) -> str:
+    """The node's token; ``FileNotFoundError`` if it was never created."""
+    token = token_path(tokens_dir, node_id).read_text(encoding="ascii").strip()
+    if not token:
+        raise ValueError(f"token file for {node_id} is empty")
+    return token
+
+
+def ensure_token(tokens_dir: Path, node_id: str) -> str:
+    """The node's token, creating it (32 random bytes, base64url, file mode 0600) if absent."""
+    path = token_path(tokens_dir, node_id)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    token = secrets.token_urlsafe(TOKEN_BYTES)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return read_token(tokens_dir, node_id)
+    with os.fdopen(fd, "w", encoding="ascii") as handle:
+        handle.write(token + "\n")
+    return token
+
+
+def _presented_token(request: Request) -> str | None:
+    header = request.headers.get("authorization")
+    if header is not None:
+        scheme, _, value = header.partition(" ")
+        return value.strip() if scheme.lower() == "bearer" else None
+    return request.query_params.get("token")
+
+
+def operator_auth(expected_token: str) -> Callable[[Request], Awaitable[None]]:
+    """A FastAPI dependency admitting only the operator: ``dependencies=[Depends(operator_auth(t))]``."""
+    expected = expected_token.encode()
+
+    async def require_operator(request: Request) -> None:
+        presented = _presented_token(request)
+        if presented is None or not hmac.compare_digest(presented.encode(), expected):
+            raise ProblemError(
+                Code.UNAUTHORIZED,
+                "operator bearer token missing or wrong",
+                status=401,
+                headers={"WWW-Authenticate": 'Bearer realm="pilot"'},
+            )
+
+    return require_operator

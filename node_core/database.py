@@ -1,0 +1,181 @@
+"""Database engines, sessions, the single-writer guard and programmatic Alembic upgrades (DESIGN section 10).
+
+SQLite (WAL, one file per node) is the embedded default and PostgreSQL (``postgresql+psycopg://``) the
+deployed one. SQLite allows one writer at a time: writers in this process take ``WriteLock`` so that two
+threads never race to upgrade a read transaction into a write one (MEASURED.md: "cannot start a
+transaction within a transaction"). On PostgreSQL the lock is a no-op; code that must serialise there
+(the port's log head) uses ``SELECT ... FOR UPDATE`` instead.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.pool import StaticPool
+from sqlmodel import Session
+
+__all__ = [
+    "SQLITE_BUSY_TIMEOUT_MS",
+    "WriteLock",
+    "configure_alembic_context",
+    "database_kind",
+    "make_engine",
+    "run_migrations",
+    "session_scope",
+]
+
+SQLITE_BUSY_TIMEOUT_MS = 5000
+
+
+def database_kind(engine: Engine) -> str:
+    """``sqlite`` or ``postgresql`` (the dialect name)."""
+    return engine.dialect.name
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    finally:
+        cursor.close()
+
+
+def make_engine(url: str, *, echo: bool = False) -> Engine:
+    """An engine for ``url`` with the pilot's settings: SQLite pragmas, or a PostgreSQL pool for ~32 requests."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        database = parsed.database or ""
+        in_memory = database in ("", ":memory:") or database.startswith("file::memory:")
+        if in_memory:
+            engine = create_engine(
+                url, echo=echo, connect_args={"check_same_thread": False}, poolclass=StaticPool
+            )
+        else:
+            Path(database).parent.mkdir(parents=True, exist_ok=True)
+            engine = create_engine(
+                url,
+                echo=echo,
+                connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+                pool_size=16,
+                max_overflow=16,
+            )
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_engine(
+        url, echo=echo, pool_size=16, max_overflow=16, pool_timeout=30, pool_pre_ping=True, pool_recycle=1800
+    )
+
+
+class WriteLock:
+    """Serialises writers of one SQLite database within this process; a no-op for PostgreSQL.
+
+    Use it around a write transaction (``with lock: with session_scope(engine) as s: ...``). It is a
+    plain ``threading.Lock``: FastAPI runs ``def`` routes in a thread pool.
+    """
+
+    def __init__(self, engine: Engine, *, timeout_s: float = 30.0) -> None:
+        self.enabled = engine.dialect.name == "sqlite"
+        self.timeout_s = timeout_s
+        self._lock = threading.Lock()
+
+    def __enter__(self) -> WriteLock:
+        if self.enabled and not self._lock.acquire(timeout=self.timeout_s):
+            raise TimeoutError(f"database write lock not acquired within {self.timeout_s} s")
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if self.enabled:
+            self._lock.release()
+
+
+@contextmanager
+def session_scope(engine: Engine, *, write_lock: WriteLock | None = None) -> Iterator[Session]:
+    """A session committed on success and rolled back on error, optionally under ``write_lock``."""
+    if write_lock is not None:
+        with write_lock, _session(engine) as session:
+            yield session
+    else:
+        with _session(engine) as session:
+            yield session
+
+
+@contextmanager
+def _session(engine: Engine) -> Iterator[Session]:
+    session = Session(engine, expire_on_commit=False)
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+def run_migrations(
+    engine_or_url: Engine | str, script_location: str | Path, version_table: str = "alembic_version"
+) -> None:
+    """Upgrade the database to ``head`` with the Alembic scripts in ``script_location`` (no alembic.ini).
+
+    The directory's ``env.py`` should call :func:`configure_alembic_context`, which picks up the
+    connection and version table passed here.
+    """
+    engine = make_engine(engine_or_url) if isinstance(engine_or_url, str) else engine_or_url
+    config = Config()
+    config.set_main_option("script_location", str(script_location))
+    config.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False).replace("%", "%%"))
+    try:
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            config.attributes["version_table"] = version_table
+            command.upgrade(config, "head")
+    finally:
+        if isinstance(engine_or_url, str):
+            engine.dispose()
+
+
+def configure_alembic_context(target_metadata: Any = None) -> None:
+    """The body of a node's Alembic ``env.py``: run migrations on the connection given to ``run_migrations``.
+
+    When Alembic is started some other way (the ``alembic`` command), a connection is made from the
+    config's ``sqlalchemy.url``.
+    """
+    from alembic import context
+
+    config = context.config
+    version_table = config.attributes.get("version_table", "alembic_version")
+    connection = config.attributes.get("connection")
+    if connection is None:
+        engine = make_engine(config.get_main_option("sqlalchemy.url") or "")
+        try:
+            with engine.begin() as own_connection:
+                _run(context, own_connection, target_metadata, version_table)
+        finally:
+            engine.dispose()
+    else:
+        _run(context, connection, target_metadata, version_table)
+
+
+def _run(context: Any, connection: Any, target_metadata: Any, version_table: str) -> None:
+    context.configure(
+        connection=connection,
+        target_metadata=target_metadata,
+        version_table=version_table,
+        render_as_batch=connection.dialect.name == "sqlite",
+    )
+    with context.begin_transaction():
+        context.run_migrations()

@@ -1,0 +1,367 @@
+"""RFC 9421 HTTP Message Signatures, the pilot's profile (DESIGN section 4), for clients and servers.
+
+Profile: one signature labelled ``sig1``, algorithm ``ed25519``, parameters ``created``, ``nonce``
+(>= 128 random bits, base64url without padding), ``keyid`` (a verificationMethod id) and optionally
+``alg``. Covered components, in any order: ``"@method" "@target-uri" "content-digest" "content-type"``
+when the request has a body (RFC 9530 ``Content-Digest: sha-256=:<base64>:``), ``"@method"
+"@target-uri"`` without one. ``@target-uri`` is always scheme + ``Host`` header + path + query, on both
+sides (:func:`target_uri`).
+
+The ``http-message-signatures`` library builds the signature base and signs/verifies; this module does
+what it leaves to callers: the label and covered set, the digest against the body, the ``created``
+window with the caller's clock, the nonce length and its uniqueness (checked only after the signature
+verified, so that nobody can burn another client's nonces).
+
+Errors (both are ``ProblemError``, so a route can let them propagate)::
+
+    ProblemError
+    └── RequestSignatureError    REQUEST_SIGNATURE_INVALID (401): unsigned, malformed, wrong key...
+        └── ReplayError          REQUEST_REPLAYED (401): a valid signature whose nonce was seen
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import re
+import secrets
+import time
+from collections.abc import Callable, Generator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+import http_sf
+import httpx
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from http_message_signatures import (
+    HTTPMessageSigner,
+    HTTPMessageVerifier,
+    HTTPSignatureKeyResolver,
+    algorithms,
+)
+from http_message_signatures.exceptions import HTTPMessageSignaturesException
+from starlette.requests import HTTPConnection
+from starlette.types import Scope
+
+from node_core.nonces import MemoryNonceStore, NonceStore, SqlNonceStore
+from node_core.problems import ProblemError
+from schemas.codes import Code
+from schemas.errors import PilotSchemaError
+
+__all__ = [
+    "ALGORITHM",
+    "COVERED_WITHOUT_BODY",
+    "COVERED_WITH_BODY",
+    "LABEL",
+    "MIN_NONCE_BITS",
+    "MemoryNonceStore",
+    "NonceStore",
+    "ReplayError",
+    "RequestSignatureError",
+    "RequestSigner",
+    "ResolvedRequestKey",
+    "SqlNonceStore",
+    "VerifiedRequest",
+    "new_nonce",
+    "sign_request",
+    "target_uri",
+    "target_uri_from_scope",
+    "verify_request",
+]
+
+LABEL = "sig1"
+ALGORITHM = "ed25519"
+COVERED_WITH_BODY = ("@method", "@target-uri", "content-digest", "content-type")
+COVERED_WITHOUT_BODY = ("@method", "@target-uri")
+MIN_NONCE_BITS = 128
+_PARAMETERS = frozenset({"created", "nonce", "keyid", "alg"})
+_BASE64URL = re.compile(r"^[A-Za-z0-9_-]+$")
+
+
+class RequestSignatureError(ProblemError):
+    """The request's RFC 9421 signature is missing, malformed or does not verify."""
+
+    def __init__(self, detail: str, *, code: Code = Code.REQUEST_SIGNATURE_INVALID) -> None:
+        super().__init__(code, detail, status=401)
+        self.message = detail
+
+
+class ReplayError(RequestSignatureError):
+    """A valid signature whose ``(keyid, nonce)`` was already used within the nonce lifetime."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail, code=Code.REQUEST_REPLAYED)
+
+
+class ResolvedRequestKey(Protocol):
+    """What the key resolver returns: at least the public key (``schemas._trust.ResolvedKey`` fits)."""
+
+    @property
+    def public_key(self) -> Ed25519PublicKey: ...
+
+
+@dataclass(frozen=True)
+class VerifiedRequest:
+    """A request whose signature verified: who signed it and with which parameters."""
+
+    keyid: str
+    key: Any
+    created: int
+    nonce: str
+    covered: tuple[str, ...]
+
+    @property
+    def participant_id(self) -> str | None:
+        """The signer's short id when the resolved key carries one."""
+        value = getattr(self.key, "participant_id", None)
+        return value if isinstance(value, str) else None
+
+
+def new_nonce() -> str:
+    """128 random bits, base64url without padding (22 characters)."""
+    return base64.urlsafe_b64encode(secrets.token_bytes(MIN_NONCE_BITS // 8)).rstrip(b"=").decode()
+
+
+def target_uri(scheme: str, host: str, path_and_query: str) -> str:
+    """``@target-uri`` as both sides build it: scheme + ``Host`` header + path + query."""
+    return f"{scheme.lower()}://{host}{path_and_query or '/'}"
+
+
+def target_uri_from_scope(source: Scope | HTTPConnection) -> str:
+    """``@target-uri`` of a Starlette request: the scheme it came by, its ``Host`` header, raw path, query."""
+    scope = source.scope if isinstance(source, HTTPConnection) else source
+    host = ""
+    for name, value in scope.get("headers", ()):
+        if name == b"host":
+            host = value.decode("latin-1")
+            break
+    if not host and scope.get("server"):
+        server_host, port = scope["server"]
+        host = f"{server_host}:{port}"
+    raw_path: bytes = scope.get("raw_path") or scope.get("path", "/").encode()
+    query: bytes = scope.get("query_string", b"")
+    path_and_query = raw_path.decode("latin-1") + ("?" + query.decode("latin-1") if query else "")
+    return target_uri(scope.get("scheme", "http"), host, path_and_query)
+
+
+class _Message:
+    """The minimal message interface the library reads: method, absolute URL, header field lines."""
+
+    def __init__(self, method: str, url: str, headers: Any) -> None:
+        self.method = method
+        self.url = url
+        self.headers = headers
+
+
+class _HeaderLines:
+    """Read-only header lines in wire order, as the library's component resolver reads them."""
+
+    def __init__(self, lines: list[tuple[str, str]]) -> None:
+        self._lines = lines
+
+    def items(self) -> list[tuple[str, str]]:
+        return list(self._lines)
+
+
+class _OneKey(HTTPSignatureKeyResolver):
+    def __init__(self, keyid: str, private: Ed25519PrivateKey | None, public: Ed25519PublicKey | None) -> None:
+        self.keyid, self.private, self.public = keyid, private, public
+
+    def resolve_private_key(self, key_id: str) -> Ed25519PrivateKey:
+        if key_id != self.keyid or self.private is None:
+            raise KeyError(key_id)
+        return self.private
+
+    def resolve_public_key(self, key_id: str) -> Ed25519PublicKey | None:
+        return self.public if key_id == self.keyid else None
+
+
+class _ProfileVerifier(HTTPMessageVerifier):
+    """The library's verifier minus its clock checks: ``verify_request`` judges ``created`` itself."""
+
+    def validate_created_and_expires(self, sig_input: Any, max_age: Any = None) -> None:
+        return None
+
+
+# --- client side -------------------------------------------------------------------------------------
+
+
+def sign_request(
+    request: httpx.Request, private_key: Ed25519PrivateKey, keyid: str, *, now: float | None = None
+) -> None:
+    """Sign ``request`` in place: ``Content-Digest`` when it has a body, ``Signature-Input``, ``Signature``.
+
+    Any earlier signature and digest are replaced, so calling this again (a retry) signs afresh with a
+    new nonce and ``created``. A request with a body must have a ``Content-Type``.
+    """
+    body = request.content
+    for name in ("content-digest", "signature-input", "signature"):
+        if name in request.headers:
+            del request.headers[name]
+    if body and "content-type" not in request.headers:
+        raise ValueError("a signed request with a body needs a Content-Type header")
+    host = request.headers.get("host") or request.url.netloc.decode("ascii")
+    url = target_uri(request.url.scheme, host, request.url.raw_path.decode("ascii"))
+    created = datetime.fromtimestamp(time.time() if now is None else now, UTC)
+    signer = HTTPMessageSigner(
+        signature_algorithm=algorithms.ED25519, key_resolver=_OneKey(keyid, private_key, None)
+    )
+    signer.sign(
+        _Message(request.method, url, request.headers),
+        key_id=keyid,
+        created=created,
+        nonce=new_nonce(),
+        label=LABEL,
+        include_alg=True,
+        covered_component_ids=COVERED_WITH_BODY if body else COVERED_WITHOUT_BODY,
+        body=body if body else None,
+    )
+
+
+class RequestSigner(httpx.Auth):
+    """``httpx`` auth that signs every request, and every retry of it, afresh (new nonce and ``created``)."""
+
+    requires_request_body = True
+
+    def __init__(self, private_key: Ed25519PrivateKey, keyid: str) -> None:
+        self.private_key = private_key
+        self.keyid = keyid
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        sign_request(request, self.private_key, self.keyid)
+        yield request
+
+
+# --- server side -------------------------------------------------------------------------------------
+
+
+def _header_lines(headers: Mapping[str, str] | Any) -> list[tuple[str, str]]:
+    items = headers.items() if hasattr(headers, "items") else headers
+    return [(str(name).lower(), str(value)) for name, value in items]
+
+
+def _single(lines: list[tuple[str, str]], name: str) -> str | None:
+    values = [value for key, value in lines if key == name]
+    return ", ".join(values) if values else None
+
+
+def _parse_dictionary(value: str, name: str) -> dict[str, Any]:
+    def reject_duplicate(key: str, context: str) -> None:
+        if context == "dictionary":
+            raise ValueError(f"duplicate member {key!r}")
+
+    try:
+        parsed = http_sf.parse(value.encode("latin-1"), tltype="dictionary", on_duplicate_key=reject_duplicate)
+    except (ValueError, TypeError, UnicodeEncodeError) as exc:
+        raise RequestSignatureError(f"malformed {name} header: {exc}") from exc
+    if not isinstance(parsed, dict):
+        raise RequestSignatureError(f"malformed {name} header")
+    return parsed
+
+
+def _check_nonce(nonce: Any) -> str:
+    if not isinstance(nonce, str) or not nonce:
+        raise RequestSignatureError("signature has no nonce parameter")
+    if not _BASE64URL.match(nonce):
+        raise RequestSignatureError("nonce is not base64url without padding")
+    try:
+        raw = base64.urlsafe_b64decode(nonce + "=" * (-len(nonce) % 4))
+    except (binascii.Error, ValueError) as exc:
+        raise RequestSignatureError("nonce is not base64url without padding") from exc
+    if len(raw) * 8 < MIN_NONCE_BITS:
+        raise RequestSignatureError(f"nonce has {len(raw) * 8} bits, fewer than {MIN_NONCE_BITS}")
+    return nonce
+
+
+def _check_content_digest(field: str | None, body: bytes) -> None:
+    """RFC 9530: the ``sha-256`` member of ``Content-Digest`` must be SHA-256 of the body as received."""
+    if field is None:
+        raise RequestSignatureError("a request with a body needs a Content-Digest header")
+    member = _parse_dictionary(field, "Content-Digest").get("sha-256")
+    if member is None or not isinstance(member[0], bytes):
+        raise RequestSignatureError("Content-Digest must carry a sha-256 byte sequence")
+    if not hmac.compare_digest(member[0], hashlib.sha256(body).digest()):
+        raise RequestSignatureError("Content-Digest does not match the body")
+
+
+def verify_request(
+    method: str,
+    url: str,
+    headers: Mapping[str, str] | Any,
+    body: bytes,
+    *,
+    resolve_key: Callable[[str], ResolvedRequestKey],
+    nonce_store: NonceStore,
+    now: float,
+    skew_s: int = 300,
+) -> VerifiedRequest:
+    """Verify a request against the profile; return who signed it or raise ``RequestSignatureError``.
+
+    ``url`` is the target URI rebuilt by the server (:func:`target_uri_from_scope`); ``headers`` may be
+    a mapping or Starlette ``Headers`` (every field line is used); ``resolve_key`` maps a keyid to a key
+    valid for ``authentication`` now and raises (``PilotSchemaError`` or ``LookupError``) otherwise.
+    """
+    lines = _header_lines(headers)
+    sig_input_text = _single(lines, "signature-input")
+    signature_text = _single(lines, "signature")
+    if sig_input_text is None or signature_text is None:
+        raise RequestSignatureError("request is not signed: Signature-Input and Signature are required")
+    inputs = _parse_dictionary(sig_input_text, "Signature-Input")
+    signatures = _parse_dictionary(signature_text, "Signature")
+    if list(inputs) != [LABEL] or list(signatures) != [LABEL]:
+        raise RequestSignatureError(f"expected exactly one signature labelled {LABEL!r}")
+    members, params = inputs[LABEL]
+    signature_value, _ = signatures[LABEL]
+    if not isinstance(members, list) or not isinstance(signature_value, bytes):
+        raise RequestSignatureError("malformed signature headers")
+
+    covered = tuple(item for item, item_params in members if isinstance(item, str) and not item_params)
+    expected = COVERED_WITH_BODY if body else COVERED_WITHOUT_BODY
+    if len(covered) != len(members) or len(covered) != len(expected) or set(covered) != set(expected):
+        raise RequestSignatureError(
+            f"covered components must be {' '.join(expected)} for a request "
+            f"{'with' if body else 'without'} a body, not {' '.join(map(str, covered))}"
+        )
+    unknown = set(params) - _PARAMETERS
+    if unknown:
+        raise RequestSignatureError(f"unexpected signature parameters: {', '.join(sorted(unknown))}")
+    if "alg" in params and params["alg"] != ALGORITHM:
+        raise RequestSignatureError(f"signature algorithm must be {ALGORITHM}, not {params['alg']!r}")
+    created = params.get("created")
+    if type(created) is not int:
+        raise RequestSignatureError("signature has no integer created parameter")
+    if abs(now - created) > skew_s:
+        when = "old" if created < now else "in the future"
+        raise RequestSignatureError(f"signature created {abs(int(now) - created)} s {when}; allowed +-{skew_s} s")
+    nonce = _check_nonce(params.get("nonce"))
+    keyid = params.get("keyid")
+    if not isinstance(keyid, str) or not keyid:
+        raise RequestSignatureError("signature has no keyid parameter")
+
+    try:
+        key = resolve_key(keyid)
+    except (PilotSchemaError, LookupError) as exc:
+        raise RequestSignatureError(f"key {keyid} cannot authenticate requests: {exc}") from exc
+
+    if body:
+        _check_content_digest(_single(lines, "content-digest"), body)
+
+    verifier = _ProfileVerifier(
+        signature_algorithm=algorithms.ED25519, key_resolver=_OneKey(keyid, None, key.public_key)
+    )
+    try:
+        verifier.verify(_Message(method.upper(), url, _HeaderLines(lines)), max_age=None)
+    except HTTPMessageSignaturesException as exc:
+        raise RequestSignatureError(f"signature does not verify: {exc}") from exc
+
+    # Only now, with a verified signature, may the nonce be spent (RFC 9421 section 7.2.2).
+    if not nonce_store.remember(keyid, nonce, now):
+        raise ReplayError(f"nonce already used by {keyid} within the last {_ttl(nonce_store)} s")
+    return VerifiedRequest(keyid=keyid, key=key, created=created, nonce=nonce, covered=covered)
+
+
+def _ttl(store: NonceStore) -> int:
+    return int(getattr(store, "ttl_s", 600))

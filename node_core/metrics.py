@@ -1,0 +1,118 @@
+"""Prometheus metrics with one registry per app, so several nodes can live in one test process.
+
+Every request is counted by method, route template and status, and timed by method and route;
+requests that match no route are labelled ``<unmatched>`` so that scanners cannot grow the label set.
+Node-specific metrics are made with ``Metrics.counter`` / ``Metrics.histogram`` / ``Metrics.gauge``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+__all__ = ["UNMATCHED_ROUTE", "Metrics", "MetricsMiddleware", "metrics_endpoint"]
+
+UNMATCHED_ROUTE = "<unmatched>"
+_LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+
+
+class Metrics:
+    """A registry with the standard request metrics, plus factories for node-specific ones."""
+
+    def __init__(self, namespace: str = "pilot") -> None:
+        self.namespace = namespace
+        self.registry = CollectorRegistry(auto_describe=True)
+        self.requests = Counter(
+            "http_requests",
+            "HTTP requests handled, by method, route template and status.",
+            ["method", "route", "status"],
+            namespace=namespace,
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "http_request_duration_seconds",
+            "Time to answer an HTTP request, by method and route template.",
+            ["method", "route"],
+            namespace=namespace,
+            registry=self.registry,
+            buckets=_LATENCY_BUCKETS,
+        )
+
+    def counter(self, name: str, documentation: str, labels: Sequence[str] = ()) -> Counter:
+        """A new counter in this registry (``name`` without the ``_total`` suffix)."""
+        return Counter(name, documentation, list(labels), namespace=self.namespace, registry=self.registry)
+
+    def gauge(self, name: str, documentation: str, labels: Sequence[str] = ()) -> Gauge:
+        """A new gauge in this registry."""
+        return Gauge(name, documentation, list(labels), namespace=self.namespace, registry=self.registry)
+
+    def histogram(
+        self,
+        name: str,
+        documentation: str,
+        labels: Sequence[str] = (),
+        buckets: Sequence[float] = _LATENCY_BUCKETS,
+    ) -> Histogram:
+        """A new histogram in this registry."""
+        return Histogram(
+            name,
+            documentation,
+            list(labels),
+            namespace=self.namespace,
+            registry=self.registry,
+            buckets=tuple(buckets),
+        )
+
+    def render(self) -> bytes:
+        """The registry in the Prometheus text exposition format."""
+        return generate_latest(self.registry)
+
+
+def _route_template(scope: Scope) -> str:
+    route = scope.get("route")
+    path = getattr(route, "path", None)
+    return path if isinstance(path, str) else UNMATCHED_ROUTE
+
+
+class MetricsMiddleware:
+    """ASGI middleware observing every HTTP request into ``metrics``."""
+
+    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def observing_send(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, observing_send)
+        finally:
+            method = scope.get("method", "")
+            route = _route_template(scope)
+            self.metrics.requests.labels(method, route, str(status)).inc()
+            self.metrics.latency.labels(method, route).observe(time.perf_counter() - started)
+
+
+def metrics_endpoint(metrics: Metrics) -> Callable[[Request], Response]:
+    """A route handler returning ``metrics`` in the text format (for ``app.add_api_route``)."""
+
+    def get_metrics(request: Request) -> Response:
+        del request
+        return Response(metrics.render(), media_type=CONTENT_TYPE_LATEST)
+
+    return get_metrics

@@ -1,0 +1,104 @@
+"""Replay protection for RFC 9421 requests: remember each ``(keyid, nonce)`` for the nonce lifetime.
+
+``remember`` is atomic and returns ``False`` when the pair was already seen and has not expired, which
+the verifier reports as ``REQUEST_REPLAYED``. ``MemoryNonceStore`` serves one process;
+``SqlNonceStore`` uses the shared ``seen_nonce`` table, so replays are caught across restarts and
+across the workers of one node.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import UTC, datetime
+from typing import Protocol
+
+from sqlalchemy import Engine, delete
+from sqlalchemy.dialects import postgresql, sqlite
+
+from node_core.migrations_shared import SEEN_NONCE
+
+__all__ = ["DEFAULT_NONCE_TTL_S", "MemoryNonceStore", "NonceStore", "SqlNonceStore"]
+
+DEFAULT_NONCE_TTL_S = 600
+_PURGE_EVERY_S = 60.0
+
+
+class NonceStore(Protocol):
+    """Where the verifier records nonces."""
+
+    def remember(self, keyid: str, nonce: str, now: float) -> bool:
+        """Record ``(keyid, nonce)`` at ``now``; ``False`` if it was seen within the lifetime."""
+        ...
+
+
+class MemoryNonceStore:
+    """A thread-safe in-process store whose entries expire ``ttl_s`` after they were recorded."""
+
+    def __init__(self, ttl_s: float = DEFAULT_NONCE_TTL_S) -> None:
+        self.ttl_s = ttl_s
+        self._expiry: dict[tuple[str, str], float] = {}
+        self._lock = threading.Lock()
+        self._next_purge = 0.0
+
+    def remember(self, keyid: str, nonce: str, now: float) -> bool:
+        key = (keyid, nonce)
+        with self._lock:
+            if now >= self._next_purge:
+                self._expiry = {k: t for k, t in self._expiry.items() if t > now}
+                self._next_purge = now + _PURGE_EVERY_S
+            expires = self._expiry.get(key)
+            if expires is not None and expires > now:
+                return False
+            self._expiry[key] = now + self.ttl_s
+            return True
+
+    def __len__(self) -> int:
+        return len(self._expiry)
+
+
+class SqlNonceStore:
+    """The ``seen_nonce`` table: an insert that conflicts with an unexpired row is a replay.
+
+    One statement per call (``INSERT ... ON CONFLICT DO UPDATE ... WHERE expired``), so two concurrent
+    requests with the same nonce cannot both succeed; expired rows are purged about once a minute.
+    """
+
+    def __init__(self, engine: Engine, ttl_s: float = DEFAULT_NONCE_TTL_S) -> None:
+        if engine.dialect.name not in ("sqlite", "postgresql"):
+            raise ValueError(f"unsupported database dialect {engine.dialect.name!r}")
+        self.engine = engine
+        self.ttl_s = ttl_s
+        self._next_purge = 0.0
+        self._purge_lock = threading.Lock()
+
+    def remember(self, keyid: str, nonce: str, now: float) -> bool:
+        now_dt = datetime.fromtimestamp(now, UTC)
+        expires_dt = datetime.fromtimestamp(now + self.ttl_s, UTC)
+        dialect = sqlite if self.engine.dialect.name == "sqlite" else postgresql
+        stmt = dialect.insert(SEEN_NONCE).values(keyid=keyid, nonce=nonce, expires_at=expires_dt)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[SEEN_NONCE.c.keyid, SEEN_NONCE.c.nonce],
+            set_={"expires_at": stmt.excluded.expires_at},
+            where=SEEN_NONCE.c.expires_at <= now_dt,
+        )
+        with self.engine.begin() as connection:
+            stored = connection.execute(stmt).rowcount == 1
+        self._maybe_purge(now, now_dt)
+        return stored
+
+    def _maybe_purge(self, now: float, now_dt: datetime) -> None:
+        with self._purge_lock:
+            if now < self._next_purge:
+                return
+            self._next_purge = now + _PURGE_EVERY_S
+        with self.engine.begin() as connection:
+            connection.execute(delete(SEEN_NONCE).where(SEEN_NONCE.c.expires_at <= now_dt))
+
+    def purge(self, now: float | None = None) -> None:
+        """Delete every expired row now."""
+        current = time.time() if now is None else now
+        with self.engine.begin() as connection:
+            connection.execute(
+                delete(SEEN_NONCE).where(SEEN_NONCE.c.expires_at <= datetime.fromtimestamp(current, UTC))
+            )

@@ -1,0 +1,250 @@
+"""RFC 9457 problem details: the one place where errors become HTTP responses (DESIGN section 4, 7).
+
+Every error body is ``application/problem+json``::
+
+    {"type": "https://pilot.example/problems/payload-too-large", "title": "Payload too large",
+     "status": 413, "detail": "...", "code": "PAYLOAD_TOO_LARGE", "instance": "urn:pilot:request:<id>"}
+
+plus optional extension members (``errors`` for validation failures). Routes raise ``ProblemError``;
+``install_problem_handlers`` maps it, FastAPI's validation errors (400, not 422), Starlette's
+``HTTPException``, strict-JSON failures and any unexpected exception (500 ``INTERNAL_ERROR``, details
+logged with the request id, never sent) to this shape.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, ConfigDict
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import JSONResponse, Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from node_core.request_context import current_request_id, new_request_id
+from schemas.codes import HTTP_STATUS, Code
+from schemas.errors import JsonMalformedError
+
+__all__ = [
+    "INTERNAL_ERROR",
+    "PROBLEM_MEDIA_TYPE",
+    "PROBLEM_TYPE_BASE",
+    "Problem",
+    "ProblemError",
+    "ProblemGuardMiddleware",
+    "ProblemResponse",
+    "install_problem_handlers",
+    "problem_body",
+    "problem_response",
+    "problem_responses",
+]
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+PROBLEM_TYPE_BASE = "https://pilot.example/problems/"
+#: Code of a 500 answer. Not (yet) in ``schemas.codes.Code``; kept as a plain string here.
+INTERNAL_ERROR = "INTERNAL_ERROR"
+
+_log = logging.getLogger("pilot.problems")
+
+# Starlette HTTPException status -> stable code (404 from the router, 405 for a wrong method...).
+_STATUS_CODES: dict[int, str] = {
+    400: Code.REQUEST_INVALID,
+    401: Code.UNAUTHORIZED,
+    403: Code.FORBIDDEN,
+    404: Code.NOT_FOUND,
+    405: Code.REQUEST_INVALID,
+    409: Code.DUPLICATE_CONFLICT,
+    413: Code.PAYLOAD_TOO_LARGE,
+    429: Code.RATE_LIMITED,
+}
+
+
+class Problem(BaseModel):
+    """The documented schema of every error response (RFC 9457 plus the pilot's stable ``code``)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    code: str
+    instance: str
+
+
+class ProblemError(Exception):
+    """An error a route reports to its caller: a stable code, an HTTP status and a human detail."""
+
+    def __init__(
+        self,
+        code: Code | str,
+        detail: str,
+        *,
+        status: int | None = None,
+        title: str | None = None,
+        extra: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(detail)
+        self.code = code
+        self.detail = detail
+        self.status = status if status is not None else _default_status(code)
+        self.title = title or _title(code)
+        self.extra = dict(extra or {})
+        self.headers = dict(headers or {})
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({str(self.code)!r}, {self.detail!r}, status={self.status})"
+
+
+class ProblemResponse(JSONResponse):
+    """A JSON response with the RFC 9457 media type."""
+
+    media_type = PROBLEM_MEDIA_TYPE
+
+
+def _default_status(code: Code | str) -> int:
+    try:
+        return HTTP_STATUS.get(Code(code), 500)
+    except ValueError:
+        return 500
+
+
+def _title(code: Code | str) -> str:
+    return str(code).replace("_", " ").capitalize()
+
+
+def problem_body(
+    code: Code | str,
+    status: int,
+    detail: str,
+    *,
+    title: str | None = None,
+    extra: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The problem object for ``code``, with the current request id as ``instance``."""
+    request_id = current_request_id() or new_request_id()
+    body: dict[str, Any] = {
+        "type": PROBLEM_TYPE_BASE + str(code).lower().replace("_", "-"),
+        "title": title or _title(code),
+        "status": status,
+        "detail": detail,
+        "code": str(code),
+        "instance": f"urn:pilot:request:{request_id}",
+    }
+    for key, value in (extra or {}).items():
+        body.setdefault(key, value)
+    return body
+
+
+def problem_response(
+    request: Request | None,
+    code: Code | str,
+    status: int,
+    detail: str,
+    extra: Mapping[str, Any] | None = None,
+    *,
+    title: str | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> ProblemResponse:
+    """An ``application/problem+json`` response; ``request`` is accepted for symmetry with handlers."""
+    del request  # the request id comes from the context, set by RequestContextMiddleware
+    body = problem_body(code, status, detail, title=title, extra=extra)
+    return ProblemResponse(body, status_code=status, headers=dict(headers or {}))
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses=`` entries documenting ``statuses`` as problem details."""
+    return {
+        status: {
+            "model": Problem,
+            "description": "Problem details (RFC 9457)",
+            "content": {PROBLEM_MEDIA_TYPE: {}},
+        }
+        for status in statuses
+    }
+
+
+async def _on_problem(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ProblemError)
+    return problem_response(
+        request, exc.code, exc.status, exc.detail, exc.extra, title=exc.title, headers=exc.headers
+    )
+
+
+async def _on_json_malformed(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, JsonMalformedError)
+    return problem_response(request, Code.JSON_MALFORMED, 400, exc.message)
+
+
+async def _on_validation(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    # Locations and messages only: the offending input may be large or sensitive.
+    errors = [
+        {"loc": list(err.get("loc", ())), "msg": str(err.get("msg", "")), "type": str(err.get("type", ""))}
+        for err in exc.errors()
+    ]
+    where = ", ".join(".".join(str(part) for part in e["loc"]) for e in errors[:5])
+    return problem_response(
+        request, Code.REQUEST_INVALID, 400, f"request does not match the API: {where}", {"errors": errors}
+    )
+
+
+async def _on_http_exception(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    status = exc.status_code
+    code = _STATUS_CODES.get(status, Code.REQUEST_INVALID if status < 500 else INTERNAL_ERROR)
+    detail = exc.detail if isinstance(exc.detail, str) else _title(code)
+    return problem_response(request, code, status, detail, headers=exc.headers)
+
+
+def _log_unexpected(exc: BaseException, scope: Scope) -> None:
+    _log.error(
+        "unhandled exception",
+        exc_info=(type(exc), exc, exc.__traceback__),
+        extra={"method": scope.get("method"), "path": scope.get("path")},
+    )
+
+
+class ProblemGuardMiddleware:
+    """ASGI middleware turning any exception that escaped the handlers into a 500 problem.
+
+    It sits inside the request-id middleware, so the answer carries the id, and it does not re-raise
+    (Starlette's ServerErrorMiddleware would otherwise print a traceback page or propagate).
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception as exc:
+            _log_unexpected(exc, scope)
+            if started:
+                raise
+            response = problem_response(None, INTERNAL_ERROR, 500, "internal error; see the node's log")
+            await response(scope, receive, send)
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    """Register the problem handlers on ``app`` and add the 500 guard middleware."""
+    app.add_exception_handler(ProblemError, _on_problem)
+    app.add_exception_handler(JsonMalformedError, _on_json_malformed)
+    app.add_exception_handler(RequestValidationError, _on_validation)
+    app.add_exception_handler(StarletteHTTPException, _on_http_exception)
+    app.add_middleware(ProblemGuardMiddleware)

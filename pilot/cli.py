@@ -1,0 +1,27 @@
+"""The ``pilot`` command: sandbox, nodes, network, demo, onboarding, conformance, audit, benchmarks.
+
+Exit status everywhere (DESIGN section 9): 0 success, 1 a failed check, 2 bad usage.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from pilot.commands import conformance, credential, init, node
+
+app = typer.Typer(
+    name="pilot",
+    help="Agri-export pilot exchange: run the network, verify records, test conformance, audit logs.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.command("init")(init.init_command)
+app.command("node")(node.node_command)
+app.add_typer(credential.app, name="credential")
+app.add_typer(conformance.app, name="conformance")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

@@ -1,0 +1,1 @@
+"""The ``pilot`` command's sub-commands, one module each."""

@@ -1,0 +1,179 @@
+"""``pilot credential verify|canonicalize|inspect``: look at one signed record from the command line."""
+
+from __future__ import annotations
+
+import hashlib
+import sys
+from collections.abc import Mapping
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from schemas._canonical import canonicalize
+from schemas._data_integrity import read_proof, verify_data_integrity
+from schemas._digest import credential_digest
+from schemas._jose import is_enveloped, read_enveloped, verify_enveloped
+from schemas._jsonio import parse_json
+from schemas._multikey import decode_multikey
+from schemas._time import parse_time, utc_now
+from schemas._verify import check_credential
+from schemas.codes import Code
+from schemas.errors import JsonMalformedError, KeyFormatError, PilotSchemaError, Problem, VerificationError
+
+from pilot.console import EXIT_FAILED, console, fail_usage, print_json
+from pilot.data_dir import default_data_dir
+from pilot.trust_files import load_registry
+
+app = typer.Typer(help="Verify, canonicalize and inspect one credential file.", no_args_is_help=True)
+
+FileArg = Annotated[Path, typer.Argument(help="A JSON credential (embedded proof or enveloped).")]
+TrustListOpt = Annotated[Path | None, typer.Option("--trust-list", help="Trust list to resolve keys with.")]
+AnchorOpt = Annotated[Path | None, typer.Option("--trust-anchor", help="Pinned anchor (default: beside the list).")]
+AtOpt = Annotated[str | None, typer.Option("--at", help="Judge validity at this RFC 3339 time (default: now).")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
+
+
+def _read(path: Path) -> Any:
+    if not path.is_file():
+        fail_usage(f"{path} does not exist")
+    try:
+        return parse_json(path.read_bytes())
+    except JsonMalformedError as exc:
+        console.print(f"[bold red]JSON_MALFORMED[/] {path}: {exc.message}")
+        raise typer.Exit(EXIT_FAILED) from exc
+
+
+def _at(at: str | None) -> datetime:
+    if at is None:
+        return utc_now()
+    try:
+        return parse_time(at)
+    except VerificationError:
+        fail_usage(f"--at {at!r} is not an RFC 3339 time such as 2026-11-01T00:00:00Z")
+
+
+def print_problems(problems: list[Problem]) -> None:
+    """A table of problems: code, severity, JSON pointer, message."""
+    table = Table("code", "severity", "path", "message", show_lines=False)
+    for problem in problems:
+        style = "red" if problem.severity == "error" else "yellow"
+        table.add_row(f"[{style}]{problem.code}[/]", problem.severity, problem.path or "/", problem.message)
+    console.print(table)
+
+
+@app.command("verify")
+def verify_command(
+    file: FileArg,
+    trust_list: TrustListOpt = None,
+    trust_anchor: AnchorOpt = None,
+    public_key_multibase: Annotated[
+        str | None, typer.Option("--public-key-multibase", help="Check the proof with this key only (any W3C VC).")
+    ] = None,
+    at: AtOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Verify a credential's proof, and with a trust list also its issuer, role, schema and validity."""
+    document = _read(file)
+    if public_key_multibase is not None:
+        problems = _verify_with_key(document, public_key_multibase)
+    else:
+        registry = load_registry(trust_list or default_data_dir() / "trust-list.json", trust_anchor)
+        problems = check_credential(document, registry, _at(at)).problems
+    errors = [p for p in problems if p.severity == "error"]
+    if as_json:
+        print_json({"file": str(file), "verified": not errors, "problems": [p.as_dict() for p in problems]})
+    elif errors:
+        console.print(f"[bold red]{errors[0].code}[/] {file} does not verify")
+        print_problems(problems)
+    else:
+        console.print(f"[bold green]verified[/] {file}")
+        if problems:
+            print_problems(problems)
+    if errors:
+        raise typer.Exit(EXIT_FAILED)
+
+
+def _verify_with_key(document: Any, multibase: str) -> list[Problem]:
+    try:
+        key = decode_multikey(multibase)
+    except KeyFormatError as exc:
+        fail_usage(f"--public-key-multibase: {exc}")
+    if not isinstance(document, Mapping):
+        return [Problem(Code.SCHEMA_INVALID, "/", "a credential must be a JSON object")]
+    try:
+        if is_enveloped(document):
+            verify_enveloped(document, key)
+        else:
+            verify_data_integrity(document, key)
+    except VerificationError as exc:
+        return exc.problems
+    return []
+
+
+@app.command("canonicalize")
+def canonicalize_command(file: FileArg) -> None:
+    """Print the RFC 8785 canonical bytes of a JSON file on stdout, and nothing else."""
+    document = _read(file)
+    try:
+        sys.stdout.buffer.write(canonicalize(document))
+    except PilotSchemaError as exc:
+        console.print(f"[bold red]{exc.code}[/] {exc}")
+        raise typer.Exit(EXIT_FAILED) from exc
+    sys.stdout.flush()
+
+
+@app.command("inspect")
+def inspect_command(
+    file: FileArg, trust_list: TrustListOpt = None, trust_anchor: AnchorOpt = None, as_json: JsonOpt = False
+) -> None:
+    """Show a credential's canonical form, the two hashes it signs, its proof, issuer and verifying key."""
+    document = _read(file)
+    if not isinstance(document, Mapping):
+        fail_usage(f"{file} is not a JSON object")
+    info: dict[str, Any] = {"file": str(file), "digest": credential_digest(document)}
+    if is_enveloped(document):
+        envelope = read_enveloped(document)
+        payload: Mapping[str, Any] = envelope.payload
+        info.update(securing="VC-JOSE (vc+jwt)", header=envelope.header, verificationMethod=envelope.kid)
+    else:
+        payload = document
+        proof = read_proof(document)
+        config = {k: v for k, v in proof.raw.items() if k != "proofValue"}
+        if "@context" in document:
+            config["@context"] = document["@context"]
+        unsigned = {k: v for k, v in document.items() if k != "proof"}
+        info.update(
+            securing=f"Data Integrity ({proof.cryptosuite})",
+            verificationMethod=proof.verification_method,
+            proof=proof.raw,
+            proofConfigHash=hashlib.sha256(canonicalize(config)).hexdigest(),
+            documentHash=hashlib.sha256(canonicalize(unsigned)).hexdigest(),
+        )
+    info["canonical"] = canonicalize(payload).decode()
+    issuer = payload.get("issuer")
+    info["issuer"] = issuer
+    if trust_list is not None or (default_data_dir() / "trust-list.json").exists():
+        registry = load_registry(trust_list or default_data_dir() / "trust-list.json", trust_anchor)
+        key = registry.keys.get(info["verificationMethod"])
+        info["trustListKey"] = (
+            None
+            if key is None
+            else {
+                "id": key.verification_method,
+                "participant": key.participant_id,
+                "role": key.role,
+                "publicKeyMultibase": key.public_key_multibase,
+                "purposes": list(key.purposes),
+            }
+        )
+        info["problems"] = [p.as_dict() for p in check_credential(document, registry, utc_now()).problems]
+    if as_json:
+        print_json(info)
+        return
+    table = Table("field", "value", show_header=False)
+    for name, value in info.items():
+        table.add_row(name, str(value))
+    console.print(table)

@@ -1,0 +1,57 @@
+"""File-level checks shared by ``pilot credential`` and ``pilot conformance validate``."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from schemas._assess import assess_submission
+from schemas._jsonio import parse_json
+from schemas._trust import TrustRegistry
+from schemas._verify import check_credential
+from schemas.codes import Code
+from schemas.errors import JsonMalformedError, Problem
+
+Kind = Literal["credential", "submission"]
+
+
+@dataclass
+class FileVerdict:
+    """What a file-level check found: the kind of document, and every problem."""
+
+    path: Path
+    kind: Kind | None
+    problems: list[Problem] = field(default_factory=list)
+    decision: str | None = None
+
+    @property
+    def errors(self) -> list[Problem]:
+        """Error-level problems only."""
+        return [p for p in self.problems if p.severity == "error"]
+
+    @property
+    def outcome(self) -> str:
+        """``accept`` or the first error code: the form ``expected.json`` uses."""
+        return str(self.errors[0].code) if self.errors else "accept"
+
+
+def kind_of(document: Any) -> Kind:
+    """A submission has ``manifest``; anything else is checked as a credential."""
+    return "submission" if isinstance(document, Mapping) and "manifest" in document else "credential"
+
+
+def check_file(path: Path, trust: TrustRegistry, at: datetime, *, port_id: str = "cn-port-01") -> FileVerdict:
+    """Check one file as a credential or a submission to ``port_id`` at time ``at``."""
+    try:
+        document = parse_json(path.read_bytes())
+    except JsonMalformedError as exc:
+        return FileVerdict(path, None, [Problem(Code.JSON_MALFORMED, "", exc.message)])
+    kind = kind_of(document)
+    if kind == "credential":
+        report = check_credential(document, trust, at)
+        return FileVerdict(path, kind, report.problems)
+    assessment = assess_submission(document, trust, port_id=port_id, at=at)
+    return FileVerdict(path, kind, assessment.reasons, assessment.decision)

@@ -1,0 +1,190 @@
+"""The sandbox: every participant's keys, the signed trust list and the pinned anchor, from one seed.
+
+``pilot init`` writes it into a data directory; with the default seed it is exactly the sandbox of the
+published vectors (DESIGN sections 9 and 11), so everything here is deterministic: keys derive from the
+seed, times are fixed, and files are written in canonical or PEM form.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from schemas._keyring import KeyEntry, dump_keyring
+from schemas._keys import key_from_seed
+from schemas._multikey import encode_multikey
+from schemas._time import format_time
+from schemas._trust import sign_trust_list
+
+from pilot.participants import EXPORTERS, OTHERS, PORTS, did_of
+
+DEFAULT_SEED = "agri-export-pilot-2026"
+
+# Fixed times of the sandbox world (DESIGN section 11: valid until at least 2036).
+EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
+KEYS_VALID_UNTIL = datetime(2037, 1, 1, tzinfo=UTC)
+NEXT_UPDATE = datetime(2037, 1, 1, tzinfo=UTC)
+# The revoked and the expired sandbox keys, used by invalid vectors and the demo's fault cases.
+REVOKED_AT = datetime(2026, 6, 1, tzinfo=UTC)
+EXPIRED_KEY_UNTIL = datetime(2026, 6, 30, tzinfo=UTC)
+
+CONTEXT = ["https://www.w3.org/ns/credentials/v2", "https://pilot.example/ns/trust-list/v1"]
+ALL_CATEGORIES = ["public", "commercial", "personal", "precise_location", "animal_health", "laboratory"]
+
+#: Each port's inspection policy (DESIGN section 5). cn-port-01 has no sampling: the vectors target it.
+PORT_POLICIES: dict[str, dict[str, Any]] = {
+    "cn-port-01": {
+        "permittedHsCodes": ["0202", "0203", "0207", "0402", "1201", "1512"],
+        "permittedDataCategories": [c for c in ALL_CATEGORIES if c != "personal"],
+        "inspection": {"samplingRate": 0.0, "holdHsCodes": []},
+    },
+    "cn-port-02": {
+        "permittedHsCodes": ["0202", "0203", "0207", "0402", "1201", "1512"],
+        "permittedDataCategories": [c for c in ALL_CATEGORIES if c not in ("personal", "laboratory")],
+        "inspection": {"samplingRate": 0.0, "holdHsCodes": ["0202"]},
+    },
+    "cn-port-03": {
+        "permittedHsCodes": ["0202", "0203", "0207", "0402", "1201", "1512"],
+        "permittedDataCategories": [c for c in ALL_CATEGORIES if c != "personal"],
+        "inspection": {"samplingRate": 0.2, "holdHsCodes": []},
+    },
+}
+
+
+@dataclass(frozen=True)
+class Sandbox:
+    """Everything ``pilot init`` writes: keyrings per participant, the signed trust list, the anchor."""
+
+    seed: str
+    keyrings: dict[str, list[KeyEntry]]
+    trust_list: dict[str, Any]
+    anchor: dict[str, Any]
+
+
+def plant_number(exporter_id: str) -> str:
+    """The establishment number of an exporter's approved processing plant."""
+    item = next(e for e in EXPORTERS if e.short_id == exporter_id)
+    return f"{item.plant_region}-{int(exporter_id[-2:]):02d}01"
+
+
+#: An establishment that exists but is not on the importer-side register (fault cases).
+UNAPPROVED_ESTABLISHMENT = "RU-TAM-0399"
+
+
+def _key(seed: str, short_id: str, label: str) -> Any:
+    return key_from_seed(f"{seed}/{short_id}/{label}".encode())
+
+
+def _participant_keys(seed: str, short_id: str, role: str) -> list[tuple[str, tuple[str, ...], dict[str, Any]]]:
+    """(label, purposes, extra trust-list fields) of each key a participant gets in the sandbox."""
+    valid = {"validFrom": format_time(EPOCH), "validUntil": format_time(KEYS_VALID_UNTIL)}
+    keys: list[tuple[str, tuple[str, ...], dict[str, Any]]] = []
+    if role == "trust_list_operator":
+        keys.append(("key-1", ("assertion",), valid))
+    elif role == "port_authority":
+        keys.append(("key-1", ("assertion", "authentication"), valid))
+        keys.append(("key-2", ("log",), valid))
+        keys.append(("key-3", ("witness",), valid))
+    else:
+        keys.append(("key-1", ("assertion", "authentication"), valid))
+    if short_id == "ru-exp-02":
+        keys.append(("key-0", ("assertion", "authentication"), {**valid, "revokedAt": format_time(REVOKED_AT)}))
+    if short_id == "cert-02":
+        keys.append(
+            ("key-0", ("assertion",), {"validFrom": format_time(EPOCH), "validUntil": format_time(EXPIRED_KEY_UNTIL)})
+        )
+    return keys
+
+
+def build_sandbox(seed: str = DEFAULT_SEED, *, sequence: int = 1) -> Sandbox:
+    """The whole sandbox for ``seed``; the same seed always gives the same bytes."""
+    roles: list[tuple[str, str, str, str]] = [(e.short_id, "exporter", e.name, "RU") for e in EXPORTERS]
+    roles += [(p.short_id, "port_authority", p.name, "CN") for p in PORTS]
+    roles += [(sid, role, name, country) for sid, (role, name, country) in OTHERS.items()]
+
+    keyrings: dict[str, list[KeyEntry]] = {}
+    participants: list[dict[str, Any]] = []
+    for short_id, role, name, country in roles:
+        did = did_of(short_id)
+        entries: list[KeyEntry] = []
+        published: list[dict[str, Any]] = []
+        for label, purposes, extra in _participant_keys(seed, short_id, role):
+            private = _key(seed, short_id, label)
+            vm = f"{did}#{label}"
+            entries.append(KeyEntry(vm, purposes, private))
+            published.append(
+                {
+                    "id": vm,
+                    "type": "Multikey",
+                    "publicKeyMultibase": encode_multikey(private.public_key()),
+                    "purposes": list(purposes),
+                    **extra,
+                }
+            )
+        keyrings[short_id] = entries
+        participants.append(
+            {"id": short_id, "did": did, "role": role, "name": name, "country": country, "keys": published}
+        )
+
+    establishments = [
+        {
+            "establishmentNumber": plant_number(e.short_id),
+            "name": f"{e.name} processing plant",
+            "exporter": e.short_id,
+            "region": e.plant_region,
+            "categories": [e.hs_code[:4]],
+            "recommendedBy": did_of("ru-vet"),
+            "approvedFrom": format_time(EPOCH),
+            "approvedUntil": format_time(KEYS_VALID_UNTIL),
+        }
+        for e in EXPORTERS
+    ]
+    document: dict[str, Any] = {
+        "@context": CONTEXT,
+        "type": "PilotTrustList",
+        "id": f"urn:pilot:trust-list:{sequence}",
+        "issuer": did_of("pilot-gov"),
+        "sequence": sequence,
+        "issued": format_time(EPOCH),
+        "nextUpdate": format_time(NEXT_UPDATE),
+        "participants": participants,
+        "establishments": establishments,
+        "policies": PORT_POLICIES,
+    }
+    gov = keyrings["pilot-gov"][0]
+    signed = sign_trust_list(document, gov.private_key, gov.verification_method, EPOCH)
+    anchor = {
+        "trustListOperator": did_of("pilot-gov"),
+        "keys": [{"id": gov.verification_method, "publicKeyMultibase": encode_multikey(gov.private_key.public_key())}],
+    }
+    return Sandbox(seed=seed, keyrings=keyrings, trust_list=signed, anchor=anchor)
+
+
+def pretty_json(value: Any) -> bytes:
+    """Readable, deterministic JSON for files people open (sorted keys, 2-space indent, final newline)."""
+    return (json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode()
+
+
+def write_private(path: Path, data: bytes) -> None:
+    """Write a secret file readable by its owner only."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data)
+
+
+def write_sandbox(sandbox: Sandbox, data_dir: Path, *, passphrase: bytes | None = None) -> None:
+    """Write keys, trust list and anchor into ``data_dir`` (tokens are made by the nodes' own module)."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    for short_id, entries in sandbox.keyrings.items():
+        write_private(data_dir / "keys" / f"{short_id}.pem", dump_keyring(entries, passphrase))
+    (data_dir / "trust-list.json").write_bytes(pretty_json(sandbox.trust_list))
+    (data_dir / "trust-anchor.json").write_bytes(pretty_json(sandbox.anchor))
+    (data_dir / "tokens").mkdir(exist_ok=True)
+
+
+__all__ = ["DEFAULT_SEED", "Sandbox", "build_sandbox", "write_sandbox"]

@@ -1,0 +1,332 @@
+"""Synthetic pilot data, deterministic from a seed: farms, plants, lots, events, certificates, attestations.
+
+Everything a consignment carries is built here as credential subjects; ``SubmissionBuilder`` signs them
+with the sandbox keys into a complete submission (the manifest and the credentials it pins). The
+vector generator, the demo, the benchmark and the tests all use it, so one seed gives one world.
+Farm polygons are drawn inside authored region bounding boxes (GeoJSON order: longitude, latitude).
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from schemas._issue import Securing, credential_reference, secure, unsigned_credential
+from schemas._keyring import KeyEntry
+from schemas._models.regions import region_bbox
+
+from pilot.participants import EXPORTERS, OTHERS, Exporter, did_of, exporter
+from pilot.sandbox import EPOCH, KEYS_VALID_UNTIL, plant_number
+
+NAMESPACE = uuid.UUID("6f1c2a57-0d1e-4b8e-9a57-5c1d0e7a2b10")
+CERT_TOPIC = {"0207": "antibiotic_use", "0202": "animal_welfare", "0203": "antibiotic_use",
+              "0402": "animal_welfare", "1201": "deforestation_free", "1512": "carbon_footprint"}
+
+
+def stable_id(seed: str, *parts: object) -> str:
+    """A deterministic ``urn:uuid:`` from the seed and a path of parts."""
+    return "urn:uuid:" + str(uuid.uuid5(NAMESPACE, "/".join([seed, *map(str, parts)])))
+
+
+def polygon_in(rng: random.Random, bbox: tuple[float, float, float, float]) -> list[list[list[float]]]:
+    """A plausible farm outline: a convex hexagon of 0.6-3 km radius inside ``bbox``."""
+    min_lon, min_lat, max_lon, max_lat = bbox
+    radius_deg = rng.uniform(0.006, 0.03)
+    lon = rng.uniform(min_lon + 2 * radius_deg, max_lon - 2 * radius_deg)
+    lat = rng.uniform(min_lat + 2 * radius_deg, max_lat - 2 * radius_deg)
+    start = rng.uniform(0, math.pi / 3)
+    ring = []
+    for k in range(6):
+        angle = start + k * math.pi / 3
+        r = radius_deg * rng.uniform(0.8, 1.0)
+        ring.append([round(lon + r * math.cos(angle) / math.cos(math.radians(lat)), 6),
+                     round(lat + r * math.sin(angle), 6)])
+    ring.append(list(ring[0]))
+    return [ring]
+
+
+@dataclass
+class ExporterWorld:
+    """One exporter's synthetic holdings: farms (facility subjects) and its processing plant."""
+
+    exporter: Exporter
+    farms: list[dict[str, Any]]
+    plant: dict[str, Any]
+
+
+def build_world(seed: str, short_id: str) -> ExporterWorld:
+    """The farms and plant of one exporter for ``seed``."""
+    item = exporter(short_id)
+    rng = random.Random(f"{seed}/{short_id}/world")
+    farms = []
+    for n, region in enumerate(item.farm_regions * 2, start=1):
+        farm: dict[str, Any] = {
+            "id": f"urn:pilot:facility:{short_id}:farm-{n:03d}",
+            "name": f"{item.name.split()[0]} farm {n}",
+            "facilityType": "farm",
+            "countryOfOperation": "RU",
+            "region": region,
+            "establishmentNumber": f"{region}-{int(short_id[-2:]):02d}{n + 10:02d}",
+            "geometry": {"type": "Polygon", "coordinates": polygon_in(rng, region_bbox(region))},
+            "products": [item.hs_code],
+            "productionPeriod": {"start": "2026-01-01", "end": "2026-12-31"},
+        }
+        if item.species is None:
+            farm["areaHectares"] = round(rng.uniform(400, 6000), 1)
+        else:
+            farm["herdSize"] = rng.randrange(2_000, 60_000, 100)
+        farms.append(farm)
+    plant = {
+        "id": f"urn:pilot:facility:{short_id}:plant-01",
+        "name": f"{item.name} processing plant",
+        "facilityType": "processing_plant",
+        "countryOfOperation": "RU",
+        "region": item.plant_region,
+        "establishmentNumber": plant_number(short_id),
+        "geometry": {"type": "Polygon", "coordinates": polygon_in(rng, region_bbox(item.plant_region))},
+        "products": [item.hs_code],
+    }
+    return ExporterWorld(item, farms, plant)
+
+
+@dataclass
+class Signer:
+    """Signs credentials as any sandbox participant, with the key label asked for."""
+
+    keyrings: dict[str, list[KeyEntry]]
+    securing: Securing = "data-integrity"
+
+    def key(self, short_id: str, label: str = "key-1") -> KeyEntry:
+        """A participant's key by label (``key-1`` unless told)."""
+        for entry in self.keyrings[short_id]:
+            if entry.verification_method.endswith("#" + label):
+                return entry
+        raise KeyError(f"{short_id}#{label}")
+
+    def issue(
+        self,
+        short_id: str,
+        record_type: str,
+        subject: dict[str, Any],
+        *,
+        credential_id: str,
+        valid_from: datetime = EPOCH,
+        valid_until: datetime | None = KEYS_VALID_UNTIL,
+        key_label: str = "key-1",
+        issuer_as: str | None = None,
+        securing: Securing | None = None,
+    ) -> dict[str, Any]:
+        """A signed credential; ``issuer_as`` names a different claimed issuer (fault cases)."""
+        claimed = issuer_as or short_id
+        entry = self.key(short_id, key_label)
+        credential = unsigned_credential(
+            record_type,
+            subject,
+            credential_id=credential_id,
+            issuer_did=did_of(claimed),
+            issuer_name=participant_name(claimed),
+            valid_from=valid_from,
+            valid_until=valid_until,
+        )
+        return secure(credential, entry.private_key, entry.verification_method,
+                      securing=securing or self.securing, created=valid_from)
+
+
+def participant_name(short_id: str) -> str:
+    """A participant's display name."""
+    for item in EXPORTERS:
+        if item.short_id == short_id:
+            return item.name
+    if short_id in OTHERS:
+        return OTHERS[short_id][1]
+    return short_id
+
+
+@dataclass
+class ConsignmentParts:
+    """The subjects of one consignment before signing; fault cases edit them."""
+
+    consignment_id: str
+    exporter_id: str
+    destination: str
+    farms: list[dict[str, Any]]
+    plant: dict[str, Any]
+    events: list[dict[str, Any]]
+    certificate: dict[str, Any]
+    attestation: dict[str, Any] | None
+    lots: list[dict[str, Any]]
+    shipment_date: str
+    transport_mode: str
+    certifier: str
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def plan_consignment(
+    seed: str, world: ExporterWorld, consignment_id: str, destination: str, transport_mode: str, n: int = 0
+) -> ConsignmentParts:
+    """The subjects of one consignment: 2 farms -> farm lots -> the plant -> one export lot."""
+    item = world.exporter
+    rng = random.Random(f"{seed}/{consignment_id}")
+    farms = [world.farms[n % len(world.farms)], world.farms[(n + 1) % len(world.farms)]]
+    day = date(2026, 1, 1) + timedelta(days=rng.randrange(0, 300))
+    when = datetime(day.year, day.month, day.day, 8, 0, tzinfo=UTC)
+    farm_lots = [f"urn:pilot:lot:{item.short_id}:{consignment_id}:farm-lot-{k}" for k in (1, 2)]
+    export_lot = f"urn:pilot:lot:{item.short_id}:{consignment_id}:export-lot"
+    weight = round(rng.uniform(5, 24) * (1000 if item.unit == "KGM" else 1), 1)
+    events = [
+        {
+            "eventID": stable_id(seed, consignment_id, "event", k),
+            "eventType": "ObjectEvent",
+            "eventTime": (when + timedelta(hours=k)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "action": "ADD",
+            "bizStep": "commissioning",
+            "disposition": "active",
+            "readPoint": {"id": farm["id"]},
+            "bizLocation": {"id": farm["id"]},
+            "epcList": [farm_lots[k]],
+            "quantityList": [{"epcClass": f"urn:pilot:class:{item.hs_code}", "quantity": round(weight / 2 * 1.25, 1),
+                              "uom": item.unit}],
+            "hsCode": item.hs_code,
+            "sourceFacility": farm["id"],
+        }
+        for k, farm in enumerate(farms)
+    ]
+    events.append(
+        {
+            "eventID": stable_id(seed, consignment_id, "event", "transform"),
+            "eventType": "TransformationEvent",
+            "eventTime": (when + timedelta(days=2)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "bizStep": "transforming",
+            "disposition": "active",
+            "readPoint": {"id": world.plant["id"]},
+            "bizLocation": {"id": world.plant["id"]},
+            "inputEPCList": farm_lots,
+            "outputEPCList": [export_lot],
+            "outputQuantityList": [{"epcClass": f"urn:pilot:class:{item.hs_code}", "quantity": weight,
+                                    "uom": item.unit}],
+            "hsCode": item.hs_code,
+            "sourceFacility": world.plant["id"],
+        }
+    )
+    certifier = "cert-01" if int(item.short_id[-2:]) % 2 else "cert-02"
+    certificate = {
+        "id": stable_id(seed, consignment_id, "certificate"),
+        "topic": CERT_TOPIC[item.hs_code[:4]],
+        "scheme": {"id": f"urn:pilot:scheme:{CERT_TOPIC[item.hs_code[:4]]}:v1",
+                   "name": CERT_TOPIC[item.hs_code[:4]].replace("_", " ").title() + " Scheme"},
+        "assessor": {"id": did_of(certifier), "name": participant_name(certifier)},
+        "assessedFacility": farms[0]["id"],
+        "assessmentDate": (day - timedelta(days=30)).isoformat() if day > date(2026, 2, 1) else "2026-01-02",
+        "result": "pass",
+        "evidence": [],
+    }
+    attestation = None
+    if item.species is not None:
+        attestation = {
+            "id": stable_id(seed, consignment_id, "attestation"),
+            "establishmentNumber": world.plant["establishmentNumber"],
+            "species": item.species,
+            "hsCode": item.hs_code,
+            "inspectionDate": day.isoformat(),
+            "healthStatus": {"diseaseFree": ["avian influenza" if item.hs_code.startswith("0207") else "FMD"],
+                             "vaccinations": []},
+            "recommendedForRegister": True,
+        }
+    lots = [
+        {
+            "lotId": export_lot,
+            "hsCode": item.hs_code,
+            "description": item.product,
+            "netWeight": {"value": weight, "unit": item.unit},
+            "establishmentNumber": world.plant["establishmentNumber"],
+            "originFacilities": [f["id"] for f in farms],
+        }
+    ]
+    return ConsignmentParts(
+        consignment_id=consignment_id,
+        exporter_id=item.short_id,
+        destination=destination,
+        farms=farms,
+        plant=world.plant,
+        events=events,
+        certificate=certificate,
+        attestation=attestation,
+        lots=lots,
+        shipment_date=(day + timedelta(days=5)).isoformat(),
+        transport_mode=transport_mode,
+        certifier=certifier,
+    )
+
+
+@dataclass
+class SignedConsignment:
+    """The signed credentials of a consignment, in submission order, and the submission itself."""
+
+    credentials: list[dict[str, Any]]
+    manifest: dict[str, Any]
+
+    @property
+    def submission(self) -> dict[str, Any]:
+        """The document POSTed to a port."""
+        return {
+            "submissionId": self.manifest_subject()["consignmentId"],
+            "manifest": self.manifest,
+            "credentials": self.credentials,
+        }
+
+    def manifest_subject(self) -> dict[str, Any]:
+        """The manifest's subject (decoded for an enveloped manifest)."""
+        from schemas._jose import is_enveloped, read_enveloped
+
+        if is_enveloped(self.manifest):
+            return dict(read_enveloped(self.manifest).payload["credentialSubject"])
+        return dict(self.manifest["credentialSubject"])
+
+
+def _payload(credential: dict[str, Any]) -> dict[str, Any]:
+    from schemas._jose import is_enveloped, read_enveloped
+
+    return dict(read_enveloped(credential).payload) if is_enveloped(credential) else credential
+
+
+def sign_consignment(seed: str, parts: ConsignmentParts, signer: Signer) -> SignedConsignment:
+    """Sign every credential of ``parts`` as its rightful issuer and the manifest that pins them."""
+    exp = parts.exporter_id
+    facility_creds = [
+        signer.issue(exp, "DigitalFacilityRecord", subject, credential_id=stable_id(seed, "facility", subject["id"]))
+        for subject in (*parts.farms, parts.plant)
+    ]
+    certificate = dict(parts.certificate)
+    certificate["evidence"] = [
+        {"id": _payload(facility_creds[0])["id"], "digest": credential_reference(facility_creds[0])["digest"],
+         "description": "facility record of the assessed farm"}
+    ] + list(parts.certificate.get("evidence", []))
+    credentials = facility_creds + [
+        signer.issue(exp, "DigitalTraceabilityEvent", event, credential_id=stable_id(seed, "event", event["eventID"]))
+        for event in parts.events
+    ]
+    credentials.append(
+        signer.issue(parts.certifier, "DigitalConformityCredential", certificate,
+                     credential_id=stable_id(seed, "certificate", certificate["id"]))
+    )
+    if parts.attestation is not None:
+        credentials.append(
+            signer.issue("ru-vet", "VeterinaryAttestation", parts.attestation,
+                         credential_id=stable_id(seed, "attestation", parts.attestation["id"]))
+        )
+    manifest_subject = {
+        "consignmentId": parts.consignment_id,
+        "exporter": did_of(exp),
+        "destination": parts.destination,
+        "shipmentDate": parts.shipment_date,
+        "transportMode": parts.transport_mode,
+        "lots": parts.lots,
+        "credentials": [credential_reference(c, _payload(c)) for c in credentials],
+    }
+    manifest = signer.issue(exp, "ConsignmentManifest", manifest_subject,
+                            credential_id=stable_id(seed, "manifest", parts.consignment_id))
+    return SignedConsignment(credentials, manifest)

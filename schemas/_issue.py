@@ -1,0 +1,69 @@
+"""Issuing records: wrap a credential subject in a W3C VC 2.0 envelope and secure it.
+
+The single place where the pilot's records are signed, by exporters, certifiers, ``ru-vet``, ports and
+the vector generator alike (STYLE habit 5). Securing is ``data-integrity`` (an embedded
+``eddsa-jcs-2022`` proof, the default) or ``jose`` (a VC-JOSE ``EnvelopedVerifiableCredential``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any, Literal
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from schemas._data_integrity import sign_data_integrity
+from schemas._digest import credential_digest
+from schemas._jose import sign_enveloped
+from schemas._time import format_time
+
+RECORD_CONTEXT = ["https://www.w3.org/ns/credentials/v2", "https://pilot.example/ns/agri-export/v1"]
+Securing = Literal["data-integrity", "jose"]
+
+
+def unsigned_credential(
+    record_type: str,
+    subject: Mapping[str, Any],
+    *,
+    credential_id: str,
+    issuer_did: str,
+    issuer_name: str,
+    valid_from: datetime,
+    valid_until: datetime | None = None,
+) -> dict[str, Any]:
+    """The VC 2.0 envelope around ``subject``, without a proof."""
+    credential: dict[str, Any] = {
+        "@context": list(RECORD_CONTEXT),
+        "id": credential_id,
+        "type": ["VerifiableCredential", record_type],
+        "issuer": {"id": issuer_did, "name": issuer_name},
+        "validFrom": format_time(valid_from),
+    }
+    if valid_until is not None:
+        credential["validUntil"] = format_time(valid_until)
+    credential["credentialSubject"] = dict(subject)
+    return credential
+
+
+def secure(
+    credential: Mapping[str, Any],
+    private_key: Ed25519PrivateKey,
+    verification_method: str,
+    *,
+    securing: Securing = "data-integrity",
+    created: datetime | None = None,
+) -> dict[str, Any]:
+    """``credential`` signed in the chosen securing form."""
+    if securing == "jose":
+        return sign_enveloped(credential, private_key, verification_method)
+    return sign_data_integrity(
+        credential, private_key, verification_method, created=format_time(created) if created else None
+    )
+
+
+def credential_reference(credential: Mapping[str, Any], payload: Mapping[str, Any] | None = None) -> dict[str, str]:
+    """How a manifest pins a credential: ``{id, type, digest}`` (the payload is the decoded one for JOSE)."""
+    body = payload if payload is not None else credential
+    types = [t for t in body.get("type", []) if t != "VerifiableCredential"]
+    return {"id": str(body["id"]), "type": types[0] if types else "", "digest": credential_digest(credential)}

@@ -1,0 +1,74 @@
+"""GeoJSON polygons (RFC 7946 section 3.1.6): a strict shape model and a separate geometric check.
+
+The model refuses only shape and type errors. Whether the polygon is a valid area inside its region is
+judged by :func:`geometry_problems`, so that a verifier reports GEOMETRY_INVALID, not SCHEMA_INVALID.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field
+from shapely.geometry import Polygon as ShapelyPolygon
+from shapely.geometry import box
+from shapely.validation import explain_validity
+
+from schemas._models.base import DataCategory, PilotModel, cat_field
+from schemas._models.regions import region_bbox
+
+__all__ = ["Polygon", "Position", "geometry_problems"]
+
+Position = Annotated[list[float], Field(min_length=2, max_length=3)]
+"""[longitude, latitude] or [longitude, latitude, altitude] (RFC 7946 section 3.1.1)."""
+
+
+class Polygon(PilotModel):
+    """A GeoJSON Polygon: an outer ring followed by optional holes, each a list of positions."""
+
+    type: Literal["Polygon"] = cat_field(DataCategory.PUBLIC)
+    coordinates: list[list[Position]] = cat_field(DataCategory.PRECISE_LOCATION, min_length=1)
+
+
+def _ring_problems(ring: list[list[float]], label: str) -> list[str]:
+    problems: list[str] = []
+    if len(ring) < 4:
+        problems.append(f"{label} has {len(ring)} positions; a linear ring needs at least 4 (RFC 7946 3.1.6)")
+    if ring and ring[0] != ring[-1]:
+        problems.append(
+            f"{label} is not closed: its first position {ring[0]} differs from its last {ring[-1]}"
+        )
+    for index, position in enumerate(ring):
+        lon, lat = position[0], position[1]
+        if not -180.0 <= lon <= 180.0:
+            problems.append(f"{label} position {index}: longitude {lon} is outside [-180, 180]")
+        if not -90.0 <= lat <= 90.0:
+            problems.append(f"{label} position {index}: latitude {lat} is outside [-90, 90]")
+    return problems
+
+
+def geometry_problems(polygon: Polygon, region: str | None) -> list[str]:
+    """Everything geometrically wrong with ``polygon``, as messages; empty when it is a usable farm area.
+
+    Checks: every ring closed with at least 4 positions, coordinates in range, a valid polygon (no
+    self-intersection), a positive area, and, when ``region`` has an authored bounding box, that the
+    polygon lies inside it.
+    """
+    problems: list[str] = []
+    for index, ring in enumerate(polygon.coordinates):
+        label = "outer ring" if index == 0 else f"hole {index}"
+        problems.extend(_ring_problems(ring, label))
+    if problems:
+        return problems
+    rings = [[(p[0], p[1]) for p in ring] for ring in polygon.coordinates]
+    shape = ShapelyPolygon(rings[0], rings[1:])
+    if not shape.is_valid:
+        return [f"polygon is not valid: {explain_validity(shape)}"]
+    if shape.area <= 0:
+        return ["polygon has zero area"]
+    bbox = region_bbox(region)
+    if bbox is not None and not box(*bbox).contains(shape):
+        problems.append(
+            f"polygon lies outside the authored bounding box of {region} "
+            f"(lon {bbox[0]}..{bbox[2]}, lat {bbox[1]}..{bbox[3]})"
+        )
+    return problems

@@ -1,0 +1,51 @@
+"""The submission receipt (DESIGN section 6): a port's signed decision with the proof of its log entry."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from schemas._models.base import DataCategory, PilotModel, cat_field
+from schemas._models.credential import CredentialBase
+from schemas._models.scalars import B64Hash, DateTime, Did, Digest, NonNegativeInt, SubmissionId
+
+__all__ = ["Decision", "LogInclusion", "Reason", "ReceiptSubject", "SubmissionReceipt"]
+
+Decision = Literal["accepted", "rejected", "held_for_inspection"]
+
+
+class Reason(PilotModel):
+    """One reason for the decision: a stable code (DESIGN section 7), severity, JSON pointer, message."""
+
+    code: str = cat_field(DataCategory.PUBLIC, pattern=r"^[A-Z][A-Z0-9_]{1,63}$")
+    severity: Literal["error", "warning"] = cat_field(DataCategory.PUBLIC)
+    path: str = cat_field(DataCategory.PUBLIC, max_length=2048)
+    message: str = cat_field(DataCategory.PUBLIC, max_length=4000)
+
+
+class LogInclusion(PilotModel):
+    """Where the submission's entry sits in the port's log, and a checkpoint-rooted inclusion proof."""
+
+    origin: str = cat_field(DataCategory.PUBLIC, pattern=r"^[^\s]+$", max_length=256)
+    index: NonNegativeInt = cat_field(DataCategory.PUBLIC)
+    leafHash: B64Hash = cat_field(DataCategory.PUBLIC)
+    checkpoint: str = cat_field(DataCategory.PUBLIC, min_length=1, max_length=100_000)
+    inclusionProof: list[B64Hash] = cat_field(DataCategory.PUBLIC)
+
+
+class ReceiptSubject(PilotModel):
+    """What the port received from whom, what it decided and why, and where it logged it."""
+
+    submissionId: SubmissionId = cat_field(DataCategory.PUBLIC)
+    submissionDigest: Digest = cat_field(DataCategory.PUBLIC)
+    exporter: Did = cat_field(DataCategory.PUBLIC)
+    decision: Decision = cat_field(DataCategory.PUBLIC)
+    reasons: list[Reason] = cat_field(DataCategory.PUBLIC)
+    receivedAt: DateTime = cat_field(DataCategory.PUBLIC)
+    log: LogInclusion = cat_field(DataCategory.PUBLIC)
+
+
+class SubmissionReceipt(CredentialBase):
+    """A port authority's signed receipt for one submission."""
+
+    record_type = "SubmissionReceipt"
+    credentialSubject: ReceiptSubject = cat_field(DataCategory.PUBLIC)

@@ -1,0 +1,263 @@
+"""The trust registry: a verified trust list, and the rules for resolving a key at a given time.
+
+DESIGN section 5. Rules, all pure (no I/O but ``load_trust_list``):
+
+1. A trust list counts only if its ``eddsa-jcs-2022`` proof verifies with a key of the pinned trust
+   anchor (``trust-anchor.json``), or with a ``pilot-gov`` key announced in a list that was itself
+   accepted (``extra_anchor_keys``). A key taken from the list being verified is never trusted for it.
+2. A list whose ``sequence`` is lower than the highest one accepted is refused: ``TRUST_LIST_STALE``.
+3. A key is looked up by its verificationMethod id. Unknown: ``ISSUER_UNKNOWN``. Without the requested
+   purpose, or outside ``[validFrom, validUntil]`` at the judged time: ``KEY_NOT_VALID_AT_RECEIPT``.
+   At or after ``revokedAt``: ``KEY_REVOKED``.
+4. Time is the verifier's (the port's receive time), never the signer's claimed ``created``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from pydantic import ValidationError
+
+from schemas._data_integrity import read_proof, sign_data_integrity, verify_data_integrity
+from schemas._jsonio import parse_json
+from schemas._models.trust_list import TrustAnchor, TrustList
+from schemas._multikey import decode_multikey
+from schemas._time import format_time, parse_time
+from schemas.codes import Code
+from schemas.errors import KeyFormatError, PilotSchemaError, VerificationError
+
+TRUST_LIST_PURPOSES = ("assertion", "authentication", "log", "witness")
+
+
+@dataclass(frozen=True)
+class ResolvedKey:
+    """A public key from the trust list together with who holds it and when it may be used."""
+
+    verification_method: str
+    participant_id: str
+    did: str
+    role: str
+    name: str
+    public_key: Ed25519PublicKey
+    public_key_multibase: str
+    purposes: tuple[str, ...]
+    valid_from: datetime
+    valid_until: datetime
+    revoked_at: datetime | None
+
+    def check(self, purpose: str, at: datetime) -> None:
+        """Raise VerificationError unless this key may be used for ``purpose`` at ``at``."""
+        if purpose not in self.purposes:
+            raise VerificationError.single(
+                Code.KEY_NOT_VALID_AT_RECEIPT,
+                "",
+                f"key {self.verification_method} is not published for purpose {purpose!r} "
+                f"(it has {', '.join(self.purposes)})",
+            )
+        if self.revoked_at is not None and at >= self.revoked_at:
+            raise VerificationError.single(
+                Code.KEY_REVOKED,
+                "",
+                f"key {self.verification_method} was revoked at {format_time(self.revoked_at)}, "
+                f"before {format_time(at)}",
+            )
+        if at < self.valid_from or at > self.valid_until:
+            raise VerificationError.single(
+                Code.KEY_NOT_VALID_AT_RECEIPT,
+                "",
+                f"key {self.verification_method} is valid from {format_time(self.valid_from)} to "
+                f"{format_time(self.valid_until)}, not at {format_time(at)}",
+            )
+
+
+@dataclass(frozen=True)
+class TrustRegistry:
+    """One verified trust list: participants, keys, the establishment register and port policies."""
+
+    document: dict[str, Any]
+    sequence: int
+    issued: datetime
+    next_update: datetime
+    participants: dict[str, dict[str, Any]]
+    keys: dict[str, ResolvedKey] = field(repr=False)
+    signed_by: str = ""
+
+    @classmethod
+    def from_document(cls, document: Mapping[str, Any]) -> TrustRegistry:
+        """Index a trust list that was already verified (or is being built); validates its shape."""
+        try:
+            TrustList.model_validate(document)
+        except ValidationError as exc:
+            raise VerificationError.single(
+                Code.TRUST_LIST_INVALID, "", f"trust list does not match its schema: {exc.errors()[0]['msg']}"
+            ) from exc
+        participants: dict[str, dict[str, Any]] = {}
+        keys: dict[str, ResolvedKey] = {}
+        for participant in document["participants"]:
+            participants[participant["id"]] = participant
+            for key in participant["keys"]:
+                try:
+                    public_key = decode_multikey(key["publicKeyMultibase"])
+                except KeyFormatError as exc:
+                    raise VerificationError.single(
+                        Code.TRUST_LIST_INVALID, "", f"key {key['id']}: {exc}"
+                    ) from exc
+                revoked = key.get("revokedAt")
+                keys[key["id"]] = ResolvedKey(
+                    verification_method=key["id"],
+                    participant_id=participant["id"],
+                    did=participant["did"],
+                    role=participant["role"],
+                    name=participant["name"],
+                    public_key=public_key,
+                    public_key_multibase=key["publicKeyMultibase"],
+                    purposes=tuple(key["purposes"]),
+                    valid_from=parse_time(key["validFrom"]),
+                    valid_until=parse_time(key["validUntil"]),
+                    revoked_at=parse_time(revoked) if revoked else None,
+                )
+        proof = document.get("proof")
+        return cls(
+            document=dict(document),
+            sequence=int(document["sequence"]),
+            issued=parse_time(document["issued"]),
+            next_update=parse_time(document["nextUpdate"]),
+            participants=participants,
+            keys=keys,
+            signed_by=proof.get("verificationMethod", "") if isinstance(proof, Mapping) else "",
+        )
+
+    def resolve_key(self, verification_method: str, purpose: str, at: datetime) -> ResolvedKey:
+        """The key published under ``verification_method``, checked for ``purpose`` at time ``at``."""
+        key = self.keys.get(verification_method)
+        if key is None:
+            raise VerificationError.single(
+                Code.ISSUER_UNKNOWN, "", f"no participant in trust list {self.sequence} has key {verification_method}"
+            )
+        key.check(purpose, at)
+        return key
+
+    def participant(self, short_id: str) -> dict[str, Any] | None:
+        """The participant entry for a short id, or None."""
+        return self.participants.get(short_id)
+
+    def participant_by_did(self, did: str) -> dict[str, Any] | None:
+        """The participant entry for a DID, or None."""
+        for participant in self.participants.values():
+            if participant["did"] == did:
+                return participant
+        return None
+
+    def keys_of(self, short_id: str, purpose: str) -> list[ResolvedKey]:
+        """Every key of a participant that carries ``purpose``, in list order."""
+        return [k for k in self.keys.values() if k.participant_id == short_id and purpose in k.purposes]
+
+    def policy(self, port_id: str) -> dict[str, Any] | None:
+        """A port's published policy, or None when the list has none for it."""
+        policies: dict[str, Any] = self.document.get("policies", {})
+        return policies.get(port_id)
+
+    @property
+    def establishments(self) -> list[dict[str, Any]]:
+        """The importer-side register of approved establishments."""
+        return list(self.document.get("establishments", []))
+
+    def announced_anchor_keys(self) -> dict[str, str]:
+        """``pilot-gov`` keys this list announces (verificationMethod id -> multibase), for rotation."""
+        gov = [p for p in self.participants.values() if p["role"] == "trust_list_operator"]
+        return {k["id"]: k["publicKeyMultibase"] for p in gov for k in p["keys"] if not k.get("revokedAt")}
+
+
+def anchor_keys(anchor: Mapping[str, Any]) -> dict[str, str]:
+    """The pinned anchor's keys (verificationMethod id -> multibase); TRUST_LIST_INVALID if malformed."""
+    try:
+        TrustAnchor.model_validate(anchor)
+    except ValidationError as exc:
+        raise VerificationError.single(Code.TRUST_LIST_INVALID, "", f"trust anchor is malformed: {exc}") from exc
+    return {k["id"]: k["publicKeyMultibase"] for k in anchor["keys"]}
+
+
+def verify_trust_list(
+    document: Mapping[str, Any],
+    anchor: Mapping[str, Any],
+    *,
+    min_sequence: int | None = None,
+    extra_anchor_keys: Mapping[str, str] | None = None,
+) -> TrustRegistry:
+    """Verify a trust list against the pinned anchor and return its registry (rules 1 and 2)."""
+    trusted = anchor_keys(anchor)
+    trusted.update(extra_anchor_keys or {})
+    try:
+        proof = read_proof(document)
+    except VerificationError as exc:
+        raise VerificationError.single(Code.TRUST_LIST_INVALID, "/proof", f"trust list proof: {exc}") from exc
+    multibase = trusted.get(proof.verification_method)
+    if multibase is None:
+        raise VerificationError.single(
+            Code.TRUST_LIST_INVALID,
+            "/proof/verificationMethod",
+            f"trust list is signed by {proof.verification_method}, which is not a pinned trust-anchor key",
+        )
+    try:
+        verify_data_integrity(document, decode_multikey(multibase))
+    except VerificationError as exc:
+        raise VerificationError.single(
+            Code.TRUST_LIST_INVALID, "/proof/proofValue", "trust list signature does not verify with the anchor key"
+        ) from exc
+    registry = TrustRegistry.from_document(document)
+    if min_sequence is not None and registry.sequence < min_sequence:
+        raise VerificationError.single(
+            Code.TRUST_LIST_STALE,
+            "/sequence",
+            f"trust list sequence {registry.sequence} is older than the accepted sequence {min_sequence}",
+        )
+    return registry
+
+
+def sign_trust_list(
+    document: Mapping[str, Any], private_key: Ed25519PrivateKey, verification_method: str, created: datetime
+) -> dict[str, Any]:
+    """The trust list signed by ``pilot-gov`` (any existing proof is replaced)."""
+    unsigned = {k: v for k, v in document.items() if k != "proof"}
+    return sign_data_integrity(unsigned, private_key, verification_method, created=format_time(created))
+
+
+def read_json_file(path: Path) -> Any:
+    """A JSON file parsed strictly; VerificationError TRUST_LIST_INVALID when unreadable."""
+    try:
+        return parse_json(path.read_bytes())
+    except OSError as exc:
+        raise VerificationError.single(Code.TRUST_LIST_INVALID, "", f"cannot read {path}: {exc}") from exc
+    except PilotSchemaError as exc:
+        raise VerificationError.single(Code.TRUST_LIST_INVALID, "", f"{path} is not strict JSON: {exc}") from exc
+
+
+def load_trust_list(
+    path: Path,
+    anchor_path: Path,
+    *,
+    min_sequence: int | None = None,
+    extra_anchor_keys: Mapping[str, str] | None = None,
+) -> TrustRegistry:
+    """Read and verify ``trust-list.json`` against ``trust-anchor.json``."""
+    return verify_trust_list(
+        read_json_file(path),
+        read_json_file(anchor_path),
+        min_sequence=min_sequence,
+        extra_anchor_keys=extra_anchor_keys,
+    )
+
+
+__all__ = [
+    "ResolvedKey",
+    "TrustRegistry",
+    "anchor_keys",
+    "load_trust_list",
+    "sign_trust_list",
+    "verify_trust_list",
+]
