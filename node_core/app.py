@@ -71,7 +71,12 @@ def create_base_app(
         )
 
     app.add_api_route(
-        "/health", health, methods=["GET"], response_model=Health, response_model_by_alias=True, tags=["operations"]
+        "/health",
+        health,
+        methods=["GET"],
+        response_model=Health,
+        response_model_by_alias=True,
+        tags=["operations"],
     )
     app.add_api_route(
         "/metrics",

@@ -137,7 +137,9 @@ def run_migrations(
     engine = make_engine(engine_or_url) if isinstance(engine_or_url, str) else engine_or_url
     config = Config()
     config.set_main_option("script_location", str(script_location))
-    config.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False).replace("%", "%%"))
+    config.set_main_option(
+        "sqlalchemy.url", engine.url.render_as_string(hide_password=False).replace("%", "%%")
+    )
     try:
         with engine.begin() as connection:
             config.attributes["connection"] = connection

@@ -167,7 +167,9 @@ class _HeaderLines:
 
 
 class _OneKey(HTTPSignatureKeyResolver):
-    def __init__(self, keyid: str, private: Ed25519PrivateKey | None, public: Ed25519PublicKey | None) -> None:
+    def __init__(
+        self, keyid: str, private: Ed25519PrivateKey | None, public: Ed25519PublicKey | None
+    ) -> None:
         self.keyid, self.private, self.public = keyid, private, public
 
     def resolve_private_key(self, key_id: str) -> Ed25519PrivateKey:
@@ -254,7 +256,9 @@ def _parse_dictionary(value: str, name: str) -> dict[str, Any]:
             raise ValueError(f"duplicate member {key!r}")
 
     try:
-        parsed = http_sf.parse(value.encode("latin-1"), tltype="dictionary", on_duplicate_key=reject_duplicate)
+        parsed = http_sf.parse(
+            value.encode("latin-1"), tltype="dictionary", on_duplicate_key=reject_duplicate
+        )
     except (ValueError, TypeError, UnicodeEncodeError) as exc:
         raise RequestSignatureError(f"malformed {name} header: {exc}") from exc
     if not isinstance(parsed, dict):
@@ -335,7 +339,9 @@ def verify_request(
         raise RequestSignatureError("signature has no integer created parameter")
     if abs(now - created) > skew_s:
         when = "old" if created < now else "in the future"
-        raise RequestSignatureError(f"signature created {abs(int(now) - created)} s {when}; allowed +-{skew_s} s")
+        raise RequestSignatureError(
+            f"signature created {abs(int(now) - created)} s {when}; allowed +-{skew_s} s"
+        )
     nonce = _check_nonce(params.get("nonce"))
     keyid = params.get("keyid")
     if not isinstance(keyid, str) or not keyid:

@@ -21,7 +21,9 @@ DEFAULT_EXEMPT_PATHS = frozenset({"/health", "/metrics"})
 class InflightLimitMiddleware:
     """ASGI middleware counting HTTP requests in flight (one event loop, so a plain counter is enough)."""
 
-    def __init__(self, app: ASGIApp, max_inflight: int, exempt_paths: Iterable[str] = DEFAULT_EXEMPT_PATHS) -> None:
+    def __init__(
+        self, app: ASGIApp, max_inflight: int, exempt_paths: Iterable[str] = DEFAULT_EXEMPT_PATHS
+    ) -> None:
         if max_inflight < 1:
             raise ValueError("max_inflight must be at least 1")
         self.app = app

@@ -53,7 +53,8 @@ class MemoryNonceStore:
             self._expiry[key] = now + self.ttl_s
             return True
 
-    def __len__(self) -> int:
+    def size(self) -> int:
+        """Entries held now, expired ones included until the next purge."""
         return len(self._expiry)
 
 
@@ -82,8 +83,9 @@ class SqlNonceStore:
             set_={"expires_at": stmt.excluded.expires_at},
             where=SEEN_NONCE.c.expires_at <= now_dt,
         )
+        # A row comes back for an insert or for the update of an expired row; none for a replay.
         with self.engine.begin() as connection:
-            stored = connection.execute(stmt).rowcount == 1
+            stored = connection.execute(stmt.returning(SEEN_NONCE.c.keyid)).first() is not None
         self._maybe_purge(now, now_dt)
         return stored
 

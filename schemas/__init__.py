@@ -1,1 +1,116 @@
-"""schemas package."""
+"""The pilot's wire contract, importable alone: a third party verifies any record, receipt or proof with it.
+
+Pure: no web framework, database or network. The public surface is re-exported here; everything else
+lives in private ``_modules`` and may change. Main entry points:
+
+- ``check_credential`` / ``verify_credential``: one credential (embedded eddsa-jcs-2022 proof or VC-JOSE
+  envelope) against a ``TrustRegistry`` at a time;
+- ``assess_submission``: a whole submission as a port judges it (decision and every reason);
+- ``load_trust_list`` / ``verify_trust_list``: the signed trust list against the pinned anchor;
+- ``verify_inclusion`` / ``verify_consistency`` / ``verify_checkpoint`` / ``verify_cosignature``:
+  RFC 9162 proofs and C2SP signed notes;
+- ``canonicalize`` (RFC 8785), ``parse_json`` (strict), digests, Multikey, signing helpers.
+"""
+
+from schemas._assess import Assessment, assess_submission
+from schemas._canonical import canonicalize, canonicalize_reference
+from schemas._data_integrity import DataIntegrityProof, read_proof, sign_data_integrity, verify_data_integrity
+from schemas._digest import canonical_digest, credential_digest, parse_digest, sha256_digest
+from schemas._issue import credential_reference, secure, unsigned_credential
+from schemas._jose import EnvelopedCredential, is_enveloped, read_enveloped, sign_enveloped, verify_enveloped
+from schemas._jsonio import parse_json
+from schemas._keyring import KeyEntry, dump_keyring, load_keyring, select_key
+from schemas._keys import key_from_seed, private_key_from_pem, private_key_to_pem
+from schemas._merkle import MerkleTree, leaf_hash, root_from_inclusion_proof, verify_consistency, verify_inclusion
+from schemas._models.base import DataCategory, Role, field_categories
+from schemas._models.registry import AUTHORIZED_ROLES, CREDENTIAL_TYPES, credential_type_of
+from schemas._multikey import decode_multikey, encode_multikey
+from schemas._signed_note import (
+    Checkpoint,
+    SignedNote,
+    cosign_checkpoint,
+    parse_signed_note,
+    sign_checkpoint,
+    verify_checkpoint,
+    verify_cosignature,
+)
+from schemas._time import format_time, parse_time
+from schemas._trust import ResolvedKey, TrustRegistry, load_trust_list, sign_trust_list, verify_trust_list
+from schemas._verify import CredentialReport, check_credential, verify_credential
+from schemas.codes import Code
+from schemas.errors import (
+    CanonicalizationError,
+    JsonMalformedError,
+    KeyFormatError,
+    PilotSchemaError,
+    Problem,
+    VerificationError,
+)
+
+__all__ = [
+    "AUTHORIZED_ROLES",
+    "CREDENTIAL_TYPES",
+    "Assessment",
+    "CanonicalizationError",
+    "Checkpoint",
+    "Code",
+    "CredentialReport",
+    "DataCategory",
+    "DataIntegrityProof",
+    "EnvelopedCredential",
+    "JsonMalformedError",
+    "KeyEntry",
+    "KeyFormatError",
+    "MerkleTree",
+    "PilotSchemaError",
+    "Problem",
+    "ResolvedKey",
+    "Role",
+    "SignedNote",
+    "TrustRegistry",
+    "VerificationError",
+    "assess_submission",
+    "canonical_digest",
+    "canonicalize",
+    "canonicalize_reference",
+    "check_credential",
+    "cosign_checkpoint",
+    "credential_digest",
+    "credential_reference",
+    "credential_type_of",
+    "decode_multikey",
+    "dump_keyring",
+    "encode_multikey",
+    "field_categories",
+    "format_time",
+    "is_enveloped",
+    "key_from_seed",
+    "leaf_hash",
+    "load_keyring",
+    "load_trust_list",
+    "parse_digest",
+    "parse_json",
+    "parse_signed_note",
+    "parse_time",
+    "private_key_from_pem",
+    "private_key_to_pem",
+    "read_enveloped",
+    "read_proof",
+    "root_from_inclusion_proof",
+    "secure",
+    "select_key",
+    "sha256_digest",
+    "sign_checkpoint",
+    "sign_data_integrity",
+    "sign_enveloped",
+    "sign_trust_list",
+    "unsigned_credential",
+    "verify_checkpoint",
+    "verify_consistency",
+    "verify_cosignature",
+    "verify_credential",
+    "verify_data_integrity",
+    "verify_enveloped",
+    "verify_inclusion",
+    "verify_trust_list",
+]

@@ -144,7 +144,8 @@ def _refuse(value: Any) -> Any:
 # RFC 8785 output unless (a) a float prints as ``x.0`` or with an exponent (ES formats those
 # differently; every other orjson float token is the ES one, both being shortest round-trip), or
 # (b) member names mix astral characters with U+E000..U+FFFF, where code point and UTF-16 order
-# disagree. Both are detected on the output and sent to the general path.
+# disagree. Both are looked for in the output, conservatively (a string that merely looks like such a
+# token, or holds such characters, also matches), and send the value to the general path.
 _FAST_OPTIONS = (
     orjson.OPT_SORT_KEYS
     | orjson.OPT_STRICT_INTEGER
@@ -152,8 +153,8 @@ _FAST_OPTIONS = (
     | orjson.OPT_PASSTHROUGH_DATETIME
     | orjson.OPT_PASSTHROUGH_SUBCLASS
 )
-_STRING_TOKEN = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"')
-_NON_ES_FLOAT = re.compile(rb"\.0(?![0-9])|[0-9]e")
+# A number token always follows ':' ',' '[' (or starts the text) and precedes ',' ']' '}' (or ends it).
+_NON_ES_FLOAT = re.compile(rb"(?:^|(?<=[:,\[]))-?[0-9]+(?:\.0|(?:\.[0-9]+)?e[-+]?[0-9]+)(?=[,\]}]|$)")
 _UTF8_U_E000_TO_U_FFFF = re.compile(rb"[\xee\xef]")
 _UTF8_ASTRAL = re.compile(rb"[\xf0-\xf4]")
 
@@ -165,8 +166,6 @@ def canonicalize(value: Any) -> bytes:
     except orjson.JSONEncodeError:
         # A type the fast path leaves alone (subclasses, big ints, surrogates, deep nesting...).
         return _canonicalize_general(value)
-    if _NON_ES_FLOAT.search(_STRING_TOKEN.sub(b"", out)) or (
-        _UTF8_ASTRAL.search(out) and _UTF8_U_E000_TO_U_FFFF.search(out)
-    ):
+    if _NON_ES_FLOAT.search(out) or (_UTF8_ASTRAL.search(out) and _UTF8_U_E000_TO_U_FFFF.search(out)):
         return _canonicalize_general(value)
     return out

@@ -290,6 +290,8 @@ class MerkleTree:
         ``consistency_proof``: about 20 µs; ``root(size)`` for an earlier size: about 8 µs;
       - memory (tracemalloc): 64.0 MB of level bytearrays, i.e. 2 x 32 bytes per leaf. The alternative,
         one ``bytes`` object per hash in lists, measured about 147 MB (65-byte objects + list slots).
+        A single ``extend`` of 1,000,000 leaves peaks at about 160 MB while it runs (its input batch
+        and the new parent hashes of a level are held at once); ``append`` has no such peak.
 
     Not safe for concurrent appends. A reader asking about sizes up to the ``size`` it observed is safe
     while one writer appends, because ``size`` is advanced only after every level is updated.

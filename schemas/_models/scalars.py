@@ -10,6 +10,7 @@ import base64
 import binascii
 import re
 from datetime import UTC, date, datetime
+from functools import cache
 from typing import Annotated, Any, Literal
 
 import pycountry
@@ -89,8 +90,18 @@ EstablishmentNumber = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}-[A-Z0
 # --- ISO 3166 -----------------------------------------------------------------------------------------
 
 
+@cache
+def _known_countries() -> frozenset[str]:
+    return frozenset(str(country.alpha_2) for country in pycountry.countries)
+
+
+@cache
+def _known_subdivisions() -> frozenset[str]:
+    return frozenset(str(subdivision.code) for subdivision in pycountry.subdivisions)
+
+
 def _country(value: str) -> str:
-    if pycountry.countries.get(alpha_2=value) is None:
+    if value not in _known_countries():
         raise PydanticCustomError(
             "country_code", f"expected an ISO 3166-1 alpha-2 country code, found {value!r}"
         )
@@ -98,7 +109,7 @@ def _country(value: str) -> str:
 
 
 def _subdivision(value: str) -> str:
-    if pycountry.subdivisions.get(code=value) is None:
+    if value not in _known_subdivisions():
         raise PydanticCustomError(
             "subdivision_code", f"expected an ISO 3166-2 subdivision code such as 'RU-BEL', found {value!r}"
         )

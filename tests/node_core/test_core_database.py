@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, inspect, insert, select, text
+from sqlalchemy import Engine, insert, inspect, select, text
 
 from node_core.database import WriteLock, make_engine, run_migrations, session_scope
 from node_core.migrations_shared import TRUST_STATE

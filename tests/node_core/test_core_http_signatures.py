@@ -74,7 +74,9 @@ class FakeKeyResolver:
 RESOLVER = FakeKeyResolver({KEYID: CLIENT_KEY.public_key()})
 
 
-def signed(body: bytes | None = b'{"a": 1}', *, now: float = NOW, key: Ed25519PrivateKey = CLIENT_KEY) -> httpx.Request:
+def signed(
+    body: bytes | None = b'{"a": 1}', *, now: float = NOW, key: Ed25519PrivateKey = CLIENT_KEY
+) -> httpx.Request:
     headers = {"Content-Type": "application/json"} if body else {}
     request = httpx.Request("POST" if body else "GET", URL, content=body, headers=headers)
     sign_request(request, key, KEYID, now=now)
@@ -112,14 +114,20 @@ def custom_signed(
     return request
 
 
-def verify(request: httpx.Request, *, now: float = NOW, store: MemoryNonceStore | None = None, body: bytes | None = None) -> Any:
+def verify(
+    request: httpx.Request,
+    *,
+    now: float = NOW,
+    store: MemoryNonceStore | None = None,
+    body: bytes | None = None,
+) -> Any:
     return verify_request(
         request.method,
         URL,
         request.headers,
         request.content if body is None else body,
         resolve_key=RESOLVER.for_time(now),
-        nonce_store=store or MemoryNonceStore(),
+        nonce_store=store if store is not None else MemoryNonceStore(),
         now=now,
     )
 
@@ -230,7 +238,9 @@ def _other_label() -> tuple[httpx.Request, dict[str, Any]]:
 
 def _two_signatures() -> tuple[httpx.Request, dict[str, Any]]:
     request = signed()
-    request.headers["signature-input"] += ", " + request.headers["signature-input"].replace("sig1=", "sig2=", 1)
+    request.headers["signature-input"] += ", " + request.headers["signature-input"].replace(
+        "sig1=", "sig2=", 1
+    )
     request.headers["signature"] += ", " + request.headers["signature"].replace("sig1=", "sig2=", 1)
     return request, {}
 

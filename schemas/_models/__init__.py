@@ -1,0 +1,110 @@
+"""The record models of the wire contract: credentials, submission, log entry, trust list, and their checks.
+
+Everything a caller needs is re-exported here; the submodules are implementation detail.
+"""
+
+from __future__ import annotations
+
+from schemas._models.base import DATA_CATEGORIES, DataCategory, Role, cat_field, field_categories
+from schemas._models.conformity import ConformitySubject, DigitalConformityCredential
+from schemas._models.credential import PILOT_CONTEXTS, VC_CONTEXT, CredentialBase, Issuer
+from schemas._models.event import DigitalTraceabilityEvent, TraceabilityEventSubject
+from schemas._models.facility import DigitalFacilityRecord, FacilitySubject
+from schemas._models.geometry import Polygon, geometry_problems
+from schemas._models.log import LogEntry
+from schemas._models.manifest import ConsignmentManifest, ManifestSubject
+from schemas._models.receipt import ReceiptSubject, SubmissionReceipt
+from schemas._models.regions import REGION_BBOXES, region_bbox
+from schemas._models.registry import AUTHORIZED_ROLES, CREDENTIAL_TYPES, credential_type_of
+from schemas._models.scalars import (
+    REC20_UNITS,
+    B64Hash,
+    CountryCode,
+    Date,
+    DateTime,
+    Did,
+    Digest,
+    HsCode,
+    Rec20Unit,
+    ShortId,
+    SubdivisionCode,
+    SubmissionId,
+    format_datetime,
+)
+from schemas._models.submission import EnvelopedCredentialRef, Submission
+from schemas._models.trust_list import (
+    TRUST_LIST_CONTEXTS,
+    AnchorKey,
+    Establishment,
+    Participant,
+    PortPolicy,
+    TrustAnchor,
+    TrustedKey,
+    TrustList,
+)
+from schemas._models.validate import (
+    problems_from_validation_error,
+    semantic_problems,
+    validate_credential_payload,
+    validate_model,
+)
+from schemas._models.veterinary import VeterinaryAttestation, VeterinarySubject
+
+__all__ = [
+    "AUTHORIZED_ROLES",
+    "CREDENTIAL_TYPES",
+    "DATA_CATEGORIES",
+    "PILOT_CONTEXTS",
+    "REC20_UNITS",
+    "REGION_BBOXES",
+    "TRUST_LIST_CONTEXTS",
+    "VC_CONTEXT",
+    "AnchorKey",
+    "B64Hash",
+    "ConformitySubject",
+    "ConsignmentManifest",
+    "CountryCode",
+    "CredentialBase",
+    "DataCategory",
+    "Date",
+    "DateTime",
+    "Did",
+    "Digest",
+    "DigitalConformityCredential",
+    "DigitalFacilityRecord",
+    "DigitalTraceabilityEvent",
+    "EnvelopedCredentialRef",
+    "Establishment",
+    "FacilitySubject",
+    "HsCode",
+    "Issuer",
+    "LogEntry",
+    "ManifestSubject",
+    "Participant",
+    "Polygon",
+    "PortPolicy",
+    "Rec20Unit",
+    "ReceiptSubject",
+    "Role",
+    "ShortId",
+    "SubdivisionCode",
+    "Submission",
+    "SubmissionId",
+    "SubmissionReceipt",
+    "TraceabilityEventSubject",
+    "TrustAnchor",
+    "TrustList",
+    "TrustedKey",
+    "VeterinaryAttestation",
+    "VeterinarySubject",
+    "cat_field",
+    "credential_type_of",
+    "field_categories",
+    "format_datetime",
+    "geometry_problems",
+    "problems_from_validation_error",
+    "region_bbox",
+    "semantic_problems",
+    "validate_credential_payload",
+    "validate_model",
+]
