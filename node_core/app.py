@@ -66,7 +66,7 @@ def create_base_app(
             node=settings.node_id,
             role=role,
             version=version,
-            trustListSequence=sequence if isinstance(sequence, int) else None,
+            trust_list_sequence=sequence if isinstance(sequence, int) else None,
             database=db_kind,
         )
 

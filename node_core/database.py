@@ -53,7 +53,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def make_engine(url: str, *, echo: bool = False) -> Engine:
-    """An engine for ``url`` with the pilot's settings: SQLite pragmas, or a PostgreSQL pool for ~32 requests."""
+    """An engine for ``url``: SQLite with WAL and pragmas, or PostgreSQL pooled for ~32 requests."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database or ""

@@ -240,9 +240,9 @@ class RequestSigner(httpx.Auth):
 # --- server side -------------------------------------------------------------------------------------
 
 
-def _header_lines(headers: Mapping[str, str] | Any) -> list[tuple[str, str]]:
-    items = headers.items() if hasattr(headers, "items") else headers
-    return [(str(name).lower(), str(value)) for name, value in items]
+def _header_lines(headers: Mapping[str, str]) -> list[tuple[str, str]]:
+    # Starlette's Headers.items() yields every field line, repeated names included.
+    return [(name.lower(), value) for name, value in headers.items()]
 
 
 def _single(lines: list[tuple[str, str]], name: str) -> str | None:
@@ -294,7 +294,7 @@ def _check_content_digest(field: str | None, body: bytes) -> None:
 def verify_request(
     method: str,
     url: str,
-    headers: Mapping[str, str] | Any,
+    headers: Mapping[str, str],
     body: bytes,
     *,
     resolve_key: Callable[[str], ResolvedRequestKey],

@@ -31,7 +31,12 @@ class TrustHolder:
     """Holds the newest verified trust list of one node."""
 
     def __init__(
-        self, trust_list_path: Path, anchor_path: Path, engine: Engine | None = None, *, check_interval_s: float = 1.0
+        self,
+        trust_list_path: Path,
+        anchor_path: Path,
+        engine: Engine | None = None,
+        *,
+        check_interval_s: float = 1.0,
     ) -> None:
         self._path = trust_list_path
         self._anchor_path = anchor_path
@@ -81,7 +86,10 @@ class TrustHolder:
             floor = max(self._stored_sequence() or 0, self.sequence or 0) or None
             try:
                 registry = load_trust_list(
-                    self._path, self._anchor_path, min_sequence=floor, extra_anchor_keys=self._extra_anchor_keys
+                    self._path,
+                    self._anchor_path,
+                    min_sequence=floor,
+                    extra_anchor_keys=self._extra_anchor_keys,
                 )
             except VerificationError as exc:
                 self.last_error = f"{exc.code}: {exc}"
@@ -106,7 +114,11 @@ class TrustHolder:
     def _store_sequence(self, sequence: int) -> None:
         if self._engine is None:
             return
-        values = {"sequence": sequence, "anchor_key_ids": sorted(self._extra_anchor_keys), "updated_at": datetime.now(UTC)}
+        values = {
+            "sequence": sequence,
+            "anchor_key_ids": sorted(self._extra_anchor_keys),
+            "updated_at": datetime.now(UTC),
+        }
         with self._engine.begin() as connection:
             updated = connection.execute(sa.update(TRUST_STATE).where(TRUST_STATE.c.id == 1).values(**values))
             if updated.rowcount == 0:

@@ -1,4 +1,4 @@
-"""Where the ``pilot`` command keeps its files: ``--data-dir``, else ``$PILOT_DATA_DIR``, else ./pilot-data."""
+"""Where the `pilot` command keeps its files: --data-dir, else $PILOT_DATA_DIR, else ./pilot-data."""
 
 from __future__ import annotations
 

@@ -31,18 +31,59 @@ class Port:
 
 
 EXPORTERS: tuple[Exporter, ...] = (
-    Exporter("ru-exp-01", "Belgorod Broiler Export LLC", "frozen broiler chicken cuts", "020714",
-             "Gallus gallus domesticus", ("RU-BEL", "RU-KRS"), "RU-BEL", "KGM"),
-    Exporter("ru-exp-02", "Altai Beef Trading JSC", "frozen boneless beef", "020230",
-             "Bos taurus", ("RU-ALT", "RU-ORE"), "RU-ALT", "KGM"),
-    Exporter("ru-exp-03", "Kursk Pork Export LLC", "frozen pork cuts", "020329",
-             "Sus scrofa domesticus", ("RU-KRS", "RU-TAM"), "RU-KRS", "KGM"),
-    Exporter("ru-exp-04", "Siberian Dairy Powder JSC", "skimmed milk powder", "040210",
-             "Bos taurus", ("RU-ALT", "RU-NVS"), "RU-NVS", "KGM"),
-    Exporter("ru-exp-05", "Amur Soy Export LLC", "soybeans", "120190",
-             None, ("RU-AMU", "RU-PRI"), "RU-AMU", "TNE"),
-    Exporter("ru-exp-06", "Don Sunflower Oil JSC", "crude sunflower oil", "151211",
-             None, ("RU-ROS", "RU-KDA"), "RU-ROS", "TNE"),
+    Exporter(
+        "ru-exp-01",
+        "Belgorod Broiler Export LLC",
+        "frozen broiler chicken cuts",
+        "020714",
+        "Gallus gallus domesticus",
+        ("RU-BEL", "RU-KRS"),
+        "RU-BEL",
+        "KGM",
+    ),
+    Exporter(
+        "ru-exp-02",
+        "Altai Beef Trading JSC",
+        "frozen boneless beef",
+        "020230",
+        "Bos taurus",
+        ("RU-ALT", "RU-ORE"),
+        "RU-ALT",
+        "KGM",
+    ),
+    Exporter(
+        "ru-exp-03",
+        "Kursk Pork Export LLC",
+        "frozen pork cuts",
+        "020329",
+        "Sus scrofa domesticus",
+        ("RU-KRS", "RU-TAM"),
+        "RU-KRS",
+        "KGM",
+    ),
+    Exporter(
+        "ru-exp-04",
+        "Siberian Dairy Powder JSC",
+        "skimmed milk powder",
+        "040210",
+        "Bos taurus",
+        ("RU-ALT", "RU-NVS"),
+        "RU-NVS",
+        "KGM",
+    ),
+    Exporter(
+        "ru-exp-05", "Amur Soy Export LLC", "soybeans", "120190", None, ("RU-AMU", "RU-PRI"), "RU-AMU", "TNE"
+    ),
+    Exporter(
+        "ru-exp-06",
+        "Don Sunflower Oil JSC",
+        "crude sunflower oil",
+        "151211",
+        None,
+        ("RU-ROS", "RU-KDA"),
+        "RU-ROS",
+        "TNE",
+    ),
 )
 
 PORTS: tuple[Port, ...] = (

@@ -53,5 +53,8 @@ def render_verdicts(verdicts: list[FileVerdict], output_format: Format) -> str:
                 failure = ET.SubElement(case, "failure", message=verdict.outcome, type=verdict.outcome)
                 failure.text = "\n".join(f"{p.code} {p.path}: {p.message}" for p in verdict.problems)
         return ET.tostring(suite, encoding="unicode", xml_declaration=True) + "\n"
-    lines = [f"{v.outcome}\t{v.path}" + "".join(f"\n  {p.code} {p.path}: {p.message}" for p in v.problems) for v in verdicts]
+    lines = [
+        f"{v.outcome}\t{v.path}" + "".join(f"\n  {p.code} {p.path}: {p.message}" for p in v.problems)
+        for v in verdicts
+    ]
     return "\n".join(lines) + "\n"

@@ -14,13 +14,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from pilot.participants import EXPORTERS, OTHERS, PORTS, did_of
 from schemas._keyring import KeyEntry, dump_keyring
 from schemas._keys import key_from_seed
 from schemas._multikey import encode_multikey
 from schemas._time import format_time
 from schemas._trust import sign_trust_list
-
-from pilot.participants import EXPORTERS, OTHERS, PORTS, did_of
 
 DEFAULT_SEED = "agri-export-pilot-2026"
 
@@ -79,7 +78,9 @@ def _key(seed: str, short_id: str, label: str) -> Any:
     return key_from_seed(f"{seed}/{short_id}/{label}".encode())
 
 
-def _participant_keys(seed: str, short_id: str, role: str) -> list[tuple[str, tuple[str, ...], dict[str, Any]]]:
+def _participant_keys(
+    seed: str, short_id: str, role: str
+) -> list[tuple[str, tuple[str, ...], dict[str, Any]]]:
     """(label, purposes, extra trust-list fields) of each key a participant gets in the sandbox."""
     valid = {"validFrom": format_time(EPOCH), "validUntil": format_time(KEYS_VALID_UNTIL)}
     keys: list[tuple[str, tuple[str, ...], dict[str, Any]]] = []
@@ -92,10 +93,16 @@ def _participant_keys(seed: str, short_id: str, role: str) -> list[tuple[str, tu
     else:
         keys.append(("key-1", ("assertion", "authentication"), valid))
     if short_id == "ru-exp-02":
-        keys.append(("key-0", ("assertion", "authentication"), {**valid, "revokedAt": format_time(REVOKED_AT)}))
+        keys.append(
+            ("key-0", ("assertion", "authentication"), {**valid, "revokedAt": format_time(REVOKED_AT)})
+        )
     if short_id == "cert-02":
         keys.append(
-            ("key-0", ("assertion",), {"validFrom": format_time(EPOCH), "validUntil": format_time(EXPIRED_KEY_UNTIL)})
+            (
+                "key-0",
+                ("assertion",),
+                {"validFrom": format_time(EPOCH), "validUntil": format_time(EXPIRED_KEY_UNTIL)},
+            )
         )
     return keys
 
@@ -159,7 +166,12 @@ def build_sandbox(seed: str = DEFAULT_SEED, *, sequence: int = 1) -> Sandbox:
     signed = sign_trust_list(document, gov.private_key, gov.verification_method, EPOCH)
     anchor = {
         "trustListOperator": did_of("pilot-gov"),
-        "keys": [{"id": gov.verification_method, "publicKeyMultibase": encode_multikey(gov.private_key.public_key())}],
+        "keys": [
+            {
+                "id": gov.verification_method,
+                "publicKeyMultibase": encode_multikey(gov.private_key.public_key()),
+            }
+        ],
     }
     return Sandbox(seed=seed, keyrings=keyrings, trust_list=signed, anchor=anchor)
 

@@ -15,16 +15,21 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from pilot.participants import EXPORTERS, OTHERS, Exporter, did_of, exporter
+from pilot.sandbox import EPOCH, KEYS_VALID_UNTIL, plant_number
 from schemas._issue import Securing, credential_reference, secure, unsigned_credential
 from schemas._keyring import KeyEntry
 from schemas._models.regions import region_bbox
 
-from pilot.participants import EXPORTERS, OTHERS, Exporter, did_of, exporter
-from pilot.sandbox import EPOCH, KEYS_VALID_UNTIL, plant_number
-
 NAMESPACE = uuid.UUID("6f1c2a57-0d1e-4b8e-9a57-5c1d0e7a2b10")
-CERT_TOPIC = {"0207": "antibiotic_use", "0202": "animal_welfare", "0203": "antibiotic_use",
-              "0402": "animal_welfare", "1201": "deforestation_free", "1512": "carbon_footprint"}
+CERT_TOPIC = {
+    "0207": "antibiotic_use",
+    "0202": "animal_welfare",
+    "0203": "antibiotic_use",
+    "0402": "animal_welfare",
+    "1201": "deforestation_free",
+    "1512": "carbon_footprint",
+}
 
 
 def stable_id(seed: str, *parts: object) -> str:
@@ -43,8 +48,12 @@ def polygon_in(rng: random.Random, bbox: tuple[float, float, float, float]) -> l
     for k in range(6):
         angle = start + k * math.pi / 3
         r = radius_deg * rng.uniform(0.8, 1.0)
-        ring.append([round(lon + r * math.cos(angle) / math.cos(math.radians(lat)), 6),
-                     round(lat + r * math.sin(angle), 6)])
+        ring.append(
+            [
+                round(lon + r * math.cos(angle) / math.cos(math.radians(lat)), 6),
+                round(lat + r * math.sin(angle), 6),
+            ]
+        )
     ring.append(list(ring[0]))
     return [ring]
 
@@ -132,8 +141,13 @@ class Signer:
             valid_from=valid_from,
             valid_until=valid_until,
         )
-        return secure(credential, entry.private_key, entry.verification_method,
-                      securing=securing or self.securing, created=valid_from)
+        return secure(
+            credential,
+            entry.private_key,
+            entry.verification_method,
+            securing=securing or self.securing,
+            created=valid_from,
+        )
 
 
 def participant_name(short_id: str) -> str:
@@ -188,8 +202,13 @@ def plan_consignment(
             "readPoint": {"id": farm["id"]},
             "bizLocation": {"id": farm["id"]},
             "epcList": [farm_lots[k]],
-            "quantityList": [{"epcClass": f"urn:pilot:class:{item.hs_code}", "quantity": round(weight / 2 * 1.25, 1),
-                              "uom": item.unit}],
+            "quantityList": [
+                {
+                    "epcClass": f"urn:pilot:class:{item.hs_code}",
+                    "quantity": round(weight / 2 * 1.25, 1),
+                    "uom": item.unit,
+                }
+            ],
             "hsCode": item.hs_code,
             "sourceFacility": farm["id"],
         }
@@ -206,8 +225,9 @@ def plan_consignment(
             "bizLocation": {"id": world.plant["id"]},
             "inputEPCList": farm_lots,
             "outputEPCList": [export_lot],
-            "outputQuantityList": [{"epcClass": f"urn:pilot:class:{item.hs_code}", "quantity": weight,
-                                    "uom": item.unit}],
+            "outputQuantityList": [
+                {"epcClass": f"urn:pilot:class:{item.hs_code}", "quantity": weight, "uom": item.unit}
+            ],
             "hsCode": item.hs_code,
             "sourceFacility": world.plant["id"],
         }
@@ -216,8 +236,10 @@ def plan_consignment(
     certificate = {
         "id": stable_id(seed, consignment_id, "certificate"),
         "topic": CERT_TOPIC[item.hs_code[:4]],
-        "scheme": {"id": f"urn:pilot:scheme:{CERT_TOPIC[item.hs_code[:4]]}:v1",
-                   "name": CERT_TOPIC[item.hs_code[:4]].replace("_", " ").title() + " Scheme"},
+        "scheme": {
+            "id": f"urn:pilot:scheme:{CERT_TOPIC[item.hs_code[:4]]}:v1",
+            "name": CERT_TOPIC[item.hs_code[:4]].replace("_", " ").title() + " Scheme",
+        },
         "assessor": {"id": did_of(certifier), "name": participant_name(certifier)},
         "assessedFacility": farms[0]["id"],
         "assessmentDate": (day - timedelta(days=30)).isoformat() if day > date(2026, 2, 1) else "2026-01-02",
@@ -232,8 +254,10 @@ def plan_consignment(
             "species": item.species,
             "hsCode": item.hs_code,
             "inspectionDate": day.isoformat(),
-            "healthStatus": {"diseaseFree": ["avian influenza" if item.hs_code.startswith("0207") else "FMD"],
-                             "vaccinations": []},
+            "healthStatus": {
+                "diseaseFree": ["avian influenza" if item.hs_code.startswith("0207") else "FMD"],
+                "vaccinations": [],
+            },
             "recommendedForRegister": True,
         }
     lots = [
@@ -297,26 +321,42 @@ def sign_consignment(seed: str, parts: ConsignmentParts, signer: Signer) -> Sign
     """Sign every credential of ``parts`` as its rightful issuer and the manifest that pins them."""
     exp = parts.exporter_id
     facility_creds = [
-        signer.issue(exp, "DigitalFacilityRecord", subject, credential_id=stable_id(seed, "facility", subject["id"]))
+        signer.issue(
+            exp, "DigitalFacilityRecord", subject, credential_id=stable_id(seed, "facility", subject["id"])
+        )
         for subject in (*parts.farms, parts.plant)
     ]
     certificate = dict(parts.certificate)
     certificate["evidence"] = [
-        {"id": _payload(facility_creds[0])["id"], "digest": credential_reference(facility_creds[0])["digest"],
-         "description": "facility record of the assessed farm"}
-    ] + list(parts.certificate.get("evidence", []))
+        {
+            "id": _payload(facility_creds[0])["id"],
+            "digest": credential_reference(facility_creds[0])["digest"],
+            "description": "facility record of the assessed farm",
+        },
+        *list(parts.certificate.get("evidence", [])),
+    ]
     credentials = facility_creds + [
-        signer.issue(exp, "DigitalTraceabilityEvent", event, credential_id=stable_id(seed, "event", event["eventID"]))
+        signer.issue(
+            exp, "DigitalTraceabilityEvent", event, credential_id=stable_id(seed, "event", event["eventID"])
+        )
         for event in parts.events
     ]
     credentials.append(
-        signer.issue(parts.certifier, "DigitalConformityCredential", certificate,
-                     credential_id=stable_id(seed, "certificate", certificate["id"]))
+        signer.issue(
+            parts.certifier,
+            "DigitalConformityCredential",
+            certificate,
+            credential_id=stable_id(seed, "certificate", certificate["id"]),
+        )
     )
     if parts.attestation is not None:
         credentials.append(
-            signer.issue("ru-vet", "VeterinaryAttestation", parts.attestation,
-                         credential_id=stable_id(seed, "attestation", parts.attestation["id"]))
+            signer.issue(
+                "ru-vet",
+                "VeterinaryAttestation",
+                parts.attestation,
+                credential_id=stable_id(seed, "attestation", parts.attestation["id"]),
+            )
         )
     manifest_subject = {
         "consignmentId": parts.consignment_id,
@@ -327,6 +367,10 @@ def sign_consignment(seed: str, parts: ConsignmentParts, signer: Signer) -> Sign
         "lots": parts.lots,
         "credentials": [credential_reference(c, _payload(c)) for c in credentials],
     }
-    manifest = signer.issue(exp, "ConsignmentManifest", manifest_subject,
-                            credential_id=stable_id(seed, "manifest", parts.consignment_id))
+    manifest = signer.issue(
+        exp,
+        "ConsignmentManifest",
+        manifest_subject,
+        credential_id=stable_id(seed, "manifest", parts.consignment_id),
+    )
     return SignedConsignment(credentials, manifest)

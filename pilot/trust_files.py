@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from pilot.console import fail_usage
 from schemas._trust import TrustRegistry, load_trust_list
 from schemas.errors import VerificationError
-
-from pilot.console import fail_usage
 
 
 def load_registry(trust_list: Path, trust_anchor: Path | None = None) -> TrustRegistry:
@@ -15,7 +14,9 @@ def load_registry(trust_list: Path, trust_anchor: Path | None = None) -> TrustRe
     anchor = trust_anchor or trust_list.with_name("trust-anchor.json")
     for path in (trust_list, anchor):
         if not path.is_file():
-            fail_usage(f"{path} does not exist (give --trust-list, and --trust-anchor if it is not beside it)")
+            fail_usage(
+                f"{path} does not exist (give --trust-list, and --trust-anchor if it is not beside it)"
+            )
     return load_trust_list(trust_list, anchor)
 
 

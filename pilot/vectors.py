@@ -20,6 +20,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from pilot.participants import EXPORTERS, did_of
+from pilot.sandbox import DEFAULT_SEED, UNAPPROVED_ESTABLISHMENT, build_sandbox, pretty_json
+from pilot.synthetic import (
+    ConsignmentParts,
+    SignedConsignment,
+    Signer,
+    build_world,
+    plan_consignment,
+    sign_consignment,
+    stable_id,
+)
 from schemas._canonical import canonicalize
 from schemas._data_integrity import sign_data_integrity
 from schemas._issue import credential_reference
@@ -27,18 +38,6 @@ from schemas._jose import read_enveloped
 from schemas._keyring import dump_keyring
 from schemas._keys import key_from_seed
 from schemas._time import format_time
-
-from pilot.participants import EXPORTERS, did_of
-from pilot.sandbox import DEFAULT_SEED, UNAPPROVED_ESTABLISHMENT, build_sandbox, pretty_json
-from pilot.synthetic import (
-    ConsignmentParts,
-    Signer,
-    SignedConsignment,
-    build_world,
-    plan_consignment,
-    sign_consignment,
-    stable_id,
-)
 
 #: The evaluation time of every file-level check in expected.json.
 EVALUATED_AT = datetime(2026, 11, 1, tzinfo=UTC)
@@ -68,28 +67,42 @@ class VectorSet:
     def consignment(self, parts: ConsignmentParts, signer: Signer | None = None) -> SignedConsignment:
         return sign_consignment(self.seed, parts, signer or self.signer)
 
-    def add(self, folder: str, name: str, kind: str, expect: str, document: Any = None, raw: bytes | None = None) -> None:
+    def add(
+        self, folder: str, name: str, kind: str, expect: str, document: Any = None, raw: bytes | None = None
+    ) -> None:
         path = f"{folder}/{name}.json"
         self.files[path] = raw if raw is not None else pretty_json(document)
         self.expected[f"{name}.json"] = {"kind": kind, "expect": expect, "at": format_time(EVALUATED_AT)}
 
-    def resign_manifest(self, signed: SignedConsignment, subject_edit: Callable[[Doc], None] | None = None) -> Doc:
+    def resign_manifest(
+        self, signed: SignedConsignment, subject_edit: Callable[[Doc], None] | None = None
+    ) -> Doc:
         """The submission with its manifest re-pinned to the current credentials and re-signed."""
         subject = signed.manifest_subject()
         subject["credentials"] = [credential_reference(c, _payload(c)) for c in signed.credentials]
         if subject_edit:
             subject_edit(subject)
         manifest = self.signer.issue(
-            subject["exporter"].rsplit(":", 1)[1], "ConsignmentManifest", subject,
+            subject["exporter"].rsplit(":", 1)[1],
+            "ConsignmentManifest",
+            subject,
             credential_id=_payload(signed.manifest)["id"],
         )
-        return {"submissionId": subject["consignmentId"], "manifest": manifest, "credentials": signed.credentials}
+        return {
+            "submissionId": subject["consignmentId"],
+            "manifest": manifest,
+            "credentials": signed.credentials,
+        }
 
     # -- valid ---------------------------------------------------------------------------------
     def valid(self) -> None:
         base = self.consignment(self.parts())
-        kinds = {"DigitalFacilityRecord": "facility-record", "DigitalTraceabilityEvent": "traceability-event",
-                 "DigitalConformityCredential": "conformity-credential", "VeterinaryAttestation": "veterinary-attestation"}
+        kinds = {
+            "DigitalFacilityRecord": "facility-record",
+            "DigitalTraceabilityEvent": "traceability-event",
+            "DigitalConformityCredential": "conformity-credential",
+            "VeterinaryAttestation": "veterinary-attestation",
+        }
         seen: set[str] = set()
         for credential in base.credentials:
             record_type = credential["type"][1]
@@ -134,33 +147,118 @@ class VectorSet:
         add("invalid", "credential-unknown-key-id", "credential", "ISSUER_UNKNOWN", swapped)
         stranger = key_from_seed(b"not-in-the-trust-list")
         unknown = self.unsigned(subject, "ru-exp-99", "unknown")
-        add("invalid", "credential-unknown-issuer", "credential", "ISSUER_UNKNOWN",
-            sign_data_integrity(unknown, stranger, did_of("ru-exp-99") + "#key-1", created="2026-01-01T00:00:00Z"))
-        add("invalid", "credential-role-exporter-issues-conformity", "credential", "ISSUER_ROLE_NOT_AUTHORIZED",
-            self.signer.issue("ru-exp-01", "DigitalConformityCredential", _subject(certificate),
-                              credential_id=stable_id(self.seed, "vec", "role-1")))
-        add("invalid", "credential-role-certifier-issues-attestation", "credential", "ISSUER_ROLE_NOT_AUTHORIZED",
-            self.signer.issue("cert-01", "VeterinaryAttestation", _subject(attestation),
-                              credential_id=stable_id(self.seed, "vec", "role-2")))
-        add("invalid", "credential-role-vet-issues-facility", "credential", "ISSUER_ROLE_NOT_AUTHORIZED",
-            self.signer.issue("ru-vet", "DigitalFacilityRecord", subject,
-                              credential_id=stable_id(self.seed, "vec", "role-3")))
-        add("invalid", "credential-revoked-key", "credential", "KEY_REVOKED",
-            self.signer.issue("ru-exp-02", "DigitalFacilityRecord", build_world(self.seed, "ru-exp-02").farms[0],
-                              credential_id=stable_id(self.seed, "vec", "revoked"), key_label="key-0"))
-        add("invalid", "credential-expired-key", "credential", "KEY_NOT_VALID_AT_RECEIPT",
-            self.signer.issue("cert-02", "DigitalConformityCredential", _subject(certificate),
-                              credential_id=stable_id(self.seed, "vec", "expired-key"), key_label="key-0"))
-        add("invalid", "credential-log-key-used-for-assertion", "credential", "KEY_NOT_VALID_AT_RECEIPT",
-            self.signer.issue("cn-port-01", "DigitalFacilityRecord", subject, issuer_as="cn-port-01",
-                              credential_id=stable_id(self.seed, "vec", "log-key"), key_label="key-2"))
-        add("invalid", "credential-expired", "credential", "CREDENTIAL_EXPIRED",
-            self.signer.issue("cert-01", "DigitalConformityCredential", _subject(certificate),
-                              credential_id=stable_id(self.seed, "vec", "expired"), valid_until=EXPIRED_UNTIL))
-        add("invalid", "credential-not-yet-valid", "credential", "CREDENTIAL_NOT_YET_VALID",
-            self.signer.issue("cert-01", "DigitalConformityCredential", _subject(certificate),
-                              credential_id=stable_id(self.seed, "vec", "not-yet"), valid_from=NOT_YET,
-                              valid_until=datetime(2101, 1, 1, tzinfo=UTC)))
+        add(
+            "invalid",
+            "credential-unknown-issuer",
+            "credential",
+            "ISSUER_UNKNOWN",
+            sign_data_integrity(
+                unknown, stranger, did_of("ru-exp-99") + "#key-1", created="2026-01-01T00:00:00Z"
+            ),
+        )
+        add(
+            "invalid",
+            "credential-role-exporter-issues-conformity",
+            "credential",
+            "ISSUER_ROLE_NOT_AUTHORIZED",
+            self.signer.issue(
+                "ru-exp-01",
+                "DigitalConformityCredential",
+                _subject(certificate),
+                credential_id=stable_id(self.seed, "vec", "role-1"),
+            ),
+        )
+        add(
+            "invalid",
+            "credential-role-certifier-issues-attestation",
+            "credential",
+            "ISSUER_ROLE_NOT_AUTHORIZED",
+            self.signer.issue(
+                "cert-01",
+                "VeterinaryAttestation",
+                _subject(attestation),
+                credential_id=stable_id(self.seed, "vec", "role-2"),
+            ),
+        )
+        add(
+            "invalid",
+            "credential-role-vet-issues-facility",
+            "credential",
+            "ISSUER_ROLE_NOT_AUTHORIZED",
+            self.signer.issue(
+                "ru-vet",
+                "DigitalFacilityRecord",
+                subject,
+                credential_id=stable_id(self.seed, "vec", "role-3"),
+            ),
+        )
+        add(
+            "invalid",
+            "credential-revoked-key",
+            "credential",
+            "KEY_REVOKED",
+            self.signer.issue(
+                "ru-exp-02",
+                "DigitalFacilityRecord",
+                build_world(self.seed, "ru-exp-02").farms[0],
+                credential_id=stable_id(self.seed, "vec", "revoked"),
+                key_label="key-0",
+            ),
+        )
+        add(
+            "invalid",
+            "credential-expired-key",
+            "credential",
+            "KEY_NOT_VALID_AT_RECEIPT",
+            self.signer.issue(
+                "cert-02",
+                "DigitalConformityCredential",
+                _subject(certificate),
+                credential_id=stable_id(self.seed, "vec", "expired-key"),
+                key_label="key-0",
+            ),
+        )
+        add(
+            "invalid",
+            "credential-log-key-used-for-assertion",
+            "credential",
+            "KEY_NOT_VALID_AT_RECEIPT",
+            self.signer.issue(
+                "cn-port-01",
+                "DigitalFacilityRecord",
+                subject,
+                issuer_as="cn-port-01",
+                credential_id=stable_id(self.seed, "vec", "log-key"),
+                key_label="key-2",
+            ),
+        )
+        add(
+            "invalid",
+            "credential-expired",
+            "credential",
+            "CREDENTIAL_EXPIRED",
+            self.signer.issue(
+                "cert-01",
+                "DigitalConformityCredential",
+                _subject(certificate),
+                credential_id=stable_id(self.seed, "vec", "expired"),
+                valid_until=EXPIRED_UNTIL,
+            ),
+        )
+        add(
+            "invalid",
+            "credential-not-yet-valid",
+            "credential",
+            "CREDENTIAL_NOT_YET_VALID",
+            self.signer.issue(
+                "cert-01",
+                "DigitalConformityCredential",
+                _subject(certificate),
+                credential_id=stable_id(self.seed, "vec", "not-yet"),
+                valid_from=NOT_YET,
+                valid_until=datetime(2101, 1, 1, tzinfo=UTC),
+            ),
+        )
         suite = copy.deepcopy(farm)
         suite["proof"]["cryptosuite"] = "ecdsa-jcs-2019"
         add("invalid", "credential-cryptosuite-ecdsa", "credential", "CRYPTOSUITE_UNSUPPORTED", suite)
@@ -169,19 +267,41 @@ class VectorSet:
         add("invalid", "credential-proof-type-legacy", "credential", "CRYPTOSUITE_UNSUPPORTED", suite)
         missing = {k: v for k, v in farm.items() if k != "proof"}
         add("invalid", "credential-proof-missing", "credential", "PROOF_MISSING", missing)
-        jose = self.jose.issue("ru-exp-01", "DigitalFacilityRecord", subject,
-                               credential_id=stable_id(self.seed, "vec", "jose"))
-        add("invalid", "credential-jose-tampered-payload", "credential", "PROOF_INVALID", _tamper_jws_payload(jose))
-        add("invalid", "credential-jose-alg-es256", "credential", "CRYPTOSUITE_UNSUPPORTED",
-            _rewrite_jws_header(jose, {"alg": "ES256"}))
-        add("invalid", "credential-jose-kid-missing", "credential", "PROOF_MISSING",
-            _rewrite_jws_header(jose, {"kid": None}))
+        jose = self.jose.issue(
+            "ru-exp-01", "DigitalFacilityRecord", subject, credential_id=stable_id(self.seed, "vec", "jose")
+        )
+        add(
+            "invalid",
+            "credential-jose-tampered-payload",
+            "credential",
+            "PROOF_INVALID",
+            _tamper_jws_payload(jose),
+        )
+        add(
+            "invalid",
+            "credential-jose-alg-es256",
+            "credential",
+            "CRYPTOSUITE_UNSUPPORTED",
+            _rewrite_jws_header(jose, {"alg": "ES256"}),
+        )
+        add(
+            "invalid",
+            "credential-jose-kid-missing",
+            "credential",
+            "PROOF_MISSING",
+            _rewrite_jws_header(jose, {"kid": None}),
+        )
 
         def geometry(name: str, ring: list[list[float]]) -> None:
             bad = copy.deepcopy(subject)
             bad["geometry"] = {"type": "Polygon", "coordinates": [ring]}
-            add("invalid", f"credential-geometry-{name}", "credential", "GEOMETRY_INVALID",
-                self.issue_subject("ru-exp-01", bad, name=f"geometry-{name}"))
+            add(
+                "invalid",
+                f"credential-geometry-{name}",
+                "credential",
+                "GEOMETRY_INVALID",
+                self.issue_subject("ru-exp-01", bad, name=f"geometry-{name}"),
+            )
 
         ring = subject["geometry"]["coordinates"][0]
         geometry("self-intersecting", [ring[0], ring[2], ring[1], ring[3], ring[0]])
@@ -191,8 +311,13 @@ class VectorSet:
         def schema(name: str, edit: Callable[[Doc], None]) -> None:
             bad = copy.deepcopy(subject)
             edit(bad)
-            add("invalid", f"credential-schema-{name}", "credential", "SCHEMA_INVALID",
-                self.issue_subject("ru-exp-01", bad, name=f"schema-{name}"))
+            add(
+                "invalid",
+                f"credential-schema-{name}",
+                "credential",
+                "SCHEMA_INVALID",
+                self.issue_subject("ru-exp-01", bad, name=f"schema-{name}"),
+            )
 
         schema("hs-code-five-digits", lambda s: s.update(products=["02071"]))
         schema("hs-code-chapter-85", lambda s: s.update(products=["850440"]))
@@ -203,29 +328,69 @@ class VectorSet:
         event = next(c for c in base.credentials if c["type"][1] == "DigitalTraceabilityEvent")
         bad_event = copy.deepcopy(_subject(event))
         bad_event["quantityList"][0]["uom"] = "BUSHEL"
-        add("invalid", "credential-schema-unit-not-rec20", "credential", "SCHEMA_INVALID",
-            self.signer.issue("ru-exp-01", "DigitalTraceabilityEvent", bad_event,
-                              credential_id=stable_id(self.seed, "vec", "uom")))
-        add("invalid", "credential-schema-valid-until-before-valid-from", "credential", "SCHEMA_INVALID",
-            self.signer.issue("ru-exp-01", "DigitalFacilityRecord", subject,
-                              credential_id=stable_id(self.seed, "vec", "window"),
-                              valid_until=datetime(2025, 1, 1, tzinfo=UTC)))
+        add(
+            "invalid",
+            "credential-schema-unit-not-rec20",
+            "credential",
+            "SCHEMA_INVALID",
+            self.signer.issue(
+                "ru-exp-01",
+                "DigitalTraceabilityEvent",
+                bad_event,
+                credential_id=stable_id(self.seed, "vec", "uom"),
+            ),
+        )
+        add(
+            "invalid",
+            "credential-schema-valid-until-before-valid-from",
+            "credential",
+            "SCHEMA_INVALID",
+            self.signer.issue(
+                "ru-exp-01",
+                "DigitalFacilityRecord",
+                subject,
+                credential_id=stable_id(self.seed, "vec", "window"),
+                valid_until=datetime(2025, 1, 1, tzinfo=UTC),
+            ),
+        )
 
         text = pretty_json(farm).decode()
-        add("invalid", "credential-json-duplicate-key", "credential", "JSON_MALFORMED",
-            raw=text.replace('{\n  "@context"', '{\n  "id": "urn:uuid:duplicate",\n  "@context"', 1).encode())
-        add("invalid", "credential-json-nan", "credential", "JSON_MALFORMED",
-            raw=text.replace('"herdSize": ', '"herdSize": NaN, "x": ', 1).encode())
-        add("invalid", "credential-json-huge-integer", "credential", "JSON_MALFORMED",
-            raw=text.replace('"herdSize": ', '"herdSize": 90071992547409930, "y": ', 1).encode())
-        add("invalid", "credential-json-too-deep", "credential", "JSON_MALFORMED",
-            raw=("[" * 65 + "]" * 65 + "\n").encode())
+        add(
+            "invalid",
+            "credential-json-duplicate-key",
+            "credential",
+            "JSON_MALFORMED",
+            raw=text.replace('{\n  "@context"', '{\n  "id": "urn:uuid:duplicate",\n  "@context"', 1).encode(),
+        )
+        add(
+            "invalid",
+            "credential-json-nan",
+            "credential",
+            "JSON_MALFORMED",
+            raw=text.replace('"herdSize": ', '"herdSize": NaN, "x": ', 1).encode(),
+        )
+        add(
+            "invalid",
+            "credential-json-huge-integer",
+            "credential",
+            "JSON_MALFORMED",
+            raw=text.replace('"herdSize": ', '"herdSize": 90071992547409930, "y": ', 1).encode(),
+        )
+        add(
+            "invalid",
+            "credential-json-too-deep",
+            "credential",
+            "JSON_MALFORMED",
+            raw=("[" * 65 + "]" * 65 + "\n").encode(),
+        )
 
     # -- invalid submissions -------------------------------------------------------------------
     def invalid_submissions(self) -> None:
         add = self.add
 
-        def submission(name: str, expect: str, build: Callable[[ConsignmentParts], Doc], exporter_id: str = "ru-exp-03") -> None:
+        def submission(
+            name: str, expect: str, build: Callable[[ConsignmentParts], Doc], exporter_id: str = "ru-exp-03"
+        ) -> None:
             add("invalid", f"submission-{name}", "submission", expect, build(self.parts(exporter_id, name)))
 
         def tampered(parts: ConsignmentParts) -> Doc:
@@ -249,11 +414,16 @@ class VectorSet:
         def evidence_digest(parts: ConsignmentParts) -> Doc:
             parts.certificate["evidence"] = []
             signed = self.consignment(parts)
-            index = next(i for i, c in enumerate(signed.credentials) if c["type"][1] == "DigitalConformityCredential")
+            index = next(
+                i for i, c in enumerate(signed.credentials) if c["type"][1] == "DigitalConformityCredential"
+            )
             subject = _subject(signed.credentials[index])
             subject["evidence"][0]["digest"] = "sha-256:" + "f" * 64
             signed.credentials[index] = self.signer.issue(
-                parts.certifier, "DigitalConformityCredential", subject, credential_id=signed.credentials[index]["id"]
+                parts.certifier,
+                "DigitalConformityCredential",
+                subject,
+                credential_id=signed.credentials[index]["id"],
             )
             return self.resign_manifest(signed)
 
@@ -266,32 +436,53 @@ class VectorSet:
             return self.consignment(parts).submission
 
         def personal(parts: ConsignmentParts) -> Doc:
-            parts.farms[0] = {**parts.farms[0], "operatorContact": {"name": "I. I. Ivanov", "phone": "+7 900 000-00-00"}}
+            parts.farms[0] = {
+                **parts.farms[0],
+                "operatorContact": {"name": "I. I. Ivanov", "phone": "+7 900 000-00-00"},
+            }
             return self.consignment(parts).submission
 
         def expired_attestation(parts: ConsignmentParts) -> Doc:
             signed = self.consignment(parts)
-            index = next(i for i, c in enumerate(signed.credentials) if c["type"][1] == "VeterinaryAttestation")
+            index = next(
+                i for i, c in enumerate(signed.credentials) if c["type"][1] == "VeterinaryAttestation"
+            )
             signed.credentials[index] = self.signer.issue(
-                "ru-vet", "VeterinaryAttestation", _subject(signed.credentials[index]),
-                credential_id=signed.credentials[index]["id"], valid_until=EXPIRED_UNTIL,
+                "ru-vet",
+                "VeterinaryAttestation",
+                _subject(signed.credentials[index]),
+                credential_id=signed.credentials[index]["id"],
+                valid_until=EXPIRED_UNTIL,
             )
             return self.resign_manifest(signed)
 
         def role(parts: ConsignmentParts) -> Doc:
             signed = self.consignment(parts)
-            index = next(i for i, c in enumerate(signed.credentials) if c["type"][1] == "DigitalConformityCredential")
+            index = next(
+                i for i, c in enumerate(signed.credentials) if c["type"][1] == "DigitalConformityCredential"
+            )
             signed.credentials[index] = self.signer.issue(
-                parts.exporter_id, "DigitalConformityCredential", _subject(signed.credentials[index]),
+                parts.exporter_id,
+                "DigitalConformityCredential",
+                _subject(signed.credentials[index]),
                 credential_id=signed.credentials[index]["id"],
             )
             return self.resign_manifest(signed)
 
         def revoked(parts: ConsignmentParts) -> Doc:
             signed = self.consignment(parts)
-            manifest = self.signer.issue(parts.exporter_id, "ConsignmentManifest", signed.manifest_subject(),
-                                         credential_id=signed.manifest["id"], key_label="key-0")
-            return {"submissionId": parts.consignment_id, "manifest": manifest, "credentials": signed.credentials}
+            manifest = self.signer.issue(
+                parts.exporter_id,
+                "ConsignmentManifest",
+                signed.manifest_subject(),
+                credential_id=signed.manifest["id"],
+                key_label="key-0",
+            )
+            return {
+                "submissionId": parts.consignment_id,
+                "manifest": manifest,
+                "credentials": signed.credentials,
+            }
 
         def destination(parts: ConsignmentParts) -> Doc:
             parts.destination = "cn-port-02"
@@ -309,8 +500,13 @@ class VectorSet:
 
         def geometry(parts: ConsignmentParts) -> Doc:
             ring = parts.farms[0]["geometry"]["coordinates"][0]
-            parts.farms[0] = {**parts.farms[0], "geometry": {"type": "Polygon",
-                                                            "coordinates": [[ring[0], ring[2], ring[1], ring[3], ring[0]]]}}
+            parts.farms[0] = {
+                **parts.farms[0],
+                "geometry": {
+                    "type": "Polygon",
+                    "coordinates": [[ring[0], ring[2], ring[1], ring[3], ring[0]]],
+                },
+            }
             return self.consignment(parts).submission
 
         def unsigned_manifest(parts: ConsignmentParts) -> Doc:
@@ -342,16 +538,27 @@ class VectorSet:
 
     # -- building blocks -----------------------------------------------------------------------
     def unsigned(self, subject: Doc, issuer: str, name: str) -> Doc:
-        from schemas._issue import unsigned_credential
         from pilot.sandbox import EPOCH, KEYS_VALID_UNTIL
+        from schemas._issue import unsigned_credential
 
-        return unsigned_credential("DigitalFacilityRecord", subject, credential_id=stable_id(self.seed, "vec", name),
-                                   issuer_did=did_of(issuer), issuer_name=issuer, valid_from=EPOCH,
-                                   valid_until=KEYS_VALID_UNTIL)
+        return unsigned_credential(
+            "DigitalFacilityRecord",
+            subject,
+            credential_id=stable_id(self.seed, "vec", name),
+            issuer_did=did_of(issuer),
+            issuer_name=issuer,
+            valid_from=EPOCH,
+            valid_until=KEYS_VALID_UNTIL,
+        )
 
     def issue_subject(self, signer_id: str, subject: Doc, *, name: str, issuer_as: str | None = None) -> Doc:
-        return self.signer.issue(signer_id, "DigitalFacilityRecord", subject, issuer_as=issuer_as,
-                                 credential_id=stable_id(self.seed, "vec", name))
+        return self.signer.issue(
+            signer_id,
+            "DigitalFacilityRecord",
+            subject,
+            issuer_as=issuer_as,
+            credential_id=stable_id(self.seed, "vec", name),
+        )
 
     def build(self) -> dict[str, bytes]:
         """Every file of the vector directory."""

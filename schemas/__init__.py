@@ -21,7 +21,13 @@ from schemas._jose import EnvelopedCredential, is_enveloped, read_enveloped, sig
 from schemas._jsonio import parse_json
 from schemas._keyring import KeyEntry, dump_keyring, load_keyring, select_key
 from schemas._keys import key_from_seed, private_key_from_pem, private_key_to_pem
-from schemas._merkle import MerkleTree, leaf_hash, root_from_inclusion_proof, verify_consistency, verify_inclusion
+from schemas._merkle import (
+    MerkleTree,
+    leaf_hash,
+    root_from_inclusion_proof,
+    verify_consistency,
+    verify_inclusion,
+)
 from schemas._models.base import DataCategory, Role, field_categories
 from schemas._models.registry import AUTHORIZED_ROLES, CREDENTIAL_TYPES, credential_type_of
 from schemas._multikey import decode_multikey, encode_multikey

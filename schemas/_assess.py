@@ -81,7 +81,8 @@ def assess_submission(
 
     manifest = check_credential(document["manifest"], trust, at, path="/manifest")
     credentials = [
-        check_credential(raw, trust, at, path=f"/credentials/{i}") for i, raw in enumerate(document["credentials"])
+        check_credential(raw, trust, at, path=f"/credentials/{i}")
+        for i, raw in enumerate(document["credentials"])
     ]
     reasons += manifest.problems
     for report in credentials:
@@ -119,10 +120,14 @@ def _manifest_problems(
     payload = manifest.payload or {}
     if manifest.record_type != MANIFEST_TYPE:
         problems.append(
-            Problem(Code.SCHEMA_INVALID, "/manifest/type", f"the manifest must be a {MANIFEST_TYPE} credential")
+            Problem(
+                Code.SCHEMA_INVALID, "/manifest/type", f"the manifest must be a {MANIFEST_TYPE} credential"
+            )
         )
         return problems
-    subject = payload.get("credentialSubject") if isinstance(payload.get("credentialSubject"), Mapping) else {}
+    subject = (
+        payload.get("credentialSubject") if isinstance(payload.get("credentialSubject"), Mapping) else {}
+    )
     assert isinstance(subject, Mapping)
     if exporter_id is not None and manifest.key is not None and manifest.key.participant_id != exporter_id:
         problems.append(

@@ -153,19 +153,31 @@ _FAST_OPTIONS = (
     | orjson.OPT_PASSTHROUGH_DATETIME
     | orjson.OPT_PASSTHROUGH_SUBCLASS
 )
-# A number token always follows ':' ',' '[' (or starts the text) and precedes ',' ']' '}' (or ends it).
-_NON_ES_FLOAT = re.compile(rb"(?:^|(?<=[:,\[]))-?[0-9]+(?:\.0|(?:\.[0-9]+)?e[-+]?[0-9]+)(?=[,\]}]|$)")
-_UTF8_U_E000_TO_U_FFFF = re.compile(rb"[\xee\xef]")
-_UTF8_ASTRAL = re.compile(rb"[\xf0-\xf4]")
+# orjson writes an integral float as "x.0" and switches to exponents outside [1e-5, 1e16); the
+# exponent always has a sign. A number token is always followed by ',' ']' or '}' inside a container.
+_INTEGRAL_FLOAT = re.compile(rb"\.0[,\]}]")
+_EXPONENT_FLOAT = re.compile(rb"e[-+][0-9]+[,\]}]")
+_UTF8_ASTRAL_LEADS = (b"\xf0", b"\xf1", b"\xf2", b"\xf3", b"\xf4")
+
+
+def _mixes_astral_and_high_bmp(out: bytes) -> bool:
+    """Whether UTF-8 ``out`` holds both a U+E000..U+FFFF character and an astral one."""
+    return (b"\xee" in out or b"\xef" in out) and any(lead in out for lead in _UTF8_ASTRAL_LEADS)
 
 
 def canonicalize(value: Any) -> bytes:
     """RFC 8785 bytes of ``value``; identical to :func:`canonicalize_reference`, several times faster."""
+    if not isinstance(value, dict | list):
+        return _canonicalize_general(value)  # a scalar or a subclass: no fast path needed
     try:
         out = orjson.dumps(value, default=_refuse, option=_FAST_OPTIONS)
     except orjson.JSONEncodeError:
         # A type the fast path leaves alone (subclasses, big ints, surrogates, deep nesting...).
         return _canonicalize_general(value)
-    if _NON_ES_FLOAT.search(out) or (_UTF8_ASTRAL.search(out) and _UTF8_U_E000_TO_U_FFFF.search(out)):
+    if (
+        _INTEGRAL_FLOAT.search(out)
+        or _EXPONENT_FLOAT.search(out)
+        or (not out.isascii() and _mixes_astral_and_high_bmp(out))
+    ):
         return _canonicalize_general(value)
     return out

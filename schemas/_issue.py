@@ -62,7 +62,9 @@ def secure(
     )
 
 
-def credential_reference(credential: Mapping[str, Any], payload: Mapping[str, Any] | None = None) -> dict[str, str]:
+def credential_reference(
+    credential: Mapping[str, Any], payload: Mapping[str, Any] | None = None
+) -> dict[str, str]:
     """How a manifest pins a credential: ``{id, type, digest}`` (the payload is the decoded one for JOSE)."""
     body = payload if payload is not None else credential
     types = [t for t in body.get("type", []) if t != "VerifiableCredential"]

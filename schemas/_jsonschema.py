@@ -38,10 +38,16 @@ SCHEMA_MODELS: dict[str, type[BaseModel]] = {
 
 
 class _PilotSchemaGenerator(GenerateJsonSchema):
-    """Pydantic's generator without generated property titles and without ``"default": null``."""
+    """Pydantic's generator without generated property titles, ``null`` alternatives or ``"default": null``.
+
+    Optional members of the wire models may be absent but never null, so null is left out of the schemas.
+    """
 
     def field_title_should_be_set(self, schema: Any) -> bool:
         return False
+
+    def nullable_schema(self, schema: core_schema.NullableSchema) -> JsonSchemaValue:
+        return self.generate_inner(schema["schema"])
 
     def default_schema(self, schema: core_schema.WithDefaultSchema) -> JsonSchemaValue:
         if "default" in schema and schema["default"] is None:

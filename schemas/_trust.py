@@ -137,7 +137,9 @@ class TrustRegistry:
         key = self.keys.get(verification_method)
         if key is None:
             raise VerificationError.single(
-                Code.ISSUER_UNKNOWN, "", f"no participant in trust list {self.sequence} has key {verification_method}"
+                Code.ISSUER_UNKNOWN,
+                "",
+                f"no participant in trust list {self.sequence} has key {verification_method}",
             )
         key.check(purpose, at)
         return key
@@ -178,7 +180,9 @@ def anchor_keys(anchor: Mapping[str, Any]) -> dict[str, str]:
     try:
         TrustAnchor.model_validate(anchor)
     except ValidationError as exc:
-        raise VerificationError.single(Code.TRUST_LIST_INVALID, "", f"trust anchor is malformed: {exc}") from exc
+        raise VerificationError.single(
+            Code.TRUST_LIST_INVALID, "", f"trust anchor is malformed: {exc}"
+        ) from exc
     return {k["id"]: k["publicKeyMultibase"] for k in anchor["keys"]}
 
 
@@ -207,7 +211,9 @@ def verify_trust_list(
         verify_data_integrity(document, decode_multikey(multibase))
     except VerificationError as exc:
         raise VerificationError.single(
-            Code.TRUST_LIST_INVALID, "/proof/proofValue", "trust list signature does not verify with the anchor key"
+            Code.TRUST_LIST_INVALID,
+            "/proof/proofValue",
+            "trust list signature does not verify with the anchor key",
         ) from exc
     registry = TrustRegistry.from_document(document)
     if min_sequence is not None and registry.sequence < min_sequence:
@@ -234,7 +240,9 @@ def read_json_file(path: Path) -> Any:
     except OSError as exc:
         raise VerificationError.single(Code.TRUST_LIST_INVALID, "", f"cannot read {path}: {exc}") from exc
     except PilotSchemaError as exc:
-        raise VerificationError.single(Code.TRUST_LIST_INVALID, "", f"{path} is not strict JSON: {exc}") from exc
+        raise VerificationError.single(
+            Code.TRUST_LIST_INVALID, "", f"{path} is not strict JSON: {exc}"
+        ) from exc
 
 
 def load_trust_list(

@@ -79,7 +79,9 @@ def check_credential(raw: Any, trust: TrustRegistry, at: datetime, *, path: str 
     """Verify one credential (either securing form) at time ``at``; never raises for bad input."""
     report = CredentialReport(path=path, raw=raw)
     if not isinstance(raw, Mapping):
-        report.problems.append(Problem(Code.SCHEMA_INVALID, path or "/", "a credential must be a JSON object"))
+        report.problems.append(
+            Problem(Code.SCHEMA_INVALID, path or "/", "a credential must be a JSON object")
+        )
         return report
     try:
         report.digest = credential_digest(raw)
@@ -97,7 +99,11 @@ def check_credential(raw: Any, trust: TrustRegistry, at: datetime, *, path: str 
             payload, verification_method, report.securing = envelope.payload, envelope.kid, "jose"
         else:
             proof = read_proof(raw)
-            payload, verification_method, report.securing = dict(raw), proof.verification_method, "data-integrity"
+            payload, verification_method, report.securing = (
+                dict(raw),
+                proof.verification_method,
+                "data-integrity",
+            )
             report.proof_created = proof.created
     except VerificationError as exc:
         report.problems += _at(path, exc)
@@ -171,12 +177,18 @@ def _validity_problems(payload: Mapping[str, Any], at: datetime, path: str) -> l
     problems: list[Problem] = []
     try:
         valid_from = parse_time(payload["validFrom"]) if isinstance(payload.get("validFrom"), str) else None
-        valid_until = parse_time(payload["validUntil"]) if isinstance(payload.get("validUntil"), str) else None
+        valid_until = (
+            parse_time(payload["validUntil"]) if isinstance(payload.get("validUntil"), str) else None
+        )
     except VerificationError:
         return problems  # already a schema problem
     if valid_from is not None and at < valid_from:
         problems.append(
-            Problem(Code.CREDENTIAL_NOT_YET_VALID, f"{path}/validFrom", f"valid from {payload['validFrom']}, not yet")
+            Problem(
+                Code.CREDENTIAL_NOT_YET_VALID,
+                f"{path}/validFrom",
+                f"valid from {payload['validFrom']}, not yet",
+            )
         )
     if valid_until is not None and at > valid_until:
         problems.append(
@@ -194,7 +206,9 @@ def _validity_problems(payload: Mapping[str, Any], at: datetime, path: str) -> l
     return problems
 
 
-def verify_credential(raw: bytes | str | Mapping[str, Any], trust: TrustRegistry, at: datetime) -> CredentialReport:
+def verify_credential(
+    raw: bytes | str | Mapping[str, Any], trust: TrustRegistry, at: datetime
+) -> CredentialReport:
     """Verify one credential from raw bytes (strictly parsed) or a parsed object.
 
     Returns the report when the credential is verified (warnings allowed); raises VerificationError

@@ -8,14 +8,13 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from schemas._time import parse_time, utc_now
-from schemas.errors import VerificationError
-
 from pilot.console import EXIT_FAILED, console, fail_usage
 from pilot.data_dir import default_data_dir
 from pilot.documents import FileVerdict, check_file
 from pilot.reports import Format, render_verdicts
 from pilot.trust_files import load_registry
+from schemas._time import parse_time, utc_now
+from schemas.errors import VerificationError
 
 app = typer.Typer(help="Conformance: validate files, regenerate vectors.", no_args_is_help=True)
 
@@ -23,10 +22,18 @@ app = typer.Typer(help="Conformance: validate files, regenerate vectors.", no_ar
 @app.command("validate")
 def validate_command(
     files: Annotated[list[Path], typer.Argument(help="Credential or submission JSON files.")],
-    trust_list: Annotated[Path | None, typer.Option("--trust-list", help="Trust list (default: data dir's).")] = None,
-    trust_anchor: Annotated[Path | None, typer.Option("--trust-anchor", help="Anchor (default: beside list).")] = None,
-    port: Annotated[str, typer.Option("--port", help="Port whose policy submissions are judged by.")] = "cn-port-01",
-    at: Annotated[str | None, typer.Option("--at", help="Judge at this RFC 3339 time (default: now).")] = None,
+    trust_list: Annotated[
+        Path | None, typer.Option("--trust-list", help="Trust list (default: data dir's).")
+    ] = None,
+    trust_anchor: Annotated[
+        Path | None, typer.Option("--trust-anchor", help="Anchor (default: beside list).")
+    ] = None,
+    port: Annotated[
+        str, typer.Option("--port", help="Port whose policy submissions are judged by.")
+    ] = "cn-port-01",
+    at: Annotated[
+        str | None, typer.Option("--at", help="Judge at this RFC 3339 time (default: now).")
+    ] = None,
     output_format: Annotated[Format, typer.Option("--format", help="Report format.")] = Format.text,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the report here.")] = None,
 ) -> None:

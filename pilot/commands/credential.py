@@ -12,6 +12,9 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
+from pilot.console import EXIT_FAILED, console, fail_usage, print_json
+from pilot.data_dir import default_data_dir
+from pilot.trust_files import load_registry
 from schemas._canonical import canonicalize
 from schemas._data_integrity import read_proof, verify_data_integrity
 from schemas._digest import credential_digest
@@ -23,16 +26,16 @@ from schemas._verify import check_credential
 from schemas.codes import Code
 from schemas.errors import JsonMalformedError, KeyFormatError, PilotSchemaError, Problem, VerificationError
 
-from pilot.console import EXIT_FAILED, console, fail_usage, print_json
-from pilot.data_dir import default_data_dir
-from pilot.trust_files import load_registry
-
 app = typer.Typer(help="Verify, canonicalize and inspect one credential file.", no_args_is_help=True)
 
 FileArg = Annotated[Path, typer.Argument(help="A JSON credential (embedded proof or enveloped).")]
 TrustListOpt = Annotated[Path | None, typer.Option("--trust-list", help="Trust list to resolve keys with.")]
-AnchorOpt = Annotated[Path | None, typer.Option("--trust-anchor", help="Pinned anchor (default: beside the list).")]
-AtOpt = Annotated[str | None, typer.Option("--at", help="Judge validity at this RFC 3339 time (default: now).")]
+AnchorOpt = Annotated[
+    Path | None, typer.Option("--trust-anchor", help="Pinned anchor (default: beside the list).")
+]
+AtOpt = Annotated[
+    str | None, typer.Option("--at", help="Judge validity at this RFC 3339 time (default: now).")
+]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
 
 
@@ -70,7 +73,8 @@ def verify_command(
     trust_list: TrustListOpt = None,
     trust_anchor: AnchorOpt = None,
     public_key_multibase: Annotated[
-        str | None, typer.Option("--public-key-multibase", help="Check the proof with this key only (any W3C VC).")
+        str | None,
+        typer.Option("--public-key-multibase", help="Check the proof with this key only (any W3C VC)."),
     ] = None,
     at: AtOpt = None,
     as_json: JsonOpt = False,

@@ -13,7 +13,8 @@ from pilot.data_dir import default_data_dir
 from pilot.sandbox import DEFAULT_SEED, build_sandbox, write_sandbox
 
 DataDirOption = Annotated[
-    Path | None, typer.Option("--data-dir", help="Data directory (default: $PILOT_DATA_DIR, else ./pilot-data).")
+    Path | None,
+    typer.Option("--data-dir", help="Data directory (default: $PILOT_DATA_DIR, else ./pilot-data)."),
 ]
 
 
@@ -39,7 +40,6 @@ def init_command(
 def initialise(target: Path, seed: str = DEFAULT_SEED) -> None:
     """Write the sandbox for ``seed`` and an operator token for each node."""
     from node_core.auth import ensure_token
-
     from pilot.participants import EXPORTER_IDS, PORT_IDS
 
     passphrase = os.environ.get("PILOT_KEY_PASSPHRASE")

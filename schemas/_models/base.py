@@ -11,7 +11,6 @@ from enum import StrEnum
 from typing import Annotated, Any, TypeVar
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict
-from pydantic.json_schema import SkipJsonSchema
 from pydantic_core import PydanticCustomError
 
 __all__ = [
@@ -75,8 +74,8 @@ def _refuse_null(value: Any) -> Any:
 
 T = TypeVar("T")
 
-#: An optional member: it may be absent, but never ``null`` (the JSON Schema does not allow null either).
-Opt = Annotated[T | SkipJsonSchema[None], BeforeValidator(_refuse_null)]
+#: An optional member: it may be absent, but never ``null`` (the published JSON Schemas leave null out).
+Opt = Annotated[T | None, BeforeValidator(_refuse_null)]
 
 
 def cat_field(category: DataCategory, default: Any = ..., **kwargs: Any) -> Any:

@@ -46,7 +46,7 @@ def _pointer(loc: Sequence[int | str], doc: Any) -> str:
             if item in node:
                 segments.append(item)
                 node = node[item]
-            elif last:
+            elif last and "[" not in item:
                 segments.append(item)  # a missing member: point where it should be
             continue  # otherwise a union-member tag such as 'literal[...]' or 'str'
         if isinstance(node, list) and isinstance(item, int) and 0 <= item < len(node):

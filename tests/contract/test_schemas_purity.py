@@ -25,6 +25,13 @@ def test_schemas_imports_no_framework_database_or_network() -> None:
 def test_public_surface_is_what_we_mean() -> None:
     for name in schemas.__all__:
         assert hasattr(schemas, name), name
-    assert {"check_credential", "assess_submission", "verify_trust_list", "verify_inclusion",
-            "verify_consistency", "verify_checkpoint", "canonicalize"} <= set(schemas.__all__)
+    assert {
+        "check_credential",
+        "assess_submission",
+        "verify_trust_list",
+        "verify_inclusion",
+        "verify_consistency",
+        "verify_checkpoint",
+        "canonicalize",
+    } <= set(schemas.__all__)
     assert not [n for n in schemas.__all__ if n.startswith("_")]

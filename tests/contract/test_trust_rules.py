@@ -9,8 +9,15 @@ from typing import Any
 import pytest
 
 from pilot.sandbox import REVOKED_AT, build_sandbox
-from schemas import Code, TrustRegistry, VerificationError, encode_multikey, key_from_seed, sign_trust_list
-from schemas import verify_trust_list
+from schemas import (
+    Code,
+    TrustRegistry,
+    VerificationError,
+    encode_multikey,
+    key_from_seed,
+    sign_trust_list,
+    verify_trust_list,
+)
 
 SANDBOX = build_sandbox()
 REGISTRY = verify_trust_list(SANDBOX.trust_list, SANDBOX.anchor)
@@ -47,14 +54,22 @@ LIST_CASES = {
         {},
         Code.TRUST_LIST_INVALID,
     ),
-    "older sequence than the one accepted": (lambda: SANDBOX.trust_list, {"min_sequence": 2}, Code.TRUST_LIST_STALE),
+    "older sequence than the one accepted": (
+        lambda: SANDBOX.trust_list,
+        {"min_sequence": 2},
+        Code.TRUST_LIST_STALE,
+    ),
     "signed by a key that names itself in the list": (
         lambda: _resigned(
             lambda d: d["participants"][-1]["keys"].append(
-                {"id": "did:web:pilot.example:pilot-gov#key-9", "type": "Multikey",
-                 "publicKeyMultibase": encode_multikey(key_from_seed(b"rogue").public_key()),
-                 "purposes": ["assertion"], "validFrom": "2026-01-01T00:00:00Z",
-                 "validUntil": "2037-01-01T00:00:00Z"}
+                {
+                    "id": "did:web:pilot.example:pilot-gov#key-9",
+                    "type": "Multikey",
+                    "publicKeyMultibase": encode_multikey(key_from_seed(b"rogue").public_key()),
+                    "purposes": ["assertion"],
+                    "validFrom": "2026-01-01T00:00:00Z",
+                    "validUntil": "2037-01-01T00:00:00Z",
+                }
             ),
             key=key_from_seed(b"rogue"),
             vm="did:web:pilot.example:pilot-gov#key-9",
@@ -86,15 +101,24 @@ def test_anchor_rotation_announced_by_the_old_key() -> None:
     def announce(document: dict[str, Any]) -> None:
         _bump(document, 2)
         gov = next(p for p in document["participants"] if p["id"] == "pilot-gov")
-        gov["keys"].append({"id": new_vm, "type": "Multikey", "publicKeyMultibase": encode_multikey(new_key.public_key()),
-                            "purposes": ["assertion"], "validFrom": "2026-01-01T00:00:00Z",
-                            "validUntil": "2037-01-01T00:00:00Z"})
+        gov["keys"].append(
+            {
+                "id": new_vm,
+                "type": "Multikey",
+                "publicKeyMultibase": encode_multikey(new_key.public_key()),
+                "purposes": ["assertion"],
+                "validFrom": "2026-01-01T00:00:00Z",
+                "validUntil": "2037-01-01T00:00:00Z",
+            }
+        )
 
     announced = verify_trust_list(_resigned(announce), SANDBOX.anchor)
     by_new_key = _resigned(lambda d: (announce(d), _bump(d, 3)), key=new_key, vm=new_vm)
     with pytest.raises(VerificationError):
         verify_trust_list(by_new_key, SANDBOX.anchor)
-    accepted = verify_trust_list(by_new_key, SANDBOX.anchor, extra_anchor_keys=announced.announced_anchor_keys())
+    accepted = verify_trust_list(
+        by_new_key, SANDBOX.anchor, extra_anchor_keys=announced.announced_anchor_keys()
+    )
     assert accepted.sequence == 3
 
 
@@ -102,9 +126,18 @@ KEY_CASES = {
     "unknown key id": ("did:web:pilot.example:ru-exp-01#key-7", "assertion", NOW, Code.ISSUER_UNKNOWN),
     "before validFrom": (VM1, "assertion", datetime(2025, 12, 31, tzinfo=UTC), Code.KEY_NOT_VALID_AT_RECEIPT),
     "after validUntil": (VM1, "assertion", datetime(2037, 1, 2, tzinfo=UTC), Code.KEY_NOT_VALID_AT_RECEIPT),
-    "purpose not published": ("did:web:pilot.example:cn-port-01#key-2", "assertion", NOW,
-                              Code.KEY_NOT_VALID_AT_RECEIPT),
-    "at the revocation instant": ("did:web:pilot.example:ru-exp-02#key-0", "assertion", REVOKED_AT, Code.KEY_REVOKED),
+    "purpose not published": (
+        "did:web:pilot.example:cn-port-01#key-2",
+        "assertion",
+        NOW,
+        Code.KEY_NOT_VALID_AT_RECEIPT,
+    ),
+    "at the revocation instant": (
+        "did:web:pilot.example:ru-exp-02#key-0",
+        "assertion",
+        REVOKED_AT,
+        Code.KEY_REVOKED,
+    ),
     "after revocation": ("did:web:pilot.example:ru-exp-02#key-0", "authentication", NOW, Code.KEY_REVOKED),
     "expired key": ("did:web:pilot.example:cert-02#key-0", "assertion", NOW, Code.KEY_NOT_VALID_AT_RECEIPT),
 }
@@ -119,7 +152,9 @@ def test_key_refused(name: str) -> None:
 
 
 def test_revoked_key_still_valid_just_before_revocation() -> None:
-    key = REGISTRY.resolve_key("did:web:pilot.example:ru-exp-02#key-0", "assertion", REVOKED_AT - timedelta(seconds=1))
+    key = REGISTRY.resolve_key(
+        "did:web:pilot.example:ru-exp-02#key-0", "assertion", REVOKED_AT - timedelta(seconds=1)
+    )
     assert key.participant_id == "ru-exp-02"
 
 

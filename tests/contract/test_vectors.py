@@ -23,9 +23,7 @@ def _path(name: str) -> Path:
 
 def test_regeneration_reproduces_the_committed_bytes() -> None:
     generated = build_vectors()
-    committed = {
-        str(p.relative_to(VECTORS)): p.read_bytes() for p in VECTORS.rglob("*") if p.is_file()
-    }
+    committed = {str(p.relative_to(VECTORS)): p.read_bytes() for p in VECTORS.rglob("*") if p.is_file()}
     assert sorted(generated) == sorted(committed), "run: pilot conformance vectors --out schemas/vectors"
     changed = [name for name in generated if generated[name] != committed[name]]
     assert not changed, f"regenerate with `pilot conformance vectors --out schemas/vectors`: {changed[:5]}"
@@ -40,11 +38,23 @@ def test_at_least_forty_invalid_vectors_cover_every_file_level_code() -> None:
     codes = {e["expect"] for e in EXPECTED.values() if e["expect"] != "accept"}
     assert sum(1 for e in EXPECTED.values() if e["expect"] != "accept") >= 40
     assert codes >= {
-        "SCHEMA_INVALID", "PROOF_MISSING", "PROOF_INVALID", "CRYPTOSUITE_UNSUPPORTED", "ISSUER_UNKNOWN",
-        "ISSUER_ROLE_NOT_AUTHORIZED", "KEY_NOT_VALID_AT_RECEIPT", "KEY_REVOKED", "CREDENTIAL_EXPIRED",
-        "CREDENTIAL_NOT_YET_VALID", "EVIDENCE_DIGEST_MISMATCH", "REFERENCED_CREDENTIAL_MISSING",
-        "ESTABLISHMENT_NOT_APPROVED", "HS_CODE_NOT_PERMITTED", "DATA_CATEGORY_NOT_PERMITTED",
-        "GEOMETRY_INVALID", "JSON_MALFORMED",
+        "SCHEMA_INVALID",
+        "PROOF_MISSING",
+        "PROOF_INVALID",
+        "CRYPTOSUITE_UNSUPPORTED",
+        "ISSUER_UNKNOWN",
+        "ISSUER_ROLE_NOT_AUTHORIZED",
+        "KEY_NOT_VALID_AT_RECEIPT",
+        "KEY_REVOKED",
+        "CREDENTIAL_EXPIRED",
+        "CREDENTIAL_NOT_YET_VALID",
+        "EVIDENCE_DIGEST_MISMATCH",
+        "REFERENCED_CREDENTIAL_MISSING",
+        "ESTABLISHMENT_NOT_APPROVED",
+        "HS_CODE_NOT_PERMITTED",
+        "DATA_CATEGORY_NOT_PERMITTED",
+        "GEOMETRY_INVALID",
+        "JSON_MALFORMED",
     }
 
 
@@ -68,7 +78,8 @@ def test_submission_vectors_have_distinct_ids() -> None:
     ids = [
         parse_json(_path(n).read_bytes())["submissionId"]
         for n, e in EXPECTED.items()
-        if e["kind"] == "submission" and e["expect"] != "JSON_MALFORMED"
+        if e["kind"] == "submission"
+        and e["expect"] != "JSON_MALFORMED"
         and isinstance(parse_json(_path(n).read_bytes()).get("submissionId"), str)
     ]
     assert len(ids) == len(set(ids))

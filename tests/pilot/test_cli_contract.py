@@ -70,7 +70,16 @@ def test_canonicalize_reproduces_rfc8785_outputs(name: str) -> None:
 def test_validate_accepts_every_valid_vector() -> None:
     files = sorted(str(p) for p in (VECTORS / "valid").glob("*.json"))
     result = runner.invoke(
-        app, ["conformance", "validate", *files, "--trust-list", str(VECTORS / "trust-list.json"), "--format", "json"]
+        app,
+        [
+            "conformance",
+            "validate",
+            *files,
+            "--trust-list",
+            str(VECTORS / "trust-list.json"),
+            "--format",
+            "json",
+        ],
     )
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
@@ -81,8 +90,17 @@ def test_validate_reports_the_expected_code_for_every_invalid_vector() -> None:
     files = sorted((VECTORS / "invalid").glob("*.json"))
     result = runner.invoke(
         app,
-        ["conformance", "validate", *map(str, files), "--trust-list", str(VECTORS / "trust-list.json"),
-         "--format", "json", "--at", "2026-11-01T00:00:00Z"],
+        [
+            "conformance",
+            "validate",
+            *map(str, files),
+            "--trust-list",
+            str(VECTORS / "trust-list.json"),
+            "--format",
+            "json",
+            "--at",
+            "2026-11-01T00:00:00Z",
+        ],
     )
     assert result.exit_code == 1
     outcomes = {Path(f["file"]).name: f["outcome"] for f in json.loads(result.stdout)["files"]}
@@ -91,10 +109,23 @@ def test_validate_reports_the_expected_code_for_every_invalid_vector() -> None:
 
 def test_validate_junit_report(tmp_path: Path) -> None:
     report = tmp_path / "report.xml"
-    files = [str(VECTORS / "valid" / "submission-ru-exp-01.json"), str(VECTORS / "invalid" / "credential-expired.json")]
+    files = [
+        str(VECTORS / "valid" / "submission-ru-exp-01.json"),
+        str(VECTORS / "invalid" / "credential-expired.json"),
+    ]
     result = runner.invoke(
-        app, ["conformance", "validate", *files, "--trust-list", str(VECTORS / "trust-list.json"),
-              "--format", "junit", "-o", str(report)]
+        app,
+        [
+            "conformance",
+            "validate",
+            *files,
+            "--trust-list",
+            str(VECTORS / "trust-list.json"),
+            "--format",
+            "junit",
+            "-o",
+            str(report),
+        ],
     )
     assert result.exit_code == 1
     text = report.read_text()
@@ -102,7 +133,9 @@ def test_validate_junit_report(tmp_path: Path) -> None:
 
 
 def test_missing_file_is_bad_usage() -> None:
-    result = runner.invoke(app, ["credential", "verify", "/nonexistent.json", "--public-key-multibase", "z6Mk"])
+    result = runner.invoke(
+        app, ["credential", "verify", "/nonexistent.json", "--public-key-multibase", "z6Mk"]
+    )
     assert result.exit_code == 2
 
 
@@ -119,7 +152,12 @@ def test_init_reproduces_the_published_sandbox(tmp_path: Path) -> None:
 def test_credential_verify_with_trust_list_reports_revoked_key() -> None:
     result = runner.invoke(
         app,
-        ["credential", "verify", str(VECTORS / "invalid" / "credential-revoked-key.json"),
-         "--trust-list", str(VECTORS / "trust-list.json")],
+        [
+            "credential",
+            "verify",
+            str(VECTORS / "invalid" / "credential-revoked-key.json"),
+            "--trust-list",
+            str(VECTORS / "trust-list.json"),
+        ],
     )
     assert result.exit_code == 1 and "KEY_REVOKED" in result.output
