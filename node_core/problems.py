@@ -45,7 +45,7 @@ __all__ = [
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 PROBLEM_TYPE_BASE = "https://pilot.example/problems/"
 #: Code of a 500 answer. Not (yet) in ``schemas.codes.Code``; kept as a plain string here.
-INTERNAL_ERROR = "INTERNAL_ERROR"
+INTERNAL_ERROR = Code.INTERNAL_ERROR
 
 _log = logging.getLogger("pilot.problems")
 
@@ -55,7 +55,7 @@ _STATUS_CODES: dict[int, str] = {
     401: Code.UNAUTHORIZED,
     403: Code.FORBIDDEN,
     404: Code.NOT_FOUND,
-    405: Code.REQUEST_INVALID,
+    405: Code.METHOD_NOT_ALLOWED,
     409: Code.DUPLICATE_CONFLICT,
     413: Code.PAYLOAD_TOO_LARGE,
     429: Code.RATE_LIMITED,

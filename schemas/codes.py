@@ -50,10 +50,16 @@ class Code(StrEnum):
     REQUEST_INVALID = "REQUEST_INVALID"
     # Added: a missing or wrong operator bearer token.
     UNAUTHORIZED = "UNAUTHORIZED"
+    # Added: the route exists but not with this method.
+    METHOD_NOT_ALLOWED = "METHOD_NOT_ALLOWED"
+    # Added: a fault of the node itself (never for bad input); the body carries no internals.
+    INTERNAL_ERROR = "INTERNAL_ERROR"
 
     # Exporter-side.
     RECEIPT_INVALID = "RECEIPT_INVALID"
     CHECKPOINT_INCONSISTENT = "CHECKPOINT_INCONSISTENT"
+    # Added: the port stayed unreachable or busy (429/5xx/transport errors) until the give-up time passed.
+    DELIVERY_GAVE_UP = "DELIVERY_GAVE_UP"
 
     # Trust list and signed notes (file-level checks).
     TRUST_LIST_INVALID = "TRUST_LIST_INVALID"
@@ -70,12 +76,14 @@ HTTP_STATUS: dict[Code, int] = {
     Code.REQUEST_REPLAYED: 401,
     Code.UNAUTHORIZED: 401,
     Code.FORBIDDEN: 403,
+    Code.METHOD_NOT_ALLOWED: 405,
     Code.NOT_FOUND: 404,
     Code.DUPLICATE_CONFLICT: 409,
     Code.PAYLOAD_TOO_LARGE: 413,
     Code.RATE_LIMITED: 429,
     Code.LOG_UNAVAILABLE: 503,
     Code.TRUST_LIST_STALE: 503,
+    Code.INTERNAL_ERROR: 500,
 }
 
 #: Reason codes a port may put in a receipt.

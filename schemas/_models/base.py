@@ -68,7 +68,9 @@ class PilotModel(BaseModel):
 
 def _refuse_null(value: Any) -> Any:
     if value is None:
-        raise PydanticCustomError("null_member", "null is not allowed here; omit the member instead")
+        raise PydanticCustomError(
+            "null_member", "expected a value or no member at all, found null (omit an absent member)"
+        )
     return value
 
 

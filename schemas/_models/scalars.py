@@ -204,7 +204,9 @@ def _parse_datetime(value: Any) -> datetime:
         try:
             parsed = datetime.fromisoformat(value)
         except ValueError:
-            raise PydanticCustomError("datetime_value", f"not a real date and time: {value!r}") from None
+            raise PydanticCustomError(
+                "datetime_value", f"expected a real date and time, found {value!r}"
+            ) from None
     else:
         raise PydanticCustomError(
             "datetime_format",
@@ -233,7 +235,9 @@ def _parse_date(value: Any) -> date:
         try:
             return date.fromisoformat(value)
         except ValueError:
-            raise PydanticCustomError("date_value", f"not a real calendar date: {value!r}") from None
+            raise PydanticCustomError(
+                "date_value", f"expected a real calendar date, found {value!r}"
+            ) from None
     raise PydanticCustomError(
         "date_format", f"expected a date 'YYYY-MM-DD' (RFC 3339 full-date), found {value!r}"
     )

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from typing import Any, TypeVar
+from typing import Any, TypeVar, get_args
 
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
+from pydantic_core.core_schema import ErrorType
 
 from schemas._models.facility import DigitalFacilityRecord
 from schemas._models.geometry import geometry_problems
@@ -28,6 +29,8 @@ __all__ = [
 ]
 
 M = TypeVar("M", bound=BaseModel)
+
+_PYDANTIC_ERROR_TYPES = frozenset(get_args(ErrorType))
 
 
 def _escape(segment: str) -> str:
@@ -59,7 +62,7 @@ def _describe(value: Any) -> str:
     if isinstance(value, Mapping):
         return "an object"
     if isinstance(value, list | tuple):
-        return f"an array of {len(value)} items"
+        return f"an array of {len(value)} item{'' if len(value) == 1 else 's'}"
     if value is None:
         return "null"
     if isinstance(value, bool | int | float | str):
@@ -77,10 +80,10 @@ def _message(error: ErrorDetails) -> str:
     if kind == "extra_forbidden":
         return f"unexpected member {name!r}: it is not part of this object's schema"
     message = error["msg"]
+    if kind not in _PYDANTIC_ERROR_TYPES:
+        return message  # our own errors already say what was expected and what was found
     if message.startswith("Value error, "):
         message = message[len("Value error, ") :]
-    if "found" in message:
-        return message
     return f"{message}; found {_describe(error.get('input'))}"
 
 

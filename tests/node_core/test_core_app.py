@@ -80,6 +80,7 @@ def test_openapi_is_served(tmp_path: Path) -> None:
 
 def test_json_lines_logs_carry_the_request_id(tmp_path: Path) -> None:
     stream = io.StringIO()
+    before_level = logging.getLogger().level
     configure_logging("cn-port-01", "INFO", stream=stream)
     try:
         get_all(make(tmp_path), "/v1/items/5", headers={"X-Request-ID": "req-42"})
@@ -88,6 +89,7 @@ def test_json_lines_logs_carry_the_request_id(tmp_path: Path) -> None:
         for handler in list(root.handlers):
             if handler.__class__.__name__ == "_PilotHandler":
                 root.removeHandler(handler)
+        root.setLevel(before_level)
     lines = [json.loads(line) for line in stream.getvalue().splitlines()]
     served = next(line for line in lines if line["msg"] == "item served")
     assert served["request_id"] == "req-42" and served["node"] == "cn-port-01" and served["item"] == 5
@@ -101,7 +103,7 @@ def test_json_lines_logs_carry_the_request_id(tmp_path: Path) -> None:
 @pytest.mark.parametrize("level", ["DEBUG", "warning"])
 def test_configure_logging_twice_keeps_one_handler(level: str) -> None:
     root = logging.getLogger()
-    before = list(root.handlers)
+    before, before_level = list(root.handlers), root.level
     try:
         configure_logging("x", level, stream=io.StringIO())
         configure_logging("x", level, stream=io.StringIO())
@@ -111,3 +113,4 @@ def test_configure_logging_twice_keeps_one_handler(level: str) -> None:
         for handler in list(root.handlers):
             if handler not in before:
                 root.removeHandler(handler)
+        root.setLevel(before_level)

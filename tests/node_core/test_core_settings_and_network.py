@@ -44,14 +44,19 @@ def test_environment_overrides(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PILOT_GIVE_UP_S", "30")
     monkeypatch.setenv("PILOT_SECURING", "jose")
     monkeypatch.setenv("PILOT_KEY_PASSPHRASE", "s3cret")
-    monkeypatch.setenv("PILOT_PEER_URLS", "cn-port-01=http://127.0.0.1:8101/, cn-port-02=http://127.0.0.1:8102")
+    monkeypatch.setenv(
+        "PILOT_PEER_URLS", "cn-port-01=http://127.0.0.1:8101/, cn-port-02=http://127.0.0.1:8102"
+    )
     settings = NodeSettings()
     assert settings.database_kind == "postgresql"
     assert (settings.max_inflight, settings.retry_base_s, settings.give_up_s) == (8, 0.1, 30.0)
     assert settings.securing == "jose"
     assert settings.key_passphrase is not None and settings.key_passphrase.get_secret_value() == "s3cret"
     assert "s3cret" not in repr(settings)
-    assert settings.peer_urls == {"cn-port-01": "http://127.0.0.1:8101", "cn-port-02": "http://127.0.0.1:8102"}
+    assert settings.peer_urls == {
+        "cn-port-01": "http://127.0.0.1:8101",
+        "cn-port-02": "http://127.0.0.1:8102",
+    }
 
 
 @pytest.mark.parametrize("bad", ["cn-port-01", "cn-port-01=ftp://x", "Bad Id=http://x"])
@@ -78,7 +83,7 @@ def test_peers_follow_network_json(tmp_path: Path) -> None:
     assert directory.url_for("cn-port-01") == "http://127.0.0.1:8101"
     write_network(settings.network_path, {"cn-port-01": "http://127.0.0.1:8101", "cn-port-2": "http://h:2"})
     assert set(directory.urls()) == {"cn-port-01", "cn-port-2"}
-    with pytest.raises(UnknownPeerError, match="cn-port-03.*network.json"):
+    with pytest.raises(UnknownPeerError, match=r"cn-port-03.*network\.json"):
         directory.url_for("cn-port-03")
     assert load_peer_urls(settings) == directory.urls()
 

@@ -8,10 +8,9 @@ from typing import Any
 
 import pytest
 
-from schemas._jsonschema import JSON_DIR, SCHEMA_MODELS, generate_json_schemas, main
+from schemas._jsonschema import JSON_DIR, generate_json_schemas, main
 from schemas._models import DataCategory
 from schemas._models import examples as ex
-from schemas._models.base import category_of
 
 GENERATED = generate_json_schemas()
 REGENERATE = "run: .venv/bin/python -m schemas._jsonschema --write"

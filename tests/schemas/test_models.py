@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from pydantic import BaseModel
 
 from schemas._models import (
     AUTHORIZED_ROLES,
@@ -30,7 +31,7 @@ from schemas.codes import Code
 
 Doc = dict[str, Any]
 
-OTHER_MODELS = {
+OTHER_MODELS: dict[str, type[BaseModel]] = {
     "Submission": Submission,
     "LogEntry": LogEntry,
     "TrustList": TrustList,
@@ -45,7 +46,7 @@ def _wire(doc: Doc) -> str:
 @pytest.mark.parametrize("name", sorted(ex.EXAMPLES))
 def test_valid_example_round_trips_to_identical_wire_json(name: str) -> None:
     doc = ex.EXAMPLES[name]()
-    model_cls = CREDENTIAL_TYPES.get(name) or OTHER_MODELS[name]
+    model_cls: type[BaseModel] = CREDENTIAL_TYPES.get(name) or OTHER_MODELS[name]
     model, problems = validate_model(model_cls, doc)
     assert problems == []
     assert model is not None
@@ -113,11 +114,11 @@ BAD_CREDENTIALS = [
     Bad("unix timestamp for a datetime", ex.facility_record, {"/validFrom": 1736899200},
         "/validFrom", "found 1736899200"),
     Bad("impossible date", ex.consignment_manifest, {"/credentialSubject/shipmentDate": "2025-02-30"},
-        "/credentialSubject/shipmentDate", "not a real calendar date"),
+        "/credentialSubject/shipmentDate", "real calendar date"),
     Bad("validUntil before validFrom", ex.facility_record, {"/validUntil": "2024-01-01T00:00:00Z"},
         "/validUntil", "later than validFrom"),
     Bad("null for an optional member", ex.facility_record, {"/validUntil": None},
-        "/validUntil", "null is not allowed"),
+        "/validUntil", "found null"),
     Bad("extra member in the subject", ex.facility_record, {"/credentialSubject/colour": "red"},
         "/credentialSubject/colour", "unexpected member 'colour'"),
     Bad("extra member in the envelope", ex.veterinary_attestation, {"/credentialStatus": {}},

@@ -1,0 +1,176 @@
+"""The port's transparency log in memory: an RFC 9162 tree over the committed leaves, entries and checkpoints.
+
+The database is the log's truth (``log_leaves``, ``checkpoints``, ``log_head``); this module keeps the
+``MerkleTree`` that answers roots and proofs in O(log n), rebuilt from ``log_leaves`` at start-up (a
+streamed read of the leaf hashes: about a second for 1,000,000 leaves). Only the store appends to it,
+while holding the log's write lock; readers see ``published_size``, which advances only after the
+transaction that added the leaf committed, so no proof ever covers an uncommitted leaf.
+
+DESIGN section 6: an entry is ``{"v": 1, "exporter", "submissionId", "submissionDigest", "decision",
+"reasonCodes", "receivedAt"}`` and the leaf input is its RFC 8785 bytes. Checkpoints are C2SP
+``tlog-checkpoint`` notes with origin ``<port id>.pilot.example/log``, signed by the port's ``log`` key
+under the origin as key name.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy.engine import Connection, Engine
+
+from port_node.tables import CHECKPOINTS, LOG_HEAD, LOG_LEAVES
+from schemas._canonical import canonicalize
+from schemas._merkle import MerkleTree, leaf_hash
+from schemas._signed_note import Checkpoint, sign_checkpoint
+
+__all__ = ["LogCorruptError", "TransparencyLog", "log_entry", "read_leaf_hashes", "sign_checkpoint_note"]
+
+_STREAM_BATCH = 10_000
+
+
+class LogCorruptError(RuntimeError):
+    """The stored log is not dense (a missing index) or disagrees with ``log_head``."""
+
+
+def log_entry(
+    *,
+    exporter: str,
+    submission_id: str,
+    submission_digest: str,
+    decision: str,
+    reason_codes: Sequence[str],
+    received_at: str,
+) -> dict[str, Any]:
+    """The public log entry of one submission (digests and codes only: the log is public)."""
+    return {
+        "v": 1,
+        "exporter": exporter,
+        "submissionId": submission_id,
+        "submissionDigest": submission_digest,
+        "decision": decision,
+        "reasonCodes": list(reason_codes),
+        "receivedAt": received_at,
+    }
+
+
+def leaf_input_of(entry: dict[str, Any]) -> bytes:
+    """The leaf input of an entry: its RFC 8785 bytes (DESIGN section 6)."""
+    return canonicalize(entry)
+
+
+def sign_checkpoint_note(origin: str, size: int, root: bytes, key: Ed25519PrivateKey) -> str:
+    """The signed-note text of the checkpoint (``origin``, ``size``, ``root``), signed under ``origin``."""
+    return sign_checkpoint(Checkpoint(origin, size, root), origin, key).text()
+
+
+def read_leaf_hashes(connection: Connection, start: int = 0, end: int | None = None) -> Iterator[bytes]:
+    """Stored leaf hashes from ``start`` (to ``end`` exclusive), streamed; LogCorruptError on a gap."""
+    query = sa.select(LOG_LEAVES.c.leaf_index, LOG_LEAVES.c.leaf_hash).where(LOG_LEAVES.c.leaf_index >= start)
+    if end is not None:
+        query = query.where(LOG_LEAVES.c.leaf_index < end)
+    result = connection.execution_options(stream_results=True, yield_per=_STREAM_BATCH).execute(
+        query.order_by(LOG_LEAVES.c.leaf_index)
+    )
+    expected = start
+    for index, value in result:
+        if index != expected:
+            raise LogCorruptError(f"log leaf {expected} is missing (next stored index is {index})")
+        yield bytes(value)
+        expected += 1
+
+
+class TransparencyLog:
+    """The in-memory tree of one port's log, plus the latest checkpoint note it served."""
+
+    def __init__(self, origin: str, log_key: Ed25519PrivateKey) -> None:
+        self.origin = origin
+        self.log_key = log_key
+        self.write_lock = threading.Lock()
+        self._tree = MerkleTree()
+        self._published = 0
+        self._latest_note = ""
+
+    # -- reading (any thread) ----------------------------------------------------------------------
+
+    @property
+    def size(self) -> int:
+        """The number of committed leaves."""
+        return self._published
+
+    @property
+    def latest_note(self) -> str:
+        """The signed checkpoint of the committed tree."""
+        return self._latest_note
+
+    def root(self, size: int | None = None) -> bytes:
+        """The root of the first ``size`` committed leaves (default: all)."""
+        return self._tree.root(self._published if size is None else self._check(size))
+
+    def inclusion_proof(self, index: int, size: int) -> list[bytes]:
+        """RFC 9162 inclusion proof of leaf ``index`` in the committed tree of ``size``; ValueError if outside."""
+        return self._tree.inclusion_proof(index, self._check(size))
+
+    def consistency_proof(self, first: int, second: int) -> list[bytes]:
+        """RFC 9162 consistency proof between two committed sizes; ValueError if outside or first > second."""
+        return self._tree.consistency_proof(first, self._check(second))
+
+    def _check(self, size: int) -> int:
+        if not 0 <= size <= self._published:
+            raise ValueError(f"size {size} is outside the log's 0..{self._published}")
+        return size
+
+    # -- loading and appending (under write_lock) ---------------------------------------------------
+
+    def load(self, engine: Engine) -> None:
+        """Rebuild the tree from ``log_leaves``, check it against ``log_head``; sign a checkpoint if none covers it."""
+        with self.write_lock:
+            with engine.connect() as connection:
+                self._rebuild(connection)
+            if self._latest_note:
+                return
+            size, root = self._tree.size, self._tree.root()
+            note = sign_checkpoint_note(self.origin, size, root, self.log_key)
+            with engine.begin() as connection:
+                connection.execute(sa.insert(CHECKPOINTS).values(tree_size=size, root_hash=root, note=note))
+            self._latest_note = note
+
+    def _rebuild(self, connection: Connection) -> None:
+        tree = MerkleTree(read_leaf_hashes(connection))
+        head = connection.execute(sa.select(LOG_HEAD.c.size).where(LOG_HEAD.c.id == 1)).scalar_one()
+        if head != tree.size:
+            raise LogCorruptError(f"log_head says {head} leaves but {tree.size} are stored")
+        note = connection.execute(sa.select(CHECKPOINTS.c.note).where(CHECKPOINTS.c.tree_size == tree.size)).scalar()
+        self._tree = tree
+        self._published = tree.size
+        self._latest_note = note or ""
+
+    def sync(self, connection: Connection, head_size: int) -> None:
+        """Bring the tree to ``head_size`` committed leaves (another process may have appended)."""
+        if head_size == self._tree.size:
+            return
+        if head_size > self._tree.size:
+            self._tree.extend(read_leaf_hashes(connection, self._tree.size, head_size))
+        else:
+            self._rebuild(connection)
+        self._published = self._tree.size
+
+    def stage(self, leaf_input: bytes) -> tuple[int, bytes, str, list[bytes]]:
+        """Append a leaf in memory: (index, root, signed checkpoint note, inclusion proof), not yet published."""
+        index = self._tree.append(leaf_hash(leaf_input))
+        size = index + 1
+        root = self._tree.root(size)
+        note = sign_checkpoint_note(self.origin, size, root, self.log_key)
+        return index, root, note, self._tree.inclusion_proof(index, size)
+
+    def publish(self, size: int, note: str) -> None:
+        """Make the first ``size`` leaves visible to readers once their transaction committed."""
+        self._published = size
+        self._latest_note = note
+
+    def discard(self, connection: Connection) -> None:
+        """Drop leaves staged by a transaction that did not commit, by rebuilding from the database."""
+        self._rebuild(connection)

@@ -1,0 +1,201 @@
+"""Storing a decided submission: its row, its log leaf, the new checkpoint and its receipt, in one transaction.
+
+DESIGN section 10: a crash leaves all or none. Leaf indices come from ``log_head``, read inside the
+write transaction with ``SELECT ... FOR UPDATE`` (PostgreSQL; SQLite has one writer at a time and this
+process serialises its own writers with the log's lock), never from a database sequence, so they are
+dense and gap-free under concurrency. The lock is held only for the write itself: the assessment and
+the leaf bytes are prepared before it, the checkpoint and the receipt (which name the index) inside it.
+
+Idempotency (DESIGN section 6): a row with the same ``(exporter, submission_id)`` and digest answers
+with its stored receipt bytes (200); another digest is a conflict (409). The check is repeated under
+the lock, so two identical submissions racing each other add one leaf, and both callers get one receipt.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import IntegrityError
+
+from port_node.log import TransparencyLog
+from port_node.receipts import LogPosition
+from port_node.tables import CHECKPOINTS, LOG_HEAD, LOG_LEAVES, SUBMISSIONS
+from schemas._merkle import leaf_hash
+
+__all__ = ["PreparedSubmission", "StoredSubmission", "SubmissionStore"]
+
+
+@dataclass(frozen=True)
+class PreparedSubmission:
+    """Everything about a decided submission that does not depend on its log position."""
+
+    exporter: str
+    submission_id: str
+    digest: str
+    decision: str
+    reason_codes: list[str]
+    reasons: list[dict[str, str]]
+    received_at: datetime
+    content: bytes | None
+    leaf_input: bytes
+
+
+@dataclass(frozen=True)
+class StoredSubmission:
+    """A stored row; ``created`` is True when this call added it (and its leaf)."""
+
+    exporter: str
+    submission_id: str
+    digest: str
+    decision: str
+    reason_codes: list[str]
+    reasons: list[dict[str, str]]
+    received_at: datetime
+    content: bytes | None
+    receipt: bytes
+    leaf_index: int
+    created: bool = False
+
+
+#: Builds the receipt bytes once the log position is known.
+ReceiptBuilder = Callable[[PreparedSubmission, LogPosition], bytes]
+
+
+def _row_to_stored(row: Any, created: bool = False) -> StoredSubmission:
+    return StoredSubmission(
+        exporter=row.exporter,
+        submission_id=row.submission_id,
+        digest=row.digest,
+        decision=row.decision,
+        reason_codes=list(row.reason_codes),
+        reasons=list(row.reasons),
+        received_at=row.received_at,
+        content=bytes(row.content) if row.content is not None else None,
+        receipt=bytes(row.receipt),
+        leaf_index=int(row.leaf_index),
+        created=created,
+    )
+
+
+class SubmissionStore:
+    """Reads and writes the port's submissions and log tables."""
+
+    def __init__(self, engine: Engine, log: TransparencyLog) -> None:
+        self.engine = engine
+        self.log = log
+
+    # -- reads ----------------------------------------------------------------------------------------
+
+    def find(self, exporter: str, submission_id: str) -> StoredSubmission | None:
+        """The stored submission of ``exporter`` with this id, or None."""
+        with self.engine.connect() as connection:
+            return self._find(connection, exporter, submission_id)
+
+    def find_any(self, submission_id: str) -> StoredSubmission | None:
+        """The earliest stored submission with this id, whoever sent it (for the operator)."""
+        with self.engine.connect() as connection:
+            row = connection.execute(
+                sa.select(SUBMISSIONS)
+                .where(SUBMISSIONS.c.submission_id == submission_id)
+                .order_by(SUBMISSIONS.c.leaf_index)
+                .limit(1)
+            ).first()
+        return _row_to_stored(row) if row is not None else None
+
+    @staticmethod
+    def _find(connection: Connection, exporter: str, submission_id: str) -> StoredSubmission | None:
+        row = connection.execute(
+            sa.select(SUBMISSIONS).where(
+                SUBMISSIONS.c.exporter == exporter, SUBMISSIONS.c.submission_id == submission_id
+            )
+        ).first()
+        return _row_to_stored(row) if row is not None else None
+
+    def leaf_inputs(self, start: int, end: int) -> list[tuple[int, bytes]]:
+        """``(index, leaf input)`` of the committed leaves in ``[start, end)``."""
+        with self.engine.connect() as connection:
+            rows = connection.execute(
+                sa.select(LOG_LEAVES.c.leaf_index, LOG_LEAVES.c.leaf_input)
+                .where(LOG_LEAVES.c.leaf_index >= start, LOG_LEAVES.c.leaf_index < end)
+                .order_by(LOG_LEAVES.c.leaf_index)
+            ).all()
+        return [(int(index), bytes(data)) for index, data in rows]
+
+    # -- the write ------------------------------------------------------------------------------------
+
+    def store(self, prepared: PreparedSubmission, build_receipt: ReceiptBuilder) -> StoredSubmission:
+        """Store a new submission with its leaf, checkpoint and receipt, or return the one already stored."""
+        log = self.log
+        with log.write_lock:
+            staged = False
+            try:
+                with self.engine.begin() as connection:
+                    head = connection.execute(
+                        sa.select(LOG_HEAD.c.size).where(LOG_HEAD.c.id == 1).with_for_update()
+                    ).scalar_one()
+                    existing = self._find(connection, prepared.exporter, prepared.submission_id)
+                    if existing is not None:
+                        return existing
+                    log.sync(connection, int(head))
+                    staged = True
+                    index, root, note, proof = log.stage(prepared.leaf_input)
+                    receipt = build_receipt(prepared, LogPosition(index, leaf_hash(prepared.leaf_input), note, proof))
+                    self._insert(connection, prepared, index, root, note, receipt)
+            except IntegrityError:
+                # Another process stored the same (exporter, submission id) first: answer with its row.
+                if staged:
+                    self._discard()
+                stored = self.find(prepared.exporter, prepared.submission_id)
+                if stored is None:
+                    raise
+                return stored
+            except BaseException:
+                if staged:
+                    self._discard()
+                raise
+            log.publish(index + 1, note)
+        return StoredSubmission(
+            exporter=prepared.exporter,
+            submission_id=prepared.submission_id,
+            digest=prepared.digest,
+            decision=prepared.decision,
+            reason_codes=prepared.reason_codes,
+            reasons=prepared.reasons,
+            received_at=prepared.received_at,
+            content=prepared.content,
+            receipt=receipt,
+            leaf_index=index,
+            created=True,
+        )
+
+    def _insert(
+        self, connection: Connection, p: PreparedSubmission, index: int, root: bytes, note: str, receipt: bytes
+    ) -> None:
+        connection.execute(
+            sa.insert(LOG_LEAVES).values(leaf_index=index, leaf_input=p.leaf_input, leaf_hash=leaf_hash(p.leaf_input))
+        )
+        connection.execute(sa.insert(CHECKPOINTS).values(tree_size=index + 1, root_hash=root, note=note))
+        connection.execute(
+            sa.insert(SUBMISSIONS).values(
+                exporter=p.exporter,
+                submission_id=p.submission_id,
+                digest=p.digest,
+                decision=p.decision,
+                reason_codes=p.reason_codes,
+                reasons=p.reasons,
+                received_at=p.received_at,
+                content=p.content,
+                receipt=receipt,
+                leaf_index=index,
+            )
+        )
+        connection.execute(sa.update(LOG_HEAD).where(LOG_HEAD.c.id == 1).values(size=index + 1))
+
+    def _discard(self) -> None:
+        with self.engine.connect() as connection:
+            self.log.discard(connection)
