@@ -116,7 +116,7 @@ def test_validation_errors_are_400_with_locations() -> None:
 def test_not_found_and_method_not_allowed() -> None:
     assert_problem(call("GET", "/nowhere"), 404, "NOT_FOUND")
     response = call("DELETE", "/conflict")
-    assert_problem(response, 405, "REQUEST_INVALID")
+    assert_problem(response, 405, "METHOD_NOT_ALLOWED")
     assert response.headers["allow"] == "GET"
 
 
