@@ -232,34 +232,9 @@ def plan_consignment(
             "sourceFacility": world.plant["id"],
         }
     )
-    certifier = "cert-01" if int(item.short_id[-2:]) % 2 else "cert-02"
-    certificate = {
-        "id": stable_id(seed, consignment_id, "certificate"),
-        "topic": CERT_TOPIC[item.hs_code[:4]],
-        "scheme": {
-            "id": f"urn:pilot:scheme:{CERT_TOPIC[item.hs_code[:4]]}:v1",
-            "name": CERT_TOPIC[item.hs_code[:4]].replace("_", " ").title() + " Scheme",
-        },
-        "assessor": {"id": did_of(certifier), "name": participant_name(certifier)},
-        "assessedFacility": farms[0]["id"],
-        "assessmentDate": (day - timedelta(days=30)).isoformat() if day > date(2026, 2, 1) else "2026-01-02",
-        "result": "pass",
-        "evidence": [],
-    }
-    attestation = None
-    if item.species is not None:
-        attestation = {
-            "id": stable_id(seed, consignment_id, "attestation"),
-            "establishmentNumber": world.plant["establishmentNumber"],
-            "species": item.species,
-            "hsCode": item.hs_code,
-            "inspectionDate": day.isoformat(),
-            "healthStatus": {
-                "diseaseFree": ["avian influenza" if item.hs_code.startswith("0207") else "FMD"],
-                "vaccinations": [],
-            },
-            "recommendedForRegister": True,
-        }
+    certifier = certifier_of(item.short_id)
+    certificate = certificate_subject(seed, item, farms[0]["id"], consignment_id, day)
+    attestation = attestation_subject(seed, item, world.plant, consignment_id, day)
     lots = [
         {
             "lotId": export_lot,
@@ -284,6 +259,47 @@ def plan_consignment(
         transport_mode=transport_mode,
         certifier=certifier,
     )
+
+
+def certifier_of(exporter_id: str) -> str:
+    """The certification body that audits an exporter's farms."""
+    return "cert-01" if int(exporter_id[-2:]) % 2 else "cert-02"
+
+
+def certificate_subject(seed: str, item: Exporter, facility_id: str, key: str, day: date) -> dict[str, Any]:
+    """A passed conformity assessment of one facility, on the topic that matters for the product."""
+    topic = CERT_TOPIC[item.hs_code[:4]]
+    certifier = certifier_of(item.short_id)
+    return {
+        "id": stable_id(seed, key, "certificate"),
+        "topic": topic,
+        "scheme": {"id": f"urn:pilot:scheme:{topic}:v1", "name": topic.replace("_", " ").title() + " Scheme"},
+        "assessor": {"id": did_of(certifier), "name": participant_name(certifier)},
+        "assessedFacility": facility_id,
+        "assessmentDate": (day - timedelta(days=30)).isoformat() if day > date(2026, 2, 1) else "2026-01-02",
+        "result": "pass",
+        "evidence": [],
+    }
+
+
+def attestation_subject(
+    seed: str, item: Exporter, plant: dict[str, Any], key: str, day: date
+) -> dict[str, Any] | None:
+    """ru-vet's veterinary attestation of the processing plant (animal products only)."""
+    if item.species is None:
+        return None
+    return {
+        "id": stable_id(seed, key, "attestation"),
+        "establishmentNumber": plant["establishmentNumber"],
+        "species": item.species,
+        "hsCode": item.hs_code,
+        "inspectionDate": day.isoformat(),
+        "healthStatus": {
+            "diseaseFree": ["avian influenza" if item.hs_code.startswith("0207") else "FMD"],
+            "vaccinations": [],
+        },
+        "recommendedForRegister": True,
+    }
 
 
 @dataclass

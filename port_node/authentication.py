@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from node_core.http_signatures import NonceStore, RequestSignatureError, verify_request
+from node_core.http_signatures import NonceStore, verify_request
 from node_core.problems import ProblemError
 from node_core.trust_holder import TrustHolder
 from schemas._trust import ResolvedKey
@@ -72,7 +72,4 @@ class Authenticator:
                     headers={"WWW-Authenticate": 'Bearer realm="pilot"'},
                 )
             return Caller(operator=True)
-        try:
-            return Caller(exporter=self.exporter(method, url, headers, b"", at))
-        except RequestSignatureError:
-            raise
+        return Caller(exporter=self.exporter(method, url, headers, b"", at))

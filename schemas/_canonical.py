@@ -49,6 +49,8 @@ def canonicalize_reference(value: Any) -> bytes:
         return rfc8785.dumps(value)
     except rfc8785.CanonicalizationError as exc:
         raise CanonicalizationError(str(exc)) from exc
+    except UnicodeError as exc:  # rfc8785 0.1.4 lets this out for an unpaired surrogate in a name
+        raise CanonicalizationError("input contains non-UTF-8 codepoints") from exc
     except RecursionError as exc:
         raise CanonicalizationError("value is nested too deeply to canonicalize") from exc
 
@@ -149,10 +151,11 @@ def _refuse(value: Any) -> Any:
 
 # Fast path: orjson sorts members by code point and writes every number itself. Its output is the
 # RFC 8785 output unless (a) a float prints as ``x.0`` or with an exponent (ES formats those
-# differently; every other orjson float token is the ES one, both being shortest round-trip), or
-# (b) member names mix astral characters with U+E000..U+FFFF, where code point and UTF-16 order
-# disagree. Both are looked for in the output, conservatively (a string that merely looks like such a
-# token, or holds such characters, also matches), and send the value to the general path.
+# differently; every other orjson float token is the ES one, both being shortest round-trip), (b) a
+# NaN or an infinity was written as null, or (c) member names mix astral characters with
+# U+E000..U+FFFF, where code point and UTF-16 order disagree. All are looked for in the output,
+# conservatively (a string that merely looks like such a token, or holds such characters, also
+# matches; so does a real null), and send the value to the general path.
 _FAST_OPTIONS = (
     orjson.OPT_SORT_KEYS
     | orjson.OPT_STRICT_INTEGER
@@ -162,6 +165,8 @@ _FAST_OPTIONS = (
 )
 # orjson writes an integral float as "x.0" and switches to exponents outside [1e-5, 1e16); the
 # exponent always has a sign. A number token is always followed by ',' ']' or '}' inside a container.
+# orjson also writes NaN and the infinities as null, so any null goes the general path, which refuses
+# them (RFC 8785 §3.2.2.3).
 _INTEGRAL_FLOAT = re.compile(rb"\.0[,\]}]")
 _EXPONENT_FLOAT = re.compile(rb"e[-+][0-9]+[,\]}]")
 _UTF8_ASTRAL_LEADS = (b"\xf0", b"\xf1", b"\xf2", b"\xf3", b"\xf4")
@@ -182,7 +187,8 @@ def canonicalize(value: Any) -> bytes:
         # A type the fast path leaves alone (subclasses, big ints, surrogates, deep nesting...).
         return _canonicalize_general(value)
     if (
-        _INTEGRAL_FLOAT.search(out)
+        b"null" in out
+        or _INTEGRAL_FLOAT.search(out)
         or _EXPONENT_FLOAT.search(out)
         or (not out.isascii() and _mixes_astral_and_high_bmp(out))
     ):

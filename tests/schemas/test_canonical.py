@@ -146,12 +146,12 @@ _scalars = (
     | st.booleans()
     | st.integers(-(2**53) + 1, 2**53 - 1)
     | _floats
-    | st.text(_chars, max_size=8)
+    | st.text(_chars, max_size=6)
 )
 _json = st.recursive(
     _scalars,
     lambda children: st.lists(children, max_size=4) | st.dictionaries(_names, children, max_size=5),
-    max_leaves=12,
+    max_leaves=8,
 )
 
 

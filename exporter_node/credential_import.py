@@ -1,0 +1,84 @@
+"""Importing a credential issued by someone else (a certifier, ``ru-vet``), verified before it is stored.
+
+The check is the port's own (``schemas._verify.check_credential`` at the node's current time): a bad
+signature, an issuer whose role may not issue that record type, an expired or not-yet-valid credential,
+a schema problem are refused with that code (400) and every problem listed. Only the record types an
+exporter gathers from others are accepted: DigitalConformityCredential and VeterinaryAttestation.
+Importing the same credential twice is harmless; another credential under a known id is a 409.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from exporter_node.errors import ConflictError, InputRefusedError
+from exporter_node.node import ExporterNode
+from exporter_node.storage import DuplicateError
+from schemas._time import parse_time
+from schemas._verify import check_credential
+from schemas.codes import Code
+
+__all__ = ["IMPORTABLE_TYPES", "credential_view", "import_credential"]
+
+#: Record types an exporter imports from other issuers.
+IMPORTABLE_TYPES = frozenset({"DigitalConformityCredential", "VeterinaryAttestation"})
+
+
+def import_credential(node: ExporterNode, document: Any) -> tuple[dict[str, Any], bool]:
+    """Verify and store ``document``; returns its view and whether it was new."""
+    now = node.now()
+    report = check_credential(document, node.trust.current(), now)
+    if not report.verified:
+        problems = report.errors or report.problems
+        raise InputRefusedError(problems)
+    assert report.payload is not None and report.key is not None and report.digest is not None
+    if report.record_type not in IMPORTABLE_TYPES:
+        raise InputRefusedError.single(
+            Code.SCHEMA_INVALID,
+            "/type",
+            f"only {' and '.join(sorted(IMPORTABLE_TYPES))} credentials are imported, not {report.record_type}",
+        )
+    payload = report.payload
+    subject = payload.get("credentialSubject")
+    subject = subject if isinstance(subject, Mapping) else {}
+    row = {
+        "id": str(payload["id"]),
+        "record_type": report.record_type,
+        "issuer": report.key.participant_id,
+        "digest": report.digest,
+        "credential": document,
+        "assessed_facility": subject.get("assessedFacility"),
+        "establishment_number": subject.get("establishmentNumber")
+        if report.record_type == "VeterinaryAttestation"
+        else None,
+        "valid_from": parse_time(payload["validFrom"]),
+        "valid_until": parse_time(payload["validUntil"]) if payload.get("validUntil") else None,
+        "imported_at": now,
+    }
+    existing = node.storage.imported_credential(row["id"])
+    if existing is not None:
+        if existing["digest"] != row["digest"]:
+            raise ConflictError(f"another credential with id {row['id']} was imported before")
+        return credential_view(existing, report.problems), False
+    try:
+        node.storage.add_imported_credential(row)
+    except DuplicateError as exc:
+        raise ConflictError(f"credential {row['id']} was imported concurrently") from exc
+    return credential_view(row, report.problems), True
+
+
+def credential_view(row: Mapping[str, Any], warnings: Any = ()) -> dict[str, Any]:
+    """The API form of an imported credential."""
+    view = {
+        "id": row["id"],
+        "type": row["record_type"],
+        "issuer": row["issuer"],
+        "digest": row["digest"],
+        "assessedFacility": row["assessed_facility"],
+        "establishmentNumber": row["establishment_number"],
+        "validUntil": row["valid_until"],
+        "credential": row["credential"],
+    }
+    view["warnings"] = [p.as_dict() for p in warnings]
+    return view

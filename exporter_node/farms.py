@@ -1,0 +1,76 @@
+"""Registering a farm or plant: validate the facility subject, issue its signed DigitalFacilityRecord, store it.
+
+Validation is the wire contract's own: the ``FacilitySubject`` model (codes, region within the country)
+and the geometry rules (a valid polygon inside the region's authored bounding box), so a record this
+node issues is one every port accepts. Bad input is refused with SCHEMA_INVALID or GEOMETRY_INVALID.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from exporter_node.errors import ConflictError, InputRefusedError
+from exporter_node.node import ExporterNode
+from exporter_node.records import credential_payload
+from exporter_node.storage import DuplicateError
+from schemas._digest import credential_digest
+from schemas._models.facility import FacilitySubject
+from schemas._models.geometry import geometry_problems
+from schemas._models.validate import validate_model
+from schemas.codes import Code
+from schemas.errors import Problem
+
+__all__ = ["facility_view", "register_facility"]
+
+
+def validated_subject(document: Any) -> FacilitySubject:
+    """The facility subject, or InputRefusedError with every schema and geometry problem."""
+    model, problems = validate_model(FacilitySubject, document)
+    if model is None:
+        raise InputRefusedError(problems)
+    geometry = [
+        Problem(Code.GEOMETRY_INVALID, "/geometry", message)
+        for message in geometry_problems(model.geometry, model.region)
+    ]
+    if geometry:
+        raise InputRefusedError(geometry)
+    return model
+
+
+def register_facility(node: ExporterNode, document: Any) -> dict[str, Any]:
+    """Validate, sign and store one facility; 409 when its id is already registered."""
+    subject = validated_subject(document)
+    if node.storage.facilities([subject.id]):
+        raise ConflictError(f"facility {subject.id} is already registered")
+    now = node.now()
+    trust = node.trust.current()
+    credential = node.issuer.issue("DigitalFacilityRecord", dict(document), trust=trust, at=now)
+    payload_id = credential_payload(credential)["id"]
+    row = {
+        "id": subject.id,
+        "facility_type": subject.facilityType,
+        "establishment_number": subject.establishmentNumber,
+        "region": subject.region,
+        "credential_id": payload_id,
+        "digest": credential_digest(credential),
+        "credential": credential,
+        "created_at": now,
+    }
+    try:
+        node.storage.add_facility(row)
+    except DuplicateError as exc:
+        raise ConflictError(f"facility {subject.id} is already registered") from exc
+    return facility_view(row)
+
+
+def facility_view(row: dict[str, Any]) -> dict[str, Any]:
+    """The API form of a stored facility."""
+    return {
+        "id": row["id"],
+        "facilityType": row["facility_type"],
+        "establishmentNumber": row["establishment_number"],
+        "region": row["region"],
+        "credentialId": row["credential_id"],
+        "digest": row["digest"],
+        "credential": row["credential"],
+    }

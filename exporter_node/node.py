@@ -1,0 +1,74 @@
+"""One running exporter node's state: settings, database, trust list, keys, peers; opened once per app.
+
+``ExporterNode.open`` upgrades the database (Alembic), loads the keyring (decrypted with
+``PILOT_KEY_PASSPHRASE`` when set) and the trust list, and makes the operator token if it is missing.
+Routes and the delivery worker share this object through ``app.state.node``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy.engine import Engine
+
+from exporter_node.identity import NodeIdentity
+from exporter_node.records import RecordIssuer
+from exporter_node.storage import Storage
+from node_core.auth import ensure_token
+from node_core.database import WriteLock, make_engine, run_migrations
+from node_core.network import PeerDirectory
+from node_core.settings import NodeSettings
+from node_core.trust_holder import TrustHolder
+
+__all__ = ["MIGRATIONS", "ExporterNode"]
+
+#: The exporter's Alembic scripts.
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+@dataclass
+class ExporterNode:
+    """Everything an exporter's routes and delivery worker need."""
+
+    settings: NodeSettings
+    engine: Engine
+    storage: Storage
+    trust: TrustHolder
+    identity: NodeIdentity
+    issuer: RecordIssuer
+    peers: PeerDirectory
+    token: str
+
+    @classmethod
+    def open(cls, settings: NodeSettings) -> ExporterNode:
+        """Open the node's database (migrated to head), trust list, keys and operator token."""
+        engine = make_engine(settings.database_url)
+        run_migrations(engine, MIGRATIONS)
+        passphrase = settings.key_passphrase.get_secret_value().encode() if settings.key_passphrase else None
+        identity = NodeIdentity.load(settings.node_id, settings.key_file, passphrase)
+        return cls(
+            settings=settings,
+            engine=engine,
+            storage=Storage(engine, WriteLock(engine)),
+            trust=TrustHolder(settings.trust_list_path, settings.trust_anchor_path, engine),
+            identity=identity,
+            issuer=RecordIssuer(identity, settings.securing),
+            peers=PeerDirectory(settings),
+            token=ensure_token(settings.tokens_dir, settings.node_id),
+        )
+
+    @property
+    def node_id(self) -> str:
+        """This exporter's short id."""
+        return self.settings.node_id
+
+    @staticmethod
+    def now() -> datetime:
+        """The node's clock: aware UTC."""
+        return datetime.now(UTC)
+
+    def close(self) -> None:
+        """Release the database connections."""
+        self.engine.dispose()

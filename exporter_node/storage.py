@@ -1,0 +1,351 @@
+"""Reading and writing the exporter's tables: one function per question or state change, one transaction each.
+
+Writers take the node's ``WriteLock`` (a no-op on PostgreSQL, a single writer on SQLite). A consignment
+and its outbox row are inserted in one transaction, and a delivery's outcome (consignment state, attempt
+row, outbox row removed or rescheduled) is written in one transaction, so a crash leaves all or none.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import IntegrityError
+
+from exporter_node.tables import (
+    CONSIGNMENT,
+    DELIVERY_ATTEMPT,
+    FACILITY,
+    IMPORTED_CREDENTIAL,
+    OUTBOX,
+    PORT_CHECKPOINT,
+)
+from node_core.database import WriteLock
+
+__all__ = [
+    "Attempt",
+    "DueItem",
+    "DuplicateError",
+    "KnownCheckpoint",
+    "Storage",
+]
+
+PENDING = "pending"
+
+
+class DuplicateError(Exception):
+    """An insert hit an existing primary key."""
+
+
+@dataclass(frozen=True)
+class DueItem:
+    """An outbox row whose next attempt is due."""
+
+    consignment_id: str
+    destination: str
+    attempts: int
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """One delivery attempt and its outcome."""
+
+    number: int
+    started_at: datetime
+    finished_at: datetime
+    outcome: str
+    http_status: int | None = None
+    code: str | None = None
+    detail: str | None = None
+
+
+@dataclass(frozen=True)
+class KnownCheckpoint:
+    """The largest verified checkpoint seen from a port."""
+
+    port_id: str
+    origin: str
+    size: int
+    root_hash: bytes
+    checkpoint: str
+
+
+class Storage:
+    """The exporter's persistence, over one engine and its write lock."""
+
+    def __init__(self, engine: Engine, write_lock: WriteLock) -> None:
+        self.engine = engine
+        self.write_lock = write_lock
+
+    @contextmanager
+    def _write(self) -> Iterator[Connection]:
+        with self.write_lock, self.engine.begin() as connection:
+            yield connection
+
+    def _read(self) -> Connection:
+        return self.engine.connect()
+
+    # --- facilities --------------------------------------------------------------------------------
+
+    def add_facility(self, values: dict[str, Any]) -> None:
+        """Insert a facility with its signed record; DuplicateError when the id exists."""
+        try:
+            with self._write() as connection:
+                connection.execute(sa.insert(FACILITY).values(**values))
+        except IntegrityError as exc:
+            raise DuplicateError(values["id"]) from exc
+
+    def facilities(self, ids: Sequence[str] | None = None) -> list[dict[str, Any]]:
+        """Facilities (all, or those with the given ids), oldest first."""
+        query = sa.select(FACILITY).order_by(FACILITY.c.created_at, FACILITY.c.id)
+        if ids is not None:
+            query = query.where(FACILITY.c.id.in_(list(ids)))
+        with self._read() as connection:
+            return [dict(row._mapping) for row in connection.execute(query)]
+
+    def plants_with_number(self, establishment_number: str) -> list[dict[str, Any]]:
+        """Processing plants registered under an establishment number."""
+        query = sa.select(FACILITY).where(
+            FACILITY.c.establishment_number == establishment_number,
+            FACILITY.c.facility_type == "processing_plant",
+        )
+        with self._read() as connection:
+            return [dict(row._mapping) for row in connection.execute(query)]
+
+    # --- imported credentials ----------------------------------------------------------------------
+
+    def imported_credential(self, credential_id: str) -> dict[str, Any] | None:
+        """One imported credential by id."""
+        query = sa.select(IMPORTED_CREDENTIAL).where(IMPORTED_CREDENTIAL.c.id == credential_id)
+        with self._read() as connection:
+            row = connection.execute(query).first()
+        return dict(row._mapping) if row else None
+
+    def add_imported_credential(self, values: dict[str, Any]) -> None:
+        """Insert an imported credential; DuplicateError when the id exists."""
+        try:
+            with self._write() as connection:
+                connection.execute(sa.insert(IMPORTED_CREDENTIAL).values(**values))
+        except IntegrityError as exc:
+            raise DuplicateError(values["id"]) from exc
+
+    def imported_credentials(
+        self, *, assessed_facilities: Sequence[str] | None = None, establishments: Sequence[str] | None = None
+    ) -> list[dict[str, Any]]:
+        """Imported credentials: all, or those assessing one of the facilities or naming an establishment."""
+        query = sa.select(IMPORTED_CREDENTIAL).order_by(IMPORTED_CREDENTIAL.c.imported_at, IMPORTED_CREDENTIAL.c.id)
+        if assessed_facilities is not None or establishments is not None:
+            query = query.where(
+                sa.or_(
+                    IMPORTED_CREDENTIAL.c.assessed_facility.in_(list(assessed_facilities or [])),
+                    IMPORTED_CREDENTIAL.c.establishment_number.in_(list(establishments or [])),
+                )
+            )
+        with self._read() as connection:
+            return [dict(row._mapping) for row in connection.execute(query)]
+
+    # --- consignments and the outbox ---------------------------------------------------------------
+
+    def enqueue(
+        self, *, consignment_id: str, destination: str, submission: str, digest: str, raw: bool, now: datetime
+    ) -> dict[str, Any]:
+        """Store a consignment and its outbox row in one transaction; DuplicateError when the id exists."""
+        row = {
+            "id": consignment_id,
+            "destination": destination,
+            "state": PENDING,
+            "submission": submission,
+            "submission_digest": digest,
+            "raw": raw,
+            "decision": None,
+            "reasons": None,
+            "receipt": None,
+            "failure_code": None,
+            "failure_detail": None,
+            "attempts": 0,
+            "created_at": now,
+            "updated_at": now,
+            "finished_at": None,
+        }
+        try:
+            with self._write() as connection:
+                connection.execute(sa.insert(CONSIGNMENT).values(**row))
+                connection.execute(
+                    sa.insert(OUTBOX).values(
+                        consignment_id=consignment_id,
+                        destination=destination,
+                        next_attempt_at=now,
+                        attempts=0,
+                        created_at=now,
+                        last_error=None,
+                    )
+                )
+        except IntegrityError as exc:
+            raise DuplicateError(consignment_id) from exc
+        return row
+
+    def consignment(self, consignment_id: str) -> dict[str, Any] | None:
+        """One consignment row by id."""
+        with self._read() as connection:
+            row = connection.execute(sa.select(CONSIGNMENT).where(CONSIGNMENT.c.id == consignment_id)).first()
+        return dict(row._mapping) if row else None
+
+    def consignments(self, *, state: str | None = None, limit: int = 100, offset: int = 0) -> list[dict[str, Any]]:
+        """Consignments, newest first, without their submission text."""
+        columns = [c for c in CONSIGNMENT.c if c.name not in ("submission", "receipt")]
+        query = sa.select(*columns).order_by(CONSIGNMENT.c.created_at.desc(), CONSIGNMENT.c.id)
+        if state is not None:
+            query = query.where(CONSIGNMENT.c.state == state)
+        with self._read() as connection:
+            return [dict(row._mapping) for row in connection.execute(query.limit(limit).offset(offset))]
+
+    def count_by_state(self) -> dict[str, int]:
+        """How many consignments are in each delivery state."""
+        query = sa.select(CONSIGNMENT.c.state, sa.func.count()).group_by(CONSIGNMENT.c.state)
+        with self._read() as connection:
+            return {str(state): int(count) for state, count in connection.execute(query)}
+
+    def attempts(self, consignment_id: str) -> list[dict[str, Any]]:
+        """Every delivery attempt of a consignment, in order."""
+        query = (
+            sa.select(DELIVERY_ATTEMPT)
+            .where(DELIVERY_ATTEMPT.c.consignment_id == consignment_id)
+            .order_by(DELIVERY_ATTEMPT.c.number, DELIVERY_ATTEMPT.c.id)
+        )
+        with self._read() as connection:
+            return [dict(row._mapping) for row in connection.execute(query)]
+
+    def outbox(self, *, limit: int = 1000) -> list[dict[str, Any]]:
+        """The outbox: consignments still to deliver, soonest first."""
+        query = sa.select(OUTBOX).order_by(OUTBOX.c.next_attempt_at, OUTBOX.c.consignment_id).limit(limit)
+        with self._read() as connection:
+            return [dict(row._mapping) for row in connection.execute(query)]
+
+    def due(self, now: datetime, *, limit: int = 500) -> list[DueItem]:
+        """Outbox rows whose next attempt is at or before ``now``, soonest first."""
+        query = (
+            sa.select(OUTBOX.c.consignment_id, OUTBOX.c.destination, OUTBOX.c.attempts, OUTBOX.c.created_at)
+            .where(OUTBOX.c.next_attempt_at <= now)
+            .order_by(OUTBOX.c.next_attempt_at, OUTBOX.c.consignment_id)
+            .limit(limit)
+        )
+        with self._read() as connection:
+            return [DueItem(*row) for row in connection.execute(query)]
+
+    def next_due_at(self) -> datetime | None:
+        """When the soonest outbox row is due, or None when the outbox is empty."""
+        with self._read() as connection:
+            value = connection.execute(sa.select(sa.func.min(OUTBOX.c.next_attempt_at))).scalar()
+        return value if isinstance(value, datetime) else None
+
+    def submission_text(self, consignment_id: str) -> str | None:
+        """The exact submission text queued for a consignment."""
+        query = sa.select(CONSIGNMENT.c.submission).where(CONSIGNMENT.c.id == consignment_id)
+        with self._read() as connection:
+            value = connection.execute(query).scalar()
+        return str(value) if value is not None else None
+
+    def _attempt_row(self, consignment_id: str, attempt: Attempt) -> dict[str, Any]:
+        return {
+            "consignment_id": consignment_id,
+            "number": attempt.number,
+            "started_at": attempt.started_at,
+            "finished_at": attempt.finished_at,
+            "outcome": attempt.outcome,
+            "http_status": attempt.http_status,
+            "code": attempt.code,
+            "detail": attempt.detail,
+        }
+
+    def reschedule(self, consignment_id: str, attempt: Attempt, next_attempt_at: datetime) -> None:
+        """Record a retryable attempt and when to try again."""
+        with self._write() as connection:
+            connection.execute(sa.insert(DELIVERY_ATTEMPT).values(**self._attempt_row(consignment_id, attempt)))
+            connection.execute(
+                sa.update(OUTBOX)
+                .where(OUTBOX.c.consignment_id == consignment_id)
+                .values(next_attempt_at=next_attempt_at, attempts=attempt.number, last_error=attempt.detail)
+            )
+            connection.execute(
+                sa.update(CONSIGNMENT)
+                .where(CONSIGNMENT.c.id == consignment_id)
+                .values(attempts=attempt.number, updated_at=attempt.finished_at)
+            )
+
+    def finish(
+        self,
+        consignment_id: str,
+        attempt: Attempt,
+        *,
+        state: str,
+        decision: str | None = None,
+        reasons: list[dict[str, Any]] | None = None,
+        receipt: str | None = None,
+        failure_code: str | None = None,
+        failure_detail: str | None = None,
+    ) -> None:
+        """Record the final attempt, the final state and what the port said; the outbox row goes."""
+        with self._write() as connection:
+            connection.execute(sa.insert(DELIVERY_ATTEMPT).values(**self._attempt_row(consignment_id, attempt)))
+            connection.execute(sa.delete(OUTBOX).where(OUTBOX.c.consignment_id == consignment_id))
+            connection.execute(
+                sa.update(CONSIGNMENT)
+                .where(CONSIGNMENT.c.id == consignment_id)
+                .values(
+                    state=state,
+                    decision=decision,
+                    reasons=reasons,
+                    receipt=receipt,
+                    failure_code=failure_code,
+                    failure_detail=failure_detail,
+                    attempts=attempt.number,
+                    updated_at=attempt.finished_at,
+                    finished_at=attempt.finished_at,
+                )
+            )
+
+    # --- port checkpoints --------------------------------------------------------------------------
+
+    def known_checkpoint(self, port_id: str) -> KnownCheckpoint | None:
+        """The largest verified checkpoint seen from ``port_id``."""
+        query = sa.select(PORT_CHECKPOINT).where(PORT_CHECKPOINT.c.port_id == port_id)
+        with self._read() as connection:
+            row = connection.execute(query).first()
+        if row is None:
+            return None
+        return KnownCheckpoint(
+            port_id=row.port_id,
+            origin=row.origin,
+            size=int(row.size),
+            root_hash=base64.b64decode(row.root_hash),
+            checkpoint=row.checkpoint,
+        )
+
+    def remember_checkpoint(self, known: KnownCheckpoint, now: datetime) -> None:
+        """Store ``known`` as the port's checkpoint unless a larger one is already stored."""
+        values = {
+            "origin": known.origin,
+            "size": known.size,
+            "root_hash": base64.b64encode(known.root_hash).decode("ascii"),
+            "checkpoint": known.checkpoint,
+            "updated_at": now,
+        }
+        with self._write() as connection:
+            updated = connection.execute(
+                sa.update(PORT_CHECKPOINT)
+                .where(PORT_CHECKPOINT.c.port_id == known.port_id, PORT_CHECKPOINT.c.size < known.size)
+                .values(**values)
+            )
+            if updated.rowcount == 0:
+                exists = connection.execute(
+                    sa.select(PORT_CHECKPOINT.c.port_id).where(PORT_CHECKPOINT.c.port_id == known.port_id)
+                ).first()
+                if exists is None:
+                    connection.execute(sa.insert(PORT_CHECKPOINT).values(port_id=known.port_id, **values))

@@ -1,0 +1,89 @@
+"""Outside checks the demo makes after the scenario: every receipt, and every port's whole log.
+
+These use only ``schemas`` and public endpoints, as a sceptic with the trust list would: a receipt's
+signature (the port's ``assertion`` key), its inclusion proof against its checkpoint, the checkpoint's
+signature (the port's ``log`` key); and for each log, every entry fetched, the tree rebuilt and its root
+compared with the latest signed checkpoint.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import httpx
+
+from schemas._canonical import canonicalize
+from schemas._data_integrity import verify_data_integrity
+from schemas._merkle import MerkleTree, leaf_hash, verify_inclusion
+from schemas._signed_note import verify_checkpoint
+from schemas._trust import TrustRegistry
+from schemas.errors import VerificationError
+
+
+def log_origin(port_id: str) -> str:
+    """A port's log origin (DESIGN section 4)."""
+    return f"{port_id}.pilot.example/log"
+
+
+def check_receipt(receipt: Mapping[str, Any], port_id: str, trust: TrustRegistry, at: datetime) -> str | None:
+    """None when the receipt verifies completely, else what failed."""
+    try:
+        vm = receipt["proof"]["verificationMethod"]
+        key = trust.resolve_key(vm, "assertion", at)
+        if key.participant_id != port_id:
+            return f"receipt signed by {key.participant_id}, not {port_id}"
+        verify_data_integrity(receipt, key.public_key)
+        log = receipt["credentialSubject"]["log"]
+        log_key = trust.keys_of(port_id, "log")[-1]
+        checkpoint = verify_checkpoint(log["checkpoint"], log_origin(port_id), log_key.public_key)
+        proof = [base64.b64decode(h) for h in log["inclusionProof"]]
+        verify_inclusion(
+            log["index"], checkpoint.size, base64.b64decode(log["leafHash"]), proof, checkpoint.root_hash
+        )
+    except (VerificationError, KeyError, TypeError, ValueError) as exc:
+        return f"{type(exc).__name__}: {exc}"
+    return None
+
+
+@dataclass
+class LogAudit:
+    """What auditing one port's whole log found."""
+
+    port_id: str
+    size: int
+    problem: str | None
+    submission_counts: dict[tuple[str, str], int]
+
+
+def audit_log(client: httpx.Client, base_url: str, port_id: str, trust: TrustRegistry) -> LogAudit:
+    """Fetch the checkpoint and every entry, rebuild the tree, compare roots; count entries per submission."""
+    log_key = trust.keys_of(port_id, "log")[-1]
+    text = client.get(f"{base_url}/v1/log/checkpoint").raise_for_status().text
+    try:
+        checkpoint = verify_checkpoint(text, log_origin(port_id), log_key.public_key)
+    except VerificationError as exc:
+        return LogAudit(port_id, 0, f"checkpoint: {exc}", {})
+    tree = MerkleTree()
+    counts: dict[tuple[str, str], int] = {}
+    start = 0
+    while start < checkpoint.size:
+        end = min(checkpoint.size, start + 1000)
+        page = client.get(
+            f"{base_url}/v1/log/entries", params={"start": start, "end": end}
+        ).raise_for_status()
+        for item in page.json()["entries"]:
+            entry = item["entry"]
+            tree.append(leaf_hash(canonicalize(entry)))
+            key = (entry["exporter"], entry["submissionId"])
+            counts[key] = counts.get(key, 0) + 1
+        start = end
+    problem = None
+    if tree.size != checkpoint.size:
+        problem = f"fetched {tree.size} entries for a checkpoint of size {checkpoint.size}"
+    elif tree.root() != checkpoint.root_hash:
+        problem = "the root rebuilt from the entries differs from the signed checkpoint"
+    return LogAudit(port_id, checkpoint.size, problem, counts)

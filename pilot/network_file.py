@@ -1,0 +1,118 @@
+"""``<data dir>/network.json``: where the running nodes are and which processes they are (DESIGN section 6).
+
+Shape: ``{"nodes": {short id: {"url", "pid", "kind", "log"}}, "overview": {"url", "pid"} | null,
+"basePort": int, "databaseUrlTemplate": str | null, "startedAt": RFC 3339}``. Nodes read only
+``nodes.*.url`` (node_core.network); ``pilot status``/``down`` read the pids too. Writes are atomic
+(temporary file, then ``os.replace``), so a node re-reading the file never sees half of it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+__all__ = ["NETWORK_FILE", "NetworkRecord", "ProcessEntry", "read_record", "remove_record", "write_record"]
+
+NETWORK_FILE = "network.json"
+
+
+@dataclass(frozen=True)
+class ProcessEntry:
+    """One process ``pilot up`` started: a node or the overview page."""
+
+    url: str
+    pid: int
+    kind: str = ""
+    log: str = ""
+
+
+@dataclass
+class NetworkRecord:
+    """What ``network.json`` says about one running network."""
+
+    nodes: dict[str, ProcessEntry]
+    overview: ProcessEntry | None = None
+    base_port: int | None = None
+    database_url_template: str | None = None
+    started_at: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        """The document written to disk."""
+        return {
+            "nodes": {
+                node_id: {"url": e.url, "pid": e.pid, "kind": e.kind, "log": e.log}
+                for node_id, e in self.nodes.items()
+            },
+            "overview": None if self.overview is None else {"url": self.overview.url, "pid": self.overview.pid},
+            "basePort": self.base_port,
+            "databaseUrlTemplate": self.database_url_template,
+            "startedAt": self.started_at,
+        }
+
+
+def _entry(value: Any) -> ProcessEntry | None:
+    if not isinstance(value, dict):
+        return None
+    url, pid = value.get("url"), value.get("pid")
+    if not isinstance(url, str) or not isinstance(pid, int):
+        return None
+    return ProcessEntry(url=url, pid=pid, kind=str(value.get("kind", "")), log=str(value.get("log", "")))
+
+
+def read_record(data_dir: Path) -> NetworkRecord | None:
+    """The record in ``data_dir``, or None when there is none; entries without url and pid are skipped.
+
+    ``ValueError`` when the file exists but is not a JSON object with ``nodes``.
+    """
+    path = Path(data_dir) / NETWORK_FILE
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ValueError(f"{path}: not readable as JSON: {exc}") from exc
+    if not isinstance(document, dict) or not isinstance(document.get("nodes"), dict):
+        raise ValueError(f'{path}: expected {{"nodes": {{short id: {{"url", "pid"}}}}}}')
+    nodes = {str(k): e for k, v in document["nodes"].items() if (e := _entry(v)) is not None}
+    base_port = document.get("basePort")
+    template = document.get("databaseUrlTemplate")
+    return NetworkRecord(
+        nodes=nodes,
+        overview=_entry(document.get("overview")),
+        base_port=base_port if isinstance(base_port, int) else None,
+        database_url_template=template if isinstance(template, str) else None,
+        started_at=str(document.get("startedAt", "")),
+    )
+
+
+def write_record(data_dir: Path, record: NetworkRecord) -> Path:
+    """Write ``network.json`` atomically and return its path."""
+    directory = Path(data_dir)
+    directory.mkdir(parents=True, exist_ok=True)
+    target = directory / NETWORK_FILE
+    fd, temporary = tempfile.mkstemp(prefix=".network-", suffix=".json", dir=directory)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(record.to_json(), handle, indent=2)
+            handle.write("\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return target
+
+
+def remove_record(data_dir: Path) -> bool:
+    """Delete ``network.json``; True if there was one."""
+    try:
+        (Path(data_dir) / NETWORK_FILE).unlink()
+    except FileNotFoundError:
+        return False
+    return True

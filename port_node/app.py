@@ -1,0 +1,77 @@
+"""The port-authority FastAPI application: ``create_app(settings)`` is what ``pilot node port`` serves.
+
+Start-up (``context.build_context``) migrates the database, loads the trust list, the port's keys and
+the log tree; the routes are in ``port_node.routes``. The shared wiring (``/health``, ``/metrics``,
+request ids, problem details, the in-flight cap) comes from ``node_core.app.create_base_app``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+from pydantic.json_schema import models_json_schema
+
+from node_core.app import create_base_app
+from node_core.settings import NodeSettings
+from port_node.api_models import BatchRequest, Submission, SubmissionReceipt
+from port_node.context import PortContext, build_context
+from port_node.routes import log, submissions, trust
+
+__all__ = ["VERSION", "create_app"]
+
+VERSION = "0.1.0"
+_DESCRIPTION = (
+    "Port authority of the agri-export pilot: verifies RFC 9421-signed submissions from exporters, "
+    "decides them with the port's published policy, answers with signed receipts and keeps a public "
+    "RFC 9162 transparency log with C2SP checkpoints. Every error is an RFC 9457 problem with a stable `code`."
+)
+
+
+def _install_openapi(app: FastAPI) -> None:
+    """Add the body schemas the raw-body routes reference (``Submission``, ``SubmissionReceipt``...)."""
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        document = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+        _, extra = models_json_schema(
+            [(m, "validation") for m in (Submission, SubmissionReceipt, BatchRequest)],
+            ref_template="#/components/schemas/{model}",
+        )
+        schemas = document.setdefault("components", {}).setdefault("schemas", {})
+        for name, schema in extra.get("$defs", {}).items():
+            schemas.setdefault(name, schema)
+        app.openapi_schema = document
+        return document
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+def create_app(settings: NodeSettings, *, context: PortContext | None = None) -> FastAPI:
+    """The port node for ``settings`` (its database migrated and its log loaded before this returns)."""
+    port = context or build_context(settings)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        port.close()
+
+    app = create_base_app(
+        settings,
+        title=f"Port authority {settings.node_id}",
+        version=VERSION,
+        description=_DESCRIPTION,
+        role="port_authority",
+        trust_info=lambda: {"sequence": port.trust.sequence},
+        db_kind=settings.database_kind,
+    )
+    app.router.lifespan_context = lifespan
+    app.state.port = port
+    for module in (submissions, log, trust):
+        app.include_router(module.router)
+    _install_openapi(app)
+    return app

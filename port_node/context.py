@@ -1,0 +1,78 @@
+"""Everything one running port holds: settings, database, trust list, keys, log, store, intake and auth.
+
+``build_context`` does the start-up work in order: engine -> Alembic migrations -> trust list (which
+reads and records the accepted ``sequence``) -> the port's keys -> the in-memory tree rebuilt from the
+stored leaves -> the operator token. Routes reach the context through ``app.state.port``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from sqlalchemy.engine import Engine
+
+from node_core.auth import ensure_token
+from node_core.database import make_engine, run_migrations
+from node_core.nonces import SqlNonceStore
+from node_core.settings import NodeSettings
+from node_core.trust_holder import TrustHolder
+from port_node.authentication import Authenticator
+from port_node.intake import IntakeService
+from port_node.keys import PortKeys
+from port_node.log import TransparencyLog
+from port_node.storage import SubmissionStore
+
+__all__ = ["MIGRATIONS", "PortContext", "PortDep", "build_context", "receive_time"]
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def receive_time() -> datetime:
+    """The port's receive time, UTC, to the second: the instant keys and credentials are judged at."""
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+@dataclass
+class PortContext:
+    """The state of one port node."""
+
+    settings: NodeSettings
+    engine: Engine
+    trust: TrustHolder
+    keys: PortKeys
+    log: TransparencyLog
+    store: SubmissionStore
+    intake: IntakeService
+    auth: Authenticator
+
+    def close(self) -> None:
+        """Release the database connections."""
+        self.engine.dispose()
+
+
+def build_context(settings: NodeSettings) -> PortContext:
+    """Open the database, migrate it, load trust list, keys and log; ready to serve."""
+    engine = make_engine(settings.database_url)
+    run_migrations(engine, MIGRATIONS)
+    trust = TrustHolder(settings.trust_list_path, settings.trust_anchor_path, engine)
+    passphrase = settings.key_passphrase.get_secret_value().encode() if settings.key_passphrase else None
+    keys = PortKeys.load(settings.node_id, settings.key_file, passphrase)
+    log = TransparencyLog(keys.origin, keys.log.private_key)
+    log.load(engine)
+    store = SubmissionStore(engine, log)
+    token = ensure_token(settings.tokens_dir, settings.node_id)
+    nonces = SqlNonceStore(engine, ttl_s=settings.nonce_ttl_s)
+    auth = Authenticator(trust, nonces, token, skew_s=settings.clock_skew_s)
+    intake = IntakeService(settings.node_id, keys, trust, store)
+    return PortContext(settings, engine, trust, keys, log, store, intake, auth)
+
+
+def _port(request: Request) -> Any:
+    return request.app.state.port
+
+
+PortDep = Annotated[PortContext, Depends(_port)]

@@ -1,0 +1,95 @@
+"""The public transparency log: the latest checkpoint, inclusion and consistency proofs, and the entries.
+
+DESIGN section 6 and RFC 9162: proofs are lists of base64 (RFC 4648 section 4) hashes, leaf level
+first; a consistency proof from size 0 or between equal sizes is ``[]`` and ``first > second`` is a
+400. Sizes beyond the committed tree are 400 too. Anyone may read these routes: entries hold digests
+and codes only.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from starlette.responses import PlainTextResponse, Response
+
+from node_core.problems import ProblemError, problem_responses
+from port_node.api_models import MAX_ENTRIES, ConsistencyProof, InclusionProof, LogEntries
+from port_node.context import PortDep
+from port_node.receipts import b64
+from schemas.codes import Code
+
+router = APIRouter(prefix="/v1/log", tags=["log"])
+
+NonNegative = Annotated[int, Query(ge=0)]
+
+
+def _invalid(detail: str) -> ProblemError:
+    return ProblemError(Code.REQUEST_INVALID, detail, status=400)
+
+
+@router.get(
+    "/checkpoint",
+    summary="The latest signed checkpoint",
+    description="A C2SP `tlog-checkpoint` signed note (origin `<port id>.pilot.example/log`, signed by the "
+    "port's `log` key), with the cosignatures gathered so far.",
+    response_class=PlainTextResponse,
+    responses={200: {"content": {"text/plain": {}}, "description": "The signed note"}, **problem_responses(503)},
+)
+def get_checkpoint(port: PortDep) -> Response:
+    """The newest checkpoint the port signed."""
+    note = port.log.latest_note
+    if not note:
+        raise ProblemError(Code.LOG_UNAVAILABLE, "the log has no checkpoint yet", status=503)
+    return PlainTextResponse(note, media_type="text/plain; charset=utf-8")
+
+
+@router.get(
+    "/proof/inclusion",
+    summary="Inclusion proof of one leaf",
+    response_model=InclusionProof,
+    responses=problem_responses(400),
+)
+def get_inclusion_proof(index: NonNegative, size: NonNegative, port: PortDep) -> InclusionProof:
+    """RFC 9162 PATH(index, D[size]): ``index < size <= current size``."""
+    if not index < size <= port.log.size:
+        raise _invalid(f"need index < size <= {port.log.size}, got index {index} and size {size}")
+    proof = port.log.inclusion_proof(index, size)
+    return InclusionProof(index=index, size=size, proof=[b64(h) for h in proof])
+
+
+@router.get(
+    "/proof/consistency",
+    summary="Consistency proof between two tree sizes",
+    response_model=ConsistencyProof,
+    responses=problem_responses(400),
+)
+def get_consistency_proof(first: NonNegative, second: NonNegative, port: PortDep) -> ConsistencyProof:
+    """RFC 9162 PROOF(first, D[second]): ``first <= second <= current size``; ``[]`` for 0 or equal sizes."""
+    if first > second:
+        raise _invalid(f"first ({first}) is larger than second ({second})")
+    if second > port.log.size:
+        raise _invalid(f"second ({second}) is beyond the log's size {port.log.size}")
+    proof = port.log.consistency_proof(first, second)
+    return ConsistencyProof(first=first, second=second, proof=[b64(h) for h in proof])
+
+
+@router.get(
+    "/entries",
+    summary="Log entries by index range",
+    description=f"`start <= end <= size`, `end` exclusive, at most {MAX_ENTRIES} entries. Each `entry`'s "
+    "RFC 8785 bytes are its leaf input, so anyone can rebuild the tree and compare it with a checkpoint.",
+    response_model=LogEntries,
+    responses=problem_responses(400),
+)
+def get_entries(start: NonNegative, end: NonNegative, port: PortDep) -> Response:
+    """The committed entries ``[start, end)``."""
+    size = port.log.size
+    if start > end or end > size:
+        raise _invalid(f"need start <= end <= {size}, got start {start} and end {end}")
+    if end - start > MAX_ENTRIES:
+        raise _invalid(f"at most {MAX_ENTRIES} entries per request, asked for {end - start}")
+    rows = port.store.leaf_inputs(start, end)
+    # The leaf inputs are canonical JSON already: splice them in rather than parse and re-serialise.
+    items = b",".join(b'{"index":%d,"entry":%s}' % (index, data) for index, data in rows)
+    return Response(b'{"entries":[' + items + b"]}", media_type="application/json")

@@ -1,0 +1,191 @@
+"""``POST /v1/submissions``, ``POST /v1/submissions:batch``, ``GET /v1/submissions/{id}``, ``GET /v1/receipts/{id}``.
+
+The body is read with its size limit on the event loop (413 before it is read whole); everything else
+(signature check, nonce write, strict parse, assessment, signing, the database write) runs in the
+thread pool, so the loop only moves bytes. Errors are ``ProblemError``s, turned into RFC 9457 answers by
+node_core's one handler.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from fastapi import APIRouter, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from starlette.datastructures import Headers
+from starlette.responses import Response
+
+from node_core.body import parse_json_body, read_limited_body
+from node_core.http_signatures import target_uri_from_scope
+from node_core.problems import ProblemError, problem_body, problem_responses
+from port_node.api_models import MAX_BATCH, BatchRequest, BatchResponse, SubmissionReceipt, SubmissionRecord
+from port_node.context import PortContext, PortDep, receive_time
+from port_node.storage import StoredSubmission
+from schemas._jsonio import MAX_DEPTH, parse_json
+from schemas._models.submission import Submission
+from schemas.codes import Code
+from schemas.errors import JsonMalformedError
+
+router = APIRouter(tags=["submissions"])
+
+_SIGNED = (
+    "Signed with RFC 9421 (label `sig1`, `ed25519`, `created`, `nonce`, `keyid`; covered "
+    '`"@method" "@target-uri" "content-digest" "content-type"`) by an exporter key with purpose `authentication`.'
+)
+_JSON_BODY = {"application/json": {"schema": {"$ref": "#/components/schemas/Submission"}}}
+_RECEIPT = {"application/json": {"schema": {"$ref": "#/components/schemas/SubmissionReceipt"}}}
+
+
+def _receipt_response(body: bytes, status: int) -> Response:
+    return Response(body, status_code=status, media_type="application/json")
+
+
+@router.post(
+    "/v1/submissions",
+    summary="Submit one consignment",
+    description="One submission (the manifest and the credentials it references). " + _SIGNED
+    + " `201` with the signed receipt for a new submission, whatever the decision; `200` with the same "
+    "receipt bytes for an identical resubmission; `409 DUPLICATE_CONFLICT` for the same "
+    "`(exporter, submissionId)` with other content.",
+    status_code=201,
+    response_model=None,
+    openapi_extra={"requestBody": {"required": True, "content": _JSON_BODY}},
+    responses={
+        201: {"description": "New submission: its signed receipt", "content": _RECEIPT, "model": SubmissionReceipt},
+        200: {"description": "Identical resubmission: the original receipt, byte for byte", "content": _RECEIPT},
+        **problem_responses(400, 401, 403, 409, 413, 503),
+    },
+)
+async def post_submission(request: Request, port: PortDep) -> Response:
+    """Decide and log one submission."""
+    at = receive_time()
+    body = await read_limited_body(request, port.settings.max_body_bytes)
+    url = target_uri_from_scope(request)
+
+    def work() -> tuple[int, bytes]:
+        exporter = port.auth.exporter(request.method, url, request.headers, body, at)
+        document = parse_json_body(body)
+        outcome = port.intake.submit(document, exporter, at)
+        return outcome.status, outcome.receipt
+
+    status, receipt = await run_in_threadpool(work)
+    return _receipt_response(receipt, status)
+
+
+def _batch_items(body: bytes) -> list[Any]:
+    try:
+        # Two levels for {"submissions": [...]}: each item gets the single-submission nesting limit.
+        document = parse_json(body, max_depth=MAX_DEPTH + 2)
+    except JsonMalformedError as exc:
+        raise ProblemError(Code.JSON_MALFORMED, exc.message, status=400) from exc
+    if not isinstance(document, dict) or set(document) != {"submissions"} or not isinstance(document["submissions"], list):
+        raise ProblemError(Code.REQUEST_INVALID, 'a batch is {"submissions": [...]} and nothing else', status=400)
+    items: list[Any] = document["submissions"]
+    if len(items) > MAX_BATCH:
+        raise ProblemError(Code.REQUEST_INVALID, f"a batch holds at most {MAX_BATCH} submissions", status=400)
+    return items
+
+
+@router.post(
+    "/v1/submissions:batch",
+    summary="Submit up to 1,000 consignments",
+    description="`{\"submissions\": [...]}` (at most 1,000, 16 MiB). " + _SIGNED
+    + " Each item is decided and committed on its own; `results[i]` is `{status, receipt}` (201 or 200) or "
+    "`{status, problem}` (for example 409 `DUPLICATE_CONFLICT`).",
+    response_model=BatchResponse,
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/BatchRequest"}}},
+        }
+    },
+    responses=problem_responses(400, 401, 403, 413, 503),
+)
+async def post_batch(request: Request, port: PortDep) -> Response:
+    """Decide and log each submission of a batch."""
+    at = receive_time()
+    body = await read_limited_body(request, port.settings.max_batch_body_bytes)
+    url = target_uri_from_scope(request)
+
+    def work() -> bytes:
+        exporter = port.auth.exporter(request.method, url, request.headers, body, at)
+        parts: list[bytes] = []
+        for item in _batch_items(body):
+            try:
+                outcome = port.intake.submit(item, exporter, at)
+            except ProblemError as exc:
+                if exc.status >= 500:
+                    raise
+                problem = problem_body(exc.code, exc.status, exc.detail, title=exc.title, extra=exc.extra)
+                parts.append(orjson.dumps({"status": exc.status, "problem": problem}))
+                continue
+            parts.append(b'{"status":%d,"receipt":%s}' % (outcome.status, outcome.receipt))
+        return b'{"results":[' + b",".join(parts) + b"]}"
+
+    return Response(await run_in_threadpool(work), media_type="application/json")
+
+
+# -- reading back -------------------------------------------------------------------------------------
+
+
+def _lookup(port: PortContext, request: Request, submission_id: str, exporter: str | None) -> StoredSubmission:
+    caller = port.auth.caller(request.method, target_uri_from_scope(request), Headers(scope=request.scope), receive_time())
+    if caller.operator:
+        stored = port.store.find(exporter, submission_id) if exporter else port.store.find_any(submission_id)
+    else:
+        assert caller.exporter is not None
+        stored = port.store.find(caller.exporter, submission_id)
+    if stored is None:
+        raise ProblemError(Code.NOT_FOUND, f"no submission {submission_id} visible to this caller", status=404)
+    return stored
+
+
+_READ = (
+    "Only the submitting exporter (an RFC 9421-signed GET, covered `\"@method\" \"@target-uri\"`) and the "
+    "port's operator (`Authorization: Bearer <token>`) see it; anyone else gets 404."
+)
+_EXPORTER_QUERY = Query(default=None, description="Operator only: the exporter's short id, when ids collide")
+
+
+@router.get(
+    "/v1/submissions/{submission_id}",
+    summary="What the port stored about a submission",
+    description=_READ,
+    response_model=SubmissionRecord,
+    responses=problem_responses(400, 401, 403, 404),
+)
+def get_submission(
+    submission_id: str, request: Request, port: PortDep, exporter: str | None = _EXPORTER_QUERY
+) -> Response:
+    """The stored record of a submission (content only when the port may keep it)."""
+    stored = _lookup(port, request, submission_id, exporter)
+    record = {
+        "submissionId": stored.submission_id,
+        "exporter": stored.exporter,
+        "submissionDigest": stored.digest,
+        "decision": stored.decision,
+        "reasonCodes": stored.reason_codes,
+        "reasons": stored.reasons,
+        "receivedAt": orjson.loads(stored.receipt)["credentialSubject"]["receivedAt"],
+        "logIndex": stored.leaf_index,
+        "contentStored": stored.content is not None,
+        "submission": orjson.loads(stored.content) if stored.content is not None else None,
+    }
+    return Response(orjson.dumps(record), media_type="application/json")
+
+
+@router.get(
+    "/v1/receipts/{submission_id}",
+    summary="The signed receipt of a submission",
+    description=_READ,
+    response_model=None,
+    responses={200: {"description": "The receipt bytes as first served", "content": _RECEIPT}, **problem_responses(400, 401, 403, 404)},
+)
+def get_receipt(submission_id: str, request: Request, port: PortDep, exporter: str | None = _EXPORTER_QUERY) -> Response:
+    """The receipt, byte for byte as it was served at submission."""
+    return _receipt_response(_lookup(port, request, submission_id, exporter).receipt, 200)
+
+
+# Referenced by $ref from the raw-body routes above; listed so the OpenAPI document defines them.
+DOCUMENTED_MODELS = (Submission, SubmissionReceipt, BatchRequest)
