@@ -45,6 +45,12 @@ def _install_openapi(app: FastAPI) -> None:
         schemas = document.setdefault("components", {}).setdefault("schemas", {})
         for name, schema in extra.get("$defs", {}).items():
             schemas.setdefault(name, schema)
+        # Validation failures are 400 problems (node_core.problems), never FastAPI's default 422 body.
+        for operations in document.get("paths", {}).values():
+            for operation in operations.values():
+                operation.get("responses", {}).pop("422", None)
+        for name in ("HTTPValidationError", "ValidationError"):
+            schemas.pop(name, None)
         app.openapi_schema = document
         return document
 

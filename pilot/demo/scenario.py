@@ -375,8 +375,9 @@ def run_scenario(
 
         for shipment in normal + outage:
             if shipment.refused_code or shipment.state not in ("delivered", "delivered_with_warnings"):
+                refused = shipment.refused_code or ""
                 scenario.problems.append(
-                    f"{shipment.consignment_id}: {shipment.state} {shipment.refused_code or ''} {shipment.reason_codes}"
+                    f"{shipment.consignment_id}: {shipment.state} {refused} {shipment.reason_codes}"
                 )
             elif shipment.decision not in ("accepted", "held_for_inspection"):
                 scenario.problems.append(

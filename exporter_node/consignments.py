@@ -1,0 +1,259 @@
+"""Building a consignment: lots -> traceability events -> gathered credentials -> signed manifest -> pre-check -> queue.
+
+For each export lot: one EPCIS ObjectEvent (``commissioning``) per origin farm creates a farm lot there,
+and one TransformationEvent at the plant named by the lot's establishment number turns the farm lots
+into the export lot. The submission carries the facility records of the origin farms and the plants,
+those events, the imported conformity credentials assessing one of those facilities (with the evidence
+they pin), and the veterinary attestations of the establishments, all valid now; the manifest pins each
+by id and digest (DESIGN section 6).
+
+Before anything is stored the submission goes through ``schemas._assess.assess_submission`` with the
+destination's published policy, the very function the port decides with: if the port would reject it,
+the request is refused (422) with the same codes and every reason. Otherwise the consignment and its
+outbox row are stored in one transaction.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from exporter_node.errors import ConflictError, InputRefusedError, PrecheckRefusedError
+from exporter_node.node import ExporterNode
+from exporter_node.records import commissioning_event, credential_payload, reference_of, transformation_event
+from exporter_node.storage import DuplicateError
+from schemas._assess import Assessment, assess_submission
+from schemas._digest import canonical_digest
+from schemas._jsonio import dumps_compact
+from schemas._models.manifest import Lot
+from schemas._models.validate import validate_model
+from schemas._trust import TrustRegistry
+from schemas.codes import Code
+from schemas.errors import PilotSchemaError, Problem
+
+__all__ = [
+    "BuiltConsignment",
+    "ConsignmentRequest",
+    "RawConsignmentRequest",
+    "build_consignment",
+    "queue_consignment",
+    "queue_raw",
+]
+
+ID_PATTERN = r"^[A-Za-z0-9._:-]{1,128}$"
+SHORT_ID_PATTERN = r"^[a-z0-9-]{3,32}$"
+MAX_LOTS = 50
+
+
+class ConsignmentRequest(BaseModel):
+    """``POST /v1/consignments``: where to, which lots, and optionally the id and shipping details."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    destination: str = Field(pattern=SHORT_ID_PATTERN, description="the destination port's short id")
+    lots: list[dict[str, Any]] = Field(
+        min_length=1,
+        max_length=MAX_LOTS,
+        description="export lots as in the manifest: lotId, hsCode, description, netWeight, "
+        "establishmentNumber, originFacilities",
+    )
+    consignmentId: str | None = Field(
+        default=None, pattern=ID_PATTERN, description="the submissionId to use; a fresh one when absent"
+    )
+    shipmentDate: date | None = Field(default=None, description="default: today")
+    transportMode: Literal["rail", "road", "sea"] = "rail"
+
+
+class RawConsignmentRequest(BaseModel):
+    """``POST /v1/consignments:raw``: an already-signed submission, queued as-is (tests, demo fault cases)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    destination: str = Field(pattern=SHORT_ID_PATTERN, description="the port to deliver to")
+    submission: dict[str, Any] = Field(description="the submission document, sent byte-for-byte as canonical JSON")
+
+
+@dataclass(frozen=True)
+class BuiltConsignment:
+    """A signed submission that passed the local pre-check."""
+
+    consignment_id: str
+    destination: str
+    submission: dict[str, Any]
+    assessment: Assessment
+
+
+def _refuse(path: str, message: str, code: Code = Code.REQUEST_INVALID) -> InputRefusedError:
+    return InputRefusedError.single(code, path, message)
+
+
+def _valid_now(row: Mapping[str, Any], now: datetime) -> bool:
+    starts, ends = row.get("valid_from"), row.get("valid_until")
+    return (starts is None or starts <= now) and (ends is None or now <= ends)
+
+
+def _check_destination(trust: TrustRegistry, destination: str) -> None:
+    participant = trust.participant(destination)
+    if participant is None or participant.get("role") != "port_authority":
+        raise _refuse("/destination", f"{destination} is not a port authority in trust list {trust.sequence}")
+    if trust.policy(destination) is None:
+        raise _refuse("/destination", f"{destination} publishes no policy in trust list {trust.sequence}")
+
+
+def _validated_lots(lots: list[dict[str, Any]]) -> list[Lot]:
+    problems: list[Problem] = []
+    models: list[Lot] = []
+    for i, lot in enumerate(lots):
+        model, found = validate_model(Lot, lot, f"/lots/{i}")
+        problems += found
+        if model is not None:
+            models.append(model)
+    if problems:
+        raise InputRefusedError(problems)
+    return models
+
+
+def build_consignment(node: ExporterNode, request: ConsignmentRequest) -> BuiltConsignment:
+    """Build, sign and pre-check a consignment (nothing is stored)."""
+    now = node.now().replace(microsecond=0)
+    trust = node.trust.current()
+    _check_destination(trust, request.destination)
+    lots = _validated_lots(request.lots)
+    consignment_id = request.consignmentId or f"{node.node_id}-{uuid.uuid4().hex[:20]}"
+    if node.storage.consignment(consignment_id) is not None:
+        raise ConflictError(f"consignment {consignment_id} exists")
+
+    farm_ids = list(dict.fromkeys(f for lot in lots for f in lot.originFacilities))
+    facilities = {row["id"]: row for row in node.storage.facilities(farm_ids)}
+    for i, lot in enumerate(lots):
+        for j, farm_id in enumerate(lot.originFacilities):
+            if farm_id not in facilities:
+                raise _refuse(
+                    f"/lots/{i}/originFacilities/{j}",
+                    f"no facility {farm_id} is registered here; POST its record to /v1/farms first",
+                )
+    plants: dict[str, dict[str, Any]] = {}
+    for i, lot in enumerate(lots):
+        found = node.storage.plants_with_number(lot.establishmentNumber)
+        if not found:
+            raise _refuse(
+                f"/lots/{i}/establishmentNumber",
+                f"no processing plant with establishment number {lot.establishmentNumber} is registered here",
+            )
+        plants[lot.establishmentNumber] = found[0]
+
+    events: list[dict[str, Any]] = []
+    for lot in lots:
+        farm_lots = [f"{lot.lotId}:farm-lot-{k}" for k in range(1, len(lot.originFacilities) + 1)]
+        share = round(float(lot.netWeight.value) / len(farm_lots), 3) or float(lot.netWeight.value)
+        for farm_id, farm_lot in zip(lot.originFacilities, farm_lots, strict=True):
+            events.append(
+                commissioning_event(
+                    farm_id=farm_id, farm_lot=farm_lot, hs_code=lot.hsCode, quantity=share,
+                    unit=lot.netWeight.unit, at=now,
+                )
+            )
+        events.append(
+            transformation_event(
+                plant_id=plants[lot.establishmentNumber]["id"], inputs=farm_lots, export_lot=lot.lotId,
+                hs_code=lot.hsCode, quantity=lot.netWeight.value, unit=lot.netWeight.unit, at=now,
+            )
+        )
+
+    facility_rows = [facilities[f] for f in farm_ids] + [p for p in plants.values() if p["id"] not in facilities]
+    credentials: list[dict[str, Any]] = [row["credential"] for row in facility_rows]
+    credentials += [
+        node.issuer.issue("DigitalTraceabilityEvent", event, trust=trust, at=now) for event in events
+    ]
+    credentials += _gathered_credentials(node, facility_rows, list(plants), now)
+
+    manifest_subject = {
+        "consignmentId": consignment_id,
+        "exporter": node.identity.did,
+        "destination": request.destination,
+        "shipmentDate": (request.shipmentDate or now.date()).isoformat(),
+        "transportMode": request.transportMode,
+        "lots": list(request.lots),
+        "credentials": [reference_of(c) for c in credentials],
+    }
+    manifest = node.issuer.issue("ConsignmentManifest", manifest_subject, trust=trust, at=now)
+    submission = {"submissionId": consignment_id, "manifest": manifest, "credentials": credentials}
+    assessment = assess_submission(
+        submission, trust, port_id=request.destination, at=node.now(), exporter_id=node.node_id
+    )
+    if assessment.decision == "rejected":
+        raise PrecheckRefusedError(request.destination, assessment.reasons)
+    return BuiltConsignment(consignment_id, request.destination, submission, assessment)
+
+
+def _gathered_credentials(
+    node: ExporterNode, facility_rows: list[dict[str, Any]], establishments: list[str], now: datetime
+) -> list[dict[str, Any]]:
+    """Imported credentials about these facilities or establishments, valid now, with their evidence."""
+    facility_ids = [row["id"] for row in facility_rows]
+    rows = [
+        row
+        for row in node.storage.imported_credentials(assessed_facilities=facility_ids, establishments=establishments)
+        if _valid_now(row, now)
+    ]
+    included = {row["credential_id"] for row in facility_rows} | {row["id"] for row in rows}
+    credentials = [row["credential"] for row in rows]
+    for row in rows:
+        subject = credential_payload(row["credential"]).get("credentialSubject", {})
+        for item in subject.get("evidence", []) if isinstance(subject, Mapping) else []:
+            evidence_id = item.get("id") if isinstance(item, Mapping) else None
+            if not isinstance(evidence_id, str) or evidence_id in included:
+                continue
+            found = node.storage.imported_credential(evidence_id)
+            if found is not None:
+                included.add(evidence_id)
+                credentials.append(found["credential"])
+    return credentials
+
+
+def submission_text(submission: Mapping[str, Any]) -> str:
+    """The exact text sent for a submission, every attempt alike."""
+    return dumps_compact(dict(submission)).decode("utf-8")
+
+
+def queue_consignment(node: ExporterNode, built: BuiltConsignment) -> dict[str, Any]:
+    """Store the consignment and its outbox row in one transaction."""
+    try:
+        return node.storage.enqueue(
+            consignment_id=built.consignment_id,
+            destination=built.destination,
+            submission=submission_text(built.submission),
+            digest=built.assessment.submission_digest,
+            raw=False,
+            now=node.now(),
+        )
+    except DuplicateError as exc:
+        raise ConflictError(f"consignment {built.consignment_id} exists") from exc
+
+
+def queue_raw(node: ExporterNode, request: RawConsignmentRequest) -> dict[str, Any]:
+    """Queue an already-signed submission without building or pre-checking it."""
+    submission_id = request.submission.get("submissionId")
+    if not isinstance(submission_id, str) or re.fullmatch(ID_PATTERN, submission_id) is None:
+        raise _refuse("/submission/submissionId", "the submission needs a submissionId of 1-128 [A-Za-z0-9._:-]")
+    try:
+        digest = canonical_digest(request.submission)
+    except (PilotSchemaError, ValueError) as exc:
+        raise _refuse("/submission", f"the submission cannot be canonicalized: {exc}", Code.JSON_MALFORMED) from exc
+    try:
+        return node.storage.enqueue(
+            consignment_id=submission_id,
+            destination=request.destination,
+            submission=submission_text(request.submission),
+            digest=digest,
+            raw=True,
+            now=node.now(),
+        )
+    except DuplicateError as exc:
+        raise ConflictError(f"consignment {submission_id} exists") from exc

@@ -1,0 +1,151 @@
+"""The demo's summary: a results matrix (exporters x ports), the fault table, the log audits, the verdict."""
+
+from __future__ import annotations
+
+import html
+from collections import Counter
+
+from rich.console import Console
+from rich.table import Table
+
+from pilot.demo.scenario import DemoResult, Shipment
+from pilot.participants import EXPORTER_IDS, PORT_IDS
+
+SHORT = {"accepted": "acc", "held_for_inspection": "held", "rejected": "rej"}
+
+
+def cell(shipments: list[Shipment]) -> str:
+    """``"2 acc, 1 held"`` for the regular shipments of one exporter-port pair."""
+    counts = Counter(s.decision or s.refused_code or s.state for s in shipments)
+    return ", ".join(f"{n} {SHORT.get(k, k)}" for k, n in sorted(counts.items())) or "-"
+
+
+def _pair(result: DemoResult, exporter: str, port: str) -> list[Shipment]:
+    return [
+        s
+        for s in result.shipments
+        if s.exporter == exporter and s.port == port and s.kind in ("normal", "outage")
+    ]
+
+
+def print_summary(result: DemoResult, console: Console) -> None:
+    """Rich tables on the terminal."""
+    matrix = Table(title="Consignments by exporter and port (decisions)")
+    matrix.add_column("exporter")
+    for port in PORT_IDS:
+        matrix.add_column(port)
+    for exporter in EXPORTER_IDS:
+        matrix.add_row(exporter, *(cell(_pair(result, exporter, port)) for port in PORT_IDS))
+    console.print(matrix)
+
+    faults = Table(title="Fault cases")
+    for name in ("case", "from", "to", "expected", "actual", ""):
+        faults.add_column(name)
+    for outcome in result.faults:
+        case = outcome.case
+        expected = (
+            f"{case.expected_decision}: {case.expected_code}"
+            if case.expected_decision
+            else (f"refused by exporter: {case.expected_code}")
+        )
+        mark = "[green]matched[/]" if outcome.matched else "[bold red]MISMATCH[/]"
+        faults.add_row(case.title, case.exporter, case.port, expected, outcome.actual, mark)
+    outage = result.outage
+    if outage:
+        ok = outage["delivered"] == outage["shipments"]
+        faults.add_row(
+            f"{outage['port']} down for {outage['seconds']:.0f} s",
+            "all",
+            outage["port"],
+            "all delivered once",
+            f"{outage['delivered']}/{outage['shipments']} delivered, {outage['attempts']} attempts",
+            "[green]matched[/]" if ok else "[bold red]MISMATCH[/]",
+        )
+    console.print(faults)
+
+    logs = Table(title="Port logs audited from outside")
+    for name in ("port", "entries", "root vs signed checkpoint"):
+        logs.add_column(name)
+    for audit in result.logs:
+        logs.add_row(audit.port_id, str(audit.size), audit.problem or "[green]consistent[/]")
+    console.print(logs)
+
+    receipts = [s for s in result.shipments if s.receipt is not None]
+    verified = sum(1 for s in receipts if s.receipt_problem is None)
+    console.print(
+        f"receipts verified from outside: {verified}/{len(receipts)}; elapsed {result.elapsed_s:.1f} s"
+    )
+    for problem in result.problems:
+        console.print(f"[bold red]problem:[/] {problem}")
+    if result.ok:
+        console.print("[bold green]demo passed:[/] every outcome matched")
+    else:
+        console.print("[bold red]demo failed:[/] see the problems above")
+
+
+def render_html(result: DemoResult) -> str:
+    """A standalone HTML report: network, matrix, faults, logs and each consignment's trail."""
+    esc = html.escape
+    rows = "".join(
+        f"<tr><td>{esc(e)}</td>"
+        + "".join(f"<td>{esc(cell(_pair(result, e, p)))}</td>" for p in PORT_IDS)
+        + "</tr>"
+        for e in EXPORTER_IDS
+    )
+    nodes = "".join(
+        f"<tr><td>{esc(n)}</td><td><code>{esc(u)}</code></td></tr>" for n, u in result.urls.items()
+    )
+    faults = "".join(
+        f"<tr class={'ok' if f.matched else 'bad'}><td>{esc(f.case.title)}</td><td>{esc(f.case.exporter)}</td>"
+        f"<td>{esc(f.case.port)}</td><td>{esc(f.case.expected_code)}</td><td>{esc(f.actual)}</td>"
+        f"<td>{'matched' if f.matched else 'MISMATCH'}</td></tr>"
+        for f in result.faults
+    )
+    logs = "".join(
+        f"<tr><td>{esc(a.port_id)}</td><td>{a.size}</td><td>{esc(a.problem or 'consistent')}</td></tr>"
+        for a in result.logs
+    )
+    trails = []
+    for s in result.shipments:
+        log = (s.receipt or {}).get("credentialSubject", {}).get("log", {})
+        attempts = s.detail.get("attempts") or []
+        steps = "".join(
+            f"<li>attempt {i + 1}: {esc(str(a.get('outcome', a)))} {esc(str(a.get('status') or ''))}"
+            f" {esc(str(a.get('code') or ''))}</li>"
+            for i, a in enumerate(attempts)
+        )
+        receipt_state = (
+            "no receipt"
+            if s.receipt is None
+            else ("receipt verified" if s.receipt_problem is None else f"receipt FAILED: {s.receipt_problem}")
+        )
+        trails.append(
+            f"<details><summary><code>{esc(s.consignment_id)}</code> {esc(s.exporter)} &rarr; {esc(s.port)}: "
+            f"<b>{esc(s.decision or s.refused_code or s.state)}</b></summary><ul>"
+            f"<li>kind: {esc(s.kind)}; state: {esc(s.state)}</li>{steps}"
+            f"<li>reasons: {esc(', '.join(s.reason_codes) or '-')}</li>"
+            f"<li>log index {esc(str(log.get('index', '-')))} in <code>{esc(str(log.get('origin', '-')))}</code></li>"
+            f"<li>{esc(receipt_state)}</li></ul></details>"
+        )
+    verdict = "passed: every outcome matched" if result.ok else "FAILED"
+    problems = "".join(f"<li>{esc(p)}</li>" for p in result.problems)
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Pilot demo report</title>
+<style>
+body {{ font-family: system-ui, sans-serif; margin: 2rem; color: #222; }}
+table {{ border-collapse: collapse; margin: 1rem 0; }} td, th {{ border: 1px solid #ccc; padding: .3rem .6rem; }}
+tr.ok td:last-child {{ color: #176b2c; }} tr.bad td {{ background: #fde2e2; }}
+.verdict {{ font-size: 1.3rem; font-weight: bold; }}
+</style></head><body>
+<h1>Agri-export pilot: demo report</h1>
+<p class="verdict">Demo {esc(verdict)} ({result.elapsed_s:.1f} s)</p>
+<ul>{problems}</ul>
+<h2>Network</h2><table><tr><th>node</th><th>URL</th></tr>{nodes}</table>
+<h2>Decisions by exporter and port</h2>
+<table><tr><th>exporter</th>{"".join(f"<th>{esc(p)}</th>" for p in PORT_IDS)}</tr>{rows}</table>
+<h2>Fault cases</h2>
+<table><tr><th>case</th><th>from</th><th>to</th><th>expected</th><th>actual</th><th></th></tr>{faults}</table>
+<h2>Port logs</h2><table><tr><th>port</th><th>entries</th><th>audit</th></tr>{logs}</table>
+<h2>Consignment trails</h2>{"".join(trails)}
+</body></html>
+"""

@@ -1,0 +1,132 @@
+"""Test harness for the port node: a sandbox data dir, a fresh database, the app and signed clients.
+
+No sockets: clients talk to the app through ``httpx.ASGITransport``; exporters sign with
+``node_core.http_signatures.RequestSigner`` and the sandbox keys of ``pilot.sandbox.build_sandbox``.
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+from fastapi import FastAPI
+
+from node_core.http_signatures import RequestSigner
+from node_core.settings import NodeSettings
+from pilot.sandbox import DEFAULT_SEED, Sandbox, build_sandbox, write_sandbox
+from pilot.synthetic import Signer, build_world, plan_consignment, sign_consignment
+from port_node.app import create_app
+from port_node.keys import log_origin
+from schemas._merkle import verify_inclusion
+from schemas._signed_note import verify_checkpoint
+from schemas._trust import TrustRegistry
+from schemas._verify import verify_credential
+from schemas._time import utc_now
+
+PORT_ID = "cn-port-01"
+BASE_URL = "http://port.test"
+
+
+@functools.cache
+def sandbox() -> Sandbox:
+    """The default sandbox (deterministic; built once per process)."""
+    return build_sandbox()
+
+
+@functools.cache
+def trust_registry() -> TrustRegistry:
+    """The sandbox trust list, indexed."""
+    return TrustRegistry.from_document(sandbox().trust_list)
+
+
+def signer_for(participant: str, label: str = "key-1") -> RequestSigner:
+    """An httpx auth that signs every request as ``participant`` with its key ``label``."""
+    entry = Signer(sandbox().keyrings).key(participant, label)
+    return RequestSigner(entry.private_key, entry.verification_method)
+
+
+def fresh_submission(exporter: str, name: str, destination: str = PORT_ID) -> dict[str, Any]:
+    """A new valid submission of ``exporter`` with id ``t-<exporter>-<name>``."""
+    world = build_world(DEFAULT_SEED, exporter)
+    parts = plan_consignment(DEFAULT_SEED, world, f"t-{exporter}-{name}", destination, "rail")
+    return sign_consignment(DEFAULT_SEED, parts, Signer(sandbox().keyrings)).submission
+
+
+def as_body(document: Any) -> bytes:
+    """Compact JSON bytes of ``document``."""
+    return json.dumps(document, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+@dataclass
+class PortHarness:
+    """One port app over one database, and the means to talk to it."""
+
+    data_dir: Path
+    database_url: str
+    app: FastAPI = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.app = create_app(self.settings())
+
+    def settings(self) -> NodeSettings:
+        return NodeSettings(node_id=PORT_ID, data_dir=self.data_dir, database_url=self.database_url)
+
+    @property
+    def port(self) -> Any:
+        return self.app.state.port
+
+    @property
+    def operator_token(self) -> str:
+        return (self.data_dir / "tokens" / PORT_ID).read_text().strip()
+
+    def client(self, participant: str | None = None, label: str = "key-1", **kwargs: Any) -> httpx.AsyncClient:
+        """A client for the app; signing as ``participant`` when given."""
+        auth = signer_for(participant, label) if participant else None
+        return httpx.AsyncClient(transport=httpx.ASGITransport(app=self.app), base_url=BASE_URL, auth=auth, **kwargs)
+
+    async def submit(self, participant: str, document: Any) -> httpx.Response:
+        """POST one submission signed by ``participant``."""
+        async with self.client(participant) as client:
+            return await client.post(
+                "/v1/submissions", content=as_body(document), headers={"content-type": "application/json"}
+            )
+
+    def restart(self) -> None:
+        """Drop this app and start a new one over the same database and data dir."""
+        self.close()
+        self.app = create_app(self.settings())
+
+    def close(self) -> None:
+        self.port.close()
+
+
+def make_harness(tmp_path: Path, database_url: str) -> PortHarness:
+    """A sandbox in ``tmp_path/data`` and a port over ``database_url``."""
+    data_dir = tmp_path / "data"
+    write_sandbox(sandbox(), data_dir)
+    return PortHarness(data_dir, database_url)
+
+
+def check_receipt(receipt_bytes: bytes, *, expect_index: int | None = None) -> dict[str, Any]:
+    """Verify a receipt from outside: its proof, its checkpoint and its inclusion proof; return it parsed."""
+    registry = trust_registry()
+    report = verify_credential(receipt_bytes, registry, utc_now())
+    assert report.problems == [], report.problems
+    assert report.key is not None and report.key.participant_id == PORT_ID
+    receipt = json.loads(receipt_bytes)
+    assert receipt["type"] == ["VerifiableCredential", "SubmissionReceipt"]
+    log = receipt["credentialSubject"]["log"]
+    origin = log_origin(PORT_ID)
+    assert log["origin"] == origin
+    log_key = registry.keys_of(PORT_ID, "log")[0].public_key
+    checkpoint = verify_checkpoint(log["checkpoint"], origin, log_key, origin=origin)
+    proof = [base64.b64decode(h, validate=True) for h in log["inclusionProof"]]
+    verify_inclusion(log["index"], checkpoint.size, base64.b64decode(log["leafHash"]), proof, checkpoint.root_hash)
+    if expect_index is not None:
+        assert log["index"] == expect_index
+    return receipt
