@@ -155,22 +155,29 @@ def build_consignment(node: ExporterNode, request: ConsignmentRequest) -> BuiltC
         for farm_id, farm_lot in zip(lot.originFacilities, farm_lots, strict=True):
             events.append(
                 commissioning_event(
-                    farm_id=farm_id, farm_lot=farm_lot, hs_code=lot.hsCode, quantity=share,
-                    unit=lot.netWeight.unit, at=now,
+                    farm_id=farm_id,
+                    farm_lot=farm_lot,
+                    hs_code=lot.hsCode,
+                    quantity=share,
+                    unit=lot.netWeight.unit,
+                    at=now,
                 )
             )
         events.append(
             transformation_event(
-                plant_id=plants[lot.establishmentNumber]["id"], inputs=farm_lots, export_lot=lot.lotId,
-                hs_code=lot.hsCode, quantity=lot.netWeight.value, unit=lot.netWeight.unit, at=now,
+                plant_id=plants[lot.establishmentNumber]["id"],
+                inputs=farm_lots,
+                export_lot=lot.lotId,
+                hs_code=lot.hsCode,
+                quantity=lot.netWeight.value,
+                unit=lot.netWeight.unit,
+                at=now,
             )
         )
 
     facility_rows = [facilities[f] for f in farm_ids] + [p for p in plants.values() if p["id"] not in facilities]
     credentials: list[dict[str, Any]] = [row["credential"] for row in facility_rows]
-    credentials += [
-        node.issuer.issue("DigitalTraceabilityEvent", event, trust=trust, at=now) for event in events
-    ]
+    credentials += [node.issuer.issue("DigitalTraceabilityEvent", event, trust=trust, at=now) for event in events]
     credentials += _gathered_credentials(node, facility_rows, list(plants), now)
 
     manifest_subject = {

@@ -73,6 +73,4 @@ class NodeIdentity:
                 return entry
         if last_error is not None:
             raise last_error
-        raise VerificationError.single(
-            Code.ISSUER_UNKNOWN, "", f"{self.node_id} holds no key with purpose {purpose!r}"
-        )
+        raise VerificationError.single(Code.ISSUER_UNKNOWN, "", f"{self.node_id} holds no key with purpose {purpose!r}")

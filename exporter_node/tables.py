@@ -16,6 +16,7 @@ imports both node kinds never sees two definitions of one table name. The Alembi
 from __future__ import annotations
 
 from datetime import UTC, datetime
+
 import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
 

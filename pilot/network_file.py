@@ -1,6 +1,6 @@
 """``<data dir>/network.json``: where the running nodes are and which processes they are (DESIGN section 6).
 
-Shape: ``{"nodes": {short id: {"url", "pid", "kind", "log"}}, "overview": {"url", "pid"} | null,
+Shape: ``{"nodes": {short id: {"url", "pid", "kind", "log"}}, "overview": {"url", "pid", ...} | null,
 "basePort": int, "databaseUrlTemplate": str | null, "startedAt": RFC 3339}``. Nodes read only
 ``nodes.*.url`` (node_core.network); ``pilot status``/``down`` read the pids too. Writes are atomic
 (temporary file, then ``os.replace``), so a node re-reading the file never sees half of it.
@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -39,20 +39,20 @@ class NetworkRecord:
     base_port: int | None = None
     database_url_template: str | None = None
     started_at: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         """The document written to disk."""
         return {
-            "nodes": {
-                node_id: {"url": e.url, "pid": e.pid, "kind": e.kind, "log": e.log}
-                for node_id, e in self.nodes.items()
-            },
-            "overview": None if self.overview is None else {"url": self.overview.url, "pid": self.overview.pid},
+            "nodes": {node_id: _entry_json(entry) for node_id, entry in self.nodes.items()},
+            "overview": None if self.overview is None else _entry_json(self.overview),
             "basePort": self.base_port,
             "databaseUrlTemplate": self.database_url_template,
             "startedAt": self.started_at,
         }
+
+
+def _entry_json(entry: ProcessEntry) -> dict[str, Any]:
+    return asdict(entry)
 
 
 def _entry(value: Any) -> ProcessEntry | None:

@@ -51,7 +51,14 @@ class Authenticator:
             return registry.resolve_key(keyid, "authentication", at)
 
         verified = verify_request(
-            method, url, headers, body, resolve_key=resolve, nonce_store=self.nonces, now=time.time(), skew_s=self.skew_s
+            method,
+            url,
+            headers,
+            body,
+            resolve_key=resolve,
+            nonce_store=self.nonces,
+            now=time.time(),
+            skew_s=self.skew_s,
         )
         key = verified.key
         if not isinstance(key, ResolvedKey) or key.role != EXPORTER_ROLE:

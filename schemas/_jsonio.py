@@ -3,7 +3,8 @@
 What is refused, each with a :class:`~schemas.errors.JsonMalformedError` (code ``JSON_MALFORMED``):
 invalid UTF-8, a byte order mark, empty input, trailing data, ``NaN`` / ``Infinity`` / ``-Infinity``,
 a duplicate object member name at any depth (RFC 8259 §4 leaves it open; RFC 7493 §2.3 forbids it),
-an integer whose magnitude exceeds 2**53 (RFC 7493 §2.2), a number that overflows to infinity, a
+an integer outside the exactly-interoperable range ±(2**53 - 1) (RFC 7493 §2.2; RFC 8785 refuses
+2**53 itself, so the parser does too and nothing it accepts can fail canonicalization), a number that overflows to infinity, a
 string holding an unpaired surrogate (RFC 7493 §2.1), and nesting deeper than ``max_depth``.
 
 Depth is measured before parsing by a linear, non-recursive scan, so hostile input such as 100,000
@@ -27,7 +28,7 @@ __all__ = ["MAX_DEPTH", "MAX_SAFE_INTEGER", "dumps_compact", "parse_json"]
 #: Deepest nesting of arrays and objects accepted; the top-level container is depth 1 (DESIGN §7).
 MAX_DEPTH = 64
 #: Largest integer magnitude accepted (DESIGN §7: "an integer beyond +-2^53").
-MAX_SAFE_INTEGER = 2**53
+MAX_SAFE_INTEGER = 2**53 - 1
 
 _BOM = b"\xef\xbb\xbf"
 # A complete JSON string, or (second branch) an unterminated one swallowing the rest of the input.
@@ -88,7 +89,7 @@ def _parse_int(text: str) -> int:
     digits = text.lstrip("-")
     if len(digits) > _MAX_INT_DIGITS or int(digits) > MAX_SAFE_INTEGER:
         shown = text if len(text) <= 40 else text[:20] + "..."
-        _fail(f"integer {shown} is beyond +-2**53")
+        _fail(f"integer {shown} is beyond +-(2**53 - 1)")
     return int(text)
 
 
@@ -158,7 +159,11 @@ def parse_json(data: bytes | str, *, max_depth: int = MAX_DEPTH) -> Any:
 
 
 def dumps_compact(value: Any) -> bytes:
-    """Compact (not canonical) JSON for the wire: UTF-8, no whitespace, member order as given."""
+    """Compact (not canonical) JSON for the wire: UTF-8, no whitespace, member order as given.
+
+    For values this package builds. orjson writes NaN and the infinities as ``null``; an unsupported
+    type or an integer beyond 64 bits raises ``TypeError``. Use ``canonicalize`` for signed bytes.
+    """
     try:
         return orjson.dumps(value)
     except orjson.JSONEncodeError as exc:

@@ -32,9 +32,7 @@ def key_from_seed(seed: bytes) -> Ed25519PrivateKey:
 
 def private_key_to_pem(key: Ed25519PrivateKey, passphrase: bytes | None = None) -> bytes:
     """PKCS#8 PEM of ``key``; encrypted (BestAvailableEncryption) when a passphrase is given."""
-    encryption: KeySerializationEncryption = (
-        BestAvailableEncryption(passphrase) if passphrase else NoEncryption()
-    )
+    encryption: KeySerializationEncryption = BestAvailableEncryption(passphrase) if passphrase else NoEncryption()
     return key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, encryption)
 
 

@@ -52,9 +52,7 @@ def decode_multibase_base58btc(text: str) -> bytes:
 def _decode(text: str, prefix: bytes, what: str) -> bytes:
     data = decode_multibase_base58btc(text)
     if not data.startswith(prefix):
-        raise KeyFormatError(
-            f"{what} multikey must start with multicodec bytes {prefix.hex()}, got {data[:2].hex()}"
-        )
+        raise KeyFormatError(f"{what} multikey must start with multicodec bytes {prefix.hex()}, got {data[:2].hex()}")
     raw = data[len(prefix) :]
     if len(raw) != _KEY_LENGTH:
         raise KeyFormatError(f"{what} multikey holds {len(raw)} key bytes, expected {_KEY_LENGTH}")

@@ -44,7 +44,8 @@ def _receipt_response(body: bytes, status: int) -> Response:
 @router.post(
     "/v1/submissions",
     summary="Submit one consignment",
-    description="One submission (the manifest and the credentials it references). " + _SIGNED
+    description="One submission (the manifest and the credentials it references). "
+    + _SIGNED
     + " `201` with the signed receipt for a new submission, whatever the decision; `200` with the same "
     "receipt bytes for an identical resubmission; `409 DUPLICATE_CONFLICT` for the same "
     "`(exporter, submissionId)` with other content.",
@@ -79,7 +80,11 @@ def _batch_items(body: bytes) -> list[Any]:
         document = parse_json(body, max_depth=MAX_DEPTH + 2)
     except JsonMalformedError as exc:
         raise ProblemError(Code.JSON_MALFORMED, exc.message, status=400) from exc
-    if not isinstance(document, dict) or set(document) != {"submissions"} or not isinstance(document["submissions"], list):
+    if (
+        not isinstance(document, dict)
+        or set(document) != {"submissions"}
+        or not isinstance(document["submissions"], list)
+    ):
         raise ProblemError(Code.REQUEST_INVALID, 'a batch is {"submissions": [...]} and nothing else', status=400)
     items: list[Any] = document["submissions"]
     if len(items) > MAX_BATCH:
@@ -90,7 +95,8 @@ def _batch_items(body: bytes) -> list[Any]:
 @router.post(
     "/v1/submissions:batch",
     summary="Submit up to 1,000 consignments",
-    description="`{\"submissions\": [...]}` (at most 1,000, 16 MiB). " + _SIGNED
+    description='`{"submissions": [...]}` (at most 1,000, 16 MiB). '
+    + _SIGNED
     + " Each item is decided and committed on its own; `results[i]` is `{status, receipt}` (201 or 200) or "
     "`{status, problem}` (for example 409 `DUPLICATE_CONFLICT`).",
     response_model=BatchResponse,
@@ -130,19 +136,21 @@ async def post_batch(request: Request, port: PortDep) -> Response:
 
 
 def _lookup(port: PortContext, request: Request, submission_id: str, exporter: str | None) -> StoredSubmission:
-    caller = port.auth.caller(request.method, target_uri_from_scope(request), Headers(scope=request.scope), receive_time())
+    caller = port.auth.caller(
+        request.method, target_uri_from_scope(request), Headers(scope=request.scope), receive_time()
+    )
     if caller.operator:
         stored = port.store.find(exporter, submission_id) if exporter else port.store.find_any(submission_id)
     else:
         assert caller.exporter is not None
         stored = port.store.find(caller.exporter, submission_id)
     if stored is None:
-        raise ProblemError(Code.NOT_FOUND, f"no submission {submission_id} visible to this caller", status=404)
+        raise ProblemError(Code.NOT_FOUND, "no such submission is visible to this caller", status=404)
     return stored
 
 
 _READ = (
-    "Only the submitting exporter (an RFC 9421-signed GET, covered `\"@method\" \"@target-uri\"`) and the "
+    'Only the submitting exporter (an RFC 9421-signed GET, covered `"@method" "@target-uri"`) and the '
     "port's operator (`Authorization: Bearer <token>`) see it; anyone else gets 404."
 )
 _EXPORTER_QUERY = Query(default=None, description="Operator only: the exporter's short id, when ids collide")
@@ -180,9 +188,14 @@ def get_submission(
     summary="The signed receipt of a submission",
     description=_READ,
     response_model=None,
-    responses={200: {"description": "The receipt bytes as first served", "content": _RECEIPT}, **problem_responses(400, 401, 403, 404)},
+    responses={
+        200: {"description": "The receipt bytes as first served", "content": _RECEIPT},
+        **problem_responses(400, 401, 403, 404),
+    },
 )
-def get_receipt(submission_id: str, request: Request, port: PortDep, exporter: str | None = _EXPORTER_QUERY) -> Response:
+def get_receipt(
+    submission_id: str, request: Request, port: PortDep, exporter: str | None = _EXPORTER_QUERY
+) -> Response:
     """The receipt, byte for byte as it was served at submission."""
     return _receipt_response(_lookup(port, request, submission_id, exporter).receipt, 200)
 

@@ -14,10 +14,9 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from port_harness import PortHarness, make_harness
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
-
-from port_harness import PortHarness, make_harness
 
 
 @pytest.fixture

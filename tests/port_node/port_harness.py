@@ -24,9 +24,9 @@ from port_node.app import create_app
 from port_node.keys import log_origin
 from schemas._merkle import verify_inclusion
 from schemas._signed_note import verify_checkpoint
+from schemas._time import utc_now
 from schemas._trust import TrustRegistry
 from schemas._verify import verify_credential
-from schemas._time import utc_now
 
 PORT_ID = "cn-port-01"
 BASE_URL = "http://port.test"

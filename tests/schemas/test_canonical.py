@@ -24,7 +24,7 @@ CANONICALIZERS = [canonicalize, canonicalize_reference]
 
 def test_all_published_vectors_are_present() -> None:
     expected = ["arrays", "french", "structures", "unicode", "values", "weird"]
-    assert VECTOR_NAMES == [f"{name}.json" for name in expected]
+    assert [f"{name}.json" for name in expected] == VECTOR_NAMES
 
 
 @pytest.mark.parametrize("name", VECTOR_NAMES)
@@ -134,20 +134,14 @@ def test_subclasses_and_tuples_are_plain_json() -> None:
 # Cheap strategies, weighted towards the places where canonicalizers go wrong.
 _TRICKY_CHARS = ["a", "Z", "1", "é", "\x00", "\x1f", "\x7f", '"', "\\", "/", "\u2028", "\ue000", "\uffff"]
 _TRICKY_CHARS += ["\U0001f602", "\U00010000", "\U0010ffff", "\ufb33", "€"]
-_chars = st.sampled_from(_TRICKY_CHARS) | st.characters(exclude_categories=("Cs",))
+_chars = st.sampled_from(_TRICKY_CHARS) | st.characters(codec="utf-8")
 _names = st.text(_chars, max_size=4)
 _floats = (
     st.floats(allow_nan=False, allow_infinity=False)
     | st.sampled_from([-0.0, 5e-324, 1.7976931348623157e308, 1e21, 1e-7, 1e-6, 1e16, 2.0**53, 0.1])
     | st.integers(-(2**60), 2**60).map(float)
 )
-_scalars = (
-    st.none()
-    | st.booleans()
-    | st.integers(-(2**53) + 1, 2**53 - 1)
-    | _floats
-    | st.text(_chars, max_size=6)
-)
+_scalars = st.none() | st.booleans() | st.integers(-(2**53) + 1, 2**53 - 1) | _floats | st.text(_chars, max_size=6)
 _json = st.recursive(
     _scalars,
     lambda children: st.lists(children, max_size=4) | st.dictionaries(_names, children, max_size=5),

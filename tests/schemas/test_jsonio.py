@@ -82,8 +82,11 @@ def test_depth_limit_is_inclusive_and_configurable() -> None:
 
 
 def test_safe_integer_bounds() -> None:
-    assert parse_json(str(MAX_SAFE_INTEGER)) == 2**53
-    assert parse_json(str(-MAX_SAFE_INTEGER)) == -(2**53)
+    assert parse_json(str(MAX_SAFE_INTEGER)) == 2**53 - 1
+    assert parse_json(str(-MAX_SAFE_INTEGER)) == -(2**53 - 1)
+    for edge in ("9007199254740992", "-9007199254740992"):
+        with pytest.raises(JsonMalformedError):
+            parse_json(edge)
     assert parse_json("1e300") == 1e300
     assert parse_json("-0") == 0
 

@@ -45,9 +45,7 @@ def upgrade() -> None:
         _time("imported_at"),
     )
     op.create_index("ix_imported_credential_assessed_facility", "imported_credential", ["assessed_facility"])
-    op.create_index(
-        "ix_imported_credential_establishment_number", "imported_credential", ["establishment_number"]
-    )
+    op.create_index("ix_imported_credential_establishment_number", "imported_credential", ["establishment_number"])
     op.create_table(
         "consignment",
         sa.Column("id", sa.String(128), primary_key=True),

@@ -19,8 +19,9 @@ def upgrade() -> None:
         sa.Column("size", sa.BigInteger, nullable=False),
         sa.CheckConstraint("id = 1", name="log_head_single_row"),
     )
-    op.bulk_insert(sa.table("log_head", sa.column("id", sa.Integer), sa.column("size", sa.BigInteger)),
-                   [{"id": 1, "size": 0}])
+    op.bulk_insert(
+        sa.table("log_head", sa.column("id", sa.Integer), sa.column("size", sa.BigInteger)), [{"id": 1, "size": 0}]
+    )
     op.create_table(
         "log_leaves",
         sa.Column("leaf_index", sa.BigInteger, primary_key=True, autoincrement=False),

@@ -1,0 +1,115 @@
+"""Pydantic shapes of the exporter's request and response bodies, for the OpenAPI document and responses.
+
+Request bodies are parsed strictly (``schemas._jsonio``) and validated in the modules that own them
+(farms against ``FacilitySubject``, lots against the manifest's ``Lot``), so that bad input is refused
+with the wire contract's codes; these models document them. Times are RFC 3339 strings in UTC.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from schemas._models.facility import FacilitySubject
+from schemas._models.manifest import Lot
+from schemas._time import format_time
+
+__all__ = [
+    "AttemptView",
+    "ConsignmentSummary",
+    "ConsignmentView",
+    "CredentialView",
+    "DeliveryState",
+    "FacilitySubject",
+    "FacilityView",
+    "Lot",
+    "OutboxItem",
+    "time_or_none",
+]
+
+DeliveryState = Literal["pending", "delivered", "delivered_with_warnings", "failed"]
+
+
+def time_or_none(value: datetime | None) -> str | None:
+    """RFC 3339 UTC text of ``value``."""
+    return format_time(value) if value is not None else None
+
+
+class _View(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class FacilityView(_View):
+    """A registered farm or plant and the signed DigitalFacilityRecord issued for it."""
+
+    id: str
+    facilityType: str
+    establishmentNumber: str
+    region: str
+    credentialId: str
+    digest: str
+    credential: dict[str, Any]
+
+
+class CredentialView(_View):
+    """An imported credential (verified on import)."""
+
+    id: str
+    type: str
+    issuer: str = Field(description="the issuer's short id")
+    digest: str
+    assessedFacility: str | None
+    establishmentNumber: str | None
+    validUntil: str | None
+    credential: dict[str, Any]
+    warnings: list[dict[str, str]] = Field(default_factory=list, description="warning-level findings on import")
+
+
+class AttemptView(_View):
+    """One delivery attempt."""
+
+    number: int
+    startedAt: str
+    finishedAt: str
+    outcome: str = Field(description="retry, failed, receipt_failed, gave_up, delivered, delivered_with_warnings")
+    httpStatus: int | None
+    code: str | None
+    detail: str | None
+
+
+class ConsignmentSummary(_View):
+    """A consignment's delivery state and the port's decision."""
+
+    id: str
+    destination: str
+    state: DeliveryState
+    submissionDigest: str
+    raw: bool = Field(description="queued as-is through POST /v1/consignments:raw")
+    decision: str | None
+    reasons: list[dict[str, Any]] | None
+    failureCode: str | None
+    failureDetail: str | None
+    attempts: int
+    createdAt: str
+    updatedAt: str
+    finishedAt: str | None
+
+
+class ConsignmentView(ConsignmentSummary):
+    """A consignment with its receipt and every delivery attempt."""
+
+    receipt: dict[str, Any] | None
+    attemptLog: list[AttemptView]
+
+
+class OutboxItem(_View):
+    """A consignment still to deliver."""
+
+    consignmentId: str
+    destination: str
+    attempts: int
+    nextAttemptAt: str
+    createdAt: str
+    lastError: str | None

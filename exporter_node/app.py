@@ -1,0 +1,78 @@
+"""The exporter FastAPI application: ``create_app(settings)`` is what ``pilot node exporter`` serves.
+
+Start-up (``ExporterNode.open``) migrates the database and loads the trust list and the node's keys;
+the app's lifespan runs the delivery worker, which resumes from the outbox in the database. The
+shared wiring (``/health``, ``/metrics``, request ids, problem details, the in-flight cap) comes from
+``node_core.app.create_base_app``; every ``/v1`` route but the trust list needs the operator token.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import httpx
+from fastapi import Depends, FastAPI
+
+from exporter_node.delivery import DEFAULT_PER_PORT, DeliveryWorker
+from exporter_node.node import ExporterNode
+from exporter_node.routes import consignments, credentials, farms, trust
+from exporter_node.routes.bodies import install_body_schemas
+from node_core.app import create_base_app
+from node_core.auth import operator_auth
+from node_core.logging import configure_logging
+from node_core.settings import NodeSettings
+
+__all__ = ["VERSION", "create_app"]
+
+VERSION = "0.1.0"
+_DESCRIPTION = (
+    "Exporter node of the agri-export pilot: registers farms and plants as signed facility records, "
+    "imports certifiers' and the veterinary authority's credentials (verified on import), builds and "
+    "signs consignments, pre-checks them against the destination port's published policy, and delivers "
+    "them at least once with RFC 9421-signed requests, verifying every receipt, its inclusion proof and "
+    "the consistency of the port's log. Every error is an RFC 9457 problem with a stable `code`."
+)
+
+
+def create_app(
+    settings: NodeSettings,
+    *,
+    node: ExporterNode | None = None,
+    transport: httpx.AsyncBaseTransport | None = None,
+    per_port: int = DEFAULT_PER_PORT,
+) -> FastAPI:
+    """The exporter node for ``settings``; ``transport`` replaces the network for the delivery worker (tests)."""
+    if not logging.getLogger().handlers:
+        configure_logging(settings.node_id)
+    exporter = node or ExporterNode.open(settings)
+    app = create_base_app(
+        settings,
+        title=f"Exporter {settings.node_id}",
+        version=VERSION,
+        description=_DESCRIPTION,
+        role="exporter",
+        trust_info=lambda: {"sequence": exporter.trust.sequence},
+        db_kind=settings.database_kind,
+    )
+    worker = DeliveryWorker(exporter, transport=transport, metrics=app.state.metrics, per_port=per_port)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        await worker.start()
+        try:
+            yield
+        finally:
+            await worker.stop()
+            exporter.close()
+
+    app.router.lifespan_context = lifespan
+    app.state.node = exporter
+    app.state.worker = worker
+    operator = [Depends(operator_auth(exporter.token))]
+    for module in (farms, credentials, consignments):
+        app.include_router(module.router, dependencies=operator)
+    app.include_router(trust.router)
+    install_body_schemas(app)
+    return app

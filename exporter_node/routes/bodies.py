@@ -1,0 +1,78 @@
+"""Request bodies: read within the size limit, parse strictly, validate, and document them in OpenAPI.
+
+Operator bodies are parsed with ``schemas._jsonio`` like a port's (no NaN, duplicate keys or huge
+integers reach the signing code) and validated by the modules that own them, so a bad body is a 400
+with a stable code, never a 500. ``documented_body`` declares the body's schema for ``/openapi.json``;
+``install_body_schemas`` adds the referenced models to the document's components.
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from fastapi import FastAPI, Request
+from pydantic import BaseModel, ValidationError
+
+from exporter_node.errors import InputRefusedError
+from node_core.body import parse_json_body, read_limited_body
+from schemas._models.validate import problems_from_validation_error
+
+__all__ = ["documented_body", "install_body_schemas", "json_body", "parse_model"]
+
+M = TypeVar("M", bound=BaseModel)
+_BODY_MODELS: dict[str, type[BaseModel]] = {}
+
+
+async def json_body(request: Request) -> Any:
+    """The request body, within the node's size limit, parsed as strict JSON."""
+    body = await read_limited_body(request, request.app.state.settings.max_body_bytes)
+    return parse_json_body(body)
+
+
+def parse_model(model: type[M], document: Any) -> M:
+    """``document`` validated as ``model``; InputRefusedError (SCHEMA_INVALID, every problem) otherwise."""
+    try:
+        return model.model_validate(document)
+    except ValidationError as exc:
+        raise InputRefusedError(problems_from_validation_error(exc, document)) from exc
+
+
+def documented_body(model: type[BaseModel], description: str) -> dict[str, Any]:
+    """``openapi_extra`` declaring a required JSON body of ``model``."""
+    _BODY_MODELS[model.__name__] = model
+    return {
+        "requestBody": {
+            "required": True,
+            "description": description,
+            "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{model.__name__}"}}},
+        }
+    }
+
+
+def install_body_schemas(app: FastAPI) -> None:
+    """Make ``app.openapi()`` include the schemas of every documented body model."""
+    original = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        document = original()
+        schemas = document.setdefault("components", {}).setdefault("schemas", {})
+        for name, model in _BODY_MODELS.items():
+            schema = model.model_json_schema(ref_template="#/components/schemas/{model}", by_alias=True)
+            for def_name, definition in schema.pop("$defs", {}).items():
+                schemas.setdefault(def_name, definition)
+            schemas.setdefault(name, schema)
+        # Validation failures are 400 problems (node_core.problems), never FastAPI's default 422 body;
+        # a documented 422 (the consignment pre-check) stays.
+        for operations in document.get("paths", {}).values():
+            for operation in operations.values():
+                responses = operation.get("responses", {})
+                if "HTTPValidationError" in str(responses.get("422", "")):
+                    responses.pop("422")
+        for unused in ("HTTPValidationError", "ValidationError"):
+            schemas.pop(unused, None)
+        app.openapi_schema = document
+        return document
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -1,0 +1,185 @@
+"""Consignments: build and queue (``POST /v1/consignments``), queue as-is (``:raw``), state, outbox."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
+
+from exporter_node.api_models import AttemptView, ConsignmentSummary, ConsignmentView, DeliveryState, OutboxItem
+from exporter_node.api_models import time_or_none as t
+from exporter_node.consignments import (
+    ConsignmentRequest,
+    RawConsignmentRequest,
+    build_consignment,
+    queue_consignment,
+    queue_raw,
+)
+from exporter_node.errors import NotFoundError
+from exporter_node.routes.bodies import documented_body, json_body, parse_model
+from exporter_node.routes.deps import NodeDep, WorkerDep
+from node_core.problems import problem_responses
+from schemas._jsonio import parse_json
+
+router = APIRouter(tags=["consignments"])
+
+
+def _summary_fields(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": row["id"],
+        "destination": row["destination"],
+        "state": row["state"],
+        "submissionDigest": row["submission_digest"],
+        "raw": row["raw"],
+        "decision": row["decision"],
+        "reasons": row["reasons"],
+        "failureCode": row["failure_code"],
+        "failureDetail": row["failure_detail"],
+        "attempts": row["attempts"],
+        "createdAt": t(row["created_at"]),
+        "updatedAt": t(row["updated_at"]),
+        "finishedAt": t(row["finished_at"]),
+    }
+
+
+def consignment_view(node: Any, consignment_id: str) -> ConsignmentView:
+    """The full view of one consignment; 404 when unknown."""
+    row = node.storage.consignment(consignment_id)
+    if row is None:
+        raise NotFoundError(f"no consignment {consignment_id}")
+    attempts = [
+        AttemptView(
+            number=a["number"],
+            startedAt=t(a["started_at"]) or "",
+            finishedAt=t(a["finished_at"]) or "",
+            outcome=a["outcome"],
+            httpStatus=a["http_status"],
+            code=a["code"],
+            detail=a["detail"],
+        )
+        for a in node.storage.attempts(consignment_id)
+    ]
+    receipt = parse_json(row["receipt"]) if row["receipt"] else None
+    return ConsignmentView(**_summary_fields(row), receipt=receipt, attemptLog=attempts)
+
+
+@router.post(
+    "/v1/consignments",
+    status_code=202,
+    response_model=ConsignmentView,
+    summary="Build, sign, pre-check and queue a consignment for its destination port",
+    openapi_extra=documented_body(ConsignmentRequest, "The destination port and the export lots."),
+    responses=problem_responses(400, 401, 409, 413, 422, 503),
+)
+async def post_consignment(request: Request, node: NodeDep, worker: WorkerDep) -> ConsignmentView:
+    """Build the traceability events, gather the facility records and imported credentials, sign the
+    manifest, check it against the destination's published policy with the port's own assessment, then
+    store it with its outbox row (one transaction) and answer 202: delivery happens in the background.
+
+    400 for bad lots (SCHEMA_INVALID with every problem) or unknown facilities (REQUEST_INVALID);
+    422 when the port would reject it, with the same codes the port would give (for example
+    DATA_CATEGORY_NOT_PERMITTED, HS_CODE_NOT_PERMITTED, ESTABLISHMENT_NOT_APPROVED) and every reason
+    in ``reasons``; 409 DUPLICATE_CONFLICT for a consignmentId already used.
+    """
+    body = parse_model(ConsignmentRequest, await json_body(request))
+
+    def work() -> ConsignmentView:
+        built = build_consignment(node, body)
+        queue_consignment(node, built)
+        return consignment_view(node, built.consignment_id)
+
+    view = await run_in_threadpool(work)
+    worker.wake()
+    return view
+
+
+@router.post(
+    "/v1/consignments:raw",
+    status_code=202,
+    response_model=ConsignmentView,
+    summary="Queue an already-signed submission as-is (tests and the demo's fault cases)",
+    openapi_extra=documented_body(RawConsignmentRequest, "The destination and the submission document."),
+    responses=problem_responses(400, 401, 409, 413),
+)
+async def post_raw_consignment(request: Request, node: NodeDep, worker: WorkerDep) -> ConsignmentView:
+    """Queue ``submission`` for ``destination`` without building, signing or pre-checking it.
+
+    Meant for tests and for demonstrating how a port treats a tampered or otherwise faulty submission;
+    the consignment id is the submission's ``submissionId``. Delivery and receipt checks are as usual.
+    """
+    body = parse_model(RawConsignmentRequest, await json_body(request))
+
+    def work() -> ConsignmentView:
+        row = queue_raw(node, body)
+        return consignment_view(node, row["id"])
+
+    view = await run_in_threadpool(work)
+    worker.wake()
+    return view
+
+
+@router.get(
+    "/v1/consignments",
+    response_model=list[ConsignmentSummary],
+    summary="Consignments, newest first",
+    responses=problem_responses(400, 401),
+)
+def list_consignments(
+    node: NodeDep,
+    state: Annotated[DeliveryState | None, Query(description="only this delivery state")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> list[ConsignmentSummary]:
+    """Consignments with their delivery state and the port's decision."""
+    rows = node.storage.consignments(state=state, limit=limit, offset=offset)
+    return [ConsignmentSummary(**_summary_fields(row)) for row in rows]
+
+
+@router.get(
+    "/v1/consignments/{consignment_id}",
+    response_model=ConsignmentView,
+    summary="A consignment: delivery state, decision, reasons, receipt, attempts",
+    responses=problem_responses(401, 404),
+)
+def get_consignment(consignment_id: str, node: NodeDep) -> ConsignmentView:
+    """Everything known about one consignment's delivery."""
+    return consignment_view(node, consignment_id)
+
+
+@router.get(
+    "/v1/consignments/{consignment_id}/submission",
+    summary="The exact submission sent",
+    responses={
+        200: {"description": "The submission text, as sent on every attempt", "content": {"application/json": {}}},
+        **problem_responses(401, 404),
+    },
+)
+def get_submission(consignment_id: str, node: NodeDep) -> Response:
+    """The submission bytes this exporter sends (and sent) for the consignment."""
+    text = node.storage.submission_text(consignment_id)
+    if text is None:
+        raise NotFoundError(f"no consignment {consignment_id}")
+    return Response(text.encode("utf-8"), media_type="application/json")
+
+
+@router.get(
+    "/v1/outbox",
+    response_model=list[OutboxItem],
+    summary="Consignments still to deliver",
+    responses=problem_responses(400, 401),
+)
+def get_outbox(node: NodeDep, limit: Annotated[int, Query(ge=1, le=10000)] = 1000) -> list[OutboxItem]:
+    """The outbox, soonest attempt first."""
+    return [
+        OutboxItem(
+            consignmentId=row["consignment_id"],
+            destination=row["destination"],
+            attempts=row["attempts"],
+            nextAttemptAt=t(row["next_attempt_at"]) or "",
+            createdAt=t(row["created_at"]) or "",
+            lastError=row["last_error"],
+        )
+        for row in node.storage.outbox(limit=limit)
+    ]

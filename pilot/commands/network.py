@@ -1,0 +1,221 @@
+"""``pilot up``, ``pilot status`` and ``pilot down``: the pilot network as local processes (DESIGN sections 6, 9).
+
+``pilot up`` stays in the foreground by default (like ``docker compose up``), supervising the nodes until
+Ctrl-C or SIGTERM; ``--detach`` returns once every node is healthy and leaves them running for
+``pilot status``/``pilot down``. Exit status: 0 success, 1 a node failed or is down, 2 bad usage (a
+busy port, a network already running, an unusable database template).
+"""
+
+from __future__ import annotations
+
+import signal
+import time
+from pathlib import Path
+from types import FrameType
+from typing import Annotated, Any
+
+import typer
+from rich.panel import Panel
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from pilot.console import EXIT_FAILED, EXIT_OK, console, err_console, fail_usage, print_json
+from pilot.data_dir import default_data_dir
+from pilot.launcher import (
+    DEFAULT_TIMEOUT_S,
+    Network,
+    StartError,
+    UsageError,
+    network_health,
+    start_network,
+    stop_network,
+)
+from pilot.network_plan import DEFAULT_BASE_PORT
+
+__all__ = ["down_command", "status_command", "up_command"]
+
+DataDirOption = Annotated[
+    Path | None,
+    typer.Option("--data-dir", help="Data directory holding the sandbox and network.json "
+                 "(default: $PILOT_DATA_DIR, else ./pilot-data)."),
+]
+
+
+def _print_nodes(network: Network) -> None:
+    """The nodes table, then the dashboard links on lines of their own (so they stay whole and clickable)."""
+    table = Table(title=f"pilot network in {network.data_dir}")
+    for column in ("node", "role", "URL"):
+        table.add_column(column, overflow="fold")
+    for node_id, child in network.children.items():
+        table.add_row(node_id, child.kind, child.url)
+    if network.overview_url:
+        table.add_row("overview", "page", network.overview_url)
+    console.print(table)
+    console.print("Dashboards (the links carry each node's operator token: keep them private):")
+    for node_id, child in network.children.items():
+        try:
+            link = network.dashboard_url(node_id)
+        except (OSError, ValueError):
+            link = f"{child.url}/ (no token file in {network.data_dir / 'tokens'})"
+        console.print(f"  {node_id}  {link}", soft_wrap=True)
+
+
+def _report_start_error(error: StartError) -> None:
+    err_console.print(f"[bold red]error:[/] {error.reason}")
+    for node_id, log in error.logs.items():
+        err_console.print(Panel(log or "(empty log)", title=f"{node_id}: last lines of its log", expand=False))
+    err_console.print("Every process that had been started was stopped.")
+
+
+class _Terminated(Exception):
+    """SIGTERM arrived: stop like Ctrl-C."""
+
+
+def _on_sigterm(_signum: int, _frame: FrameType | None) -> None:
+    raise _Terminated
+
+
+def _supervise(network: Network, reported: set[str]) -> int:
+    """Watch the nodes until interrupted or all are gone, reporting each death once (names go to ``reported``)."""
+    console.print("Supervising the nodes; press Ctrl-C to stop them all.")
+    while True:
+        for name, code in network.dead().items():
+            if name not in reported:
+                reported.add(name)
+                err_console.print(f"[bold red]{name} exited with status {code}[/]; last lines of its log:")
+                err_console.print(Panel(network.log_tail(name) or "(empty log)", expand=False))
+        if set(network.children) <= reported:
+            err_console.print("[red]every node has exited[/]")
+            return EXIT_FAILED
+        time.sleep(0.5)
+
+
+def up_command(
+    data_dir: DataDirOption = None,
+    base_port: Annotated[
+        int, typer.Option("--base-port", help="Overview at P, cn-port-0k at P+k, ru-exp-0k at P+10+k.")
+    ] = DEFAULT_BASE_PORT,
+    database_url_template: Annotated[
+        str | None,
+        typer.Option(
+            "--database-url-template",
+            help="Run on PostgreSQL: a DATABASE_URL with {id} (the short id, e.g. cn-port-01) or {db} "
+            "(pilot_cn_port_01); each node's database is created if missing. Default: SQLite files in the data dir.",
+        ),
+    ] = None,
+    detach: Annotated[
+        bool,
+        typer.Option(
+            "--detach/--foreground",
+            help="--detach returns once all nodes are healthy and leaves them running (stop with `pilot down`); "
+            "--foreground (the default) supervises them until Ctrl-C.",
+        ),
+    ] = False,
+    timeout: Annotated[
+        float, typer.Option("--timeout", help="Seconds to wait for every node's /health.")
+    ] = DEFAULT_TIMEOUT_S,
+) -> None:
+    """Start the nine nodes (pilot init first if the data dir has no sandbox) and print where they are.
+
+    Each node logs to <data dir>/logs/<id>.log; <data dir>/network.json records URLs and pids. A node that
+    fails during start-up is reported with the end of its log, the others are stopped, and the exit status is 1.
+    """
+    directory = data_dir or default_data_dir()
+    previous = signal.signal(signal.SIGTERM, _on_sigterm)
+    network: Network | None = None
+    status = EXIT_OK
+    died: set[str] = set()
+    try:
+        with Progress(
+            SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+            TimeElapsedColumn(), console=console, transient=True,
+        ) as progress:
+            task = progress.add_task("starting nodes, waiting for /health", total=None)
+
+            def on_progress(healthy: list[str], total: int) -> None:
+                progress.update(task, total=total, completed=len(healthy), description=f"healthy: {healthy[-1]}")
+
+            network = start_network(
+                directory, base_port, database_url_template=database_url_template, timeout_s=timeout,
+                on_progress=on_progress,
+            )
+        _print_nodes(network)
+        console.print(f"Logs: {network.data_dir / 'logs'}   network file: {network.data_dir / 'network.json'}")
+        if detach:
+            console.print(f"Running detached; stop with `pilot down --data-dir {directory}`.")
+            network = None  # leave it running
+            return
+        status = _supervise(network, died)
+    except UsageError as exc:
+        fail_usage(str(exc))
+    except StartError as exc:
+        _report_start_error(exc)
+        raise typer.Exit(EXIT_FAILED) from None
+    except (KeyboardInterrupt, _Terminated):
+        console.print("Stopping the nodes…")
+        status = EXIT_FAILED if died else EXIT_OK
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        if network is not None:
+            network.stop()
+            console.print("All nodes stopped; network.json removed.")
+    raise typer.Exit(status)
+
+
+def status_command(
+    data_dir: DataDirOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    """Show each node of the network `pilot up` started: up or down, trust-list sequence, database.
+
+    Exit status 1 when any node is down or no network is recorded in the data dir.
+    """
+    directory = data_dir or default_data_dir()
+    try:
+        health: dict[str, Any] = network_health(directory)
+    except ValueError as exc:
+        fail_usage(str(exc))
+    if as_json:
+        print_json(health)
+    elif not health["nodes"]:
+        err_console.print(f"No network recorded in {directory} (start one with `pilot up`).")
+    else:
+        table = Table(title=f"pilot network in {directory}")
+        for column in ("node", "role", "state", "pid", "trust list", "database", "URL"):
+            table.add_column(column, overflow="fold")
+        for node_id, node in health["nodes"].items():
+            state = "[green]up[/]" if node["up"] else ("[yellow]not answering[/]" if node["alive"] else "[red]down[/]")
+            sequence = node["trustListSequence"]
+            table.add_row(
+                node_id, node["kind"], state, str(node["pid"]), "" if sequence is None else str(sequence),
+                node["database"] or "", node["url"],
+            )
+        overview = health["overview"]
+        if overview:
+            table.add_row("overview", "page", "[green]up[/]" if overview["up"] else "[red]down[/]",
+                          str(overview["pid"]), "", "", overview["url"])
+        console.print(table)
+    raise typer.Exit(EXIT_OK if health["running"] else EXIT_FAILED)
+
+
+def down_command(
+    data_dir: DataDirOption = None,
+    grace: Annotated[
+        float, typer.Option("--grace", help="Seconds to wait after SIGTERM before SIGKILL.")
+    ] = 10.0,
+) -> None:
+    """Stop the nodes `pilot up --detach` left running (pids from network.json) and remove network.json.
+
+    Stale entries (processes already gone) are cleaned up too; with nothing recorded this does nothing.
+    """
+    directory = data_dir or default_data_dir()
+    outcome = stop_network(directory, grace_s=grace)
+    if not outcome:
+        console.print(f"Nothing to stop: no network recorded in {directory}.")
+        return
+    table = Table(title=f"pilot down: {directory}")
+    table.add_column("process")
+    table.add_column("outcome")
+    for name, result in outcome.items():
+        table.add_row(name, result)
+    console.print(table)

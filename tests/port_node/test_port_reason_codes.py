@@ -1,0 +1,112 @@
+"""Every reason code the intake can put in a receipt, each produced by a named case and asserted by code.
+
+The cases come from the published vectors, or from a fresh valid submission with one faulty
+credential added (from the published credential vectors), so each code is reached through the port.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from port_harness import PortHarness, check_receipt, fresh_submission, sandbox
+
+from pilot.synthetic import Signer, build_world, stable_id
+from pilot.vectors import build_vectors
+from schemas._time import utc_now
+from schemas.codes import RECEIPT_REASON_CODES
+
+pytestmark = [pytest.mark.anyio, pytest.mark.db]
+
+Build = Callable[[], tuple[str, Any]]
+
+
+@functools.cache
+def _files() -> dict[str, bytes]:
+    return build_vectors()
+
+
+def _vector(name: str) -> Build:
+    def build() -> tuple[str, Any]:
+        document = json.loads(_files()[f"invalid/submission-{name}.json"])
+        return "-".join(document["submissionId"].split("-")[1:4]), document
+
+    return build
+
+
+def _with_credential(name: str) -> Build:
+    def build() -> tuple[str, Any]:
+        document = fresh_submission("ru-exp-01", f"code-{name}")
+        document["credentials"].append(json.loads(_files()[f"invalid/credential-{name}.json"]))
+        return "ru-exp-01", document
+
+    return build
+
+
+def _sent_by_another_exporter() -> tuple[str, Any]:
+    return "ru-exp-02", fresh_submission("ru-exp-01", "code-mismatch")
+
+
+def _expiring_soon() -> tuple[str, Any]:
+    document = fresh_submission("ru-exp-01", "code-expiring")
+    farm = build_world("agri-export-pilot-2026", "ru-exp-01").farms[0]
+    document["credentials"].append(
+        Signer(sandbox().keyrings).issue(
+            "ru-exp-01",
+            "DigitalFacilityRecord",
+            farm,
+            credential_id=stable_id("test", "expiring"),
+            valid_until=utc_now() + timedelta(days=10),
+        )
+    )
+    return "ru-exp-01", document
+
+
+CASES: dict[str, tuple[Build, str]] = {
+    "SCHEMA_INVALID": (_vector("manifest-not-an-object"), "error"),
+    "PROOF_MISSING": (_vector("manifest-proof-missing"), "error"),
+    "PROOF_INVALID": (_vector("tampered-manifest"), "error"),
+    "CRYPTOSUITE_UNSUPPORTED": (_with_credential("cryptosuite-ecdsa"), "error"),
+    "ISSUER_UNKNOWN": (_with_credential("unknown-issuer"), "error"),
+    "ISSUER_ROLE_NOT_AUTHORIZED": (_vector("issuer-role-not-authorized"), "error"),
+    "KEY_NOT_VALID_AT_RECEIPT": (_with_credential("expired-key"), "error"),
+    "KEY_REVOKED": (_vector("manifest-revoked-key"), "error"),
+    "CREDENTIAL_EXPIRED": (_vector("attestation-expired"), "error"),
+    "CREDENTIAL_NOT_YET_VALID": (_with_credential("not-yet-valid"), "error"),
+    "EVIDENCE_DIGEST_MISMATCH": (_vector("evidence-digest-mismatch"), "error"),
+    "REFERENCED_CREDENTIAL_MISSING": (_vector("referenced-credential-missing"), "error"),
+    "ESTABLISHMENT_NOT_APPROVED": (_vector("establishment-not-approved"), "error"),
+    "HS_CODE_NOT_PERMITTED": (_vector("hs-code-not-permitted"), "error"),
+    "DATA_CATEGORY_NOT_PERMITTED": (_vector("data-category-personal"), "error"),
+    "GEOMETRY_INVALID": (_vector("farm-geometry-self-intersecting"), "error"),
+    "MANIFEST_EXPORTER_MISMATCH": (_sent_by_another_exporter, "error"),
+    "CREDENTIAL_EXPIRING_SOON": (_expiring_soon, "warning"),
+    "DESTINATION_MISMATCH": (_vector("destination-other-port"), "error"),
+}
+
+
+def test_the_table_covers_every_receipt_reason_code() -> None:
+    assert set(CASES) == {str(code) for code in RECEIPT_REASON_CODES}
+
+
+@pytest.mark.parametrize("code", sorted(CASES))
+async def test_reason_code(harness: PortHarness, code: str) -> None:
+    build, severity = CASES[code]
+    exporter, document = build()
+    response = await harness.submit(exporter, document)
+    assert response.status_code == 201, response.text
+    subject = check_receipt(response.content, expect_index=0)["credentialSubject"]
+    found = [reason for reason in subject["reasons"] if reason["code"] == code]
+    assert found, subject["reasons"]
+    assert {reason["severity"] for reason in found} == {severity}
+    assert set(found[0]) == {"code", "severity", "path", "message"}
+    assert subject["decision"] == ("accepted" if severity == "warning" else "rejected")
+    # The public log entry carries the same codes as the receipt.
+    async with harness.client() as client:
+        entries = (await client.get("/v1/log/entries", params={"start": 0, "end": 1})).json()["entries"]
+    assert code in entries[0]["entry"]["reasonCodes"]
+    assert entries[0]["entry"]["decision"] == subject["decision"]
