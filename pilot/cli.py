@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import typer
 
-from pilot.commands import conformance, credential, init, node
+from pilot.commands import conformance, credential, init, node, onboard, trust
 
 app = typer.Typer(
     name="pilot",
@@ -20,6 +20,8 @@ app.command("init")(init.init_command)
 app.command("node")(node.node_command)
 app.add_typer(credential.app, name="credential")
 app.add_typer(conformance.app, name="conformance")
+app.add_typer(onboard.app, name="onboard")
+app.add_typer(trust.app, name="trust")
 
 
 def main() -> None:

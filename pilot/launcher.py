@@ -341,9 +341,9 @@ def start_network(
     data_dir = Path(data_dir).resolve()
     try:
         specs = plan_nodes(base_port)
-        urls = {s.node_id: database_url_for(database_url_template, s.node_id) for s in specs} if (
-            database_url_template
-        ) else {}
+        urls: dict[str, str] = {}
+        if database_url_template:
+            urls = {s.node_id: database_url_for(database_url_template, s.node_id) for s in specs}
     except ValueError as exc:
         raise UsageError(str(exc)) from exc
     _refuse_if_running(data_dir)
@@ -377,8 +377,9 @@ def start_network(
         for child in network._all():
             child.start()
         network.write_record()
-        network.wait_healthy([*network.children, *([OVERVIEW] if overview else [])], timeout_s=timeout_s,
-                             on_progress=on_progress)
+        network.wait_healthy(
+            [*network.children, *([OVERVIEW] if overview else [])], timeout_s=timeout_s, on_progress=on_progress
+        )
     except BaseException:
         network.stop(grace_s=5.0)
         raise

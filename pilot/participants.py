@@ -71,9 +71,7 @@ EXPORTERS: tuple[Exporter, ...] = (
         "RU-NVS",
         "KGM",
     ),
-    Exporter(
-        "ru-exp-05", "Amur Soy Export LLC", "soybeans", "120190", None, ("RU-AMU", "RU-PRI"), "RU-AMU", "TNE"
-    ),
+    Exporter("ru-exp-05", "Amur Soy Export LLC", "soybeans", "120190", None, ("RU-AMU", "RU-PRI"), "RU-AMU", "TNE"),
     Exporter(
         "ru-exp-06",
         "Don Sunflower Oil JSC",

@@ -54,7 +54,6 @@ def render_verdicts(verdicts: list[FileVerdict], output_format: Format) -> str:
                 failure.text = "\n".join(f"{p.code} {p.path}: {p.message}" for p in verdict.problems)
         return ET.tostring(suite, encoding="unicode", xml_declaration=True) + "\n"
     lines = [
-        f"{v.outcome}\t{v.path}" + "".join(f"\n  {p.code} {p.path}: {p.message}" for p in v.problems)
-        for v in verdicts
+        f"{v.outcome}\t{v.path}" + "".join(f"\n  {p.code} {p.path}: {p.message}" for p in v.problems) for v in verdicts
     ]
     return "\n".join(lines) + "\n"

@@ -78,9 +78,7 @@ def _key(seed: str, short_id: str, label: str) -> Any:
     return key_from_seed(f"{seed}/{short_id}/{label}".encode())
 
 
-def _participant_keys(
-    seed: str, short_id: str, role: str
-) -> list[tuple[str, tuple[str, ...], dict[str, Any]]]:
+def _participant_keys(seed: str, short_id: str, role: str) -> list[tuple[str, tuple[str, ...], dict[str, Any]]]:
     """(label, purposes, extra trust-list fields) of each key a participant gets in the sandbox."""
     valid = {"validFrom": format_time(EPOCH), "validUntil": format_time(KEYS_VALID_UNTIL)}
     keys: list[tuple[str, tuple[str, ...], dict[str, Any]]] = []
@@ -93,9 +91,7 @@ def _participant_keys(
     else:
         keys.append(("key-1", ("assertion", "authentication"), valid))
     if short_id == "ru-exp-02":
-        keys.append(
-            ("key-0", ("assertion", "authentication"), {**valid, "revokedAt": format_time(REVOKED_AT)})
-        )
+        keys.append(("key-0", ("assertion", "authentication"), {**valid, "revokedAt": format_time(REVOKED_AT)}))
     if short_id == "cert-02":
         keys.append(
             (

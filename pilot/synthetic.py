@@ -282,9 +282,7 @@ def certificate_subject(seed: str, item: Exporter, facility_id: str, key: str, d
     }
 
 
-def attestation_subject(
-    seed: str, item: Exporter, plant: dict[str, Any], key: str, day: date
-) -> dict[str, Any] | None:
+def attestation_subject(seed: str, item: Exporter, plant: dict[str, Any], key: str, day: date) -> dict[str, Any] | None:
     """ru-vet's veterinary attestation of the processing plant (animal products only)."""
     if item.species is None:
         return None
@@ -337,9 +335,7 @@ def sign_consignment(seed: str, parts: ConsignmentParts, signer: Signer) -> Sign
     """Sign every credential of ``parts`` as its rightful issuer and the manifest that pins them."""
     exp = parts.exporter_id
     facility_creds = [
-        signer.issue(
-            exp, "DigitalFacilityRecord", subject, credential_id=stable_id(seed, "facility", subject["id"])
-        )
+        signer.issue(exp, "DigitalFacilityRecord", subject, credential_id=stable_id(seed, "facility", subject["id"]))
         for subject in (*parts.farms, parts.plant)
     ]
     certificate = dict(parts.certificate)
@@ -352,9 +348,7 @@ def sign_consignment(seed: str, parts: ConsignmentParts, signer: Signer) -> Sign
         *list(parts.certificate.get("evidence", [])),
     ]
     credentials = facility_creds + [
-        signer.issue(
-            exp, "DigitalTraceabilityEvent", event, credential_id=stable_id(seed, "event", event["eventID"])
-        )
+        signer.issue(exp, "DigitalTraceabilityEvent", event, credential_id=stable_id(seed, "event", event["eventID"]))
         for event in parts.events
     ]
     credentials.append(

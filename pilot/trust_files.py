@@ -14,9 +14,7 @@ def load_registry(trust_list: Path, trust_anchor: Path | None = None) -> TrustRe
     anchor = trust_anchor or trust_list.with_name("trust-anchor.json")
     for path in (trust_list, anchor):
         if not path.is_file():
-            fail_usage(
-                f"{path} does not exist (give --trust-list, and --trust-anchor if it is not beside it)"
-            )
+            fail_usage(f"{path} does not exist (give --trust-list, and --trust-anchor if it is not beside it)")
     return load_trust_list(trust_list, anchor)
 
 

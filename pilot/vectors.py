@@ -74,9 +74,7 @@ class VectorSet:
         self.files[path] = raw if raw is not None else pretty_json(document)
         self.expected[f"{name}.json"] = {"kind": kind, "expect": expect, "at": format_time(EVALUATED_AT)}
 
-    def resign_manifest(
-        self, signed: SignedConsignment, subject_edit: Callable[[Doc], None] | None = None
-    ) -> Doc:
+    def resign_manifest(self, signed: SignedConsignment, subject_edit: Callable[[Doc], None] | None = None) -> Doc:
         """The submission with its manifest re-pinned to the current credentials and re-signed."""
         subject = signed.manifest_subject()
         subject["credentials"] = [credential_reference(c, _payload(c)) for c in signed.credentials]
@@ -152,9 +150,7 @@ class VectorSet:
             "credential-unknown-issuer",
             "credential",
             "ISSUER_UNKNOWN",
-            sign_data_integrity(
-                unknown, stranger, did_of("ru-exp-99") + "#key-1", created="2026-01-01T00:00:00Z"
-            ),
+            sign_data_integrity(unknown, stranger, did_of("ru-exp-99") + "#key-1", created="2026-01-01T00:00:00Z"),
         )
         add(
             "invalid",
@@ -414,9 +410,7 @@ class VectorSet:
         def evidence_digest(parts: ConsignmentParts) -> Doc:
             parts.certificate["evidence"] = []
             signed = self.consignment(parts)
-            index = next(
-                i for i, c in enumerate(signed.credentials) if c["type"][1] == "DigitalConformityCredential"
-            )
+            index = next(i for i, c in enumerate(signed.credentials) if c["type"][1] == "DigitalConformityCredential")
             subject = _subject(signed.credentials[index])
             subject["evidence"][0]["digest"] = "sha-256:" + "f" * 64
             signed.credentials[index] = self.signer.issue(
@@ -444,9 +438,7 @@ class VectorSet:
 
         def expired_attestation(parts: ConsignmentParts) -> Doc:
             signed = self.consignment(parts)
-            index = next(
-                i for i, c in enumerate(signed.credentials) if c["type"][1] == "VeterinaryAttestation"
-            )
+            index = next(i for i, c in enumerate(signed.credentials) if c["type"][1] == "VeterinaryAttestation")
             signed.credentials[index] = self.signer.issue(
                 "ru-vet",
                 "VeterinaryAttestation",
@@ -458,9 +450,7 @@ class VectorSet:
 
         def role(parts: ConsignmentParts) -> Doc:
             signed = self.consignment(parts)
-            index = next(
-                i for i, c in enumerate(signed.credentials) if c["type"][1] == "DigitalConformityCredential"
-            )
+            index = next(i for i, c in enumerate(signed.credentials) if c["type"][1] == "DigitalConformityCredential")
             signed.credentials[index] = self.signer.issue(
                 parts.exporter_id,
                 "DigitalConformityCredential",

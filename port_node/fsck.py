@@ -94,6 +94,8 @@ def _rebuild(connection: Connection) -> tuple[MerkleTree, int]:
         index = int(row.leaf_index)
         if index != tree.size:
             raise _Difference(f"leaf {tree.size} is missing (next stored leaf is {index})")
+        if not isinstance(row.leaf_input, bytes | bytearray | memoryview):
+            raise _Difference(f"leaf {index}: leaf input is stored as {type(row.leaf_input).__name__}, not bytes")
         data = bytes(row.leaf_input)
         computed = leaf_hash(data)
         if bytes(row.leaf_hash) != computed:

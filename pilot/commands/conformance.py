@@ -22,18 +22,10 @@ app = typer.Typer(help="Conformance: validate files, regenerate vectors.", no_ar
 @app.command("validate")
 def validate_command(
     files: Annotated[list[Path], typer.Argument(help="Credential or submission JSON files.")],
-    trust_list: Annotated[
-        Path | None, typer.Option("--trust-list", help="Trust list (default: data dir's).")
-    ] = None,
-    trust_anchor: Annotated[
-        Path | None, typer.Option("--trust-anchor", help="Anchor (default: beside list).")
-    ] = None,
-    port: Annotated[
-        str, typer.Option("--port", help="Port whose policy submissions are judged by.")
-    ] = "cn-port-01",
-    at: Annotated[
-        str | None, typer.Option("--at", help="Judge at this RFC 3339 time (default: now).")
-    ] = None,
+    trust_list: Annotated[Path | None, typer.Option("--trust-list", help="Trust list (default: data dir's).")] = None,
+    trust_anchor: Annotated[Path | None, typer.Option("--trust-anchor", help="Anchor (default: beside list).")] = None,
+    port: Annotated[str, typer.Option("--port", help="Port whose policy submissions are judged by.")] = "cn-port-01",
+    at: Annotated[str | None, typer.Option("--at", help="Judge at this RFC 3339 time (default: now).")] = None,
     output_format: Annotated[Format, typer.Option("--format", help="Report format.")] = Format.text,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the report here.")] = None,
 ) -> None:

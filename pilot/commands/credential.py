@@ -30,12 +30,8 @@ app = typer.Typer(help="Verify, canonicalize and inspect one credential file.", 
 
 FileArg = Annotated[Path, typer.Argument(help="A JSON credential (embedded proof or enveloped).")]
 TrustListOpt = Annotated[Path | None, typer.Option("--trust-list", help="Trust list to resolve keys with.")]
-AnchorOpt = Annotated[
-    Path | None, typer.Option("--trust-anchor", help="Pinned anchor (default: beside the list).")
-]
-AtOpt = Annotated[
-    str | None, typer.Option("--at", help="Judge validity at this RFC 3339 time (default: now).")
-]
+AnchorOpt = Annotated[Path | None, typer.Option("--trust-anchor", help="Pinned anchor (default: beside the list).")]
+AtOpt = Annotated[str | None, typer.Option("--at", help="Judge validity at this RFC 3339 time (default: now).")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
 
 

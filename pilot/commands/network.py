@@ -15,7 +15,6 @@ from types import FrameType
 from typing import Annotated, Any
 
 import typer
-from rich.panel import Panel
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -36,8 +35,10 @@ __all__ = ["down_command", "status_command", "up_command"]
 
 DataDirOption = Annotated[
     Path | None,
-    typer.Option("--data-dir", help="Data directory holding the sandbox and network.json "
-                 "(default: $PILOT_DATA_DIR, else ./pilot-data)."),
+    typer.Option(
+        "--data-dir",
+        help="Data directory holding the sandbox and network.json (default: $PILOT_DATA_DIR, else ./pilot-data).",
+    ),
 ]
 
 
@@ -60,10 +61,17 @@ def _print_nodes(network: Network) -> None:
         console.print(f"  {node_id}  {link}", soft_wrap=True)
 
 
+def _print_log_tail(name: str, log: str) -> None:
+    """A node's last log lines, unwrapped (tracebacks stay readable and copyable)."""
+    err_console.rule(f"{name}: last lines of its log", align="left")
+    err_console.print(log or "(empty log)", markup=False, highlight=False, soft_wrap=True)
+    err_console.rule()
+
+
 def _report_start_error(error: StartError) -> None:
     err_console.print(f"[bold red]error:[/] {error.reason}")
     for node_id, log in error.logs.items():
-        err_console.print(Panel(log or "(empty log)", title=f"{node_id}: last lines of its log", expand=False))
+        _print_log_tail(node_id, log)
     err_console.print("Every process that had been started was stopped.")
 
 
@@ -82,8 +90,8 @@ def _supervise(network: Network, reported: set[str]) -> int:
         for name, code in network.dead().items():
             if name not in reported:
                 reported.add(name)
-                err_console.print(f"[bold red]{name} exited with status {code}[/]; last lines of its log:")
-                err_console.print(Panel(network.log_tail(name) or "(empty log)", expand=False))
+                err_console.print(f"[bold red]{name} exited with status {code}[/]")
+                _print_log_tail(name, network.log_tail(name))
         if set(network.children) <= reported:
             err_console.print("[red]every node has exited[/]")
             return EXIT_FAILED
@@ -127,8 +135,13 @@ def up_command(
     died: set[str] = set()
     try:
         with Progress(
-            SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-            TimeElapsedColumn(), console=console, transient=True,
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            BarColumn(),
+            TextColumn("{task.completed}/{task.total}"),
+            TimeElapsedColumn(),
+            console=console,
+            transient=True,
         ) as progress:
             task = progress.add_task("starting nodes, waiting for /health", total=None)
 
@@ -136,7 +149,10 @@ def up_command(
                 progress.update(task, total=total, completed=len(healthy), description=f"healthy: {healthy[-1]}")
 
             network = start_network(
-                directory, base_port, database_url_template=database_url_template, timeout_s=timeout,
+                directory,
+                base_port,
+                database_url_template=database_url_template,
+                timeout_s=timeout,
                 on_progress=on_progress,
             )
         _print_nodes(network)
@@ -187,22 +203,32 @@ def status_command(
             state = "[green]up[/]" if node["up"] else ("[yellow]not answering[/]" if node["alive"] else "[red]down[/]")
             sequence = node["trustListSequence"]
             table.add_row(
-                node_id, node["kind"], state, str(node["pid"]), "" if sequence is None else str(sequence),
-                node["database"] or "", node["url"],
+                node_id,
+                node["kind"],
+                state,
+                str(node["pid"]),
+                "" if sequence is None else str(sequence),
+                node["database"] or "",
+                node["url"],
             )
         overview = health["overview"]
         if overview:
-            table.add_row("overview", "page", "[green]up[/]" if overview["up"] else "[red]down[/]",
-                          str(overview["pid"]), "", "", overview["url"])
+            table.add_row(
+                "overview",
+                "page",
+                "[green]up[/]" if overview["up"] else "[red]down[/]",
+                str(overview["pid"]),
+                "",
+                "",
+                overview["url"],
+            )
         console.print(table)
     raise typer.Exit(EXIT_OK if health["running"] else EXIT_FAILED)
 
 
 def down_command(
     data_dir: DataDirOption = None,
-    grace: Annotated[
-        float, typer.Option("--grace", help="Seconds to wait after SIGTERM before SIGKILL.")
-    ] = 10.0,
+    grace: Annotated[float, typer.Option("--grace", help="Seconds to wait after SIGTERM before SIGKILL.")] = 10.0,
 ) -> None:
     """Stop the nodes `pilot up --detach` left running (pids from network.json) and remove network.json.
 

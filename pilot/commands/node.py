@@ -30,9 +30,7 @@ def parse_listen(listen: str) -> tuple[str, int]:
 def node_command(
     kind: Annotated[NodeKind, typer.Argument(help="exporter or port")],
     node_id: Annotated[str, typer.Option("--id", help="The node's short id, e.g. cn-port-01.")],
-    data_dir: Annotated[
-        Path | None, typer.Option("--data-dir", help="Sandbox directory (pilot init).")
-    ] = None,
+    data_dir: Annotated[Path | None, typer.Option("--data-dir", help="Sandbox directory (pilot init).")] = None,
     listen: Annotated[str, typer.Option("--listen", help="HOST:PORT to bind.")] = "127.0.0.1:8101",
 ) -> None:
     """Run one exporter or port node until interrupted (SQLite in the data dir unless DATABASE_URL is set)."""

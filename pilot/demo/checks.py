@@ -41,9 +41,7 @@ def check_receipt(receipt: Mapping[str, Any], port_id: str, trust: TrustRegistry
         log_key = trust.keys_of(port_id, "log")[-1]
         checkpoint = verify_checkpoint(log["checkpoint"], log_origin(port_id), log_key.public_key)
         proof = [base64.b64decode(h) for h in log["inclusionProof"]]
-        verify_inclusion(
-            log["index"], checkpoint.size, base64.b64decode(log["leafHash"]), proof, checkpoint.root_hash
-        )
+        verify_inclusion(log["index"], checkpoint.size, base64.b64decode(log["leafHash"]), proof, checkpoint.root_hash)
     except (VerificationError, KeyError, TypeError, ValueError) as exc:
         return f"{type(exc).__name__}: {exc}"
     return None
@@ -72,9 +70,7 @@ def audit_log(client: httpx.Client, base_url: str, port_id: str, trust: TrustReg
     start = 0
     while start < checkpoint.size:
         end = min(checkpoint.size, start + 1000)
-        page = client.get(
-            f"{base_url}/v1/log/entries", params={"start": start, "end": end}
-        ).raise_for_status()
+        page = client.get(f"{base_url}/v1/log/entries", params={"start": start, "end": end}).raise_for_status()
         for item in page.json()["entries"]:
             entry = item["entry"]
             tree.append(leaf_hash(canonicalize(entry)))

@@ -210,9 +210,7 @@ class Scenario:
                 valid_until=datetime(2026, 6, 30, tzinfo=UTC),
             )
             response = client.post("/v1/credentials", json=certificate)
-            return (
-                "accepted" if response.is_success else str(_json(response).get("code", response.status_code))
-            )
+            return "accepted" if response.is_success else str(_json(response).get("code", response.status_code))
         consignment_id = f"demo-{self.run_id}-fault-{case.key}"
         world = build_world(self.seed, case.exporter)
         parts = plan_consignment(self.seed, world, consignment_id, case.port, TRANSPORT[case.port])
@@ -294,9 +292,7 @@ class Scenario:
         for shipment in delivered:
             entries = counts.get(shipment.port, {}).get((shipment.exporter, shipment.consignment_id), 0)
             if entries != 1:
-                self.problems.append(
-                    f"{shipment.consignment_id} has {entries} entries in {shipment.port}'s log"
-                )
+                self.problems.append(f"{shipment.consignment_id} has {entries} entries in {shipment.port}'s log")
         return audits
 
 
@@ -356,14 +352,10 @@ def run_scenario(
         with console.status("registering farms and importing certificates at 6 exporters"):
             for exporter_id in EXPORTER_IDS:
                 scenario.seed_exporter(exporter_id)
-        normal = [
-            scenario.ship(e, p, "normal", n) for n in range(per_pair) for e in EXPORTER_IDS for p in PORT_IDS
-        ]
+        normal = [scenario.ship(e, p, "normal", n) for n in range(per_pair) for e in EXPORTER_IDS for p in PORT_IDS]
         fault_actual: dict[str, str] = {case.key: scenario.ship_fault(case) for case in CASES}
 
-        console.print(
-            f"[bold]outage:[/] stopping {outage_port} for {outage_s:.0f} s while exporters keep shipping"
-        )
+        console.print(f"[bold]outage:[/] stopping {outage_port} for {outage_s:.0f} s while exporters keep shipping")
         control.stop_node(outage_port)
         outage = [scenario.ship(e, outage_port, "outage", 0) for e in EXPORTER_IDS]
         time.sleep(outage_s)
@@ -393,9 +385,7 @@ def run_scenario(
                 continue
             assert shipment is not None
             codes = shipment.reason_codes
-            actual = (
-                f"{shipment.decision or shipment.state}: {', '.join(codes) or shipment.refused_code or '-'}"
-            )
+            actual = f"{shipment.decision or shipment.state}: {', '.join(codes) or shipment.refused_code or '-'}"
             matched = (
                 shipment.decision == case.expected_decision
                 and case.expected_code in codes

@@ -21,11 +21,7 @@ def cell(shipments: list[Shipment]) -> str:
 
 
 def _pair(result: DemoResult, exporter: str, port: str) -> list[Shipment]:
-    return [
-        s
-        for s in result.shipments
-        if s.exporter == exporter and s.port == port and s.kind in ("normal", "outage")
-    ]
+    return [s for s in result.shipments if s.exporter == exporter and s.port == port and s.kind in ("normal", "outage")]
 
 
 def print_summary(result: DemoResult, console: Console) -> None:
@@ -72,9 +68,7 @@ def print_summary(result: DemoResult, console: Console) -> None:
 
     receipts = [s for s in result.shipments if s.receipt is not None]
     verified = sum(1 for s in receipts if s.receipt_problem is None)
-    console.print(
-        f"receipts verified from outside: {verified}/{len(receipts)}; elapsed {result.elapsed_s:.1f} s"
-    )
+    console.print(f"receipts verified from outside: {verified}/{len(receipts)}; elapsed {result.elapsed_s:.1f} s")
     for problem in result.problems:
         console.print(f"[bold red]problem:[/] {problem}")
     if result.ok:
@@ -87,14 +81,10 @@ def render_html(result: DemoResult) -> str:
     """A standalone HTML report: network, matrix, faults, logs and each consignment's trail."""
     esc = html.escape
     rows = "".join(
-        f"<tr><td>{esc(e)}</td>"
-        + "".join(f"<td>{esc(cell(_pair(result, e, p)))}</td>" for p in PORT_IDS)
-        + "</tr>"
+        f"<tr><td>{esc(e)}</td>" + "".join(f"<td>{esc(cell(_pair(result, e, p)))}</td>" for p in PORT_IDS) + "</tr>"
         for e in EXPORTER_IDS
     )
-    nodes = "".join(
-        f"<tr><td>{esc(n)}</td><td><code>{esc(u)}</code></td></tr>" for n, u in result.urls.items()
-    )
+    nodes = "".join(f"<tr><td>{esc(n)}</td><td><code>{esc(u)}</code></td></tr>" for n, u in result.urls.items())
     faults = "".join(
         f"<tr class={'ok' if f.matched else 'bad'}><td>{esc(f.case.title)}</td><td>{esc(f.case.exporter)}</td>"
         f"<td>{esc(f.case.port)}</td><td>{esc(f.case.expected_code)}</td><td>{esc(f.actual)}</td>"
