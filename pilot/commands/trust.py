@@ -9,17 +9,16 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from schemas._jsonio import parse_json
-from schemas._keyring import load_keyring, select_key
-from schemas._time import format_time, utc_now
-from schemas.errors import JsonMalformedError, KeyFormatError, VerificationError
-
 from pilot.console import EXIT_FAILED, console, fail_usage, print_json
 from pilot.data_dir import default_data_dir
 from pilot.files import write_atomic
 from pilot.registration import RequestRefused, approve
 from pilot.sandbox import pretty_json
 from pilot.trust_files import load_registry
+from schemas._jsonio import parse_json
+from schemas._keyring import load_keyring, select_key
+from schemas._time import format_time, utc_now
+from schemas.errors import JsonMalformedError, KeyFormatError, VerificationError
 
 app = typer.Typer(help="Act as pilot-gov: approve change requests, show the trust list.", no_args_is_help=True)
 DataDirOpt = Annotated[Path | None, typer.Option("--data-dir", help="Sandbox directory (default: ./pilot-data).")]
