@@ -24,6 +24,7 @@ import asyncio
 import base64
 import binascii
 import contextlib
+import functools
 import logging
 import random
 from collections.abc import Callable
@@ -52,14 +53,13 @@ __all__ = ["DEFAULT_PER_PORT", "DeliveryWorker", "backoff_delay"]
 log = logging.getLogger("exporter_node.delivery")
 
 DEFAULT_PER_PORT = 8
-FINAL_STATUSES = frozenset({400, 401, 403, 404, 405, 409, 410, 413, 415, 422})
 REQUEST_TIMEOUT = httpx.Timeout(15.0, connect=3.0)
 MAX_BACKOFF_FACTOR = 64
 
 
 def backoff_delay(base_s: float, attempts: int, rng: Callable[[], float] = random.random) -> float:
     """Exponential backoff with "equal jitter": half of ``base * 2**(n-1)`` fixed, half random, capped."""
-    ceiling = base_s * min(2 ** max(attempts - 1, 0), MAX_BACKOFF_FACTOR)
+    ceiling = base_s * float(min(2 ** max(attempts - 1, 0), MAX_BACKOFF_FACTOR))
     return ceiling / 2 + ceiling / 2 * rng()
 
 
@@ -179,9 +179,12 @@ class DeliveryWorker:
                 continue
             task = asyncio.create_task(self._guarded(item), name=f"deliver-{item.consignment_id}")
             self._inflight[item.consignment_id] = task
-            task.add_done_callback(lambda _t, cid=item.consignment_id: self._inflight.pop(cid, None))
+            task.add_done_callback(functools.partial(self._forget, item.consignment_id))
             started += 1
         return started
+
+    def _forget(self, consignment_id: str, _task: asyncio.Task[None]) -> None:
+        self._inflight.pop(consignment_id, None)
 
     async def run_until_idle(self, timeout_s: float = 30.0) -> None:
         """Deliver until the outbox is empty (tests and tools); TimeoutError after ``timeout_s``."""
@@ -341,9 +344,10 @@ class DeliveryWorker:
             base_url = node.peers.url_for(item.destination)
         except (ProblemError, UnknownPeerError, NetworkFileError) as exc:
             raise _Retry(str(exc)) from exc
-        text = await asyncio.to_thread(node.storage.submission_text, item.consignment_id)
-        if text is None:
+        row = await asyncio.to_thread(node.storage.consignment, item.consignment_id)
+        if row is None:
             raise _Final("the consignment row is missing", status=None, code=Code.NOT_FOUND.value)
+        text, digest = str(row["submission"]), str(row["submission_digest"])
         signer = _signer(node.identity, trust, node.now())
         client = self._client(item.destination)
         try:
@@ -362,10 +366,12 @@ class DeliveryWorker:
                 exporter_id=node.node_id,
                 exporter_did=node.identity.did,
                 submission_id=item.consignment_id,
-                submission_digest=await asyncio.to_thread(self._digest_of, item.consignment_id),
+                submission_digest=digest,
             )
             skew = timedelta(seconds=node.settings.clock_skew_s)
-            receipt = check_receipt(response.content, expected, trust, node.now(), clock_skew=skew)
+            receipt = await asyncio.to_thread(
+                check_receipt, response.content, expected, trust, node.now(), clock_skew=skew
+            )
             await self._check_log(item.destination, base_url, receipt, client, signer)
             return _Delivered(receipt, response.content, status)
         code = _problem_code(response)
@@ -374,11 +380,6 @@ class DeliveryWorker:
         if 400 <= status < 500:
             raise _Final(f"HTTP {status}: {response.text[:500]}", status=status, code=code or f"HTTP_{status}")
         raise _Retry(f"unexpected HTTP {status}", status=status, code=code)
-
-    def _digest_of(self, consignment_id: str) -> str:
-        row = self.node.storage.consignment(consignment_id)
-        assert row is not None
-        return str(row["submission_digest"])
 
     async def _check_log(
         self, port_id: str, base_url: str, receipt: VerifiedReceipt, client: httpx.AsyncClient, signer: RequestSigner

@@ -44,15 +44,20 @@ class ExporterNode:
     @classmethod
     def open(cls, settings: NodeSettings) -> ExporterNode:
         """Open the node's database (migrated to head), trust list, keys and operator token."""
-        engine = make_engine(settings.database_url)
-        run_migrations(engine, MIGRATIONS)
         passphrase = settings.key_passphrase.get_secret_value().encode() if settings.key_passphrase else None
         identity = NodeIdentity.load(settings.node_id, settings.key_file, passphrase)
+        engine = make_engine(settings.database_url)
+        try:
+            run_migrations(engine, MIGRATIONS)
+            trust = TrustHolder(settings.trust_list_path, settings.trust_anchor_path, engine)
+        except BaseException:
+            engine.dispose()
+            raise
         return cls(
             settings=settings,
             engine=engine,
             storage=Storage(engine, WriteLock(engine)),
-            trust=TrustHolder(settings.trust_list_path, settings.trust_anchor_path, engine),
+            trust=trust,
             identity=identity,
             issuer=RecordIssuer(identity, settings.securing),
             peers=PeerDirectory(settings),

@@ -19,6 +19,7 @@ from node_core.app import create_base_app
 from node_core.settings import NodeSettings
 from port_node.api_models import BatchRequest, Submission, SubmissionReceipt
 from port_node.context import PortContext, build_context
+from port_node.intake import IntakeOutcome
 from port_node.routes import log, submissions, trust
 
 __all__ = ["VERSION", "create_app"]
@@ -57,6 +58,20 @@ def _install_openapi(app: FastAPI) -> None:
     app.openapi = openapi  # type: ignore[method-assign]
 
 
+def _install_metrics(app: FastAPI, port: PortContext) -> None:
+    """Port metrics: submissions answered by decision and kind, and the committed log size."""
+    metrics = app.state.metrics
+    answered = metrics.counter(
+        "port_submissions", "Submissions answered, by decision and kind (new or resubmitted).", ["decision", "kind"]
+    )
+    metrics.gauge("port_log_size", "Leaves in the committed transparency log.").set_function(lambda: port.log.size)
+
+    def count(outcome: IntakeOutcome) -> None:
+        answered.labels(outcome.stored.decision, "new" if outcome.status == 201 else "resubmitted").inc()
+
+    port.intake.observers.append(count)
+
+
 def create_app(settings: NodeSettings, *, context: PortContext | None = None) -> FastAPI:
     """The port node for ``settings`` (its database migrated and its log loaded before this returns)."""
     port = context or build_context(settings)
@@ -77,6 +92,7 @@ def create_app(settings: NodeSettings, *, context: PortContext | None = None) ->
     )
     app.router.lifespan_context = lifespan
     app.state.port = port
+    _install_metrics(app, port)
     for module in (submissions, log, trust):
         app.include_router(module.router)
     _install_openapi(app)

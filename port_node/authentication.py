@@ -9,6 +9,7 @@ DESIGN section 4: the signing key is looked up in the trust list held now, with 
 from __future__ import annotations
 
 import hmac
+import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -21,9 +22,27 @@ from node_core.trust_holder import TrustHolder
 from schemas._trust import ResolvedKey
 from schemas.codes import Code
 
-__all__ = ["Authenticator", "Caller"]
+__all__ = ["Authenticator", "Caller", "SerialNonceStore"]
 
 EXPORTER_ROLE = "exporter"
+
+
+class SerialNonceStore:
+    """A nonce store whose writes take the port's write lock: on SQLite, one writer at a time.
+
+    SQLite's busy handler makes a second writer sleep (1, 2, 5, 10... ms) rather than queue; taking the
+    same in-process lock as the log writer queues nonce writes behind log writes instead.
+    """
+
+    def __init__(self, inner: NonceStore, lock: threading.Lock) -> None:
+        self.inner = inner
+        self.lock = lock
+        self.ttl_s = getattr(inner, "ttl_s", 600)
+
+    def remember(self, keyid: str, nonce: str, now: float) -> bool:
+        """Record ``(keyid, nonce)``; False when it was seen within its lifetime."""
+        with self.lock:
+            return self.inner.remember(keyid, nonce, now)
 
 
 @dataclass(frozen=True)

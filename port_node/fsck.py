@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -52,7 +53,7 @@ def _stream(connection: Connection, query: sa.Select[tuple[object, ...]]) -> sa.
     return connection.execution_options(stream_results=True, yield_per=_BATCH).execute(query)
 
 
-def _check_entry(index: int, leaf_input: bytes, row: object | None) -> None:
+def _check_entry(index: int, leaf_input: bytes, row: Any) -> None:
     try:
         entry = json.loads(leaf_input)
     except ValueError as exc:
@@ -66,14 +67,28 @@ def _check_entry(index: int, leaf_input: bytes, row: object | None) -> None:
     if row is None:
         raise _Difference(f"leaf {index}: no submission row points at it")
     expected = {
-        "exporter": row.exporter,  # type: ignore[attr-defined]
-        "submissionId": row.submission_id,  # type: ignore[attr-defined]
-        "submissionDigest": row.digest,  # type: ignore[attr-defined]
-        "decision": row.decision,  # type: ignore[attr-defined]
+        "exporter": row.exporter,
+        "submissionId": row.submission_id,
+        "submissionDigest": row.digest,
+        "decision": row.decision,
     }
     for name, value in expected.items():
         if not isinstance(entry, dict) or entry.get(name) != value:
             raise _Difference(f"leaf {index}: entry {name} differs from its submission row ({value!r})")
+
+
+def _check_leaf(tree: MerkleTree, row: Any) -> None:
+    index = int(row.leaf_index)
+    if index != tree.size:
+        raise _Difference(f"leaf {tree.size} is missing (next stored leaf is {index})")
+    if not isinstance(row.leaf_input, bytes | bytearray | memoryview):
+        raise _Difference(f"leaf {index}: leaf input is stored as {type(row.leaf_input).__name__}, not bytes")
+    data = bytes(row.leaf_input)
+    computed = leaf_hash(data)
+    if bytes(row.leaf_hash) != computed:
+        raise _Difference(f"leaf {index}: stored leaf hash differs from the hash of its leaf input")
+    _check_entry(index, data, row if row.row_index is not None else None)
+    tree.append(computed)
 
 
 def _rebuild(connection: Connection) -> tuple[MerkleTree, int]:
@@ -90,18 +105,9 @@ def _rebuild(connection: Connection) -> tuple[MerkleTree, int]:
         .outerjoin(SUBMISSIONS, SUBMISSIONS.c.leaf_index == LOG_LEAVES.c.leaf_index)
         .order_by(LOG_LEAVES.c.leaf_index)
     )
-    for row in _stream(connection, query):
-        index = int(row.leaf_index)
-        if index != tree.size:
-            raise _Difference(f"leaf {tree.size} is missing (next stored leaf is {index})")
-        if not isinstance(row.leaf_input, bytes | bytearray | memoryview):
-            raise _Difference(f"leaf {index}: leaf input is stored as {type(row.leaf_input).__name__}, not bytes")
-        data = bytes(row.leaf_input)
-        computed = leaf_hash(data)
-        if bytes(row.leaf_hash) != computed:
-            raise _Difference(f"leaf {index}: stored leaf hash differs from the hash of its leaf input")
-        _check_entry(index, data, row if row.row_index is not None else None)
-        tree.append(computed)
+    with _stream(connection, query) as result:
+        for row in result:
+            _check_leaf(tree, row)
     submissions = connection.execute(sa.select(sa.func.count()).select_from(SUBMISSIONS)).scalar_one()
     if submissions != tree.size:
         orphan = connection.execute(
@@ -131,17 +137,22 @@ def _verify_note(note: str, origin: str, keys: Sequence[Ed25519PublicKey], size:
 
 def _check_checkpoints(connection: Connection, tree: MerkleTree, origin: str, keys: Sequence[Ed25519PublicKey]) -> int:
     count = 0
-    for row in _stream(connection, sa.select(CHECKPOINTS).order_by(CHECKPOINTS.c.tree_size)):
-        size = int(row.tree_size)
-        if size > tree.size:
-            raise _Difference(f"checkpoint {size}: larger than the {tree.size} stored leaves")
-        root = tree.root(size)
-        if bytes(row.root_hash) != root:
-            raise _Difference(f"checkpoint {size}: stored root differs from the rebuilt tree's root")
-        if _verify_note(row.note, origin, keys, size) != root:
-            raise _Difference(f"checkpoint {size}: signed root differs from the rebuilt tree's root")
-        count += 1
+    with _stream(connection, sa.select(CHECKPOINTS).order_by(CHECKPOINTS.c.tree_size)) as result:
+        for row in result:
+            _check_checkpoint(tree, row, origin, keys)
+            count += 1
     return count
+
+
+def _check_checkpoint(tree: MerkleTree, row: Any, origin: str, keys: Sequence[Ed25519PublicKey]) -> None:
+    size = int(row.tree_size)
+    if size > tree.size:
+        raise _Difference(f"checkpoint {size}: larger than the {tree.size} stored leaves")
+    root = tree.root(size)
+    if bytes(row.root_hash) != root:
+        raise _Difference(f"checkpoint {size}: stored root differs from the rebuilt tree's root")
+    if _verify_note(row.note, origin, keys, size) != root:
+        raise _Difference(f"checkpoint {size}: signed root differs from the rebuilt tree's root")
 
 
 def fsck(engine: Engine, origin: str, log_keys: Sequence[Ed25519PublicKey]) -> FsckReport:

@@ -17,6 +17,8 @@ classified, so it is not kept either).
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -35,6 +37,8 @@ from schemas.codes import Code
 from schemas.errors import CanonicalizationError
 
 __all__ = ["IntakeOutcome", "IntakeService"]
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -64,6 +68,8 @@ class IntakeService:
         self.keys = keys
         self.trust = trust
         self.store = store
+        #: Called with every answered submission (metrics).
+        self.observers: list[Callable[[IntakeOutcome], None]] = []
 
     def submit(self, document: Any, exporter: str, received_at: datetime) -> IntakeOutcome:
         """Decide and record one parsed submission sent by ``exporter`` at ``received_at``.
@@ -123,12 +129,26 @@ class IntakeService:
             )
 
         stored = self.store.store(prepared, receipt_for)
-        if stored.created:
-            return IntakeOutcome(201, stored.receipt, stored)
-        return self._answer_existing(stored, digest)
+        if not stored.created:
+            return self._answer_existing(stored, digest)
+        log.info(
+            "submission logged",
+            extra={
+                "exporter": exporter,
+                "submission_id": stored.submission_id,
+                "decision": stored.decision,
+                "reason_codes": stored.reason_codes,
+                "leaf_index": stored.leaf_index,
+            },
+        )
+        return self._notify(IntakeOutcome(201, stored.receipt, stored))
 
-    @staticmethod
-    def _answer_existing(stored: StoredSubmission, digest: str) -> IntakeOutcome:
+    def _answer_existing(self, stored: StoredSubmission, digest: str) -> IntakeOutcome:
         if stored.digest != digest:
             raise duplicate_conflict(stored.exporter, stored.submission_id)
-        return IntakeOutcome(200, stored.receipt, stored)
+        return self._notify(IntakeOutcome(200, stored.receipt, stored))
+
+    def _notify(self, outcome: IntakeOutcome) -> IntakeOutcome:
+        for observer in self.observers:
+            observer(outcome)
+        return outcome

@@ -76,11 +76,12 @@ def read_leaf_hashes(connection: Connection, start: int = 0, end: int | None = N
         query.order_by(LOG_LEAVES.c.leaf_index)
     )
     expected = start
-    for index, value in result:
-        if index != expected:
-            raise LogCorruptError(f"log leaf {expected} is missing (next stored index is {index})")
-        yield bytes(value)
-        expected += 1
+    with result:
+        for index, value in result:
+            if index != expected:
+                raise LogCorruptError(f"log leaf {expected} is missing (next stored index is {index})")
+            yield bytes(value)
+            expected += 1
 
 
 class TransparencyLog:

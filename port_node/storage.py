@@ -65,6 +65,16 @@ class StoredSubmission:
 #: Builds the receipt bytes once the log position is known.
 ReceiptBuilder = Callable[[PreparedSubmission, LogPosition], bytes]
 
+# Statements built once: building and cache-keying a statement per call costs more than running it.
+_FIND = sa.select(SUBMISSIONS).where(
+    SUBMISSIONS.c.exporter == sa.bindparam("exporter"), SUBMISSIONS.c.submission_id == sa.bindparam("sid")
+)
+_LOCK_HEAD = sa.select(LOG_HEAD.c.size).where(LOG_HEAD.c.id == 1).with_for_update()
+_INSERT_LEAF = sa.insert(LOG_LEAVES)
+_INSERT_CHECKPOINT = sa.insert(CHECKPOINTS)
+_INSERT_SUBMISSION = sa.insert(SUBMISSIONS)
+_SET_HEAD = sa.update(LOG_HEAD).where(LOG_HEAD.c.id == 1).values(size=sa.bindparam("new_size"))
+
 
 def _row_to_stored(row: Any, created: bool = False) -> StoredSubmission:
     return StoredSubmission(
@@ -109,11 +119,7 @@ class SubmissionStore:
 
     @staticmethod
     def _find(connection: Connection, exporter: str, submission_id: str) -> StoredSubmission | None:
-        row = connection.execute(
-            sa.select(SUBMISSIONS).where(
-                SUBMISSIONS.c.exporter == exporter, SUBMISSIONS.c.submission_id == submission_id
-            )
-        ).first()
+        row = connection.execute(_FIND, {"exporter": exporter, "sid": submission_id}).first()
         return _row_to_stored(row) if row is not None else None
 
     def leaf_inputs(self, start: int, end: int) -> list[tuple[int, bytes]]:
@@ -135,9 +141,7 @@ class SubmissionStore:
             staged = False
             try:
                 with self.engine.begin() as connection:
-                    head = connection.execute(
-                        sa.select(LOG_HEAD.c.size).where(LOG_HEAD.c.id == 1).with_for_update()
-                    ).scalar_one()
+                    head = connection.execute(_LOCK_HEAD).scalar_one()
                     existing = self._find(connection, prepared.exporter, prepared.submission_id)
                     if existing is not None:
                         return existing
@@ -177,24 +181,25 @@ class SubmissionStore:
         self, connection: Connection, p: PreparedSubmission, index: int, root: bytes, note: str, receipt: bytes
     ) -> None:
         connection.execute(
-            sa.insert(LOG_LEAVES).values(leaf_index=index, leaf_input=p.leaf_input, leaf_hash=leaf_hash(p.leaf_input))
+            _INSERT_LEAF, {"leaf_index": index, "leaf_input": p.leaf_input, "leaf_hash": leaf_hash(p.leaf_input)}
         )
-        connection.execute(sa.insert(CHECKPOINTS).values(tree_size=index + 1, root_hash=root, note=note))
+        connection.execute(_INSERT_CHECKPOINT, {"tree_size": index + 1, "root_hash": root, "note": note})
         connection.execute(
-            sa.insert(SUBMISSIONS).values(
-                exporter=p.exporter,
-                submission_id=p.submission_id,
-                digest=p.digest,
-                decision=p.decision,
-                reason_codes=p.reason_codes,
-                reasons=p.reasons,
-                received_at=p.received_at,
-                content=p.content,
-                receipt=receipt,
-                leaf_index=index,
-            )
+            _INSERT_SUBMISSION,
+            {
+                "exporter": p.exporter,
+                "submission_id": p.submission_id,
+                "digest": p.digest,
+                "decision": p.decision,
+                "reason_codes": p.reason_codes,
+                "reasons": p.reasons,
+                "received_at": p.received_at,
+                "content": p.content,
+                "receipt": receipt,
+                "leaf_index": index,
+            },
         )
-        connection.execute(sa.update(LOG_HEAD).where(LOG_HEAD.c.id == 1).values(size=index + 1))
+        connection.execute(_SET_HEAD, {"new_size": index + 1})
 
     def _discard(self) -> None:
         with self.engine.connect() as connection:

@@ -21,7 +21,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from pilot.demo.checks import LogAudit, audit_log, check_receipt
 from pilot.demo.faults import BUILDERS, CASES, FaultCase, unapproved_establishment
 from pilot.participants import EXPORTER_IDS, PORT_IDS, PORTS
-from pilot.sandbox import build_sandbox
+from pilot.sandbox import UNAPPROVED_ESTABLISHMENT, build_sandbox
 from pilot.synthetic import (
     Signer,
     attestation_subject,
@@ -171,6 +171,23 @@ class Scenario:
                 f"import attestation at {exporter_id}",
             )
 
+    def register_unapproved_plant(self, exporter_id: str) -> None:
+        """A second plant of the exporter, in RU-TAM, that is not on the importer-side register."""
+        world = build_world(self.seed, exporter_id)
+        plant = {
+            **world.plant,
+            "id": f"urn:pilot:facility:{exporter_id}:plant-unlisted",
+            "name": "Plant awaiting registration",
+            "region": "RU-TAM",
+            "establishmentNumber": UNAPPROVED_ESTABLISHMENT,
+            "geometry": {
+                "type": "Polygon",
+                "coordinates": [[[41.40, 52.70], [41.43, 52.70], [41.43, 52.72], [41.40, 52.72], [41.40, 52.70]]],
+            },
+        }
+        response = self.clients[exporter_id].post("/v1/farms", json=plant)
+        _expect(response, (200, 201, 409), f"register the unlisted plant at {exporter_id}")
+
     # -- shipping --------------------------------------------------------------------------------
     def ship(self, exporter_id: str, port_id: str, kind: str, n: int) -> Shipment:
         """Ask the exporter for one normal consignment to ``port_id``."""
@@ -217,6 +234,7 @@ class Scenario:
         shipment = Shipment(consignment_id, case.exporter, case.port, case.key)
         self.shipments.append(shipment)
         if case.route == "consignment":
+            self.register_unapproved_plant(case.exporter)
             response = client.post(
                 "/v1/consignments",
                 json={
@@ -227,7 +245,7 @@ class Scenario:
             )
         else:
             submission = BUILDERS[case.key](self.seed, parts, self.signer)
-            response = client.post("/v1/consignments:raw", json=submission)
+            response = client.post("/v1/consignments:raw", json={"destination": case.port, "submission": submission})
         self._record_creation(shipment, response)
         return shipment.refused_code or "queued"
 
@@ -397,7 +415,7 @@ def run_scenario(
             "seconds": outage_s,
             "shipments": len(outage),
             "delivered": sum(1 for s in outage if s.state in ("delivered", "delivered_with_warnings")),
-            "attempts": sum(len(s.detail.get("attempts") or []) for s in outage),
+            "attempts": sum(int(s.detail.get("attempts") or 0) for s in outage),
         }
         return DemoResult(
             control.urls,

@@ -98,7 +98,7 @@ def render_html(result: DemoResult) -> str:
     trails = []
     for s in result.shipments:
         log = (s.receipt or {}).get("credentialSubject", {}).get("log", {})
-        attempts = s.detail.get("attempts") or []
+        attempts = s.detail.get("attemptLog") or []
         steps = "".join(
             f"<li>attempt {i + 1}: {esc(str(a.get('outcome', a)))} {esc(str(a.get('status') or ''))}"
             f" {esc(str(a.get('code') or ''))}</li>"

@@ -1,18 +1,18 @@
 """``POST /v1/submissions``, ``POST /v1/submissions:batch``, ``GET /v1/submissions/{id}``, ``GET /v1/receipts/{id}``.
 
 The body is read with its size limit on the event loop (413 before it is read whole); everything else
-(signature check, nonce write, strict parse, assessment, signing, the database write) runs in the
-thread pool, so the loop only moves bytes. Errors are ``ProblemError``s, turned into RFC 9457 answers by
-node_core's one handler.
+(signature check, nonce write, strict parse, assessment, signing, the database write) runs in a few
+worker threads behind a FIFO limiter (``PortContext.intake_limiter``), so the loop only moves bytes.
+Errors are ``ProblemError``s, turned into RFC 9457 answers by node_core's one handler.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+import anyio
 import orjson
 from fastapi import APIRouter, Query, Request
-from fastapi.concurrency import run_in_threadpool
 from starlette.datastructures import Headers
 from starlette.responses import Response
 
@@ -70,7 +70,7 @@ async def post_submission(request: Request, port: PortDep) -> Response:
         outcome = port.intake.submit(document, exporter, at)
         return outcome.status, outcome.receipt
 
-    status, receipt = await run_in_threadpool(work)
+    status, receipt = await anyio.to_thread.run_sync(work, limiter=port.intake_limiter())
     return _receipt_response(receipt, status)
 
 
@@ -129,7 +129,7 @@ async def post_batch(request: Request, port: PortDep) -> Response:
             parts.append(b'{"status":%d,"receipt":%s}' % (outcome.status, outcome.receipt))
         return b'{"results":[' + b",".join(parts) + b"]}"
 
-    return Response(await run_in_threadpool(work), media_type="application/json")
+    return Response(await anyio.to_thread.run_sync(work, limiter=port.intake_limiter()), media_type="application/json")
 
 
 # -- reading back -------------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ import os
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -151,6 +152,8 @@ class PortStandIn:
     consistency_requests: list[tuple[int, int]] = field(default_factory=list)
     #: A second tree with other content, for a fork: receipts come from it after "fork".
     forked: MerkleTree | None = None
+    #: How many answers to lose after the port committed (the connection drops before the reply).
+    lose_answers: int = 0
 
     @property
     def origin(self) -> str:
@@ -185,7 +188,11 @@ class PortStandIn:
         if action == "timeout":
             raise httpx.ReadTimeout("scripted timeout", request=request)
         document = parse_json(request.content)
-        return self._receipt(document, verified, action)
+        response = self._receipt(document, verified, action)
+        if self.lose_answers > 0:
+            self.lose_answers -= 1
+            raise httpx.RemoteProtocolError("connection closed after the port committed", request=request)
+        return response
 
     def _verify_signature(self, request: httpx.Request) -> str | httpx.Response:
         trust = self.trust
@@ -260,9 +267,11 @@ class PortStandIn:
             valid_from=now,
         )
         own = _key(self.sandbox, self.port_id, "assertion")
+        other = _key(self.sandbox, "cn-port-02", "assertion")
         if action == "bad-signature":  # another key's signature under the port's key id
-            other = _key(self.sandbox, "cn-port-02", "assertion")
             signed = secure(credential, other.private_key, own.verification_method, created=now)
+        elif action == "wrong-signer":  # a valid signature, by another port
+            signed = secure(credential, other.private_key, other.verification_method, created=now)
         else:
             signed = secure(credential, own.private_key, own.verification_method, created=now)
         body = canonicalize(signed)
@@ -297,18 +306,27 @@ class ExporterHarness:
         return self.app.state.worker
 
 
-@pytest.fixture
-async def exporter(settings: NodeSettings, port: PortStandIn) -> AsyncIterator[ExporterHarness]:
-    """``ru-exp-01`` whose delivery worker reaches the stand-in port; drive it with ``worker.run_until_idle``."""
+@asynccontextmanager
+async def running_exporter(settings: NodeSettings, port: PortStandIn) -> AsyncIterator[ExporterHarness]:
+    """An exporter app for ``settings`` whose worker reaches ``port``; closed afterwards."""
     app = create_app(settings, transport=port.transport())
     node: ExporterNode = app.state.node
     headers = {"authorization": f"Bearer {node.token}"}
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://exporter.test", headers=headers
-    ) as client:
-        yield ExporterHarness(app, node, client)
-    await app.state.worker.stop()
-    node.close()
+    try:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://exporter.test", headers=headers
+        ) as client:
+            yield ExporterHarness(app, node, client)
+    finally:
+        await app.state.worker.stop()
+        node.close()
+
+
+@pytest.fixture
+async def exporter(settings: NodeSettings, port: PortStandIn) -> AsyncIterator[ExporterHarness]:
+    """``ru-exp-01`` whose delivery worker reaches the stand-in port; drive it with ``worker.run_until_idle``."""
+    async with running_exporter(settings, port) as harness:
+        yield harness
 
 
 @pytest.fixture
@@ -341,3 +359,97 @@ def signer_for(sandbox: Sandbox) -> Callable[..., dict[str, Any]]:
 def sign(sandbox: Sandbox) -> Callable[..., dict[str, Any]]:
     """``sign(short_id, record_type, subject, ...)``: a credential signed with a sandbox key."""
     return signer_for(sandbox)
+
+
+@dataclass
+class Scenario:
+    """ru-exp-01's farms, plant and imported credentials, registered through the operator API."""
+
+    exporter: ExporterHarness
+    world: Any
+    sign: Callable[..., dict[str, Any]]
+    records: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def lot(self, n: int = 0, **changes: Any) -> dict[str, Any]:
+        """An export lot from the plant, from the first two farms."""
+        item = self.world.exporter
+        lot = {
+            "lotId": f"urn:pilot:lot:{item.short_id}:test-{n}:export-lot",
+            "hsCode": item.hs_code,
+            "description": item.product,
+            "netWeight": {"value": 12000.5, "unit": item.unit},
+            "establishmentNumber": self.world.plant["establishmentNumber"],
+            "originFacilities": [self.world.farms[0]["id"], self.world.farms[1]["id"]],
+        }
+        return {**lot, **changes}
+
+    async def register(self, *facilities: dict[str, Any]) -> None:
+        """POST each facility (default: two farms and the plant)."""
+        for facility in facilities or (self.world.farms[0], self.world.farms[1], self.world.plant):
+            response = await self.exporter.client.post("/v1/farms", json=facility)
+            assert response.status_code == 201, response.text
+            self.records[facility["id"]] = response.json()
+
+    def certificate(self) -> dict[str, Any]:
+        """cert-01's antibiotic-use certificate of the first farm, pinning its facility record."""
+        record = self.records[self.world.farms[0]["id"]]
+        subject = {
+            "id": "urn:pilot:certificate:test-1",
+            "topic": "antibiotic_use",
+            "scheme": {"id": "urn:pilot:scheme:antibiotic_use:v1", "name": "Antibiotic Use Scheme"},
+            "assessor": {"id": "did:web:pilot.example:cert-01", "name": "cert-01"},
+            "assessedFacility": self.world.farms[0]["id"],
+            "assessmentDate": "2026-01-02",
+            "result": "pass",
+            "evidence": [{"id": record["credentialId"], "digest": record["digest"], "description": "farm record"}],
+        }
+        return self.sign("cert-01", "DigitalConformityCredential", subject)
+
+    def attestation(self) -> dict[str, Any]:
+        """ru-vet's attestation of the plant."""
+        subject = {
+            "id": "urn:pilot:attestation:test-1",
+            "establishmentNumber": self.world.plant["establishmentNumber"],
+            "species": "Gallus gallus domesticus",
+            "hsCode": self.world.exporter.hs_code,
+            "inspectionDate": "2026-01-05",
+            "healthStatus": {"diseaseFree": ["avian influenza"], "vaccinations": []},
+            "recommendedForRegister": True,
+        }
+        return self.sign("ru-vet", "VeterinaryAttestation", subject)
+
+    async def prepare(self) -> None:
+        """Register the farms and plant and import the certificate and the attestation."""
+        await self.register()
+        for credential in (self.certificate(), self.attestation()):
+            response = await self.exporter.client.post("/v1/credentials", json=credential)
+            assert response.status_code == 201, response.text
+
+    async def consign(self, consignment_id: str, *lots: dict[str, Any], destination: str = PORT) -> httpx.Response:
+        """POST /v1/consignments."""
+        body = {"destination": destination, "lots": list(lots) or [self.lot()], "consignmentId": consignment_id}
+        return await self.exporter.client.post("/v1/consignments", json=body)
+
+    async def view(self, consignment_id: str) -> dict[str, Any]:
+        """GET /v1/consignments/{id}."""
+        response = await self.exporter.client.get(f"/v1/consignments/{consignment_id}")
+        assert response.status_code == 200, response.text
+        return dict(response.json())
+
+
+@pytest.fixture
+def scenario(exporter: ExporterHarness, world: Any, sign: Callable[..., dict[str, Any]]) -> Scenario:
+    """The registration helpers for ru-exp-01."""
+    return Scenario(exporter, world, sign)
+
+
+@pytest.fixture
+def make_exporter(port: PortStandIn) -> Callable[[NodeSettings], Any]:
+    """``async with make_exporter(settings) as harness``: another exporter app (other settings) on the stand-in."""
+    return lambda settings: running_exporter(settings, port)
+
+
+@pytest.fixture
+def make_scenario(world: Any, sign: Callable[..., dict[str, Any]]) -> Callable[[ExporterHarness], Scenario]:
+    """The registration helpers for another exporter harness."""
+    return lambda harness: Scenario(harness, world, sign)

@@ -200,3 +200,38 @@ def test_a_node_that_cannot_start_is_reported_and_nothing_is_left(data_dir: Path
     assert not (data_dir / "network.json").exists()
     assert processes_mentioning(str(data_dir)) == []
     assert not busy_ports(planned_ports(base))
+
+
+@pytest.mark.e2e
+@pytest.mark.db
+def test_python_api_on_postgresql(data_dir: Path) -> None:
+    """``start_network`` with a database URL template: databases created, nodes on PostgreSQL, all stopped."""
+    import psycopg
+    from psycopg import sql
+    from sqlalchemy.engine import make_url
+
+    from pilot.launcher import network_health
+
+    url = os.environ.get("PILOT_TEST_DATABASE_URL")
+    if not url:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail("PILOT_TEST_DATABASE_URL is not set under CI")
+        pytest.skip("PILOT_TEST_DATABASE_URL is not set")
+    prefix = f"t{random.getrandbits(32):08x}_"
+    rendered = make_url(url).set(database=prefix + "DATABASE").render_as_string(hide_password=False)
+    template = rendered.replace(prefix + "DATABASE", prefix + "{db}")  # make_url would escape the braces
+    admin = make_url(url).set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)
+    try:
+        with start_network(data_dir, free_base_port(), database_url_template=template, overview=False) as network:
+            assert set(network.urls) == NODE_IDS
+            health = network_health(data_dir)
+            assert health["running"] is True
+            assert {node["database"] for node in health["nodes"].values()} == {"postgresql"}
+            pids = list(network.pids().values())
+        assert not any(pid_alive(pid) for pid in pids)
+        assert not (data_dir / "network.json").exists()
+    finally:
+        with psycopg.connect(admin, autocommit=True) as connection:
+            for node_id in NODE_IDS:
+                name = prefix + database_name(node_id)
+                connection.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))

@@ -54,7 +54,8 @@ def fresh_submission(exporter: str, name: str, destination: str = PORT_ID) -> di
     """A new valid submission of ``exporter`` with id ``t-<exporter>-<name>``."""
     world = build_world(DEFAULT_SEED, exporter)
     parts = plan_consignment(DEFAULT_SEED, world, f"t-{exporter}-{name}", destination, "rail")
-    return sign_consignment(DEFAULT_SEED, parts, Signer(sandbox().keyrings)).submission
+    submission: dict[str, Any] = sign_consignment(DEFAULT_SEED, parts, Signer(sandbox().keyrings)).submission
+    return submission
 
 
 def as_body(document: Any) -> bytes:
@@ -118,7 +119,7 @@ def check_receipt(receipt_bytes: bytes, *, expect_index: int | None = None) -> d
     report = verify_credential(receipt_bytes, registry, utc_now())
     assert report.problems == [], report.problems
     assert report.key is not None and report.key.participant_id == PORT_ID
-    receipt = json.loads(receipt_bytes)
+    receipt: dict[str, Any] = json.loads(receipt_bytes)
     assert receipt["type"] == ["VerifiableCredential", "SubmissionReceipt"]
     log = receipt["credentialSubject"]["log"]
     origin = log_origin(PORT_ID)

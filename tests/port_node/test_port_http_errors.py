@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 
@@ -54,6 +55,14 @@ async def _tampered_body(harness: PortHarness) -> httpx.Response:
         return await client.send(forged)
 
 
+async def _signed_long_ago(harness: PortHarness) -> httpx.Response:
+    entry = Signer(sandbox().keyrings).key("ru-exp-01")
+    async with harness.client() as client:
+        request = client.build_request("POST", "/v1/submissions", content=_valid_body(), headers=JSON)
+        sign_request(request, entry.private_key, entry.verification_method, now=time.time() - 301)
+        return await client.send(request)
+
+
 async def _certifier_signs(harness: PortHarness) -> httpx.Response:
     return await _signed_post(harness, _valid_body(), "cert-01")
 
@@ -97,6 +106,7 @@ CASES: dict[str, Case] = {
     "unsigned": Case(_unsigned, 401, "REQUEST_SIGNATURE_INVALID"),
     "replayed-nonce": Case(_replayed, 401, "REQUEST_REPLAYED"),
     "body-changed-after-signing": Case(_tampered_body, 401, "REQUEST_SIGNATURE_INVALID"),
+    "signature-created-301-s-ago": Case(_signed_long_ago, 401, "REQUEST_SIGNATURE_INVALID"),
     "revoked-request-key": Case(_revoked_request_key, 401, "REQUEST_SIGNATURE_INVALID"),
     "certifier-is-not-an-exporter": Case(_certifier_signs, 403, "FORBIDDEN"),
     "port-is-not-an-exporter": Case(_port_signs, 403, "FORBIDDEN"),

@@ -18,7 +18,8 @@ pytestmark = [pytest.mark.anyio, pytest.mark.db]
 
 @functools.cache
 def vector_files() -> dict[str, bytes]:
-    return build_vectors()
+    files: dict[str, bytes] = build_vectors()
+    return files
 
 
 def submission_vectors(expect_accept: bool) -> list[str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+from typing import Any
 
 import pytest
 from port_harness import PORT_ID, PortHarness, check_receipt, fresh_submission, trust_registry
@@ -27,7 +28,7 @@ def _hashes(items: list[str]) -> list[bytes]:
     return [base64.b64decode(item, validate=True) for item in items]
 
 
-async def _fill(harness: PortHarness, count: int) -> list[dict[str, object]]:
+async def _fill(harness: PortHarness, count: int) -> list[dict[str, Any]]:
     receipts = []
     for n in range(count):
         exporter = f"ru-exp-0{n % 6 + 1}"
@@ -80,7 +81,7 @@ async def test_log_endpoints_agree_with_each_other_and_with_receipts(harness: Po
                 verify_inclusion(index, size, tree.leaf(index), _hashes(answer["proof"]), tree.root(size))
 
         # Consistency between the checkpoint in receipt 3 and the latest one.
-        old = _verify_note(str(receipts[2]["credentialSubject"]["log"]["checkpoint"]))  # type: ignore[index]
+        old = _verify_note(receipts[2]["credentialSubject"]["log"]["checkpoint"])
         answer = (await client.get("/v1/log/proof/consistency", params={"first": 3, "second": 7})).json()
         assert (answer["first"], answer["second"]) == (3, 7)
         verify_consistency(3, 7, old.root_hash, latest.root_hash, _hashes(answer["proof"]))
@@ -119,7 +120,7 @@ async def test_log_endpoints_agree_with_each_other_and_with_receipts(harness: Po
         "over-1000",
     ],
 )
-async def test_log_query_refusals(harness: PortHarness, path: str, params: dict[str, object]) -> None:
+async def test_log_query_refusals(harness: PortHarness, path: str, params: dict[str, Any]) -> None:
     await _fill(harness, 2)
     async with harness.client() as client:
         response = await client.get(path, params=params)
@@ -157,3 +158,13 @@ async def test_trust_list_and_openapi(harness: PortHarness) -> None:
     assert "SubmissionReceipt" in openapi["components"]["schemas"]
     assert all("422" not in op["responses"] for ops in paths.values() for op in ops.values())
     json.dumps(openapi)
+
+
+async def test_metrics_count_submissions_and_the_log(harness: PortHarness) -> None:
+    await _fill(harness, 2)
+    await harness.submit("ru-exp-01", fresh_submission("ru-exp-01", "log-0"))
+    async with harness.client() as client:
+        text = (await client.get("/metrics")).text
+    assert "pilot_port_log_size 2.0" in text
+    assert 'pilot_port_submissions_total{decision="accepted",kind="new"} 2.0' in text
+    assert 'pilot_port_submissions_total{decision="accepted",kind="resubmitted"} 1.0' in text

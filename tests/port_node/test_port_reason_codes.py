@@ -27,7 +27,8 @@ Build = Callable[[], tuple[str, Any]]
 
 @functools.cache
 def _files() -> dict[str, bytes]:
-    return build_vectors()
+    files: dict[str, bytes] = build_vectors()
+    return files
 
 
 def _vector(name: str) -> Build:

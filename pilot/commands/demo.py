@@ -1,0 +1,111 @@
+"""``pilot demo``: the whole 6 + 3 network, a scripted scenario with fault cases, checks, and a summary."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from pilot.console import EXIT_FAILED, console, fail_usage
+from pilot.data_dir import default_data_dir
+from pilot.demo.scenario import NetworkControl, run_scenario
+from pilot.demo.summary import print_summary, render_html
+from pilot.participants import EXPORTER_IDS, PORT_IDS
+from pilot.sandbox import DEFAULT_SEED
+
+DEMO_ENV = {"PILOT_RETRY_BASE_S": "0.25", "PILOT_GIVE_UP_S": "120"}
+
+
+def _free_base_port() -> int:
+    """A base port whose 17 ports are all free (the demo's own network avoids a running one)."""
+    for base in range(18100, 30000, 20):
+        with contextlib.ExitStack() as stack:
+            try:
+                for offset in range(17):
+                    sock = stack.enter_context(socket.socket())
+                    sock.bind(("127.0.0.1", base + offset))
+            except OSError:
+                continue
+            return base
+    fail_usage("no free range of 17 loopback ports found for the demo network")
+
+
+def _running_network(data_dir: Path) -> NetworkControl | None:
+    """The network `pilot up` runs in ``data_dir`` when every node there is healthy, else None."""
+    from pilot.launcher import network_health
+    from pilot.network_file import read_record
+
+    try:
+        record = read_record(data_dir)
+        health = network_health(data_dir)
+    except (ValueError, OSError):
+        return None
+    if record is None or not health["running"] or not set(PORT_IDS) | set(EXPORTER_IDS) <= set(health["nodes"]):
+        return None
+    from node_core.auth import read_token
+
+    urls = {name: entry.url for name, entry in record.nodes.items()}
+    pids = {name: entry.pid for name, entry in record.nodes.items()}
+    tokens = {n: read_token(data_dir / "tokens", n) for n in EXPORTER_IDS}
+    # Someone else supervises these processes: a paused process stands in for a port that is down.
+    return NetworkControl(
+        urls,
+        tokens,
+        stop_node=lambda n: os.kill(pids[n], signal.SIGSTOP),
+        start_node=lambda n: os.kill(pids[n], signal.SIGCONT),
+    )
+
+
+@contextlib.contextmanager
+def _own_network(keep: Path | None) -> Iterator[NetworkControl]:
+    from pilot.launcher import start_network
+
+    with tempfile.TemporaryDirectory(prefix="pilot-demo-") as temporary:
+        data_dir = keep or Path(temporary)
+        base = _free_base_port()
+        with console.status(f"starting 9 nodes in {data_dir} (ports {base + 1}-{base + 16})"):
+            network = start_network(data_dir, base, env=DEMO_ENV, overview=False)
+        with network:
+            tokens = {n: network.token(n) for n in EXPORTER_IDS}
+            yield NetworkControl(network.urls, tokens, stop_node=network.stop_node, start_node=network.start_node)
+
+
+def demo_command(
+    data_dir: Annotated[Path | None, typer.Option("--data-dir", help="Use the network `pilot up` runs here.")] = None,
+    seed: Annotated[str, typer.Option(help="Seed of the synthetic farms, lots and certificates.")] = DEFAULT_SEED,
+    consignments: Annotated[
+        int, typer.Option("--consignments", min=1, max=50, help="Consignments per exporter and port.")
+    ] = 2,
+    report: Annotated[Path | None, typer.Option("--report", help="Write an HTML report here.")] = None,
+) -> None:
+    """Run the pilot scenario: 6 exporters ship to 3 ports, with fault cases, an outage, and full checks.
+
+    Uses the network `pilot up` runs in the data directory when every node there is healthy; otherwise
+    starts its own nine nodes in a temporary directory and stops them at the end. Exit 0 only when
+    every expected outcome matched and every receipt and log verified.
+    """
+    started = time.monotonic()
+    directory = data_dir or default_data_dir()
+    control = _running_network(directory)
+    if control is not None:
+        console.print(f"using the network running in {directory}")
+        context: contextlib.AbstractContextManager[NetworkControl] = contextlib.nullcontext(control)
+    else:
+        context = _own_network(None)
+    with context as network:
+        result = run_scenario(network, seed=seed, per_pair=consignments, console=console)
+    result.elapsed_s = time.monotonic() - started
+    print_summary(result, console)
+    if report is not None:
+        report.write_text(render_html(result))
+        console.print(f"HTML report: {report}")
+    if not result.ok:
+        raise typer.Exit(EXIT_FAILED)

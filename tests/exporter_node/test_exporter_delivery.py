@@ -1,0 +1,224 @@
+"""The delivery worker against a port stand-in: retries, final answers, bad receipts, forked logs, restarts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+
+from exporter_node.app import create_app
+from exporter_node.delivery import backoff_delay
+from schemas._digest import canonical_digest
+
+pytestmark = [pytest.mark.anyio, pytest.mark.db]
+
+
+async def consign(scenario: Any, *ids: str) -> None:
+    for consignment_id in ids:
+        response = await scenario.consign(consignment_id, scenario.lot(hash(consignment_id) % 1000))
+        assert response.status_code == 202, response.text
+
+
+async def test_busy_port_is_retried_with_backoff_and_each_attempt_signed_afresh(
+    exporter: Any, scenario: Any, port: Any
+) -> None:
+    await scenario.prepare()
+    port.script = ["status:503:LOG_UNAVAILABLE", "status:429:RATE_LIMITED", "timeout"]
+    await consign(scenario, "c-busy")
+    await exporter.worker.run_until_idle(10)
+    view = await scenario.view("c-busy")
+    assert view["state"] == "delivered"
+    log = view["attemptLog"]
+    assert [a["outcome"] for a in log] == ["retry", "retry", "retry", "delivered"]
+    assert [a["httpStatus"] for a in log] == [503, 429, None, 201]
+    assert [a["code"] for a in log[:2]] == ["LOG_UNAVAILABLE", "RATE_LIMITED"]
+    assert "ReadTimeout" in log[2]["detail"]
+    submissions = [r for r in port.requests if r.url.path == "/v1/submissions"]
+    assert len(submissions) == 4
+    assert len(set(port.nonces)) == len(port.nonces)  # a new signature (and nonce) every time
+    assert len({r.content for r in submissions}) == 1  # the very same bytes every time
+
+
+@pytest.mark.parametrize(
+    ("script", "code", "status"),
+    [
+        ("status:400:JSON_MALFORMED", "JSON_MALFORMED", 400),
+        ("status:401:REQUEST_SIGNATURE_INVALID", "REQUEST_SIGNATURE_INVALID", 401),
+        ("status:403:FORBIDDEN", "FORBIDDEN", 403),
+        ("status:409:DUPLICATE_CONFLICT", "DUPLICATE_CONFLICT", 409),
+        ("status:413:PAYLOAD_TOO_LARGE", "PAYLOAD_TOO_LARGE", 413),
+    ],
+)
+async def test_a_final_problem_fails_the_consignment_with_its_code(
+    exporter: Any, scenario: Any, port: Any, script: str, code: str, status: int
+) -> None:
+    await scenario.prepare()
+    port.script = [script]
+    await consign(scenario, "c-final")
+    await exporter.worker.run_until_idle(10)
+    view = await scenario.view("c-final")
+    assert view["state"] == "failed"
+    assert view["failureCode"] == code
+    assert [(a["outcome"], a["httpStatus"], a["code"]) for a in view["attemptLog"]] == [("failed", status, code)]
+    assert view["receipt"] is None
+
+
+RECEIPT_CASES = {"bad-signature": "RECEIPT_INVALID", "wrong-signer": "RECEIPT_INVALID"}
+
+
+@pytest.mark.parametrize("action", sorted(RECEIPT_CASES))
+async def test_a_receipt_that_does_not_verify_is_never_delivered(
+    exporter: Any, scenario: Any, port: Any, action: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    await scenario.prepare()
+    port.script = [action]
+    await consign(scenario, "c-bad-receipt")
+    await exporter.worker.run_until_idle(10)
+    view = await scenario.view("c-bad-receipt")
+    assert view["state"] == "failed"
+    assert view["failureCode"] == RECEIPT_CASES[action]
+    assert view["decision"] is None and view["receipt"] is None
+    assert [a["outcome"] for a in view["attemptLog"]] == ["receipt_failed"]
+    assert any(r.levelname == "ERROR" and "RECEIPT CHECK FAILED" in r.getMessage() for r in caplog.records)
+
+
+async def test_a_checkpoint_inconsistent_with_the_one_seen_before_is_detected(
+    exporter: Any, scenario: Any, port: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    await scenario.prepare()
+    await consign(scenario, "c-a", "c-b")
+    await exporter.worker.run_until_idle(10)
+    assert [(await scenario.view(c))["state"] for c in ("c-a", "c-b")] == ["delivered", "delivered"]
+    port.script = ["fork"]
+    await consign(scenario, "c-fork")
+    await exporter.worker.run_until_idle(10)
+    view = await scenario.view("c-fork")
+    assert view["state"] == "failed"
+    assert view["failureCode"] == "CHECKPOINT_INCONSISTENT"
+    assert port.consistency_requests[-1] == (2, 3)
+    assert any(r.levelname == "ERROR" and r.__dict__.get("code") == "CHECKPOINT_INCONSISTENT" for r in caplog.records)
+    known = exporter.node.storage.known_checkpoint("cn-port-01")
+    assert known is not None and known.size == 2  # the forked checkpoint is not remembered
+
+
+async def test_consistency_is_checked_between_successive_checkpoints(exporter: Any, scenario: Any, port: Any) -> None:
+    await scenario.prepare()
+    await consign(scenario, "c-1")
+    await exporter.worker.run_until_idle(10)
+    await consign(scenario, "c-2", "c-3")
+    await exporter.worker.run_until_idle(10)
+    assert port.consistency_requests  # each new checkpoint was proven to extend the previous one
+    known = exporter.node.storage.known_checkpoint("cn-port-01")
+    assert known is not None and known.size == 3
+
+
+async def test_a_lost_answer_is_resent_and_the_same_receipt_accepted(exporter: Any, scenario: Any, port: Any) -> None:
+    await scenario.prepare()
+    await consign(scenario, "c-lost")
+    port.lose_answers = 1
+    await exporter.worker.run_until_idle(10)
+    view = await scenario.view("c-lost")
+    assert view["state"] == "delivered"
+    assert [a["outcome"] for a in view["attemptLog"]] == ["retry", "delivered"]
+    assert view["attemptLog"][-1]["httpStatus"] == 200
+    assert port.tree.size == 1  # logged once
+
+
+async def test_an_unreachable_port_is_given_up_after_the_give_up_time(settings: Any, port: Any, scenario: Any) -> None:
+    settings.give_up_s = 0.2
+    settings.retry_base_s = 0.02
+    app = create_app(settings, transport=httpx.MockTransport(_refuse_connection))
+    node = app.state.node
+    try:
+        node.storage.enqueue(
+            consignment_id="c-gone",
+            destination="cn-port-01",
+            submission='{"submissionId":"c-gone"}',
+            digest="sha-256:" + "0" * 64,
+            raw=True,
+            now=node.now(),
+        )
+        await app.state.worker.run_until_idle(10)
+        row = node.storage.consignment("c-gone")
+        assert row["state"] == "failed" and row["failure_code"] == "DELIVERY_GAVE_UP"
+        outcomes = [a["outcome"] for a in node.storage.attempts("c-gone")]
+        assert outcomes[-1] == "gave_up" and set(outcomes[:-1]) <= {"retry"} and len(outcomes) >= 2
+    finally:
+        await app.state.worker.stop()
+        node.close()
+
+
+def _refuse_connection(request: httpx.Request) -> httpx.Response:
+    raise httpx.ConnectError("connection refused", request=request)
+
+
+async def test_an_unknown_port_url_is_retried(settings: Any, port: Any) -> None:
+    settings.give_up_s = 0.1
+    app = create_app(settings, transport=port.transport())
+    node = app.state.node
+    try:
+        node.storage.enqueue(
+            consignment_id="c-where",
+            destination="cn-port-03",
+            submission="{}",
+            digest="sha-256:" + "0" * 64,
+            raw=True,
+            now=node.now(),
+        )
+        await app.state.worker.run_until_idle(10)
+        attempts = node.storage.attempts("c-where")
+        assert "no URL for peer 'cn-port-03'" in attempts[0]["detail"]
+        assert node.storage.consignment("c-where")["failure_code"] == "DELIVERY_GAVE_UP"
+    finally:
+        await app.state.worker.stop()
+        node.close()
+
+
+async def test_delivery_resumes_from_the_outbox_after_a_restart(
+    exporter: Any, scenario: Any, port: Any, settings: Any
+) -> None:
+    await scenario.prepare()
+    await consign(scenario, "c-r1", "c-r2")
+    # The first node stops before delivering anything (as if killed); a new one opens the same database.
+    await exporter.worker.stop()
+    exporter.node.close()
+    app = create_app(settings, transport=port.transport())
+    try:
+        assert [o.consignment_id for o in app.state.node.storage.due(app.state.node.now())] == ["c-r1", "c-r2"]
+        await app.state.worker.run_until_idle(10)
+        for consignment_id in ("c-r1", "c-r2"):
+            assert app.state.node.storage.consignment(consignment_id)["state"] == "delivered"
+        assert port.tree.size == 2
+    finally:
+        await app.state.worker.stop()
+        app.state.node.close()
+
+
+async def test_the_worker_runs_with_the_app_lifespan(settings: Any, port: Any, scenario: Any) -> None:
+    app = create_app(settings, transport=port.transport())
+    node = app.state.node
+    async with app.router.lifespan_context(app):
+        node.storage.enqueue(
+            consignment_id="c-life",
+            destination="cn-port-01",
+            submission='{"submissionId":"c-life"}',
+            digest=canonical_digest({"submissionId": "c-life"}),
+            raw=True,
+            now=node.now(),
+        )
+        app.state.worker.wake()
+        for _ in range(200):
+            if node.storage.consignment("c-life")["state"] != "pending":
+                break
+            await __import__("asyncio").sleep(0.02)
+    row = node.storage.consignment("c-life")
+    assert row["state"] == "delivered", node.storage.attempts("c-life")[0]["detail"]
+    assert row["state"] == "delivered" and row["decision"] == "rejected"
+
+
+def test_backoff_grows_exponentially_with_jitter_and_is_capped() -> None:
+    assert backoff_delay(1.0, 1, lambda: 0.0) == 0.5
+    assert backoff_delay(1.0, 1, lambda: 1.0) == 1.0
+    assert backoff_delay(1.0, 4, lambda: 0.0) == 4.0
+    assert backoff_delay(0.5, 30, lambda: 1.0) == 32.0
