@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import typer
 
-from pilot.commands import conformance, credential, demo, init, node, onboard, trust
+from pilot.commands import conformance, credential, demo, init, keys, node, onboard, trust
 
 app = typer.Typer(
     name="pilot",
@@ -23,8 +23,13 @@ app.add_typer(credential.app, name="credential")
 app.add_typer(conformance.app, name="conformance")
 app.add_typer(onboard.app, name="onboard")
 app.add_typer(trust.app, name="trust")
+app.add_typer(keys.app, name="keys")
 
 
 def main() -> None:
     """Console-script entry point."""
     app()
+
+
+if __name__ == "__main__":
+    main()

@@ -403,7 +403,8 @@ def run_scenario(
                 continue
             assert shipment is not None
             codes = shipment.reason_codes
-            actual = f"{shipment.decision or shipment.state}: {', '.join(codes) or shipment.refused_code or '-'}"
+            distinct = list(dict.fromkeys(codes))
+            actual = f"{shipment.decision or shipment.state}: {', '.join(distinct) or shipment.refused_code or '-'}"
             matched = (
                 shipment.decision == case.expected_decision
                 and case.expected_code in codes
