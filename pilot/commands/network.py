@@ -125,8 +125,11 @@ def up_command(
 ) -> None:
     """Start the nine nodes (pilot init first if the data dir has no sandbox) and print where they are.
 
-    Each node logs to <data dir>/logs/<id>.log; <data dir>/network.json records URLs and pids. A node that
-    fails during start-up is reported with the end of its log, the others are stopped, and the exit status is 1.
+    Each node logs to <data dir>/logs/<id>.log; <data dir>/network.json records URLs and pids; the overview
+    page is at the base port. A node that fails during start-up is reported with the end of its log, the
+    others are stopped, and the exit status is 1. In the foreground (the default), a node that dies later is
+    reported with its log too; Ctrl-C or SIGTERM stops every node (SIGTERM, then SIGKILL after 10 s) and
+    removes network.json, with exit status 1 if a node had died, else 0.
     """
     directory = data_dir or default_data_dir()
     previous = signal.signal(signal.SIGTERM, _on_sigterm)
@@ -171,10 +174,11 @@ def up_command(
         console.print("Stopping the nodes…")
         status = EXIT_FAILED if died else EXIT_OK
     finally:
-        signal.signal(signal.SIGTERM, previous)
         if network is not None:
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second SIGTERM must not cut the shutdown short
             network.stop()
             console.print("All nodes stopped; network.json removed.")
+        signal.signal(signal.SIGTERM, previous)
     raise typer.Exit(status)
 
 
