@@ -19,6 +19,7 @@ from typing import Any
 from node_core.http_signatures import NonceStore, verify_request
 from node_core.problems import ProblemError
 from node_core.trust_holder import TrustHolder
+from port_node.storage import unavailable
 from schemas._trust import ResolvedKey
 from schemas.codes import Code
 
@@ -69,16 +70,17 @@ class Authenticator:
         def resolve(keyid: str) -> ResolvedKey:
             return registry.resolve_key(keyid, "authentication", at)
 
-        verified = verify_request(
-            method,
-            url,
-            headers,
-            body,
-            resolve_key=resolve,
-            nonce_store=self.nonces,
-            now=time.time(),
-            skew_s=self.skew_s,
-        )
+        with unavailable():
+            verified = verify_request(
+                method,
+                url,
+                headers,
+                body,
+                resolve_key=resolve,
+                nonce_store=self.nonces,
+                now=time.time(),
+                skew_s=self.skew_s,
+            )
         key = verified.key
         if not isinstance(key, ResolvedKey) or key.role != EXPORTER_ROLE:
             who = getattr(key, "participant_id", verified.keyid)

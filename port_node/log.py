@@ -14,6 +14,7 @@ under the origin as key name.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Iterator, Sequence
 from typing import Any
@@ -21,6 +22,7 @@ from typing import Any
 import sqlalchemy as sa
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import DBAPIError
 
 from port_node.tables import CHECKPOINTS, LOG_HEAD, LOG_LEAVES
 from schemas._canonical import canonicalize
@@ -30,6 +32,8 @@ from schemas._signed_note import Checkpoint, sign_checkpoint
 __all__ = ["LogCorruptError", "TransparencyLog", "log_entry", "read_leaf_hashes", "sign_checkpoint_note"]
 
 _STREAM_BATCH = 10_000
+
+log = logging.getLogger(__name__)
 
 
 class LogCorruptError(RuntimeError):
@@ -94,6 +98,7 @@ class TransparencyLog:
         self._tree = MerkleTree()
         self._published = 0
         self._latest_note = ""
+        self._staged = False  # a leaf was appended in memory and its transaction has not committed
 
     # -- reading (any thread) ----------------------------------------------------------------------
 
@@ -148,9 +153,12 @@ class TransparencyLog:
         self._tree = tree
         self._published = tree.size
         self._latest_note = note or ""
+        self._staged = False
 
     def sync(self, connection: Connection, head_size: int) -> None:
         """Bring the tree to ``head_size`` committed leaves (another process may have appended)."""
+        if self._staged:
+            self._rebuild(connection)  # a transaction failed and its leaf could not be dropped then
         if head_size == self._tree.size:
             return
         if head_size > self._tree.size:
@@ -161,6 +169,7 @@ class TransparencyLog:
 
     def stage(self, leaf_input: bytes) -> tuple[int, bytes, str, list[bytes]]:
         """Append a leaf in memory: (index, root, signed checkpoint note, inclusion proof), not yet published."""
+        self._staged = True
         index = self._tree.append(leaf_hash(leaf_input))
         size = index + 1
         root = self._tree.root(size)
@@ -171,7 +180,16 @@ class TransparencyLog:
         """Make the first ``size`` leaves visible to readers once their transaction committed."""
         self._published = size
         self._latest_note = note
+        self._staged = False
 
-    def discard(self, connection: Connection) -> None:
-        """Drop leaves staged by a transaction that did not commit, by rebuilding from the database."""
-        self._rebuild(connection)
+    def discard(self, engine: Engine) -> None:
+        """Drop a leaf staged by a transaction that did not commit, by rebuilding from the database.
+
+        If the database cannot be read now, the tree stays marked and the next ``sync`` rebuilds it;
+        readers are unaffected meanwhile, since they never look beyond the published size.
+        """
+        try:
+            with engine.connect() as connection:
+                self._rebuild(connection)
+        except DBAPIError:
+            log.warning("log tree not rebuilt after a failed write; will retry on the next write")

@@ -9,25 +9,45 @@ the leaf bytes are prepared before it, the checkpoint and the receipt (which nam
 Idempotency (DESIGN section 6): a row with the same ``(exporter, submission_id)`` and digest answers
 with its stored receipt bytes (200); another digest is a conflict (409). The check is repeated under
 the lock, so two identical submissions racing each other add one leaf, and both callers get one receipt.
+A database that cannot be reached or written is ``503 LOG_UNAVAILABLE``; nothing is half-written.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
+from node_core.problems import ProblemError
 from port_node.log import TransparencyLog
 from port_node.receipts import LogPosition
 from port_node.tables import CHECKPOINTS, LOG_HEAD, LOG_LEAVES, SUBMISSIONS
 from schemas._merkle import leaf_hash
+from schemas.codes import Code
 
-__all__ = ["PreparedSubmission", "StoredSubmission", "SubmissionStore"]
+__all__ = ["PreparedSubmission", "StoredSubmission", "SubmissionStore", "database_unavailable", "unavailable"]
+
+
+def database_unavailable() -> ProblemError:
+    """503 LOG_UNAVAILABLE for a database that cannot be reached or written (the client should retry)."""
+    return ProblemError(Code.LOG_UNAVAILABLE, "the port's database is unavailable; retry later", status=503)
+
+
+@contextmanager
+def unavailable() -> Iterator[None]:
+    """Translate database failures (other than constraint violations) into ``database_unavailable``."""
+    try:
+        yield
+    except IntegrityError:
+        raise
+    except DBAPIError as exc:
+        raise database_unavailable() from exc
 
 
 @dataclass(frozen=True)
@@ -103,12 +123,12 @@ class SubmissionStore:
 
     def find(self, exporter: str, submission_id: str) -> StoredSubmission | None:
         """The stored submission of ``exporter`` with this id, or None."""
-        with self.engine.connect() as connection:
+        with unavailable(), self.engine.connect() as connection:
             return self._find(connection, exporter, submission_id)
 
     def find_any(self, submission_id: str) -> StoredSubmission | None:
         """The earliest stored submission with this id, whoever sent it (for the operator)."""
-        with self.engine.connect() as connection:
+        with unavailable(), self.engine.connect() as connection:
             row = connection.execute(
                 sa.select(SUBMISSIONS)
                 .where(SUBMISSIONS.c.submission_id == submission_id)
@@ -124,7 +144,7 @@ class SubmissionStore:
 
     def leaf_inputs(self, start: int, end: int) -> list[tuple[int, bytes]]:
         """``(index, leaf input)`` of the committed leaves in ``[start, end)``."""
-        with self.engine.connect() as connection:
+        with unavailable(), self.engine.connect() as connection:
             rows = connection.execute(
                 sa.select(LOG_LEAVES.c.leaf_index, LOG_LEAVES.c.leaf_input)
                 .where(LOG_LEAVES.c.leaf_index >= start, LOG_LEAVES.c.leaf_index < end)
@@ -150,14 +170,12 @@ class SubmissionStore:
                     index, root, note, proof = log.stage(prepared.leaf_input)
                     receipt = build_receipt(prepared, LogPosition(index, leaf_hash(prepared.leaf_input), note, proof))
                     self._insert(connection, prepared, index, root, note, receipt)
-            except IntegrityError:
-                # Another process stored the same (exporter, submission id) first: answer with its row.
+            except DBAPIError as exc:
                 if staged:
                     self._discard()
-                stored = self.find(prepared.exporter, prepared.submission_id)
-                if stored is None:
-                    raise
-                return stored
+                if isinstance(exc, IntegrityError):
+                    return self._stored_by_other(prepared, exc)
+                raise database_unavailable() from exc
             except BaseException:
                 if staged:
                     self._discard()
@@ -176,6 +194,13 @@ class SubmissionStore:
             leaf_index=index,
             created=True,
         )
+
+    def _stored_by_other(self, prepared: PreparedSubmission, error: IntegrityError) -> StoredSubmission:
+        """Another process stored the same (exporter, submission id) first: answer with its row."""
+        stored = self.find(prepared.exporter, prepared.submission_id)
+        if stored is None:
+            raise error
+        return stored
 
     def _insert(
         self, connection: Connection, p: PreparedSubmission, index: int, root: bytes, note: str, receipt: bytes
@@ -202,5 +227,4 @@ class SubmissionStore:
         connection.execute(_SET_HEAD, {"new_size": index + 1})
 
     def _discard(self) -> None:
-        with self.engine.connect() as connection:
-            self.log.discard(connection)
+        self.log.discard(self.engine)

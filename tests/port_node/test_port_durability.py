@@ -8,6 +8,7 @@ import pytest
 import sqlalchemy as sa
 import typer
 from port_harness import PORT_ID, PortHarness, check_receipt, fresh_submission, trust_registry
+from sqlalchemy.exc import OperationalError
 from typer.testing import CliRunner
 
 from pilot.commands.audit import app as audit_app
@@ -55,6 +56,23 @@ async def test_a_failed_write_leaves_nothing_and_the_next_one_takes_its_index(
     assert response.status_code == 201
     check_receipt(response.content, expect_index=1)
     assert _fsck(harness).ok
+
+
+async def test_a_database_failure_is_503_and_heals(harness: PortHarness, monkeypatch: pytest.MonkeyPatch) -> None:
+    original = SubmissionStore._insert
+
+    def database_gone(self: SubmissionStore, *args: Any) -> None:
+        original(self, *args)
+        raise OperationalError("INSERT ...", {}, Exception("server closed the connection unexpectedly"))
+
+    monkeypatch.setattr(SubmissionStore, "_insert", database_gone)
+    failed = await harness.submit("ru-exp-01", fresh_submission("ru-exp-01", "db-down"))
+    assert failed.status_code == 503 and failed.json()["code"] == "LOG_UNAVAILABLE"
+    assert _counts(harness) == (0, 0, 1, 0)  # only the empty tree's checkpoint
+    monkeypatch.undo()
+    response = await harness.submit("ru-exp-01", fresh_submission("ru-exp-01", "db-down"))
+    assert response.status_code == 201
+    check_receipt(response.content, expect_index=0)
 
 
 async def test_restart_rebuilds_the_tree_and_continues(harness: PortHarness) -> None:
