@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import typer
 
-from pilot.commands import conformance, credential, demo, init, keys, node, onboard, trust
+from pilot.commands import conformance, credential, demo, init, keys, network, node, onboard, trust
 
 app = typer.Typer(
     name="pilot",
@@ -19,6 +19,9 @@ app = typer.Typer(
 app.command("init")(init.init_command)
 app.command("node")(node.node_command)
 app.command("demo")(demo.demo_command)
+app.command("up")(network.up_command)
+app.command("status")(network.status_command)
+app.command("down")(network.down_command)
 app.add_typer(credential.app, name="credential")
 app.add_typer(conformance.app, name="conformance")
 app.add_typer(onboard.app, name="onboard")
