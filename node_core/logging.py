@@ -58,3 +58,6 @@ def configure_logging(node_id: str, level: str | int = "INFO", *, stream: IO[str
     handler.setFormatter(JsonLinesFormatter(node_id))
     root.addHandler(handler)
     root.setLevel(level.upper() if isinstance(level, str) else level)
+    # Libraries that narrate their own start-up at INFO (Alembic lists every plugin) only speak up on trouble.
+    for noisy in ("alembic", "httpx", "httpcore"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import typer
 
-from pilot.commands import conformance, credential, demo, init, keys, network, node, onboard, trust
+from pilot.commands import audit, bench, conformance, credential, demo, init, keys, network, node, onboard, trust
 
 app = typer.Typer(
     name="pilot",
@@ -27,6 +27,8 @@ app.add_typer(conformance.app, name="conformance")
 app.add_typer(onboard.app, name="onboard")
 app.add_typer(trust.app, name="trust")
 app.add_typer(keys.app, name="keys")
+app.add_typer(audit.app, name="audit")
+app.add_typer(bench.app, name="bench")
 
 
 def main() -> None:

@@ -13,6 +13,7 @@ otherwise ``accepted``. Warnings never change the decision.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -29,6 +30,7 @@ from schemas._verify import CredentialReport, check_credential
 from schemas.codes import Code
 from schemas.errors import Problem
 
+_SUBMISSION_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 Decision = Literal["accepted", "rejected", "held_for_inspection"]
 MANIFEST_TYPE = "ConsignmentManifest"
 
@@ -59,7 +61,7 @@ def submission_id_of(document: Any, digest: str) -> str:
     """The submission's own id when it has a usable one, else one derived from its digest."""
     if isinstance(document, Mapping):
         value = document.get("submissionId")
-        if isinstance(value, str) and 0 < len(value) <= 128:
+        if isinstance(value, str) and _SUBMISSION_ID.fullmatch(value):
             return value
     return "digest-" + digest.removeprefix("sha-256:")[:32]
 

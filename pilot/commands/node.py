@@ -43,6 +43,9 @@ def node_command(
     if not (directory / "trust-list.json").is_file():
         fail_usage(f"{directory} holds no sandbox: run `pilot init --data-dir {directory}` first")
     settings = NodeSettings(node_id=node_id, data_dir=directory, listen_host=host, listen_port=port)
+    from node_core.logging import configure_logging
+
+    configure_logging(node_id)
     if kind is NodeKind.port:
         from port_node.app import create_app
     else:

@@ -104,7 +104,7 @@ def test_submission_over_http(running_port: str) -> None:
 def test_killed_mid_load_loses_nothing_it_answered_and_continues(tmp_path: Path) -> None:
     data_dir = _sandbox(tmp_path)
     node = Node(data_dir)
-    documents = [fresh_submission(f"ru-exp-0{n % 6 + 1}", f"crash-{n}") for n in range(120)]
+    documents = [fresh_submission(f"ru-exp-0{n % 6 + 1}", f"crash-{n}") for n in range(60)]
     answered: dict[str, bytes] = {}
 
     def send(document: dict[str, object]) -> None:

@@ -1,0 +1,99 @@
+"""What the kit acts with: the sandbox's verified trust list and participants' private keys.
+
+The trust list is read from ``<data dir>/trust-list.json`` and verified against the pinned
+``trust-anchor.json`` beside it (DESIGN section 5: never trusting the key inside the list); keys come
+from ``<data dir>/keys/<short id>.pem`` and, when a data dir has none, from the published sandbox keys
+in ``schemas/vectors/keys`` (DESIGN section 11).
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from node_core.http_signatures import RequestSigner
+from pilot.synthetic import Signer
+from schemas._keyring import KeyEntry, load_keyring
+from schemas._trust import TrustRegistry, load_trust_list
+
+__all__ = ["VECTORS_DIR", "KitMaterial", "MaterialError"]
+
+VECTORS_DIR = Path(__file__).resolve().parents[2] / "schemas" / "vectors"
+
+
+class MaterialError(ValueError):
+    """The data dir lacks something the kit needs (a trust list, an anchor, a key, a token)."""
+
+
+@dataclass
+class KitMaterial:
+    """The sandbox a run uses: the data dir, its verified trust list, and keys loaded on demand."""
+
+    data_dir: Path
+    registry: TrustRegistry
+    _keyrings: dict[str, list[KeyEntry]] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def load(cls, data_dir: Path) -> KitMaterial:
+        """The material of ``data_dir``; MaterialError when its trust list or anchor is missing or bad."""
+        trust_list, anchor = data_dir / "trust-list.json", data_dir / "trust-anchor.json"
+        for path in (trust_list, anchor):
+            if not path.is_file():
+                raise MaterialError(f"{path} does not exist: run `pilot init --data-dir {data_dir}` first")
+        try:
+            registry = load_trust_list(trust_list, anchor)
+        except ValueError as exc:  # VerificationError and friends are ValueErrors
+            raise MaterialError(f"{trust_list} does not verify against {anchor}: {exc}") from exc
+        return cls(data_dir, registry)
+
+    def keyring(self, short_id: str) -> list[KeyEntry]:
+        """Every private key of ``short_id`` (data dir first, then the published sandbox keys)."""
+        if short_id not in self._keyrings:
+            for folder in (self.data_dir / "keys", VECTORS_DIR / "keys"):
+                path = folder / f"{short_id}.pem"
+                if path.is_file():
+                    self._keyrings[short_id] = load_keyring(path.read_bytes())
+                    break
+            else:
+                raise MaterialError(f"no key file for {short_id} in {self.data_dir / 'keys'}")
+        return self._keyrings[short_id]
+
+    def key(self, short_id: str, label: str = "key-1") -> KeyEntry:
+        """One key of ``short_id`` by its label (``key-1`` unless told)."""
+        for entry in self.keyring(short_id):
+            if entry.verification_method.endswith("#" + label):
+                return entry
+        raise MaterialError(f"{short_id} has no key {label}")
+
+    def request_signer(self, short_id: str, label: str = "key-1") -> RequestSigner:
+        """An ``httpx`` auth signing every request as ``short_id`` (RFC 9421, the pilot's profile)."""
+        entry = self.key(short_id, label)
+        return RequestSigner(entry.private_key, entry.verification_method)
+
+    @functools.cached_property
+    def credential_signer(self) -> Signer:
+        """Signs credentials as any sandbox participant (certifiers, ``ru-vet``, exporters)."""
+        short_ids = [p for p in self.registry.participants]
+        return Signer(_LazyKeyrings(self, short_ids))
+
+    def token(self, short_id: str) -> str:
+        """The operator token of a node, ``<data dir>/tokens/<short id>``."""
+        path = self.data_dir / "tokens" / short_id
+        if not path.is_file():
+            raise MaterialError(f"{path} does not exist: start the node once so that it writes its token")
+        return path.read_text().strip()
+
+
+class _LazyKeyrings(dict[str, list[KeyEntry]]):
+    """A keyring mapping that reads a participant's key file the first time it is asked for."""
+
+    def __init__(self, material: KitMaterial, short_ids: list[str]) -> None:
+        super().__init__()
+        self._material = material
+        self._known = set(short_ids)
+
+    def __missing__(self, short_id: str) -> list[KeyEntry]:
+        entries = self._material.keyring(short_id)
+        self[short_id] = entries
+        return entries
