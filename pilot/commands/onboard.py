@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from datetime import timedelta
@@ -116,3 +117,197 @@ def exporter_command(
     write_atomic(directory / "onboarding" / f"{exporter_id}.json", pretty_json(profile))
     console.print(f"[green]created[/] key {key_file}, operator token, and request {request_file}")
     console.print(f"next: [bold]pilot trust approve {request_file} --data-dir {directory}[/]")
+
+
+class Checklist:
+    """Steps of ``pilot onboard check``, printed as they pass or fail, each failure with what to fix."""
+
+    def __init__(self) -> None:
+        self.failed = False
+
+    def ok(self, step: str, detail: str = "") -> None:
+        console.print(f"[green]✓[/] {step}" + (f" [dim]({detail})[/]" if detail else ""))
+
+    def fail(self, step: str, fix: str) -> None:
+        self.failed = True
+        console.print(f"[bold red]✗[/] {step}\n    [yellow]to fix:[/] {fix}")
+
+
+def _onboarding_subjects(profile: dict[str, str]) -> list[dict[str, object]]:
+    """A farm and the processing plant of a newly onboarded exporter, inside its region."""
+    import random
+
+    from pilot.synthetic import polygon_in
+
+    exporter_id, region = profile["id"], profile["region"]
+    bbox = region_bbox(region)
+    assert bbox is not None
+    rng = random.Random(exporter_id)
+    common = {"countryOfOperation": "RU", "region": region, "products": [profile["hsCode"]]}
+    return [
+        {
+            "id": f"urn:pilot:facility:{exporter_id}:farm-001",
+            "name": f"{exporter_id} first farm",
+            "facilityType": "farm",
+            "establishmentNumber": f"{region}-9{exporter_id[-2:]}1",
+            "geometry": {"type": "Polygon", "coordinates": polygon_in(rng, bbox)},
+            "areaHectares": 850.0,
+            "productionPeriod": {"start": "2026-01-01", "end": "2026-12-31"},
+            **common,
+        },
+        {
+            "id": f"urn:pilot:facility:{exporter_id}:plant-01",
+            "name": f"{exporter_id} processing plant",
+            "facilityType": "processing_plant",
+            "establishmentNumber": profile["establishmentNumber"],
+            "geometry": {"type": "Polygon", "coordinates": polygon_in(rng, bbox)},
+            **common,
+        },
+    ]
+
+
+@app.command("check")
+def check_command(
+    exporter: Annotated[str, typer.Option("--exporter", help="The new exporter node's URL.")],
+    port: Annotated[str, typer.Option("--port", help="A port node's URL.")],
+    data_dir: DataDirOpt = None,
+    timeout: Annotated[float, typer.Option(help="Seconds to wait for the receipt.")] = 60.0,
+) -> None:
+    """Send a first consignment from the new exporter to a port and print a checklist of what passed.
+
+    Registers a farm and the plant if needed, asks for a consignment, waits for delivery, and checks the
+    receipt. Exit 0 when every step passed, 1 otherwise (each failed step says what to fix).
+    """
+    import time
+
+    import httpx
+
+    from node_core.auth import read_token
+
+    directory = data_dir or default_data_dir()
+    check = Checklist()
+    with httpx.Client(timeout=15.0, trust_env=False) as client:
+        exporter_health = _wait_for_health(client, exporter, 30.0)
+        try:
+            exporter_health = exporter_health or client.get(f"{exporter}/health").raise_for_status().json()
+            check.ok(
+                "exporter node answers", f"{exporter_health['node']}, trust list {exporter_health['trustListSequence']}"
+            )
+        except (httpx.HTTPError, ValueError, KeyError) as exc:
+            check.fail(f"exporter node answers at {exporter}", f"start it: pilot node exporter --id <id> ({exc})")
+            raise typer.Exit(1) from exc
+        try:
+            port_health = client.get(f"{port}/health").raise_for_status().json()
+            check.ok("port node answers", f"{port_health['node']}, trust list {port_health['trustListSequence']}")
+        except (httpx.HTTPError, ValueError, KeyError) as exc:
+            check.fail(f"port node answers at {port}", f"start the network: pilot up ({exc})")
+            raise typer.Exit(1) from exc
+        exporter_id, port_id = exporter_health["node"], port_health["node"]
+        for who, url in (("the port", port), ("the exporter", exporter)):
+            listed = client.get(f"{url}/v1/trust-list").json()
+            ids = {p.get("id") for p in listed.get("participants", [])}
+            if exporter_id in ids:
+                check.ok(f"{who} trusts {exporter_id}", f"trust list sequence {listed.get('sequence')}")
+            else:
+                check.fail(
+                    f"{who} trusts {exporter_id}",
+                    f"approve the request: pilot trust approve {directory}/requests/{exporter_id}.json "
+                    f"--data-dir {directory}; nodes reload trust-list.json within seconds",
+                )
+        if check.failed:
+            raise typer.Exit(1)
+        try:
+            token = read_token(directory / "tokens", exporter_id)
+        except OSError as exc:
+            check.fail("operator token found", f"{directory}/tokens/{exporter_id} is missing: use --data-dir")
+            raise typer.Exit(1) from exc
+        headers = {"Authorization": f"Bearer {token}"}
+        profile_file = directory / "onboarding" / f"{exporter_id}.json"
+        if not profile_file.is_file():
+            check.fail("onboarding profile found", f"{profile_file} is missing: run pilot onboard exporter first")
+            raise typer.Exit(1)
+        profile = json.loads(profile_file.read_text())
+        farm, plant = _onboarding_subjects(profile)
+        for subject in (farm, plant):
+            answer = client.post(f"{exporter}/v1/farms", json=subject, headers=headers)
+            if answer.status_code in (201, 409):
+                check.ok(f"{subject['facilityType']} registered", str(subject["id"]))
+            else:
+                check.fail(f"{subject['facilityType']} registered", f"HTTP {answer.status_code}: {answer.text[:300]}")
+                raise typer.Exit(1)
+        consignment_id = f"{exporter_id}-first-{int(time.time())}"
+        lot = {
+            "lotId": f"urn:pilot:lot:{exporter_id}:{consignment_id}",
+            "hsCode": profile["hsCode"],
+            "description": "first consignment",
+            "netWeight": {"value": 20.0, "unit": "TNE"},
+            "establishmentNumber": profile["establishmentNumber"],
+            "originFacilities": [farm["id"]],
+        }
+        answer = client.post(
+            f"{exporter}/v1/consignments",
+            headers=headers,
+            json={"destination": port_id, "lots": [lot], "consignmentId": consignment_id},
+        )
+        if answer.status_code != 202:
+            body = answer.json() if answer.headers.get("content-type", "").endswith("json") else {}
+            reasons = "; ".join(f"{r.get('code')} {r.get('path')}" for r in body.get("reasons", []))
+            check.fail(
+                "consignment passes the exporter's pre-check",
+                f"{body.get('code', answer.status_code)}: {body.get('detail', answer.text[:200])} {reasons}",
+            )
+            raise typer.Exit(1)
+        check.ok("consignment passes the exporter's pre-check", consignment_id)
+        deadline = time.monotonic() + timeout
+        state: dict[str, object] = {}
+        while time.monotonic() < deadline:
+            state = client.get(f"{exporter}/v1/consignments/{consignment_id}", headers=headers).json()
+            if state.get("state") in ("delivered", "delivered_with_warnings", "failed"):
+                break
+            time.sleep(0.5)
+        if state.get("state") in ("delivered", "delivered_with_warnings"):
+            check.ok("delivered with a verified receipt", f"log index {_log_index(state)}")
+        else:
+            attempts = state.get("attemptLog") or []
+            last = attempts[-1] if isinstance(attempts, list) and attempts else {}
+            check.fail(
+                "delivered with a verified receipt",
+                f"state {state.get('state')}; last attempt: {last}. Is {port_id} in {directory}/network.json "
+                "or PILOT_PEER_URLS of the exporter?",
+            )
+            raise typer.Exit(1)
+        if state.get("decision") == "accepted":
+            check.ok(f"{port_id} accepted it")
+        else:
+            reasons = ", ".join(str(r.get("code")) for r in state.get("reasons") or [])  # type: ignore[union-attr]
+            check.fail(f"{port_id} accepted it", f"decision {state.get('decision')}: {reasons}")
+    if check.failed:
+        raise typer.Exit(1)
+    console.print(f"[bold green]{exporter_id} is onboarded:[/] its first consignment was accepted by {port_id}")
+
+
+def _wait_for_health(client: object, url: str, seconds: float) -> dict[str, object] | None:
+    """The node's /health answer, waiting up to ``seconds`` for a node that is still starting."""
+    import time
+
+    import httpx
+
+    assert isinstance(client, httpx.Client)
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            answer = client.get(f"{url}/health")
+            if answer.status_code == 200:
+                body: dict[str, object] = answer.json()
+                return body
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    return None
+
+
+def _log_index(state: dict[str, object]) -> object:
+    receipt = state.get("receipt")
+    if isinstance(receipt, dict):
+        return receipt.get("credentialSubject", {}).get("log", {}).get("index")
+    return None
