@@ -10,6 +10,11 @@ DESIGN section 6: an entry is ``{"v": 1, "exporter", "submissionId", "submission
 "reasonCodes", "receivedAt"}`` and the leaf input is its RFC 8785 bytes. Checkpoints are C2SP
 ``tlog-checkpoint`` notes with origin ``<port id>.pilot.example/log``, signed by the port's ``log`` key
 under the origin as key name.
+
+Issue 6: the checkpoint served (``served_note``) carries the C2SP ``tlog-cosignature`` lines other
+ports' witnesses returned for it (``add_cosignature``); a port whose witnesses hold a larger tree for
+its origin than it has (restored from an old backup) stops signing (``refuse_signing``): staging a leaf
+then fails with 503 ``LOG_UNAVAILABLE``.
 """
 
 from __future__ import annotations
@@ -24,10 +29,12 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 
+from node_core.problems import ProblemError
 from port_node.tables import CHECKPOINTS, LOG_HEAD, LOG_LEAVES
 from schemas._canonical import canonicalize
 from schemas._merkle import MerkleTree, leaf_hash
 from schemas._signed_note import Checkpoint, sign_checkpoint
+from schemas.codes import Code
 
 __all__ = ["LogCorruptError", "TransparencyLog", "log_entry", "read_leaf_hashes", "sign_checkpoint_note"]
 
@@ -99,6 +106,38 @@ class TransparencyLog:
         self._published = 0
         self._latest_note = ""
         self._staged = False  # a leaf was appended in memory and its transaction has not committed
+        self._cosignatures: dict[int, dict[str, str]] = {}  # tree size -> witness name -> signature line
+        self._refusal: str | None = None
+
+    # -- witnessing (issue 6) -----------------------------------------------------------------------
+
+    @property
+    def signing_refusal(self) -> str | None:
+        """Why the log refuses to sign new checkpoints, or None while it signs."""
+        return self._refusal
+
+    def refuse_signing(self, reason: str) -> None:
+        """Stop signing new checkpoints (and so taking submissions) for ``reason``."""
+        if self._refusal is None:
+            log.error("log refuses to sign new checkpoints", extra={"reason": reason})
+        self._refusal = reason
+
+    def add_cosignature(self, size: int, witness: str, line: str) -> None:
+        """Remember a witness's cosignature line (``— <name> <base64>\\n``) for the checkpoint of ``size``."""
+        self._cosignatures.setdefault(size, {})[witness] = line
+        for old in [s for s in self._cosignatures if s < size - 64]:
+            del self._cosignatures[old]
+
+    def cosignatures(self, size: int) -> dict[str, str]:
+        """The cosignature lines gathered for the checkpoint of ``size``, by witness name."""
+        return dict(self._cosignatures.get(size, {}))
+
+    @property
+    def served_note(self) -> str:
+        """The latest checkpoint with the cosignatures gathered for it so far (C2SP tlog-cosignature)."""
+        note = self._latest_note
+        lines = self._cosignatures.get(self._published, {})
+        return note + "".join(lines[name] for name in sorted(lines)) if note else note
 
     # -- reading (any thread) ----------------------------------------------------------------------
 
@@ -168,7 +207,12 @@ class TransparencyLog:
         self._published = self._tree.size
 
     def stage(self, leaf_input: bytes) -> tuple[int, bytes, str, list[bytes]]:
-        """Append a leaf in memory: (index, root, signed checkpoint note, inclusion proof), not yet published."""
+        """Append a leaf in memory: (index, root, signed checkpoint note, inclusion proof), not yet published.
+
+        Raises 503 LOG_UNAVAILABLE while the log refuses to sign (``refuse_signing``).
+        """
+        if self._refusal is not None:
+            raise ProblemError(Code.LOG_UNAVAILABLE, f"the log does not sign new checkpoints: {self._refusal}")
         self._staged = True
         index = self._tree.append(leaf_hash(leaf_input))
         size = index + 1
