@@ -4,7 +4,8 @@ What is refused, each with a :class:`~schemas.errors.JsonMalformedError` (code `
 invalid UTF-8, a byte order mark, empty input, trailing data, ``NaN`` / ``Infinity`` / ``-Infinity``,
 a duplicate object member name at any depth (RFC 8259 §4 leaves it open; RFC 7493 §2.3 forbids it),
 an integer outside the exactly-interoperable range ±(2**53 - 1) (RFC 7493 §2.2; RFC 8785 refuses
-2**53 itself, so the parser does too and nothing it accepts can fail canonicalization), a number that overflows to infinity, a
+2**53 itself, so the parser does too and nothing it accepts can fail canonicalization), a number that
+overflows to infinity, a
 string holding an unpaired surrogate (RFC 7493 §2.1), and nesting deeper than ``max_depth``.
 
 Depth is measured before parsing by a linear, non-recursive scan, so hostile input such as 100,000
