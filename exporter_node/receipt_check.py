@@ -20,8 +20,6 @@ or ``CheckpointInconsistentError``. Both functions are pure; fetching the proof 
 
 from __future__ import annotations
 
-import base64
-import binascii
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -29,13 +27,11 @@ from typing import Any
 
 from exporter_node.errors import CheckpointInconsistentError, ReceiptInvalidError
 from exporter_node.storage import KnownCheckpoint
-from schemas._canonical import canonicalize
 from schemas._jsonio import parse_json
-from schemas._merkle import leaf_hash, verify_consistency, verify_inclusion
-from schemas._signed_note import Checkpoint, verify_checkpoint
-from schemas._time import parse_time
-from schemas._trust import TrustRegistry
-from schemas._verify import check_credential
+from schemas._merkle import verify_consistency
+from schemas._receipt import VerifiedReceipt as _Verified
+from schemas._receipt import log_entry_of, log_origin, verify_receipt
+from schemas._signed_note import Checkpoint
 from schemas.errors import PilotSchemaError, VerificationError
 
 __all__ = [
@@ -46,13 +42,6 @@ __all__ = [
     "log_entry_of",
     "log_origin",
 ]
-
-RECEIPT_TYPE = "SubmissionReceipt"
-
-
-def log_origin(port_id: str) -> str:
-    """The origin line of a port's checkpoints (DESIGN section 4)."""
-    return f"{port_id}.pilot.example/log"
 
 
 @dataclass(frozen=True)
@@ -89,124 +78,44 @@ class VerifiedReceipt:
         )
 
 
-def log_entry_of(exporter_id: str, subject: Mapping[str, Any]) -> dict[str, Any]:
-    """The public log entry a receipt's subject stands for (the port's leaf input, before RFC 8785)."""
-    reasons = subject.get("reasons", [])
-    codes = [str(r.get("code")) for r in reasons if isinstance(r, Mapping)]
-    return {
-        "v": 1,
-        "exporter": exporter_id,
-        "submissionId": subject.get("submissionId"),
-        "submissionDigest": subject.get("submissionDigest"),
-        "decision": subject.get("decision"),
-        "reasonCodes": list(dict.fromkeys(codes)),
-        "receivedAt": subject.get("receivedAt"),
-    }
-
-
-def _b64(text: Any, what: str) -> bytes:
-    if not isinstance(text, str):
-        raise ReceiptInvalidError(f"{what} is not a base64 string")
-    try:
-        return base64.b64decode(text, validate=True)
-    except (binascii.Error, ValueError) as exc:
-        raise ReceiptInvalidError(f"{what} is not RFC 4648 base64: {exc}") from exc
-
-
-def _judged_at(document: Mapping[str, Any], at: datetime, skew: timedelta) -> datetime:
-    """``at``, or the receipt's ``validFrom`` when the port's clock runs ahead by no more than ``skew``."""
-    valid_from = document.get("validFrom")
-    if isinstance(valid_from, str):
-        try:
-            issued = parse_time(valid_from)
-        except VerificationError:
-            return at
-        if at < issued <= at + skew:
-            return issued
-    return at
-
-
 def check_receipt(
     body: bytes | Mapping[str, Any],
     expected: ExpectedReceipt,
-    trust: TrustRegistry,
+    trust: Any,
     at: datetime,
     *,
     clock_skew: timedelta = timedelta(seconds=300),
 ) -> VerifiedReceipt:
-    """Verify a receipt received at ``at``; ReceiptInvalidError naming the first failed check."""
+    """Verify a receipt received at ``at`` with ``schemas.verify_receipt``; ReceiptInvalidError naming the check."""
     try:
         document = parse_json(body) if isinstance(body, bytes) else dict(body)
     except PilotSchemaError as exc:
         raise ReceiptInvalidError(f"the receipt is not strict JSON: {exc}") from exc
     if not isinstance(document, dict):
         raise ReceiptInvalidError("the receipt is not a JSON object")
-
-    # 1. Signature, schema, issuer role and validity, with the trust list.
-    report = check_credential(document, trust, _judged_at(document, at, clock_skew))
-    if not report.verified or report.payload is None or report.key is None:
-        found = "; ".join(f"{p.code} at {p.path or '/'}: {p.message}" for p in report.errors) or "not verified"
-        raise ReceiptInvalidError(f"the receipt does not verify: {found}")
-    if report.record_type != RECEIPT_TYPE:
-        raise ReceiptInvalidError(f"the answer is a {report.record_type}, not a {RECEIPT_TYPE}")
-    if report.key.participant_id != expected.port_id:
-        raise ReceiptInvalidError(
-            f"the receipt is signed by {report.key.participant_id}, not by the destination {expected.port_id}"
-        )
-    subject = report.payload["credentialSubject"]
-
-    # 2. About what was sent.
-    for name, want in (
-        ("submissionId", expected.submission_id),
-        ("submissionDigest", expected.submission_digest),
-        ("exporter", expected.exporter_did),
-    ):
-        if subject.get(name) != want:
-            raise ReceiptInvalidError(f"the receipt's {name} is {subject.get(name)!r}, expected {want!r}")
-
-    # 3. The log entry it stands for.
-    log = subject["log"]
-    origin = log_origin(expected.port_id)
-    if log.get("origin") != origin:
-        raise ReceiptInvalidError(f"the receipt's log origin is {log.get('origin')!r}, expected {origin!r}")
-    claimed_leaf = _b64(log.get("leafHash"), "log.leafHash")
-    rebuilt = leaf_hash(canonicalize(log_entry_of(expected.exporter_id, subject)))
-    if rebuilt != claimed_leaf:
-        raise ReceiptInvalidError("the log entry rebuilt from the receipt does not hash to its leafHash")
-
-    # 4. The checkpoint, signed by the port's log key.
-    checkpoint = _verified_checkpoint(str(log.get("checkpoint", "")), expected.port_id, trust, at)
-
-    # 5. Inclusion of the entry under the checkpoint's root.
-    proof = [_b64(h, f"log.inclusionProof[{i}]") for i, h in enumerate(log.get("inclusionProof", []))]
     try:
-        verify_inclusion(int(log["index"]), checkpoint.size, claimed_leaf, proof, checkpoint.root_hash)
+        verified: _Verified = verify_receipt(
+            document,
+            trust,
+            port_id=expected.port_id,
+            at=at,
+            submission_id=expected.submission_id,
+            submission_digest=expected.submission_digest,
+            exporter_did=expected.exporter_did,
+            clock_skew=clock_skew,
+        )
     except VerificationError as exc:
-        raise ReceiptInvalidError(f"the inclusion proof does not verify: {exc}") from exc
-
+        raise ReceiptInvalidError(str(exc)) from exc
+    if verified.exporter_id != expected.exporter_id:
+        raise ReceiptInvalidError(f"the receipt is for {verified.exporter_id}, not {expected.exporter_id}")
     return VerifiedReceipt(
-        receipt=document,
-        decision=str(subject["decision"]),
-        reasons=[dict(r) for r in subject.get("reasons", [])],
-        log_index=int(log["index"]),
-        checkpoint=checkpoint,
-        checkpoint_text=str(log["checkpoint"]),
+        receipt=verified.receipt,
+        decision=verified.decision,
+        reasons=verified.reasons,
+        log_index=verified.log_index,
+        checkpoint=verified.checkpoint,
+        checkpoint_text=verified.checkpoint_text,
     )
-
-
-def _verified_checkpoint(text: str, port_id: str, trust: TrustRegistry, at: datetime) -> Checkpoint:
-    origin = log_origin(port_id)
-    keys = trust.keys_of(port_id, "log")
-    if not keys:
-        raise ReceiptInvalidError(f"the trust list publishes no log key for {port_id}")
-    problems: list[str] = []
-    for key in keys:
-        try:
-            key.check("log", at)
-            return verify_checkpoint(text, origin, key.public_key, origin=origin)
-        except VerificationError as exc:
-            problems.append(f"{key.verification_method}: {exc}")
-    raise ReceiptInvalidError("the receipt's checkpoint does not verify: " + "; ".join(problems))
 
 
 def check_consistency(previous: KnownCheckpoint, new: Checkpoint, proof: Sequence[bytes]) -> None:

@@ -6,6 +6,7 @@ lives in private ``_modules`` and may change. Main entry points:
 - ``check_credential`` / ``verify_credential``: one credential (embedded eddsa-jcs-2022 proof or VC-JOSE
   envelope) against a ``TrustRegistry`` at a time;
 - ``assess_submission``: a whole submission as a port judges it (decision and every reason);
+- ``verify_receipt``: a port's signed receipt, its log entry, checkpoint and inclusion proof;
 - ``load_trust_list`` / ``verify_trust_list``: the signed trust list against the pinned anchor;
 - ``verify_inclusion`` / ``verify_consistency`` / ``verify_checkpoint`` / ``verify_cosignature``:
   RFC 9162 proofs and C2SP signed notes;
@@ -31,6 +32,7 @@ from schemas._merkle import (
 from schemas._models.base import DataCategory, Role, field_categories
 from schemas._models.registry import AUTHORIZED_ROLES, CREDENTIAL_TYPES, credential_type_of
 from schemas._multikey import decode_multikey, encode_multikey
+from schemas._receipt import VerifiedReceipt, log_entry_of, log_origin, verify_log_checkpoint, verify_receipt
 from schemas._signed_note import (
     Checkpoint,
     SignedNote,
@@ -75,6 +77,7 @@ __all__ = [
     "SignedNote",
     "TrustRegistry",
     "VerificationError",
+    "VerifiedReceipt",
     "assess_submission",
     "canonical_digest",
     "canonicalize",
@@ -94,6 +97,8 @@ __all__ = [
     "leaf_hash",
     "load_keyring",
     "load_trust_list",
+    "log_entry_of",
+    "log_origin",
     "parse_digest",
     "parse_json",
     "parse_signed_note",
@@ -118,5 +123,7 @@ __all__ = [
     "verify_data_integrity",
     "verify_enveloped",
     "verify_inclusion",
+    "verify_log_checkpoint",
+    "verify_receipt",
     "verify_trust_list",
 ]

@@ -8,7 +8,6 @@ compared with the latest signed checkpoint.
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -17,31 +16,17 @@ from typing import Any
 import httpx
 
 from schemas._canonical import canonicalize
-from schemas._data_integrity import verify_data_integrity
-from schemas._merkle import MerkleTree, leaf_hash, verify_inclusion
+from schemas._merkle import MerkleTree, leaf_hash
+from schemas._receipt import log_origin, verify_receipt
 from schemas._signed_note import verify_checkpoint
 from schemas._trust import TrustRegistry
 from schemas.errors import VerificationError
 
 
-def log_origin(port_id: str) -> str:
-    """A port's log origin (DESIGN section 4)."""
-    return f"{port_id}.pilot.example/log"
-
-
 def check_receipt(receipt: Mapping[str, Any], port_id: str, trust: TrustRegistry, at: datetime) -> str | None:
-    """None when the receipt verifies completely, else what failed."""
+    """None when the receipt verifies completely (``schemas.verify_receipt``), else what failed."""
     try:
-        vm = receipt["proof"]["verificationMethod"]
-        key = trust.resolve_key(vm, "assertion", at)
-        if key.participant_id != port_id:
-            return f"receipt signed by {key.participant_id}, not {port_id}"
-        verify_data_integrity(receipt, key.public_key)
-        log = receipt["credentialSubject"]["log"]
-        log_key = trust.keys_of(port_id, "log")[-1]
-        checkpoint = verify_checkpoint(log["checkpoint"], log_origin(port_id), log_key.public_key)
-        proof = [base64.b64decode(h) for h in log["inclusionProof"]]
-        verify_inclusion(log["index"], checkpoint.size, base64.b64decode(log["leafHash"]), proof, checkpoint.root_hash)
+        verify_receipt(receipt, trust, port_id=port_id, at=at)
     except (VerificationError, KeyError, TypeError, ValueError) as exc:
         return f"{type(exc).__name__}: {exc}"
     return None
