@@ -1,8 +1,10 @@
-"""The overview page at the base port: a minimal list of the running nodes with links, and ``GET /health``.
+"""The overview page at the base port: the network (6 exporters x 3 ports) with live counts, and ``GET /health``.
 
 Run by ``pilot up`` as its own small process (``python -m pilot.overview --data-dir D --listen H:P``) so
-that it outlives ``pilot up --detach``. It re-reads ``network.json`` on every request and shows no
-operator tokens: anyone on the machine can read it. Issue 6 may replace it with a richer page.
+that it outlives ``pilot up --detach``. It re-reads ``network.json`` on every request, asks each port's
+``/v1/dashboard/summary`` (with the operator token from the data dir, server-side) for its counts per
+exporter and decision, its log size and its witnesses, and refreshes itself every 5 seconds. It shows
+no operator tokens: anyone on the machine can read it.
 """
 
 from __future__ import annotations
@@ -13,10 +15,65 @@ import json
 from functools import partial
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
-from pilot.network_file import read_record
+import httpx
 
-__all__ = ["main", "render_page", "serve"]
+from node_core.auth import read_token
+from pilot.network_file import NetworkRecord, read_record
+
+__all__ = ["main", "port_summaries", "render_page", "serve"]
+
+_DECISIONS = (("accepted", "ok"), ("rejected", "no"), ("held_for_inspection", "held"))
+
+
+def port_summaries(data_dir: Path, record: NetworkRecord) -> dict[str, dict[str, Any] | None]:
+    """Each port's dashboard summary (None when it does not answer)."""
+    summaries: dict[str, dict[str, Any] | None] = {}
+    with httpx.Client(timeout=2.0, trust_env=False) as client:
+        for node_id, entry in sorted(record.nodes.items()):
+            if entry.kind != "port" and not node_id.startswith("cn-port-"):
+                continue
+            try:
+                token = read_token(data_dir / "tokens", node_id)
+                response = client.get(f"{entry.url}/v1/dashboard/summary", headers={"Authorization": f"Bearer {token}"})
+                summaries[node_id] = response.json() if response.status_code == 200 else None
+            except (OSError, ValueError, httpx.HTTPError):
+                summaries[node_id] = None
+    return summaries
+
+
+def _matrix(summaries: dict[str, dict[str, Any] | None]) -> str:
+    """The exporters x ports table of live counts, and a row of log sizes and cosigners."""
+    ports = sorted(summaries)
+    exporters: set[str] = set()
+    for summary in summaries.values():
+        if summary:
+            exporters.update(summary.get("exporters", []))
+    head = "".join(f"<th>{html.escape(p)}</th>" for p in ports)
+    rows = []
+    for exporter in sorted(exporters):
+        cells = []
+        for port in ports:
+            summary = summaries[port]
+            counts = (summary or {}).get("counts", {}).get(exporter, {})
+            parts = [f"{counts.get(d, 0)} {label}" for d, label in _DECISIONS if counts.get(d, 0)]
+            cells.append(f"<td class=count>{html.escape(', '.join(parts) or '0')}</td>")
+        rows.append(f"<tr><td>{html.escape(exporter)}</td>{''.join(cells)}</tr>")
+    logs = []
+    for port in ports:
+        summary = summaries[port]
+        if summary is None:
+            logs.append("<td>not answering</td>")
+            continue
+        log = summary["log"]
+        signing = "" if log["signing"] else " <strong>NOT signing</strong>"
+        cosigners = ", ".join(c.split(".")[0] for c in log["cosigners"]) or "none yet"
+        logs.append(f"<td>{log['size']} entries, cosigned by {html.escape(cosigners)}{signing}</td>")
+    return (
+        f"<h2>Consignments per exporter and port (live)</h2><table id=matrix><tr><th>exporter</th>{head}</tr>"
+        f"{''.join(rows)}<tr><th>log</th>{''.join(logs)}</tr></table>"
+    )
 
 
 def render_page(data_dir: Path) -> str:
@@ -32,11 +89,15 @@ def render_page(data_dir: Path) -> str:
         f'<a href="{html.escape(entry.url)}/docs">API docs</a></td></tr>'
         for node_id, entry in (record.nodes.items() if record else [])
     )
+    matrix = _matrix(port_summaries(data_dir, record)) if record else ""
     return (
-        '<!doctype html><html lang="en"><meta charset="utf-8"><title>pilot network</title>'
-        "<style>body{font-family:system-ui,sans-serif;margin:2rem}td,th{padding:.3rem 1rem;text-align:left}</style>"
+        '<!doctype html><html lang="en"><meta charset="utf-8"><meta http-equiv="refresh" content="5">'
+        "<title>pilot network</title>"
+        "<style>body{font-family:system-ui,sans-serif;margin:2rem}td,th{padding:.3rem 1rem;text-align:left;"
+        "border-bottom:1px solid #e4e7eb}table{border-collapse:collapse}</style>"
         "<h1>Agri-export pilot network</h1>"
-        "<p>Dashboards need the operator token: use the links <code>pilot up</code> printed.</p>"
+        f"{matrix}"
+        "<h2>Nodes</h2><p>Dashboards need the operator token: use the links <code>pilot up</code> printed.</p>"
         f"<table><tr><th>node</th><th>role</th><th>URL</th><th></th></tr>{rows}</table></html>"
     )
 

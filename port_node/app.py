@@ -3,6 +3,11 @@
 Start-up (``context.build_context``) migrates the database, loads the trust list, the port's keys and
 the log tree; the routes are in ``port_node.routes``. The shared wiring (``/health``, ``/metrics``,
 request ids, problem details, the in-flight cap) comes from ``node_core.app.create_base_app``.
+
+Issue 6 adds the witness (``port_node.witness``, routes under ``/v1/witness``), the background
+gathering of cosignatures for this port's own checkpoints (``port_node.cosigning``, started by the
+lifespan), a ``/health`` that says whether the log signs (``log.signing``, ``log.problem``), and the
+operator dashboard at ``GET /`` (``port_node.routes.dashboard``).
 """
 
 from __future__ import annotations
@@ -16,11 +21,16 @@ from fastapi.openapi.utils import get_openapi
 from pydantic.json_schema import models_json_schema
 
 from node_core.app import create_base_app
+from node_core.network import PeerDirectory
 from node_core.settings import NodeSettings
 from port_node.api_models import BatchRequest, Submission, SubmissionReceipt
 from port_node.context import PortContext, build_context
+from port_node.cosigning import CosignatureCollector
+from port_node.health import install_port_health
 from port_node.intake import IntakeOutcome
-from port_node.routes import log, submissions, trust
+from port_node.routes import dashboard, log, submissions, trust, witness
+from port_node.witness import Witness
+from schemas._keyring import load_keyring, select_key
 
 __all__ = ["VERSION", "create_app"]
 
@@ -72,14 +82,31 @@ def _install_metrics(app: FastAPI, port: PortContext) -> None:
     port.intake.observers.append(count)
 
 
+def _witnessing(settings: NodeSettings, port: PortContext) -> tuple[Witness, CosignatureCollector]:
+    """The port's witness (its ``witness`` key) and the collector of cosignatures for its own log."""
+    passphrase = settings.key_passphrase.get_secret_value().encode() if settings.key_passphrase else None
+    key = select_key(load_keyring(settings.key_file.read_bytes(), passphrase), "witness").private_key
+    witness_ = Witness(settings.node_id, key, port.engine, port.trust)
+    collector = CosignatureCollector(settings.node_id, port.log, port.engine, port.trust, PeerDirectory(settings).urls)
+    collector.load()
+    port.intake.observers.append(collector.notify)
+    return witness_, collector
+
+
 def create_app(settings: NodeSettings, *, context: PortContext | None = None) -> FastAPI:
     """The port node for ``settings`` (its database migrated and its log loaded before this returns)."""
     port = context or build_context(settings)
+    witness_, collector = _witnessing(settings, port)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        yield
-        port.close()
+        collector.start()
+        collector.notify()
+        try:
+            yield
+        finally:
+            collector.stop()
+            port.close()
 
     app = create_base_app(
         settings,
@@ -92,8 +119,11 @@ def create_app(settings: NodeSettings, *, context: PortContext | None = None) ->
     )
     app.router.lifespan_context = lifespan
     app.state.port = port
+    app.state.witness = witness_
+    app.state.cosigning = collector
+    install_port_health(app, port, VERSION)
     _install_metrics(app, port)
-    for module in (submissions, log, trust):
+    for module in (submissions, log, trust, witness, dashboard):
         app.include_router(module.router)
     _install_openapi(app)
     return app

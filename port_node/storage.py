@@ -25,6 +25,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from node_core.problems import ProblemError
+from port_node.crash_points import unsafe_test_crash_point
 from port_node.log import TransparencyLog
 from port_node.receipts import LogPosition
 from port_node.tables import CHECKPOINTS, LOG_HEAD, LOG_LEAVES, SUBMISSIONS
@@ -180,6 +181,7 @@ class SubmissionStore:
                 if staged:
                     self._discard()
                 raise
+            unsafe_test_crash_point("after-commit")
             log.publish(index + 1, note)
         return StoredSubmission(
             exporter=prepared.exporter,

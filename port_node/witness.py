@@ -44,7 +44,7 @@ from schemas._signed_note import (
 )
 from schemas.errors import VerificationError
 
-__all__ = ["WitnessRefusal", "WitnessedCheckpoint", "Witness", "port_of_origin", "witness_name"]
+__all__ = ["Witness", "WitnessRefusal", "WitnessedCheckpoint", "port_of_origin", "witness_name"]
 
 _ORIGIN = re.compile(r"^([a-z0-9][a-z0-9-]{0,62})\.pilot\.example/log$")
 
@@ -61,7 +61,7 @@ def port_of_origin(origin: str) -> str | None:
 
 
 class WitnessRefusal(Exception):
-    """The witness does not cosign: an HTTP ``status``, a stable ``code``, and for 409 the size it holds."""
+    """The witness does not cosign: an HTTP ``status``, a stable ``code``; ``held_size`` for the 409 size answer."""
 
     def __init__(self, status: int, code: str, detail: str, *, held_size: int | None = None) -> None:
         super().__init__(detail)
@@ -82,7 +82,12 @@ class WitnessedCheckpoint:
 
     def as_json(self) -> dict[str, Any]:
         """``{"origin", "size", "root" (base64), "note"}``."""
-        return {"origin": self.origin, "size": self.size, "root": base64.b64encode(self.root).decode(), "note": self.note}
+        return {
+            "origin": self.origin,
+            "size": self.size,
+            "root": base64.b64encode(self.root).decode(),
+            "note": self.note,
+        }
 
 
 class Witness:
@@ -158,7 +163,9 @@ class Witness:
         registry = self.trust.current()
         keys = registry.keys_of(port_id, "log") if port_id else []
         if not keys:
-            raise WitnessRefusal(404, "NOT_FOUND", f"unknown log origin {origin!r}: the trust list has no log key for it")
+            raise WitnessRefusal(
+                404, "NOT_FOUND", f"unknown log origin {origin!r}: the trust list has no log key for it"
+            )
         problems = []
         for key in keys:
             try:
@@ -185,11 +192,13 @@ class Witness:
                 409,
                 "CHECKPOINT_INCONSISTENT",
                 f"the log signed two different checkpoints for size {held.size}: evidence recorded",
-                held_size=held_size,
             )
         if old != held_size:
             raise WitnessRefusal(
-                409, "CHECKPOINT_INCONSISTENT", f"old size {old} is not the cosigned size {held_size}", held_size=held_size
+                409,
+                "CHECKPOINT_INCONSISTENT",
+                f"old size {old} is not the cosigned size {held_size}",
+                held_size=held_size,
             )
         if held is None:
             if proof:
@@ -204,9 +213,7 @@ class Witness:
             ) from exc
 
     @staticmethod
-    def _persist(
-        connection: Connection, held: WitnessedCheckpoint | None, checkpoint: Checkpoint, text: str
-    ) -> None:
+    def _persist(connection: Connection, held: WitnessedCheckpoint | None, checkpoint: Checkpoint, text: str) -> None:
         values = {"size": checkpoint.size, "root": checkpoint.root_hash, "note": text}
         if held is None:
             connection.execute(sa.insert(WITNESS_STATE).values(origin=checkpoint.origin, **values))

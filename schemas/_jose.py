@@ -48,6 +48,7 @@ __all__ = [
 
 ENVELOPED_TYPE = "EnvelopedVerifiableCredential"
 JWS_DATA_URL_PREFIX = "data:application/vc+jwt,"
+_ENVELOPE_MEMBERS = frozenset({"@context", "type", "id"})
 VC_V2_CONTEXT = "https://www.w3.org/ns/credentials/v2"
 #: ``alg`` values accepted on verification; the first is the one emitted.
 ACCEPTED_ALGS = ("EdDSA", "Ed25519")
@@ -151,6 +152,12 @@ def read_enveloped(doc: Mapping[str, Any]) -> EnvelopedCredential:
     context = doc.get("@context")
     if _context_head(context) != VC_V2_CONTEXT:
         raise _schema("/@context", f"an enveloped credential's @context must start with {VC_V2_CONTEXT}")
+    extra = sorted(set(doc) - _ENVELOPE_MEMBERS)
+    if extra:
+        # The envelope is not signed (only the JWS in its id is), so a member beside the three would
+        # travel unsigned, outside the digest that pins the credential (DESIGN section 4).
+        where = "/" + extra[0].replace("~", "~0").replace("/", "~1")
+        raise _schema(where, f"an enveloped credential has only @context, type and id, not {extra[0]!r:.40}")
     ident = doc.get("id")
     if not isinstance(ident, str) or not ident.startswith(JWS_DATA_URL_PREFIX):
         raise _schema("/id", f"id must be a data: URL starting with {JWS_DATA_URL_PREFIX!r}")

@@ -130,7 +130,7 @@ def list_consignments(
     node: NodeDep,
     state: Annotated[DeliveryState | None, Query(description="only this delivery state")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=2**53 - 1)] = 0,  # a database integer, not unbounded
 ) -> list[ConsignmentSummary]:
     """Consignments with their delivery state and the port's decision."""
     rows = node.storage.consignments(state=state, limit=limit, offset=offset)

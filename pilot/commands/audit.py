@@ -1,4 +1,10 @@
-"""``pilot audit``: offline checks of a port's records (``fsck`` here; ``trail|export|verify|monitor`` later).
+"""``pilot audit``: evidence a sceptic can check: ``export``/``verify`` bundles, ``trail``, ``monitor``, ``fsck``.
+
+``pilot audit export ID -o bundle.zip`` gathers a consignment's evidence from its exporter and port into
+a deterministic zip (``pilot.audit.bundle``); ``pilot audit verify bundle.zip`` checks all of it offline
+against the pinned trust anchor (``pilot.audit.verify``). ``pilot audit trail ID`` prints the
+consignment's story with what verified; ``pilot audit monitor`` watches every port's checkpoints for a
+split view or a rewritten log (``pilot.audit.monitor``).
 
 ``pilot audit fsck --data-dir D --id cn-port-01`` rebuilds the port's Merkle tree from the stored
 leaves and compares it with every stored checkpoint (``port_node.fsck``). The database is the node's
@@ -17,7 +23,102 @@ import typer
 from pilot.console import EXIT_FAILED, console, fail_usage, print_json
 from pilot.data_dir import default_data_dir
 
-app = typer.Typer(help="Audit tools: check a port's log offline.", no_args_is_help=True)
+app = typer.Typer(
+    help="Audit tools: evidence bundles verified offline, a consignment's trail, the log monitor, fsck.",
+    no_args_is_help=True,
+)
+
+DataDir = Annotated[
+    Path | None,
+    typer.Option(
+        "--data-dir", help="Sandbox directory (pilot init / pilot up); default $PILOT_DATA_DIR or ./pilot-data."
+    ),
+]
+
+
+@app.command("export")
+def export_command(
+    consignment_id: Annotated[str, typer.Argument(help="The consignment id (= the submissionId at the port).")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="Where to write the bundle zip.")],
+    data_dir: DataDir = None,
+    wait_s: Annotated[
+        float, typer.Option("--wait", help="Seconds to wait for the witnesses to cosign the latest checkpoint.")
+    ] = 15.0,
+) -> None:
+    """Write an evidence bundle for one consignment: credentials, manifest, receipt, proofs, checkpoints.
+
+    Needs the network running (the exporter's and the port's operator tokens are read from the data
+    dir). The bundle can then be checked anywhere, offline, with `pilot audit verify`.
+    """
+    from pilot.audit.bundle import build_bundle
+    from pilot.audit.collect import collect_evidence
+    from pilot.audit.errors import AuditError, NodeUnreachableError
+    from pilot.audit.nodes import AuditNetwork
+
+    directory = data_dir or default_data_dir()
+    try:
+        with AuditNetwork.open(directory) as network:
+            files = collect_evidence(network, consignment_id, wait_s=wait_s)
+    except NodeUnreachableError as exc:
+        fail_usage(f"{exc} (is the network up? `pilot status --data-dir {directory}`)")
+    except AuditError as exc:
+        console.print(f"[red]cannot export[/] {consignment_id}: {exc}")
+        raise typer.Exit(EXIT_FAILED) from exc
+    data = build_bundle(files)
+    output.write_bytes(data)
+    console.print(
+        f"wrote {output} ({len(data)} bytes, {len(files) + 1} files); check it with `pilot audit verify {output}`"
+    )
+
+
+@app.command("verify")
+def verify_command(
+    bundle: Annotated[Path, typer.Argument(help="An evidence bundle written by `pilot audit export`.")],
+    trust_anchor: Annotated[
+        Path | None,
+        typer.Option("--trust-anchor", help="The pinned pilot-gov key; default <data dir>/trust-anchor.json."),
+    ] = None,
+    data_dir: DataDir = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine output.")] = False,
+) -> None:
+    """Check an evidence bundle offline: signatures, digests, inclusion, consistency, cosignatures.
+
+    Uses no network. Exit 0 when every check passed, 1 naming each failed check, 2 for bad usage.
+    """
+    from rich.table import Table
+
+    from pilot.audit.verify import verify_bundle
+    from schemas._jsonio import parse_json
+    from schemas.errors import PilotSchemaError
+
+    anchor_path = trust_anchor or (data_dir or default_data_dir()) / "trust-anchor.json"
+    try:
+        anchor = parse_json(anchor_path.read_bytes())
+    except (OSError, PilotSchemaError) as exc:
+        fail_usage(f"cannot read the trust anchor {anchor_path}: {exc}")
+    try:
+        data = bundle.read_bytes()
+    except OSError as exc:
+        fail_usage(f"cannot read {bundle}: {exc}")
+    checks = verify_bundle(data, anchor)
+    ok = all(check.ok for check in checks)
+    if as_json:
+        print_json({"ok": ok, "checks": [{"name": c.name, "ok": c.ok, "detail": c.detail} for c in checks]})
+    else:
+        table = Table(title=f"{bundle.name}: offline checks")
+        table.add_column("check")
+        table.add_column("result")
+        table.add_column("detail", overflow="fold")
+        for check in checks:
+            table.add_row(check.name, "[green]ok[/]" if check.ok else "[red]FAILED[/]", check.detail)
+        console.print(table)
+        failed = [c.name for c in checks if not c.ok]
+        if failed:
+            console.print("[red]bundle does NOT verify[/]: " + "; ".join(failed))
+        else:
+            console.print("[green]bundle verified[/]: every check passed, offline")
+    if not ok:
+        raise typer.Exit(EXIT_FAILED)
 
 
 @app.command("fsck")
@@ -78,4 +179,102 @@ def fsck_command(
     else:
         console.print(f"[red]difference[/] in the log of {node_id}: {report.problem}")
     if not report.ok:
+        raise typer.Exit(EXIT_FAILED)
+
+
+@app.command("monitor")
+def monitor_command(
+    data_dir: DataDir = None,
+    interval: Annotated[float, typer.Option("--interval", help="Seconds between passes.", min=0.1)] = 10.0,
+    once: Annotated[bool, typer.Option("--once", help="One pass, then exit.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine output (one JSON document per pass).")] = False,
+) -> None:
+    """Watch every port's checkpoints: signatures, cosignatures, consistency; flag split views.
+
+    Each pass fetches every port's checkpoint, verifies its signature and its witnesses' cosignatures,
+    checks it extends the one seen before (kept in <data dir>/monitor/<port>.json) and agrees with what
+    each witness holds. On a split view or a rewritten log it prints the evidence (both signed notes and
+    the failing proof) and exits 1; otherwise it runs until interrupted (or once, with --once).
+    """
+    import time
+
+    from rich.table import Table
+
+    from pilot.audit.errors import AuditError
+    from pilot.audit.monitor import check_port
+    from pilot.audit.nodes import AuditNetwork
+    from schemas.errors import VerificationError
+
+    directory = data_dir or default_data_dir()
+    try:
+        network = AuditNetwork.open(directory)
+        trust = network.trust()
+    except (AuditError, VerificationError) as exc:
+        fail_usage(str(exc))
+    with network:
+        while True:
+            reports = [check_port(network, trust, port) for port in network.ids("cn-port-")]
+            if as_json:
+                print_json({"ok": all(r.ok for r in reports), "ports": [r.as_json() for r in reports]})
+            else:
+                table = Table(title="transparency logs")
+                for column in ("port", "size", "cosigned by", "status"):
+                    table.add_column(column)
+                for r in reports:
+                    status = "[green]ok[/]" if r.ok else f"[red]{r.message}[/]"
+                    table.add_row(
+                        r.port, str(r.size if r.size is not None else "-"), ", ".join(r.cosigners) or "-", status
+                    )
+                console.print(table)
+                for r in reports:
+                    if not r.ok:
+                        console.print(f"[bold red]{r.port}: {r.message}[/]")
+                        for item in r.evidence:
+                            console.print(item, markup=False)
+            if not all(r.ok for r in reports):
+                raise typer.Exit(EXIT_FAILED)
+            if once:
+                return
+            time.sleep(interval)
+
+
+@app.command("trail")
+def trail_command(
+    consignment_id: Annotated[str, typer.Argument(help="The consignment id (= the submissionId at the port).")],
+    data_dir: DataDir = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine output.")] = False,
+) -> None:
+    """Print a consignment's story, farm to port decision, as a timeline where every step says if it verified.
+
+    Credentials (issuer, key, time), delivery attempts, the port's decision and reasons, the log entry,
+    the checkpoint and the witnesses' cosignatures. Needs the network running. Exit 1 if a step fails.
+    """
+    from rich.table import Table
+
+    from pilot.audit.errors import AuditError, NodeUnreachableError
+    from pilot.audit.nodes import AuditNetwork
+    from pilot.audit.trail import build_trail
+
+    directory = data_dir or default_data_dir()
+    try:
+        with AuditNetwork.open(directory) as network:
+            steps = build_trail(network, consignment_id)
+    except NodeUnreachableError as exc:
+        fail_usage(f"{exc} (is the network up? `pilot status --data-dir {directory}`)")
+    except AuditError as exc:
+        console.print(f"[red]no trail[/] for {consignment_id}: {exc}")
+        raise typer.Exit(EXIT_FAILED) from exc
+    ok = all(step.verified is not False for step in steps)
+    if as_json:
+        print_json({"consignmentId": consignment_id, "ok": ok, "steps": [s.as_json() for s in steps]})
+    else:
+        table = Table(title=f"trail of {consignment_id}")
+        for column in ("time", "who", "step", "verified", "detail"):
+            table.add_column(column, overflow="fold")
+        marks = {True: "[green]yes[/]", False: "[red]NO[/]", None: "-"}
+        for step in steps:
+            table.add_row(step.at or "-", step.actor, step.what, marks[step.verified], step.detail)
+        console.print(table)
+        console.print("[green]every step verified[/]" if ok else "[red]some steps did not verify[/]")
+    if not ok:
         raise typer.Exit(EXIT_FAILED)

@@ -1,4 +1,4 @@
-"""``pilot conformance``: validate files, regenerate the published vectors (and, later, run suites)."""
+"""``pilot conformance``: validate files, run the black-box suites against a node, regenerate the vectors."""
 
 from __future__ import annotations
 
@@ -8,7 +8,9 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from pilot.console import EXIT_FAILED, console, fail_usage
+from pilot.conformance.model import CaseResult, CaseSpec
+from pilot.conformance.report import ReportFormat, print_table
+from pilot.console import EXIT_FAILED, console, err_console, fail_usage
 from pilot.data_dir import default_data_dir
 from pilot.documents import FileVerdict, check_file
 from pilot.reports import Format, render_verdicts
@@ -16,7 +18,7 @@ from pilot.trust_files import load_registry
 from schemas._time import parse_time, utc_now
 from schemas.errors import VerificationError
 
-app = typer.Typer(help="Conformance: validate files, regenerate vectors.", no_args_is_help=True)
+app = typer.Typer(help="Conformance: validate files, test a node, regenerate vectors.", no_args_is_help=True)
 
 
 @app.command("validate")
@@ -74,3 +76,110 @@ def vectors_command(
 
     count = write_vectors(out, seed or DEFAULT_SEED)
     console.print(f"wrote {count} files to {out}")
+
+
+@app.command("run")
+def run_command(
+    port: Annotated[str | None, typer.Option("--port", help="URL of a port authority to test.")] = None,
+    exporter: Annotated[str | None, typer.Option("--exporter", help="URL of an exporter to test.")] = None,
+    data_dir: Annotated[Path | None, typer.Option("--data-dir", help="Sandbox directory (pilot init).")] = None,
+    port_id: Annotated[str, typer.Option("--port-id", help="The port tested, or stood in for.")] = "cn-port-01",
+    exporter_id: Annotated[str, typer.Option("--exporter-id", help="The exporter tested.")] = "ru-exp-01",
+    listen: Annotated[
+        str, typer.Option("--listen", help="With --exporter: HOST:PORT where the kit serves the stand-in port.")
+    ] = "127.0.0.1:8180",
+    timeout: Annotated[
+        float, typer.Option("--timeout", help="With --exporter: seconds to wait for deliveries.", min=1)
+    ] = 60.0,
+    output_format: Annotated[ReportFormat, typer.Option("--format", help="Report format.")] = ReportFormat.text,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the report here.")] = None,
+) -> None:
+    """Run the black-box suite against a port (--port) or an exporter (--exporter).
+
+    For --exporter, start the exporter first with PILOT_PEER_URLS=<port id>=http://<listen> and
+    PILOT_RETRY_BASE_S=0.2 (see docs/conformance.md). Exit 0 when every case passes, 1 when any fails.
+    """
+    from pilot.commands.node import parse_listen
+    from pilot.conformance import KitMaterial, MaterialError, render, run_exporter_suite, run_port_suite
+
+    if (port is None) == (exporter is None):
+        fail_usage("give exactly one of --port URL or --exporter URL")
+    target = str(port or exporter)
+    if not target.startswith(("http://", "https://")):
+        fail_usage(f"{target!r} is not an http(s) URL")
+    directory = data_dir or default_data_dir()
+    try:
+        material = KitMaterial.load(directory)
+        if exporter is not None:
+            material.token(exporter_id)
+    except MaterialError as exc:
+        fail_usage(str(exc))
+    _require_reachable(target)
+    with _Progress(output_format is ReportFormat.text or output is not None) as progress:
+        if port is not None:
+            report = run_port_suite(material, port, port_id=port_id, progress=progress.hook, planned=progress.total)
+        else:
+            report = run_exporter_suite(
+                material,
+                target,
+                exporter_id=exporter_id,
+                port_id=port_id,
+                listen=parse_listen(listen),
+                timeout_s=timeout,
+                progress=progress.hook,
+                planned=progress.total,
+                note=progress.note,
+            )
+    text = render(report, output_format)
+    if output is not None:
+        output.write_text(text, encoding="utf-8")
+        console.print(f"{len(report.results) - len(report.failed)}/{len(report.results)} passed; report in {output}")
+    elif output_format is ReportFormat.text:
+        print_table(report, console)
+    else:
+        typer.echo(text, nl=False)
+    if not report.ok:
+        raise typer.Exit(EXIT_FAILED)
+
+
+def _require_reachable(url: str) -> None:
+    import httpx
+
+    try:
+        httpx.get(url.rstrip("/") + "/health", timeout=5.0)
+    except httpx.HTTPError as exc:
+        fail_usage(f"cannot reach {url}: {exc}")
+
+
+class _Progress:
+    """A progress bar on stderr while cases run (quiet when ``show`` is false)."""
+
+    def __init__(self, show: bool) -> None:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+        self.show = show
+        self.progress = Progress(
+            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=err_console, transient=True
+        )
+        self.task = self.progress.add_task("preparing", total=None)
+
+    def __enter__(self) -> _Progress:
+        if self.show:
+            self.progress.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        if self.show:
+            self.progress.stop()
+
+    def total(self, count: int) -> None:
+        self.progress.update(self.task, total=count, description="running cases")
+
+    def note(self, text: str) -> None:
+        self.progress.update(self.task, description=text)
+
+    def hook(self, spec: CaseSpec, result: CaseResult | None) -> None:
+        if result is None:
+            self.progress.update(self.task, description=spec.id)
+        else:
+            self.progress.advance(self.task)

@@ -178,8 +178,7 @@ PORT_CASES: tuple[CaseSpec, ...] = (
         "port.t2.request-revoked-key",
         2,
         "Signature by a revoked key refused (401)",
-        "A submission signed with ru-exp-02's `key-0` (revoked 2026-06-01) gets "
-        "`401 REQUEST_SIGNATURE_INVALID`.",
+        "A submission signed with ru-exp-02's `key-0` (revoked 2026-06-01) gets `401 REQUEST_SIGNATURE_INVALID`.",
         "Judge the key at your receive time, with `revokedAt` (DESIGN section 5).",
     ),
     _spec(
@@ -270,8 +269,7 @@ PORT_CASES: tuple[CaseSpec, ...] = (
         "port.t3.receipt-owner-reads",
         3,
         "Submitter reads its receipt",
-        "A signed `GET /v1/receipts/{id}` by the submitting exporter returns the receipt bytes served at "
-        "submission.",
+        "A signed `GET /v1/receipts/{id}` by the submitting exporter returns the receipt bytes served at submission.",
         "Serve the stored bytes; sign-verify GETs with the covered set `@method @target-uri`.",
     ),
     _spec(
@@ -383,7 +381,9 @@ class PortSuite:
         check_signature(receipt, self.port_id, self.material.registry)
         decision = check_subject(receipt, sent.submission_id, canonical_digest(sent.document), sent.exporter)
         check_leaf_hash(receipt, sent.exporter)
-        checkpoint = check_checkpoint(receipt["credentialSubject"]["log"].get("checkpoint"), self.port_id, self.material.registry)
+        checkpoint = check_checkpoint(
+            receipt["credentialSubject"]["log"].get("checkpoint"), self.port_id, self.material.registry
+        )
         check_inclusion(receipt, checkpoint)
         self._largest_seen = max(self._largest_seen, checkpoint.size)
         return decision, checkpoint
@@ -431,11 +431,11 @@ class PortSuite:
         planned += [PlannedCase(_BY_ID[case_id], body) for case_id, body in bodies.items()]
         return planned
 
-    def _vector_case(
-        self, family: str, vector: Vector, body: Callable[[Vector, Probe], str]
-    ) -> PlannedCase:
+    def _vector_case(self, family: str, vector: Vector, body: Callable[[Vector, Probe], str]) -> PlannedCase:
         spec = _BY_ID[family]
-        named = CaseSpec(family.replace("<vector>", vector.stem), spec.tier, f"{spec.title}: {vector.stem}", spec.checks, spec.hint)
+        named = CaseSpec(
+            family.replace("<vector>", vector.stem), spec.tier, f"{spec.title}: {vector.stem}", spec.checks, spec.hint
+        )
         return PlannedCase(named, lambda probe: body(vector, probe))
 
     # -- tier 1 ----------------------------------------------------------------------------------------
@@ -451,7 +451,9 @@ class PortSuite:
             submission_id = self.new_id(vector.stem, WRAPPING_EXPORTER)
             document = wrap_credential(self.material, vector, submission_id, self.port_id)
             exporter = WRAPPING_EXPORTER
-            probe.sent = f"POST /v1/submissions {submission_id}: a fresh consignment of {exporter} carrying {vector.name}"
+            probe.sent = (
+                f"POST /v1/submissions {submission_id}: a fresh consignment of {exporter} carrying {vector.name}"
+            )
         else:
             document = parse_json(vector.data)
             exporter = exporter_of(document)
@@ -503,7 +505,8 @@ class PortSuite:
         sent, receipt = self._need_fresh()
         probe.sent = "(the fresh submission's receipt)"
         probe.expected = f"submissionId {sent.submission_id}, its canonical digest, exporter {OWNER}'s DID"
-        return f"subject matches; decision {check_subject(receipt, sent.submission_id, canonical_digest(sent.document), OWNER)}"
+        decision = check_subject(receipt, sent.submission_id, canonical_digest(sent.document), OWNER)
+        return f"subject matches; decision {decision}"
 
     def receipt_leaf_hash(self, probe: Probe) -> str:
         _, receipt = self._need_fresh()
@@ -516,7 +519,9 @@ class PortSuite:
         _, receipt = self._need_fresh()
         probe.sent = "(the fresh submission's receipt)"
         probe.expected = f"log.checkpoint signed by {self.port_id}'s log key, origin {self.port_id}.pilot.example/log"
-        checkpoint = check_checkpoint(receipt["credentialSubject"]["log"].get("checkpoint"), self.port_id, self.material.registry)
+        checkpoint = check_checkpoint(
+            receipt["credentialSubject"]["log"].get("checkpoint"), self.port_id, self.material.registry
+        )
         self._fresh_checkpoint = checkpoint
         self._largest_seen = max(self._largest_seen, checkpoint.size)
         return f"checkpoint of size {checkpoint.size} verifies"
@@ -553,13 +558,20 @@ class PortSuite:
         return json.dumps(document, separators=(",", ":")).encode()
 
     def request_unsigned(self, probe: Probe) -> str:
-        request = self.client.build_request("POST", "/v1/submissions", content=self._fresh_body(OWNER, "unsigned"), headers=JSON)
-        return self._refused(probe, "POST /v1/submissions without a signature", request, 401, "REQUEST_SIGNATURE_INVALID")
+        request = self.client.build_request(
+            "POST", "/v1/submissions", content=self._fresh_body(OWNER, "unsigned"), headers=JSON
+        )
+        return self._refused(
+            probe, "POST /v1/submissions without a signature", request, 401, "REQUEST_SIGNATURE_INVALID"
+        )
 
     def request_wrong_key(self, probe: Probe) -> str:
         owner, other = self.material.key(OWNER), self.material.key(OTHER)
         request = signed_request(
-            self.client, "POST", "/v1/submissions", self._fresh_body(OWNER, "wrongkey"),
+            self.client,
+            "POST",
+            "/v1/submissions",
+            self._fresh_body(OWNER, "wrongkey"),
             signer=(other.private_key, owner.verification_method),
         )
         sent = f"POST /v1/submissions signed with {OTHER}'s key, keyid {owner.verification_method}"
@@ -568,15 +580,24 @@ class PortSuite:
     def request_stale(self, probe: Probe) -> str:
         owner = self.material.key(OWNER)
         request = signed_request(
-            self.client, "POST", "/v1/submissions", self._fresh_body(OWNER, "stale"),
-            signer=(owner.private_key, owner.verification_method), created_offset_s=-400,
+            self.client,
+            "POST",
+            "/v1/submissions",
+            self._fresh_body(OWNER, "stale"),
+            signer=(owner.private_key, owner.verification_method),
+            created_offset_s=-400,
         )
-        return self._refused(probe, "POST /v1/submissions signed with created 400 s ago", request, 401, "REQUEST_SIGNATURE_INVALID")
+        return self._refused(
+            probe, "POST /v1/submissions signed with created 400 s ago", request, 401, "REQUEST_SIGNATURE_INVALID"
+        )
 
     def request_replayed(self, probe: Probe) -> str:
         owner = self.material.key(OWNER)
         request = signed_request(
-            self.client, "POST", "/v1/submissions", self._fresh_body(OWNER, "replay"),
+            self.client,
+            "POST",
+            "/v1/submissions",
+            self._fresh_body(OWNER, "replay"),
             signer=(owner.private_key, owner.verification_method),
         )
         probe.sent = "the same signed POST /v1/submissions twice (same nonce)"
@@ -591,18 +612,26 @@ class PortSuite:
     def request_body_changed(self, probe: Probe) -> str:
         owner = self.material.key(OWNER)
         signed = signed_request(
-            self.client, "POST", "/v1/submissions", self._fresh_body(OWNER, "changed"),
+            self.client,
+            "POST",
+            "/v1/submissions",
+            self._fresh_body(OWNER, "changed"),
             signer=(owner.private_key, owner.verification_method),
         )
         headers = {k: v for k, v in signed.headers.items() if k.lower() not in ("content-length", "host")}
-        request = self.client.build_request("POST", "/v1/submissions", content=self._fresh_body(OWNER, "swapped"), headers=headers)
+        request = self.client.build_request(
+            "POST", "/v1/submissions", content=self._fresh_body(OWNER, "swapped"), headers=headers
+        )
         sent = "POST /v1/submissions whose body was replaced after signing"
         return self._refused(probe, sent, request, 401, "REQUEST_SIGNATURE_INVALID")
 
     def request_revoked_key(self, probe: Probe) -> str:
         revoked = self.material.key(OTHER, "key-0")
         request = signed_request(
-            self.client, "POST", "/v1/submissions", self._fresh_body(OTHER, "revoked"),
+            self.client,
+            "POST",
+            "/v1/submissions",
+            self._fresh_body(OTHER, "revoked"),
             signer=(revoked.private_key, revoked.verification_method),
         )
         sent = f"POST /v1/submissions signed with {revoked.verification_method} (revoked)"
@@ -611,7 +640,10 @@ class PortSuite:
     def request_not_exporter(self, probe: Probe) -> str:
         certifier = self.material.key("cert-01")
         request = signed_request(
-            self.client, "POST", "/v1/submissions", self._fresh_body(OWNER, "certifier"),
+            self.client,
+            "POST",
+            "/v1/submissions",
+            self._fresh_body(OWNER, "certifier"),
             signer=(certifier.private_key, certifier.verification_method),
         )
         sent = f"POST /v1/submissions validly signed by {certifier.verification_method}"
@@ -657,7 +689,9 @@ class PortSuite:
     def batch(self, probe: Probe) -> str:
         documents = [fresh_submission(self.material, OWNER, self.new_id(f"batch{n}"), self.port_id) for n in (1, 2)]
         body = json.dumps({"submissions": documents}, separators=(",", ":")).encode()
-        probe.sent = f"POST /v1/submissions:batch with {documents[0]['submissionId']} and {documents[1]['submissionId']}"
+        probe.sent = (
+            f"POST /v1/submissions:batch with {documents[0]['submissionId']} and {documents[1]['submissionId']}"
+        )
         probe.expected = '200 {"results": [{status 201, receipt}, {status 201, receipt}]} in order'
         response = self.client.post(
             "/v1/submissions:batch", content=body, headers=JSON, auth=self.material.request_signer(OWNER)
@@ -676,7 +710,7 @@ class PortSuite:
         return "200, two 201 receipts in order"
 
     def log_entries(self, probe: Probe) -> str:
-        sent, receipt = self._need_fresh()
+        _, receipt = self._need_fresh()
         index = receipt["credentialSubject"]["log"].get("index")
         probe.sent = f"GET /v1/log/entries?start={index}&end={index + 1 if isinstance(index, int) else '?'}"
         probe.expected = "the entry the fresh receipt stands for, hashing to its leafHash"
@@ -754,7 +788,7 @@ class PortSuite:
             raise CaseFailed("prerequisite port.t2.receipt-checkpoint failed")
         earlier, latest = self._fresh_checkpoint, self._latest()
         probe.sent = f"GET /v1/log/proof/consistency?first={earlier.size}&second={latest.size}"
-        probe.expected = "a proof that tree {0} (fresh receipt) is a prefix of tree {1} (latest)".format(earlier.size, latest.size)
+        probe.expected = f"a proof that tree {earlier.size} (fresh receipt) is a prefix of tree {latest.size} (latest)"
         response = self.client.get("/v1/log/proof/consistency", params={"first": earlier.size, "second": latest.size})
         if response.status_code != 200:
             raise CaseFailed(describe(response))

@@ -36,6 +36,12 @@ def describe(response: httpx.Response) -> str:
     code = problem_code(response)
     if code:
         return f"HTTP {response.status_code} {code}"
+    try:
+        body = parse_json(response.content)
+    except PilotSchemaError:
+        body = None
+    if isinstance(body, dict) and isinstance(body.get("credentialSubject"), dict):
+        return f"HTTP {response.status_code} with a receipt (decision {body['credentialSubject'].get('decision')})"
     text = response.text[:120].replace("\n", " ")
     return f"HTTP {response.status_code} {text}".rstrip()
 

@@ -112,7 +112,7 @@ class LoopbackServer:
             try:
                 self._server = loop.run_until_complete(asyncio.start_server(self._serve, self.host, self.port))
                 self.port = int(self._server.sockets[0].getsockname()[1])
-            except BaseException as exc:  # noqa: BLE001 - handed to the starting thread
+            except BaseException as exc:
                 failure.append(exc)
                 ready.set()
                 loop.close()

@@ -74,8 +74,7 @@ class KitMaterial:
     @functools.cached_property
     def credential_signer(self) -> Signer:
         """Signs credentials as any sandbox participant (certifiers, ``ru-vet``, exporters)."""
-        short_ids = [p for p in self.registry.participants]
-        return Signer(_LazyKeyrings(self, short_ids))
+        return Signer(_LazyKeyrings(self))
 
     def token(self, short_id: str) -> str:
         """The operator token of a node, ``<data dir>/tokens/<short id>``."""
@@ -88,10 +87,9 @@ class KitMaterial:
 class _LazyKeyrings(dict[str, list[KeyEntry]]):
     """A keyring mapping that reads a participant's key file the first time it is asked for."""
 
-    def __init__(self, material: KitMaterial, short_ids: list[str]) -> None:
+    def __init__(self, material: KitMaterial) -> None:
         super().__init__()
         self._material = material
-        self._known = set(short_ids)
 
     def __missing__(self, short_id: str) -> list[KeyEntry]:
         entries = self._material.keyring(short_id)

@@ -34,7 +34,7 @@ class CaseSpec:
         return self.id.split(".", 1)[0]
 
 
-class CaseFailed(Exception):  # noqa: N818 - a control-flow signal inside a case body, not an error type
+class CaseFailed(Exception):
     """Raised inside a case body: the node's behaviour did not match; ``actual`` says what it did."""
 
     def __init__(self, actual: str) -> None:

@@ -19,6 +19,7 @@ from pilot.participants import did_of
 from schemas._canonical import canonicalize
 from schemas._jsonio import parse_json
 from schemas._merkle import leaf_hash, verify_inclusion
+from schemas._receipt import RECEIPT_TYPE, log_entry_of, log_origin
 from schemas._signed_note import Checkpoint, verify_checkpoint
 from schemas._trust import TrustRegistry
 from schemas._verify import check_credential
@@ -35,13 +36,6 @@ __all__ = [
     "log_origin",
     "parse_receipt",
 ]
-
-RECEIPT_TYPE = "SubmissionReceipt"
-
-
-def log_origin(port_id: str) -> str:
-    """A port's checkpoint origin and log key name (DESIGN section 4)."""
-    return f"{port_id}.pilot.example/log"
 
 
 def b64decode(value: Any, what: str) -> bytes:
@@ -89,28 +83,17 @@ def check_signature(receipt: Mapping[str, Any], port_id: str, registry: TrustReg
 def check_subject(receipt: Mapping[str, Any], submission_id: str, digest: str, exporter_id: str) -> str:
     """The subject names the submission that was sent; returns its decision."""
     subject = receipt["credentialSubject"]
-    for name, want in (("submissionId", submission_id), ("submissionDigest", digest), ("exporter", did_of(exporter_id))):
+    for name, want in (
+        ("submissionId", submission_id),
+        ("submissionDigest", digest),
+        ("exporter", did_of(exporter_id)),
+    ):
         if subject.get(name) != want:
             raise CaseFailed(f"credentialSubject.{name} is {subject.get(name)!r}, expected {want!r}")
     decision = subject.get("decision")
     if decision not in ("accepted", "rejected", "held_for_inspection"):
         raise CaseFailed(f"credentialSubject.decision is {decision!r}")
     return str(decision)
-
-
-def log_entry_of(exporter_id: str, subject: Mapping[str, Any]) -> dict[str, Any]:
-    """The public log entry a receipt subject stands for (DESIGN section 6)."""
-    reasons = subject.get("reasons") or []
-    codes = [str(r.get("code")) for r in reasons if isinstance(r, Mapping)]
-    return {
-        "v": 1,
-        "exporter": exporter_id,
-        "submissionId": subject.get("submissionId"),
-        "submissionDigest": subject.get("submissionDigest"),
-        "decision": subject.get("decision"),
-        "reasonCodes": list(dict.fromkeys(codes)),
-        "receivedAt": subject.get("receivedAt"),
-    }
 
 
 def check_leaf_hash(receipt: Mapping[str, Any], exporter_id: str) -> bytes:
@@ -153,5 +136,7 @@ def check_inclusion(receipt: Mapping[str, Any], checkpoint: Checkpoint) -> int:
     try:
         verify_inclusion(index, checkpoint.size, leaf, proof, checkpoint.root_hash)
     except VerificationError as exc:
-        raise CaseFailed(f"the inclusion proof of leaf {index} in tree {checkpoint.size} does not verify: {exc}") from exc
+        raise CaseFailed(
+            f"the inclusion proof of leaf {index} in tree {checkpoint.size} does not verify: {exc}"
+        ) from exc
     return index

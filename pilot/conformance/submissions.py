@@ -84,9 +84,7 @@ def fresh_submission(
 ) -> dict[str, Any]:
     """A new valid submission of ``exporter_id`` to ``port_id``; ``variant`` changes its content."""
     world = build_world(DEFAULT_SEED, exporter_id)
-    parts = plan_consignment(
-        DEFAULT_SEED, world, submission_id, port_id, _TRANSPORT.get(port_id, "rail"), variant
-    )
+    parts = plan_consignment(DEFAULT_SEED, world, submission_id, port_id, _TRANSPORT.get(port_id, "rail"), variant)
     if variant:
         parts.shipment_date = f"2026-12-{1 + variant % 28:02d}"
     signed = sign_consignment(DEFAULT_SEED, parts, material.credential_signer)
@@ -101,7 +99,11 @@ def _reference(credential: Any) -> dict[str, str]:
         payload = read_enveloped(credential).payload if is_enveloped(credential) else credential
         return credential_reference(credential, payload)
     except (PilotSchemaError, KeyError, TypeError, ValueError):
-        return {"id": str(credential.get("id", "urn:pilot:unreadable")), "type": "", "digest": credential_digest(credential)}
+        return {
+            "id": str(credential.get("id", "urn:pilot:unreadable")),
+            "type": "",
+            "digest": credential_digest(credential),
+        }
 
 
 def wrap_credential(material: KitMaterial, vector: Vector, submission_id: str, port_id: str) -> dict[str, Any]:

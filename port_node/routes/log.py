@@ -47,8 +47,8 @@ def _invalid(detail: str) -> ProblemError:
     responses={200: {"content": {"text/plain": {}}, "description": "The signed note"}, **problem_responses(503)},
 )
 async def get_checkpoint(port: PortDep) -> Response:
-    """The newest checkpoint the port signed."""
-    note = port.log.latest_note
+    """The newest checkpoint the port signed, with the witnesses' cosignatures gathered so far."""
+    note = port.log.served_note
     if not note:
         raise ProblemError(Code.LOG_UNAVAILABLE, "the log has no checkpoint yet", status=503)
     return PlainTextResponse(note, media_type="text/plain; charset=utf-8")

@@ -21,6 +21,7 @@ from node_core.http_signatures import target_uri_from_scope
 from node_core.problems import ProblemError, problem_body, problem_responses
 from port_node.api_models import MAX_BATCH, BatchRequest, BatchResponse, SubmissionReceipt, SubmissionRecord
 from port_node.context import PortContext, PortDep, receive_time
+from port_node.crash_points import unsafe_test_crash_point
 from port_node.storage import StoredSubmission
 from schemas._jsonio import MAX_DEPTH, parse_json
 from schemas._models.submission import Submission
@@ -127,6 +128,7 @@ async def post_batch(request: Request, port: PortDep) -> Response:
                 parts.append(orjson.dumps({"status": exc.status, "problem": problem}))
                 continue
             parts.append(b'{"status":%d,"receipt":%s}' % (outcome.status, outcome.receipt))
+            unsafe_test_crash_point("mid-batch")
         return b'{"results":[' + b",".join(parts) + b"]}"
 
     return Response(await anyio.to_thread.run_sync(work, limiter=port.intake_limiter()), media_type="application/json")

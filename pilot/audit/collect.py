@@ -1,0 +1,99 @@
+"""Gathering one consignment's evidence from its exporter and its destination port into bundle files.
+
+From the exporter (operator token): the consignment (state, destination) and the submission bytes it
+sent. From the port (operator token for the receipt, public routes for the rest): the receipt as
+served, the log entry, the inclusion proof to the receipt's checkpoint, the latest checkpoint once the
+witnesses have cosigned it (waiting up to ``wait_s``), the consistency proof between the two, and the
+trust list it holds. Nothing is verified here: ``pilot.audit.verify`` does that, offline.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from pilot.audit.errors import EvidenceError
+from pilot.audit.nodes import AuditNetwork
+from schemas._canonical import canonicalize
+from schemas._jsonio import parse_json
+from schemas._signed_note import Checkpoint, parse_signed_note
+from schemas.errors import PilotSchemaError, VerificationError
+
+__all__ = ["collect_evidence", "cosigners_of"]
+
+
+def cosigners_of(note_text: str) -> set[str]:
+    """Names on the signature lines of a note other than its origin's (the cosigners)."""
+    note = parse_signed_note(note_text)
+    origin = Checkpoint.from_body(note.body).origin
+    return {sig.name for sig in note.signatures if sig.name != origin}
+
+
+def _checkpoint_size(text: str, what: str) -> int:
+    try:
+        return Checkpoint.from_body(parse_signed_note(text).body).size
+    except VerificationError as exc:
+        raise EvidenceError(f"{what} is not a checkpoint: {exc}") from exc
+
+
+def _latest_cosigned(network: AuditNetwork, port: str, at_least: int, witnesses: int, wait_s: float) -> str:
+    """The port's latest checkpoint (size >= ``at_least``), waiting for every witness to cosign it."""
+    deadline = time.monotonic() + wait_s
+    while True:
+        text = network.get(port, "/v1/log/checkpoint").text
+        size = _checkpoint_size(text, f"{port}'s checkpoint")
+        done = size >= at_least and len(cosigners_of(text)) >= witnesses
+        if done or time.monotonic() >= deadline:
+            if size < at_least:
+                raise EvidenceError(f"{port}'s checkpoint (size {size}) is older than the receipt's ({at_least})")
+            return text
+        time.sleep(0.25)
+
+
+def collect_evidence(network: AuditNetwork, consignment_id: str, *, wait_s: float = 15.0) -> dict[str, bytes]:
+    """The bundle's files (without the manifest) for ``consignment_id``; EvidenceError if not delivered."""
+    exporter, view = network.find_consignment(consignment_id)
+    port = str(view.get("destination", ""))
+    receipt_view = view.get("receipt")
+    if not isinstance(receipt_view, dict):
+        raise EvidenceError(f"{consignment_id} has no receipt yet (state {view.get('state')!r})")
+    sent = network.get(exporter, f"/v1/consignments/{consignment_id}/submission").content
+    try:
+        submission = parse_json(sent)
+    except PilotSchemaError as exc:
+        raise EvidenceError(f"{exporter} returned a malformed submission: {exc}") from exc
+    receipt = network.get(port, f"/v1/receipts/{consignment_id}", params={"exporter": exporter}).content
+    try:
+        log: dict[str, Any] = parse_json(receipt)["credentialSubject"]["log"]
+        index, checkpoint_text = int(log["index"]), str(log["checkpoint"])
+    except (PilotSchemaError, KeyError, TypeError, ValueError) as exc:
+        raise EvidenceError(f"{port}'s receipt for {consignment_id} has no usable log position: {exc}") from exc
+    first = _checkpoint_size(checkpoint_text, "the receipt's checkpoint")
+    trust = network.trust()
+    witnesses = len([p for p in network.ids("cn-port-") if p != port and trust.keys_of(p, "witness")])
+    latest = _latest_cosigned(network, port, first, max(1, witnesses), wait_s)
+    second = _checkpoint_size(latest, f"{port}'s checkpoint")
+    entries = network.get_json(port, "/v1/log/entries", params={"start": index, "end": index + 1})
+    inclusion = network.get_json(port, "/v1/log/proof/inclusion", params={"index": index, "size": first})
+    consistency = network.get_json(port, "/v1/log/proof/consistency", params={"first": first, "second": second})
+    trust_list = network.get_json(port, "/v1/trust-list")
+    anchor = parse_json((network.data_dir / "trust-anchor.json").read_bytes())
+    about = {
+        "consignmentId": consignment_id,
+        "exporter": exporter,
+        "port": port,
+        "origin": log.get("origin"),
+        "state": view.get("state"),
+    }
+    return {
+        "bundle.json": canonicalize(about),
+        "submission.json": canonicalize(submission),
+        "receipt.json": receipt,
+        "log/entry.json": canonicalize(entries["entries"][0]["entry"]),
+        "log/inclusion-proof.json": canonicalize(inclusion),
+        "log/checkpoint-receipt.txt": checkpoint_text.encode(),
+        "log/checkpoint-latest.txt": latest.encode(),
+        "log/consistency-proof.json": canonicalize(consistency),
+        "trust/trust-list.json": canonicalize(trust_list),
+        "trust/trust-anchor.json": canonicalize(anchor),
+    }

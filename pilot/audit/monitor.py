@@ -1,0 +1,195 @@
+"""Watching every port's log: signatures, cosignatures, append-only growth, and the witnesses' view.
+
+For each port, one pass of ``check_port``:
+
+1. fetch ``GET /v1/log/checkpoint``; it must verify with the port's ``log`` key from the trust list, and
+   every witness cosignature on it must verify with that witness's ``witness`` key;
+2. compare it with the checkpoint this monitor saw before (``<data dir>/monitor/<port>.json``): the same
+   size needs the same root (else a split view); a larger size needs the port's consistency proof from
+   the old one to verify (else a rewritten log); a smaller size is a log that shrank;
+3. compare it with what each witness holds for the origin (``GET /v1/witness/latest``), the same way,
+   and collect any equivocation evidence the witnesses recorded (``GET /v1/witness/evidence``).
+
+A port that passes has its checkpoint saved as the new state. A failure carries ``evidence``: both
+signed notes and the failing proof, which anyone can check by hand.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pilot.audit.errors import AuditError, EvidenceError
+from pilot.audit.nodes import AuditNetwork
+from port_node.keys import log_origin
+from port_node.witness import witness_name
+from schemas._merkle import verify_consistency
+from schemas._signed_note import Checkpoint, parse_signed_note, verify_checkpoint, verify_cosignature
+from schemas._trust import TrustRegistry
+from schemas.errors import VerificationError
+
+__all__ = ["PortReport", "check_port", "state_path", "verified_checkpoint", "verified_cosigners"]
+
+
+@dataclass
+class PortReport:
+    """What one pass found about one port."""
+
+    port: str
+    ok: bool = True
+    size: int | None = None
+    cosigners: list[str] = field(default_factory=list)
+    message: str = "consistent"
+    evidence: list[str] = field(default_factory=list)
+
+    def fail(self, message: str, *evidence: str) -> PortReport:
+        """Mark as failed (the first failure's message is kept) and add evidence."""
+        if self.ok:
+            self.message = message
+        self.ok = False
+        self.evidence.extend(evidence)
+        return self
+
+    def as_json(self) -> dict[str, Any]:
+        """Machine form."""
+        return {
+            "port": self.port,
+            "ok": self.ok,
+            "size": self.size,
+            "cosigners": self.cosigners,
+            "message": self.message,
+            "evidence": self.evidence,
+        }
+
+
+def state_path(data_dir: Path, port: str) -> Path:
+    """``<data dir>/monitor/<port>.json``: the last checkpoint the monitor accepted from ``port``."""
+    return data_dir / "monitor" / f"{port}.json"
+
+
+def verified_checkpoint(text: str, port: str, trust: TrustRegistry) -> Checkpoint:
+    origin = log_origin(port)
+    problems = []
+    for key in trust.keys_of(port, "log"):
+        try:
+            return verify_checkpoint(text, origin, key.public_key, origin=origin)
+        except VerificationError as exc:
+            problems.append(str(exc))
+    raise EvidenceError(f"the checkpoint of {port} does not verify: " + ("; ".join(problems) or "no log key"))
+
+
+def verified_cosigners(text: str, port: str, trust: TrustRegistry) -> list[str]:
+    """The witnesses whose cosignature verifies; EvidenceError for one that does not."""
+    note = parse_signed_note(text)
+    good = []
+    for sig in note.signatures:
+        witness = sig.name.removesuffix(".pilot.example/witness")
+        if witness == sig.name or witness == port:
+            continue
+        keys = trust.keys_of(witness, "witness")
+        for key in keys:
+            try:
+                verify_cosignature(note, witness_name(witness), key.public_key)
+                good.append(witness)
+                break
+            except VerificationError:
+                continue
+        else:
+            raise EvidenceError(f"the cosignature line of {sig.name} does not verify")
+    return sorted(set(good))
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()
+
+
+def _compare(
+    network: AuditNetwork, report: PortReport, seen: Checkpoint, seen_note: str, now: Checkpoint, note: str, who: str
+) -> None:
+    """Check that the checkpoint ``now`` and the one ``seen`` (by ``who``) are views of one append-only log."""
+    if seen.size == now.size:
+        if seen.root_hash != now.root_hash:
+            report.fail(
+                f"split view: two checkpoints of size {now.size} with different roots ({who} vs now)",
+                f"checkpoint held by {who}:\n{seen_note}",
+                f"checkpoint served now:\n{note}",
+            )
+        return
+    if seen.size > now.size:
+        report.fail(
+            f"the log shrank: {who} holds size {seen.size}, the port now serves size {now.size}",
+            f"checkpoint held by {who}:\n{seen_note}",
+            f"checkpoint served now:\n{note}",
+        )
+        return
+    body = network.get_json(report.port, "/v1/log/proof/consistency", params={"first": seen.size, "second": now.size})
+    try:
+        proof = [base64.b64decode(h, validate=True) for h in body["proof"]]
+        verify_consistency(seen.size, now.size, seen.root_hash, now.root_hash, proof)
+    except (VerificationError, KeyError, TypeError, ValueError) as exc:
+        report.fail(
+            f"inconsistent: the tree of size {now.size} does not extend the one of size {seen.size} ({who}): {exc}",
+            f"checkpoint held by {who}:\n{seen_note}",
+            f"checkpoint served now:\n{note}",
+            "consistency proof served: " + json.dumps(body.get("proof") if isinstance(body, dict) else body),
+        )
+
+
+def check_port(network: AuditNetwork, trust: TrustRegistry, port: str, *, save: bool = True) -> PortReport:
+    """One monitoring pass over ``port`` (see the module docstring)."""
+    report = PortReport(port)
+    try:
+        note = network.get(port, "/v1/log/checkpoint").text
+        now = verified_checkpoint(note, port, trust)
+        report.size = now.size
+        report.cosigners = verified_cosigners(note, port, trust)
+        path = state_path(network.data_dir, port)
+        if path.is_file():
+            state = json.loads(path.read_text(encoding="utf-8"))
+            _compare(
+                network,
+                report,
+                verified_checkpoint(state["note"], port, trust),
+                state["note"],
+                now,
+                note,
+                "the monitor's last pass",
+            )
+        for witness in network.ids("cn-port-"):
+            if witness == port:
+                continue
+            _check_witness(network, trust, report, witness, now, note)
+    except AuditError as exc:
+        return report.fail(str(exc))
+    if report.ok and save:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps({"size": now.size, "root": _b64(now.root_hash), "note": note}) + "\n")
+    return report
+
+
+def _check_witness(
+    network: AuditNetwork, trust: TrustRegistry, report: PortReport, witness: str, now: Checkpoint, note: str
+) -> None:
+    origin = log_origin(report.port)
+    try:
+        held = network.get_json(witness, "/v1/witness/latest", params={"origin": origin})
+        evidence = network.get_json(witness, "/v1/witness/evidence")
+    except AuditError:
+        return  # a witness that is down says nothing either way
+    for item in evidence.get("evidence", []):
+        if item.get("origin") == origin:
+            report.fail(
+                f"witness {witness} recorded {item.get('kind')} evidence against {origin}: {item.get('detail')}",
+                f"checkpoint held by {witness}:\n{item.get('heldNote')}",
+                f"checkpoint offered to {witness}:\n{item.get('offeredNote')}",
+                "consistency proof offered: " + json.dumps(item.get("proof")),
+            )
+    if held.get("note"):
+        seen = verified_checkpoint(str(held["note"]), report.port, trust)
+        if seen.size > now.size:  # the witness may just have cosigned a newer one: look again
+            note = network.get(report.port, "/v1/log/checkpoint").text
+            now = verified_checkpoint(note, report.port, trust)
+        _compare(network, report, seen, str(held["note"]), now, note, f"witness {witness}")

@@ -1,0 +1,120 @@
+"""Reaching the running network for the audit tools: node URLs, operator tokens, the verified trust list.
+
+Node URLs come from ``PILOT_PEER_URLS`` when set, else ``<data dir>/network.json`` (DESIGN section 6);
+operator tokens from ``<data dir>/tokens/<id>``; the trust list from ``<data dir>/trust-list.json``,
+verified against the pinned ``trust-anchor.json``. Transport errors become ``NodeUnreachableError``,
+unusable answers ``EvidenceError``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from node_core.auth import read_token
+from node_core.network import read_network_file
+from node_core.settings import parse_peer_urls
+from pilot.audit.errors import EvidenceError, NodeUnreachableError
+from schemas._jsonio import parse_json
+from schemas._trust import TrustRegistry, load_trust_list
+from schemas.errors import PilotSchemaError
+
+__all__ = ["DID_PREFIX", "AuditNetwork", "short_id_of"]
+
+DID_PREFIX = "did:web:pilot.example:"
+
+
+def short_id_of(did: str) -> str:
+    """``ru-exp-01`` from ``did:web:pilot.example:ru-exp-01`` (the input itself when it is no pilot DID)."""
+    return did[len(DID_PREFIX) :] if did.startswith(DID_PREFIX) else did
+
+
+@dataclass
+class AuditNetwork:
+    """The nodes of one sandbox, with an HTTP client per node (operator token attached when known)."""
+
+    data_dir: Path
+    urls: dict[str, str]
+    timeout_s: float = 10.0
+    _clients: dict[str, httpx.Client] = field(default_factory=dict, init=False, repr=False)
+
+    @classmethod
+    def open(cls, data_dir: Path) -> AuditNetwork:
+        """The network recorded for ``data_dir``; EvidenceError when no node is known."""
+        override = os.environ.get("PILOT_PEER_URLS", "")
+        try:
+            urls = parse_peer_urls(override) if override else read_network_file(data_dir / "network.json")
+        except ValueError as exc:
+            raise EvidenceError(str(exc)) from exc
+        if not urls:
+            raise EvidenceError(f"no running network recorded in {data_dir / 'network.json'}: start it with `pilot up`")
+        return cls(data_dir, urls)
+
+    def trust(self) -> TrustRegistry:
+        """The sandbox's trust list, verified against its pinned anchor."""
+        return load_trust_list(self.data_dir / "trust-list.json", self.data_dir / "trust-anchor.json")
+
+    def ids(self, prefix: str) -> list[str]:
+        """The known node ids starting with ``prefix`` (``ru-exp-``, ``cn-port-``), sorted."""
+        return sorted(node for node in self.urls if node.startswith(prefix))
+
+    def client(self, node_id: str) -> httpx.Client:
+        """An HTTP client for ``node_id`` (with its operator token when the data dir holds it)."""
+        if node_id not in self.urls:
+            raise EvidenceError(f"no URL known for {node_id} (known: {', '.join(sorted(self.urls))})")
+        if node_id not in self._clients:
+            headers = {}
+            with contextlib.suppress(OSError, ValueError):
+                headers["Authorization"] = f"Bearer {read_token(self.data_dir / 'tokens', node_id)}"
+            self._clients[node_id] = httpx.Client(
+                base_url=self.urls[node_id], headers=headers, timeout=self.timeout_s, trust_env=False
+            )
+        return self._clients[node_id]
+
+    def get(
+        self, node_id: str, path: str, *, params: dict[str, Any] | None = None, ok: tuple[int, ...] = (200,)
+    ) -> httpx.Response:
+        """GET ``path`` from ``node_id``; NodeUnreachableError or EvidenceError unless the status is in ``ok``."""
+        try:
+            response = self.client(node_id).get(path, params=params)
+        except httpx.HTTPError as exc:
+            raise NodeUnreachableError(f"{node_id} did not answer GET {path}: {exc}") from exc
+        if response.status_code not in ok:
+            raise EvidenceError(f"{node_id} answered GET {path} with {response.status_code}: {response.text[:300]}")
+        return response
+
+    def get_json(self, node_id: str, path: str, *, params: dict[str, Any] | None = None) -> Any:
+        """GET and parse strict JSON."""
+        response = self.get(node_id, path, params=params)
+        try:
+            return parse_json(response.content)
+        except PilotSchemaError as exc:
+            raise EvidenceError(f"{node_id} answered GET {path} with malformed JSON: {exc}") from exc
+
+    def find_consignment(self, consignment_id: str) -> tuple[str, dict[str, Any]]:
+        """``(exporter id, consignment view)`` of the exporter that holds ``consignment_id``."""
+        for exporter in self.ids("ru-exp-"):
+            try:
+                response = self.get(exporter, f"/v1/consignments/{consignment_id}", ok=(200, 404))
+            except NodeUnreachableError:
+                continue
+            if response.status_code == 200:
+                return exporter, parse_json(response.content)
+        raise EvidenceError(f"no exporter of the network knows consignment {consignment_id!r}")
+
+    def close(self) -> None:
+        """Close the HTTP clients."""
+        for client in self._clients.values():
+            client.close()
+        self._clients.clear()
+
+    def __enter__(self) -> AuditNetwork:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()

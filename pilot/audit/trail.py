@@ -1,0 +1,178 @@
+"""A consignment's whole story as a timeline of steps, each saying whether it verified.
+
+From the exporter: the submission it sent (each credential: issuer, key, time, verified with the
+trust list at the port's receive time) and each delivery attempt. From the port: the decision and its
+reasons (the signed receipt), the log entry (rebuilt from the receipt, hashed and proved included in
+the receipt's checkpoint), that checkpoint's signature, and the latest checkpoint with its witnesses'
+cosignatures and the consistency proof from the receipt's checkpoint to it.
+"""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from exporter_node.receipt_check import log_entry_of
+from pilot.audit.errors import AuditError
+from pilot.audit.monitor import verified_checkpoint, verified_cosigners
+from pilot.audit.nodes import AuditNetwork, short_id_of
+from schemas._canonical import canonicalize
+from schemas._digest import canonical_digest
+from schemas._jsonio import parse_json
+from schemas._merkle import leaf_hash, verify_consistency, verify_inclusion
+from schemas._time import parse_time
+from schemas._trust import TrustRegistry
+from schemas._verify import check_credential
+from schemas.errors import PilotSchemaError, VerificationError
+
+__all__ = ["Step", "build_trail"]
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step of the timeline; ``verified`` is None for a step that is a fact, not a claim to check."""
+
+    at: str | None
+    actor: str
+    what: str
+    verified: bool | None
+    detail: str
+
+    def as_json(self) -> dict[str, Any]:
+        """Machine form."""
+        return asdict(self)
+
+
+def _credential_steps(submission: dict[str, Any], trust: TrustRegistry, at: datetime) -> list[Step]:
+    steps = []
+    documents = [("manifest", submission.get("manifest"))]
+    documents += [(f"credential {i + 1}", c) for i, c in enumerate(submission.get("credentials", []))]
+    for label, document in documents:
+        report = check_credential(document, trust, at)
+        issuer = report.key.participant_id if report.key else "unknown issuer"
+        key = report.key.verification_method if report.key else "-"
+        problems = "; ".join(f"{p.code}: {p.message}" for p in report.errors)
+        steps.append(
+            Step(
+                report.proof_created,
+                issuer,
+                f"{label}: {report.record_type or 'credential'} {report.credential_id or ''}".strip(),
+                report.verified,
+                f"signed with {key}" + (f"; {problems}" if problems else ""),
+            )
+        )
+    return steps
+
+
+def _receipt_steps(
+    network: AuditNetwork, port: str, receipt: dict[str, Any], sent: dict[str, Any], trust: TrustRegistry
+) -> list[Step]:
+    subject = receipt["credentialSubject"]
+    received = str(subject["receivedAt"])
+    report = check_credential(receipt, trust, parse_time(received))
+    codes = [str(r.get("code")) for r in subject.get("reasons", [])]
+    steps = [
+        Step(
+            received,
+            port,
+            f"decision: {subject['decision']}" + (f" ({', '.join(codes)})" if codes else ""),
+            report.verified and report.key is not None and report.key.participant_id == port,
+            "receipt signed with " + (report.key.verification_method if report.key else "an unknown key"),
+        )
+    ]
+    digest = canonical_digest(sent)
+    steps.append(
+        Step(received, port, "receipt names the submission sent", digest == subject.get("submissionDigest"), digest)
+    )
+    log = subject["log"]
+    entry = canonicalize(log_entry_of(short_id_of(str(subject.get("exporter", ""))), subject))
+    leaf = base64.b64decode(log["leafHash"])
+    try:
+        checkpoint = verified_checkpoint(str(log["checkpoint"]), port, trust)
+        verify_inclusion(
+            int(log["index"]),
+            checkpoint.size,
+            leaf,
+            [base64.b64decode(h) for h in log["inclusionProof"]],
+            checkpoint.root_hash,
+        )
+        included: bool | None = leaf_hash(entry) == leaf
+        detail = f"leaf {log['index']} proved in the tree of size {checkpoint.size}"
+    except (AuditError, VerificationError) as exc:
+        checkpoint, included, detail = None, False, str(exc)
+    steps.append(Step(received, port, f"log entry {log['index']} in {log['origin']}", included, detail))
+    steps.append(
+        Step(
+            received,
+            port,
+            "receipt's checkpoint signed by the port's log key",
+            checkpoint is not None,
+            f"size {checkpoint.size}" if checkpoint else "does not verify",
+        )
+    )
+    if checkpoint is not None:
+        steps.append(_latest_step(network, port, checkpoint, trust))
+    return steps
+
+
+def _latest_step(network: AuditNetwork, port: str, first: Any, trust: TrustRegistry) -> Step:
+    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    try:
+        note = network.get(port, "/v1/log/checkpoint").text
+        latest = verified_checkpoint(note, port, trust)
+        witnesses = verified_cosigners(note, port, trust)
+        body = network.get_json(port, "/v1/log/proof/consistency", params={"first": first.size, "second": latest.size})
+        verify_consistency(
+            first.size, latest.size, first.root_hash, latest.root_hash, [base64.b64decode(h) for h in body["proof"]]
+        )
+    except (AuditError, VerificationError, KeyError, ValueError) as exc:
+        return Step(now, port, "latest checkpoint and cosignatures", False, str(exc))
+    return Step(
+        now,
+        ", ".join(witnesses) or "no witness",
+        f"latest checkpoint (size {latest.size}) cosigned by {len(witnesses)} witness(es), consistent",
+        bool(witnesses),
+        f"extends the receipt's tree of size {first.size}",
+    )
+
+
+def build_trail(network: AuditNetwork, consignment_id: str) -> list[Step]:
+    """Every step of ``consignment_id``'s story, in order (see the module docstring)."""
+    trust = network.trust()
+    exporter, view = network.find_consignment(consignment_id)
+    port = str(view.get("destination"))
+    try:
+        sent = parse_json(network.get(exporter, f"/v1/consignments/{consignment_id}/submission").content)
+    except PilotSchemaError as exc:
+        raise AuditError(f"{exporter} returned a malformed submission: {exc}") from exc
+    receipt = view.get("receipt")
+    at = parse_time(str(receipt["credentialSubject"]["receivedAt"])) if isinstance(receipt, dict) else datetime.now(UTC)
+    steps = _credential_steps(sent, trust, at)
+    steps.append(
+        Step(
+            view.get("createdAt"),
+            exporter,
+            f"consignment queued for {port}",
+            None,
+            f"digest {view.get('submissionDigest')}",
+        )
+    )
+    for attempt in view.get("attemptLog", []):
+        status = attempt.get("httpStatus")
+        steps.append(
+            Step(
+                attempt.get("startedAt"),
+                exporter,
+                f"delivery attempt {attempt.get('number')}: {attempt.get('outcome')}"
+                + (f" (HTTP {status})" if status else ""),
+                None,
+                " ".join(str(x) for x in (attempt.get("code"), attempt.get("detail")) if x) or "-",
+            )
+        )
+    if isinstance(receipt, dict):
+        steps.extend(_receipt_steps(network, port, receipt, sent, trust))
+    else:
+        steps.append(Step(None, port, f"no receipt yet (state {view.get('state')})", None, "-"))
+    return steps

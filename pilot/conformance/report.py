@@ -1,0 +1,142 @@
+"""Conformance reports in four formats: text (a rich table), JSON, JUnit XML and a standalone HTML page.
+
+Every format carries, per case: id, tier, title, what was sent, what was expected, what happened, a
+hint when it failed, and pass or fail. ``render`` gives the text of a report; ``print_table`` shows
+the text format on a terminal.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from enum import StrEnum
+from xml.etree import ElementTree as ET
+
+from rich.console import Console
+from rich.table import Column, Table
+
+from pilot.conformance.model import TIER_NAMES, CaseResult, Report
+
+__all__ = ["ReportFormat", "print_table", "render"]
+
+
+class ReportFormat(StrEnum):
+    """Output formats of ``pilot conformance run``."""
+
+    text = "text"
+    json = "json"
+    junit = "junit"
+    html = "html"
+
+
+def render(report: Report, output_format: ReportFormat) -> str:
+    """The report as text in ``output_format``."""
+    if output_format is ReportFormat.json:
+        return json.dumps(report.as_dict(), indent=2, ensure_ascii=False) + "\n"
+    if output_format is ReportFormat.junit:
+        return _junit(report)
+    if output_format is ReportFormat.html:
+        return _html(report)
+    return _plain(report)
+
+
+def _summary(report: Report) -> str:
+    failed = len(report.failed)
+    verdict = "CONFORMANT" if report.ok else "NOT CONFORMANT"
+    return (
+        f"{verdict}: {len(report.results) - failed} of {len(report.results)} cases passed, {failed} failed "
+        f"({report.suite} {report.node_id} at {report.target}, {report.elapsed_s:.1f} s)"
+    )
+
+
+def _plain(report: Report) -> str:
+    lines = []
+    for r in report.results:
+        lines.append(f"{r.status.upper()}  {r.id}  {r.title}")
+        if not r.passed:
+            lines += [f"      sent:     {r.sent}", f"      expected: {r.expected}", f"      actual:   {r.actual}"]
+            lines.append(f"      hint:     {r.hint}")
+    lines.append(_summary(report))
+    return "\n".join(lines) + "\n"
+
+
+def print_table(report: Report, console: Console) -> None:
+    """The text report as a rich table: every case, details for failures, then the verdict."""
+    width = max((len(r.id) for r in report.results), default=10)
+    table = Table("", Column("case", no_wrap=True, min_width=width), "tier", "expected", "actual")
+    for r in report.results:
+        mark = "[green]pass[/]" if r.passed else "[bold red]FAIL[/]"
+        actual = r.actual if r.passed else f"{r.actual}\n[dim]sent: {r.sent}[/]\n[yellow]hint: {r.hint}[/]"
+        table.add_row(mark, r.id, str(r.tier), r.expected, actual)
+    console.print(table)
+    style = "bold green" if report.ok else "bold red"
+    console.print(f"[{style}]{_summary(report)}[/]")
+
+
+def _junit(report: Report) -> str:
+    root = ET.Element(
+        "testsuites",
+        name=f"pilot conformance {report.suite}",
+        tests=str(len(report.results)),
+        failures=str(len(report.failed)),
+        time=f"{report.elapsed_s:.3f}",
+    )
+    for tier in sorted({r.tier for r in report.results}):
+        results = [r for r in report.results if r.tier == tier]
+        suite = ET.SubElement(
+            root,
+            "testsuite",
+            name=f"{report.suite}.t{tier} {TIER_NAMES.get(tier, '')}",
+            tests=str(len(results)),
+            failures=str(sum(1 for r in results if not r.passed)),
+            time=f"{sum(r.duration_ms for r in results) / 1000:.3f}",
+        )
+        for r in results:
+            case = ET.SubElement(
+                suite, "testcase", classname=f"{report.suite}.t{tier}", name=r.id, time=f"{r.duration_ms / 1000:.3f}"
+            )
+            details = f"title: {r.title}\nsent: {r.sent}\nexpected: {r.expected}\nactual: {r.actual}"
+            if r.passed:
+                ET.SubElement(case, "system-out").text = details
+            else:
+                failure = ET.SubElement(case, "failure", message=r.actual[:500], type="NonConformance")
+                failure.text = f"{details}\nhint: {r.hint}"
+    return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
+
+
+_CSS = """
+body{font-family:system-ui,sans-serif;margin:2em;color:#222}
+h1{font-size:1.4em} .ok{color:#1a7f37} .bad{color:#cf222e}
+table{border-collapse:collapse;width:100%;font-size:.9em}
+th,td{border:1px solid #ddd;padding:.35em .5em;vertical-align:top;text-align:left}
+th{background:#f6f8fa} tr.fail{background:#fff0f0} code{font-size:.95em}
+.hint{color:#9a6700} details{margin:0}
+"""
+
+
+def _row(r: CaseResult) -> str:
+    e = html.escape
+    status = '<b class="ok">pass</b>' if r.passed else '<b class="bad">FAIL</b>'
+    hint = f'<div class="hint">hint: {e(r.hint)}</div>' if r.hint else ""
+    return (
+        f'<tr class="{r.status}" id="{e(r.id)}"><td>{status}</td><td><code>{e(r.id)}</code></td><td>{r.tier}</td>'
+        f"<td>{e(r.title)}</td><td>{e(r.sent)}</td><td>{e(r.expected)}</td><td>{e(r.actual)}{hint}</td>"
+        f"<td>{r.duration_ms}</td></tr>"
+    )
+
+
+def _html(report: Report) -> str:
+    e = html.escape
+    verdict = '<span class="ok">conformant</span>' if report.ok else '<span class="bad">not conformant</span>'
+    rows = "\n".join(_row(r) for r in report.results)
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Conformance: {e(report.suite)} {e(report.node_id)}</title>
+<style>{_CSS}</style></head><body>
+<h1>Conformance of {e(report.suite)} <code>{e(report.node_id)}</code> at <code>{e(report.target)}</code>: {verdict}</h1>
+<p>{e(_summary(report))}. Started {e(report.started_at)}. Tiers: 1 schema, 2 signatures and trust,
+3 protocol behaviour.</p>
+<table><thead><tr><th>status</th><th>case</th><th>tier</th><th>title</th><th>sent</th><th>expected</th>
+<th>actual</th><th>ms</th></tr></thead><tbody>
+{rows}
+</tbody></table></body></html>
+"""

@@ -1,0 +1,1 @@
+"""Static files of the port dashboard (HTML, CSS, JavaScript; no build step)."""

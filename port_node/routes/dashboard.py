@@ -1,0 +1,190 @@
+"""The operator dashboard at ``GET /`` and the JSON it reads (``/v1/dashboard/*``), operator only.
+
+The page is plain HTML, CSS and JavaScript bundled in ``port_node/dashboard`` (no build step, no CDN).
+The operator token comes as ``?token=`` (the link ``pilot up`` prints; it is then kept in an HttpOnly
+cookie), a cookie, or ``Authorization: Bearer``. The page checks each consignment's inclusion proof
+itself (WebCrypto SHA-256, or the bundled ``sha256.js`` where ``crypto.subtle`` is absent), from the
+leaf input and the receipt's proof to the root of the receipt's checkpoint (RFC 9162 §2.1.3.2).
+"""
+
+from __future__ import annotations
+
+import base64
+import hmac
+from collections import Counter
+from pathlib import Path
+from typing import Annotated, Any
+
+import orjson
+import sqlalchemy as sa
+from fastapi import APIRouter, Depends, Query, Request
+from starlette.responses import FileResponse, HTMLResponse, Response
+
+from node_core.auth import read_token
+from node_core.problems import ProblemError
+from port_node.context import PortContext, PortDep
+from port_node.tables import LOG_LEAVES, SUBMISSIONS
+from schemas.codes import Code
+
+router = APIRouter(tags=["dashboard"])
+
+ASSETS = Path(__file__).resolve().parent.parent / "dashboard"
+_ASSET_TYPES = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8"}
+COOKIE = "pilot_operator"
+
+
+def _token(request: Request, port: PortContext) -> str:
+    token: str | None = getattr(request.app.state, "dashboard_token", None)
+    if token is None:
+        token = read_token(port.settings.tokens_dir, port.settings.node_id)
+        request.app.state.dashboard_token = token
+    return token
+
+
+def _presented(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    if header.lower().startswith("bearer "):
+        return header[7:].strip()
+    return request.query_params.get("token") or request.cookies.get(COOKIE)
+
+
+def _is_operator(request: Request, port: PortContext) -> bool:
+    presented = _presented(request)
+    return presented is not None and hmac.compare_digest(presented.encode(), _token(request, port).encode())
+
+
+def require_operator(request: Request, port: PortDep) -> PortContext:
+    """The port, for an operator; 401 UNAUTHORIZED otherwise."""
+    if not _is_operator(request, port):
+        raise ProblemError(Code.UNAUTHORIZED, "operator token missing or wrong", status=401)
+    return port
+
+
+OperatorDep = Annotated[PortContext, Depends(require_operator)]
+
+
+@router.get("/", include_in_schema=False)
+def dashboard(request: Request, port: PortDep) -> Response:
+    """The dashboard page (operator token as ``?token=`` or cookie)."""
+    if not _is_operator(request, port):
+        return HTMLResponse(
+            "<!doctype html><title>operator token needed</title><h1>Operator token needed</h1>"
+            "<p>Open the link <code>pilot up</code> printed (it carries <code>?token=</code>).</p>",
+            status_code=401,
+        )
+    response = FileResponse(ASSETS / "index.html", media_type="text/html; charset=utf-8")
+    token = request.query_params.get("token")
+    if token:
+        response.set_cookie(COOKIE, token, httponly=True, samesite="strict")
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@router.get("/dashboard/{name}", include_in_schema=False)
+def asset(name: str) -> Response:
+    """A bundled script or style sheet (public: no data in them)."""
+    path = ASSETS / name
+    if path.suffix not in _ASSET_TYPES or path.parent != ASSETS or not path.is_file():
+        raise ProblemError(Code.NOT_FOUND, f"no dashboard asset {name}", status=404)
+    return FileResponse(path, media_type=_ASSET_TYPES[path.suffix])
+
+
+def _json(value: Any) -> Response:
+    return Response(orjson.dumps(value), media_type="application/json", headers={"Cache-Control": "no-store"})
+
+
+@router.get("/v1/dashboard/summary", summary="Dashboard: counts per exporter and decision, log and witnesses")
+def summary(port: OperatorDep, request: Request) -> Response:
+    """Counts of this port's submissions per exporter and decision, the log's state and witnessing."""
+    with port.engine.connect() as connection:
+        rows = connection.execute(
+            sa.select(SUBMISSIONS.c.exporter, SUBMISSIONS.c.decision, sa.func.count()).group_by(
+                SUBMISSIONS.c.exporter, SUBMISSIONS.c.decision
+            )
+        ).all()
+    counts: dict[str, Counter[str]] = {}
+    for exporter, decision, n in rows:
+        counts.setdefault(exporter, Counter())[decision] = int(n)
+    registry = port.trust.current()
+    participants = registry.participants.values()
+    exporters = sorted({p["id"] for p in participants if p.get("role") == "exporter"} | set(counts))
+    ports = sorted(p["id"] for p in participants if p.get("role") == "port_authority")
+    witness = request.app.state.witness
+    return _json(
+        {
+            "port": port.settings.node_id,
+            "exporters": exporters,
+            "ports": ports,
+            "counts": {e: dict(counts.get(e, {})) for e in exporters},
+            "log": {
+                "origin": port.log.origin,
+                "size": port.log.size,
+                "signing": port.log.signing_refusal is None,
+                "problem": port.log.signing_refusal,
+                "checkpoint": port.log.served_note,
+                "cosigners": sorted(port.log.cosignatures(port.log.size)),
+            },
+            "witness": {"name": witness.name, "evidence": len(witness.evidence())},
+        }
+    )
+
+
+@router.get("/v1/dashboard/submissions", summary="Dashboard: the latest submissions and their decisions")
+def submissions(port: OperatorDep, limit: Annotated[int, Query(ge=1, le=1000)] = 200) -> Response:
+    """The newest submissions first: exporter, id, decision, reason codes, receive time, log index."""
+    with port.engine.connect() as connection:
+        rows = connection.execute(
+            sa.select(
+                SUBMISSIONS.c.exporter,
+                SUBMISSIONS.c.submission_id,
+                SUBMISSIONS.c.decision,
+                SUBMISSIONS.c.reason_codes,
+                SUBMISSIONS.c.received_at,
+                SUBMISSIONS.c.leaf_index,
+            )
+            .order_by(SUBMISSIONS.c.leaf_index.desc())
+            .limit(limit)
+        ).all()
+    return _json(
+        {
+            "submissions": [
+                {
+                    "exporter": r.exporter,
+                    "submissionId": r.submission_id,
+                    "decision": r.decision,
+                    "reasonCodes": list(r.reason_codes),
+                    "receivedAt": r.received_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                    "logIndex": int(r.leaf_index),
+                }
+                for r in rows
+            ]
+        }
+    )
+
+
+@router.get("/v1/dashboard/submissions/{exporter}/{submission_id}", summary="Dashboard: one consignment's timeline")
+def submission(exporter: str, submission_id: str, port: OperatorDep) -> Response:
+    """The receipt, the leaf input (base64) and the checkpoints the page needs to check inclusion itself."""
+    stored = port.store.find(exporter, submission_id)
+    if stored is None:
+        raise ProblemError(Code.NOT_FOUND, f"no submission {submission_id} of {exporter}", status=404)
+    with port.engine.connect() as connection:
+        leaf_input = connection.execute(
+            sa.select(LOG_LEAVES.c.leaf_input).where(LOG_LEAVES.c.leaf_index == stored.leaf_index)
+        ).scalar_one()
+    receipt = orjson.loads(stored.receipt)
+    subject = receipt["credentialSubject"]
+    return _json(
+        {
+            "exporter": exporter,
+            "submissionId": submission_id,
+            "decision": stored.decision,
+            "reasons": stored.reasons,
+            "receivedAt": subject["receivedAt"],
+            "receipt": receipt,
+            "leafInput": base64.b64encode(bytes(leaf_input)).decode(),
+            "log": subject["log"],
+            "latestCheckpoint": port.log.served_note,
+            "contentStored": stored.content is not None,
+        }
+    )
