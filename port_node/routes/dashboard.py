@@ -21,7 +21,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from starlette.responses import FileResponse, HTMLResponse, Response
 
 from node_core.auth import read_token
-from node_core.problems import ProblemError
+from node_core.problems import ProblemError, problem_responses
 from port_node.context import PortContext, PortDep
 from port_node.tables import LOG_LEAVES, SUBMISSIONS
 from schemas.codes import Code
@@ -93,7 +93,11 @@ def _json(value: Any) -> Response:
     return Response(orjson.dumps(value), media_type="application/json", headers={"Cache-Control": "no-store"})
 
 
-@router.get("/v1/dashboard/summary", summary="Dashboard: counts per exporter and decision, log and witnesses")
+@router.get(
+    "/v1/dashboard/summary",
+    summary="Dashboard: counts per exporter and decision, log and witnesses",
+    responses=problem_responses(401),
+)
 def summary(port: OperatorDep, request: Request) -> Response:
     """Counts of this port's submissions per exporter and decision, the log's state and witnessing."""
     with port.engine.connect() as connection:
@@ -129,7 +133,11 @@ def summary(port: OperatorDep, request: Request) -> Response:
     )
 
 
-@router.get("/v1/dashboard/submissions", summary="Dashboard: the latest submissions and their decisions")
+@router.get(
+    "/v1/dashboard/submissions",
+    summary="Dashboard: the latest submissions and their decisions",
+    responses=problem_responses(400, 401),
+)
 def submissions(port: OperatorDep, limit: Annotated[int, Query(ge=1, le=1000)] = 200) -> Response:
     """The newest submissions first: exporter, id, decision, reason codes, receive time, log index."""
     with port.engine.connect() as connection:
@@ -162,7 +170,11 @@ def submissions(port: OperatorDep, limit: Annotated[int, Query(ge=1, le=1000)] =
     )
 
 
-@router.get("/v1/dashboard/submissions/{exporter}/{submission_id}", summary="Dashboard: one consignment's timeline")
+@router.get(
+    "/v1/dashboard/submissions/{exporter}/{submission_id}",
+    summary="Dashboard: one consignment's timeline",
+    responses=problem_responses(400, 401, 404),
+)
 def submission(exporter: str, submission_id: str, port: OperatorDep) -> Response:
     """The receipt, the leaf input (base64) and the checkpoints the page needs to check inclusion itself."""
     stored = port.store.find(exporter, submission_id)

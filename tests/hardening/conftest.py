@@ -20,7 +20,7 @@ from sqlalchemy.exc import OperationalError
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "port_node"))
 
-from port_harness import PortHarness, make_harness  # noqa: E402
+from port_harness import PortHarness, make_harness
 
 
 @pytest.fixture

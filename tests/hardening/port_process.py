@@ -124,6 +124,8 @@ class Load:
     plan: dict[str, list[dict[str, Any]]]
     retry_s: float = 0.05
     timeout_s: float = 10.0
+    per_exporter: int = 1  # concurrent delivery threads per exporter
+    keepalive: bool = True
     receipts: dict[tuple[str, str], bytes] = field(default_factory=dict)
     statuses: dict[str, int] = field(default_factory=dict)
     attempts: int = 0
@@ -136,9 +138,10 @@ class Load:
             self.statuses[key] = self.statuses.get(key, 0) + 1
             self.attempts += 1
 
-    def _deliver(self, exporter: str) -> None:
-        with httpx.Client(auth=signer_for(exporter), timeout=self.timeout_s) as client:
-            for document in self.plan[exporter]:
+    def _deliver(self, exporter: str, share: int) -> None:
+        limits = httpx.Limits() if self.keepalive else httpx.Limits(max_keepalive_connections=0)
+        with httpx.Client(auth=signer_for(exporter), timeout=self.timeout_s, limits=limits) as client:
+            for document in self.plan[exporter][share :: self.per_exporter]:
                 body = json.dumps(document).encode()
                 while True:
                     try:
@@ -163,9 +166,10 @@ class Load:
 
     def start(self) -> None:
         for exporter in EXPORTERS:
-            thread = threading.Thread(target=self._deliver, args=(exporter,), daemon=True)
-            thread.start()
-            self._threads.append(thread)
+            for share in range(self.per_exporter):
+                thread = threading.Thread(target=self._deliver, args=(exporter, share), daemon=True)
+                thread.start()
+                self._threads.append(thread)
 
     def alive(self) -> bool:
         return any(t.is_alive() for t in self._threads)

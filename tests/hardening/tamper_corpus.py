@@ -19,6 +19,7 @@ every field of every vector.
 from __future__ import annotations
 
 import copy
+import itertools
 import json
 import re
 from collections import Counter
@@ -26,7 +27,6 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-
 
 VECTORS = Path(__file__).resolve().parents[2] / "schemas" / "vectors"
 ONE_MIB = 1024 * 1024
@@ -363,7 +363,7 @@ def key_swaps(vector: Vector) -> Iterator[Case]:
     doc = vector.document
     proofs = _proofs(doc)
     sid, exporter = vector.submission_id, vector.exporter
-    for (label_a, path_a), (label_b, path_b) in zip(proofs, proofs[1:], strict=False):
+    for (label_a, path_a), (label_b, path_b) in itertools.pairwise(proofs):
         changed = copy.deepcopy(doc)
         parent_a, parent_b = get(changed, path_a[:-1]), get(changed, path_b[:-1])
         parent_a["proof"], parent_b["proof"] = parent_b["proof"], parent_a["proof"]

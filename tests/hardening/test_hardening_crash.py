@@ -26,7 +26,7 @@ from port_process import JSON, Load, LogObserver, PortProcess, assert_exactly_on
 from pilot.sandbox import write_sandbox
 from port_node.crash_points import CRASH_ENV, EXIT_STATUS
 
-pytestmark = [pytest.mark.e2e, pytest.mark.db, pytest.mark.timeout(1800)]
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(1800)]
 
 
 def _port(tmp_path: Path, database_url: str) -> PortProcess:
@@ -66,6 +66,7 @@ def run_kills(tmp_path: Path, database_url: str, total: int, kills: int) -> dict
     return figures
 
 
+@pytest.mark.db
 def test_sigkill_three_times_under_six_exporters(tmp_path: Path, database_url: str) -> None:
     """CI size: 500 submissions, 3 kills: 0 lost, 0 twice, gap-free, fsck clean, proofs consistent."""
     run_kills(tmp_path, database_url, 500, 3)
@@ -82,6 +83,7 @@ def _post(url: str, exporter: str, path: str, body: bytes) -> httpx.Response:
         return client.post(f"{url}{path}", content=body, headers=JSON)
 
 
+@pytest.mark.db
 def test_crash_after_commit_before_answering(tmp_path: Path, database_url: str) -> None:
     """Killed after the 3rd commit, before its answer: the retry gets the committed receipt (200), index 2."""
     port = _port(tmp_path, database_url)
@@ -108,6 +110,7 @@ def test_crash_after_commit_before_answering(tmp_path: Path, database_url: str) 
     assert port.fsck().ok
 
 
+@pytest.mark.db
 def test_crash_mid_batch(tmp_path: Path, database_url: str) -> None:
     """Killed after the 2nd item of a batch of 5 committed: 2 leaves; the resent batch answers 200, 200, 201 x3."""
     port = _port(tmp_path, database_url)

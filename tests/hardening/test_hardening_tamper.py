@@ -22,7 +22,7 @@ from tamper_corpus import Case, Equivalent, Neutral, Refused, Rejected, build_co
 
 from port_node.tables import SUBMISSIONS
 
-pytestmark = [pytest.mark.anyio, pytest.mark.db]
+pytestmark = [pytest.mark.anyio]
 
 JSON = {"content-type": "application/json"}
 
@@ -155,6 +155,7 @@ async def run_corpus(harness: PortHarness, cases: list[Case]) -> Tally:
     return tally
 
 
+@pytest.mark.db
 async def test_tamper_corpus_is_refused_or_deduplicated(harness: PortHarness) -> None:
     """CI size: >= 500 cases from every valid submission vector; 0 accepted wrongly, 0 5xx."""
     cases = build_corpus()
