@@ -53,12 +53,6 @@ PORT = "cn-port-01"
 PORT_URL = "http://cn-port-01.test"
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    """The anyio plugin runs async tests on asyncio."""
-    return "asyncio"
-
-
 @pytest.fixture(scope="session")
 def sandbox() -> Sandbox:
     """The default-seed sandbox (keys, trust list, anchor), built once."""
