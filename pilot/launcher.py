@@ -246,8 +246,12 @@ class Network:
 
     def stop_node(self, node_id: str, *, grace_s: float = DEFAULT_GRACE_S) -> None:
         """Stop one node (for fault scenarios: a port that is down for a while); network.json keeps its URL."""
-        stop_pids([self.children[node_id].pid], grace_s=grace_s)
-        self.children[node_id].exit_code()
+        child = self.children[node_id]
+        stop_pids([child.pid], grace_s=grace_s)
+        if child.process is not None:
+            # Reap it: until waited for, poll() may still say "running" and start_node would not restart it.
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                child.process.wait(timeout=grace_s + 5.0)
 
     def start_node(self, node_id: str, *, timeout_s: float = DEFAULT_TIMEOUT_S) -> None:
         """Start a stopped node again on the same port and wait for its health; network.json gets the new pid."""

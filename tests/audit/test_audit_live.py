@@ -14,6 +14,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import orjson
@@ -115,12 +116,18 @@ def test_port_restored_from_an_old_backup_refuses_to_sign(live: LiveNetwork) -> 
     backup.rename(database)
     live.network.start_node(port)
 
-    deadline = time.monotonic() + 20
+    deadline = time.monotonic() + 30
+    health: dict[str, Any] = {}
     while time.monotonic() < deadline:
-        health = httpx.get(live.url(port) + "/health", timeout=5).json()
+        try:
+            health = httpx.get(live.url(port) + "/health", timeout=5).json()
+        except httpx.TransportError:  # the restarted process may still be binding its socket
+            time.sleep(0.3)
+            continue
         if not health["log"]["signing"]:
             break
         time.sleep(0.3)
+    assert health, f"{port} never answered after the restore:\n{live.network.log_tail(port, 40)}"
     assert health["log"]["signing"] is False, health
     assert "backup" in health["log"]["problem"] and "size 2" in health["log"]["problem"]
     answer = _signed_submission(live, port, "after-restore")
