@@ -66,6 +66,18 @@ class Code(StrEnum):
     CHECKPOINT_INVALID = "CHECKPOINT_INVALID"
     MERKLE_PROOF_INVALID = "MERKLE_PROOF_INVALID"
 
+    # Shared-schema conformance (pilot conformance validate, with a reference directory).
+    # A credential of a UNTP type fails the UN/CEFACT UNTP 0.6.1 JSON Schema of its type.
+    UNTP_SCHEMA_INVALID = "UNTP_SCHEMA_INVALID"
+    # A credential fails the W3C VC 2.0 JSON Schema.
+    VC_SCHEMA_INVALID = "VC_SCHEMA_INVALID"
+    # JSON-LD expansion (safe mode) drops a member or leaves a type relative: the term is not defined.
+    JSONLD_TERM_UNDEFINED = "JSONLD_TERM_UNDEFINED"
+    # A @context cannot be resolved offline (not ours, not in the reference directory) or is malformed.
+    JSONLD_CONTEXT_UNAVAILABLE = "JSONLD_CONTEXT_UNAVAILABLE"
+    # An EPCIS 2.0 event or document fails the GS1 EPCIS 2.0 JSON Schema.
+    EPCIS_SCHEMA_INVALID = "EPCIS_SCHEMA_INVALID"
+
 
 #: HTTP status for each code that can be an HTTP error (DESIGN section 7).
 HTTP_STATUS: dict[Code, int] = {
