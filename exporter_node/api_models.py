@@ -1,7 +1,7 @@
 """Pydantic shapes of the exporter's request and response bodies, for the OpenAPI document and responses.
 
 Request bodies are parsed strictly (``schemas._jsonio``) and validated in the modules that own them
-(farms against ``FacilitySubject``, lots against the manifest's ``Lot``), so that bad input is refused
+(farms against the UNTP ``Facility``, lots against the manifest's ``Lot``), so that bad input is refused
 with the wire contract's codes; these models document them. Times are RFC 3339 strings in UTC.
 """
 
@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from schemas._models.facility import FacilitySubject
+from schemas._models.facility import Facility
 from schemas._models.manifest import Lot
 from schemas._time import format_time
 
@@ -22,7 +22,7 @@ __all__ = [
     "ConsignmentView",
     "CredentialView",
     "DeliveryState",
-    "FacilitySubject",
+    "Facility",
     "FacilityView",
     "Lot",
     "OutboxItem",

@@ -1,11 +1,14 @@
 """Building a consignment: lots -> traceability events -> gathered credentials -> signed manifest -> pre-check -> queue.
 
-For each export lot: one EPCIS ObjectEvent (``commissioning``) per origin farm creates a farm lot there,
+For each export lot: one ObjectEvent (CBV ``commissioning``) per origin farm creates a farm lot there,
 and one TransformationEvent at the plant named by the lot's establishment number turns the farm lots
-into the export lot. The submission carries the facility records of the origin farms and the plants,
-those events, the imported conformity credentials assessing one of those facilities (with the evidence
-they pin), and the veterinary attestations of the establishments, all valid now; the manifest pins each
-by id and digest (DESIGN section 6).
+into the export lot; a final ObjectEvent (CBV ``shipping``) ships the export lots, naming the
+consignment and the certificates in ``bizTransactionList``. The events travel in one
+DigitalTraceabilityEvent (UNTP 0.6.1: its subject is the array of events). The submission carries the
+facility records of the origin farms and the plants, that event credential, the imported conformity
+credentials assessing one of those facilities (with the evidence they pin), and the veterinary
+attestations of the establishments, all valid now; the manifest pins each by id and digest (DESIGN
+section 6).
 
 Before anything is stored the submission goes through ``schemas._assess.assess_submission`` with the
 destination's published policy, the very function the port decides with: if the port would reject it,
@@ -26,13 +29,14 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from exporter_node.errors import ConflictError, InputRefusedError, PrecheckRefusedError
 from exporter_node.node import ExporterNode
-from exporter_node.records import commissioning_event, credential_payload, reference_of, transformation_event
+from exporter_node.records import credential_payload, new_urn, reference_of
 from exporter_node.storage import DuplicateError
 from schemas._assess import Assessment, assess_submission
 from schemas._digest import canonical_digest
 from schemas._jsonio import dumps_compact
 from schemas._models.manifest import Lot
 from schemas._models.validate import validate_model
+from schemas._records import commissioning_event, shipping_event, transformation_event
 from schemas._trust import TrustRegistry
 from schemas.codes import Code
 from schemas.errors import PilotSchemaError, Problem
@@ -155,9 +159,11 @@ def build_consignment(node: ExporterNode, request: ConsignmentRequest) -> BuiltC
         for farm_id, farm_lot in zip(lot.originFacilities, farm_lots, strict=True):
             events.append(
                 commissioning_event(
+                    event_id=new_urn(),
                     farm_id=farm_id,
                     farm_lot=farm_lot,
                     hs_code=lot.hsCode,
+                    product_name=lot.description,
                     quantity=share,
                     unit=lot.netWeight.unit,
                     at=now,
@@ -165,10 +171,12 @@ def build_consignment(node: ExporterNode, request: ConsignmentRequest) -> BuiltC
             )
         events.append(
             transformation_event(
+                event_id=new_urn(),
                 plant_id=plants[lot.establishmentNumber]["id"],
                 inputs=farm_lots,
                 export_lot=lot.lotId,
                 hs_code=lot.hsCode,
+                product_name=lot.description,
                 quantity=lot.netWeight.value,
                 unit=lot.netWeight.unit,
                 at=now,
@@ -176,9 +184,28 @@ def build_consignment(node: ExporterNode, request: ConsignmentRequest) -> BuiltC
         )
 
     facility_rows = [facilities[f] for f in farm_ids] + [p for p in plants.values() if p["id"] not in facilities]
+    gathered = _gathered_credentials(node, facility_rows, list(plants), now)
+    certificates = [
+        str(credential_payload(c)["id"])
+        for c in gathered
+        if "DigitalConformityCredential" in credential_payload(c).get("type", [])
+    ]
+    destination = trust.participant(request.destination) or {}
+    events.append(
+        shipping_event(
+            event_id=new_urn(),
+            consignment_urn=f"urn:pilot:consignment:{consignment_id}",
+            exporter_did=node.identity.did,
+            destination_did=str(destination.get("did", "")),
+            plant_id=plants[lots[0].establishmentNumber]["id"],
+            lots=[lot.model_dump() for lot in lots],
+            certificates=certificates,
+            at=now,
+        )
+    )
     credentials: list[dict[str, Any]] = [row["credential"] for row in facility_rows]
-    credentials += [node.issuer.issue("DigitalTraceabilityEvent", event, trust=trust, at=now) for event in events]
-    credentials += _gathered_credentials(node, facility_rows, list(plants), now)
+    credentials.append(node.issuer.issue("DigitalTraceabilityEvent", events, trust=trust, at=now))
+    credentials += gathered
 
     manifest_subject = {
         "consignmentId": consignment_id,
@@ -213,8 +240,9 @@ def _gathered_credentials(
     credentials = [row["credential"] for row in rows]
     for row in rows:
         subject = credential_payload(row["credential"]).get("credentialSubject", {})
-        for item in subject.get("evidence", []) if isinstance(subject, Mapping) else []:
-            evidence_id = item.get("id") if isinstance(item, Mapping) else None
+        evidence = subject.get("auditableEvidence") if isinstance(subject, Mapping) else None
+        for item in [evidence] if isinstance(evidence, Mapping) else []:
+            evidence_id = item.get("linkURL")
             if not isinstance(evidence_id, str) or evidence_id in included:
                 continue
             found = node.storage.imported_credential(evidence_id)

@@ -1,6 +1,8 @@
-"""Registering a farm or plant: validate the facility subject, issue its signed DigitalFacilityRecord, store it.
+"""Registering a farm or plant: validate the facility, issue its signed DigitalFacilityRecord, store it.
 
-Validation is the wire contract's own: the ``FacilitySubject`` model (codes, region within the country)
+The request body is a UNTP ``Facility`` (typed ``["Facility", "AgriFacility"]``); the record's subject is
+the ``FacilityRecord`` that holds it. Validation is the wire contract's own: the ``Facility`` model (codes,
+region within the country)
 and the geometry rules (a valid polygon inside the region's authored bounding box), so a record this
 node issues is one every port accepts. Bad input is refused with SCHEMA_INVALID or GEOMETRY_INVALID.
 """
@@ -14,23 +16,24 @@ from exporter_node.node import ExporterNode
 from exporter_node.records import credential_payload
 from exporter_node.storage import DuplicateError
 from schemas._digest import credential_digest
-from schemas._models.facility import FacilitySubject
+from schemas._models.facility import Facility
 from schemas._models.geometry import geometry_problems
 from schemas._models.validate import validate_model
+from schemas._records import facility_record_subject
 from schemas.codes import Code
 from schemas.errors import Problem
 
 __all__ = ["facility_view", "register_facility"]
 
 
-def validated_subject(document: Any) -> FacilitySubject:
-    """The facility subject, or InputRefusedError with every schema and geometry problem."""
-    model, problems = validate_model(FacilitySubject, document)
+def validated_subject(document: Any) -> Facility:
+    """The facility, or InputRefusedError with every schema and geometry problem."""
+    model, problems = validate_model(Facility, document)
     if model is None:
         raise InputRefusedError(problems)
     geometry = [
-        Problem(Code.GEOMETRY_INVALID, "/geometry", message)
-        for message in geometry_problems(model.geometry, model.region)
+        Problem(Code.GEOMETRY_INVALID, "/locationInformation/geoBoundary", message)
+        for message in geometry_problems(model.locationInformation.geoBoundary, model.region)
     ]
     if geometry:
         raise InputRefusedError(geometry)
@@ -44,7 +47,7 @@ def register_facility(node: ExporterNode, document: Any) -> dict[str, Any]:
         raise ConflictError(f"facility {subject.id} is already registered")
     now = node.now()
     trust = node.trust.current()
-    credential = node.issuer.issue("DigitalFacilityRecord", dict(document), trust=trust, at=now)
+    credential = node.issuer.issue("DigitalFacilityRecord", facility_record_subject(document), trust=trust, at=now)
     payload_id = credential_payload(credential)["id"]
     row = {
         "id": subject.id,

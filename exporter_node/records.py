@@ -1,6 +1,6 @@
 """Building and signing the exporter's own records: facility records, traceability events, manifests.
 
-Subjects follow the shapes of ``schemas._models`` (UNTP facility record, EPCIS 2.0 events, the pilot's
+Subjects are built by ``schemas._records`` (UNTP facility record, UNTP/EPCIS 2.0 events, the pilot's
 manifest); signing goes through ``schemas._issue.secure``, the one place records are signed, in the
 securing form the node is configured for. Credential ids are fresh ``urn:uuid:`` URIs.
 """
@@ -8,7 +8,7 @@ securing form the node is configured for. Credential ids are fresh ``urn:uuid:``
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -16,17 +16,9 @@ from typing import Any
 from exporter_node.identity import NodeIdentity
 from schemas._issue import Securing, credential_reference, secure, unsigned_credential
 from schemas._jose import is_enveloped, read_enveloped
-from schemas._time import format_time
 from schemas._trust import TrustRegistry
 
-__all__ = [
-    "RecordIssuer",
-    "commissioning_event",
-    "credential_payload",
-    "new_urn",
-    "reference_of",
-    "transformation_event",
-]
+__all__ = ["RecordIssuer", "credential_payload", "new_urn", "reference_of"]
 
 
 def new_urn() -> str:
@@ -54,7 +46,7 @@ class RecordIssuer:
     def issue(
         self,
         record_type: str,
-        subject: Mapping[str, Any],
+        subject: Mapping[str, Any] | list[Any],
         *,
         trust: TrustRegistry,
         at: datetime,
@@ -73,50 +65,3 @@ class RecordIssuer:
             valid_until=valid_until,
         )
         return secure(credential, key.private_key, key.verification_method, securing=self.securing, created=at)
-
-
-def commissioning_event(
-    *, farm_id: str, farm_lot: str, hs_code: str, quantity: float, unit: str, at: datetime
-) -> dict[str, Any]:
-    """EPCIS ObjectEvent: a farm lot commissioned at its farm (CBV ``commissioning``)."""
-    return {
-        "eventID": new_urn(),
-        "eventType": "ObjectEvent",
-        "eventTime": format_time(at.replace(microsecond=0)),
-        "action": "ADD",
-        "bizStep": "commissioning",
-        "disposition": "active",
-        "readPoint": {"id": farm_id},
-        "bizLocation": {"id": farm_id},
-        "epcList": [farm_lot],
-        "quantityList": [{"epcClass": f"urn:pilot:class:{hs_code}", "quantity": quantity, "uom": unit}],
-        "hsCode": hs_code,
-        "sourceFacility": farm_id,
-    }
-
-
-def transformation_event(
-    *,
-    plant_id: str,
-    inputs: Sequence[str],
-    export_lot: str,
-    hs_code: str,
-    quantity: float,
-    unit: str,
-    at: datetime,
-) -> dict[str, Any]:
-    """EPCIS TransformationEvent: farm lots turned into the export lot at the plant (CBV ``transforming``)."""
-    return {
-        "eventID": new_urn(),
-        "eventType": "TransformationEvent",
-        "eventTime": format_time(at.replace(microsecond=0)),
-        "bizStep": "transforming",
-        "disposition": "active",
-        "readPoint": {"id": plant_id},
-        "bizLocation": {"id": plant_id},
-        "inputEPCList": list(inputs),
-        "outputEPCList": [export_lot],
-        "outputQuantityList": [{"epcClass": f"urn:pilot:class:{hs_code}", "quantity": quantity, "uom": unit}],
-        "hsCode": hs_code,
-        "sourceFacility": plant_id,
-    }

@@ -20,6 +20,17 @@ from pilot.sandbox import EPOCH, KEYS_VALID_UNTIL, plant_number
 from schemas._issue import Securing, credential_reference, secure, unsigned_credential
 from schemas._keyring import KeyEntry
 from schemas._models.regions import region_bbox
+from schemas._records import (
+    commissioning_event,
+    conformity_attestation,
+    facility_record_subject,
+    secure_link,
+    shipping_event,
+    transformation_event,
+)
+from schemas._records import (
+    facility as facility_document,
+)
 
 NAMESPACE = uuid.UUID("6f1c2a57-0d1e-4b8e-9a57-5c1d0e7a2b10")
 CERT_TOPIC = {
@@ -73,33 +84,56 @@ def build_world(seed: str, short_id: str) -> ExporterWorld:
     rng = random.Random(f"{seed}/{short_id}/world")
     farms = []
     for n, region in enumerate(item.farm_regions * 2, start=1):
-        farm: dict[str, Any] = {
-            "id": f"urn:pilot:facility:{short_id}:farm-{n:03d}",
-            "name": f"{item.name.split()[0]} farm {n}",
-            "facilityType": "farm",
-            "countryOfOperation": "RU",
-            "region": region,
-            "establishmentNumber": f"{region}-{int(short_id[-2:]):02d}{n + 10:02d}",
-            "geometry": {"type": "Polygon", "coordinates": polygon_in(rng, region_bbox(region))},
-            "products": [item.hs_code],
-            "productionPeriod": {"start": "2026-01-01", "end": "2026-12-31"},
-        }
+        farm = facility(
+            item,
+            facility_id=f"urn:pilot:facility:{short_id}:farm-{n:03d}",
+            name=f"{item.name.split()[0]} farm {n}",
+            facility_type="farm",
+            region=region,
+            establishment_number=f"{region}-{int(short_id[-2:]):02d}{n + 10:02d}",
+            boundary=polygon_in(rng, region_bbox(region)),
+        )
+        farm["productionPeriod"] = {"start": "2026-01-01", "end": "2026-12-31"}
         if item.species is None:
             farm["areaHectares"] = round(rng.uniform(400, 6000), 1)
         else:
             farm["herdSize"] = rng.randrange(2_000, 60_000, 100)
         farms.append(farm)
-    plant = {
-        "id": f"urn:pilot:facility:{short_id}:plant-01",
-        "name": f"{item.name} processing plant",
-        "facilityType": "processing_plant",
-        "countryOfOperation": "RU",
-        "region": item.plant_region,
-        "establishmentNumber": plant_number(short_id),
-        "geometry": {"type": "Polygon", "coordinates": polygon_in(rng, region_bbox(item.plant_region))},
-        "products": [item.hs_code],
-    }
+    plant = facility(
+        item,
+        facility_id=f"urn:pilot:facility:{short_id}:plant-01",
+        name=f"{item.name} processing plant",
+        facility_type="processing_plant",
+        region=item.plant_region,
+        establishment_number=plant_number(short_id),
+        boundary=polygon_in(rng, region_bbox(item.plant_region)),
+    )
     return ExporterWorld(item, farms, plant)
+
+
+def facility(
+    item: Exporter,
+    *,
+    facility_id: str,
+    name: str,
+    facility_type: str,
+    region: str,
+    establishment_number: str,
+    boundary: list[list[list[float]]],
+) -> dict[str, Any]:
+    """A UNTP ``Facility`` (extended as ``AgriFacility``) operated by exporter ``item``."""
+    return facility_document(
+        facility_id=facility_id,
+        name=name,
+        facility_type=facility_type,
+        country="RU",
+        region=region,
+        establishment_number=establishment_number,
+        boundary=boundary,
+        operator_did=did_of(item.short_id),
+        operator_name=item.name,
+        products=[(item.hs_code, item.product)],
+    )
 
 
 @dataclass
@@ -120,7 +154,7 @@ class Signer:
         self,
         short_id: str,
         record_type: str,
-        subject: dict[str, Any],
+        subject: dict[str, Any] | list[Any],
         *,
         credential_id: str,
         valid_from: datetime = EPOCH,
@@ -128,8 +162,10 @@ class Signer:
         key_label: str = "key-1",
         issuer_as: str | None = None,
         securing: Securing | None = None,
+        context: list[str] | None = None,
     ) -> dict[str, Any]:
-        """A signed credential; ``issuer_as`` names a different claimed issuer (fault cases)."""
+        """A signed credential; ``issuer_as`` names a different claimed issuer, ``context`` replaces the
+        ``@context`` (fault cases)."""
         claimed = issuer_as or short_id
         entry = self.key(short_id, key_label)
         credential = unsigned_credential(
@@ -141,6 +177,8 @@ class Signer:
             valid_from=valid_from,
             valid_until=valid_until,
         )
+        if context is not None:
+            credential["@context"] = list(context)
         return secure(
             credential,
             entry.private_key,
@@ -192,48 +230,33 @@ def plan_consignment(
     export_lot = f"urn:pilot:lot:{item.short_id}:{consignment_id}:export-lot"
     weight = round(rng.uniform(5, 24) * (1000 if item.unit == "KGM" else 1), 1)
     events = [
-        {
-            "eventID": stable_id(seed, consignment_id, "event", k),
-            "eventType": "ObjectEvent",
-            "eventTime": (when + timedelta(hours=k)).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "action": "ADD",
-            "bizStep": "commissioning",
-            "disposition": "active",
-            "readPoint": {"id": farm["id"]},
-            "bizLocation": {"id": farm["id"]},
-            "epcList": [farm_lots[k]],
-            "quantityList": [
-                {
-                    "epcClass": f"urn:pilot:class:{item.hs_code}",
-                    "quantity": round(weight / 2 * 1.25, 1),
-                    "uom": item.unit,
-                }
-            ],
-            "hsCode": item.hs_code,
-            "sourceFacility": farm["id"],
-        }
+        commissioning_event(
+            event_id=stable_id(seed, consignment_id, "event", k),
+            farm_id=farm["id"],
+            farm_lot=farm_lots[k],
+            hs_code=item.hs_code,
+            product_name=item.product,
+            quantity=round(weight / 2 * 1.25, 1),
+            unit=item.unit,
+            at=when + timedelta(hours=k),
+        )
         for k, farm in enumerate(farms)
     ]
     events.append(
-        {
-            "eventID": stable_id(seed, consignment_id, "event", "transform"),
-            "eventType": "TransformationEvent",
-            "eventTime": (when + timedelta(days=2)).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "bizStep": "transforming",
-            "disposition": "active",
-            "readPoint": {"id": world.plant["id"]},
-            "bizLocation": {"id": world.plant["id"]},
-            "inputEPCList": farm_lots,
-            "outputEPCList": [export_lot],
-            "outputQuantityList": [
-                {"epcClass": f"urn:pilot:class:{item.hs_code}", "quantity": weight, "uom": item.unit}
-            ],
-            "hsCode": item.hs_code,
-            "sourceFacility": world.plant["id"],
-        }
+        transformation_event(
+            event_id=stable_id(seed, consignment_id, "event", "transform"),
+            plant_id=world.plant["id"],
+            inputs=farm_lots,
+            export_lot=export_lot,
+            hs_code=item.hs_code,
+            product_name=item.product,
+            quantity=weight,
+            unit=item.unit,
+            at=when + timedelta(days=2),
+        )
     )
     certifier = certifier_of(item.short_id)
-    certificate = certificate_subject(seed, item, farms[0]["id"], consignment_id, day)
+    certificate = certificate_subject(seed, item, farms[0], consignment_id, day)
     attestation = attestation_subject(seed, item, world.plant, consignment_id, day)
     lots = [
         {
@@ -245,6 +268,19 @@ def plan_consignment(
             "originFacilities": [f["id"] for f in farms],
         }
     ]
+    shipment_day = day + timedelta(days=5)
+    events.append(
+        shipping_event(
+            event_id=stable_id(seed, consignment_id, "event", "ship"),
+            consignment_urn=f"urn:pilot:consignment:{consignment_id}",
+            exporter_did=did_of(item.short_id),
+            destination_did=did_of(destination),
+            plant_id=world.plant["id"],
+            lots=lots,
+            certificates=[stable_id(seed, "certificate", certificate["id"])],
+            at=datetime(shipment_day.year, shipment_day.month, shipment_day.day, 6, 0, tzinfo=UTC),
+        )
+    )
     return ConsignmentParts(
         consignment_id=consignment_id,
         exporter_id=item.short_id,
@@ -255,7 +291,7 @@ def plan_consignment(
         certificate=certificate,
         attestation=attestation,
         lots=lots,
-        shipment_date=(day + timedelta(days=5)).isoformat(),
+        shipment_date=shipment_day.isoformat(),
         transport_mode=transport_mode,
         certifier=certifier,
     )
@@ -266,20 +302,31 @@ def certifier_of(exporter_id: str) -> str:
     return "cert-01" if int(exporter_id[-2:]) % 2 else "cert-02"
 
 
-def certificate_subject(seed: str, item: Exporter, facility_id: str, key: str, day: date) -> dict[str, Any]:
-    """A passed conformity assessment of one facility, on the topic that matters for the product."""
-    topic = CERT_TOPIC[item.hs_code[:4]]
+def certificate_subject(seed: str, item: Exporter, farm: dict[str, Any], key: str, day: date) -> dict[str, Any]:
+    """A passed conformity attestation of one farm, on the topic that matters for the product.
+
+    Its ``auditableEvidence`` pins the farm's facility record; ``sign_consignment`` fills in the digest.
+    """
     certifier = certifier_of(item.short_id)
-    return {
-        "id": stable_id(seed, key, "certificate"),
-        "topic": topic,
-        "scheme": {"id": f"urn:pilot:scheme:{topic}:v1", "name": topic.replace("_", " ").title() + " Scheme"},
-        "assessor": {"id": did_of(certifier), "name": participant_name(certifier)},
-        "assessedFacility": facility_id,
-        "assessmentDate": (day - timedelta(days=30)).isoformat() if day > date(2026, 2, 1) else "2026-01-02",
-        "result": "pass",
-        "evidence": [],
-    }
+    return conformity_attestation(
+        attestation_id=stable_id(seed, key, "certificate"),
+        topic=CERT_TOPIC[item.hs_code[:4]],
+        certifier_did=did_of(certifier),
+        certifier_name=participant_name(certifier),
+        exporter_did=did_of(item.short_id),
+        exporter_name=item.name,
+        facility_id=farm["id"],
+        facility_name=farm["name"],
+        assessment_date=(day - timedelta(days=30)).isoformat() if day > date(2026, 2, 1) else "2026-01-02",
+        evidence=secure_link(
+            facility_credential_id(seed, farm["id"]), "DigitalFacilityRecord", "sha-256:" + "0" * 64, "facility record"
+        ),
+    )
+
+
+def facility_credential_id(seed: str, facility_id: str) -> str:
+    """The id of the facility record of ``facility_id`` in the synthetic world."""
+    return stable_id(seed, "facility", facility_id)
 
 
 def attestation_subject(seed: str, item: Exporter, plant: dict[str, Any], key: str, day: date) -> dict[str, Any] | None:
@@ -325,6 +372,13 @@ class SignedConsignment:
         return dict(self.manifest["credentialSubject"])
 
 
+def record_type_of(credential: dict[str, Any]) -> str:
+    """The pilot record type of a signed credential (embedded-proof or enveloped), or ``""``."""
+    from schemas._models.registry import credential_type_of
+
+    return credential_type_of(_payload(credential)) or ""
+
+
 def _payload(credential: dict[str, Any]) -> dict[str, Any]:
     from schemas._jose import is_enveloped, read_enveloped
 
@@ -335,21 +389,28 @@ def sign_consignment(seed: str, parts: ConsignmentParts, signer: Signer) -> Sign
     """Sign every credential of ``parts`` as its rightful issuer and the manifest that pins them."""
     exp = parts.exporter_id
     facility_creds = [
-        signer.issue(exp, "DigitalFacilityRecord", subject, credential_id=stable_id(seed, "facility", subject["id"]))
+        signer.issue(
+            exp,
+            "DigitalFacilityRecord",
+            facility_record_subject(subject),
+            credential_id=facility_credential_id(seed, subject["id"]),
+        )
         for subject in (*parts.farms, parts.plant)
     ]
     certificate = dict(parts.certificate)
-    certificate["evidence"] = [
-        {
-            "id": _payload(facility_creds[0])["id"],
-            "digest": credential_reference(facility_creds[0])["digest"],
-            "description": "facility record of the assessed farm",
-        },
-        *list(parts.certificate.get("evidence", [])),
-    ]
-    credentials = facility_creds + [
-        signer.issue(exp, "DigitalTraceabilityEvent", event, credential_id=stable_id(seed, "event", event["eventID"]))
-        for event in parts.events
+    evidence = dict(certificate["auditableEvidence"])
+    assessed = _payload(facility_creds[0])
+    if evidence.get("linkURL") == assessed["id"]:  # fault cases may point the evidence elsewhere
+        evidence["hashDigest"] = credential_reference(facility_creds[0])["digest"].removeprefix("sha-256:")
+    certificate["auditableEvidence"] = evidence
+    credentials = [
+        *facility_creds,
+        signer.issue(
+            exp,
+            "DigitalTraceabilityEvent",
+            list(parts.events),
+            credential_id=stable_id(seed, "events", parts.consignment_id),
+        ),
     ]
     credentials.append(
         signer.issue(

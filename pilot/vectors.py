@@ -28,6 +28,7 @@ from pilot.synthetic import (
     Signer,
     build_world,
     plan_consignment,
+    record_type_of,
     sign_consignment,
     stable_id,
 )
@@ -37,6 +38,7 @@ from schemas._issue import credential_reference
 from schemas._jose import read_enveloped
 from schemas._keyring import dump_keyring
 from schemas._keys import key_from_seed
+from schemas._records import facility_record_subject
 from schemas._time import format_time
 
 #: The evaluation time of every file-level check in expected.json.
@@ -103,7 +105,7 @@ class VectorSet:
         }
         seen: set[str] = set()
         for credential in base.credentials:
-            record_type = credential["type"][1]
+            record_type = record_type_of(credential)
             if record_type not in seen:
                 seen.add(record_type)
                 self.add("valid", f"credential-{kinds[record_type]}", "credential", "accept", credential)
@@ -119,17 +121,19 @@ class VectorSet:
     def invalid_credentials(self) -> None:
         base = self.consignment(self.parts(name="cred"))
         farm = base.credentials[0]
-        certificate = next(c for c in base.credentials if c["type"][1] == "DigitalConformityCredential")
-        attestation = next(c for c in base.credentials if c["type"][1] == "VeterinaryAttestation")
+        certificate = next(c for c in base.credentials if record_type_of(c) == "DigitalConformityCredential")
+        attestation = next(c for c in base.credentials if record_type_of(c) == "VeterinaryAttestation")
         world = build_world(self.seed, "ru-exp-01")
         subject = copy.deepcopy(world.farms[0])
         add = self.add
 
         tampered = copy.deepcopy(farm)
-        tampered["credentialSubject"]["name"] = tampered["credentialSubject"]["name"] + " (renamed)"
+        tampered["credentialSubject"]["facility"]["name"] += " (renamed)"
         add("invalid", "credential-tampered-field", "credential", "PROOF_INVALID", tampered)
         tampered = copy.deepcopy(farm)
-        tampered["credentialSubject"]["herdSize"] = tampered["credentialSubject"].get("herdSize", 0) + 1
+        tampered["credentialSubject"]["facility"]["herdSize"] = (
+            tampered["credentialSubject"]["facility"].get("herdSize", 0) + 1
+        )
         add("invalid", "credential-tampered-number", "credential", "PROOF_INVALID", tampered)
         tampered = copy.deepcopy(farm)
         value = tampered["proof"]["proofValue"]
@@ -184,7 +188,7 @@ class VectorSet:
             self.signer.issue(
                 "ru-vet",
                 "DigitalFacilityRecord",
-                subject,
+                facility_record_subject(subject),
                 credential_id=stable_id(self.seed, "vec", "role-3"),
             ),
         )
@@ -196,7 +200,7 @@ class VectorSet:
             self.signer.issue(
                 "ru-exp-02",
                 "DigitalFacilityRecord",
-                build_world(self.seed, "ru-exp-02").farms[0],
+                facility_record_subject(build_world(self.seed, "ru-exp-02").farms[0]),
                 credential_id=stable_id(self.seed, "vec", "revoked"),
                 key_label="key-0",
             ),
@@ -222,7 +226,7 @@ class VectorSet:
             self.signer.issue(
                 "cn-port-01",
                 "DigitalFacilityRecord",
-                subject,
+                facility_record_subject(subject),
                 issuer_as="cn-port-01",
                 credential_id=stable_id(self.seed, "vec", "log-key"),
                 key_label="key-2",
@@ -264,7 +268,10 @@ class VectorSet:
         missing = {k: v for k, v in farm.items() if k != "proof"}
         add("invalid", "credential-proof-missing", "credential", "PROOF_MISSING", missing)
         jose = self.jose.issue(
-            "ru-exp-01", "DigitalFacilityRecord", subject, credential_id=stable_id(self.seed, "vec", "jose")
+            "ru-exp-01",
+            "DigitalFacilityRecord",
+            facility_record_subject(subject),
+            credential_id=stable_id(self.seed, "vec", "jose"),
         )
         add(
             "invalid",
@@ -290,7 +297,7 @@ class VectorSet:
 
         def geometry(name: str, ring: list[list[float]]) -> None:
             bad = copy.deepcopy(subject)
-            bad["geometry"] = {"type": "Polygon", "coordinates": [ring]}
+            bad["locationInformation"] = {"geoBoundary": {"type": "Polygon", "coordinates": [ring]}}
             add(
                 "invalid",
                 f"credential-geometry-{name}",
@@ -299,7 +306,7 @@ class VectorSet:
                 self.issue_subject("ru-exp-01", bad, name=f"geometry-{name}"),
             )
 
-        ring = subject["geometry"]["coordinates"][0]
+        ring = subject["locationInformation"]["geoBoundary"]["coordinates"][0]
         geometry("self-intersecting", [ring[0], ring[2], ring[1], ring[3], ring[0]])
         geometry("outside-region", [[lon + 40.0, lat] for lon, lat in ring])
         geometry("latitude-out-of-range", [[lon, lat + 60.0] for lon, lat in ring])
@@ -315,15 +322,14 @@ class VectorSet:
                 self.issue_subject("ru-exp-01", bad, name=f"schema-{name}"),
             )
 
-        schema("hs-code-five-digits", lambda s: s.update(products=["02071"]))
-        schema("hs-code-chapter-85", lambda s: s.update(products=["850440"]))
+        schema("hs-code-five-digits", lambda s: s["processCategory"][0].update(code="02071"))
+        schema("hs-code-chapter-85", lambda s: s["processCategory"][0].update(code="850440"))
         schema("region-unknown", lambda s: s.update(region="RU-XXX"))
         schema("region-of-other-country", lambda s: s.update(region="CN-HL"))
-        schema("extra-field", lambda s: s.update(favouriteColour="green"))
         schema("facility-type-unknown", lambda s: s.update(facilityType="spaceport"))
-        event = next(c for c in base.credentials if c["type"][1] == "DigitalTraceabilityEvent")
+        event = next(c for c in base.credentials if record_type_of(c) == "DigitalTraceabilityEvent")
         bad_event = copy.deepcopy(_subject(event))
-        bad_event["quantityList"][0]["uom"] = "BUSHEL"
+        bad_event[0]["quantityList"][0]["uom"] = "BUSHEL"
         add(
             "invalid",
             "credential-schema-unit-not-rec20",
@@ -336,6 +342,35 @@ class VectorSet:
                 credential_id=stable_id(self.seed, "vec", "uom"),
             ),
         )
+        untp_event = copy.deepcopy(_subject(event))
+        untp_event[0]["bizStep"] = "transforming"
+        add(
+            "invalid",
+            "credential-schema-bizstep-not-cbv",
+            "credential",
+            "SCHEMA_INVALID",
+            self.signer.issue(
+                "ru-exp-01", "DigitalTraceabilityEvent", untp_event, credential_id=stable_id(self.seed, "vec", "cbv")
+            ),
+        )
+        schema("untp-member-missing", lambda s: s.pop("countryOfOperation"))
+        schema("undefined-term", lambda s: s.update(favouriteColour="green"))
+        wrong_context = copy.deepcopy(_payload(farm))
+        wrong_context.pop("proof", None)
+        wrong_context["@context"][1] = "https://test.uncefact.org/vocabulary/untp/dfr/0.5.0/"
+        add(
+            "invalid",
+            "credential-schema-untp-context-version",
+            "credential",
+            "SCHEMA_INVALID",
+            self.signer.issue(
+                "ru-exp-01",
+                "DigitalFacilityRecord",
+                wrong_context["credentialSubject"],
+                credential_id=stable_id(self.seed, "vec", "context-version"),
+                context=wrong_context["@context"],
+            ),
+        )
         add(
             "invalid",
             "credential-schema-valid-until-before-valid-from",
@@ -344,7 +379,7 @@ class VectorSet:
             self.signer.issue(
                 "ru-exp-01",
                 "DigitalFacilityRecord",
-                subject,
+                facility_record_subject(subject),
                 credential_id=stable_id(self.seed, "vec", "window"),
                 valid_until=datetime(2025, 1, 1, tzinfo=UTC),
             ),
@@ -391,7 +426,7 @@ class VectorSet:
 
         def tampered(parts: ConsignmentParts) -> Doc:
             doc = self.consignment(parts).submission
-            doc["credentials"][1]["credentialSubject"]["name"] += " (renamed)"
+            doc["credentials"][1]["credentialSubject"]["facility"]["name"] += " (renamed)"
             return doc
 
         def missing_reference(parts: ConsignmentParts) -> Doc:
@@ -408,11 +443,12 @@ class VectorSet:
             return self.resign_manifest(signed, edit)
 
         def evidence_digest(parts: ConsignmentParts) -> Doc:
-            parts.certificate["evidence"] = []
             signed = self.consignment(parts)
-            index = next(i for i, c in enumerate(signed.credentials) if c["type"][1] == "DigitalConformityCredential")
+            index = next(
+                i for i, c in enumerate(signed.credentials) if record_type_of(c) == "DigitalConformityCredential"
+            )
             subject = _subject(signed.credentials[index])
-            subject["evidence"][0]["digest"] = "sha-256:" + "f" * 64
+            subject["auditableEvidence"]["hashDigest"] = "f" * 64
             signed.credentials[index] = self.signer.issue(
                 parts.certifier,
                 "DigitalConformityCredential",
@@ -438,7 +474,7 @@ class VectorSet:
 
         def expired_attestation(parts: ConsignmentParts) -> Doc:
             signed = self.consignment(parts)
-            index = next(i for i, c in enumerate(signed.credentials) if c["type"][1] == "VeterinaryAttestation")
+            index = next(i for i, c in enumerate(signed.credentials) if record_type_of(c) == "VeterinaryAttestation")
             signed.credentials[index] = self.signer.issue(
                 "ru-vet",
                 "VeterinaryAttestation",
@@ -450,7 +486,9 @@ class VectorSet:
 
         def role(parts: ConsignmentParts) -> Doc:
             signed = self.consignment(parts)
-            index = next(i for i, c in enumerate(signed.credentials) if c["type"][1] == "DigitalConformityCredential")
+            index = next(
+                i for i, c in enumerate(signed.credentials) if record_type_of(c) == "DigitalConformityCredential"
+            )
             signed.credentials[index] = self.signer.issue(
                 parts.exporter_id,
                 "DigitalConformityCredential",
@@ -489,12 +527,14 @@ class VectorSet:
             return doc
 
         def geometry(parts: ConsignmentParts) -> Doc:
-            ring = parts.farms[0]["geometry"]["coordinates"][0]
+            ring = parts.farms[0]["locationInformation"]["geoBoundary"]["coordinates"][0]
             parts.farms[0] = {
                 **parts.farms[0],
-                "geometry": {
-                    "type": "Polygon",
-                    "coordinates": [[ring[0], ring[2], ring[1], ring[3], ring[0]]],
+                "locationInformation": {
+                    "geoBoundary": {
+                        "type": "Polygon",
+                        "coordinates": [[ring[0], ring[2], ring[1], ring[3], ring[0]]],
+                    }
                 },
             }
             return self.consignment(parts).submission
@@ -533,7 +573,7 @@ class VectorSet:
 
         return unsigned_credential(
             "DigitalFacilityRecord",
-            subject,
+            facility_record_subject(subject),
             credential_id=stable_id(self.seed, "vec", name),
             issuer_did=did_of(issuer),
             issuer_name=issuer,
@@ -545,7 +585,7 @@ class VectorSet:
         return self.signer.issue(
             signer_id,
             "DigitalFacilityRecord",
-            subject,
+            facility_record_subject(subject),
             issuer_as=issuer_as,
             credential_id=stable_id(self.seed, "vec", name),
         )
@@ -569,8 +609,8 @@ def _payload(credential: Doc) -> Doc:
     return dict(read_enveloped(credential).payload) if is_enveloped(credential) else credential
 
 
-def _subject(credential: Doc) -> Doc:
-    return copy.deepcopy(dict(_payload(credential)["credentialSubject"]))
+def _subject(credential: Doc) -> Any:
+    return copy.deepcopy(_payload(credential)["credentialSubject"])
 
 
 def _b64url(data: bytes) -> str:
@@ -590,7 +630,7 @@ def _with_jws(enveloped: Doc, parts: list[str]) -> Doc:
 def _tamper_jws_payload(enveloped: Doc) -> Doc:
     parts = _jws_parts(enveloped)
     payload = dict(read_enveloped(enveloped).payload)
-    payload["credentialSubject"] = {**payload["credentialSubject"], "name": "Renamed farm"}
+    payload["credentialSubject"]["facility"]["name"] = "Renamed farm"
     parts[1] = _b64url(json.dumps(payload, separators=(",", ":")).encode())
     return _with_jws(enveloped, parts)
 

@@ -24,6 +24,7 @@ from pydantic import ValidationError
 from schemas._digest import canonical_digest
 from schemas._models.base import field_categories
 from schemas._models.submission import Submission
+from schemas._models.untp import secure_link_digest
 from schemas._time import parse_time
 from schemas._trust import TrustRegistry
 from schemas._verify import CredentialReport, check_credential
@@ -83,8 +84,7 @@ def assess_submission(
 
     manifest = check_credential(document["manifest"], trust, at, path="/manifest")
     credentials = [
-        check_credential(raw, trust, at, path=f"/credentials/{i}")
-        for i, raw in enumerate(document["credentials"])
+        check_credential(raw, trust, at, path=f"/credentials/{i}") for i, raw in enumerate(document["credentials"])
     ]
     reasons += manifest.problems
     for report in credentials:
@@ -122,14 +122,10 @@ def _manifest_problems(
     payload = manifest.payload or {}
     if manifest.record_type != MANIFEST_TYPE:
         problems.append(
-            Problem(
-                Code.SCHEMA_INVALID, "/manifest/type", f"the manifest must be a {MANIFEST_TYPE} credential"
-            )
+            Problem(Code.SCHEMA_INVALID, "/manifest/type", f"the manifest must be a {MANIFEST_TYPE} credential")
         )
         return problems
-    subject = (
-        payload.get("credentialSubject") if isinstance(payload.get("credentialSubject"), Mapping) else {}
-    )
+    subject = payload.get("credentialSubject") if isinstance(payload.get("credentialSubject"), Mapping) else {}
     assert isinstance(subject, Mapping)
     if exporter_id is not None and manifest.key is not None and manifest.key.participant_id != exporter_id:
         problems.append(
@@ -186,32 +182,53 @@ def _reference_problems(manifest: CredentialReport, credentials: list[Credential
     return problems
 
 
+def _secure_links(report: CredentialReport) -> list[tuple[str, Mapping[str, Any], bool]]:
+    """The hash-pinned links of a verified credential: (JSON pointer, SecureLink, must be present).
+
+    A conformity credential's ``auditableEvidence`` (the assessed facility's record) must travel with it;
+    a facility record's claim evidence is checked when the linked credential is in the submission.
+    """
+    subject = (report.payload or {}).get("credentialSubject")
+    if not isinstance(subject, Mapping):
+        return []
+    links: list[tuple[str, Mapping[str, Any], bool]] = []
+    evidence = subject.get("auditableEvidence")
+    if isinstance(evidence, Mapping):
+        links.append((f"{report.path}/credentialSubject/auditableEvidence", evidence, True))
+    claims = subject.get("conformityClaim")
+    for i, claim in enumerate(claims if isinstance(claims, list) else []):
+        link = claim.get("conformityEvidence") if isinstance(claim, Mapping) else None
+        if isinstance(link, Mapping) and "hashDigest" in link:
+            links.append((f"{report.path}/credentialSubject/conformityClaim/{i}/conformityEvidence", link, False))
+    return links
+
+
 def _evidence_problems(credentials: list[CredentialReport]) -> list[Problem]:
-    """Conformity evidence pinned by digest must be present and match."""
+    """Evidence pinned by digest (UNTP SecureLink) must be present where required, and must match."""
     by_id = {c.credential_id: c for c in credentials if c.credential_id}
     problems: list[Problem] = []
     for report in credentials:
         if not report.verified or report.payload is None:
             continue
-        subject = report.payload.get("credentialSubject", {})
-        evidence = subject.get("evidence") if isinstance(subject, Mapping) else None
-        for i, item in enumerate(evidence or []):
-            where = f"{report.path}/credentialSubject/evidence/{i}"
-            found = by_id.get(item.get("id"))
+        for where, link, required in _secure_links(report):
+            target = link.get("linkURL")
+            found = by_id.get(target) if isinstance(target, str) else None
             if found is None:
-                problems.append(
-                    Problem(
-                        Code.REFERENCED_CREDENTIAL_MISSING,
-                        f"{where}/id",
-                        f"evidence {item.get('id')} is not in the submission",
+                if required:
+                    problems.append(
+                        Problem(
+                            Code.REFERENCED_CREDENTIAL_MISSING,
+                            f"{where}/linkURL",
+                            "the evidence this credential links to is not in the submission",
+                        )
                     )
-                )
-            elif found.digest != item.get("digest"):
+                continue
+            if found.digest != secure_link_digest(link):
                 problems.append(
                     Problem(
                         Code.EVIDENCE_DIGEST_MISMATCH,
-                        f"{where}/digest",
-                        f"evidence pinned as {item.get('digest')} hashes to {found.digest}",
+                        f"{where}/hashDigest",
+                        f"the linked evidence hashes to {found.digest}, not to the pinned hashDigest",
                     )
                 )
     return problems

@@ -16,15 +16,15 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from schemas._data_integrity import sign_data_integrity
 from schemas._digest import credential_digest
 from schemas._jose import sign_enveloped
+from schemas._models.credential import UNTP_CONTEXTS, record_contexts, record_types
 from schemas._time import format_time
 
-RECORD_CONTEXT = ["https://www.w3.org/ns/credentials/v2", "https://pilot.example/ns/agri-export/v1"]
 Securing = Literal["data-integrity", "jose"]
 
 
 def unsigned_credential(
     record_type: str,
-    subject: Mapping[str, Any],
+    subject: Mapping[str, Any] | list[Any],
     *,
     credential_id: str,
     issuer_did: str,
@@ -32,17 +32,19 @@ def unsigned_credential(
     valid_from: datetime,
     valid_until: datetime | None = None,
 ) -> dict[str, Any]:
-    """The VC 2.0 envelope around ``subject``, without a proof."""
+    """The VC 2.0 envelope around ``subject``, without a proof (UNTP's envelope for UNTP types)."""
+    issuer: dict[str, Any] = {"type": ["CredentialIssuer"]} if record_type in UNTP_CONTEXTS else {}
+    issuer |= {"id": issuer_did, "name": issuer_name}
     credential: dict[str, Any] = {
-        "@context": list(RECORD_CONTEXT),
+        "@context": record_contexts(record_type),
         "id": credential_id,
-        "type": ["VerifiableCredential", record_type],
-        "issuer": {"id": issuer_did, "name": issuer_name},
+        "type": record_types(record_type),
+        "issuer": issuer,
         "validFrom": format_time(valid_from),
     }
     if valid_until is not None:
         credential["validUntil"] = format_time(valid_until)
-    credential["credentialSubject"] = dict(subject)
+    credential["credentialSubject"] = list(subject) if isinstance(subject, list) else dict(subject)
     return credential
 
 
@@ -62,10 +64,8 @@ def secure(
     )
 
 
-def credential_reference(
-    credential: Mapping[str, Any], payload: Mapping[str, Any] | None = None
-) -> dict[str, str]:
+def credential_reference(credential: Mapping[str, Any], payload: Mapping[str, Any] | None = None) -> dict[str, str]:
     """How a manifest pins a credential: ``{id, type, digest}`` (the payload is the decoded one for JOSE)."""
     body = payload if payload is not None else credential
-    types = [t for t in body.get("type", []) if t != "VerifiableCredential"]
+    types = [t for t in body.get("type", []) if t != "VerifiableCredential"]  # the record type, either order
     return {"id": str(body["id"]), "type": types[0] if types else "", "digest": credential_digest(credential)}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 
-from exporter_node.api_models import FacilitySubject, FacilityView
+from exporter_node.api_models import Facility, FacilityView
 from exporter_node.farms import facility_view, register_facility
 from exporter_node.routes.bodies import documented_body, json_body
 from exporter_node.routes.deps import NodeDep
@@ -20,9 +20,11 @@ router = APIRouter(tags=["farms"])
     response_model=FacilityView,
     summary="Register a farm or plant and issue its signed DigitalFacilityRecord",
     openapi_extra=documented_body(
-        FacilitySubject,
-        "The facility subject: id, name, type, country, region, establishment number, "
-        "GeoJSON polygon ([longitude, latitude]) inside the region, products...",
+        Facility,
+        "The facility as a UNTP Facility typed ['Facility', 'AgriFacility']: id, name, countryOfOperation, "
+        "processCategory (HS codes), operatedByParty, locationInformation.geoBoundary (a GeoJSON polygon, "
+        "[longitude, latitude], inside the region), and the pilot terms facilityType, region, "
+        "establishmentNumber...",
     ),
     responses=problem_responses(400, 401, 409, 413, 503),
 )

@@ -7,7 +7,7 @@ import os
 import re
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -113,7 +113,13 @@ def exporter_command(
     signed = sign_request(request, private, vm, now)
     request_file = directory / "requests" / f"{exporter_id}.json"
     write_atomic(request_file, pretty_json(signed))
-    profile = {"id": exporter_id, "region": region, "hsCode": PRODUCT_HS[product], "establishmentNumber": plant}
+    profile = {
+        "id": exporter_id,
+        "name": name,
+        "region": region,
+        "hsCode": PRODUCT_HS[product],
+        "establishmentNumber": plant,
+    }
     write_atomic(directory / "onboarding" / f"{exporter_id}.json", pretty_json(profile))
     console.print(f"[green]created[/] key {key_file}, operator token, and request {request_file}")
     console.print(f"next: [bold]pilot trust approve {request_file} --data-dir {directory}[/]")
@@ -133,37 +139,43 @@ class Checklist:
         console.print(f"[bold red]✗[/] {step}\n    [yellow]to fix:[/] {fix}")
 
 
-def _onboarding_subjects(profile: dict[str, str]) -> list[dict[str, object]]:
+def _onboarding_subjects(profile: dict[str, str]) -> list[dict[str, Any]]:
     """A farm and the processing plant of a newly onboarded exporter, inside its region."""
     import random
 
     from pilot.synthetic import polygon_in
+    from schemas._records import facility
 
     exporter_id, region = profile["id"], profile["region"]
     bbox = region_bbox(region)
     assert bbox is not None
     rng = random.Random(exporter_id)
-    common = {"countryOfOperation": "RU", "region": region, "products": [profile["hsCode"]]}
-    return [
-        {
-            "id": f"urn:pilot:facility:{exporter_id}:farm-001",
-            "name": f"{exporter_id} first farm",
-            "facilityType": "farm",
-            "establishmentNumber": f"{region}-9{exporter_id[-2:]}1",
-            "geometry": {"type": "Polygon", "coordinates": polygon_in(rng, bbox)},
-            "areaHectares": 850.0,
-            "productionPeriod": {"start": "2026-01-01", "end": "2026-12-31"},
-            **common,
-        },
-        {
-            "id": f"urn:pilot:facility:{exporter_id}:plant-01",
-            "name": f"{exporter_id} processing plant",
-            "facilityType": "processing_plant",
-            "establishmentNumber": profile["establishmentNumber"],
-            "geometry": {"type": "Polygon", "coordinates": polygon_in(rng, bbox)},
-            **common,
-        },
-    ]
+    common = {
+        "country": "RU",
+        "region": region,
+        "operator_did": did_of(exporter_id),
+        "operator_name": profile.get("name", exporter_id),
+        "products": [(profile["hsCode"], f"HS {profile['hsCode']} goods")],
+    }
+    farm = facility(
+        facility_id=f"urn:pilot:facility:{exporter_id}:farm-001",
+        name=f"{exporter_id} first farm",
+        facility_type="farm",
+        establishment_number=f"{region}-9{exporter_id[-2:]}1",
+        boundary=polygon_in(rng, bbox),
+        **common,
+    )
+    farm["areaHectares"] = 850.0
+    farm["productionPeriod"] = {"start": "2026-01-01", "end": "2026-12-31"}
+    plant = facility(
+        facility_id=f"urn:pilot:facility:{exporter_id}:plant-01",
+        name=f"{exporter_id} processing plant",
+        facility_type="processing_plant",
+        establishment_number=profile["establishmentNumber"],
+        boundary=polygon_in(rng, bbox),
+        **common,
+    )
+    return [farm, plant]
 
 
 @app.command("check")

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 from pilot.sandbox import UNAPPROVED_ESTABLISHMENT
-from pilot.synthetic import ConsignmentParts, SignedConsignment, Signer, sign_consignment
+from pilot.synthetic import ConsignmentParts, SignedConsignment, Signer, record_type_of, sign_consignment
 
 Route = Literal["raw", "consignment", "import"]
 EXPIRED = datetime(2026, 6, 30, tzinfo=UTC)
@@ -55,13 +55,13 @@ def _resign_manifest(
 
 
 def _index(signed: SignedConsignment, record_type: str) -> int:
-    return next(i for i, c in enumerate(signed.credentials) if c["type"][1] == record_type)
+    return next(i for i, c in enumerate(signed.credentials) if record_type_of(c) == record_type)
 
 
 def tampered(seed: str, parts: ConsignmentParts, signer: Signer) -> dict[str, Any]:
     """A facility record edited after it was signed."""
     document = sign_consignment(seed, parts, signer).submission
-    document["credentials"][0]["credentialSubject"]["name"] += " (edited after signing)"
+    document["credentials"][0]["credentialSubject"]["facility"]["name"] += " (edited after signing)"
     return document
 
 

@@ -31,6 +31,7 @@ from pilot.synthetic import (
     plan_consignment,
     stable_id,
 )
+from schemas._records import secure_link
 from schemas._trust import TrustRegistry
 
 FINAL_STATES = {"delivered", "delivered_with_warnings", "failed"}
@@ -132,20 +133,16 @@ class Scenario:
             response = client.post("/v1/farms", json=subject)
             _expect(response, (200, 201), f"register {subject['id']} at {exporter_id}")
         for record in _farm_credentials(client.get("/v1/farms").raise_for_status().json()):
-            issued[record["credentialSubject"]["id"]] = record
+            issued[record["credentialSubject"]["facility"]["id"]] = record
         day = date(2026, 3, 1)
         for farm in world.farms:
             credential = issued.get(farm["id"])
             if credential is None:
                 raise RuntimeError(f"{exporter_id} did not return a facility record for {farm['id']}")
-            subject = certificate_subject(self.seed, world.exporter, farm["id"], f"demo/{farm['id']}", day)
-            subject["evidence"] = [
-                {
-                    "id": credential["id"],
-                    "digest": _digest(credential),
-                    "description": "facility record of the assessed farm",
-                }
-            ]
+            subject = certificate_subject(self.seed, world.exporter, farm, f"demo/{farm['id']}", day)
+            subject["auditableEvidence"] = secure_link(
+                credential["id"], "DigitalFacilityRecord", _digest(credential), "facility record of the assessed farm"
+            )
             certificate = self.signer.issue(
                 certifier_of(exporter_id),
                 "DigitalConformityCredential",
@@ -180,9 +177,11 @@ class Scenario:
             "name": "Plant awaiting registration",
             "region": "RU-TAM",
             "establishmentNumber": UNAPPROVED_ESTABLISHMENT,
-            "geometry": {
-                "type": "Polygon",
-                "coordinates": [[[41.40, 52.70], [41.43, 52.70], [41.43, 52.72], [41.40, 52.72], [41.40, 52.70]]],
+            "locationInformation": {
+                "geoBoundary": {
+                    "type": "Polygon",
+                    "coordinates": [[[41.40, 52.70], [41.43, 52.70], [41.43, 52.72], [41.40, 52.72], [41.40, 52.70]]],
+                }
             },
         }
         response = self.clients[exporter_id].post("/v1/farms", json=plant)
@@ -216,9 +215,7 @@ class Scenario:
         client = self.clients[case.exporter]
         if case.route == "import":
             world = build_world(self.seed, case.exporter)
-            subject = certificate_subject(
-                self.seed, world.exporter, world.farms[0]["id"], "demo/expired", date(2026, 3, 1)
-            )
+            subject = certificate_subject(self.seed, world.exporter, world.farms[0], "demo/expired", date(2026, 3, 1))
             certificate = self.signer.issue(
                 certifier_of(case.exporter),
                 "DigitalConformityCredential",
@@ -340,7 +337,7 @@ def _digest(credential: dict[str, Any]) -> str:
 
 
 def _farm_subjects(listing: Any) -> list[dict[str, Any]]:
-    return [c.get("credentialSubject", {}) for c in _farm_credentials(listing)]
+    return [c.get("credentialSubject", {}).get("facility", {}) for c in _farm_credentials(listing)]
 
 
 def _farm_credentials(listing: Any) -> list[dict[str, Any]]:

@@ -6,10 +6,20 @@ Everything a caller needs is re-exported here; the submodules are implementation
 from __future__ import annotations
 
 from schemas._models.base import DATA_CATEGORIES, DataCategory, Role, cat_field, field_categories
-from schemas._models.conformity import ConformitySubject, DigitalConformityCredential
-from schemas._models.credential import PILOT_CONTEXTS, VC_CONTEXT, CredentialBase, Issuer
-from schemas._models.event import DigitalTraceabilityEvent, TraceabilityEventSubject
-from schemas._models.facility import DigitalFacilityRecord, FacilitySubject
+from schemas._models.conformity import ConformityAttestation, DigitalConformityCredential
+from schemas._models.credential import (
+    PILOT_CONTEXT,
+    PILOT_CONTEXTS,
+    UNTP_CONTEXTS,
+    VC_CONTEXT,
+    CredentialBase,
+    CredentialIssuer,
+    Issuer,
+    record_contexts,
+    record_types,
+)
+from schemas._models.event import BIZ_STEPS, DISPOSITIONS, DigitalTraceabilityEvent, TraceabilityEvent
+from schemas._models.facility import DigitalFacilityRecord, Facility, FacilityRecord
 from schemas._models.geometry import Polygon, geometry_problems
 from schemas._models.log import LogEntry
 from schemas._models.manifest import ConsignmentManifest, ManifestSubject
@@ -42,6 +52,7 @@ from schemas._models.trust_list import (
     TrustedKey,
     TrustList,
 )
+from schemas._models.untp import AGRI_TOPICS, CONFORMITY_TOPICS, UNTP_TOPIC_OF, SecureLink, hs_classification
 from schemas._models.validate import (
     problems_from_validation_error,
     semantic_problems,
@@ -51,20 +62,28 @@ from schemas._models.validate import (
 from schemas._models.veterinary import VeterinaryAttestation, VeterinarySubject
 
 __all__ = [
+    "AGRI_TOPICS",
     "AUTHORIZED_ROLES",
+    "BIZ_STEPS",
+    "CONFORMITY_TOPICS",
     "CREDENTIAL_TYPES",
     "DATA_CATEGORIES",
+    "DISPOSITIONS",
+    "PILOT_CONTEXT",
     "PILOT_CONTEXTS",
     "REC20_UNITS",
     "REGION_BBOXES",
     "TRUST_LIST_CONTEXTS",
+    "UNTP_CONTEXTS",
+    "UNTP_TOPIC_OF",
     "VC_CONTEXT",
     "AnchorKey",
     "B64Hash",
-    "ConformitySubject",
+    "ConformityAttestation",
     "ConsignmentManifest",
     "CountryCode",
     "CredentialBase",
+    "CredentialIssuer",
     "DataCategory",
     "Date",
     "DateTime",
@@ -75,7 +94,8 @@ __all__ = [
     "DigitalTraceabilityEvent",
     "EnvelopedCredentialRef",
     "Establishment",
-    "FacilitySubject",
+    "Facility",
+    "FacilityRecord",
     "HsCode",
     "Issuer",
     "LogEntry",
@@ -86,12 +106,13 @@ __all__ = [
     "Rec20Unit",
     "ReceiptSubject",
     "Role",
+    "SecureLink",
     "ShortId",
     "SubdivisionCode",
     "Submission",
     "SubmissionId",
     "SubmissionReceipt",
-    "TraceabilityEventSubject",
+    "TraceabilityEvent",
     "TrustAnchor",
     "TrustList",
     "TrustedKey",
@@ -102,7 +123,10 @@ __all__ = [
     "field_categories",
     "format_datetime",
     "geometry_problems",
+    "hs_classification",
     "problems_from_validation_error",
+    "record_contexts",
+    "record_types",
     "region_bbox",
     "semantic_problems",
     "validate_credential_payload",

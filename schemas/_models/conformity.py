@@ -1,80 +1,161 @@
-"""The Digital Conformity Credential (UNTP): a certifier's assessment of a facility against a scheme."""
+"""The Digital Conformity Credential (UNTP 0.6.1 DCC): a certifier's attestation about a facility.
+
+The credential subject is a UNTP ``ConformityAttestation``: who assessed (``assessorLevel``), how
+(``assessmentLevel``, ``attestationType``), for whom (``issuedToParty``), under which scheme (``scope``),
+and the ``assessment``s, each with a UNTP ``conformityTopic``, a boolean ``conformance`` and the assessed
+facility. The facility record it assessed is pinned by digest as ``auditableEvidence`` (a
+``SecureLink``). Pilot extension terms: ``agriTopic`` (the precise topic) and ``laboratoryResults``
+on an ``AgriConformityAssessment``.
+"""
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from schemas._models.base import DataCategory, Opt, PilotModel, cat_field
-from schemas._models.credential import CredentialBase
-from schemas._models.scalars import Date, Did, Digest, Finite, Rec20Unit, Text, Uri
+from pydantic import Field, model_validator
+
+from schemas._models.base import DataCategory, Opt, PilotModel, cat_field, field_error
+from schemas._models.credential import UntpCredentialBase
+from schemas._models.scalars import Date, Finite, Rec20Unit, Text, Uri
+from schemas._models.untp import UNTP_TOPIC_OF, AgriTopic, ConformityTopic, Party, SecureLink
 
 __all__ = [
-    "Assessor",
-    "ConformitySubject",
+    "AssessedFacility",
+    "ConformityAssessment",
+    "ConformityAttestation",
+    "ConformityScheme",
     "DigitalConformityCredential",
-    "EvidenceRef",
+    "FacilityVerification",
     "LaboratoryResult",
-    "Measurement",
-    "Scheme",
+    "Measure",
+    "Metric",
 ]
 
 
-class Scheme(PilotModel):
-    """The conformity scheme the assessment was made under."""
+class ConformityScheme(PilotModel):
+    """The scheme the attestation is issued under (UNTP ``ConformityScheme``)."""
 
+    type: list[Literal["ConformityScheme"]] = cat_field(DataCategory.PUBLIC, min_length=1, max_length=1)
     id: Uri = cat_field(DataCategory.PUBLIC)
     name: Text = cat_field(DataCategory.PUBLIC)
+    description: Text = cat_field(DataCategory.PUBLIC)
+    version: Text = cat_field(DataCategory.PUBLIC)
+    validFrom: Date = cat_field(DataCategory.PUBLIC)
+    owner: Party = cat_field(DataCategory.PUBLIC)
 
 
-class Assessor(PilotModel):
-    """The body that made the assessment."""
+class Measure(PilotModel):
+    """A value and its UN/CEFACT Rec 20 unit (UNTP ``Measure``)."""
 
-    id: Did = cat_field(DataCategory.PUBLIC)
-    name: Text = cat_field(DataCategory.PUBLIC)
-
-
-class Measurement(PilotModel):
-    """A measured value, e.g. a carbon footprint in kilograms per tonne."""
-
-    metric: Text = cat_field(DataCategory.COMMERCIAL)
     value: Finite = cat_field(DataCategory.COMMERCIAL)
-    unit: Rec20Unit | Text = cat_field(DataCategory.COMMERCIAL)
+    unit: Rec20Unit = cat_field(DataCategory.COMMERCIAL)
+
+
+class Metric(PilotModel):
+    """A measured value, e.g. a carbon footprint in kilograms per tonne (UNTP ``Metric``)."""
+
+    metricName: Text = cat_field(DataCategory.COMMERCIAL)
+    metricValue: Measure = cat_field(DataCategory.COMMERCIAL)
 
 
 class LaboratoryResult(PilotModel):
-    """One laboratory test and its outcome."""
+    """One laboratory test and its outcome (pilot extension; laboratory data)."""
 
     test: Text = cat_field(DataCategory.LABORATORY)
     result: Text = cat_field(DataCategory.LABORATORY)
 
 
-class EvidenceRef(PilotModel):
-    """Another credential pinned as evidence by its SHA-256 digest."""
+class AssessedFacility(PilotModel):
+    """The facility an assessment is about: its id and name."""
 
     id: Uri = cat_field(DataCategory.PUBLIC)
-    digest: Digest = cat_field(DataCategory.PUBLIC)
-    description: Opt[Text] = cat_field(DataCategory.PUBLIC, None)
+    name: Text = cat_field(DataCategory.PUBLIC)
 
 
-class ConformitySubject(PilotModel):
-    """What was assessed, under which scheme, by whom, and the result."""
+class FacilityVerification(PilotModel):
+    """An assessed facility (UNTP ``FacilityVerification``)."""
 
+    type: list[Literal["FacilityVerification"]] = cat_field(DataCategory.PUBLIC, min_length=1, max_length=1)
+    facility: AssessedFacility = cat_field(DataCategory.PUBLIC)
+    IDverifiedByCAB: bool = cat_field(DataCategory.PUBLIC)
+
+
+ASSESSMENT_TYPE = ["ConformityAssessment", "Declaration", "AgriConformityAssessment"]
+ATTESTATION_TYPE = ["ConformityAttestation", "Attestation"]
+
+
+class ConformityAssessment(PilotModel):
+    """One assessment (UNTP ``ConformityAssessment`` extended as ``AgriConformityAssessment``)."""
+
+    type: list[Literal["ConformityAssessment", "Declaration", "AgriConformityAssessment"]] = cat_field(
+        DataCategory.PUBLIC, min_length=3, max_length=3
+    )
     id: Uri = cat_field(DataCategory.PUBLIC)
-    topic: Literal["deforestation_free", "antibiotic_use", "animal_welfare", "carbon_footprint"] = cat_field(
+    assessmentDate: Date = cat_field(DataCategory.PUBLIC)
+    conformance: bool = cat_field(DataCategory.PUBLIC)
+    conformityTopic: ConformityTopic = cat_field(DataCategory.PUBLIC)
+    assessedFacility: Annotated[list[FacilityVerification], Field(min_length=1)] = cat_field(DataCategory.PUBLIC)
+    declaredValue: Opt[list[Metric]] = cat_field(DataCategory.COMMERCIAL, None)
+    # Pilot extension terms (AgriConformityAssessment).
+    agriTopic: AgriTopic = cat_field(DataCategory.PUBLIC)
+    laboratoryResults: Opt[list[LaboratoryResult]] = cat_field(DataCategory.LABORATORY, None)
+
+    @model_validator(mode="after")
+    def _checks(self) -> ConformityAssessment:
+        if self.type != ASSESSMENT_TYPE:
+            raise field_error("type", f"expected type {ASSESSMENT_TYPE}, found {self.type}")
+        expected = UNTP_TOPIC_OF[self.agriTopic]
+        if self.conformityTopic != expected:
+            raise field_error(
+                "conformityTopic",
+                f"agriTopic {self.agriTopic!r} is reported under UNTP conformityTopic {expected!r}, "
+                f"found {self.conformityTopic!r}",
+            )
+        return self
+
+
+class ConformityAttestation(PilotModel):
+    """The subject of a DCC (UNTP ``ConformityAttestation``)."""
+
+    type: list[Literal["ConformityAttestation", "Attestation"]] = cat_field(
+        DataCategory.PUBLIC, min_length=2, max_length=2
+    )
+    id: Uri = cat_field(DataCategory.PUBLIC)
+    name: Text = cat_field(DataCategory.PUBLIC)
+    assessorLevel: Literal["3rdParty", "Self", "Commercial", "Buyer", "Membership", "Unspecified"] = cat_field(
         DataCategory.PUBLIC
     )
-    scheme: Scheme = cat_field(DataCategory.PUBLIC)
-    assessor: Assessor = cat_field(DataCategory.PUBLIC)
-    assessedFacility: Uri = cat_field(DataCategory.PUBLIC)
-    assessmentDate: Date = cat_field(DataCategory.PUBLIC)
-    result: Literal["pass", "fail"] = cat_field(DataCategory.PUBLIC)
-    measurements: Opt[list[Measurement]] = cat_field(DataCategory.COMMERCIAL, None)
-    laboratoryResults: Opt[list[LaboratoryResult]] = cat_field(DataCategory.LABORATORY, None)
-    evidence: list[EvidenceRef] = cat_field(DataCategory.PUBLIC)
+    assessmentLevel: Literal["GovtApproval", "GlobalMRA", "Accredited", "Verified", "Validated", "Unspecified"] = (
+        cat_field(DataCategory.PUBLIC)
+    )
+    attestationType: Literal[
+        "certification", "declaration", "inspection", "testing", "verification", "validation", "calibration"
+    ] = cat_field(DataCategory.PUBLIC)
+    issuedToParty: Party = cat_field(DataCategory.PUBLIC)
+    scope: ConformityScheme = cat_field(DataCategory.PUBLIC)
+    assessment: Annotated[list[ConformityAssessment], Field(min_length=1)] = cat_field(DataCategory.PUBLIC)
+    auditableEvidence: SecureLink = cat_field(DataCategory.PUBLIC)
+
+    @model_validator(mode="after")
+    def _type(self) -> ConformityAttestation:
+        if self.type != ATTESTATION_TYPE:
+            raise field_error("type", f"expected type {ATTESTATION_TYPE}, found {self.type}")
+        return self
+
+    @property
+    def facility_ids(self) -> list[str]:
+        """The ids of every assessed facility, in order, without repeats."""
+        ids = [v.facility.id for a in self.assessment for v in a.assessedFacility]
+        return list(dict.fromkeys(ids))
+
+    @property
+    def passed(self) -> bool:
+        """True when every assessment conforms."""
+        return all(a.conformance for a in self.assessment)
 
 
-class DigitalConformityCredential(CredentialBase):
-    """A conformity assessment issued by a certification body."""
+class DigitalConformityCredential(UntpCredentialBase):
+    """A conformity attestation issued by a certification body."""
 
     record_type = "DigitalConformityCredential"
-    credentialSubject: ConformitySubject = cat_field(DataCategory.PUBLIC)
+    credentialSubject: ConformityAttestation = cat_field(DataCategory.PUBLIC)

@@ -33,9 +33,13 @@ Doc = dict[str, Any]
 
 VALID_FROM = "2025-01-15T00:00:00Z"
 VALID_UNTIL = "2037-01-01T00:00:00Z"
-CONTEXT = ["https://www.w3.org/ns/credentials/v2", "https://pilot.example/ns/agri-export/v1"]
 FARM_ID = "urn:pilot:facility:ru-exp-01:farm-001"
 PLANT_ID = "urn:pilot:facility:ru-exp-01:plant-001"
+VC = "https://www.w3.org/ns/credentials/v2"
+PILOT = "https://pilot.example/ns/agri-export/v1"
+UNTP = "https://test.uncefact.org/vocabulary/untp/{}/0.6.1/"
+UNTP_SHORT = {"DigitalFacilityRecord": "dfr", "DigitalTraceabilityEvent": "dte", "DigitalConformityCredential": "dcc"}
+EXPORTER_NAME = "Belgorod Poultry Export (fictional)"
 
 
 def did(short_id: str) -> str:
@@ -56,12 +60,13 @@ def _multikey(label: str) -> str:
     return "z" + str(base58.b58encode(b"\xed\x01" + hashlib.sha256(label.encode()).digest()).decode("ascii"))
 
 
-def _envelope(record_type: str, credential_id: str, issuer: str, issuer_name: str, subject: Doc) -> Doc:
+def _envelope(record_type: str, credential_id: str, issuer: str, issuer_name: str, subject: Any) -> Doc:
+    untp = UNTP_SHORT.get(record_type)
     return {
-        "@context": list(CONTEXT),
+        "@context": [VC, UNTP.format(untp), PILOT] if untp else [VC, PILOT],
         "id": credential_id,
-        "type": ["VerifiableCredential", record_type],
-        "issuer": {"id": did(issuer), "name": issuer_name},
+        "type": [record_type, "VerifiableCredential"] if untp else ["VerifiableCredential", record_type],
+        "issuer": ({"type": ["CredentialIssuer"]} if untp else {}) | {"id": did(issuer), "name": issuer_name},
         "validFrom": VALID_FROM,
         "validUntil": VALID_UNTIL,
         "credentialSubject": subject,
@@ -74,23 +79,49 @@ def facility_record() -> Doc:
         "DigitalFacilityRecord",
         "urn:uuid:3f1c2a9e-5b7d-4e21-9a0c-000000000001",
         "ru-exp-01",
-        "Belgorod Poultry Export (fictional)",
+        EXPORTER_NAME,
         {
-            "id": FARM_ID,
-            "name": "Farm No. 1, Belgorod",
-            "facilityType": "farm",
-            "countryOfOperation": "RU",
-            "region": "RU-BEL",
-            "establishmentNumber": "RU-BEL-0001",
-            "geometry": {
-                "type": "Polygon",
-                "coordinates": [[[36.6, 50.7], [36.62, 50.7], [36.62, 50.71], [36.6, 50.71], [36.6, 50.7]]],
+            "type": ["FacilityRecord"],
+            "facility": {
+                "type": ["Facility", "AgriFacility"],
+                "id": FARM_ID,
+                "name": "Farm No. 1, Belgorod",
+                "countryOfOperation": "RU",
+                "processCategory": [
+                    {
+                        "type": ["Classification"],
+                        "id": "https://pilot.example/codes/hs2022/010594",
+                        "code": "010594",
+                        "name": "Live fowls of the species Gallus domesticus, over 185 g",
+                        "schemeID": "https://pilot.example/codes/hs2022/",
+                        "schemeName": "Harmonized System 2022 (WCO)",
+                    }
+                ],
+                "operatedByParty": {"id": did("ru-exp-01"), "name": EXPORTER_NAME},
+                "locationInformation": {
+                    "geoBoundary": {
+                        "type": "Polygon",
+                        "coordinates": [[[36.6, 50.7], [36.62, 50.7], [36.62, 50.71], [36.6, 50.71], [36.6, 50.7]]],
+                    }
+                },
+                "facilityType": "farm",
+                "region": "RU-BEL",
+                "establishmentNumber": "RU-BEL-0001",
+                "areaHectares": 150.5,
+                "herdSize": 120000,
+                "productionPeriod": {"start": "2025-01-01", "end": "2025-12-31"},
+                "operatorContact": {"name": "Ivan Petrov", "phone": "+7 4722 000000"},
             },
-            "areaHectares": 150.5,
-            "herdSize": 120000,
-            "products": ["010594"],
-            "productionPeriod": {"start": "2025-01-01", "end": "2025-12-31"},
-            "operatorContact": {"name": "Ivan Petrov", "phone": "+7 4722 000000"},
+            "conformityClaim": [
+                {
+                    "type": ["Claim", "Declaration"],
+                    "id": "urn:pilot:claim:ru-exp-01:farm-001:deforestation-free",
+                    "description": "No forest land converted for the farm since 2020",
+                    "conformance": True,
+                    "conformityTopic": "environment.deforestation",
+                    "agriTopic": "deforestation_free",
+                }
+            ],
         },
     )
 
@@ -101,23 +132,34 @@ def traceability_event() -> Doc:
         "DigitalTraceabilityEvent",
         "urn:uuid:3f1c2a9e-5b7d-4e21-9a0c-000000000002",
         "ru-exp-01",
-        "Belgorod Poultry Export (fictional)",
-        {
-            "eventID": "urn:uuid:7d0e5c1a-0000-4000-8000-000000000001",
-            "eventType": "TransformationEvent",
-            "eventTime": "2025-03-01T08:00:00Z",
-            "bizStep": "slaughtering",
-            "disposition": "active",
-            "readPoint": {"id": PLANT_ID},
-            "bizLocation": {"id": PLANT_ID},
-            "inputEPCList": ["urn:pilot:lot:ru-exp-01:farm-001-2025-02"],
-            "outputEPCList": ["urn:pilot:lot:ru-exp-01:export-000123"],
-            "outputQuantityList": [
-                {"epcClass": "urn:pilot:class:ru-exp-01:broiler-cuts", "quantity": 20000.0, "uom": "KGM"}
-            ],
-            "hsCode": "020714",
-            "sourceFacility": FARM_ID,
-        },
+        EXPORTER_NAME,
+        [
+            {
+                "type": ["TransformationEvent", "Event"],
+                "id": "urn:uuid:7d0e5c1a-0000-4000-8000-000000000001",
+                "processType": "Slaughter and cutting",
+                "eventTime": "2025-03-01T08:00:00Z",
+                "eventTimeZoneOffset": "+03:00",
+                "bizStep": "killing",
+                "disposition": "active",
+                "readPoint": {"id": PLANT_ID},
+                "bizLocation": PLANT_ID,
+                "inputEPCList": [
+                    {"id": "urn:pilot:lot:ru-exp-01:farm-001-2025-02", "name": "Live broilers, farm 1, February"}
+                ],
+                "outputEPCList": [{"id": "urn:pilot:lot:ru-exp-01:export-000123", "name": "Frozen broiler cuts"}],
+                "outputQuantityList": [
+                    {
+                        "productId": "urn:pilot:class:ru-exp-01:broiler-cuts",
+                        "productName": "Frozen broiler cuts",
+                        "quantity": 20000.0,
+                        "uom": "KGM",
+                    }
+                ],
+                "hsCode": "020714",
+                "sourceFacility": FARM_ID,
+            }
+        ],
     )
 
 
@@ -129,25 +171,50 @@ def conformity_credential() -> Doc:
         "cert-01",
         "Certification Body One (fictional)",
         {
+            "type": ["ConformityAttestation", "Attestation"],
             "id": "urn:pilot:assessment:cert-01:000042",
-            "topic": "antibiotic_use",
-            "scheme": {
+            "name": "Responsible Antibiotic Use certificate",
+            "assessorLevel": "3rdParty",
+            "assessmentLevel": "Accredited",
+            "attestationType": "certification",
+            "issuedToParty": {"id": did("ru-exp-01"), "name": EXPORTER_NAME},
+            "scope": {
+                "type": ["ConformityScheme"],
                 "id": "https://pilot.example/schemes/antibiotic-use/v1",
                 "name": "Responsible Antibiotic Use",
+                "description": "Antibiotic use in livestock limited to veterinary prescription",
+                "version": "1.0",
+                "validFrom": "2024-01-01",
+                "owner": {"id": did("cert-01"), "name": "Certification Body One (fictional)"},
             },
-            "assessor": {"id": did("cert-01"), "name": "Certification Body One (fictional)"},
-            "assessedFacility": FARM_ID,
-            "assessmentDate": "2025-01-10",
-            "result": "pass",
-            "measurements": [{"metric": "antibiotic-treated flocks", "value": 0.0, "unit": "P1"}],
-            "laboratoryResults": [{"test": "tetracycline residue", "result": "not detected"}],
-            "evidence": [
+            "assessment": [
                 {
-                    "id": "urn:uuid:3f1c2a9e-5b7d-4e21-9a0c-000000000001",
-                    "digest": _digest("facility record"),
-                    "description": "the assessed farm's facility record",
+                    "type": ["ConformityAssessment", "Declaration", "AgriConformityAssessment"],
+                    "id": "urn:pilot:assessment:cert-01:000042:1",
+                    "assessmentDate": "2025-01-10",
+                    "conformance": True,
+                    "conformityTopic": "social.safety",
+                    "agriTopic": "antibiotic_use",
+                    "assessedFacility": [
+                        {
+                            "type": ["FacilityVerification"],
+                            "facility": {"id": FARM_ID, "name": "Farm No. 1, Belgorod"},
+                            "IDverifiedByCAB": True,
+                        }
+                    ],
+                    "declaredValue": [
+                        {"metricName": "antibiotic-treated flocks", "metricValue": {"value": 0.0, "unit": "P1"}}
+                    ],
+                    "laboratoryResults": [{"test": "tetracycline residue", "result": "not detected"}],
                 }
             ],
+            "auditableEvidence": {
+                "linkURL": "urn:uuid:3f1c2a9e-5b7d-4e21-9a0c-000000000001",
+                "linkName": "the assessed farm's facility record",
+                "linkType": "DigitalFacilityRecord",
+                "hashDigest": _digest("facility record").removeprefix("sha-256:"),
+                "hashMethod": "SHA-256",
+            },
         },
     )
 

@@ -1,31 +1,52 @@
-"""The Digital Facility Record (UNTP): a farm or processing establishment, with its GeoJSON boundary."""
+"""The Digital Facility Record (UNTP 0.6.1 DFR): a farm or processing establishment and its boundary.
+
+The credential subject is a UNTP ``FacilityRecord`` holding its ``facility`` (a UNTP ``Facility``, typed
+``["Facility", "AgriFacility"]``: the farm polygon under ``locationInformation.geoBoundary``,
+``countryOfOperation``, ``processCategory`` as HS classifications, ``operatedByParty``) and optional
+``conformityClaim``s. The pilot's extension terms (``facilityType``, ``region``, ``establishmentNumber``,
+``areaHectares``, ``herdSize``, ``productionPeriod``, ``operatorContact``) belong to ``AgriFacility``.
+"""
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import model_validator
+from pydantic import Field, model_validator
 
 from schemas._models.base import DataCategory, Opt, PilotModel, cat_field, field_error
-from schemas._models.credential import CredentialBase
+from schemas._models.credential import UntpCredentialBase
 from schemas._models.geometry import Polygon
 from schemas._models.scalars import (
     CountryCode,
     Date,
     EstablishmentNumber,
-    HsCode,
     NonNegativeInt,
     PositiveNumber,
     SubdivisionCode,
     Text,
     Uri,
 )
+from schemas._models.untp import (
+    AgriTopic,
+    ConformityTopic,
+    HsClassification,
+    Party,
+    SecureLink,
+)
 
-__all__ = ["DigitalFacilityRecord", "FacilitySubject", "OperatorContact", "ProductionPeriod"]
+__all__ = [
+    "Claim",
+    "DigitalFacilityRecord",
+    "Facility",
+    "FacilityRecord",
+    "Location",
+    "OperatorContact",
+    "ProductionPeriod",
+]
 
 
 class ProductionPeriod(PilotModel):
-    """The period the facility produced the declared products in."""
+    """The period the facility produced the declared products in (pilot extension)."""
 
     start: Date = cat_field(DataCategory.COMMERCIAL)
     end: Date = cat_field(DataCategory.COMMERCIAL)
@@ -38,41 +59,89 @@ class ProductionPeriod(PilotModel):
 
 
 class OperatorContact(PilotModel):
-    """A person to contact at the facility (personal data)."""
+    """A person to contact at the facility (pilot extension; personal data)."""
 
     name: Text = cat_field(DataCategory.PERSONAL)
     phone: str = cat_field(DataCategory.PERSONAL, pattern=r"^\+?[0-9][0-9 ()-]{4,31}$")
 
 
-class FacilitySubject(PilotModel):
-    """What a facility record says about the facility."""
+class Location(PilotModel):
+    """Where the facility is (UNTP ``Location``): its boundary as a GeoJSON polygon."""
 
+    geoBoundary: Polygon = cat_field(DataCategory.PRECISE_LOCATION)
+
+
+class Facility(PilotModel):
+    """A farm or plant (UNTP ``Facility`` extended as ``AgriFacility``)."""
+
+    type: list[Literal["Facility", "AgriFacility"]] = cat_field(
+        DataCategory.PUBLIC, min_length=2, max_length=2, json_schema_extra={
+            "prefixItems": [{"const": "Facility"}, {"const": "AgriFacility"}], "items": False
+        }
+    )  # fmt: skip
     id: Uri = cat_field(DataCategory.PUBLIC)
     name: Text = cat_field(DataCategory.PUBLIC)
-    facilityType: Literal["farm", "processing_plant"] = cat_field(DataCategory.PUBLIC)
+    description: Opt[Text] = cat_field(DataCategory.PUBLIC, None)
     countryOfOperation: CountryCode = cat_field(DataCategory.PUBLIC)
+    processCategory: Annotated[list[HsClassification], Field(min_length=1)] = cat_field(DataCategory.PUBLIC)
+    operatedByParty: Party = cat_field(DataCategory.PUBLIC)
+    locationInformation: Location = cat_field(DataCategory.PRECISE_LOCATION)
+    # Pilot extension terms (AgriFacility).
+    facilityType: Literal["farm", "processing_plant"] = cat_field(DataCategory.PUBLIC)
     region: SubdivisionCode = cat_field(DataCategory.PUBLIC)
     establishmentNumber: EstablishmentNumber = cat_field(DataCategory.PUBLIC)
-    geometry: Polygon = cat_field(DataCategory.PRECISE_LOCATION)
     areaHectares: Opt[PositiveNumber] = cat_field(DataCategory.COMMERCIAL, None)
     herdSize: Opt[NonNegativeInt] = cat_field(DataCategory.COMMERCIAL, None)
-    products: list[HsCode] = cat_field(DataCategory.PUBLIC, min_length=1)
     productionPeriod: Opt[ProductionPeriod] = cat_field(DataCategory.COMMERCIAL, None)
     operatorContact: Opt[OperatorContact] = cat_field(DataCategory.PERSONAL, None)
 
     @model_validator(mode="after")
-    def _region_in_country(self) -> FacilitySubject:
+    def _checks(self) -> Facility:
+        if self.type != ["Facility", "AgriFacility"]:
+            raise field_error("type", f"expected type ['Facility', 'AgriFacility'], found {self.type}")
         if self.region.split("-", 1)[0] != self.countryOfOperation:
             raise field_error(
                 "region",
-                f"region {self.region!r} is not a subdivision of "
-                f"countryOfOperation {self.countryOfOperation!r}",
+                f"region {self.region!r} is not a subdivision of countryOfOperation {self.countryOfOperation!r}",
             )
         return self
 
+    @property
+    def products(self) -> list[str]:
+        """The HS codes of ``processCategory``."""
+        return [entry.code for entry in self.processCategory]
 
-class DigitalFacilityRecord(CredentialBase):
-    """A farm or processing establishment, issued by its exporter."""
+
+class Claim(PilotModel):
+    """A conformity claim the facility's operator makes (UNTP ``Claim``), optionally pinned to evidence."""
+
+    type: list[Literal["Claim", "Declaration"]] = cat_field(DataCategory.PUBLIC, min_length=2, max_length=2)
+    id: Uri = cat_field(DataCategory.PUBLIC)
+    description: Opt[Text] = cat_field(DataCategory.PUBLIC, None)
+    assessmentDate: Opt[Date] = cat_field(DataCategory.PUBLIC, None)
+    conformance: bool = cat_field(DataCategory.PUBLIC)
+    conformityTopic: ConformityTopic = cat_field(DataCategory.PUBLIC)
+    conformityEvidence: Opt[SecureLink] = cat_field(DataCategory.PUBLIC, None)
+    # Pilot extension: the precise topic.
+    agriTopic: Opt[AgriTopic] = cat_field(DataCategory.PUBLIC, None)
+
+    @model_validator(mode="after")
+    def _type(self) -> Claim:
+        if self.type != ["Claim", "Declaration"]:
+            raise field_error("type", f"expected type ['Claim', 'Declaration'], found {self.type}")
+        return self
+
+
+class FacilityRecord(PilotModel):
+    """The subject of a DFR (UNTP ``FacilityRecord``): the facility and its conformity claims."""
+
+    type: list[Literal["FacilityRecord"]] = cat_field(DataCategory.PUBLIC, min_length=1, max_length=1)
+    facility: Facility = cat_field(DataCategory.PUBLIC)
+    conformityClaim: Opt[list[Claim]] = cat_field(DataCategory.PUBLIC, None)
+
+
+class DigitalFacilityRecord(UntpCredentialBase):
+    """A farm or processing establishment, issued by the exporter that operates it."""
 
     record_type = "DigitalFacilityRecord"
-    credentialSubject: FacilitySubject = cat_field(DataCategory.PUBLIC)
+    credentialSubject: FacilityRecord = cat_field(DataCategory.PUBLIC)

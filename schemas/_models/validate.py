@@ -113,9 +113,7 @@ def validate_model(model: type[M], doc: Any, base_path: str = "") -> tuple[M | N
         return None, problems_from_validation_error(exc, doc, base_path)
 
 
-def validate_credential_payload(
-    doc: Mapping[str, Any], base_path: str = ""
-) -> tuple[BaseModel | None, list[Problem]]:
+def validate_credential_payload(doc: Mapping[str, Any], base_path: str = "") -> tuple[BaseModel | None, list[Problem]]:
     """Validate a credential (its payload, proof included or not) against the model of its record type."""
     if not isinstance(doc, Mapping):
         return None, [Problem(Code.SCHEMA_INVALID, base_path, f"expected an object, found {_describe(doc)}")]
@@ -133,10 +131,10 @@ def validate_credential_payload(
 def semantic_problems(model: BaseModel, base_path: str = "") -> list[Problem]:
     """Problems a valid-shaped record can still have: GEOMETRY_INVALID for a facility's polygon."""
     if isinstance(model, DigitalFacilityRecord):
-        subject = model.credentialSubject
-        path = base_path + "/credentialSubject/geometry"
+        facility = model.credentialSubject.facility
+        path = base_path + "/credentialSubject/facility/locationInformation/geoBoundary"
         return [
             Problem(Code.GEOMETRY_INVALID, path, message)
-            for message in geometry_problems(subject.geometry, subject.region)
+            for message in geometry_problems(facility.locationInformation.geoBoundary, facility.region)
         ]
     return []
