@@ -22,7 +22,7 @@ import re
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -166,7 +166,7 @@ def build_consignment(node: ExporterNode, request: ConsignmentRequest) -> BuiltC
                     product_name=lot.description,
                     quantity=share,
                     unit=lot.netWeight.unit,
-                    at=now,
+                    at=now - timedelta(hours=2),
                 )
             )
         events.append(
@@ -179,7 +179,7 @@ def build_consignment(node: ExporterNode, request: ConsignmentRequest) -> BuiltC
                 product_name=lot.description,
                 quantity=lot.netWeight.value,
                 unit=lot.netWeight.unit,
-                at=now,
+                at=now - timedelta(hours=1),
             )
         )
 

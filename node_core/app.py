@@ -2,7 +2,8 @@
 
 Middleware, outermost first: request id and access log -> metrics -> in-flight cap -> 500 guard ->
 FastAPI (whose handlers turn ``ProblemError``, validation and HTTP errors into RFC 9457 problems).
-Routes: ``GET /health`` and ``GET /metrics``; each node adds its own (``GET /v1/trust-list`` included).
+Routes: ``GET /health``, ``GET /metrics`` and ``GET /contexts/...`` (the pilot's JSON-LD contexts); each
+node adds its own (``GET /v1/trust-list`` included).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from fastapi import FastAPI
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from node_core.contexts import router as contexts_router
 from node_core.inflight import InflightLimitMiddleware
 from node_core.metrics import Metrics, MetricsMiddleware, metrics_endpoint
 from node_core.problems import install_problem_handlers
@@ -86,4 +88,5 @@ def create_base_app(
         tags=["operations"],
         response_class=PlainTextResponse,
     )
+    app.include_router(contexts_router)
     return app

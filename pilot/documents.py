@@ -26,6 +26,8 @@ class FileVerdict:
     kind: Kind | None
     problems: list[Problem] = field(default_factory=list)
     decision: str | None = None
+    #: A hint for a problem, when the check that found it gives one (the shared-schema checks do).
+    hints: dict[Problem, str] = field(default_factory=dict)
 
     @property
     def errors(self) -> list[Problem]:

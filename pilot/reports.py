@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
+from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 from xml.etree import ElementTree as ET
 
 from pilot.documents import FileVerdict
+from schemas.errors import Problem
 
 
 class Format(StrEnum):
@@ -17,8 +21,40 @@ class Format(StrEnum):
     junit = "junit"
 
 
-def render_verdicts(verdicts: list[FileVerdict], output_format: Format) -> str:
-    """The report in ``output_format``."""
+@dataclass(frozen=True)
+class NotRun:
+    """Checks that could not run, and why (the run's status does not fail for it)."""
+
+    checks: tuple[str, ...]
+    reason: str
+
+    @property
+    def message(self) -> str:
+        """``not run: <checks> (<reason>)``."""
+        return f"not run: {', '.join(self.checks)} ({self.reason})"
+
+    def as_dict(self) -> dict[str, Any]:
+        """The JSON report's ``notRun`` item."""
+        return {"checks": list(self.checks), "reason": self.reason, "message": self.message}
+
+
+def _problem_dict(verdict: FileVerdict, problem: Problem) -> dict[str, str]:
+    hint = verdict.hints.get(problem)
+    return {**problem.as_dict(), "hint": hint} if hint else problem.as_dict()
+
+
+def problem_lines(verdict: FileVerdict, indent: str = "") -> list[str]:
+    """Each problem as ``CODE path: message``, followed by its hint when it has one."""
+    lines = []
+    for problem in verdict.problems:
+        lines.append(f"{indent}{problem.code} {problem.path}: {problem.message}")
+        if hint := verdict.hints.get(problem):
+            lines.append(f"{indent}  hint: {hint}")
+    return lines
+
+
+def render_verdicts(verdicts: list[FileVerdict], output_format: Format, not_run: Sequence[NotRun] = ()) -> str:
+    """The report in ``output_format``; ``not_run`` lists checks that could not run (said in every format)."""
     if output_format is Format.json:
         return (
             json.dumps(
@@ -29,12 +65,13 @@ def render_verdicts(verdicts: list[FileVerdict], output_format: Format) -> str:
                             "kind": v.kind,
                             "outcome": v.outcome,
                             "decision": v.decision,
-                            "problems": [p.as_dict() for p in v.problems],
+                            "problems": [_problem_dict(v, p) for p in v.problems],
                         }
                         for v in verdicts
                     ],
                     "accepted": sum(1 for v in verdicts if not v.errors),
                     "refused": sum(1 for v in verdicts if v.errors),
+                    "notRun": [item.as_dict() for item in not_run],
                 },
                 indent=2,
             )
@@ -44,16 +81,19 @@ def render_verdicts(verdicts: list[FileVerdict], output_format: Format) -> str:
         suite = ET.Element(
             "testsuite",
             name="pilot conformance validate",
-            tests=str(len(verdicts)),
+            tests=str(len(verdicts) + len(not_run)),
             failures=str(sum(1 for v in verdicts if v.errors)),
+            skipped=str(len(not_run)),
         )
         for verdict in verdicts:
             case = ET.SubElement(suite, "testcase", classname=verdict.kind or "file", name=str(verdict.path))
             if verdict.errors:
                 failure = ET.SubElement(case, "failure", message=verdict.outcome, type=verdict.outcome)
-                failure.text = "\n".join(f"{p.code} {p.path}: {p.message}" for p in verdict.problems)
+                failure.text = "\n".join(problem_lines(verdict))
+        for item in not_run:
+            case = ET.SubElement(suite, "testcase", classname="not-run", name=", ".join(item.checks))
+            ET.SubElement(case, "skipped", message=item.message)
         return ET.tostring(suite, encoding="unicode", xml_declaration=True) + "\n"
-    lines = [
-        f"{v.outcome}\t{v.path}" + "".join(f"\n  {p.code} {p.path}: {p.message}" for p in v.problems) for v in verdicts
-    ]
+    lines = ["\n".join([f"{v.outcome}\t{v.path}", *problem_lines(v, "  ")]) for v in verdicts]
+    lines += [item.message for item in not_run]
     return "\n".join(lines) + "\n"

@@ -403,15 +403,16 @@ def sign_consignment(seed: str, parts: ConsignmentParts, signer: Signer) -> Sign
     if evidence.get("linkURL") == assessed["id"]:  # fault cases may point the evidence elsewhere
         evidence["hashDigest"] = credential_reference(facility_creds[0])["digest"].removeprefix("sha-256:")
     certificate["auditableEvidence"] = evidence
-    credentials = [
-        *facility_creds,
-        signer.issue(
-            exp,
-            "DigitalTraceabilityEvent",
-            list(parts.events),
-            credential_id=stable_id(seed, "events", parts.consignment_id),
-        ),
-    ]
+    credentials = list(facility_creds)
+    if parts.events:  # one credential holds every event; none when there are none (a DTE needs one)
+        credentials.append(
+            signer.issue(
+                exp,
+                "DigitalTraceabilityEvent",
+                list(parts.events),
+                credential_id=stable_id(seed, "events", parts.consignment_id),
+            )
+        )
     credentials.append(
         signer.issue(
             parts.certifier,

@@ -353,7 +353,7 @@ class VectorSet:
                 "ru-exp-01", "DigitalTraceabilityEvent", untp_event, credential_id=stable_id(self.seed, "vec", "cbv")
             ),
         )
-        schema("untp-member-missing", lambda s: s.pop("countryOfOperation"))
+        schema("untp-member-missing", lambda s: s.pop("name"))
         schema("undefined-term", lambda s: s.update(favouriteColour="green"))
         wrong_context = copy.deepcopy(_payload(farm))
         wrong_context.pop("proof", None)

@@ -10,6 +10,9 @@ lives in private ``_modules`` and may change. Main entry points:
 - ``load_trust_list`` / ``verify_trust_list``: the signed trust list against the pinned anchor;
 - ``verify_inclusion`` / ``verify_consistency`` / ``verify_checkpoint`` / ``verify_cosignature``:
   RFC 9162 proofs and C2SP signed notes;
+- ``epcis_events`` / ``epcis_document``: traceability events (UNTP DTE) as GS1 EPCIS 2.0 events and documents;
+- ``expansion_problems``: JSON-LD expansion offline (safe mode) with the pilot's contexts (``CONTEXTS_DIR``)
+  and the W3C/UNTP ones from a reference directory;
 - ``canonicalize`` (RFC 8785), ``parse_json`` (strict), digests, Multikey, signing helpers.
 """
 
@@ -17,9 +20,27 @@ from schemas._assess import Assessment, assess_submission
 from schemas._canonical import canonicalize, canonicalize_reference
 from schemas._data_integrity import DataIntegrityProof, read_proof, sign_data_integrity, verify_data_integrity
 from schemas._digest import canonical_digest, credential_digest, parse_digest, sha256_digest
+from schemas._epcis import (
+    CBV_BIZ_STEPS,
+    CBV_BIZ_TRANSACTION_TYPES,
+    CBV_DISPOSITIONS,
+    CBV_SOURCE_DEST_TYPES,
+    dte_credentials,
+    epcis_document,
+    epcis_events,
+)
 from schemas._issue import credential_reference, secure, unsigned_credential
 from schemas._jose import EnvelopedCredential, is_enveloped, read_enveloped, sign_enveloped, verify_enveloped
 from schemas._jsonio import parse_json
+from schemas._jsonld import (
+    CONTEXTS_DIR,
+    ContextUnavailableError,
+    OfflineDocumentLoader,
+    context_index,
+    document_loader,
+    expansion_problems,
+    reference_dir,
+)
 from schemas._keyring import KeyEntry, dump_keyring, load_keyring, select_key
 from schemas._keys import key_from_seed, private_key_from_pem, private_key_to_pem
 from schemas._merkle import (
@@ -57,11 +78,17 @@ from schemas.errors import (
 
 __all__ = [
     "AUTHORIZED_ROLES",
+    "CBV_BIZ_STEPS",
+    "CBV_BIZ_TRANSACTION_TYPES",
+    "CBV_DISPOSITIONS",
+    "CBV_SOURCE_DEST_TYPES",
+    "CONTEXTS_DIR",
     "CREDENTIAL_TYPES",
     "Assessment",
     "CanonicalizationError",
     "Checkpoint",
     "Code",
+    "ContextUnavailableError",
     "CredentialReport",
     "DataCategory",
     "DataIntegrityProof",
@@ -70,6 +97,7 @@ __all__ = [
     "KeyEntry",
     "KeyFormatError",
     "MerkleTree",
+    "OfflineDocumentLoader",
     "PilotSchemaError",
     "Problem",
     "ResolvedKey",
@@ -83,13 +111,19 @@ __all__ = [
     "canonicalize",
     "canonicalize_reference",
     "check_credential",
+    "context_index",
     "cosign_checkpoint",
     "credential_digest",
     "credential_reference",
     "credential_type_of",
     "decode_multikey",
+    "document_loader",
+    "dte_credentials",
     "dump_keyring",
     "encode_multikey",
+    "epcis_document",
+    "epcis_events",
+    "expansion_problems",
     "field_categories",
     "format_time",
     "is_enveloped",
@@ -107,6 +141,7 @@ __all__ = [
     "private_key_to_pem",
     "read_enveloped",
     "read_proof",
+    "reference_dir",
     "root_from_inclusion_proof",
     "secure",
     "select_key",

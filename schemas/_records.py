@@ -254,7 +254,6 @@ def conformity_attestation(
                 "agriTopic": topic,
                 "assessedFacility": [
                     {
-                        "type": ["FacilityVerification"],
                         "facility": {"id": facility_id, "name": facility_name},
                         "IDverifiedByCAB": True,
                     }

@@ -79,9 +79,7 @@ def check_credential(raw: Any, trust: TrustRegistry, at: datetime, *, path: str 
     """Verify one credential (either securing form) at time ``at``; never raises for bad input."""
     report = CredentialReport(path=path, raw=raw)
     if not isinstance(raw, Mapping):
-        report.problems.append(
-            Problem(Code.SCHEMA_INVALID, path or "/", "a credential must be a JSON object")
-        )
+        report.problems.append(Problem(Code.SCHEMA_INVALID, path or "/", "a credential must be a JSON object"))
         return report
     try:
         report.digest = credential_digest(raw)
@@ -177,9 +175,7 @@ def _validity_problems(payload: Mapping[str, Any], at: datetime, path: str) -> l
     problems: list[Problem] = []
     try:
         valid_from = parse_time(payload["validFrom"]) if isinstance(payload.get("validFrom"), str) else None
-        valid_until = (
-            parse_time(payload["validUntil"]) if isinstance(payload.get("validUntil"), str) else None
-        )
+        valid_until = parse_time(payload["validUntil"]) if isinstance(payload.get("validUntil"), str) else None
     except VerificationError:
         return problems  # already a schema problem
     if valid_from is not None and at < valid_from:
@@ -191,9 +187,7 @@ def _validity_problems(payload: Mapping[str, Any], at: datetime, path: str) -> l
             )
         )
     if valid_until is not None and at > valid_until:
-        problems.append(
-            Problem(Code.CREDENTIAL_EXPIRED, f"{path}/validUntil", f"expired at {payload['validUntil']}")
-        )
+        problems.append(Problem(Code.CREDENTIAL_EXPIRED, f"{path}/validUntil", f"expired at {payload['validUntil']}"))
     elif valid_until is not None and at + EXPIRY_WARNING > valid_until:
         problems.append(
             Problem(
@@ -206,9 +200,7 @@ def _validity_problems(payload: Mapping[str, Any], at: datetime, path: str) -> l
     return problems
 
 
-def verify_credential(
-    raw: bytes | str | Mapping[str, Any], trust: TrustRegistry, at: datetime
-) -> CredentialReport:
+def verify_credential(raw: bytes | str | Mapping[str, Any], trust: TrustRegistry, at: datetime) -> CredentialReport:
     """Verify one credential from raw bytes (strictly parsed) or a parsed object.
 
     Returns the report when the credential is verified (warnings allowed); raises VerificationError

@@ -1,4 +1,4 @@
-"""Consignments: build and queue (``POST /v1/consignments``), queue as-is (``:raw``), state, outbox."""
+"""Consignments: build and queue (``POST /v1/consignments``), queue as-is (``:raw``), state, EPCIS, outbox."""
 
 from __future__ import annotations
 
@@ -18,12 +18,19 @@ from exporter_node.consignments import (
     queue_raw,
 )
 from exporter_node.errors import NotFoundError
+from exporter_node.identity import did_of
 from exporter_node.routes.bodies import documented_body, json_body, parse_model
 from exporter_node.routes.deps import NodeDep, WorkerDep
-from node_core.problems import problem_responses
-from schemas._jsonio import parse_json
+from node_core.problems import ProblemError, problem_responses
+from schemas._epcis import dte_credentials, epcis_document
+from schemas._jsonio import dumps_compact, parse_json
+from schemas.codes import Code
+from schemas.errors import PilotSchemaError, VerificationError
 
 router = APIRouter(tags=["consignments"])
+
+#: Media type of an EPCIS 2.0 document (JSON-LD).
+EPCIS_MEDIA_TYPE = "application/ld+json"
 
 
 def _summary_fields(row: dict[str, Any]) -> dict[str, Any]:
@@ -162,6 +169,60 @@ def get_submission(consignment_id: str, node: NodeDep) -> Response:
     if text is None:
         raise NotFoundError(f"no consignment {consignment_id}")
     return Response(text.encode("utf-8"), media_type="application/json")
+
+
+@router.get(
+    "/v1/consignments/{consignment_id}/epcis",
+    summary="The consignment's traceability events as a GS1 EPCIS 2.0 EPCISDocument",
+    response_class=Response,
+    responses={
+        200: {
+            "description": "An EPCIS 2.0 EPCISDocument (JSON-LD): id urn:pilot:epcis:<consignment id>, sender the "
+            "exporter's DID, receiver the destination port's DID, one event per traceability event of the "
+            "submission, ordered by eventTime then eventID",
+            "content": {EPCIS_MEDIA_TYPE: {"schema": {"type": "object"}}},
+        },
+        **problem_responses(401, 404, 422),
+    },
+)
+def get_epcis(consignment_id: str, node: NodeDep) -> Response:
+    """The DigitalTraceabilityEvent credentials of the submission (embedded-proof ones as they are,
+    enveloped ones decoded from their JWS payload) mapped to EPCIS 2.0 by ``schemas._epcis``; pilot
+    members (hsCode, sourceFacility, processType) are extension members under the ``pilot`` prefix.
+    ``creationDate`` is when the consignment was queued, so the document is the same on every call.
+
+    404 NOT_FOUND for an unknown consignment; 422 SCHEMA_INVALID, with every finding in ``problems``,
+    when a traceability event has no EPCIS 2.0 form (possible only for a submission queued as-is).
+    """
+    row = node.storage.consignment(consignment_id)
+    if row is None:
+        raise NotFoundError(f"no consignment {consignment_id}")
+    try:
+        submission = parse_json(row["submission"])
+        credentials = submission.get("credentials") if isinstance(submission, dict) else None
+        if not isinstance(credentials, list):
+            raise VerificationError.single(
+                Code.SCHEMA_INVALID, "/credentials", "the submission has no credentials list"
+            )
+        document = epcis_document(
+            dte_credentials(credentials),
+            document_id=f"urn:pilot:epcis:{consignment_id}",
+            created=row["created_at"],
+            sender=node.identity.did,
+            receiver=did_of(row["destination"]),
+        )
+    except VerificationError as exc:
+        raise ProblemError(
+            Code.SCHEMA_INVALID,
+            f"the traceability events of {consignment_id} have no EPCIS 2.0 form: {exc.problems[0].message}",
+            status=422,
+            extra={"problems": [p.as_dict() for p in exc.problems]},
+        ) from exc
+    except PilotSchemaError as exc:
+        raise ProblemError(
+            Code.SCHEMA_INVALID, f"the submission of {consignment_id} cannot be read: {exc}", status=422
+        ) from exc
+    return Response(dumps_compact(document), media_type=EPCIS_MEDIA_TYPE)
 
 
 @router.get(

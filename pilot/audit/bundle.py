@@ -5,6 +5,8 @@ Layout (every JSON file is RFC 8785 canonical, so its bytes are fixed by its con
 - ``bundle.json``: what the bundle is about (consignment id, exporter, port, log origin);
 - ``submission.json``: the submission as sent (its manifest and credentials);
 - ``receipt.json``: the port's signed receipt, byte for byte as served;
+- ``epcis.json`` (when the exporter gives one): the submission's traceability events as a GS1 EPCIS 2.0
+  ``EPCISDocument``, as the exporter serves it; ``verify`` checks it is exactly their mapping;
 - ``log/entry.json``: the public log entry; ``log/inclusion-proof.json``: ``{"index", "size", "proof"}``;
 - ``log/checkpoint-receipt.txt``: the receipt's checkpoint; ``log/checkpoint-latest.txt``: a later
   checkpoint with the witnesses' cosignatures; ``log/consistency-proof.json``: ``{"first", "second", "proof"}``;
@@ -27,10 +29,12 @@ from pilot.audit.errors import EvidenceError
 from schemas._canonical import canonicalize
 from schemas._digest import sha256_digest
 
-__all__ = ["BUNDLE_VERSION", "MANIFEST", "build_bundle", "manifest_of", "read_bundle", "zip_files"]
+__all__ = ["BUNDLE_VERSION", "EPCIS_FILE", "MANIFEST", "build_bundle", "manifest_of", "read_bundle", "zip_files"]
 
 BUNDLE_VERSION = 1
 MANIFEST = "manifest.json"
+#: The optional EPCIS 2.0 document of the consignment's traceability events.
+EPCIS_FILE = "epcis.json"
 _EPOCH = (1980, 1, 1, 0, 0, 0)
 _MODE = 0o100644 << 16
 _MAX_MEMBERS = 64

@@ -1,7 +1,9 @@
 """Gathering one consignment's evidence from its exporter and its destination port into bundle files.
 
-From the exporter (operator token): the consignment (state, destination) and the submission bytes it
-sent. From the port (operator token for the receipt, public routes for the rest): the receipt as
+From the exporter (operator token): the consignment (state, destination), the submission bytes it
+sent, and its traceability events as a GS1 EPCIS 2.0 document (``GET /v1/consignments/{id}/epcis``;
+left out when the exporter has none to give: an exporter without that route, or events with no EPCIS
+form). From the port (operator token for the receipt, public routes for the rest): the receipt as
 served, the log entry, the inclusion proof to the receipt's checkpoint, the latest checkpoint once the
 witnesses have cosigned it (waiting up to ``wait_s``), the consistency proof between the two, and the
 trust list it holds. Nothing is verified here: ``pilot.audit.verify`` does that, offline.
@@ -12,6 +14,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from pilot.audit.bundle import EPCIS_FILE
 from pilot.audit.errors import EvidenceError
 from pilot.audit.nodes import AuditNetwork
 from schemas._canonical import canonicalize
@@ -50,6 +53,17 @@ def _latest_cosigned(network: AuditNetwork, port: str, at_least: int, witnesses:
         time.sleep(0.25)
 
 
+def _epcis_document(network: AuditNetwork, exporter: str, consignment_id: str) -> Any:
+    """The exporter's EPCIS document for the consignment, or None when it has none to give (404, 422)."""
+    response = network.get(exporter, f"/v1/consignments/{consignment_id}/epcis", ok=(200, 404, 422))
+    if response.status_code != 200:
+        return None
+    try:
+        return parse_json(response.content)
+    except PilotSchemaError as exc:
+        raise EvidenceError(f"{exporter} returned a malformed EPCIS document: {exc}") from exc
+
+
 def collect_evidence(network: AuditNetwork, consignment_id: str, *, wait_s: float = 15.0) -> dict[str, bytes]:
     """The bundle's files (without the manifest) for ``consignment_id``; EvidenceError if not delivered."""
     exporter, view = network.find_consignment(consignment_id)
@@ -62,6 +76,7 @@ def collect_evidence(network: AuditNetwork, consignment_id: str, *, wait_s: floa
         submission = parse_json(sent)
     except PilotSchemaError as exc:
         raise EvidenceError(f"{exporter} returned a malformed submission: {exc}") from exc
+    epcis = _epcis_document(network, exporter, consignment_id)
     receipt = network.get(port, f"/v1/receipts/{consignment_id}", params={"exporter": exporter}).content
     try:
         log: dict[str, Any] = parse_json(receipt)["credentialSubject"]["log"]
@@ -85,7 +100,7 @@ def collect_evidence(network: AuditNetwork, consignment_id: str, *, wait_s: floa
         "origin": log.get("origin"),
         "state": view.get("state"),
     }
-    return {
+    files = {
         "bundle.json": canonicalize(about),
         "submission.json": canonicalize(submission),
         "receipt.json": receipt,
@@ -97,3 +112,6 @@ def collect_evidence(network: AuditNetwork, consignment_id: str, *, wait_s: floa
         "trust/trust-list.json": canonicalize(trust_list),
         "trust/trust-anchor.json": canonicalize(anchor),
     }
+    if epcis is not None:
+        files[EPCIS_FILE] = canonicalize(epcis)
+    return files

@@ -15,7 +15,10 @@ The checks, in order (each a ``Check`` row; a bundle is good only when every row
 9. the inclusion proof (the receipt's, equal to ``log/inclusion-proof.json``) leads to its root;
 10. the later checkpoint is signed by the same log key;
 11. its cosignatures verify with the witnesses' ``witness`` keys (at least one, none bad);
-12. the consistency proof shows the later tree extends the receipt's.
+12. the consistency proof shows the later tree extends the receipt's;
+13. when the bundle carries ``epcis.json``: it is exactly the EPCIS 2.0 mapping (``schemas._epcis``) of
+    the submission's DigitalTraceabilityEvent credentials, with the consignment's id, the exporter as
+    sender and the port as receiver (a structural check: no reference files needed). Always run.
 """
 
 from __future__ import annotations
@@ -28,13 +31,14 @@ from datetime import datetime
 from typing import Any
 
 from exporter_node.receipt_check import log_entry_of
-from pilot.audit.bundle import MANIFEST, manifest_of, read_bundle, zip_files
+from pilot.audit.bundle import EPCIS_FILE, MANIFEST, manifest_of, read_bundle, zip_files
 from pilot.audit.errors import EvidenceError
-from pilot.audit.nodes import short_id_of
+from pilot.audit.nodes import DID_PREFIX, short_id_of
 from port_node.keys import log_origin
 from port_node.witness import witness_name
 from schemas._canonical import canonicalize
 from schemas._digest import canonical_digest
+from schemas._epcis import dte_credentials, epcis_document
 from schemas._jsonio import parse_json
 from schemas._merkle import leaf_hash, verify_consistency, verify_inclusion
 from schemas._signed_note import Checkpoint, SignedNote, parse_signed_note, verify_checkpoint, verify_cosignature
@@ -289,6 +293,42 @@ class _Verifier:
         verify_consistency(self.first.size, self.second.size, self.first.root_hash, self.second.root_hash, proof)
         return f"the tree of size {self.second.size} extends the receipt's tree of size {self.first.size}"
 
+    # -- 13: the EPCIS document -------------------------------------------------------------------
+
+    def epcis(self) -> str:
+        if EPCIS_FILE not in self.files:
+            return f"no {EPCIS_FILE} in this bundle: nothing to compare"
+        document = _json(self.files, EPCIS_FILE)
+        about = _json(self.files, "bundle.json")
+        credentials = dte_credentials(_json(self.files, "submission.json")["credentials"])
+        document_id = f"urn:pilot:epcis:{about.get('consignmentId')}"
+        sender, receiver = DID_PREFIX + str(about.get("exporter")), DID_PREFIX + str(about.get("port"))
+        if not isinstance(document, dict):
+            raise _Failed(f"{EPCIS_FILE} is not a JSON object")
+        for name, value in (("id", document_id), ("sender", sender), ("receiver", receiver)):
+            if document.get(name) != value:
+                raise _Failed(f"{EPCIS_FILE} has {name} {document.get(name)!r}, not {value!r}")
+        created = str(document.get("creationDate"))
+        try:
+            expected = epcis_document(
+                credentials, document_id=document_id, created=created, sender=sender, receiver=receiver
+            )
+        except VerificationError as exc:
+            raise _Failed(f"the submission's traceability events have no EPCIS 2.0 form: {exc}") from exc
+        wanted = expected["epcisBody"]["eventList"]
+        body = document.get("epcisBody")
+        events = body.get("eventList") if isinstance(body, dict) else None
+        if isinstance(events, list) and len(events) != len(wanted):
+            raise _Failed(f"{EPCIS_FILE} lists {len(events)} events; the submission's map to {len(wanted)}")
+        if isinstance(events, list) and events != wanted:
+            i = next(i for i, (a, b) in enumerate(zip(events, wanted, strict=True)) if a != b)
+            raise _Failed(f"event {i} of {EPCIS_FILE} is not the mapping of {wanted[i]['eventID']}")
+        if document != expected:
+            raise _Failed(f"{EPCIS_FILE} is not the EPCIS 2.0 document of the submission's traceability events")
+        if self.files[EPCIS_FILE] != canonicalize(document):
+            raise _Failed(f"{EPCIS_FILE} is not in canonical form")
+        return f"{len(wanted)} events: the mapping of {len(credentials)} DigitalTraceabilityEvent credentials"
+
 
 def verify_bundle(data: bytes, anchor: Mapping[str, Any]) -> list[Check]:
     """Every check of the module docstring over the bundle ``data``, judged with the pinned ``anchor``.
@@ -320,4 +360,5 @@ def verify_bundle(data: bytes, anchor: Mapping[str, Any]) -> list[Check]:
         independent = name in {"credentials", "submission digest = receipt's submissionDigest"}
         if not v.run(name, step) and not independent:
             blocked = True
+    v.run("EPCIS document = mapping of the traceability events", v.epcis)
     return v.checks

@@ -45,7 +45,8 @@ def export_command(
         float, typer.Option("--wait", help="Seconds to wait for the witnesses to cosign the latest checkpoint.")
     ] = 15.0,
 ) -> None:
-    """Write an evidence bundle for one consignment: credentials, manifest, receipt, proofs, checkpoints.
+    """Write an evidence bundle for one consignment: credentials, manifest, receipt, proofs, checkpoints,
+    and the exporter's EPCIS 2.0 document of its traceability events (epcis.json) when it has one.
 
     Needs the network running (the exporter's and the port's operator tokens are read from the data
     dir). The bundle can then be checked anywhere, offline, with `pilot audit verify`.
@@ -81,7 +82,8 @@ def verify_command(
     data_dir: DataDir = None,
     as_json: Annotated[bool, typer.Option("--json", help="Machine output.")] = False,
 ) -> None:
-    """Check an evidence bundle offline: signatures, digests, inclusion, consistency, cosignatures.
+    """Check an evidence bundle offline: signatures, digests, inclusion, consistency, cosignatures,
+    and that its epcis.json (if any) is exactly the EPCIS 2.0 form of the submission's traceability events.
 
     Uses no network. Exit 0 when every check passed, 1 naming each failed check, 2 for bad usage.
     """

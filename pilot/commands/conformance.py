@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from pilot.conformance.model import CaseResult, CaseSpec
@@ -13,7 +14,7 @@ from pilot.conformance.report import ReportFormat, print_table
 from pilot.console import EXIT_FAILED, console, err_console, fail_usage
 from pilot.data_dir import default_data_dir
 from pilot.documents import FileVerdict, check_file
-from pilot.reports import Format, render_verdicts
+from pilot.reports import Format, NotRun, problem_lines, render_verdicts
 from pilot.trust_files import load_registry
 from schemas._time import parse_time, utc_now
 from schemas.errors import VerificationError
@@ -30,40 +31,72 @@ def validate_command(
     at: Annotated[str | None, typer.Option("--at", help="Judge at this RFC 3339 time (default: now).")] = None,
     output_format: Annotated[Format, typer.Option("--format", help="Report format.")] = Format.text,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the report here.")] = None,
+    reference_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--reference-dir",
+            help="Official standards files for the UNTP 0.6.1 / W3C VC 2.0 schema and JSON-LD checks"
+            " (default: $PILOT_REFERENCE_DIR; without one those checks do not run).",
+        ),
+    ] = None,
 ) -> None:
     """Check files against the schema, their proofs, the trust list and a port's policy.
 
-    Exit 0 when every file is accepted, 1 when any file has an error-level problem.
+    With a reference directory, also against the UNTP 0.6.1 and W3C VC 2.0 JSON Schemas and JSON-LD
+    expansion in safe mode (see docs/conformance.md). Exit 0 when every file is accepted, 1 when any file
+    has an error-level problem.
     """
+    from pilot.conformance import shared_schema
+    from schemas._jsonld import reference_dir as resolve_reference_dir
+
     for path in files:
         if not path.is_file():
             fail_usage(f"{path} does not exist")
+    reference = resolve_reference_dir(reference_dir)
+    if reference is not None:
+        if not reference.is_dir():
+            fail_usage(f"reference directory {reference} does not exist (--reference-dir or PILOT_REFERENCE_DIR)")
+        missing = shared_schema.missing_reference_files(reference)
+        if missing:
+            fail_usage(f"reference directory {reference} lacks {', '.join(missing)}")
     registry = load_registry(trust_list or default_data_dir() / "trust-list.json", trust_anchor)
     try:
         when = parse_time(at) if at else utc_now()
     except VerificationError:
         fail_usage(f"--at {at!r} is not an RFC 3339 time")
     verdicts: list[FileVerdict] = [check_file(path, registry, when, port_id=port) for path in files]
-    text = render_verdicts(verdicts, output_format)
+    not_run: list[NotRun] = []
+    if reference is None:
+        not_run.append(NotRun(shared_schema.NOT_RUN_CHECKS, shared_schema.NOT_RUN_REASON))
+    else:
+        for verdict in verdicts:
+            if verdict.kind is None:  # not JSON: already refused
+                continue
+            for finding in shared_schema.check_file(verdict.path, reference):
+                verdict.problems.append(finding.problem)
+                verdict.hints[finding.problem] = finding.hint
+    text = render_verdicts(verdicts, output_format, not_run)
     if output is not None:
         output.write_text(text)
     elif output_format is Format.text:
-        _print_table(verdicts)
+        _print_table(verdicts, not_run)
     else:
         typer.echo(text, nl=False)
     if any(v.errors for v in verdicts):
         raise typer.Exit(EXIT_FAILED)
 
 
-def _print_table(verdicts: list[FileVerdict]) -> None:
+def _print_table(verdicts: list[FileVerdict], not_run: list[NotRun]) -> None:
     table = Table("file", "kind", "outcome", "problems")
     for verdict in verdicts:
         style = "green" if verdict.outcome == "accept" else "red"
-        details = "\n".join(f"{p.code} {p.path}: {p.message}" for p in verdict.problems)
+        details = escape("\n".join(problem_lines(verdict)))
         table.add_row(str(verdict.path), verdict.kind or "?", f"[{style}]{verdict.outcome}[/]", details)
     console.print(table)
     bad = sum(1 for v in verdicts if v.errors)
     console.print(f"{len(verdicts) - bad} accepted, {bad} refused")
+    for item in not_run:
+        console.print(f"[yellow]{escape(item.message)}[/]")
 
 
 @app.command("vectors")

@@ -85,6 +85,14 @@ def demo_command(
         int, typer.Option("--consignments", min=1, max=50, help="Consignments per exporter and port.")
     ] = 2,
     report: Annotated[Path | None, typer.Option("--report", help="Write an HTML report here.")] = None,
+    keep: Annotated[
+        Path | None,
+        typer.Option(
+            "--keep",
+            help="When the demo starts its own nodes, start them in this directory and leave their data there "
+            "(keys, databases, logs) for inspection afterwards.",
+        ),
+    ] = None,
 ) -> None:
     """Run the pilot scenario: 6 exporters ship to 3 ports, with fault cases, an outage, and full checks.
 
@@ -99,7 +107,7 @@ def demo_command(
         console.print(f"using the network running in {directory}")
         context: contextlib.AbstractContextManager[NetworkControl] = contextlib.nullcontext(control)
     else:
-        context = _own_network(None)
+        context = _own_network(keep)
     with context as network:
         result = run_scenario(network, seed=seed, per_pair=consignments, console=console)
     result.elapsed_s = time.monotonic() - started

@@ -24,6 +24,7 @@ from pilot.synthetic import (
     plan_consignment,
     stable_id,
 )
+from schemas._records import secure_link
 
 __all__ = ["SeedError", "consignment_request", "seed_exporter"]
 
@@ -59,14 +60,10 @@ def seed_exporter(client: httpx.Client, material: KitMaterial, exporter_id: str)
         record = records.get(farm["id"])
         if record is None:
             raise SeedError(f"{exporter_id} lists no facility record for {farm['id']}")
-        subject = certificate_subject(DEFAULT_SEED, world.exporter, farm["id"], f"conformance/{farm['id']}", DAY)
-        subject["evidence"] = [
-            {
-                "id": record["credentialId"],
-                "digest": record["digest"],
-                "description": "facility record of the assessed farm",
-            }
-        ]
+        subject = certificate_subject(DEFAULT_SEED, world.exporter, farm, f"conformance/{farm['id']}", DAY)
+        subject["auditableEvidence"] = secure_link(
+            record["credentialId"], "DigitalFacilityRecord", record["digest"], "facility record of the assessed farm"
+        )
         certificate = signer.issue(
             certifier_of(exporter_id),
             "DigitalConformityCredential",

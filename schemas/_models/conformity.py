@@ -73,9 +73,9 @@ class AssessedFacility(PilotModel):
 
 
 class FacilityVerification(PilotModel):
-    """An assessed facility (UNTP ``FacilityVerification``)."""
+    """An assessed facility (UNTP ``FacilityVerification``; untyped: UNTP 0.6.1's DCC context does not define
+    the type name, so a typed one would not expand, while ``assessedFacility`` defines its members)."""
 
-    type: list[Literal["FacilityVerification"]] = cat_field(DataCategory.PUBLIC, min_length=1, max_length=1)
     facility: AssessedFacility = cat_field(DataCategory.PUBLIC)
     IDverifiedByCAB: bool = cat_field(DataCategory.PUBLIC)
 

@@ -197,7 +197,6 @@ def conformity_credential() -> Doc:
                     "agriTopic": "antibiotic_use",
                     "assessedFacility": [
                         {
-                            "type": ["FacilityVerification"],
                             "facility": {"id": FARM_ID, "name": "Farm No. 1, Belgorod"},
                             "IDverifiedByCAB": True,
                         }

@@ -7,6 +7,7 @@ JSON Schema. Pilot-specific members live on the record models as extension terms
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Annotated, Literal, get_args
 
 from pydantic import StringConstraints, model_validator
@@ -81,7 +82,7 @@ class SecureLink(PilotModel):
     hashMethod: Literal["SHA-256"] = cat_field(DataCategory.PUBLIC)
 
 
-def secure_link_digest(link: SecureLink | dict[str, object]) -> str:
+def secure_link_digest(link: SecureLink | Mapping[str, object]) -> str:
     """The pilot digest (``sha-256:<hex>``) a SecureLink pins."""
     value = link.hashDigest if isinstance(link, SecureLink) else link.get("hashDigest")
     return f"sha-256:{value}"

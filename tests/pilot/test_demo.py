@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import sqlite3
 import subprocess
 import sys
 import time
@@ -9,14 +11,32 @@ from pathlib import Path
 
 import pytest
 
+from pilot.conformance.shared_schema import check_document
+
+
+def _stored_documents(data_dir: Path) -> tuple[list[object], list[object]]:
+    """Every submission content and every receipt kept in the ports' databases after the demo."""
+    submissions: list[object] = []
+    receipts: list[object] = []
+    databases = sorted(data_dir.rglob("cn-port-0*.db"))
+    assert len(databases) >= 3, list(data_dir.rglob("*.db"))
+    for database in databases:
+        with sqlite3.connect(database) as connection:
+            for content, receipt in connection.execute("SELECT content, receipt FROM submissions"):
+                if content is not None:
+                    submissions.append(json.loads(content))
+                receipts.append(json.loads(receipt))
+    return submissions, receipts
+
 
 @pytest.mark.e2e
-def test_demo_passes_and_writes_a_report(tmp_path: Path) -> None:
+@pytest.mark.reference
+def test_demo_passes_and_writes_a_report(tmp_path: Path, reference_dir: Path) -> None:
     report = tmp_path / "demo.html"
     started = time.monotonic()
     result = subprocess.run(
         [sys.executable, "-m", "pilot.cli", "demo", "--data-dir", str(tmp_path / "no-network-here"),
-         "--report", str(report)],
+         "--report", str(report), "--keep", str(tmp_path / "kept")],
         capture_output=True, text=True, timeout=240, cwd=tmp_path,
         env={"PATH": "/usr/bin:/bin", "COLUMNS": "200", "HOME": str(tmp_path)},
     )
@@ -30,3 +50,14 @@ def test_demo_passes_and_writes_a_report(tmp_path: Path) -> None:
     html = report.read_text()
     assert "Demo passed" in html and html.count("<details>") >= 40
     print(f"pilot demo took {elapsed:.1f} s")
+
+    # Issue 11: what the demo leaves in the ports' databases is the real shared schema.
+    submissions, receipts = _stored_documents(tmp_path / "kept")
+    assert len(submissions) >= 40 and len(receipts) >= len(submissions)
+    findings = [
+        (i, f.problem.code, f.problem.path)
+        for i, document in enumerate([*submissions, *receipts])
+        for f in check_document(document, reference_dir)
+    ]
+    # The tampered fault case is a signed record edited after signing: still the shared schema.
+    assert findings == []

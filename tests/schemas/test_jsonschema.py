@@ -86,9 +86,12 @@ def test_every_property_has_a_data_category(file_name: str) -> None:
 
 def test_sensitive_categories_are_visible_in_the_schemas() -> None:
     facility = json.loads(GENERATED["DigitalFacilityRecord.schema.json"])
-    subject = facility["$defs"]["FacilitySubject"]["properties"]
-    assert subject["geometry"]["x-data-category"] == "precise_location"
+    subject = facility["$defs"]["Facility"]["properties"]
+    assert subject["locationInformation"]["x-data-category"] == "precise_location"
+    assert facility["$defs"]["Location"]["properties"]["geoBoundary"]["x-data-category"] == "precise_location"
     assert subject["operatorContact"]["x-data-category"] == "personal"
+    dcc = json.loads(GENERATED["DigitalConformityCredential.schema.json"])["$defs"]
+    assert dcc["ConformityAssessment"]["properties"]["laboratoryResults"]["x-data-category"] == "laboratory"
     vet = json.loads(GENERATED["VeterinaryAttestation.schema.json"])["$defs"]["VeterinarySubject"][
         "properties"
     ]

@@ -62,9 +62,10 @@ def test_bad_geometry_is_geometry_invalid_not_schema_invalid(
     coordinates: list[Any], region: str | None, fragment: str
 ) -> None:
     doc = ex.facility_record()
-    doc["credentialSubject"]["geometry"]["coordinates"] = coordinates
+    facility = doc["credentialSubject"]["facility"]
+    facility["locationInformation"]["geoBoundary"]["coordinates"] = coordinates
     if region is not None:
-        doc["credentialSubject"]["region"] = region
+        facility["region"] = region
     model, problems = validate_credential_payload(doc, "/credentials/0")
     assert problems == []
     assert model is not None
@@ -72,7 +73,7 @@ def test_bad_geometry_is_geometry_invalid_not_schema_invalid(
     assert found
     assert all(isinstance(p, Problem) for p in found)
     assert {(p.code, p.path) for p in found} == {
-        (Code.GEOMETRY_INVALID, "/credentials/0/credentialSubject/geometry")
+        (Code.GEOMETRY_INVALID, "/credentials/0/credentialSubject/facility/locationInformation/geoBoundary")
     }
 
 

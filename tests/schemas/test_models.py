@@ -55,8 +55,8 @@ def test_valid_example_round_trips_to_identical_wire_json(name: str) -> None:
 
 def test_examples_are_fresh_copies() -> None:
     first = ex.facility_record()
-    first["credentialSubject"]["name"] = "changed"
-    assert ex.facility_record()["credentialSubject"]["name"] != "changed"
+    first["credentialSubject"]["facility"]["name"] = "changed"
+    assert ex.facility_record()["credentialSubject"]["facility"]["name"] != "changed"
 
 
 def _set(doc: Doc, pointer: str, value: Any) -> None:
@@ -93,22 +93,22 @@ class Bad:
 
 
 BAD_CREDENTIALS = [
-    Bad("unknown country", ex.facility_record, {"/credentialSubject/countryOfOperation": "XX"},
-        "/credentialSubject/countryOfOperation", "ISO 3166-1"),
-    Bad("lowercase country", ex.facility_record, {"/credentialSubject/countryOfOperation": "ru"},
-        "/credentialSubject/countryOfOperation", "pattern"),
-    Bad("unknown subdivision", ex.facility_record, {"/credentialSubject/region": "RU-XYZ"},
-        "/credentialSubject/region", "ISO 3166-2"),
-    Bad("subdivision of another country", ex.facility_record, {"/credentialSubject/region": "CN-SH"},
-        "/credentialSubject/region", "not a subdivision of countryOfOperation"),
-    Bad("HS code with 5 digits", ex.facility_record, {"/credentialSubject/products/0": "02071"},
-        "/credentialSubject/products/0", "[0-9]{6}"),
-    Bad("HS chapter 85", ex.facility_record, {"/credentialSubject/products/0": "850440"},
-        "/credentialSubject/products/0", "chapter 85"),
-    Bad("HS heading that does not exist", ex.traceability_event, {"/credentialSubject/hsCode": "029910"},
-        "/credentialSubject/hsCode", "headings 0201-0210"),
-    Bad("unknown Rec 20 unit", ex.traceability_event, {"/credentialSubject/outputQuantityList/0/uom": "KGS"},
-        "/credentialSubject/outputQuantityList/0/uom", "'KGM'"),
+    Bad("unknown country", ex.facility_record, {"/credentialSubject/facility/countryOfOperation": "XX"},
+        "/credentialSubject/facility/countryOfOperation", "ISO 3166-1"),
+    Bad("lowercase country", ex.facility_record, {"/credentialSubject/facility/countryOfOperation": "ru"},
+        "/credentialSubject/facility/countryOfOperation", "pattern"),
+    Bad("unknown subdivision", ex.facility_record, {"/credentialSubject/facility/region": "RU-XYZ"},
+        "/credentialSubject/facility/region", "ISO 3166-2"),
+    Bad("subdivision of another country", ex.facility_record, {"/credentialSubject/facility/region": "CN-SH"},
+        "/credentialSubject/facility/region", "not a subdivision of countryOfOperation"),
+    Bad("HS code with 5 digits", ex.facility_record, {"/credentialSubject/facility/processCategory/0/code": "02071"},
+        "/credentialSubject/facility/processCategory/0/code", "[0-9]{6}"),
+    Bad("HS chapter 85", ex.facility_record, {"/credentialSubject/facility/processCategory/0/code": "850440"},
+        "/credentialSubject/facility/processCategory/0/code", "chapter 85"),
+    Bad("HS heading that does not exist", ex.traceability_event, {"/credentialSubject/0/hsCode": "029910"},
+        "/credentialSubject/0/hsCode", "headings 0201-0210"),
+    Bad("unknown Rec 20 unit", ex.traceability_event, {"/credentialSubject/0/outputQuantityList/0/uom": "KGS"},
+        "/credentialSubject/0/outputQuantityList/0/uom", "'KGM'"),
     Bad("naive datetime", ex.facility_record, {"/validFrom": "2025-01-15T00:00:00"},
         "/validFrom", "time zone"),
     Bad("unix timestamp for a datetime", ex.facility_record, {"/validFrom": 1736899200},
@@ -119,27 +119,32 @@ BAD_CREDENTIALS = [
         "/validUntil", "later than validFrom"),
     Bad("null for an optional member", ex.facility_record, {"/validUntil": None},
         "/validUntil", "found null"),
-    Bad("extra member in the subject", ex.facility_record, {"/credentialSubject/colour": "red"},
-        "/credentialSubject/colour", "unexpected member 'colour'"),
+    Bad("extra member in the subject", ex.facility_record, {"/credentialSubject/facility/colour": "red"},
+        "/credentialSubject/facility/colour", "unexpected member 'colour'"),
     Bad("extra member in the envelope", ex.veterinary_attestation, {"/credentialStatus": {}},
         "/credentialStatus", "unexpected member"),
-    Bad("missing required member", ex.facility_record, {"/credentialSubject/name": DELETE},
-        "/credentialSubject/name", "required member 'name' is missing"),
-    Bad("transformation without inputs", ex.traceability_event, {"/credentialSubject/inputEPCList": DELETE},
-        "/credentialSubject/inputEPCList", "needs inputs"),
+    Bad("missing required member", ex.facility_record, {"/credentialSubject/facility/name": DELETE},
+        "/credentialSubject/facility/name", "required member 'name' is missing"),
+    Bad("transformation without inputs", ex.traceability_event, {"/credentialSubject/0/inputEPCList": DELETE},
+        "/credentialSubject/0/inputEPCList", "needs inputs"),
     Bad("transformation without outputs", ex.traceability_event,
-        {"/credentialSubject/outputEPCList": [], "/credentialSubject/outputQuantityList": DELETE},
-        "/credentialSubject/outputEPCList", "needs outputs"),
-    Bad("transformation with an action", ex.traceability_event, {"/credentialSubject/action": "ADD"},
-        "/credentialSubject/action", "no action"),
+        {"/credentialSubject/0/outputEPCList": DELETE, "/credentialSubject/0/outputQuantityList": DELETE},
+        "/credentialSubject/0/outputEPCList", "needs outputs"),
+    Bad("transformation with an action", ex.traceability_event, {"/credentialSubject/0/action": "add"},
+        "/credentialSubject/0/action", "no action"),
     Bad("object event without action", ex.traceability_event,
-        {"/credentialSubject/eventType": "ObjectEvent", "/credentialSubject/epcList": ["urn:x:1"]},
-        "/credentialSubject/action", "needs an action"),
+        {"/credentialSubject/0/type": ["ObjectEvent", "Event"],
+         "/credentialSubject/0/epcList": [{"id": "urn:x:1", "name": "lot"}],
+         "/credentialSubject/0/inputEPCList": DELETE, "/credentialSubject/0/outputEPCList": DELETE,
+         "/credentialSubject/0/outputQuantityList": DELETE},
+        "/credentialSubject/0/action", "needs an action"),
     Bad("object event without epcList or quantityList", ex.traceability_event,
-        {"/credentialSubject/eventType": "ObjectEvent", "/credentialSubject/action": "OBSERVE"},
-        "/credentialSubject/epcList", "non-empty epcList or quantityList"),
-    Bad("unknown bizStep", ex.traceability_event, {"/credentialSubject/bizStep": "teleporting"},
-        "/credentialSubject/bizStep", "teleporting"),
+        {"/credentialSubject/0/type": ["ObjectEvent", "Event"], "/credentialSubject/0/action": "observe",
+         "/credentialSubject/0/inputEPCList": DELETE, "/credentialSubject/0/outputEPCList": DELETE,
+         "/credentialSubject/0/outputQuantityList": DELETE},
+        "/credentialSubject/0/epcList", "non-empty epcList or quantityList"),
+    Bad("unknown bizStep", ex.traceability_event, {"/credentialSubject/0/bizStep": "teleporting"},
+        "/credentialSubject/0/bizStep", "teleporting"),
     Bad("wrong record type list", ex.facility_record,
         {"/type": ["VerifiableCredential", "DigitalFacilityRecord", "Extra"]}, "/type", "expected type"),
     Bad("first @context not VC 2.0", ex.facility_record,
@@ -147,23 +152,49 @@ BAD_CREDENTIALS = [
     Bad("issuer not a did:web", ex.conformity_credential, {"/issuer/id": "did:key:z6Mkabc"},
         "/issuer/id", "pattern"),
     Bad("uppercase digest", ex.conformity_credential,
-        {"/credentialSubject/evidence/0/digest": "sha-256:" + "A" * 64},
-        "/credentialSubject/evidence/0/digest", "pattern"),
-    Bad("empty measurement unit (union)", ex.conformity_credential,
-        {"/credentialSubject/measurements/0/unit": ""},
-        "/credentialSubject/measurements/0/unit", "found \"\""),
+        {"/credentialSubject/auditableEvidence/hashDigest": "A" * 64},
+        "/credentialSubject/auditableEvidence/hashDigest", "pattern"),
+    Bad("empty measurement unit", ex.conformity_credential,
+        {"/credentialSubject/assessment/0/declaredValue/0/metricValue/unit": ""},
+        "/credentialSubject/assessment/0/declaredValue/0/metricValue/unit", "found \"\""),
+    Bad("UNTP topic that does not match the pilot topic", ex.conformity_credential,
+        {"/credentialSubject/assessment/0/conformityTopic": "environment.water"},
+        "/credentialSubject/assessment/0/conformityTopic", "reported under UNTP conformityTopic"),
+    Bad("UNTP conformityTopic outside UNTP's list", ex.conformity_credential,
+        {"/credentialSubject/assessment/0/conformityTopic": "animal.welfare"},
+        "/credentialSubject/assessment/0/conformityTopic", "animal.welfare"),
+    Bad("conformance not a boolean", ex.conformity_credential,
+        {"/credentialSubject/assessment/0/conformance": "pass"},
+        "/credentialSubject/assessment/0/conformance", "valid boolean"),
+    Bad("UNTP type order reversed", ex.facility_record,
+        {"/type": ["VerifiableCredential", "DigitalFacilityRecord"]}, "/type", "expected type"),
+    Bad("UNTP context of another version", ex.facility_record,
+        {"/@context/1": "https://test.uncefact.org/vocabulary/untp/dfr/0.5.0/"}, "/@context/1", "UNTP 0.6.1"),
+    Bad("pilot context missing", ex.traceability_event,
+        {"/@context": ["https://www.w3.org/ns/credentials/v2", "https://test.uncefact.org/vocabulary/untp/dte/0.6.1/"]},
+        "/@context/2", "missing"),
+    Bad("issuer without CredentialIssuer type", ex.facility_record, {"/issuer/type": DELETE},
+        "/issuer/type", "required member 'type' is missing"),
+    Bad("facility without the AgriFacility type", ex.facility_record,
+        {"/credentialSubject/facility/type": ["Facility"]}, "/credentialSubject/facility/type", "at least 2"),
+    Bad("event time zone offset missing", ex.traceability_event,
+        {"/credentialSubject/0/eventTimeZoneOffset": DELETE}, "/credentialSubject/0/eventTimeZoneOffset",
+        "required member"),
+    Bad("SecureLink hash method SHA-1", ex.conformity_credential,
+        {"/credentialSubject/auditableEvidence/hashMethod": "SHA-1"},
+        "/credentialSubject/auditableEvidence/hashMethod", "SHA-256"),
     Bad("string for a number", ex.consignment_manifest,
         {"/credentialSubject/lots/0/netWeight/value": "20000"},
         "/credentialSubject/lots/0/netWeight/value", "valid number"),
     Bad("zero weight", ex.consignment_manifest, {"/credentialSubject/lots/0/netWeight/value": 0},
         "/credentialSubject/lots/0/netWeight/value", "greater than 0"),
-    Bad("boolean for an integer", ex.facility_record, {"/credentialSubject/herdSize": True},
-        "/credentialSubject/herdSize", "valid integer"),
-    Bad("negative herd size", ex.facility_record, {"/credentialSubject/herdSize": -1},
-        "/credentialSubject/herdSize", "greater than or equal to 0"),
+    Bad("boolean for an integer", ex.facility_record, {"/credentialSubject/facility/herdSize": True},
+        "/credentialSubject/facility/herdSize", "valid integer"),
+    Bad("negative herd size", ex.facility_record, {"/credentialSubject/facility/herdSize": -1},
+        "/credentialSubject/facility/herdSize", "greater than or equal to 0"),
     Bad("production period reversed", ex.facility_record,
-        {"/credentialSubject/productionPeriod/start": "2026-01-01"},
-        "/credentialSubject/productionPeriod/end", "must not be before start"),
+        {"/credentialSubject/facility/productionPeriod/start": "2026-01-01"},
+        "/credentialSubject/facility/productionPeriod/end", "must not be before start"),
     Bad("manifest without lots", ex.consignment_manifest, {"/credentialSubject/lots": []},
         "/credentialSubject/lots", "at least 1"),
     Bad("manifest referencing a receipt", ex.consignment_manifest,
@@ -178,11 +209,11 @@ BAD_CREDENTIALS = [
     Bad("unknown decision", ex.submission_receipt, {"/credentialSubject/decision": "maybe"},
         "/credentialSubject/decision", "maybe"),
     Bad("geometry of another type", ex.facility_record,
-        {"/credentialSubject/geometry": {"type": "Point", "coordinates": [36.6, 50.7]}},
-        "/credentialSubject/geometry/type", "'Polygon'"),
+        {"/credentialSubject/facility/locationInformation/geoBoundary": {"type": "Point", "coordinates": [36.6, 50.7]}},
+        "/credentialSubject/facility/locationInformation/geoBoundary/type", "'Polygon'"),
     Bad("position with one number", ex.facility_record,
-        {"/credentialSubject/geometry/coordinates/0/1": [36.6]},
-        "/credentialSubject/geometry/coordinates/0/1", "at least 2"),
+        {"/credentialSubject/facility/locationInformation/geoBoundary/coordinates/0/1": [36.6]},
+        "/credentialSubject/facility/locationInformation/geoBoundary/coordinates/0/1", "at least 2"),
 ]  # fmt: skip
 
 
@@ -209,9 +240,9 @@ def test_bad_credential_gives_schema_problem_at_precise_path(bad: Bad) -> None:
 
 def test_base_path_prefixes_every_pointer() -> None:
     doc = ex.traceability_event()
-    doc["credentialSubject"]["hsCode"] = "850440"
+    doc["credentialSubject"][0]["hsCode"] = "850440"
     _, problems = validate_credential_payload(doc, "/credentials/2")
-    assert [p.path for p in problems] == ["/credentials/2/credentialSubject/hsCode"]
+    assert [p.path for p in problems] == ["/credentials/2/credentialSubject/0/hsCode"]
 
 
 def test_unknown_record_type_points_at_type() -> None:
@@ -242,18 +273,19 @@ def test_field_categories_find_personal_and_location_fields() -> None:
     model, _ = validate_credential_payload(ex.facility_record())
     assert isinstance(model, DigitalFacilityRecord)
     categories = dict(field_categories(model))
-    assert categories["/credentialSubject/operatorContact"] == DataCategory.PERSONAL
-    assert categories["/credentialSubject/operatorContact/phone"] == DataCategory.PERSONAL
-    assert categories["/credentialSubject/geometry"] == DataCategory.PRECISE_LOCATION
-    assert categories["/credentialSubject/geometry/coordinates"] == DataCategory.PRECISE_LOCATION
-    assert categories["/credentialSubject/herdSize"] == DataCategory.COMMERCIAL
+    facility = "/credentialSubject/facility"
+    assert categories[f"{facility}/operatorContact"] == DataCategory.PERSONAL
+    assert categories[f"{facility}/operatorContact/phone"] == DataCategory.PERSONAL
+    assert categories[f"{facility}/locationInformation"] == DataCategory.PRECISE_LOCATION
+    assert categories[f"{facility}/locationInformation/geoBoundary/coordinates"] == DataCategory.PRECISE_LOCATION
+    assert categories[f"{facility}/herdSize"] == DataCategory.COMMERCIAL
     assert categories["/@context"] == DataCategory.PUBLIC
     assert categories["/credentialSubject"] == DataCategory.PUBLIC
 
 
 def test_field_categories_skip_absent_fields_and_enter_lists() -> None:
     doc = ex.facility_record()
-    del doc["credentialSubject"]["operatorContact"]
+    del doc["credentialSubject"]["facility"]["operatorContact"]
     model, _ = validate_credential_payload(doc)
     assert model is not None
     assert not any("operatorContact" in pointer for pointer, _ in field_categories(model))

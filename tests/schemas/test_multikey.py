@@ -21,17 +21,31 @@ from schemas._multikey import (
 from schemas.codes import Code
 from schemas.errors import KeyFormatError
 
-KEYPAIR = json.loads(
-    (Path(__file__).resolve().parent.parent / "data" / "w3c-eddsa-jcs-2022" / "keypair.json").read_text()
-)
+_LOCAL = key_from_seed(b"multikey tests")
+KEYPAIR = {
+    "publicKeyMultibase": encode_multikey(_LOCAL.public_key()),
+    "secretKeyMultibase": encode_private_multikey(_LOCAL),
+}
 
 
-def test_w3c_vector_key_pair_round_trips() -> None:
+def test_key_pair_round_trips() -> None:
     private_key = decode_private_multikey(KEYPAIR["secretKeyMultibase"])
     public_key = decode_multikey(KEYPAIR["publicKeyMultibase"])
-    assert public_key_bytes(private_key) == public_key_bytes(public_key)
+    assert public_key_bytes(private_key) == public_key_bytes(public_key) == public_key_bytes(_LOCAL)
     assert encode_multikey(private_key.public_key()) == KEYPAIR["publicKeyMultibase"]
     assert encode_private_multikey(private_key) == KEYPAIR["secretKeyMultibase"]
+    assert base58.b58decode(KEYPAIR["secretKeyMultibase"][1:])[:2] == b"\x80\x26"
+
+
+@pytest.mark.reference
+def test_w3c_vector_did_key_round_trips(reference_dir: Path) -> None:
+    # The eddsa-jcs-2022 vector's verificationMethod is did:key:<multikey>#<multikey> (its public key).
+    signed = json.loads((reference_dir / "eddsa" / "signedJCS.json").read_bytes())
+    did, _, fragment = signed["proof"]["verificationMethod"].partition("#")
+    assert did == f"did:key:{fragment}"
+    public_key = decode_multikey(fragment)
+    assert encode_multikey(public_key) == fragment
+    assert len(public_key_bytes(public_key)) == 32
 
 
 def test_public_multikey_layout() -> None:

@@ -1,0 +1,234 @@
+"""The shared-schema checks of ``pilot conformance validate``: what a UNTP verifier checks, offline.
+
+With a reference directory (``--reference-dir``, else ``PILOT_REFERENCE_DIR``; DESIGN section 4 and
+``SOURCES.md`` there), every credential of a file, and every credential of a submission including its
+manifest, is checked against:
+
+* the W3C VC Data Model 2.0 JSON Schema (``w3c/verifiable-credential-schema.json``): ``VC_SCHEMA_INVALID``;
+* for a ``DigitalFacilityRecord``, ``DigitalTraceabilityEvent`` or ``DigitalConformityCredential``, the
+  UNTP JSON Schema of the version its UNTP context URL names, as tests-untp resolves it (only 0.6.1 is
+  known: ``untp-0.6.1/untp-<dfr|dte|dcc>-schema.json``); a UNTP context of another version, or a UNTP type
+  without its UNTP context, is ``UNTP_SCHEMA_INVALID`` at ``/@context``;
+* JSON-LD expansion in safe mode (:func:`schemas._jsonld.expansion_problems`): ``JSONLD_TERM_UNDEFINED``,
+  ``JSONLD_CONTEXT_UNAVAILABLE``.
+
+An enveloped credential (VC-JOSE-COSE) is checked through its JWS payload; pointers into the payload
+are placed under the credential's own path, as the verifier reports them. The files of the reference
+directory are read, never copied; compiled validators are cached per file version.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import jsonschema_rs
+
+from schemas._jose import is_enveloped, read_enveloped
+from schemas._jsonio import parse_json
+from schemas._jsonld import UNTP_VERSION, VC_V2_CONTEXT, expansion_problems, untp_context_url
+from schemas.codes import Code
+from schemas.errors import JsonMalformedError, PilotSchemaError, Problem
+
+__all__ = [
+    "NOT_RUN_CHECKS",
+    "NOT_RUN_MESSAGE",
+    "NOT_RUN_REASON",
+    "REFERENCE_FILES",
+    "UNTP_TYPES",
+    "Finding",
+    "check_document",
+    "check_file",
+    "missing_reference_files",
+]
+
+#: The checks that need a reference directory, as the report names them.
+NOT_RUN_CHECKS = (f"UNTP {UNTP_VERSION} schemas", "W3C VC 2.0 schema", "JSON-LD expansion")
+NOT_RUN_REASON = "no reference directory: pass --reference-dir or set PILOT_REFERENCE_DIR"
+NOT_RUN_MESSAGE = f"not run: {', '.join(NOT_RUN_CHECKS)} ({NOT_RUN_REASON})"
+
+#: UNTP credential types and the part of UNTP that defines each.
+UNTP_TYPES = {"DigitalFacilityRecord": "dfr", "DigitalTraceabilityEvent": "dte", "DigitalConformityCredential": "dcc"}
+_VC_SCHEMA = "w3c/verifiable-credential-schema.json"
+_UNTP_DIR = f"untp-{UNTP_VERSION}"
+#: Every file the checks read from the reference directory.
+REFERENCE_FILES = (
+    _VC_SCHEMA,
+    "w3c/credentials-v2.jsonld",
+    *(f"{_UNTP_DIR}/untp-{part}-schema.json" for part in UNTP_TYPES.values()),
+    *(f"{_UNTP_DIR}/untp-{part}-context.jsonld" for part in (*UNTP_TYPES.values(), "core")),
+)
+_UNTP_CONTEXT = re.compile(r"https://test\.uncefact\.org/vocabulary/untp/([A-Za-z0-9_-]+)/([^/]+)/")
+_MESSAGE_LIMIT = 300
+
+_HINTS = {
+    Code.VC_SCHEMA_INVALID: (
+        "make the credential conform to the W3C VC Data Model 2.0 JSON Schema "
+        f"(reference {_VC_SCHEMA}); the message names the failing keyword"
+    ),
+    Code.JSONLD_TERM_UNDEFINED: (
+        "every member and type must be defined by a @context in scope (JSON-LD safe mode): define pilot terms "
+        "in the pilot context (schemas/contexts/), typed the UNTP way and never through @vocab, or remove them"
+    ),
+    Code.JSONLD_CONTEXT_UNAVAILABLE: (
+        f"use only contexts that resolve offline: {VC_V2_CONTEXT}, the UNTP {UNTP_VERSION} contexts (both from "
+        "the reference directory) and the pilot's own (schemas/contexts/index.json)"
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One shared-schema failure: the problem (code, pointer in the file, message) and a hint to fix it."""
+
+    problem: Problem
+    hint: str
+
+
+def missing_reference_files(reference: Path) -> list[str]:
+    """The files the checks need that ``reference`` lacks (relative paths; empty when complete)."""
+    return [name for name in REFERENCE_FILES if not (reference / name).is_file()]
+
+
+@lru_cache(maxsize=16)
+def _validator(path: str, mtime_ns: int, size: int) -> Any:
+    del mtime_ns, size  # cache key only: a changed file compiles again
+    schema = json.loads(Path(path).read_bytes())
+    return jsonschema_rs.validator_for(schema, validate_formats=True, offline=True)
+
+
+def _compiled(path: Path) -> Any:
+    stat = path.stat()
+    return _validator(str(path.resolve()), stat.st_mtime_ns, stat.st_size)
+
+
+def _pointer(parts: list[str | int]) -> str:
+    return "".join("/" + str(part).replace("~", "~0").replace("/", "~1") for part in parts)
+
+
+def _short(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= _MESSAGE_LIMIT else text[: _MESSAGE_LIMIT - 3] + "..."
+
+
+def _schema_findings(validator: Any, payload: Any, base: str, code: Code, schema_name: str, hint: str) -> list[Finding]:
+    findings = []
+    for error in validator.iter_errors(payload):
+        keyword = error.kind.name
+        message = _short(f"{schema_name} ({keyword}): {error.message}")
+        findings.append(Finding(Problem(code, base + _pointer(list(error.instance_path)), message), hint))
+    return findings
+
+
+def _types(payload: Mapping[str, Any]) -> list[str]:
+    types = payload.get("type")
+    if isinstance(types, str):
+        return [types]
+    return [t for t in types if isinstance(t, str)] if isinstance(types, list) else []
+
+
+def _untp_contexts(payload: Mapping[str, Any]) -> list[tuple[str, str, str]]:
+    """``(part, version, url)`` of every UNTP context URL in the payload's ``@context``."""
+    context = payload.get("@context")
+    entries = context if isinstance(context, list) else [context]
+    found: list[tuple[str, str, str]] = []
+    for entry in entries:
+        if isinstance(entry, str) and (match := _UNTP_CONTEXT.fullmatch(entry)) is not None:
+            found.append((match.group(1), match.group(2), entry))
+    return found
+
+
+def _untp_findings(payload: Mapping[str, Any], reference: Path, base: str) -> list[Finding]:
+    findings: list[Finding] = []
+    contexts = _untp_contexts(payload)
+    for type_name in _types(payload):
+        part = UNTP_TYPES.get(type_name)
+        if part is None:
+            continue
+        expected = untp_context_url(part)
+        context_hint = (
+            f"name the UNTP {UNTP_VERSION} context {expected} in @context, right after {VC_V2_CONTEXT} "
+            "(UNTP's schema fixes both positions)"
+        )
+        versions = [(version, url) for found_part, version, url in contexts if found_part == part]
+        if any(version == UNTP_VERSION for version, _ in versions):
+            schema = reference / _UNTP_DIR / f"untp-{part}-schema.json"
+            schema_hint = (
+                f"make the credential conform to the UNTP {UNTP_VERSION} {part.upper()} JSON Schema "
+                f"(reference {_UNTP_DIR}/untp-{part}-schema.json); the pilot's records are a strict profile of it"
+            )
+            findings += _schema_findings(
+                _compiled(schema),
+                payload,
+                base,
+                Code.UNTP_SCHEMA_INVALID,
+                f"UNTP {UNTP_VERSION} {part.upper()} schema",
+                schema_hint,
+            )
+        elif versions:
+            named = ", ".join(f"{version} ({url})" for version, url in versions)
+            message = (
+                f"a {type_name} names UNTP {part} context version {named}; this pilot validates UNTP "
+                f"{UNTP_VERSION} only: expected {expected}"
+            )
+            findings.append(Finding(Problem(Code.UNTP_SCHEMA_INVALID, f"{base}/@context", message), context_hint))
+        else:
+            message = (
+                f"a {type_name} is a UNTP type, but its @context names no UNTP {part} context; "
+                f"expected UNTP {UNTP_VERSION}: {expected}"
+            )
+            findings.append(Finding(Problem(Code.UNTP_SCHEMA_INVALID, f"{base}/@context", message), context_hint))
+    return findings
+
+
+def check_credential(credential: Any, reference: Path, path: str = "") -> list[Finding]:
+    """Every shared-schema failure of one credential found at ``path`` in its file.
+
+    An enveloped credential is checked through its JWS payload; one whose envelope cannot be read is left
+    to the verifier, which reports it (nothing is found here).
+    """
+    if not isinstance(credential, Mapping):
+        return []
+    payload: Any = credential
+    if is_enveloped(credential):
+        try:
+            payload = read_enveloped(credential).payload
+        except PilotSchemaError:
+            return []
+    findings = _schema_findings(
+        _compiled(reference / _VC_SCHEMA),
+        payload,
+        path,
+        Code.VC_SCHEMA_INVALID,
+        "W3C VC 2.0 JSON Schema",
+        _HINTS[Code.VC_SCHEMA_INVALID],
+    )
+    findings += _untp_findings(payload, reference, path)
+    findings += [Finding(problem, _HINTS[problem.code]) for problem in expansion_problems(payload, reference, path)]
+    return findings
+
+
+def check_document(document: Any, reference: Path) -> list[Finding]:
+    """A credential, or a submission's manifest and every credential it carries."""
+    if isinstance(document, Mapping) and "manifest" in document:
+        findings = check_credential(document["manifest"], reference, "/manifest")
+        credentials = document.get("credentials")
+        if isinstance(credentials, list):
+            for index, credential in enumerate(credentials):
+                findings += check_credential(credential, reference, f"/credentials/{index}")
+        return findings
+    return check_credential(document, reference)
+
+
+def check_file(path: Path, reference: Path) -> list[Finding]:
+    """The shared-schema failures of a credential or submission file (none for a file that is not JSON)."""
+    try:
+        document = parse_json(path.read_bytes())
+    except JsonMalformedError:
+        return []
+    return check_document(document, reference)

@@ -1,0 +1,50 @@
+"""Every node serves the pilot's JSON-LD contexts under ``/contexts/`` (DESIGN section 4)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from node_core.app import create_base_app
+from node_core.settings import NodeSettings
+from schemas._jsonld import CONTEXTS_DIR, context_index
+
+pytestmark = pytest.mark.anyio
+
+
+def _app(tmp_path: Path) -> FastAPI:
+    settings = NodeSettings(node_id="cn-port-01", data_dir=tmp_path)
+    return create_base_app(
+        settings, title="t", version="0", description="d", role="port_authority",
+        trust_info=lambda: {"sequence": 1}, db_kind="sqlite",
+    )  # fmt: skip
+
+
+async def test_index_and_every_listed_context_are_served_byte_for_byte(tmp_path: Path) -> None:
+    transport = httpx.ASGITransport(app=_app(tmp_path))
+    async with httpx.AsyncClient(transport=transport, base_url="http://node") as client:
+        index = await client.get("/contexts/index.json")
+        assert index.status_code == 200
+        assert index.json() == context_index()
+        assert context_index(), "the index lists at least the pilot context"
+        for url, name in context_index().items():
+            answer = await client.get(f"/contexts/{name}")
+            assert answer.status_code == 200, url
+            assert answer.headers["content-type"] == "application/ld+json"
+            assert answer.content == (CONTEXTS_DIR / name).read_bytes()
+            assert "@context" in json.loads(answer.content)
+            again = await client.get(f"/contexts/{name}", headers={"If-None-Match": answer.headers["etag"]})
+            assert again.status_code == 304
+
+
+async def test_unknown_or_traversing_names_are_404_problems(tmp_path: Path) -> None:
+    transport = httpx.ASGITransport(app=_app(tmp_path))
+    async with httpx.AsyncClient(transport=transport, base_url="http://node") as client:
+        for name in ("nope.jsonld", "..%2Fpyproject.toml", "..%2F_jsonld.py"):
+            answer = await client.get(f"/contexts/{name}")
+            assert answer.status_code == 404
+            assert answer.json()["code"] == "NOT_FOUND"
