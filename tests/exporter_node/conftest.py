@@ -44,6 +44,7 @@ from schemas._issue import secure, unsigned_credential
 from schemas._jsonio import parse_json
 from schemas._keyring import KeyEntry
 from schemas._merkle import MerkleTree, leaf_hash
+from schemas._records import conformity_attestation, secure_link
 from schemas._signed_note import Checkpoint, sign_checkpoint
 from schemas._time import format_time
 from schemas._trust import TrustRegistry
@@ -385,16 +386,19 @@ class Scenario:
     def certificate(self) -> dict[str, Any]:
         """cert-01's antibiotic-use certificate of the first farm, pinning its facility record."""
         record = self.records[self.world.farms[0]["id"]]
-        subject = {
-            "id": "urn:pilot:certificate:test-1",
-            "topic": "antibiotic_use",
-            "scheme": {"id": "urn:pilot:scheme:antibiotic_use:v1", "name": "Antibiotic Use Scheme"},
-            "assessor": {"id": "did:web:pilot.example:cert-01", "name": "cert-01"},
-            "assessedFacility": self.world.farms[0]["id"],
-            "assessmentDate": "2026-01-02",
-            "result": "pass",
-            "evidence": [{"id": record["credentialId"], "digest": record["digest"], "description": "farm record"}],
-        }
+        farm = self.world.farms[0]
+        subject = conformity_attestation(
+            attestation_id="urn:pilot:certificate:test-1",
+            topic="antibiotic_use",
+            certifier_did="did:web:pilot.example:cert-01",
+            certifier_name="cert-01",
+            exporter_did=did_of(EXPORTER),
+            exporter_name=EXPORTER,
+            facility_id=farm["id"],
+            facility_name=farm["name"],
+            assessment_date="2026-01-02",
+            evidence=secure_link(record["credentialId"], "DigitalFacilityRecord", record["digest"], "farm record"),
+        )
         return self.sign("cert-01", "DigitalConformityCredential", subject)
 
     def attestation(self) -> dict[str, Any]:

@@ -9,6 +9,7 @@ import pytest
 
 from pilot.sandbox import UNAPPROVED_ESTABLISHMENT
 from pilot.synthetic import Signer, plan_consignment, sign_consignment
+from schemas._models.registry import credential_type_of
 
 pytestmark = [pytest.mark.anyio, pytest.mark.db]
 
@@ -32,12 +33,14 @@ async def test_consignment_is_built_delivered_and_its_receipt_verified(exporter:
     assert [a["outcome"] for a in view["attemptLog"]] == ["delivered"]
     assert (await exporter.client.get("/v1/outbox")).json() == []
     submission = (await exporter.client.get("/v1/consignments/c-1/submission")).json()
-    types = sorted(c["type"][1] for c in submission["credentials"])
+    types = sorted(credential_type_of(c) for c in submission["credentials"])
     assert types == sorted(
         ["DigitalFacilityRecord"] * 3
-        + ["DigitalTraceabilityEvent"] * 3
+        + ["DigitalTraceabilityEvent"]
         + ["DigitalConformityCredential", "VeterinaryAttestation"]
     )
+    (dte,) = [c for c in submission["credentials"] if credential_type_of(c) == "DigitalTraceabilityEvent"]
+    assert [e["bizStep"] for e in dte["credentialSubject"]] == ["commissioning"] * 2 + ["killing", "shipping"]
     manifest = submission["manifest"]["credentialSubject"]
     assert manifest["consignmentId"] == "c-1" and manifest["destination"] == "cn-port-01"
     assert len(manifest["credentials"]) == len(submission["credentials"])
@@ -50,15 +53,20 @@ async def test_lineage_events_go_from_farm_lots_to_the_export_lot(exporter: Any,
     await scenario.prepare()
     assert (await scenario.consign("c-lineage")).status_code == 202
     submission = (await exporter.client.get("/v1/consignments/c-lineage/submission")).json()
-    events = [c["credentialSubject"] for c in submission["credentials"] if c["type"][1] == "DigitalTraceabilityEvent"]
-    commissioned = [e for e in events if e["eventType"] == "ObjectEvent"]
-    (transformation,) = [e for e in events if e["eventType"] == "TransformationEvent"]
+    (events,) = [
+        c["credentialSubject"] for c in submission["credentials"] if credential_type_of(c) == "DigitalTraceabilityEvent"
+    ]
+    commissioned = [e for e in events if e["type"][0] == "ObjectEvent" and e["bizStep"] == "commissioning"]
+    (transformation,) = [e for e in events if e["type"][0] == "TransformationEvent"]
+    (shipping,) = [e for e in events if e["type"][0] == "ObjectEvent" and e["bizStep"] == "shipping"]
     assert sorted(e["readPoint"]["id"] for e in commissioned) == sorted(
         [scenario.world.farms[0]["id"], scenario.world.farms[1]["id"]]
     )
     assert transformation["inputEPCList"] == [e["epcList"][0] for e in commissioned]
-    assert transformation["outputEPCList"] == [scenario.lot()["lotId"]]
+    assert [item["id"] for item in transformation["outputEPCList"]] == [scenario.lot()["lotId"]]
     assert transformation["readPoint"]["id"] == scenario.world.plant["id"]
+    assert [item["id"] for item in shipping["epcList"]] == [scenario.lot()["lotId"]]
+    assert {"type": "desadv", "bizTransaction": "urn:pilot:consignment:c-lineage"} in shipping["bizTransactionList"]
 
 
 async def test_enveloped_securing_is_delivered_too(settings: Any, make_exporter: Any, make_scenario: Any) -> None:
@@ -69,7 +77,7 @@ async def test_enveloped_securing_is_delivered_too(settings: Any, make_exporter:
         assert (await scenario.consign("c-jose")).status_code == 202
         submission = (await exporter.client.get("/v1/consignments/c-jose/submission")).json()
         assert submission["manifest"]["type"] == "EnvelopedVerifiableCredential"
-        assert {c["type"] for c in submission["credentials"][:6]} == {"EnvelopedVerifiableCredential"}
+        assert {c["type"] for c in submission["credentials"][:4]} == {"EnvelopedVerifiableCredential"}
         await exporter.worker.run_until_idle(10)
         assert (await scenario.view("c-jose"))["state"] == "delivered"
 
@@ -94,7 +102,7 @@ async def test_personal_data_is_not_sent_to_a_port_that_may_not_receive_it(expor
     assert response.status_code == 422, response.text
     problem = response.json()
     assert problem["code"] == "DATA_CATEGORY_NOT_PERMITTED"
-    assert any(r["path"].endswith("/credentialSubject/operatorContact") for r in problem["reasons"])
+    assert any(r["path"].endswith("/credentialSubject/facility/operatorContact") for r in problem["reasons"])
 
 
 async def test_an_establishment_off_the_register_is_refused(exporter: Any, scenario: Any) -> None:
@@ -166,7 +174,7 @@ async def test_a_raw_tampered_submission_is_queued_as_is_and_the_port_rejects_it
 ) -> None:
     parts = plan_consignment("t", world, "raw-1", "cn-port-01", "rail")
     signed = sign_consignment("t", parts, Signer(sandbox.keyrings)).submission
-    signed["credentials"][0]["credentialSubject"]["name"] = "tampered"
+    signed["credentials"][0]["credentialSubject"]["facility"]["name"] = "tampered"
     response = await exporter.client.post(
         "/v1/consignments:raw", json={"destination": "cn-port-01", "submission": signed}
     )
@@ -194,7 +202,7 @@ async def test_openapi_documents_every_route_and_its_errors(exporter: Any) -> No
     ]:
         assert statuses <= set(paths[path][method]["responses"]), (path, method)
     schemas = document["components"]["schemas"]
-    assert {"FacilitySubject", "ConsignmentRequest", "Problem"} <= set(schemas)
+    assert {"Facility", "ConsignmentRequest", "Problem"} <= set(schemas)
     assert "HTTPValidationError" not in schemas
 
 

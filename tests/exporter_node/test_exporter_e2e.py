@@ -27,6 +27,7 @@ from pilot.participants import did_of
 from pilot.synthetic import Signer, build_world
 from schemas._issue import credential_reference
 from schemas._keyring import load_keyring
+from schemas._records import conformity_attestation, secure_link
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
 
@@ -164,16 +165,20 @@ def prepare_world(network: Network) -> Callable[[int], dict[str, Any]]:
         certificate = signer.issue(
             "cert-01",
             "DigitalConformityCredential",
-            {
-                "id": "urn:pilot:certificate:e2e",
-                "topic": "antibiotic_use",
-                "scheme": {"id": "urn:pilot:scheme:antibiotic_use:v1", "name": "Antibiotic Use Scheme"},
-                "assessor": {"id": did_of("cert-01"), "name": "cert-01"},
-                "assessedFacility": world.farms[0]["id"],
-                "assessmentDate": "2026-01-02",
-                "result": "pass",
-                "evidence": [{"id": farm_record["credentialId"], "digest": farm_record["digest"]}],
-            },
+            conformity_attestation(
+                attestation_id="urn:pilot:certificate:e2e",
+                topic="antibiotic_use",
+                certifier_did=did_of("cert-01"),
+                certifier_name="cert-01",
+                exporter_did=did_of(EXPORTER),
+                exporter_name=world.exporter.name,
+                facility_id=world.farms[0]["id"],
+                facility_name=world.farms[0]["name"],
+                assessment_date="2026-01-02",
+                evidence=secure_link(
+                    farm_record["credentialId"], "DigitalFacilityRecord", farm_record["digest"], "farm record"
+                ),
+            ),
             credential_id="urn:pilot:cert:e2e",
         )
         assert credential_reference(farm_record["credential"])["digest"] == farm_record["digest"]

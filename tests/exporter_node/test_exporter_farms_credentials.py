@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from schemas._records import conformity_attestation, facility_record_subject, secure_link
 from schemas._verify import check_credential
 
 pytestmark = [pytest.mark.anyio, pytest.mark.db]
@@ -22,26 +23,29 @@ async def test_a_farm_becomes_a_signed_facility_record_the_port_accepts(exporter
     assert report.record_type == "DigitalFacilityRecord"
     assert report.key is not None and report.key.participant_id == "ru-exp-01"
     assert report.digest == body["digest"]
-    assert body["credential"]["credentialSubject"] == world.farms[0]
+    assert body["credential"]["credentialSubject"] == {"type": ["FacilityRecord"], "facility": world.farms[0]}
     listed = (await exporter.client.get("/v1/farms")).json()
     assert [f["id"] for f in listed] == [world.farms[0]["id"]]
 
 
+def _with_ring(farm: dict[str, Any], ring: list[list[float]]) -> dict[str, Any]:
+    return {**farm, "locationInformation": {"geoBoundary": {"type": "Polygon", "coordinates": [ring]}}}
+
+
 def _moved(farm: dict[str, Any], d_lon: float) -> dict[str, Any]:
-    ring = [[lon + d_lon, lat] for lon, lat in farm["geometry"]["coordinates"][0]]
-    return {**farm, "geometry": {"type": "Polygon", "coordinates": [ring]}}
+    ring = [[lon + d_lon, lat] for lon, lat in farm["locationInformation"]["geoBoundary"]["coordinates"][0]]
+    return _with_ring(farm, ring)
 
 
 def _bowtie(farm: dict[str, Any]) -> dict[str, Any]:
-    (lon, lat) = farm["geometry"]["coordinates"][0][0]
-    ring = [[lon, lat], [lon + 0.01, lat + 0.01], [lon + 0.01, lat], [lon, lat + 0.01], [lon, lat]]
-    return {**farm, "geometry": {"type": "Polygon", "coordinates": [ring]}}
+    (lon, lat) = farm["locationInformation"]["geoBoundary"]["coordinates"][0][0]
+    return _with_ring(farm, [[lon, lat], [lon + 0.01, lat + 0.01], [lon + 0.01, lat], [lon, lat + 0.01], [lon, lat]])
 
 
 FARM_CASES = {
     "region-of-another-country": (lambda f: {**f, "region": "KZ-AKM"}, "SCHEMA_INVALID"),
     "unknown-region-code": (lambda f: {**f, "region": "RU-XXX"}, "SCHEMA_INVALID"),
-    "missing-geometry": (lambda f: {k: v for k, v in f.items() if k != "geometry"}, "SCHEMA_INVALID"),
+    "missing-geometry": (lambda f: {k: v for k, v in f.items() if k != "locationInformation"}, "SCHEMA_INVALID"),
     "unknown-member": (lambda f: {**f, "owner": "someone"}, "SCHEMA_INVALID"),
     "polygon-outside-its-region": (lambda f: _moved(f, 40.0), "GEOMETRY_INVALID"),
     "self-intersecting-polygon": (_bowtie, "GEOMETRY_INVALID"),
@@ -83,21 +87,27 @@ async def test_operator_routes_need_the_token(exporter: Any, path: str) -> None:
     assert response.json()["code"] == "UNAUTHORIZED"
 
 
-def _certificate(world: Any) -> dict[str, Any]:
-    return {
-        "id": "urn:pilot:certificate:import-1",
-        "topic": "antibiotic_use",
-        "scheme": {"id": "urn:pilot:scheme:antibiotic_use:v1", "name": "Antibiotic Use Scheme"},
-        "assessor": {"id": "did:web:pilot.example:cert-01", "name": "cert-01"},
-        "assessedFacility": world.farms[0]["id"],
-        "assessmentDate": "2026-01-02",
-        "result": "pass",
-        "evidence": [],
-    }
+def _certificate(world: Any, *, conformance: bool = True) -> dict[str, Any]:
+    farm = world.farms[0]
+    return conformity_attestation(
+        attestation_id="urn:pilot:certificate:import-1",
+        topic="antibiotic_use",
+        certifier_did="did:web:pilot.example:cert-01",
+        certifier_name="cert-01",
+        exporter_did="did:web:pilot.example:ru-exp-01",
+        exporter_name="ru-exp-01",
+        facility_id=farm["id"],
+        facility_name=farm["name"],
+        assessment_date="2026-01-02",
+        evidence=secure_link(
+            "urn:pilot:facility-record:import-1", "DigitalFacilityRecord", "sha-256:" + "0" * 64, "farm record"
+        ),
+        conformance=conformance,
+    )
 
 
 def _tampered(credential: dict[str, Any]) -> dict[str, Any]:
-    credential["credentialSubject"]["result"] = "fail"
+    credential["credentialSubject"]["assessment"][0]["conformance"] = False
     return credential
 
 
@@ -131,7 +141,7 @@ IMPORT_CASES = {
         "PROOF_INVALID",
     ),
     "not-an-importable-type": (
-        lambda sign, w: sign("ru-exp-01", "DigitalFacilityRecord", w.farms[0]),
+        lambda sign, w: sign("ru-exp-01", "DigitalFacilityRecord", facility_record_subject(w.farms[0])),
         "SCHEMA_INVALID",
     ),
 }
@@ -161,7 +171,7 @@ async def test_import_is_idempotent_and_another_credential_under_a_known_id_conf
     other = sign(
         "cert-01",
         "DigitalConformityCredential",
-        {**_certificate(world), "result": "fail"},
+        _certificate(world, conformance=False),
         credential_id="urn:pilot:c:1",
     )
     conflict = await exporter.client.post("/v1/credentials", json=other)

@@ -17,6 +17,7 @@ from port_harness import PortHarness, check_receipt, fresh_submission, sandbox
 
 from pilot.synthetic import Signer, build_world, stable_id
 from pilot.vectors import build_vectors
+from schemas._records import facility_record_subject
 from schemas._time import utc_now
 from schemas.codes import RECEIPT_REASON_CODES
 
@@ -59,7 +60,7 @@ def _expiring_soon() -> tuple[str, Any]:
         Signer(sandbox().keyrings).issue(
             "ru-exp-01",
             "DigitalFacilityRecord",
-            farm,
+            facility_record_subject(farm),
             credential_id=stable_id("test", "expiring"),
             valid_until=utc_now() + timedelta(days=10),
         )
