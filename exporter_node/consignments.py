@@ -273,7 +273,13 @@ def queue_consignment(node: ExporterNode, built: BuiltConsignment) -> dict[str, 
 
 
 def queue_raw(node: ExporterNode, request: RawConsignmentRequest) -> dict[str, Any]:
-    """Queue an already-signed submission without building or pre-checking it."""
+    """Queue an already-signed submission without building or pre-checking it.
+
+    The submission is sent as it is, but only to a port: the destination must be a port authority of the
+    trust list with a published policy, as for a built consignment (400 ``REQUEST_INVALID`` otherwise),
+    so that this route cannot make the exporter post its signed requests to another exporter.
+    """
+    _check_destination(node.trust.current(), request.destination)
     submission_id = request.submission.get("submissionId")
     if not isinstance(submission_id, str) or re.fullmatch(ID_PATTERN, submission_id) is None:
         raise _refuse("/submission/submissionId", "the submission needs a submissionId of 1-128 [A-Za-z0-9._:-]")

@@ -16,6 +16,14 @@ so it resumes after a restart with whatever was not finished. Rules (DESIGN sect
   not serve: retried with exponential backoff and jitter from ``retry_base_s``; once ``give_up_s`` has
   passed since queueing, ``failed`` with ``DELIVERY_GAVE_UP``.
 - Every attempt is recorded with its time, outcome, HTTP status and code.
+- What is read from a port is bounded (issue 12, item 11): at most ``MAX_ANSWER_BYTES`` (4 MiB; a
+  receipt is a few KiB) of an answer's body, streamed and never decoded (``Accept-Encoding:
+  identity``), within ``ANSWER_DEADLINE_S`` for the whole answer. The status decides as above; a body
+  beyond the bound is not read further (an announced ``Content-Length`` beyond it is not read at all):
+  for ``201``/``200`` it is a receipt that cannot be verified, so ``failed`` with ``RECEIPT_INVALID``;
+  for a 4xx ``failed`` with ``HTTP_<status>`` (its problem code unread); for ``429``/5xx retried. A
+  consistency proof beyond the bound is ``CHECKPOINT_INCONSISTENT``, like a malformed one. An answer not
+  complete within the deadline is a timeout: retried.
 """
 
 from __future__ import annotations
@@ -27,14 +35,14 @@ import contextlib
 import functools
 import logging
 import random
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
 
-from exporter_node.errors import CheckpointInconsistentError, ReceiptCheckError
+from exporter_node.errors import CheckpointInconsistentError, ReceiptCheckError, ReceiptInvalidError
 from exporter_node.identity import NodeIdentity
 from exporter_node.node import ExporterNode
 from exporter_node.receipt_check import ExpectedReceipt, VerifiedReceipt, check_consistency, check_receipt
@@ -48,13 +56,18 @@ from schemas._trust import TrustRegistry
 from schemas.codes import Code
 from schemas.errors import PilotSchemaError, VerificationError
 
-__all__ = ["DEFAULT_PER_PORT", "DeliveryWorker", "backoff_delay"]
+__all__ = ["ANSWER_DEADLINE_S", "DEFAULT_PER_PORT", "MAX_ANSWER_BYTES", "DeliveryWorker", "backoff_delay"]
 
 log = logging.getLogger("exporter_node.delivery")
 
 DEFAULT_PER_PORT = 8
 REQUEST_TIMEOUT = httpx.Timeout(15.0, connect=3.0)
 MAX_BACKOFF_FACTOR = 64
+#: The most bytes of one answer's body read from a port (a receipt is a few KiB, a proof less).
+MAX_ANSWER_BYTES = 4 * 1024 * 1024
+#: Seconds for a whole answer (status, headers and body), however slowly the port sends it.
+ANSWER_DEADLINE_S = 60.0
+_IDENTITY = {"accept-encoding": "identity"}
 
 
 def backoff_delay(base_s: float, attempts: int, rng: Callable[[], float] = random.random) -> float:
@@ -86,9 +99,49 @@ class _Delivered:
     status: int
 
 
-def _problem_code(response: httpx.Response) -> str | None:
+@dataclass(frozen=True)
+class _Answer:
+    """A port's answer: its status and its body, or ``None`` when the body exceeds ``MAX_ANSWER_BYTES``."""
+
+    status: int
+    content: bytes | None
+
+    @property
+    def too_large(self) -> str:
+        return f"the port's answer (HTTP {self.status}) is larger than {MAX_ANSWER_BYTES} bytes: not read further"
+
+
+async def _fetch(client: httpx.AsyncClient, method: str, url: str, **kwargs: Any) -> _Answer:
+    """One request; its answer's body streamed raw, up to ``MAX_ANSWER_BYTES``, within ``ANSWER_DEADLINE_S``.
+
+    Raises ``httpx.TransportError`` or ``TimeoutError``. Leaving the stream early closes the connection.
+    """
+    async with asyncio.timeout(ANSWER_DEADLINE_S), client.stream(method, url, **kwargs) as response:
+        declared = response.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > MAX_ANSWER_BYTES:
+            return _Answer(response.status_code, None)
+        body = bytearray()
+        async for chunk in _raw_chunks(response):
+            body += chunk
+            if len(body) > MAX_ANSWER_BYTES:
+                return _Answer(response.status_code, None)
+        return _Answer(response.status_code, bytes(body))
+
+
+async def _raw_chunks(response: httpx.Response) -> AsyncIterator[bytes]:
+    """The body as received (not decoded); an in-memory answer (``httpx.MockTransport``) is already read."""
+    if response.is_stream_consumed:
+        yield response.content
+        return
+    async for chunk in response.aiter_raw():
+        yield chunk
+
+
+def _problem_code(content: bytes | None) -> str | None:
+    if content is None:
+        return None
     try:
-        body = parse_json(response.content)
+        body = parse_json(content)
     except PilotSchemaError:
         return None
     code = body.get("code") if isinstance(body, dict) else None
@@ -351,16 +404,22 @@ class DeliveryWorker:
         signer = _signer(node.identity, trust, node.now())
         client = self._client(item.destination)
         try:
-            response = await client.post(
+            answer = await _fetch(
+                client,
+                "POST",
                 f"{base_url}/v1/submissions",
                 content=text.encode("utf-8"),
-                headers={"content-type": "application/json", "accept": "application/json"},
+                headers={"content-type": "application/json", "accept": "application/json", **_IDENTITY},
                 auth=signer,
             )
         except httpx.TransportError as exc:
             raise _Retry(f"{type(exc).__name__}: {exc}") from exc
-        status = response.status_code
-        if status in (200, 201):
+        except TimeoutError as exc:
+            raise _Retry(f"the port's answer took longer than {ANSWER_DEADLINE_S:.0f} s") from exc
+        status, content = answer.status, answer.content
+        if status in (200, 201) and content is None:
+            raise ReceiptInvalidError(answer.too_large)
+        if status in (200, 201) and content is not None:
             expected = ExpectedReceipt(
                 port_id=item.destination,
                 exporter_id=node.node_id,
@@ -369,16 +428,16 @@ class DeliveryWorker:
                 submission_digest=digest,
             )
             skew = timedelta(seconds=node.settings.clock_skew_s)
-            receipt = await asyncio.to_thread(
-                check_receipt, response.content, expected, trust, node.now(), clock_skew=skew
-            )
+            receipt = await asyncio.to_thread(check_receipt, content, expected, trust, node.now(), clock_skew=skew)
             await self._check_log(item.destination, base_url, receipt, client, signer)
-            return _Delivered(receipt, response.content, status)
-        code = _problem_code(response)
+            return _Delivered(receipt, content, status)
+        code = _problem_code(content)
         if status == 429 or status >= 500:
-            raise _Retry(f"HTTP {status} {code or ''}".strip(), status=status, code=code)
+            detail = f"HTTP {status} {code or ''}".strip() if content is not None else answer.too_large
+            raise _Retry(detail, status=status, code=code)
         if 400 <= status < 500:
-            raise _Final(f"HTTP {status}: {response.text[:500]}", status=status, code=code or f"HTTP_{status}")
+            shown = content[:500].decode("utf-8", "replace") if content is not None else answer.too_large
+            raise _Final(f"HTTP {status}: {shown}", status=status, code=code or f"HTTP_{status}")
         raise _Retry(f"unexpected HTTP {status}", status=status, code=code)
 
     async def _check_log(
@@ -404,18 +463,27 @@ class DeliveryWorker:
         self, base_url: str, first: int, second: int, client: httpx.AsyncClient, signer: RequestSigner
     ) -> list[bytes]:
         try:
-            response = await client.get(
-                f"{base_url}/v1/log/proof/consistency", params={"first": first, "second": second}, auth=signer
+            answer = await _fetch(
+                client,
+                "GET",
+                f"{base_url}/v1/log/proof/consistency",
+                params={"first": first, "second": second},
+                headers=_IDENTITY,
+                auth=signer,
             )
         except httpx.TransportError as exc:
             raise _Retry(f"consistency proof: {type(exc).__name__}: {exc}") from exc
-        if response.status_code == 429 or response.status_code >= 500:
-            raise _Retry(f"consistency proof: HTTP {response.status_code}", status=response.status_code)
-        if response.status_code != 200:
+        except TimeoutError as exc:
+            raise _Retry(f"consistency proof: the answer took longer than {ANSWER_DEADLINE_S:.0f} s") from exc
+        if answer.status == 429 or answer.status >= 500:
+            raise _Retry(f"consistency proof: HTTP {answer.status}", status=answer.status)
+        if answer.status != 200:
             raise CheckpointInconsistentError(
-                f"the port refused a consistency proof from {first} to {second}: HTTP {response.status_code}"
+                f"the port refused a consistency proof from {first} to {second}: HTTP {answer.status}"
             )
-        return _proof_hashes(response.content, first, second)
+        if answer.content is None:
+            raise CheckpointInconsistentError(f"consistency proof from {first} to {second}: {answer.too_large}")
+        return _proof_hashes(answer.content, first, second)
 
 
 def _proof_hashes(body: bytes, first: int, second: int) -> list[bytes]:

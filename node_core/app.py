@@ -1,7 +1,8 @@
 """The FastAPI application skeleton both node kinds start from: errors, request ids, logs, metrics, limits.
 
-Middleware, outermost first: request id and access log -> metrics -> in-flight cap -> 500 guard ->
-FastAPI (whose handlers turn ``ProblemError``, validation and HTTP errors into RFC 9457 problems).
+Middleware, outermost first: request id and access log -> metrics -> request framing and body deadline
+-> in-flight cap -> 500 guard -> FastAPI (whose handlers turn ``ProblemError``, validation and HTTP
+errors into RFC 9457 problems).
 Routes: ``GET /health``, ``GET /metrics`` and ``GET /contexts/...`` (the pilot's JSON-LD contexts); each
 node adds its own (``GET /v1/trust-list`` included).
 """
@@ -15,6 +16,7 @@ from fastapi import FastAPI
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from node_core.body import RequestBodyMiddleware
 from node_core.contexts import router as contexts_router
 from node_core.inflight import InflightLimitMiddleware
 from node_core.metrics import Metrics, MetricsMiddleware, metrics_endpoint
@@ -59,6 +61,7 @@ def create_base_app(
 
     install_problem_handlers(app)  # adds the innermost middleware: the 500 guard
     app.add_middleware(InflightLimitMiddleware, max_inflight=settings.max_inflight)
+    app.add_middleware(RequestBodyMiddleware, timeout_s=settings.body_timeout_s)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     app.add_middleware(RequestContextMiddleware)
 

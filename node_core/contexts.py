@@ -40,7 +40,13 @@ def _served_files() -> dict[str, tuple[bytes, str]]:
     summary="A JSON-LD context of the pilot (or index.json, the map from context URL to file)",
     response_class=Response,
     responses={
-        200: {"description": "the context document", "content": {JSONLD_MEDIA_TYPE: {"schema": {"type": "object"}}}},
+        200: {
+            "description": "the context document (`application/json` for index.json)",
+            "content": {
+                JSONLD_MEDIA_TYPE: {"schema": {"type": "object"}},
+                "application/json": {"schema": {"type": "object"}},
+            },
+        },
         304: {"description": "not modified (If-None-Match matched the ETag)"},
         **problem_responses(404),
     },

@@ -5,13 +5,20 @@ deployed one. SQLite allows one writer at a time: writers in this process take `
 threads never race to upgrade a read transaction into a write one (MEASURED.md: "cannot start a
 transaction within a transaction"). On PostgreSQL the lock is a no-op; code that must serialise there
 (the port's log head) uses ``SELECT ... FOR UPDATE`` instead.
+
+A node's SQLite file holds what it was sent (personal data among it) and is as private as its keys and
+tokens: ``make_engine`` creates it with mode 0600 before SQLite opens it, and SQLite gives its ``-wal``
+and ``-shm`` files the database file's mode. A file made by an earlier version with wider permissions
+(0644) is narrowed to 0600, with its ``-wal`` and ``-shm``, when an engine is made for it.
 """
 
 from __future__ import annotations
 
+import os
+import stat
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -34,6 +41,8 @@ __all__ = [
 ]
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
+#: Mode of a node's SQLite database file (and so of its -wal and -shm): owner read and write only.
+_SQLITE_FILE_MODE = 0o600
 
 
 def database_kind(engine: Engine) -> str:
@@ -59,11 +68,10 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
         database = parsed.database or ""
         in_memory = database in ("", ":memory:") or database.startswith("file::memory:")
         if in_memory:
-            engine = create_engine(
-                url, echo=echo, connect_args={"check_same_thread": False}, poolclass=StaticPool
-            )
+            engine = create_engine(url, echo=echo, connect_args={"check_same_thread": False}, poolclass=StaticPool)
         else:
-            Path(database).parent.mkdir(parents=True, exist_ok=True)
+            if not database.startswith("file:"):  # a plain path (not an SQLite URI filename)
+                _private_database_file(Path(database))
             engine = create_engine(
                 url,
                 echo=echo,
@@ -76,6 +84,21 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
     return create_engine(
         url, echo=echo, pool_size=16, max_overflow=16, pool_timeout=30, pool_pre_ping=True, pool_recycle=1800
     )
+
+
+def _private_database_file(path: Path) -> None:
+    """Create ``path`` empty with ``_SQLITE_FILE_MODE`` if absent (SQLite takes an empty file as a new
+    database); narrow an existing one, and its ``-wal``/``-shm``, to that mode."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, _SQLITE_FILE_MODE))
+    for name in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        try:
+            mode = stat.S_IMODE(os.stat(name).st_mode)
+            if mode & ~_SQLITE_FILE_MODE:
+                os.chmod(name, mode & _SQLITE_FILE_MODE)
+        except OSError:  # absent, or not ours to change: SQLite will say if it cannot open the database
+            pass
 
 
 class WriteLock:
@@ -137,9 +160,7 @@ def run_migrations(
     engine = make_engine(engine_or_url) if isinstance(engine_or_url, str) else engine_or_url
     config = Config()
     config.set_main_option("script_location", str(script_location))
-    config.set_main_option(
-        "sqlalchemy.url", engine.url.render_as_string(hide_password=False).replace("%", "%%")
-    )
+    config.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False).replace("%", "%%"))
     try:
         with engine.begin() as connection:
             config.attributes["connection"] = connection

@@ -5,12 +5,19 @@ Profile: one signature labelled ``sig1``, algorithm ``ed25519``, parameters ``cr
 ``alg``. Covered components, in any order: ``"@method" "@target-uri" "content-digest" "content-type"``
 when the request has a body (RFC 9530 ``Content-Digest: sha-256=:<base64>:``), ``"@method"
 "@target-uri"`` without one. ``@target-uri`` is always scheme + ``Host`` header + path + query, on both
-sides (:func:`target_uri`).
+sides (:func:`target_uri`); a server refuses one whose origin is not among its public origins
+(``node_core.origins``), so a request signed for one node is not valid at another.
 
 The ``http-message-signatures`` library builds the signature base and signs/verifies; this module does
 what it leaves to callers: the label and covered set, the digest against the body, the ``created``
 window with the caller's clock, the nonce length and its uniqueness (checked only after the signature
 verified, so that nobody can burn another client's nonces).
+
+A server verifies in two steps, so that it reads no body for an unauthenticated request:
+:func:`verify_request_headers` checks everything the headers carry, the signature itself included (it
+covers the ``Content-Digest`` header, not the body), before a byte of the body is read;
+:func:`verify_request_body` then checks the digest against the body as received and spends the nonce.
+:func:`verify_request` does both.
 
 Errors (both are ``ProblemError``, so a route can let them propagate)::
 
@@ -28,7 +35,7 @@ import hmac
 import re
 import secrets
 import time
-from collections.abc import Callable, Generator, Mapping
+from collections.abc import Callable, Collection, Generator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -47,6 +54,7 @@ from starlette.requests import HTTPConnection
 from starlette.types import Scope
 
 from node_core.nonces import MemoryNonceStore, NonceStore, SqlNonceStore
+from node_core.origins import origin_of, parse_origins
 from node_core.problems import ProblemError
 from schemas.codes import Code
 from schemas.errors import PilotSchemaError
@@ -63,13 +71,17 @@ __all__ = [
     "RequestSignatureError",
     "RequestSigner",
     "ResolvedRequestKey",
+    "SignedHeaders",
     "SqlNonceStore",
     "VerifiedRequest",
+    "declares_body",
     "new_nonce",
     "sign_request",
     "target_uri",
     "target_uri_from_scope",
     "verify_request",
+    "verify_request_body",
+    "verify_request_headers",
 ]
 
 LABEL = "sig1"
@@ -120,6 +132,32 @@ class VerifiedRequest:
         return value if isinstance(value, str) else None
 
 
+@dataclass(frozen=True)
+class SignedHeaders:
+    """A request whose signature headers verified: all but the body digest and the nonce's freshness."""
+
+    keyid: str
+    key: Any
+    created: int
+    nonce: str
+    covered: tuple[str, ...]
+    content_digest: bytes | None  # the signed sha-256 of the body, when the request has one
+
+    @property
+    def participant_id(self) -> str | None:
+        """The signer's short id when the resolved key carries one."""
+        value = getattr(self.key, "participant_id", None)
+        return value if isinstance(value, str) else None
+
+
+def declares_body(headers: Mapping[str, str]) -> bool:
+    """Whether the request's framing announces a body (``Content-Length`` other than 0, or chunked)."""
+    lines = _header_lines(headers)
+    return any(
+        name == "transfer-encoding" or (name == "content-length" and value.strip() != "0") for name, value in lines
+    )
+
+
 def new_nonce() -> str:
     """128 random bits, base64url without padding (22 characters)."""
     return base64.urlsafe_b64encode(secrets.token_bytes(MIN_NONCE_BITS // 8)).rstrip(b"=").decode()
@@ -167,9 +205,7 @@ class _HeaderLines:
 
 
 class _OneKey(HTTPSignatureKeyResolver):
-    def __init__(
-        self, keyid: str, private: Ed25519PrivateKey | None, public: Ed25519PublicKey | None
-    ) -> None:
+    def __init__(self, keyid: str, private: Ed25519PrivateKey | None, public: Ed25519PublicKey | None) -> None:
         self.keyid, self.private, self.public = keyid, private, public
 
     def resolve_private_key(self, key_id: str) -> Ed25519PrivateKey:
@@ -208,9 +244,7 @@ def sign_request(
     host = request.headers.get("host") or request.url.netloc.decode("ascii")
     url = target_uri(request.url.scheme, host, request.url.raw_path.decode("ascii"))
     created = datetime.fromtimestamp(time.time() if now is None else now, UTC)
-    signer = HTTPMessageSigner(
-        signature_algorithm=algorithms.ED25519, key_resolver=_OneKey(keyid, private_key, None)
-    )
+    signer = HTTPMessageSigner(signature_algorithm=algorithms.ED25519, key_resolver=_OneKey(keyid, private_key, None))
     signer.sign(
         _Message(request.method, url, request.headers),
         key_id=keyid,
@@ -256,9 +290,7 @@ def _parse_dictionary(value: str, name: str) -> dict[str, Any]:
             raise ValueError(f"duplicate member {key!r}")
 
     try:
-        parsed = http_sf.parse(
-            value.encode("latin-1"), tltype="dictionary", on_duplicate_key=reject_duplicate
-        )
+        parsed = http_sf.parse(value.encode("latin-1"), tltype="dictionary", on_duplicate_key=reject_duplicate)
     except (ValueError, TypeError, UnicodeEncodeError) as exc:
         raise RequestSignatureError(f"malformed {name} header: {exc}") from exc
     if not isinstance(parsed, dict):
@@ -280,15 +312,115 @@ def _check_nonce(nonce: Any) -> str:
     return nonce
 
 
-def _check_content_digest(field: str | None, body: bytes) -> None:
-    """RFC 9530: the ``sha-256`` member of ``Content-Digest`` must be SHA-256 of the body as received."""
+def _content_digest(field: str | None) -> bytes:
+    """RFC 9530: the ``sha-256`` member of ``Content-Digest``, the digest the signature covers."""
     if field is None:
         raise RequestSignatureError("a request with a body needs a Content-Digest header")
     member = _parse_dictionary(field, "Content-Digest").get("sha-256")
-    if member is None or not isinstance(member[0], bytes):
+    if member is None or not isinstance(member[0], bytes) or len(member[0]) != hashlib.sha256().digest_size:
         raise RequestSignatureError("Content-Digest must carry a sha-256 byte sequence")
-    if not hmac.compare_digest(member[0], hashlib.sha256(body).digest()):
+    return member[0]
+
+
+def _check_origin(url: str, origins: Collection[str]) -> None:
+    """The ``@target-uri`` must name this node (DESIGN section 4), not another node or host."""
+    origin = origin_of(url)
+    if origin is None or origin not in parse_origins(origins):
+        raise RequestSignatureError(
+            f"request is addressed to {origin or url!r}, which is not this node; a signed request must "
+            f"target one of its public origins: {', '.join(origins)}"
+        )
+
+
+def verify_request_headers(
+    method: str,
+    url: str,
+    headers: Mapping[str, str],
+    *,
+    has_body: bool,
+    resolve_key: Callable[[str], ResolvedRequestKey],
+    now: float,
+    skew_s: int = 300,
+    origins: Collection[str] | None = None,
+) -> SignedHeaders:
+    """Check a request's signature without its body; ``RequestSignatureError`` on any failure.
+
+    ``url`` is the target URI rebuilt by the server (:func:`target_uri_from_scope`); ``has_body`` what
+    the framing announces (:func:`declares_body`); ``origins`` the server's public origins (None: not
+    checked, for a client that verifies a message it built). ``headers`` may be a mapping or Starlette
+    ``Headers`` (every field line is used); ``resolve_key`` maps a keyid to a key valid for
+    ``authentication`` now and raises (``PilotSchemaError`` or ``LookupError``) otherwise.
+    """
+    lines = _header_lines(headers)
+    sig_input_text = _single(lines, "signature-input")
+    signature_text = _single(lines, "signature")
+    if sig_input_text is None or signature_text is None:
+        raise RequestSignatureError("request is not signed: Signature-Input and Signature are required")
+    if origins is not None:
+        _check_origin(url, origins)
+    inputs = _parse_dictionary(sig_input_text, "Signature-Input")
+    signatures = _parse_dictionary(signature_text, "Signature")
+    if list(inputs) != [LABEL] or list(signatures) != [LABEL]:
+        raise RequestSignatureError(f"expected exactly one signature labelled {LABEL!r}")
+    members, params = inputs[LABEL]
+    signature_value, _ = signatures[LABEL]
+    if not isinstance(members, list) or not isinstance(signature_value, bytes):
+        raise RequestSignatureError("malformed signature headers")
+
+    covered = tuple(item for item, item_params in members if isinstance(item, str) and not item_params)
+    expected = COVERED_WITH_BODY if has_body else COVERED_WITHOUT_BODY
+    if len(covered) != len(members) or len(covered) != len(expected) or set(covered) != set(expected):
+        raise RequestSignatureError(
+            f"covered components must be {' '.join(expected)} for a request "
+            f"{'with' if has_body else 'without'} a body, not {' '.join(map(str, covered))}"
+        )
+    unknown = set(params) - _PARAMETERS
+    if unknown:
+        raise RequestSignatureError(f"unexpected signature parameters: {', '.join(sorted(unknown))}")
+    if "alg" in params and params["alg"] != ALGORITHM:
+        raise RequestSignatureError(f"signature algorithm must be {ALGORITHM}, not {params['alg']!r}")
+    created = params.get("created")
+    if type(created) is not int:
+        raise RequestSignatureError("signature has no integer created parameter")
+    if abs(now - created) > skew_s:
+        when = "old" if created < now else "in the future"
+        raise RequestSignatureError(f"signature created {abs(int(now) - created)} s {when}; allowed +-{skew_s} s")
+    nonce = _check_nonce(params.get("nonce"))
+    keyid = params.get("keyid")
+    if not isinstance(keyid, str) or not keyid:
+        raise RequestSignatureError("signature has no keyid parameter")
+    digest = _content_digest(_single(lines, "content-digest")) if has_body else None
+
+    try:
+        key = resolve_key(keyid)
+    except (PilotSchemaError, LookupError) as exc:
+        raise RequestSignatureError(f"key {keyid} cannot authenticate requests: {exc}") from exc
+
+    # The signature base holds the Content-Digest header, not the body: it verifies without the body.
+    verifier = _ProfileVerifier(
+        signature_algorithm=algorithms.ED25519, key_resolver=_OneKey(keyid, None, key.public_key)
+    )
+    try:
+        verifier.verify(_Message(method.upper(), url, _HeaderLines(lines)), max_age=None)
+    except HTTPMessageSignaturesException as exc:
+        raise RequestSignatureError(f"signature does not verify: {exc}") from exc
+    return SignedHeaders(keyid=keyid, key=key, created=created, nonce=nonce, covered=covered, content_digest=digest)
+
+
+def verify_request_body(signed: SignedHeaders, body: bytes, *, nonce_store: NonceStore, now: float) -> VerifiedRequest:
+    """Finish :func:`verify_request_headers`: the body against the signed digest, then spend the nonce."""
+    if signed.content_digest is None:
+        if body:
+            raise RequestSignatureError("the request has a body its signature does not cover")
+    elif not hmac.compare_digest(signed.content_digest, hashlib.sha256(body).digest()):
         raise RequestSignatureError("Content-Digest does not match the body")
+
+    # Only now, with a verified signature, may the nonce be spent (RFC 9421 section 7.2.2).
+    if not nonce_store.remember(signed.keyid, signed.nonce, now):
+        raise ReplayError(f"nonce already used by {signed.keyid} within the last {_ttl(nonce_store)} s")
+    return VerifiedRequest(
+        keyid=signed.keyid, key=signed.key, created=signed.created, nonce=signed.nonce, covered=signed.covered
+    )
 
 
 def verify_request(
@@ -301,72 +433,17 @@ def verify_request(
     nonce_store: NonceStore,
     now: float,
     skew_s: int = 300,
+    origins: Collection[str] | None = None,
 ) -> VerifiedRequest:
-    """Verify a request against the profile; return who signed it or raise ``RequestSignatureError``.
+    """Verify a request against the profile, body included; who signed it, or ``RequestSignatureError``.
 
-    ``url`` is the target URI rebuilt by the server (:func:`target_uri_from_scope`); ``headers`` may be
-    a mapping or Starlette ``Headers`` (every field line is used); ``resolve_key`` maps a keyid to a key
-    valid for ``authentication`` now and raises (``PilotSchemaError`` or ``LookupError``) otherwise.
+    :func:`verify_request_headers` (with ``has_body`` = whether ``body`` is empty) then
+    :func:`verify_request_body`.
     """
-    lines = _header_lines(headers)
-    sig_input_text = _single(lines, "signature-input")
-    signature_text = _single(lines, "signature")
-    if sig_input_text is None or signature_text is None:
-        raise RequestSignatureError("request is not signed: Signature-Input and Signature are required")
-    inputs = _parse_dictionary(sig_input_text, "Signature-Input")
-    signatures = _parse_dictionary(signature_text, "Signature")
-    if list(inputs) != [LABEL] or list(signatures) != [LABEL]:
-        raise RequestSignatureError(f"expected exactly one signature labelled {LABEL!r}")
-    members, params = inputs[LABEL]
-    signature_value, _ = signatures[LABEL]
-    if not isinstance(members, list) or not isinstance(signature_value, bytes):
-        raise RequestSignatureError("malformed signature headers")
-
-    covered = tuple(item for item, item_params in members if isinstance(item, str) and not item_params)
-    expected = COVERED_WITH_BODY if body else COVERED_WITHOUT_BODY
-    if len(covered) != len(members) or len(covered) != len(expected) or set(covered) != set(expected):
-        raise RequestSignatureError(
-            f"covered components must be {' '.join(expected)} for a request "
-            f"{'with' if body else 'without'} a body, not {' '.join(map(str, covered))}"
-        )
-    unknown = set(params) - _PARAMETERS
-    if unknown:
-        raise RequestSignatureError(f"unexpected signature parameters: {', '.join(sorted(unknown))}")
-    if "alg" in params and params["alg"] != ALGORITHM:
-        raise RequestSignatureError(f"signature algorithm must be {ALGORITHM}, not {params['alg']!r}")
-    created = params.get("created")
-    if type(created) is not int:
-        raise RequestSignatureError("signature has no integer created parameter")
-    if abs(now - created) > skew_s:
-        when = "old" if created < now else "in the future"
-        raise RequestSignatureError(
-            f"signature created {abs(int(now) - created)} s {when}; allowed +-{skew_s} s"
-        )
-    nonce = _check_nonce(params.get("nonce"))
-    keyid = params.get("keyid")
-    if not isinstance(keyid, str) or not keyid:
-        raise RequestSignatureError("signature has no keyid parameter")
-
-    try:
-        key = resolve_key(keyid)
-    except (PilotSchemaError, LookupError) as exc:
-        raise RequestSignatureError(f"key {keyid} cannot authenticate requests: {exc}") from exc
-
-    if body:
-        _check_content_digest(_single(lines, "content-digest"), body)
-
-    verifier = _ProfileVerifier(
-        signature_algorithm=algorithms.ED25519, key_resolver=_OneKey(keyid, None, key.public_key)
+    signed = verify_request_headers(
+        method, url, headers, has_body=bool(body), resolve_key=resolve_key, now=now, skew_s=skew_s, origins=origins
     )
-    try:
-        verifier.verify(_Message(method.upper(), url, _HeaderLines(lines)), max_age=None)
-    except HTTPMessageSignaturesException as exc:
-        raise RequestSignatureError(f"signature does not verify: {exc}") from exc
-
-    # Only now, with a verified signature, may the nonce be spent (RFC 9421 section 7.2.2).
-    if not nonce_store.remember(keyid, nonce, now):
-        raise ReplayError(f"nonce already used by {keyid} within the last {_ttl(nonce_store)} s")
-    return VerifiedRequest(keyid=keyid, key=key, created=created, nonce=nonce, covered=covered)
+    return verify_request_body(signed, body, nonce_store=nonce_store, now=now)
 
 
 def _ttl(store: NonceStore) -> int:

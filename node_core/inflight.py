@@ -2,28 +2,42 @@
 
 The answer is a ``RATE_LIMITED`` problem with ``Retry-After: 1``. ``/health`` and ``/metrics`` are
 exempt, so that an overloaded node can still be watched.
+
+A request without a body counts from its arrival. A request with a body counts only from the moment its
+body has arrived whole: a client that sends headers and then trickles (or stalls) its body holds no
+slot, so slow or stalled bodies cannot lock everyone else out (the body deadline of
+``node_core.body.RequestBodyMiddleware`` bounds how long they last). Routes that authenticate a request
+read its body only once its signature headers verified, so for them a slot is taken by an authenticated
+request with its body in hand. Over the cap at that moment, reading the body raises the 429
+``ProblemError``, which the route lets propagate.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from node_core.problems import problem_response
+from node_core.problems import ProblemError, problem_response
 from schemas.codes import Code
 
 __all__ = ["DEFAULT_EXEMPT_PATHS", "InflightLimitMiddleware"]
 
 DEFAULT_EXEMPT_PATHS = frozenset({"/health", "/metrics"})
+_RETRY = {"Retry-After": "1"}
+
+
+def _declares_body(scope: Scope) -> bool:
+    for name, value in scope.get("headers", ()):
+        if name == b"transfer-encoding" or (name == b"content-length" and value.strip() != b"0"):
+            return True
+    return False
 
 
 class InflightLimitMiddleware:
     """ASGI middleware counting HTTP requests in flight (one event loop, so a plain counter is enough)."""
 
-    def __init__(
-        self, app: ASGIApp, max_inflight: int, exempt_paths: Iterable[str] = DEFAULT_EXEMPT_PATHS
-    ) -> None:
+    def __init__(self, app: ASGIApp, max_inflight: int, exempt_paths: Iterable[str] = DEFAULT_EXEMPT_PATHS) -> None:
         if max_inflight < 1:
             raise ValueError("max_inflight must be at least 1")
         self.app = app
@@ -31,22 +45,37 @@ class InflightLimitMiddleware:
         self.exempt_paths = frozenset(exempt_paths)
         self.inflight = 0
 
+    def _detail(self) -> str:
+        return f"more than {self.max_inflight} requests in flight; retry shortly"
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope.get("path") in self.exempt_paths:
             await self.app(scope, receive, send)
             return
-        if self.inflight >= self.max_inflight:
-            response = problem_response(
-                None,
-                Code.RATE_LIMITED,
-                429,
-                f"more than {self.max_inflight} requests in flight; retry shortly",
-                headers={"Retry-After": "1"},
-            )
+        admitted = False
+
+        def admit() -> bool:
+            nonlocal admitted
+            if self.inflight >= self.max_inflight:
+                return False
+            self.inflight += 1
+            admitted = True
+            return True
+
+        async def receive_counted() -> Message:
+            message = await receive()
+            whole = message["type"] == "http.request" and not message.get("more_body", False)
+            if whole and not admitted and not admit():
+                raise ProblemError(Code.RATE_LIMITED, self._detail(), status=429, headers=_RETRY)
+            return message
+
+        has_body = _declares_body(scope)
+        if not has_body and not admit():
+            response = problem_response(None, Code.RATE_LIMITED, 429, self._detail(), headers=_RETRY)
             await response(scope, receive, send)
             return
-        self.inflight += 1
         try:
-            await self.app(scope, receive, send)
+            await self.app(scope, receive_counted if has_body else receive, send)
         finally:
-            self.inflight -= 1
+            if admitted:
+                self.inflight -= 1

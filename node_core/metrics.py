@@ -1,14 +1,24 @@
 """Prometheus metrics with one registry per app, so several nodes can live in one test process.
 
-Every request is counted by method, route template and status, and timed by method and route;
-requests that match no route are labelled ``<unmatched>`` so that scanners cannot grow the label set.
-Node-specific metrics are made with ``Metrics.counter`` / ``Metrics.histogram`` / ``Metrics.gauge``.
+Every request is counted by method, route template and status, and timed by method and route. No label
+value comes from the request as sent, so no client can grow the label set (each new value is a new time
+series, kept for the life of the process):
+
+- ``method``: one of ``KNOWN_METHODS``, else ``other``;
+- ``route``: the template of the route that matched (``/v1/receipts/{submission_id}``), else
+  ``<unmatched>``;
+- ``status``: a status code of ``http.HTTPStatus`` or ``499`` (the client hung up before the answer),
+  else ``other``.
+
+Node-specific metrics are made with ``Metrics.counter`` / ``Metrics.histogram`` / ``Metrics.gauge``; their
+label values must come from a fixed set in the code, never from input.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
+from http import HTTPStatus
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -22,9 +32,25 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-__all__ = ["UNMATCHED_ROUTE", "Metrics", "MetricsMiddleware", "metrics_endpoint"]
+from node_core.request_context import CLIENT_CLOSED_REQUEST, answered_status
+
+__all__ = [
+    "KNOWN_METHODS",
+    "OTHER",
+    "UNMATCHED_ROUTE",
+    "Metrics",
+    "MetricsMiddleware",
+    "method_label",
+    "metrics_endpoint",
+    "status_label",
+]
 
 UNMATCHED_ROUTE = "<unmatched>"
+#: The label of a method or status outside the known sets.
+OTHER = "other"
+#: RFC 9110 section 9 methods, plus PATCH (RFC 5789).
+KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"})
+_KNOWN_STATUSES = frozenset({int(status) for status in HTTPStatus} | {CLIENT_CLOSED_REQUEST})
 _LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
 
@@ -80,6 +106,16 @@ class Metrics:
         return generate_latest(self.registry)
 
 
+def method_label(method: object) -> str:
+    """``method`` when it is a known one, else ``other``."""
+    return method if isinstance(method, str) and method in KNOWN_METHODS else OTHER
+
+
+def status_label(status: int) -> str:
+    """``status`` as text when it is a known code, else ``other``."""
+    return str(status) if status in _KNOWN_STATUSES else OTHER
+
+
 def _route_template(scope: Scope) -> str:
     route = scope.get("route")
     path = getattr(route, "path", None)
@@ -98,7 +134,7 @@ class MetricsMiddleware:
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
-        status = 500
+        status: int | None = None
 
         async def observing_send(message: Message) -> None:
             nonlocal status
@@ -109,9 +145,9 @@ class MetricsMiddleware:
         try:
             await self.app(scope, receive, observing_send)
         finally:
-            method = scope.get("method", "")
+            method = method_label(scope.get("method"))
             route = _route_template(scope)
-            self.metrics.requests.labels(method, route, str(status)).inc()
+            self.metrics.requests.labels(method, route, status_label(answered_status(scope, status))).inc()
             self.metrics.latency.labels(method, route).observe(time.perf_counter() - started)
 
 

@@ -8,7 +8,9 @@ Every error body is ``application/problem+json``::
 plus optional extension members (``errors`` for validation failures). Routes raise ``ProblemError``;
 ``install_problem_handlers`` maps it, FastAPI's validation errors (400, not 422), Starlette's
 ``HTTPException``, strict-JSON failures and any unexpected exception (500 ``INTERNAL_ERROR``, details
-logged with the request id, never sent) to this shape.
+logged with the request id, never sent) to this shape. A client that hangs up before its request was
+read whole (Starlette's ``ClientDisconnect``) is no fault of the node: it gets one info log line, no
+answer, and status 499 in the access log and metrics (``node_core.request_context``).
 """
 
 from __future__ import annotations
@@ -21,10 +23,11 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from node_core.request_context import current_request_id, new_request_id
+from node_core.request_context import current_request_id, mark_client_disconnected, new_request_id
 from schemas.codes import HTTP_STATUS, Code
 from schemas.errors import JsonMalformedError
 
@@ -56,8 +59,10 @@ _STATUS_CODES: dict[int, str] = {
     403: Code.FORBIDDEN,
     404: Code.NOT_FOUND,
     405: Code.METHOD_NOT_ALLOWED,
+    408: Code.REQUEST_TIMEOUT,
     409: Code.DUPLICATE_CONFLICT,
     413: Code.PAYLOAD_TOO_LARGE,
+    415: Code.UNSUPPORTED_MEDIA_TYPE,
     429: Code.RATE_LIMITED,
 }
 
@@ -170,9 +175,7 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
 
 async def _on_problem(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ProblemError)
-    return problem_response(
-        request, exc.code, exc.status, exc.detail, exc.extra, title=exc.title, headers=exc.headers
-    )
+    return problem_response(request, exc.code, exc.status, exc.detail, exc.extra, title=exc.title, headers=exc.headers)
 
 
 async def _on_json_malformed(request: Request, exc: Exception) -> Response:
@@ -195,6 +198,12 @@ async def _on_validation(request: Request, exc: Exception) -> Response:
 
 async def _on_http_exception(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
+    # FastAPI wraps whatever interrupts its own body reading in a 400 "error parsing the body": a hang-up,
+    # or a problem raised while receiving (the body deadline, the in-flight cap). Answer for the cause.
+    if isinstance(exc.__cause__, ClientDisconnect):
+        raise exc.__cause__
+    if isinstance(exc.__cause__, ProblemError):
+        return await _on_problem(request, exc.__cause__)
     status = exc.status_code
     code = _STATUS_CODES.get(status, Code.REQUEST_INVALID if status < 500 else INTERNAL_ERROR)
     detail = exc.detail if isinstance(exc.detail, str) else _title(code)
@@ -233,6 +242,12 @@ class ProblemGuardMiddleware:
 
         try:
             await self.app(scope, receive, tracking_send)
+        except ClientDisconnect:
+            mark_client_disconnected(scope)
+            _log.info(
+                "client disconnected before its request was read",
+                extra={"method": scope.get("method"), "path": scope.get("path")},
+            )
         except Exception as exc:
             _log_unexpected(exc, scope)
             if started:

@@ -2,6 +2,10 @@
 
 The id appears in every log line written while the request is handled, in the access log line, and as
 the ``instance`` of problem responses (``urn:pilot:request:<id>``, DESIGN section 10).
+
+A request whose client hung up before it was answered is logged (and counted in the metrics) with
+status ``499`` (``CLIENT_CLOSED_REQUEST``, nginx's convention): no answer was sent, and it is no fault of
+the node. Whoever sees the hang-up marks the scope with ``mark_client_disconnected``.
 """
 
 from __future__ import annotations
@@ -15,12 +19,35 @@ from contextvars import ContextVar
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-__all__ = ["REQUEST_ID_HEADER", "RequestContextMiddleware", "current_request_id", "new_request_id"]
+__all__ = [
+    "CLIENT_CLOSED_REQUEST",
+    "REQUEST_ID_HEADER",
+    "RequestContextMiddleware",
+    "answered_status",
+    "current_request_id",
+    "mark_client_disconnected",
+    "new_request_id",
+]
 
 REQUEST_ID_HEADER = "X-Request-ID"
 _SANE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 _request_id: ContextVar[str | None] = ContextVar("pilot_request_id", default=None)
 _access_log = logging.getLogger("pilot.access")
+#: The status recorded for a request whose client hung up before it was answered.
+CLIENT_CLOSED_REQUEST = 499
+_DISCONNECTED = "pilot.client_disconnected"
+
+
+def mark_client_disconnected(scope: Scope) -> None:
+    """Record in ``scope`` that the client hung up before the request was answered."""
+    scope[_DISCONNECTED] = True
+
+
+def answered_status(scope: Scope, status: int | None) -> int:
+    """The status to log and count: the one sent, else 499 after a hang-up, else 500."""
+    if status is not None:
+        return status
+    return CLIENT_CLOSED_REQUEST if scope.get(_DISCONNECTED) else 500
 
 
 def new_request_id() -> str:
@@ -54,7 +81,7 @@ class RequestContextMiddleware:
         request_id = _incoming_id(scope) or new_request_id()
         token = _request_id.set(request_id)
         started = time.perf_counter()
-        status = 500
+        status: int | None = None
 
         async def send_with_id(message: Message) -> None:
             nonlocal status
@@ -72,7 +99,7 @@ class RequestContextMiddleware:
                 extra={
                     "method": scope.get("method"),
                     "path": scope.get("path"),
-                    "status": status,
+                    "status": answered_status(scope, status),
                     "duration_ms": duration_ms,
                 },
             )

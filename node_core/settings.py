@@ -3,6 +3,8 @@
 Every field has an environment variable ``PILOT_<FIELD>`` (for example ``PILOT_MAX_INFLIGHT``), except the
 database URL, which is read from the conventional unprefixed ``DATABASE_URL`` (``PILOT_DATABASE_URL`` is
 accepted too). ``PILOT_PEER_URLS`` is the ``id=url,id=url`` override of ``<data dir>/network.json``.
+``PILOT_PUBLIC_ORIGINS`` (``http://host:port,...``) lists the origins clients sign requests for; unset, they
+come from the listen address (``node_core.origins``).
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from node_core.origins import default_origins, parse_origins
 
 __all__ = ["SHORT_ID_PATTERN", "NodeSettings", "parse_peer_urls"]
 
@@ -53,6 +57,9 @@ class NodeSettings(BaseSettings):
     max_body_bytes: int = Field(default=1024 * 1024, gt=0)
     max_batch_body_bytes: int = Field(default=16 * 1024 * 1024, gt=0)
     max_inflight: int = Field(default=64, gt=0)
+    body_timeout_s: float = Field(
+        default=30.0, gt=0, description="a request body must arrive whole this many seconds after its headers"
+    )
     retry_base_s: float = Field(default=1.0, gt=0)
     give_up_s: float = Field(default=3600.0, gt=0)
     clock_skew_s: int = Field(default=300, ge=0)
@@ -60,6 +67,11 @@ class NodeSettings(BaseSettings):
     securing: Literal["data-integrity", "jose"] = "data-integrity"
     peer_urls: Annotated[dict[str, str], NoDecode] = Field(default_factory=dict)
     key_passphrase: SecretStr | None = None
+    public_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="origins (http(s)://host[:port]) a signed request's @target-uri may name; "
+        "default http://127.0.0.1:<listen port> and http://localhost:<listen port>",
+    )
 
     @field_validator("peer_urls", mode="before")
     @classmethod
@@ -68,10 +80,19 @@ class NodeSettings(BaseSettings):
             return parse_peer_urls(value)
         return value
 
+    @field_validator("public_origins", mode="before")
+    @classmethod
+    def _parse_public_origins(cls, value: Any) -> Any:
+        if isinstance(value, str | list | tuple):
+            return parse_origins(value)
+        return value
+
     @model_validator(mode="after")
-    def _default_database_url(self) -> NodeSettings:
+    def _defaults(self) -> NodeSettings:
         if not self.database_url:
             self.database_url = f"sqlite:///{self.data_dir / f'{self.node_id}.db'}"
+        if not self.public_origins:
+            self.public_origins = default_origins(self.listen_host, self.listen_port)
         return self
 
     @property

@@ -1,10 +1,18 @@
 """The trust list a running node holds: verified against the pinned anchor, never older, reloaded on change.
 
-DESIGN section 5. The node persists the highest ``sequence`` it has accepted (``trust_state``) and
-refuses an older list (``TRUST_LIST_STALE``); when ``trust-list.json`` changes on disk the next call to
-``current()`` verifies and adopts it, so ``pilot trust approve`` reaches running nodes without a restart.
-A list that fails verification is logged and ignored: the node keeps serving with the one it holds.
-The file is checked at most once per ``check_interval_s``, so the hot path costs one clock read.
+DESIGN section 5. The node runs ``schemas._trust.TrustState`` (the rules are in that module's
+docstring) and persists it in ``trust_state``: the highest ``sequence`` accepted, and in
+``anchor_key_ids`` the ``pilot-gov`` keys announced by accepted lists with their revocations (a JSON
+list of ``{"id", "publicKeyMultibase", "revokedAt"}``). So after a legitimate rotation (list N signed by
+key-1 announces key-2, list N+1 is signed by key-2) a restarted node still accepts N+1, and a list
+signed by an anchor key that an accepted list revoked is refused, before and after a restart.
+
+When ``trust-list.json`` changes on disk the next call to ``current()`` verifies and adopts it, so
+``pilot trust approve`` reaches running nodes without a restart. A list that fails verification (bad
+signature, older sequence, revoked anchor key, ``nextUpdate`` already passed) is logged and ignored:
+the node keeps the one it holds. Once the held list's own ``nextUpdate`` has passed, ``current()``
+answers 503 ``TRUST_LIST_STALE`` until a newer list arrives (``problem`` says why, for ``/health``).
+The file is checked at most once per ``check_interval_s``, so the hot path costs two clock reads.
 """
 
 from __future__ import annotations
@@ -12,6 +20,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -20,15 +29,21 @@ from sqlalchemy.engine import Engine
 
 from node_core.migrations_shared import TRUST_STATE
 from node_core.problems import ProblemError
-from schemas._trust import TrustRegistry, load_trust_list
+from schemas._trust import TrustRegistry, TrustState, read_json_file
 from schemas.codes import Code
 from schemas.errors import VerificationError
+
+__all__ = ["TrustHolder"]
 
 log = logging.getLogger(__name__)
 
 
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
 class TrustHolder:
-    """Holds the newest verified trust list of one node."""
+    """Holds the newest verified trust list of one node, and what its acceptance taught (``TrustState``)."""
 
     def __init__(
         self,
@@ -37,16 +52,19 @@ class TrustHolder:
         engine: Engine | None = None,
         *,
         check_interval_s: float = 1.0,
+        clock: Callable[[], datetime] = _utc_now,
     ) -> None:
         self._path = trust_list_path
         self._anchor_path = anchor_path
         self._engine = engine
         self._interval = check_interval_s
+        #: The node's wall clock (UTC), the "now" of rules 3 and 4; tests replace it.
+        self.clock = clock
         self._lock = threading.Lock()
         self._registry: TrustRegistry | None = None
+        self._state = TrustState()
         self._stamp: tuple[int, int] | None = None
         self._next_check = 0.0
-        self._extra_anchor_keys: dict[str, str] = {}
         self.last_error: str | None = None
         self.reload(force=True)
 
@@ -55,18 +73,36 @@ class TrustHolder:
         """The sequence of the list held, or None before any list was accepted."""
         return self._registry.sequence if self._registry else None
 
-    def current(self) -> TrustRegistry:
-        """The list to judge with now; 503 TRUST_LIST_STALE when the node holds none."""
-        now = time.monotonic()
-        if now >= self._next_check:
-            self.reload()
-        if self._registry is None:
-            raise ProblemError(
-                Code.TRUST_LIST_STALE,
-                detail=f"no valid trust list is held: {self.last_error or 'none loaded'}",
-                status=503,
-            )
+    @property
+    def state(self) -> TrustState:
+        """What the accepted lists taught: highest sequence, announced anchor keys, revocations."""
+        return self._state
+
+    @property
+    def held(self) -> TrustRegistry | None:
+        """The list held, even one past its ``nextUpdate`` (to show it, never to judge with it)."""
         return self._registry
+
+    @property
+    def problem(self) -> str | None:
+        """Why ``current()`` answers 503 now (no list held, or the held one is past ``nextUpdate``), else None."""
+        if self._registry is None:
+            return f"no valid trust list is held: {self.last_error or 'none loaded'}"
+        try:
+            self._registry.check_fresh(self.clock())
+        except VerificationError as exc:
+            newer = f"; the file's list was not adopted: {self.last_error}" if self.last_error else ""
+            return f"{exc}{newer}"
+        return None
+
+    def current(self) -> TrustRegistry:
+        """The list to judge with now; 503 TRUST_LIST_STALE when none is held or it is past its nextUpdate."""
+        if time.monotonic() >= self._next_check:
+            self.reload()
+        registry = self._registry
+        if registry is None or registry.next_update <= self.clock():
+            raise ProblemError(Code.TRUST_LIST_STALE, detail=self.problem or "trust list is stale", status=503)
+        return registry
 
     def _file_stamp(self) -> tuple[int, int] | None:
         try:
@@ -83,43 +119,50 @@ class TrustHolder:
             if not force and stamp == self._stamp:
                 return False
             self._stamp = stamp
-            floor = max(self._stored_sequence() or 0, self.sequence or 0) or None
+            state = self._state.merge(self._stored_state())  # another worker may have learnt more
+            self._state = state
             try:
-                registry = load_trust_list(
-                    self._path,
-                    self._anchor_path,
-                    min_sequence=floor,
-                    extra_anchor_keys=self._extra_anchor_keys,
+                registry, learnt = state.admit(
+                    read_json_file(self._path), read_json_file(self._anchor_path), self.clock()
                 )
             except VerificationError as exc:
                 self.last_error = f"{exc.code}: {exc}"
                 log.warning("trust list not adopted", extra={"code": str(exc.code), "detail": str(exc)})
                 return False
+            self.last_error = None
             if self._registry is not None and registry.sequence == self._registry.sequence:
                 return False
             self._registry = registry
-            self._extra_anchor_keys.update(registry.announced_anchor_keys())
-            self.last_error = None
-            self._store_sequence(registry.sequence)
-            log.info("trust list adopted", extra={"sequence": registry.sequence})
+            self._state = learnt
+            self._store_state(learnt)
+            log.info("trust list adopted", extra={"sequence": registry.sequence, "signed_by": registry.signed_by})
             return True
 
-    def _stored_sequence(self) -> int | None:
+    def _stored_state(self, connection: sa.Connection | None = None) -> TrustState:
         if self._engine is None:
-            return None
-        with self._engine.connect() as connection:
-            row = connection.execute(sa.select(TRUST_STATE.c.sequence).where(TRUST_STATE.c.id == 1)).first()
-        return int(row[0]) if row else None
+            return TrustState()
+        if connection is None:
+            with self._engine.connect() as reader:
+                return self._stored_state(reader)
+        query = sa.select(TRUST_STATE.c.sequence, TRUST_STATE.c.anchor_key_ids).where(TRUST_STATE.c.id == 1)
+        if connection.dialect.name == "postgresql":
+            query = query.with_for_update()
+        row = connection.execute(query).first()
+        if row is None:
+            return TrustState()
+        try:
+            return TrustState.from_json(int(row[0]), row[1])
+        except VerificationError as exc:  # a malformed stored time: keep the sequence, say so
+            log.error("stored anchor keys unreadable", extra={"detail": str(exc)})
+            return TrustState(int(row[0]))
 
-    def _store_sequence(self, sequence: int) -> None:
+    def _store_state(self, state: TrustState) -> None:
+        """Persist ``state`` merged with what is stored (workers of one port share the row)."""
         if self._engine is None:
             return
-        values = {
-            "sequence": sequence,
-            "anchor_key_ids": sorted(self._extra_anchor_keys),
-            "updated_at": datetime.now(UTC),
-        }
         with self._engine.begin() as connection:
+            merged = state.merge(self._stored_state(connection))
+            values = {"sequence": merged.sequence, "anchor_key_ids": merged.to_json(), "updated_at": datetime.now(UTC)}
             updated = connection.execute(sa.update(TRUST_STATE).where(TRUST_STATE.c.id == 1).values(**values))
             if updated.rowcount == 0:
                 connection.execute(sa.insert(TRUST_STATE).values(id=1, **values))

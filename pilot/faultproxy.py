@@ -10,6 +10,11 @@ Each accepted connection is, with probability ``rate`` while faults are on, give
 
 Otherwise the bytes are relayed both ways untouched. It listens on 127.0.0.1 only and exists for the
 hardening tests (``tests/hardening``); it is not part of any node.
+
+Since the bytes (the ``Host`` header included) pass untouched, a client signs its requests for the
+proxy's origin (RFC 9421 ``@target-uri``), and the target port must list that origin among its own
+(``PILOT_PUBLIC_ORIGINS``), or it refuses them as made for another node. Pass ``port=`` to know the
+proxy's address before the target starts.
 """
 
 from __future__ import annotations

@@ -12,7 +12,9 @@ The demo and the tests use the same Python API::
 Each node is ``pilot node <kind> --id <id> --data-dir <D> --listen 127.0.0.1:<port>`` in its own session,
 logging to ``<D>/logs/<id>.log``; the overview page (``pilot.overview``) logs to ``<D>/logs/overview.log``.
 Children inherit the environment except ``DATABASE_URL``/``PILOT_DATABASE_URL``/``PILOT_PEER_URLS``
-(which would make nine nodes share one database or ignore network.json); ``env=`` adds variables.
+(which would make nine nodes share one database or ignore network.json); ``env=`` adds variables. Each
+node is told its public origins (``PILOT_PUBLIC_ORIGINS``: the URL in network.json and its ``localhost``
+twin), the only origins a request signed for it may name.
 
 Errors::
 
@@ -60,7 +62,14 @@ __all__ = [
 
 DEFAULT_TIMEOUT_S = 60.0
 OVERVIEW = "overview"
-_SCRUBBED_ENV = ("DATABASE_URL", "PILOT_DATABASE_URL", "PILOT_PEER_URLS", "PILOT_NODE_ID", "PILOT_LISTEN_PORT")
+_SCRUBBED_ENV = (
+    "DATABASE_URL",
+    "PILOT_DATABASE_URL",
+    "PILOT_PEER_URLS",
+    "PILOT_NODE_ID",
+    "PILOT_LISTEN_PORT",
+    "PILOT_PUBLIC_ORIGINS",
+)
 
 #: ``on_progress(healthy ids, total)`` while waiting for the nodes' health checks.
 ProgressCallback = Callable[[list[str], int], None]
@@ -137,13 +146,17 @@ class _Child:
 
 
 def _healthy(client: httpx.Client, url: str, expected_node: str | None) -> dict[str, Any] | None:
-    """The ``/health`` body when it answers ok (for ``expected_node`` if given), else None."""
+    """The ``/health`` body when it answers ok or degraded (for ``expected_node`` if given), else None.
+
+    A ``degraded`` node (a port whose log does not sign, or whose trust list is stale) is up: it answers
+    and serves, but takes no submissions; ``network_health`` reports its ``status`` and ``reasons``.
+    """
     try:
         response = client.get(f"{url}/health")
         body = response.json()
     except (httpx.HTTPError, ValueError):
         return None
-    if response.status_code != 200 or not isinstance(body, dict) or body.get("status") != "ok":
+    if response.status_code != 200 or not isinstance(body, dict) or body.get("status") not in ("ok", "degraded"):
         return None
     if expected_node is not None and body.get("node") != expected_node:
         return None
@@ -303,6 +316,7 @@ def _child_env(env: Mapping[str, str] | None) -> dict[str, str]:
 def _node_child(spec: NodeSpec, data_dir: Path, env: dict[str, str], database_url: str | None) -> _Child:
     argv = pilot_argv("node", spec.kind, "--id", spec.node_id, "--data-dir", str(data_dir), "--listen", spec.listen)
     child_env = dict(env)
+    child_env["PILOT_PUBLIC_ORIGINS"] = f"{spec.url},http://localhost:{spec.port}"
     if database_url:
         child_env["DATABASE_URL"] = database_url
     return _Child(spec.node_id, spec.kind, spec.url, argv, child_env, data_dir / "logs" / f"{spec.node_id}.log")
@@ -418,7 +432,8 @@ def stop_network(data_dir: Path, *, grace_s: float = DEFAULT_GRACE_S) -> dict[st
 def network_health(data_dir: Path, *, timeout_s: float = 2.0) -> dict[str, Any]:
     """Each recorded node's state: ``{"running": bool, "nodes": {id: {...}}, "overview": {...} | None}``.
 
-    A node entry has ``url``, ``pid``, ``kind``, ``alive`` (the pid runs), ``up`` (``/health`` answered ok),
+    A node entry has ``url``, ``pid``, ``kind``, ``alive`` (the pid runs), ``up`` (``/health`` answered ok
+    or degraded), ``status`` (``ok``/``degraded``), ``reasons`` (why degraded),
     ``trustListSequence``, ``database``, ``version`` and ``error``. ``running`` is true when every node is up;
     with no ``network.json`` it is false and ``nodes`` is empty.
     """
@@ -435,6 +450,8 @@ def network_health(data_dir: Path, *, timeout_s: float = 2.0) -> dict[str, Any]:
                 "kind": entry.kind,
                 "alive": pid_alive(entry.pid),
                 "up": body is not None,
+                "status": body.get("status") if body else None,
+                "reasons": body.get("reasons", []) if body else [],
                 "trustListSequence": body.get("trustListSequence") if body else None,
                 "database": body.get("database") if body else None,
                 "version": body.get("version") if body else None,

@@ -1,4 +1,8 @@
-"""Report formats for file checks: text, JSON and JUnit XML (a tester attaches them to a ticket)."""
+"""Report formats for file checks: text, JSON and JUnit XML (a tester attaches them to a ticket).
+
+File names and problem messages quote their inputs; the JUnit XML writes the characters XML 1.0 forbids
+in them (U+0001 and the like) as visible escapes (``pilot.safe_text.xml_document``), so it stays well-formed.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ from typing import Any
 from xml.etree import ElementTree as ET
 
 from pilot.documents import FileVerdict
+from pilot.safe_text import xml_document
 from schemas.errors import Problem
 
 
@@ -93,7 +98,7 @@ def render_verdicts(verdicts: list[FileVerdict], output_format: Format, not_run:
         for item in not_run:
             case = ET.SubElement(suite, "testcase", classname="not-run", name=", ".join(item.checks))
             ET.SubElement(case, "skipped", message=item.message)
-        return ET.tostring(suite, encoding="unicode", xml_declaration=True) + "\n"
+        return xml_document(suite) + "\n"
     lines = ["\n".join([f"{v.outcome}\t{v.path}", *problem_lines(v, "  ")]) for v in verdicts]
     lines += [item.message for item in not_run]
     return "\n".join(lines) + "\n"

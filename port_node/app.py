@@ -28,7 +28,7 @@ from port_node.context import PortContext, build_context
 from port_node.cosigning import CosignatureCollector
 from port_node.health import install_port_health
 from port_node.intake import IntakeOutcome
-from port_node.routes import dashboard, log, submissions, trust, witness
+from port_node.routes import dashboard, inspection, log, submissions, trust, witness
 from port_node.witness import Witness
 from schemas._keyring import load_keyring, select_key
 
@@ -123,7 +123,7 @@ def create_app(settings: NodeSettings, *, context: PortContext | None = None) ->
     app.state.cosigning = collector
     install_port_health(app, port, VERSION)
     _install_metrics(app, port)
-    for module in (submissions, log, trust, witness, dashboard):
+    for module in (submissions, log, trust, witness, inspection, dashboard):
         app.include_router(module.router)
     _install_openapi(app)
     return app

@@ -25,6 +25,7 @@ from port_node.authentication import Authenticator, SerialNonceStore
 from port_node.intake import IntakeService
 from port_node.keys import PortKeys
 from port_node.log import TransparencyLog
+from port_node.sampling import SamplingKeys
 from port_node.storage import SubmissionStore
 
 __all__ = ["INTAKE_THREADS", "MIGRATIONS", "PortContext", "PortDep", "build_context", "receive_time"]
@@ -81,8 +82,9 @@ def build_context(settings: NodeSettings) -> PortContext:
     nonces: NonceStore = SqlNonceStore(engine, ttl_s=settings.nonce_ttl_s)
     if engine.dialect.name == "sqlite":
         nonces = SerialNonceStore(nonces, log.write_lock)
-    auth = Authenticator(trust, nonces, token, skew_s=settings.clock_skew_s)
-    intake = IntakeService(settings.node_id, keys, trust, store)
+    auth = Authenticator(trust, nonces, token, origins=settings.public_origins, skew_s=settings.clock_skew_s)
+    sampling = SamplingKeys.load(settings.data_dir, settings.node_id)
+    intake = IntakeService(settings.node_id, keys, trust, store, sampling)
     return PortContext(settings, engine, trust, keys, log, store, intake, auth)
 
 

@@ -8,9 +8,16 @@ Each returned line is verified with the witness's key from the trust list, store
 ``checkpoint_cosignatures`` and served with ``GET /v1/log/checkpoint``. Intake never waits for this:
 new checkpoints only wake the thread, which always works on the newest one.
 
-Rollback guard: at start, and whenever a witness answers 409 with a size larger than this log's, the
-port learns that it was restored from an old backup (a witness holds a bigger tree for its origin than
-it has) and stops signing (``TransparencyLog.refuse_signing``): intake answers 503 LOG_UNAVAILABLE.
+Rollback guard: at start, each witness is asked what it holds for this port's origin (``GET
+/v1/witness/latest``); when it answers 409 to ``add-checkpoint`` with a size larger than this log's, it
+is asked again the same way. A witness's word is not enough: the port stops signing
+(``TransparencyLog.refuse_signing``, intake answers 503 LOG_UNAVAILABLE) only when the answer carries a
+checkpoint note for this origin, signed by one of this port's own ``log`` keys from the trust list,
+larger than this log: proof that this port signed a bigger tree than it now has (it was restored from an
+old backup, and signing would fork the log). A claim without such a note (a bare size, a note signed by
+another key, for another origin, or for a tree this log already has) is logged, counted
+(``ignored_claims``, exported as ``port_rollback_claims_ignored``) and ignored, so one peer cannot halt
+another port's log.
 """
 
 from __future__ import annotations
@@ -25,11 +32,14 @@ from sqlalchemy.engine import Engine
 
 from node_core.trust_holder import TrustHolder
 from port_node.log import TransparencyLog
+from port_node.tables import LOG_HEAD
 from port_node.witness import witness_name
 from port_node.witness_tables import COSIGNATURES
 from schemas._signed_note import (
+    Checkpoint,
     format_add_checkpoint,
     parse_signed_note,
+    verify_checkpoint,
     verify_cosignature,
 )
 from schemas.errors import VerificationError
@@ -68,6 +78,8 @@ class CosignatureCollector:
         self._thread: threading.Thread | None = None
         self._held: dict[str, int] = {}  # witness port id -> size it last cosigned for our origin
         self._checked: set[str] = set()  # witnesses asked for their size of our origin since start
+        #: Rollback claims refused since start because no checkpoint signed by our log key backed them.
+        self.ignored_claims = 0
 
     # -- lifecycle ------------------------------------------------------------------------------------
 
@@ -134,6 +146,7 @@ class CosignatureCollector:
             self._ask(client, peer, url, size, note)
 
     def _check_rollback(self, client: httpx.Client, peer: str, url: str) -> None:
+        """Ask ``peer`` what it holds for our origin; a larger tree is a rollback claim to verify (``_claim``)."""
         try:
             response = client.get(f"{url}/v1/witness/latest", params={"origin": self.log.origin})
         except httpx.HTTPError as exc:
@@ -142,24 +155,70 @@ class CosignatureCollector:
         if response.status_code != 200:
             return
         self._checked.add(peer)
-        size = response.json().get("size")
-        if isinstance(size, int):
-            self._learn(peer, size)
-
-    def _learn(self, peer: str, size: int) -> None:
-        """Remember what ``peer`` holds for our origin; a size beyond our log means we were rolled back."""
-        self._held[peer] = size
+        try:
+            held = response.json()
+        except ValueError:
+            held = None
+        if not isinstance(held, dict):
+            self._ignore(peer, "its /v1/witness/latest answer is not a JSON object")
+            return
+        size, note = held.get("size"), held.get("note")
+        if not isinstance(size, int) or isinstance(size, bool) or size < 0:
+            self._ignore(peer, f"its /v1/witness/latest answer has no usable size: {str(size)[:40]!r}")
+            return
         if size > self.log.size:
-            self.log.refuse_signing(
-                f"witness {peer} holds a tree of size {size} for {self.log.origin} but this log has only "
-                f"{self.log.size} leaves: the database was restored from an old backup; signing would fork the log"
+            self._claim(peer, note if isinstance(note, str) else None)
+        else:
+            self._held[peer] = size  # at most our size: the ask starts from there (a 409 corrects it)
+
+    def _claim(self, peer: str, note: str | None) -> None:
+        """``peer`` says it holds a larger tree of our origin: stop signing only if our own log key signed it."""
+        checkpoint = self._own_checkpoint(note)
+        if checkpoint is None:
+            self._ignore(
+                peer,
+                "it claims a tree larger than this log without a checkpoint signed by this port's log key",
             )
+            return
+        committed = self._committed_size()
+        if checkpoint.size <= committed:
+            self._ignore(peer, f"its checkpoint of size {checkpoint.size} is no larger than this log")
+            return
+        self._held[peer] = checkpoint.size
+        self.log.refuse_signing(
+            f"witness {peer} holds a checkpoint of size {checkpoint.size} for {self.log.origin}, signed by this "
+            f"port's log key, but this log has only {committed} leaves: the database was restored from an "
+            "old backup; signing would fork the log"
+        )
+
+    def _committed_size(self) -> int:
+        """The log's committed size in the database (another worker process may be ahead of this one's tree)."""
+        with self.engine.connect() as connection:
+            stored = connection.execute(sa.select(LOG_HEAD.c.size).where(LOG_HEAD.c.id == 1)).scalar()
+        return max(self.log.size, int(stored or 0))
+
+    def _own_checkpoint(self, note: str | None) -> Checkpoint | None:
+        """The checkpoint of ``note`` if one of this port's log keys (trust list) signed it for our origin."""
+        if not note:
+            return None
+        origin = self.log.origin
+        for key in self.trust.current().keys_of(self.port_id, "log"):
+            try:
+                return verify_checkpoint(note, origin, key.public_key, origin=origin)
+            except VerificationError:
+                continue
+        return None
+
+    def _ignore(self, peer: str, why: str) -> None:
+        self.ignored_claims += 1
+        log.warning("witness rollback claim ignored", extra={"witness": peer, "detail": why})
 
     def _ask(self, client: httpx.Client, peer: str, url: str, size: int, note: str) -> None:
         for _ in range(2):  # a 409 teaches the witness's size; one retry with the right proof
             old = self._held.get(peer, 0)
             if old > size:
-                self._learn(peer, old)
+                self._held.pop(peer, None)
+                self._check_rollback(client, peer, url)  # a claim to verify, never to take on trust
                 return
             body = format_add_checkpoint(old, self.log.consistency_proof(old, size), note)
             try:
@@ -168,11 +227,24 @@ class CosignatureCollector:
                 log.info("witness not reachable", extra={"witness": peer, "detail": str(exc)})
                 return
             if response.status_code == 409 and response.headers.get("content-type", "").startswith(WITNESS_SIZE_TYPE):
-                held = int(response.text.strip() or 0)
-                if held == old:
+                try:
+                    held = int(response.text.strip() or 0)
+                except ValueError:
+                    self._ignore(peer, f"its 409 answer is not a size: {response.text[:40]!r}")
+                    return
+                if held == old or held < 0:
                     log.warning("witness refuses the checkpoint", extra={"witness": peer, "detail": response.text})
                     return
-                self._learn(peer, held)
+                if held > size:  # a rollback claim: believe only a note of ours the witness holds
+                    self._check_rollback(client, peer, url)
+                    if self.log.signing_refusal is None:
+                        self._ignore(
+                            peer,
+                            f"its 409 names size {held}, larger than this log, with no checkpoint "
+                            "signed by this port's log key behind it",
+                        )
+                    return
+                self._held[peer] = held
                 continue
             if response.status_code != 200:
                 log.warning(

@@ -1,10 +1,21 @@
-"""The port's ``GET /health``: node_core's fields plus whether the log signs new checkpoints, and why not.
+"""The port's ``GET /health``: node_core's fields plus whether the port can take submissions, and why not.
 
-A port restored from an old backup keeps answering (status ``ok``: the process is up and serves its
-log and receipts) but ``log.signing`` is false and ``log.problem`` says why intake answers 503.
+``status`` is ``ok`` while the port signs new checkpoints and holds a usable trust list, and
+``degraded`` otherwise, with ``reasons`` saying why (intake then answers 503): the log refuses to sign
+(``log.signing`` false, ``log.problem``; for example the database was restored from an old backup, as a
+checkpoint signed by this port's own log key shows), or no trust list is held or the held one is past
+its ``nextUpdate`` (``TRUST_LIST_STALE``). The answer stays HTTP 200 either way: a degraded port is up
+(it serves its log, proofs, receipts and witness, and the operator can look at it) but not healthy for
+intake. ``pilot up`` and ``pilot status`` count a degraded node as up and show its status; the compose
+health check (any 200) keeps it running.
+
+Metrics added here: ``port_log_signing`` (1 while the log signs) and ``port_rollback_claims_ignored``
+(witness claims of a larger tree that no checkpoint signed by this port's log key backed).
 """
 
 from __future__ import annotations
+
+from typing import Literal
 
 from fastapi import FastAPI
 from pydantic import BaseModel, ConfigDict, Field
@@ -13,7 +24,7 @@ from starlette.routing import Route
 from node_core.app import Health
 from port_node.context import PortContext
 
-__all__ = ["LogHealth", "PortHealth", "install_port_health"]
+__all__ = ["LogHealth", "PortHealth", "install_port_health", "port_problems"]
 
 
 class LogHealth(BaseModel):
@@ -29,17 +40,36 @@ class PortHealth(Health):
 
     model_config = ConfigDict(populate_by_name=True)
 
+    status: Literal["ok", "degraded"] = Field(  # type: ignore[assignment]
+        "ok", description="`degraded` when the port cannot take submissions now (see `reasons`); still HTTP 200"
+    )
+    reasons: list[str] = Field(default_factory=list, description="why the port is degraded; empty when ok")
     log: LogHealth = Field(description="the log's size, and whether it signs new checkpoints")
 
 
+def port_problems(port: PortContext) -> list[str]:
+    """Why this port cannot take submissions now (empty when it can)."""
+    problems = []
+    refusal = port.log.signing_refusal
+    if refusal is not None:
+        problems.append(f"LOG_UNAVAILABLE: the log does not sign new checkpoints: {refusal}")
+    trust_problem = port.trust.problem
+    if trust_problem is not None:
+        problems.append(f"TRUST_LIST_STALE: {trust_problem}")
+    return problems
+
+
 def install_port_health(app: FastAPI, port: PortContext, version: str) -> None:
-    """Replace node_core's ``/health`` with one that also reports the log."""
+    """Replace node_core's ``/health`` with one that also reports the log; add the log's health metrics."""
     app.router.routes[:] = [r for r in app.router.routes if not (isinstance(r, Route) and r.path == "/health")]
     settings = port.settings
 
     def health() -> PortHealth:
         refusal = port.log.signing_refusal
+        reasons = port_problems(port)
         return PortHealth(
+            status="degraded" if reasons else "ok",
+            reasons=reasons,
             node=settings.node_id,
             role="port_authority",
             version=version,
@@ -49,5 +79,24 @@ def install_port_health(app: FastAPI, port: PortContext, version: str) -> None:
         )
 
     app.add_api_route(
-        "/health", health, methods=["GET"], response_model=PortHealth, response_model_by_alias=True, tags=["operations"]
+        "/health",
+        health,
+        methods=["GET"],
+        response_model=PortHealth,
+        response_model_by_alias=True,
+        tags=["operations"],
+        summary="Whether the port is up, and whether it can take submissions (`status` ok or degraded)",
     )
+    metrics = getattr(app.state, "metrics", None)
+    if metrics is None:
+        return
+    metrics.gauge(
+        "port_log_signing", "1 while the log signs new checkpoints (and intake is open), else 0."
+    ).set_function(lambda: 0 if port.log.signing_refusal else 1)
+    collector = getattr(app.state, "cosigning", None)
+    if collector is not None:
+        metrics.gauge(
+            "port_rollback_claims_ignored",
+            "Witness claims of a larger tree of this log, ignored since start: no checkpoint signed by this "
+            "port's log key backed them.",
+        ).set_function(lambda: collector.ignored_claims)

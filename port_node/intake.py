@@ -10,9 +10,12 @@ layer has already applied the size limit, checked the request signature and pars
 4. the row, the log leaf, the checkpoint and the signed receipt in one transaction (``storage``).
 
 Whatever the decision, the submission gets a receipt and a log entry: rejections are part of the trail.
-Content is kept only when the assessment allows it (no field in a refused data category, DESIGN
-section 8) and the submission matched its schema (a field the schema does not know cannot be
-classified, so it is not kept either).
+Content is kept only when every field of every credential could be classified and every category is
+permitted, whatever the verification outcome (``Assessment.may_store_content``, DESIGN section 8): a
+field the schema does not know cannot be classified, so it is not kept either. The receipt carries the
+capped reasons (``Assessment.receipt_reasons``) and the log entry their codes, so one request bounds
+what it makes the port sign and write. Inspection sampling uses the port's key of the receive day
+(``port_node.sampling``), which only the port knows until the day is over.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from node_core.trust_holder import TrustHolder
 from port_node.keys import PortKeys
 from port_node.log import leaf_input_of, log_entry
 from port_node.receipts import LogPosition, build_receipt
+from port_node.sampling import SamplingKeys
 from port_node.storage import PreparedSubmission, StoredSubmission, SubmissionStore
 from schemas._assess import assess_submission, submission_id_of
 from schemas._canonical import canonicalize
@@ -63,11 +67,20 @@ def duplicate_conflict(exporter: str, submission_id: str) -> ProblemError:
 class IntakeService:
     """Decides and records submissions for one port."""
 
-    def __init__(self, port_id: str, keys: PortKeys, trust: TrustHolder, store: SubmissionStore) -> None:
+    def __init__(
+        self,
+        port_id: str,
+        keys: PortKeys,
+        trust: TrustHolder,
+        store: SubmissionStore,
+        sampling: SamplingKeys | None = None,
+    ) -> None:
         self.port_id = port_id
         self.keys = keys
         self.trust = trust
         self.store = store
+        #: The port's sampling day keys; None only in tests that never sample.
+        self.sampling = sampling
         #: Called with every answered submission (metrics).
         self.observers: list[Callable[[IntakeOutcome], None]] = []
 
@@ -89,16 +102,24 @@ class IntakeService:
             return self._answer_existing(earlier, digest)
 
         trust = self.trust.current()
-        assessment = assess_submission(document, trust, port_id=self.port_id, at=received_at, exporter_id=exporter)
-        reasons = [p.as_dict() for p in assessment.reasons]
-        keep = assessment.may_store_content and Code.SCHEMA_INVALID not in assessment.reason_codes
+        assessment = assess_submission(
+            document,
+            trust,
+            port_id=self.port_id,
+            at=received_at,
+            exporter_id=exporter,
+            sampling_key=self.sampling.key_for(received_at) if self.sampling is not None else None,
+        )
+        reasons = [p.as_dict() for p in assessment.receipt_reasons]
+        reason_codes = assessment.receipt_reason_codes
+        keep = assessment.may_store_content
         received = format_time(received_at)
         entry = log_entry(
             exporter=exporter,
             submission_id=assessment.submission_id,
             submission_digest=assessment.submission_digest,
             decision=assessment.decision,
-            reason_codes=assessment.reason_codes,
+            reason_codes=reason_codes,
             received_at=received,
         )
         prepared = PreparedSubmission(
@@ -106,7 +127,7 @@ class IntakeService:
             submission_id=assessment.submission_id,
             digest=assessment.submission_digest,
             decision=assessment.decision,
-            reason_codes=assessment.reason_codes,
+            reason_codes=reason_codes,
             reasons=reasons,
             received_at=received_at,
             content=content if keep else None,

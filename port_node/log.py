@@ -12,9 +12,10 @@ DESIGN section 6: an entry is ``{"v": 1, "exporter", "submissionId", "submission
 under the origin as key name.
 
 Issue 6: the checkpoint served (``served_note``) carries the C2SP ``tlog-cosignature`` lines other
-ports' witnesses returned for it (``add_cosignature``); a port whose witnesses hold a larger tree for
-its origin than it has (restored from an old backup) stops signing (``refuse_signing``): staging a leaf
-then fails with 503 ``LOG_UNAVAILABLE``.
+ports' witnesses returned for it (``add_cosignature``); a port shown a checkpoint for its origin, signed
+by its own log key, larger than its log (it was restored from an old backup) stops signing
+(``refuse_signing``, decided by ``port_node.cosigning``, which ignores claims without such a checkpoint):
+staging a leaf then fails with 503 ``LOG_UNAVAILABLE`` and ``/health`` says ``degraded``.
 """
 
 from __future__ import annotations

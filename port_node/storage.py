@@ -6,6 +6,10 @@ process serialises its own writers with the log's lock), never from a database s
 dense and gap-free under concurrency. The lock is held only for the write itself: the assessment and
 the leaf bytes are prepared before it, the checkpoint and the receipt (which name the index) inside it.
 
+What one submission writes is bounded (issue 12): the receipt carries the reasons (capped, by
+``schemas._assess``) and is the only copy of them; the content is stored once, and only when the port
+may keep it.
+
 Idempotency (DESIGN section 6): a row with the same ``(exporter, submission_id)`` and digest answers
 with its stored receipt bytes (200); another digest is a conflict (409). The check is repeated under
 the lock, so two identical submissions racing each other add one leaf, and both callers get one receipt.
@@ -20,6 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError
@@ -75,12 +80,17 @@ class StoredSubmission:
     digest: str
     decision: str
     reason_codes: list[str]
-    reasons: list[dict[str, str]]
     received_at: datetime
     content: bytes | None
     receipt: bytes
     leaf_index: int
     created: bool = False
+
+    @property
+    def reasons(self) -> list[dict[str, str]]:
+        """The reasons, as signed into the receipt (their only stored copy)."""
+        reasons: list[dict[str, str]] = orjson.loads(self.receipt)["credentialSubject"]["reasons"]
+        return reasons
 
 
 #: Builds the receipt bytes once the log position is known.
@@ -104,7 +114,6 @@ def _row_to_stored(row: Any, created: bool = False) -> StoredSubmission:
         digest=row.digest,
         decision=row.decision,
         reason_codes=list(row.reason_codes),
-        reasons=list(row.reasons),
         received_at=row.received_at,
         content=bytes(row.content) if row.content is not None else None,
         receipt=bytes(row.receipt),
@@ -189,7 +198,6 @@ class SubmissionStore:
             digest=prepared.digest,
             decision=prepared.decision,
             reason_codes=prepared.reason_codes,
-            reasons=prepared.reasons,
             received_at=prepared.received_at,
             content=prepared.content,
             receipt=receipt,
@@ -219,7 +227,6 @@ class SubmissionStore:
                 "digest": p.digest,
                 "decision": p.decision,
                 "reason_codes": p.reason_codes,
-                "reasons": p.reasons,
                 "received_at": p.received_at,
                 "content": p.content,
                 "receipt": receipt,

@@ -156,8 +156,8 @@ def read_enveloped(doc: Mapping[str, Any]) -> EnvelopedCredential:
     if extra:
         # The envelope is not signed (only the JWS in its id is), so a member beside the three would
         # travel unsigned, outside the digest that pins the credential (DESIGN section 4).
-        where = "/" + extra[0].replace("~", "~0").replace("/", "~1")
-        raise _schema(where, f"an enveloped credential has only @context, type and id, not {extra[0]!r:.40}")
+        # Member names are input: the message counts them and names none (reasons never quote input).
+        raise _schema("", f"an enveloped credential has only @context, type and id; found {len(extra)} other")
     ident = doc.get("id")
     if not isinstance(ident, str) or not ident.startswith(JWS_DATA_URL_PREFIX):
         raise _schema("/id", f"id must be a data: URL starting with {JWS_DATA_URL_PREFIX!r}")
@@ -172,13 +172,13 @@ def read_enveloped(doc: Mapping[str, Any]) -> EnvelopedCredential:
     try:
         header = parse_json(header_bytes)
     except JsonMalformedError as exc:
-        raise _malformed(f"the JWS protected header is not strict JSON: {exc}") from exc
+        raise _malformed("the JWS protected header is not strict JSON") from exc
     if not isinstance(header, dict):
         raise _malformed("the JWS protected header is not a JSON object")
     alg = header.get("alg")
     if alg not in ACCEPTED_ALGS:
         raise VerificationError.single(
-            Code.CRYPTOSUITE_UNSUPPORTED, "/id", f"JWS alg {alg!r} is not one of {', '.join(ACCEPTED_ALGS)}"
+            Code.CRYPTOSUITE_UNSUPPORTED, "/id", f"the JWS alg is not one of {', '.join(ACCEPTED_ALGS)}"
         )
     if "crit" in header:
         # RFC 7515 §4.1.11: we understand no extension, so a critical one must be refused.
@@ -190,13 +190,13 @@ def read_enveloped(doc: Mapping[str, Any]) -> EnvelopedCredential:
         raise _malformed("the JWS header kid must be a non-empty string")
     for name, expected in (("typ", _TYP), ("cty", _CTY)):
         if name in header and header[name] != expected:
-            raise _schema("/id", f"the JWS header {name} must be {expected!r}, found {header[name]!r:.40}")
+            raise _schema("/id", f"the JWS header {name} must be {expected!r}")
     if len(signature) != _SIGNATURE_LENGTH:
         raise _malformed(f"an Ed25519 JWS signature is 64 bytes, found {len(signature)}")
     try:
         payload = parse_json(payload_bytes)
     except JsonMalformedError as exc:
-        raise _schema("/id", f"the JWS payload is not strict JSON: {exc}") from exc
+        raise _schema("/id", "the JWS payload is not strict JSON") from exc
     if not isinstance(payload, dict):
         raise _schema("/id", "the JWS payload is not a JSON object (a credential)")
     return EnvelopedCredential(jws=token, header=header, kid=kid, alg=alg, payload=payload)

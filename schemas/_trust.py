@@ -1,15 +1,27 @@
 """The trust registry: a verified trust list, and the rules for resolving a key at a given time.
 
-DESIGN section 5. Rules, all pure (no I/O but ``load_trust_list``):
+DESIGN section 5. Rules, all pure (no I/O but ``load_trust_list``); ``now`` is always the verifier's
+clock, never a time the list or its proof claims:
 
 1. A trust list counts only if its ``eddsa-jcs-2022`` proof verifies with a key of the pinned trust
    anchor (``trust-anchor.json``), or with a ``pilot-gov`` key announced in a list that was itself
    accepted (``extra_anchor_keys``). A key taken from the list being verified is never trusted for it.
+   Otherwise: ``TRUST_LIST_INVALID``.
 2. A list whose ``sequence`` is lower than the highest one accepted is refused: ``TRUST_LIST_STALE``.
-3. A key is looked up by its verificationMethod id. Unknown: ``ISSUER_UNKNOWN``. Without the requested
+3. A list signed by an anchor key (pinned or announced) that a list accepted before revoked
+   (``revokedAt``), judged at or after that ``revokedAt``, is refused: ``KEY_REVOKED``. A revocation
+   stays once learnt, even if a later list drops it; the earliest ``revokedAt`` seen counts.
+4. A list whose ``nextUpdate`` is at or before ``now`` is not adopted: ``TRUST_LIST_STALE``; and a list
+   already held stops being usable once its ``nextUpdate`` passes (``TrustRegistry.check_fresh``).
+5. A key is looked up by its verificationMethod id. Unknown: ``ISSUER_UNKNOWN``. Without the requested
    purpose, or outside ``[validFrom, validUntil]`` at the judged time: ``KEY_NOT_VALID_AT_RECEIPT``.
    At or after ``revokedAt``: ``KEY_REVOKED``.
-4. Time is the verifier's (the port's receive time), never the signer's claimed ``created``.
+6. Time is the verifier's (the port's receive time), never the signer's claimed ``created``.
+
+``TrustState`` is the state machine a node runs over these rules: what it learnt from the lists it
+accepted (the highest ``sequence``, the announced ``pilot-gov`` keys, the revocations of anchor keys).
+``TrustState.admit`` verifies a candidate list against it and returns the registry with the next state;
+the node persists that state (``TrustState.to_json``) so that a restart keeps what a rotation taught it.
 """
 
 from __future__ import annotations
@@ -104,9 +116,7 @@ class TrustRegistry:
                 try:
                     public_key = decode_multikey(key["publicKeyMultibase"])
                 except KeyFormatError as exc:
-                    raise VerificationError.single(
-                        Code.TRUST_LIST_INVALID, "", f"key {key['id']}: {exc}"
-                    ) from exc
+                    raise VerificationError.single(Code.TRUST_LIST_INVALID, "", f"key {key['id']}: {exc}") from exc
                 revoked = key.get("revokedAt")
                 keys[key["id"]] = ResolvedKey(
                     verification_method=key["id"],
@@ -169,10 +179,27 @@ class TrustRegistry:
         """The importer-side register of approved establishments."""
         return list(self.document.get("establishments", []))
 
+    def _operator_keys(self) -> list[dict[str, Any]]:
+        gov = [p for p in self.participants.values() if p["role"] == "trust_list_operator"]
+        return [k for p in gov for k in p["keys"]]
+
     def announced_anchor_keys(self) -> dict[str, str]:
         """``pilot-gov`` keys this list announces (verificationMethod id -> multibase), for rotation."""
-        gov = [p for p in self.participants.values() if p["role"] == "trust_list_operator"]
-        return {k["id"]: k["publicKeyMultibase"] for p in gov for k in p["keys"] if not k.get("revokedAt")}
+        return {k["id"]: k["publicKeyMultibase"] for k in self._operator_keys() if not k.get("revokedAt")}
+
+    def anchor_revocations(self) -> dict[str, datetime]:
+        """``pilot-gov`` keys this list revokes (verificationMethod id -> ``revokedAt``), rule 3."""
+        return {k["id"]: parse_time(k["revokedAt"]) for k in self._operator_keys() if k.get("revokedAt")}
+
+    def check_fresh(self, now: datetime) -> None:
+        """Rule 4: TRUST_LIST_STALE once ``nextUpdate`` is at or before ``now`` (the verifier's clock)."""
+        if self.next_update <= now:
+            raise VerificationError.single(
+                Code.TRUST_LIST_STALE,
+                "/nextUpdate",
+                f"trust list {self.sequence} was due to be replaced at {format_time(self.next_update)}, "
+                f"before {format_time(now)}",
+            )
 
 
 def anchor_keys(anchor: Mapping[str, Any]) -> dict[str, str]:
@@ -180,9 +207,7 @@ def anchor_keys(anchor: Mapping[str, Any]) -> dict[str, str]:
     try:
         TrustAnchor.model_validate(anchor)
     except ValidationError as exc:
-        raise VerificationError.single(
-            Code.TRUST_LIST_INVALID, "", f"trust anchor is malformed: {exc}"
-        ) from exc
+        raise VerificationError.single(Code.TRUST_LIST_INVALID, "", f"trust anchor is malformed: {exc}") from exc
     return {k["id"]: k["publicKeyMultibase"] for k in anchor["keys"]}
 
 
@@ -192,10 +217,16 @@ def verify_trust_list(
     *,
     min_sequence: int | None = None,
     extra_anchor_keys: Mapping[str, str] | None = None,
+    revoked_anchor_keys: Mapping[str, datetime] | None = None,
+    now: datetime | None = None,
 ) -> TrustRegistry:
-    """Verify a trust list against the pinned anchor and return its registry (rules 1 and 2)."""
-    trusted = anchor_keys(anchor)
-    trusted.update(extra_anchor_keys or {})
+    """Verify a trust list against the pinned anchor and return its registry (rules 1 to 4).
+
+    Rules 3 and 4 need the verifier's clock: without ``now`` (an offline check of an archived list) a
+    list is judged by its signature and sequence only.
+    """
+    trusted = dict(extra_anchor_keys or {})
+    trusted.update(anchor_keys(anchor))  # a pinned key id always means the pinned key
     try:
         proof = read_proof(document)
     except VerificationError as exc:
@@ -215,6 +246,14 @@ def verify_trust_list(
             "/proof/proofValue",
             "trust list signature does not verify with the anchor key",
         ) from exc
+    revoked_at = (revoked_anchor_keys or {}).get(proof.verification_method)
+    if now is not None and revoked_at is not None and now >= revoked_at:
+        raise VerificationError.single(
+            Code.KEY_REVOKED,
+            "/proof/verificationMethod",
+            f"trust list is signed by {proof.verification_method}, which an accepted trust list revoked at "
+            f"{format_time(revoked_at)}, before {format_time(now)}",
+        )
     registry = TrustRegistry.from_document(document)
     if min_sequence is not None and registry.sequence < min_sequence:
         raise VerificationError.single(
@@ -222,7 +261,76 @@ def verify_trust_list(
             "/sequence",
             f"trust list sequence {registry.sequence} is older than the accepted sequence {min_sequence}",
         )
+    if now is not None:
+        registry.check_fresh(now)
     return registry
+
+
+@dataclass(frozen=True)
+class TrustState:
+    """What a node learnt from the trust lists it accepted; ``admit`` is its one transition (rules 1 to 4).
+
+    ``sequence`` is the highest accepted (0: none yet), ``anchor_keys`` the ``pilot-gov`` keys announced
+    in accepted lists (verificationMethod id -> multibase), ``revoked`` the anchor keys an accepted list
+    revoked (id -> earliest ``revokedAt``). Immutable: every transition returns a new state.
+    """
+
+    sequence: int = 0
+    anchor_keys: Mapping[str, str] = field(default_factory=dict)
+    revoked: Mapping[str, datetime] = field(default_factory=dict)
+
+    def admit(
+        self, document: Mapping[str, Any], anchor: Mapping[str, Any], now: datetime
+    ) -> tuple[TrustRegistry, TrustState]:
+        """Verify ``document`` at ``now`` against the anchor and this state; the registry and the next state."""
+        registry = verify_trust_list(
+            document,
+            anchor,
+            min_sequence=self.sequence or None,
+            extra_anchor_keys=self.anchor_keys,
+            revoked_anchor_keys=self.revoked,
+            now=now,
+        )
+        return registry, self.learn(registry)
+
+    def learn(self, registry: TrustRegistry) -> TrustState:
+        """This state after accepting ``registry``: its sequence, announced keys and revocations kept."""
+        learnt = TrustState(registry.sequence, registry.announced_anchor_keys(), registry.anchor_revocations())
+        return self.merge(learnt)
+
+    def merge(self, other: TrustState) -> TrustState:
+        """Both states' knowledge: the higher sequence, every announced key, the earliest revocation of each."""
+        keys = {**other.anchor_keys, **self.anchor_keys}  # a key id first learnt keeps its key
+        revoked = dict(self.revoked)
+        for key_id, at in other.revoked.items():
+            revoked[key_id] = min(at, revoked.get(key_id, at))
+        return TrustState(max(self.sequence, other.sequence), keys, revoked)
+
+    def to_json(self) -> list[dict[str, Any]]:
+        """The anchor keys and revocations as a JSON list, sorted by id, for a node to persist."""
+        ids = sorted(set(self.anchor_keys) | set(self.revoked))
+        return [
+            {
+                "id": key_id,
+                "publicKeyMultibase": self.anchor_keys.get(key_id),
+                "revokedAt": format_time(self.revoked[key_id]) if key_id in self.revoked else None,
+            }
+            for key_id in ids
+        ]
+
+    @classmethod
+    def from_json(cls, sequence: int, value: Any) -> TrustState:
+        """The state a node persisted with ``to_json``; entries that are not such objects are ignored."""
+        keys: dict[str, str] = {}
+        revoked: dict[str, datetime] = {}
+        for item in value if isinstance(value, list) else []:
+            if not isinstance(item, Mapping) or not isinstance(item.get("id"), str):
+                continue  # earlier versions stored bare key ids, without the key itself
+            if isinstance(item.get("publicKeyMultibase"), str):
+                keys[item["id"]] = item["publicKeyMultibase"]
+            if isinstance(item.get("revokedAt"), str):
+                revoked[item["id"]] = parse_time(item["revokedAt"])
+        return cls(sequence, keys, revoked)
 
 
 def sign_trust_list(
@@ -240,9 +348,7 @@ def read_json_file(path: Path) -> Any:
     except OSError as exc:
         raise VerificationError.single(Code.TRUST_LIST_INVALID, "", f"cannot read {path}: {exc}") from exc
     except PilotSchemaError as exc:
-        raise VerificationError.single(
-            Code.TRUST_LIST_INVALID, "", f"{path} is not strict JSON: {exc}"
-        ) from exc
+        raise VerificationError.single(Code.TRUST_LIST_INVALID, "", f"{path} is not strict JSON: {exc}") from exc
 
 
 def load_trust_list(
@@ -264,6 +370,7 @@ def load_trust_list(
 __all__ = [
     "ResolvedKey",
     "TrustRegistry",
+    "TrustState",
     "anchor_keys",
     "load_trust_list",
     "sign_trust_list",

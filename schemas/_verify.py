@@ -10,6 +10,12 @@ The order follows STYLE habit 6 (parse, then verify, then pass on only the verif
 A credential whose proof does not verify is reported and not examined further; everything that does
 verify is checked completely, so a document's report lists all its problems, not just the first.
 Submission-level checks (references, evidence digests, port policy) live in ``schemas._assess``.
+
+Whatever the verification outcome, every credential is also classified (``CredentialReport.categories``):
+the data category of each present field when the document validates against its record model, else
+None (a field that cannot be classified). A port decides what it may keep from that (DESIGN section 8),
+so a tampered or unsigned credential never smuggles a refused field into storage. Problem messages
+never quote input values; they say what was expected and what kind of value was found.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ from schemas._data_integrity import read_proof, verify_data_integrity
 from schemas._digest import credential_digest
 from schemas._jose import is_enveloped, read_enveloped, verify_enveloped
 from schemas._jsonio import parse_json
+from schemas._models.base import DataCategory, field_categories
 from schemas._models.registry import AUTHORIZED_ROLES, credential_type_of
 from schemas._models.validate import semantic_problems, validate_credential_payload
 from schemas._time import parse_time
@@ -34,6 +41,26 @@ from schemas.errors import Problem, VerificationError
 
 #: A credential that expires within this long after the judged time earns a warning.
 EXPIRY_WARNING = timedelta(days=30)
+
+#: The members a Data Integrity proof may carry (VC Data Integrity 1.0 section 2.1); a proof with any
+#: other member holds fields no schema classifies.
+PROOF_MEMBERS = frozenset(
+    {
+        "@context",
+        "id",
+        "type",
+        "cryptosuite",
+        "verificationMethod",
+        "proofPurpose",
+        "created",
+        "expires",
+        "domain",
+        "challenge",
+        "nonce",
+        "previousProof",
+        "proofValue",
+    }
+)
 
 
 @dataclass
@@ -51,6 +78,9 @@ class CredentialReport:
     proof_created: str | None = None
     signature_verified: bool = False
     problems: list[Problem] = field(default_factory=list)
+    #: (JSON pointer, data category) of every present field, whatever the verification outcome; None
+    #: when the credential cannot be classified (it does not validate against its record model).
+    categories: list[tuple[str, DataCategory]] | None = None
 
     @property
     def errors(self) -> list[Problem]:
@@ -76,7 +106,40 @@ def _at(path: str, error: VerificationError) -> list[Problem]:
 
 
 def check_credential(raw: Any, trust: TrustRegistry, at: datetime, *, path: str = "") -> CredentialReport:
-    """Verify one credential (either securing form) at time ``at``; never raises for bad input."""
+    """Verify one credential (either securing form) at time ``at``; never raises for bad input.
+
+    The report's ``categories`` classify the credential's fields whatever the outcome.
+    """
+    report = _verify(raw, trust, at, path)
+    report.categories = _classify(report)
+    return report
+
+
+def _classify(report: CredentialReport) -> list[tuple[str, DataCategory]] | None:
+    """The data category of every present field, or None when some field cannot be classified.
+
+    A verified, schema-valid credential is classified from its model; any other one is validated
+    quietly (its real problems are already reported) just to learn what its fields are.
+    """
+    document: Any = report.payload
+    if document is None and isinstance(report.raw, Mapping) and not is_enveloped(report.raw):
+        document = report.raw
+    if not isinstance(document, Mapping):
+        return None  # e.g. an envelope whose JWS does not decode: nothing can be classified
+    proof = document.get("proof")
+    if isinstance(proof, Mapping) and not set(proof) <= PROOF_MEMBERS:
+        return None  # members the proof has no business carrying: not classifiable
+    model = report.model
+    if model is None and report.signature_verified and any(p.code == Code.SCHEMA_INVALID for p in report.problems):
+        return None  # already validated, and it did not fit its model
+    if model is None:
+        model, _ = validate_credential_payload(document)
+        if model is None:
+            return None
+    return field_categories(model)
+
+
+def _verify(raw: Any, trust: TrustRegistry, at: datetime, path: str) -> CredentialReport:
     report = CredentialReport(path=path, raw=raw)
     if not isinstance(raw, Mapping):
         report.problems.append(Problem(Code.SCHEMA_INVALID, path or "/", "a credential must be a JSON object"))
@@ -87,7 +150,8 @@ def check_credential(raw: Any, trust: TrustRegistry, at: datetime, *, path: str 
         report.problems += _at(path, exc)
         return report
     except ValueError as exc:
-        report.problems.append(Problem(Code.SCHEMA_INVALID, path or "/", f"cannot canonicalize: {exc}"))
+        message = f"cannot canonicalize (RFC 8785): {type(exc).__name__}"
+        report.problems.append(Problem(Code.SCHEMA_INVALID, path or "/", message))
         return report
 
     # 1. Securing form, without crypto: which key claims to have signed.
@@ -114,7 +178,7 @@ def check_credential(raw: Any, trust: TrustRegistry, at: datetime, *, path: str 
     try:
         key = trust.resolve_key(verification_method, "assertion", at)
     except VerificationError as exc:
-        report.problems += [Problem(p.code, vm_path, p.message) for p in exc.problems]
+        report.problems += [Problem(p.code, vm_path, _key_message(p)) for p in exc.problems]
         return report
     report.key = key
 
@@ -137,7 +201,7 @@ def check_credential(raw: Any, trust: TrustRegistry, at: datetime, *, path: str 
             Problem(
                 Code.PROOF_INVALID,
                 vm_path,
-                f"signed with {verification_method}, a key of {key.did}, but the issuer is {issuer_id!r}",
+                f"signed with {key.verification_method}, a key of {key.did}, but the issuer is another party",
             )
         )
         return report
@@ -171,6 +235,13 @@ def check_credential(raw: Any, trust: TrustRegistry, at: datetime, *, path: str 
     return report
 
 
+def _key_message(problem: Problem) -> str:
+    """The message of a key-resolution problem; an unknown key's id is input, so it is not quoted."""
+    if problem.code == Code.ISSUER_UNKNOWN:
+        return "the verificationMethod is not a key of any participant in the trust list"
+    return problem.message
+
+
 def _validity_problems(payload: Mapping[str, Any], at: datetime, path: str) -> list[Problem]:
     problems: list[Problem] = []
     try:
@@ -183,17 +254,19 @@ def _validity_problems(payload: Mapping[str, Any], at: datetime, path: str) -> l
             Problem(
                 Code.CREDENTIAL_NOT_YET_VALID,
                 f"{path}/validFrom",
-                f"valid from {payload['validFrom']}, not yet",
+                "the credential's validFrom is later than the time it is judged at",
             )
         )
     if valid_until is not None and at > valid_until:
-        problems.append(Problem(Code.CREDENTIAL_EXPIRED, f"{path}/validUntil", f"expired at {payload['validUntil']}"))
+        problems.append(
+            Problem(Code.CREDENTIAL_EXPIRED, f"{path}/validUntil", "the credential's validUntil has passed")
+        )
     elif valid_until is not None and at + EXPIRY_WARNING > valid_until:
         problems.append(
             Problem(
                 Code.CREDENTIAL_EXPIRING_SOON,
                 f"{path}/validUntil",
-                f"expires at {payload['validUntil']}, within {EXPIRY_WARNING.days} days",
+                f"the credential expires within {EXPIRY_WARNING.days} days",
                 "warning",
             )
         )

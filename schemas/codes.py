@@ -28,12 +28,22 @@ class Code(StrEnum):
     HS_CODE_NOT_PERMITTED = "HS_CODE_NOT_PERMITTED"
     DATA_CATEGORY_NOT_PERMITTED = "DATA_CATEGORY_NOT_PERMITTED"
     GEOMETRY_INVALID = "GEOMETRY_INVALID"
-    # Added: the manifest is signed by someone other than the exporter that submitted it.
+    # Added: the manifest is signed by someone other than the exporter that submitted it, or its
+    # ``exporter`` member names another exporter than its issuer.
     MANIFEST_EXPORTER_MISMATCH = "MANIFEST_EXPORTER_MISMATCH"
     # Added (warning): a credential expires within 30 days of receipt.
     CREDENTIAL_EXPIRING_SOON = "CREDENTIAL_EXPIRING_SOON"
     # Added: the manifest names another port as destination.
     DESTINATION_MISMATCH = "DESTINATION_MISMATCH"
+    # Added (issue 12): a record only an exporter issues (facility record, traceability event) was issued
+    # by another participant than the exporter that submitted it.
+    ISSUER_NOT_SUBMITTER = "ISSUER_NOT_SUBMITTER"
+    # Added (issue 12): the register binds a lot's establishment to another exporter than the submitter.
+    ESTABLISHMENT_NOT_BOUND_TO_EXPORTER = "ESTABLISHMENT_NOT_BOUND_TO_EXPORTER"
+    # Added (issue 12): a lot's HS code is not the one the traceability events producing it record.
+    HS_CODE_MISMATCH = "HS_CODE_MISMATCH"
+    # Added (issue 12, warning): the receipt omits reasons beyond its cap; the decision was made on all.
+    REASONS_OMITTED = "REASONS_OMITTED"
 
     # HTTP errors.
     JSON_MALFORMED = "JSON_MALFORMED"
@@ -54,6 +64,10 @@ class Code(StrEnum):
     METHOD_NOT_ALLOWED = "METHOD_NOT_ALLOWED"
     # Added: a fault of the node itself (never for bad input); the body carries no internals.
     INTERNAL_ERROR = "INTERNAL_ERROR"
+    # Added: the request body did not arrive whole within the node's body deadline.
+    REQUEST_TIMEOUT = "REQUEST_TIMEOUT"
+    # Added: a body of a media type the route does not take (a JSON route needs application/json).
+    UNSUPPORTED_MEDIA_TYPE = "UNSUPPORTED_MEDIA_TYPE"
 
     # Exporter-side.
     RECEIPT_INVALID = "RECEIPT_INVALID"
@@ -96,6 +110,8 @@ HTTP_STATUS: dict[Code, int] = {
     Code.LOG_UNAVAILABLE: 503,
     Code.TRUST_LIST_STALE: 503,
     Code.INTERNAL_ERROR: 500,
+    Code.REQUEST_TIMEOUT: 408,
+    Code.UNSUPPORTED_MEDIA_TYPE: 415,
 }
 
 #: Reason codes a port may put in a receipt.
@@ -120,5 +136,9 @@ RECEIPT_REASON_CODES: frozenset[Code] = frozenset(
         Code.MANIFEST_EXPORTER_MISMATCH,
         Code.CREDENTIAL_EXPIRING_SOON,
         Code.DESTINATION_MISMATCH,
+        Code.ISSUER_NOT_SUBMITTER,
+        Code.ESTABLISHMENT_NOT_BOUND_TO_EXPORTER,
+        Code.HS_CODE_MISMATCH,
+        Code.REASONS_OMITTED,
     }
 )

@@ -14,7 +14,8 @@ from fastapi import FastAPI, Request
 from pydantic import BaseModel, ValidationError
 
 from exporter_node.errors import InputRefusedError
-from node_core.body import parse_json_body, read_limited_body
+from node_core.body import parse_json_body, read_limited_body, require_json_media_type
+from node_core.problems import PROBLEM_MEDIA_TYPE
 from schemas._models.validate import problems_from_validation_error
 
 __all__ = ["documented_body", "install_body_schemas", "json_body", "parse_model"]
@@ -24,7 +25,8 @@ _BODY_MODELS: dict[str, type[BaseModel]] = {}
 
 
 async def json_body(request: Request) -> Any:
-    """The request body, within the node's size limit, parsed as strict JSON."""
+    """The request body (``Content-Type: application/json``), within the node's size limit, parsed as strict JSON."""
+    require_json_media_type(request.headers)
     body = await read_limited_body(request, request.app.state.settings.max_body_bytes)
     return parse_json_body(body)
 
@@ -45,7 +47,15 @@ def documented_body(model: type[BaseModel], description: str) -> dict[str, Any]:
             "required": True,
             "description": description,
             "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{model.__name__}"}}},
-        }
+        },
+        # Every JSON body may also be refused as too slow (node_core.body) or of another media type.
+        "responses": {
+            str(status): {
+                "description": f"Problem details (RFC 9457): {meaning}",
+                "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+            }
+            for status, meaning in ((408, "REQUEST_TIMEOUT"), (415, "UNSUPPORTED_MEDIA_TYPE"))
+        },
     }
 
 

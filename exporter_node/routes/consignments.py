@@ -115,6 +115,8 @@ async def post_raw_consignment(request: Request, node: NodeDep, worker: WorkerDe
 
     Meant for tests and for demonstrating how a port treats a tampered or otherwise faulty submission;
     the consignment id is the submission's ``submissionId``. Delivery and receipt checks are as usual.
+    400 REQUEST_INVALID when ``destination`` is not a port authority of the trust list with a policy
+    (another exporter, a certifier, an unknown id), as for ``POST /v1/consignments``.
     """
     body = parse_model(RawConsignmentRequest, await json_body(request))
 

@@ -182,7 +182,8 @@ def _check_witness(
     for item in evidence.get("evidence", []):
         if item.get("origin") == origin:
             report.fail(
-                f"witness {witness} recorded {item.get('kind')} evidence against {origin}: {item.get('detail')}",
+                f"witness {witness} recorded {str(item.get('kind')).replace('_', ' ')} evidence against {origin}: "
+                f"{item.get('detail')}",
                 f"checkpoint held by {witness}:\n{item.get('heldNote')}",
                 f"checkpoint offered to {witness}:\n{item.get('offeredNote')}",
                 "consistency proof offered: " + json.dumps(item.get("proof")),

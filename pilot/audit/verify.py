@@ -19,6 +19,10 @@ The checks, in order (each a ``Check`` row; a bundle is good only when every row
 13. when the bundle carries ``epcis.json``: it is exactly the EPCIS 2.0 mapping (``schemas._epcis``) of
     the submission's DigitalTraceabilityEvent credentials, with the consignment's id, the exporter as
     sender and the port as receiver (a structural check: no reference files needed). Always run.
+
+Sizes: ``pilot audit verify`` refuses, unread, a bundle file above ``MAX_BUNDLE_BYTES`` (64 MiB; an
+exported bundle is well under 1 MiB) and a trust anchor above ``MAX_ANCHOR_BYTES`` (1 MiB); inside the
+zip, ``pilot.audit.bundle`` refuses more than 64 members or more than 64 MiB of members in total.
 """
 
 from __future__ import annotations
@@ -47,9 +51,13 @@ from schemas._trust import TrustRegistry, verify_trust_list
 from schemas._verify import check_credential
 from schemas.errors import PilotSchemaError, VerificationError
 
-__all__ = ["Check", "verify_bundle"]
+__all__ = ["MAX_ANCHOR_BYTES", "MAX_BUNDLE_BYTES", "Check", "verify_bundle"]
 
 RECEIPT_TYPE = "SubmissionReceipt"
+#: The largest bundle file read (bytes): beyond it the file is refused without being read.
+MAX_BUNDLE_BYTES = 64 * 1024 * 1024
+#: The largest trust anchor file read (bytes): a real one is a few hundred bytes.
+MAX_ANCHOR_BYTES = 1024 * 1024
 
 
 @dataclass(frozen=True)

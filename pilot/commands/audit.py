@@ -20,7 +20,7 @@ from typing import Annotated
 
 import typer
 
-from pilot.console import EXIT_FAILED, console, fail_usage, print_json
+from pilot.console import EXIT_FAILED, console, fail_usage, print_json, untrusted
 from pilot.data_dir import default_data_dir
 
 app = typer.Typer(
@@ -63,12 +63,13 @@ def export_command(
     except NodeUnreachableError as exc:
         fail_usage(f"{exc} (is the network up? `pilot status --data-dir {directory}`)")
     except AuditError as exc:
-        console.print(f"[red]cannot export[/] {consignment_id}: {exc}")
+        console.print(f"[red]cannot export[/] {untrusted(consignment_id)}: {untrusted(exc)}")
         raise typer.Exit(EXIT_FAILED) from exc
     data = build_bundle(files)
     output.write_bytes(data)
     console.print(
-        f"wrote {output} ({len(data)} bytes, {len(files) + 1} files); check it with `pilot audit verify {output}`"
+        f"wrote {untrusted(output)} ({len(data)} bytes, {len(files) + 1} files); "
+        f"check it with `pilot audit verify {untrusted(output)}`"
     )
 
 
@@ -85,38 +86,45 @@ def verify_command(
     """Check an evidence bundle offline: signatures, digests, inclusion, consistency, cosignatures,
     and that its epcis.json (if any) is exactly the EPCIS 2.0 form of the submission's traceability events.
 
-    Uses no network. Exit 0 when every check passed, 1 naming each failed check, 2 for bad usage.
+    Uses no network. A bundle file above 64 MiB (pilot audit export writes well under 1 MiB) is refused
+    unread, a trust anchor above 1 MiB too. Exit 0 when every check passed, 1 naming each failed check
+    (or the size refused), 2 for bad usage.
     """
     from rich.table import Table
 
-    from pilot.audit.verify import verify_bundle
+    from pilot.audit.verify import MAX_ANCHOR_BYTES, MAX_BUNDLE_BYTES, Check, verify_bundle
+    from pilot.input_files import InputTooLargeError, read_bounded
     from schemas._jsonio import parse_json
     from schemas.errors import PilotSchemaError
 
     anchor_path = trust_anchor or (data_dir or default_data_dir()) / "trust-anchor.json"
     try:
-        anchor = parse_json(anchor_path.read_bytes())
+        anchor = parse_json(read_bounded(anchor_path, MAX_ANCHOR_BYTES))
+    except InputTooLargeError as exc:
+        fail_usage(f"cannot use the trust anchor: {exc.message}")
     except (OSError, PilotSchemaError) as exc:
         fail_usage(f"cannot read the trust anchor {anchor_path}: {exc}")
     try:
-        data = bundle.read_bytes()
+        checks = verify_bundle(read_bounded(bundle, MAX_BUNDLE_BYTES), anchor)
+    except InputTooLargeError as exc:
+        checks = [Check("bundle opens", False, exc.message)]
     except OSError as exc:
         fail_usage(f"cannot read {bundle}: {exc}")
-    checks = verify_bundle(data, anchor)
     ok = all(check.ok for check in checks)
     if as_json:
         print_json({"ok": ok, "checks": [{"name": c.name, "ok": c.ok, "detail": c.detail} for c in checks]})
     else:
-        table = Table(title=f"{bundle.name}: offline checks")
+        table = Table(title=f"{untrusted(bundle.name)}: offline checks")
         table.add_column("check")
         table.add_column("result")
         table.add_column("detail", overflow="fold")
         for check in checks:
-            table.add_row(check.name, "[green]ok[/]" if check.ok else "[red]FAILED[/]", check.detail)
+            result = "[green]ok[/]" if check.ok else "[red]FAILED[/]"
+            table.add_row(untrusted(check.name), result, untrusted(check.detail))
         console.print(table)
         failed = [c.name for c in checks if not c.ok]
         if failed:
-            console.print("[red]bundle does NOT verify[/]: " + "; ".join(failed))
+            console.print("[red]bundle does NOT verify[/]: " + untrusted("; ".join(failed)))
         else:
             console.print("[green]bundle verified[/]: every check passed, offline")
     if not ok:
@@ -176,10 +184,10 @@ def fsck_command(
     elif report.ok:
         console.print(
             f"[green]clean[/]: {report.leaves} leaves, {report.checkpoints} checkpoints, "
-            f"{report.submissions} submissions of {node_id}"
+            f"{report.submissions} submissions of {untrusted(node_id)}"
         )
     else:
-        console.print(f"[red]difference[/] in the log of {node_id}: {report.problem}")
+        console.print(f"[red]difference[/] in the log of {untrusted(node_id)}: {untrusted(report.problem)}")
     if not report.ok:
         raise typer.Exit(EXIT_FAILED)
 
@@ -223,16 +231,15 @@ def monitor_command(
                 for column in ("port", "size", "cosigned by", "status"):
                     table.add_column(column)
                 for r in reports:
-                    status = "[green]ok[/]" if r.ok else f"[red]{r.message}[/]"
-                    table.add_row(
-                        r.port, str(r.size if r.size is not None else "-"), ", ".join(r.cosigners) or "-", status
-                    )
+                    status = "[green]ok[/]" if r.ok else f"[red]{untrusted(r.message)}[/]"
+                    size = str(r.size if r.size is not None else "-")
+                    table.add_row(untrusted(r.port), size, untrusted(", ".join(r.cosigners) or "-"), status)
                 console.print(table)
                 for r in reports:
                     if not r.ok:
-                        console.print(f"[bold red]{r.port}: {r.message}[/]")
+                        console.print(f"[bold red]{untrusted(r.port)}: {untrusted(r.message)}[/]")
                         for item in r.evidence:
-                            console.print(item, markup=False)
+                            console.print(untrusted(item), soft_wrap=True)
             if not all(r.ok for r in reports):
                 raise typer.Exit(EXIT_FAILED)
             if once:
@@ -264,18 +271,19 @@ def trail_command(
     except NodeUnreachableError as exc:
         fail_usage(f"{exc} (is the network up? `pilot status --data-dir {directory}`)")
     except AuditError as exc:
-        console.print(f"[red]no trail[/] for {consignment_id}: {exc}")
+        console.print(f"[red]no trail[/] for {untrusted(consignment_id)}: {untrusted(exc)}")
         raise typer.Exit(EXIT_FAILED) from exc
     ok = all(step.verified is not False for step in steps)
     if as_json:
         print_json({"consignmentId": consignment_id, "ok": ok, "steps": [s.as_json() for s in steps]})
     else:
-        table = Table(title=f"trail of {consignment_id}")
+        table = Table(title=f"trail of {untrusted(consignment_id)}")
         for column in ("time", "who", "step", "verified", "detail"):
             table.add_column(column, overflow="fold")
         marks = {True: "[green]yes[/]", False: "[red]NO[/]", None: "-"}
         for step in steps:
-            table.add_row(step.at or "-", step.actor, step.what, marks[step.verified], step.detail)
+            cells = (untrusted(step.at or "-"), untrusted(step.actor), untrusted(step.what))
+            table.add_row(*cells, marks[step.verified], untrusted(step.detail))
         console.print(table)
         console.print("[green]every step verified[/]" if ok else "[red]some steps did not verify[/]")
     if not ok:

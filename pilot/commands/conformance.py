@@ -6,12 +6,11 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 from rich.table import Table
 
 from pilot.conformance.model import CaseResult, CaseSpec
 from pilot.conformance.report import ReportFormat, print_table
-from pilot.console import EXIT_FAILED, console, err_console, fail_usage
+from pilot.console import EXIT_FAILED, console, err_console, fail_usage, untrusted
 from pilot.data_dir import default_data_dir
 from pilot.documents import FileVerdict, check_file
 from pilot.reports import Format, NotRun, problem_lines, render_verdicts
@@ -90,13 +89,14 @@ def _print_table(verdicts: list[FileVerdict], not_run: list[NotRun]) -> None:
     table = Table("file", "kind", "outcome", "problems")
     for verdict in verdicts:
         style = "green" if verdict.outcome == "accept" else "red"
-        details = escape("\n".join(problem_lines(verdict)))
-        table.add_row(str(verdict.path), verdict.kind or "?", f"[{style}]{verdict.outcome}[/]", details)
+        details = untrusted("\n".join(problem_lines(verdict)))
+        outcome = f"[{style}]{untrusted(verdict.outcome)}[/]"
+        table.add_row(untrusted(verdict.path), untrusted(verdict.kind or "?"), outcome, details)
     console.print(table)
     bad = sum(1 for v in verdicts if v.errors)
     console.print(f"{len(verdicts) - bad} accepted, {bad} refused")
     for item in not_run:
-        console.print(f"[yellow]{escape(item.message)}[/]")
+        console.print(f"[yellow]{untrusted(item.message)}[/]")
 
 
 @app.command("vectors")
@@ -108,7 +108,7 @@ def vectors_command(
     from pilot.vectors import DEFAULT_SEED, write_vectors
 
     count = write_vectors(out, seed or DEFAULT_SEED)
-    console.print(f"wrote {count} files to {out}")
+    console.print(f"wrote {count} files to {untrusted(out)}")
 
 
 @app.command("run")
@@ -166,7 +166,8 @@ def run_command(
     text = render(report, output_format)
     if output is not None:
         output.write_text(text, encoding="utf-8")
-        console.print(f"{len(report.results) - len(report.failed)}/{len(report.results)} passed; report in {output}")
+        passed = len(report.results) - len(report.failed)
+        console.print(f"{passed}/{len(report.results)} passed; report in {untrusted(output)}")
     elif output_format is ReportFormat.text:
         print_table(report, console)
     else:
@@ -209,10 +210,10 @@ class _Progress:
         self.progress.update(self.task, total=count, description="running cases")
 
     def note(self, text: str) -> None:
-        self.progress.update(self.task, description=text)
+        self.progress.update(self.task, description=untrusted(text))
 
     def hook(self, spec: CaseSpec, result: CaseResult | None) -> None:
         if result is None:
-            self.progress.update(self.task, description=spec.id)
+            self.progress.update(self.task, description=untrusted(spec.id))
         else:
             self.progress.advance(self.task)

@@ -12,8 +12,9 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from pilot.console import EXIT_FAILED, console, fail_usage, print_json
+from pilot.console import EXIT_FAILED, console, fail_usage, print_json, untrusted
 from pilot.data_dir import default_data_dir
+from pilot.input_files import InputTooLargeError, read_bounded
 from pilot.trust_files import load_registry
 from schemas._canonical import canonicalize
 from schemas._data_integrity import read_proof, verify_data_integrity
@@ -34,14 +35,22 @@ AnchorOpt = Annotated[Path | None, typer.Option("--trust-anchor", help="Pinned a
 AtOpt = Annotated[str | None, typer.Option("--at", help="Judge validity at this RFC 3339 time (default: now).")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
 
+#: The largest file read (a port takes at most 16 MiB in one batch request, DESIGN section 7).
+MAX_FILE_BYTES = 16 * 1024 * 1024
+
 
 def _read(path: Path) -> Any:
     if not path.is_file():
         fail_usage(f"{path} does not exist")
     try:
-        return parse_json(path.read_bytes())
+        return parse_json(read_bounded(path, MAX_FILE_BYTES))
+    except InputTooLargeError as exc:
+        console.print(f"[bold red]{Code.PAYLOAD_TOO_LARGE}[/] {untrusted(exc.message)}")
+        raise typer.Exit(EXIT_FAILED) from exc
+    except OSError as exc:
+        fail_usage(f"cannot read {path}: {exc}")
     except JsonMalformedError as exc:
-        console.print(f"[bold red]JSON_MALFORMED[/] {path}: {exc.message}")
+        console.print(f"[bold red]JSON_MALFORMED[/] {untrusted(path)}: {untrusted(exc.message)}")
         raise typer.Exit(EXIT_FAILED) from exc
 
 
@@ -55,11 +64,16 @@ def _at(at: str | None) -> datetime:
 
 
 def print_problems(problems: list[Problem]) -> None:
-    """A table of problems: code, severity, JSON pointer, message."""
+    """A table of problems: code, severity, JSON pointer, message (the last two shown literally)."""
     table = Table("code", "severity", "path", "message", show_lines=False)
     for problem in problems:
         style = "red" if problem.severity == "error" else "yellow"
-        table.add_row(f"[{style}]{problem.code}[/]", problem.severity, problem.path or "/", problem.message)
+        table.add_row(
+            f"[{style}]{untrusted(problem.code)}[/]",
+            untrusted(problem.severity),
+            untrusted(problem.path or "/"),
+            untrusted(problem.message),
+        )
     console.print(table)
 
 
@@ -86,10 +100,10 @@ def verify_command(
     if as_json:
         print_json({"file": str(file), "verified": not errors, "problems": [p.as_dict() for p in problems]})
     elif errors:
-        console.print(f"[bold red]{errors[0].code}[/] {file} does not verify")
+        console.print(f"[bold red]{untrusted(errors[0].code)}[/] {untrusted(file)} does not verify")
         print_problems(problems)
     else:
-        console.print(f"[bold green]verified[/] {file}")
+        console.print(f"[bold green]verified[/] {untrusted(file)}")
         if problems:
             print_problems(problems)
     if errors:
@@ -120,7 +134,7 @@ def canonicalize_command(file: FileArg) -> None:
     try:
         sys.stdout.buffer.write(canonicalize(document))
     except PilotSchemaError as exc:
-        console.print(f"[bold red]{exc.code}[/] {exc}")
+        console.print(f"[bold red]{untrusted(exc.code)}[/] {untrusted(exc)}")
         raise typer.Exit(EXIT_FAILED) from exc
     sys.stdout.flush()
 
@@ -175,5 +189,5 @@ def inspect_command(
         return
     table = Table("field", "value", show_header=False)
     for name, value in info.items():
-        table.add_row(name, str(value))
+        table.add_row(untrusted(name), untrusted(value))
     console.print(table)

@@ -14,7 +14,7 @@ from typing import Annotated
 
 import typer
 
-from pilot.console import EXIT_FAILED, console, fail_usage
+from pilot.console import EXIT_FAILED, console, fail_usage, untrusted
 from pilot.data_dir import default_data_dir
 from pilot.demo.scenario import NetworkControl, run_scenario
 from pilot.demo.summary import print_summary, render_html
@@ -104,7 +104,7 @@ def demo_command(
     directory = data_dir or default_data_dir()
     control = _running_network(directory)
     if control is not None:
-        console.print(f"using the network running in {directory}")
+        console.print(f"using the network running in {untrusted(directory)}")
         context: contextlib.AbstractContextManager[NetworkControl] = contextlib.nullcontext(control)
     else:
         context = _own_network(keep)
@@ -114,6 +114,6 @@ def demo_command(
     print_summary(result, console)
     if report is not None:
         report.write_text(render_html(result))
-        console.print(f"HTML report: {report}")
+        console.print(f"HTML report: {untrusted(report)}")
     if not result.ok:
         raise typer.Exit(EXIT_FAILED)

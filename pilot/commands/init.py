@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from pilot.console import EXIT_USAGE, console, err_console
+from pilot.console import EXIT_USAGE, console, err_console, untrusted
 from pilot.data_dir import default_data_dir
 from pilot.sandbox import DEFAULT_SEED, build_sandbox, write_sandbox
 
@@ -30,10 +30,10 @@ def init_command(
     """
     target = data_dir or default_data_dir()
     if (target / "trust-list.json").exists() and not force:
-        err_console.print(f"[red]error:[/] {target} already holds a sandbox; pass --force to replace it")
+        err_console.print(f"[red]error:[/] {untrusted(target)} already holds a sandbox; pass --force to replace it")
         raise typer.Exit(EXIT_USAGE)
     initialise(target, seed)
-    console.print(f"Sandbox written to [bold]{target}[/] (seed {seed!r}):")
+    console.print(f"Sandbox written to [bold]{untrusted(target)}[/] (seed {untrusted(repr(seed))}):")
     console.print("  keys/<id>.pem, trust-list.json, trust-anchor.json, tokens/<id>")
 
 

@@ -18,7 +18,7 @@ from typing import Annotated
 import typer
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from pilot.console import console, fail_usage
+from pilot.console import console, fail_usage, untrusted
 from pilot.data_dir import default_data_dir
 from pilot.registration import sign_request
 from pilot.sandbox import pretty_json, write_private
@@ -119,6 +119,9 @@ def rotate_command(
         )
     except KeyFormatError as exc:
         fail_usage(f"cannot read {key_file}: {exc} (is PILOT_KEY_PASSPHRASE right?)")
-    console.print(f"new key [bold]{new.verification_method}[/] ({','.join(new.purposes)}) appended to {key_file}")
-    console.print(f"change request written to [bold]{request_path}[/]")
-    console.print(f"next: pilot trust approve {request_path} --data-dir {directory}")
+    console.print(
+        f"new key [bold]{untrusted(new.verification_method)}[/] ({','.join(new.purposes)}) "
+        f"appended to {untrusted(key_file)}"
+    )
+    console.print(f"change request written to [bold]{untrusted(request_path)}[/]")
+    console.print(f"next: pilot trust approve {untrusted(request_path)} --data-dir {untrusted(directory)}")

@@ -18,7 +18,7 @@ import typer
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from pilot.console import EXIT_FAILED, EXIT_OK, console, err_console, fail_usage, print_json
+from pilot.console import EXIT_FAILED, EXIT_OK, console, err_console, fail_usage, print_json, untrusted
 from pilot.data_dir import default_data_dir
 from pilot.launcher import (
     DEFAULT_TIMEOUT_S,
@@ -30,8 +30,9 @@ from pilot.launcher import (
     stop_network,
 )
 from pilot.network_plan import DEFAULT_BASE_PORT
+from pilot.safe_text import visible
 
-__all__ = ["down_command", "status_command", "up_command"]
+__all__ = ["down_command", "node_links", "status_command", "up_command"]
 
 DataDirOption = Annotated[
     Path | None,
@@ -42,9 +43,28 @@ DataDirOption = Annotated[
 ]
 
 
+def node_links(network: Network) -> list[tuple[str, str, str]]:
+    """``(node id, link, note)`` for each node: a port's dashboard with its operator token, an exporter's API docs.
+
+    Exporters have no dashboard yet, so their ``GET /`` is a 404: the link printed for them is their
+    interactive API documentation (``/docs``), which answers today; every link printed answers 200
+    (a port's dashboard after its redirect that sets the cookie and drops the token from the address).
+    """
+    links = []
+    for node_id, child in network.children.items():
+        if child.kind != "port":
+            links.append((node_id, f"{child.url}/docs", "API docs (exporters have no dashboard yet)"))
+            continue
+        try:
+            links.append((node_id, network.dashboard_url(node_id), "dashboard"))
+        except (OSError, ValueError):
+            links.append((node_id, f"{child.url}/", f"dashboard: no token file in {network.data_dir / 'tokens'}"))
+    return links
+
+
 def _print_nodes(network: Network) -> None:
-    """The nodes table, then the dashboard links on lines of their own (so they stay whole and clickable)."""
-    table = Table(title=f"pilot network in {network.data_dir}")
+    """The nodes table, then the links on lines of their own (so they stay whole and clickable)."""
+    table = Table(title=f"pilot network in {untrusted(network.data_dir)}")
     for column in ("node", "role", "URL"):
         table.add_column(column, overflow="fold")
     for node_id, child in network.children.items():
@@ -52,24 +72,20 @@ def _print_nodes(network: Network) -> None:
     if network.overview_url:
         table.add_row("overview", "page", network.overview_url)
     console.print(table)
-    console.print("Dashboards (the links carry each node's operator token: keep them private):")
-    for node_id, child in network.children.items():
-        try:
-            link = network.dashboard_url(node_id)
-        except (OSError, ValueError):
-            link = f"{child.url}/ (no token file in {network.data_dir / 'tokens'})"
-        console.print(f"  {node_id}  {link}", soft_wrap=True)
+    console.print("Links (the dashboard links carry each port's operator token: keep them private):")
+    for node_id, link, note in node_links(network):
+        console.print(f"  {node_id}  {link}  [dim]{untrusted(note)}[/]", soft_wrap=True)
 
 
 def _print_log_tail(name: str, log: str) -> None:
     """A node's last log lines, unwrapped (tracebacks stay readable and copyable)."""
     err_console.rule(f"{name}: last lines of its log", align="left")
-    err_console.print(log or "(empty log)", markup=False, highlight=False, soft_wrap=True)
+    err_console.print(visible(log) or "(empty log)", markup=False, highlight=False, soft_wrap=True)
     err_console.rule()
 
 
 def _report_start_error(error: StartError) -> None:
-    err_console.print(f"[bold red]error:[/] {error.reason}")
+    err_console.print(f"[bold red]error:[/] {untrusted(error.reason)}")
     for node_id, log in error.logs.items():
         _print_log_tail(node_id, log)
     err_console.print("Every process that had been started was stopped.")
@@ -159,9 +175,10 @@ def up_command(
                 on_progress=on_progress,
             )
         _print_nodes(network)
-        console.print(f"Logs: {network.data_dir / 'logs'}   network file: {network.data_dir / 'network.json'}")
+        where = network.data_dir
+        console.print(f"Logs: {untrusted(where / 'logs')}   network file: {untrusted(where / 'network.json')}")
         if detach:
-            console.print(f"Running detached; stop with `pilot down --data-dir {directory}`.")
+            console.print(f"Running detached; stop with `pilot down --data-dir {untrusted(directory)}`.")
             network = None  # leave it running
             return
         status = _supervise(network, died)
@@ -198,22 +215,24 @@ def status_command(
     if as_json:
         print_json(health)
     elif not health["nodes"]:
-        err_console.print(f"No network recorded in {directory} (start one with `pilot up`).")
+        err_console.print(f"No network recorded in {untrusted(directory)} (start one with `pilot up`).")
     else:
-        table = Table(title=f"pilot network in {directory}")
+        table = Table(title=f"pilot network in {untrusted(directory)}")
         for column in ("node", "role", "state", "pid", "trust list", "database", "URL"):
             table.add_column(column, overflow="fold")
         for node_id, node in health["nodes"].items():
             state = "[green]up[/]" if node["up"] else ("[yellow]not answering[/]" if node["alive"] else "[red]down[/]")
+            if node.get("status") == "degraded":
+                state = "[yellow]degraded[/] (no intake)"
             sequence = node["trustListSequence"]
-            table.add_row(
-                node_id,
-                node["kind"],
+            table.add_row(  # the sequence and database come from the node's /health: shown literally
+                untrusted(node_id),
+                untrusted(node["kind"]),
                 state,
                 str(node["pid"]),
-                "" if sequence is None else str(sequence),
-                node["database"] or "",
-                node["url"],
+                "" if sequence is None else untrusted(sequence),
+                untrusted(node["database"] or ""),
+                untrusted(node["url"]),
             )
         overview = health["overview"]
         if overview:
@@ -241,7 +260,7 @@ def down_command(
     directory = data_dir or default_data_dir()
     outcome = stop_network(directory, grace_s=grace)
     if not outcome:
-        console.print(f"Nothing to stop: no network recorded in {directory}.")
+        console.print(f"Nothing to stop: no network recorded in {untrusted(directory)}.")
         return
     table = Table(title=f"pilot down: {directory}")
     table.add_column("process")

@@ -34,8 +34,7 @@ def node_command(
     listen: Annotated[str, typer.Option("--listen", help="HOST:PORT to bind.")] = "127.0.0.1:8101",
 ) -> None:
     """Run one exporter or port node until interrupted (SQLite in the data dir unless DATABASE_URL is set)."""
-    import uvicorn
-
+    from node_core.serving import serve
     from node_core.settings import NodeSettings
 
     host, port = parse_listen(listen)
@@ -47,8 +46,11 @@ def node_command(
 
     configure_logging(node_id)
     if kind is NodeKind.port:
-        from port_node.app import create_app
+        from port_node.app import create_app as create_port
+
+        app = create_port(settings)
     else:
-        from exporter_node.app import create_app  # type: ignore[no-redef]
-    app = create_app(settings)
-    uvicorn.run(app, host=host, port=port, log_config=None, access_log=False, timeout_graceful_shutdown=5)
+        from exporter_node.app import create_app as create_exporter
+
+        app = create_exporter(settings)
+    serve(app, host, port)

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 import typer
 
-from pilot.console import EXIT_USAGE, console, fail_usage
+from pilot.console import EXIT_USAGE, console, fail_usage, untrusted
 from pilot.data_dir import default_data_dir
 from pilot.files import write_atomic
 from pilot.participants import did_of
@@ -58,7 +58,7 @@ def exporter_command(
         fail_usage(f"{directory} holds no sandbox: run `pilot init --data-dir {directory}` first")
     key_file = directory / "keys" / f"{exporter_id}.pem"
     if key_file.exists():
-        console.print(f"[red]error:[/] {key_file} exists: {exporter_id} was onboarded already")
+        console.print(f"[red]error:[/] {untrusted(key_file)} exists: {untrusted(exporter_id)} was onboarded already")
         raise typer.Exit(EXIT_USAGE)
 
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -121,22 +121,25 @@ def exporter_command(
         "establishmentNumber": plant,
     }
     write_atomic(directory / "onboarding" / f"{exporter_id}.json", pretty_json(profile))
-    console.print(f"[green]created[/] key {key_file}, operator token, and request {request_file}")
-    console.print(f"next: [bold]pilot trust approve {request_file} --data-dir {directory}[/]")
+    console.print(f"[green]created[/] key {untrusted(key_file)}, operator token, and request {untrusted(request_file)}")
+    console.print(f"next: [bold]pilot trust approve {untrusted(request_file)} --data-dir {untrusted(directory)}[/]")
 
 
 class Checklist:
-    """Steps of ``pilot onboard check``, printed as they pass or fail, each failure with what to fix."""
+    """Steps of ``pilot onboard check``, printed as they pass or fail, each failure with what to fix.
+
+    Steps and details quote the nodes' answers: they are shown literally, never as markup.
+    """
 
     def __init__(self) -> None:
         self.failed = False
 
     def ok(self, step: str, detail: str = "") -> None:
-        console.print(f"[green]✓[/] {step}" + (f" [dim]({detail})[/]" if detail else ""))
+        console.print(f"[green]✓[/] {untrusted(step)}" + (f" [dim]({untrusted(detail)})[/]" if detail else ""))
 
     def fail(self, step: str, fix: str) -> None:
         self.failed = True
-        console.print(f"[bold red]✗[/] {step}\n    [yellow]to fix:[/] {fix}")
+        console.print(f"[bold red]✗[/] {untrusted(step)}\n    [yellow]to fix:[/] {untrusted(fix)}")
 
 
 def _onboarding_subjects(profile: dict[str, str]) -> list[dict[str, Any]]:
@@ -295,7 +298,10 @@ def check_command(
             check.fail(f"{port_id} accepted it", f"decision {state.get('decision')}: {reasons}")
     if check.failed:
         raise typer.Exit(1)
-    console.print(f"[bold green]{exporter_id} is onboarded:[/] its first consignment was accepted by {port_id}")
+    console.print(
+        f"[bold green]{untrusted(exporter_id)} is onboarded:[/] "
+        f"its first consignment was accepted by {untrusted(port_id)}"
+    )
 
 
 def _wait_for_health(client: object, url: str, seconds: float) -> dict[str, object] | None:

@@ -1,10 +1,20 @@
-"""``pilot trust approve|show``: act as ``pilot-gov``, the trust-list operator of the sandbox."""
+"""``pilot trust approve|show``: act as ``pilot-gov``, the trust-list operator of the sandbox.
+
+Rotating ``pilot-gov``'s own key (DESIGN section 5): ``pilot keys rotate --id pilot-gov`` appends key-2 to
+``keys/pilot-gov.pem`` and writes its request; ``pilot trust approve`` publishes it in a list signed by
+the OLD key (nodes trust only keys pinned in ``trust-anchor.json`` or announced by a list they accepted,
+and remember the announced ones); every later list is signed by the newest key nodes already trust, so
+key-2 from then on. Acting as the operator, these commands verify the current list against the pinned
+anchor plus ``pilot-gov``'s own keyring, so they keep working after a rotation.
+"""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
+from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
@@ -13,11 +23,14 @@ from pilot.console import EXIT_FAILED, console, fail_usage, print_json
 from pilot.data_dir import default_data_dir
 from pilot.files import write_atomic
 from pilot.registration import RequestRefused, approve
+from pilot.safe_text import untrusted
 from pilot.sandbox import pretty_json
 from pilot.trust_files import load_registry
 from schemas._jsonio import parse_json
-from schemas._keyring import load_keyring, select_key
+from schemas._keyring import KeyEntry, load_keyring
+from schemas._multikey import encode_multikey
 from schemas._time import format_time, utc_now
+from schemas._trust import TrustRegistry, anchor_keys, load_trust_list, read_json_file
 from schemas.errors import JsonMalformedError, KeyFormatError, VerificationError
 
 app = typer.Typer(help="Act as pilot-gov: approve change requests, show the trust list.", no_args_is_help=True)
@@ -38,29 +51,23 @@ def approve_command(
     directory = data_dir or default_data_dir()
     if not request.is_file():
         fail_usage(f"{request} does not exist")
-    registry = load_registry(directory / "trust-list.json", directory / "trust-anchor.json")
     try:
         document = parse_json(request.read_bytes())
-        passphrase = os.environ.get("PILOT_KEY_PASSPHRASE")
-        gov = select_key(
-            load_keyring(
-                (directory / "keys" / "pilot-gov.pem").read_bytes(), passphrase.encode() if passphrase else None
-            ),
-            "assertion",
-        )
+        keyring = _gov_keyring(directory)
     except (JsonMalformedError, KeyFormatError, OSError) as exc:
         fail_usage(str(exc))
+    registry = _operator_registry(directory, keyring)
+    now = utc_now().replace(microsecond=0)
     try:
-        signed = approve(
-            registry, document, gov.private_key, gov.verification_method, issued=utc_now().replace(microsecond=0)
-        )
-    except (RequestRefused, KeyError, TypeError, VerificationError) as exc:
-        console.print(f"[bold red]refused:[/] {exc}")
+        gov = signing_key(registry, read_json_file(directory / "trust-anchor.json"), keyring, now)
+        signed = approve(registry, document, gov.private_key, gov.verification_method, issued=now)
+    except (RequestRefused, KeyError, KeyFormatError, TypeError, VerificationError) as exc:
+        console.print(f"[bold red]refused:[/] {untrusted(str(exc))}")
         raise typer.Exit(EXIT_FAILED) from exc
     write_atomic(directory / "trust-list.json", pretty_json(signed))
     console.print(
-        f"[green]approved[/] {request.name}: trust list sequence {registry.sequence} -> {signed['sequence']}"
-        f" (issued {signed['issued']})"
+        f"[green]approved[/] {untrusted(request.name)}: trust list sequence {registry.sequence} -> {signed['sequence']}"
+        f" (issued {signed['issued']}, signed by {gov.verification_method})"
     )
 
 
@@ -68,7 +75,11 @@ def approve_command(
 def show_command(data_dir: DataDirOpt = None, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Show the verified trust list: sequence, participants, roles and keys."""
     directory = data_dir or default_data_dir()
-    registry = load_registry(directory / "trust-list.json", directory / "trust-anchor.json")
+    try:
+        keyring = _gov_keyring(directory)
+    except (KeyFormatError, OSError):
+        keyring = []  # not the operator's sandbox: the pinned anchor alone
+    registry = _operator_registry(directory, keyring)
     if as_json:
         print_json(registry.document)
         return
@@ -80,12 +91,51 @@ def show_command(data_dir: DataDirOpt = None, as_json: Annotated[bool, typer.Opt
     for participant in registry.participants.values():
         for key in participant["keys"]:
             table.add_row(
-                participant["id"],
-                participant["role"],
-                participant["name"],
-                key["id"].split("#")[1],
+                untrusted(participant["id"]),
+                untrusted(participant["role"]),
+                untrusted(participant["name"]),
+                untrusted(key["id"].split("#")[1]),
                 ",".join(key["purposes"]),
                 f"{key['validFrom'][:10]} .. {key['validUntil'][:10]}",
                 key.get("revokedAt", "") or "",
             )
     console.print(table)
+
+
+def _gov_keyring(directory: Path) -> list[KeyEntry]:
+    """``pilot-gov``'s keyring from the sandbox (``PILOT_KEY_PASSPHRASE`` when encrypted)."""
+    passphrase = os.environ.get("PILOT_KEY_PASSPHRASE")
+    return load_keyring(
+        (directory / "keys" / "pilot-gov.pem").read_bytes(), passphrase.encode() if passphrase else None
+    )
+
+
+def _operator_registry(directory: Path, keyring: list[KeyEntry]) -> TrustRegistry:
+    """The current list, verified against the pinned anchor plus the operator's own public keys."""
+    own = {entry.verification_method: encode_multikey(entry.private_key.public_key()) for entry in keyring}
+    trust_list, anchor = directory / "trust-list.json", directory / "trust-anchor.json"
+    if not own:
+        return load_registry(trust_list, anchor)
+    for path in (trust_list, anchor):
+        if not path.is_file():
+            fail_usage(f"{path} does not exist")
+    return load_trust_list(trust_list, anchor, extra_anchor_keys=own)
+
+
+def signing_key(registry: TrustRegistry, anchor: Mapping[str, Any], keyring: list[KeyEntry], now: datetime) -> KeyEntry:
+    """The newest ``assertion`` key of ``keyring`` that nodes holding ``registry`` trust to sign the next list.
+
+    That is a key pinned in the anchor or announced by the current list, with the same public key, and
+    not revoked at ``now``; a key only in the keyring (rotated, not yet approved) is never chosen, so the
+    list that announces it is signed by the key before it. KeyFormatError when there is none.
+    """
+    trusted = {**registry.announced_anchor_keys(), **anchor_keys(anchor)}
+    revoked = registry.anchor_revocations()
+    for entry in reversed(keyring):
+        multibase = trusted.get(entry.verification_method)
+        if "assertion" not in entry.purposes or multibase != encode_multikey(entry.private_key.public_key()):
+            continue
+        if entry.verification_method in revoked and now >= revoked[entry.verification_method]:
+            continue
+        return entry
+    raise KeyFormatError("no key of pilot-gov's keyring is pinned or announced, and unrevoked, to sign the trust list")

@@ -2,7 +2,9 @@
 
 Every format carries, per case: id, tier, title, what was sent, what was expected, what happened, a
 hint when it failed, and pass or fail. ``render`` gives the text of a report; ``print_table`` shows
-the text format on a terminal.
+the text format on a terminal. What the node under test answered is outside text: the table shows it
+literally (``pilot.safe_text.untrusted``, never rich markup), the HTML escapes it, and the JUnit XML
+writes the characters XML 1.0 forbids as visible escapes (``xml_document``), so the report stays well-formed.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from rich.console import Console
 from rich.table import Column, Table
 
 from pilot.conformance.model import TIER_NAMES, CaseResult, Report
+from pilot.safe_text import untrusted, visible, xml_document
 
 __all__ = ["ReportFormat", "print_table", "render"]
 
@@ -57,7 +60,7 @@ def _plain(report: Report) -> str:
             lines += [f"      sent:     {r.sent}", f"      expected: {r.expected}", f"      actual:   {r.actual}"]
             lines.append(f"      hint:     {r.hint}")
     lines.append(_summary(report))
-    return "\n".join(lines) + "\n"
+    return visible("\n".join(lines)) + "\n"  # no escape sequence reaches a terminal that shows the file
 
 
 def print_table(report: Report, console: Console) -> None:
@@ -66,11 +69,13 @@ def print_table(report: Report, console: Console) -> None:
     table = Table("", Column("case", no_wrap=True, min_width=width), "tier", "expected", "actual")
     for r in report.results:
         mark = "[green]pass[/]" if r.passed else "[bold red]FAIL[/]"
-        actual = r.actual if r.passed else f"{r.actual}\n[dim]sent: {r.sent}[/]\n[yellow]hint: {r.hint}[/]"
-        table.add_row(mark, r.id, str(r.tier), r.expected, actual)
+        actual = untrusted(r.actual)
+        if not r.passed:
+            actual += f"\n[dim]sent: {untrusted(r.sent)}[/]\n[yellow]hint: {untrusted(r.hint)}[/]"
+        table.add_row(mark, untrusted(r.id), str(r.tier), untrusted(r.expected), actual)
     console.print(table)
     style = "bold green" if report.ok else "bold red"
-    console.print(f"[{style}]{_summary(report)}[/]")
+    console.print(f"[{style}]{untrusted(_summary(report))}[/]")
 
 
 def _junit(report: Report) -> str:
@@ -101,7 +106,7 @@ def _junit(report: Report) -> str:
             else:
                 failure = ET.SubElement(case, "failure", message=r.actual[:500], type="NonConformance")
                 failure.text = f"{details}\nhint: {r.hint}"
-    return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
+    return xml_document(root) + "\n"
 
 
 _CSS = """

@@ -10,6 +10,7 @@ from rich.table import Table
 
 from pilot.demo.scenario import DemoResult, Shipment
 from pilot.participants import EXPORTER_IDS, PORT_IDS
+from pilot.safe_text import untrusted
 
 SHORT = {"accepted": "acc", "held_for_inspection": "held", "rejected": "rej"}
 
@@ -45,7 +46,7 @@ def print_summary(result: DemoResult, console: Console) -> None:
             else (f"refused by exporter: {case.expected_code}")
         )
         mark = "[green]matched[/]" if outcome.matched else "[bold red]MISMATCH[/]"
-        faults.add_row(case.title, case.exporter, case.port, expected, outcome.actual, mark)
+        faults.add_row(case.title, case.exporter, case.port, untrusted(expected), untrusted(outcome.actual), mark)
     outage = result.outage
     if outage:
         ok = outage["delivered"] == outage["shipments"]
@@ -63,14 +64,15 @@ def print_summary(result: DemoResult, console: Console) -> None:
     for name in ("port", "entries", "root vs signed checkpoint"):
         logs.add_column(name)
     for audit in result.logs:
-        logs.add_row(audit.port_id, str(audit.size), audit.problem or "[green]consistent[/]")
+        problem = untrusted(audit.problem) if audit.problem else "[green]consistent[/]"
+        logs.add_row(audit.port_id, str(audit.size), problem)
     console.print(logs)
 
     receipts = [s for s in result.shipments if s.receipt is not None]
     verified = sum(1 for s in receipts if s.receipt_problem is None)
     console.print(f"receipts verified from outside: {verified}/{len(receipts)}; elapsed {result.elapsed_s:.1f} s")
     for problem in result.problems:
-        console.print(f"[bold red]problem:[/] {problem}")
+        console.print(f"[bold red]problem:[/] {untrusted(problem)}")
     if result.ok:
         console.print("[bold green]demo passed:[/] every outcome matched")
     else:

@@ -1,8 +1,13 @@
 """The operator dashboard at ``GET /`` and the JSON it reads (``/v1/dashboard/*``), operator only.
 
 The page is plain HTML, CSS and JavaScript bundled in ``port_node/dashboard`` (no build step, no CDN).
-The operator token comes as ``?token=`` (the link ``pilot up`` prints; it is then kept in an HttpOnly
-cookie), a cookie, or ``Authorization: Bearer``. The page checks each consignment's inclusion proof
+The operator token comes as ``?token=`` (the link ``pilot up`` prints), a cookie, or ``Authorization:
+Bearer``. A ``GET /?token=`` with the right token answers ``303 See Other`` to the same address without
+the token, setting it in an HttpOnly, SameSite=Strict cookie named for this node (``pilot_token_<node
+id>``, ``Path=/``): the token leaves the address bar (and the history, and any Referer) after the first
+load, and the nodes of one machine do not share a cookie. Cookies are scoped by host, not by port, so
+every node on 127.0.0.1 receives every node's cookie; each reads only its own. The page checks each
+consignment's inclusion proof
 itself (WebCrypto SHA-256, or the bundled ``sha256.js`` where ``crypto.subtle`` is absent), from the
 leaf input and the receipt's proof to the root of the receipt's checkpoint (RFC 9162 §2.1.3.2).
 """
@@ -14,11 +19,12 @@ import hmac
 from collections import Counter
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 import orjson
 import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Query, Request
-from starlette.responses import FileResponse, HTMLResponse, Response
+from starlette.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 
 from node_core.auth import read_token
 from node_core.problems import ProblemError, problem_responses
@@ -30,7 +36,13 @@ router = APIRouter(tags=["dashboard"])
 
 ASSETS = Path(__file__).resolve().parent.parent / "dashboard"
 _ASSET_TYPES = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8"}
-COOKIE = "pilot_operator"
+#: The dashboard cookie's name is this prefix and the node's short id.
+COOKIE_PREFIX = "pilot_token_"
+
+
+def cookie_name(node_id: str) -> str:
+    """``pilot_token_<node id>``: the cookie holding this node's operator token."""
+    return f"{COOKIE_PREFIX}{node_id}"
 
 
 def _token(request: Request, port: PortContext) -> str:
@@ -41,15 +53,15 @@ def _token(request: Request, port: PortContext) -> str:
     return token
 
 
-def _presented(request: Request) -> str | None:
+def _presented(request: Request, port: PortContext) -> str | None:
     header = request.headers.get("authorization", "")
     if header.lower().startswith("bearer "):
         return header[7:].strip()
-    return request.query_params.get("token") or request.cookies.get(COOKIE)
+    return request.query_params.get("token") or request.cookies.get(cookie_name(port.settings.node_id))
 
 
 def _is_operator(request: Request, port: PortContext) -> bool:
-    presented = _presented(request)
+    presented = _presented(request, port)
     return presented is not None and hmac.compare_digest(presented.encode(), _token(request, port).encode())
 
 
@@ -65,18 +77,27 @@ OperatorDep = Annotated[PortContext, Depends(require_operator)]
 
 @router.get("/", include_in_schema=False)
 def dashboard(request: Request, port: PortDep) -> Response:
-    """The dashboard page (operator token as ``?token=`` or cookie)."""
+    """The dashboard page (operator token in this node's cookie); ``?token=`` sets the cookie and redirects."""
     if not _is_operator(request, port):
         return HTMLResponse(
             "<!doctype html><title>operator token needed</title><h1>Operator token needed</h1>"
-            "<p>Open the link <code>pilot up</code> printed (it carries <code>?token=</code>).</p>",
+            "<p>Open the link <code>pilot up</code> printed (it carries <code>?token=</code>; the page then "
+            "keeps it in a cookie for this node, so cookies must be allowed).</p>",
             status_code=401,
+            headers={"Cache-Control": "no-store"},
         )
-    response = FileResponse(ASSETS / "index.html", media_type="text/html; charset=utf-8")
     token = request.query_params.get("token")
     if token:
-        response.set_cookie(COOKIE, token, httponly=True, samesite="strict")
+        rest = [(name, value) for name, value in request.query_params.multi_items() if name != "token"]
+        location = request.url.path + (f"?{urlencode(rest)}" if rest else "")
+        response: Response = RedirectResponse(location, status_code=303)
+        if hmac.compare_digest(token.encode(), _token(request, port).encode()):  # not a wrong one beside a header
+            name = cookie_name(port.settings.node_id)
+            response.set_cookie(name, token, path="/", httponly=True, samesite="strict")
+    else:
+        response = FileResponse(ASSETS / "index.html", media_type="text/html; charset=utf-8")
     response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
     return response
 
 

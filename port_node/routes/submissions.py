@@ -1,13 +1,16 @@
 """``POST /v1/submissions``, ``POST /v1/submissions:batch``, ``GET /v1/submissions/{id}``, ``GET /v1/receipts/{id}``.
 
-The body is read with its size limit on the event loop (413 before it is read whole); everything else
-(signature check, nonce write, strict parse, assessment, signing, the database write) runs in a few
-worker threads behind a FIFO limiter (``PortContext.intake_limiter``), so the loop only moves bytes.
-Errors are ``ProblemError``s, turned into RFC 9457 answers by node_core's one handler.
+The signature headers are checked first, before a byte of the body is read (401/403 for anyone who is
+not a known exporter signing for this port), then the ``Content-Type`` (415 unless JSON); only then is
+the body read, on the event loop, within its size limit (413 before it is read whole) and the node's
+body deadline (408). Everything else (digest and nonce, strict parse, assessment, signing, the database
+write) runs in a few worker threads behind a FIFO limiter (``PortContext.intake_limiter``), so the loop
+only moves bytes. Errors are ``ProblemError``s, turned into RFC 9457 answers by node_core's one handler.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import anyio
@@ -16,8 +19,8 @@ from fastapi import APIRouter, Query, Request
 from starlette.datastructures import Headers
 from starlette.responses import Response
 
-from node_core.body import parse_json_body, read_limited_body
-from node_core.http_signatures import target_uri_from_scope
+from node_core.body import parse_json_body, read_limited_body, require_json_media_type
+from node_core.http_signatures import SignedHeaders, target_uri_from_scope
 from node_core.problems import ProblemError, problem_body, problem_responses
 from port_node.api_models import MAX_BATCH, BatchRequest, BatchResponse, SubmissionReceipt, SubmissionRecord
 from port_node.context import PortContext, PortDep, receive_time
@@ -42,6 +45,14 @@ def _receipt_response(body: bytes, status: int) -> Response:
     return Response(body, status_code=status, media_type="application/json")
 
 
+async def _signed_body(request: Request, port: PortContext, at: datetime, limit: int) -> tuple[SignedHeaders, bytes]:
+    """The exporter's verified signature headers, then (and only then) the body within ``limit``."""
+    url = target_uri_from_scope(request)
+    signed = await anyio.to_thread.run_sync(port.auth.signed_exporter, request.method, url, request.headers, at)
+    require_json_media_type(request.headers)
+    return signed, await read_limited_body(request, limit)
+
+
 @router.post(
     "/v1/submissions",
     summary="Submit one consignment",
@@ -56,17 +67,16 @@ def _receipt_response(body: bytes, status: int) -> Response:
     responses={
         201: {"description": "New submission: its signed receipt", "content": _RECEIPT, "model": SubmissionReceipt},
         200: {"description": "Identical resubmission: the original receipt, byte for byte", "content": _RECEIPT},
-        **problem_responses(400, 401, 403, 409, 413, 503),
+        **problem_responses(400, 401, 403, 408, 409, 413, 415, 503),
     },
 )
 async def post_submission(request: Request, port: PortDep) -> Response:
     """Decide and log one submission."""
     at = receive_time()
-    body = await read_limited_body(request, port.settings.max_body_bytes)
-    url = target_uri_from_scope(request)
+    signed, body = await _signed_body(request, port, at, port.settings.max_body_bytes)
 
     def work() -> tuple[int, bytes]:
-        exporter = port.auth.exporter(request.method, url, request.headers, body, at)
+        exporter = port.auth.exporter_of(signed, body)
         document = parse_json_body(body)
         outcome = port.intake.submit(document, exporter, at)
         return outcome.status, outcome.receipt
@@ -107,16 +117,15 @@ def _batch_items(body: bytes) -> list[Any]:
             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/BatchRequest"}}},
         }
     },
-    responses=problem_responses(400, 401, 403, 413, 503),
+    responses=problem_responses(400, 401, 403, 408, 413, 415, 503),
 )
 async def post_batch(request: Request, port: PortDep) -> Response:
     """Decide and log each submission of a batch."""
     at = receive_time()
-    body = await read_limited_body(request, port.settings.max_batch_body_bytes)
-    url = target_uri_from_scope(request)
+    signed, body = await _signed_body(request, port, at, port.settings.max_batch_body_bytes)
 
     def work() -> bytes:
-        exporter = port.auth.exporter(request.method, url, request.headers, body, at)
+        exporter = port.auth.exporter_of(signed, body)
         parts: list[bytes] = []
         for item in _batch_items(body):
             try:

@@ -21,7 +21,7 @@ from typing import Any, ClassVar, Literal
 from pydantic import ConfigDict, model_validator
 
 from schemas._models.base import DataCategory, Opt, PilotModel, cat_field, field_error
-from schemas._models.scalars import DateTime, Did, Text, Uri, format_datetime
+from schemas._models.scalars import DateTime, Did, Text, Uri
 
 __all__ = [
     "PILOT_CONTEXT",
@@ -134,11 +134,7 @@ class CredentialBase(PilotModel):
         elif self.type[0] != "VerifiableCredential":
             raise field_error("type/0", f"the first type must be 'VerifiableCredential', found {self.type[0]!r}")
         if self.validUntil is not None and self.validUntil <= self.validFrom:
-            raise field_error(
-                "validUntil",
-                f"validUntil ({format_datetime(self.validUntil)}) must be later than "
-                f"validFrom ({format_datetime(self.validFrom)})",
-            )
+            raise field_error("validUntil", "validUntil must be later than validFrom")
         return self
 
 

@@ -54,7 +54,7 @@ class ProductionPeriod(PilotModel):
     @model_validator(mode="after")
     def _ordered(self) -> ProductionPeriod:
         if self.start > self.end:
-            raise field_error("end", f"end ({self.end}) must not be before start ({self.start})")
+            raise field_error("end", "end must not be before start")
         return self
 
 
@@ -100,10 +100,7 @@ class Facility(PilotModel):
         if self.type != ["Facility", "AgriFacility"]:
             raise field_error("type", f"expected type ['Facility', 'AgriFacility'], found {self.type}")
         if self.region.split("-", 1)[0] != self.countryOfOperation:
-            raise field_error(
-                "region",
-                f"region {self.region!r} is not a subdivision of countryOfOperation {self.countryOfOperation!r}",
-            )
+            raise field_error("region", "region is not a subdivision of countryOfOperation")
         return self
 
     @property

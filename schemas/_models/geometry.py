@@ -34,15 +34,13 @@ def _ring_problems(ring: list[list[float]], label: str) -> list[str]:
     if len(ring) < 4:
         problems.append(f"{label} has {len(ring)} positions; a linear ring needs at least 4 (RFC 7946 3.1.6)")
     if ring and ring[0] != ring[-1]:
-        problems.append(
-            f"{label} is not closed: its first position {ring[0]} differs from its last {ring[-1]}"
-        )
+        problems.append(f"{label} is not closed: its first position differs from its last")
     for index, position in enumerate(ring):
         lon, lat = position[0], position[1]
         if not -180.0 <= lon <= 180.0:
-            problems.append(f"{label} position {index}: longitude {lon} is outside [-180, 180]")
+            problems.append(f"{label} position {index}: longitude outside [-180, 180]")
         if not -90.0 <= lat <= 90.0:
-            problems.append(f"{label} position {index}: latitude {lat} is outside [-90, 90]")
+            problems.append(f"{label} position {index}: latitude outside [-90, 90]")
     return problems
 
 
@@ -62,7 +60,9 @@ def geometry_problems(polygon: Polygon, region: str | None) -> list[str]:
     rings = [[(p[0], p[1]) for p in ring] for ring in polygon.coordinates]
     shape = ShapelyPolygon(rings[0], rings[1:])
     if not shape.is_valid:
-        return [f"polygon is not valid: {explain_validity(shape)}"]
+        # explain_validity ends with the offending point ("Self-intersection[36.61 50.705]"): a precise
+        # location, so only the reason is kept (messages never quote input values).
+        return [f"polygon is not valid: {explain_validity(shape).split('[', 1)[0]}"]
     if shape.area <= 0:
         return ["polygon has zero area"]
     bbox = region_bbox(region)

@@ -101,7 +101,7 @@ class HsClassification(PilotModel):
     @model_validator(mode="after")
     def _id_is_scheme_and_code(self) -> HsClassification:
         if self.id != HS_SCHEME_ID + self.code:
-            raise field_error("id", f"expected id {HS_SCHEME_ID + self.code!r} for HS code {self.code}")
+            raise field_error("id", f"expected id {HS_SCHEME_ID!r} followed by the code")
         return self
 
 

@@ -80,6 +80,24 @@ def test_dashboard_needs_the_operator_token(browser: Any, live: LiveNetwork) -> 
     page.close()
 
 
+def test_two_dashboards_in_one_browser_stay_logged_in_and_drop_the_token(browser: Any, live: LiveNetwork) -> None:
+    """Issue 12, item 10: one cookie per node (cookies ignore ports), and no token left in the address."""
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        for port in (PORT, "cn-port-02"):
+            page.goto(f"{live.url(port)}/?token={live.token(port)}")
+            page.wait_for_function("id => document.getElementById('port-id').textContent === id", arg=port)
+            assert page.url == f"{live.url(port)}/", page.url
+        again = page.goto(f"{live.url(PORT)}/")  # cn-port-01 after cn-port-02: still logged in
+        assert again is not None and again.status == 200
+        page.wait_for_function("id => document.getElementById('port-id').textContent === id", arg=PORT)
+        assert {cookie["name"] for cookie in context.cookies()} == {f"pilot_token_{PORT}", "pilot_token_cn-port-02"}
+        assert all(cookie["httpOnly"] and cookie["path"] == "/" for cookie in context.cookies())
+    finally:
+        context.close()
+
+
 def test_overview_shows_the_network_with_live_counts(browser: Any, live: LiveNetwork, screenshots: Path) -> None:
     overview = live.network.overview_url
     assert overview is not None

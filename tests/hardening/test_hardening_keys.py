@@ -48,10 +48,12 @@ class KeyCase:
 
 CASES = [
     KeyCase("current key, no skew", "ru-exp-01", "key-1", 201, "accepted"),
-    KeyCase("skew -299 s (inside the window)", "ru-exp-01", "key-1", 201, "accepted", offset_s=-299),
-    KeyCase("skew +299 s (inside the window)", "ru-exp-01", "key-1", 201, "accepted", offset_s=299),
-    KeyCase("skew -301 s (just outside)", "ru-exp-01", "key-1", 401, "REQUEST_SIGNATURE_INVALID", offset_s=-301),
-    KeyCase("skew +301 s (just outside)", "ru-exp-01", "key-1", 401, "REQUEST_SIGNATURE_INVALID", offset_s=301),
+    # created is whole seconds and the check runs a moment after signing: +-298 / +-302 keep a 2 s margin
+    # on each side of the +-300 s window so that the cases do not depend on timing.
+    KeyCase("skew -298 s (inside the window)", "ru-exp-01", "key-1", 201, "accepted", offset_s=-298),
+    KeyCase("skew +298 s (inside the window)", "ru-exp-01", "key-1", 201, "accepted", offset_s=298),
+    KeyCase("skew -302 s (just outside)", "ru-exp-01", "key-1", 401, "REQUEST_SIGNATURE_INVALID", offset_s=-302),
+    KeyCase("skew +302 s (just outside)", "ru-exp-01", "key-1", 401, "REQUEST_SIGNATURE_INVALID", offset_s=302),
     KeyCase("revoked key signs the request now", "ru-exp-02", "key-0", 401, "REQUEST_SIGNATURE_INVALID"),
     KeyCase(
         "revoked key, request back-dated before revokedAt",

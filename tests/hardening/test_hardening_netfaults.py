@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from port_harness import sandbox
-from port_process import Load, LogObserver, PortProcess, assert_exactly_once, submissions
+from port_process import Load, LogObserver, PortProcess, assert_exactly_once, free_port, submissions
 
 from pilot.faultproxy import FaultProxy
 from pilot.sandbox import write_sandbox
@@ -31,9 +31,12 @@ def run_faults(tmp_path: Path, database_url: str, total: int) -> dict[str, objec
     data_dir = tmp_path / "data"
     write_sandbox(sandbox(), data_dir)
     port = PortProcess(data_dir, database_url)
+    proxy = FaultProxy(port.port, rate=0.3, seed=8, port=free_port())
+    proxy_url = f"http://127.0.0.1:{proxy.port}"
+    # The proxy relays bytes untouched, so senders sign for the proxy's origin: the port must own it.
+    port.extra_env["PILOT_PUBLIC_ORIGINS"] = f"{port.url},{proxy_url}"
     port.start()
-    proxy = FaultProxy(port.port, rate=0.3, seed=8)
-    proxy_url = f"http://127.0.0.1:{proxy.start()}"
+    proxy.start()
     load = Load(lambda: proxy_url, submissions("faults", total), timeout_s=5.0, keepalive=False, per_exporter=2)
     try:
         started = time.monotonic()

@@ -28,7 +28,7 @@ import schemathesis
 from fastapi import FastAPI
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
-from port_harness import make_harness, sandbox
+from port_harness import BASE_URL, make_harness, sandbox
 from schemathesis import GenerationMode
 from schemathesis.checks import (
     content_type_conformance,
@@ -120,7 +120,8 @@ def service(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Service]
 
 def _to_request(case: schemathesis.Case) -> httpx.Request:
     """The case serialized exactly as it will be sent."""
-    kwargs = case.as_transport_kwargs(base_url="http://testserver")
+    # The port's public origin (port_harness): signed requests are refused at any other.
+    kwargs = case.as_transport_kwargs(base_url=BASE_URL)
     headers = {k: v for k, v in (kwargs.get("headers") or {}).items() if v is not None}
     content: bytes | None = None
     if "json" in kwargs:

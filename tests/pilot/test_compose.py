@@ -81,6 +81,13 @@ def test_node_service(compose: dict[str, Any], node_id: str) -> None:
     assert (database_url.host, database_url.database) == ("postgres", database_name(node_id))
     peers = parse_peer_urls(environment["PILOT_PEER_URLS"])
     assert peers == {peer: f"http://{peer}:{CONTAINER_PORT}" for peer in NODES}
+    # Signed requests are bound to the node (DESIGN section 4): the name peers call it by, and its published port.
+    origins = environment["PILOT_PUBLIC_ORIGINS"].split(",")
+    assert origins == [
+        f"http://{node_id}:{CONTAINER_PORT}",
+        f"http://127.0.0.1:{spec.port}",
+        f"http://localhost:{spec.port}",
+    ]
 
 
 def test_one_database_per_node(compose: dict[str, Any]) -> None:

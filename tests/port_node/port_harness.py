@@ -75,7 +75,9 @@ class PortHarness:
         self.app = create_app(self.settings())
 
     def settings(self) -> NodeSettings:
-        return NodeSettings(node_id=PORT_ID, data_dir=self.data_dir, database_url=self.database_url)
+        return NodeSettings(
+            node_id=PORT_ID, data_dir=self.data_dir, database_url=self.database_url, public_origins=[BASE_URL]
+        )
 
     @property
     def port(self) -> Any:

@@ -80,12 +80,20 @@ async def _too_large(harness: PortHarness) -> httpx.Response:
 
 
 async def _too_large_chunked(harness: PortHarness) -> httpx.Response:
-    async def chunks() -> AsyncIterator[bytes]:
-        for _ in range(40):
-            yield b" " * 65536
+    # Signed (an unsigned body is never read: 401), then sent chunked with no Content-Length.
+    body = b" " * (40 * 65536)
 
+    async def chunks() -> AsyncIterator[bytes]:
+        for start in range(0, len(body), 65536):
+            yield body[start : start + 65536]
+
+    entry = Signer(sandbox().keyrings).key("ru-exp-01")
     async with harness.client() as client:
-        return await client.post("/v1/submissions", content=chunks(), headers=JSON)
+        signed = client.build_request("POST", "/v1/submissions", content=body, headers=JSON)
+        sign_request(signed, entry.private_key, entry.verification_method)
+        names = ("content-type", "content-digest", "signature-input", "signature")
+        headers = {name: signed.headers[name] for name in names}
+        return await client.post("/v1/submissions", content=chunks(), headers=headers)
 
 
 def _body_case(body: bytes) -> Callable[[PortHarness], Awaitable[httpx.Response]]:

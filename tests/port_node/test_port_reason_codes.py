@@ -15,7 +15,8 @@ from typing import Any
 import pytest
 from port_harness import PortHarness, check_receipt, fresh_submission, sandbox
 
-from pilot.synthetic import Signer, build_world, stable_id
+from pilot.sandbox import DEFAULT_SEED, plant_number
+from pilot.synthetic import ConsignmentParts, Signer, build_world, plan_consignment, sign_consignment, stable_id
 from pilot.vectors import build_vectors
 from schemas._records import facility_record_subject
 from schemas._time import utc_now
@@ -68,6 +69,57 @@ def _expiring_soon() -> tuple[str, Any]:
     return "ru-exp-01", document
 
 
+def _consignment(exporter: str, name: str, edit: Callable[[ConsignmentParts], None]) -> Build:
+    """A consignment of ``exporter``, its parts edited before signing (every credential signs)."""
+
+    def build() -> tuple[str, Any]:
+        parts = plan_consignment(
+            DEFAULT_SEED, build_world(DEFAULT_SEED, exporter), f"t-{exporter}-{name}", "cn-port-01", "rail"
+        )
+        edit(parts)
+        return exporter, sign_consignment(DEFAULT_SEED, parts, Signer(sandbox().keyrings)).submission
+
+    return build
+
+
+def _another_exporters_plant(parts: ConsignmentParts) -> None:
+    parts.lots[0]["establishmentNumber"] = plant_number("ru-exp-02")
+
+
+def _hs_code_not_traced(parts: ConsignmentParts) -> None:
+    code = parts.lots[0]["hsCode"]
+    parts.lots[0]["hsCode"] = code[:5] + ("1" if code[5] != "1" else "2")  # same heading, another product
+
+
+def _another_exporters_record() -> tuple[str, Any]:
+    document = fresh_submission("ru-exp-01", "code-foreign-record")
+    farm = build_world("agri-export-pilot-2026", "ru-exp-02").farms[0]
+    document["credentials"].append(
+        Signer(sandbox().keyrings).issue(
+            "ru-exp-02", "DigitalFacilityRecord", facility_record_subject(farm), credential_id=stable_id("t", "foreign")
+        )
+    )
+    return "ru-exp-01", document
+
+
+def _many_warnings() -> tuple[str, Any]:
+    """More warnings than a receipt carries: the receipt says how many it omitted."""
+    document = fresh_submission("ru-exp-01", "code-many-warnings")
+    farm = build_world("agri-export-pilot-2026", "ru-exp-01").farms[0]
+    signer = Signer(sandbox().keyrings)
+    for n in range(55):
+        document["credentials"].append(
+            signer.issue(
+                "ru-exp-01",
+                "DigitalFacilityRecord",
+                facility_record_subject(farm),
+                credential_id=stable_id("test", "expiring", n),
+                valid_until=utc_now() + timedelta(days=10),
+            )
+        )
+    return "ru-exp-01", document
+
+
 CASES: dict[str, tuple[Build, str]] = {
     "SCHEMA_INVALID": (_vector("manifest-not-an-object"), "error"),
     "PROOF_MISSING": (_vector("manifest-proof-missing"), "error"),
@@ -88,6 +140,10 @@ CASES: dict[str, tuple[Build, str]] = {
     "MANIFEST_EXPORTER_MISMATCH": (_sent_by_another_exporter, "error"),
     "CREDENTIAL_EXPIRING_SOON": (_expiring_soon, "warning"),
     "DESTINATION_MISMATCH": (_vector("destination-other-port"), "error"),
+    "ISSUER_NOT_SUBMITTER": (_another_exporters_record, "error"),
+    "ESTABLISHMENT_NOT_BOUND_TO_EXPORTER": (_consignment("ru-exp-01", "code-plant", _another_exporters_plant), "error"),
+    "HS_CODE_MISMATCH": (_consignment("ru-exp-01", "code-hs", _hs_code_not_traced), "error"),
+    "REASONS_OMITTED": (_many_warnings, "warning"),
 }
 
 

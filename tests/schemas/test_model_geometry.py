@@ -27,9 +27,9 @@ GEOMETRY_CASES: list[tuple[str, list[list[list[float]]], str | None, str]] = [
      "RU-BEL", "Self-intersection"),
     ("zero area", [[[36.6, 50.7], [36.61, 50.7], [36.62, 50.7], [36.6, 50.7]]], "RU-BEL", "not valid"),
     ("longitude out of range", [[[181.0, 50.7], [36.62, 50.7], [36.62, 50.71], [181.0, 50.7]]], None,
-     "longitude 181.0"),
+     "position 0: longitude outside [-180, 180]"),
     ("latitude out of range", [[[36.6, 95.0], [36.62, 50.7], [36.62, 50.71], [36.6, 95.0]]], None,
-     "latitude 95.0"),
+     "position 0: latitude outside [-90, 90]"),
     ("outside the region's bounding box", [SQUARE], "RU-AMU", "outside the authored bounding box of RU-AMU"),
     ("latitude and longitude swapped", [[[lat, lon] for lon, lat in SQUARE]], "RU-BEL", "outside"),
 ]  # fmt: skip

@@ -104,7 +104,7 @@ BAD_CREDENTIALS = [
     Bad("HS code with 5 digits", ex.facility_record, {"/credentialSubject/facility/processCategory/0/code": "02071"},
         "/credentialSubject/facility/processCategory/0/code", "[0-9]{6}"),
     Bad("HS chapter 85", ex.facility_record, {"/credentialSubject/facility/processCategory/0/code": "850440"},
-        "/credentialSubject/facility/processCategory/0/code", "chapter 85"),
+        "/credentialSubject/facility/processCategory/0/code", "chapter 01-24"),
     Bad("HS heading that does not exist", ex.traceability_event, {"/credentialSubject/0/hsCode": "029910"},
         "/credentialSubject/0/hsCode", "headings 0201-0210"),
     Bad("unknown Rec 20 unit", ex.traceability_event, {"/credentialSubject/0/outputQuantityList/0/uom": "KGS"},
@@ -112,7 +112,7 @@ BAD_CREDENTIALS = [
     Bad("naive datetime", ex.facility_record, {"/validFrom": "2025-01-15T00:00:00"},
         "/validFrom", "time zone"),
     Bad("unix timestamp for a datetime", ex.facility_record, {"/validFrom": 1736899200},
-        "/validFrom", "found 1736899200"),
+        "/validFrom", "found an integer"),
     Bad("impossible date", ex.consignment_manifest, {"/credentialSubject/shipmentDate": "2025-02-30"},
         "/credentialSubject/shipmentDate", "real calendar date"),
     Bad("validUntil before validFrom", ex.facility_record, {"/validUntil": "2024-01-01T00:00:00Z"},
@@ -144,7 +144,7 @@ BAD_CREDENTIALS = [
          "/credentialSubject/0/outputQuantityList": DELETE},
         "/credentialSubject/0/epcList", "non-empty epcList or quantityList"),
     Bad("unknown bizStep", ex.traceability_event, {"/credentialSubject/0/bizStep": "teleporting"},
-        "/credentialSubject/0/bizStep", "teleporting"),
+        "/credentialSubject/0/bizStep", "found a string of 11 characters"),
     Bad("wrong record type list", ex.facility_record,
         {"/type": ["VerifiableCredential", "DigitalFacilityRecord", "Extra"]}, "/type", "expected type"),
     Bad("first @context not VC 2.0", ex.facility_record,
@@ -156,13 +156,13 @@ BAD_CREDENTIALS = [
         "/credentialSubject/auditableEvidence/hashDigest", "pattern"),
     Bad("empty measurement unit", ex.conformity_credential,
         {"/credentialSubject/assessment/0/declaredValue/0/metricValue/unit": ""},
-        "/credentialSubject/assessment/0/declaredValue/0/metricValue/unit", "found \"\""),
+        "/credentialSubject/assessment/0/declaredValue/0/metricValue/unit", "found an empty string"),
     Bad("UNTP topic that does not match the pilot topic", ex.conformity_credential,
         {"/credentialSubject/assessment/0/conformityTopic": "environment.water"},
         "/credentialSubject/assessment/0/conformityTopic", "reported under UNTP conformityTopic"),
     Bad("UNTP conformityTopic outside UNTP's list", ex.conformity_credential,
         {"/credentialSubject/assessment/0/conformityTopic": "animal.welfare"},
-        "/credentialSubject/assessment/0/conformityTopic", "animal.welfare"),
+        "/credentialSubject/assessment/0/conformityTopic", "found a string of 14 characters"),
     Bad("conformance not a boolean", ex.conformity_credential,
         {"/credentialSubject/assessment/0/conformance": "pass"},
         "/credentialSubject/assessment/0/conformance", "valid boolean"),
@@ -199,7 +199,7 @@ BAD_CREDENTIALS = [
         "/credentialSubject/lots", "at least 1"),
     Bad("manifest referencing a receipt", ex.consignment_manifest,
         {"/credentialSubject/credentials/0/type": "SubmissionReceipt"},
-        "/credentialSubject/credentials/0/type", "SubmissionReceipt"),
+        "/credentialSubject/credentials/0/type", "found a string of 17 characters"),
     Bad("leaf hash of 31 bytes", ex.submission_receipt,
         {"/credentialSubject/log/leafHash": "A" * 40 + "AA=="}, "/credentialSubject/log/leafHash", "pattern"),
     Bad("leaf hash in base64url", ex.submission_receipt,
@@ -207,7 +207,7 @@ BAD_CREDENTIALS = [
     Bad("negative log index", ex.submission_receipt, {"/credentialSubject/log/index": -1},
         "/credentialSubject/log/index", "greater than or equal to 0"),
     Bad("unknown decision", ex.submission_receipt, {"/credentialSubject/decision": "maybe"},
-        "/credentialSubject/decision", "maybe"),
+        "/credentialSubject/decision", "found a string of 5 characters"),
     Bad("geometry of another type", ex.facility_record,
         {"/credentialSubject/facility/locationInformation/geoBoundary": {"type": "Point", "coordinates": [36.6, 50.7]}},
         "/credentialSubject/facility/locationInformation/geoBoundary/type", "'Polygon'"),
@@ -251,7 +251,9 @@ def test_unknown_record_type_points_at_type() -> None:
     model, problems = validate_credential_payload(doc, "/manifest")
     assert model is None
     assert [(p.code, p.path) for p in problems] == [(Code.SCHEMA_INVALID, "/manifest/type")]
-    assert "FarmRecord" in problems[0].message
+    # The message says what kind of value was found, never the value (reasons are signed into receipts).
+    assert "FarmRecord" not in problems[0].message
+    assert "found an array of 2 items" in problems[0].message
 
 
 @pytest.mark.parametrize("doc", [[], "text", 3, None, {"type": 5}, {"type": ["VerifiableCredential"]}])
