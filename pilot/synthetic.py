@@ -69,6 +69,14 @@ def polygon_in(rng: random.Random, bbox: tuple[float, float, float, float]) -> l
     return [ring]
 
 
+def _authored_bbox(region: str) -> tuple[float, float, float, float]:
+    """The authored bounding box of ``region``; every exporter region has one (``schemas/_models/regions.py``)."""
+    bbox = region_bbox(region)
+    if bbox is None:
+        raise KeyError(f"no authored bounding box for region {region}")
+    return bbox
+
+
 @dataclass
 class ExporterWorld:
     """One exporter's synthetic holdings: farms (facility subjects) and its processing plant."""
@@ -91,7 +99,7 @@ def build_world(seed: str, short_id: str) -> ExporterWorld:
             facility_type="farm",
             region=region,
             establishment_number=f"{region}-{int(short_id[-2:]):02d}{n + 10:02d}",
-            boundary=polygon_in(rng, region_bbox(region)),
+            boundary=polygon_in(rng, _authored_bbox(region)),
         )
         farm["productionPeriod"] = {"start": "2026-01-01", "end": "2026-12-31"}
         if item.species is None:
@@ -106,7 +114,7 @@ def build_world(seed: str, short_id: str) -> ExporterWorld:
         facility_type="processing_plant",
         region=item.plant_region,
         establishment_number=plant_number(short_id),
-        boundary=polygon_in(rng, region_bbox(item.plant_region)),
+        boundary=polygon_in(rng, _authored_bbox(item.plant_region)),
     )
     return ExporterWorld(item, farms, plant)
 

@@ -189,8 +189,7 @@ def root_from_inclusion_proof(index: int, size: int, leaf_hash: bytes, proof: Se
     expected = _path_length(fn, sn)
     if len(proof) != expected:
         raise _fail(
-            f"inclusion proof for index {index} in a tree of size {size} has {len(proof)} hashes, "
-            f"expected {expected}"
+            f"inclusion proof for index {index} in a tree of size {size} has {len(proof)} hashes, expected {expected}"
         )
     _, root = _walk(fn, sn, leaf_hash, proof)
     return root
@@ -211,9 +210,7 @@ def verify_inclusion(index: int, size: int, leaf_hash: bytes, proof: Sequence[by
         )
 
 
-def verify_consistency(
-    first: int, second: int, first_root: bytes, second_root: bytes, proof: Sequence[bytes]
-) -> None:
+def verify_consistency(first: int, second: int, first_root: bytes, second_root: bytes, proof: Sequence[bytes]) -> None:
     """Check that the tree of size ``second`` extends the tree of size ``first`` (RFC 9162 §2.1.4.2).
 
     ``first == 0`` and ``first == second`` take the empty proof; for equal sizes the roots must be
@@ -229,9 +226,7 @@ def verify_consistency(
     _check_proof_hashes(proof)
     if first == 0 or first == second:
         if proof:
-            raise _fail(
-                f"consistency proof from size {first} to {second} must be empty, it has {len(proof)} hashes"
-            )
+            raise _fail(f"consistency proof from size {first} to {second} must be empty, it has {len(proof)} hashes")
         if first == second and first_root != second_root:
             raise _fail(f"roots differ for the same size {first}")
         if first == 0 and first_root != EMPTY_ROOT:
@@ -247,9 +242,7 @@ def verify_consistency(
     expected = (0 if implicit else 1) + _path_length(fn, sn)
     # Step 1 (an empty path fails) and steps 6a/7 (sn reaches 0 exactly) come down to the length.
     if len(proof) != expected:
-        raise _fail(
-            f"consistency proof from size {first} to {second} has {len(proof)} hashes, expected {expected}"
-        )
+        raise _fail(f"consistency proof from size {first} to {second} has {len(proof)} hashes, expected {expected}")
     # Step 5: fr and sr start at the first value of the (possibly prepended) path.
     seed = first_root if implicit else proof[0]
     rest = proof if implicit else proof[1:]

@@ -158,9 +158,7 @@ class Checkpoint:
             raise ValueError(f"checkpoint root hash is {len(self.root_hash)} bytes, expected 32")
         for line in self.extensions:
             if not line or "\n" in line or _CONTROL.search(line):
-                raise ValueError(
-                    f"checkpoint extension line {line!r} is empty or contains a control character"
-                )
+                raise ValueError(f"checkpoint extension line {line!r} is empty or contains a control character")
 
     def body(self) -> str:
         """The note text: ``<origin>\\n<size>\\n<base64 root>\\n`` then one line per extension."""
@@ -351,9 +349,7 @@ def sign_checkpoint(checkpoint: Checkpoint, name: str, private_key: Ed25519Priva
     return SignedNote(body, (sign_note(body, name, private_key),))
 
 
-def verify_checkpoint(
-    text: str, name: str, public_key: Ed25519PublicKey, *, origin: str | None = None
-) -> Checkpoint:
+def verify_checkpoint(text: str, name: str, public_key: Ed25519PublicKey, *, origin: str | None = None) -> Checkpoint:
     """Parse a signed checkpoint, verify the signature by (``name``, ``public_key``), return its content.
 
     ``name`` is the signing key's name (the pilot's logs use their origin). If ``origin`` is given the
@@ -378,9 +374,7 @@ def _cosigned_message(body: str, timestamp: int) -> bytes:
     return f"cosignature/v1\ntime {timestamp}\n{body}".encode()
 
 
-def cosign_checkpoint(
-    checkpoint_body: str, name: str, private_key: Ed25519PrivateKey, timestamp: int
-) -> NoteSignature:
+def cosign_checkpoint(checkpoint_body: str, name: str, private_key: Ed25519PrivateKey, timestamp: int) -> NoteSignature:
     """A tlog-cosignature/v1 line over a checkpoint's note text, made at POSIX time ``timestamp``.
 
     The signature bytes are ``timestamp`` as 8 big-endian bytes then the 64-byte Ed25519 signature;

@@ -1,4 +1,4 @@
-"""The gates of issue 2: ruff clean everywhere, mypy strict (pydantic plugin) clean on ``schemas/``."""
+"""The gates: ruff lint and format clean, mypy strict (pydantic plugin) clean on all five product packages."""
 
 from __future__ import annotations
 
@@ -21,12 +21,26 @@ def test_ruff_clean() -> None:
     assert result.returncode == 0, result.stdout[-4000:]
 
 
-def test_mypy_strict_on_schemas(tmp_path: Path) -> None:
+PACKAGES = ["schemas", "node_core", "port_node", "exporter_node", "pilot"]
+
+
+def test_ruff_format_clean() -> None:
     result = subprocess.run(
-        [str(BIN / "mypy"), "--cache-dir", str(tmp_path / "mypy-cache"), "schemas"],
+        [str(BIN / "ruff"), "format", "--check", *PACKAGES, "tests"],
         cwd=ROOT,
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout[-4000:]
+
+
+def test_mypy_strict_on_every_package(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [str(BIN / "mypy"), "--cache-dir", str(tmp_path / "mypy-cache"), *PACKAGES],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert result.returncode == 0, result.stdout[-4000:]

@@ -153,7 +153,7 @@ def _onboarding_subjects(profile: dict[str, str]) -> list[dict[str, Any]]:
     bbox = region_bbox(region)
     assert bbox is not None
     rng = random.Random(exporter_id)
-    common = {
+    common: dict[str, Any] = {
         "country": "RU",
         "region": region,
         "operator_did": did_of(exporter_id),
@@ -232,7 +232,7 @@ def check_command(
         if check.failed:
             raise typer.Exit(1)
         try:
-            token = read_token(directory / "tokens", exporter_id)
+            token = read_token(directory / "tokens", str(exporter_id))
         except OSError as exc:
             check.fail("operator token found", f"{directory}/tokens/{exporter_id} is missing: use --data-dir")
             raise typer.Exit(1) from exc
@@ -294,7 +294,10 @@ def check_command(
         if state.get("decision") == "accepted":
             check.ok(f"{port_id} accepted it")
         else:
-            reasons = ", ".join(str(r.get("code")) for r in state.get("reasons") or [])  # type: ignore[union-attr]
+            listed = state.get("reasons")
+            reasons = (
+                ", ".join(str(r.get("code")) for r in listed if isinstance(r, dict)) if isinstance(listed, list) else ""
+            )
             check.fail(f"{port_id} accepted it", f"decision {state.get('decision')}: {reasons}")
     if check.failed:
         raise typer.Exit(1)

@@ -344,7 +344,7 @@ def _farm_credentials(listing: Any) -> list[dict[str, Any]]:
     """The signed facility records in a ``GET /v1/farms`` answer (a list, or ``{"farms": [...]}``)."""
     items = listing.get("farms", listing.get("items", [])) if isinstance(listing, dict) else listing
     out = []
-    for item in items:
+    for item in items if isinstance(items, list) else []:
         credential = item.get("credential", item) if isinstance(item, dict) else None
         if isinstance(credential, dict) and "credentialSubject" in credential:
             out.append(credential)
@@ -392,20 +392,20 @@ def run_scenario(
                 )
         by_id = {s.kind: s for s in scenario.shipments}
         for case in CASES:
-            shipment = by_id.get(case.key)
+            found = by_id.get(case.key)
             if case.expected_decision is None:
-                actual = shipment.refused_code if shipment else fault_actual[case.key]
+                actual = found.refused_code if found else fault_actual[case.key]
                 actual = actual or "queued"
                 scenario.faults.append(FaultOutcome(case, actual, actual == case.expected_code))
                 continue
-            assert shipment is not None
-            codes = shipment.reason_codes
+            assert found is not None
+            codes = found.reason_codes
             distinct = list(dict.fromkeys(codes))
-            actual = f"{shipment.decision or shipment.state}: {', '.join(distinct) or shipment.refused_code or '-'}"
+            actual = f"{found.decision or found.state}: {', '.join(distinct) or found.refused_code or '-'}"
             matched = (
-                shipment.decision == case.expected_decision
+                found.decision == case.expected_decision
                 and case.expected_code in codes
-                and shipment.receipt_problem is None
+                and found.receipt_problem is None
             )
             scenario.faults.append(FaultOutcome(case, actual, matched))
         outage_summary = {

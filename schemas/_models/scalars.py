@@ -66,9 +66,7 @@ SubmissionId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._:-]{1,128
 
 Did = Annotated[
     str,
-    StringConstraints(
-        pattern=r"^did:web:[A-Za-z0-9.-]+(%3[Aa][0-9]+)?(:[A-Za-z0-9._~%-]+)*$", max_length=512
-    ),
+    StringConstraints(pattern=r"^did:web:[A-Za-z0-9.-]+(%3[Aa][0-9]+)?(:[A-Za-z0-9._~%-]+)*$", max_length=512),
 ]
 """A ``did:web`` identifier; the pilot's are ``did:web:pilot.example:<short id>``."""
 
@@ -102,9 +100,7 @@ def _known_subdivisions() -> frozenset[str]:
 
 def _country(value: str) -> str:
     if value not in _known_countries():
-        raise PydanticCustomError(
-            "country_code", f"expected an ISO 3166-1 alpha-2 country code, found {value!r}"
-        )
+        raise PydanticCustomError("country_code", f"expected an ISO 3166-1 alpha-2 country code, found {value!r}")
     return value
 
 
@@ -119,9 +115,7 @@ def _subdivision(value: str) -> str:
 CountryCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$"), AfterValidator(_country)]
 """An ISO 3166-1 alpha-2 code known to pycountry, e.g. ``RU``."""
 
-SubdivisionCode = Annotated[
-    str, StringConstraints(pattern=r"^[A-Z]{2}-[A-Z0-9]{1,3}$"), AfterValidator(_subdivision)
-]
+SubdivisionCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}-[A-Z0-9]{1,3}$"), AfterValidator(_subdivision)]
 """An ISO 3166-2 code known to pycountry, e.g. ``RU-BEL``."""
 
 # --- HS codes -----------------------------------------------------------------------------------------
@@ -204,9 +198,7 @@ def _parse_datetime(value: Any) -> datetime:
         try:
             parsed = datetime.fromisoformat(value)
         except ValueError:
-            raise PydanticCustomError(
-                "datetime_value", f"expected a real date and time, found {value!r}"
-            ) from None
+            raise PydanticCustomError("datetime_value", f"expected a real date and time, found {value!r}") from None
     else:
         raise PydanticCustomError(
             "datetime_format",
@@ -235,12 +227,8 @@ def _parse_date(value: Any) -> date:
         try:
             return date.fromisoformat(value)
         except ValueError:
-            raise PydanticCustomError(
-                "date_value", f"expected a real calendar date, found {value!r}"
-            ) from None
-    raise PydanticCustomError(
-        "date_format", f"expected a date 'YYYY-MM-DD' (RFC 3339 full-date), found {value!r}"
-    )
+            raise PydanticCustomError("date_value", f"expected a real calendar date, found {value!r}") from None
+    raise PydanticCustomError("date_format", f"expected a date 'YYYY-MM-DD' (RFC 3339 full-date), found {value!r}")
 
 
 DateTime = Annotated[

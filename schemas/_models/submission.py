@@ -27,9 +27,7 @@ _CREDENTIAL_OBJECT = {
 class EnvelopedCredentialRef(PilotModel):
     """A VC-JOSE-COSE enveloped credential as it travels inside JSON: the compact JWS in a data: URL."""
 
-    context: Literal["https://www.w3.org/ns/credentials/v2"] = cat_field(
-        DataCategory.PUBLIC, alias="@context"
-    )
+    context: Literal["https://www.w3.org/ns/credentials/v2"] = cat_field(DataCategory.PUBLIC, alias="@context")
     type: Literal["EnvelopedVerifiableCredential"] = cat_field(DataCategory.PUBLIC)
     id: str = cat_field(
         DataCategory.PUBLIC,

@@ -166,16 +166,12 @@ class TrustList(PilotModel):
             if participant.id in seen_ids:
                 raise field_error(f"participants/{p_index}/id", f"participant id {participant.id!r} repeats")
             if participant.did in seen_dids:
-                raise field_error(
-                    f"participants/{p_index}/did", f"participant DID {participant.did!r} repeats"
-                )
+                raise field_error(f"participants/{p_index}/did", f"participant DID {participant.did!r} repeats")
             seen_ids.add(participant.id)
             seen_dids.add(participant.did)
             for k_index, key in enumerate(participant.keys):
                 if key.id in seen_keys:
-                    raise field_error(
-                        f"participants/{p_index}/keys/{k_index}/id", f"key id {key.id!r} repeats"
-                    )
+                    raise field_error(f"participants/{p_index}/keys/{k_index}/id", f"key id {key.id!r} repeats")
                 seen_keys.add(key.id)
         return self
 
@@ -197,7 +193,5 @@ class TrustAnchor(PilotModel):
     def _keys_under_did(self) -> TrustAnchor:
         for index, key in enumerate(self.keys):
             if not key.id.startswith(self.trustListOperator + "#"):
-                raise field_error(
-                    f"keys/{index}/id", f"key id {key.id!r} must start with the operator's DID + '#'"
-                )
+                raise field_error(f"keys/{index}/id", f"key id {key.id!r} must start with the operator's DID + '#'")
         return self

@@ -51,7 +51,6 @@ def post(app: FastAPI, body: bytes) -> httpx.Response:
         async with httpx.AsyncClient(transport=transport, base_url="http://witness.test") as client:
             return await client.post("/v1/witness/add-checkpoint", content=body)
 
-
     return anyio.run(go)
 
 
@@ -61,7 +60,6 @@ def get(app: FastAPI, path: str) -> httpx.Response:
     async def go() -> httpx.Response:
         async with httpx.AsyncClient(transport=transport, base_url="http://witness.test") as client:
             return await client.get(path)
-
 
     return anyio.run(go)
 

@@ -116,9 +116,7 @@ def test_anchor_rotation_announced_by_the_old_key() -> None:
     by_new_key = _resigned(lambda d: (announce(d), _bump(d, 3)), key=new_key, vm=new_vm)
     with pytest.raises(VerificationError):
         verify_trust_list(by_new_key, SANDBOX.anchor)
-    accepted = verify_trust_list(
-        by_new_key, SANDBOX.anchor, extra_anchor_keys=announced.announced_anchor_keys()
-    )
+    accepted = verify_trust_list(by_new_key, SANDBOX.anchor, extra_anchor_keys=announced.announced_anchor_keys())
     assert accepted.sequence == 3
 
 
@@ -152,9 +150,7 @@ def test_key_refused(name: str) -> None:
 
 
 def test_revoked_key_still_valid_just_before_revocation() -> None:
-    key = REGISTRY.resolve_key(
-        "did:web:pilot.example:ru-exp-02#key-0", "assertion", REVOKED_AT - timedelta(seconds=1)
-    )
+    key = REGISTRY.resolve_key("did:web:pilot.example:ru-exp-02#key-0", "assertion", REVOKED_AT - timedelta(seconds=1))
     assert key.participant_id == "ru-exp-02"
 
 

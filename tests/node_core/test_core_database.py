@@ -63,9 +63,7 @@ def test_session_scope_commits_and_rolls_back(migrated_engine: Engine) -> None:
 def test_concurrent_writers_lose_no_update(migrated_engine: Engine) -> None:
     lock = WriteLock(migrated_engine)
     with session_scope(migrated_engine, write_lock=lock) as session:
-        session.execute(
-            insert(TRUST_STATE).values(id=1, sequence=0, anchor_key_ids=[], updated_at=datetime.now(UTC))
-        )
+        session.execute(insert(TRUST_STATE).values(id=1, sequence=0, anchor_key_ids=[], updated_at=datetime.now(UTC)))
     errors: list[BaseException] = []
 
     def bump() -> None:

@@ -74,9 +74,7 @@ class FakeKeyResolver:
 RESOLVER = FakeKeyResolver({KEYID: CLIENT_KEY.public_key()})
 
 
-def signed(
-    body: bytes | None = b'{"a": 1}', *, now: float = NOW, key: Ed25519PrivateKey = CLIENT_KEY
-) -> httpx.Request:
+def signed(body: bytes | None = b'{"a": 1}', *, now: float = NOW, key: Ed25519PrivateKey = CLIENT_KEY) -> httpx.Request:
     headers = {"Content-Type": "application/json"} if body else {}
     request = httpx.Request("POST" if body else "GET", URL, content=body, headers=headers)
     sign_request(request, key, KEYID, now=now)
@@ -238,9 +236,7 @@ def _other_label() -> tuple[httpx.Request, dict[str, Any]]:
 
 def _two_signatures() -> tuple[httpx.Request, dict[str, Any]]:
     request = signed()
-    request.headers["signature-input"] += ", " + request.headers["signature-input"].replace(
-        "sig1=", "sig2=", 1
-    )
+    request.headers["signature-input"] += ", " + request.headers["signature-input"].replace("sig1=", "sig2=", 1)
     request.headers["signature"] += ", " + request.headers["signature"].replace("sig1=", "sig2=", 1)
     return request, {}
 

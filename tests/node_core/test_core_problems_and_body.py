@@ -74,9 +74,7 @@ APP = make_app()
 
 def call(method: str, path: str, **kwargs: Any) -> httpx.Response:
     async def run() -> httpx.Response:
-        async with httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=APP), base_url="http://node"
-        ) as client:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=APP), base_url="http://node") as client:
             return await client.request(method, path, **kwargs)
 
     return asyncio.run(run())

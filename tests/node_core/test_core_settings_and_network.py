@@ -44,9 +44,7 @@ def test_environment_overrides(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PILOT_GIVE_UP_S", "30")
     monkeypatch.setenv("PILOT_SECURING", "jose")
     monkeypatch.setenv("PILOT_KEY_PASSPHRASE", "s3cret")
-    monkeypatch.setenv(
-        "PILOT_PEER_URLS", "cn-port-01=http://127.0.0.1:8101/, cn-port-02=http://127.0.0.1:8102"
-    )
+    monkeypatch.setenv("PILOT_PEER_URLS", "cn-port-01=http://127.0.0.1:8101/, cn-port-02=http://127.0.0.1:8102")
     settings = NodeSettings()
     assert settings.database_kind == "postgresql"
     assert (settings.max_inflight, settings.retry_base_s, settings.give_up_s) == (8, 0.1, 30.0)

@@ -35,9 +35,22 @@ def test_demo_passes_and_writes_a_report(tmp_path: Path, reference_dir: Path) ->
     report = tmp_path / "demo.html"
     started = time.monotonic()
     result = subprocess.run(
-        [sys.executable, "-m", "pilot.cli", "demo", "--data-dir", str(tmp_path / "no-network-here"),
-         "--report", str(report), "--keep", str(tmp_path / "kept")],
-        capture_output=True, text=True, timeout=240, cwd=tmp_path,
+        [
+            sys.executable,
+            "-m",
+            "pilot.cli",
+            "demo",
+            "--data-dir",
+            str(tmp_path / "no-network-here"),
+            "--report",
+            str(report),
+            "--keep",
+            str(tmp_path / "kept"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=240,
+        cwd=tmp_path,
         env={"PATH": "/usr/bin:/bin", "COLUMNS": "200", "HOME": str(tmp_path)},
     )
     elapsed = time.monotonic() - started

@@ -92,9 +92,7 @@ def test_sensitive_categories_are_visible_in_the_schemas() -> None:
     assert subject["operatorContact"]["x-data-category"] == "personal"
     dcc = json.loads(GENERATED["DigitalConformityCredential.schema.json"])["$defs"]
     assert dcc["ConformityAssessment"]["properties"]["laboratoryResults"]["x-data-category"] == "laboratory"
-    vet = json.loads(GENERATED["VeterinaryAttestation.schema.json"])["$defs"]["VeterinarySubject"][
-        "properties"
-    ]
+    vet = json.loads(GENERATED["VeterinaryAttestation.schema.json"])["$defs"]["VeterinarySubject"]["properties"]
     assert vet["healthStatus"]["x-data-category"] == "animal_health"
     assert vet["laboratoryResults"]["x-data-category"] == "laboratory"
 

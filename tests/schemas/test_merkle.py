@@ -172,9 +172,7 @@ def test_inclusion_index_out_of_range(index: int, size: int, message: str) -> No
 def test_inclusion_messages() -> None:
     proof = TREE.inclusion_proof(3, 10)
     root = TREE.root(10)
-    assert "has 3 hashes, expected 4" in str(
-        _rejects(lambda: verify_inclusion(3, 10, LEAVES[3], proof[:3], root))
-    )
+    assert "has 3 hashes, expected 4" in str(_rejects(lambda: verify_inclusion(3, 10, LEAVES[3], proof[:3], root)))
     assert "leads to root" in str(_rejects(lambda: verify_inclusion(3, 10, LEAVES[4], proof, root)))
     assert "proof element 1 is 31 bytes" in str(
         _rejects(lambda: verify_inclusion(3, 10, LEAVES[3], [proof[0], proof[1][:31], *proof[2:]], root))
@@ -196,21 +194,13 @@ def test_trivial_consistency() -> None:
     verify_consistency(0, 7, EMPTY_ROOT, TREE.root(7), [])
     verify_consistency(7, 7, TREE.root(7), TREE.root(7), [])
     assert TREE.consistency_proof(0, 7) == TREE.consistency_proof(7, 7) == []
-    assert "must be empty" in str(
-        _rejects(lambda: verify_consistency(0, 7, EMPTY_ROOT, TREE.root(7), [SOME_HASH]))
-    )
-    assert "must be empty" in str(
-        _rejects(lambda: verify_consistency(7, 7, TREE.root(7), TREE.root(7), [SOME_HASH]))
-    )
+    assert "must be empty" in str(_rejects(lambda: verify_consistency(0, 7, EMPTY_ROOT, TREE.root(7), [SOME_HASH])))
+    assert "must be empty" in str(_rejects(lambda: verify_consistency(7, 7, TREE.root(7), TREE.root(7), [SOME_HASH])))
     assert "roots differ" in str(_rejects(lambda: verify_consistency(7, 7, TREE.root(7), TREE.root(8), [])))
     assert "empty-tree root" in str(_rejects(lambda: verify_consistency(0, 7, SOME_HASH, TREE.root(7), [])))
-    assert "larger than second" in str(
-        _rejects(lambda: verify_consistency(8, 7, TREE.root(8), TREE.root(7), []))
-    )
+    assert "larger than second" in str(_rejects(lambda: verify_consistency(8, 7, TREE.root(8), TREE.root(7), [])))
     assert "negative" in str(_rejects(lambda: verify_consistency(-1, 7, EMPTY_ROOT, TREE.root(7), [])))
-    assert "has 0 hashes, expected" in str(
-        _rejects(lambda: verify_consistency(3, 7, TREE.root(3), TREE.root(7), []))
-    )
+    assert "has 0 hashes, expected" in str(_rejects(lambda: verify_consistency(3, 7, TREE.root(3), TREE.root(7), [])))
 
 
 def test_tree_rejects_bad_arguments() -> None:
@@ -247,9 +237,7 @@ def test_append_and_extend_agree() -> None:
     extended.extend([])
     extended.extend(LEAVES[77:])
     assert appended.root() == extended.root() == TREE.root()
-    assert (
-        [appended.leaf(i) for i in range(MAX_SIZE)] == [extended.leaf(i) for i in range(MAX_SIZE)] == LEAVES
-    )
+    assert [appended.leaf(i) for i in range(MAX_SIZE)] == [extended.leaf(i) for i in range(MAX_SIZE)] == LEAVES
     for size in range(MAX_SIZE + 1):
         assert appended.root(size) == extended.root(size)
 
@@ -278,9 +266,7 @@ def test_every_consistency_proof_verifies() -> None:
     roots = [TREE.root(size) for size in range(MAX_SIZE + 1)]
     for second in range(MAX_SIZE + 1):
         for first in range(second + 1):
-            verify_consistency(
-                first, second, roots[first], roots[second], TREE.consistency_proof(first, second)
-            )
+            verify_consistency(first, second, roots[first], roots[second], TREE.consistency_proof(first, second))
 
 
 @pytest.mark.parametrize("size", [*range(1, 66), 100, 127, 128, 129, 200, 255, 256, 257, 299, 300])

@@ -40,9 +40,7 @@ from schemas.errors import VerificationError
 # the note it signs (the same example is quoted by the C2SP signed-note implementations).
 GO_SKEY = "PRIVATE+KEY+PeterNeumann+c74f20a3+AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz"
 GO_VKEY = "PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW"
-GO_TEXT = (
-    "If you think cryptography is the answer to your problem,\nthen you don't know what your problem is.\n"
-)
+GO_TEXT = "If you think cryptography is the answer to your problem,\nthen you don't know what your problem is.\n"
 GO_NOTE = (
     GO_TEXT + "\n— PeterNeumann x08go/ZJkuBS9UG/SffcvIAQxVBtiFupLLr8pAcE"
     "lZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnAM=\n"
@@ -70,9 +68,7 @@ ARCHE_CHECKPOINT = (
     "— witness.stagemole.eu Z/euoAAAAABqEiEgw0i+7g2ENfDAWHmtRzCfKTHS"
     "DwYDJA2NmKeGi9Y8FtEyOUvVr+AJmIY/2TUFucgKi7lI7cUiOvKFYe/TmN9DAg==\n"
 )
-ARCHE_LOG_VKEY = (
-    "arche2025h1.staging.ct.transparency.dev+ba2f06c0+AU0vHmlGCS/PdN8b2OaGmKprLI8HKM+dJ472xgFYh15f"
-)
+ARCHE_LOG_VKEY = "arche2025h1.staging.ct.transparency.dev+ba2f06c0+AU0vHmlGCS/PdN8b2OaGmKprLI8HKM+dJ472xgFYh15f"
 ARCHE_WITNESS_VKEYS = [
     "transparency.dev/DEV:witness-little-garden+d8042a87+BCtusOxINQNUTN5Oj8HObRkh2yHf/MwYaGX4CPdiVEPM",
     "witness1.smartit.nu/witness1+a48c820f+BPSFWg9G6KPiO7QPryYO5Xq4oYJJ+kAvLKLSimDhoxMO",
@@ -206,9 +202,7 @@ def test_checkpoint_sign_and_verify() -> None:
     public_key = LOG_KEY.public_key()
     assert verify_checkpoint(text, ORIGIN, public_key) == checkpoint
     assert verify_checkpoint(text, ORIGIN, public_key, origin=ORIGIN) == checkpoint
-    assert "origin is" in str(
-        _rejects(lambda: verify_checkpoint(text, ORIGIN, public_key, origin="x.example/log"))
-    )
+    assert "origin is" in str(_rejects(lambda: verify_checkpoint(text, ORIGIN, public_key, origin="x.example/log")))
     _rejects(lambda: verify_checkpoint(text, "cn-port-09.pilot.example/log", public_key))
     _rejects(lambda: verify_checkpoint(text, ORIGIN, OTHER_KEY.public_key()))
     _rejects(lambda: verify_checkpoint(text.replace("\n42\n", "\n43\n"), ORIGIN, public_key))
@@ -282,13 +276,9 @@ def test_cosignature_failures() -> None:
     _rejects(lambda: verify_cosignature(other_body, WITNESS, public_key))
     # Wrong length, timestamp beyond 2**63 - 1.
     short = NoteSignature(cosig.name, cosig.key_id, cosig.signature[:-1])
-    assert "71 bytes" in str(
-        _rejects(lambda: verify_cosignature(note.with_signature(short), WITNESS, public_key))
-    )
+    assert "71 bytes" in str(_rejects(lambda: verify_cosignature(note.with_signature(short), WITNESS, public_key)))
     huge = NoteSignature(cosig.name, cosig.key_id, (2**63).to_bytes(8, "big") + cosig.signature[8:])
-    assert "beyond" in str(
-        _rejects(lambda: verify_cosignature(note.with_signature(huge), WITNESS, public_key))
-    )
+    assert "beyond" in str(_rejects(lambda: verify_cosignature(note.with_signature(huge), WITNESS, public_key)))
 
 
 def test_cosignature_covers_extension_lines() -> None:
