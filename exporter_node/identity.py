@@ -16,15 +16,9 @@ from schemas._keys import public_key_bytes
 from schemas._trust import TrustRegistry
 from schemas.codes import Code
 from schemas.errors import KeyFormatError, VerificationError
+from schemas.identifiers import DID_PREFIX, did_of
 
 __all__ = ["DID_PREFIX", "NodeIdentity", "did_of"]
-
-DID_PREFIX = "did:web:pilot.example:"
-
-
-def did_of(short_id: str) -> str:
-    """A participant's DID (DESIGN section 2)."""
-    return DID_PREFIX + short_id
 
 
 @dataclass(frozen=True)

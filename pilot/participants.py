@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-DID_PREFIX = "did:web:pilot.example:"
-
 
 @dataclass(frozen=True)
 class Exporter:
@@ -100,11 +98,6 @@ OTHERS: dict[str, tuple[str, str, str]] = {
 
 EXPORTER_IDS = tuple(e.short_id for e in EXPORTERS)
 PORT_IDS = tuple(p.short_id for p in PORTS)
-
-
-def did_of(short_id: str) -> str:
-    """The participant's DID (resolved only through the trust list)."""
-    return DID_PREFIX + short_id
 
 
 def exporter(short_id: str) -> Exporter:

@@ -14,12 +14,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from pilot.participants import EXPORTERS, OTHERS, PORTS, did_of
+from pilot.participants import EXPORTERS, OTHERS, PORTS
 from schemas._keyring import KeyEntry, dump_keyring
 from schemas._keys import key_from_seed
 from schemas._multikey import encode_multikey
 from schemas._time import format_time
 from schemas._trust import sign_trust_list
+from schemas.identifiers import did_of
 
 DEFAULT_SEED = "agri-export-pilot-2026"
 

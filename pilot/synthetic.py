@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from pilot.participants import EXPORTERS, OTHERS, Exporter, did_of, exporter
+from pilot.participants import EXPORTERS, OTHERS, Exporter, exporter
 from pilot.sandbox import EPOCH, KEYS_VALID_UNTIL, plant_number
 from schemas._issue import Securing, credential_reference, secure, unsigned_credential
 from schemas._keyring import KeyEntry
@@ -31,6 +31,7 @@ from schemas._records import (
 from schemas._records import (
     facility as facility_document,
 )
+from schemas.identifiers import did_of
 
 NAMESPACE = uuid.UUID("6f1c2a57-0d1e-4b8e-9a57-5c1d0e7a2b10")
 CERT_TOPIC = {

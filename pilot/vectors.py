@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from pilot.participants import EXPORTERS, did_of
+from pilot.participants import EXPORTERS
 from pilot.sandbox import DEFAULT_SEED, UNAPPROVED_ESTABLISHMENT, build_sandbox, pretty_json
 from pilot.synthetic import (
     ConsignmentParts,
@@ -40,6 +40,7 @@ from schemas._keyring import dump_keyring
 from schemas._keys import key_from_seed
 from schemas._records import facility_record_subject
 from schemas._time import format_time
+from schemas.identifiers import did_of
 
 #: The evaluation time of every file-level check in expected.json.
 EVALUATED_AT = datetime(2026, 11, 1, tzinfo=UTC)

@@ -11,15 +11,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from schemas._keyring import KeyEntry, load_keyring, select_key
+from schemas.identifiers import DID_PREFIX, log_origin
 
 __all__ = ["DID_PREFIX", "PortKeys", "log_origin"]
-
-DID_PREFIX = "did:web:pilot.example:"
-
-
-def log_origin(port_id: str) -> str:
-    """The checkpoint origin (and signing key name) of a port's log: ``<short id>.pilot.example/log``."""
-    return f"{port_id}.pilot.example/log"
 
 
 @dataclass(frozen=True)

@@ -17,10 +17,9 @@ from port_node.keys import DID_PREFIX, PortKeys
 from schemas._canonical import canonicalize
 from schemas._issue import secure, unsigned_credential
 from schemas._time import format_time
+from schemas.identifiers import RECEIPT_TYPE
 
 __all__ = ["RECEIPT_TYPE", "LogPosition", "b64", "build_receipt"]
-
-RECEIPT_TYPE = "SubmissionReceipt"
 
 
 def b64(data: bytes) -> str:

@@ -43,15 +43,11 @@ from schemas._signed_note import (
     verify_note,
 )
 from schemas.errors import VerificationError
+from schemas.identifiers import witness_name
 
 __all__ = ["Witness", "WitnessRefusal", "WitnessedCheckpoint", "port_of_origin", "witness_name"]
 
 _ORIGIN = re.compile(r"^([a-z0-9][a-z0-9-]{0,62})\.pilot\.example/log$")
-
-
-def witness_name(port_id: str) -> str:
-    """The cosigner name of a port's witness: ``<short id>.pilot.example/witness``."""
-    return f"{port_id}.pilot.example/witness"
 
 
 def port_of_origin(origin: str) -> str | None:

@@ -33,13 +33,7 @@ from schemas._trust import TrustRegistry
 from schemas._verify import check_credential
 from schemas.codes import Code
 from schemas.errors import VerificationError
-
-RECEIPT_TYPE = "SubmissionReceipt"
-
-
-def log_origin(port_id: str) -> str:
-    """The origin line of a port's checkpoints (DESIGN section 4)."""
-    return f"{port_id}.pilot.example/log"
+from schemas.identifiers import RECEIPT_TYPE, log_origin
 
 
 def log_entry_of(exporter_id: str, subject: Mapping[str, Any]) -> dict[str, Any]:

@@ -23,15 +23,9 @@ from pilot.audit.errors import EvidenceError, NodeUnreachableError
 from schemas._jsonio import parse_json
 from schemas._trust import TrustRegistry, load_trust_list
 from schemas.errors import PilotSchemaError
+from schemas.identifiers import DID_PREFIX, short_id_of
 
 __all__ = ["DID_PREFIX", "AuditNetwork", "short_id_of"]
-
-DID_PREFIX = "did:web:pilot.example:"
-
-
-def short_id_of(did: str) -> str:
-    """``ru-exp-01`` from ``did:web:pilot.example:ru-exp-01`` (the input itself when it is no pilot DID)."""
-    return did[len(DID_PREFIX) :] if did.startswith(DID_PREFIX) else did
 
 
 @dataclass

@@ -50,10 +50,10 @@ from schemas._time import parse_time
 from schemas._trust import TrustRegistry, verify_trust_list
 from schemas._verify import check_credential
 from schemas.errors import PilotSchemaError, VerificationError
+from schemas.identifiers import RECEIPT_TYPE
 
 __all__ = ["MAX_ANCHOR_BYTES", "MAX_BUNDLE_BYTES", "Check", "verify_bundle"]
 
-RECEIPT_TYPE = "SubmissionReceipt"
 #: The largest bundle file read (bytes): beyond it the file is refused without being read.
 MAX_BUNDLE_BYTES = 64 * 1024 * 1024
 #: The largest trust anchor file read (bytes): a real one is a few hundred bytes.

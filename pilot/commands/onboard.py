@@ -14,13 +14,13 @@ import typer
 from pilot.console import EXIT_USAGE, console, fail_usage, untrusted
 from pilot.data_dir import default_data_dir
 from pilot.files import write_atomic
-from pilot.participants import did_of
 from pilot.registration import sign_request
 from pilot.sandbox import KEYS_VALID_UNTIL, pretty_json, write_private
 from schemas._keyring import KeyEntry, dump_keyring
 from schemas._models.regions import region_bbox
 from schemas._multikey import encode_multikey
 from schemas._time import format_time, utc_now
+from schemas.identifiers import did_of
 
 app = typer.Typer(help="Rehearse onboarding a new exporter.", no_args_is_help=True)
 DataDirOpt = Annotated[Path | None, typer.Option("--data-dir", help="Sandbox directory (default: ./pilot-data).")]

@@ -15,7 +15,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pilot.conformance.model import CaseFailed
-from pilot.participants import did_of
 from schemas._canonical import canonicalize
 from schemas._jsonio import parse_json
 from schemas._merkle import leaf_hash, verify_inclusion
@@ -24,6 +23,7 @@ from schemas._signed_note import Checkpoint, verify_checkpoint
 from schemas._trust import TrustRegistry
 from schemas._verify import check_credential
 from schemas.errors import PilotSchemaError, VerificationError
+from schemas.identifiers import did_of
 
 __all__ = [
     "b64decode",

@@ -35,7 +35,6 @@ from exporter_node.node import ExporterNode
 from node_core.database import make_engine
 from node_core.http_signatures import MemoryNonceStore, verify_request
 from node_core.settings import NodeSettings
-from pilot.participants import did_of
 from pilot.sandbox import Sandbox, build_sandbox, write_sandbox
 from pilot.synthetic import build_world
 from schemas._assess import assess_submission
@@ -48,6 +47,7 @@ from schemas._records import conformity_attestation, secure_link
 from schemas._signed_note import Checkpoint, sign_checkpoint
 from schemas._time import format_time
 from schemas._trust import TrustRegistry
+from schemas.identifiers import did_of
 
 EXPORTER = "ru-exp-01"
 PORT = "cn-port-01"

@@ -23,11 +23,11 @@ from typing import Any
 import httpx
 import pytest
 
-from pilot.participants import did_of
 from pilot.synthetic import Signer, build_world
 from schemas._issue import credential_reference
 from schemas._keyring import load_keyring
 from schemas._records import conformity_attestation, secure_link
+from schemas.identifiers import did_of
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
 

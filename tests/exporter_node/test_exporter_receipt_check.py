@@ -13,7 +13,6 @@ import pytest
 from exporter_node.errors import CheckpointInconsistentError, ReceiptInvalidError
 from exporter_node.receipt_check import ExpectedReceipt, check_consistency, check_receipt, log_entry_of
 from exporter_node.storage import KnownCheckpoint
-from pilot.participants import did_of
 from pilot.sandbox import Sandbox
 from schemas._canonical import canonicalize
 from schemas._issue import secure, unsigned_credential
@@ -21,6 +20,7 @@ from schemas._merkle import MerkleTree, leaf_hash
 from schemas._signed_note import Checkpoint, sign_checkpoint
 from schemas._time import format_time
 from schemas._trust import TrustRegistry
+from schemas.identifiers import did_of
 
 NOW = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 DIGEST = "sha-256:" + "ab" * 32

@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from pilot.participants import EXPORTERS, did_of, exporter
+from pilot.participants import EXPORTERS, exporter
 from pilot.sandbox import DEFAULT_SEED, build_sandbox, plant_number
 from pilot.synthetic import ConsignmentParts, Signer, build_world, plan_consignment, sign_consignment, stable_id
 from schemas._assess import Assessment, assess_submission
@@ -29,6 +29,7 @@ from schemas._issue import secure
 from schemas._keys import key_from_seed
 from schemas._records import facility_record_subject
 from schemas._trust import TrustRegistry
+from schemas.identifiers import did_of
 
 Doc = dict[str, Any]
 AT = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
