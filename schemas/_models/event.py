@@ -46,12 +46,12 @@ BizStep = Literal[
     "unpacking", "void_shipping", "sensor_reporting", "sampling",
 ]  # fmt: skip
 Disposition = Literal[
-    "active", "available", "completeness_inferred", "completeness_verified", "conformant",
-    "container_closed", "container_open", "damaged", "destroyed", "dispensed", "disposed",
-    "encoded", "expired", "in_progress", "in_transit", "inactive", "mismatch_instance",
-    "mismatch_class", "mismatch_quantity", "needs_replacement", "non_conformant",
-    "non_sellable_other", "partially_dispensed", "recalled", "reserved", "retail_sold", "returned",
-    "sellable_accessible", "sellable_not_accessible", "stolen", "unavailable", "unknown",
+    "active", "container_closed", "damaged", "destroyed", "dispensed", "disposed", "encoded", "expired",
+    "in_progress", "in_transit", "inactive", "no_pedigree_match", "non_sellable_other", "partially_dispensed",
+    "recalled", "reserved", "retail_sold", "returned", "sellable_accessible", "sellable_not_accessible",
+    "stolen", "unknown", "available", "completeness_verified", "completeness_inferred", "conformant",
+    "container_open", "mismatch_instance", "mismatch_class", "mismatch_quantity", "needs_replacement",
+    "non_conformant", "unavailable",
 ]  # fmt: skip
 BizTransactionType = Literal[
     "bol", "cert", "desadv", "inv", "pedigree", "po", "poc", "prodorder", "recadv", "rma", "testprd",
@@ -59,9 +59,9 @@ BizTransactionType = Literal[
 ]  # fmt: skip
 SourceDestType = Literal["owning_party", "possessing_party", "location"]
 
-#: GS1 CBV 2.0 business steps, by their bare names.
+#: GS1 CBV 2.0 business steps, by their bare names, in the order of the GS1 EPCIS 2.0 JSON Schema's enum.
 BIZ_STEPS: tuple[str, ...] = get_args(BizStep)
-#: GS1 CBV 2.0 dispositions, by their bare names.
+#: GS1 CBV 2.0 dispositions, by their bare names, in the order of the GS1 EPCIS 2.0 JSON Schema's enum.
 DISPOSITIONS: tuple[str, ...] = get_args(Disposition)
 #: GS1 CBV 2.0 business transaction types.
 BIZ_TRANSACTION_TYPES: tuple[str, ...] = get_args(BizTransactionType)
