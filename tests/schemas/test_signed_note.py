@@ -232,10 +232,12 @@ def test_checkpoint_with_extensions_round_trip() -> None:
 
 @settings(max_examples=100, deadline=None)
 @given(
-    origin=st.text(st.characters(min_codepoint=0x20, exclude_characters="\x7f"), min_size=1, max_size=40),
+    origin=st.text(
+        st.characters(min_codepoint=0x20, exclude_characters="\x7f", codec="utf-8"), min_size=1, max_size=40
+    ),
     size=st.integers(0, 2**64 - 1),
     root=st.binary(min_size=32, max_size=32),
-    extensions=st.lists(st.text(st.characters(min_codepoint=0x20), min_size=1, max_size=20), max_size=3),
+    extensions=st.lists(st.text(st.characters(min_codepoint=0x20, codec="utf-8"), min_size=1, max_size=20), max_size=3),
 )
 def test_checkpoint_body_round_trip(origin: str, size: int, root: bytes, extensions: list[str]) -> None:
     checkpoint = Checkpoint(origin, size, root, tuple(extensions))
