@@ -29,10 +29,11 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from exporter_node.errors import ConflictError, InputRefusedError, PrecheckRefusedError
 from exporter_node.node import ExporterNode
-from exporter_node.records import credential_payload, new_urn, reference_of
+from exporter_node.records import new_urn, reference_of
 from exporter_node.storage import DuplicateError
 from schemas._assess import Assessment, assess_submission
 from schemas._digest import canonical_digest
+from schemas._jose import credential_payload
 from schemas._jsonio import dumps_compact
 from schemas._models.manifest import Lot
 from schemas._models.validate import validate_model
@@ -185,11 +186,8 @@ def build_consignment(node: ExporterNode, request: ConsignmentRequest) -> BuiltC
 
     facility_rows = [facilities[f] for f in farm_ids] + [p for p in plants.values() if p["id"] not in facilities]
     gathered = _gathered_credentials(node, facility_rows, list(plants), now)
-    certificates = [
-        str(credential_payload(c)["id"])
-        for c in gathered
-        if "DigitalConformityCredential" in credential_payload(c).get("type", [])
-    ]
+    payloads = [credential_payload(c) for c in gathered]
+    certificates = [str(p["id"]) for p in payloads if "DigitalConformityCredential" in p.get("type", [])]
     destination = trust.participant(request.destination) or {}
     events.append(
         shipping_event(

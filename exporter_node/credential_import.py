@@ -15,7 +15,7 @@ from typing import Any
 from exporter_node.errors import ConflictError, InputRefusedError
 from exporter_node.node import ExporterNode
 from exporter_node.storage import DuplicateError
-from schemas._models.conformity import ConformityAttestation
+from schemas._models.conformity import DigitalConformityCredential
 from schemas._time import parse_time
 from schemas._verify import check_credential
 from schemas.codes import Code
@@ -49,7 +49,7 @@ def import_credential(node: ExporterNode, document: Any) -> tuple[dict[str, Any]
         "issuer": report.key.participant_id,
         "digest": report.digest,
         "credential": document,
-        "assessed_facility": _assessed_facility(report.record_type, subject),
+        "assessed_facility": _assessed_facility(report.model),
         "establishment_number": subject.get("establishmentNumber")
         if report.record_type == "VeterinaryAttestation"
         else None,
@@ -69,11 +69,11 @@ def import_credential(node: ExporterNode, document: Any) -> tuple[dict[str, Any]
     return credential_view(row, report.problems), True
 
 
-def _assessed_facility(record_type: str | None, subject: Mapping[str, Any]) -> str | None:
-    """The (first) facility a conformity attestation assessed; None for other types."""
-    if record_type != "DigitalConformityCredential":
+def _assessed_facility(model: object) -> str | None:
+    """The (first) facility a verified conformity credential assessed; None for other types."""
+    if not isinstance(model, DigitalConformityCredential):
         return None
-    ids = ConformityAttestation.model_validate(dict(subject)).facility_ids
+    ids = model.credentialSubject.facility_ids
     return ids[0] if ids else None
 
 

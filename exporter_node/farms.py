@@ -13,9 +13,9 @@ from typing import Any
 
 from exporter_node.errors import ConflictError, InputRefusedError
 from exporter_node.node import ExporterNode
-from exporter_node.records import credential_payload
 from exporter_node.storage import DuplicateError
 from schemas._digest import credential_digest
+from schemas._jose import credential_payload
 from schemas._models.facility import Facility
 from schemas._models.geometry import geometry_problems
 from schemas._models.validate import validate_model

@@ -15,20 +15,15 @@ from typing import Any
 
 from exporter_node.identity import NodeIdentity
 from schemas._issue import Securing, credential_reference, secure, unsigned_credential
-from schemas._jose import is_enveloped, read_enveloped
+from schemas._jose import credential_payload
 from schemas._trust import TrustRegistry
 
-__all__ = ["RecordIssuer", "credential_payload", "new_urn", "reference_of"]
+__all__ = ["RecordIssuer", "new_urn", "reference_of"]
 
 
 def new_urn() -> str:
     """A fresh ``urn:uuid:`` id."""
     return f"urn:uuid:{uuid.uuid4()}"
-
-
-def credential_payload(credential: Mapping[str, Any]) -> dict[str, Any]:
-    """The credential itself: the decoded payload of an enveloped one, else the document."""
-    return dict(read_enveloped(credential).payload) if is_enveloped(credential) else dict(credential)
 
 
 def reference_of(credential: Mapping[str, Any]) -> dict[str, str]:

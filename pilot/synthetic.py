@@ -18,6 +18,7 @@ from typing import Any
 from pilot.participants import EXPORTERS, OTHERS, Exporter, exporter
 from pilot.sandbox import EPOCH, KEYS_VALID_UNTIL, plant_number
 from schemas._issue import Securing, credential_reference, secure, unsigned_credential
+from schemas._jose import credential_payload
 from schemas._keyring import KeyEntry
 from schemas._models.regions import region_bbox
 from schemas._records import (
@@ -385,13 +386,7 @@ def record_type_of(credential: dict[str, Any]) -> str:
     """The pilot record type of a signed credential (embedded-proof or enveloped), or ``""``."""
     from schemas._models.registry import credential_type_of
 
-    return credential_type_of(_payload(credential)) or ""
-
-
-def _payload(credential: dict[str, Any]) -> dict[str, Any]:
-    from schemas._jose import is_enveloped, read_enveloped
-
-    return dict(read_enveloped(credential).payload) if is_enveloped(credential) else credential
+    return credential_type_of(credential_payload(credential)) or ""
 
 
 def sign_consignment(seed: str, parts: ConsignmentParts, signer: Signer) -> SignedConsignment:
@@ -408,7 +403,7 @@ def sign_consignment(seed: str, parts: ConsignmentParts, signer: Signer) -> Sign
     ]
     certificate = dict(parts.certificate)
     evidence = dict(certificate["auditableEvidence"])
-    assessed = _payload(facility_creds[0])
+    assessed = credential_payload(facility_creds[0])
     if evidence.get("linkURL") == assessed["id"]:  # fault cases may point the evidence elsewhere
         evidence["hashDigest"] = credential_reference(facility_creds[0])["digest"].removeprefix("sha-256:")
     certificate["auditableEvidence"] = evidence
@@ -446,7 +441,7 @@ def sign_consignment(seed: str, parts: ConsignmentParts, signer: Signer) -> Sign
         "shipmentDate": parts.shipment_date,
         "transportMode": parts.transport_mode,
         "lots": parts.lots,
-        "credentials": [credential_reference(c, _payload(c)) for c in credentials],
+        "credentials": [credential_reference(c, credential_payload(c)) for c in credentials],
     }
     manifest = signer.issue(
         exp,

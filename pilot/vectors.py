@@ -35,7 +35,7 @@ from pilot.synthetic import (
 from schemas._canonical import canonicalize
 from schemas._data_integrity import sign_data_integrity
 from schemas._issue import credential_reference
-from schemas._jose import read_enveloped
+from schemas._jose import credential_payload, read_enveloped
 from schemas._keyring import dump_keyring
 from schemas._keys import key_from_seed
 from schemas._records import facility_record_subject
@@ -80,14 +80,14 @@ class VectorSet:
     def resign_manifest(self, signed: SignedConsignment, subject_edit: Callable[[Doc], None] | None = None) -> Doc:
         """The submission with its manifest re-pinned to the current credentials and re-signed."""
         subject = signed.manifest_subject()
-        subject["credentials"] = [credential_reference(c, _payload(c)) for c in signed.credentials]
+        subject["credentials"] = [credential_reference(c, credential_payload(c)) for c in signed.credentials]
         if subject_edit:
             subject_edit(subject)
         manifest = self.signer.issue(
             subject["exporter"].rsplit(":", 1)[1],
             "ConsignmentManifest",
             subject,
-            credential_id=_payload(signed.manifest)["id"],
+            credential_id=credential_payload(signed.manifest)["id"],
         )
         return {
             "submissionId": subject["consignmentId"],
@@ -356,7 +356,7 @@ class VectorSet:
         )
         schema("untp-member-missing", lambda s: s.pop("name"))
         schema("undefined-term", lambda s: s.update(favouriteColour="green"))
-        wrong_context = copy.deepcopy(_payload(farm))
+        wrong_context = copy.deepcopy(credential_payload(farm))
         wrong_context.pop("proof", None)
         wrong_context["@context"][1] = "https://test.uncefact.org/vocabulary/untp/dfr/0.5.0/"
         add(
@@ -604,14 +604,8 @@ class VectorSet:
         return self.files
 
 
-def _payload(credential: Doc) -> Doc:
-    from schemas._jose import is_enveloped
-
-    return dict(read_enveloped(credential).payload) if is_enveloped(credential) else credential
-
-
 def _subject(credential: Doc) -> Any:
-    return copy.deepcopy(_payload(credential)["credentialSubject"])
+    return copy.deepcopy(credential_payload(credential)["credentialSubject"])
 
 
 def _b64url(data: bytes) -> str:

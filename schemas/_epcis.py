@@ -55,7 +55,7 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-from schemas._jose import is_enveloped, read_enveloped
+from schemas._jose import credential_payload
 from schemas._time import format_time, parse_time
 from schemas.codes import Code
 from schemas.errors import Problem, VerificationError
@@ -496,11 +496,6 @@ def _has_type(document: Any, name: str) -> bool:
     return declared == name or (isinstance(declared, list) and name in declared)
 
 
-def _payload(credential: Any) -> Any:
-    """The credential itself: the JWS payload of an enveloped one (decoded, not verified)."""
-    return read_enveloped(credential).payload if is_enveloped(credential) else credential
-
-
 def dte_credentials(credentials: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """The ``DigitalTraceabilityEvent`` credentials among ``credentials``, in order.
 
@@ -508,7 +503,7 @@ def dte_credentials(credentials: Iterable[Mapping[str, Any]]) -> list[dict[str, 
     it does not verify); a malformed one raises ``VerificationError``. Items that are not objects are
     skipped.
     """
-    return [dict(document) for document in map(_payload, credentials) if _has_type(document, DTE_TYPE)]
+    return [dict(document) for document in map(credential_payload, credentials) if _has_type(document, DTE_TYPE)]
 
 
 def epcis_events(dte_credential: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -518,7 +513,7 @@ def epcis_events(dte_credential: Mapping[str, Any]) -> list[dict[str, Any]]:
     ``EnvelopedVerifiableCredential`` (its payload is decoded, not verified). Raises ``VerificationError``
     (``SCHEMA_INVALID``) with every finding when the credential or one of its events does not map.
     """
-    credential = _payload(dte_credential)
+    credential = credential_payload(dte_credential)
     found = _Findings()
     if not _has_type(credential, DTE_TYPE):
         found.add("/type", f"not a {DTE_TYPE} credential")

@@ -40,6 +40,7 @@ __all__ = [
     "ENVELOPED_TYPE",
     "JWS_DATA_URL_PREFIX",
     "EnvelopedCredential",
+    "credential_payload",
     "is_enveloped",
     "read_enveloped",
     "sign_enveloped",
@@ -124,6 +125,11 @@ def _b64url_decode(part: str) -> bytes:
 def is_enveloped(doc: Mapping[str, Any]) -> bool:
     """Whether ``doc`` claims to be an enveloped credential (its ``type``), well-formed or not."""
     return isinstance(doc, Mapping) and doc.get("type") == ENVELOPED_TYPE
+
+
+def credential_payload(credential: Mapping[str, Any]) -> dict[str, Any]:
+    """The credential itself: the JWS payload of an enveloped one (decoded, NOT verified), else the document."""
+    return dict(read_enveloped(credential).payload) if is_enveloped(credential) else dict(credential)
 
 
 def sign_enveloped(credential: Mapping[str, Any], private_key: Ed25519PrivateKey, kid: str) -> dict[str, Any]:

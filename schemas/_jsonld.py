@@ -262,37 +262,34 @@ def _locate(value: Any, pointer: str) -> Any:
     return value
 
 
-def _key_pointers(value: Any, name: str, pointer: str) -> Iterator[str]:
-    """The pointer of every member called ``name`` anywhere in ``value`` (outside ``@context``)."""
+def _members(value: Any, pointer: str) -> Iterator[tuple[str, Any, str]]:
+    """(name, value, pointer) of every member anywhere in ``value``, outside ``@context``."""
     if isinstance(value, Mapping):
         for key, item in value.items():
             if key == "@context":
                 continue
             here = f"{pointer}/{_escape(str(key))}"
-            if key == name:
-                yield here
-            yield from _key_pointers(item, name, here)
+            yield str(key), item, here
+            yield from _members(item, here)
     elif isinstance(value, list):
         for index, item in enumerate(value):
-            yield from _key_pointers(item, name, f"{pointer}/{index}")
+            yield from _members(item, f"{pointer}/{index}")
+
+
+def _key_pointers(value: Any, name: str, pointer: str) -> Iterator[str]:
+    """The pointer of every member called ``name`` anywhere in ``value`` (outside ``@context``)."""
+    return (here for key, _, here in _members(value, pointer) if key == name)
 
 
 def _type_pointers(value: Any, name: str, pointer: str) -> Iterator[str]:
     """The pointer of every ``type`` / ``@type`` entry equal to ``name`` (outside ``@context``)."""
-    if isinstance(value, Mapping):
-        for key, item in value.items():
-            if key == "@context":
-                continue
-            here = f"{pointer}/{_escape(str(key))}"
-            if key in ("type", "@type"):
-                if item == name:
-                    yield here
-                elif isinstance(item, list):
-                    yield from (f"{here}/{i}" for i, entry in enumerate(item) if entry == name)
-            yield from _type_pointers(item, name, here)
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            yield from _type_pointers(item, name, f"{pointer}/{index}")
+    for key, item, here in _members(value, pointer):
+        if key not in ("type", "@type"):
+            continue
+        if item == name:
+            yield here
+        elif isinstance(item, list):
+            yield from (f"{here}/{i}" for i, entry in enumerate(item) if entry == name)
 
 
 def _dropped_message(name: str, mapped_to_null: bool) -> str:

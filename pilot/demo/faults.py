@@ -37,18 +37,15 @@ def _resign_manifest(
     seed: str, signed: SignedConsignment, signer: Signer, parts: ConsignmentParts, key_label: str = "key-1"
 ) -> dict[str, Any]:
     from schemas._issue import credential_reference
-    from schemas._jose import is_enveloped, read_enveloped
-
-    def payload(c: dict[str, Any]) -> dict[str, Any]:
-        return dict(read_enveloped(c).payload) if is_enveloped(c) else c
+    from schemas._jose import credential_payload
 
     subject = signed.manifest_subject()
-    subject["credentials"] = [credential_reference(c, payload(c)) for c in signed.credentials]
+    subject["credentials"] = [credential_reference(c, credential_payload(c)) for c in signed.credentials]
     manifest = signer.issue(
         parts.exporter_id,
         "ConsignmentManifest",
         subject,
-        credential_id=payload(signed.manifest)["id"],
+        credential_id=credential_payload(signed.manifest)["id"],
         key_label=key_label,
     )
     return {"submissionId": parts.consignment_id, "manifest": manifest, "credentials": signed.credentials}

@@ -148,11 +148,6 @@ class ConformityAttestation(PilotModel):
         ids = [v.facility.id for a in self.assessment for v in a.assessedFacility]
         return list(dict.fromkeys(ids))
 
-    @property
-    def passed(self) -> bool:
-        """True when every assessment conforms."""
-        return all(a.conformance for a in self.assessment)
-
 
 class DigitalConformityCredential(UntpCredentialBase):
     """A conformity attestation issued by a certification body."""

@@ -103,11 +103,6 @@ class Facility(PilotModel):
             raise field_error("region", "region is not a subdivision of countryOfOperation")
         return self
 
-    @property
-    def products(self) -> list[str]:
-        """The HS codes of ``processCategory``."""
-        return [entry.code for entry in self.processCategory]
-
 
 class Claim(PilotModel):
     """A conformity claim the facility's operator makes (UNTP ``Claim``), optionally pinned to evidence."""
