@@ -56,6 +56,7 @@ from datetime import datetime
 from typing import Any
 
 from schemas._jose import credential_payload
+from schemas._models.event import BIZ_STEPS, BIZ_TRANSACTION_TYPES, DISPOSITIONS, SOURCE_DEST_TYPES
 from schemas._time import format_time, parse_time
 from schemas.codes import Code
 from schemas.errors import Problem, VerificationError
@@ -83,107 +84,15 @@ PILOT_EPCIS_NAMESPACE = "https://pilot.example/ns/agri-export/v1#"
 EPCIS_CONTEXT: tuple[str | dict[str, str], ...] = (EPCIS_2_CONTEXT, {"pilot": PILOT_EPCIS_NAMESPACE})
 EPCIS_SCHEMA_VERSION = "2.0"
 
+# The CBV 2.0 lists are the record model's (schemas._models.event), under the names EPCIS readers expect.
 #: CBV 2.0 business steps (bare names).
-CBV_BIZ_STEPS: tuple[str, ...] = (
-    "accepting",
-    "arriving",
-    "assembling",
-    "collecting",
-    "commissioning",
-    "consigning",
-    "creating_class_instance",
-    "cycle_counting",
-    "decommissioning",
-    "departing",
-    "destroying",
-    "disassembling",
-    "dispensing",
-    "encoding",
-    "entering_exiting",
-    "holding",
-    "inspecting",
-    "installing",
-    "killing",
-    "loading",
-    "other",
-    "packing",
-    "picking",
-    "receiving",
-    "removing",
-    "repackaging",
-    "repairing",
-    "replacing",
-    "reserving",
-    "retail_selling",
-    "shipping",
-    "staging_outbound",
-    "stock_taking",
-    "stocking",
-    "storing",
-    "transporting",
-    "unloading",
-    "unpacking",
-    "void_shipping",
-    "sensor_reporting",
-    "sampling",
-)
-
+CBV_BIZ_STEPS: tuple[str, ...] = BIZ_STEPS
 #: CBV 2.0 dispositions (bare names).
-CBV_DISPOSITIONS: tuple[str, ...] = (
-    "active",
-    "container_closed",
-    "damaged",
-    "destroyed",
-    "dispensed",
-    "disposed",
-    "encoded",
-    "expired",
-    "in_progress",
-    "in_transit",
-    "inactive",
-    "no_pedigree_match",
-    "non_sellable_other",
-    "partially_dispensed",
-    "recalled",
-    "reserved",
-    "retail_sold",
-    "returned",
-    "sellable_accessible",
-    "sellable_not_accessible",
-    "stolen",
-    "unknown",
-    "available",
-    "completeness_verified",
-    "completeness_inferred",
-    "conformant",
-    "container_open",
-    "mismatch_instance",
-    "mismatch_class",
-    "mismatch_quantity",
-    "needs_replacement",
-    "non_conformant",
-    "unavailable",
-)
-
+CBV_DISPOSITIONS: tuple[str, ...] = DISPOSITIONS
 #: CBV 2.0 business transaction types (bare names).
-CBV_BIZ_TRANSACTION_TYPES: tuple[str, ...] = (
-    "bol",
-    "cert",
-    "desadv",
-    "inv",
-    "pedigree",
-    "po",
-    "poc",
-    "prodorder",
-    "recadv",
-    "rma",
-    "testprd",
-    "testres",
-    "upevt",
-)
-
+CBV_BIZ_TRANSACTION_TYPES: tuple[str, ...] = BIZ_TRANSACTION_TYPES
 #: CBV 2.0 source/destination types (bare names).
-CBV_SOURCE_DEST_TYPES: tuple[str, ...] = ("owning_party", "possessing_party", "location")
+CBV_SOURCE_DEST_TYPES: tuple[str, ...] = SOURCE_DEST_TYPES
 
 _ACTIONS = {"add": "ADD", "observe": "OBSERVE", "delete": "DELETE"}
 _EVENT_TYPES = ("ObjectEvent", "TransformationEvent")
