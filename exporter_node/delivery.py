@@ -264,6 +264,8 @@ class DeliveryWorker:
         semaphore = self._semaphores.setdefault(item.destination, asyncio.Semaphore(self.per_port))
         async with semaphore:
             try:
+                if not await asyncio.to_thread(self.node.storage.still_due, item):
+                    return  # read before its previous attempt finished: that attempt had the answer
                 await self._attempt(item)
             except asyncio.CancelledError:
                 raise

@@ -40,6 +40,23 @@ async def test_busy_port_is_retried_with_backoff_and_each_attempt_signed_afresh(
     assert len({r.content for r in submissions}) == 1  # the very same bytes every time
 
 
+async def test_an_outbox_row_read_before_its_answer_arrived_is_not_sent_again(
+    exporter: Any, scenario: Any, port: Any
+) -> None:
+    # The worker reads the due rows while attempts are in flight; a row read just before its attempt got a
+    # receipt is stale. Dispatching it must not resend a consignment the port has already answered.
+    await scenario.prepare()
+    await consign(scenario, "c-stale")
+    stale = exporter.node.storage.due(exporter.node.now())
+    assert [item.consignment_id for item in stale] == ["c-stale"]
+    await exporter.worker.run_until_idle(10)
+    assert (await scenario.view("c-stale"))["state"] == "delivered"
+    sent = len([r for r in port.requests if r.url.path == "/v1/submissions"])
+    await exporter.worker._guarded(stale[0])
+    assert len([r for r in port.requests if r.url.path == "/v1/submissions"]) == sent == 1
+    assert [a["outcome"] for a in (await scenario.view("c-stale"))["attemptLog"]] == ["delivered"]
+
+
 @pytest.mark.parametrize(
     ("script", "code", "status"),
     [
