@@ -15,7 +15,7 @@ from contextlib import asynccontextmanager
 import httpx
 from fastapi import Depends, FastAPI
 
-from exporter_node.delivery import DEFAULT_PER_PORT, DeliveryWorker
+from exporter_node.delivery import DEFAULT_PER_PORT, DeliveryWorker, WorkerOptions
 from exporter_node.node import ExporterNode
 from exporter_node.routes import consignments, credentials, farms, trust
 from exporter_node.routes.bodies import install_body_schemas
@@ -42,8 +42,13 @@ def create_app(
     node: ExporterNode | None = None,
     transport: httpx.AsyncBaseTransport | None = None,
     per_port: int = DEFAULT_PER_PORT,
+    worker_options: WorkerOptions | None = None,
 ) -> FastAPI:
-    """The exporter node for ``settings``; ``transport`` replaces the network for the delivery worker (tests)."""
+    """The exporter node for ``settings``; ``transport`` replaces the network for the delivery worker (tests).
+
+    ``worker_options`` replace the delivery worker's policies (receipt verifier, consistency checker,
+    backoff): only the conformance kit's deliberately faulty stand-ins do.
+    """
     if not logging.getLogger().handlers:
         configure_logging(settings.node_id)
     exporter = node or ExporterNode.open(settings)
@@ -56,7 +61,9 @@ def create_app(
         trust_info=lambda: {"sequence": exporter.trust.sequence},
         db_kind=settings.database_kind,
     )
-    worker = DeliveryWorker(exporter, transport=transport, metrics=app.state.metrics, per_port=per_port)
+    worker = DeliveryWorker(
+        exporter, transport=transport, metrics=app.state.metrics, per_port=per_port, **(worker_options or {})
+    )
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:

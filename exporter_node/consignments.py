@@ -35,6 +35,7 @@ from schemas._assess import Assessment, assess_submission
 from schemas._digest import canonical_digest
 from schemas._jose import credential_payload
 from schemas._jsonio import dumps_compact
+from schemas._models.base import Role
 from schemas._models.manifest import Lot
 from schemas._models.validate import validate_model
 from schemas._records import commissioning_event, shipping_event, transformation_event
@@ -105,7 +106,7 @@ def _valid_now(row: Mapping[str, Any], now: datetime) -> bool:
 
 def _check_destination(trust: TrustRegistry, destination: str) -> None:
     participant = trust.participant(destination)
-    if participant is None or participant.get("role") != "port_authority":
+    if participant is None or participant.role != Role.PORT_AUTHORITY:
         raise _refuse("/destination", f"{destination} is not a port authority in trust list {trust.sequence}")
     if trust.policy(destination) is None:
         raise _refuse("/destination", f"{destination} publishes no policy in trust list {trust.sequence}")
@@ -188,13 +189,13 @@ def build_consignment(node: ExporterNode, request: ConsignmentRequest) -> BuiltC
     gathered = _gathered_credentials(node, facility_rows, list(plants), now)
     payloads = [credential_payload(c) for c in gathered]
     certificates = [str(p["id"]) for p in payloads if "DigitalConformityCredential" in p.get("type", [])]
-    destination = trust.participant(request.destination) or {}
+    destination = trust.participant(request.destination)
     events.append(
         shipping_event(
             event_id=new_urn(),
             consignment_urn=f"urn:pilot:consignment:{consignment_id}",
             exporter_did=node.identity.did,
-            destination_did=str(destination.get("did", "")),
+            destination_did=destination.did if destination is not None else "",
             plant_id=plants[lots[0].establishmentNumber]["id"],
             lots=[lot.model_dump() for lot in lots],
             certificates=certificates,

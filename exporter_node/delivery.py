@@ -16,58 +16,71 @@ so it resumes after a restart with whatever was not finished. Rules (DESIGN sect
   not serve: retried with exponential backoff and jitter from ``retry_base_s``; once ``give_up_s`` has
   passed since queueing, ``failed`` with ``DELIVERY_GAVE_UP``.
 - Every attempt is recorded with its time, outcome, HTTP status and code.
-- What is read from a port is bounded (issue 12, item 11): at most ``MAX_ANSWER_BYTES`` (4 MiB; a
-  receipt is a few KiB) of an answer's body, streamed and never decoded (``Accept-Encoding:
-  identity``), within ``ANSWER_DEADLINE_S`` for the whole answer. The status decides as above; a body
-  beyond the bound is not read further (an announced ``Content-Length`` beyond it is not read at all):
-  for ``201``/``200`` it is a receipt that cannot be verified, so ``failed`` with ``RECEIPT_INVALID``;
-  for a 4xx ``failed`` with ``HTTP_<status>`` (its problem code unread); for ``429``/5xx retried. A
-  consistency proof beyond the bound is ``CHECKPOINT_INCONSISTENT``, like a malformed one. An answer not
-  complete within the deadline is a timeout: retried.
+- The port is reached through ``node_core.port_client.PortClient``, which maps every answer at the
+  boundary: ``PeerUnavailable`` is retried, ``PeerRefused`` is final, and what it reads is bounded
+  (issue 12, item 11): at most ``MAX_ANSWER_BYTES`` of an answer's body, streamed and never decoded,
+  within ``ANSWER_DEADLINE_S`` for the whole answer (a timeout: retried). A ``201``/``200`` body beyond
+  the bound is a receipt that cannot be verified, so ``failed`` with ``RECEIPT_INVALID``; a 4xx beyond it
+  is ``failed`` with ``HTTP_<status>`` (its problem code unread); a ``429``/5xx is retried. A consistency
+  proof beyond the bound, malformed, refused (4xx) or answered with an unexpected status is
+  ``CHECKPOINT_INCONSISTENT``.
+
+The worker only schedules and records. What it does with an answer is passed in, never patched in:
+``receipt_verifier`` (``receipt_check.check_receipt``), ``consistency_checker``
+(``receipt_check.check_consistency``) and ``backoff`` (``backoff_delay``); the conformance kit's faulty
+stand-ins pass deliberately unsafe ones (``pilot.conformance.standins``).
 """
 
 from __future__ import annotations
 
 import asyncio
-import base64
-import binascii
 import contextlib
 import functools
 import logging
 import random
-from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol, TypedDict
 
 import httpx
 
 from exporter_node.errors import CheckpointInconsistentError, ReceiptCheckError, ReceiptInvalidError
 from exporter_node.identity import NodeIdentity
 from exporter_node.node import ExporterNode
-from exporter_node.receipt_check import ExpectedReceipt, VerifiedReceipt, check_consistency, check_receipt
-from exporter_node.storage import Attempt, DueItem
+from exporter_node.receipt_check import ExpectedReceipt, check_consistency, check_receipt
+from exporter_node.storage import Attempt, DueItem, KnownCheckpoint
 from node_core.http_signatures import RequestSigner
 from node_core.metrics import Metrics
 from node_core.network import NetworkFileError, UnknownPeerError
+from node_core.port_client import (
+    DEFAULT_TIMEOUT,
+    PeerAnswerInvalid,
+    PeerRefused,
+    PeerUnavailable,
+    PortClient,
+)
 from node_core.problems import ProblemError
-from schemas._jsonio import parse_json
+from schemas._receipt import VerifiedReceipt
+from schemas._signed_note import Checkpoint
 from schemas._trust import TrustRegistry
 from schemas.codes import Code
-from schemas.errors import PilotSchemaError, VerificationError
+from schemas.errors import VerificationError
 
-__all__ = ["ANSWER_DEADLINE_S", "DEFAULT_PER_PORT", "MAX_ANSWER_BYTES", "DeliveryWorker", "backoff_delay"]
+__all__ = [
+    "DEFAULT_PER_PORT",
+    "Backoff",
+    "ConsistencyChecker",
+    "DeliveryWorker",
+    "ReceiptVerifier",
+    "WorkerOptions",
+    "backoff_delay",
+]
 
 log = logging.getLogger("exporter_node.delivery")
 
 DEFAULT_PER_PORT = 8
-REQUEST_TIMEOUT = httpx.Timeout(15.0, connect=3.0)
 MAX_BACKOFF_FACTOR = 64
-#: The most bytes of one answer's body read from a port (a receipt is a few KiB, a proof less).
-MAX_ANSWER_BYTES = 4 * 1024 * 1024
-#: Seconds for a whole answer (status, headers and body), however slowly the port sends it.
-ANSWER_DEADLINE_S = 60.0
-_IDENTITY = {"accept-encoding": "identity"}
 
 
 def backoff_delay(base_s: float, attempts: int, rng: Callable[[], float] = random.random) -> float:
@@ -76,20 +89,27 @@ def backoff_delay(base_s: float, attempts: int, rng: Callable[[], float] = rando
     return ceiling / 2 + ceiling / 2 * rng()
 
 
-class _Retry(Exception):
-    """This attempt failed in a way worth retrying."""
+class ReceiptVerifier(Protocol):
+    """Checks a port's receipt (``receipt_check.check_receipt``); ReceiptCheckError when it does not count."""
 
-    def __init__(self, detail: str, *, status: int | None = None, code: str | None = None) -> None:
-        super().__init__(detail)
-        self.detail, self.status, self.code = detail, status, code
+    def __call__(
+        self, body: bytes, expected: ExpectedReceipt, trust: TrustRegistry, at: datetime, *, clock_skew: timedelta
+    ) -> VerifiedReceipt: ...
 
 
-class _Final(Exception):
-    """The port's answer is final: the consignment fails with ``code``."""
+#: Checks a new checkpoint against the largest seen, with the port's proof (``receipt_check.check_consistency``).
+ConsistencyChecker = Callable[[KnownCheckpoint, Checkpoint, Sequence[bytes]], None]
+#: Seconds to wait after the ``attempts``-th failed attempt: ``(retry_base_s, attempts, rng)`` (``backoff_delay``).
+Backoff = Callable[[float, int, Callable[[], float]], float]
 
-    def __init__(self, detail: str, *, status: int | None, code: str) -> None:
-        super().__init__(detail)
-        self.detail, self.status, self.code = detail, status, code
+
+class WorkerOptions(TypedDict, total=False):
+    """The worker's replaceable policies, as ``create_app`` passes them on (the kit's faulty stand-ins)."""
+
+    receipt_verifier: ReceiptVerifier
+    consistency_checker: ConsistencyChecker
+    backoff: Backoff
+    rng: Callable[[], float]
 
 
 @dataclass(frozen=True)
@@ -99,57 +119,16 @@ class _Delivered:
     status: int
 
 
-@dataclass(frozen=True)
-class _Answer:
-    """A port's answer: its status and its body, or ``None`` when the body exceeds ``MAX_ANSWER_BYTES``."""
-
-    status: int
-    content: bytes | None
-
-    @property
-    def too_large(self) -> str:
-        return f"the port's answer (HTTP {self.status}) is larger than {MAX_ANSWER_BYTES} bytes: not read further"
-
-
-async def _fetch(client: httpx.AsyncClient, method: str, url: str, **kwargs: Any) -> _Answer:
-    """One request; its answer's body streamed raw, up to ``MAX_ANSWER_BYTES``, within ``ANSWER_DEADLINE_S``.
-
-    Raises ``httpx.TransportError`` or ``TimeoutError``. Leaving the stream early closes the connection.
-    """
-    async with asyncio.timeout(ANSWER_DEADLINE_S), client.stream(method, url, **kwargs) as response:
-        declared = response.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > MAX_ANSWER_BYTES:
-            return _Answer(response.status_code, None)
-        body = bytearray()
-        async for chunk in _raw_chunks(response):
-            body += chunk
-            if len(body) > MAX_ANSWER_BYTES:
-                return _Answer(response.status_code, None)
-        return _Answer(response.status_code, bytes(body))
-
-
-async def _raw_chunks(response: httpx.Response) -> AsyncIterator[bytes]:
-    """The body as received (not decoded); an in-memory answer (``httpx.MockTransport``) is already read."""
-    if response.is_stream_consumed:
-        yield response.content
-        return
-    async for chunk in response.aiter_raw():
-        yield chunk
-
-
-def _problem_code(content: bytes | None) -> str | None:
-    if content is None:
-        return None
-    try:
-        body = parse_json(content)
-    except PilotSchemaError:
-        return None
-    code = body.get("code") if isinstance(body, dict) else None
-    return code if isinstance(code, str) else None
+class _NotNow(Exception):
+    """The attempt cannot be made now (no trust list, no URL for the port, no usable key): retried."""
 
 
 class DeliveryWorker:
-    """Delivers the outbox of one exporter node."""
+    """Delivers the outbox of one exporter node.
+
+    ``receipt_verifier``, ``consistency_checker`` and ``backoff`` are its policies (module docstring);
+    ``transport`` replaces the network and ``rng`` the jitter (tests).
+    """
 
     def __init__(
         self,
@@ -159,11 +138,17 @@ class DeliveryWorker:
         metrics: Metrics | None = None,
         per_port: int = DEFAULT_PER_PORT,
         rng: Callable[[], float] = random.random,
+        receipt_verifier: ReceiptVerifier = check_receipt,
+        consistency_checker: ConsistencyChecker = check_consistency,
+        backoff: Backoff = backoff_delay,
     ) -> None:
         self.node = node
         self.per_port = per_port
         self._transport = transport
         self._rng = rng
+        self._verify_receipt = receipt_verifier
+        self._check_consistency = consistency_checker
+        self._backoff = backoff
         self._clients: dict[str, httpx.AsyncClient] = {}
         self._semaphores: dict[str, asyncio.Semaphore] = {}
         self._checkpoint_locks: dict[str, asyncio.Lock] = {}
@@ -273,107 +258,65 @@ class DeliveryWorker:
                 log.exception("delivery attempt crashed", extra={"consignment": item.consignment_id})
 
     def _client(self, port_id: str) -> httpx.AsyncClient:
+        """The pooled HTTP client for ``port_id`` (at most ``per_port`` connections)."""
         client = self._clients.get(port_id)
         if client is None:
             limits = httpx.Limits(max_connections=self.per_port, max_keepalive_connections=self.per_port)
-            client = httpx.AsyncClient(transport=self._transport, timeout=REQUEST_TIMEOUT, limits=limits)
+            client = httpx.AsyncClient(transport=self._transport, timeout=DEFAULT_TIMEOUT, limits=limits)
             self._clients[port_id] = client
         return client
 
     async def _attempt(self, item: DueItem) -> None:
-        number = item.attempts + 1
-        started = self.node.now()
-        try:
-            delivered = await self._send(item)
-        except _Retry as retry:
-            await self._after_retryable(item, number, started, retry)
-            return
-        except _Final as final:
-            attempt = Attempt(number, started, self.node.now(), "failed", final.status, final.code, final.detail)
-            await asyncio.to_thread(
-                self.node.storage.finish,
-                item.consignment_id,
-                attempt,
-                state="failed",
-                failure_code=final.code,
-                failure_detail=final.detail,
-            )
-            self._count("failed")
-            log.warning(
-                "consignment refused by the port",
-                extra={
-                    "consignment": item.consignment_id,
-                    "port": item.destination,
-                    "code": final.code,
-                    "status": final.status,
-                    "detail": final.detail,
-                },
-            )
-            return
-        except ReceiptCheckError as bad:
-            attempt = Attempt(number, started, self.node.now(), "receipt_failed", None, str(bad.code), bad.detail)
-            await asyncio.to_thread(
-                self.node.storage.finish,
-                item.consignment_id,
-                attempt,
-                state="failed",
-                failure_code=str(bad.code),
-                failure_detail=bad.detail,
-            )
-            self._count("receipt_failed")
-            log.error(
-                "RECEIPT CHECK FAILED: consignment not delivered",
-                extra={
-                    "consignment": item.consignment_id,
-                    "port": item.destination,
-                    "code": str(bad.code),
-                    "detail": bad.detail,
-                },
-            )
-            return
-        receipt = delivered.receipt
-        state = "delivered_with_warnings" if receipt.warnings else "delivered"
-        attempt = Attempt(number, started, self.node.now(), state, delivered.status, None, receipt.decision)
-        await asyncio.to_thread(
-            self.node.storage.finish,
-            item.consignment_id,
-            attempt,
-            state=state,
-            decision=receipt.decision,
-            reasons=receipt.reasons,
-            receipt=delivered.body.decode("utf-8"),
-        )
-        self._count(state)
-        log.info(
-            "consignment delivered",
-            extra={
-                "consignment": item.consignment_id,
-                "port": item.destination,
-                "decision": receipt.decision,
-                "log_index": receipt.log_index,
-            },
-        )
+        number, started = item.attempts + 1, self.node.now()
 
-    async def _after_retryable(self, item: DueItem, number: int, started: datetime, retry: _Retry) -> None:
-        now = self.node.now()
-        give_up_at = item.created_at + timedelta(seconds=self.node.settings.give_up_s)
-        if now >= give_up_at:
-            detail = f"gave up after {number} attempts; last: {retry.detail}"
-            attempt = Attempt(number, started, now, "gave_up", retry.status, Code.DELIVERY_GAVE_UP.value, detail)
-            await asyncio.to_thread(
-                self.node.storage.finish,
-                item.consignment_id,
-                attempt,
-                state="failed",
-                failure_code=Code.DELIVERY_GAVE_UP.value,
-                failure_detail=detail,
-            )
-            self._count("gave_up")
-            log.error("delivery gave up", extra={"consignment": item.consignment_id, "detail": detail})
+        def ended(outcome: str, status: int | None, code: str | None, detail: str | None) -> Attempt:
+            return Attempt(number, started, self.node.now(), outcome, status, code, detail)
+
+        row = await asyncio.to_thread(self.node.storage.consignment, item.consignment_id)
+        if row is None:  # the outbox row outlived its consignment: nothing to send, ever
+            attempt = ended("failed", None, Code.NOT_FOUND.value, "the consignment row is missing")
+            await self._record(item, attempt, "failed", "consignment not sent", logging.WARNING)
             return
-        delay = backoff_delay(self.node.settings.retry_base_s, number, self._rng)
-        next_at = min(now + timedelta(seconds=delay), give_up_at)
-        attempt = Attempt(number, started, now, "retry", retry.status, retry.code, retry.detail)
+        try:
+            delivered = await self._send(item, row)
+        except PeerUnavailable as busy:
+            await self._after_retryable(item, ended("retry", busy.status, busy.code, busy.detail))
+        except _NotNow as exc:
+            await self._after_retryable(item, ended("retry", None, None, str(exc)))
+        except PeerRefused as refused:
+            attempt = ended("failed", refused.status, refused.code, refused.detail)
+            await self._record(item, attempt, "failed", "consignment refused by the port", logging.WARNING)
+        except ReceiptCheckError as bad:
+            attempt = ended("receipt_failed", None, str(bad.code), bad.detail)
+            await self._record(
+                item, attempt, "failed", "RECEIPT CHECK FAILED: consignment not delivered", logging.ERROR
+            )
+        else:
+            receipt = delivered.receipt
+            state = "delivered_with_warnings" if receipt.warnings else "delivered"
+            attempt = ended(state, delivered.status, None, receipt.decision)
+            await self._record(
+                item,
+                attempt,
+                state,
+                "consignment delivered",
+                logging.INFO,
+                shown={"decision": receipt.decision, "log_index": receipt.log_index},
+                decision=receipt.decision,
+                reasons=receipt.reasons,
+                receipt=delivered.body.decode("utf-8"),
+            )
+
+    async def _after_retryable(self, item: DueItem, attempt: Attempt) -> None:
+        """Give up once ``give_up_s`` has passed since queueing; otherwise reschedule with backoff."""
+        give_up_at = item.created_at + timedelta(seconds=self.node.settings.give_up_s)
+        if attempt.finished_at >= give_up_at:
+            detail = f"gave up after {attempt.number} attempts; last: {attempt.detail}"
+            gave_up = replace(attempt, outcome="gave_up", code=Code.DELIVERY_GAVE_UP.value, detail=detail)
+            await self._record(item, gave_up, "failed", "delivery gave up", logging.ERROR)
+            return
+        delay = self._backoff(self.node.settings.retry_base_s, attempt.number, self._rng)
+        next_at = min(attempt.finished_at + timedelta(seconds=delay), give_up_at)
         await asyncio.to_thread(self.node.storage.reschedule, item.consignment_id, attempt, next_at)
         self._count("retry")
         log.info(
@@ -381,70 +324,70 @@ class DeliveryWorker:
             extra={
                 "consignment": item.consignment_id,
                 "port": item.destination,
-                "attempt": number,
+                "attempt": attempt.number,
                 "delay_s": round(delay, 3),
-                "detail": retry.detail,
+                "detail": attempt.detail,
             },
         )
+
+    async def _record(
+        self,
+        item: DueItem,
+        attempt: Attempt,
+        state: str,
+        message: str,
+        level: int,
+        *,
+        shown: Mapping[str, Any] | None = None,
+        **stored: Any,
+    ) -> None:
+        """Finish the consignment in ``state`` with its last ``attempt``, count the outcome, and log ``message``.
+
+        A ``failed`` consignment keeps the attempt's code and detail as its failure; ``stored`` is the rest
+        of what ``storage.finish`` keeps (decision, reasons, receipt); ``shown`` adds to the log record.
+        """
+        extra: dict[str, Any] = {"consignment": item.consignment_id, "port": item.destination}
+        if state == "failed":
+            stored.update(failure_code=attempt.code, failure_detail=attempt.detail)
+            extra.update(code=attempt.code, status=attempt.http_status, detail=attempt.detail)
+        await asyncio.to_thread(self.node.storage.finish, item.consignment_id, attempt, state=state, **stored)
+        self._count(attempt.outcome)
+        log.log(level, message, extra={**extra, **(shown or {})})
 
     def _count(self, outcome: str) -> None:
         if self._outcomes is not None:
             self._outcomes.labels(outcome=outcome).inc()
 
-    async def _send(self, item: DueItem) -> _Delivered:
-        """One POST and the checks of its answer; raises _Retry, _Final or ReceiptCheckError."""
+    async def _send(self, item: DueItem, row: Mapping[str, Any]) -> _Delivered:
+        """One POST and the checks of its answer; raises PeerError, _NotNow or ReceiptCheckError."""
         node = self.node
         try:
             trust = node.trust.current()
             base_url = node.peers.url_for(item.destination)
         except (ProblemError, UnknownPeerError, NetworkFileError) as exc:
-            raise _Retry(str(exc)) from exc
-        row = await asyncio.to_thread(node.storage.consignment, item.consignment_id)
-        if row is None:
-            raise _Final("the consignment row is missing", status=None, code=Code.NOT_FOUND.value)
-        text, digest = str(row["submission"]), str(row["submission_digest"])
-        signer = _signer(node.identity, trust, node.now())
-        client = self._client(item.destination)
+            raise _NotNow(str(exc)) from exc
+        port = PortClient(
+            base_url, signer=_signer(node.identity, trust, node.now()), client=self._client(item.destination)
+        )
         try:
-            answer = await _fetch(
-                client,
-                "POST",
-                f"{base_url}/v1/submissions",
-                content=text.encode("utf-8"),
-                headers={"content-type": "application/json", "accept": "application/json", **_IDENTITY},
-                auth=signer,
-            )
-        except httpx.TransportError as exc:
-            raise _Retry(f"{type(exc).__name__}: {exc}") from exc
-        except TimeoutError as exc:
-            raise _Retry(f"the port's answer took longer than {ANSWER_DEADLINE_S:.0f} s") from exc
-        status, content = answer.status, answer.content
-        if status in (200, 201) and content is None:
-            raise ReceiptInvalidError(answer.too_large)
-        if status in (200, 201) and content is not None:
-            expected = ExpectedReceipt(
-                port_id=item.destination,
-                exporter_id=node.node_id,
-                exporter_did=node.identity.did,
-                submission_id=item.consignment_id,
-                submission_digest=digest,
-            )
-            skew = timedelta(seconds=node.settings.clock_skew_s)
-            receipt = await asyncio.to_thread(check_receipt, content, expected, trust, node.now(), clock_skew=skew)
-            await self._check_log(item.destination, base_url, receipt, client, signer)
-            return _Delivered(receipt, content, status)
-        code = _problem_code(content)
-        if status == 429 or status >= 500:
-            detail = f"HTTP {status} {code or ''}".strip() if content is not None else answer.too_large
-            raise _Retry(detail, status=status, code=code)
-        if 400 <= status < 500:
-            shown = content[:500].decode("utf-8", "replace") if content is not None else answer.too_large
-            raise _Final(f"HTTP {status}: {shown}", status=status, code=code or f"HTTP_{status}")
-        raise _Retry(f"unexpected HTTP {status}", status=status, code=code)
+            answer = await port.submit(str(row["submission"]).encode("utf-8"))
+        except PeerAnswerInvalid as bad:  # a receipt beyond the bound: it cannot be verified
+            raise ReceiptInvalidError(bad.detail) from bad
+        expected = ExpectedReceipt(
+            port_id=item.destination,
+            exporter_id=node.node_id,
+            exporter_did=node.identity.did,
+            submission_id=item.consignment_id,
+            submission_digest=str(row["submission_digest"]),
+        )
+        skew = timedelta(seconds=node.settings.clock_skew_s)
+        receipt = await asyncio.to_thread(
+            self._verify_receipt, answer.receipt, expected, trust, node.now(), clock_skew=skew
+        )
+        await self._check_log(item.destination, receipt, port)
+        return _Delivered(receipt, answer.receipt, answer.status)
 
-    async def _check_log(
-        self, port_id: str, base_url: str, receipt: VerifiedReceipt, client: httpx.AsyncClient, signer: RequestSigner
-    ) -> None:
+    async def _check_log(self, port_id: str, receipt: VerifiedReceipt, port: PortClient) -> None:
         """Consistency of the receipt's checkpoint with the largest seen from the port; remember the larger."""
         lock = self._checkpoint_locks.setdefault(port_id, asyncio.Lock())
         async with lock:
@@ -453,64 +396,30 @@ class DeliveryWorker:
             if known is not None:
                 proof: list[bytes] = []
                 if known.size != new.size and known.size != 0 and new.size != 0:
-                    first, second = sorted((known.size, new.size))
-                    proof = await self._fetch_consistency(base_url, first, second, client, signer)
-                check_consistency(known, new, proof)
+                    proof = await _consistency_proof(port, *sorted((known.size, new.size)))
+                self._check_consistency(known, new, proof)
             if known is None or new.size > known.size:
-                await asyncio.to_thread(
-                    self.node.storage.remember_checkpoint, receipt.known_checkpoint(port_id), self.node.now()
-                )
-
-    async def _fetch_consistency(
-        self, base_url: str, first: int, second: int, client: httpx.AsyncClient, signer: RequestSigner
-    ) -> list[bytes]:
-        try:
-            answer = await _fetch(
-                client,
-                "GET",
-                f"{base_url}/v1/log/proof/consistency",
-                params={"first": first, "second": second},
-                headers=_IDENTITY,
-                auth=signer,
-            )
-        except httpx.TransportError as exc:
-            raise _Retry(f"consistency proof: {type(exc).__name__}: {exc}") from exc
-        except TimeoutError as exc:
-            raise _Retry(f"consistency proof: the answer took longer than {ANSWER_DEADLINE_S:.0f} s") from exc
-        if answer.status == 429 or answer.status >= 500:
-            raise _Retry(f"consistency proof: HTTP {answer.status}", status=answer.status)
-        if answer.status != 200:
-            raise CheckpointInconsistentError(
-                f"the port refused a consistency proof from {first} to {second}: HTTP {answer.status}"
-            )
-        if answer.content is None:
-            raise CheckpointInconsistentError(f"consistency proof from {first} to {second}: {answer.too_large}")
-        return _proof_hashes(answer.content, first, second)
+                seen = KnownCheckpoint(port_id, new.origin, new.size, new.root_hash, receipt.checkpoint_text)
+                await asyncio.to_thread(self.node.storage.remember_checkpoint, seen, self.node.now())
 
 
-def _proof_hashes(body: bytes, first: int, second: int) -> list[bytes]:
+async def _consistency_proof(port: PortClient, first: int, second: int) -> list[bytes]:
+    """The port's proof from ``first`` to ``second``; retried when the port is busy, else CHECKPOINT_INCONSISTENT."""
     try:
-        document: Any = parse_json(body)
-        if document.get("first") != first or document.get("second") != second:
-            raise ValueError(f"proof is for {document.get('first')}..{document.get('second')}")
-        return [base64.b64decode(h, validate=True) for h in document["proof"]]
-    except (
-        PilotSchemaError,
-        VerificationError,
-        ValueError,
-        KeyError,
-        TypeError,
-        AttributeError,
-        binascii.Error,
-    ) as exc:
+        return (await port.consistency_proof(first, second)).hashes()
+    except PeerUnavailable as busy:
+        raise PeerUnavailable(f"consistency proof: {busy.detail}", busy.status) from busy
+    except PeerRefused as refused:
         raise CheckpointInconsistentError(
-            f"the port's consistency proof from {first} to {second} is malformed: {exc}"
-        ) from exc
+            f"the port refused a consistency proof from {first} to {second}: HTTP {refused.status}"
+        ) from refused
+    except PeerAnswerInvalid as bad:
+        raise CheckpointInconsistentError(f"consistency proof from {first} to {second}: {bad.detail}") from bad
 
 
 def _signer(identity: NodeIdentity, trust: TrustRegistry, at: datetime) -> RequestSigner:
     try:
         entry = identity.key_for("authentication", trust, at)
     except VerificationError as exc:
-        raise _Retry(f"no usable authentication key: {exc}") from exc
+        raise _NotNow(f"no usable authentication key: {exc}") from exc
     return RequestSigner(entry.private_key, entry.verification_method)

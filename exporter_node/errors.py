@@ -79,14 +79,14 @@ class ConflictError(ExporterError):
     """The id is already taken by something else."""
 
     def __init__(self, detail: str) -> None:
-        super().__init__(Code.DUPLICATE_CONFLICT, detail, status=409)
+        super().__init__(Code.DUPLICATE_CONFLICT, detail)
 
 
 class NotFoundError(ExporterError):
     """Nothing with that id here."""
 
     def __init__(self, detail: str) -> None:
-        super().__init__(Code.NOT_FOUND, detail, status=404)
+        super().__init__(Code.NOT_FOUND, detail)
 
 
 class ReceiptCheckError(Exception):

@@ -45,7 +45,7 @@ class NodeIdentity:
     def name(self, trust: TrustRegistry) -> str:
         """This node's display name from the trust list (its short id when it is not listed)."""
         participant = trust.participant(self.node_id)
-        return str(participant["name"]) if participant else self.node_id
+        return participant.name if participant is not None else self.node_id
 
     def key_for(self, purpose: str, trust: TrustRegistry, at: datetime) -> KeyEntry:
         """The newest key with ``purpose`` that the trust list publishes for this node and that is valid at ``at``.

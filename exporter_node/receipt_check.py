@@ -1,17 +1,8 @@
 """Verifying a port's receipt, and the consistency of its log with what this exporter saw before.
 
-A receipt counts only when all of this holds (DESIGN sections 4 to 6), else ``ReceiptInvalidError``:
-
-1. it parses strictly and verifies as a ``SubmissionReceipt`` credential signed by the destination
-   port's ``assertion`` key, judged with the trust list at the time it was received;
-2. its subject is about what was sent: ``submissionId``, ``submissionDigest`` (canonical digest of the
-   submission), ``exporter`` (this node's DID);
-3. the log entry rebuilt from the receipt (``{"v": 1, "exporter", "submissionId", "submissionDigest",
-   "decision", "reasonCodes", "receivedAt"}``, reason codes distinct, in order) hashes to ``leafHash``
-   (RFC 9162 leaf hash of its RFC 8785 bytes);
-4. the checkpoint is a C2SP signed note by the port's ``log`` key under origin
-   ``<port id>.pilot.example/log``, and ``log.origin`` names that origin;
-5. the inclusion proof leads from ``leafHash`` at ``index`` to the checkpoint's root (RFC 9162 §2.1.3.2).
+``check_receipt`` is ``schemas.verify_receipt`` (the five steps of ``schemas._receipt.RECEIPT_CHECKS``)
+for one delivery: the receipt must parse strictly, be about what was sent and be judged with the trust
+list at the time it was received; any failure is ``ReceiptInvalidError`` naming the check.
 
 ``check_consistency`` then compares the checkpoint with the largest one seen from that port: equal
 sizes need equal roots, otherwise the port's RFC 9162 consistency proof between the two must verify,
@@ -29,8 +20,7 @@ from exporter_node.errors import CheckpointInconsistentError, ReceiptInvalidErro
 from exporter_node.storage import KnownCheckpoint
 from schemas._jsonio import parse_json
 from schemas._merkle import verify_consistency
-from schemas._receipt import VerifiedReceipt as _Verified
-from schemas._receipt import log_entry_of, log_origin, verify_receipt
+from schemas._receipt import VerifiedReceipt, log_entry_of, log_origin, verify_receipt
 from schemas._signed_note import Checkpoint
 from schemas.errors import PilotSchemaError, VerificationError
 
@@ -55,29 +45,6 @@ class ExpectedReceipt:
     submission_digest: str
 
 
-@dataclass(frozen=True)
-class VerifiedReceipt:
-    """A receipt that passed every check, and the parts the exporter keeps."""
-
-    receipt: dict[str, Any]
-    decision: str
-    reasons: list[dict[str, Any]]
-    log_index: int
-    checkpoint: Checkpoint
-    checkpoint_text: str
-
-    @property
-    def warnings(self) -> list[dict[str, Any]]:
-        """Warning-level reasons."""
-        return [r for r in self.reasons if r.get("severity") == "warning"]
-
-    def known_checkpoint(self, port_id: str) -> KnownCheckpoint:
-        """The receipt's checkpoint, as it is remembered."""
-        return KnownCheckpoint(
-            port_id, self.checkpoint.origin, self.checkpoint.size, self.checkpoint.root_hash, self.checkpoint_text
-        )
-
-
 def check_receipt(
     body: bytes | Mapping[str, Any],
     expected: ExpectedReceipt,
@@ -94,7 +61,7 @@ def check_receipt(
     if not isinstance(document, dict):
         raise ReceiptInvalidError("the receipt is not a JSON object")
     try:
-        verified: _Verified = verify_receipt(
+        verified = verify_receipt(
             document,
             trust,
             port_id=expected.port_id,
@@ -108,14 +75,7 @@ def check_receipt(
         raise ReceiptInvalidError(str(exc)) from exc
     if verified.exporter_id != expected.exporter_id:
         raise ReceiptInvalidError(f"the receipt is for {verified.exporter_id}, not {expected.exporter_id}")
-    return VerifiedReceipt(
-        receipt=verified.receipt,
-        decision=verified.decision,
-        reasons=verified.reasons,
-        log_index=verified.log_index,
-        checkpoint=verified.checkpoint,
-        checkpoint_text=verified.checkpoint_text,
-    )
+    return verified
 
 
 def check_consistency(previous: KnownCheckpoint, new: Checkpoint, proof: Sequence[bytes]) -> None:

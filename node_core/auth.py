@@ -67,7 +67,6 @@ def operator_auth(expected_token: str) -> Callable[[Request], Awaitable[None]]:
             raise ProblemError(
                 Code.UNAUTHORIZED,
                 "operator bearer token missing or wrong",
-                status=401,
                 headers={"WWW-Authenticate": 'Bearer realm="pilot"'},
             )
 

@@ -24,7 +24,6 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from node_core.problems import ProblemError, problem_response
 from schemas.codes import Code
-from schemas.errors import JsonMalformedError
 
 __all__ = [
     "JSON_MEDIA_TYPE",
@@ -39,7 +38,7 @@ _CLOSE = {"Connection": "close"}
 
 
 def _too_large(limit: int) -> ProblemError:
-    return ProblemError(Code.PAYLOAD_TOO_LARGE, f"request body is larger than {limit} bytes", status=413)
+    return ProblemError(Code.PAYLOAD_TOO_LARGE, f"request body is larger than {limit} bytes")
 
 
 async def read_limited_body(request: Request, limit: int) -> bytes:
@@ -47,7 +46,7 @@ async def read_limited_body(request: Request, limit: int) -> bytes:
     declared = request.headers.get("content-length")
     if declared is not None:
         if not declared.isdigit():
-            raise ProblemError(Code.REQUEST_INVALID, "Content-Length is not a number", status=400)
+            raise ProblemError(Code.REQUEST_INVALID, "Content-Length is not a number")
         if int(declared) > limit:
             raise _too_large(limit)
     chunks: list[bytes] = []
@@ -68,9 +67,7 @@ def require_json_media_type(headers: Headers) -> None:
     """
     value = headers.get("content-type")
     if value is None:
-        raise ProblemError(
-            Code.UNSUPPORTED_MEDIA_TYPE, f"a JSON body needs Content-Type: {JSON_MEDIA_TYPE}", status=415
-        )
+        raise ProblemError(Code.UNSUPPORTED_MEDIA_TYPE, f"a JSON body needs Content-Type: {JSON_MEDIA_TYPE}")
     media_type, *parameters = (part.strip() for part in value.split(";"))
     unexpected = []
     for parameter in parameters:
@@ -82,18 +79,18 @@ def require_json_media_type(headers: Headers) -> None:
         raise ProblemError(
             Code.UNSUPPORTED_MEDIA_TYPE,
             f"Content-Type {shown!r} is not accepted: send {JSON_MEDIA_TYPE} (optionally charset=utf-8)",
-            status=415,
         )
 
 
 def parse_json_body(body: bytes) -> Any:
-    """Parse ``body`` as strict JSON (``schemas._jsonio``), or raise ``ProblemError(JSON_MALFORMED)``."""
+    """Parse ``body`` as strict JSON (``schemas._jsonio``).
+
+    A body that is not strict JSON raises ``schemas.errors.JsonMalformedError``, which the handler
+    ``install_problem_handlers`` registers answers as 400 ``JSON_MALFORMED`` with the parser's message.
+    """
     from schemas._jsonio import parse_json  # written alongside this package; imported on first use
 
-    try:
-        return parse_json(body)
-    except JsonMalformedError as exc:
-        raise ProblemError(Code.JSON_MALFORMED, exc.message, status=400) from exc
+    return parse_json(body)
 
 
 def _framing_problem(scope: Scope) -> str | None:
@@ -137,7 +134,6 @@ class RequestBodyMiddleware:
             raise ProblemError(
                 Code.REQUEST_TIMEOUT,
                 f"the request body did not arrive whole within {self.timeout_s:g} s",
-                status=408,
                 headers=_CLOSE,
             )
 

@@ -55,7 +55,7 @@ def get_context(name: str, request: Request) -> Response:
     """The file ``name`` of ``schemas/contexts/``; 404 NOT_FOUND for anything the index does not list."""
     found = _served_files().get(name)
     if found is None:
-        raise ProblemError(Code.NOT_FOUND, f"no context file {name!r}; see /contexts/index.json", status=404)
+        raise ProblemError(Code.NOT_FOUND, f"no context file {name!r}; see /contexts/index.json")
     data, etag = found
     headers = {"ETag": etag, "Cache-Control": _CACHE_CONTROL}
     if request.headers.get("if-none-match") == etag:

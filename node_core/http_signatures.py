@@ -53,7 +53,7 @@ from http_message_signatures.exceptions import HTTPMessageSignaturesException
 from starlette.requests import HTTPConnection
 from starlette.types import Scope
 
-from node_core.nonces import MemoryNonceStore, NonceStore, SqlNonceStore
+from node_core.nonces import NonceStore
 from node_core.origins import origin_of, parse_origins
 from node_core.problems import ProblemError
 from schemas.codes import Code
@@ -65,14 +65,11 @@ __all__ = [
     "COVERED_WITH_BODY",
     "LABEL",
     "MIN_NONCE_BITS",
-    "MemoryNonceStore",
-    "NonceStore",
     "ReplayError",
     "RequestSignatureError",
     "RequestSigner",
     "ResolvedRequestKey",
     "SignedHeaders",
-    "SqlNonceStore",
     "VerifiedRequest",
     "declares_body",
     "new_nonce",
@@ -97,7 +94,7 @@ class RequestSignatureError(ProblemError):
     """The request's RFC 9421 signature is missing, malformed or does not verify."""
 
     def __init__(self, detail: str, *, code: Code = Code.REQUEST_SIGNATURE_INVALID) -> None:
-        super().__init__(code, detail, status=401)
+        super().__init__(code, detail)
         self.message = detail
 
 

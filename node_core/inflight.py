@@ -66,7 +66,7 @@ class InflightLimitMiddleware:
             message = await receive()
             whole = message["type"] == "http.request" and not message.get("more_body", False)
             if whole and not admitted and not admit():
-                raise ProblemError(Code.RATE_LIMITED, self._detail(), status=429, headers=_RETRY)
+                raise ProblemError(Code.RATE_LIMITED, self._detail(), headers=_RETRY)
             return message
 
         has_body = _declares_body(scope)

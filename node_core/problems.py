@@ -47,7 +47,7 @@ __all__ = [
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 PROBLEM_TYPE_BASE = "https://pilot.example/problems/"
-#: Code of a 500 answer. Not (yet) in ``schemas.codes.Code``; kept as a plain string here.
+#: Code of a 500 answer: a fault of the node itself, never of the request.
 INTERNAL_ERROR = Code.INTERNAL_ERROR
 
 _log = logging.getLogger("pilot.problems")
@@ -81,7 +81,12 @@ class Problem(BaseModel):
 
 
 class ProblemError(Exception):
-    """An error a route reports to its caller: a stable code, an HTTP status and a human detail."""
+    """An error a route reports to its caller: a stable code, an HTTP status and a human detail.
+
+    The status is the code's in ``schemas.codes.HTTP_STATUS`` unless ``status`` is given. Pass it only for
+    an answer that differs from the table on purpose (the exporter's 422 pre-check refusal) or for a code
+    the table has no status for (a receipt reason as a 400); a code in neither case is a 500.
+    """
 
     def __init__(
         self,

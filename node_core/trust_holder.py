@@ -101,7 +101,7 @@ class TrustHolder:
             self.reload()
         registry = self._registry
         if registry is None or registry.next_update <= self.clock():
-            raise ProblemError(Code.TRUST_LIST_STALE, detail=self.problem or "trust list is stale", status=503)
+            raise ProblemError(Code.TRUST_LIST_STALE, detail=self.problem or "trust list is stale")
         return registry
 
     def _file_stamp(self) -> tuple[int, int] | None:

@@ -44,7 +44,7 @@ import httpx
 
 from pilot.network_file import NetworkRecord, ProcessEntry, read_record, remove_record, write_record
 from pilot.network_plan import DEFAULT_BASE_PORT, LOOPBACK, NodeSpec, database_url_for, plan_nodes, planned_ports
-from pilot.processes import DEFAULT_GRACE_S, pid_alive, pid_runs, pilot_argv, spawn_logged, stop_pids, tail
+from pilot.processes import DEFAULT_GRACE_S, node_health, pid_alive, pid_runs, pilot_argv, spawn_logged, stop_pids, tail
 
 __all__ = [
     "DEFAULT_TIMEOUT_S",
@@ -145,24 +145,6 @@ class _Child:
         return ProcessEntry(url=self.url, pid=self.pid, kind=self.kind, log=str(self.log))
 
 
-def _healthy(client: httpx.Client, url: str, expected_node: str | None) -> dict[str, Any] | None:
-    """The ``/health`` body when it answers ok or degraded (for ``expected_node`` if given), else None.
-
-    A ``degraded`` node (a port whose log does not sign, or whose trust list is stale) is up: it answers
-    and serves, but takes no submissions; ``network_health`` reports its ``status`` and ``reasons``.
-    """
-    try:
-        response = client.get(f"{url}/health")
-        body = response.json()
-    except (httpx.HTTPError, ValueError):
-        return None
-    if response.status_code != 200 or not isinstance(body, dict) or body.get("status") not in ("ok", "degraded"):
-        return None
-    if expected_node is not None and body.get("node") != expected_node:
-        return None
-    return body
-
-
 @dataclass
 class Network:
     """A running network started by :func:`start_network`; a context manager that stops it on exit."""
@@ -242,7 +224,7 @@ class Network:
                             f"{name} exited with status {code} during start-up (log: {child.log})",
                             {name: tail(child.log)},
                         )
-                    if _healthy(client, child.url, None if name == OVERVIEW else name) is not None:
+                    if node_health(client, child.url, None if name == OVERVIEW else name) is not None:
                         healthy.append(name)
                         del pending[name]
                         if on_progress:
@@ -372,7 +354,7 @@ def start_network(
     if busy:
         raise PortsBusyError(busy)
     if not (data_dir / "trust-list.json").is_file():
-        from pilot.commands.init import initialise
+        from pilot.sandbox import initialise
 
         initialise(data_dir)
     if urls:
@@ -443,7 +425,7 @@ def network_health(data_dir: Path, *, timeout_s: float = 2.0) -> dict[str, Any]:
     nodes: dict[str, Any] = {}
     with httpx.Client(timeout=timeout_s, trust_env=False) as client:
         for name, entry in record.nodes.items():
-            body = _healthy(client, entry.url, name)
+            body = node_health(client, entry.url, name)
             nodes[name] = {
                 "url": entry.url,
                 "pid": entry.pid,
@@ -459,6 +441,6 @@ def network_health(data_dir: Path, *, timeout_s: float = 2.0) -> dict[str, Any]:
             }
         overview = None
         if record.overview is not None:
-            up = _healthy(client, record.overview.url, None) is not None
+            up = node_health(client, record.overview.url, None) is not None
             overview = {"url": record.overview.url, "pid": record.overview.pid, "up": up}
     return {"running": bool(nodes) and all(n["up"] for n in nodes.values()), "nodes": nodes, "overview": overview}

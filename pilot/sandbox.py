@@ -1,8 +1,9 @@
 """The sandbox: every participant's keys, the signed trust list and the pinned anchor, from one seed.
 
-``pilot init`` writes it into a data directory; with the default seed it is exactly the sandbox of the
-published vectors (DESIGN sections 9 and 11), so everything here is deterministic: keys derive from the
-seed, times are fixed, and files are written in canonical or PEM form.
+``initialise`` (what ``pilot init`` and ``pilot up`` run) writes it into a data directory; with the
+default seed it is exactly the sandbox of the published vectors (DESIGN sections 9 and 11), so everything
+here is deterministic: keys derive from the seed, times are fixed, and files are written in canonical or
+PEM form.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from pilot.participants import EXPORTERS, OTHERS, PORTS
+from pilot.participants import EXPORTER_IDS, EXPORTERS, OTHERS, PORT_IDS, PORTS
 from schemas._keyring import KeyEntry, dump_keyring
 from schemas._keys import key_from_seed
 from schemas._multikey import encode_multikey
@@ -196,4 +197,19 @@ def write_sandbox(sandbox: Sandbox, data_dir: Path, *, passphrase: bytes | None 
     (data_dir / "tokens").mkdir(exist_ok=True)
 
 
-__all__ = ["DEFAULT_SEED", "Sandbox", "build_sandbox", "write_sandbox"]
+def initialise(target: Path, seed: str = DEFAULT_SEED) -> None:
+    """Write the sandbox for ``seed`` into ``target`` and an operator token for each node.
+
+    Keys are encrypted at rest with ``PILOT_KEY_PASSPHRASE`` when it is set.
+    """
+    # Imported here: the token module loads the web framework, which building a sandbox in memory
+    # (vectors, demo, tests) does not need.
+    from node_core.auth import ensure_token
+
+    passphrase = os.environ.get("PILOT_KEY_PASSPHRASE")
+    write_sandbox(build_sandbox(seed), target, passphrase=passphrase.encode() if passphrase else None)
+    for node_id in (*EXPORTER_IDS, *PORT_IDS):
+        ensure_token(target / "tokens", node_id)
+
+
+__all__ = ["DEFAULT_SEED", "Sandbox", "build_sandbox", "initialise", "write_sandbox"]

@@ -23,12 +23,12 @@ from datetime import datetime
 from typing import Any
 
 from node_core.http_signatures import (
-    NonceStore,
     SignedHeaders,
     declares_body,
     verify_request_body,
     verify_request_headers,
 )
+from node_core.nonces import NonceStore
 from node_core.problems import ProblemError
 from node_core.trust_holder import TrustHolder
 from port_node.storage import unavailable

@@ -26,7 +26,7 @@ from port_node.intake import IntakeService
 from port_node.keys import PortKeys
 from port_node.log import TransparencyLog
 from port_node.sampling import SamplingKeys
-from port_node.storage import SubmissionStore
+from port_node.storage import SqlSubmissionStore
 
 __all__ = ["INTAKE_THREADS", "MIGRATIONS", "PortContext", "PortDep", "build_context", "receive_time"]
 
@@ -52,7 +52,7 @@ class PortContext:
     trust: TrustHolder
     keys: PortKeys
     log: TransparencyLog
-    store: SubmissionStore
+    store: SqlSubmissionStore
     intake: IntakeService
     auth: Authenticator
     _limiter: anyio.CapacityLimiter | None = field(default=None, init=False, repr=False)
@@ -77,7 +77,7 @@ def build_context(settings: NodeSettings) -> PortContext:
     keys = PortKeys.load(settings.node_id, settings.key_file, passphrase)
     log = TransparencyLog(keys.origin, keys.log.private_key)
     log.load(engine)
-    store = SubmissionStore(engine, log)
+    store = SqlSubmissionStore(engine, log)
     token = ensure_token(settings.tokens_dir, settings.node_id)
     nonces: NonceStore = SqlNonceStore(engine, ttl_s=settings.nonce_ttl_s)
     if engine.dialect.name == "sqlite":

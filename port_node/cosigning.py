@@ -30,6 +30,7 @@ import httpx
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from node_core.port_client import WITNESS_SIZE_TYPE, PeerAnswerInvalid, PeerError, SizeConflict, SyncPortClient
 from node_core.trust_holder import TrustHolder
 from port_node.log import TransparencyLog
 from port_node.tables import LOG_HEAD
@@ -47,9 +48,6 @@ from schemas.errors import VerificationError
 __all__ = ["WITNESS_SIZE_TYPE", "CosignatureCollector"]
 
 log = logging.getLogger(__name__)
-
-#: tlog-witness: a 409 answer carries the witness's latest size with this content type.
-WITNESS_SIZE_TYPE = "text/x.tlog.size"
 
 
 class CosignatureCollector:
@@ -148,28 +146,20 @@ class CosignatureCollector:
     def _check_rollback(self, client: httpx.Client, peer: str, url: str) -> None:
         """Ask ``peer`` what it holds for our origin; a larger tree is a rollback claim to verify (``_claim``)."""
         try:
-            response = client.get(f"{url}/v1/witness/latest", params={"origin": self.log.origin})
-        except httpx.HTTPError as exc:
-            log.info("witness not reachable", extra={"witness": peer, "detail": str(exc)})
+            held = SyncPortClient(url, client=client).witness_latest(self.log.origin)
+        except PeerAnswerInvalid as bad:
+            self._checked.add(peer)
+            self._ignore(peer, str(bad))
             return
-        if response.status_code != 200:
+        except PeerError as exc:
+            if exc.status is None:
+                log.info("witness not reachable", extra={"witness": peer, "detail": exc.detail})
             return
         self._checked.add(peer)
-        try:
-            held = response.json()
-        except ValueError:
-            held = None
-        if not isinstance(held, dict):
-            self._ignore(peer, "its /v1/witness/latest answer is not a JSON object")
-            return
-        size, note = held.get("size"), held.get("note")
-        if not isinstance(size, int) or isinstance(size, bool) or size < 0:
-            self._ignore(peer, f"its /v1/witness/latest answer has no usable size: {str(size)[:40]!r}")
-            return
-        if size > self.log.size:
-            self._claim(peer, note if isinstance(note, str) else None)
+        if held.size > self.log.size:
+            self._claim(peer, held.note)
         else:
-            self._held[peer] = size  # at most our size: the ask starts from there (a 409 corrects it)
+            self._held[peer] = held.size  # at most our size: the ask starts from there (a 409 corrects it)
 
     def _claim(self, peer: str, note: str | None) -> None:
         """``peer`` says it holds a larger tree of our origin: stop signing only if our own log key signed it."""
@@ -214,6 +204,7 @@ class CosignatureCollector:
         log.warning("witness rollback claim ignored", extra={"witness": peer, "detail": why})
 
     def _ask(self, client: httpx.Client, peer: str, url: str, size: int, note: str) -> None:
+        witness = SyncPortClient(url, client=client)
         for _ in range(2):  # a 409 teaches the witness's size; one retry with the right proof
             old = self._held.get(peer, 0)
             if old > size:
@@ -222,18 +213,14 @@ class CosignatureCollector:
                 return
             body = format_add_checkpoint(old, self.log.consistency_proof(old, size), note)
             try:
-                response = client.post(f"{url}/v1/witness/add-checkpoint", content=body)
-            except httpx.HTTPError as exc:
-                log.info("witness not reachable", extra={"witness": peer, "detail": str(exc)})
-                return
-            if response.status_code == 409 and response.headers.get("content-type", "").startswith(WITNESS_SIZE_TYPE):
-                try:
-                    held = int(response.text.strip() or 0)
-                except ValueError:
-                    self._ignore(peer, f"its 409 answer is not a size: {response.text[:40]!r}")
+                cosigned = witness.add_checkpoint(body)
+            except SizeConflict as conflict:
+                held = conflict.held_size
+                if held is None:
+                    self._ignore(peer, f"its 409 answer is not a size: {conflict.detail[:40]!r}")
                     return
                 if held == old or held < 0:
-                    log.warning("witness refuses the checkpoint", extra={"witness": peer, "detail": response.text})
+                    log.warning("witness refuses the checkpoint", extra={"witness": peer, "detail": conflict.detail})
                     return
                 if held > size:  # a rollback claim: believe only a note of ours the witness holds
                     self._check_rollback(client, peer, url)
@@ -246,13 +233,15 @@ class CosignatureCollector:
                     return
                 self._held[peer] = held
                 continue
-            if response.status_code != 200:
-                log.warning(
-                    "witness refused to cosign",
-                    extra={"witness": peer, "status": response.status_code, "detail": response.text[:500]},
-                )
+            except PeerError as exc:
+                if exc.status is None:
+                    log.info("witness not reachable", extra={"witness": peer, "detail": exc.detail})
+                else:
+                    log.warning(
+                        "witness refused to cosign", extra={"witness": peer, "status": exc.status, "detail": exc.detail}
+                    )
                 return
-            self._accept(peer, size, note, response.text)
+            self._accept(peer, size, note, cosigned)
             return
 
     def _accept(self, peer: str, size: int, note: str, answer: str) -> None:

@@ -3,19 +3,26 @@
 Order (DESIGN section 6, issue 3), each step reading only what the step before verified; the HTTP
 layer has already applied the size limit, checked the request signature and parsed the body strictly:
 
-1. canonical bytes and digest of the submission (a value RFC 8785 refuses is ``JSON_MALFORMED``);
+1. canonical bytes, digest and submission id, computed once (a value RFC 8785 refuses is
+   ``JSON_MALFORMED``);
 2. an identical earlier submission answers with its stored receipt (200), another one with the same
    ``(exporter, submissionId)`` is ``409 DUPLICATE_CONFLICT``;
 3. ``schemas._assess.assess_submission``: the whole verification and policy decision, pure;
-4. the row, the log leaf, the checkpoint and the signed receipt in one transaction (``storage``).
+4. the row, the log leaf, the checkpoint and the signed receipt in one write (``port_node.storage``).
 
 Whatever the decision, the submission gets a receipt and a log entry: rejections are part of the trail.
-Content is kept only when every field of every credential could be classified and every category is
-permitted, whatever the verification outcome (``Assessment.may_store_content``, DESIGN section 8): a
-field the schema does not know cannot be classified, so it is not kept either. The receipt carries the
-capped reasons (``Assessment.receipt_reasons``) and the log entry their codes, so one request bounds
-what it makes the port sign and write. Inspection sampling uses the port's key of the receive day
-(``port_node.sampling``), which only the port knows until the day is over.
+The receipt's subject is made once (``schemas._receipt.receipt_subject``), and the log entry is derived
+from it by the very function verifiers use to rebuild it (``log_entry_of``). Content is kept only when
+every field of every credential could be classified and every category is permitted, whatever the
+verification outcome (``Assessment.may_store_content``, DESIGN section 8): a field the schema does not
+know cannot be classified, so it is not kept either. The receipt carries the capped reasons
+(``Assessment.receipt_reasons``) and the log entry their codes, so one request bounds what it makes the
+port sign and write. Inspection sampling uses the port's key of the receive day (``port_node.sampling``),
+which only the port knows until the day is over.
+
+The service depends on a ``SubmissionStore`` protocol and a ``TrustSource``, not on the database: the
+port wires in its SQL store and ``TrustHolder``; the stand-ins of the tests and the conformance kit wire
+in ``port_node.memory_store`` and a ``StaticTrust``, and so decide exactly as the port does.
 """
 
 from __future__ import annotations
@@ -24,25 +31,45 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from node_core.problems import ProblemError
-from node_core.trust_holder import TrustHolder
 from port_node.keys import PortKeys
-from port_node.log import leaf_input_of, log_entry
-from port_node.receipts import LogPosition, build_receipt
 from port_node.sampling import SamplingKeys
-from port_node.storage import PreparedSubmission, StoredSubmission, SubmissionStore
-from schemas._assess import assess_submission, submission_id_of
+from port_node.storage import SubmissionRow, SubmissionStore
+from schemas._assess import Assessment, assess_submission, submission_id_of
 from schemas._canonical import canonicalize
 from schemas._digest import sha256_digest
-from schemas._time import format_time
+from schemas._receipt import LogPosition, build_receipt, leaf_input_of, log_entry_of, receipt_subject
+from schemas._trust import TrustRegistry
 from schemas.codes import Code
 from schemas.errors import CanonicalizationError
 
-__all__ = ["IntakeOutcome", "IntakeService"]
+__all__ = ["Assessor", "IntakeOutcome", "IntakeService", "StaticTrust", "TrustSource"]
 
 log = logging.getLogger(__name__)
+
+#: Decides one submission; ``schemas._assess.assess_submission`` unless a stand-in is faulty on purpose.
+Assessor = Callable[..., Assessment]
+
+
+class TrustSource(Protocol):
+    """Where intake gets the trust list it judges with (``node_core.trust_holder.TrustHolder`` in a port)."""
+
+    def current(self) -> TrustRegistry:
+        """The trust list held now; ``ProblemError`` when there is none to judge with."""
+        ...
+
+
+@dataclass(frozen=True)
+class StaticTrust:
+    """A trust list that never changes, for ports stood up by tests and the conformance kit."""
+
+    registry: TrustRegistry
+
+    def current(self) -> TrustRegistry:
+        """The one trust list."""
+        return self.registry
 
 
 @dataclass(frozen=True)
@@ -51,7 +78,7 @@ class IntakeOutcome:
 
     status: int
     receipt: bytes
-    stored: StoredSubmission
+    stored: SubmissionRow
 
 
 def duplicate_conflict(exporter: str, submission_id: str) -> ProblemError:
@@ -71,16 +98,19 @@ class IntakeService:
         self,
         port_id: str,
         keys: PortKeys,
-        trust: TrustHolder,
+        trust: TrustSource,
         store: SubmissionStore,
         sampling: SamplingKeys | None = None,
+        *,
+        assess: Assessor = assess_submission,
     ) -> None:
         self.port_id = port_id
         self.keys = keys
         self.trust = trust
         self.store = store
-        #: The port's sampling day keys; None only in tests that never sample.
+        #: The port's sampling day keys; None only in tests and stand-ins that never sample.
         self.sampling = sampling
+        self.assess = assess
         #: Called with every answered submission (metrics).
         self.observers: list[Callable[[IntakeOutcome], None]] = []
 
@@ -102,54 +132,32 @@ class IntakeService:
             return self._answer_existing(earlier, digest)
 
         trust = self.trust.current()
-        assessment = assess_submission(
+        assessment = self.assess(
             document,
             trust,
             port_id=self.port_id,
             at=received_at,
             exporter_id=exporter,
             sampling_key=self.sampling.key_for(received_at) if self.sampling is not None else None,
+            submission_digest=digest,
         )
-        reasons = [p.as_dict() for p in assessment.receipt_reasons]
-        reason_codes = assessment.receipt_reason_codes
-        keep = assessment.may_store_content
-        received = format_time(received_at)
-        entry = log_entry(
-            exporter=exporter,
+        subject = receipt_subject(
             submission_id=assessment.submission_id,
             submission_digest=assessment.submission_digest,
+            exporter_id=exporter,
             decision=assessment.decision,
-            reason_codes=reason_codes,
-            received_at=received,
-        )
-        prepared = PreparedSubmission(
-            exporter=exporter,
-            submission_id=assessment.submission_id,
-            digest=assessment.submission_digest,
-            decision=assessment.decision,
-            reason_codes=reason_codes,
-            reasons=reasons,
+            reasons=[p.as_dict() for p in assessment.receipt_reasons],
             received_at=received_at,
-            content=content if keep else None,
-            leaf_input=leaf_input_of(entry),
         )
-        participant = trust.participant(self.port_id) or {}
-        port_name = str(participant.get("name", self.port_id))
+        entry = log_entry_of(exporter, subject)
+        row = SubmissionRow.pending(entry, received_at, content if assessment.may_store_content else None)
+        participant = trust.participant(self.port_id)
+        port_name = participant.name if participant is not None else self.port_id
 
-        def receipt_for(p: PreparedSubmission, position: LogPosition) -> bytes:
-            return build_receipt(
-                self.keys,
-                port_name,
-                submission_id=p.submission_id,
-                submission_digest=p.digest,
-                exporter_id=p.exporter,
-                decision=p.decision,
-                reasons=p.reasons,
-                received_at=p.received_at,
-                position=position,
-            )
+        def receipt_at(position: LogPosition) -> bytes:
+            return build_receipt(subject, position, key=self.keys.assertion, port_id=self.port_id, port_name=port_name)
 
-        stored = self.store.store(prepared, receipt_for)
+        stored = self.store.store(row, leaf_input_of(entry), receipt_at)
         if not stored.created:
             return self._answer_existing(stored, digest)
         log.info(
@@ -164,7 +172,7 @@ class IntakeService:
         )
         return self._notify(IntakeOutcome(201, stored.receipt, stored))
 
-    def _answer_existing(self, stored: StoredSubmission, digest: str) -> IntakeOutcome:
+    def _answer_existing(self, stored: SubmissionRow, digest: str) -> IntakeOutcome:
         if stored.digest != digest:
             raise duplicate_conflict(stored.exporter, stored.submission_id)
         return self._notify(IntakeOutcome(200, stored.receipt, stored))

@@ -6,8 +6,8 @@ streamed read of the leaf hashes: about a second for 1,000,000 leaves). Only the
 while holding the log's write lock; readers see ``published_size``, which advances only after the
 transaction that added the leaf committed, so no proof ever covers an uncommitted leaf.
 
-DESIGN section 6: an entry is ``{"v": 1, "exporter", "submissionId", "submissionDigest", "decision",
-"reasonCodes", "receivedAt"}`` and the leaf input is its RFC 8785 bytes. Checkpoints are C2SP
+DESIGN section 6: the entries and their leaf inputs are made by ``schemas._receipt`` (``log_entry``,
+``leaf_input_of``), the one definition the port, its stand-ins and every verifier share. Checkpoints are C2SP
 ``tlog-checkpoint`` notes with origin ``<port id>.pilot.example/log``, signed by the port's ``log`` key
 under the origin as key name.
 
@@ -22,8 +22,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterator, Sequence
-from typing import Any
+from collections.abc import Iterator
 
 import sqlalchemy as sa
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -32,12 +31,11 @@ from sqlalchemy.exc import DBAPIError
 
 from node_core.problems import ProblemError
 from port_node.tables import CHECKPOINTS, LOG_HEAD, LOG_LEAVES
-from schemas._canonical import canonicalize
 from schemas._merkle import MerkleTree, leaf_hash
 from schemas._signed_note import Checkpoint, sign_checkpoint
 from schemas.codes import Code
 
-__all__ = ["LogCorruptError", "TransparencyLog", "log_entry", "read_leaf_hashes", "sign_checkpoint_note"]
+__all__ = ["LogCorruptError", "TransparencyLog", "read_leaf_hashes", "sign_checkpoint_note"]
 
 _STREAM_BATCH = 10_000
 
@@ -46,32 +44,6 @@ log = logging.getLogger(__name__)
 
 class LogCorruptError(RuntimeError):
     """The stored log is not dense (a missing index) or disagrees with ``log_head``."""
-
-
-def log_entry(
-    *,
-    exporter: str,
-    submission_id: str,
-    submission_digest: str,
-    decision: str,
-    reason_codes: Sequence[str],
-    received_at: str,
-) -> dict[str, Any]:
-    """The public log entry of one submission (digests and codes only: the log is public)."""
-    return {
-        "v": 1,
-        "exporter": exporter,
-        "submissionId": submission_id,
-        "submissionDigest": submission_digest,
-        "decision": decision,
-        "reasonCodes": list(reason_codes),
-        "receivedAt": received_at,
-    }
-
-
-def leaf_input_of(entry: dict[str, Any]) -> bytes:
-    """The leaf input of an entry: its RFC 8785 bytes (DESIGN section 6)."""
-    return canonicalize(entry)
 
 
 def sign_checkpoint_note(origin: str, size: int, root: bytes, key: Ed25519PrivateKey) -> str:

@@ -1,5 +1,9 @@
 """Storing a decided submission: its row, its log leaf, the new checkpoint and its receipt, in one transaction.
 
+``SubmissionStore`` is what intake needs of any store (``find``, ``store``) and ``SubmissionRow`` the one
+row type it reads and writes; ``SqlSubmissionStore`` is the port's store over its database, and
+``port_node.memory_store`` an in-memory one for the ports the tests and the conformance kit stand up.
+
 DESIGN section 10: a crash leaves all or none. Leaf indices come from ``log_head``, read inside the
 write transaction with ``SELECT ... FOR UPDATE`` (PostgreSQL; SQLite has one writer at a time and this
 process serialises its own writers with the log's lock), never from a database sequence, so they are
@@ -18,11 +22,11 @@ A database that cannot be reached or written is ``503 LOG_UNAVAILABLE``; nothing
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 import sqlalchemy as sa
@@ -32,12 +36,19 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from node_core.problems import ProblemError
 from port_node.crash_points import unsafe_test_crash_point
 from port_node.log import TransparencyLog
-from port_node.receipts import LogPosition
 from port_node.tables import CHECKPOINTS, LOG_HEAD, LOG_LEAVES, SUBMISSIONS
 from schemas._merkle import leaf_hash
+from schemas._receipt import LogPosition
 from schemas.codes import Code
 
-__all__ = ["PreparedSubmission", "StoredSubmission", "SubmissionStore", "database_unavailable", "unavailable"]
+__all__ = [
+    "ReceiptBuilder",
+    "SqlSubmissionStore",
+    "SubmissionRow",
+    "SubmissionStore",
+    "database_unavailable",
+    "unavailable",
+]
 
 
 def database_unavailable() -> ProblemError:
@@ -57,23 +68,12 @@ def unavailable() -> Iterator[None]:
 
 
 @dataclass(frozen=True)
-class PreparedSubmission:
-    """Everything about a decided submission that does not depend on its log position."""
+class SubmissionRow:
+    """One submission as the port keeps it: a row of ``submissions``.
 
-    exporter: str
-    submission_id: str
-    digest: str
-    decision: str
-    reason_codes: list[str]
-    reasons: list[dict[str, str]]
-    received_at: datetime
-    content: bytes | None
-    leaf_input: bytes
-
-
-@dataclass(frozen=True)
-class StoredSubmission:
-    """A stored row; ``created`` is True when this call added it (and its leaf)."""
+    Intake makes it before the write, with no ``receipt`` and ``leaf_index`` -1; the store returns it
+    with both filled in (``logged``), ``created`` True when that call added it (and its leaf).
+    """
 
     exporter: str
     submission_id: str
@@ -82,9 +82,26 @@ class StoredSubmission:
     reason_codes: list[str]
     received_at: datetime
     content: bytes | None
-    receipt: bytes
-    leaf_index: int
+    receipt: bytes = b""
+    leaf_index: int = -1
     created: bool = False
+
+    @classmethod
+    def pending(cls, entry: Mapping[str, Any], received_at: datetime, content: bytes | None) -> SubmissionRow:
+        """The row of a decided submission from its log entry (``schemas._receipt.log_entry``), not yet logged."""
+        return cls(
+            exporter=entry["exporter"],
+            submission_id=entry["submissionId"],
+            digest=entry["submissionDigest"],
+            decision=entry["decision"],
+            reason_codes=list(entry["reasonCodes"]),
+            received_at=received_at,
+            content=content,
+        )
+
+    def logged(self, receipt: bytes, index: int) -> SubmissionRow:
+        """This row as just stored: its receipt, its leaf index, ``created``."""
+        return replace(self, receipt=receipt, leaf_index=index, created=True)
 
     @property
     def reasons(self) -> list[dict[str, str]]:
@@ -93,8 +110,21 @@ class StoredSubmission:
         return reasons
 
 
-#: Builds the receipt bytes once the log position is known.
-ReceiptBuilder = Callable[[PreparedSubmission, LogPosition], bytes]
+#: Builds the receipt bytes once the log position is known (inside the write, under the log's lock).
+ReceiptBuilder = Callable[[LogPosition], bytes]
+
+
+class SubmissionStore(Protocol):
+    """What intake needs of a store: the SQL one here, or ``port_node.memory_store`` for stand-ins."""
+
+    def find(self, exporter: str, submission_id: str) -> SubmissionRow | None:
+        """The stored submission of ``exporter`` with this id, or None."""
+        ...
+
+    def store(self, row: SubmissionRow, leaf_input: bytes, build_receipt: ReceiptBuilder) -> SubmissionRow:
+        """Log ``leaf_input`` and store ``row`` with its receipt; or return the row already stored."""
+        ...
+
 
 # Statements built once: building and cache-keying a statement per call costs more than running it.
 _FIND = sa.select(SUBMISSIONS).where(
@@ -105,10 +135,12 @@ _INSERT_LEAF = sa.insert(LOG_LEAVES)
 _INSERT_CHECKPOINT = sa.insert(CHECKPOINTS)
 _INSERT_SUBMISSION = sa.insert(SUBMISSIONS)
 _SET_HEAD = sa.update(LOG_HEAD).where(LOG_HEAD.c.id == 1).values(size=sa.bindparam("new_size"))
+#: The fields of ``SubmissionRow`` that are columns of ``submissions`` (all but ``created``).
+_COLUMNS = tuple(f.name for f in fields(SubmissionRow) if f.name != "created")
 
 
-def _row_to_stored(row: Any, created: bool = False) -> StoredSubmission:
-    return StoredSubmission(
+def _row_of(row: Any) -> SubmissionRow:
+    return SubmissionRow(
         exporter=row.exporter,
         submission_id=row.submission_id,
         digest=row.digest,
@@ -118,12 +150,11 @@ def _row_to_stored(row: Any, created: bool = False) -> StoredSubmission:
         content=bytes(row.content) if row.content is not None else None,
         receipt=bytes(row.receipt),
         leaf_index=int(row.leaf_index),
-        created=created,
     )
 
 
-class SubmissionStore:
-    """Reads and writes the port's submissions and log tables."""
+class SqlSubmissionStore:
+    """Reads and writes the port's submissions and log tables (a ``SubmissionStore``)."""
 
     def __init__(self, engine: Engine, log: TransparencyLog) -> None:
         self.engine = engine
@@ -131,12 +162,12 @@ class SubmissionStore:
 
     # -- reads ----------------------------------------------------------------------------------------
 
-    def find(self, exporter: str, submission_id: str) -> StoredSubmission | None:
+    def find(self, exporter: str, submission_id: str) -> SubmissionRow | None:
         """The stored submission of ``exporter`` with this id, or None."""
         with unavailable(), self.engine.connect() as connection:
             return self._find(connection, exporter, submission_id)
 
-    def find_any(self, submission_id: str) -> StoredSubmission | None:
+    def find_any(self, submission_id: str) -> SubmissionRow | None:
         """The earliest stored submission with this id, whoever sent it (for the operator)."""
         with unavailable(), self.engine.connect() as connection:
             row = connection.execute(
@@ -145,12 +176,12 @@ class SubmissionStore:
                 .order_by(SUBMISSIONS.c.leaf_index)
                 .limit(1)
             ).first()
-        return _row_to_stored(row) if row is not None else None
+        return _row_of(row) if row is not None else None
 
     @staticmethod
-    def _find(connection: Connection, exporter: str, submission_id: str) -> StoredSubmission | None:
+    def _find(connection: Connection, exporter: str, submission_id: str) -> SubmissionRow | None:
         row = connection.execute(_FIND, {"exporter": exporter, "sid": submission_id}).first()
-        return _row_to_stored(row) if row is not None else None
+        return _row_of(row) if row is not None else None
 
     def leaf_inputs(self, start: int, end: int) -> list[tuple[int, bytes]]:
         """``(index, leaf input)`` of the committed leaves in ``[start, end)``."""
@@ -164,27 +195,28 @@ class SubmissionStore:
 
     # -- the write ------------------------------------------------------------------------------------
 
-    def store(self, prepared: PreparedSubmission, build_receipt: ReceiptBuilder) -> StoredSubmission:
+    def store(self, row: SubmissionRow, leaf_input: bytes, build_receipt: ReceiptBuilder) -> SubmissionRow:
         """Store a new submission with its leaf, checkpoint and receipt, or return the one already stored."""
         log = self.log
+        leaf = leaf_hash(leaf_input)
         with log.write_lock:
             staged = False
             try:
                 with self.engine.begin() as connection:
                     head = connection.execute(_LOCK_HEAD).scalar_one()
-                    existing = self._find(connection, prepared.exporter, prepared.submission_id)
+                    existing = self._find(connection, row.exporter, row.submission_id)
                     if existing is not None:
                         return existing
                     log.sync(connection, int(head))
                     staged = True
-                    index, root, note, proof = log.stage(prepared.leaf_input)
-                    receipt = build_receipt(prepared, LogPosition(index, leaf_hash(prepared.leaf_input), note, proof))
-                    self._insert(connection, prepared, index, root, note, receipt)
+                    index, root, note, proof = log.stage(leaf_input)
+                    stored = row.logged(build_receipt(LogPosition(index, leaf, note, proof)), index)
+                    self._insert(connection, stored, leaf_input, leaf, root, note)
             except DBAPIError as exc:
                 if staged:
                     self._discard()
                 if isinstance(exc, IntegrityError):
-                    return self._stored_by_other(prepared, exc)
+                    return self._stored_by_other(row, exc)
                 raise database_unavailable() from exc
             except BaseException:
                 if staged:
@@ -192,47 +224,22 @@ class SubmissionStore:
                 raise
             unsafe_test_crash_point("after-commit")
             log.publish(index + 1, note)
-        return StoredSubmission(
-            exporter=prepared.exporter,
-            submission_id=prepared.submission_id,
-            digest=prepared.digest,
-            decision=prepared.decision,
-            reason_codes=prepared.reason_codes,
-            received_at=prepared.received_at,
-            content=prepared.content,
-            receipt=receipt,
-            leaf_index=index,
-            created=True,
-        )
+        return stored
 
-    def _stored_by_other(self, prepared: PreparedSubmission, error: IntegrityError) -> StoredSubmission:
+    def _stored_by_other(self, row: SubmissionRow, error: IntegrityError) -> SubmissionRow:
         """Another process stored the same (exporter, submission id) first: answer with its row."""
-        stored = self.find(prepared.exporter, prepared.submission_id)
+        stored = self.find(row.exporter, row.submission_id)
         if stored is None:
             raise error
         return stored
 
     def _insert(
-        self, connection: Connection, p: PreparedSubmission, index: int, root: bytes, note: str, receipt: bytes
+        self, connection: Connection, row: SubmissionRow, leaf_input: bytes, leaf: bytes, root: bytes, note: str
     ) -> None:
-        connection.execute(
-            _INSERT_LEAF, {"leaf_index": index, "leaf_input": p.leaf_input, "leaf_hash": leaf_hash(p.leaf_input)}
-        )
+        index = row.leaf_index
+        connection.execute(_INSERT_LEAF, {"leaf_index": index, "leaf_input": leaf_input, "leaf_hash": leaf})
         connection.execute(_INSERT_CHECKPOINT, {"tree_size": index + 1, "root_hash": root, "note": note})
-        connection.execute(
-            _INSERT_SUBMISSION,
-            {
-                "exporter": p.exporter,
-                "submission_id": p.submission_id,
-                "digest": p.digest,
-                "decision": p.decision,
-                "reason_codes": p.reason_codes,
-                "received_at": p.received_at,
-                "content": p.content,
-                "receipt": receipt,
-                "leaf_index": index,
-            },
-        )
+        connection.execute(_INSERT_SUBMISSION, {name: getattr(row, name) for name in _COLUMNS})
         connection.execute(_SET_HEAD, {"new_size": index + 1})
 
     def _discard(self) -> None:

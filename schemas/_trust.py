@@ -37,7 +37,15 @@ from pydantic import ValidationError
 
 from schemas._data_integrity import read_proof, sign_data_integrity, verify_data_integrity
 from schemas._jsonio import parse_json
-from schemas._models.trust_list import TrustAnchor, TrustList
+from schemas._models.base import Role
+from schemas._models.trust_list import (
+    Establishment,
+    Participant,
+    PortPolicy,
+    TrustAnchor,
+    TrustedKey,
+    TrustList,
+)
 from schemas._multikey import decode_multikey
 from schemas._time import format_time, parse_time
 from schemas.codes import Code
@@ -89,13 +97,19 @@ class ResolvedKey:
 
 @dataclass(frozen=True)
 class TrustRegistry:
-    """One verified trust list: participants, keys, the establishment register and port policies."""
+    """One verified trust list: participants, keys, the establishment register and port policies.
+
+    ``model`` is the validated ``TrustList``: the lookups below return its typed parts, so a misspelt
+    member is refused when the list is loaded, never read as absent later. ``document`` is the list as
+    signed, for re-serialising it (a node serves it, ``pilot trust show --json`` prints it).
+    """
 
     document: dict[str, Any]
+    model: TrustList = field(repr=False)
     sequence: int
     issued: datetime
     next_update: datetime
-    participants: dict[str, dict[str, Any]]
+    participants: dict[str, Participant]
     keys: dict[str, ResolvedKey] = field(repr=False)
     signed_by: str = ""
 
@@ -103,43 +117,43 @@ class TrustRegistry:
     def from_document(cls, document: Mapping[str, Any]) -> TrustRegistry:
         """Index a trust list that was already verified (or is being built); validates its shape."""
         try:
-            TrustList.model_validate(document)
+            model = TrustList.model_validate(document)
         except ValidationError as exc:
             raise VerificationError.single(
                 Code.TRUST_LIST_INVALID, "", f"trust list does not match its schema: {exc.errors()[0]['msg']}"
             ) from exc
-        participants: dict[str, dict[str, Any]] = {}
+        participants: dict[str, Participant] = {}
         keys: dict[str, ResolvedKey] = {}
-        for participant in document["participants"]:
-            participants[participant["id"]] = participant
-            for key in participant["keys"]:
+        for participant in model.participants:
+            participants[participant.id] = participant
+            for key in participant.keys:
                 try:
-                    public_key = decode_multikey(key["publicKeyMultibase"])
+                    public_key = decode_multikey(key.publicKeyMultibase)
                 except KeyFormatError as exc:
-                    raise VerificationError.single(Code.TRUST_LIST_INVALID, "", f"key {key['id']}: {exc}") from exc
-                revoked = key.get("revokedAt")
-                keys[key["id"]] = ResolvedKey(
-                    verification_method=key["id"],
-                    participant_id=participant["id"],
-                    did=participant["did"],
-                    role=participant["role"],
-                    name=participant["name"],
+                    raise VerificationError.single(Code.TRUST_LIST_INVALID, "", f"key {key.id}: {exc}") from exc
+                keys[key.id] = ResolvedKey(
+                    verification_method=key.id,
+                    participant_id=participant.id,
+                    did=participant.did,
+                    role=str(participant.role),
+                    name=participant.name,
                     public_key=public_key,
-                    public_key_multibase=key["publicKeyMultibase"],
-                    purposes=tuple(key["purposes"]),
-                    valid_from=parse_time(key["validFrom"]),
-                    valid_until=parse_time(key["validUntil"]),
-                    revoked_at=parse_time(revoked) if revoked else None,
+                    public_key_multibase=key.publicKeyMultibase,
+                    purposes=tuple(key.purposes),
+                    valid_from=key.validFrom,
+                    valid_until=key.validUntil,
+                    revoked_at=key.revokedAt,
                 )
-        proof = document.get("proof")
+        proof = model.proof
         return cls(
             document=dict(document),
-            sequence=int(document["sequence"]),
-            issued=parse_time(document["issued"]),
-            next_update=parse_time(document["nextUpdate"]),
+            model=model,
+            sequence=model.sequence,
+            issued=model.issued,
+            next_update=model.nextUpdate,
             participants=participants,
             keys=keys,
-            signed_by=proof.get("verificationMethod", "") if isinstance(proof, Mapping) else "",
+            signed_by=proof.get("verificationMethod", "") if proof is not None else "",
         )
 
     def resolve_key(self, verification_method: str, purpose: str, at: datetime) -> ResolvedKey:
@@ -154,14 +168,14 @@ class TrustRegistry:
         key.check(purpose, at)
         return key
 
-    def participant(self, short_id: str) -> dict[str, Any] | None:
-        """The participant entry for a short id, or None."""
+    def participant(self, short_id: str) -> Participant | None:
+        """The participant with short id ``short_id``, or None."""
         return self.participants.get(short_id)
 
-    def participant_by_did(self, did: str) -> dict[str, Any] | None:
-        """The participant entry for a DID, or None."""
+    def participant_by_did(self, did: str) -> Participant | None:
+        """The participant with DID ``did``, or None."""
         for participant in self.participants.values():
-            if participant["did"] == did:
+            if participant.did == did:
                 return participant
         return None
 
@@ -169,27 +183,26 @@ class TrustRegistry:
         """Every key of a participant that carries ``purpose``, in list order."""
         return [k for k in self.keys.values() if k.participant_id == short_id and purpose in k.purposes]
 
-    def policy(self, port_id: str) -> dict[str, Any] | None:
+    def policy(self, port_id: str) -> PortPolicy | None:
         """A port's published policy, or None when the list has none for it."""
-        policies: dict[str, Any] = self.document.get("policies", {})
-        return policies.get(port_id)
+        return self.model.policies.get(port_id)
 
     @property
-    def establishments(self) -> list[dict[str, Any]]:
+    def establishments(self) -> list[Establishment]:
         """The importer-side register of approved establishments."""
-        return list(self.document.get("establishments", []))
+        return list(self.model.establishments)
 
-    def _operator_keys(self) -> list[dict[str, Any]]:
-        gov = [p for p in self.participants.values() if p["role"] == "trust_list_operator"]
-        return [k for p in gov for k in p["keys"]]
+    def _operator_keys(self) -> list[TrustedKey]:
+        gov = [p for p in self.participants.values() if p.role == Role.TRUST_LIST_OPERATOR]
+        return [k for p in gov for k in p.keys]
 
     def announced_anchor_keys(self) -> dict[str, str]:
         """``pilot-gov`` keys this list announces (verificationMethod id -> multibase), for rotation."""
-        return {k["id"]: k["publicKeyMultibase"] for k in self._operator_keys() if not k.get("revokedAt")}
+        return {k.id: k.publicKeyMultibase for k in self._operator_keys() if k.revokedAt is None}
 
     def anchor_revocations(self) -> dict[str, datetime]:
         """``pilot-gov`` keys this list revokes (verificationMethod id -> ``revokedAt``), rule 3."""
-        return {k["id"]: parse_time(k["revokedAt"]) for k in self._operator_keys() if k.get("revokedAt")}
+        return {k.id: k.revokedAt for k in self._operator_keys() if k.revokedAt is not None}
 
     def check_fresh(self, now: datetime) -> None:
         """Rule 4: TRUST_LIST_STALE once ``nextUpdate`` is at or before ``now`` (the verifier's clock)."""

@@ -9,7 +9,8 @@ The order follows STYLE habit 6 (parse, then verify, then pass on only the verif
 
 A credential whose proof does not verify is reported and not examined further; everything that does
 verify is checked completely, so a document's report lists all its problems, not just the first.
-Submission-level checks (references, evidence digests, port policy) live in ``schemas._assess``.
+Submission-level checks (references, evidence digests, port policy) are the port rules of ``schemas.rules``,
+run by ``schemas._assess``.
 
 Whatever the verification outcome, every credential is also classified (``CredentialReport.categories``):
 the data category of each present field when the document validates against its record model, else

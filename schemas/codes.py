@@ -11,76 +11,107 @@ from enum import StrEnum
 class Code(StrEnum):
     """Every stable code the pilot emits."""
 
-    # Reasons inside receipts (and file-level verification results).
+    # -- Reasons inside receipts (and file-level verification results) --
+    # A document does not match its schema (as an HTTP error: input an exporter refuses).
     SCHEMA_INVALID = "SCHEMA_INVALID"
+    # A credential carries no usable proof: none at all, or a JWS without ``kid``.
     PROOF_MISSING = "PROOF_MISSING"
+    # A proof or JWS is malformed or its signature does not verify.
     PROOF_INVALID = "PROOF_INVALID"
+    # A proof type, cryptosuite or JWS algorithm the pilot does not accept.
     CRYPTOSUITE_UNSUPPORTED = "CRYPTOSUITE_UNSUPPORTED"
+    # The signing key is not in the trust list.
     ISSUER_UNKNOWN = "ISSUER_UNKNOWN"
+    # The issuer's role may not issue this record type.
     ISSUER_ROLE_NOT_AUTHORIZED = "ISSUER_ROLE_NOT_AUTHORIZED"
+    # The key lacks the purpose, or is outside its validity window at the judged time.
     KEY_NOT_VALID_AT_RECEIPT = "KEY_NOT_VALID_AT_RECEIPT"
+    # The key's ``revokedAt`` is at or before the judged time.
     KEY_REVOKED = "KEY_REVOKED"
+    # The judged time is past the credential's ``validUntil``.
     CREDENTIAL_EXPIRED = "CREDENTIAL_EXPIRED"
+    # The judged time is before the credential's ``validFrom``.
     CREDENTIAL_NOT_YET_VALID = "CREDENTIAL_NOT_YET_VALID"
+    # Pinned evidence, or a credential the manifest pins, has another digest.
     EVIDENCE_DIGEST_MISMATCH = "EVIDENCE_DIGEST_MISMATCH"
+    # The manifest pins a credential the submission does not carry.
     REFERENCED_CREDENTIAL_MISSING = "REFERENCED_CREDENTIAL_MISSING"
+    # A lot's establishment is not on the register for its HS heading at receive time.
     ESTABLISHMENT_NOT_APPROVED = "ESTABLISHMENT_NOT_APPROVED"
+    # A lot's HS code is not among the destination port's permitted prefixes.
     HS_CODE_NOT_PERMITTED = "HS_CODE_NOT_PERMITTED"
+    # A field is in a data category the destination port may not receive.
     DATA_CATEGORY_NOT_PERMITTED = "DATA_CATEGORY_NOT_PERMITTED"
+    # A farm polygon is malformed, self-intersecting, without area, or outside its region.
     GEOMETRY_INVALID = "GEOMETRY_INVALID"
-    # Added: the manifest is signed by someone other than the exporter that submitted it, or its
-    # ``exporter`` member names another exporter than its issuer.
+    # The manifest is signed by someone other than the exporter that submitted it, or its ``exporter``
+    # member names another exporter than its issuer.
     MANIFEST_EXPORTER_MISMATCH = "MANIFEST_EXPORTER_MISMATCH"
-    # Added (warning): a credential expires within 30 days of receipt.
+    # Warning: a credential expires within 30 days of receipt; it does not change the decision.
     CREDENTIAL_EXPIRING_SOON = "CREDENTIAL_EXPIRING_SOON"
-    # Added: the manifest names another port as destination.
+    # The manifest names another port as its destination.
     DESTINATION_MISMATCH = "DESTINATION_MISMATCH"
-    # Added (issue 12): a record only an exporter issues (facility record, traceability event) was issued
-    # by another participant than the exporter that submitted it.
+    # A record only an exporter issues (facility record, traceability event) was issued by another
+    # participant than the exporter that submitted it: nobody ships under another exporter's records.
     ISSUER_NOT_SUBMITTER = "ISSUER_NOT_SUBMITTER"
-    # Added (issue 12): the register binds a lot's establishment to another exporter than the submitter.
+    # The register binds a lot's establishment to another exporter than the submitter.
     ESTABLISHMENT_NOT_BOUND_TO_EXPORTER = "ESTABLISHMENT_NOT_BOUND_TO_EXPORTER"
-    # Added (issue 12): a lot's HS code is not the one the traceability events producing it record.
+    # A lot's HS code is not the one recorded by the traceability events that produced the lot.
     HS_CODE_MISMATCH = "HS_CODE_MISMATCH"
-    # Added (issue 12, warning): the receipt omits reasons beyond its cap; the decision was made on all.
+    # Warning: the receipt leaves out reasons beyond its cap (50); the decision was made on all of them.
     REASONS_OMITTED = "REASONS_OMITTED"
 
-    # HTTP errors.
+    # -- HTTP errors --
+    # Not strict JSON: invalid UTF-8, NaN, a duplicate key, a huge integer, nesting too deep.
     JSON_MALFORMED = "JSON_MALFORMED"
+    # The RFC 9421 signature is missing, malformed, for another origin, or does not verify.
     REQUEST_SIGNATURE_INVALID = "REQUEST_SIGNATURE_INVALID"
+    # A valid request signature whose nonce was already used.
     REQUEST_REPLAYED = "REQUEST_REPLAYED"
+    # Authenticated, but not allowed (a participant that is not an exporter submitting).
     FORBIDDEN = "FORBIDDEN"
+    # Nothing there, or nothing this caller may see.
     NOT_FOUND = "NOT_FOUND"
+    # The id is already taken by different content.
     DUPLICATE_CONFLICT = "DUPLICATE_CONFLICT"
+    # The body is over the size limit (decided before it is read whole).
     PAYLOAD_TOO_LARGE = "PAYLOAD_TOO_LARGE"
+    # More requests in flight than the node's cap; answered at once.
     RATE_LIMITED = "RATE_LIMITED"
+    # The port cannot append to its log now (database unavailable, or the log refuses to sign).
     LOG_UNAVAILABLE = "LOG_UNAVAILABLE"
+    # No usable trust list: older than one accepted, or past its ``nextUpdate``.
     TRUST_LIST_STALE = "TRUST_LIST_STALE"
-    # Added: a well-formed request whose values are unusable (bad query parameter, unknown port id...).
+    # A well-formed request whose values are unusable (bad query parameter, unknown port id...).
     REQUEST_INVALID = "REQUEST_INVALID"
-    # Added: a missing or wrong operator bearer token.
+    # A missing or wrong operator bearer token.
     UNAUTHORIZED = "UNAUTHORIZED"
-    # Added: the route exists but not with this method.
+    # The route exists, but not with this method.
     METHOD_NOT_ALLOWED = "METHOD_NOT_ALLOWED"
-    # Added: a fault of the node itself (never for bad input); the body carries no internals.
+    # A fault of the node itself (never for bad input); the body carries no internals.
     INTERNAL_ERROR = "INTERNAL_ERROR"
-    # Added: the request body did not arrive whole within the node's body deadline.
+    # The request body did not arrive whole within the node's body deadline.
     REQUEST_TIMEOUT = "REQUEST_TIMEOUT"
-    # Added: a body of a media type the route does not take (a JSON route needs application/json).
+    # A body of a media type the route does not take (a JSON route needs application/json).
     UNSUPPORTED_MEDIA_TYPE = "UNSUPPORTED_MEDIA_TYPE"
 
-    # Exporter-side.
+    # -- Exporter-side --
+    # A port's receipt does not verify (signature, subject, entry, inclusion, checkpoint).
     RECEIPT_INVALID = "RECEIPT_INVALID"
+    # A port's checkpoint contradicts one seen from it before: its log forked or rolled back.
     CHECKPOINT_INCONSISTENT = "CHECKPOINT_INCONSISTENT"
-    # Added: the port stayed unreachable or busy (429/5xx/transport errors) until the give-up time passed.
+    # The port stayed unreachable or busy (429/5xx/transport errors) until the give-up time passed.
     DELIVERY_GAVE_UP = "DELIVERY_GAVE_UP"
 
-    # Trust list and signed notes (file-level checks).
+    # -- Trust list and signed notes (file-level checks) --
+    # A trust list or anchor that is malformed or not signed by an anchor key.
     TRUST_LIST_INVALID = "TRUST_LIST_INVALID"
+    # A signed note that is malformed or whose signature does not verify.
     CHECKPOINT_INVALID = "CHECKPOINT_INVALID"
+    # An inclusion or consistency proof that does not verify.
     MERKLE_PROOF_INVALID = "MERKLE_PROOF_INVALID"
 
-    # Shared-schema conformance (pilot conformance validate, with a reference directory).
+    # -- Shared-schema conformance (pilot conformance validate, with a reference directory) --
     # A credential of a UNTP type fails the UN/CEFACT UNTP 0.6.1 JSON Schema of its type.
     UNTP_SCHEMA_INVALID = "UNTP_SCHEMA_INVALID"
     # A credential fails the W3C VC 2.0 JSON Schema.

@@ -16,14 +16,11 @@ is not a directory makes them fail too (configured but missing is an error, as f
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
+from support.databases import configured_postgres_url, fresh_database
 
 POSTGRES_ONLY_FIXTURES = {"postgres_schema_url", "local_databases"}
 REFERENCE_ENV = "PILOT_REFERENCE_DIR"
@@ -36,38 +33,11 @@ def anyio_backend() -> str:
     return "asyncio"
 
 
-def _postgres_admin(url: str) -> sa.Engine:
-    engine = sa.create_engine(url, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
-    try:
-        with engine.connect() as connection:
-            connection.execute(sa.text("SELECT 1"))
-    except OperationalError as exc:
-        engine.dispose()
-        pytest.fail(f"PILOT_TEST_DATABASE_URL is set but unreachable: {exc}")
-    return engine
-
-
 @pytest.fixture
 def database_url(tmp_path: Path) -> Iterator[str]:
     """A URL to an empty database of the selected kind (SQLite, or a new PostgreSQL database), removed after."""
-    selected = os.environ.get("PILOT_TEST_DATABASE_URL")
-    if not selected:
-        yield f"sqlite:///{tmp_path / 'node.db'}"
-        return
-    admin = _postgres_admin(selected)
-    name = f"pilot_test_{uuid.uuid4().hex[:12]}"
-    with admin.connect() as connection:
-        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(selected).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
-def _postgres_url() -> str | None:
-    return os.environ.get("PILOT_TEST_DATABASE_URL") or None
+    with fresh_database(tmp_path) as url:
+        yield url
 
 
 def _in_ci() -> bool:
@@ -112,7 +82,7 @@ def reference_dir() -> Path:
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
-    url = _postgres_url()
+    url = configured_postgres_url()
     if url:
         lines = [f"database tests: SQLite and PostgreSQL ({url})"]
     else:
@@ -131,7 +101,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     # Without any reference directory (and outside CI) the reference tests are deselected; with one
     # configured but missing, or under CI=true, they stay selected and fail in pytest_runtest_setup.
     drop_reference = _configured_reference_dir() is None and not _in_ci()
-    drop_postgres = not _postgres_url()
+    drop_postgres = not configured_postgres_url()
     if not (drop_reference or drop_postgres):
         return
     keep: list[pytest.Item] = []

@@ -43,7 +43,8 @@ def _latest_cosigned(network: AuditNetwork, port: str, at_least: int, witnesses:
     """The port's latest checkpoint (size >= ``at_least``), waiting for every witness to cosign it."""
     deadline = time.monotonic() + wait_s
     while True:
-        text = network.get(port, "/v1/log/checkpoint").text
+        with network.port(port) as api:
+            text = api.checkpoint()
         size = _checkpoint_size(text, f"{port}'s checkpoint")
         done = size >= at_least and len(cosigners_of(text)) >= witnesses
         if done or time.monotonic() >= deadline:
@@ -77,7 +78,8 @@ def collect_evidence(network: AuditNetwork, consignment_id: str, *, wait_s: floa
     except PilotSchemaError as exc:
         raise EvidenceError(f"{exporter} returned a malformed submission: {exc}") from exc
     epcis = _epcis_document(network, exporter, consignment_id)
-    receipt = network.get(port, f"/v1/receipts/{consignment_id}", params={"exporter": exporter}).content
+    with network.port(port) as api:
+        receipt = api.receipt(consignment_id, exporter=exporter)
     try:
         log: dict[str, Any] = parse_json(receipt)["credentialSubject"]["log"]
         index, checkpoint_text = int(log["index"]), str(log["checkpoint"])
@@ -88,10 +90,11 @@ def collect_evidence(network: AuditNetwork, consignment_id: str, *, wait_s: floa
     witnesses = len([p for p in network.ids("cn-port-") if p != port and trust.keys_of(p, "witness")])
     latest = _latest_cosigned(network, port, first, max(1, witnesses), wait_s)
     second = _checkpoint_size(latest, f"{port}'s checkpoint")
-    entries = network.get_json(port, "/v1/log/entries", params={"start": index, "end": index + 1})
-    inclusion = network.get_json(port, "/v1/log/proof/inclusion", params={"index": index, "size": first})
-    consistency = network.get_json(port, "/v1/log/proof/consistency", params={"first": first, "second": second})
-    trust_list = network.get_json(port, "/v1/trust-list")
+    with network.port(port) as api:
+        (entry,) = api.entries(index, index + 1)
+        inclusion = api.inclusion_proof(index, first).document
+        consistency = api.consistency_proof(first, second).document
+        trust_list = api.trust_list()
     anchor = parse_json((network.data_dir / "trust-anchor.json").read_bytes())
     about = {
         "consignmentId": consignment_id,
@@ -104,7 +107,7 @@ def collect_evidence(network: AuditNetwork, consignment_id: str, *, wait_s: floa
         "bundle.json": canonicalize(about),
         "submission.json": canonicalize(submission),
         "receipt.json": receipt,
-        "log/entry.json": canonicalize(entries["entries"][0]["entry"]),
+        "log/entry.json": canonicalize(entry.entry),
         "log/inclusion-proof.json": canonicalize(inclusion),
         "log/checkpoint-receipt.txt": checkpoint_text.encode(),
         "log/checkpoint-latest.txt": latest.encode(),

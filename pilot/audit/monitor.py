@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from node_core.port_client import PeerAnswerInvalid
 from pilot.audit.errors import AuditError, EvidenceError
 from pilot.audit.nodes import AuditNetwork
 from port_node.keys import log_origin
@@ -125,16 +126,16 @@ def _compare(
             f"checkpoint served now:\n{note}",
         )
         return
-    body = network.get_json(report.port, "/v1/log/proof/consistency", params={"first": seen.size, "second": now.size})
+    with network.port(report.port) as port:
+        proof = port.consistency_proof(seen.size, now.size)
     try:
-        proof = [base64.b64decode(h, validate=True) for h in body["proof"]]
-        verify_consistency(seen.size, now.size, seen.root_hash, now.root_hash, proof)
-    except (VerificationError, KeyError, TypeError, ValueError) as exc:
+        verify_consistency(seen.size, now.size, seen.root_hash, now.root_hash, proof.hashes())
+    except (VerificationError, PeerAnswerInvalid) as exc:
         report.fail(
             f"inconsistent: the tree of size {now.size} does not extend the one of size {seen.size} ({who}): {exc}",
             f"checkpoint held by {who}:\n{seen_note}",
             f"checkpoint served now:\n{note}",
-            "consistency proof served: " + json.dumps(body.get("proof") if isinstance(body, dict) else body),
+            "consistency proof served: " + json.dumps(proof.document.get("proof")),
         )
 
 
@@ -142,7 +143,8 @@ def check_port(network: AuditNetwork, trust: TrustRegistry, port: str, *, save: 
     """One monitoring pass over ``port`` (see the module docstring)."""
     report = PortReport(port)
     try:
-        note = network.get(port, "/v1/log/checkpoint").text
+        with network.port(port) as api:
+            note = api.checkpoint()
         now = verified_checkpoint(note, port, trust)
         report.size = now.size
         report.cosigners = verified_cosigners(note, port, trust)
@@ -175,8 +177,9 @@ def _check_witness(
 ) -> None:
     origin = log_origin(report.port)
     try:
-        held = network.get_json(witness, "/v1/witness/latest", params={"origin": origin})
-        evidence = network.get_json(witness, "/v1/witness/evidence")
+        with network.port(witness) as api:
+            held = api.witness_latest(origin)
+            evidence = api.witness_evidence()
     except AuditError:
         return  # a witness that is down says nothing either way
     for item in evidence.get("evidence", []):
@@ -188,9 +191,10 @@ def _check_witness(
                 f"checkpoint offered to {witness}:\n{item.get('offeredNote')}",
                 "consistency proof offered: " + json.dumps(item.get("proof")),
             )
-    if held.get("note"):
-        seen = verified_checkpoint(str(held["note"]), report.port, trust)
+    if held.note:
+        seen = verified_checkpoint(held.note, report.port, trust)
         if seen.size > now.size:  # the witness may just have cosigned a newer one: look again
-            note = network.get(report.port, "/v1/log/checkpoint").text
+            with network.port(report.port) as api:
+                note = api.checkpoint()
             now = verified_checkpoint(note, report.port, trust)
-        _compare(network, report, seen, str(held["note"]), now, note, f"witness {witness}")
+        _compare(network, report, seen, held.note, now, note, f"witness {witness}")

@@ -3,13 +3,15 @@
 Node URLs come from ``PILOT_PEER_URLS`` when set, else ``<data dir>/network.json`` (DESIGN section 6);
 operator tokens from ``<data dir>/tokens/<id>``; the trust list from ``<data dir>/trust-list.json``,
 verified against the pinned ``trust-anchor.json``. Transport errors become ``NodeUnreachableError``,
-unusable answers ``EvidenceError``.
+unusable answers ``EvidenceError``. A port's API is reached through ``node_core.port_client`` (``port``),
+whose errors are turned into these two the same way.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,6 +20,7 @@ import httpx
 
 from node_core.auth import read_token
 from node_core.network import read_network_file
+from node_core.port_client import PeerError, SyncPortClient
 from node_core.settings import parse_peer_urls
 from pilot.audit.errors import EvidenceError, NodeUnreachableError
 from schemas._jsonio import parse_json
@@ -69,6 +72,21 @@ class AuditNetwork:
                 base_url=self.urls[node_id], headers=headers, timeout=self.timeout_s, trust_env=False
             )
         return self._clients[node_id]
+
+    @contextlib.contextmanager
+    def port(self, port_id: str) -> Iterator[SyncPortClient]:
+        """The API of port ``port_id`` (operator token attached); its errors become the audit's errors.
+
+        No answer (transport, timeout) is NodeUnreachableError; any answer but the one asked for,
+        EvidenceError.
+        """
+        http = self.client(port_id)
+        try:
+            yield SyncPortClient(self.urls[port_id], client=http)
+        except PeerError as exc:
+            if exc.status is None:
+                raise NodeUnreachableError(f"{port_id} did not answer {exc}") from exc
+            raise EvidenceError(f"{port_id} answered {exc}") from exc
 
     def get(
         self, node_id: str, path: str, *, params: dict[str, Any] | None = None, ok: tuple[int, ...] = (200,)

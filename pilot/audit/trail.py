@@ -120,14 +120,13 @@ def _receipt_steps(
 def _latest_step(network: AuditNetwork, port: str, first: Any, trust: TrustRegistry) -> Step:
     now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     try:
-        note = network.get(port, "/v1/log/checkpoint").text
-        latest = verified_checkpoint(note, port, trust)
-        witnesses = verified_cosigners(note, port, trust)
-        body = network.get_json(port, "/v1/log/proof/consistency", params={"first": first.size, "second": latest.size})
-        verify_consistency(
-            first.size, latest.size, first.root_hash, latest.root_hash, [base64.b64decode(h) for h in body["proof"]]
-        )
-    except (AuditError, VerificationError, KeyError, ValueError) as exc:
+        with network.port(port) as api:
+            note = api.checkpoint()
+            latest = verified_checkpoint(note, port, trust)
+            witnesses = verified_cosigners(note, port, trust)
+            proof = api.consistency_proof(first.size, latest.size).hashes()
+        verify_consistency(first.size, latest.size, first.root_hash, latest.root_hash, proof)
+    except (AuditError, VerificationError) as exc:
         return Step(now, port, "latest checkpoint and cosignatures", False, str(exc))
     return Step(
         now,

@@ -23,11 +23,8 @@ import contextlib
 import hashlib
 import os
 import random
-import socket
 import sqlite3
 import ssl
-import subprocess
-import sys
 import tempfile
 import time
 import uuid
@@ -40,6 +37,7 @@ import typer
 from rich.table import Table
 
 from pilot.console import EXIT_FAILED, console, err_console, fail_usage, print_json
+from pilot.processes import free_port, pilot_argv, rss_mib, spawn_logged, stop_process, wait_healthy
 
 app = typer.Typer(help="Benchmarks.", no_args_is_help=True)
 
@@ -105,38 +103,32 @@ def _pin(core: int | None) -> None:
         os.sched_setaffinity(0, {core})
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _rss_mib(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
-
-
 @contextlib.contextmanager
 def fresh_database(server_url: str | None, directory: Path, name: str) -> Iterator[str]:
-    """A new empty database: a SQLite file in ``directory``, or a new PostgreSQL database dropped after."""
+    """A new empty database: a SQLite file in ``directory``, or a new PostgreSQL database dropped after.
+
+    The PostgreSQL database is created as ``pilot up`` creates the nodes' (``ensure_databases``).
+    """
     if not server_url:
         yield f"sqlite:///{directory / (name + '.db')}"
         return
     import sqlalchemy as sa
     from sqlalchemy.engine import make_url
 
-    admin = sa.create_engine(server_url, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
+    from pilot.postgres_databases import ensure_databases
+
     database = f"bench_{name}_{uuid.uuid4().hex[:8]}"
-    with admin.connect() as connection:
-        connection.execute(sa.text(f'CREATE DATABASE "{database}"'))
+    url = make_url(server_url).set(database=database).render_as_string(hide_password=False)
+    ensure_databases([url])
     try:
-        yield make_url(server_url).set(database=database).render_as_string(hide_password=False)
+        yield url
     finally:
-        with admin.connect() as connection:
-            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
-        admin.dispose()
+        admin = sa.create_engine(server_url, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
+        try:
+            with admin.connect() as connection:
+                connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
+        finally:
+            admin.dispose()
 
 
 def measure_bound(data_dir: Path, database_url: str, work: list[Work]) -> Figure:
@@ -162,48 +154,34 @@ def measure_bound(data_dir: Path, database_url: str, work: list[Work]) -> Figure
 
 
 class Server:
-    """``pilot node port`` as a child process pinned to one core."""
+    """``pilot node port`` as a child process pinned to one core (``pilot.processes``: spawned, waited for, stopped)."""
 
     def __init__(self, data_dir: Path, database_url: str, core: int | None) -> None:
-        self.port = _free_port()
+        self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         env = {k: v for k, v in os.environ.items() if k not in ("PILOT_DATABASE_URL",)}
         env["DATABASE_URL"] = database_url
-        command = [str(Path(sys.executable).with_name("pilot")), "node", "port", "--id", PORT_ID]
-        command += ["--data-dir", str(data_dir), "--listen", f"127.0.0.1:{self.port}"]
+        command = pilot_argv("node", "port", "--id", PORT_ID, "--data-dir", str(data_dir))
+        command += ["--listen", f"127.0.0.1:{self.port}"]
         if core is not None:
             command = ["taskset", "-c", str(core), *command]
-        self.log = (data_dir / f"server-{self.port}.log").open("wb")
+        self.log_path = data_dir / f"server-{self.port}.log"
         started = time.perf_counter()
-        self.process = subprocess.Popen(command, env=env, stdout=self.log, stderr=subprocess.STDOUT)
-        self.startup_s = self._wait_healthy() - started
-
-    def _wait_healthy(self) -> float:
-        import httpx
-
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"port node exited with {self.process.returncode}; see {self.log.name}")
-            with contextlib.suppress(httpx.TransportError):
-                if httpx.get(f"{self.url}/health", timeout=1).status_code == 200:
-                    return time.perf_counter()
-            time.sleep(0.05)
-        raise RuntimeError("port node did not become healthy within 120 s")
+        self.process = spawn_logged(command, log_path=self.log_path, env=env)
+        try:
+            wait_healthy(self.process, self.url, log_path=self.log_path, timeout_s=120)
+        except BaseException:
+            self.stop()
+            raise
+        self.startup_s = time.perf_counter() - started
 
     @property
     def rss_mib(self) -> float:
         """Resident memory of the node process (the child of ``taskset`` execs in place)."""
-        return _rss_mib(self.process.pid)
+        return rss_mib(self.process.pid)
 
     def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-        self.log.close()
+        stop_process(self.process)
 
 
 async def _drive(
@@ -289,7 +267,7 @@ def bulk_load(data_dir: Path, entries: int) -> str:
     """A migrated SQLite port database holding ``entries`` synthetic leaves (no submission rows: not for fsck)."""
     from node_core.database import run_migrations
     from port_node.context import MIGRATIONS
-    from port_node.log import leaf_input_of, log_entry
+    from schemas._receipt import leaf_input_of, log_entry
 
     path = data_dir / "bulk.db"
     url = f"sqlite:///{path}"

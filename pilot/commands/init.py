@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Annotated
 
@@ -10,7 +9,7 @@ import typer
 
 from pilot.console import EXIT_USAGE, console, err_console, untrusted
 from pilot.data_dir import default_data_dir
-from pilot.sandbox import DEFAULT_SEED, build_sandbox, write_sandbox
+from pilot.sandbox import DEFAULT_SEED, initialise
 
 DataDirOption = Annotated[
     Path | None,
@@ -35,14 +34,3 @@ def init_command(
     initialise(target, seed)
     console.print(f"Sandbox written to [bold]{untrusted(target)}[/] (seed {untrusted(repr(seed))}):")
     console.print("  keys/<id>.pem, trust-list.json, trust-anchor.json, tokens/<id>")
-
-
-def initialise(target: Path, seed: str = DEFAULT_SEED) -> None:
-    """Write the sandbox for ``seed`` and an operator token for each node."""
-    from node_core.auth import ensure_token
-    from pilot.participants import EXPORTER_IDS, PORT_IDS
-
-    passphrase = os.environ.get("PILOT_KEY_PASSPHRASE")
-    write_sandbox(build_sandbox(seed), target, passphrase=passphrase.encode() if passphrase else None)
-    for node_id in (*EXPORTER_IDS, *PORT_IDS):
-        ensure_token(target / "tokens", node_id)

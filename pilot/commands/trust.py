@@ -88,7 +88,7 @@ def show_command(data_dir: DataDirOpt = None, as_json: Annotated[bool, typer.Opt
         f"next update {format_time(registry.next_update)}, signed by {registry.signed_by}"
     )
     table = Table("participant", "role", "name", "key", "purposes", "valid", "revoked")
-    for participant in registry.participants.values():
+    for participant in registry.document["participants"]:  # as signed: the text the list carries
         for key in participant["keys"]:
             table.add_row(
                 untrusted(participant["id"]),

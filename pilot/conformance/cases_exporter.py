@@ -67,13 +67,9 @@ DELIVERED = {"delivered", "delivered_with_warnings"}
 _DIGEST = re.compile(r"sha-256=:([A-Za-z0-9+/=]+):")
 
 
-def _spec(case_id: str, tier: int, title: str, checks: str, hint: str) -> CaseSpec:
-    return CaseSpec(case_id, tier, title, checks, hint)
-
-
 #: The exporter suite's registry, in run order.
 EXPORTER_CASES: tuple[CaseSpec, ...] = (
-    _spec(
+    CaseSpec(
         "exporter.t1.submission-schema",
         1,
         "Submissions match the schema",
@@ -81,7 +77,7 @@ EXPORTER_CASES: tuple[CaseSpec, ...] = (
         "and its `submissionId` is the consignment id the operator asked for.",
         "Send `{submissionId, manifest, credentials}` and nothing else; check it with `pilot conformance validate`.",
     ),
-    _spec(
+    CaseSpec(
         "exporter.t2.request-signature",
         2,
         "Requests signed with the exporter's authentication key",
@@ -90,14 +86,14 @@ EXPORTER_CASES: tuple[CaseSpec, ...] = (
         "trust list publishes for the exporter under test.",
         "Cover `@method @target-uri content-digest content-type` with a body, `@method @target-uri` without.",
     ),
-    _spec(
+    CaseSpec(
         "exporter.t2.content-digest",
         2,
         "Content-Digest matches the body",
         "Every submission carries `Content-Digest: sha-256=:<base64>:` of its exact body (RFC 9530).",
         "Digest the bytes you send, after serialising.",
     ),
-    _spec(
+    CaseSpec(
         "exporter.t2.fresh-nonces",
         2,
         "Every attempt signed afresh",
@@ -105,7 +101,7 @@ EXPORTER_CASES: tuple[CaseSpec, ...] = (
         "each retry is signed anew.",
         "Sign inside the retry loop, not once before it.",
     ),
-    _spec(
+    CaseSpec(
         "exporter.t2.credential-proofs",
         2,
         "Every proof in the submission verifies",
@@ -114,7 +110,7 @@ EXPORTER_CASES: tuple[CaseSpec, ...] = (
         "policy of the destination is met.",
         "Import certificates and attestations as issued; sign your own records with your `assertion` key.",
     ),
-    _spec(
+    CaseSpec(
         "exporter.t2.manifest-digests",
         2,
         "Manifest pins every credential",
@@ -122,7 +118,7 @@ EXPORTER_CASES: tuple[CaseSpec, ...] = (
         "credential carried by `id`, `type` and `digest` (`sha-256:` of its RFC 8785 bytes, or of the JWS).",
         "Compute each digest over exactly the credential you put in `credentials`.",
     ),
-    _spec(
+    CaseSpec(
         "exporter.t2.receipt-signature-flagged",
         2,
         "Receipt with a wrong signature flagged",
@@ -130,7 +126,7 @@ EXPORTER_CASES: tuple[CaseSpec, ...] = (
         "`failed` with `RECEIPT_INVALID`, not delivered.",
         "Verify every receipt with the trust list before you record the consignment as delivered.",
     ),
-    _spec(
+    CaseSpec(
         "exporter.t2.checkpoint-inconsistent-flagged",
         2,
         "Forked checkpoint flagged",
@@ -138,7 +134,7 @@ EXPORTER_CASES: tuple[CaseSpec, ...] = (
         "before, the consignment ends `failed` with `CHECKPOINT_INCONSISTENT`.",
         "Keep the largest checkpoint seen per port; fetch and verify a consistency proof for each new one.",
     ),
-    _spec(
+    CaseSpec(
         "exporter.t3.delivered",
         3,
         "Consignment delivered with the port's receipt",
@@ -146,7 +142,7 @@ EXPORTER_CASES: tuple[CaseSpec, ...] = (
         "receipt the port sent.",
         "`GET /v1/consignments/{id}` shows `state`, `decision` and `receipt`.",
     ),
-    _spec(
+    CaseSpec(
         "exporter.t3.retry-after-503",
         3,
         "Resent after a 503",
@@ -154,7 +150,7 @@ EXPORTER_CASES: tuple[CaseSpec, ...] = (
         "consignment ends `delivered`.",
         "429, 5xx and transport errors are temporary: retry with backoff.",
     ),
-    _spec(
+    CaseSpec(
         "exporter.t3.retry-after-dropped-connection",
         3,
         "Resent after a dropped connection",
@@ -162,7 +158,7 @@ EXPORTER_CASES: tuple[CaseSpec, ...] = (
         "consignment ends `delivered`.",
         "A connection reset is not an answer: the submission may or may not have been logged, resend it.",
     ),
-    _spec(
+    CaseSpec(
         "exporter.t3.backoff",
         3,
         "Backs off between retries",
@@ -170,14 +166,14 @@ EXPORTER_CASES: tuple[CaseSpec, ...] = (
         "least 1.5 times the first.",
         "Exponential backoff with jitter from `PILOT_RETRY_BASE_S`.",
     ),
-    _spec(
+    CaseSpec(
         "exporter.t3.final-answer-409",
         3,
         "No resend after a final 409",
         "A `409 DUPLICATE_CONFLICT` ends the consignment `failed` with that code, and it is never sent again.",
         "4xx answers other than 429 are final.",
     ),
-    _spec(
+    CaseSpec(
         "exporter.t3.no-resend-after-receipt",
         3,
         "No resend after a receipt",

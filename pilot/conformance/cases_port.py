@@ -18,6 +18,7 @@ from typing import Any
 
 import httpx
 
+from node_core.port_client import PeerError, SyncPortClient
 from pilot.conformance.http_probe import JSON, describe, expect_problem, signed_request
 from pilot.conformance.material import KitMaterial
 from pilot.conformance.model import CaseFailed, CaseSpec
@@ -54,13 +55,9 @@ REBUILD_LIMIT = 10_000
 OWNER, OTHER = "ru-exp-01", "ru-exp-02"
 
 
-def _spec(case_id: str, tier: int, title: str, checks: str, hint: str) -> CaseSpec:
-    return CaseSpec(case_id, tier, title, checks, hint)
-
-
 #: The port suite's registry, in run order. ``<vector>`` stands for each published vector of the family.
 PORT_CASES: tuple[CaseSpec, ...] = (
-    _spec(
+    CaseSpec(
         "port.t1.invalid.<vector>",
         1,
         "Invalid vector refused with its code",
@@ -71,7 +68,7 @@ PORT_CASES: tuple[CaseSpec, ...] = (
         "Run the vector through your verifier offline with `pilot conformance validate FILE`; the code must "
         "be one of the receipt's `reasons[].code` (DESIGN section 7).",
     ),
-    _spec(
+    CaseSpec(
         "port.t2.valid.<vector>",
         2,
         "Valid vector accepted with a verifiable receipt",
@@ -80,14 +77,14 @@ PORT_CASES: tuple[CaseSpec, ...] = (
         "key, subject, leaf hash, checkpoint and inclusion proof; decision `accepted`.",
         "Valid vectors target `cn-port-01` of the default sandbox: start the port in a `pilot init` data dir.",
     ),
-    _spec(
+    CaseSpec(
         "port.t2.fresh-submission",
         2,
         "Fresh valid submission accepted (201)",
         "A valid submission built for this run (unique `submissionId`) gets `201` and decision `accepted`.",
         "A new `(exporter, submissionId)` must be answered 201 with the receipt, never 200.",
     ),
-    _spec(
+    CaseSpec(
         "port.t2.receipt-signature",
         2,
         "Receipt signed by the port's assertion key",
@@ -95,7 +92,7 @@ PORT_CASES: tuple[CaseSpec, ...] = (
         "envelope) verifies with the port's `assertion` key from the trust list.",
         "Sign receipts with the key whose `purposes` include `assertion`; never the `log` or `witness` key.",
     ),
-    _spec(
+    CaseSpec(
         "port.t2.receipt-subject",
         2,
         "Receipt names what was sent",
@@ -103,7 +100,7 @@ PORT_CASES: tuple[CaseSpec, ...] = (
         "bytes of the submission) and the exporter's DID.",
         "Digest the canonical (RFC 8785) bytes of the parsed submission, not the bytes received.",
     ),
-    _spec(
+    CaseSpec(
         "port.t2.receipt-leaf-hash",
         2,
         "Receipt's leafHash matches its log entry",
@@ -111,7 +108,7 @@ PORT_CASES: tuple[CaseSpec, ...] = (
         "submissionDigest, decision, reasonCodes, receivedAt}`) rebuilt from the receipt.",
         "`exporter` in the entry is the short id; `reasonCodes` are the distinct codes in order.",
     ),
-    _spec(
+    CaseSpec(
         "port.t2.receipt-checkpoint",
         2,
         "Receipt's checkpoint is a signed note by the log key",
@@ -119,7 +116,7 @@ PORT_CASES: tuple[CaseSpec, ...] = (
         "signed by the port's `log` key under that name.",
         "The key name is the origin; the signature line's key ID is SHA-256(name || 0x0A || 0x01 || key)[:4].",
     ),
-    _spec(
+    CaseSpec(
         "port.t2.receipt-inclusion",
         2,
         "Receipt's inclusion proof verifies",
@@ -127,7 +124,7 @@ PORT_CASES: tuple[CaseSpec, ...] = (
         "(RFC 9162 section 2.1.3.2).",
         "Proof hashes are standard base64, leaf level first.",
     ),
-    _spec(
+    CaseSpec(
         "port.t2.checkpoint-endpoint",
         2,
         "Latest checkpoint verifies",
@@ -135,7 +132,7 @@ PORT_CASES: tuple[CaseSpec, ...] = (
         "as every receipt's checkpoint seen so far.",
         "Serve the newest signed checkpoint of the committed tree.",
     ),
-    _spec(
+    CaseSpec(
         "port.t2.request-unsigned",
         2,
         "Unsigned submission refused (401)",
@@ -143,7 +140,7 @@ PORT_CASES: tuple[CaseSpec, ...] = (
         "`application/problem+json`, and no log entry.",
         "Authenticate before anything is logged (DESIGN section 6).",
     ),
-    _spec(
+    CaseSpec(
         "port.t2.request-wrong-key",
         2,
         "Signature by another key refused (401)",
@@ -151,14 +148,14 @@ PORT_CASES: tuple[CaseSpec, ...] = (
         "`401 REQUEST_SIGNATURE_INVALID` and no log entry.",
         "Verify the signature with the key the trust list publishes for the `keyid`.",
     ),
-    _spec(
+    CaseSpec(
         "port.t2.request-stale-created",
         2,
         "Stale signature refused (401)",
         "A signature whose `created` is 400 s old gets `401 REQUEST_SIGNATURE_INVALID` (window +-300 s).",
         "Check `created` against your own clock; the HTTP signature library does not.",
     ),
-    _spec(
+    CaseSpec(
         "port.t2.request-replayed-nonce",
         2,
         "Replayed nonce refused (401)",
@@ -166,7 +163,7 @@ PORT_CASES: tuple[CaseSpec, ...] = (
         "`401 REQUEST_REPLAYED` and adds no log entry.",
         "Remember `(keyid, nonce)` for 600 s, after the signature verified.",
     ),
-    _spec(
+    CaseSpec(
         "port.t2.request-body-changed",
         2,
         "Body changed after signing refused (401)",
@@ -174,21 +171,21 @@ PORT_CASES: tuple[CaseSpec, ...] = (
         "`401 REQUEST_SIGNATURE_INVALID`.",
         "Check `Content-Digest` (RFC 9530) against the body as received.",
     ),
-    _spec(
+    CaseSpec(
         "port.t2.request-revoked-key",
         2,
         "Signature by a revoked key refused (401)",
         "A submission signed with ru-exp-02's `key-0` (revoked 2026-06-01) gets `401 REQUEST_SIGNATURE_INVALID`.",
         "Judge the key at your receive time, with `revokedAt` (DESIGN section 5).",
     ),
-    _spec(
+    CaseSpec(
         "port.t2.request-not-an-exporter",
         2,
         "Signature by a non-exporter refused (403)",
         "A submission validly signed by `cert-01` (a certifier) gets `403 FORBIDDEN`.",
         "Only participants whose role is `exporter` may submit.",
     ),
-    _spec(
+    CaseSpec(
         "port.t3.idempotent-resubmission",
         3,
         "Identical resubmission: 200, same bytes, no new entry",
@@ -196,28 +193,28 @@ PORT_CASES: tuple[CaseSpec, ...] = (
         "size does not change.",
         "Store the receipt bytes and serve them again for an identical `(exporter, submissionId)`.",
     ),
-    _spec(
+    CaseSpec(
         "port.t3.duplicate-conflict",
         3,
         "Same id, other content: 409",
         "Another submission under the fresh submission's id gets `409 DUPLICATE_CONFLICT` and no log entry.",
         "Compare the canonical digest of the new content with the stored one.",
     ),
-    _spec(
+    CaseSpec(
         "port.t3.payload-too-large",
         3,
         "Body over 1 MiB refused (413)",
         "A signed body of 1 MiB + 1 byte gets `413 PAYLOAD_TOO_LARGE`.",
         "Decide from `Content-Length` before reading the body whole.",
     ),
-    _spec(
+    CaseSpec(
         "port.t3.nesting-too-deep",
         3,
         "Nesting deeper than 64 refused (400)",
         "A signed body nested 100 levels deep gets `400 JSON_MALFORMED` and no log entry.",
         "Bound the parser's depth at 64 (DESIGN section 7).",
     ),
-    _spec(
+    CaseSpec(
         "port.t3.batch",
         3,
         "Batch of submissions",
@@ -225,7 +222,7 @@ PORT_CASES: tuple[CaseSpec, ...] = (
         "receipt for each, in order.",
         "Commit each item on its own; a result is `{status, receipt}` or `{status, problem}`.",
     ),
-    _spec(
+    CaseSpec(
         "port.t3.log-entries",
         3,
         "Log entry of the fresh submission",
@@ -233,7 +230,7 @@ PORT_CASES: tuple[CaseSpec, ...] = (
         "stands for; its leaf hash is the receipt's `leafHash`.",
         "An entry holds digests and codes only; its RFC 8785 bytes are the leaf input.",
     ),
-    _spec(
+    CaseSpec(
         "port.t3.log-rebuild",
         3,
         "Entries rebuild the checkpoint's root",
@@ -242,7 +239,7 @@ PORT_CASES: tuple[CaseSpec, ...] = (
         "checked by inclusion proofs).",
         "Entries must be exactly the leaves, in order, `end` exclusive.",
     ),
-    _spec(
+    CaseSpec(
         "port.t3.inclusion-proof-endpoint",
         3,
         "Inclusion proof endpoint",
@@ -250,7 +247,7 @@ PORT_CASES: tuple[CaseSpec, ...] = (
         "proof that verifies against that checkpoint's root.",
         "Answer `{index, size, proof}` with base64 hashes.",
     ),
-    _spec(
+    CaseSpec(
         "port.t3.consistency-proof",
         3,
         "Log is append-only (consistency proof)",
@@ -258,21 +255,21 @@ PORT_CASES: tuple[CaseSpec, ...] = (
         "returns a proof that verifies (RFC 9162 section 2.1.4.2).",
         "Never rewrite or drop a leaf: every checkpoint must extend the previous ones.",
     ),
-    _spec(
+    CaseSpec(
         "port.t3.consistency-first-after-second",
         3,
         "Consistency proof with first > second refused (400)",
         "`GET /v1/log/proof/consistency?first=2&second=1` gets `400`.",
         "DESIGN section 4: `first > second` is a 400.",
     ),
-    _spec(
+    CaseSpec(
         "port.t3.receipt-owner-reads",
         3,
         "Submitter reads its receipt",
         "A signed `GET /v1/receipts/{id}` by the submitting exporter returns the receipt bytes served at submission.",
         "Serve the stored bytes; sign-verify GETs with the covered set `@method @target-uri`.",
     ),
-    _spec(
+    CaseSpec(
         "port.t3.receipt-hidden-from-others",
         3,
         "Other exporters cannot read it (404)",
@@ -354,12 +351,14 @@ class PortSuite:
         body = json.dumps(document, separators=(",", ":"), ensure_ascii=False).encode()
         return _Sent(exporter, document, body, self._post(exporter, body))
 
+    @property
+    def port(self) -> SyncPortClient:
+        """The port's API through the same HTTP client, for the reads that are not themselves probes."""
+        return SyncPortClient(self.url, client=self.client)
+
     def log_size(self) -> int:
         """The size of the latest checkpoint (verified)."""
-        response = self.client.get("/v1/log/checkpoint")
-        if response.status_code != 200:
-            raise CaseFailed(f"GET /v1/log/checkpoint: {describe(response)}")
-        return check_checkpoint(response.text, self.port_id, self.material.registry).size
+        return self._latest().size
 
     def _unchanged(self, before: int, seen: str) -> str:
         after = self.log_size()
@@ -729,24 +728,18 @@ class PortSuite:
         return f"entry {index} is the fresh submission's, leaf hash matches"
 
     def _latest(self) -> Checkpoint:
-        response = self.client.get("/v1/log/checkpoint")
-        if response.status_code != 200:
-            raise CaseFailed(f"GET /v1/log/checkpoint: {describe(response)}")
-        return check_checkpoint(response.text, self.port_id, self.material.registry)
+        try:
+            note = self.port.checkpoint()
+        except PeerError as exc:
+            raise CaseFailed(str(exc)) from exc
+        return check_checkpoint(note, self.port_id, self.material.registry)
 
     def _entries(self, start: int, end: int) -> list[bytes]:
-        hashes: list[bytes] = []
-        while start < end:
-            stop = min(end, start + 1000)
-            response = self.client.get("/v1/log/entries", params={"start": start, "end": stop})
-            if response.status_code != 200:
-                raise CaseFailed(f"GET /v1/log/entries?start={start}&end={stop}: {describe(response)}")
-            items = parse_json(response.content).get("entries")
-            if not isinstance(items, list) or [i.get("index") for i in items] != list(range(start, stop)):
-                raise CaseFailed(f"entries {start}..{stop} are not exactly those indexes, in order")
-            hashes += [leaf_hash(canonicalize(item["entry"])) for item in items]
-            start = stop
-        return hashes
+        try:
+            entries = self.port.entries(start, end)
+        except PeerError as exc:
+            raise CaseFailed(str(exc)) from exc
+        return [leaf_hash(canonicalize(item.entry)) for item in entries]
 
     def log_rebuild(self, probe: Probe) -> str:
         latest = self._latest()

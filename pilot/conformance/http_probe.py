@@ -12,28 +12,19 @@ import time
 import httpx
 
 from node_core.http_signatures import sign_request
+from node_core.port_client import problem_code
 from pilot.conformance.model import CaseFailed
 from schemas._jsonio import parse_json
 from schemas.errors import PilotSchemaError
 
-__all__ = ["JSON", "describe", "expect_problem", "problem_code", "signed_request"]
+__all__ = ["JSON", "describe", "expect_problem", "signed_request"]
 
 JSON = {"content-type": "application/json"}
 
 
-def problem_code(response: httpx.Response) -> str | None:
-    """The ``code`` of an RFC 9457 problem answer, if the body is one."""
-    try:
-        body = parse_json(response.content)
-    except PilotSchemaError:
-        return None
-    code = body.get("code") if isinstance(body, dict) else None
-    return code if isinstance(code, str) else None
-
-
 def describe(response: httpx.Response) -> str:
     """``HTTP 401 REQUEST_SIGNATURE_INVALID`` (or the start of the body when it is not a problem)."""
-    code = problem_code(response)
+    code = problem_code(response.content)
     if code:
         return f"HTTP {response.status_code} {code}"
     try:
@@ -49,7 +40,7 @@ def describe(response: httpx.Response) -> str:
 def expect_problem(response: httpx.Response, status: int, code: str | None) -> str:
     """The answer must be ``status`` with an ``application/problem+json`` body whose ``code`` is ``code``."""
     seen = describe(response)
-    if response.status_code != status or (code is not None and problem_code(response) != code):
+    if response.status_code != status or (code is not None and problem_code(response.content) != code):
         raise CaseFailed(seen)
     media = response.headers.get("content-type", "").split(";")[0].strip()
     if media != "application/problem+json":

@@ -2,45 +2,45 @@
 
 It speaks the port API of DESIGN section 6 over a real loopback socket (``http_server``) and signs
 receipts, log entries and checkpoints as the port it stands in for, with the sandbox keys: requests are
-verified with ``node_core.http_signatures`` (the pilot's RFC 9421 profile), submissions decided with
-``schemas.assess_submission``, receipts built with ``port_node.receipts.build_receipt`` and the log is
-an RFC 9162 tree whose leaves are persisted (one JSON line each) so that a later run continues the same
-log, as an exporter that remembers checkpoints expects.
+verified with ``node_core.http_signatures`` (the pilot's RFC 9421 profile), and submissions are decided,
+logged and answered by the port's own ``IntakeService`` over an in-memory store
+(``port_node.memory_store``), whose leaves are persisted (one JSON line each) so that a later run
+continues the same log, as an exporter that remembers checkpoints expects.
 
 The kit scripts what the stand-in answers per ``submissionId`` (``script``): a ``503``, a dropped
 connection, a final ``409``, a receipt with a wrong signature, a receipt whose checkpoint forks the log;
 and records every request it received (``received``) for the exporter cases to examine. ``PortFaults``
-turn it into a deliberately non-conformant port for testing the kit's port suite (see ``standins``).
+turn it into a deliberately non-conformant port for testing the kit's port suite (see ``standins``);
+the faults of the log and the receipts are the memory store's (``StoreFaults``).
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
+import math
 import re
 import threading
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from node_core.http_signatures import MemoryNonceStore, RequestSignatureError, verify_request
-from node_core.problems import problem_body
+from node_core.http_signatures import RequestSignatureError, verify_request
+from node_core.nonces import MemoryNonceStore
+from node_core.problems import ProblemError, problem_body
 from pilot.conformance.http_server import DROP, HttpRequest, HttpResponse, LoopbackServer, _Drop
 from pilot.conformance.material import KitMaterial
 from pilot.conformance.submissions import exporter_of
+from port_node.intake import IntakeOutcome, IntakeService, StaticTrust
 from port_node.keys import PortKeys
-from port_node.log import leaf_input_of, log_entry, sign_checkpoint_note
-from port_node.receipts import LogPosition, b64, build_receipt
-from schemas._assess import assess_submission, submission_id_of
-from schemas._digest import canonical_digest, sha256_digest
+from port_node.memory_store import MemorySubmissionStore, StoreFaults
+from schemas._assess import Assessment, assess_submission, submission_id_of
 from schemas._jsonio import parse_json
 from schemas._keyring import KeyEntry, select_key
-from schemas._merkle import MerkleTree, leaf_hash
-from schemas._time import format_time
+from schemas._receipt import b64
 from schemas.codes import Code
 from schemas.errors import PilotSchemaError
 
@@ -58,7 +58,7 @@ class PortFaults:
 
     verify_requests: bool = True  # off: any request is taken as from the exporter its keyid names
     assess: bool = True  # off: every submission is accepted with no reasons
-    strict_json: bool = True  # off: NaN, duplicate keys, huge integers, any depth are parsed leniently
+    strict_json: bool = True  # off: duplicate keys, any depth, NaN and huge numbers (kept as text) are read
     limit_body: bool = True  # off: no 1 MiB limit
     wrong_receipt_key: bool = False  # on: receipts are signed by a key that is not the port's
     rewrite_history: bool = False  # on: every new entry also rewrites entry 0 (not append-only)
@@ -83,14 +83,6 @@ class Received:
 
 
 @dataclass
-class _Stored:
-    digest: str
-    receipt: bytes
-    exporter: str
-    index: int
-
-
-@dataclass
 class StandinPort:
     """A port with scriptable answers and optional faults, served on loopback by ``serve``."""
 
@@ -100,26 +92,25 @@ class StandinPort:
     state_file: Path | None = None
     received: list[Received] = field(default_factory=list)
     _scripts: dict[str, list[Action]] = field(default_factory=dict)
-    _stored: dict[tuple[str, str], _Stored] = field(default_factory=dict)
-    _leaves: list[bytes] = field(default_factory=list)
-    _tree: MerkleTree = field(default_factory=MerkleTree)
-    _note: str = ""
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _nonces: MemoryNonceStore = field(default_factory=MemoryNonceStore)
 
     def __post_init__(self) -> None:
         ring = self.material.keyring(self.port_id)
-        self.keys = PortKeys(self.port_id, select_key(ring, "assertion"), select_key(ring, "log"))
-        impostor = KeyEntry(self.keys.assertion.verification_method, ("assertion",), Ed25519PrivateKey.generate())
-        self.bad_keys = replace(self.keys, assertion=impostor)
-        participant = self.material.registry.participant(self.port_id) or {}
-        self.port_name = str(participant.get("name", self.port_id))
+        keys = PortKeys(self.port_id, select_key(ring, "assertion"), select_key(ring, "log"))
+        #: Signs receipts under the port's key id with a key that is not the port's.
+        self.impostor = KeyEntry(keys.assertion.verification_method, ("assertion",), Ed25519PrivateKey.generate())
+        leaves = []
         if self.state_file is not None and self.state_file.is_file():
-            self._leaves = [line.encode() for line in self.state_file.read_text().splitlines() if line]
-        self._tree = MerkleTree(leaf_hash(leaf) for leaf in self._leaves)
-        self._note = sign_checkpoint_note(
-            self.keys.origin, self._tree.size, self._tree.root(), self.keys.log.private_key
+            leaves = [line.encode() for line in self.state_file.read_text().splitlines() if line]
+        faults = StoreFaults(
+            receipt_key=self.impostor if self.faults.wrong_receipt_key else None,
+            rewrite_history=self.faults.rewrite_history,
         )
+        self.store = MemorySubmissionStore(keys.origin, keys.log.private_key, leaves, faults)
+        trust = StaticTrust(self.material.registry)
+        assess = assess_submission if self.faults.assess else unsafe_accept_everything
+        self.intake = IntakeService(self.port_id, keys, trust, self.store, assess=assess)
 
     # -- control ---------------------------------------------------------------------------------------
 
@@ -143,11 +134,11 @@ class StandinPort:
     @property
     def size(self) -> int:
         """The log's size."""
-        return self._tree.size
+        return self.store.size
 
     def receipt_for(self, exporter: str, submission_id: str) -> bytes | None:
         """The receipt bytes the stand-in gave ``exporter`` for ``submission_id``, if any."""
-        stored = self._stored.get((exporter, submission_id))
+        stored = self.store.find(exporter, submission_id)
         return stored.receipt if stored else None
 
     def submissions(self, submission_id: str) -> list[Received]:
@@ -172,7 +163,7 @@ class StandinPort:
         if method == "POST" and path == "/v1/submissions:batch":
             return self._batch(request)
         if method == "GET" and path.startswith("/v1/log/"):
-            return self._log(path, request.query)
+            return self._log_route(path, request.query)
         match = _RECEIPT.match(path)
         if method == "GET" and match:
             return self._read_back(request, match.group(1), match.group(2))
@@ -227,7 +218,7 @@ class StandinPort:
     def _parse(self, body: bytes) -> Any:
         if self.faults.strict_json:
             return parse_json(body)
-        return json.loads(body)
+        return json.loads(body, parse_constant=str, parse_int=_lenient_int, parse_float=_lenient_float)
 
     # -- submissions -----------------------------------------------------------------------------------------
 
@@ -238,9 +229,7 @@ class StandinPort:
         except (PilotSchemaError, ValueError) as exc:
             record.answer = "400"
             return _problem(Code.JSON_MALFORMED, 400, str(exc)[:300])
-        digest = _digest(document, request.body)
-        submission_id = submission_id_of(document, digest)
-        record.submission_id = submission_id
+        record.submission_id = _named_id(document)
         if exporter is None and not self.faults.verify_requests:
             exporter = exporter_of(document, "ru-exp-01")  # takes whoever the submission names
         if exporter is None:
@@ -251,11 +240,11 @@ class StandinPort:
                 else Code.REQUEST_SIGNATURE_INVALID
             )
             return _problem(code, 401, record.signature_problem or "unsigned")
-        role = (self.material.registry.participant(exporter) or {}).get("role")
-        if self.faults.verify_requests and role != "exporter":
+        participant = self.material.registry.participant(exporter)
+        if self.faults.verify_requests and (participant is None or participant.role != "exporter"):
             record.answer = "403"
             return _problem(Code.FORBIDDEN, 403, f"{exporter} is not an exporter")
-        script = self._scripts.get(submission_id, [])
+        script = self._scripts.get(record.submission_id or "", [])
         action: Action = (script.pop(0) if len(script) > 1 else script[0]) if script else "receipt"
         record.answer = action
         if action == "drop":
@@ -264,52 +253,31 @@ class StandinPort:
             return _problem(Code.LOG_UNAVAILABLE, 503, "the stand-in answers 503 on purpose: retry later")
         if action == "409":
             return _problem(Code.DUPLICATE_CONFLICT, 409, "the stand-in answers 409 on purpose: a final answer")
-        status, body = self._decide(document, digest, submission_id, exporter, action)
-        record.answer = f"{status} {action}"
-        return HttpResponse(status, body, "application/problem+json" if status >= 400 else "application/json")
+        receipt_key = self.impostor if action == "bad-signature" else self.store.faults.receipt_key
+        with self.store.faulty(receipt_key=receipt_key, fork_checkpoint=action == "forked-checkpoint"):
+            response = self._submit(document, exporter)
+        record.answer = f"{response.status} {action}"
+        return response
 
-    def _decide(
-        self, document: Any, digest: str, submission_id: str, exporter: str, action: Action
-    ) -> tuple[int, bytes]:
-        earlier = self._stored.get((exporter, submission_id))
-        if earlier is not None:
-            if earlier.digest != digest:
-                body = _problem(Code.DUPLICATE_CONFLICT, 409, f"{exporter} already submitted {submission_id}").body
-                return 409, body
-            return 200, earlier.receipt
-        at = datetime.now(UTC).replace(microsecond=0)
-        if self.faults.assess:
-            assessment = assess_submission(
-                document, self.material.registry, port_id=self.port_id, at=at, exporter_id=exporter
-            )
-            decision, reasons = assessment.decision, [p.as_dict() for p in assessment.reasons]
-            codes = assessment.reason_codes
+    def _submit(self, document: Any, exporter: str) -> HttpResponse:
+        """Decide, log and answer one submission with the port's own intake; its problem if it refuses."""
+        try:
+            outcome = self.intake.submit(document, exporter, datetime.now(UTC).replace(microsecond=0))
+        except ProblemError as exc:
+            return _problem(exc.code, exc.status, exc.detail)
+        self._persist(outcome)
+        return HttpResponse(outcome.status, outcome.receipt)
+
+    def _persist(self, outcome: IntakeOutcome) -> None:
+        """Keep the log's leaves in ``state_file`` (every one again when history was rewritten)."""
+        if self.state_file is None or outcome.status != 201:
+            return
+        self.state_file.parent.mkdir(parents=True, exist_ok=True)
+        if self.faults.rewrite_history:
+            self.state_file.write_bytes(b"".join(leaf + b"\n" for leaf in self.store.leaves))
         else:
-            decision, reasons, codes = "accepted", [], []
-        entry = log_entry(
-            exporter=exporter,
-            submission_id=submission_id,
-            submission_digest=digest,
-            decision=decision,
-            reason_codes=codes,
-            received_at=format_time(at),
-        )
-        index = self._append(leaf_input_of(entry))
-        position = self._position(index, forked=action == "forked-checkpoint")
-        keys = self.bad_keys if action == "bad-signature" or self.faults.wrong_receipt_key else self.keys
-        receipt = build_receipt(
-            keys,
-            self.port_name,
-            submission_id=submission_id,
-            submission_digest=digest,
-            exporter_id=exporter,
-            decision=decision,
-            reasons=reasons,
-            received_at=at,
-            position=position,
-        )
-        self._stored[(exporter, submission_id)] = _Stored(digest, receipt, exporter, index)
-        return 201, receipt
+            with self.state_file.open("ab") as handle:
+                handle.write(self.store.leaves[outcome.stored.leaf_index] + b"\n")
 
     def _batch(self, request: HttpRequest) -> HttpResponse:
         exporter, record = self._authenticate(request)
@@ -321,10 +289,9 @@ class StandinPort:
             return _problem(Code.JSON_MALFORMED, 400, str(exc)[:300])
         parts = []
         for document in items:
-            digest = _digest(document, b"")
-            status, body = self._decide(document, digest, submission_id_of(document, digest), exporter, "receipt")
-            kind = "receipt" if status in (200, 201) else "problem"
-            parts.append(b'{"status":%d,"%s":%s}' % (status, kind.encode(), body))
+            answer = self._submit(document, exporter)
+            kind = b"receipt" if answer.status in (200, 201) else b"problem"
+            parts.append(b'{"status":%d,"%s":%s}' % (answer.status, kind, answer.body))
         record.answer = "200 batch"
         return HttpResponse(200, b'{"results":[' + b",".join(parts) + b"]}")
 
@@ -332,7 +299,7 @@ class StandinPort:
         exporter, _ = self._authenticate(request)
         if exporter is None:
             return _problem(Code.REQUEST_SIGNATURE_INVALID, 401, "a signed GET is required")
-        stored = self._stored.get((exporter, submission_id))
+        stored = self.store.find(exporter, submission_id)
         if stored is None:
             return _problem(Code.NOT_FOUND, 404, "no such submission is visible to this caller")
         if kind == "receipts":
@@ -342,81 +309,68 @@ class StandinPort:
                 "submissionId": submission_id,
                 "exporter": exporter,
                 "submissionDigest": stored.digest,
-                "logIndex": stored.index,
+                "logIndex": stored.leaf_index,
             }
         )
 
-    # -- the log ----------------------------------------------------------------------------------------------
+    # -- the log routes, over the store --------------------------------------------------------------------
 
-    def _append(self, leaf_input: bytes) -> int:
-        self._leaves.append(leaf_input)
-        index = self._tree.append(leaf_hash(leaf_input))
-        if self.faults.rewrite_history and len(self._leaves) >= 2:
-            first = json.loads(self._leaves[0])
-            first["reasonCodes"] = [f"REWRITTEN_{len(self._leaves)}"]  # a new history at every append
-            self._leaves[0] = leaf_input_of(first)
-            self._tree = MerkleTree(leaf_hash(leaf) for leaf in self._leaves)
-        if self.state_file is not None:
-            self.state_file.parent.mkdir(parents=True, exist_ok=True)
-            if self.faults.rewrite_history:
-                self.state_file.write_bytes(b"".join(leaf + b"\n" for leaf in self._leaves))
-            else:
-                with self.state_file.open("ab") as handle:
-                    handle.write(leaf_input + b"\n")
-        self._note = sign_checkpoint_note(
-            self.keys.origin, self._tree.size, self._tree.root(), self.keys.log.private_key
-        )
-        return index
-
-    def _position(self, index: int, *, forked: bool) -> LogPosition:
-        tree, note = self._tree, self._note
-        if forked:  # the same size, but leaf 0 is another: a checkpoint no earlier one is consistent with
-            hashes = [leaf_hash(b"forked history"), *(tree.leaf(i) for i in range(1, tree.size))]
-            tree = MerkleTree(hashes)
-            note = sign_checkpoint_note(self.keys.origin, tree.size, tree.root(), self.keys.log.private_key)
-        size = tree.size
-        return LogPosition(index, tree.leaf(index), note, tree.inclusion_proof(index, size))
-
-    def _log(self, path: str, query: dict[str, str]) -> HttpResponse:
-        size = self._tree.size
+    def _log_route(self, path: str, query: dict[str, str]) -> HttpResponse:
+        store, size = self.store, self.store.size
         numbers: dict[str, int] = {}
         for name, value in query.items():
             if not value.isdigit():
                 return _problem(Code.REQUEST_INVALID, 400, f"{name} must be a non-negative integer")
             numbers[name] = int(value)
         if path == "/v1/log/checkpoint":
-            return HttpResponse(200, self._note.encode(), "text/plain; charset=utf-8")
+            return HttpResponse(200, store.checkpoint.encode(), "text/plain; charset=utf-8")
         if path == "/v1/log/proof/inclusion":
             index, at = numbers.get("index", -1), numbers.get("size", -1)
             if not 0 <= index < at <= size:
                 return _problem(Code.REQUEST_INVALID, 400, f"need index < size <= {size}")
-            return _json({"index": index, "size": at, "proof": [b64(h) for h in self._tree.inclusion_proof(index, at)]})
+            return _json({"index": index, "size": at, "proof": [b64(h) for h in store.inclusion_proof(index, at)]})
         if path == "/v1/log/proof/consistency":
             first, second = numbers.get("first", -1), numbers.get("second", -1)
             if first < 0 or first > second or second > size:
                 return _problem(Code.REQUEST_INVALID, 400, f"need 0 <= first <= second <= {size}")
-            proof = self._tree.consistency_proof(first, second)
+            proof = store.consistency_proof(first, second)
             return _json({"first": first, "second": second, "proof": [b64(h) for h in proof]})
         if path == "/v1/log/entries":
             start, end = numbers.get("start", -1), numbers.get("end", -1)
             if not 0 <= start <= end <= size or end - start > 1000:
                 return _problem(Code.REQUEST_INVALID, 400, f"need start <= end <= {size}, at most 1000")
-            items = b",".join(b'{"index":%d,"entry":%s}' % (i, self._leaves[i]) for i in range(start, end))
+            items = b",".join(b'{"index":%d,"entry":%s}' % row for row in store.leaf_inputs(start, end))
             return HttpResponse(200, b'{"entries":[' + items + b"]}")
         return _problem(Code.NOT_FOUND, 404, f"no route GET {path}")
 
 
-def _digest(document: Any, body: bytes) -> str:
-    try:
-        return canonical_digest(document)
-    except (PilotSchemaError, ValueError, TypeError):
-        return sha256_digest(body or hashlib.sha256(repr(document).encode()).digest())
+def unsafe_accept_everything(document: Any, trust: Any, *, submission_digest: str, **_: Any) -> Assessment:
+    """An assessor that checks nothing: every submission is accepted with no reasons (the fault under test)."""
+    return Assessment(submission_id_of(document, submission_digest), submission_digest, "accepted", [])
+
+
+def _named_id(document: Any) -> str | None:
+    """The submission id a document names, which scripts and the request log go by."""
+    value = document.get("submissionId") if isinstance(document, dict) else None
+    return value if isinstance(value, str) else None
+
+
+def _lenient_int(text: str) -> int | str:
+    """An integer as a lenient reader keeps it: as text beyond JSON's safe range, rather than refused."""
+    value = int(text)
+    return value if abs(value) < 2**53 else text
+
+
+def _lenient_float(text: str) -> float | str:
+    """A number as a lenient reader keeps it: as text when it overflows to infinity, rather than refused."""
+    value = float(text)
+    return value if math.isfinite(value) else text
 
 
 def _json(value: Any) -> HttpResponse:
     return HttpResponse(200, json.dumps(value, separators=(",", ":")).encode())
 
 
-def _problem(code: Code, status: int, detail: str) -> HttpResponse:
+def _problem(code: Code | str, status: int, detail: str) -> HttpResponse:
     body = problem_body(code, status, detail)
     return HttpResponse(status, json.dumps(body).encode(), "application/problem+json")

@@ -17,25 +17,45 @@ an exporter stand-in honours ``PILOT_PEER_URLS`` like ``pilot node exporter``.
 from __future__ import annotations
 
 import argparse
+import base64
+import binascii
 import contextlib
+import random
 import signal
 import threading
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from pilot.conformance.http_server import LoopbackServer
 from pilot.conformance.material import KitMaterial
 from pilot.conformance.port_standin import PortFaults, StandinPort
 
-__all__ = ["EXPORTER_STANDINS", "PORT_STANDINS", "main", "serve_port_standin"]
+if TYPE_CHECKING:  # the exporter node is imported only when an exporter stand-in runs
+    from exporter_node.delivery import WorkerOptions
+    from exporter_node.receipt_check import ExpectedReceipt
+    from exporter_node.storage import KnownCheckpoint
+    from schemas._receipt import VerifiedReceipt
+    from schemas._signed_note import Checkpoint
+    from schemas._trust import TrustRegistry
+
+__all__ = [
+    "EXPORTER_FAULTS",
+    "EXPORTER_STANDINS",
+    "PORT_STANDINS",
+    "UnsafeAcceptAnyReceipt",
+    "main",
+    "never_retry",
+    "serve_port_standin",
+    "unsafe_no_consistency_check",
+]
 
 PORT_STANDINS: dict[str, PortFaults] = {
     "port-accepts-everything": PortFaults(verify_requests=False, assess=False, strict_json=False, limit_body=False),
     "port-wrong-receipt-key": PortFaults(wrong_receipt_key=True),
     "port-log-rewrites-history": PortFaults(rewrite_history=True),
 }
-EXPORTER_STANDINS = ("exporter-never-retries", "exporter-ignores-bad-receipts")
 NEVER_S = 7 * 24 * 3600.0
 
 
@@ -46,59 +66,75 @@ def serve_port_standin(
     return StandinPort(material, port_id, faults=PORT_STANDINS[name]).serve(host, port)
 
 
-def _never_retry(base_s: float, attempts: int, rng: Any = None) -> float:
-    """A backoff that waits a week: the consignment stays pending through any test."""
+def never_retry(base_s: float, attempts: int, rng: Callable[[], float] = random.random) -> float:
+    """A backoff that waits a week: the consignment stays pending through any test (the fault under test)."""
     return NEVER_S
 
 
-def _unverified_receipt(
-    body: bytes | Any, expected: Any, trust: Any, at: datetime, *, clock_skew: timedelta = timedelta(0)
-) -> Any:
-    """Take a receipt as it comes: whatever its signature, checkpoint or proof (the fault under test)."""
-    from exporter_node.errors import ReceiptCheckError
-    from exporter_node.receipt_check import VerifiedReceipt, check_receipt
-    from schemas._jsonio import parse_json
-    from schemas._signed_note import Checkpoint, parse_signed_note
+class UnsafeAcceptAnyReceipt:
+    """DANGER: takes a receipt as it comes, whatever its signature, subject, checkpoint or proof.
 
-    try:
-        return check_receipt(body, expected, trust, at, clock_skew=clock_skew)
-    except ReceiptCheckError:
-        document = parse_json(body) if isinstance(body, bytes) else dict(body)
+    Only for the ``exporter-ignores-bad-receipts`` stand-in, whose whole point is to be wrong: a receipt
+    that verifies is returned as verified; one that does not is returned anyway, read without checks.
+    """
+
+    def __call__(
+        self, body: bytes, expected: ExpectedReceipt, trust: TrustRegistry, at: datetime, *, clock_skew: timedelta
+    ) -> VerifiedReceipt:
+        from exporter_node.errors import ReceiptCheckError
+        from exporter_node.receipt_check import check_receipt
+        from schemas._jsonio import parse_json
+        from schemas._receipt import VerifiedReceipt
+        from schemas._signed_note import Checkpoint, parse_signed_note
+
+        try:
+            return check_receipt(body, expected, trust, at, clock_skew=clock_skew)
+        except ReceiptCheckError:
+            document = parse_json(body)
         subject = document["credentialSubject"]
         log = subject["log"]
-        checkpoint = Checkpoint.from_body(parse_signed_note(log["checkpoint"]).body)
+        try:
+            leaf = base64.b64decode(str(log.get("leafHash", "")))
+        except binascii.Error:
+            leaf = b""
         return VerifiedReceipt(
             receipt=document,
+            port_id=expected.port_id,
+            exporter_id=expected.exporter_id,
             decision=str(subject["decision"]),
             reasons=[dict(r) for r in subject.get("reasons", [])],
             log_index=int(log["index"]),
-            checkpoint=checkpoint,
+            leaf_hash=leaf,
+            checkpoint=Checkpoint.from_body(parse_signed_note(log["checkpoint"]).body),
             checkpoint_text=str(log["checkpoint"]),
         )
 
 
-def _no_consistency_check(*_: Any) -> None:
-    """Accept any checkpoint as consistent (the fault under test)."""
+def unsafe_no_consistency_check(previous: KnownCheckpoint, new: Checkpoint, proof: Sequence[bytes]) -> None:
+    """DANGER: accepts any checkpoint as consistent with the one seen before (the fault under test)."""
+
+
+#: The delivery worker's policies for each exporter stand-in: the fault it carries.
+EXPORTER_FAULTS: dict[str, WorkerOptions] = {
+    "exporter-never-retries": {"backoff": never_retry},
+    "exporter-ignores-bad-receipts": {
+        "receipt_verifier": UnsafeAcceptAnyReceipt(),
+        "consistency_checker": unsafe_no_consistency_check,
+    },
+}
+EXPORTER_STANDINS = tuple(EXPORTER_FAULTS)
 
 
 def run_exporter_standin(name: str, node_id: str, data_dir: Path, host: str, port: int) -> None:
     """Run our exporter node with the fault ``name`` until interrupted."""
     import uvicorn
 
-    from exporter_node import delivery
     from exporter_node.app import create_app
     from node_core.settings import NodeSettings
 
-    # The worker looks these names up in its module at call time: replacing them injects the fault.
-    if name == "exporter-never-retries":
-        setattr(delivery, "backoff_delay", _never_retry)  # noqa: B010
-    else:
-        setattr(delivery, "check_receipt", _unverified_receipt)  # noqa: B010
-        setattr(delivery, "check_consistency", _no_consistency_check)  # noqa: B010
     settings = NodeSettings(node_id=node_id, data_dir=data_dir, listen_host=host, listen_port=port)
-    uvicorn.run(
-        create_app(settings), host=host, port=port, log_config=None, access_log=False, timeout_graceful_shutdown=5
-    )
+    app = create_app(settings, worker_options=EXPORTER_FAULTS[name])
+    uvicorn.run(app, host=host, port=port, log_config=None, access_log=False, timeout_graceful_shutdown=5)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -1,9 +1,9 @@
 """Outside checks the demo makes after the scenario: every receipt, and every port's whole log.
 
-These use only ``schemas`` and public endpoints, as a sceptic with the trust list would: a receipt's
-signature (the port's ``assertion`` key), its inclusion proof against its checkpoint, the checkpoint's
-signature (the port's ``log`` key); and for each log, every entry fetched, the tree rebuilt and its root
-compared with the latest signed checkpoint.
+These use only ``schemas`` and public endpoints (through ``node_core.port_client``), as a sceptic with
+the trust list would: a receipt's signature (the port's ``assertion`` key), its inclusion proof against
+its checkpoint, the checkpoint's signature (the port's ``log`` key); and for each log, every entry
+fetched, the tree rebuilt and its root compared with the latest signed checkpoint.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from typing import Any
 
 import httpx
 
+from node_core.port_client import PeerAnswerInvalid, SyncPortClient
 from schemas._canonical import canonicalize
 from schemas._merkle import MerkleTree, leaf_hash
 from schemas._receipt import log_origin, verify_receipt
@@ -45,26 +46,23 @@ class LogAudit:
 def audit_log(client: httpx.Client, base_url: str, port_id: str, trust: TrustRegistry) -> LogAudit:
     """Fetch the checkpoint and every entry, rebuild the tree, compare roots; count entries per submission."""
     log_key = trust.keys_of(port_id, "log")[-1]
-    text = client.get(f"{base_url}/v1/log/checkpoint").raise_for_status().text
+    port = SyncPortClient(base_url, client=client)
+    text = port.checkpoint()
     try:
         checkpoint = verify_checkpoint(text, log_origin(port_id), log_key.public_key)
     except VerificationError as exc:
         return LogAudit(port_id, 0, f"checkpoint: {exc}", {})
+    try:
+        entries = port.entries(0, checkpoint.size)
+    except PeerAnswerInvalid as exc:  # not exactly the entries of the checkpoint's tree
+        return LogAudit(port_id, checkpoint.size, f"entries: {exc}", {})
     tree = MerkleTree()
     counts: dict[tuple[str, str], int] = {}
-    start = 0
-    while start < checkpoint.size:
-        end = min(checkpoint.size, start + 1000)
-        page = client.get(f"{base_url}/v1/log/entries", params={"start": start, "end": end}).raise_for_status()
-        for item in page.json()["entries"]:
-            entry = item["entry"]
-            tree.append(leaf_hash(canonicalize(entry)))
-            key = (entry["exporter"], entry["submissionId"])
-            counts[key] = counts.get(key, 0) + 1
-        start = end
+    for item in entries:
+        tree.append(leaf_hash(canonicalize(item.entry)))
+        key = (item.entry["exporter"], item.entry["submissionId"])
+        counts[key] = counts.get(key, 0) + 1
     problem = None
-    if tree.size != checkpoint.size:
-        problem = f"fetched {tree.size} entries for a checkpoint of size {checkpoint.size}"
-    elif tree.root() != checkpoint.root_hash:
+    if tree.root() != checkpoint.root_hash:
         problem = "the root rebuilt from the entries differs from the signed checkpoint"
     return LogAudit(port_id, checkpoint.size, problem, counts)

@@ -70,17 +70,7 @@ def revoked(seed: str, parts: ConsignmentParts, signer: Signer) -> dict[str, Any
 
 def expired_certificate(seed: str, parts: ConsignmentParts, signer: Signer) -> dict[str, Any]:
     """A conformity certificate whose validity ended in June 2026."""
-    signed = sign_consignment(seed, parts, signer)
-    i = _index(signed, "DigitalConformityCredential")
-    old = signed.credentials[i]
-    signed.credentials[i] = signer.issue(
-        parts.certifier,
-        "DigitalConformityCredential",
-        copy.deepcopy(old["credentialSubject"]),
-        credential_id=old["id"],
-        valid_until=EXPIRED,
-    )
-    return _resign_manifest(seed, signed, signer, parts)
+    return _with_certificate_reissued(seed, parts, signer, parts.certifier, valid_until=EXPIRED)
 
 
 def personal_data(seed: str, parts: ConsignmentParts, signer: Signer) -> dict[str, Any]:
@@ -94,14 +84,22 @@ def personal_data(seed: str, parts: ConsignmentParts, signer: Signer) -> dict[st
 
 def no_role(seed: str, parts: ConsignmentParts, signer: Signer) -> dict[str, Any]:
     """A conformity certificate the exporter signed itself (only certifiers may)."""
+    return _with_certificate_reissued(seed, parts, signer, parts.exporter_id)
+
+
+def _with_certificate_reissued(
+    seed: str, parts: ConsignmentParts, signer: Signer, issuer: str, **issue_options: Any
+) -> dict[str, Any]:
+    """The consignment with its conformity certificate signed again by ``issuer`` (same id and subject)."""
     signed = sign_consignment(seed, parts, signer)
     i = _index(signed, "DigitalConformityCredential")
     old = signed.credentials[i]
     signed.credentials[i] = signer.issue(
-        parts.exporter_id,
+        issuer,
         "DigitalConformityCredential",
         copy.deepcopy(old["credentialSubject"]),
         credential_id=old["id"],
+        **issue_options,
     )
     return _resign_manifest(seed, signed, signer, parts)
 

@@ -30,6 +30,7 @@ from node_core.auth import read_token
 from node_core.problems import ProblemError, problem_responses
 from port_node.context import PortContext, PortDep
 from port_node.tables import LOG_LEAVES, SUBMISSIONS
+from schemas._models.base import Role
 from schemas.codes import Code
 
 router = APIRouter(tags=["dashboard"])
@@ -68,7 +69,7 @@ def _is_operator(request: Request, port: PortContext) -> bool:
 def require_operator(request: Request, port: PortDep) -> PortContext:
     """The port, for an operator; 401 UNAUTHORIZED otherwise."""
     if not _is_operator(request, port):
-        raise ProblemError(Code.UNAUTHORIZED, "operator token missing or wrong", status=401)
+        raise ProblemError(Code.UNAUTHORIZED, "operator token missing or wrong")
     return port
 
 
@@ -106,7 +107,7 @@ def asset(name: str) -> Response:
     """A bundled script or style sheet (public: no data in them)."""
     path = ASSETS / name
     if path.suffix not in _ASSET_TYPES or path.parent != ASSETS or not path.is_file():
-        raise ProblemError(Code.NOT_FOUND, f"no dashboard asset {name}", status=404)
+        raise ProblemError(Code.NOT_FOUND, f"no dashboard asset {name}")
     return FileResponse(path, media_type=_ASSET_TYPES[path.suffix])
 
 
@@ -132,8 +133,8 @@ def summary(port: OperatorDep, request: Request) -> Response:
         counts.setdefault(exporter, Counter())[decision] = int(n)
     registry = port.trust.current()
     participants = registry.participants.values()
-    exporters = sorted({p["id"] for p in participants if p.get("role") == "exporter"} | set(counts))
-    ports = sorted(p["id"] for p in participants if p.get("role") == "port_authority")
+    exporters = sorted({p.id for p in participants if p.role == Role.EXPORTER} | set(counts))
+    ports = sorted(p.id for p in participants if p.role == Role.PORT_AUTHORITY)
     witness = request.app.state.witness
     return _json(
         {
@@ -200,7 +201,7 @@ def submission(exporter: str, submission_id: str, port: OperatorDep) -> Response
     """The receipt, the leaf input (base64) and the checkpoints the page needs to check inclusion itself."""
     stored = port.store.find(exporter, submission_id)
     if stored is None:
-        raise ProblemError(Code.NOT_FOUND, f"no submission {submission_id} of {exporter}", status=404)
+        raise ProblemError(Code.NOT_FOUND, f"no submission {submission_id} of {exporter}")
     with port.engine.connect() as connection:
         leaf_input = connection.execute(
             sa.select(LOG_LEAVES.c.leaf_input).where(LOG_LEAVES.c.leaf_index == stored.leaf_index)

@@ -17,7 +17,7 @@ from fastapi import APIRouter
 
 from node_core.problems import ProblemError, problem_responses
 from port_node.context import PortDep
-from port_node.receipts import b64
+from schemas._receipt import b64
 from schemas.codes import Code
 
 router = APIRouter(tags=["inspection"])
@@ -41,11 +41,11 @@ def get_sampling_key(day: str, port: PortDep) -> dict[str, Any]:
     except ValueError:
         when = None
     if when is None:
-        raise ProblemError(Code.REQUEST_INVALID, "the day is a UTC date, YYYY-MM-DD", status=400)
+        raise ProblemError(Code.REQUEST_INVALID, "the day is a UTC date, YYYY-MM-DD")
     sampling = port.intake.sampling
     key = sampling.published(when, datetime.now(UTC).date()) if sampling is not None else None
     if key is None:
-        raise ProblemError(Code.NOT_FOUND, "a day's sampling key is published once that UTC day is over", status=404)
+        raise ProblemError(Code.NOT_FOUND, "a day's sampling key is published once that UTC day is over")
     return {
         "port": port.settings.node_id,
         "day": when.isoformat(),

@@ -17,7 +17,7 @@ from starlette.responses import PlainTextResponse, Response
 from node_core.problems import ProblemError, problem_responses
 from port_node.api_models import MAX_ENTRIES, ConsistencyProof, InclusionProof, LogEntries
 from port_node.context import PortDep
-from port_node.receipts import b64
+from schemas._receipt import b64
 from schemas.codes import Code
 
 router = APIRouter(prefix="/v1/log", tags=["log"])
@@ -35,7 +35,7 @@ def _json(value: object) -> Response:
 
 
 def _invalid(detail: str) -> ProblemError:
-    return ProblemError(Code.REQUEST_INVALID, detail, status=400)
+    return ProblemError(Code.REQUEST_INVALID, detail)
 
 
 @router.get(
@@ -50,7 +50,7 @@ async def get_checkpoint(port: PortDep) -> Response:
     """The newest checkpoint the port signed, with the witnesses' cosignatures gathered so far."""
     note = port.log.served_note
     if not note:
-        raise ProblemError(Code.LOG_UNAVAILABLE, "the log has no checkpoint yet", status=503)
+        raise ProblemError(Code.LOG_UNAVAILABLE, "the log has no checkpoint yet")
     return PlainTextResponse(note, media_type="text/plain; charset=utf-8")
 
 

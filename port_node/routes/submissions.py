@@ -25,11 +25,10 @@ from node_core.problems import ProblemError, problem_body, problem_responses
 from port_node.api_models import MAX_BATCH, BatchRequest, BatchResponse, SubmissionReceipt, SubmissionRecord
 from port_node.context import PortContext, PortDep, receive_time
 from port_node.crash_points import unsafe_test_crash_point
-from port_node.storage import StoredSubmission
+from port_node.storage import SubmissionRow
 from schemas._jsonio import MAX_DEPTH, parse_json
 from schemas._models.submission import Submission
 from schemas.codes import Code
-from schemas.errors import JsonMalformedError
 
 router = APIRouter(tags=["submissions"])
 
@@ -86,20 +85,18 @@ async def post_submission(request: Request, port: PortDep) -> Response:
 
 
 def _batch_items(body: bytes) -> list[Any]:
-    try:
-        # Two levels for {"submissions": [...]}: each item gets the single-submission nesting limit.
-        document = parse_json(body, max_depth=MAX_DEPTH + 2)
-    except JsonMalformedError as exc:
-        raise ProblemError(Code.JSON_MALFORMED, exc.message, status=400) from exc
+    # Two levels for {"submissions": [...]}: each item gets the single-submission nesting limit. A body
+    # that is not strict JSON raises JsonMalformedError: node_core's handler answers 400 JSON_MALFORMED.
+    document = parse_json(body, max_depth=MAX_DEPTH + 2)
     if (
         not isinstance(document, dict)
         or set(document) != {"submissions"}
         or not isinstance(document["submissions"], list)
     ):
-        raise ProblemError(Code.REQUEST_INVALID, 'a batch is {"submissions": [...]} and nothing else', status=400)
+        raise ProblemError(Code.REQUEST_INVALID, 'a batch is {"submissions": [...]} and nothing else')
     items: list[Any] = document["submissions"]
     if len(items) > MAX_BATCH:
-        raise ProblemError(Code.REQUEST_INVALID, f"a batch holds at most {MAX_BATCH} submissions", status=400)
+        raise ProblemError(Code.REQUEST_INVALID, f"a batch holds at most {MAX_BATCH} submissions")
     return items
 
 
@@ -146,7 +143,7 @@ async def post_batch(request: Request, port: PortDep) -> Response:
 # -- reading back -------------------------------------------------------------------------------------
 
 
-def _lookup(port: PortContext, request: Request, submission_id: str, exporter: str | None) -> StoredSubmission:
+def _lookup(port: PortContext, request: Request, submission_id: str, exporter: str | None) -> SubmissionRow:
     caller = port.auth.caller(
         request.method, target_uri_from_scope(request), Headers(scope=request.scope), receive_time()
     )
@@ -156,7 +153,7 @@ def _lookup(port: PortContext, request: Request, submission_id: str, exporter: s
         assert caller.exporter is not None
         stored = port.store.find(caller.exporter, submission_id)
     if stored is None:
-        raise ProblemError(Code.NOT_FOUND, "no such submission is visible to this caller", status=404)
+        raise ProblemError(Code.NOT_FOUND, "no such submission is visible to this caller")
     return stored
 
 

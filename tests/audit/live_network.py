@@ -6,31 +6,21 @@ exporter with ``pilot.demo`` and ships consignments to chosen ports, waiting unt
 
 from __future__ import annotations
 
-import random
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
 from rich.console import Console
+from support.processes import free_base_port
 
 from pilot.demo.scenario import NetworkControl, Scenario
-from pilot.launcher import Network, busy_ports, start_network
-from pilot.network_plan import planned_ports
+from pilot.launcher import Network, start_network
 from pilot.sandbox import DEFAULT_SEED
 
-__all__ = ["LiveNetwork", "free_base_port", "start_live_network"]
+__all__ = ["LiveNetwork", "start_live_network"]
 
 EXPORTER = "ru-exp-01"
-
-
-def free_base_port() -> int:
-    """A base port whose whole plan (base .. base+16) is free now."""
-    for _ in range(50):
-        base = random.randrange(20000, 60000, 20)
-        if not busy_ports(planned_ports(base)):
-            return base
-    raise RuntimeError("no free block of ports found")
 
 
 @dataclass

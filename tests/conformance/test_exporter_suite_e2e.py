@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import PILOT, exporter_process, free_port
+from support.processes import NodeProcess, free_port
 from typer.testing import CliRunner
 
 from pilot.cli import app
@@ -19,6 +19,12 @@ pytestmark = pytest.mark.e2e
 
 ALL_IDS = {spec.id for spec in EXPORTER_CASES}
 STANDIN = [sys.executable, "-m", "pilot.conformance.standins"]
+
+
+def exporter_process(sandbox: Path, command: list[str] | None, exporter_id: str, kit_port: int) -> NodeProcess:
+    """An exporter (or, with ``command``, an exporter stand-in) that finds ``cn-port-01`` at the kit's stand-in."""
+    env = {"PILOT_PEER_URLS": f"cn-port-01=http://127.0.0.1:{kit_port}", "PILOT_RETRY_BASE_S": "0.2"}
+    return NodeProcess.pilot("exporter", exporter_id, sandbox, env=env, command=command)
 
 
 def _run_kit(
@@ -53,7 +59,7 @@ def _failing(report: dict[str, Any]) -> set[str]:
 
 def test_our_exporter_passes_every_case(sandbox: Path, tmp_path: Path) -> None:
     kit_port = free_port()
-    node = exporter_process(sandbox, [PILOT, "node", "exporter"], "ru-exp-01", kit_port).start()
+    node = exporter_process(sandbox, None, "ru-exp-01", kit_port).start()
     try:
         exit_code, report = _run_kit(sandbox, node.url, "ru-exp-01", kit_port, tmp_path / "r.json")
     finally:

@@ -16,8 +16,7 @@ import base58
 import pytest
 import rfc8785
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-
-VECTORS = Path(__file__).resolve().parents[2] / "schemas" / "vectors"
+from support.files import VECTORS
 
 
 def multikey(text: str) -> Ed25519PublicKey:

@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 
 import pytest
+from support.files import VECTORS
 
 from pilot.conformance.shared_schema import check_document
 from schemas._jose import is_enveloped, read_enveloped
@@ -18,7 +19,6 @@ from schemas._models.registry import credential_type_of
 
 pytestmark = pytest.mark.reference
 
-VECTORS = Path(__file__).resolve().parents[2] / "schemas" / "vectors"
 UNTP_TYPES = {"DigitalFacilityRecord", "DigitalTraceabilityEvent", "DigitalConformityCredential"}
 
 

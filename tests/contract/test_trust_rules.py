@@ -18,6 +18,7 @@ from schemas import (
     sign_trust_list,
     verify_trust_list,
 )
+from schemas._models.trust_list import Establishment, Participant, PortPolicy
 
 SANDBOX = build_sandbox()
 REGISTRY = verify_trust_list(SANDBOX.trust_list, SANDBOX.anchor)
@@ -162,3 +163,37 @@ def test_registry_lookups() -> None:
     ]
     assert REGISTRY.policy("cn-port-01") is not None and REGISTRY.policy("nowhere") is None
     assert len(REGISTRY.establishments) == 6
+
+
+def test_lookups_return_the_validated_models() -> None:
+    participant = REGISTRY.participant("ru-exp-01")
+    assert isinstance(participant, Participant) and participant.role == "exporter"
+    assert REGISTRY.participant_by_did(participant.did) == participant
+    assert REGISTRY.participant("nobody") is None and REGISTRY.participant_by_did("did:web:pilot.example:x") is None
+    policy = REGISTRY.policy("cn-port-01")
+    assert isinstance(policy, PortPolicy) and policy.inspection.samplingRate == 0.0
+    assert all(isinstance(e, Establishment) for e in REGISTRY.establishments)
+    # The registry keeps the list as signed for re-serialising it.
+    assert REGISTRY.document == SANDBOX.trust_list
+
+
+#: A policy member misspelt, or a member of a wrong type, in an otherwise well-signed list.
+POLICY_TYPOS = {
+    "misspelt policy member": lambda p: p.__setitem__("permitedHsCodes", p.pop("permittedHsCodes")),
+    "misspelt inspection member": lambda p: p["inspection"].__setitem__(
+        "holdHSCodes", p["inspection"].pop("holdHsCodes")
+    ),
+    "unknown policy member": lambda p: p.__setitem__("maxLots", 3),
+    "missing policy member": lambda p: p.pop("permittedDataCategories"),
+    "unknown data category": lambda p: p["permittedDataCategories"].append("biometric"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(POLICY_TYPOS))
+def test_a_misspelt_policy_is_refused_when_the_list_is_loaded(name: str) -> None:
+    document = _resigned(lambda d: POLICY_TYPOS[name](d["policies"]["cn-port-01"]))
+    with pytest.raises(VerificationError) as caught:
+        verify_trust_list(document, SANDBOX.anchor)
+    assert caught.value.code == Code.TRUST_LIST_INVALID
+    with pytest.raises(VerificationError):
+        TrustRegistry.from_document(document)

@@ -1,23 +1,15 @@
-"""Fixtures for the exporter node's tests: a sandbox, a database, the app, and a port stand-in.
+"""Fixtures for the exporter node's tests: a sandbox, the app over the root ``database_url``, and a port.
 
-Databases: SQLite under ``tmp_path`` by default; ``PILOT_TEST_DATABASE_URL`` (PostgreSQL) gives each test
-its own schema, dropped afterwards. An unreachable PostgreSQL skips, except with ``CI=true``, where it
-fails (DESIGN section 10).
-
-``PortStandIn`` answers ``POST /v1/submissions`` and ``GET /v1/log/proof/consistency`` through
-``httpx.MockTransport``: it verifies the RFC 9421 request signature like a port, keeps a real RFC 9162
-tree, and signs receipts and checkpoints with the sandbox port keys through the ``schemas`` functions.
-Its ``script`` makes it misbehave: busy (503), a final problem, a receipt with a wrong signature, a
-checkpoint from a forked log.
+The port (``port``) is ``support.port.FakePort``: the port's own intake over an in-memory log, reached
+through ``httpx.MockTransport``; its ``script`` makes it misbehave (busy, a final problem, a receipt with
+a wrong signature, a checkpoint from a forked log). ``running_exporter`` takes any transport, so a test
+can put the real port app behind ``httpx.ASGITransport`` instead.
 """
 
 from __future__ import annotations
 
-import base64
-import os
-import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -26,26 +18,15 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import text
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
+from support.port import FakePort
 
 from exporter_node.app import create_app
 from exporter_node.node import ExporterNode
-from node_core.database import make_engine
-from node_core.http_signatures import MemoryNonceStore, verify_request
 from node_core.settings import NodeSettings
 from pilot.sandbox import Sandbox, build_sandbox, write_sandbox
 from pilot.synthetic import build_world
-from schemas._assess import assess_submission
-from schemas._canonical import canonicalize
 from schemas._issue import secure, unsigned_credential
-from schemas._jsonio import parse_json
-from schemas._keyring import KeyEntry
-from schemas._merkle import MerkleTree, leaf_hash
 from schemas._records import conformity_attestation, secure_link
-from schemas._signed_note import Checkpoint, sign_checkpoint
-from schemas._time import format_time
 from schemas._trust import TrustRegistry
 from schemas.identifiers import did_of
 
@@ -74,44 +55,9 @@ def data_dir(tmp_path: Path, sandbox: Sandbox) -> Path:
     return directory
 
 
-def _postgres_url() -> str | None:
-    url = os.environ.get("PILOT_TEST_DATABASE_URL")
-    if not url or not url.startswith("postgresql"):
-        return None
-    engine = make_engine(url)
-    try:
-        with engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
-    except OperationalError as exc:
-        pytest.fail(f"PILOT_TEST_DATABASE_URL is set but unreachable: {exc}")
-    finally:
-        engine.dispose()
-    return url
-
-
-@pytest.fixture
-def database_url(tmp_path: Path) -> Iterator[str]:
-    """SQLite under tmp_path, or a fresh schema of PILOT_TEST_DATABASE_URL (dropped afterwards)."""
-    url = _postgres_url()
-    if url is None:
-        yield f"sqlite:///{tmp_path / 'exporter.db'}"
-        return
-    schema = f"exp_{uuid.uuid4().hex[:16]}"
-    admin = make_engine(url)
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    scoped = make_url(url).update_query_dict({"options": f"-csearch_path={schema}"})
-    try:
-        yield scoped.render_as_string(hide_password=False)
-    finally:
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
-
-
 @pytest.fixture
 def settings(data_dir: Path, database_url: str) -> NodeSettings:
-    """Settings of ``ru-exp-01`` with fast retries and the stand-in port's URL."""
+    """Settings of ``ru-exp-01`` with fast retries and the fake port's URL."""
     return NodeSettings(
         node_id=EXPORTER,
         data_dir=data_dir,
@@ -122,168 +68,10 @@ def settings(data_dir: Path, database_url: str) -> NodeSettings:
     )
 
 
-# --- the port stand-in ---------------------------------------------------------------------------
-
-
-def _key(sandbox: Sandbox, short_id: str, purpose: str) -> KeyEntry:
-    return next(e for e in sandbox.keyrings[short_id] if purpose in e.purposes)
-
-
-@dataclass
-class PortStandIn:
-    """A fake port: verifies request signatures, logs entries in an RFC 9162 tree, signs receipts."""
-
-    sandbox: Sandbox
-    port_id: str = PORT
-    #: One action per submission request, consumed in order; afterwards every request is answered "ok".
-    script: list[str] = field(default_factory=list)
-    tree: MerkleTree = field(default_factory=MerkleTree)
-    receipts: dict[str, bytes] = field(default_factory=dict)
-    digests: dict[str, str] = field(default_factory=dict)
-    requests: list[httpx.Request] = field(default_factory=list)
-    nonces: list[str] = field(default_factory=list)
-    consistency_requests: list[tuple[int, int]] = field(default_factory=list)
-    #: A second tree with other content, for a fork: receipts come from it after "fork".
-    forked: MerkleTree | None = None
-    #: How many answers to lose after the port committed (the connection drops before the reply).
-    lose_answers: int = 0
-
-    @property
-    def origin(self) -> str:
-        return f"{self.port_id}.pilot.example/log"
-
-    @property
-    def trust(self) -> TrustRegistry:
-        return TrustRegistry.from_document(self.sandbox.trust_list)
-
-    def transport(self) -> httpx.MockTransport:
-        return httpx.MockTransport(self.handle)
-
-    def handle(self, request: httpx.Request) -> httpx.Response:
-        self.requests.append(request)
-        verified = self._verify_signature(request)
-        if isinstance(verified, httpx.Response):
-            return verified
-        if request.url.path == "/v1/log/proof/consistency":
-            first, second = int(request.url.params["first"]), int(request.url.params["second"])
-            self.consistency_requests.append((first, second))
-            tree = self.forked or self.tree
-            proof = tree.consistency_proof(first, second)
-            return httpx.Response(200, json={"first": first, "second": second, "proof": [_b64(h) for h in proof]})
-        if request.url.path != "/v1/submissions" or request.method != "POST":
-            return httpx.Response(404, json={"code": "NOT_FOUND"})
-        action = self.script.pop(0) if self.script else "ok"
-        if action.startswith("status:"):
-            _, status, code = action.split(":")
-            return httpx.Response(
-                int(status), json={"code": code, "status": int(status), "title": code, "detail": "scripted"}
-            )
-        if action == "timeout":
-            raise httpx.ReadTimeout("scripted timeout", request=request)
-        document = parse_json(request.content)
-        response = self._receipt(document, verified, action)
-        if self.lose_answers > 0:
-            self.lose_answers -= 1
-            raise httpx.RemoteProtocolError("connection closed after the port committed", request=request)
-        return response
-
-    def _verify_signature(self, request: httpx.Request) -> str | httpx.Response:
-        trust = self.trust
-
-        def resolve(keyid: str) -> Any:
-            return trust.resolve_key(keyid, "authentication", datetime.now(UTC))
-
-        try:
-            result = verify_request(
-                request.method,
-                str(request.url),
-                request.headers,
-                request.content,
-                resolve_key=resolve,
-                nonce_store=_NONCES,
-                now=time.time(),
-            )
-        except Exception as exc:  # the stand-in answers like a port would
-            return httpx.Response(401, json={"code": "REQUEST_SIGNATURE_INVALID", "detail": str(exc)})
-        self.nonces.append(result.nonce)
-        return result.participant_id or ""
-
-    def _receipt(self, document: dict[str, Any], exporter: str, action: str) -> httpx.Response:
-        submission_id = document["submissionId"]
-        if submission_id in self.receipts and action == "ok":
-            return httpx.Response(
-                200, content=self.receipts[submission_id], headers={"content-type": "application/json"}
-            )
-        now = datetime.now(UTC).replace(microsecond=0)
-        assessment = assess_submission(document, self.trust, port_id=self.port_id, at=now, exporter_id=exporter)
-        entry = {
-            "v": 1,
-            "exporter": exporter,
-            "submissionId": assessment.submission_id,
-            "submissionDigest": assessment.submission_digest,
-            "decision": assessment.decision,
-            "reasonCodes": assessment.reason_codes,
-            "receivedAt": format_time(now),
-        }
-        leaf = leaf_hash(canonicalize(entry))
-        tree = self.tree
-        if action == "fork":
-            # Rewrite history: a tree whose first leaf differs, then this entry.
-            self.forked = MerkleTree([leaf_hash(b"rewritten")] + [self.tree.leaf(i) for i in range(1, self.tree.size)])
-            tree = self.forked
-        elif self.forked is not None:
-            tree = self.forked
-        index = tree.append(leaf)
-        log_key = _key(self.sandbox, self.port_id, "log")
-        note = sign_checkpoint(Checkpoint(self.origin, tree.size, tree.root()), self.origin, log_key.private_key).text()
-        subject = {
-            "submissionId": assessment.submission_id,
-            "submissionDigest": assessment.submission_digest,
-            "exporter": did_of(exporter),
-            "decision": assessment.decision,
-            "reasons": [p.as_dict() for p in assessment.reasons],
-            "receivedAt": format_time(now),
-            "log": {
-                "origin": self.origin,
-                "index": index,
-                "leafHash": _b64(leaf),
-                "checkpoint": note,
-                "inclusionProof": [_b64(h) for h in tree.inclusion_proof(index)],
-            },
-        }
-        credential = unsigned_credential(
-            "SubmissionReceipt",
-            subject,
-            credential_id=f"urn:pilot:receipt:{self.port_id}:{index}",
-            issuer_did=did_of(self.port_id),
-            issuer_name="stand-in port",
-            valid_from=now,
-        )
-        own = _key(self.sandbox, self.port_id, "assertion")
-        other = _key(self.sandbox, "cn-port-02", "assertion")
-        if action == "bad-signature":  # another key's signature under the port's key id
-            signed = secure(credential, other.private_key, own.verification_method, created=now)
-        elif action == "wrong-signer":  # a valid signature, by another port
-            signed = secure(credential, other.private_key, other.verification_method, created=now)
-        else:
-            signed = secure(credential, own.private_key, own.verification_method, created=now)
-        body = canonicalize(signed)
-        self.receipts.setdefault(submission_id, body)
-        self.digests[submission_id] = assessment.submission_digest
-        return httpx.Response(201, content=body, headers={"content-type": "application/json"})
-
-
-_NONCES = MemoryNonceStore()
-
-
-def _b64(data: bytes) -> str:
-    return base64.b64encode(data).decode("ascii")
-
-
 @pytest.fixture
-def port(sandbox: Sandbox) -> PortStandIn:
-    """A well-behaved stand-in for cn-port-01 (set ``port.script`` to make it misbehave)."""
-    return PortStandIn(sandbox)
+def port(sandbox: Sandbox) -> FakePort:
+    """A well-behaved cn-port-01 (set ``port.script`` to make it misbehave)."""
+    return FakePort(sandbox)
 
 
 @dataclass
@@ -300,9 +88,11 @@ class ExporterHarness:
 
 
 @asynccontextmanager
-async def running_exporter(settings: NodeSettings, port: PortStandIn) -> AsyncIterator[ExporterHarness]:
-    """An exporter app for ``settings`` whose worker reaches ``port``; closed afterwards."""
-    app = create_app(settings, transport=port.transport())
+async def running_exporter(
+    settings: NodeSettings, transport: httpx.AsyncBaseTransport
+) -> AsyncIterator[ExporterHarness]:
+    """An exporter app for ``settings`` whose worker reaches its ports through ``transport``; closed afterwards."""
+    app = create_app(settings, transport=transport)
     node: ExporterNode = app.state.node
     headers = {"authorization": f"Bearer {node.token}"}
     try:
@@ -316,9 +106,9 @@ async def running_exporter(settings: NodeSettings, port: PortStandIn) -> AsyncIt
 
 
 @pytest.fixture
-async def exporter(settings: NodeSettings, port: PortStandIn) -> AsyncIterator[ExporterHarness]:
-    """``ru-exp-01`` whose delivery worker reaches the stand-in port; drive it with ``worker.run_until_idle``."""
-    async with running_exporter(settings, port) as harness:
+async def exporter(settings: NodeSettings, port: FakePort) -> AsyncIterator[ExporterHarness]:
+    """``ru-exp-01`` whose delivery worker reaches the fake port; drive it with ``worker.run_until_idle``."""
+    async with running_exporter(settings, port.transport()) as harness:
         yield harness
 
 
@@ -440,9 +230,14 @@ def scenario(exporter: ExporterHarness, world: Any, sign: Callable[..., dict[str
 
 
 @pytest.fixture
-def make_exporter(port: PortStandIn) -> Callable[[NodeSettings], Any]:
-    """``async with make_exporter(settings) as harness``: another exporter app (other settings) on the stand-in."""
-    return lambda settings: running_exporter(settings, port)
+def make_exporter(port: FakePort) -> Callable[..., Any]:
+    """``async with make_exporter(settings[, transport]) as harness``: another exporter app (other settings),
+    reaching the fake port unless another ``transport`` is given."""
+
+    def make(settings: NodeSettings, transport: httpx.AsyncBaseTransport | None = None) -> Any:
+        return running_exporter(settings, transport or port.transport())
+
+    return make
 
 
 @pytest.fixture

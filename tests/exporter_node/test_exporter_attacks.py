@@ -23,7 +23,7 @@ import httpx
 import pytest
 
 from exporter_node.app import create_app
-from exporter_node.delivery import MAX_ANSWER_BYTES
+from node_core.port_client import MAX_ANSWER_BYTES
 from node_core.settings import NodeSettings
 from pilot.synthetic import Signer, plan_consignment, sign_consignment
 

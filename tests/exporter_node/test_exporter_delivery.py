@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
 
+from exporter_node import delivery
 from exporter_node.app import create_app
-from exporter_node.delivery import backoff_delay
+from exporter_node.delivery import DeliveryWorker, backoff_delay
+from exporter_node.receipt_check import ExpectedReceipt, check_consistency, check_receipt
+from exporter_node.storage import KnownCheckpoint
+from node_core.port_client import MAX_ANSWER_BYTES
+from pilot.conformance.standins import EXPORTER_FAULTS
 from schemas._digest import canonical_digest
+from schemas._receipt import VerifiedReceipt
+from schemas._signed_note import Checkpoint
+from schemas._trust import TrustRegistry
 
 pytestmark = [pytest.mark.anyio, pytest.mark.db]
 
@@ -239,3 +250,110 @@ def test_backoff_grows_exponentially_with_jitter_and_is_capped() -> None:
     assert backoff_delay(1.0, 1, lambda: 1.0) == 1.0
     assert backoff_delay(1.0, 4, lambda: 0.0) == 4.0
     assert backoff_delay(0.5, 30, lambda: 1.0) == 32.0
+
+
+# --- policies passed in, and the consistency proof's answers -------------------------------------------
+
+
+@asynccontextmanager
+async def worker_for(exporter: Any, transport: httpx.AsyncBaseTransport, **policies: Any) -> AsyncIterator[Any]:
+    """Another delivery worker over the exporter's node (the harness's own worker is never started)."""
+    worker = DeliveryWorker(exporter.node, transport=transport, **policies)
+    try:
+        yield worker
+    finally:
+        await worker.stop()
+
+
+async def test_the_worker_uses_the_policies_it_is_given(exporter: Any, scenario: Any, port: Any) -> None:
+    waits: list[tuple[float, int]] = []
+    verified: list[str] = []
+    checked: list[tuple[int, int]] = []
+
+    def backoff(base_s: float, attempts: int, rng: Any) -> float:
+        waits.append((base_s, attempts))
+        return 0.0
+
+    def verifier(
+        body: bytes, expected: ExpectedReceipt, trust: TrustRegistry, at: datetime, *, clock_skew: timedelta
+    ) -> VerifiedReceipt:
+        verified.append(expected.submission_id)
+        return check_receipt(body, expected, trust, at, clock_skew=clock_skew)
+
+    def checker(previous: KnownCheckpoint, new: Checkpoint, proof: Any) -> None:
+        checked.append((previous.size, new.size))
+        check_consistency(previous, new, proof)
+
+    await scenario.prepare()
+    port.script = ["status:503:LOG_UNAVAILABLE"]
+    policies = {"backoff": backoff, "receipt_verifier": verifier, "consistency_checker": checker}
+    async with worker_for(exporter, port.transport(), **policies) as worker:
+        await consign(scenario, "c-p1")
+        await worker.run_until_idle(10)
+        await consign(scenario, "c-p2")
+        await worker.run_until_idle(10)
+    assert waits == [(exporter.node.settings.retry_base_s, 1)]
+    assert verified == ["c-p1", "c-p2"]
+    assert checked == [(1, 2)]
+
+
+async def test_the_kits_faulty_policies_are_passed_in_not_patched_in(exporter: Any, scenario: Any, port: Any) -> None:
+    await scenario.prepare()
+    port.script = ["bad-signature"]
+    async with worker_for(exporter, port.transport(), **EXPORTER_FAULTS["exporter-ignores-bad-receipts"]) as worker:
+        await consign(scenario, "c-unsafe")
+        await worker.run_until_idle(10)
+    assert (await scenario.view("c-unsafe"))["state"] == "delivered"  # the fault: a bad receipt taken
+    port.script = ["status:503:LOG_UNAVAILABLE"]
+    async with worker_for(exporter, port.transport(), **EXPORTER_FAULTS["exporter-never-retries"]) as worker:
+        await consign(scenario, "c-never")
+        with pytest.raises(TimeoutError):
+            await worker.run_until_idle(0.3)
+    next_at = exporter.node.storage.next_due_at()  # a week away, capped at the give-up time (30 s here)
+    assert next_at is not None and next_at - exporter.node.now() > timedelta(seconds=20)
+    # Nothing of the module was replaced: the node's own worker still verifies and backs off as always.
+    assert (delivery.check_receipt, delivery.backoff_delay) == (check_receipt, backoff_delay)
+
+
+def answering_proofs(port: Any, *answers: httpx.Response) -> httpx.MockTransport:
+    """The port, except that its next consistency proofs are ``answers``, in order."""
+    queue = list(answers)
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/v1/log/proof/consistency" and queue:
+            return queue.pop(0)
+        return port.handle(request)
+
+    return httpx.MockTransport(handle)
+
+
+PROOF_ANSWERS = {
+    "busy": (httpx.Response(503, json={"code": "LOG_UNAVAILABLE"}), ["retry", "delivered"]),
+    "refused": (httpx.Response(400, json={"code": "REQUEST_INVALID"}), ["receipt_failed"]),
+    "moved": (httpx.Response(302, headers={"location": "/elsewhere"}), ["receipt_failed"]),
+    "for other sizes": (httpx.Response(200, json={"first": 9, "second": 9, "proof": []}), ["receipt_failed"]),
+    "not json": (httpx.Response(200, content=b"{not json"), ["receipt_failed"]),
+    "too large": (httpx.Response(200, content=b"[" * (MAX_ANSWER_BYTES + 1)), ["receipt_failed"]),
+}
+
+
+@pytest.mark.parametrize("case", sorted(PROOF_ANSWERS))
+async def test_a_consistency_proof_the_port_cannot_serve_now_is_retried_and_a_bad_one_fails(
+    exporter: Any, scenario: Any, port: Any, case: str
+) -> None:
+    answer, outcomes = PROOF_ANSWERS[case]
+    await scenario.prepare()
+    await consign(scenario, "c-first")
+    await exporter.worker.run_until_idle(10)
+    async with worker_for(exporter, answering_proofs(port, answer)) as worker:
+        await consign(scenario, "c-second")
+        await worker.run_until_idle(10)
+    view = await scenario.view("c-second")
+    assert [a["outcome"] for a in view["attemptLog"]] == outcomes
+    if outcomes[0] == "retry":
+        assert view["state"] == "delivered"
+        assert view["attemptLog"][0]["httpStatus"] == 503
+        assert view["attemptLog"][0]["detail"].startswith("consistency proof: HTTP 503")
+    else:
+        assert view["state"] == "failed" and view["failureCode"] == "CHECKPOINT_INCONSISTENT"
+        assert "from 1 to 2" in view["failureDetail"]

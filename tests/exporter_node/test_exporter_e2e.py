@@ -8,20 +8,16 @@ holds exactly one entry per consignment.
 
 from __future__ import annotations
 
-import os
-import signal
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from support.processes import NodeProcess, free_port, pilot_init
 
 from pilot.synthetic import Signer, build_world
 from schemas._issue import credential_reference
@@ -31,87 +27,16 @@ from schemas.identifiers import did_of
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
 
-PILOT = str(Path(sys.executable).with_name("pilot"))
 EXPORTER, PORT = "ru-exp-01", "cn-port-01"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@dataclass
-class Node:
-    """One node process."""
-
-    kind: str
-    node_id: str
-    data_dir: Path
-    port: int
-    env: dict[str, str]
-    process: subprocess.Popen[bytes] | None = None
-    log_files: list[Path] = field(default_factory=list)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self, timeout_s: float = 30.0) -> None:
-        log_path = self.data_dir / f"{self.node_id}-{len(self.log_files)}.log"
-        self.log_files.append(log_path)
-        with log_path.open("wb") as log:
-            self.process = subprocess.Popen(
-                [
-                    PILOT,
-                    "node",
-                    self.kind,
-                    "--id",
-                    self.node_id,
-                    "--data-dir",
-                    str(self.data_dir),
-                    "--listen",
-                    f"127.0.0.1:{self.port}",
-                ],
-                env=self.env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"{self.node_id} exited: {log_path.read_text()[-3000:]}")
-            try:
-                if httpx.get(f"{self.url}/health", timeout=1.0).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            time.sleep(0.1)
-        raise RuntimeError(f"{self.node_id} did not become healthy: {log_path.read_text()[-3000:]}")
-
-    def kill(self) -> None:
-        """SIGKILL, as a crash."""
-        assert self.process is not None
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait(10)
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(10)
 
 
 @dataclass
 class Network:
-    """A sandbox with one port and one exporter."""
+    """A sandbox with one port and one exporter, each a real process."""
 
     data_dir: Path
-    port: Node
-    exporter: Node
+    port: NodeProcess
+    exporter: NodeProcess
     token: str
 
     def operator(self) -> httpx.Client:
@@ -131,21 +56,14 @@ class Network:
 
 @pytest.fixture
 def network(tmp_path: Path) -> Iterator[Network]:
-    data_dir = tmp_path / "sandbox"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PILOT_") and k != "DATABASE_URL"}
-    subprocess.run([PILOT, "init", "--data-dir", str(data_dir)], env=env, check=True, capture_output=True)
-    port_port, exporter_port = free_port(), free_port()
-    node_env = {**env, "PILOT_RETRY_BASE_S": "0.2", "PILOT_PEER_URLS": f"{PORT}=http://127.0.0.1:{port_port}"}
-    port = Node("port", PORT, data_dir, port_port, node_env)
-    exporter = Node("exporter", EXPORTER, data_dir, exporter_port, node_env)
-    try:
-        port.start()
-        exporter.start()
+    data_dir = pilot_init(tmp_path / "sandbox")
+    port_port = free_port()
+    env = {"PILOT_RETRY_BASE_S": "0.2", "PILOT_PEER_URLS": f"{PORT}=http://127.0.0.1:{port_port}"}
+    port = NodeProcess.pilot("port", PORT, data_dir, port=port_port, env=env)
+    exporter = NodeProcess.pilot("exporter", EXPORTER, data_dir, env=env)
+    with port.start(), exporter.start():
         token = (data_dir / "tokens" / EXPORTER).read_text().strip()
         yield Network(data_dir, port, exporter, token)
-    finally:
-        exporter.stop()
-        port.stop()
 
 
 def prepare_world(network: Network) -> Callable[[int], dict[str, Any]]:

@@ -17,6 +17,7 @@ from pilot.sandbox import Sandbox
 from schemas._canonical import canonicalize
 from schemas._issue import secure, unsigned_credential
 from schemas._merkle import MerkleTree, leaf_hash
+from schemas._receipt import VerifiedReceipt
 from schemas._signed_note import Checkpoint, sign_checkpoint
 from schemas._time import format_time
 from schemas._trust import TrustRegistry
@@ -178,6 +179,7 @@ def test_receipts_that_must_not_count_as_delivered(sandbox: Sandbox, trust: Trus
 def test_a_good_receipt_verifies_and_rebuilds_the_logged_entry(sandbox: Sandbox, trust: TrustRegistry) -> None:
     subject, tree = subject_and_tree(sandbox)
     verified = check_receipt(canonicalize(signed(sandbox, subject)), EXPECTED, trust, NOW)
+    assert type(verified) is VerifiedReceipt  # schemas' own result, not a copy
     assert verified.decision == "rejected"
     assert verified.log_index == 4 and verified.checkpoint.size == tree.size
     assert [w["code"] for w in verified.warnings] == ["CREDENTIAL_EXPIRING_SOON"]

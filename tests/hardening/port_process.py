@@ -1,5 +1,8 @@
 """A real ``pilot node port`` process and a load of six exporters that retry until each submission has a receipt.
 
+``port_process`` is ``support.processes.NodeProcess`` for ``pilot node port`` over a given database;
+``fsck_port`` checks that database offline; ``ci_and_deep`` sizes a run for CI and for the deep run.
+
 The load stands in for six exporter nodes' delivery workers: one thread per exporter (``ru-exp-01`` ...
 ``ru-exp-06``), each posting its submissions with a fresh RFC 9421 signature per attempt and retrying on
 a transport error, a 429 or a 5xx, exactly as ``exporter_node.delivery`` does, until it holds a receipt.
@@ -10,11 +13,6 @@ from __future__ import annotations
 
 import base64
 import json
-import os
-import signal
-import socket
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable
@@ -23,88 +21,48 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from port_harness import PORT_ID, fresh_submission, signer_for, trust_registry
+import pytest
+from port_harness import PORT_ID, fresh_submission, sandbox, signer_for, trust_registry
+from support.processes import NodeProcess
 
 from node_core.database import make_engine
+from pilot.sandbox import write_sandbox
 from port_node.fsck import FsckReport, fsck
 from port_node.keys import log_origin
 from schemas._merkle import verify_consistency
 from schemas._signed_note import verify_checkpoint
 
-PILOT = str(Path(sys.executable).with_name("pilot"))
 EXPORTERS = [f"ru-exp-0{n}" for n in range(1, 7)]
 JSON = {"content-type": "application/json"}
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+def port_process(tmp_path: Path, database_url: str, env: dict[str, str] | None = None) -> NodeProcess:
+    """``pilot node port --id cn-port-01`` in a sandbox written to ``tmp_path/data``, over ``database_url``; no peers.
+
+    ``env`` adds variables to every start (``start`` takes more for one start).
+    """
+    data_dir = tmp_path / "data"
+    write_sandbox(sandbox(), data_dir)
+    env = {"DATABASE_URL": database_url, "PILOT_PEER_URLS": "", **(env or {})}
+    return NodeProcess.pilot("port", PORT_ID, data_dir, env=env)
 
 
-@dataclass
-class PortProcess:
-    """``pilot node port --id cn-port-01`` over ``database_url``, restartable."""
+def fsck_port(database_url: str) -> FsckReport:
+    """``fsck`` of the port's database (offline: the port is stopped or killed)."""
+    engine = make_engine(database_url)
+    try:
+        keys = [k.public_key for k in trust_registry().keys_of(PORT_ID, "log")]
+        return fsck(engine, log_origin(PORT_ID), keys)
+    finally:
+        engine.dispose()
 
-    data_dir: Path
-    database_url: str
-    extra_env: dict[str, str] = field(default_factory=dict)
-    port: int = field(default_factory=free_port)
-    process: subprocess.Popen[bytes] | None = None
-    starts: int = 0
 
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self, extra_env: dict[str, str] | None = None, timeout_s: float = 60.0) -> None:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("PILOT_") and k != "DATABASE_URL"}
-        env |= {"DATABASE_URL": self.database_url, "PILOT_PEER_URLS": "", **self.extra_env, **(extra_env or {})}
-        log_path = self.data_dir.parent / f"port-{self.starts}.log"
-        self.starts += 1
-        with log_path.open("wb") as log:
-            command = [PILOT, "node", "port", "--id", PORT_ID, "--data-dir", str(self.data_dir)]
-            self.process = subprocess.Popen(
-                [*command, "--listen", f"127.0.0.1:{self.port}"], env=env, stdout=log, stderr=subprocess.STDOUT
-            )
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"port exited: {log_path.read_text()[-3000:]}")
-            try:
-                if httpx.get(f"{self.url}/health", timeout=1.0).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            time.sleep(0.05)
-        raise RuntimeError(f"port did not become healthy: {log_path.read_text()[-3000:]}")
-
-    def kill(self) -> None:
-        """SIGKILL, as a crash."""
-        assert self.process is not None
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait(10)
-
-    def wait_exit(self, timeout_s: float = 10.0) -> int:
-        assert self.process is not None
-        return self.process.wait(timeout_s)
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(10)
-
-    def fsck(self) -> FsckReport:
-        engine = make_engine(self.database_url)
-        try:
-            keys = [k.public_key for k in trust_registry().keys_of(PORT_ID, "log")]
-            return fsck(engine, log_origin(PORT_ID), keys)
-        finally:
-            engine.dispose()
+def ci_and_deep(ci: int, deep: int) -> pytest.MarkDecorator:
+    """Parametrize ``total``: ``ci`` submissions (``db``: run again on PostgreSQL), and ``deep`` ones (``slow``)."""
+    return pytest.mark.parametrize(
+        "total",
+        [pytest.param(ci, marks=pytest.mark.db, id="ci"), pytest.param(deep, marks=pytest.mark.slow, id="deep")],
+    )
 
 
 def submissions(prefix: str, total: int) -> dict[str, list[dict[str, Any]]]:

@@ -25,10 +25,10 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-VECTORS = Path(__file__).resolve().parents[2] / "schemas" / "vectors"
+from support.files import VECTORS
+
 ONE_MIB = 1024 * 1024
 
 Path_ = tuple[str | int, ...]

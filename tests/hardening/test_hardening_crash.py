@@ -20,24 +20,17 @@ from pathlib import Path
 
 import httpx
 import pytest
-from port_harness import check_receipt, fresh_submission, sandbox, signer_for
-from port_process import JSON, Load, LogObserver, PortProcess, assert_exactly_once, submissions
+from port_harness import check_receipt, fresh_submission, signer_for
+from port_process import JSON, Load, LogObserver, assert_exactly_once, fsck_port, port_process, submissions
 
-from pilot.sandbox import write_sandbox
 from port_node.crash_points import CRASH_ENV, EXIT_STATUS
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(1800)]
 
 
-def _port(tmp_path: Path, database_url: str) -> PortProcess:
-    data_dir = tmp_path / "data"
-    write_sandbox(sandbox(), data_dir)
-    return PortProcess(data_dir, database_url)
-
-
 def run_kills(tmp_path: Path, database_url: str, total: int, kills: int) -> dict[str, int]:
     """Deliver ``total`` submissions from six exporters while killing the port ``kills`` times."""
-    port = _port(tmp_path, database_url)
+    port = port_process(tmp_path, database_url)
     port.start()
     observer = LogObserver(port.url)
     load = Load(lambda: port.url, submissions("crash", total))
@@ -49,7 +42,7 @@ def run_kills(tmp_path: Path, database_url: str, total: int, kills: int) -> dict
             while observer.checkpoint()[0] < target and load.alive():
                 time.sleep(0.02)
             port.kill()
-            report = port.fsck()
+            report = fsck_port(database_url)
             assert report.ok, f"after kill {k}: {report.problem}"
             port.start()
             consistency_checks += observer.check_consistency()
@@ -58,7 +51,7 @@ def run_kills(tmp_path: Path, database_url: str, total: int, kills: int) -> dict
         consistency_checks += observer.check_consistency()
     finally:
         port.stop()
-    report = port.fsck()
+    report = fsck_port(database_url)
     assert report.ok, report.problem
     assert report.leaves == total
     figures |= {"kills": kills, "consistency proofs verified": consistency_checks, "fsck leaves": report.leaves}
@@ -86,7 +79,7 @@ def _post(url: str, exporter: str, path: str, body: bytes) -> httpx.Response:
 @pytest.mark.db
 def test_crash_after_commit_before_answering(tmp_path: Path, database_url: str) -> None:
     """Killed after the 3rd commit, before its answer: the retry gets the committed receipt (200), index 2."""
-    port = _port(tmp_path, database_url)
+    port = port_process(tmp_path, database_url)
     port.start({CRASH_ENV: "after-commit:3"})
     documents = [fresh_submission("ru-exp-01", f"after-commit-{n}") for n in range(4)]
     bodies = [json.dumps(d).encode() for d in documents]
@@ -96,7 +89,7 @@ def test_crash_after_commit_before_answering(tmp_path: Path, database_url: str) 
         with pytest.raises(httpx.TransportError):
             _post(port.url, "ru-exp-01", "/v1/submissions", bodies[2])
         assert port.wait_exit() == EXIT_STATUS
-        report = port.fsck()
+        report = fsck_port(database_url)
         assert report.ok and report.leaves == 3, report
         port.start()
         again = _post(port.url, "ru-exp-01", "/v1/submissions", bodies[2])
@@ -107,13 +100,13 @@ def test_crash_after_commit_before_answering(tmp_path: Path, database_url: str) 
         check_receipt(fourth.content, expect_index=3)
     finally:
         port.stop()
-    assert port.fsck().ok
+    assert fsck_port(database_url).ok
 
 
 @pytest.mark.db
 def test_crash_mid_batch(tmp_path: Path, database_url: str) -> None:
     """Killed after the 2nd item of a batch of 5 committed: 2 leaves; the resent batch answers 200, 200, 201 x3."""
-    port = _port(tmp_path, database_url)
+    port = port_process(tmp_path, database_url)
     port.start({CRASH_ENV: "mid-batch:2"})
     documents = [fresh_submission("ru-exp-02", f"mid-batch-{n}") for n in range(5)]
     body = json.dumps({"submissions": documents}).encode()
@@ -121,7 +114,7 @@ def test_crash_mid_batch(tmp_path: Path, database_url: str) -> None:
         with pytest.raises(httpx.TransportError):
             _post(port.url, "ru-exp-02", "/v1/submissions:batch", body)
         assert port.wait_exit() == EXIT_STATUS
-        report = port.fsck()
+        report = fsck_port(database_url)
         assert report.ok and report.leaves == 2, report
         port.start()
         response = _post(port.url, "ru-exp-02", "/v1/submissions:batch", body)
@@ -132,5 +125,5 @@ def test_crash_mid_batch(tmp_path: Path, database_url: str) -> None:
             check_receipt(json.dumps(result["receipt"]).encode(), expect_index=index)
     finally:
         port.stop()
-    report = port.fsck()
+    report = fsck_port(database_url)
     assert report.ok and report.leaves == 5, report

@@ -1,6 +1,6 @@
 """HTTP-level attacks on a real ``pilot node port`` over raw sockets (issue 12 items 3, 6, 9, 13, 14, 21).
 
-Each test starts the port as a process (``port_process.PortProcess``) and talks to it with plain sockets,
+Each test starts the port as a process (``port_process.port_process``) and talks to it with plain sockets,
 so that bodies can stall, connections can hang up mid-body and framing can be what no HTTP library sends.
 The figures (answer times, the port's resident memory, the size of ``/metrics``) are printed for
 docs/reliability.md.
@@ -20,10 +20,11 @@ from typing import Any
 import httpx
 import pytest
 from port_harness import fresh_submission, sandbox, signer_for
-from port_process import JSON, PortProcess
+from port_process import JSON, port_process
+from support.processes import NodeProcess
 
 from node_core.http_signatures import sign_request
-from pilot.sandbox import write_sandbox
+from pilot.processes import rss_mib
 from pilot.synthetic import Signer
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
@@ -90,32 +91,20 @@ def signed_request(url: str, body: bytes, exporter: str = "ru-exp-01") -> list[t
     return list(request.headers.raw)
 
 
-def rss_mib(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    raise AssertionError("no VmRSS")
-
-
 @pytest.fixture
-def port(tmp_path: Path) -> Iterator[PortProcess]:
-    data_dir = tmp_path / "data"
-    write_sandbox(sandbox(), data_dir)
-    process = PortProcess(data_dir, f"sqlite:///{tmp_path / 'port.db'}", {"PILOT_BODY_TIMEOUT_S": str(BODY_TIMEOUT_S)})
-    process.start()
-    try:
+def port(tmp_path: Path) -> Iterator[NodeProcess]:
+    database_url = f"sqlite:///{tmp_path / 'port.db'}"
+    with port_process(tmp_path, database_url, {"PILOT_BODY_TIMEOUT_S": str(BODY_TIMEOUT_S)}).start() as process:
         yield process
-    finally:
-        process.stop()
 
 
-def submit(port: PortProcess, name: str, exporter: str = "ru-exp-02") -> httpx.Response:
+def submit(port: NodeProcess, name: str, exporter: str = "ru-exp-02") -> httpx.Response:
     with httpx.Client(auth=signer_for(exporter), timeout=PROMPT_S) as client:
         document = fresh_submission(exporter, name)
         return client.post(f"{port.url}/v1/submissions", content=json.dumps(document), headers=JSON)
 
 
-def test_slow_bodies_do_not_take_the_port_down(port: PortProcess) -> None:
+def test_slow_bodies_do_not_take_the_port_down(port: NodeProcess) -> None:
     """Item 3: 70 unsigned and 8 signed connections stall after ``{``; a real submission is still served."""
     assert port.process is not None
     pid = port.process.pid
@@ -184,7 +173,7 @@ def test_slow_bodies_do_not_take_the_port_down(port: PortProcess) -> None:
     assert rss_after - rss_before < 64, f"the port grew by {rss_after - rss_before:.0f} MiB"
 
 
-def test_framing_and_media_type_are_refused_with_problems(port: PortProcess) -> None:
+def test_framing_and_media_type_are_refused_with_problems(port: NodeProcess) -> None:
     """Items 14 and 21: framing h11 refuses, framing we refuse, and a body that is not JSON."""
     host = (b"host", f"127.0.0.1:{port.port}".encode())
     cases = {
@@ -231,7 +220,7 @@ def test_framing_and_media_type_are_refused_with_problems(port: PortProcess) -> 
     assert checkpoint.splitlines()[1] == "0"
 
 
-def test_invented_methods_do_not_grow_the_metrics(port: PortProcess) -> None:
+def test_invented_methods_do_not_grow_the_metrics(port: NodeProcess) -> None:
     """Item 9: 5,000 requests with invented methods, on one keep-alive connection."""
     assert port.process is not None
     metrics_before = len(httpx.get(f"{port.url}/metrics", timeout=PROMPT_S).content)
@@ -254,7 +243,7 @@ def test_invented_methods_do_not_grow_the_metrics(port: PortProcess) -> None:
     assert growth < 16 * 1024, f"/metrics grew by {growth} bytes"
 
 
-def test_client_hanging_up_mid_body_is_not_a_500(port: PortProcess) -> None:
+def test_client_hanging_up_mid_body_is_not_a_500(port: NodeProcess) -> None:
     """Item 13: twenty signed submissions whose clients hang up halfway through the body."""
     for n in range(20):
         body = json.dumps(fresh_submission("ru-exp-04", f"hangup-{n}")).encode()
@@ -270,7 +259,8 @@ def test_client_hanging_up_mid_body_is_not_a_500(port: PortProcess) -> None:
         time.sleep(0.2)
     assert 'status="500"' not in metrics
     assert "20.0" in _line(metrics, 'method="POST",route="/v1/submissions",status="499"'), metrics
-    log = (port.data_dir.parent / "port-0.log").read_text()
+    assert port.log is not None
+    log = port.log.read_text()
     assert "unhandled exception" not in log and "Exception in ASGI application" not in log
     assert log.count("client disconnected before its request was read") == 20
 

@@ -11,22 +11,20 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 from port_harness import PortHarness, as_body, fresh_submission
-from tamper_corpus import VECTORS
+from support.files import vector
 
 from node_core.http_signatures import sign_request
+from pilot.processes import pilot_argv
 from schemas._keyring import KeyEntry, load_keyring
 
 pytestmark = [pytest.mark.anyio, pytest.mark.db]
 
-PILOT = str(Path(sys.executable).with_name("pilot"))
 JSON = {"content-type": "application/json"}
 BEFORE_REVOCATION = datetime(2026, 5, 1, tzinfo=UTC).timestamp()
 
@@ -81,10 +79,12 @@ def _rotate(harness: PortHarness) -> None:
     before = harness.port.trust.sequence
     data_dir = str(harness.data_dir)
     subprocess.run(
-        [PILOT, "keys", "rotate", "--id", "ru-exp-01", "--data-dir", data_dir], check=True, capture_output=True
+        pilot_argv("keys", "rotate", "--id", "ru-exp-01", "--data-dir", data_dir), check=True, capture_output=True
     )
     request = next((harness.data_dir / "requests").glob("ru-exp-01-key-*.json"))
-    subprocess.run([PILOT, "trust", "approve", str(request), "--data-dir", data_dir], check=True, capture_output=True)
+    subprocess.run(
+        pilot_argv("trust", "approve", str(request), "--data-dir", data_dir), check=True, capture_output=True
+    )
     deadline = time.monotonic() + 10
     while harness.port.trust.current().sequence == before:
         assert time.monotonic() < deadline, "the port did not pick up the rotated trust list"
@@ -102,7 +102,7 @@ async def test_key_lifecycle(harness: PortHarness, case: KeyCase) -> None:
     if case.rotate_first:
         _rotate(harness)
     if case.body_file:
-        body = (VECTORS / case.body_file).read_bytes()
+        body = vector(case.body_file).read_bytes()
     else:
         body = as_body(fresh_submission(case.participant, f"keys-{CASES.index(case)}"))
     key = _key(harness, case.participant, case.label)

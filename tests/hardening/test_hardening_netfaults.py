@@ -14,11 +14,10 @@ import time
 from pathlib import Path
 
 import pytest
-from port_harness import sandbox
-from port_process import Load, LogObserver, PortProcess, assert_exactly_once, free_port, submissions
+from port_process import Load, LogObserver, assert_exactly_once, ci_and_deep, fsck_port, port_process, submissions
+from support.processes import free_port
 
 from pilot.faultproxy import FaultProxy
-from pilot.sandbox import write_sandbox
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
 
@@ -26,15 +25,14 @@ pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
 BOUND_S = 30.0
 
 
-def run_faults(tmp_path: Path, database_url: str, total: int) -> dict[str, object]:
-    """Deliver ``total`` submissions through the fault proxy; the figures."""
-    data_dir = tmp_path / "data"
-    write_sandbox(sandbox(), data_dir)
-    port = PortProcess(data_dir, database_url)
+@ci_and_deep(300, 3000)
+def test_thirty_percent_faulty_connections_deliver_exactly_once(tmp_path: Path, database_url: str, total: int) -> None:
+    """Deliver ``total`` submissions through the fault proxy (CI: 300, deep: 3,000); print the figures."""
+    port = port_process(tmp_path, database_url)
     proxy = FaultProxy(port.port, rate=0.3, seed=8, port=free_port())
     proxy_url = f"http://127.0.0.1:{proxy.port}"
     # The proxy relays bytes untouched, so senders sign for the proxy's origin: the port must own it.
-    port.extra_env["PILOT_PUBLIC_ORIGINS"] = f"{port.url},{proxy_url}"
+    port.env["PILOT_PUBLIC_ORIGINS"] = f"{port.url},{proxy_url}"
     port.start()
     proxy.start()
     load = Load(lambda: proxy_url, submissions("faults", total), timeout_s=5.0, keepalive=False, per_exporter=2)
@@ -54,7 +52,7 @@ def run_faults(tmp_path: Path, database_url: str, total: int) -> dict[str, objec
     faults = {k: v for k, v in proxy.counts.items() if k in ("drop", "reset-before", "delay", "reset-after")}
     assert sum(faults.values()) > 0.2 * proxy.counts["connections"] * 0.6, "too few faults were injected"
     assert drained_s <= BOUND_S
-    report = port.fsck()
+    report = fsck_port(database_url)
     assert report.ok, report.problem
     figures |= {
         "connections": proxy.counts["connections"],
@@ -64,16 +62,3 @@ def run_faults(tmp_path: Path, database_url: str, total: int) -> dict[str, objec
         "seconds to deliver the rest after the faults stopped": round(drained_s, 2),
     }
     print(f"\nnetwork faults: {figures}", file=sys.stderr)
-    return figures
-
-
-@pytest.mark.db
-def test_thirty_percent_faulty_connections_deliver_exactly_once(tmp_path: Path, database_url: str) -> None:
-    """CI size: 300 submissions."""
-    run_faults(tmp_path, database_url, 300)
-
-
-@pytest.mark.slow
-def test_thirty_percent_faulty_connections_deep(tmp_path: Path, database_url: str) -> None:
-    """Deep: 3,000 submissions."""
-    run_faults(tmp_path, database_url, 3000)

@@ -15,21 +15,18 @@ from pathlib import Path
 
 import httpx
 import pytest
-from port_harness import fresh_submission, sandbox, signer_for
-from port_process import JSON, Load, LogObserver, PortProcess, assert_exactly_once, submissions
-
-from pilot.sandbox import write_sandbox
+from port_harness import fresh_submission, signer_for
+from port_process import JSON, Load, LogObserver, assert_exactly_once, ci_and_deep, port_process, submissions
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
 
 CAP = 4
 
 
-def run_overload(tmp_path: Path, database_url: str, total: int) -> dict[str, object]:
-    """Offer ``total`` submissions from 3 x CAP concurrent senders; the figures."""
-    data_dir = tmp_path / "data"
-    write_sandbox(sandbox(), data_dir)
-    port = PortProcess(data_dir, database_url, extra_env={"PILOT_MAX_INFLIGHT": str(CAP)})
+@ci_and_deep(300, 3000)
+def test_three_times_the_cap_only_normal_answers_nothing_lost(tmp_path: Path, database_url: str, total: int) -> None:
+    """Offer ``total`` submissions (CI: 300, deep: 3,000) from 3 x CAP concurrent senders; print the figures."""
+    port = port_process(tmp_path, database_url, {"PILOT_MAX_INFLIGHT": str(CAP)})
     port.start()
     load = Load(lambda: port.url, submissions("overload", total), retry_s=0.02, per_exporter=3 * CAP // 6)
     try:
@@ -58,16 +55,3 @@ def run_overload(tmp_path: Path, database_url: str, total: int) -> dict[str, obj
         "recovery ms": round(recovery_ms),
     }
     print(f"\noverload (cap {CAP}, {3 * CAP} senders): {figures}", file=sys.stderr)
-    return figures
-
-
-@pytest.mark.db
-def test_three_times_the_cap_only_normal_answers_nothing_lost(tmp_path: Path, database_url: str) -> None:
-    """CI size: 300 submissions offered by 12 senders against a cap of 4."""
-    run_overload(tmp_path, database_url, 300)
-
-
-@pytest.mark.slow
-def test_three_times_the_cap_deep(tmp_path: Path, database_url: str) -> None:
-    """Deep: 3,000 submissions."""
-    run_overload(tmp_path, database_url, 3000)

@@ -38,13 +38,13 @@ from port_harness import PORT_ID, as_body, fresh_submission, sandbox, signer_for
 
 from node_core.app import create_base_app
 from node_core.http_signatures import (
-    MemoryNonceStore,
     RequestSignatureError,
     declares_body,
     sign_request,
     verify_request_body,
     verify_request_headers,
 )
+from node_core.nonces import MemoryNonceStore
 from node_core.settings import NodeSettings
 from pilot.sandbox import write_sandbox
 from pilot.synthetic import Signer

@@ -24,7 +24,6 @@ from node_core.http_signatures import (
     COVERED_WITH_BODY,
     COVERED_WITHOUT_BODY,
     LABEL,
-    MemoryNonceStore,
     ReplayError,
     RequestSignatureError,
     RequestSigner,
@@ -34,6 +33,7 @@ from node_core.http_signatures import (
     target_uri_from_scope,
     verify_request,
 )
+from node_core.nonces import MemoryNonceStore
 from node_core.problems import install_problem_handlers
 from schemas.codes import Code
 from schemas.errors import VerificationError

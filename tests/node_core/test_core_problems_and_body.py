@@ -21,7 +21,7 @@ from node_core.problems import (
     problem_responses,
 )
 from node_core.request_context import RequestContextMiddleware
-from schemas.codes import Code
+from schemas.codes import HTTP_STATUS, Code
 from schemas.errors import JsonMalformedError
 
 LIMIT = 1000
@@ -45,6 +45,18 @@ def make_app() -> FastAPI:
     @app.post("/json")
     async def json_route(request: Request) -> Any:
         return parse_json_body(await read_limited_body(request, LIMIT))
+
+    @app.post("/json-translated")
+    async def json_translated(request: Request) -> Any:
+        # What routes used to do by hand before leaving JsonMalformedError to its registered handler.
+        try:
+            return parse_json_body(await read_limited_body(request, LIMIT))
+        except JsonMalformedError as exc:
+            raise ProblemError(Code.JSON_MALFORMED, exc.message, status=400) from exc
+
+    @app.get("/problem/{code}")
+    def problem(code: str) -> None:
+        raise ProblemError(Code(code), "as the table says")
 
     @app.post("/items", responses=problem_responses(400, 409))
     def items(item: Item) -> Item:
@@ -203,6 +215,33 @@ def test_bad_content_length_is_400() -> None:
 )
 def test_json_malformed_bodies(raw: bytes) -> None:
     assert_problem(call("POST", "/json", content=raw), 400, "JSON_MALFORMED")
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [b"{", b'{"a": NaN}', b'{"a": 1, "a": 2}', b"\xff", b"[" * 65 + b"]" * 65, b"9007199254740993"],
+    ids=["truncated", "nan", "duplicate-key", "bad-utf8", "too-deep", "big-int"],
+)
+def test_the_registered_handler_answers_malformed_json_as_a_manual_translation_did(raw: bytes) -> None:
+    handled = call("POST", "/json", content=raw, headers={"X-Request-ID": "same-id"})
+    translated = call("POST", "/json-translated", content=raw, headers={"X-Request-ID": "same-id"})
+    assert handled.status_code == translated.status_code == 400
+    assert handled.headers["content-type"] == translated.headers["content-type"] == PROBLEM_MEDIA_TYPE
+    assert handled.json() == translated.json()
+    assert handled.json()["code"] == "JSON_MALFORMED"
+
+
+@pytest.mark.parametrize("code", sorted(HTTP_STATUS), ids=str)
+def test_problem_error_takes_its_status_from_the_table(code: Code) -> None:
+    assert ProblemError(code, "detail").status == HTTP_STATUS[code]
+    assert_problem(call("GET", f"/problem/{code.value}"), HTTP_STATUS[code], code.value)
+
+
+def test_an_explicit_status_wins_and_a_code_without_one_is_a_500() -> None:
+    assert ProblemError(Code.SCHEMA_INVALID, "refused by the pre-check", status=422).status == 422
+    assert ProblemError(Code.GEOMETRY_INVALID, "bad farm polygon", status=400).status == 400
+    assert Code.RECEIPT_INVALID not in HTTP_STATUS
+    assert ProblemError(Code.RECEIPT_INVALID, "no status in the table").status == 500
 
 
 def test_strict_json_body_parses() -> None:

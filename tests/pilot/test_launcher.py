@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import random
-import signal
 import socket
 import subprocess
 import sys
@@ -13,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from support.processes import free_base_port, network_data_dir, processes_mentioning
 from typer.testing import CliRunner
 
 from pilot.cli import app
@@ -24,29 +24,6 @@ from pilot.processes import pid_alive, pilot_argv
 
 runner = CliRunner()
 NODE_IDS = {*PORT_IDS, *EXPORTER_IDS}
-
-
-def free_base_port() -> int:
-    """A random base port whose every planned port is free on loopback now."""
-    for _ in range(200):
-        base = random.randrange(20000, 60000, 20)
-        if not busy_ports(planned_ports(base)):
-            return base
-    raise RuntimeError("no free range of ports found")
-
-
-def processes_mentioning(text: str) -> list[int]:
-    """Pids of live processes whose command line contains ``text`` (Linux /proc)."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit() and int(entry.name) != os.getpid():
-            try:
-                cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ")
-            except OSError:
-                continue
-            if text.encode() in cmdline and pid_alive(int(entry.name)):
-                found.append(int(entry.name))
-    return found
 
 
 def run_pilot(*arguments: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
@@ -147,11 +124,8 @@ def test_busy_port_is_named_and_nothing_starts(tmp_path: Path) -> None:
 @pytest.fixture
 def data_dir(tmp_path: Path) -> Iterator[Path]:
     """A data dir whose processes are stopped after the test, whatever happened."""
-    directory = tmp_path / "pilot-data"
-    yield directory
-    stop_network(directory, grace_s=5)
-    for pid in processes_mentioning(str(directory)):
-        os.kill(pid, signal.SIGKILL)
+    with network_data_dir(tmp_path / "pilot-data") as directory:
+        yield directory
 
 
 @pytest.mark.e2e

@@ -9,16 +9,14 @@ from __future__ import annotations
 
 import os
 import re
-import signal
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-from test_launcher import free_base_port, processes_mentioning
+from support.processes import free_base_port, network_data_dir
 
-from pilot.launcher import stop_network
 from pilot.participants import EXPORTER_IDS, PORT_IDS
 from pilot.processes import pilot_argv
 
@@ -30,11 +28,8 @@ LINK = re.compile(r"^\s+(?P<node>[a-z0-9-]+)\s+(?P<url>https?://\S+)\s*(?P<note>
 @pytest.fixture
 def data_dir(tmp_path: Path) -> Iterator[Path]:
     """A data dir whose processes are stopped after the test, whatever happened."""
-    directory = tmp_path / "pilot-data"
-    yield directory
-    stop_network(directory, grace_s=5)
-    for pid in processes_mentioning(str(directory)):
-        os.kill(pid, signal.SIGKILL)
+    with network_data_dir(tmp_path / "pilot-data") as directory:
+        yield directory
 
 
 def test_every_link_pilot_up_prints_answers_200(data_dir: Path) -> None:

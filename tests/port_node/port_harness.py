@@ -6,7 +6,6 @@ No sockets: clients talk to the app through ``httpx.ASGITransport``; exporters s
 
 from __future__ import annotations
 
-import base64
 import functools
 import json
 from dataclasses import dataclass, field
@@ -21,12 +20,9 @@ from node_core.settings import NodeSettings
 from pilot.sandbox import DEFAULT_SEED, Sandbox, build_sandbox, write_sandbox
 from pilot.synthetic import Signer, build_world, plan_consignment, sign_consignment
 from port_node.app import create_app
-from port_node.keys import log_origin
-from schemas._merkle import verify_inclusion
-from schemas._signed_note import verify_checkpoint
+from schemas._receipt import verify_receipt
 from schemas._time import utc_now
 from schemas._trust import TrustRegistry
-from schemas._verify import verify_credential
 
 PORT_ID = "cn-port-01"
 BASE_URL = "http://port.test"
@@ -116,20 +112,9 @@ def make_harness(tmp_path: Path, database_url: str) -> PortHarness:
 
 
 def check_receipt(receipt_bytes: bytes, *, expect_index: int | None = None) -> dict[str, Any]:
-    """Verify a receipt from outside: its proof, its checkpoint and its inclusion proof; return it parsed."""
-    registry = trust_registry()
-    report = verify_credential(receipt_bytes, registry, utc_now())
-    assert report.problems == [], report.problems
-    assert report.key is not None and report.key.participant_id == PORT_ID
+    """Verify a receipt from outside with ``schemas.verify_receipt`` (every step); return it parsed."""
     receipt: dict[str, Any] = json.loads(receipt_bytes)
-    assert receipt["type"] == ["VerifiableCredential", "SubmissionReceipt"]
-    log = receipt["credentialSubject"]["log"]
-    origin = log_origin(PORT_ID)
-    assert log["origin"] == origin
-    log_key = registry.keys_of(PORT_ID, "log")[0].public_key
-    checkpoint = verify_checkpoint(log["checkpoint"], origin, log_key, origin=origin)
-    proof = [base64.b64decode(h, validate=True) for h in log["inclusionProof"]]
-    verify_inclusion(log["index"], checkpoint.size, base64.b64decode(log["leafHash"]), proof, checkpoint.root_hash)
+    verified = verify_receipt(receipt, trust_registry(), port_id=PORT_ID, at=utc_now())
     if expect_index is not None:
-        assert log["index"] == expect_index
+        assert verified.log_index == expect_index
     return receipt

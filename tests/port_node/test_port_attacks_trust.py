@@ -33,7 +33,7 @@ from typer.testing import CliRunner
 from pilot.commands import keys as keys_commands
 from pilot.commands import trust as trust_commands
 from pilot.commands.keys import rotate_key
-from pilot.launcher import _healthy
+from pilot.processes import node_health
 from pilot.sandbox import pretty_json
 from pilot.synthetic import Signer
 from port_node.cosigning import WITNESS_SIZE_TYPE
@@ -166,8 +166,8 @@ def test_the_launcher_counts_a_degraded_node_as_up() -> None:
     body = {"status": "degraded", "node": PORT_ID, "reasons": ["LOG_UNAVAILABLE: ..."]}
     transport = httpx.MockTransport(lambda request: httpx.Response(200, json=body))
     with httpx.Client(transport=transport) as client:
-        assert _healthy(client, "http://port.test", PORT_ID) == body
-        assert _healthy(client, "http://port.test", "cn-port-02") is None
+        assert node_health(client, "http://port.test", PORT_ID) == body
+        assert node_health(client, "http://port.test", "cn-port-02") is None
 
 
 # --- item 5: rotation and revocation of pilot-gov's key -------------------------------------------------

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from pilot.commands.audit import app as audit_app
 from port_node.fsck import fsck
 from port_node.keys import log_origin
-from port_node.storage import SubmissionStore
+from port_node.storage import SqlSubmissionStore
 from port_node.tables import CHECKPOINTS, LOG_HEAD, LOG_LEAVES, SUBMISSIONS
 
 pytestmark = [pytest.mark.anyio, pytest.mark.db]
@@ -39,13 +39,13 @@ async def test_a_failed_write_leaves_nothing_and_the_next_one_takes_its_index(
 ) -> None:
     assert (await harness.submit("ru-exp-01", fresh_submission("ru-exp-01", "before"))).status_code == 201
     before = _counts(harness)
-    original = SubmissionStore._insert
+    original = SqlSubmissionStore._insert
 
-    def crash_after_inserting(self: SubmissionStore, *args: Any) -> None:
+    def crash_after_inserting(self: SqlSubmissionStore, *args: Any) -> None:
         original(self, *args)
         raise RuntimeError("simulated crash before commit")
 
-    monkeypatch.setattr(SubmissionStore, "_insert", crash_after_inserting)
+    monkeypatch.setattr(SqlSubmissionStore, "_insert", crash_after_inserting)
     failed = await harness.submit("ru-exp-02", fresh_submission("ru-exp-02", "lost"))
     assert failed.status_code == 500 and failed.json()["code"] == "INTERNAL_ERROR"
     assert _counts(harness) == before
@@ -59,13 +59,13 @@ async def test_a_failed_write_leaves_nothing_and_the_next_one_takes_its_index(
 
 
 async def test_a_database_failure_is_503_and_heals(harness: PortHarness, monkeypatch: pytest.MonkeyPatch) -> None:
-    original = SubmissionStore._insert
+    original = SqlSubmissionStore._insert
 
-    def database_gone(self: SubmissionStore, *args: Any) -> None:
+    def database_gone(self: SqlSubmissionStore, *args: Any) -> None:
         original(self, *args)
         raise OperationalError("INSERT ...", {}, Exception("server closed the connection unexpectedly"))
 
-    monkeypatch.setattr(SubmissionStore, "_insert", database_gone)
+    monkeypatch.setattr(SqlSubmissionStore, "_insert", database_gone)
     failed = await harness.submit("ru-exp-01", fresh_submission("ru-exp-01", "db-down"))
     assert failed.status_code == 503 and failed.json()["code"] == "LOG_UNAVAILABLE"
     assert _counts(harness) == (0, 0, 1, 0)  # only the empty tree's checkpoint

@@ -3,10 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -15,6 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 from port_harness import PORT_ID, check_receipt, fresh_submission, signer_for
+from support.processes import NodeProcess, pilot_init
 
 from node_core.database import make_engine
 from port_node.fsck import FsckReport, fsck
@@ -24,66 +21,11 @@ from schemas._trust import load_trust_list
 pytestmark = pytest.mark.e2e
 JSON = {"content-type": "application/json"}
 
-PILOT = str(Path(sys.executable).with_name("pilot"))
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-ENV = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "PILOT_DATABASE_URL")}
-
-
-class Node:
-    """``pilot node port`` as a child process on a free port (SQLite in the data dir)."""
-
-    def __init__(self, data_dir: Path) -> None:
-        port = _free_port()
-        self.url = f"http://127.0.0.1:{port}"
-        self.log_path = data_dir.parent / f"node-{port}.log"
-        self.log = self.log_path.open("wb")
-        command = [PILOT, "node", "port", "--id", PORT_ID, "--data-dir", str(data_dir), "--listen", f"127.0.0.1:{port}"]
-        self.process = subprocess.Popen(command, env=ENV, stdout=self.log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{self.url}/health", timeout=1).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                self.stop()
-                raise AssertionError(self.log_path.read_text())
-            time.sleep(0.1)
-
-    def stop(self, *, kill: bool = False) -> None:
-        if kill:
-            self.process.kill()
-        else:
-            self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-        self.log.close()
-
-
-def _sandbox(tmp_path: Path) -> Path:
-    data_dir = tmp_path / "data"
-    subprocess.run([PILOT, "init", "--data-dir", str(data_dir)], check=True, env=ENV, capture_output=True)
-    return data_dir
-
 
 @pytest.fixture
 def running_port(tmp_path: Path) -> Iterator[str]:
-    node = Node(_sandbox(tmp_path))
-    try:
+    with NodeProcess.pilot("port", PORT_ID, pilot_init(tmp_path / "data")).start() as node:
         yield node.url
-    finally:
-        node.stop()
 
 
 def test_submission_over_http(running_port: str) -> None:
@@ -102,8 +44,8 @@ def test_submission_over_http(running_port: str) -> None:
 
 
 def test_killed_mid_load_loses_nothing_it_answered_and_continues(tmp_path: Path) -> None:
-    data_dir = _sandbox(tmp_path)
-    node = Node(data_dir)
+    data_dir = pilot_init(tmp_path / "data")
+    node = NodeProcess.pilot("port", PORT_ID, data_dir).start()
     documents = [fresh_submission(f"ru-exp-0{n % 6 + 1}", f"crash-{n}") for n in range(60)]
     answered: dict[str, bytes] = {}
 
@@ -121,7 +63,7 @@ def test_killed_mid_load_loses_nothing_it_answered_and_continues(tmp_path: Path)
         futures = [pool.submit(send, document) for document in documents]
         while len(answered) < 10:
             time.sleep(0.01)
-        node.stop(kill=True)  # SIGKILL while requests are in flight
+        node.kill()  # SIGKILL while requests are in flight
         for future in futures:
             future.result()
     assert 10 <= len(answered) < len(documents)
@@ -130,7 +72,7 @@ def test_killed_mid_load_loses_nothing_it_answered_and_continues(tmp_path: Path)
     assert report.ok, report.problem
     assert report.leaves >= len(answered)
 
-    node = Node(data_dir)
+    node.start()
     try:
         for submission_id, receipt in answered.items():
             exporter = "-".join(submission_id.split("-")[1:4])

@@ -2,25 +2,33 @@
 
 The cases come from the published vectors, or from a fresh valid submission with one faulty
 credential added (from the published credential vectors), so each code is reached through the port.
+
+The same cases drive the port's rules (``schemas.rules.PORT_RULES``) one by one: every code a rule
+declares has a row here, and each rule gives exactly the codes it declares.
 """
 
 from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from typing import Any
 
 import pytest
-from port_harness import PortHarness, check_receipt, fresh_submission, sandbox
+from port_harness import PORT_ID, PortHarness, check_receipt, fresh_submission, sandbox, trust_registry
 
+import schemas._assess
 from pilot.sandbox import DEFAULT_SEED, plant_number
 from pilot.synthetic import ConsignmentParts, Signer, build_world, plan_consignment, sign_consignment, stable_id
 from pilot.vectors import build_vectors
+from schemas._assess import assess_submission
 from schemas._records import facility_record_subject
 from schemas._time import utc_now
 from schemas.codes import RECEIPT_REASON_CODES
+from schemas.errors import Problem
+from schemas.identifiers import did_of
+from schemas.rules import PORT_RULES, EachLot, LotRule, PortRule
 
 pytestmark = [pytest.mark.anyio, pytest.mark.db]
 
@@ -168,3 +176,93 @@ async def test_reason_code(harness: PortHarness, code: str) -> None:
         entries = (await client.get("/v1/log/entries", params={"start": 0, "end": 1})).json()["entries"]
     assert code in entries[0]["entry"]["reasonCodes"]
     assert entries[0]["entry"]["decision"] == subject["decision"]
+
+
+# -- the port's rules, one by one ---------------------------------------------------------------------------
+
+
+def _credential_as_manifest() -> tuple[str, Any]:
+    document = fresh_submission("ru-exp-01", "rule-not-a-manifest")
+    document["manifest"] = document["credentials"][0]
+    return "ru-exp-01", document
+
+
+def _manifest_names_another_exporter() -> tuple[str, Any]:
+    parts = plan_consignment(DEFAULT_SEED, build_world(DEFAULT_SEED, "ru-exp-01"), "t-rule-named", PORT_ID, "rail")
+    signer = Signer(sandbox().keyrings)
+    signed = sign_consignment(DEFAULT_SEED, parts, signer)
+    subject = signed.manifest_subject()
+    subject["exporter"] = did_of("ru-exp-02")
+    manifest = signer.issue("ru-exp-01", "ConsignmentManifest", subject, credential_id=stable_id("t", "named"))
+    return "ru-exp-01", {
+        "submissionId": subject["consignmentId"],
+        "manifest": manifest,
+        "credentials": signed.credentials,
+    }
+
+
+#: Cases for a rule whose code another rule already gives in the table: name -> (build, port judging it).
+RULE_CASES: dict[str, tuple[Build, str]] = {
+    "a credential of another type where the manifest goes": (_credential_as_manifest, PORT_ID),
+    "the manifest names another exporter than its issuer": (_manifest_names_another_exporter, PORT_ID),
+    "the manifest's consignmentId is not the submissionId": (_vector("submission-id-mismatch"), PORT_ID),
+    "judged by a port that publishes no policy": (
+        lambda: ("ru-exp-01", fresh_submission("ru-exp-01", "rule")),
+        "ru-vet",
+    ),
+}
+
+
+def _every_rule() -> list[PortRule | LotRule]:
+    """The rules of ``PORT_RULES``, with each ``EachLot`` replaced by its lot rules."""
+    return [inner for rule in PORT_RULES for inner in (rule.rules if isinstance(rule, EachLot) else (rule,))]
+
+
+class _Recording:
+    """A rule that notes (rule class, code) of every reason the rule it wraps gives."""
+
+    def __init__(self, rule: Any, seen: list[tuple[str, str]]) -> None:
+        self.rule, self.seen, self.codes = rule, seen, rule.codes
+
+    def check(self, ctx: Any) -> Iterator[Problem]:
+        for problem in self.rule.check(ctx):
+            self.seen.append((type(self.rule).__name__, str(problem.code)))
+            yield problem
+
+
+def _given_by_rule(build: Build, port: str, monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
+    seen: list[tuple[str, str]] = []
+    recording = tuple(
+        EachLot(*(_Recording(inner, seen) for inner in rule.rules))
+        if isinstance(rule, EachLot)
+        else _Recording(rule, seen)
+        for rule in PORT_RULES
+    )
+    exporter, document = build()
+    now = utc_now()
+    with monkeypatch.context() as patch:
+        patch.setattr(schemas._assess, "PORT_RULES", recording)
+        recorded = assess_submission(document, trust_registry(), port_id=port, at=now, exporter_id=exporter)
+    plain = assess_submission(document, trust_registry(), port_id=port, at=now, exporter_id=exporter)
+    assert recorded.reasons == plain.reasons
+    return seen
+
+
+def test_every_rule_code_is_a_receipt_code_with_a_row() -> None:
+    for rule in (*PORT_RULES, *_every_rule()):
+        assert rule.codes, type(rule).__name__
+        for code in rule.codes:
+            assert code in RECEIPT_REASON_CODES, (type(rule).__name__, code)
+            assert str(code) in CASES, (type(rule).__name__, code)
+    each_lot = [rule for rule in PORT_RULES if isinstance(rule, EachLot)]
+    assert all(set(rule.codes) == {c for inner in rule.rules for c in inner.codes} for rule in each_lot)
+
+
+def test_each_rule_gives_exactly_the_codes_it_declares(monkeypatch: pytest.MonkeyPatch) -> None:
+    cases = [(build, PORT_ID) for build, _ in CASES.values()] + list(RULE_CASES.values())
+    given: dict[str, set[str]] = {type(rule).__name__: set() for rule in _every_rule()}
+    for build, port in cases:
+        for rule_name, code in _given_by_rule(build, port, monkeypatch):
+            given[rule_name].add(code)
+    declared = {type(rule).__name__: {str(c) for c in rule.codes} for rule in _every_rule()}
+    assert given == declared

@@ -456,3 +456,40 @@ def test_an_auditor_finds_a_skipped_inspection_with_the_published_key() -> None:
     audit = audit_sampling(entries, {AT.date(): key}, 0.2)
     assert not audit.consistent and audit.accepted_but_sampled == [held[0]]
     assert audit_sampling(entries, {}, 0.2).days_without_key == {AT.date()}
+
+
+# -- the assessment's own contract: typed objects, the digest computed once ----------------------------------
+
+
+@pytest.mark.parametrize("index", range(6))
+def test_a_verified_credential_of_another_type_is_no_manifest(index: int) -> None:
+    """Each of a consignment's credentials put where the manifest goes: refused at /manifest/type, never a crash.
+
+    A traceability event (whose subject is a list) used to raise AttributeError in the reference check.
+    """
+    document = _sign(_parts("ru-exp-01", "not-a-manifest"))
+    document["manifest"] = document["credentials"][index]
+    assessment = _assess(document)
+    assert assessment.decision == "rejected"
+    assert ("SCHEMA_INVALID", "/manifest/type") in [(str(p.code), p.path) for p in assessment.reasons]
+
+
+def test_the_assessment_keeps_the_validated_submission() -> None:
+    document = _sign(_parts("ru-exp-01", "kept"))
+    assessment = _assess(document)
+    assert assessment.decision == "accepted"
+    assert assessment.submission is not None and assessment.submission.submissionId == document["submissionId"]
+    assert _assess({"submissionId": "x"}).submission is None
+
+
+def test_a_digest_the_caller_computed_is_not_computed_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    document = _sign(_parts("ru-exp-01", "digest-once"))
+    expected = _assess(document)
+
+    def refuse(value: Any) -> str:
+        raise AssertionError("the submission was canonicalized again")
+
+    monkeypatch.setattr("schemas._assess.canonical_digest", refuse)
+    again = _assess(document, submission_digest=expected.submission_digest)
+    assert (again.submission_digest, again.submission_id) == (expected.submission_digest, expected.submission_id)
+    assert (again.decision, again.reasons) == (expected.decision, expected.reasons)

@@ -15,6 +15,7 @@ from typing import Any
 
 import jsonschema_rs
 import pytest
+from support.files import vector
 
 import schemas
 from schemas._epcis import (
@@ -242,7 +243,7 @@ def test_an_enveloped_credential_maps_the_same(gs1: Any) -> None:
     assert mapped["epcisBody"]["eventList"] == document([_credential(shipping())])["epcisBody"]["eventList"]
 
 
-VALID_VECTORS = sorted((Path(__file__).resolve().parents[2] / "schemas" / "vectors" / "valid").glob("*.json"))
+VALID_VECTORS = sorted(vector("valid").glob("*.json"))
 
 
 def _vector_dtes(path: Path) -> list[dict[str, Any]]:

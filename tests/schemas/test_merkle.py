@@ -6,12 +6,12 @@ import hashlib
 import json
 from collections.abc import Callable
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from support.files import asset
 
 from schemas._merkle import (
     EMPTY_ROOT,
@@ -28,9 +28,7 @@ from schemas._merkle import (
 from schemas.codes import Code
 from schemas.errors import VerificationError
 
-VECTORS: dict[str, Any] = json.loads(
-    (Path(__file__).parent.parent / "data" / "rfc9162" / "vectors.json").read_text(encoding="utf-8")
-)
+VECTORS: dict[str, Any] = json.loads(asset("rfc9162/vectors.json").read_text(encoding="utf-8"))
 KAT_LEAVES = [leaf_hash(bytes.fromhex(x)) for x in VECTORS["leaves"]]
 KAT_ROOTS = {int(size): bytes.fromhex(root) for size, root in VECTORS["roots"].items()}
 
