@@ -45,12 +45,23 @@ class LiveNetwork:
 
     def ship(self, *ports: str) -> list[str]:
         """Ship one consignment of ru-exp-01 to each of ``ports``; wait until delivered and cosigned."""
-        n0 = len(self.shipped)
-        shipments = [self.scenario.ship(EXPORTER, port, "audit", n0 + i) for i, port in enumerate(ports)]
-        self.scenario.wait(shipments, 60.0, "delivering")
-        for shipment in shipments:
-            assert shipment.state in ("delivered", "delivered_with_warnings"), (shipment.state, shipment.detail)
-            self.shipped.append((shipment.port, shipment.consignment_id))
+        # In waves of distinct ports: two consignments to one port shipped together may be logged in either
+        # order, and the tests rely on the first one shipped to a port being its log entry 0.
+        shipments = []
+        waves: list[list[str]] = []
+        for port in ports:
+            wave = next((w for w in waves if port not in w), None)
+            if wave is None:
+                waves.append(wave := [])
+            wave.append(port)
+        for wave in waves:
+            n0 = len(self.shipped)
+            sent = [self.scenario.ship(EXPORTER, port, "audit", n0 + i) for i, port in enumerate(wave)]
+            self.scenario.wait(sent, 60.0, "delivering")
+            for shipment in sent:
+                assert shipment.state in ("delivered", "delivered_with_warnings"), (shipment.state, shipment.detail)
+                self.shipped.append((shipment.port, shipment.consignment_id))
+            shipments.extend(sent)
         for port in set(ports):
             _wait_cosigned(self, port)
         return [s.consignment_id for s in shipments]
