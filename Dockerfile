@@ -13,7 +13,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 WORKDIR /app
 
-# Pinned dependencies first (DESIGN section 10: the lock file), so code changes reuse this layer.
+# Pinned dependencies first (docs/design.md §10: the lock file), so code changes reuse this layer.
 COPY requirements.lock ./
 RUN pip install -r requirements.lock
 

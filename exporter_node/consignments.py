@@ -7,8 +7,8 @@ consignment and the certificates in ``bizTransactionList``. The events travel in
 DigitalTraceabilityEvent (UNTP 0.6.1: its subject is the array of events). The submission carries the
 facility records of the origin farms and the plants, that event credential, the imported conformity
 credentials assessing one of those facilities (with the evidence they pin), and the veterinary
-attestations of the establishments, all valid now; the manifest pins each by id and digest (DESIGN
-section 6).
+attestations of the establishments, all valid now; the manifest pins each by id and digest
+(docs/design.md §6).
 
 Before anything is stored the submission goes through ``schemas._assess.assess_submission`` with the
 destination's published policy, the very function the port decides with: if the port would reject it,

@@ -1,7 +1,7 @@
 """The delivery worker: sends queued consignments to their ports, at least once, and checks every receipt.
 
 It runs as one asyncio task of the app (started by the lifespan) and works from the ``outbox`` table,
-so it resumes after a restart with whatever was not finished. Rules (DESIGN section 6, issue 4):
+so it resumes after a restart with whatever was not finished. Rules (docs/design.md §6):
 
 - Every request is RFC 9421-signed afresh with the exporter's newest published ``authentication`` key;
   the body is the exact submission text stored at queueing time, so a resend is an identical
@@ -18,7 +18,7 @@ so it resumes after a restart with whatever was not finished. Rules (DESIGN sect
 - Every attempt is recorded with its time, outcome, HTTP status and code.
 - The port is reached through ``node_core.port_client.PortClient``, which maps every answer at the
   boundary: ``PeerUnavailable`` is retried, ``PeerRefused`` is final, and what it reads is bounded
-  (issue 12, item 11): at most ``MAX_ANSWER_BYTES`` of an answer's body, streamed and never decoded,
+  (docs/reliability.md, attack 11): at most ``MAX_ANSWER_BYTES`` of an answer's body, streamed and never decoded,
   within ``ANSWER_DEADLINE_S`` for the whole answer (a timeout: retried). A ``201``/``200`` body beyond
   the bound is a receipt that cannot be verified, so ``failed`` with ``RECEIPT_INVALID``; a 4xx beyond it
   is ``failed`` with ``HTTP_<status>`` (its problem code unread); a ``429``/5xx is retried. A consistency

@@ -1,4 +1,4 @@
-"""Operator bearer tokens: one random token per node in ``<data dir>/tokens/<short id>`` (DESIGN section 6).
+"""Operator bearer tokens: one random token per node in ``<data dir>/tokens/<short id>`` (docs/design.md §6).
 
 Operator routes accept it as ``Authorization: Bearer <token>`` or, for the dashboard links that
 ``pilot up`` prints (as Jupyter does), as a ``?token=`` query parameter. Comparison is constant-time.

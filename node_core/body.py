@@ -1,6 +1,6 @@
 """Request bodies: framing checked, read within a size limit and a deadline, JSON only when declared so.
 
-DESIGN section 7: ``PAYLOAD_TOO_LARGE`` (413) is decided from ``Content-Length`` before any byte is read,
+docs/design.md §7: ``PAYLOAD_TOO_LARGE`` (413) is decided from ``Content-Length`` before any byte is read,
 and, for a chunked body, as soon as the running total passes the limit; at most ``limit`` plus one
 chunk is ever held in memory. Strict JSON failures become ``JSON_MALFORMED`` (400); a JSON route refuses
 any other ``Content-Type`` (415 ``UNSUPPORTED_MEDIA_TYPE``).

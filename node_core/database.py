@@ -1,4 +1,4 @@
-"""Database engines, sessions, the single-writer guard and programmatic Alembic upgrades (DESIGN section 10).
+"""Database engines, sessions, the single-writer guard and programmatic Alembic upgrades (docs/design.md §10).
 
 SQLite (WAL, one file per node) is the embedded default and PostgreSQL (``postgresql+psycopg://``) the
 deployed one. SQLite allows one writer at a time: writers in this process take ``WriteLock`` so that two

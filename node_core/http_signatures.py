@@ -1,4 +1,4 @@
-"""RFC 9421 HTTP Message Signatures, the pilot's profile (DESIGN section 4), for clients and servers.
+"""RFC 9421 HTTP Message Signatures, the pilot's profile (docs/design.md §4), for clients and servers.
 
 Profile: one signature labelled ``sig1``, algorithm ``ed25519``, parameters ``created``, ``nonce``
 (>= 128 random bits, base64url without padding), ``keyid`` (a verificationMethod id) and optionally
@@ -320,7 +320,7 @@ def _content_digest(field: str | None) -> bytes:
 
 
 def _check_origin(url: str, origins: Collection[str]) -> None:
-    """The ``@target-uri`` must name this node (DESIGN section 4), not another node or host."""
+    """The ``@target-uri`` must name this node (docs/design.md §4), not another node or host."""
     origin = origin_of(url)
     if origin is None or origin not in parse_origins(origins):
         raise RequestSignatureError(

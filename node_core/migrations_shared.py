@@ -1,9 +1,9 @@
 """Tables every node has, and the Alembic operations that create them in a node's first migration.
 
 - ``seen_nonce``: RFC 9421 request nonces seen recently, primary key ``(keyid, nonce)``; a second
-  insert of the same pair is a replay (DESIGN section 4).
+  insert of the same pair is a replay (docs/design.md §4).
 - ``trust_state``: one row (``id`` 1) with the highest trust-list ``sequence`` accepted, the anchor key
-  ids accepted with it, and when (DESIGN section 5: refuse an older sequence).
+  ids accepted with it, and when (docs/design.md §5: refuse an older sequence).
 
 A node's first revision calls ``create_shared_tables(op)`` in ``upgrade()`` and
 ``drop_shared_tables(op)`` in ``downgrade()``. The ``Table`` objects live in ``SQLModel.metadata`` so that

@@ -1,4 +1,4 @@
-"""Where the other nodes are: ``PILOT_PEER_URLS`` if set, else ``<data dir>/network.json`` (DESIGN section 6).
+"""Where the other nodes are: ``PILOT_PEER_URLS`` if set, else ``<data dir>/network.json`` (docs/design.md §6).
 
 ``network.json`` is written by ``pilot up`` as ``{"nodes": {short id: {"url", "pid"}}}``; a
 ``PeerDirectory`` re-reads it whenever its modification time changes, so nodes started before their

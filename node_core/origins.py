@@ -1,4 +1,4 @@
-"""A node's public origins: the ``scheme://host[:port]`` its clients sign requests for (DESIGN section 4).
+"""A node's public origins: the ``scheme://host[:port]`` its clients sign requests for (docs/design.md §4).
 
 An RFC 9421 ``@target-uri`` names the node a request was made for; a node refuses one whose origin is not
 among its own, so that a request signed for ``cn-port-01`` cannot be replayed to ``cn-port-02``. Origins

@@ -1,4 +1,4 @@
-"""RFC 9457 problem details: the one place where errors become HTTP responses (DESIGN section 4, 7).
+"""RFC 9457 problem details: the one place where errors become HTTP responses (docs/design.md §4, 7).
 
 Every error body is ``application/problem+json``::
 

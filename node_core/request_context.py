@@ -1,7 +1,7 @@
 """Per-request id: accepted from a sane ``X-Request-ID`` or generated, echoed back, kept in a contextvar.
 
 The id appears in every log line written while the request is handled, in the access log line, and as
-the ``instance`` of problem responses (``urn:pilot:request:<id>``, DESIGN section 10).
+the ``instance`` of problem responses (``urn:pilot:request:<id>``, docs/design.md §10).
 
 A request whose client hung up before it was answered is logged (and counted in the metrics) with
 status ``499`` (``CLIENT_CLOSED_REQUEST``, nginx's convention): no answer was sent, and it is no fault of

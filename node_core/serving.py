@@ -4,7 +4,7 @@ uvicorn answers an HTTP/1.1 message that h11 refuses (``Content-Length: -1``, tw
 ``Content-Length`` values, a malformed request line or header) before any application sees it, with a
 ``text/plain`` 400 written by ``H11Protocol.send_400_response``. ``ProblemH11Protocol`` overrides that one
 method to send the same 400 as an RFC 9457 problem (``REQUEST_INVALID``, ``Connection: close``), so that
-every error of a node is ``application/problem+json`` (DESIGN section 4). h11 is chosen explicitly so the
+every error of a node is ``application/problem+json`` (docs/design.md §4). h11 is chosen explicitly so the
 framing rules do not depend on whether ``httptools`` happens to be installed.
 """
 

@@ -1,4 +1,4 @@
-"""Settings shared by both node kinds, read from ``PILOT_*`` environment variables (DESIGN sections 6, 10).
+"""Settings shared by both node kinds, read from ``PILOT_*`` environment variables (docs/design.md §§6, 10).
 
 Every field has an environment variable ``PILOT_<FIELD>`` (for example ``PILOT_MAX_INFLIGHT``), except the
 database URL, which is read from the conventional unprefixed ``DATABASE_URL`` (``PILOT_DATABASE_URL`` is

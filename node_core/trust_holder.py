@@ -1,6 +1,6 @@
 """The trust list a running node holds: verified against the pinned anchor, never older, reloaded on change.
 
-DESIGN section 5. The node runs ``schemas._trust.TrustState`` (the rules are in that module's
+docs/design.md §5. The node runs ``schemas._trust.TrustState`` (the rules are in that module's
 docstring) and persists it in ``trust_state``: the highest ``sequence`` accepted, and in
 ``anchor_key_ids`` the ``pilot-gov`` keys announced by accepted lists with their revocations (a JSON
 list of ``{"id", "publicKeyMultibase", "revokedAt"}``). So after a legitimate rotation (list N signed by

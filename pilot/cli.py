@@ -1,6 +1,6 @@
 """The ``pilot`` command: sandbox, nodes, network, demo, onboarding, conformance, audit, benchmarks.
 
-Exit status everywhere (DESIGN section 9): 0 success, 1 a failed check, 2 bad usage.
+Exit status everywhere (docs/design.md §9): 0 success, 1 a failed check, 2 bad usage.
 """
 
 from __future__ import annotations

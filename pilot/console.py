@@ -18,7 +18,7 @@ from pilot.safe_text import untrusted
 
 __all__ = ["EXIT_FAILED", "EXIT_OK", "EXIT_USAGE", "console", "err_console", "fail_usage", "print_json", "untrusted"]
 
-#: DESIGN section 9: 0 success, 1 a failed check, 2 bad usage.
+#: docs/design.md §9: 0 success, 1 a failed check, 2 bad usage.
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 console = Console(highlight=False, emoji=False)

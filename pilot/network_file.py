@@ -1,4 +1,4 @@
-"""``<data dir>/network.json``: where the running nodes are and which processes they are (DESIGN section 6).
+"""``<data dir>/network.json``: where the running nodes are and which processes they are (docs/design.md §6).
 
 Shape: ``{"nodes": {short id: {"url", "pid", "kind", "log"}}, "overview": {"url", "pid", ...} | null,
 "basePort": int, "databaseUrlTemplate": str | null, "startedAt": RFC 3339}``. Nodes read only

@@ -1,4 +1,4 @@
-"""Which processes ``pilot up`` starts and where (DESIGN section 6, "Where nodes are"): a pure plan, no I/O.
+"""Which processes ``pilot up`` starts and where (docs/design.md §6, "Where nodes are"): a pure plan, no I/O.
 
 Ports from the base ``P`` (default 8100): the overview at ``P``, ``cn-port-0k`` at ``P+k``, ``ru-exp-0k`` at
 ``P+10+k``. With a database URL template, ``{id}`` is replaced by the short id as it is (``cn-port-01``:
@@ -56,7 +56,7 @@ def _index(short_id: str) -> int:
 
 
 def plan_nodes(base_port: int = DEFAULT_BASE_PORT) -> list[NodeSpec]:
-    """The nine nodes, ports first, on the ports DESIGN section 6 assigns from ``base_port``."""
+    """The nine nodes, ports first, on the ports docs/design.md §6 assigns from ``base_port``."""
     if not 1 <= base_port <= 65535 - _MAX_OFFSET:
         raise ValueError(f"base port {base_port} leaves no room for ports up to base + {_MAX_OFFSET}")
     ports = [NodeSpec(pid, "port", base_port + _index(pid)) for pid in PORT_IDS]

@@ -1,4 +1,4 @@
-"""Who is in the pilot network (DESIGN section 2): the fixed cast the sandbox, demo and vectors share."""
+"""Who is in the pilot network (docs/design.md §2): the fixed cast the sandbox, demo and vectors share."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Trust-list change requests and their approval by ``pilot-gov`` (DESIGN section 5, issue 5 onboarding).
+"""Trust-list change requests and their approval by ``pilot-gov`` (docs/design.md §5; docs/onboarding.md).
 
 A request asks for one change: a new participant (``pilot onboard exporter``) or a new key for an existing
 one (``pilot keys rotate``). It is signed with ``eddsa-jcs-2022`` by the NEW key it introduces, which

@@ -1,7 +1,7 @@
 """The sandbox: every participant's keys, the signed trust list and the pinned anchor, from one seed.
 
 ``initialise`` (what ``pilot init`` and ``pilot up`` run) writes it into a data directory; with the
-default seed it is exactly the sandbox of the published vectors (DESIGN sections 9 and 11), so everything
+default seed it is exactly the sandbox of the published vectors (docs/design.md §§9 and 11), so everything
 here is deterministic: keys derive from the seed, times are fixed, and files are written in canonical or
 PEM form.
 """
@@ -25,7 +25,7 @@ from schemas.identifiers import did_of
 
 DEFAULT_SEED = "agri-export-pilot-2026"
 
-# Fixed times of the sandbox world (DESIGN section 11: valid until at least 2036).
+# Fixed times of the sandbox world (docs/design.md §11: valid until at least 2036).
 EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
 KEYS_VALID_UNTIL = datetime(2037, 1, 1, tzinfo=UTC)
 NEXT_UPDATE = datetime(2037, 1, 1, tzinfo=UTC)
@@ -36,7 +36,7 @@ EXPIRED_KEY_UNTIL = datetime(2026, 6, 30, tzinfo=UTC)
 CONTEXT = ["https://www.w3.org/ns/credentials/v2", "https://pilot.example/ns/trust-list/v1"]
 ALL_CATEGORIES = ["public", "commercial", "personal", "precise_location", "animal_health", "laboratory"]
 
-#: Each port's inspection policy (DESIGN section 5). cn-port-01 has no sampling: the vectors target it.
+#: Each port's inspection policy (docs/design.md §5). cn-port-01 has no sampling: the vectors target it.
 PORT_POLICIES: dict[str, dict[str, Any]] = {
     "cn-port-01": {
         "permittedHsCodes": ["0202", "0203", "0207", "0402", "1201", "1512"],

@@ -30,7 +30,7 @@ __all__ = [
     "SubmissionRecord",
 ]
 
-#: DESIGN section 6: at most 1,000 submissions per batch and 1,000 entries per page.
+#: docs/design.md §6: at most 1,000 submissions per batch and 1,000 entries per page.
 MAX_BATCH = 1000
 MAX_ENTRIES = 1000
 
@@ -97,5 +97,5 @@ class SubmissionRecord(BaseModel):
     reasons: list[Reason]
     receivedAt: str
     logIndex: int
-    contentStored: bool = Field(description="False when the port may not keep the content (DESIGN section 8)")
+    contentStored: bool = Field(description="False when the port may not keep the content (docs/design.md §8)")
     submission: dict[str, Any] | None = Field(description="The submission as received, when it is kept")

@@ -4,7 +4,7 @@ Start-up (``context.build_context``) migrates the database, loads the trust list
 the log tree; the routes are in ``port_node.routes``. The shared wiring (``/health``, ``/metrics``,
 request ids, problem details, the in-flight cap) comes from ``node_core.app.create_base_app``.
 
-Issue 6 adds the witness (``port_node.witness``, routes under ``/v1/witness``), the background
+The port is also a witness (``port_node.witness``, routes under ``/v1/witness``), the background
 gathering of cosignatures for this port's own checkpoints (``port_node.cosigning``, started by the
 lifespan), a ``/health`` that says whether the log signs (``log.signing``, ``log.problem``), and the
 operator dashboard at ``GET /`` (``port_node.routes.dashboard``).

@@ -1,6 +1,6 @@
 """Who is calling: an exporter proven by an RFC 9421 request signature, or the port's operator by token.
 
-DESIGN section 4: the signing key is looked up in the trust list held now, with purpose
+docs/design.md §4: the signing key is looked up in the trust list held now, with purpose
 ``authentication``, and judged at the port's receive time; the nonce store is the database's
 ``seen_nonce`` table, so a replay is refused across restarts. Only participants whose role is
 ``exporter`` may submit or read submissions (403 ``FORBIDDEN`` otherwise). A request whose

@@ -1,6 +1,6 @@
 """Intake of one parsed submission from an authenticated exporter: idempotency, assessment, storage.
 
-Order (DESIGN section 6, issue 3), each step reading only what the step before verified; the HTTP
+Order (docs/design.md §6), each step reading only what the step before verified; the HTTP
 layer has already applied the size limit, checked the request signature and parsed the body strictly:
 
 1. canonical bytes, digest and submission id, computed once (a value RFC 8785 refuses is
@@ -14,7 +14,7 @@ Whatever the decision, the submission gets a receipt and a log entry: rejections
 The receipt's subject is made once (``schemas._receipt.receipt_subject``), and the log entry is derived
 from it by the very function verifiers use to rebuild it (``log_entry_of``). Content is kept only when
 every field of every credential could be classified and every category is permitted, whatever the
-verification outcome (``Assessment.may_store_content``, DESIGN section 8): a field the schema does not
+verification outcome (``Assessment.may_store_content``, docs/design.md §8): a field the schema does not
 know cannot be classified, so it is not kept either. The receipt carries the capped reasons
 (``Assessment.receipt_reasons``) and the log entry their codes, so one request bounds what it makes the
 port sign and write. Inspection sampling uses the port's key of the receive day (``port_node.sampling``),

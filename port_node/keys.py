@@ -1,6 +1,6 @@
 """The port's own signing keys, read once from its keyring file: ``assertion`` for receipts, ``log`` for checkpoints.
 
-DESIGN section 5: a port signs receipts with its ``assertion`` key and checkpoints with a separate ``log``
+docs/design.md §5: a port signs receipts with its ``assertion`` key and checkpoints with a separate ``log``
 key (its ``witness`` key is for cosigning other ports' checkpoints). The newest key carrying each
 purpose is used (``schemas._keyring.select_key``), so a rotated key takes over when it is added.
 """

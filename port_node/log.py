@@ -6,12 +6,12 @@ streamed read of the leaf hashes: about a second for 1,000,000 leaves). Only the
 while holding the log's write lock; readers see ``published_size``, which advances only after the
 transaction that added the leaf committed, so no proof ever covers an uncommitted leaf.
 
-DESIGN section 6: the entries and their leaf inputs are made by ``schemas._receipt`` (``log_entry``,
+docs/design.md §6: the entries and their leaf inputs are made by ``schemas._receipt`` (``log_entry``,
 ``leaf_input_of``), the one definition the port, its stand-ins and every verifier share. Checkpoints are C2SP
 ``tlog-checkpoint`` notes with origin ``<port id>.pilot.example/log``, signed by the port's ``log`` key
 under the origin as key name.
 
-Issue 6: the checkpoint served (``served_note``) carries the C2SP ``tlog-cosignature`` lines other
+Witnessing: the checkpoint served (``served_note``) carries the C2SP ``tlog-cosignature`` lines other
 ports' witnesses returned for it (``add_cosignature``); a port shown a checkpoint for its origin, signed
 by its own log key, larger than its log (it was restored from an old backup) stops signing
 (``refuse_signing``, decided by ``port_node.cosigning``, which ignores claims without such a checkpoint):
@@ -82,7 +82,7 @@ class TransparencyLog:
         self._cosignatures: dict[int, dict[str, str]] = {}  # tree size -> witness name -> signature line
         self._refusal: str | None = None
 
-    # -- witnessing (issue 6) -----------------------------------------------------------------------
+    # -- witnessing ---------------------------------------------------------------------------------
 
     @property
     def signing_refusal(self) -> str | None:

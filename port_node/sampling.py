@@ -1,4 +1,6 @@
-"""The port's inspection-sampling secret and its day keys (issue 12, ``schemas._sampling``).
+"""The port's inspection-sampling secret and its day keys (``schemas._sampling``).
+
+A day key is unpredictable to exporters and checkable by auditors once the day is over.
 
 The secret is 32 random bytes in ``<data dir>/secrets/<short id>.sampling`` (mode 0600, made on first
 start; every worker of a port reads the same file). Each UTC day has its own key, derived from the

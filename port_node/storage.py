@@ -4,17 +4,17 @@
 row type it reads and writes; ``SqlSubmissionStore`` is the port's store over its database, and
 ``port_node.memory_store`` an in-memory one for the ports the tests and the conformance kit stand up.
 
-DESIGN section 10: a crash leaves all or none. Leaf indices come from ``log_head``, read inside the
+docs/design.md §10: a crash leaves all or none. Leaf indices come from ``log_head``, read inside the
 write transaction with ``SELECT ... FOR UPDATE`` (PostgreSQL; SQLite has one writer at a time and this
 process serialises its own writers with the log's lock), never from a database sequence, so they are
 dense and gap-free under concurrency. The lock is held only for the write itself: the assessment and
 the leaf bytes are prepared before it, the checkpoint and the receipt (which name the index) inside it.
 
-What one submission writes is bounded (issue 12): the receipt carries the reasons (capped, by
-``schemas._assess``) and is the only copy of them; the content is stored once, and only when the port
-may keep it.
+What one submission writes is bounded, so one request cannot make the port write much more than it
+sent: the receipt carries the reasons (capped, by ``schemas._assess``) and is the only copy of them;
+the content is stored once, and only when the port may keep it.
 
-Idempotency (DESIGN section 6): a row with the same ``(exporter, submission_id)`` and digest answers
+Idempotency (docs/design.md §6): a row with the same ``(exporter, submission_id)`` and digest answers
 with its stored receipt bytes (200); another digest is a conflict (409). The check is repeated under
 the lock, so two identical submissions racing each other add one leaf, and both callers get one receipt.
 A database that cannot be reached or written is ``503 LOG_UNAVAILABLE``; nothing is half-written.

@@ -1,9 +1,9 @@
 """The port's tables, as SQLAlchemy Core objects shared by the migrations, the store and ``pilot audit fsck``.
 
 - ``submissions``: one row per ``(exporter, submission_id)``: digest, decision, reason codes, the
-  canonical content (NULL when the port may not keep it, DESIGN section 8), the exact receipt bytes
+  canonical content (NULL when the port may not keep it, docs/design.md §8), the exact receipt bytes
   served, and the index of its log leaf. The reasons themselves live in the receipt only (migration
-  0003 dropped the copy that doubled what one request could make the port write, issue 12).
+  0003 dropped the copy that doubled what one request could make the port write).
 - ``log_leaves``: the transparency log, one row per leaf: the RFC 8785 bytes of the entry (leaf input)
   and SHA-256(0x00 || input) (RFC 9162 section 2.1.1).
 - ``checkpoints``: every signed checkpoint, keyed by tree size.

@@ -1,6 +1,6 @@
 """A port's assessment of one submission: every credential verified, references, evidence, policy.
 
-DESIGN sections 5 to 8. ``assess_submission`` is pure: given the parsed submission, the submitting
+docs/design.md §§5 to 8. ``assess_submission`` is pure: given the parsed submission, the submitting
 exporter, the trust list, the port's receive time and (at a port) the day's sampling key, it returns the
 decision and every reason. The port node adds only what is not pure (request signature, storage, the
 log, the signed receipt), and the conformance kit and ``pilot conformance validate`` call the same
@@ -84,7 +84,7 @@ class Assessment:
     def may_store_content(self) -> bool:
         """True only when every field could be classified and every category is one the port may receive.
 
-        DESIGN section 8: whatever the verification outcome; a field that cannot be classified (a
+        docs/design.md §8: whatever the verification outcome; a field that cannot be classified (a
         credential that does not validate against its model) is not permitted.
         """
         return self.classified and all(p.code != Code.DATA_CATEGORY_NOT_PERMITTED for p in self.reasons)

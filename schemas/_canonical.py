@@ -20,7 +20,7 @@ an integral or exponent-form float and takes the general path (about 3-4x faster
 Both accept what ``rfc8785`` accepts: ``dict`` (``str`` keys), ``list``, ``tuple``, ``str``, ``bool``,
 ``None``, finite ``float`` and ``int`` within +-(2**53 - 1), and raise
 :class:`~schemas.errors.CanonicalizationError` for anything else. (``parse_json`` lets exactly +-2**53
-through, as DESIGN §7 says; such a value then fails here, with the same JSON_MALFORMED code.)
+through, as docs/design.md §7 says; such a value then fails here, with the same JSON_MALFORMED code.)
 Outside the JSON data model the fast path is laxer than the oracle: orjson writes a ``uuid.UUID``
 or a plain ``enum.Enum`` member inside a container natively, where ``rfc8785`` raises.
 """

@@ -1,4 +1,4 @@
-"""The ``sha-256:<lowercase hex>`` digests that pin credentials, evidence and submissions (DESIGN §4).
+"""The ``sha-256:<lowercase hex>`` digests that pin credentials, evidence and submissions (docs/design.md §4).
 
 A digest is taken over the RFC 8785 bytes of an embedded-proof credential (proof included), or over
 the ASCII of the compact JWS of an enveloped one (VC-JOSE-COSE §3.1.1, the ``data:`` URL form).

@@ -1,7 +1,7 @@
 """UNTP 0.6.1 Digital Traceability Events as GS1 EPCIS 2.0 events and ``EPCISDocument``\\ s. Pure.
 
 A ``DigitalTraceabilityEvent`` credential carries an array of UNTP events in ``credentialSubject``
-(DESIGN section 4). :func:`epcis_events` maps each to the EPCIS 2.0 JSON/JSON-LD form, member by member:
+(docs/design.md §4). :func:`epcis_events` maps each to the EPCIS 2.0 JSON/JSON-LD form, member by member:
 
 ==========================================  ===============================================================
 UNTP DTE event                              EPCIS 2.0 event

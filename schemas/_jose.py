@@ -86,7 +86,7 @@ class _Ed25519Alg(JWSAlgModel):
 
 
 class _VcJwsRegistry(jws.JWSRegistry):
-    """The only algorithms an enveloped credential may use, and a payload cap fit for DESIGN §7 batches."""
+    """The only algorithms an enveloped credential may use, and a payload cap fit for docs/design.md §7 batches."""
 
     algorithms: dict[str, JWSAlgModel] = {name: _Ed25519Alg(name) for name in ACCEPTED_ALGS}  # noqa: RUF012
     recommended: list[str] = list(ACCEPTED_ALGS)  # noqa: RUF012
@@ -161,7 +161,7 @@ def read_enveloped(doc: Mapping[str, Any]) -> EnvelopedCredential:
     extra = sorted(set(doc) - _ENVELOPE_MEMBERS)
     if extra:
         # The envelope is not signed (only the JWS in its id is), so a member beside the three would
-        # travel unsigned, outside the digest that pins the credential (DESIGN section 4).
+        # travel unsigned, outside the digest that pins the credential (docs/design.md §4).
         # Member names are input: the message counts them and names none (reasons never quote input).
         raise _schema("", f"an enveloped credential has only @context, type and id; found {len(extra)} other")
     ident = doc.get("id")

@@ -26,9 +26,9 @@ from schemas.errors import JsonMalformedError
 
 __all__ = ["MAX_DEPTH", "MAX_SAFE_INTEGER", "dumps_compact", "parse_json"]
 
-#: Deepest nesting of arrays and objects accepted; the top-level container is depth 1 (DESIGN §7).
+#: Deepest nesting of arrays and objects accepted; the top-level container is depth 1 (docs/design.md §7).
 MAX_DEPTH = 64
-#: Largest integer magnitude accepted (DESIGN §7: "an integer beyond +-2^53").
+#: Largest integer magnitude accepted (docs/design.md §7: "an integer beyond +-2^53").
 MAX_SAFE_INTEGER = 2**53 - 1
 
 _BOM = b"\xef\xbb\xbf"

@@ -1,6 +1,6 @@
 """JSON-LD: the pilot's context files, an offline document loader, and the safe-mode expansion check.
 
-DESIGN section 4: every credential expands with no dropped member (JSON-LD "safe mode", as tests-untp
+docs/design.md §4: every credential expands with no dropped member (JSON-LD "safe mode", as tests-untp
 tier 1 runs it), contexts loaded from files, never from the network:
 
 * the pilot's own contexts are files in :data:`CONTEXTS_DIR`, listed by ``index.json``

@@ -1,6 +1,6 @@
 """A participant's keyring file: several labelled PKCS#8 Ed25519 keys in one PEM file.
 
-DESIGN section 9 puts every participant's keys in ``keys/<short id>.pem``. A port has at least three
+docs/design.md §9 puts every participant's keys in ``keys/<short id>.pem``. A port has at least three
 keys (``assertion``/``authentication``, ``log``, ``witness``) and rotation adds more, so the file holds
 one PEM block per key, each preceded by a comment line naming its verificationMethod id and purposes:
 

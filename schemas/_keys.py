@@ -1,7 +1,7 @@
 """Ed25519 key handling: deterministic keys from a seed, PKCS#8 PEM files, raw public key bytes.
 
 Keys on disk are PKCS#8 PEM (RFC 5958 / RFC 8410 §7), encrypted with the best encryption the
-``cryptography`` package offers when a passphrase is given (DESIGN §9, ``PILOT_KEY_PASSPHRASE``).
+``cryptography`` package offers when a passphrase is given (docs/design.md §9, ``PILOT_KEY_PASSPHRASE``).
 """
 
 from __future__ import annotations

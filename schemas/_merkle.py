@@ -13,7 +13,7 @@ Four layers, each usable alone:
 - ``MerkleTree``: the server side, an in-memory append-only tree that answers roots and proofs for the
   current size and for every earlier size in O(log n).
 
-Per DESIGN §4, a consistency proof from size 0, or between equal sizes, is the empty list, and asking
+Per docs/design.md §4, a consistency proof from size 0, or between equal sizes, is the empty list, and asking
 for one with ``first > second`` is an error.
 """
 
@@ -96,7 +96,7 @@ def reference_inclusion_proof(leaves: Sequence[bytes], index: int) -> list[bytes
 def reference_consistency_proof(leaves: Sequence[bytes], first: int) -> list[bytes]:
     """PROOF(m, D[n]) of RFC 9162 §2.1.4.1 between size ``first`` and ``len(leaves)``.
 
-    Sizes 0 and ``len(leaves)`` give the empty proof (DESIGN §4).
+    Sizes 0 and ``len(leaves)`` give the empty proof (docs/design.md §4).
     """
     n = len(leaves)
     if not 0 <= first <= n:

@@ -1,4 +1,4 @@
-"""A port's receipt and public log entry: made and checked in this one module (DESIGN sections 4 to 6).
+"""A port's receipt and public log entry: made and checked in this one module (docs/design.md §§4 to 6).
 
 Making (the port and every stand-in for it):
 

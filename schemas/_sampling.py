@@ -1,4 +1,4 @@
-"""Inspection sampling a port applies and an auditor checks afterwards (DESIGN section 6).
+"""Inspection sampling a port applies and an auditor checks afterwards (docs/design.md §6).
 
 A port whose policy has ``inspection.samplingRate`` r > 0 holds a submission for inspection when
 

@@ -1,6 +1,6 @@
 """The trust registry: a verified trust list, and the rules for resolving a key at a given time.
 
-DESIGN section 5. Rules, all pure (no I/O but ``load_trust_list``); ``now`` is always the verifier's
+docs/design.md §5. Rules, all pure (no I/O but ``load_trust_list``); ``now`` is always the verifier's
 clock, never a time the list or its proof claims:
 
 1. A trust list counts only if its ``eddsa-jcs-2022`` proof verifies with a key of the pinned trust

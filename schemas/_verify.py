@@ -14,7 +14,7 @@ run by ``schemas._assess``.
 
 Whatever the verification outcome, every credential is also classified (``CredentialReport.categories``):
 the data category of each present field when the document validates against its record model, else
-None (a field that cannot be classified). A port decides what it may keep from that (DESIGN section 8),
+None (a field that cannot be classified). A port decides what it may keep from that (docs/design.md §8),
 so a tampered or unsigned credential never smuggles a refused field into storage. Problem messages
 never quote input values; they say what was expected and what kind of value was found.
 """

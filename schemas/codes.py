@@ -1,4 +1,4 @@
-"""The stable codes of DESIGN section 7: reasons inside receipts, HTTP error codes, exporter-side codes.
+"""The stable codes of docs/design.md §7: reasons inside receipts, HTTP error codes, exporter-side codes.
 
 A code is a contract: never reuse one for a different meaning; add new ones at the end of their group.
 """
@@ -124,7 +124,7 @@ class Code(StrEnum):
     EPCIS_SCHEMA_INVALID = "EPCIS_SCHEMA_INVALID"
 
 
-#: HTTP status for each code that can be an HTTP error (DESIGN section 7).
+#: HTTP status for each code that can be an HTTP error (docs/design.md §7).
 HTTP_STATUS: dict[Code, int] = {
     Code.JSON_MALFORMED: 400,
     Code.REQUEST_INVALID: 400,

@@ -1,12 +1,13 @@
 """The port's rules on a submission, one small named class each, run in order by ``assess_submission``.
 
-DESIGN sections 5 to 8. Every credential has already been verified (``schemas._verify``) when the rules
+docs/design.md §§5 to 8. Every credential has already been verified (``schemas._verify``) when the rules
 run: a rule reads the ``RuleContext`` (the validated submission, the credential reports, the trust
 registry, the port's typed policy, who submitted, when) and yields the reasons it finds. ``codes`` lists
 every reason code a rule can give; ``PORT_RULES`` is the evaluation order, which is the order of the
 reasons in a receipt. ``EachLot`` runs the lot rules lot by lot, so a lot's reasons come together.
 
-Rules tied to the parties (issue 12): the submitter is the authenticated exporter (``exporter_id``).
+Rules tied to the parties, so that no exporter ships under another's records or establishments; the
+submitter is the authenticated exporter (``exporter_id``).
 
 - the manifest is issued by the submitter and its ``exporter`` is the submitter's DID
   (``ManifestIssuerIsSender``, ``ManifestExporterIsIssuer``: ``MANIFEST_EXPORTER_MISMATCH``);
@@ -22,7 +23,7 @@ Without a submitter (``exporter_id=None``: ``pilot conformance validate``, offli
 issuer stands in for it (``RuleContext.party``): a file whose records and register entries all belong
 to the exporter that signed its manifest passes these rules, and only "who sent it" is left unchecked.
 
-Data categories (DESIGN section 8) are checked on every credential that validates against its record
+Data categories (docs/design.md §8) are checked on every credential that validates against its record
 model, whatever its verification outcome (``DataCategoriesPermitted``).
 
 ``InspectionHold`` is not a reason rule: it decides, for a submission without errors, between
@@ -418,7 +419,7 @@ class PortPublishesPolicy:
 
 
 class DataCategoriesPermitted:
-    """No field of any classified credential is in a data category the port may not receive (DESIGN 8).
+    """No field of any classified credential is in a data category the port may not receive (docs/design.md §8).
 
     Whatever the verification outcome: a tampered or unsigned credential is classified all the same.
     """

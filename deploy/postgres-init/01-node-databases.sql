@@ -1,4 +1,4 @@
--- One database per pilot node (DESIGN section 10), named pilot_<short id with underscores>
+-- One database per pilot node (docs/design.md §10), named pilot_<short id with underscores>
 -- (pilot.network_plan.database_name). The postgres image runs this once, on a fresh data volume;
 -- each node's Alembic migrations then create its tables.
 CREATE DATABASE pilot_cn_port_01;

@@ -1,6 +1,6 @@
 """Reaching the running network for the audit tools: node URLs, operator tokens, the verified trust list.
 
-Node URLs come from ``PILOT_PEER_URLS`` when set, else ``<data dir>/network.json`` (DESIGN section 6);
+Node URLs come from ``PILOT_PEER_URLS`` when set, else ``<data dir>/network.json`` (docs/design.md §6);
 operator tokens from ``<data dir>/tokens/<id>``; the trust list from ``<data dir>/trust-list.json``,
 verified against the pinned ``trust-anchor.json``. Transport errors become ``NodeUnreachableError``,
 unusable answers ``EvidenceError``. A port's API is reached through ``node_core.port_client`` (``port``),

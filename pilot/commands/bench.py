@@ -1,4 +1,4 @@
-"""``pilot bench port``: the port's intake throughput and latency, and its log at 1,000,000 entries (issue 3).
+"""``pilot bench port``: the port's intake throughput and latency, and its log at 1,000,000 entries.
 
 One run prints, on this machine:
 

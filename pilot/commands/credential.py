@@ -35,7 +35,7 @@ AnchorOpt = Annotated[Path | None, typer.Option("--trust-anchor", help="Pinned a
 AtOpt = Annotated[str | None, typer.Option("--at", help="Judge validity at this RFC 3339 time (default: now).")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
 
-#: The largest file read (a port takes at most 16 MiB in one batch request, DESIGN section 7).
+#: The largest file read (a port takes at most 16 MiB in one batch request, docs/design.md §7).
 MAX_FILE_BYTES = 16 * 1024 * 1024
 
 

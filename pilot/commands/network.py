@@ -1,4 +1,4 @@
-"""``pilot up``, ``pilot status`` and ``pilot down``: the pilot network as local processes (DESIGN sections 6, 9).
+"""``pilot up``, ``pilot status`` and ``pilot down``: the pilot network as local processes (docs/design.md §§6, 9).
 
 ``pilot up`` stays in the foreground by default (like ``docker compose up``), supervising the nodes until
 Ctrl-C or SIGTERM; ``--detach`` returns once every node is healthy and leaves them running for

@@ -1,6 +1,6 @@
 """``pilot trust approve|show``: act as ``pilot-gov``, the trust-list operator of the sandbox.
 
-Rotating ``pilot-gov``'s own key (DESIGN section 5): ``pilot keys rotate --id pilot-gov`` appends key-2 to
+Rotating ``pilot-gov``'s own key (docs/design.md §5): ``pilot keys rotate --id pilot-gov`` appends key-2 to
 ``keys/pilot-gov.pem`` and writes its request; ``pilot trust approve`` publishes it in a list signed by
 the OLD key (nodes trust only keys pinned in ``trust-anchor.json`` or announced by a list they accepted,
 and remember the announced ones); every later list is signed by the newest key nodes already trust, so

@@ -2,7 +2,7 @@
 
 Cases run in registry order and share a little state (the run's fresh submission and its receipt, the
 checkpoints seen), so later cases can compare with earlier ones. Everything sent is either a published
-vector (DESIGN section 11) or a fresh submission whose id is unique to the run, so the suite can be run
+vector (docs/design.md §11) or a fresh submission whose id is unique to the run, so the suite can be run
 again and again against the same port. The port should be otherwise idle while the suite runs: some
 cases check that a refused request added no log entry by comparing log sizes.
 """
@@ -66,7 +66,7 @@ PORT_CASES: tuple[CaseSpec, ...] = (
         "receipt (201/200) with decision `rejected` naming the code. A `JSON_MALFORMED` vector is the request "
         "body itself and must get `400 JSON_MALFORMED` and no log entry.",
         "Run the vector through your verifier offline with `pilot conformance validate FILE`; the code must "
-        "be one of the receipt's `reasons[].code` (DESIGN section 7).",
+        "be one of the receipt's `reasons[].code` (docs/design.md §7).",
     ),
     CaseSpec(
         "port.t2.valid.<vector>",
@@ -138,7 +138,7 @@ PORT_CASES: tuple[CaseSpec, ...] = (
         "Unsigned submission refused (401)",
         "A submission without `Signature-Input`/`Signature` gets `401 REQUEST_SIGNATURE_INVALID` as "
         "`application/problem+json`, and no log entry.",
-        "Authenticate before anything is logged (DESIGN section 6).",
+        "Authenticate before anything is logged (docs/design.md §6).",
     ),
     CaseSpec(
         "port.t2.request-wrong-key",
@@ -176,7 +176,7 @@ PORT_CASES: tuple[CaseSpec, ...] = (
         2,
         "Signature by a revoked key refused (401)",
         "A submission signed with ru-exp-02's `key-0` (revoked 2026-06-01) gets `401 REQUEST_SIGNATURE_INVALID`.",
-        "Judge the key at your receive time, with `revokedAt` (DESIGN section 5).",
+        "Judge the key at your receive time, with `revokedAt` (docs/design.md §5).",
     ),
     CaseSpec(
         "port.t2.request-not-an-exporter",
@@ -212,7 +212,7 @@ PORT_CASES: tuple[CaseSpec, ...] = (
         3,
         "Nesting deeper than 64 refused (400)",
         "A signed body nested 100 levels deep gets `400 JSON_MALFORMED` and no log entry.",
-        "Bound the parser's depth at 64 (DESIGN section 7).",
+        "Bound the parser's depth at 64 (docs/design.md §7).",
     ),
     CaseSpec(
         "port.t3.batch",
@@ -260,7 +260,7 @@ PORT_CASES: tuple[CaseSpec, ...] = (
         3,
         "Consistency proof with first > second refused (400)",
         "`GET /v1/log/proof/consistency?first=2&second=1` gets `400`.",
-        "DESIGN section 4: `first > second` is a 400.",
+        "docs/design.md §4: `first > second` is a 400.",
     ),
     CaseSpec(
         "port.t3.receipt-owner-reads",

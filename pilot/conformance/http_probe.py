@@ -2,7 +2,7 @@
 
 ``signed_request`` builds a request signed with the pilot's RFC 9421 profile and lets a case bend it
 the ways a port must refuse: another key behind the keyid, a stale ``created``, a body changed after
-signing (DESIGN section 4).
+signing (docs/design.md §4).
 """
 
 from __future__ import annotations

@@ -1,9 +1,9 @@
 """What the kit acts with: the sandbox's verified trust list and participants' private keys.
 
 The trust list is read from ``<data dir>/trust-list.json`` and verified against the pinned
-``trust-anchor.json`` beside it (DESIGN section 5: never trusting the key inside the list); keys come
+``trust-anchor.json`` beside it (docs/design.md §5: never trusting the key inside the list); keys come
 from ``<data dir>/keys/<short id>.pem`` and, when a data dir has none, from the published sandbox keys
-in ``schemas/vectors/keys`` (DESIGN section 11).
+in ``schemas/vectors/keys`` (docs/design.md §11).
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ __all__ = ["TIER_NAMES", "CaseFailed", "CaseResult", "CaseSpec", "Report", "Suit
 
 Suite = Literal["port", "exporter"]
 
-#: The three tiers of DESIGN section 1 / issue 7.
+#: The kit's three tiers (docs/design.md §1, docs/conformance.md).
 TIER_NAMES = {1: "schema", 2: "signatures and trust", 3: "protocol behaviour"}
 
 

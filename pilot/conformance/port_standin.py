@@ -1,6 +1,6 @@
 """A port authority the kit runs itself: it stands in for ``cn-port-01`` when the kit tests an exporter.
 
-It speaks the port API of DESIGN section 6 over a real loopback socket (``http_server``) and signs
+It speaks the port API of docs/design.md §6 over a real loopback socket (``http_server``) and signs
 receipts, log entries and checkpoints as the port it stands in for, with the sandbox keys: requests are
 verified with ``node_core.http_signatures`` (the pilot's RFC 9421 profile), and submissions are decided,
 logged and answered by the port's own ``IntakeService`` over an in-memory store

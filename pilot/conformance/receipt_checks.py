@@ -3,7 +3,7 @@
 Each function runs one step of ``schemas._receipt.RECEIPT_CHECKS`` (signature, subject, leaf hash,
 checkpoint, inclusion) with the trust list only, as an outsider would, and turns its VerificationError
 into ``CaseFailed`` naming the step, so that a report tells a bad signature from a bad inclusion proof
-(DESIGN sections 4 and 6). The kit judges at the time of the check and allows the port's clock no lead.
+(docs/design.md §§4 and 6). The kit judges at the time of the check and allows the port's clock no lead.
 """
 
 from __future__ import annotations

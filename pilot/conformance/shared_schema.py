@@ -1,6 +1,6 @@
 """The shared-schema checks of ``pilot conformance validate``: what a UNTP verifier checks, offline.
 
-With a reference directory (``--reference-dir``, else ``PILOT_REFERENCE_DIR``; DESIGN section 4 and
+With a reference directory (``--reference-dir``, else ``PILOT_REFERENCE_DIR``; docs/design.md §4 and
 ``SOURCES.md`` there), every credential of a file, and every credential of a submission including its
 manifest, is checked against:
 

@@ -1,6 +1,6 @@
 """Submissions the kit sends: the published vectors as they are, and fresh ones built for each run.
 
-The published submission vectors (DESIGN section 11) have fixed ``submissionId``s, so a port that has
+The published submission vectors (docs/design.md §11) have fixed ``submissionId``s, so a port that has
 seen them answers ``200`` with its first receipt; the kit therefore also builds fresh submissions with
 ids unique to the run. A published credential vector travels inside a fresh submission: the kit adds
 it to a valid consignment of ``ru-exp-03`` and pins it in a newly signed manifest, so that the port's

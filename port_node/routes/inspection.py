@@ -1,4 +1,6 @@
-"""``GET /v1/inspection/sampling-keys/{day}``: a past day's inspection-sampling key, for auditors (issue 12).
+"""``GET /v1/inspection/sampling-keys/{day}``: a past day's inspection-sampling key, for auditors.
+
+A day's key is published once the day is over: exporters cannot predict sampling, auditors can check it.
 
 The port decides which submissions to hold for sampling with an HMAC of the submission digest under the
 key of the UTC receive day (``schemas._sampling``). That key is published here once the day is over, and

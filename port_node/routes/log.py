@@ -1,6 +1,6 @@
 """The public transparency log: the latest checkpoint, inclusion and consistency proofs, and the entries.
 
-DESIGN section 6 and RFC 9162: proofs are lists of base64 (RFC 4648 section 4) hashes, leaf level
+docs/design.md §6 and RFC 9162: proofs are lists of base64 (RFC 4648 section 4) hashes, leaf level
 first; a consistency proof from size 0 or between equal sizes is ``[]`` and ``first > second`` is a
 400. Sizes beyond the committed tree are 400 too. Anyone may read these routes: entries hold digests
 and codes only.

@@ -1,4 +1,4 @@
-"""``GET /v1/trust-list``: the signed trust list this port holds and judges with (DESIGN section 5)."""
+"""``GET /v1/trust-list``: the signed trust list this port holds and judges with (docs/design.md §5)."""
 
 from __future__ import annotations
 

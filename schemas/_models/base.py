@@ -1,6 +1,6 @@
 """Conventions shared by every wire model: the strict base class, data categories, roles and field categories.
 
-Every property of every model carries one data category (DESIGN section 8), declared with
+Every property of every model carries one data category (docs/design.md §8), declared with
 :func:`cat_field` and visible in the generated JSON Schema as ``x-data-category``. A port finds the
 fields it may not receive with :func:`field_categories`.
 """
@@ -31,7 +31,7 @@ CATEGORY_KEY = "x-data-category"
 
 
 class DataCategory(StrEnum):
-    """The sensitivity class of a field (DESIGN section 8); a port policy lists the ones it may receive."""
+    """The sensitivity class of a field (docs/design.md §8); a port policy lists the ones it may receive."""
 
     PUBLIC = "public"
     COMMERCIAL = "commercial"
@@ -46,7 +46,7 @@ DATA_CATEGORIES: tuple[DataCategory, ...] = tuple(DataCategory)
 
 
 class Role(StrEnum):
-    """A participant's role in the pilot network (DESIGN section 2)."""
+    """A participant's role in the pilot network (docs/design.md §2)."""
 
     EXPORTER = "exporter"
     PORT_AUTHORITY = "port_authority"

@@ -3,7 +3,7 @@
 A record type subclasses :class:`CredentialBase`, names itself in ``record_type`` and narrows
 ``credentialSubject``; the envelope checks ``@context``, ``type``, the issuer and the validity period.
 
-Two families (DESIGN section 4):
+Two families (docs/design.md §4):
 
 - UNTP 0.6.1 types (DigitalFacilityRecord, DigitalTraceabilityEvent, DigitalConformityCredential) take
   UNTP's order: ``type`` = ``[<record type>, "VerifiableCredential"]`` and ``@context`` = W3C credentials

@@ -1,4 +1,4 @@
-"""The public log entry (DESIGN section 6): digests and codes only; its RFC 8785 bytes are the leaf."""
+"""The public log entry (docs/design.md §6): digests and codes only; its RFC 8785 bytes are the leaf."""
 
 from __future__ import annotations
 

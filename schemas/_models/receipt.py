@@ -1,4 +1,4 @@
-"""The submission receipt (DESIGN section 6): a port's signed decision with the proof of its log entry."""
+"""The submission receipt (docs/design.md §6): a port's signed decision with the proof of its log entry."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ Decision = Literal["accepted", "rejected", "held_for_inspection"]
 
 
 class Reason(PilotModel):
-    """One reason for the decision: a stable code (DESIGN section 7), severity, JSON pointer, message."""
+    """One reason for the decision: a stable code (docs/design.md §7), severity, JSON pointer, message."""
 
     code: str = cat_field(DataCategory.PUBLIC, pattern=r"^[A-Z][A-Z0-9_]{1,63}$")
     severity: Literal["error", "warning"] = cat_field(DataCategory.PUBLIC)

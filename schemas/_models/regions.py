@@ -1,4 +1,4 @@
-"""Authored bounding boxes of the Russian regions where the pilot's farms lie (DESIGN section 2).
+"""Authored bounding boxes of the Russian regions where the pilot's farms lie (docs/design.md §2).
 
 No installed package ships region shapes, so each box is an approximation of the region's real extent,
 shrunk a little inside its border so that a polygon inside the box is plausibly inside the region.

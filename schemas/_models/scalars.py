@@ -80,7 +80,7 @@ VerificationMethodId = Annotated[
 """A key id: a ``did:web`` DID and a fragment, e.g. ``did:web:pilot.example:ru-exp-01#key-1``."""
 
 Digest = Annotated[str, StringConstraints(pattern=r"^sha-256:[0-9a-f]{64}$")]
-"""``sha-256:`` and 64 lowercase hex digits (DESIGN section 4)."""
+"""``sha-256:`` and 64 lowercase hex digits (docs/design.md §4)."""
 
 EstablishmentNumber = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}-[A-Z0-9]{1,3}-[0-9]{3,8}$")]
 """An establishment's registration number, e.g. ``RU-BEL-0001``."""

@@ -1,4 +1,4 @@
-"""The trust list and the trust anchor (DESIGN section 5): who takes part, with which keys, on what terms.
+"""The trust list and the trust anchor (docs/design.md §5): who takes part, with which keys, on what terms.
 
 Only the document's shape and internal consistency are checked here (unique participant ids and DIDs,
 key ids unique and under their participant's DID, ordered validity times); what the list means for a

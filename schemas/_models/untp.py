@@ -70,7 +70,7 @@ class Party(PilotModel):
 class SecureLink(PilotModel):
     """A hash-pinned link to another credential (UNTP ``SecureLink``).
 
-    ``hashDigest`` is the hex SHA-256 of the linked credential as the pilot digests it (DESIGN section 4:
+    ``hashDigest`` is the hex SHA-256 of the linked credential as the pilot digests it (docs/design.md §4:
     the RFC 8785 bytes, proof included, or the ASCII of the JWS), so it equals the manifest's
     ``sha-256:`` digest without the prefix.
     """

@@ -4,7 +4,7 @@ Pydantic's ValidationError never leaves this module: each error becomes a ``Prob
 path is a JSON pointer with wire names (``/credentialSubject/lots/0/hsCode``) and whose message says what
 was expected and what KIND of value was found (``a string of 31 characters``, ``an integer``), never the
 value itself: reasons are stored and signed into receipts, and the value may be data the port must not
-keep (DESIGN section 8). A member name appears in a path or a message only when it looks like an
+keep (docs/design.md §8). A member name appears in a path or a message only when it looks like an
 identifier (``MEMBER_NAME``); another unexpected member is reported at the object that holds it.
 """
 

@@ -1,4 +1,4 @@
-"""``pilot audit verify`` reads a bounded amount whatever it is given (issue 12, item 15).
+"""``pilot audit verify`` reads a bounded amount whatever it is given (docs/reliability.md, attack 15).
 
 It used to read the whole file first: ``/dev/zero`` or a 3 GiB file ended in ``MemoryError``. Now a
 regular file above 64 MiB is refused unread (its size comes from ``fstat``), anything else is read up to

@@ -1,6 +1,6 @@
 """The dashboard's operator cookie is per node, and the token leaves the address after the first load.
 
-Issue 12, item 10: every port set one cookie name on 127.0.0.1. Cookies are scoped by host, not by
+docs/reliability.md, attack 10: every port set one cookie name on 127.0.0.1. Cookies are scoped by host, not by
 port, so a browser sent cn-port-01's token to every local node, and opening cn-port-02's dashboard
 overwrote it: cn-port-01's dashboard was logged out. The token also stayed in the address bar (and the
 history). Two ports share one cookie jar here, as one browser does; no sockets (``httpx.ASGITransport``).

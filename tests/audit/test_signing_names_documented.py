@@ -1,4 +1,4 @@
-"""The names the log and witness keys sign under are documented beside the keys (issue 12, item 22).
+"""The names the log and witness keys sign under are documented beside the keys (docs/reliability.md, attack 22).
 
 An outside verifier had to copy ``<short id>.pilot.example/witness`` from a cosignature line: it was in
 no document and is not a member of the trust list (adding one would change the list's schema and the

@@ -81,7 +81,7 @@ def test_dashboard_needs_the_operator_token(browser: Any, live: LiveNetwork) -> 
 
 
 def test_two_dashboards_in_one_browser_stay_logged_in_and_drop_the_token(browser: Any, live: LiveNetwork) -> None:
-    """Issue 12, item 10: one cookie per node (cookies ignore ports), and no token left in the address."""
+    """docs/reliability.md, attack 10: one cookie per node (cookies ignore ports), and no token left in the address."""
     context = browser.new_context()
     try:
         page = context.new_page()

@@ -1,4 +1,4 @@
-"""A verifier written from the spec alone (DESIGN sections 4, 5), not with our ``schemas`` code.
+"""A verifier written from the spec alone (docs/design.md §§4, 5), not with our ``schemas`` code.
 
 It holds only ``trust-list.json`` and ``trust-anchor.json`` and uses rfc8785, base58 and cryptography:
 if it verifies the trust list and every valid vector, an outside implementer can too.

@@ -1,4 +1,4 @@
-"""The published vectors are the real shared schema: UNTP 0.6.1, W3C VC 2.0, JSON-LD safe mode (issue 11).
+"""The published vectors are the real shared schema: UNTP 0.6.1, W3C VC 2.0, JSON-LD safe mode (docs/design.md §4).
 
 Every credential of every valid vector passes the official UN/CEFACT UNTP 0.6.1 JSON Schema of its type,
 the W3C VC 2.0 JSON Schema, and JSON-LD expansion with no dropped member (contexts from files only); the

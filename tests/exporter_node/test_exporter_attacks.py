@@ -1,4 +1,4 @@
-"""The exporter against a hostile port, and its ``:raw`` route against a hostile destination (issue 12).
+"""The exporter against a hostile port, and its ``:raw`` route against a hostile destination (docs/reliability.md).
 
 Item 11: a port answering 256 MiB took the exporter from 125 MB to about 1 GB, because the delivery
 worker read every answer whole. A tiny asyncio HTTP server on 127.0.0.1 plays that port here (real

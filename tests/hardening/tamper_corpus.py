@@ -7,7 +7,7 @@ sandbox port ``cn-port-01`` accepts) and is one of:
   escapes, padding up to the size limit). Same RFC 8785 bytes, so the port must answer ``200`` with the
   original receipt, byte for byte, and add no log entry.
 - ``Rejected``: a semantic change (each field changed, removed or added; proofs altered; keys swapped).
-  The body parses, so the port answers with a signed receipt (DESIGN section 6) whose decision is
+  The body parses, so the port answers with a signed receipt (docs/design.md §6) whose decision is
   ``rejected`` and whose reasons hold at least one of the expected receipt reason codes.
 - ``Refused``: the request itself is refused with an RFC 9457 problem: its HTTP status and ``code``
   (duplicate keys, NaN, huge integers, deep nesting, bad UTF-8, oversized bodies, wrong signer).

@@ -1,4 +1,4 @@
-"""HTTP-level attacks on a real ``pilot node port`` over raw sockets (issue 12 items 3, 6, 9, 13, 14, 21).
+"""HTTP-level attacks on a real ``pilot node port`` over raw sockets (docs/reliability.md, attacks 3, 6, 9, 13, 14, 21).
 
 Each test starts the port as a process (``port_process.port_process``) and talks to it with plain sockets,
 so that bodies can stall, connections can hang up mid-body and framing can be what no HTTP library sends.

@@ -1,6 +1,6 @@
 """Key lifecycle at the port, as a table of named cases: revoked keys, rotation overlap, request clock skew.
 
-DESIGN section 5: a key's validity is judged at the port's receive time, never at the signer's claimed
+docs/design.md §5: a key's validity is judged at the port's receive time, never at the signer's claimed
 ``created``; only ``revokedAt`` invalidates signatures made after it; rotation never shortens the old
 key's window. Section 4: a request's ``created`` must be within +-300 s of the port's clock.
 The sandbox's ``ru-exp-02#key-0`` is revoked since 2026-06-01; rotation adds ``ru-exp-01#key-2`` through

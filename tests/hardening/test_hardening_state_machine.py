@@ -31,7 +31,7 @@ POOL = 12
 
 
 class PortModel(RuleBasedStateMachine):
-    """The port against the model of DESIGN section 6 (idempotency, conflicts, a dense log)."""
+    """The port against the model of docs/design.md §6 (idempotency, conflicts, a dense log)."""
 
     database_url: str | None = None  # set by the test: PostgreSQL when selected
 

@@ -1,4 +1,4 @@
-"""Attacks on the shared HTTP layer (issue 12 items 3, 6, 9, 13, 14, 21), in process, without sockets.
+"""Attacks on the shared HTTP layer (docs/reliability.md, attacks 3, 6, 9, 13, 14, 21), in process, without sockets.
 
 Each case drives a real port app (``tests/port_node/port_harness.py``) or the base app through raw ASGI,
 so that a body can stall, a client can hang up mid-body, or a request can carry framing no HTTP client

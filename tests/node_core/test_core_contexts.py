@@ -1,4 +1,4 @@
-"""Every node serves the pilot's JSON-LD contexts under ``/contexts/`` (DESIGN section 4)."""
+"""Every node serves the pilot's JSON-LD contexts under ``/contexts/`` (docs/design.md §4)."""
 
 from __future__ import annotations
 

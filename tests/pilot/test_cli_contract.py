@@ -1,4 +1,4 @@
-"""Issue 2's acceptance through the real ``pilot`` command (typer's runner, in process)."""
+"""The ``pilot`` command's contract (docs/design.md §9), through typer's runner in process."""
 
 from __future__ import annotations
 

@@ -72,7 +72,7 @@ def test_node_service(compose: dict[str, Any], node_id: str) -> None:
     }
     assert service["healthcheck"]["test"][0] == "CMD"
     assert f":{CONTAINER_PORT}/health" in " ".join(service["healthcheck"]["test"])
-    assert service["ports"] == [f"127.0.0.1:{spec.port}:{CONTAINER_PORT}"]  # DESIGN section 6 defaults
+    assert service["ports"] == [f"127.0.0.1:{spec.port}:{CONTAINER_PORT}"]  # docs/design.md §6 defaults
     assert "pilot-data:/data" in service["volumes"]
 
     environment = service["environment"]
@@ -81,7 +81,7 @@ def test_node_service(compose: dict[str, Any], node_id: str) -> None:
     assert (database_url.host, database_url.database) == ("postgres", database_name(node_id))
     peers = parse_peer_urls(environment["PILOT_PEER_URLS"])
     assert peers == {peer: f"http://{peer}:{CONTAINER_PORT}" for peer in NODES}
-    # Signed requests are bound to the node (DESIGN section 4): the name peers call it by, and its published port.
+    # Signed requests are bound to the node (docs/design.md §4): the name peers call it by, and its published port.
     origins = environment["PILOT_PUBLIC_ORIGINS"].split(",")
     assert origins == [
         f"http://{node_id}:{CONTAINER_PORT}",

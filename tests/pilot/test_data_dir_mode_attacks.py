@@ -1,4 +1,4 @@
-"""Node databases are as private as the keys and tokens beside them (issue 12, item 19).
+"""Node databases are as private as the keys and tokens beside them (docs/reliability.md, attack 19).
 
 ``pilot init`` writes keys and tokens with mode 0600, but each node's SQLite database (and its ``-wal``
 and ``-shm``), holding what the node was sent, was created 0644: readable by every user of the machine.

@@ -64,7 +64,7 @@ def test_demo_passes_and_writes_a_report(tmp_path: Path, reference_dir: Path) ->
     assert "Demo passed" in html and html.count("<details>") >= 40
     print(f"pilot demo took {elapsed:.1f} s")
 
-    # Issue 11: what the demo leaves in the ports' databases is the real shared schema.
+    # Shared schema (docs/design.md §4): what the demo leaves in the ports' databases is the real shared schema.
     submissions, receipts = _stored_documents(tmp_path / "kept")
     assert len(submissions) >= 40 and len(receipts) >= len(submissions)
     findings = [

@@ -1,4 +1,4 @@
-"""Text from files and peers is shown literally by every ``pilot`` command (issue 12, item 16).
+"""Text from files and peers is shown literally by every ``pilot`` command (docs/reliability.md, attack 16).
 
 A zip member named ``[/]``, a verificationMethod ``did:web:x#[/]`` or a port's answer quoting
 ``[bold green]ALL CHECKS PASSED[/]`` used to be rendered as rich markup: a crash (``MarkupError``) or

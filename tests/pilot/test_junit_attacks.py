@@ -1,4 +1,4 @@
-"""JUnit reports stay well-formed XML whatever their inputs hold (issue 12, item 17).
+"""JUnit reports stay well-formed XML whatever their inputs hold (docs/reliability.md, attack 17).
 
 A U+0001 in a file or in a node's answer went into the JUnit XML as it was, and XML 1.0 forbids it:
 CI servers refused the report. The characters XML 1.0 forbids are now written as visible escapes

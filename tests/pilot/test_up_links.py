@@ -1,4 +1,4 @@
-"""Every link ``pilot up`` prints answers 200 (issue 12, item 18).
+"""Every link ``pilot up`` prints answers 200 (docs/reliability.md, attack 18).
 
 ``pilot up`` printed a ``/?token=`` dashboard link for all nine nodes, and the six exporters' answered
 404: exporters have no dashboard yet. A port's link is its dashboard (which sets the node's cookie and

@@ -1,4 +1,4 @@
-"""Issue 12 (items 1, 2, 7, 8) through the port: what it keeps, decides, signs and publishes under attack.
+"""docs/reliability.md, attacks 1, 2, 7, 8, through the port: what it keeps, decides, signs and publishes under attack.
 
 - a credential whose proof fails still has its data categories checked, and its content is not kept;
   reasons never quote input values (neither in the receipt nor in the database);

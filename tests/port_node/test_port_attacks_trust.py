@@ -1,4 +1,4 @@
-"""Attacks on a port's availability and trust anchor (issue 12, items 4, 5 and 12), in process, no sockets.
+"""Attacks on a port's availability and trust anchor (docs/reliability.md, attacks 4, 5 and 12), in process, no sockets.
 
 - Item 4: a peer witness claims a larger tree of this port's log (``GET /v1/witness/latest`` or a 409
   naming a size) without a checkpoint signed by this port's own log key: the claim is ignored and

@@ -1,11 +1,11 @@
-"""Issue 12 (items 1, 2, 7, 8) at the assessment itself: the attacks of the outside review, as named cases.
+"""docs/reliability.md, attacks 1, 2, 7, 8, at the assessment itself: the attacks of the outside review, as named cases.
 
 - data categories are checked whatever the verification outcome, and content that cannot be
   classified is not kept; reasons never quote input values; a receipt carries a bounded list of reasons;
 - every business rule is tied to the authenticated submitter and to the issuers;
 - inspection sampling uses a key the exporter does not have.
 
-Each case asserts the decision and the codes, so it fails on the code before issue 12 (which accepted
+Each case asserts the decision and the codes, so it fails on the code before the attack fixes (which accepted
 the attacks, or stored what it may not), and passes now.
 """
 
@@ -382,7 +382,7 @@ SAMPLING_PORT = "cn-port-03"  # samplingRate 0.2, no held HS codes
 
 
 def _public_digest_sample(digest: str) -> float:
-    """The rule before issue 12: the first 32 bits of the public submission digest."""
+    """The rule before the attack fixes: the first 32 bits of the public submission digest."""
     return int(digest.removeprefix("sha-256:")[:8], 16) / 2**32
 
 

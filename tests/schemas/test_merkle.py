@@ -187,7 +187,7 @@ def test_single_leaf_tree() -> None:
 
 
 def test_trivial_consistency() -> None:
-    # DESIGN §4: from 0, or between equal sizes, the proof is [].
+    # docs/design.md §4: from 0, or between equal sizes, the proof is [].
     verify_consistency(0, 0, EMPTY_ROOT, EMPTY_ROOT, [])
     verify_consistency(0, 7, EMPTY_ROOT, TREE.root(7), [])
     verify_consistency(7, 7, TREE.root(7), TREE.root(7), [])

@@ -1,4 +1,4 @@
-"""Attacks on the trust anchor (issue 12, items 5 and 12), against the pure rules of ``schemas._trust``.
+"""Attacks on the trust anchor (docs/reliability.md, attacks 5 and 12), against the pure rules of ``schemas._trust``.
 
 A table of named cases over ``TrustState.admit``: a rotation of ``pilot-gov``'s key (list 2 signed by
 key-1 announces key-2, list 3 is signed by key-2, list 4 revokes key-1), what survives a restart (the
@@ -130,7 +130,7 @@ CASES = {
     "revoked key signs a list with the same sequence as the one held": Case(
         _rotated, lambda: trust_list(4, (VM1, KEY1.private_key)), Code.KEY_REVOKED
     ),
-    "revoked announced key-2 signs after key-3 took over (issue 12 item 5)": Case(
+    "revoked announced key-2 signs after key-3 took over (docs/reliability.md, attack 5)": Case(
         lambda: _rotated().admit(
             trust_list(
                 5,

@@ -1,4 +1,7 @@
-"""Add the witness state, the equivocation evidence and the gathered cosignatures (issue 6)."""
+"""Add the witness state, the equivocation evidence and the gathered cosignatures.
+
+Each port plays the C2SP tlog-witness role for the others.
+"""
 
 import sqlalchemy as sa
 from alembic import op

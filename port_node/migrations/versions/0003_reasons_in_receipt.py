@@ -1,4 +1,7 @@
-"""Drop ``submissions.reasons``: the reasons live in the signed receipt, their one stored copy (issue 12)."""
+"""Drop ``submissions.reasons``: the reasons live in the signed receipt, their one stored copy.
+
+One copy bounds what one request makes the port write.
+"""
 
 import sqlalchemy as sa
 from alembic import op
