@@ -41,7 +41,7 @@ from schemas._models.validate import validate_model
 from schemas._records import commissioning_event, shipping_event, transformation_event
 from schemas._trust import TrustRegistry
 from schemas.codes import Code
-from schemas.errors import PilotSchemaError, Problem
+from schemas.errors import PilotSchemaError, Reason
 
 __all__ = [
     "BuiltConsignment",
@@ -113,7 +113,7 @@ def _check_destination(trust: TrustRegistry, destination: str) -> None:
 
 
 def _validated_lots(lots: list[dict[str, Any]]) -> list[Lot]:
-    problems: list[Problem] = []
+    problems: list[Reason] = []
     models: list[Lot] = []
     for i, lot in enumerate(lots):
         model, found = validate_model(Lot, lot, f"/lots/{i}")

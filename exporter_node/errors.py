@@ -21,7 +21,7 @@ from collections.abc import Sequence
 
 from node_core.problems import ProblemError
 from schemas.codes import Code
-from schemas.errors import Problem
+from schemas.errors import Reason
 
 __all__ = [
     "CheckpointInconsistentError",
@@ -39,7 +39,7 @@ class ExporterError(ProblemError):
     """Root of the errors the exporter's routes raise; node_core turns them into problem responses."""
 
 
-def _first_error(problems: Sequence[Problem]) -> Problem:
+def _first_error(problems: Sequence[Reason]) -> Reason:
     errors = [p for p in problems if p.severity == "error"]
     return (errors or list(problems))[0]
 
@@ -47,7 +47,7 @@ def _first_error(problems: Sequence[Problem]) -> Problem:
 class InputRefusedError(ExporterError):
     """Input the exporter will not sign or store; ``code`` is the first error's, ``problems`` all of them."""
 
-    def __init__(self, problems: Sequence[Problem], *, summary: str | None = None) -> None:
+    def __init__(self, problems: Sequence[Reason], *, summary: str | None = None) -> None:
         first = _first_error(problems)
         detail = summary or f"{first.code} at {first.path or '/'}: {first.message}"
         super().__init__(first.code, detail, status=400, extra={"problems": [p.as_dict() for p in problems]})
@@ -56,13 +56,13 @@ class InputRefusedError(ExporterError):
     @classmethod
     def single(cls, code: Code, path: str, message: str) -> InputRefusedError:
         """A refusal with one finding."""
-        return cls([Problem(code, path, message)])
+        return cls([Reason(code, path, message)])
 
 
 class PrecheckRefusedError(ExporterError):
     """The local pre-check (the port's own assessment) would reject it: 422 with every reason."""
 
-    def __init__(self, port_id: str, reasons: Sequence[Problem]) -> None:
+    def __init__(self, port_id: str, reasons: Sequence[Reason]) -> None:
         first = _first_error(reasons)
         codes = list(dict.fromkeys(str(p.code) for p in reasons if p.severity == "error"))
         super().__init__(

@@ -21,7 +21,7 @@ from schemas._models.geometry import geometry_problems
 from schemas._models.validate import validate_model
 from schemas._records import facility_record_subject
 from schemas.codes import Code
-from schemas.errors import Problem
+from schemas.errors import Reason
 
 __all__ = ["facility_view", "register_facility"]
 
@@ -32,7 +32,7 @@ def validated_subject(document: Any) -> Facility:
     if model is None:
         raise InputRefusedError(problems)
     geometry = [
-        Problem(Code.GEOMETRY_INVALID, "/locationInformation/geoBoundary", message)
+        Reason(Code.GEOMETRY_INVALID, "/locationInformation/geoBoundary", message)
         for message in geometry_problems(model.locationInformation.geoBoundary, model.region)
     ]
     if geometry:

@@ -35,7 +35,7 @@ __all__ = [
     "INTERNAL_ERROR",
     "PROBLEM_MEDIA_TYPE",
     "PROBLEM_TYPE_BASE",
-    "Problem",
+    "ProblemDetails",
     "ProblemError",
     "ProblemGuardMiddleware",
     "ProblemResponse",
@@ -67,7 +67,7 @@ _STATUS_CODES: dict[int, str] = {
 }
 
 
-class Problem(BaseModel):
+class ProblemDetails(BaseModel):
     """The documented schema of every error response (RFC 9457 plus the pilot's stable ``code``)."""
 
     model_config = ConfigDict(extra="allow")
@@ -170,7 +170,7 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI ``responses=`` entries documenting ``statuses`` as problem details."""
     return {
         status: {
-            "model": Problem,
+            "model": ProblemDetails,
             "description": "Problem details (RFC 9457)",
             "content": {PROBLEM_MEDIA_TYPE: {}},
         }

@@ -13,7 +13,7 @@ from schemas._jsonio import parse_json
 from schemas._trust import TrustRegistry
 from schemas._verify import check_credential
 from schemas.codes import Code
-from schemas.errors import JsonMalformedError, Problem
+from schemas.errors import JsonMalformedError, Reason
 
 Kind = Literal["credential", "submission"]
 
@@ -24,13 +24,13 @@ class FileVerdict:
 
     path: Path
     kind: Kind | None
-    problems: list[Problem] = field(default_factory=list)
+    problems: list[Reason] = field(default_factory=list)
     decision: str | None = None
     #: A hint for a problem, when the check that found it gives one (the shared-schema checks do).
-    hints: dict[Problem, str] = field(default_factory=dict)
+    hints: dict[Reason, str] = field(default_factory=dict)
 
     @property
-    def errors(self) -> list[Problem]:
+    def errors(self) -> list[Reason]:
         """Error-level problems only."""
         return [p for p in self.problems if p.severity == "error"]
 
@@ -50,7 +50,7 @@ def check_file(path: Path, trust: TrustRegistry, at: datetime, *, port_id: str =
     try:
         document = parse_json(path.read_bytes())
     except JsonMalformedError as exc:
-        return FileVerdict(path, None, [Problem(Code.JSON_MALFORMED, "", exc.message)])
+        return FileVerdict(path, None, [Reason(Code.JSON_MALFORMED, "", exc.message)])
     kind = kind_of(document)
     if kind == "credential":
         report = check_credential(document, trust, at)

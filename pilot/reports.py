@@ -15,7 +15,7 @@ from xml.etree import ElementTree as ET
 
 from pilot.documents import FileVerdict
 from pilot.safe_text import xml_document
-from schemas.errors import Problem
+from schemas.errors import Reason
 
 
 class Format(StrEnum):
@@ -43,7 +43,7 @@ class NotRun:
         return {"checks": list(self.checks), "reason": self.reason, "message": self.message}
 
 
-def _problem_dict(verdict: FileVerdict, problem: Problem) -> dict[str, str]:
+def _problem_dict(verdict: FileVerdict, problem: Reason) -> dict[str, str]:
     hint = verdict.hints.get(problem)
     return {**problem.as_dict(), "hint": hint} if hint else problem.as_dict()
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from node_core.problems import Problem
+from node_core.problems import ProblemDetails
 from schemas._models.log import LogEntry
 from schemas._models.receipt import Decision, Reason, SubmissionReceipt
 from schemas._models.submission import Submission
@@ -77,7 +77,7 @@ class BatchResult(BaseModel):
 
     status: int
     receipt: SubmissionReceipt | None = None
-    problem: Problem | None = None
+    problem: ProblemDetails | None = None
 
 
 class BatchResponse(BaseModel):

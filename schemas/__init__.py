@@ -72,7 +72,7 @@ from schemas.errors import (
     JsonMalformedError,
     KeyFormatError,
     PilotSchemaError,
-    Problem,
+    Reason,
     VerificationError,
 )
 
@@ -99,7 +99,7 @@ __all__ = [
     "MerkleTree",
     "OfflineDocumentLoader",
     "PilotSchemaError",
-    "Problem",
+    "Reason",
     "ResolvedKey",
     "Role",
     "SignedNote",

@@ -39,7 +39,7 @@ from schemas._models.validate import problems_from_validation_error
 from schemas._trust import TrustRegistry
 from schemas._verify import CredentialReport, check_credential
 from schemas.codes import Code
-from schemas.errors import Problem
+from schemas.errors import Reason
 from schemas.rules import PORT_RULES, InspectionHold, RuleContext
 
 _SUBMISSION_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
@@ -59,7 +59,7 @@ class Assessment:
     submission_id: str
     submission_digest: str
     decision: Decision
-    reasons: list[Problem]
+    reasons: list[Reason]
     manifest: CredentialReport | None = None
     credentials: list[CredentialReport] = field(default_factory=list)
     #: The sampling rule's outcome: True (selected), False (not selected), None (not applied: the policy
@@ -90,7 +90,7 @@ class Assessment:
         return self.classified and all(p.code != Code.DATA_CATEGORY_NOT_PERMITTED for p in self.reasons)
 
     @property
-    def receipt_reasons(self) -> list[Problem]:
+    def receipt_reasons(self) -> list[Reason]:
         """The reasons as a receipt carries them: bounded in number, path and message (see module doc)."""
         return cap_reasons(self.reasons)
 
@@ -106,17 +106,17 @@ def _bounded_path(path: str) -> str:
     return path[: path.rfind("/", 0, MAX_REASON_PATH + 1)]  # an ancestor: still a JSON pointer
 
 
-def _bounded(problem: Problem) -> Problem:
+def _bounded(problem: Reason) -> Reason:
     message = problem.message
     if len(message) > MAX_REASON_MESSAGE:
         message = message[: MAX_REASON_MESSAGE - 1] + "…"
     path = _bounded_path(problem.path)
     if path == problem.path and message == problem.message:
         return problem
-    return Problem(problem.code, path, message, problem.severity)
+    return Reason(problem.code, path, message, problem.severity)
 
 
-def cap_reasons(reasons: list[Problem], limit: int = MAX_RECEIPT_REASONS) -> list[Problem]:
+def cap_reasons(reasons: list[Reason], limit: int = MAX_RECEIPT_REASONS) -> list[Reason]:
     """At most ``limit`` reasons (plus one ``REASONS_OMITTED``), each bounded in path and message length.
 
     The first reason of every distinct code is kept, so the codes stay complete; the rest are filled in
@@ -137,7 +137,7 @@ def cap_reasons(reasons: list[Problem], limit: int = MAX_RECEIPT_REASONS) -> lis
     kept = [_bounded(reasons[index]) for index in sorted(keep)]
     omitted = len(reasons) - len(kept)
     kept.append(
-        Problem(
+        Reason(
             Code.REASONS_OMITTED,
             "",
             f"{omitted} more reason{'' if omitted == 1 else 's'} of the codes above omitted: a receipt carries "

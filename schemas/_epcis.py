@@ -59,7 +59,7 @@ from schemas._jose import credential_payload
 from schemas._models.event import BIZ_STEPS, BIZ_TRANSACTION_TYPES, DISPOSITIONS, SOURCE_DEST_TYPES
 from schemas._time import format_time, parse_time
 from schemas.codes import Code
-from schemas.errors import Problem, VerificationError
+from schemas.errors import Reason, VerificationError
 
 __all__ = [
     "CBV_BIZ_STEPS",
@@ -117,10 +117,10 @@ class _Findings:
     """The problems found in one credential, with JSON pointers relative to it."""
 
     def __init__(self) -> None:
-        self.problems: list[Problem] = []
+        self.problems: list[Reason] = []
 
     def add(self, path: str, message: str) -> None:
-        self.problems.append(Problem(Code.SCHEMA_INVALID, path, message))
+        self.problems.append(Reason(Code.SCHEMA_INVALID, path, message))
 
     def raise_any(self) -> None:
         if self.problems:
@@ -467,19 +467,19 @@ def epcis_document(
     if not _is_uri(document_id):
         raise VerificationError.single(Code.SCHEMA_INVALID, "/id", "the document id is not an absolute URI")
     creation_date = _creation_date(created)
-    problems: list[Problem] = []
+    problems: list[Reason] = []
     by_id: dict[str, dict[str, Any]] = {}
     for i, credential in enumerate(dte_credentials):
         try:
             events = epcis_events(credential)
         except VerificationError as exc:
-            problems += [Problem(p.code, f"/{i}{p.path}", p.message, p.severity) for p in exc.problems]
+            problems += [Reason(p.code, f"/{i}{p.path}", p.message, p.severity) for p in exc.problems]
             continue
         for j, event in enumerate(events):
             seen = by_id.setdefault(event["eventID"], event)
             if seen != event:
                 problems.append(
-                    Problem(
+                    Reason(
                         Code.SCHEMA_INVALID,
                         f"/{i}/credentialSubject/{j}/id",
                         "an eventID already used by another event",

@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from schemas.codes import Code
-from schemas.errors import PilotSchemaError, Problem
+from schemas.errors import PilotSchemaError, Reason
 
 __all__ = [
     "CONTEXTS_DIR",
@@ -327,12 +327,12 @@ def _short(text: str) -> str:
     return text if len(text) <= _MESSAGE_LIMIT else text[: _MESSAGE_LIMIT - 3] + "..."
 
 
-def _processing_problem(exc: BaseException, base_path: str) -> Problem:
-    """One Problem for a JSON-LD processing error (pyld's JsonLdError, or ours inside it)."""
+def _processing_problem(exc: BaseException, base_path: str) -> Reason:
+    """One Reason for a JSON-LD processing error (pyld's JsonLdError, or ours inside it)."""
     cause: BaseException | None = exc
     while cause is not None:
         if isinstance(cause, ContextUnavailableError):
-            return Problem(Code.JSONLD_CONTEXT_UNAVAILABLE, f"{base_path}/@context", _short(str(cause)))
+            return Reason(Code.JSONLD_CONTEXT_UNAVAILABLE, f"{base_path}/@context", _short(str(cause)))
         cause = cause.__cause__ or cause.__context__
     code = getattr(exc, "code", None)
     message = str(exc.args[0]) if exc.args else type(exc).__name__
@@ -344,13 +344,13 @@ def _processing_problem(exc: BaseException, base_path: str) -> Problem:
         where = f" (term {term!r})" if isinstance(term, str) else f" ({url})" if isinstance(url, str) else ""
     text = _short(f"JSON-LD expansion failed: {code or type(exc).__name__}: {message}{where}")
     if code in _CONTEXT_ERROR_CODES:
-        return Problem(Code.JSONLD_CONTEXT_UNAVAILABLE, f"{base_path}/@context", text)
+        return Reason(Code.JSONLD_CONTEXT_UNAVAILABLE, f"{base_path}/@context", text)
     if code in _TERM_DEFINITION_ERROR_CODES:
-        return Problem(Code.JSONLD_TERM_UNDEFINED, f"{base_path}/@context", text)
-    return Problem(Code.JSONLD_TERM_UNDEFINED, base_path or "/", text)
+        return Reason(Code.JSONLD_TERM_UNDEFINED, f"{base_path}/@context", text)
+    return Reason(Code.JSONLD_TERM_UNDEFINED, base_path or "/", text)
 
 
-def expansion_problems(document: Any, reference_dir: Path | str | None, base_path: str = "") -> list[Problem]:
+def expansion_problems(document: Any, reference_dir: Path | str | None, base_path: str = "") -> list[Reason]:
     """Expand ``document`` offline (JSON-LD 1.1, pyld) and report what safe mode would refuse.
 
     ``reference_dir`` holds the W3C and UNTP contexts (None: only the pilot's own contexts resolve);
@@ -358,7 +358,7 @@ def expansion_problems(document: Any, reference_dir: Path | str | None, base_pat
     An empty list means the document expands with nothing dropped and every type defined.
     """
     if not isinstance(document, Mapping | list):
-        return [Problem(Code.JSONLD_TERM_UNDEFINED, base_path or "/", "a JSON-LD document must be a JSON object")]
+        return [Reason(Code.JSONLD_TERM_UNDEFINED, base_path or "/", "a JSON-LD document must be a JSON object")]
     from pyld import jsonld
 
     loader = document_loader(reference_dir)
@@ -385,8 +385,8 @@ def expansion_problems(document: Any, reference_dir: Path | str | None, base_pat
         except Exception as exc:  # pyld raises JsonLdError, and plain errors on input it does not expect
             return [_processing_problem(exc, base_path)]
     # pyld warns about term definitions that look like keywords, and about a value's invalid language tag.
-    problems: list[Problem] = [
-        Problem(
+    problems: list[Reason] = [
+        Reason(
             Code.JSONLD_TERM_UNDEFINED,
             (base_path or "/") if "language" in str(warning.message) else f"{base_path}/@context",
             _short(f"JSON-LD: {warning.message}"),
@@ -398,7 +398,7 @@ def expansion_problems(document: Any, reference_dir: Path | str | None, base_pat
     def add(path: str, message: str) -> None:
         if (path, message) not in seen:
             seen.add((path, message))
-            problems.append(Problem(Code.JSONLD_TERM_UNDEFINED, path, message))
+            problems.append(Reason(Code.JSONLD_TERM_UNDEFINED, path, message))
 
     for name, pointer, mapped_to_null in dropped:
         message = _dropped_message(name, mapped_to_null and not name.startswith("@"))

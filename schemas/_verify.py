@@ -15,7 +15,7 @@ run by ``schemas._assess``.
 Whatever the verification outcome, every credential is also classified (``CredentialReport.categories``):
 the data category of each present field when the document validates against its record model, else
 None (a field that cannot be classified). A port decides what it may keep from that (docs/design.md §8),
-so a tampered or unsigned credential never smuggles a refused field into storage. Problem messages
+so a tampered or unsigned credential never smuggles a refused field into storage. Reason messages
 never quote input values; they say what was expected and what kind of value was found.
 """
 
@@ -38,7 +38,7 @@ from schemas._models.validate import semantic_problems, validate_credential_payl
 from schemas._time import parse_time
 from schemas._trust import ResolvedKey, TrustRegistry
 from schemas.codes import Code
-from schemas.errors import Problem, VerificationError
+from schemas.errors import Reason, VerificationError
 
 #: A credential that expires within this long after the judged time earns a warning.
 EXPIRY_WARNING = timedelta(days=30)
@@ -78,13 +78,13 @@ class CredentialReport:
     securing: str | None = None
     proof_created: str | None = None
     signature_verified: bool = False
-    problems: list[Problem] = field(default_factory=list)
+    problems: list[Reason] = field(default_factory=list)
     #: (JSON pointer, data category) of every present field, whatever the verification outcome; None
     #: when the credential cannot be classified (it does not validate against its record model).
     categories: list[tuple[str, DataCategory]] | None = None
 
     @property
-    def errors(self) -> list[Problem]:
+    def errors(self) -> list[Reason]:
         """The error-level problems."""
         return [p for p in self.problems if p.severity == "error"]
 
@@ -101,9 +101,9 @@ class CredentialReport:
         return None
 
 
-def _at(path: str, error: VerificationError) -> list[Problem]:
+def _at(path: str, error: VerificationError) -> list[Reason]:
     """``error``'s problems with their paths placed under ``path``."""
-    return [Problem(p.code, path + p.path, p.message, p.severity) for p in error.problems]
+    return [Reason(p.code, path + p.path, p.message, p.severity) for p in error.problems]
 
 
 def check_credential(raw: Any, trust: TrustRegistry, at: datetime, *, path: str = "") -> CredentialReport:
@@ -143,7 +143,7 @@ def _classify(report: CredentialReport) -> list[tuple[str, DataCategory]] | None
 def _verify(raw: Any, trust: TrustRegistry, at: datetime, path: str) -> CredentialReport:
     report = CredentialReport(path=path, raw=raw)
     if not isinstance(raw, Mapping):
-        report.problems.append(Problem(Code.SCHEMA_INVALID, path or "/", "a credential must be a JSON object"))
+        report.problems.append(Reason(Code.SCHEMA_INVALID, path or "/", "a credential must be a JSON object"))
         return report
     try:
         report.digest = credential_digest(raw)
@@ -152,7 +152,7 @@ def _verify(raw: Any, trust: TrustRegistry, at: datetime, path: str) -> Credenti
         return report
     except ValueError as exc:
         message = f"cannot canonicalize (RFC 8785): {type(exc).__name__}"
-        report.problems.append(Problem(Code.SCHEMA_INVALID, path or "/", message))
+        report.problems.append(Reason(Code.SCHEMA_INVALID, path or "/", message))
         return report
 
     # 1. Securing form, without crypto: which key claims to have signed.
@@ -179,7 +179,7 @@ def _verify(raw: Any, trust: TrustRegistry, at: datetime, path: str) -> Credenti
     try:
         key = trust.resolve_key(verification_method, "assertion", at)
     except VerificationError as exc:
-        report.problems += [Problem(p.code, vm_path, _key_message(p)) for p in exc.problems]
+        report.problems += [Reason(p.code, vm_path, _key_message(p)) for p in exc.problems]
         return report
     report.key = key
 
@@ -199,7 +199,7 @@ def _verify(raw: Any, trust: TrustRegistry, at: datetime, path: str) -> Credenti
     issuer_id = issuer.get("id") if isinstance(issuer, Mapping) else issuer
     if issuer_id != key.did:
         report.problems.append(
-            Problem(
+            Reason(
                 Code.PROOF_INVALID,
                 vm_path,
                 f"signed with {key.verification_method}, a key of {key.did}, but the issuer is another party",
@@ -219,7 +219,7 @@ def _verify(raw: Any, trust: TrustRegistry, at: datetime, path: str) -> Credenti
         roles = AUTHORIZED_ROLES.get(report.record_type, frozenset())
         if key.role not in {str(r) for r in roles}:
             report.problems.append(
-                Problem(
+                Reason(
                     Code.ISSUER_ROLE_NOT_AUTHORIZED,
                     f"{body_path}/issuer",
                     f"{key.participant_id} has role {key.role}; a {report.record_type} must be issued by "
@@ -236,15 +236,15 @@ def _verify(raw: Any, trust: TrustRegistry, at: datetime, path: str) -> Credenti
     return report
 
 
-def _key_message(problem: Problem) -> str:
+def _key_message(problem: Reason) -> str:
     """The message of a key-resolution problem; an unknown key's id is input, so it is not quoted."""
     if problem.code == Code.ISSUER_UNKNOWN:
         return "the verificationMethod is not a key of any participant in the trust list"
     return problem.message
 
 
-def _validity_problems(payload: Mapping[str, Any], at: datetime, path: str) -> list[Problem]:
-    problems: list[Problem] = []
+def _validity_problems(payload: Mapping[str, Any], at: datetime, path: str) -> list[Reason]:
+    problems: list[Reason] = []
     try:
         valid_from = parse_time(payload["validFrom"]) if isinstance(payload.get("validFrom"), str) else None
         valid_until = parse_time(payload["validUntil"]) if isinstance(payload.get("validUntil"), str) else None
@@ -252,19 +252,17 @@ def _validity_problems(payload: Mapping[str, Any], at: datetime, path: str) -> l
         return problems  # already a schema problem
     if valid_from is not None and at < valid_from:
         problems.append(
-            Problem(
+            Reason(
                 Code.CREDENTIAL_NOT_YET_VALID,
                 f"{path}/validFrom",
                 "the credential's validFrom is later than the time it is judged at",
             )
         )
     if valid_until is not None and at > valid_until:
-        problems.append(
-            Problem(Code.CREDENTIAL_EXPIRED, f"{path}/validUntil", "the credential's validUntil has passed")
-        )
+        problems.append(Reason(Code.CREDENTIAL_EXPIRED, f"{path}/validUntil", "the credential's validUntil has passed"))
     elif valid_until is not None and at + EXPIRY_WARNING > valid_until:
         problems.append(
-            Problem(
+            Reason(
                 Code.CREDENTIAL_EXPIRING_SOON,
                 f"{path}/validUntil",
                 f"the credential expires within {EXPIRY_WARNING.days} days",

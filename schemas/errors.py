@@ -4,7 +4,7 @@
     ├── JsonMalformedError           bytes that are not strict JSON (code JSON_MALFORMED)
     ├── CanonicalizationError        a value RFC 8785 cannot represent (also a ValueError)
     ├── KeyFormatError               a Multikey / PEM that does not decode to an Ed25519 key
-    └── VerificationError            one or more Problems found in a document (proof, trust, schema,
+    └── VerificationError            one or more Reasons found in a document (proof, trust, schema,
                                      policy, Merkle proof, signed note); ``.code`` is the first one's
 
 Foreign exceptions (cryptography's InvalidSignature, pydantic's ValidationError, binascii errors) are
@@ -22,8 +22,8 @@ Severity = Literal["error", "warning"]
 
 
 @dataclass(frozen=True, slots=True)
-class Problem:
-    """One thing wrong with a document: a stable code, a JSON pointer to the place, and a message."""
+class Reason:
+    """A reason a document fails (the wire calls it a reason): a stable code, a JSON pointer, a message."""
 
     code: Code
     path: str
@@ -68,7 +68,7 @@ class KeyFormatError(PilotSchemaError, ValueError):
 class VerificationError(PilotSchemaError):
     """One or more problems found while verifying a document; ``code`` is the first error's code."""
 
-    problems: list[Problem] = field(default_factory=list)
+    problems: list[Reason] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         super().__init__(self.__str__())
@@ -76,7 +76,7 @@ class VerificationError(PilotSchemaError):
     @classmethod
     def single(cls, code: Code, path: str, message: str) -> VerificationError:
         """An error with exactly one problem."""
-        return cls([Problem(code, path, message)])
+        return cls([Reason(code, path, message)])
 
     @property
     def code(self) -> Code:  # type: ignore[override]

@@ -52,7 +52,7 @@ from schemas._sampling import is_sampled
 from schemas._trust import TrustRegistry
 from schemas._verify import CredentialReport
 from schemas.codes import Code
-from schemas.errors import Problem
+from schemas.errors import Reason
 
 __all__ = [
     "EXPORTER_RECORD_TYPES",
@@ -187,7 +187,7 @@ class PortRule(Protocol):
         """Every reason code the rule can give."""
         ...
 
-    def check(self, ctx: RuleContext) -> Iterable[Problem]:
+    def check(self, ctx: RuleContext) -> Iterable[Reason]:
         """The reasons the rule finds in ``ctx``'s submission (none when it holds)."""
         ...
 
@@ -215,7 +215,7 @@ class LotRule(Protocol):
         """Every reason code the rule can give."""
         ...
 
-    def check(self, lot: LotContext) -> Iterable[Problem]:
+    def check(self, lot: LotContext) -> Iterable[Reason]:
         """The reasons the rule finds for ``lot`` (none when it holds)."""
         ...
 
@@ -232,9 +232,9 @@ class ManifestIsConsignmentManifest:
 
     codes: ClassVar[tuple[Code, ...]] = (Code.SCHEMA_INVALID,)
 
-    def check(self, ctx: RuleContext) -> Iterator[Problem]:
+    def check(self, ctx: RuleContext) -> Iterator[Reason]:
         if ctx.manifest.signature_verified and ctx.manifest.record_type != MANIFEST_TYPE:
-            yield Problem(Code.SCHEMA_INVALID, "/manifest/type", f"the manifest must be a {MANIFEST_TYPE} credential")
+            yield Reason(Code.SCHEMA_INVALID, "/manifest/type", f"the manifest must be a {MANIFEST_TYPE} credential")
 
 
 class ManifestIssuerIsSender:
@@ -242,12 +242,12 @@ class ManifestIssuerIsSender:
 
     codes: ClassVar[tuple[Code, ...]] = (Code.MANIFEST_EXPORTER_MISMATCH,)
 
-    def check(self, ctx: RuleContext) -> Iterator[Problem]:
+    def check(self, ctx: RuleContext) -> Iterator[Reason]:
         issuer = ctx.manifest.key
         if ctx.signed_manifest_subject is None or ctx.exporter_id is None or issuer is None:
             return
         if issuer.participant_id != ctx.exporter_id:
-            yield Problem(
+            yield Reason(
                 Code.MANIFEST_EXPORTER_MISMATCH,
                 "/manifest/issuer",
                 f"the manifest is issued by {issuer.participant_id}, but {ctx.exporter_id} submitted it",
@@ -259,12 +259,12 @@ class ManifestExporterIsIssuer:
 
     codes: ClassVar[tuple[Code, ...]] = (Code.MANIFEST_EXPORTER_MISMATCH,)
 
-    def check(self, ctx: RuleContext) -> Iterator[Problem]:
+    def check(self, ctx: RuleContext) -> Iterator[Reason]:
         subject, issuer = ctx.signed_manifest_subject, ctx.manifest.key
         if subject is None or issuer is None:
             return
         if subject.get("exporter") != issuer.did:
-            yield Problem(
+            yield Reason(
                 Code.MANIFEST_EXPORTER_MISMATCH,
                 "/manifest/credentialSubject/exporter",
                 f"the manifest names another exporter than its issuer {issuer.participant_id}",
@@ -276,10 +276,10 @@ class ConsignmentIsSubmission:
 
     codes: ClassVar[tuple[Code, ...]] = (Code.SCHEMA_INVALID,)
 
-    def check(self, ctx: RuleContext) -> Iterator[Problem]:
+    def check(self, ctx: RuleContext) -> Iterator[Reason]:
         subject = ctx.signed_manifest_subject
         if subject is not None and subject.get("consignmentId") != ctx.submission.submissionId:
-            yield Problem(
+            yield Reason(
                 Code.SCHEMA_INVALID,
                 "/manifest/credentialSubject/consignmentId",
                 "the manifest's consignmentId differs from the submissionId",
@@ -291,10 +291,10 @@ class DestinationIsThisPort:
 
     codes: ClassVar[tuple[Code, ...]] = (Code.DESTINATION_MISMATCH,)
 
-    def check(self, ctx: RuleContext) -> Iterator[Problem]:
+    def check(self, ctx: RuleContext) -> Iterator[Reason]:
         subject = ctx.signed_manifest_subject
         if subject is not None and subject.get("destination") != ctx.port_id:
-            yield Problem(
+            yield Reason(
                 Code.DESTINATION_MISMATCH,
                 "/manifest/credentialSubject/destination",
                 f"the manifest is addressed to another port, not {ctx.port_id}",
@@ -309,7 +309,7 @@ class RecordsIssuedBySubmitter:
 
     codes: ClassVar[tuple[Code, ...]] = (Code.ISSUER_NOT_SUBMITTER,)
 
-    def check(self, ctx: RuleContext) -> Iterator[Problem]:
+    def check(self, ctx: RuleContext) -> Iterator[Reason]:
         party = ctx.party
         if party is None:
             return
@@ -317,7 +317,7 @@ class RecordsIssuedBySubmitter:
             if report.record_type not in EXPORTER_RECORD_TYPES or not report.signature_verified or report.key is None:
                 continue
             if report.key.participant_id != party:
-                yield Problem(
+                yield Reason(
                     Code.ISSUER_NOT_SUBMITTER,
                     f"{report.path}/issuer",
                     f"a {report.record_type} issued by {report.key.participant_id}, but the consignment is "
@@ -388,7 +388,7 @@ class PinnedCredentialsPresent:
 
     codes: ClassVar[tuple[Code, ...]] = (Code.REFERENCED_CREDENTIAL_MISSING, Code.EVIDENCE_DIGEST_MISMATCH)
 
-    def check(self, ctx: RuleContext) -> Iterator[Problem]:
+    def check(self, ctx: RuleContext) -> Iterator[Reason]:
         if not ctx.manifest.verified:
             return
         by_id = {c.credential_id: c for c in ctx.credentials if c.credential_id}
@@ -396,9 +396,9 @@ class PinnedCredentialsPresent:
             found = by_id.get(pin.target)
             if found is None:
                 if pin.required:
-                    yield Problem(Code.REFERENCED_CREDENTIAL_MISSING, f"{pin.where}/{pin.target_member}", pin.missing)
+                    yield Reason(Code.REFERENCED_CREDENTIAL_MISSING, f"{pin.where}/{pin.target_member}", pin.missing)
             elif found.digest != pin.digest:
-                yield Problem(
+                yield Reason(
                     Code.EVIDENCE_DIGEST_MISMATCH,
                     f"{pin.where}/{pin.digest_member}",
                     pin.mismatch.format(path=found.path, digest=found.digest),
@@ -413,9 +413,9 @@ class PortPublishesPolicy:
 
     codes: ClassVar[tuple[Code, ...]] = (Code.DESTINATION_MISMATCH,)
 
-    def check(self, ctx: RuleContext) -> Iterator[Problem]:
+    def check(self, ctx: RuleContext) -> Iterator[Reason]:
         if ctx.policy is None:
-            yield Problem(Code.DESTINATION_MISMATCH, "/manifest", f"{ctx.port_id} publishes no policy")
+            yield Reason(Code.DESTINATION_MISMATCH, "/manifest", f"{ctx.port_id} publishes no policy")
 
 
 class DataCategoriesPermitted:
@@ -426,7 +426,7 @@ class DataCategoriesPermitted:
 
     codes: ClassVar[tuple[Code, ...]] = (Code.DATA_CATEGORY_NOT_PERMITTED,)
 
-    def check(self, ctx: RuleContext) -> Iterator[Problem]:
+    def check(self, ctx: RuleContext) -> Iterator[Reason]:
         if ctx.policy is None:
             return
         permitted = {str(c) for c in ctx.policy.permittedDataCategories}
@@ -437,7 +437,7 @@ class DataCategoriesPermitted:
                     continue  # already reported as part of the refused object that holds it
                 if str(category) not in permitted:
                     refused.append(pointer)
-                    yield Problem(
+                    yield Reason(
                         Code.DATA_CATEGORY_NOT_PERMITTED,
                         report.path + pointer,
                         f"field in data category {category}, which this port may not receive",
@@ -449,10 +449,10 @@ class HsCodePermitted:
 
     codes: ClassVar[tuple[Code, ...]] = (Code.HS_CODE_NOT_PERMITTED,)
 
-    def check(self, lot: LotContext) -> Iterator[Problem]:
+    def check(self, lot: LotContext) -> Iterator[Reason]:
         permitted = lot.policy.permittedHsCodes
         if not _permitted(lot.lot.hsCode, permitted):
-            yield Problem(
+            yield Reason(
                 Code.HS_CODE_NOT_PERMITTED,
                 f"{lot.where}/hsCode",
                 f"the lot's HS code is not among this port's permitted codes ({', '.join(permitted)})",
@@ -464,18 +464,18 @@ class EstablishmentApproved:
 
     codes: ClassVar[tuple[Code, ...]] = (Code.ESTABLISHMENT_NOT_APPROVED,)
 
-    def check(self, lot: LotContext) -> Iterator[Problem]:
+    def check(self, lot: LotContext) -> Iterator[Reason]:
         path = f"{lot.where}/establishmentNumber"
         entry = lot.ctx.register.get(lot.lot.establishmentNumber)
         if entry is None:
-            yield Problem(
+            yield Reason(
                 Code.ESTABLISHMENT_NOT_APPROVED, path, "the establishment is not on the importer-side register"
             )
             return
         at = lot.ctx.at
         in_window = entry.approvedFrom <= at and (entry.approvedUntil is None or at <= entry.approvedUntil)
         if lot.lot.hsCode[:4] not in entry.categories or not in_window:
-            yield Problem(
+            yield Reason(
                 Code.ESTABLISHMENT_NOT_APPROVED,
                 path,
                 f"the establishment is approved for HS {', '.join(entry.categories)} only, or not at this time",
@@ -487,11 +487,11 @@ class EstablishmentBoundToExporter:
 
     codes: ClassVar[tuple[Code, ...]] = (Code.ESTABLISHMENT_NOT_BOUND_TO_EXPORTER,)
 
-    def check(self, lot: LotContext) -> Iterator[Problem]:
+    def check(self, lot: LotContext) -> Iterator[Reason]:
         entry = lot.ctx.register.get(lot.lot.establishmentNumber)
         party = lot.ctx.party
         if entry is not None and party is not None and entry.exporter != party:
-            yield Problem(
+            yield Reason(
                 Code.ESTABLISHMENT_NOT_BOUND_TO_EXPORTER,
                 f"{lot.where}/establishmentNumber",
                 f"the register binds this establishment to {entry.exporter}, not to {party}",
@@ -508,10 +508,10 @@ class HsCodeTraced:
 
     codes: ClassVar[tuple[Code, ...]] = (Code.HS_CODE_MISMATCH,)
 
-    def check(self, lot: LotContext) -> Iterator[Problem]:
+    def check(self, lot: LotContext) -> Iterator[Reason]:
         for event in lot.ctx.lot_events or []:
             if lot.lot.lotId in event.produces and event.hs_code != lot.lot.hsCode:
-                yield Problem(
+                yield Reason(
                     Code.HS_CODE_MISMATCH,
                     f"{lot.where}/hsCode",
                     f"the lot's HS code differs from the one the event at {event.path} records for it",
@@ -528,7 +528,7 @@ class EachLot:
         self.rules = rules
         self.codes: tuple[Code, ...] = tuple(dict.fromkeys(code for rule in rules for code in rule.codes))
 
-    def check(self, ctx: RuleContext) -> Iterator[Problem]:
+    def check(self, ctx: RuleContext) -> Iterator[Reason]:
         if ctx.policy is None or ctx.consignment is None:
             return
         for index, lot in enumerate(ctx.consignment.credentialSubject.lots):

@@ -52,7 +52,7 @@ def documented_body(model: type[BaseModel], description: str) -> dict[str, Any]:
         "responses": {
             str(status): {
                 "description": f"Problem details (RFC 9457): {meaning}",
-                "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+                "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/ProblemDetails"}}},
             }
             for status, meaning in ((408, "REQUEST_TIMEOUT"), (415, "UNSUPPORTED_MEDIA_TYPE"))
         },

@@ -25,7 +25,7 @@ from schemas._multikey import decode_multikey
 from schemas._time import parse_time, utc_now
 from schemas._verify import check_credential
 from schemas.codes import Code
-from schemas.errors import JsonMalformedError, KeyFormatError, PilotSchemaError, Problem, VerificationError
+from schemas.errors import JsonMalformedError, KeyFormatError, PilotSchemaError, Reason, VerificationError
 
 app = typer.Typer(help="Verify, canonicalize and inspect one credential file.", no_args_is_help=True)
 
@@ -63,7 +63,7 @@ def _at(at: str | None) -> datetime:
         fail_usage(f"--at {at!r} is not an RFC 3339 time such as 2026-11-01T00:00:00Z")
 
 
-def print_problems(problems: list[Problem]) -> None:
+def print_problems(problems: list[Reason]) -> None:
     """A table of problems: code, severity, JSON pointer, message (the last two shown literally)."""
     table = Table("code", "severity", "path", "message", show_lines=False)
     for problem in problems:
@@ -110,13 +110,13 @@ def verify_command(
         raise typer.Exit(EXIT_FAILED)
 
 
-def _verify_with_key(document: Any, multibase: str) -> list[Problem]:
+def _verify_with_key(document: Any, multibase: str) -> list[Reason]:
     try:
         key = decode_multikey(multibase)
     except KeyFormatError as exc:
         fail_usage(f"--public-key-multibase: {exc}")
     if not isinstance(document, Mapping):
-        return [Problem(Code.SCHEMA_INVALID, "/", "a credential must be a JSON object")]
+        return [Reason(Code.SCHEMA_INVALID, "/", "a credential must be a JSON object")]
     try:
         if is_enveloped(document):
             verify_enveloped(document, key)

@@ -33,7 +33,7 @@ from schemas._jose import is_enveloped, read_enveloped
 from schemas._jsonio import parse_json
 from schemas._jsonld import UNTP_VERSION, VC_V2_CONTEXT, expansion_problems, untp_context_url
 from schemas.codes import Code
-from schemas.errors import JsonMalformedError, PilotSchemaError, Problem
+from schemas.errors import JsonMalformedError, PilotSchemaError, Reason
 
 __all__ = [
     "NOT_RUN_CHECKS",
@@ -86,7 +86,7 @@ _HINTS = {
 class Finding:
     """One shared-schema failure: the problem (code, pointer in the file, message) and a hint to fix it."""
 
-    problem: Problem
+    problem: Reason
     hint: str
 
 
@@ -121,7 +121,7 @@ def _schema_findings(validator: Any, payload: Any, base: str, code: Code, schema
     for error in validator.iter_errors(payload):
         keyword = error.kind.name
         message = _short(f"{schema_name} ({keyword}): {error.message}")
-        findings.append(Finding(Problem(code, base + _pointer(list(error.instance_path)), message), hint))
+        findings.append(Finding(Reason(code, base + _pointer(list(error.instance_path)), message), hint))
     return findings
 
 
@@ -176,13 +176,13 @@ def _untp_findings(payload: Mapping[str, Any], reference: Path, base: str) -> li
                 f"a {type_name} names UNTP {part} context version {named}; this pilot validates UNTP "
                 f"{UNTP_VERSION} only: expected {expected}"
             )
-            findings.append(Finding(Problem(Code.UNTP_SCHEMA_INVALID, f"{base}/@context", message), context_hint))
+            findings.append(Finding(Reason(Code.UNTP_SCHEMA_INVALID, f"{base}/@context", message), context_hint))
         else:
             message = (
                 f"a {type_name} is a UNTP type, but its @context names no UNTP {part} context; "
                 f"expected UNTP {UNTP_VERSION}: {expected}"
             )
-            findings.append(Finding(Problem(Code.UNTP_SCHEMA_INVALID, f"{base}/@context", message), context_hint))
+            findings.append(Finding(Reason(Code.UNTP_SCHEMA_INVALID, f"{base}/@context", message), context_hint))
     return findings
 
 

@@ -98,7 +98,7 @@ def category_of(model: type[BaseModel], name: str) -> DataCategory:
 def field_error(field: str, message: str) -> PydanticCustomError:
     """A cross-field validation error that points at ``field`` (a relative JSON pointer without a leading /).
 
-    Raise it from a model validator; the translation to a Problem appends ``field`` to the model's path.
+    Raise it from a model validator; the translation to a Reason appends ``field`` to the model's path.
     """
     return PydanticCustomError("field_error", message, {"field": field})
 

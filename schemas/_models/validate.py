@@ -1,6 +1,6 @@
 """Validation entry points: run a wire model over a parsed document and report Problems, never exceptions.
 
-Pydantic's ValidationError never leaves this module: each error becomes a ``Problem(SCHEMA_INVALID)`` whose
+Pydantic's ValidationError never leaves this module: each error becomes a ``Reason(SCHEMA_INVALID)`` whose
 path is a JSON pointer with wire names (``/credentialSubject/lots/0/hsCode``) and whose message says what
 was expected and what KIND of value was found (``a string of 31 characters``, ``an integer``), never the
 value itself: reasons are stored and signed into receipts, and the value may be data the port must not
@@ -23,7 +23,7 @@ from schemas._models.facility import DigitalFacilityRecord
 from schemas._models.geometry import geometry_problems
 from schemas._models.registry import CREDENTIAL_TYPES, credential_type_of
 from schemas.codes import Code
-from schemas.errors import Problem
+from schemas.errors import Reason
 
 __all__ = [
     "MEMBER_NAME",
@@ -144,9 +144,9 @@ def _message(error: ErrorDetails, found: Any, name_shown: bool) -> str:
     return f"{_scrub(message, error.get('input'))}; found {describe_value(found)}"
 
 
-def problems_from_validation_error(exc: ValidationError, doc: Any, base_path: str = "") -> list[Problem]:
-    """One SCHEMA_INVALID Problem per pydantic error, with JSON pointers relative to ``base_path``."""
-    problems: list[Problem] = []
+def problems_from_validation_error(exc: ValidationError, doc: Any, base_path: str = "") -> list[Reason]:
+    """One SCHEMA_INVALID Reason per pydantic error, with JSON pointers relative to ``base_path``."""
+    problems: list[Reason] = []
     seen: set[tuple[str, str]] = set()
     for error in exc.errors(include_url=False):
         segments, found, shown = _walk(error["loc"], doc)
@@ -161,7 +161,7 @@ def problems_from_validation_error(exc: ValidationError, doc: Any, base_path: st
         message = _message(error, found, shown)
         if (path, message) not in seen:
             seen.add((path, message))
-            problems.append(Problem(Code.SCHEMA_INVALID, path, message))
+            problems.append(Reason(Code.SCHEMA_INVALID, path, message))
     return problems
 
 
@@ -177,36 +177,36 @@ def _resolve(node: Any, relative: str) -> Any:
     return node
 
 
-def validate_model(model: type[M], doc: Any, base_path: str = "") -> tuple[M | None, list[Problem]]:
+def validate_model(model: type[M], doc: Any, base_path: str = "") -> tuple[M | None, list[Reason]]:
     """Validate parsed JSON against ``model``: (instance, []) when it fits, else (None, problems)."""
     if not isinstance(doc, Mapping):
-        return None, [Problem(Code.SCHEMA_INVALID, base_path, f"expected an object, found {describe_value(doc)}")]
+        return None, [Reason(Code.SCHEMA_INVALID, base_path, f"expected an object, found {describe_value(doc)}")]
     try:
         return model.model_validate(dict(doc)), []
     except ValidationError as exc:
         return None, problems_from_validation_error(exc, doc, base_path)
 
 
-def validate_credential_payload(doc: Mapping[str, Any], base_path: str = "") -> tuple[BaseModel | None, list[Problem]]:
+def validate_credential_payload(doc: Mapping[str, Any], base_path: str = "") -> tuple[BaseModel | None, list[Reason]]:
     """Validate a credential (its payload, proof included or not) against the model of its record type."""
     if not isinstance(doc, Mapping):
-        return None, [Problem(Code.SCHEMA_INVALID, base_path, f"expected an object, found {describe_value(doc)}")]
+        return None, [Reason(Code.SCHEMA_INVALID, base_path, f"expected an object, found {describe_value(doc)}")]
     record_type = credential_type_of(doc)
     if record_type is None:
         known = ", ".join(sorted(CREDENTIAL_TYPES))
         found = describe_value(doc["type"]) if "type" in doc else "no type member"
         message = f"expected a type list with 'VerifiableCredential' and one of {known}; found {found}"
-        return None, [Problem(Code.SCHEMA_INVALID, base_path + "/type", message)]
+        return None, [Reason(Code.SCHEMA_INVALID, base_path + "/type", message)]
     return validate_model(CREDENTIAL_TYPES[record_type], doc, base_path)
 
 
-def semantic_problems(model: BaseModel, base_path: str = "") -> list[Problem]:
+def semantic_problems(model: BaseModel, base_path: str = "") -> list[Reason]:
     """Problems a valid-shaped record can still have: GEOMETRY_INVALID for a facility's polygon."""
     if isinstance(model, DigitalFacilityRecord):
         facility = model.credentialSubject.facility
         path = base_path + "/credentialSubject/facility/locationInformation/geoBoundary"
         return [
-            Problem(Code.GEOMETRY_INVALID, path, message)
+            Reason(Code.GEOMETRY_INVALID, path, message)
             for message in geometry_problems(facility.locationInformation.geoBoundary, facility.region)
         ]
     return []

@@ -202,7 +202,7 @@ async def test_openapi_documents_every_route_and_its_errors(exporter: Any) -> No
     ]:
         assert statuses <= set(paths[path][method]["responses"]), (path, method)
     schemas = document["components"]["schemas"]
-    assert {"Facility", "ConsignmentRequest", "Problem"} <= set(schemas)
+    assert {"Facility", "ConsignmentRequest", "ProblemDetails"} <= set(schemas)
     assert "HTTPValidationError" not in schemas
 
 

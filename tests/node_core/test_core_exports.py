@@ -77,7 +77,7 @@ MODULES = {
         "INTERNAL_ERROR",
         "PROBLEM_MEDIA_TYPE",
         "PROBLEM_TYPE_BASE",
-        "Problem",
+        "ProblemDetails",
         "ProblemError",
         "ProblemGuardMiddleware",
         "ProblemResponse",

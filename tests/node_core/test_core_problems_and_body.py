@@ -15,7 +15,7 @@ from pydantic import BaseModel
 from node_core.body import parse_json_body, read_limited_body
 from node_core.problems import (
     PROBLEM_MEDIA_TYPE,
-    Problem,
+    ProblemDetails,
     ProblemError,
     install_problem_handlers,
     problem_responses,
@@ -96,7 +96,7 @@ def assert_problem(response: httpx.Response, status: int, code: str) -> dict[str
     assert response.status_code == status, response.text
     assert response.headers["content-type"] == PROBLEM_MEDIA_TYPE
     body: dict[str, Any] = response.json()
-    Problem.model_validate(body)
+    ProblemDetails.model_validate(body)
     assert body["status"] == status and body["code"] == code
     assert body["type"] == "https://pilot.example/problems/" + code.lower().replace("_", "-")
     assert body["instance"] == f"urn:pilot:request:{response.headers['x-request-id']}"

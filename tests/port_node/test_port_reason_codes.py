@@ -26,7 +26,7 @@ from schemas._assess import assess_submission
 from schemas._records import facility_record_subject
 from schemas._time import utc_now
 from schemas.codes import RECEIPT_REASON_CODES
-from schemas.errors import Problem
+from schemas.errors import Reason
 from schemas.identifiers import did_of
 from schemas.rules import PORT_RULES, EachLot, LotRule, PortRule
 
@@ -224,7 +224,7 @@ class _Recording:
     def __init__(self, rule: Any, seen: list[tuple[str, str]]) -> None:
         self.rule, self.seen, self.codes = rule, seen, rule.codes
 
-    def check(self, ctx: Any) -> Iterator[Problem]:
+    def check(self, ctx: Any) -> Iterator[Reason]:
         for problem in self.rule.check(ctx):
             self.seen.append((type(self.rule).__name__, str(problem.code)))
             yield problem

@@ -48,7 +48,7 @@ def _instance(reference_dir: Path, part: str) -> Any:
     return json.loads((reference_dir / "untp-0.6.1" / f"untp-{part}-instance.json").read_bytes())
 
 
-def _codes(problems: list[schemas.Problem]) -> list[tuple[str, str]]:
+def _codes(problems: list[schemas.Reason]) -> list[tuple[str, str]]:
     return [(str(p.code), p.path) for p in problems]
 
 

@@ -15,7 +15,7 @@ from schemas._models import (
 )
 from schemas._models import examples as ex
 from schemas.codes import Code
-from schemas.errors import Problem
+from schemas.errors import Reason
 
 SQUARE = [[36.6, 50.7], [36.62, 50.7], [36.62, 50.71], [36.6, 50.71], [36.6, 50.7]]
 
@@ -71,7 +71,7 @@ def test_bad_geometry_is_geometry_invalid_not_schema_invalid(
     assert model is not None
     found = semantic_problems(model, "/credentials/0")
     assert found
-    assert all(isinstance(p, Problem) for p in found)
+    assert all(isinstance(p, Reason) for p in found)
     assert {(p.code, p.path) for p in found} == {
         (Code.GEOMETRY_INVALID, "/credentials/0/credentialSubject/facility/locationInformation/geoBoundary")
     }

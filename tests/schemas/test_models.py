@@ -1,4 +1,4 @@
-"""The record models: valid examples round-trip, and each kind of bad input becomes a precise Problem."""
+"""The record models: valid examples round-trip, and each kind of bad input becomes a precise Reason."""
 
 from __future__ import annotations
 
@@ -83,7 +83,7 @@ DELETE = object()
 
 @dataclass(frozen=True)
 class Bad:
-    """A valid example with some members changed, and where the Problem must point."""
+    """A valid example with some members changed, and where the Reason must point."""
 
     name: str
     build: Callable[[], Doc]
