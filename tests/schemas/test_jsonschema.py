@@ -10,7 +10,7 @@ import pytest
 
 from schemas._jsonschema import JSON_DIR, generate_json_schemas, main
 from schemas._models import DataCategory
-from schemas._models import examples as ex
+from support import examples as ex
 
 GENERATED = generate_json_schemas()
 REGENERATE = "run: .venv/bin/python -m schemas._jsonschema --write"

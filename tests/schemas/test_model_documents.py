@@ -17,7 +17,7 @@ from schemas._models import (
     TrustList,
     validate_model,
 )
-from schemas._models import examples as ex
+from support import examples as ex
 from schemas.codes import Code
 
 Doc = dict[str, Any]

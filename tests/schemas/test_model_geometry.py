@@ -13,7 +13,7 @@ from schemas._models import (
     semantic_problems,
     validate_credential_payload,
 )
-from schemas._models import examples as ex
+from support import examples as ex
 from schemas.codes import Code
 from schemas.errors import Reason
 

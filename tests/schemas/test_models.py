@@ -26,7 +26,7 @@ from schemas._models import (
     validate_credential_payload,
     validate_model,
 )
-from schemas._models import examples as ex
+from support import examples as ex
 from schemas.codes import Code
 
 Doc = dict[str, Any]

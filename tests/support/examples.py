@@ -1,4 +1,4 @@
-"""Valid, unsigned example documents of every wire type, for tests, documentation and the vector generator.
+"""Valid, unsigned example documents of every wire type, for the tests (one consignment, described once).
 
 Every builder returns a fresh dict (callers may mutate it) describing the same fictional consignment:
 ``ru-exp-01`` ships frozen broiler cuts from a Belgorod farm to ``cn-port-01``. Digests are placeholders
