@@ -1,6 +1,6 @@
 """Pydantic shapes of the exporter's request and response bodies, for the OpenAPI document and responses.
 
-Request bodies are parsed strictly (``schemas._jsonio``) and validated in the modules that own them
+Request bodies are parsed strictly (``schemas.jsonio``) and validated in the modules that own them
 (farms against the UNTP ``Facility``, lots against the manifest's ``Lot``), so that bad input is refused
 with the wire contract's codes; these models document them. Times are RFC 3339 strings in UTC.
 """
@@ -12,9 +12,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from schemas._models.facility import Facility
-from schemas._models.manifest import Lot
-from schemas._time import format_time
+from schemas.models.facility import Facility
+from schemas.models.manifest import Lot
+from schemas.time import format_time
 
 __all__ = [
     "AttemptView",

@@ -10,7 +10,7 @@ credentials assessing one of those facilities (with the evidence they pin), and 
 attestations of the establishments, all valid now; the manifest pins each by id and digest
 (docs/design.md §6).
 
-Before anything is stored the submission goes through ``schemas._assess.assess_submission`` with the
+Before anything is stored the submission goes through ``schemas.assess.assess_submission`` with the
 destination's published policy, the very function the port decides with: if the port would reject it,
 the request is refused (422) with the same codes and every reason. Otherwise the consignment and its
 outbox row are stored in one transaction.
@@ -31,17 +31,17 @@ from exporter_node.errors import ConflictError, InputRefusedError, PrecheckRefus
 from exporter_node.node import ExporterNode
 from exporter_node.records import new_urn, reference_of
 from exporter_node.storage import DuplicateError
-from schemas._assess import Assessment, assess_submission
-from schemas._digest import canonical_digest
-from schemas._jose import credential_payload
-from schemas._jsonio import dumps_compact
-from schemas._models.base import Role
-from schemas._models.manifest import Lot
-from schemas._models.validate import validate_model
-from schemas._records import commissioning_event, shipping_event, transformation_event
-from schemas._trust import TrustRegistry
+from schemas.assess import Assessment, assess_submission
 from schemas.codes import Code
+from schemas.digest import canonical_digest
 from schemas.errors import PilotSchemaError, Reason
+from schemas.jose import credential_payload
+from schemas.jsonio import dumps_compact
+from schemas.models.base import Role
+from schemas.models.manifest import Lot
+from schemas.models.validate import validate_model
+from schemas.records import commissioning_event, shipping_event, transformation_event
+from schemas.trust import TrustRegistry
 
 __all__ = [
     "BuiltConsignment",

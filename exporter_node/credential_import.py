@@ -1,6 +1,6 @@
 """Importing a credential issued by someone else (a certifier, ``ru-vet``), verified before it is stored.
 
-The check is the port's own (``schemas._verify.check_credential`` at the node's current time): a bad
+The check is the port's own (``schemas.verify.check_credential`` at the node's current time): a bad
 signature, an issuer whose role may not issue that record type, an expired or not-yet-valid credential,
 a schema problem are refused with that code (400) and every problem listed. Only the record types an
 exporter gathers from others are accepted: DigitalConformityCredential and VeterinaryAttestation.
@@ -15,10 +15,10 @@ from typing import Any
 from exporter_node.errors import ConflictError, InputRefusedError
 from exporter_node.node import ExporterNode
 from exporter_node.storage import DuplicateError
-from schemas._models.conformity import DigitalConformityCredential
-from schemas._time import parse_time
-from schemas._verify import check_credential
 from schemas.codes import Code
+from schemas.models.conformity import DigitalConformityCredential
+from schemas.time import parse_time
+from schemas.verify import check_credential
 
 __all__ = ["IMPORTABLE_TYPES", "credential_view", "import_credential"]
 

@@ -61,11 +61,11 @@ from node_core.port_client import (
     PortClient,
 )
 from node_core.problems import ProblemError
-from schemas._receipt import VerifiedReceipt
-from schemas._signed_note import Checkpoint
-from schemas._trust import TrustRegistry
 from schemas.codes import Code
 from schemas.errors import VerificationError
+from schemas.receipt import VerifiedReceipt
+from schemas.signed_note import Checkpoint
+from schemas.trust import TrustRegistry
 
 __all__ = [
     "DEFAULT_PER_PORT",

@@ -14,14 +14,14 @@ from typing import Any
 from exporter_node.errors import ConflictError, InputRefusedError
 from exporter_node.node import ExporterNode
 from exporter_node.storage import DuplicateError
-from schemas._digest import credential_digest
-from schemas._jose import credential_payload
-from schemas._models.facility import Facility
-from schemas._models.geometry import geometry_problems
-from schemas._models.validate import validate_model
-from schemas._records import facility_record_subject
 from schemas.codes import Code
+from schemas.digest import credential_digest
 from schemas.errors import Reason
+from schemas.jose import credential_payload
+from schemas.models.facility import Facility
+from schemas.models.geometry import geometry_problems
+from schemas.models.validate import validate_model
+from schemas.records import facility_record_subject
 
 __all__ = ["facility_view", "register_facility"]
 

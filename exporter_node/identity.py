@@ -11,12 +11,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from schemas._keyring import KeyEntry, load_keyring
-from schemas._keys import public_key_bytes
-from schemas._trust import TrustRegistry
 from schemas.codes import Code
 from schemas.errors import KeyFormatError, VerificationError
 from schemas.identifiers import DID_PREFIX, did_of
+from schemas.keyring import KeyEntry, load_keyring
+from schemas.keys import public_key_bytes
+from schemas.trust import TrustRegistry
 
 __all__ = ["DID_PREFIX", "NodeIdentity", "did_of"]
 

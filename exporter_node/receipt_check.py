@@ -1,6 +1,6 @@
 """Verifying a port's receipt, and the consistency of its log with what this exporter saw before.
 
-``check_receipt`` is ``schemas.verify_receipt`` (the five steps of ``schemas._receipt.RECEIPT_CHECKS``)
+``check_receipt`` is ``schemas.verify_receipt`` (the five steps of ``schemas.receipt.RECEIPT_CHECKS``)
 for one delivery: the receipt must parse strictly, be about what was sent and be judged with the trust
 list at the time it was received; any failure is ``ReceiptInvalidError`` naming the check.
 
@@ -18,11 +18,11 @@ from typing import Any
 
 from exporter_node.errors import CheckpointInconsistentError, ReceiptInvalidError
 from exporter_node.storage import KnownCheckpoint
-from schemas._jsonio import parse_json
-from schemas._merkle import verify_consistency
-from schemas._receipt import VerifiedReceipt, log_entry_of, log_origin, verify_receipt
-from schemas._signed_note import Checkpoint
 from schemas.errors import PilotSchemaError, VerificationError
+from schemas.jsonio import parse_json
+from schemas.merkle import verify_consistency
+from schemas.receipt import VerifiedReceipt, log_entry_of, log_origin, verify_receipt
+from schemas.signed_note import Checkpoint
 
 __all__ = [
     "ExpectedReceipt",

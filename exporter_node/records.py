@@ -1,7 +1,7 @@
 """Building and signing the exporter's own records: facility records, traceability events, manifests.
 
-Subjects are built by ``schemas._records`` (UNTP facility record, UNTP/EPCIS 2.0 events, the pilot's
-manifest); signing goes through ``schemas._issue.secure``, the one place records are signed, in the
+Subjects are built by ``schemas.records`` (UNTP facility record, UNTP/EPCIS 2.0 events, the pilot's
+manifest); signing goes through ``schemas.issue.secure``, the one place records are signed, in the
 securing form the node is configured for. Credential ids are fresh ``urn:uuid:`` URIs.
 """
 
@@ -14,9 +14,9 @@ from datetime import datetime
 from typing import Any
 
 from exporter_node.identity import NodeIdentity
-from schemas._issue import Securing, credential_reference, secure, unsigned_credential
-from schemas._jose import credential_payload
-from schemas._trust import TrustRegistry
+from schemas.issue import Securing, credential_reference, secure, unsigned_credential
+from schemas.jose import credential_payload
+from schemas.trust import TrustRegistry
 
 __all__ = ["RecordIssuer", "new_urn", "reference_of"]
 

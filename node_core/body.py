@@ -83,12 +83,12 @@ def require_json_media_type(headers: Headers) -> None:
 
 
 def parse_json_body(body: bytes) -> Any:
-    """Parse ``body`` as strict JSON (``schemas._jsonio``).
+    """Parse ``body`` as strict JSON (``schemas.jsonio``).
 
     A body that is not strict JSON raises ``schemas.errors.JsonMalformedError``, which the handler
     ``install_problem_handlers`` registers answers as 400 ``JSON_MALFORMED`` with the parser's message.
     """
-    from schemas._jsonio import parse_json  # written alongside this package; imported on first use
+    from schemas.jsonio import parse_json  # written alongside this package; imported on first use
 
     return parse_json(body)
 

@@ -13,8 +13,8 @@ from functools import cache
 from fastapi import APIRouter, Request, Response
 
 from node_core.problems import ProblemError, problem_responses
-from schemas._jsonld import CONTEXTS_DIR, context_index
 from schemas.codes import Code
+from schemas.jsonld import CONTEXTS_DIR, context_index
 
 __all__ = ["JSONLD_MEDIA_TYPE", "router"]
 

@@ -106,7 +106,7 @@ class ReplayError(RequestSignatureError):
 
 
 class ResolvedRequestKey(Protocol):
-    """What the key resolver returns: at least the public key (``schemas._trust.ResolvedKey`` fits)."""
+    """What the key resolver returns: at least the public key (``schemas.trust.ResolvedKey`` fits)."""
 
     @property
     def public_key(self) -> Ed25519PublicKey: ...

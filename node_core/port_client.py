@@ -36,8 +36,8 @@ from typing import Any, Generic, NamedTuple, TypeVar
 
 import httpx
 
-from schemas._jsonio import parse_json
 from schemas.errors import PilotSchemaError
+from schemas.jsonio import parse_json
 
 __all__ = [
     "ANSWER_DEADLINE_S",

@@ -1,6 +1,6 @@
 """The trust list a running node holds: verified against the pinned anchor, never older, reloaded on change.
 
-docs/design.md §5. The node runs ``schemas._trust.TrustState`` (the rules are in that module's
+docs/design.md §5. The node runs ``schemas.trust.TrustState`` (the rules are in that module's
 docstring) and persists it in ``trust_state``: the highest ``sequence`` accepted, and in
 ``anchor_key_ids`` the ``pilot-gov`` keys announced by accepted lists with their revocations (a JSON
 list of ``{"id", "publicKeyMultibase", "revokedAt"}``). So after a legitimate rotation (list N signed by
@@ -29,9 +29,9 @@ from sqlalchemy.engine import Engine
 
 from node_core.migrations_shared import TRUST_STATE
 from node_core.problems import ProblemError
-from schemas._trust import TrustRegistry, TrustState, read_json_file
 from schemas.codes import Code
 from schemas.errors import VerificationError
+from schemas.trust import TrustRegistry, TrustState, read_json_file
 
 __all__ = ["TrustHolder"]
 

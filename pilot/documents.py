@@ -8,12 +8,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from schemas._assess import assess_submission
-from schemas._jsonio import parse_json
-from schemas._trust import TrustRegistry
-from schemas._verify import check_credential
+from schemas.assess import assess_submission
 from schemas.codes import Code
 from schemas.errors import JsonMalformedError, Reason
+from schemas.jsonio import parse_json
+from schemas.trust import TrustRegistry
+from schemas.verify import check_credential
 
 Kind = Literal["credential", "submission"]
 

@@ -19,12 +19,12 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from schemas._data_integrity import read_proof, sign_data_integrity, verify_data_integrity
-from schemas._multikey import decode_multikey
-from schemas._time import format_time
-from schemas._trust import TrustRegistry, sign_trust_list
 from schemas.codes import Code
+from schemas.data_integrity import read_proof, sign_data_integrity, verify_data_integrity
 from schemas.errors import VerificationError
+from schemas.multikey import decode_multikey
+from schemas.time import format_time
+from schemas.trust import TrustRegistry, sign_trust_list
 
 REQUEST_CONTEXT = ["https://www.w3.org/ns/credentials/v2", "https://pilot.example/ns/trust-list/v1"]
 REQUEST_TYPE = "PilotTrustListChangeRequest"

@@ -16,12 +16,12 @@ from pathlib import Path
 from typing import Any
 
 from pilot.participants import EXPORTER_IDS, EXPORTERS, OTHERS, PORT_IDS, PORTS
-from schemas._keyring import KeyEntry, dump_keyring
-from schemas._keys import key_from_seed
-from schemas._multikey import encode_multikey
-from schemas._time import format_time
-from schemas._trust import sign_trust_list
 from schemas.identifiers import did_of
+from schemas.keyring import KeyEntry, dump_keyring
+from schemas.keys import key_from_seed
+from schemas.multikey import encode_multikey
+from schemas.time import format_time
+from schemas.trust import sign_trust_list
 
 DEFAULT_SEED = "agri-export-pilot-2026"
 

@@ -17,11 +17,12 @@ from typing import Any
 
 from pilot.participants import EXPORTERS, OTHERS, Exporter, exporter
 from pilot.sandbox import EPOCH, KEYS_VALID_UNTIL, plant_number
-from schemas._issue import Securing, credential_reference, secure, unsigned_credential
-from schemas._jose import credential_payload
-from schemas._keyring import KeyEntry
-from schemas._models.regions import region_bbox
-from schemas._records import (
+from schemas.identifiers import did_of
+from schemas.issue import Securing, credential_reference, secure, unsigned_credential
+from schemas.jose import credential_payload
+from schemas.keyring import KeyEntry
+from schemas.models.regions import region_bbox
+from schemas.records import (
     commissioning_event,
     conformity_attestation,
     facility_record_subject,
@@ -29,10 +30,9 @@ from schemas._records import (
     shipping_event,
     transformation_event,
 )
-from schemas._records import (
+from schemas.records import (
     facility as facility_document,
 )
-from schemas.identifiers import did_of
 
 NAMESPACE = uuid.UUID("6f1c2a57-0d1e-4b8e-9a57-5c1d0e7a2b10")
 CERT_TOPIC = {
@@ -72,7 +72,7 @@ def polygon_in(rng: random.Random, bbox: tuple[float, float, float, float]) -> l
 
 
 def _authored_bbox(region: str) -> tuple[float, float, float, float]:
-    """The authored bounding box of ``region``; every exporter region has one (``schemas/_models/regions.py``)."""
+    """The authored bounding box of ``region``; every exporter region has one (``schemas/models/regions.py``)."""
     bbox = region_bbox(region)
     if bbox is None:
         raise KeyError(f"no authored bounding box for region {region}")
@@ -375,7 +375,7 @@ class SignedConsignment:
 
     def manifest_subject(self) -> dict[str, Any]:
         """The manifest's subject (decoded for an enveloped manifest)."""
-        from schemas._jose import is_enveloped, read_enveloped
+        from schemas.jose import is_enveloped, read_enveloped
 
         if is_enveloped(self.manifest):
             return dict(read_enveloped(self.manifest).payload["credentialSubject"])
@@ -384,7 +384,7 @@ class SignedConsignment:
 
 def record_type_of(credential: dict[str, Any]) -> str:
     """The pilot record type of a signed credential (embedded-proof or enveloped), or ``""``."""
-    from schemas._models.registry import credential_type_of
+    from schemas.models.registry import credential_type_of
 
     return credential_type_of(credential_payload(credential)) or ""
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from pilot.console import fail_usage
-from schemas._trust import TrustRegistry, load_trust_list
 from schemas.errors import VerificationError
+from schemas.trust import TrustRegistry, load_trust_list
 
 
 def load_registry(trust_list: Path, trust_anchor: Path | None = None) -> TrustRegistry:

@@ -32,15 +32,15 @@ from pilot.synthetic import (
     sign_consignment,
     stable_id,
 )
-from schemas._canonical import canonicalize
-from schemas._data_integrity import sign_data_integrity
-from schemas._issue import credential_reference
-from schemas._jose import credential_payload, read_enveloped
-from schemas._keyring import dump_keyring
-from schemas._keys import key_from_seed
-from schemas._records import facility_record_subject
-from schemas._time import format_time
+from schemas.canonical import canonicalize
+from schemas.data_integrity import sign_data_integrity
 from schemas.identifiers import did_of
+from schemas.issue import credential_reference
+from schemas.jose import credential_payload, read_enveloped
+from schemas.keyring import dump_keyring
+from schemas.keys import key_from_seed
+from schemas.records import facility_record_subject
+from schemas.time import format_time
 
 #: The evaluation time of every file-level check in expected.json.
 EVALUATED_AT = datetime(2026, 11, 1, tzinfo=UTC)
@@ -570,7 +570,7 @@ class VectorSet:
     # -- building blocks -----------------------------------------------------------------------
     def unsigned(self, subject: Doc, issuer: str, name: str) -> Doc:
         from pilot.sandbox import EPOCH, KEYS_VALID_UNTIL
-        from schemas._issue import unsigned_credential
+        from schemas.issue import unsigned_credential
 
         return unsigned_credential(
             "DigitalFacilityRecord",

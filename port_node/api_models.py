@@ -1,6 +1,6 @@
 """Pydantic shapes of the port's request and response bodies, for validation and the OpenAPI document.
 
-Receipts, log entries and submissions reuse the wire models of ``schemas._models``; the routes that
+Receipts, log entries and submissions reuse the wire models of ``schemas.models``; the routes that
 stream stored bytes (receipts, entries) declare these models for documentation only.
 """
 
@@ -11,9 +11,9 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from node_core.problems import ProblemDetails
-from schemas._models.log import LogEntry
-from schemas._models.receipt import Decision, Reason, SubmissionReceipt
-from schemas._models.submission import Submission
+from schemas.models.log import LogEntry
+from schemas.models.receipt import Decision, Reason, SubmissionReceipt
+from schemas.models.submission import Submission
 
 __all__ = [
     "MAX_BATCH",

@@ -30,7 +30,7 @@ from port_node.health import install_port_health
 from port_node.intake import IntakeOutcome
 from port_node.routes import dashboard, inspection, log, submissions, trust, witness
 from port_node.witness import Witness
-from schemas._keyring import load_keyring, select_key
+from schemas.keyring import load_keyring, select_key
 
 __all__ = ["VERSION", "create_app"]
 

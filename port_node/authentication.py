@@ -32,8 +32,8 @@ from node_core.nonces import NonceStore
 from node_core.problems import ProblemError
 from node_core.trust_holder import TrustHolder
 from port_node.storage import unavailable
-from schemas._trust import ResolvedKey
 from schemas.codes import Code
+from schemas.trust import ResolvedKey
 
 __all__ = ["Authenticator", "Caller", "SerialNonceStore"]
 

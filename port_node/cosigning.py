@@ -36,14 +36,14 @@ from port_node.log import TransparencyLog
 from port_node.tables import LOG_HEAD
 from port_node.witness import witness_name
 from port_node.witness_tables import COSIGNATURES
-from schemas._signed_note import (
+from schemas.errors import VerificationError
+from schemas.signed_note import (
     Checkpoint,
     format_add_checkpoint,
     parse_signed_note,
     verify_checkpoint,
     verify_cosignature,
 )
-from schemas.errors import VerificationError
 
 __all__ = ["WITNESS_SIZE_TYPE", "CosignatureCollector"]
 

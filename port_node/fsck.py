@@ -20,10 +20,10 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy.engine import Connection, Engine
 
 from port_node.tables import CHECKPOINTS, LOG_HEAD, LOG_LEAVES, SUBMISSIONS
-from schemas._canonical import canonicalize
-from schemas._merkle import MerkleTree, leaf_hash
-from schemas._signed_note import verify_checkpoint
+from schemas.canonical import canonicalize
 from schemas.errors import PilotSchemaError, VerificationError
+from schemas.merkle import MerkleTree, leaf_hash
+from schemas.signed_note import verify_checkpoint
 
 __all__ = ["FsckReport", "fsck"]
 

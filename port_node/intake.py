@@ -7,11 +7,11 @@ layer has already applied the size limit, checked the request signature and pars
    ``JSON_MALFORMED``);
 2. an identical earlier submission answers with its stored receipt (200), another one with the same
    ``(exporter, submissionId)`` is ``409 DUPLICATE_CONFLICT``;
-3. ``schemas._assess.assess_submission``: the whole verification and policy decision, pure;
+3. ``schemas.assess.assess_submission``: the whole verification and policy decision, pure;
 4. the row, the log leaf, the checkpoint and the signed receipt in one write (``port_node.storage``).
 
 Whatever the decision, the submission gets a receipt and a log entry: rejections are part of the trail.
-The receipt's subject is made once (``schemas._receipt.receipt_subject``), and the log entry is derived
+The receipt's subject is made once (``schemas.receipt.receipt_subject``), and the log entry is derived
 from it by the very function verifiers use to rebuild it (``log_entry_of``). Content is kept only when
 every field of every credential could be classified and every category is permitted, whatever the
 verification outcome (``Assessment.may_store_content``, docs/design.md §8): a field the schema does not
@@ -37,19 +37,19 @@ from node_core.problems import ProblemError
 from port_node.keys import PortKeys
 from port_node.sampling import SamplingKeys
 from port_node.storage import SubmissionRow, SubmissionStore
-from schemas._assess import Assessment, assess_submission, submission_id_of
-from schemas._canonical import canonicalize
-from schemas._digest import sha256_digest
-from schemas._receipt import LogPosition, build_receipt, leaf_input_of, log_entry_of, receipt_subject
-from schemas._trust import TrustRegistry
+from schemas.assess import Assessment, assess_submission, submission_id_of
+from schemas.canonical import canonicalize
 from schemas.codes import Code
+from schemas.digest import sha256_digest
 from schemas.errors import CanonicalizationError
+from schemas.receipt import LogPosition, build_receipt, leaf_input_of, log_entry_of, receipt_subject
+from schemas.trust import TrustRegistry
 
 __all__ = ["Assessor", "IntakeOutcome", "IntakeService", "StaticTrust", "TrustSource"]
 
 log = logging.getLogger(__name__)
 
-#: Decides one submission; ``schemas._assess.assess_submission`` unless a stand-in is faulty on purpose.
+#: Decides one submission; ``schemas.assess.assess_submission`` unless a stand-in is faulty on purpose.
 Assessor = Callable[..., Assessment]
 
 

@@ -2,7 +2,7 @@
 
 docs/design.md §5: a port signs receipts with its ``assertion`` key and checkpoints with a separate ``log``
 key (its ``witness`` key is for cosigning other ports' checkpoints). The newest key carrying each
-purpose is used (``schemas._keyring.select_key``), so a rotated key takes over when it is added.
+purpose is used (``schemas.keyring.select_key``), so a rotated key takes over when it is added.
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from schemas._keyring import KeyEntry, load_keyring, select_key
 from schemas.identifiers import DID_PREFIX, log_origin
+from schemas.keyring import KeyEntry, load_keyring, select_key
 
 __all__ = ["DID_PREFIX", "PortKeys", "log_origin"]
 
@@ -36,6 +36,6 @@ class PortKeys:
 
     @classmethod
     def load(cls, port_id: str, key_file: Path, passphrase: bytes | None = None) -> PortKeys:
-        """Read ``key_file`` (a keyring, see ``schemas._keyring``); KeyFormatError when a purpose is missing."""
+        """Read ``key_file`` (a keyring, see ``schemas.keyring``); KeyFormatError when a purpose is missing."""
         entries = load_keyring(key_file.read_bytes(), passphrase)
         return cls(port_id, select_key(entries, "assertion"), select_key(entries, "log"))

@@ -6,7 +6,7 @@ streamed read of the leaf hashes: about a second for 1,000,000 leaves). Only the
 while holding the log's write lock; readers see ``published_size``, which advances only after the
 transaction that added the leaf committed, so no proof ever covers an uncommitted leaf.
 
-docs/design.md §6: the entries and their leaf inputs are made by ``schemas._receipt`` (``log_entry``,
+docs/design.md §6: the entries and their leaf inputs are made by ``schemas.receipt`` (``log_entry``,
 ``leaf_input_of``), the one definition the port, its stand-ins and every verifier share. Checkpoints are C2SP
 ``tlog-checkpoint`` notes with origin ``<port id>.pilot.example/log``, signed by the port's ``log`` key
 under the origin as key name.
@@ -31,9 +31,9 @@ from sqlalchemy.exc import DBAPIError
 
 from node_core.problems import ProblemError
 from port_node.tables import CHECKPOINTS, LOG_HEAD, LOG_LEAVES
-from schemas._merkle import MerkleTree, leaf_hash
-from schemas._signed_note import Checkpoint, sign_checkpoint
 from schemas.codes import Code
+from schemas.merkle import MerkleTree, leaf_hash
+from schemas.signed_note import Checkpoint, sign_checkpoint
 
 __all__ = ["LogCorruptError", "TransparencyLog", "read_leaf_hashes", "sign_checkpoint_note"]
 

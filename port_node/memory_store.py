@@ -30,12 +30,12 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from port_node.log import sign_checkpoint_note
 from port_node.storage import ReceiptBuilder, SubmissionRow
-from schemas._canonical import canonicalize
-from schemas._issue import secure
-from schemas._keyring import KeyEntry
-from schemas._merkle import MerkleTree, leaf_hash
-from schemas._receipt import LogPosition, leaf_input_of
-from schemas._time import parse_time
+from schemas.canonical import canonicalize
+from schemas.issue import secure
+from schemas.keyring import KeyEntry
+from schemas.merkle import MerkleTree, leaf_hash
+from schemas.receipt import LogPosition, leaf_input_of
+from schemas.time import parse_time
 
 __all__ = ["MemorySubmissionStore", "StoreFaults"]
 

@@ -1,4 +1,4 @@
-"""The port's inspection-sampling secret and its day keys (``schemas._sampling``).
+"""The port's inspection-sampling secret and its day keys (``schemas.sampling``).
 
 A day key is unpredictable to exporters and checkable by auditors once the day is over.
 
@@ -15,7 +15,7 @@ import secrets
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from schemas._sampling import SAMPLING_KEY_BYTES, day_key
+from schemas.sampling import SAMPLING_KEY_BYTES, day_key
 
 __all__ = ["SamplingKeys", "sampling_secret_path"]
 

@@ -11,7 +11,7 @@ dense and gap-free under concurrency. The lock is held only for the write itself
 the leaf bytes are prepared before it, the checkpoint and the receipt (which name the index) inside it.
 
 What one submission writes is bounded, so one request cannot make the port write much more than it
-sent: the receipt carries the reasons (capped, by ``schemas._assess``) and is the only copy of them;
+sent: the receipt carries the reasons (capped, by ``schemas.assess``) and is the only copy of them;
 the content is stored once, and only when the port may keep it.
 
 Idempotency (docs/design.md §6): a row with the same ``(exporter, submission_id)`` and digest answers
@@ -37,9 +37,9 @@ from node_core.problems import ProblemError
 from port_node.crash_points import unsafe_test_crash_point
 from port_node.log import TransparencyLog
 from port_node.tables import CHECKPOINTS, LOG_HEAD, LOG_LEAVES, SUBMISSIONS
-from schemas._merkle import leaf_hash
-from schemas._receipt import LogPosition
 from schemas.codes import Code
+from schemas.merkle import leaf_hash
+from schemas.receipt import LogPosition
 
 __all__ = [
     "ReceiptBuilder",
@@ -88,7 +88,7 @@ class SubmissionRow:
 
     @classmethod
     def pending(cls, entry: Mapping[str, Any], received_at: datetime, content: bytes | None) -> SubmissionRow:
-        """The row of a decided submission from its log entry (``schemas._receipt.log_entry``), not yet logged."""
+        """The row of a decided submission from its log entry (``schemas.receipt.log_entry``), not yet logged."""
         return cls(
             exporter=entry["exporter"],
             submission_id=entry["submissionId"],

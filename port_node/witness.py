@@ -1,6 +1,6 @@
 """The port's witness: cosigns other ports' checkpoints after checking they extend what it cosigned before.
 
-C2SP ``tlog-witness`` ``add-checkpoint`` (the request body is parsed by ``schemas._signed_note``):
+C2SP ``tlog-witness`` ``add-checkpoint`` (the request body is parsed by ``schemas.signed_note``):
 
 1. the body parses (else 400); the origin is ``<port id>.pilot.example/log`` of a port the trust list
    gives a ``log`` key (else 404); the checkpoint verifies with one of those keys (else 403);
@@ -33,8 +33,10 @@ from sqlalchemy.engine import Connection, Engine
 
 from node_core.trust_holder import TrustHolder
 from port_node.witness_tables import WITNESS_EVIDENCE, WITNESS_STATE
-from schemas._merkle import verify_consistency
-from schemas._signed_note import (
+from schemas.errors import VerificationError
+from schemas.identifiers import witness_name
+from schemas.merkle import verify_consistency
+from schemas.signed_note import (
     Checkpoint,
     SignedNote,
     cosign_checkpoint,
@@ -42,8 +44,6 @@ from schemas._signed_note import (
     parse_signed_note,
     verify_note,
 )
-from schemas.errors import VerificationError
-from schemas.identifiers import witness_name
 
 __all__ = ["Witness", "WitnessRefusal", "WitnessedCheckpoint", "port_of_origin", "witness_name"]
 

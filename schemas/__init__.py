@@ -1,7 +1,9 @@
 """The pilot's wire contract, importable alone: a third party verifies any record, receipt or proof with it.
 
-Pure: no web framework, database or network. The public surface is re-exported here; everything else
-lives in private ``_modules`` and may change. Main entry points:
+Pure: no web framework, database or network. The main entry points are re-exported here; the modules
+beside this one (``schemas.receipt``, ``schemas.rules``, ``schemas.models``, ...) are public too, and
+what is only the package's own business lives under ``schemas._internal`` (no other package imports it;
+``tests/contract/test_layers.py`` checks). Main entry points:
 
 - ``check_credential`` / ``verify_credential``: one credential (embedded eddsa-jcs-2022 proof or VC-JOSE
   envelope) against a ``TrustRegistry`` at a time;
@@ -16,11 +18,12 @@ lives in private ``_modules`` and may change. Main entry points:
 - ``canonicalize`` (RFC 8785), ``parse_json`` (strict), digests, Multikey, signing helpers.
 """
 
-from schemas._assess import Assessment, assess_submission
-from schemas._canonical import canonicalize, canonicalize_reference
-from schemas._data_integrity import DataIntegrityProof, read_proof, sign_data_integrity, verify_data_integrity
-from schemas._digest import canonical_digest, credential_digest, parse_digest, sha256_digest
-from schemas._epcis import (
+from schemas.assess import Assessment, assess_submission
+from schemas.canonical import canonicalize, canonicalize_reference
+from schemas.codes import Code
+from schemas.data_integrity import DataIntegrityProof, read_proof, sign_data_integrity, verify_data_integrity
+from schemas.digest import canonical_digest, credential_digest, parse_digest, sha256_digest
+from schemas.epcis import (
     CBV_BIZ_STEPS,
     CBV_BIZ_TRANSACTION_TYPES,
     CBV_DISPOSITIONS,
@@ -29,44 +32,6 @@ from schemas._epcis import (
     epcis_document,
     epcis_events,
 )
-from schemas._issue import credential_reference, secure, unsigned_credential
-from schemas._jose import EnvelopedCredential, is_enveloped, read_enveloped, sign_enveloped, verify_enveloped
-from schemas._jsonio import parse_json
-from schemas._jsonld import (
-    CONTEXTS_DIR,
-    ContextUnavailableError,
-    OfflineDocumentLoader,
-    context_index,
-    document_loader,
-    expansion_problems,
-    reference_dir,
-)
-from schemas._keyring import KeyEntry, dump_keyring, load_keyring, select_key
-from schemas._keys import key_from_seed, private_key_from_pem, private_key_to_pem
-from schemas._merkle import (
-    MerkleTree,
-    leaf_hash,
-    root_from_inclusion_proof,
-    verify_consistency,
-    verify_inclusion,
-)
-from schemas._models.base import DataCategory, Role, field_categories
-from schemas._models.registry import AUTHORIZED_ROLES, CREDENTIAL_TYPES, credential_type_of
-from schemas._multikey import decode_multikey, encode_multikey
-from schemas._receipt import VerifiedReceipt, log_entry_of, log_origin, verify_log_checkpoint, verify_receipt
-from schemas._signed_note import (
-    Checkpoint,
-    SignedNote,
-    cosign_checkpoint,
-    parse_signed_note,
-    sign_checkpoint,
-    verify_checkpoint,
-    verify_cosignature,
-)
-from schemas._time import format_time, parse_time
-from schemas._trust import ResolvedKey, TrustRegistry, load_trust_list, sign_trust_list, verify_trust_list
-from schemas._verify import CredentialReport, check_credential, verify_credential
-from schemas.codes import Code
 from schemas.errors import (
     CanonicalizationError,
     JsonMalformedError,
@@ -75,6 +40,52 @@ from schemas.errors import (
     Reason,
     VerificationError,
 )
+from schemas.issue import credential_reference, secure, unsigned_credential
+from schemas.jose import EnvelopedCredential, is_enveloped, read_enveloped, sign_enveloped, verify_enveloped
+from schemas.jsonio import parse_json
+from schemas.jsonld import (
+    CONTEXTS_DIR,
+    ContextUnavailableError,
+    OfflineDocumentLoader,
+    context_index,
+    document_loader,
+    expansion_problems,
+    reference_dir,
+)
+from schemas.keyring import KeyEntry, dump_keyring, load_keyring, select_key
+from schemas.keys import key_from_seed, private_key_from_pem, private_key_to_pem
+from schemas.merkle import (
+    MerkleTree,
+    leaf_hash,
+    root_from_inclusion_proof,
+    verify_consistency,
+    verify_inclusion,
+)
+from schemas.models.base import DataCategory, Role, field_categories
+from schemas.models.registry import AUTHORIZED_ROLES, CREDENTIAL_TYPES, credential_type_of
+from schemas.multikey import decode_multikey, encode_multikey
+from schemas.receipt import (
+    RECEIPT_CHECKS,
+    VerifiedReceipt,
+    build_receipt,
+    log_entry_of,
+    log_origin,
+    verify_log_checkpoint,
+    verify_receipt,
+)
+from schemas.rules import PORT_RULES
+from schemas.signed_note import (
+    Checkpoint,
+    SignedNote,
+    cosign_checkpoint,
+    parse_signed_note,
+    sign_checkpoint,
+    verify_checkpoint,
+    verify_cosignature,
+)
+from schemas.time import format_time, parse_time
+from schemas.trust import ResolvedKey, TrustRegistry, load_trust_list, sign_trust_list, verify_trust_list
+from schemas.verify import CredentialReport, check_credential, verify_credential
 
 __all__ = [
     "AUTHORIZED_ROLES",
@@ -84,6 +95,8 @@ __all__ = [
     "CBV_SOURCE_DEST_TYPES",
     "CONTEXTS_DIR",
     "CREDENTIAL_TYPES",
+    "PORT_RULES",
+    "RECEIPT_CHECKS",
     "Assessment",
     "CanonicalizationError",
     "Checkpoint",
@@ -107,6 +120,7 @@ __all__ = [
     "VerificationError",
     "VerifiedReceipt",
     "assess_submission",
+    "build_receipt",
     "canonical_digest",
     "canonicalize",
     "canonicalize_reference",

@@ -1,6 +1,6 @@
 """The port's rules on a submission, one small named class each, run in order by ``assess_submission``.
 
-docs/design.md §§5 to 8. Every credential has already been verified (``schemas._verify``) when the rules
+docs/design.md §§5 to 8. Every credential has already been verified (``schemas.verify``) when the rules
 run: a rule reads the ``RuleContext`` (the validated submission, the credential reports, the trust
 registry, the port's typed policy, who submitted, when) and yields the reasons it finds. ``codes`` lists
 every reason code a rule can give; ``PORT_RULES`` is the evaluation order, which is the order of the
@@ -41,18 +41,18 @@ from datetime import datetime
 from functools import cached_property
 from typing import Any, ClassVar, Protocol
 
-from schemas._models.conformity import DigitalConformityCredential
-from schemas._models.event import DigitalTraceabilityEvent
-from schemas._models.facility import DigitalFacilityRecord
-from schemas._models.manifest import ConsignmentManifest, Lot
-from schemas._models.submission import Submission
-from schemas._models.trust_list import Establishment, PortPolicy
-from schemas._models.untp import secure_link_digest
-from schemas._sampling import is_sampled
-from schemas._trust import TrustRegistry
-from schemas._verify import CredentialReport
 from schemas.codes import Code
 from schemas.errors import Reason
+from schemas.models.conformity import DigitalConformityCredential
+from schemas.models.event import DigitalTraceabilityEvent
+from schemas.models.facility import DigitalFacilityRecord
+from schemas.models.manifest import ConsignmentManifest, Lot
+from schemas.models.submission import Submission
+from schemas.models.trust_list import Establishment, PortPolicy
+from schemas.models.untp import secure_link_digest
+from schemas.sampling import is_sampled
+from schemas.trust import TrustRegistry
+from schemas.verify import CredentialReport
 
 __all__ = [
     "EXPORTER_RECORD_TYPES",
@@ -575,7 +575,7 @@ class InspectionHold:
     """The port's inspection rules, for a submission with no error: held_for_inspection or accepted.
 
     The public rule holds a lot under one of the policy's ``holdHsCodes``; ``samplingRate`` applies to an
-    HMAC of the submission digest under the port's day key (``schemas._sampling``), which only the port
+    HMAC of the submission digest under the port's day key (``schemas.sampling``), which only the port
     knows until the day is over. Without a sampling key the sampling rule cannot be applied.
     """
 

@@ -1,6 +1,6 @@
 """Request bodies: read within the size limit, parse strictly, validate, and document them in OpenAPI.
 
-Operator bodies are parsed with ``schemas._jsonio`` like a port's (no NaN, duplicate keys or huge
+Operator bodies are parsed with ``schemas.jsonio`` like a port's (no NaN, duplicate keys or huge
 integers reach the signing code) and validated by the modules that own them, so a bad body is a 400
 with a stable code, never a 500. ``documented_body`` declares the body's schema for ``/openapi.json``;
 ``install_body_schemas`` adds the referenced models to the document's components.
@@ -16,7 +16,7 @@ from pydantic import BaseModel, ValidationError
 from exporter_node.errors import InputRefusedError
 from node_core.body import parse_json_body, read_limited_body, require_json_media_type
 from node_core.problems import PROBLEM_MEDIA_TYPE
-from schemas._models.validate import problems_from_validation_error
+from schemas.models.validate import problems_from_validation_error
 
 __all__ = ["documented_body", "install_body_schemas", "json_body", "parse_model"]
 

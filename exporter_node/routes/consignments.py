@@ -22,10 +22,10 @@ from exporter_node.identity import did_of
 from exporter_node.routes.bodies import documented_body, json_body, parse_model
 from exporter_node.routes.deps import NodeDep, WorkerDep
 from node_core.problems import ProblemError, problem_responses
-from schemas._epcis import dte_credentials, epcis_document
-from schemas._jsonio import dumps_compact, parse_json
 from schemas.codes import Code
+from schemas.epcis import dte_credentials, epcis_document
 from schemas.errors import PilotSchemaError, VerificationError
+from schemas.jsonio import dumps_compact, parse_json
 
 router = APIRouter(tags=["consignments"])
 
@@ -189,7 +189,7 @@ def get_submission(consignment_id: str, node: NodeDep) -> Response:
 )
 def get_epcis(consignment_id: str, node: NodeDep) -> Response:
     """The DigitalTraceabilityEvent credentials of the submission (embedded-proof ones as they are,
-    enveloped ones decoded from their JWS payload) mapped to EPCIS 2.0 by ``schemas._epcis``; pilot
+    enveloped ones decoded from their JWS payload) mapped to EPCIS 2.0 by ``schemas.epcis``; pilot
     members (hsCode, sourceFacility, processType) are extension members under the ``pilot`` prefix.
     ``creationDate`` is when the consignment was queued, so the document is the same on every call.
 

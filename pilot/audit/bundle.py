@@ -26,8 +26,8 @@ import zipfile
 from collections.abc import Mapping
 
 from pilot.audit.errors import EvidenceError
-from schemas._canonical import canonicalize
-from schemas._digest import sha256_digest
+from schemas.canonical import canonicalize
+from schemas.digest import sha256_digest
 
 __all__ = ["BUNDLE_VERSION", "EPCIS_FILE", "MANIFEST", "build_bundle", "manifest_of", "read_bundle", "zip_files"]
 

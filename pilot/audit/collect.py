@@ -17,10 +17,10 @@ from typing import Any
 from pilot.audit.bundle import EPCIS_FILE
 from pilot.audit.errors import EvidenceError
 from pilot.audit.nodes import AuditNetwork
-from schemas._canonical import canonicalize
-from schemas._jsonio import parse_json
-from schemas._signed_note import Checkpoint, parse_signed_note
+from schemas.canonical import canonicalize
 from schemas.errors import PilotSchemaError, VerificationError
+from schemas.jsonio import parse_json
+from schemas.signed_note import Checkpoint, parse_signed_note
 
 __all__ = ["collect_evidence", "cosigners_of"]
 

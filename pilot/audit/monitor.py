@@ -27,10 +27,10 @@ from pilot.audit.errors import AuditError, EvidenceError
 from pilot.audit.nodes import AuditNetwork
 from port_node.keys import log_origin
 from port_node.witness import witness_name
-from schemas._merkle import verify_consistency
-from schemas._signed_note import Checkpoint, parse_signed_note, verify_checkpoint, verify_cosignature
-from schemas._trust import TrustRegistry
 from schemas.errors import VerificationError
+from schemas.merkle import verify_consistency
+from schemas.signed_note import Checkpoint, parse_signed_note, verify_checkpoint, verify_cosignature
+from schemas.trust import TrustRegistry
 
 __all__ = ["PortReport", "check_port", "state_path", "verified_checkpoint", "verified_cosigners"]
 

@@ -18,14 +18,14 @@ from exporter_node.receipt_check import log_entry_of
 from pilot.audit.errors import AuditError
 from pilot.audit.monitor import verified_checkpoint, verified_cosigners
 from pilot.audit.nodes import AuditNetwork, short_id_of
-from schemas._canonical import canonicalize
-from schemas._digest import canonical_digest
-from schemas._jsonio import parse_json
-from schemas._merkle import leaf_hash, verify_consistency, verify_inclusion
-from schemas._time import parse_time
-from schemas._trust import TrustRegistry
-from schemas._verify import check_credential
+from schemas.canonical import canonicalize
+from schemas.digest import canonical_digest
 from schemas.errors import PilotSchemaError, VerificationError
+from schemas.jsonio import parse_json
+from schemas.merkle import leaf_hash, verify_consistency, verify_inclusion
+from schemas.time import parse_time
+from schemas.trust import TrustRegistry
+from schemas.verify import check_credential
 
 __all__ = ["Step", "build_trail"]
 

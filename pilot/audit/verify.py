@@ -16,7 +16,7 @@ The checks, in order (each a ``Check`` row; a bundle is good only when every row
 10. the later checkpoint is signed by the same log key;
 11. its cosignatures verify with the witnesses' ``witness`` keys (at least one, none bad);
 12. the consistency proof shows the later tree extends the receipt's;
-13. when the bundle carries ``epcis.json``: it is exactly the EPCIS 2.0 mapping (``schemas._epcis``) of
+13. when the bundle carries ``epcis.json``: it is exactly the EPCIS 2.0 mapping (``schemas.epcis``) of
     the submission's DigitalTraceabilityEvent credentials, with the consignment's id, the exporter as
     sender and the port as receiver (a structural check: no reference files needed). Always run.
 
@@ -40,17 +40,17 @@ from pilot.audit.errors import EvidenceError
 from pilot.audit.nodes import DID_PREFIX, short_id_of
 from port_node.keys import log_origin
 from port_node.witness import witness_name
-from schemas._canonical import canonicalize
-from schemas._digest import canonical_digest
-from schemas._epcis import dte_credentials, epcis_document
-from schemas._jsonio import parse_json
-from schemas._merkle import leaf_hash, verify_consistency, verify_inclusion
-from schemas._signed_note import Checkpoint, SignedNote, parse_signed_note, verify_checkpoint, verify_cosignature
-from schemas._time import parse_time
-from schemas._trust import TrustRegistry, verify_trust_list
-from schemas._verify import check_credential
+from schemas.canonical import canonicalize
+from schemas.digest import canonical_digest
+from schemas.epcis import dte_credentials, epcis_document
 from schemas.errors import PilotSchemaError, VerificationError
 from schemas.identifiers import RECEIPT_TYPE
+from schemas.jsonio import parse_json
+from schemas.merkle import leaf_hash, verify_consistency, verify_inclusion
+from schemas.signed_note import Checkpoint, SignedNote, parse_signed_note, verify_checkpoint, verify_cosignature
+from schemas.time import parse_time
+from schemas.trust import TrustRegistry, verify_trust_list
+from schemas.verify import check_credential
 
 __all__ = ["MAX_ANCHOR_BYTES", "MAX_BUNDLE_BYTES", "Check", "verify_bundle"]
 

@@ -94,8 +94,8 @@ def verify_command(
 
     from pilot.audit.verify import MAX_ANCHOR_BYTES, MAX_BUNDLE_BYTES, Check, verify_bundle
     from pilot.input_files import InputTooLargeError, read_bounded
-    from schemas._jsonio import parse_json
     from schemas.errors import PilotSchemaError
+    from schemas.jsonio import parse_json
 
     anchor_path = trust_anchor or (data_dir or default_data_dir()) / "trust-anchor.json"
     try:
@@ -146,8 +146,8 @@ def fsck_command(
     from port_node.fsck import fsck
     from port_node.keys import log_origin
     from port_node.tables import LOG_HEAD
-    from schemas._trust import load_trust_list
     from schemas.errors import VerificationError
+    from schemas.trust import load_trust_list
 
     directory = data_dir or default_data_dir()
     settings = NodeSettings(node_id=node_id, data_dir=directory)

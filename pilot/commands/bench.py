@@ -135,7 +135,7 @@ def measure_bound(data_dir: Path, database_url: str, work: list[Work]) -> Figure
     """The in-process loop: strict parse + ``IntakeService.submit`` (assess, store, append, sign, commit)."""
     from node_core.settings import NodeSettings
     from port_node.context import build_context, receive_time
-    from schemas._jsonio import parse_json
+    from schemas.jsonio import parse_json
 
     context = build_context(NodeSettings(node_id=PORT_ID, data_dir=data_dir, database_url=database_url))
     try:
@@ -267,7 +267,7 @@ def bulk_load(data_dir: Path, entries: int) -> str:
     """A migrated SQLite port database holding ``entries`` synthetic leaves (no submission rows: not for fsck)."""
     from node_core.database import run_migrations
     from port_node.context import MIGRATIONS
-    from schemas._receipt import leaf_input_of, log_entry
+    from schemas.receipt import leaf_input_of, log_entry
 
     path = data_dir / "bulk.db"
     url = f"sqlite:///{path}"

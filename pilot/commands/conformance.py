@@ -15,8 +15,8 @@ from pilot.data_dir import default_data_dir
 from pilot.documents import FileVerdict, check_file
 from pilot.reports import Format, NotRun, problem_lines, render_verdicts
 from pilot.trust_files import load_registry
-from schemas._time import parse_time, utc_now
 from schemas.errors import VerificationError
+from schemas.time import parse_time, utc_now
 
 app = typer.Typer(help="Conformance: validate files, test a node, regenerate vectors.", no_args_is_help=True)
 
@@ -46,7 +46,7 @@ def validate_command(
     has an error-level problem.
     """
     from pilot.conformance import shared_schema
-    from schemas._jsonld import reference_dir as resolve_reference_dir
+    from schemas.jsonld import reference_dir as resolve_reference_dir
 
     for path in files:
         if not path.is_file():

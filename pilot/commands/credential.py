@@ -16,16 +16,16 @@ from pilot.console import EXIT_FAILED, console, fail_usage, print_json, untruste
 from pilot.data_dir import default_data_dir
 from pilot.input_files import InputTooLargeError, read_bounded
 from pilot.trust_files import load_registry
-from schemas._canonical import canonicalize
-from schemas._data_integrity import read_proof, verify_data_integrity
-from schemas._digest import credential_digest
-from schemas._jose import is_enveloped, read_enveloped, verify_enveloped
-from schemas._jsonio import parse_json
-from schemas._multikey import decode_multikey
-from schemas._time import parse_time, utc_now
-from schemas._verify import check_credential
+from schemas.canonical import canonicalize
 from schemas.codes import Code
+from schemas.data_integrity import read_proof, verify_data_integrity
+from schemas.digest import credential_digest
 from schemas.errors import JsonMalformedError, KeyFormatError, PilotSchemaError, Reason, VerificationError
+from schemas.jose import is_enveloped, read_enveloped, verify_enveloped
+from schemas.jsonio import parse_json
+from schemas.multikey import decode_multikey
+from schemas.time import parse_time, utc_now
+from schemas.verify import check_credential
 
 app = typer.Typer(help="Verify, canonicalize and inspect one credential file.", no_args_is_help=True)
 

@@ -22,10 +22,10 @@ from pilot.console import console, fail_usage, untrusted
 from pilot.data_dir import default_data_dir
 from pilot.registration import sign_request
 from pilot.sandbox import pretty_json, write_private
-from schemas._keyring import KeyEntry, dump_keyring, load_keyring
-from schemas._multikey import encode_multikey
-from schemas._time import format_time, utc_now
 from schemas.errors import KeyFormatError
+from schemas.keyring import KeyEntry, dump_keyring, load_keyring
+from schemas.multikey import encode_multikey
+from schemas.time import format_time, utc_now
 
 app = typer.Typer(help="Manage a participant's keys.", no_args_is_help=True)
 

@@ -16,11 +16,11 @@ from pilot.data_dir import default_data_dir
 from pilot.files import write_atomic
 from pilot.registration import sign_request
 from pilot.sandbox import KEYS_VALID_UNTIL, pretty_json, write_private
-from schemas._keyring import KeyEntry, dump_keyring
-from schemas._models.regions import region_bbox
-from schemas._multikey import encode_multikey
-from schemas._time import format_time, utc_now
 from schemas.identifiers import did_of
+from schemas.keyring import KeyEntry, dump_keyring
+from schemas.models.regions import region_bbox
+from schemas.multikey import encode_multikey
+from schemas.time import format_time, utc_now
 
 app = typer.Typer(help="Rehearse onboarding a new exporter.", no_args_is_help=True)
 DataDirOpt = Annotated[Path | None, typer.Option("--data-dir", help="Sandbox directory (default: ./pilot-data).")]
@@ -147,7 +147,7 @@ def _onboarding_subjects(profile: dict[str, str]) -> list[dict[str, Any]]:
     import random
 
     from pilot.synthetic import polygon_in
-    from schemas._records import facility
+    from schemas.records import facility
 
     exporter_id, region = profile["id"], profile["region"]
     bbox = region_bbox(region)

@@ -26,12 +26,12 @@ from pilot.registration import RequestRefused, approve
 from pilot.safe_text import untrusted
 from pilot.sandbox import pretty_json
 from pilot.trust_files import load_registry
-from schemas._jsonio import parse_json
-from schemas._keyring import KeyEntry, load_keyring
-from schemas._multikey import encode_multikey
-from schemas._time import format_time, utc_now
-from schemas._trust import TrustRegistry, anchor_keys, load_trust_list, read_json_file
 from schemas.errors import JsonMalformedError, KeyFormatError, VerificationError
+from schemas.jsonio import parse_json
+from schemas.keyring import KeyEntry, load_keyring
+from schemas.multikey import encode_multikey
+from schemas.time import format_time, utc_now
+from schemas.trust import TrustRegistry, anchor_keys, load_trust_list, read_json_file
 
 app = typer.Typer(help="Act as pilot-gov: approve change requests, show the trust list.", no_args_is_help=True)
 DataDirOpt = Annotated[Path | None, typer.Option("--data-dir", help="Sandbox directory (default: ./pilot-data).")]

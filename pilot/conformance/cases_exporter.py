@@ -43,13 +43,13 @@ from pilot.conformance.material import KitMaterial
 from pilot.conformance.model import CaseFailed, CaseSpec
 from pilot.conformance.port_standin import Action, Received, StandinPort
 from pilot.conformance.runner import PlannedCase, Probe
-from schemas._assess import assess_submission
-from schemas._issue import credential_reference
-from schemas._jose import is_enveloped, read_enveloped
-from schemas._jsonio import parse_json
-from schemas._models.submission import Submission
+from schemas.assess import assess_submission
 from schemas.errors import PilotSchemaError
 from schemas.identifiers import did_of
+from schemas.issue import credential_reference
+from schemas.jose import is_enveloped, read_enveloped
+from schemas.jsonio import parse_json
+from schemas.models.submission import Submission
 
 __all__ = ["EXPORTER_CASES", "SCRIPTS", "ExporterSuite"]
 

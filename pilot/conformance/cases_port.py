@@ -41,12 +41,12 @@ from pilot.conformance.submissions import (
     published_vectors,
     wrap_credential,
 )
-from schemas._canonical import canonicalize
-from schemas._digest import canonical_digest
-from schemas._jsonio import parse_json
-from schemas._merkle import MerkleTree, leaf_hash, verify_consistency, verify_inclusion
-from schemas._signed_note import Checkpoint
+from schemas.canonical import canonicalize
+from schemas.digest import canonical_digest
 from schemas.errors import VerificationError
+from schemas.jsonio import parse_json
+from schemas.merkle import MerkleTree, leaf_hash, verify_consistency, verify_inclusion
+from schemas.signed_note import Checkpoint
 
 __all__ = ["PORT_CASES", "PortSuite", "vector_case_ids"]
 

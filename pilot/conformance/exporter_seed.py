@@ -24,7 +24,7 @@ from pilot.synthetic import (
     plan_consignment,
     stable_id,
 )
-from schemas._records import secure_link
+from schemas.records import secure_link
 
 __all__ = ["SeedError", "consignment_request", "seed_exporter"]
 

@@ -14,8 +14,8 @@ import httpx
 from node_core.http_signatures import sign_request
 from node_core.port_client import problem_code
 from pilot.conformance.model import CaseFailed
-from schemas._jsonio import parse_json
 from schemas.errors import PilotSchemaError
+from schemas.jsonio import parse_json
 
 __all__ = ["JSON", "describe", "expect_problem", "signed_request"]
 

@@ -14,8 +14,8 @@ from pathlib import Path
 
 from node_core.http_signatures import RequestSigner
 from pilot.synthetic import Signer
-from schemas._keyring import KeyEntry, load_keyring
-from schemas._trust import TrustRegistry, load_trust_list
+from schemas.keyring import KeyEntry, load_keyring
+from schemas.trust import TrustRegistry, load_trust_list
 
 __all__ = ["VECTORS_DIR", "KitMaterial", "MaterialError"]
 

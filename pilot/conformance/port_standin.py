@@ -37,12 +37,12 @@ from pilot.conformance.submissions import exporter_of
 from port_node.intake import IntakeOutcome, IntakeService, StaticTrust
 from port_node.keys import PortKeys
 from port_node.memory_store import MemorySubmissionStore, StoreFaults
-from schemas._assess import Assessment, assess_submission, submission_id_of
-from schemas._jsonio import parse_json
-from schemas._keyring import KeyEntry, select_key
-from schemas._receipt import b64
+from schemas.assess import Assessment, assess_submission, submission_id_of
 from schemas.codes import Code
 from schemas.errors import PilotSchemaError
+from schemas.jsonio import parse_json
+from schemas.keyring import KeyEntry, select_key
+from schemas.receipt import b64
 
 __all__ = ["Action", "PortFaults", "Received", "StandinPort"]
 

@@ -1,6 +1,6 @@
 """The kit's checks of a port's receipt and log: the steps of ``schemas``' receipt verification, one at a time.
 
-Each function runs one step of ``schemas._receipt.RECEIPT_CHECKS`` (signature, subject, leaf hash,
+Each function runs one step of ``schemas.receipt.RECEIPT_CHECKS`` (signature, subject, leaf hash,
 checkpoint, inclusion) with the trust list only, as an outsider would, and turns its VerificationError
 into ``CaseFailed`` naming the step, so that a report tells a bad signature from a bad inclusion proof
 (docs/design.md §§4 and 6). The kit judges at the time of the check and allows the port's clock no lead.
@@ -14,13 +14,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pilot.conformance.model import CaseFailed
-from schemas import _receipt as receipt_steps
-from schemas._jsonio import parse_json
-from schemas._receipt import b64_hash, log_entry_of, log_origin, verify_log_checkpoint
-from schemas._signed_note import Checkpoint
-from schemas._trust import TrustRegistry
+from schemas import receipt as receipt_steps
 from schemas.errors import PilotSchemaError, VerificationError
 from schemas.identifiers import did_of
+from schemas.jsonio import parse_json
+from schemas.receipt import b64_hash, log_entry_of, log_origin, verify_log_checkpoint
+from schemas.signed_note import Checkpoint
+from schemas.trust import TrustRegistry
 
 __all__ = [
     "b64decode",

@@ -9,7 +9,7 @@ manifest, is checked against:
   UNTP JSON Schema of the version its UNTP context URL names, as tests-untp resolves it (only 0.6.1 is
   known: ``untp-0.6.1/untp-<dfr|dte|dcc>-schema.json``); a UNTP context of another version, or a UNTP type
   without its UNTP context, is ``UNTP_SCHEMA_INVALID`` at ``/@context``;
-* JSON-LD expansion in safe mode (:func:`schemas._jsonld.expansion_problems`): ``JSONLD_TERM_UNDEFINED``,
+* JSON-LD expansion in safe mode (:func:`schemas.jsonld.expansion_problems`): ``JSONLD_TERM_UNDEFINED``,
   ``JSONLD_CONTEXT_UNAVAILABLE``.
 
 An enveloped credential (VC-JOSE-COSE) is checked through its JWS payload; pointers into the payload
@@ -29,11 +29,11 @@ from typing import Any
 
 import jsonschema_rs
 
-from schemas._jose import is_enveloped, read_enveloped
-from schemas._jsonio import parse_json
-from schemas._jsonld import UNTP_VERSION, VC_V2_CONTEXT, expansion_problems, untp_context_url
 from schemas.codes import Code
 from schemas.errors import JsonMalformedError, PilotSchemaError, Reason
+from schemas.jose import is_enveloped, read_enveloped
+from schemas.jsonio import parse_json
+from schemas.jsonld import UNTP_VERSION, VC_V2_CONTEXT, expansion_problems, untp_context_url
 
 __all__ = [
     "NOT_RUN_CHECKS",

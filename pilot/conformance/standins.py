@@ -36,9 +36,9 @@ if TYPE_CHECKING:  # the exporter node is imported only when an exporter stand-i
     from exporter_node.delivery import WorkerOptions
     from exporter_node.receipt_check import ExpectedReceipt
     from exporter_node.storage import KnownCheckpoint
-    from schemas._receipt import VerifiedReceipt
-    from schemas._signed_note import Checkpoint
-    from schemas._trust import TrustRegistry
+    from schemas.receipt import VerifiedReceipt
+    from schemas.signed_note import Checkpoint
+    from schemas.trust import TrustRegistry
 
 __all__ = [
     "EXPORTER_FAULTS",
@@ -83,9 +83,9 @@ class UnsafeAcceptAnyReceipt:
     ) -> VerifiedReceipt:
         from exporter_node.errors import ReceiptCheckError
         from exporter_node.receipt_check import check_receipt
-        from schemas._jsonio import parse_json
-        from schemas._receipt import VerifiedReceipt
-        from schemas._signed_note import Checkpoint, parse_signed_note
+        from schemas.jsonio import parse_json
+        from schemas.receipt import VerifiedReceipt
+        from schemas.signed_note import Checkpoint, parse_signed_note
 
         try:
             return check_receipt(body, expected, trust, at, clock_skew=clock_skew)

@@ -20,11 +20,11 @@ from pilot.conformance.material import VECTORS_DIR, KitMaterial
 from pilot.participants import PORTS
 from pilot.sandbox import DEFAULT_SEED
 from pilot.synthetic import build_world, plan_consignment, sign_consignment, stable_id
-from schemas._digest import credential_digest
-from schemas._issue import credential_reference
-from schemas._jose import is_enveloped, read_enveloped
-from schemas._jsonio import parse_json
+from schemas.digest import credential_digest
 from schemas.errors import PilotSchemaError
+from schemas.issue import credential_reference
+from schemas.jose import is_enveloped, read_enveloped
+from schemas.jsonio import parse_json
 
 __all__ = [
     "WRAPPING_EXPORTER",

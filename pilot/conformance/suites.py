@@ -11,7 +11,7 @@ from pilot.conformance.cases_port import PORT_CASES, PortSuite
 from pilot.conformance.material import KitMaterial
 from pilot.conformance.model import CaseSpec, Report
 from pilot.conformance.runner import ProgressHook, run_planned
-from schemas._time import format_time
+from schemas.time import format_time
 
 __all__ = ["ALL_CASES", "run_exporter_suite", "run_port_suite"]
 

@@ -16,12 +16,12 @@ from typing import Any
 import httpx
 
 from node_core.port_client import PeerAnswerInvalid, SyncPortClient
-from schemas._canonical import canonicalize
-from schemas._merkle import MerkleTree, leaf_hash
-from schemas._receipt import log_origin, verify_receipt
-from schemas._signed_note import verify_checkpoint
-from schemas._trust import TrustRegistry
+from schemas.canonical import canonicalize
 from schemas.errors import VerificationError
+from schemas.merkle import MerkleTree, leaf_hash
+from schemas.receipt import log_origin, verify_receipt
+from schemas.signed_note import verify_checkpoint
+from schemas.trust import TrustRegistry
 
 
 def check_receipt(receipt: Mapping[str, Any], port_id: str, trust: TrustRegistry, at: datetime) -> str | None:

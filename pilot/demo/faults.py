@@ -36,8 +36,8 @@ class FaultCase:
 def _resign_manifest(
     seed: str, signed: SignedConsignment, signer: Signer, parts: ConsignmentParts, key_label: str = "key-1"
 ) -> dict[str, Any]:
-    from schemas._issue import credential_reference
-    from schemas._jose import credential_payload
+    from schemas.issue import credential_reference
+    from schemas.jose import credential_payload
 
     subject = signed.manifest_subject()
     subject["credentials"] = [credential_reference(c, credential_payload(c)) for c in signed.credentials]

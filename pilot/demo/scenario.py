@@ -31,8 +31,8 @@ from pilot.synthetic import (
     plan_consignment,
     stable_id,
 )
-from schemas._records import secure_link
-from schemas._trust import TrustRegistry
+from schemas.records import secure_link
+from schemas.trust import TrustRegistry
 
 FINAL_STATES = {"delivered", "delivered_with_warnings", "failed"}
 TRANSPORT = {p.short_id: p.transport_mode for p in PORTS}
@@ -331,7 +331,7 @@ def _expect(response: httpx.Response, statuses: tuple[int, ...], what: str) -> N
 
 
 def _digest(credential: dict[str, Any]) -> str:
-    from schemas._digest import credential_digest
+    from schemas.digest import credential_digest
 
     return credential_digest(credential)
 

@@ -30,8 +30,8 @@ from node_core.auth import read_token
 from node_core.problems import ProblemError, problem_responses
 from port_node.context import PortContext, PortDep
 from port_node.tables import LOG_LEAVES, SUBMISSIONS
-from schemas._models.base import Role
 from schemas.codes import Code
+from schemas.models.base import Role
 
 router = APIRouter(tags=["dashboard"])
 

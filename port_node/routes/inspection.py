@@ -3,7 +3,7 @@
 A day's key is published once the day is over: exporters cannot predict sampling, auditors can check it.
 
 The port decides which submissions to hold for sampling with an HMAC of the submission digest under the
-key of the UTC receive day (``schemas._sampling``). That key is published here once the day is over, and
+key of the UTC receive day (``schemas.sampling``). That key is published here once the day is over, and
 never before: for today or a future day the answer is 404, so no exporter can compute in advance which
 of its submissions will be held, and any auditor can check afterwards that each decision followed the
 published ``samplingRate`` (``pilot audit`` does, from the public log entries).
@@ -19,8 +19,8 @@ from fastapi import APIRouter
 
 from node_core.problems import ProblemError, problem_responses
 from port_node.context import PortDep
-from schemas._receipt import b64
 from schemas.codes import Code
+from schemas.receipt import b64
 
 router = APIRouter(tags=["inspection"])
 

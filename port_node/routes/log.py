@@ -17,8 +17,8 @@ from starlette.responses import PlainTextResponse, Response
 from node_core.problems import ProblemError, problem_responses
 from port_node.api_models import MAX_ENTRIES, ConsistencyProof, InclusionProof, LogEntries
 from port_node.context import PortDep
-from schemas._receipt import b64
 from schemas.codes import Code
+from schemas.receipt import b64
 
 router = APIRouter(prefix="/v1/log", tags=["log"])
 

@@ -26,9 +26,9 @@ from port_node.api_models import MAX_BATCH, BatchRequest, BatchResponse, Submiss
 from port_node.context import PortContext, PortDep, receive_time
 from port_node.crash_points import unsafe_test_crash_point
 from port_node.storage import SubmissionRow
-from schemas._jsonio import MAX_DEPTH, parse_json
-from schemas._models.submission import Submission
 from schemas.codes import Code
+from schemas.jsonio import MAX_DEPTH, parse_json
+from schemas.models.submission import Submission
 
 router = APIRouter(tags=["submissions"])
 

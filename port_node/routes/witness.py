@@ -19,7 +19,7 @@ from node_core.body import read_limited_body
 from node_core.problems import ProblemError, problem_responses
 from port_node.cosigning import WITNESS_SIZE_TYPE
 from port_node.witness import Witness, WitnessRefusal
-from schemas._signed_note import MAX_NOTE_BYTES
+from schemas.signed_note import MAX_NOTE_BYTES
 
 router = APIRouter(prefix="/v1/witness", tags=["witness"])
 

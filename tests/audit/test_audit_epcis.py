@@ -19,8 +19,8 @@ from pilot.audit.bundle import EPCIS_FILE, build_bundle
 from pilot.audit.errors import EvidenceError
 from pilot.audit.nodes import AuditNetwork
 from pilot.audit.verify import Check, verify_bundle
-from schemas._canonical import canonicalize
-from schemas._epcis import epcis_document
+from schemas.canonical import canonicalize
+from schemas.epcis import epcis_document
 
 EXPORTER = "did:web:pilot.example:ru-exp-01"
 PORT = "did:web:pilot.example:cn-port-01"

@@ -26,8 +26,8 @@ from node_core.http_signatures import RequestSigner
 from pilot.cli import app as pilot_app
 from pilot.sandbox import DEFAULT_SEED, build_sandbox
 from pilot.synthetic import Signer, build_world, plan_consignment, sign_consignment
-from schemas._canonical import canonicalize
-from schemas._merkle import leaf_hash
+from schemas.canonical import canonicalize
+from schemas.merkle import leaf_hash
 
 pytestmark = [pytest.mark.e2e]
 

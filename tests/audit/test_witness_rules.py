@@ -20,8 +20,8 @@ from pilot.sandbox import Sandbox, build_sandbox, write_sandbox
 from pilot.synthetic import Signer
 from port_node.app import create_app
 from port_node.log import sign_checkpoint_note
-from schemas._merkle import MerkleTree, leaf_hash
-from schemas._signed_note import format_add_checkpoint, parse_signed_note, verify_cosignature
+from schemas.merkle import MerkleTree, leaf_hash
+from schemas.signed_note import format_add_checkpoint, parse_signed_note, verify_cosignature
 
 ORIGIN = "cn-port-01.pilot.example/log"
 

@@ -17,8 +17,8 @@ from typer.testing import CliRunner
 from pilot.cli import app
 from pilot.conformance import shared_schema
 from pilot.documents import FileVerdict
-from schemas._jose import sign_enveloped
-from schemas._keys import key_from_seed
+from schemas.jose import sign_enveloped
+from schemas.keys import key_from_seed
 
 runner = CliRunner()
 SHARED_CODES = {"VC_SCHEMA_INVALID", "UNTP_SCHEMA_INVALID", "JSONLD_TERM_UNDEFINED", "JSONLD_CONTEXT_UNAVAILABLE"}

@@ -14,8 +14,8 @@ import pytest
 from support.files import VECTORS
 
 from pilot.conformance.shared_schema import check_document
-from schemas._jose import is_enveloped, read_enveloped
-from schemas._models.registry import credential_type_of
+from schemas.jose import is_enveloped, read_enveloped
+from schemas.models.registry import credential_type_of
 
 pytestmark = pytest.mark.reference
 

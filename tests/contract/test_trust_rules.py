@@ -1,4 +1,4 @@
-"""The trust registry's rules (schemas._trust docstring) as a table of named cases."""
+"""The trust registry's rules (schemas.trust docstring) as a table of named cases."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from schemas import (
     sign_trust_list,
     verify_trust_list,
 )
-from schemas._models.trust_list import Establishment, Participant, PortPolicy
+from schemas.models.trust_list import Establishment, Participant, PortPolicy
 
 SANDBOX = build_sandbox()
 REGISTRY = verify_trust_list(SANDBOX.trust_list, SANDBOX.anchor)

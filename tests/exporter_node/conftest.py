@@ -25,10 +25,10 @@ from exporter_node.node import ExporterNode
 from node_core.settings import NodeSettings
 from pilot.sandbox import Sandbox, build_sandbox, write_sandbox
 from pilot.synthetic import build_world
-from schemas._issue import secure, unsigned_credential
-from schemas._records import conformity_attestation, secure_link
-from schemas._trust import TrustRegistry
 from schemas.identifiers import did_of
+from schemas.issue import secure, unsigned_credential
+from schemas.records import conformity_attestation, secure_link
+from schemas.trust import TrustRegistry
 
 EXPORTER = "ru-exp-01"
 PORT = "cn-port-01"

@@ -9,7 +9,7 @@ import pytest
 
 from pilot.sandbox import UNAPPROVED_ESTABLISHMENT
 from pilot.synthetic import Signer, plan_consignment, sign_consignment
-from schemas._models.registry import credential_type_of
+from schemas.models.registry import credential_type_of
 
 pytestmark = [pytest.mark.anyio, pytest.mark.db]
 

@@ -17,10 +17,10 @@ from exporter_node.receipt_check import ExpectedReceipt, check_consistency, chec
 from exporter_node.storage import KnownCheckpoint
 from node_core.port_client import MAX_ANSWER_BYTES
 from pilot.conformance.standins import EXPORTER_FAULTS
-from schemas._digest import canonical_digest
-from schemas._receipt import VerifiedReceipt
-from schemas._signed_note import Checkpoint
-from schemas._trust import TrustRegistry
+from schemas.digest import canonical_digest
+from schemas.receipt import VerifiedReceipt
+from schemas.signed_note import Checkpoint
+from schemas.trust import TrustRegistry
 
 pytestmark = [pytest.mark.anyio, pytest.mark.db]
 

@@ -20,10 +20,10 @@ import pytest
 from support.processes import NodeProcess, free_port, pilot_init
 
 from pilot.synthetic import Signer, build_world
-from schemas._issue import credential_reference
-from schemas._keyring import load_keyring
-from schemas._records import conformity_attestation, secure_link
 from schemas.identifiers import did_of
+from schemas.issue import credential_reference
+from schemas.keyring import load_keyring
+from schemas.records import conformity_attestation, secure_link
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
 

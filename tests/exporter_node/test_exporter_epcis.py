@@ -13,7 +13,7 @@ import jsonschema_rs
 import pytest
 
 from exporter_node.identity import did_of
-from schemas._epcis import dte_credentials
+from schemas.epcis import dte_credentials
 
 pytestmark = [pytest.mark.anyio, pytest.mark.db]
 
@@ -85,7 +85,7 @@ async def _queue_raw(exporter: Any, consignment_id: str, *credentials: dict[str,
     assert response.status_code == 202, response.text
 
 
-# --- consignments built by the exporter (the record shapes of schemas._models) ------------------------
+# --- consignments built by the exporter (the record shapes of schemas.models) ------------------------
 
 
 @pytest.mark.reference

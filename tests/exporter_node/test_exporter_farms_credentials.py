@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from schemas._records import conformity_attestation, facility_record_subject, secure_link
-from schemas._verify import check_credential
+from schemas.records import conformity_attestation, facility_record_subject, secure_link
+from schemas.verify import check_credential
 
 pytestmark = [pytest.mark.anyio, pytest.mark.db]
 

@@ -13,9 +13,9 @@ from exporter_node.identity import NodeIdentity
 from pilot.commands import keys
 from pilot.registration import approve, check_possession
 from pilot.sandbox import build_sandbox, write_sandbox
-from schemas._jsonio import parse_json
-from schemas._keyring import load_keyring
-from schemas._trust import TrustRegistry, verify_trust_list
+from schemas.jsonio import parse_json
+from schemas.keyring import load_keyring
+from schemas.trust import TrustRegistry, verify_trust_list
 
 # Mounted as `pilot keys` is (a lone command would otherwise collapse into the group).
 app = typer.Typer()

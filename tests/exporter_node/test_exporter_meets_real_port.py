@@ -13,9 +13,9 @@ import pytest
 from node_core.settings import NodeSettings
 from pilot.sandbox import Sandbox, write_sandbox
 from port_node.app import create_app
-from schemas._receipt import leaf_input_of, log_entry_of, verify_receipt
-from schemas._time import utc_now
-from schemas._trust import TrustRegistry
+from schemas.receipt import leaf_input_of, log_entry_of, verify_receipt
+from schemas.time import utc_now
+from schemas.trust import TrustRegistry
 
 pytestmark = [pytest.mark.anyio, pytest.mark.db]
 

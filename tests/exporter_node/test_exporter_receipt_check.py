@@ -14,14 +14,14 @@ from exporter_node.errors import CheckpointInconsistentError, ReceiptInvalidErro
 from exporter_node.receipt_check import ExpectedReceipt, check_consistency, check_receipt, log_entry_of
 from exporter_node.storage import KnownCheckpoint
 from pilot.sandbox import Sandbox
-from schemas._canonical import canonicalize
-from schemas._issue import secure, unsigned_credential
-from schemas._merkle import MerkleTree, leaf_hash
-from schemas._receipt import VerifiedReceipt
-from schemas._signed_note import Checkpoint, sign_checkpoint
-from schemas._time import format_time
-from schemas._trust import TrustRegistry
+from schemas.canonical import canonicalize
 from schemas.identifiers import did_of
+from schemas.issue import secure, unsigned_credential
+from schemas.merkle import MerkleTree, leaf_hash
+from schemas.receipt import VerifiedReceipt
+from schemas.signed_note import Checkpoint, sign_checkpoint
+from schemas.time import format_time
+from schemas.trust import TrustRegistry
 
 NOW = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 DIGEST = "sha-256:" + "ab" * 32

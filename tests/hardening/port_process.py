@@ -29,8 +29,8 @@ from node_core.database import make_engine
 from pilot.sandbox import write_sandbox
 from port_node.fsck import FsckReport, fsck
 from port_node.keys import log_origin
-from schemas._merkle import verify_consistency
-from schemas._signed_note import verify_checkpoint
+from schemas.merkle import verify_consistency
+from schemas.signed_note import verify_checkpoint
 
 EXPORTERS = [f"ru-exp-0{n}" for n in range(1, 7)]
 JSON = {"content-type": "application/json"}

@@ -21,7 +21,7 @@ from support.files import vector
 
 from node_core.http_signatures import sign_request
 from pilot.processes import pilot_argv
-from schemas._keyring import KeyEntry, load_keyring
+from schemas.keyring import KeyEntry, load_keyring
 
 pytestmark = [pytest.mark.anyio, pytest.mark.db]
 

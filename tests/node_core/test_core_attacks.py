@@ -532,7 +532,7 @@ async def test_unparseable_framing_gets_a_problem(case: str) -> None:
 
 
 def _key_of(exporter: str) -> Any:
-    from schemas._trust import TrustRegistry
+    from schemas.trust import TrustRegistry
 
     del exporter
     registry = TrustRegistry.from_document(sandbox().trust_list)

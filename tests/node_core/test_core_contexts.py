@@ -11,7 +11,7 @@ from fastapi import FastAPI
 
 from node_core.app import create_base_app
 from node_core.settings import NodeSettings
-from schemas._jsonld import CONTEXTS_DIR, context_index
+from schemas.jsonld import CONTEXTS_DIR, context_index
 
 pytestmark = pytest.mark.anyio
 

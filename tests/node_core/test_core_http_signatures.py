@@ -56,7 +56,7 @@ class FakeResolvedKey:
 
 
 class FakeKeyResolver:
-    """Stands in for ``schemas._trust`` in these tests: one known key, purpose ``authentication``."""
+    """Stands in for ``schemas.trust`` in these tests: one known key, purpose ``authentication``."""
 
     def __init__(self, keys: dict[str, Ed25519PublicKey]) -> None:
         self.keys = keys

@@ -9,11 +9,11 @@ import pytest
 
 from pilot.demo.checks import audit_log
 from pilot.sandbox import build_sandbox
-from schemas._canonical import canonicalize
-from schemas._merkle import MerkleTree, leaf_hash
-from schemas._receipt import log_origin
-from schemas._signed_note import Checkpoint, sign_checkpoint
-from schemas._trust import TrustRegistry
+from schemas.canonical import canonicalize
+from schemas.merkle import MerkleTree, leaf_hash
+from schemas.receipt import log_origin
+from schemas.signed_note import Checkpoint, sign_checkpoint
+from schemas.trust import TrustRegistry
 
 PORT = "cn-port-01"
 URL = "http://cn-port-01.test"

@@ -20,9 +20,9 @@ from node_core.settings import NodeSettings
 from pilot.sandbox import DEFAULT_SEED, Sandbox, build_sandbox, write_sandbox
 from pilot.synthetic import Signer, build_world, plan_consignment, sign_consignment
 from port_node.app import create_app
-from schemas._receipt import verify_receipt
-from schemas._time import utc_now
-from schemas._trust import TrustRegistry
+from schemas.receipt import verify_receipt
+from schemas.time import utc_now
+from schemas.trust import TrustRegistry
 
 PORT_ID = "cn-port-01"
 BASE_URL = "http://port.test"

@@ -27,7 +27,7 @@ from node_core.settings import NodeSettings
 from pilot.participants import exporter
 from pilot.sandbox import DEFAULT_SEED, plant_number, write_sandbox
 from pilot.synthetic import Signer, build_world, plan_consignment, sign_consignment, stable_id
-from schemas._records import facility_record_subject
+from schemas.records import facility_record_subject
 
 pytestmark = [pytest.mark.anyio, pytest.mark.db]
 
@@ -213,7 +213,7 @@ async def _get(port: PortHarness, path: str) -> httpx.Response:
 async def test_sampling_follows_a_day_key_published_only_once_the_day_is_over(
     sampling_port: SamplingPortHarness,
 ) -> None:
-    from schemas._sampling import day_key, is_sampled
+    from schemas.sampling import day_key, is_sampled
 
     secret_file = sampling_port.data_dir / "secrets" / f"{SAMPLING_PORT}.sampling"
     assert stat.S_IMODE(os.stat(secret_file).st_mode) == 0o600
@@ -243,7 +243,7 @@ async def test_sampling_follows_a_day_key_published_only_once_the_day_is_over(
     print(f"\nsampling at {SAMPLING_PORT}: {decisions.count('held_for_inspection')} of {len(decisions)} held")
 
     # An auditor, once today's key is published, checks every logged decision against it.
-    from schemas._sampling import audit_sampling
+    from schemas.sampling import audit_sampling
 
     async with sampling_port.client() as client:
         entries = (await client.get("/v1/log/entries", params={"start": 0, "end": 20})).json()["entries"]

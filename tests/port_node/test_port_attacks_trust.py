@@ -39,10 +39,10 @@ from pilot.synthetic import Signer
 from port_node.cosigning import WITNESS_SIZE_TYPE
 from port_node.keys import log_origin
 from port_node.log import sign_checkpoint_note
-from schemas._jsonio import parse_json
-from schemas._keyring import load_keyring
-from schemas._time import format_time
-from schemas._trust import sign_trust_list
+from schemas.jsonio import parse_json
+from schemas.keyring import load_keyring
+from schemas.time import format_time
+from schemas.trust import sign_trust_list
 
 pytestmark = [pytest.mark.anyio, pytest.mark.db]
 

@@ -11,8 +11,8 @@ from typer.testing import CliRunner
 
 from pilot.commands.bench import app as bench_app
 from pilot.commands.bench import make_work
-from schemas._assess import assess_submission
-from schemas._time import utc_now
+from schemas.assess import assess_submission
+from schemas.time import utc_now
 
 
 def test_workload_is_distinct_accepted_submissions_of_three_credentials() -> None:

@@ -16,7 +16,7 @@ from support.processes import NodeProcess, pilot_init
 from node_core.database import make_engine
 from port_node.fsck import FsckReport, fsck
 from port_node.keys import log_origin
-from schemas._trust import load_trust_list
+from schemas.trust import load_trust_list
 
 pytestmark = pytest.mark.e2e
 JSON = {"content-type": "application/json"}

@@ -10,9 +10,9 @@ import pytest
 from port_harness import PORT_ID, PortHarness, check_receipt, fresh_submission, trust_registry
 
 from port_node.keys import log_origin
-from schemas._canonical import canonicalize
-from schemas._merkle import EMPTY_ROOT, MerkleTree, leaf_hash, verify_consistency, verify_inclusion
-from schemas._signed_note import Checkpoint, verify_checkpoint
+from schemas.canonical import canonicalize
+from schemas.merkle import EMPTY_ROOT, MerkleTree, leaf_hash, verify_consistency, verify_inclusion
+from schemas.signed_note import Checkpoint, verify_checkpoint
 
 pytestmark = [pytest.mark.anyio, pytest.mark.db]
 

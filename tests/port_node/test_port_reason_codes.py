@@ -18,17 +18,17 @@ from typing import Any
 import pytest
 from port_harness import PORT_ID, PortHarness, check_receipt, fresh_submission, sandbox, trust_registry
 
-import schemas._assess
+import schemas.assess
 from pilot.sandbox import DEFAULT_SEED, plant_number
 from pilot.synthetic import ConsignmentParts, Signer, build_world, plan_consignment, sign_consignment, stable_id
 from pilot.vectors import build_vectors
-from schemas._assess import assess_submission
-from schemas._records import facility_record_subject
-from schemas._time import utc_now
+from schemas.assess import assess_submission
 from schemas.codes import RECEIPT_REASON_CODES
 from schemas.errors import Reason
 from schemas.identifiers import did_of
+from schemas.records import facility_record_subject
 from schemas.rules import PORT_RULES, EachLot, LotRule, PortRule
+from schemas.time import utc_now
 
 pytestmark = [pytest.mark.anyio, pytest.mark.db]
 
@@ -241,7 +241,7 @@ def _given_by_rule(build: Build, port: str, monkeypatch: pytest.MonkeyPatch) -> 
     exporter, document = build()
     now = utc_now()
     with monkeypatch.context() as patch:
-        patch.setattr(schemas._assess, "PORT_RULES", recording)
+        patch.setattr(schemas.assess, "PORT_RULES", recording)
         recorded = assess_submission(document, trust_registry(), port_id=port, at=now, exporter_id=exporter)
     plain = assess_submission(document, trust_registry(), port_id=port, at=now, exporter_id=exporter)
     assert recorded.reasons == plain.reasons

@@ -24,12 +24,12 @@ import pytest
 from pilot.participants import EXPORTERS, exporter
 from pilot.sandbox import DEFAULT_SEED, build_sandbox, plant_number
 from pilot.synthetic import ConsignmentParts, Signer, build_world, plan_consignment, sign_consignment, stable_id
-from schemas._assess import Assessment, assess_submission
-from schemas._issue import secure
-from schemas._keys import key_from_seed
-from schemas._records import facility_record_subject
-from schemas._trust import TrustRegistry
+from schemas.assess import Assessment, assess_submission
 from schemas.identifiers import did_of
+from schemas.issue import secure
+from schemas.keys import key_from_seed
+from schemas.records import facility_record_subject
+from schemas.trust import TrustRegistry
 
 Doc = dict[str, Any]
 AT = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
@@ -401,7 +401,7 @@ def _escapers() -> list[Doc]:
 
 
 def test_picking_ids_by_the_public_digest_no_longer_escapes_sampling() -> None:
-    from schemas._sampling import day_key
+    from schemas.sampling import day_key
 
     port_secret = hashlib.sha256(b"cn-port-03 secret of the test").digest()
     key = day_key(port_secret, AT.date())
@@ -413,7 +413,7 @@ def test_picking_ids_by_the_public_digest_no_longer_escapes_sampling() -> None:
 
 
 def test_the_decision_follows_the_keyed_sample_and_the_rate() -> None:
-    from schemas._sampling import day_key, is_sampled, sample_value
+    from schemas.sampling import day_key, is_sampled, sample_value
 
     port_secret = b"\x07" * 32
     key = day_key(port_secret, AT.date())
@@ -439,7 +439,7 @@ def test_without_the_key_an_offline_verdict_never_holds_for_sampling() -> None:
 
 
 def test_an_auditor_finds_a_skipped_inspection_with_the_published_key() -> None:
-    from schemas._sampling import audit_sampling, day_key, is_sampled
+    from schemas.sampling import audit_sampling, day_key, is_sampled
 
     key = day_key(b"\x09" * 32, AT.date())
     entries = []
@@ -489,7 +489,7 @@ def test_a_digest_the_caller_computed_is_not_computed_again(monkeypatch: pytest.
     def refuse(value: Any) -> str:
         raise AssertionError("the submission was canonicalized again")
 
-    monkeypatch.setattr("schemas._assess.canonical_digest", refuse)
+    monkeypatch.setattr("schemas.assess.canonical_digest", refuse)
     again = _assess(document, submission_digest=expected.submission_digest)
     assert (again.submission_digest, again.submission_id) == (expected.submission_digest, expected.submission_id)
     assert (again.decision, again.reasons) == (expected.decision, expected.reasons)

@@ -16,10 +16,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from schemas._canonical import canonicalize, canonicalize_reference, format_number
-from schemas._jsonio import parse_json
+from schemas.canonical import canonicalize, canonicalize_reference, format_number
 from schemas.codes import Code
 from schemas.errors import CanonicalizationError
+from schemas.jsonio import parse_json
 
 #: Every file of the upstream testdata (checked against the directory by the first test).
 VECTOR_NAMES = ["arrays.json", "french.json", "structures.json", "unicode.json", "values.json", "weird.json"]

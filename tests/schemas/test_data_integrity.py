@@ -17,17 +17,17 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from schemas._canonical import canonicalize
-from schemas._data_integrity import (
+from schemas.canonical import canonicalize
+from schemas.codes import Code
+from schemas.data_integrity import (
     DataIntegrityProof,
     read_proof,
     sign_data_integrity,
     verify_data_integrity,
 )
-from schemas._keys import key_from_seed
-from schemas._multikey import decode_multibase_base58btc, decode_multikey, encode_multibase_base58btc
-from schemas.codes import Code
 from schemas.errors import VerificationError
+from schemas.keys import key_from_seed
+from schemas.multikey import decode_multibase_base58btc, decode_multikey, encode_multibase_base58btc
 
 # A local credential and key for everything that is not a known answer.
 KEY = key_from_seed(b"data integrity tests")

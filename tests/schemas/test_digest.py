@@ -6,12 +6,12 @@ import hashlib
 
 import pytest
 
-from schemas._canonical import canonicalize
-from schemas._digest import canonical_digest, credential_digest, parse_digest, sha256_digest
-from schemas._jose import sign_enveloped
-from schemas._keys import key_from_seed
+from schemas.canonical import canonicalize
 from schemas.codes import Code
+from schemas.digest import canonical_digest, credential_digest, parse_digest, sha256_digest
 from schemas.errors import VerificationError
+from schemas.jose import sign_enveloped
+from schemas.keys import key_from_seed
 
 
 def test_sha256_digest_known_answer() -> None:

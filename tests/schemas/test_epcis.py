@@ -18,7 +18,7 @@ import pytest
 from support.files import vector
 
 import schemas
-from schemas._epcis import (
+from schemas.epcis import (
     CBV_BIZ_STEPS,
     CBV_BIZ_TRANSACTION_TYPES,
     CBV_DISPOSITIONS,
@@ -28,9 +28,9 @@ from schemas._epcis import (
     epcis_document,
     epcis_events,
 )
-from schemas._jose import sign_enveloped
-from schemas._keys import key_from_seed
 from schemas.errors import VerificationError
+from schemas.jose import sign_enveloped
+from schemas.keys import key_from_seed
 
 GS1_EXAMPLES = ("Example_9.6.1-ObjectEvent.jsonld", "Example_9.6.4-TransformationEvent.jsonld")
 EXPORTER = "did:web:pilot.example:ru-exp-01"

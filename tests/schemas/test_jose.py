@@ -9,7 +9,9 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from schemas._jose import (
+from schemas.codes import Code
+from schemas.errors import VerificationError
+from schemas.jose import (
     ENVELOPED_TYPE,
     EnvelopedCredential,
     is_enveloped,
@@ -17,9 +19,7 @@ from schemas._jose import (
     sign_enveloped,
     verify_enveloped,
 )
-from schemas._keys import key_from_seed
-from schemas.codes import Code
-from schemas.errors import VerificationError
+from schemas.keys import key_from_seed
 
 KEY = key_from_seed(b"jose")
 KID = "did:web:exporter.example#key-1"

@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from schemas._jsonio import MAX_SAFE_INTEGER, dumps_compact, parse_json
 from schemas.codes import Code
 from schemas.errors import JsonMalformedError
+from schemas.jsonio import MAX_SAFE_INTEGER, dumps_compact, parse_json
 
 # Named hostile cases: (name, input, a fragment the message must contain so a tester can act on it).
 HOSTILE: list[tuple[str, bytes | str, str]] = [

@@ -1,4 +1,4 @@
-"""JSON-LD expansion offline (schemas._jsonld): the UNTP 0.6.1 instances, undefined terms, unknown contexts.
+"""JSON-LD expansion offline (schemas.jsonld): the UNTP 0.6.1 instances, undefined terms, unknown contexts.
 
 The W3C and UNTP contexts and instances are read from the reference directory, never copied.
 """
@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 
 import schemas
-from schemas._jsonld import (
+from schemas.codes import Code
+from schemas.jsonld import (
     CONTEXTS_DIR,
     VC_V2_CONTEXT,
     ContextUnavailableError,
@@ -22,8 +23,7 @@ from schemas._jsonld import (
     expansion_problems,
     untp_context_url,
 )
-from schemas._jsonld import reference_dir as resolve_reference_dir
-from schemas.codes import Code
+from schemas.jsonld import reference_dir as resolve_reference_dir
 
 UNTP_PARTS = ["dfr", "dte", "dcc"]
 PILOT_CONTEXT = "https://pilot.example/ns/agri-export/v1"

@@ -7,13 +7,13 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-
-from schemas._jsonschema import JSON_DIR, generate_json_schemas, main
-from schemas._models import DataCategory
 from support import examples as ex
 
+from schemas.jsonschema import JSON_DIR, generate_json_schemas, main
+from schemas.models import DataCategory
+
 GENERATED = generate_json_schemas()
-REGENERATE = "run: .venv/bin/python -m schemas._jsonschema --write"
+REGENERATE = "run: .venv/bin/python -m schemas.jsonschema --write"
 
 
 def test_every_published_schema_is_generated() -> None:

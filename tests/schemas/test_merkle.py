@@ -13,7 +13,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from support.files import asset
 
-from schemas._merkle import (
+from schemas.codes import Code
+from schemas.errors import VerificationError
+from schemas.merkle import (
     EMPTY_ROOT,
     MerkleTree,
     leaf_hash,
@@ -25,8 +27,6 @@ from schemas._merkle import (
     verify_consistency,
     verify_inclusion,
 )
-from schemas.codes import Code
-from schemas.errors import VerificationError
 
 VECTORS: dict[str, Any] = json.loads(asset("rfc9162/vectors.json").read_text(encoding="utf-8"))
 KAT_LEAVES = [leaf_hash(bytes.fromhex(x)) for x in VECTORS["leaves"]]

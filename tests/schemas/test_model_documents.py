@@ -7,9 +7,11 @@ from typing import Any
 
 import pytest
 from pydantic import BaseModel
+from support import examples as ex
 
-import schemas._models as models
-from schemas._models import (
+import schemas.models as models
+from schemas.codes import Code
+from schemas.models import (
     EnvelopedCredentialRef,
     LogEntry,
     Submission,
@@ -17,8 +19,6 @@ from schemas._models import (
     TrustList,
     validate_model,
 )
-from support import examples as ex
-from schemas.codes import Code
 
 Doc = dict[str, Any]
 

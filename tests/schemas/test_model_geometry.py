@@ -5,17 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from support import examples as ex
 
-from schemas._models import (
+from schemas.codes import Code
+from schemas.errors import Reason
+from schemas.models import (
     REGION_BBOXES,
     Polygon,
     geometry_problems,
     semantic_problems,
     validate_credential_payload,
 )
-from support import examples as ex
-from schemas.codes import Code
-from schemas.errors import Reason
 
 SQUARE = [[36.6, 50.7], [36.62, 50.7], [36.62, 50.71], [36.6, 50.71], [36.6, 50.7]]
 

@@ -10,8 +10,10 @@ from typing import Any
 
 import pytest
 from pydantic import BaseModel
+from support import examples as ex
 
-from schemas._models import (
+from schemas.codes import Code
+from schemas.models import (
     AUTHORIZED_ROLES,
     CREDENTIAL_TYPES,
     DataCategory,
@@ -26,8 +28,6 @@ from schemas._models import (
     validate_credential_payload,
     validate_model,
 )
-from support import examples as ex
-from schemas.codes import Code
 
 Doc = dict[str, Any]
 

@@ -11,15 +11,15 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ec import SECP256R1, generate_private_key
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
 
-from schemas._keys import key_from_seed, private_key_from_pem, private_key_to_pem, public_key_bytes
-from schemas._multikey import (
+from schemas.codes import Code
+from schemas.errors import KeyFormatError
+from schemas.keys import key_from_seed, private_key_from_pem, private_key_to_pem, public_key_bytes
+from schemas.multikey import (
     decode_multikey,
     decode_private_multikey,
     encode_multikey,
     encode_private_multikey,
 )
-from schemas.codes import Code
-from schemas.errors import KeyFormatError
 
 _LOCAL = key_from_seed(b"multikey tests")
 KEYPAIR = {

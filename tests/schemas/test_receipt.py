@@ -1,4 +1,4 @@
-"""The receipt and log entry of ``schemas._receipt``: made once, verified in named steps, as named cases."""
+"""The receipt and log entry of ``schemas.receipt``: made once, verified in named steps, as named cases."""
 
 from __future__ import annotations
 
@@ -12,11 +12,14 @@ import orjson
 import pytest
 
 from pilot.sandbox import Sandbox, build_sandbox
-from schemas._issue import secure
-from schemas._merkle import MerkleTree, leaf_hash
-from schemas._models.log import LogEntry
-from schemas._models.receipt import SubmissionReceipt
-from schemas._receipt import (
+from schemas.codes import Code
+from schemas.errors import VerificationError
+from schemas.identifiers import did_of, log_origin
+from schemas.issue import secure
+from schemas.merkle import MerkleTree, leaf_hash
+from schemas.models.log import LogEntry
+from schemas.models.receipt import SubmissionReceipt
+from schemas.receipt import (
     RECEIPT_CHECKS,
     LogPosition,
     ReceiptUnderCheck,
@@ -27,11 +30,8 @@ from schemas._receipt import (
     receipt_subject,
     verify_receipt,
 )
-from schemas._signed_note import Checkpoint, sign_checkpoint
-from schemas._trust import TrustRegistry
-from schemas.codes import Code
-from schemas.errors import VerificationError
-from schemas.identifiers import did_of, log_origin
+from schemas.signed_note import Checkpoint, sign_checkpoint
+from schemas.trust import TrustRegistry
 
 PORT = "cn-port-01"
 AT = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)

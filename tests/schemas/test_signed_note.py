@@ -12,8 +12,10 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from schemas._merkle import MerkleTree, leaf_hash, verify_consistency
-from schemas._signed_note import (
+from schemas.codes import Code
+from schemas.errors import VerificationError
+from schemas.merkle import MerkleTree, leaf_hash, verify_consistency
+from schemas.signed_note import (
     MAX_SIGNATURES,
     Checkpoint,
     NoteSignature,
@@ -31,8 +33,6 @@ from schemas._signed_note import (
     verify_cosignature,
     verify_note,
 )
-from schemas.codes import Code
-from schemas.errors import VerificationError
 
 # --- Published examples -----------------------------------------------------------------------------
 

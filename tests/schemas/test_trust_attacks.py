@@ -1,4 +1,4 @@
-"""Attacks on the trust anchor (docs/reliability.md, attacks 5 and 12), against the pure rules of ``schemas._trust``.
+"""Attacks on the trust anchor (docs/reliability.md, attacks 5 and 12), against the pure rules of ``schemas.trust``.
 
 A table of named cases over ``TrustState.admit``: a rotation of ``pilot-gov``'s key (list 2 signed by
 key-1 announces key-2, list 3 is signed by key-2, list 4 revokes key-1), what survives a restart (the
@@ -18,12 +18,12 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from pilot.sandbox import build_sandbox
-from schemas._keys import key_from_seed
-from schemas._multikey import encode_multikey
-from schemas._time import format_time
-from schemas._trust import TrustRegistry, TrustState, sign_trust_list, verify_trust_list
 from schemas.codes import Code
 from schemas.errors import VerificationError
+from schemas.keys import key_from_seed
+from schemas.multikey import encode_multikey
+from schemas.time import format_time
+from schemas.trust import TrustRegistry, TrustState, sign_trust_list, verify_trust_list
 
 SANDBOX = build_sandbox()
 ANCHOR = SANDBOX.anchor

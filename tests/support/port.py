@@ -34,11 +34,11 @@ from pilot.sandbox import Sandbox
 from port_node.intake import IntakeService, StaticTrust
 from port_node.keys import PortKeys
 from port_node.memory_store import MemorySubmissionStore
-from schemas._jsonio import parse_json
-from schemas._keyring import KeyEntry
-from schemas._merkle import MerkleTree
-from schemas._receipt import b64
-from schemas._trust import TrustRegistry
+from schemas.jsonio import parse_json
+from schemas.keyring import KeyEntry
+from schemas.merkle import MerkleTree
+from schemas.receipt import b64
+from schemas.trust import TrustRegistry
 
 __all__ = ["FakePort"]
 

@@ -13,8 +13,8 @@ from shapely.geometry import Polygon as ShapelyPolygon
 from shapely.geometry import box
 from shapely.validation import explain_validity
 
-from schemas._models.base import DataCategory, PilotModel, cat_field
-from schemas._models.regions import region_bbox
+from schemas.models.base import DataCategory, PilotModel, cat_field
+from schemas.models.regions import region_bbox
 
 __all__ = ["Polygon", "Position", "geometry_problems"]
 

@@ -11,7 +11,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from schemas._canonical import canonicalize
+from schemas.canonical import canonicalize
 from schemas.codes import Code
 from schemas.errors import VerificationError
 

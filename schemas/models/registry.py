@@ -5,14 +5,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from schemas._models.base import Role
-from schemas._models.conformity import DigitalConformityCredential
-from schemas._models.credential import CredentialBase
-from schemas._models.event import DigitalTraceabilityEvent
-from schemas._models.facility import DigitalFacilityRecord
-from schemas._models.manifest import ConsignmentManifest
-from schemas._models.receipt import SubmissionReceipt
-from schemas._models.veterinary import VeterinaryAttestation
+from schemas.models.base import Role
+from schemas.models.conformity import DigitalConformityCredential
+from schemas.models.credential import CredentialBase
+from schemas.models.event import DigitalTraceabilityEvent
+from schemas.models.facility import DigitalFacilityRecord
+from schemas.models.manifest import ConsignmentManifest
+from schemas.models.receipt import SubmissionReceipt
+from schemas.models.veterinary import VeterinaryAttestation
 
 __all__ = ["AUTHORIZED_ROLES", "CREDENTIAL_TYPES", "credential_type_of"]
 

@@ -6,9 +6,7 @@ from typing import Annotated, Literal, get_args
 
 from pydantic import Field
 
-from schemas._models.base import DataCategory, PilotModel, cat_field
-from schemas._models.credential import CredentialBase
-from schemas._models.scalars import (
+from schemas._internal.scalars import (
     Date,
     Did,
     Digest,
@@ -21,6 +19,8 @@ from schemas._models.scalars import (
     Text,
     Uri,
 )
+from schemas.models.base import DataCategory, PilotModel, cat_field
+from schemas.models.credential import CredentialBase
 
 __all__ = [
     "REFERENCEABLE_TYPES",

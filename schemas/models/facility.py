@@ -13,10 +13,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
-from schemas._models.base import DataCategory, Opt, PilotModel, cat_field, field_error
-from schemas._models.credential import UntpCredentialBase
-from schemas._models.geometry import Polygon
-from schemas._models.scalars import (
+from schemas._internal.scalars import (
     CountryCode,
     Date,
     EstablishmentNumber,
@@ -26,7 +23,10 @@ from schemas._models.scalars import (
     Text,
     Uri,
 )
-from schemas._models.untp import (
+from schemas.models.base import DataCategory, Opt, PilotModel, cat_field, field_error
+from schemas.models.credential import UntpCredentialBase
+from schemas.models.geometry import Polygon
+from schemas.models.untp import (
     AgriTopic,
     ConformityTopic,
     HsClassification,

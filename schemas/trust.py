@@ -35,10 +35,12 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from pydantic import ValidationError
 
-from schemas._data_integrity import read_proof, sign_data_integrity, verify_data_integrity
-from schemas._jsonio import parse_json
-from schemas._models.base import Role
-from schemas._models.trust_list import (
+from schemas.codes import Code
+from schemas.data_integrity import read_proof, sign_data_integrity, verify_data_integrity
+from schemas.errors import KeyFormatError, PilotSchemaError, VerificationError
+from schemas.jsonio import parse_json
+from schemas.models.base import Role
+from schemas.models.trust_list import (
     Establishment,
     Participant,
     PortPolicy,
@@ -46,10 +48,8 @@ from schemas._models.trust_list import (
     TrustedKey,
     TrustList,
 )
-from schemas._multikey import decode_multikey
-from schemas._time import format_time, parse_time
-from schemas.codes import Code
-from schemas.errors import KeyFormatError, PilotSchemaError, VerificationError
+from schemas.multikey import decode_multikey
+from schemas.time import format_time, parse_time
 
 TRUST_LIST_PURPOSES = ("assertion", "authentication", "log", "witness")
 

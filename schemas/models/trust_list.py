@@ -11,16 +11,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, model_validator
 
-from schemas._models.base import (
-    CategoryValue,
-    DataCategory,
-    Opt,
-    PilotModel,
-    RoleValue,
-    cat_field,
-    field_error,
-)
-from schemas._models.scalars import (
+from schemas._internal.scalars import (
     CountryCode,
     DateTime,
     Did,
@@ -32,6 +23,15 @@ from schemas._models.scalars import (
     Text,
     Uri,
     VerificationMethodId,
+)
+from schemas.models.base import (
+    CategoryValue,
+    DataCategory,
+    Opt,
+    PilotModel,
+    RoleValue,
+    cat_field,
+    field_error,
 )
 
 __all__ = [

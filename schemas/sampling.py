@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from schemas._time import parse_time
+from schemas.time import parse_time
 
 __all__ = ["SAMPLING_KEY_BYTES", "SamplingAudit", "audit_sampling", "day_key", "is_sampled", "sample_value"]
 

@@ -10,8 +10,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
-from schemas._models.base import DataCategory, PilotModel, cat_field
-from schemas._models.scalars import SubmissionId
+from schemas._internal.scalars import SubmissionId
+from schemas.models.base import DataCategory, PilotModel, cat_field
 
 __all__ = ["MAX_CREDENTIALS", "EnvelopedCredentialRef", "Submission"]
 

@@ -13,7 +13,7 @@ the port's typed ``PortPolicy``.
 Decision: any error-level reason -> ``rejected``; otherwise an inspection rule of the port's policy
 (``schemas.rules.InspectionHold``) -> ``held_for_inspection``: a lot under ``holdHsCodes``, or
 ``samplingRate`` applied to an HMAC of the submission digest under the port's day key
-(``schemas._sampling``), which only the port knows until the day is over; otherwise ``accepted``.
+(``schemas.sampling``), which only the port knows until the day is over; otherwise ``accepted``.
 Warnings never change the decision. Without a sampling key (offline, or an exporter's own pre-check)
 sampling cannot be applied: such a verdict never holds for sampling and says so in
 ``Assessment.sampled`` (None).
@@ -33,14 +33,14 @@ from typing import Any, Literal
 
 from pydantic import ValidationError
 
-from schemas._digest import canonical_digest
-from schemas._models.submission import Submission
-from schemas._models.validate import problems_from_validation_error
-from schemas._trust import TrustRegistry
-from schemas._verify import CredentialReport, check_credential
 from schemas.codes import Code
+from schemas.digest import canonical_digest
 from schemas.errors import Reason
+from schemas.models.submission import Submission
+from schemas.models.validate import problems_from_validation_error
 from schemas.rules import PORT_RULES, InspectionHold, RuleContext
+from schemas.trust import TrustRegistry
+from schemas.verify import CredentialReport, check_credential
 
 _SUBMISSION_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 Decision = Literal["accepted", "rejected", "held_for_inspection"]
@@ -170,7 +170,7 @@ def assess_submission(
     """Assess a parsed submission sent to ``port_id`` at ``at`` by ``exporter_id``.
 
     ``exporter_id`` None: no submitter is known (offline); the manifest's issuer stands in for it.
-    ``sampling_key``: the port's key for the UTC day of ``at`` (``schemas._sampling.day_key``); None
+    ``sampling_key``: the port's key for the UTC day of ``at`` (``schemas.sampling.day_key``); None
     means the sampling rule cannot be applied, and the verdict never holds for sampling.
     ``submission_digest``: the digest of ``document``'s canonical bytes when the caller already has it
     (the port's intake), so it is not computed again; None: computed here.

@@ -40,17 +40,17 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from schemas._canonical import canonicalize
-from schemas._issue import secure, unsigned_credential
-from schemas._keyring import KeyEntry
-from schemas._merkle import leaf_hash, verify_inclusion
-from schemas._signed_note import Checkpoint, verify_checkpoint
-from schemas._time import format_time, parse_time
-from schemas._trust import TrustRegistry
-from schemas._verify import check_credential
+from schemas.canonical import canonicalize
 from schemas.codes import Code
 from schemas.errors import VerificationError
 from schemas.identifiers import RECEIPT_TYPE, did_of, log_origin
+from schemas.issue import secure, unsigned_credential
+from schemas.keyring import KeyEntry
+from schemas.merkle import leaf_hash, verify_inclusion
+from schemas.signed_note import Checkpoint, verify_checkpoint
+from schemas.time import format_time, parse_time
+from schemas.trust import TrustRegistry
+from schemas.verify import check_credential
 
 __all__ = [
     "RECEIPT_CHECKS",

@@ -1,6 +1,6 @@
 """Generate the JSON Schemas (draft 2020-12) of the wire contract from its pydantic models.
 
-``python -m schemas._jsonschema --write`` writes them into ``schemas/json/``; a test checks that the
+``python -m schemas.jsonschema --write`` writes them into ``schemas/json/``; a test checks that the
 committed files equal what the models generate, so the files and the models never drift apart.
 """
 
@@ -16,10 +16,10 @@ from pydantic import BaseModel
 from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue
 from pydantic_core import core_schema
 
-from schemas._models.log import LogEntry
-from schemas._models.registry import CREDENTIAL_TYPES
-from schemas._models.submission import Submission
-from schemas._models.trust_list import TrustAnchor, TrustList
+from schemas.models.log import LogEntry
+from schemas.models.registry import CREDENTIAL_TYPES
+from schemas.models.submission import Submission
+from schemas.models.trust_list import TrustAnchor, TrustList
 
 __all__ = ["JSON_DIR", "SCHEMA_BASE_URL", "SCHEMA_MODELS", "generate_json_schemas", "main"]
 
@@ -68,7 +68,7 @@ def generate_json_schemas() -> dict[str, str]:
 
 def main(argv: list[str] | None = None) -> int:
     """Write the schemas into ``schemas/json/`` (``--write``) or check that the files are current."""
-    parser = argparse.ArgumentParser(prog="python -m schemas._jsonschema", description=main.__doc__)
+    parser = argparse.ArgumentParser(prog="python -m schemas.jsonschema", description=main.__doc__)
     parser.add_argument("--write", action="store_true", help="write the files instead of checking them")
     parser.add_argument("--dir", type=Path, default=JSON_DIR, help="target directory (default: schemas/json)")
     args = parser.parse_args(argv)
@@ -82,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
             stale.append(file_name)
     if stale:
         names = ", ".join(stale)
-        print(f"stale JSON Schemas: {names}; run: python -m schemas._jsonschema --write", file=sys.stderr)
+        print(f"stale JSON Schemas: {names}; run: python -m schemas.jsonschema --write", file=sys.stderr)
         return 1
     return 0
 

@@ -10,7 +10,7 @@ The order follows STYLE habit 6 (parse, then verify, then pass on only the verif
 A credential whose proof does not verify is reported and not examined further; everything that does
 verify is checked completely, so a document's report lists all its problems, not just the first.
 Submission-level checks (references, evidence digests, port policy) are the port rules of ``schemas.rules``,
-run by ``schemas._assess``.
+run by ``schemas.assess``.
 
 Whatever the verification outcome, every credential is also classified (``CredentialReport.categories``):
 the data category of each present field when the document validates against its record model, else
@@ -28,17 +28,17 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from schemas._data_integrity import read_proof, verify_data_integrity
-from schemas._digest import credential_digest
-from schemas._jose import is_enveloped, read_enveloped, verify_enveloped
-from schemas._jsonio import parse_json
-from schemas._models.base import DataCategory, field_categories
-from schemas._models.registry import AUTHORIZED_ROLES, credential_type_of
-from schemas._models.validate import semantic_problems, validate_credential_payload
-from schemas._time import parse_time
-from schemas._trust import ResolvedKey, TrustRegistry
 from schemas.codes import Code
+from schemas.data_integrity import read_proof, verify_data_integrity
+from schemas.digest import credential_digest
 from schemas.errors import Reason, VerificationError
+from schemas.jose import is_enveloped, read_enveloped, verify_enveloped
+from schemas.jsonio import parse_json
+from schemas.models.base import DataCategory, field_categories
+from schemas.models.registry import AUTHORIZED_ROLES, credential_type_of
+from schemas.models.validate import semantic_problems, validate_credential_payload
+from schemas.time import parse_time
+from schemas.trust import ResolvedKey, TrustRegistry
 
 #: A credential that expires within this long after the judged time earns a warning.
 EXPIRY_WARNING = timedelta(days=30)

@@ -1,32 +1,11 @@
 """The record models of the wire contract: credentials, submission, log entry, trust list, and their checks.
 
-Everything a caller needs is re-exported here; the submodules are implementation detail.
+The models and their checks are re-exported here; each submodule holds one record family.
 """
 
 from __future__ import annotations
 
-from schemas._models.base import DATA_CATEGORIES, DataCategory, Role, cat_field, field_categories
-from schemas._models.conformity import ConformityAttestation, DigitalConformityCredential
-from schemas._models.credential import (
-    PILOT_CONTEXT,
-    PILOT_CONTEXTS,
-    UNTP_CONTEXTS,
-    VC_CONTEXT,
-    CredentialBase,
-    CredentialIssuer,
-    Issuer,
-    record_contexts,
-    record_types,
-)
-from schemas._models.event import BIZ_STEPS, DISPOSITIONS, DigitalTraceabilityEvent, TraceabilityEvent
-from schemas._models.facility import DigitalFacilityRecord, Facility, FacilityRecord
-from schemas._models.geometry import Polygon, geometry_problems
-from schemas._models.log import LogEntry
-from schemas._models.manifest import ConsignmentManifest, ManifestSubject
-from schemas._models.receipt import ReceiptSubject, SubmissionReceipt
-from schemas._models.regions import REGION_BBOXES, region_bbox
-from schemas._models.registry import AUTHORIZED_ROLES, CREDENTIAL_TYPES, credential_type_of
-from schemas._models.scalars import (
+from schemas._internal.scalars import (
     REC20_UNITS,
     B64Hash,
     CountryCode,
@@ -41,8 +20,29 @@ from schemas._models.scalars import (
     SubmissionId,
     format_datetime,
 )
-from schemas._models.submission import EnvelopedCredentialRef, Submission
-from schemas._models.trust_list import (
+from schemas.models.base import DATA_CATEGORIES, DataCategory, Role, cat_field, field_categories
+from schemas.models.conformity import ConformityAttestation, DigitalConformityCredential
+from schemas.models.credential import (
+    PILOT_CONTEXT,
+    PILOT_CONTEXTS,
+    UNTP_CONTEXTS,
+    VC_CONTEXT,
+    CredentialBase,
+    CredentialIssuer,
+    Issuer,
+    record_contexts,
+    record_types,
+)
+from schemas.models.event import BIZ_STEPS, DISPOSITIONS, DigitalTraceabilityEvent, TraceabilityEvent
+from schemas.models.facility import DigitalFacilityRecord, Facility, FacilityRecord
+from schemas.models.geometry import Polygon, geometry_problems
+from schemas.models.log import LogEntry
+from schemas.models.manifest import ConsignmentManifest, ManifestSubject
+from schemas.models.receipt import ReceiptSubject, SubmissionReceipt
+from schemas.models.regions import REGION_BBOXES, region_bbox
+from schemas.models.registry import AUTHORIZED_ROLES, CREDENTIAL_TYPES, credential_type_of
+from schemas.models.submission import EnvelopedCredentialRef, Submission
+from schemas.models.trust_list import (
     TRUST_LIST_CONTEXTS,
     AnchorKey,
     Establishment,
@@ -52,14 +52,14 @@ from schemas._models.trust_list import (
     TrustedKey,
     TrustList,
 )
-from schemas._models.untp import AGRI_TOPICS, CONFORMITY_TOPICS, UNTP_TOPIC_OF, SecureLink, hs_classification
-from schemas._models.validate import (
+from schemas.models.untp import AGRI_TOPICS, CONFORMITY_TOPICS, UNTP_TOPIC_OF, SecureLink, hs_classification
+from schemas.models.validate import (
     problems_from_validation_error,
     semantic_problems,
     validate_credential_payload,
     validate_model,
 )
-from schemas._models.veterinary import VeterinaryAttestation, VeterinarySubject
+from schemas.models.veterinary import VeterinaryAttestation, VeterinarySubject
 
 __all__ = [
     "AGRI_TOPICS",

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from schemas._models.base import DataCategory, PilotModel, cat_field
-from schemas._models.receipt import Decision
-from schemas._models.scalars import DateTime, Digest, ShortId, SubmissionId
+from schemas._internal.scalars import DateTime, Digest, ShortId, SubmissionId
+from schemas.models.base import DataCategory, PilotModel, cat_field
+from schemas.models.receipt import Decision
 
 __all__ = ["LogEntry"]
 

@@ -19,11 +19,11 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 from pydantic_core.core_schema import ErrorType
 
-from schemas._models.facility import DigitalFacilityRecord
-from schemas._models.geometry import geometry_problems
-from schemas._models.registry import CREDENTIAL_TYPES, credential_type_of
 from schemas.codes import Code
 from schemas.errors import Reason
+from schemas.models.facility import DigitalFacilityRecord
+from schemas.models.geometry import geometry_problems
+from schemas.models.registry import CREDENTIAL_TYPES, credential_type_of
 
 __all__ = [
     "MEMBER_NAME",

@@ -4,7 +4,7 @@ The credential subject is an array of UNTP events. Values follow GS1 CBV 2.0 onl
 ``disposition``, business transaction and source/destination types, by their bare names, which the UNTP
 context expands to ``https://ref.gs1.org/cbv/...``). EPCIS members UNTP does not list
 (``eventTimeZoneOffset``, ``readPoint``, ``bizTransactionList``, ``sourceList``, ``destinationList``) and
-the pilot's own (``hsCode``, ``sourceFacility``) are terms of the pilot context. ``schemas._epcis`` maps
+the pilot's own (``hsCode``, ``sourceFacility``) are terms of the pilot context. ``schemas.epcis`` maps
 each event to an EPCIS 2.0 event that validates against the GS1 EPCIS JSON Schema.
 
 Lineage from farm lots to export lots is told by TransformationEvents (inputs -> outputs); ObjectEvents
@@ -17,9 +17,9 @@ from typing import Annotated, Literal, get_args
 
 from pydantic import Field, StringConstraints, model_validator
 
-from schemas._models.base import DataCategory, Opt, PilotModel, cat_field, field_error
-from schemas._models.credential import UntpCredentialBase
-from schemas._models.scalars import DateTime, HsCode, PositiveNumber, Rec20Unit, Text, Uri
+from schemas._internal.scalars import DateTime, HsCode, PositiveNumber, Rec20Unit, Text, Uri
+from schemas.models.base import DataCategory, Opt, PilotModel, cat_field, field_error
+from schemas.models.credential import UntpCredentialBase
 
 __all__ = [
     "BIZ_STEPS",

@@ -55,11 +55,11 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-from schemas._jose import credential_payload
-from schemas._models.event import BIZ_STEPS, BIZ_TRANSACTION_TYPES, DISPOSITIONS, SOURCE_DEST_TYPES
-from schemas._time import format_time, parse_time
 from schemas.codes import Code
 from schemas.errors import Reason, VerificationError
+from schemas.jose import credential_payload
+from schemas.models.event import BIZ_STEPS, BIZ_TRANSACTION_TYPES, DISPOSITIONS, SOURCE_DEST_TYPES
+from schemas.time import format_time, parse_time
 
 __all__ = [
     "CBV_BIZ_STEPS",
@@ -84,7 +84,7 @@ PILOT_EPCIS_NAMESPACE = "https://pilot.example/ns/agri-export/v1#"
 EPCIS_CONTEXT: tuple[str | dict[str, str], ...] = (EPCIS_2_CONTEXT, {"pilot": PILOT_EPCIS_NAMESPACE})
 EPCIS_SCHEMA_VERSION = "2.0"
 
-# The CBV 2.0 lists are the record model's (schemas._models.event), under the names EPCIS readers expect.
+# The CBV 2.0 lists are the record model's (schemas.models.event), under the names EPCIS readers expect.
 #: CBV 2.0 business steps (bare names).
 CBV_BIZ_STEPS: tuple[str, ...] = BIZ_STEPS
 #: CBV 2.0 dispositions (bare names).

@@ -12,8 +12,8 @@ from typing import Annotated, Literal, get_args
 
 from pydantic import StringConstraints, model_validator
 
-from schemas._models.base import DataCategory, Opt, PilotModel, cat_field, field_error
-from schemas._models.scalars import Did, HsCode, Text, Uri
+from schemas._internal.scalars import Did, HsCode, Text, Uri
+from schemas.models.base import DataCategory, Opt, PilotModel, cat_field, field_error
 
 __all__ = [
     "AGRI_TOPICS",

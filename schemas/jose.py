@@ -30,10 +30,10 @@ from joserfc.errors import JoseError
 from joserfc.jwa import JWSAlgModel
 from joserfc.jwk import OKPKey
 
-from schemas._jsonio import dumps_compact, parse_json
-from schemas._keys import public_key_bytes
 from schemas.codes import Code
 from schemas.errors import JsonMalformedError, VerificationError
+from schemas.jsonio import dumps_compact, parse_json
+from schemas.keys import public_key_bytes
 
 __all__ = [
     "ACCEPTED_ALGS",

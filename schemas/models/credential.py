@@ -20,8 +20,8 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import ConfigDict, model_validator
 
-from schemas._models.base import DataCategory, Opt, PilotModel, cat_field, field_error
-from schemas._models.scalars import DateTime, Did, Text, Uri
+from schemas._internal.scalars import DateTime, Did, Text, Uri
+from schemas.models.base import DataCategory, Opt, PilotModel, cat_field, field_error
 
 __all__ = [
     "PILOT_CONTEXT",

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from schemas._models.base import DataCategory, PilotModel, cat_field
-from schemas._models.credential import CredentialBase
-from schemas._models.scalars import B64Hash, DateTime, Did, Digest, NonNegativeInt, SubmissionId
+from schemas._internal.scalars import B64Hash, DateTime, Did, Digest, NonNegativeInt, SubmissionId
+from schemas.models.base import DataCategory, PilotModel, cat_field
+from schemas.models.credential import CredentialBase
 
 __all__ = ["Decision", "LogInclusion", "Reason", "ReceiptSubject", "SubmissionReceipt"]
 

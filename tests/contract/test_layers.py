@@ -2,7 +2,9 @@
 
 ``schemas`` <- ``node_core`` <- ``exporter_node``, ``port_node`` <- ``pilot``; and inside ``pilot`` only the
 command layer (``pilot/commands/``, ``pilot/cli.py``) imports ``pilot.commands``: the sandbox, launcher,
-demo, kit and audit tools are the library the commands are built on, never the other way round.
+demo, kit and audit tools are the library the commands are built on, never the other way round. No
+package imports another's private modules, nothing outside ``schemas`` imports ``schemas._internal``,
+and ``schemas.__all__`` lists exactly its public names.
 """
 
 from __future__ import annotations
@@ -89,3 +91,44 @@ def test_the_check_sees_function_level_relative_and_from_package_imports() -> No
     )
     modules = {module for _, module in _imports_in(text, "pilot.audit")}
     assert {"pilot.commands.init", "pilot.commands", "pilot.commands.keys"} <= modules
+
+
+def test_no_module_outside_schemas_imports_schemas_internal() -> None:
+    # ``schemas._internal`` may change without notice; other packages, the tests and third parties use the
+    # public modules (sigstore's ``_internal`` rule).
+    sources = [path for package in sorted(set(ALLOWED) - {"schemas"}) for path in _sources(package)]
+    sources += sorted((ROOT / "tests").rglob("*.py"))
+    found = [
+        f"{path.relative_to(ROOT)}:{line}: {module}"
+        for path in sources
+        for line, module in _imported_modules(path)
+        if module == "schemas._internal" or module.startswith("schemas._internal.")
+    ]
+    assert not found, "imports of schemas._internal from outside schemas:\n" + "\n".join(found)
+
+
+def test_no_module_imports_a_private_module_of_another_package() -> None:
+    # Modules other packages need are public; a leading underscore means "this package's own business".
+    found = [
+        f"{path.relative_to(ROOT)}:{line}: {module}"
+        for package in sorted(ALLOWED)
+        for path in _sources(package)
+        for line, module in _imported_modules(path)
+        if module.split(".")[0] in set(ALLOWED) - {package}
+        and any(part.startswith("_") and not part.startswith("__") for part in module.split(".")[1:])
+    ]
+    assert not found, "imports of another package's private modules:\n" + "\n".join(found)
+
+
+def test_the_schemas_surface_lists_exactly_its_public_names() -> None:
+    # httpx's test_exported_members: ``__all__`` is what the package defines publicly, no more, no less.
+    import schemas
+
+    public = {
+        name
+        for name, value in vars(schemas).items()
+        if not name.startswith("_") and getattr(value, "__name__", "").rpartition(".")[0] != "schemas"
+    }
+    public -= {name for name, value in vars(schemas).items() if type(value).__name__ == "module"}
+    assert sorted(schemas.__all__) == sorted(public)
+    assert len(set(schemas.__all__)) == len(schemas.__all__)

@@ -21,8 +21,8 @@ from dataclasses import dataclass
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from schemas._keys import private_key_from_pem, private_key_to_pem
 from schemas.errors import KeyFormatError
+from schemas.keys import private_key_from_pem, private_key_to_pem
 
 _BLOCK = re.compile(
     r"^# (?P<vm>\S+) (?P<purposes>[a-z,]+)\n(?P<pem>-----BEGIN (?:ENCRYPTED )?PRIVATE KEY-----\n"

@@ -11,9 +11,9 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from schemas._models.conformity import ASSESSMENT_TYPE, ATTESTATION_TYPE
-from schemas._models.untp import UNTP_TOPIC_OF, hs_classification
-from schemas._time import format_time
+from schemas.models.conformity import ASSESSMENT_TYPE, ATTESTATION_TYPE
+from schemas.models.untp import UNTP_TOPIC_OF, hs_classification
+from schemas.time import format_time
 
 __all__ = [
     "ASSESSMENT_TYPE",

@@ -13,11 +13,11 @@ from typing import Any, Literal
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from schemas._data_integrity import sign_data_integrity
-from schemas._digest import credential_digest
-from schemas._jose import sign_enveloped
-from schemas._models.credential import UNTP_CONTEXTS, record_contexts, record_types
-from schemas._time import format_time
+from schemas.data_integrity import sign_data_integrity
+from schemas.digest import credential_digest
+from schemas.jose import sign_enveloped
+from schemas.models.credential import UNTP_CONTEXTS, record_contexts, record_types
+from schemas.time import format_time
 
 Securing = Literal["data-integrity", "jose"]
 

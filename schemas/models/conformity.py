@@ -14,10 +14,10 @@ from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
-from schemas._models.base import DataCategory, Opt, PilotModel, cat_field, field_error
-from schemas._models.credential import UntpCredentialBase
-from schemas._models.scalars import Date, Finite, Rec20Unit, Text, Uri
-from schemas._models.untp import UNTP_TOPIC_OF, AgriTopic, ConformityTopic, Party, SecureLink
+from schemas._internal.scalars import Date, Finite, Rec20Unit, Text, Uri
+from schemas.models.base import DataCategory, Opt, PilotModel, cat_field, field_error
+from schemas.models.credential import UntpCredentialBase
+from schemas.models.untp import UNTP_TOPIC_OF, AgriTopic, ConformityTopic, Party, SecureLink
 
 __all__ = [
     "AssessedFacility",

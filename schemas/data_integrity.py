@@ -25,10 +25,10 @@ from typing import Any
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from schemas._canonical import canonicalize
-from schemas._multikey import decode_multibase_base58btc, encode_multibase_base58btc
+from schemas.canonical import canonicalize
 from schemas.codes import Code
 from schemas.errors import CanonicalizationError, KeyFormatError, VerificationError
+from schemas.multikey import decode_multibase_base58btc, encode_multibase_base58btc
 
 __all__ = [
     "CRYPTOSUITE",

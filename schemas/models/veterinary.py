@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from schemas._models.base import DataCategory, Opt, PilotModel, cat_field
-from schemas._models.conformity import LaboratoryResult
-from schemas._models.credential import CredentialBase
-from schemas._models.scalars import Date, EstablishmentNumber, HsCode, Text, Uri
+from schemas._internal.scalars import Date, EstablishmentNumber, HsCode, Text, Uri
+from schemas.models.base import DataCategory, Opt, PilotModel, cat_field
+from schemas.models.conformity import LaboratoryResult
+from schemas.models.credential import CredentialBase
 
 __all__ = ["HealthStatus", "Veterinarian", "VeterinaryAttestation", "VeterinarySubject"]
 

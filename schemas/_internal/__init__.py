@@ -1,0 +1,1 @@
+"""Implementation details of ``schemas``: not for import from outside the package (tested)."""
