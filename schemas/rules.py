@@ -30,7 +30,7 @@ model, whatever its verification outcome (``DataCategoriesPermitted``).
 ``held_for_inspection`` and ``accepted`` (a lot under ``holdHsCodes``, or the sampling rule).
 
 A new rule is one class here (listed in ``PORT_RULES``, or in ``EachLot`` for a rule on one lot), one
-``Code`` in ``RECEIPT_REASON_CODES``, one vector, and one row in ``tests/port_node/test_port_reason_codes.py``.
+``Code`` in ``RECEIPT_REASON_CODES``, one vector, and one row in ``tests/port_node/test_reason_codes.py``.
 """
 
 from __future__ import annotations

@@ -20,7 +20,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from support.databases import configured_postgres_url, fresh_database
+
+from tests.support.databases import configured_postgres_url, fresh_database
 
 POSTGRES_ONLY_FIXTURES = {"postgres_schema_url", "local_databases"}
 REFERENCE_ENV = "PILOT_REFERENCE_DIR"

@@ -16,7 +16,8 @@ import base58
 import pytest
 import rfc8785
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from support.files import VECTORS
+
+from tests.support.files import VECTORS
 
 
 def multikey(text: str) -> Ed25519PublicKey:

@@ -11,11 +11,11 @@ import json
 from pathlib import Path
 
 import pytest
-from support.files import VECTORS
 
 from pilot.conformance.shared_schema import check_document
 from schemas.jose import is_enveloped, read_enveloped
 from schemas.models.registry import credential_type_of
+from tests.support.files import VECTORS
 
 pytestmark = pytest.mark.reference
 

@@ -7,11 +7,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from support.files import VECTORS
 
 from pilot.documents import check_file
 from pilot.vectors import build_vectors
 from schemas import load_trust_list, parse_json, parse_time
+from tests.support.files import VECTORS
 
 EXPECTED: dict[str, dict[str, str]] = json.loads((VECTORS / "expected.json").read_text())
 REGISTRY = load_trust_list(VECTORS / "trust-list.json", VECTORS / "trust-anchor.json")

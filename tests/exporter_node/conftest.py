@@ -18,7 +18,6 @@ from typing import Any
 
 import httpx
 import pytest
-from support.port import FakePort
 
 from exporter_node.app import create_app
 from exporter_node.node import ExporterNode
@@ -29,6 +28,7 @@ from schemas.identifiers import did_of
 from schemas.issue import secure, unsigned_credential
 from schemas.records import conformity_attestation, secure_link
 from schemas.trust import TrustRegistry
+from tests.support.port import FakePort
 
 EXPORTER = "ru-exp-01"
 PORT = "cn-port-01"

@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from support.files import VECTORS
+from tests.support.files import VECTORS
 
 ONE_MIB = 1024 * 1024
 

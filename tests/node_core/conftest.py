@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
-from support.databases import configured_postgres_url, fresh_schema
 
 from node_core.database import make_engine, run_migrations
+from tests.support.databases import configured_postgres_url, fresh_schema
 
 ALEMBIC_FIXTURE = Path(__file__).parent / "alembic_fixture"
 

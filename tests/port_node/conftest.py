@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from support.harness import harness
+from tests.support.harness import harness
 
 __all__ = ["harness"]

@@ -15,7 +15,6 @@ from typing import Any
 
 import jsonschema_rs
 import pytest
-from support.files import vector
 
 import schemas
 from schemas.epcis import (
@@ -31,6 +30,7 @@ from schemas.epcis import (
 from schemas.errors import VerificationError
 from schemas.jose import sign_enveloped
 from schemas.keys import key_from_seed
+from tests.support.files import vector
 
 GS1_EXAMPLES = ("Example_9.6.1-ObjectEvent.jsonld", "Example_9.6.4-TransformationEvent.jsonld")
 EXPORTER = "did:web:pilot.example:ru-exp-01"

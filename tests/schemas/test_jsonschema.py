@@ -7,10 +7,10 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from support import examples as ex
 
 from schemas.jsonschema import JSON_DIR, generate_json_schemas, main
 from schemas.models import DataCategory
+from tests.support import examples as ex
 
 GENERATED = generate_json_schemas()
 REGENERATE = "run: .venv/bin/python -m schemas.jsonschema --write"

@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from support.files import asset
 
 from schemas.codes import Code
 from schemas.errors import VerificationError
@@ -27,6 +26,7 @@ from schemas.merkle import (
     verify_consistency,
     verify_inclusion,
 )
+from tests.support.files import asset
 
 VECTORS: dict[str, Any] = json.loads(asset("rfc9162/vectors.json").read_text(encoding="utf-8"))
 KAT_LEAVES = [leaf_hash(bytes.fromhex(x)) for x in VECTORS["leaves"]]

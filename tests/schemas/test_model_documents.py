@@ -7,7 +7,6 @@ from typing import Any
 
 import pytest
 from pydantic import BaseModel
-from support import examples as ex
 
 import schemas.models as models
 from schemas.codes import Code
@@ -19,6 +18,7 @@ from schemas.models import (
     TrustList,
     validate_model,
 )
+from tests.support import examples as ex
 
 Doc = dict[str, Any]
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from support import examples as ex
 
 from schemas.codes import Code
 from schemas.errors import Reason
@@ -16,6 +15,7 @@ from schemas.models import (
     semantic_problems,
     validate_credential_payload,
 )
+from tests.support import examples as ex
 
 SQUARE = [[36.6, 50.7], [36.62, 50.7], [36.62, 50.71], [36.6, 50.71], [36.6, 50.7]]
 

@@ -10,7 +10,6 @@ from typing import Any
 
 import pytest
 from pydantic import BaseModel
-from support import examples as ex
 
 from schemas.codes import Code
 from schemas.models import (
@@ -28,6 +27,7 @@ from schemas.models import (
     validate_credential_payload,
     validate_model,
 )
+from tests.support import examples as ex
 
 Doc = dict[str, Any]
 

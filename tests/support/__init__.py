@@ -1,7 +1,7 @@
 """Helpers shared by the test folders: real node processes, throwaway databases, test data files.
 
-Tests import them as ``from support.<module> import ...``: ``tests/`` is on ``sys.path`` because it holds
-the root ``conftest.py`` and has no ``__init__.py`` (pytest's default ``prepend`` import mode).
+``tests`` is a package (every test folder has an ``__init__.py``), so tests import these as
+``from tests.support.<module> import ...``.
 
 - ``support.processes``: ``NodeProcess`` (a node started as a real process, waited for until healthy,
   stopped, killed, restarted), ``free_port``, ``free_base_port``, ``node_env``, ``pilot_init``;
@@ -9,5 +9,7 @@ the root ``conftest.py`` and has no ``__init__.py`` (pytest's default ``prepend`
   throwaway PostgreSQL schema;
 - ``support.files``: ``asset(name)`` (``tests/data``) and ``vector(name)`` (``schemas/vectors``);
 - ``support.harness``: the ``harness`` fixture (a port harness over a fresh database);
-- ``support.port``: ``FakePort``, a port for the exporter's tests behind ``httpx.MockTransport``.
+- ``support.port``: ``FakePort``, a port for the exporter's tests behind ``httpx.MockTransport``;
+- ``support.conformance``: the conformance tests' ``pilot init`` sandbox and real port process;
+- ``support.examples``: valid, unsigned example documents of every wire type.
 """

@@ -1,8 +1,7 @@
 """The ``harness`` fixture of ``tests/port_node`` and ``tests/hardening``: a port over a fresh database.
 
-Import it into a ``conftest.py`` (``from support.harness import harness``). It builds on
-``tests/port_node/port_harness.py``, so ``tests/port_node`` must be on ``sys.path``: it is for the tests
-in that folder (pytest's ``prepend`` import mode), and ``tests/hardening/conftest.py`` puts it there.
+Import it into a ``conftest.py`` (``from tests.support.harness import harness``); it builds on
+``tests/port_node/port_harness.py``.
 """
 
 from __future__ import annotations
@@ -11,7 +10,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from port_harness import PortHarness, make_harness
+
+from tests.port_node.port_harness import PortHarness, make_harness
 
 __all__ = ["harness"]
 

@@ -1,0 +1,1 @@
+"""Tests (a package, so that test modules are named by their folder: ``tests.audit``)."""

@@ -1,0 +1,268 @@
+"""Every reason code the intake can put in a receipt, each produced by a named case and asserted by code.
+
+The cases come from the published vectors, or from a fresh valid submission with one faulty
+credential added (from the published credential vectors), so each code is reached through the port.
+
+The same cases drive the port's rules (``schemas.rules.PORT_RULES``) one by one: every code a rule
+declares has a row here, and each rule gives exactly the codes it declares.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+import schemas.assess
+from pilot.sandbox import DEFAULT_SEED, plant_number
+from pilot.synthetic import ConsignmentParts, Signer, build_world, plan_consignment, sign_consignment, stable_id
+from pilot.vectors import build_vectors
+from schemas.assess import assess_submission
+from schemas.codes import RECEIPT_REASON_CODES
+from schemas.errors import Reason
+from schemas.identifiers import did_of
+from schemas.records import facility_record_subject
+from schemas.rules import PORT_RULES, EachLot, LotRule, PortRule
+from schemas.time import utc_now
+from tests.port_node.port_harness import PORT_ID, PortHarness, check_receipt, fresh_submission, sandbox, trust_registry
+
+pytestmark = [pytest.mark.anyio, pytest.mark.db]
+
+Build = Callable[[], tuple[str, Any]]
+
+
+@functools.cache
+def _files() -> dict[str, bytes]:
+    files: dict[str, bytes] = build_vectors()
+    return files
+
+
+def _vector(name: str) -> Build:
+    def build() -> tuple[str, Any]:
+        document = json.loads(_files()[f"invalid/submission-{name}.json"])
+        return "-".join(document["submissionId"].split("-")[1:4]), document
+
+    return build
+
+
+def _with_credential(name: str) -> Build:
+    def build() -> tuple[str, Any]:
+        document = fresh_submission("ru-exp-01", f"code-{name}")
+        document["credentials"].append(json.loads(_files()[f"invalid/credential-{name}.json"]))
+        return "ru-exp-01", document
+
+    return build
+
+
+def _sent_by_another_exporter() -> tuple[str, Any]:
+    return "ru-exp-02", fresh_submission("ru-exp-01", "code-mismatch")
+
+
+def _expiring_soon() -> tuple[str, Any]:
+    document = fresh_submission("ru-exp-01", "code-expiring")
+    farm = build_world("agri-export-pilot-2026", "ru-exp-01").farms[0]
+    document["credentials"].append(
+        Signer(sandbox().keyrings).issue(
+            "ru-exp-01",
+            "DigitalFacilityRecord",
+            facility_record_subject(farm),
+            credential_id=stable_id("test", "expiring"),
+            valid_until=utc_now() + timedelta(days=10),
+        )
+    )
+    return "ru-exp-01", document
+
+
+def _consignment(exporter: str, name: str, edit: Callable[[ConsignmentParts], None]) -> Build:
+    """A consignment of ``exporter``, its parts edited before signing (every credential signs)."""
+
+    def build() -> tuple[str, Any]:
+        parts = plan_consignment(
+            DEFAULT_SEED, build_world(DEFAULT_SEED, exporter), f"t-{exporter}-{name}", "cn-port-01", "rail"
+        )
+        edit(parts)
+        return exporter, sign_consignment(DEFAULT_SEED, parts, Signer(sandbox().keyrings)).submission
+
+    return build
+
+
+def _another_exporters_plant(parts: ConsignmentParts) -> None:
+    parts.lots[0]["establishmentNumber"] = plant_number("ru-exp-02")
+
+
+def _hs_code_not_traced(parts: ConsignmentParts) -> None:
+    code = parts.lots[0]["hsCode"]
+    parts.lots[0]["hsCode"] = code[:5] + ("1" if code[5] != "1" else "2")  # same heading, another product
+
+
+def _another_exporters_record() -> tuple[str, Any]:
+    document = fresh_submission("ru-exp-01", "code-foreign-record")
+    farm = build_world("agri-export-pilot-2026", "ru-exp-02").farms[0]
+    document["credentials"].append(
+        Signer(sandbox().keyrings).issue(
+            "ru-exp-02", "DigitalFacilityRecord", facility_record_subject(farm), credential_id=stable_id("t", "foreign")
+        )
+    )
+    return "ru-exp-01", document
+
+
+def _many_warnings() -> tuple[str, Any]:
+    """More warnings than a receipt carries: the receipt says how many it omitted."""
+    document = fresh_submission("ru-exp-01", "code-many-warnings")
+    farm = build_world("agri-export-pilot-2026", "ru-exp-01").farms[0]
+    signer = Signer(sandbox().keyrings)
+    for n in range(55):
+        document["credentials"].append(
+            signer.issue(
+                "ru-exp-01",
+                "DigitalFacilityRecord",
+                facility_record_subject(farm),
+                credential_id=stable_id("test", "expiring", n),
+                valid_until=utc_now() + timedelta(days=10),
+            )
+        )
+    return "ru-exp-01", document
+
+
+CASES: dict[str, tuple[Build, str]] = {
+    "SCHEMA_INVALID": (_vector("manifest-not-an-object"), "error"),
+    "PROOF_MISSING": (_vector("manifest-proof-missing"), "error"),
+    "PROOF_INVALID": (_vector("tampered-manifest"), "error"),
+    "CRYPTOSUITE_UNSUPPORTED": (_with_credential("cryptosuite-ecdsa"), "error"),
+    "ISSUER_UNKNOWN": (_with_credential("unknown-issuer"), "error"),
+    "ISSUER_ROLE_NOT_AUTHORIZED": (_vector("issuer-role-not-authorized"), "error"),
+    "KEY_NOT_VALID_AT_RECEIPT": (_with_credential("expired-key"), "error"),
+    "KEY_REVOKED": (_vector("manifest-revoked-key"), "error"),
+    "CREDENTIAL_EXPIRED": (_vector("attestation-expired"), "error"),
+    "CREDENTIAL_NOT_YET_VALID": (_with_credential("not-yet-valid"), "error"),
+    "EVIDENCE_DIGEST_MISMATCH": (_vector("evidence-digest-mismatch"), "error"),
+    "REFERENCED_CREDENTIAL_MISSING": (_vector("referenced-credential-missing"), "error"),
+    "ESTABLISHMENT_NOT_APPROVED": (_vector("establishment-not-approved"), "error"),
+    "HS_CODE_NOT_PERMITTED": (_vector("hs-code-not-permitted"), "error"),
+    "DATA_CATEGORY_NOT_PERMITTED": (_vector("data-category-personal"), "error"),
+    "GEOMETRY_INVALID": (_vector("farm-geometry-self-intersecting"), "error"),
+    "MANIFEST_EXPORTER_MISMATCH": (_sent_by_another_exporter, "error"),
+    "CREDENTIAL_EXPIRING_SOON": (_expiring_soon, "warning"),
+    "DESTINATION_MISMATCH": (_vector("destination-other-port"), "error"),
+    "ISSUER_NOT_SUBMITTER": (_another_exporters_record, "error"),
+    "ESTABLISHMENT_NOT_BOUND_TO_EXPORTER": (_consignment("ru-exp-01", "code-plant", _another_exporters_plant), "error"),
+    "HS_CODE_MISMATCH": (_consignment("ru-exp-01", "code-hs", _hs_code_not_traced), "error"),
+    "REASONS_OMITTED": (_many_warnings, "warning"),
+}
+
+
+def test_the_table_covers_every_receipt_reason_code() -> None:
+    assert set(CASES) == {str(code) for code in RECEIPT_REASON_CODES}
+
+
+@pytest.mark.parametrize("code", sorted(CASES))
+async def test_reason_code(harness: PortHarness, code: str) -> None:
+    build, severity = CASES[code]
+    exporter, document = build()
+    response = await harness.submit(exporter, document)
+    assert response.status_code == 201, response.text
+    subject = check_receipt(response.content, expect_index=0)["credentialSubject"]
+    found = [reason for reason in subject["reasons"] if reason["code"] == code]
+    assert found, subject["reasons"]
+    assert {reason["severity"] for reason in found} == {severity}
+    assert set(found[0]) == {"code", "severity", "path", "message"}
+    assert subject["decision"] == ("accepted" if severity == "warning" else "rejected")
+    # The public log entry carries the same codes as the receipt.
+    async with harness.client() as client:
+        entries = (await client.get("/v1/log/entries", params={"start": 0, "end": 1})).json()["entries"]
+    assert code in entries[0]["entry"]["reasonCodes"]
+    assert entries[0]["entry"]["decision"] == subject["decision"]
+
+
+# -- the port's rules, one by one ---------------------------------------------------------------------------
+
+
+def _credential_as_manifest() -> tuple[str, Any]:
+    document = fresh_submission("ru-exp-01", "rule-not-a-manifest")
+    document["manifest"] = document["credentials"][0]
+    return "ru-exp-01", document
+
+
+def _manifest_names_another_exporter() -> tuple[str, Any]:
+    parts = plan_consignment(DEFAULT_SEED, build_world(DEFAULT_SEED, "ru-exp-01"), "t-rule-named", PORT_ID, "rail")
+    signer = Signer(sandbox().keyrings)
+    signed = sign_consignment(DEFAULT_SEED, parts, signer)
+    subject = signed.manifest_subject()
+    subject["exporter"] = did_of("ru-exp-02")
+    manifest = signer.issue("ru-exp-01", "ConsignmentManifest", subject, credential_id=stable_id("t", "named"))
+    return "ru-exp-01", {
+        "submissionId": subject["consignmentId"],
+        "manifest": manifest,
+        "credentials": signed.credentials,
+    }
+
+
+#: Cases for a rule whose code another rule already gives in the table: name -> (build, port judging it).
+RULE_CASES: dict[str, tuple[Build, str]] = {
+    "a credential of another type where the manifest goes": (_credential_as_manifest, PORT_ID),
+    "the manifest names another exporter than its issuer": (_manifest_names_another_exporter, PORT_ID),
+    "the manifest's consignmentId is not the submissionId": (_vector("submission-id-mismatch"), PORT_ID),
+    "judged by a port that publishes no policy": (
+        lambda: ("ru-exp-01", fresh_submission("ru-exp-01", "rule")),
+        "ru-vet",
+    ),
+}
+
+
+def _every_rule() -> list[PortRule | LotRule]:
+    """The rules of ``PORT_RULES``, with each ``EachLot`` replaced by its lot rules."""
+    return [inner for rule in PORT_RULES for inner in (rule.rules if isinstance(rule, EachLot) else (rule,))]
+
+
+class _Recording:
+    """A rule that notes (rule class, code) of every reason the rule it wraps gives."""
+
+    def __init__(self, rule: Any, seen: list[tuple[str, str]]) -> None:
+        self.rule, self.seen, self.codes = rule, seen, rule.codes
+
+    def check(self, ctx: Any) -> Iterator[Reason]:
+        for problem in self.rule.check(ctx):
+            self.seen.append((type(self.rule).__name__, str(problem.code)))
+            yield problem
+
+
+def _given_by_rule(build: Build, port: str, monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
+    seen: list[tuple[str, str]] = []
+    recording = tuple(
+        EachLot(*(_Recording(inner, seen) for inner in rule.rules))
+        if isinstance(rule, EachLot)
+        else _Recording(rule, seen)
+        for rule in PORT_RULES
+    )
+    exporter, document = build()
+    now = utc_now()
+    with monkeypatch.context() as patch:
+        patch.setattr(schemas.assess, "PORT_RULES", recording)
+        recorded = assess_submission(document, trust_registry(), port_id=port, at=now, exporter_id=exporter)
+    plain = assess_submission(document, trust_registry(), port_id=port, at=now, exporter_id=exporter)
+    assert recorded.reasons == plain.reasons
+    return seen
+
+
+def test_every_rule_code_is_a_receipt_code_with_a_row() -> None:
+    for rule in (*PORT_RULES, *_every_rule()):
+        assert rule.codes, type(rule).__name__
+        for code in rule.codes:
+            assert code in RECEIPT_REASON_CODES, (type(rule).__name__, code)
+            assert str(code) in CASES, (type(rule).__name__, code)
+    each_lot = [rule for rule in PORT_RULES if isinstance(rule, EachLot)]
+    assert all(set(rule.codes) == {c for inner in rule.rules for c in inner.codes} for rule in each_lot)
+
+
+def test_each_rule_gives_exactly_the_codes_it_declares(monkeypatch: pytest.MonkeyPatch) -> None:
+    cases = [(build, PORT_ID) for build, _ in CASES.values()] + list(RULE_CASES.values())
+    given: dict[str, set[str]] = {type(rule).__name__: set() for rule in _every_rule()}
+    for build, port in cases:
+        for rule_name, code in _given_by_rule(build, port, monkeypatch):
+            given[rule_name].add(code)
+    declared = {type(rule).__name__: {str(c) for c in rule.codes} for rule in _every_rule()}
+    assert given == declared
