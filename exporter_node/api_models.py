@@ -3,12 +3,17 @@
 Request bodies are parsed strictly (``schemas.jsonio``) and validated in the modules that own them
 (farms against the UNTP ``Facility``, lots against the manifest's ``Lot``), so that bad input is refused
 with the wire contract's codes; these models document them. Times are RFC 3339 strings in UTC.
+
+A response model is filled from a stored row by ``from_row``: each field from the column of the same
+name in snake_case (``submissionDigest`` from ``submission_digest``), times as RFC 3339 text.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -37,8 +42,27 @@ def time_or_none(value: datetime | None) -> str | None:
     return format_time(value) if value is not None else None
 
 
+_WORD_START = re.compile(r"(?<!^)(?=[A-Z])")
+
+
+def _column_of(field: str) -> str:
+    """The stored column a response field shows: its name in snake_case (``httpStatus``: ``http_status``)."""
+    return _WORD_START.sub("_", field).lower()
+
+
 class _View(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any], **values: Any) -> Self:
+        """The view of a stored row: ``values`` as given, every other field from its column, times as text."""
+        shown: dict[str, Any] = {}
+        for name in cls.model_fields:
+            column = _column_of(name)
+            if name not in values and column in row:
+                value = row[column]
+                shown[name] = format_time(value) if isinstance(value, datetime) else value
+        return cls(**shown, **values)
 
 
 class FacilityView(_View):

@@ -3,7 +3,7 @@
 Start-up (``ExporterNode.open``) migrates the database and loads the trust list and the node's keys;
 the app's lifespan runs the delivery worker, which resumes from the outbox in the database. The
 shared wiring (``/health``, ``/metrics``, request ids, problem details, the in-flight cap) comes from
-``node_core.app.create_base_app``; every ``/v1`` route but the trust list needs the operator token.
+``node_core.app.create_node_app``; every ``/v1`` route but the trust list needs the operator token.
 """
 
 from __future__ import annotations
@@ -16,10 +16,10 @@ import httpx
 from fastapi import Depends, FastAPI
 
 from exporter_node.delivery import DEFAULT_PER_PORT, DeliveryWorker, WorkerOptions
-from exporter_node.node import ExporterNode
 from exporter_node.routes import consignments, credentials, farms, trust
 from exporter_node.routes.bodies import install_body_schemas
-from node_core.app import create_base_app
+from exporter_node.state import ExporterNode
+from node_core.app import create_node_app
 from node_core.auth import operator_auth
 from node_core.logging import configure_logging
 from node_core.settings import NodeSettings
@@ -52,15 +52,7 @@ def create_app(
     if not logging.getLogger().handlers:
         configure_logging(settings.node_id)
     exporter = node or ExporterNode.open(settings)
-    app = create_base_app(
-        settings,
-        title=f"Exporter {settings.node_id}",
-        version=VERSION,
-        description=_DESCRIPTION,
-        role="exporter",
-        trust_info=lambda: {"sequence": exporter.trust.sequence},
-        db_kind=settings.database_kind,
-    )
+    app = create_node_app(exporter, title=f"Exporter {settings.node_id}", version=VERSION, description=_DESCRIPTION)
     worker = DeliveryWorker(
         exporter, transport=transport, metrics=app.state.metrics, per_port=per_port, **(worker_options or {})
     )
@@ -75,7 +67,6 @@ def create_app(
             exporter.close()
 
     app.router.lifespan_context = lifespan
-    app.state.node = exporter
     app.state.worker = worker
     operator = [Depends(operator_auth(exporter.token))]
     for module in (farms, credentials, consignments):

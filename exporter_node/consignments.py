@@ -28,8 +28,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from exporter_node.errors import ConflictError, InputRefusedError, PrecheckRefusedError
-from exporter_node.node import ExporterNode
 from exporter_node.records import new_urn, reference_of
+from exporter_node.state import ExporterNode
 from exporter_node.storage import DuplicateError
 from schemas.assess import Assessment, assess_submission
 from schemas.codes import Code

@@ -12,8 +12,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from exporter_node.api_models import CredentialView
 from exporter_node.errors import ConflictError, InputRefusedError
-from exporter_node.node import ExporterNode
+from exporter_node.state import ExporterNode
 from exporter_node.storage import DuplicateError
 from schemas.codes import Code
 from schemas.models.conformity import DigitalConformityCredential
@@ -26,7 +27,7 @@ __all__ = ["IMPORTABLE_TYPES", "credential_view", "import_credential"]
 IMPORTABLE_TYPES = frozenset({"DigitalConformityCredential", "VeterinaryAttestation"})
 
 
-def import_credential(node: ExporterNode, document: Any) -> tuple[dict[str, Any], bool]:
+def import_credential(node: ExporterNode, document: Any) -> tuple[CredentialView, bool]:
     """Verify and store ``document``; returns its view and whether it was new."""
     now = node.now()
     report = check_credential(document, node.trust.current(), now)
@@ -77,17 +78,6 @@ def _assessed_facility(model: object) -> str | None:
     return ids[0] if ids else None
 
 
-def credential_view(row: Mapping[str, Any], warnings: Any = ()) -> dict[str, Any]:
-    """The API form of an imported credential."""
-    view = {
-        "id": row["id"],
-        "type": row["record_type"],
-        "issuer": row["issuer"],
-        "digest": row["digest"],
-        "assessedFacility": row["assessed_facility"],
-        "establishmentNumber": row["establishment_number"],
-        "validUntil": row["valid_until"],
-        "credential": row["credential"],
-    }
-    view["warnings"] = [p.as_dict() for p in warnings]
-    return view
+def credential_view(row: Mapping[str, Any], warnings: Any = ()) -> CredentialView:
+    """The API form of an imported credential (its record type is its ``type``), with the import's warnings."""
+    return CredentialView.from_row(row, type=row["record_type"], warnings=[p.as_dict() for p in warnings])

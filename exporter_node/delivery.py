@@ -47,8 +47,8 @@ import httpx
 
 from exporter_node.errors import CheckpointInconsistentError, ReceiptCheckError, ReceiptInvalidError
 from exporter_node.identity import NodeIdentity
-from exporter_node.node import ExporterNode
 from exporter_node.receipt_check import ExpectedReceipt, check_consistency, check_receipt
+from exporter_node.state import ExporterNode
 from exporter_node.storage import Attempt, DueItem, KnownCheckpoint
 from node_core.http_signatures import RequestSigner
 from node_core.metrics import Metrics

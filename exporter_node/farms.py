@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from exporter_node.api_models import FacilityView
 from exporter_node.errors import ConflictError, InputRefusedError
-from exporter_node.node import ExporterNode
+from exporter_node.state import ExporterNode
 from exporter_node.storage import DuplicateError
 from schemas.codes import Code
 from schemas.digest import credential_digest
@@ -23,7 +24,7 @@ from schemas.models.geometry import geometry_problems
 from schemas.models.validate import validate_model
 from schemas.records import facility_record_subject
 
-__all__ = ["facility_view", "register_facility"]
+__all__ = ["register_facility"]
 
 
 def validated_subject(document: Any) -> Facility:
@@ -40,7 +41,7 @@ def validated_subject(document: Any) -> Facility:
     return model
 
 
-def register_facility(node: ExporterNode, document: Any) -> dict[str, Any]:
+def register_facility(node: ExporterNode, document: Any) -> FacilityView:
     """Validate, sign and store one facility; 409 when its id is already registered."""
     subject = validated_subject(document)
     if node.storage.facilities([subject.id]):
@@ -63,17 +64,4 @@ def register_facility(node: ExporterNode, document: Any) -> dict[str, Any]:
         node.storage.add_facility(row)
     except DuplicateError as exc:
         raise ConflictError(f"facility {subject.id} is already registered") from exc
-    return facility_view(row)
-
-
-def facility_view(row: dict[str, Any]) -> dict[str, Any]:
-    """The API form of a stored facility."""
-    return {
-        "id": row["id"],
-        "facilityType": row["facility_type"],
-        "establishmentNumber": row["establishment_number"],
-        "region": row["region"],
-        "credentialId": row["credential_id"],
-        "digest": row["digest"],
-        "credential": row["credential"],
-    }
+    return FacilityView.from_row(row)

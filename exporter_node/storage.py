@@ -92,15 +92,19 @@ class Storage:
     def _read(self) -> Connection:
         return self.engine.connect()
 
+    def _insert(self, table: sa.Table, values: dict[str, Any]) -> None:
+        """Insert one row keyed by ``values["id"]``; DuplicateError when the id exists."""
+        try:
+            with self._write() as connection:
+                connection.execute(sa.insert(table).values(**values))
+        except IntegrityError as exc:
+            raise DuplicateError(values["id"]) from exc
+
     # --- facilities --------------------------------------------------------------------------------
 
     def add_facility(self, values: dict[str, Any]) -> None:
         """Insert a facility with its signed record; DuplicateError when the id exists."""
-        try:
-            with self._write() as connection:
-                connection.execute(sa.insert(FACILITY).values(**values))
-        except IntegrityError as exc:
-            raise DuplicateError(values["id"]) from exc
+        self._insert(FACILITY, values)
 
     def facilities(self, ids: Sequence[str] | None = None) -> list[dict[str, Any]]:
         """Facilities (all, or those with the given ids), oldest first."""
@@ -130,11 +134,7 @@ class Storage:
 
     def add_imported_credential(self, values: dict[str, Any]) -> None:
         """Insert an imported credential; DuplicateError when the id exists."""
-        try:
-            with self._write() as connection:
-                connection.execute(sa.insert(IMPORTED_CREDENTIAL).values(**values))
-        except IntegrityError as exc:
-            raise DuplicateError(values["id"]) from exc
+        self._insert(IMPORTED_CREDENTIAL, values)
 
     def imported_credentials(
         self, *, assessed_facilities: Sequence[str] | None = None, establishments: Sequence[str] | None = None

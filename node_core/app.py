@@ -4,13 +4,15 @@ Middleware, outermost first: request id and access log -> metrics -> request fra
 -> in-flight cap -> 500 guard -> FastAPI (whose handlers turn ``ProblemError``, validation and HTTP
 errors into RFC 9457 problems).
 Routes: ``GET /health``, ``GET /metrics`` and ``GET /contexts/...`` (the pilot's JSON-LD contexts); each
-node adds its own (``GET /v1/trust-list`` included).
+node adds its own (``GET /v1/trust-list`` included), and its own checks to ``/health`` (``HealthChecks``).
+``create_node_app`` builds the app around a node's state object (``app.state.node``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Literal
+from dataclasses import dataclass
+from typing import Any, ClassVar, Literal, Protocol
 
 from fastapi import FastAPI
 from fastapi.responses import PlainTextResponse
@@ -23,8 +25,9 @@ from node_core.metrics import Metrics, MetricsMiddleware, metrics_endpoint
 from node_core.problems import install_problem_handlers
 from node_core.request_context import RequestContextMiddleware
 from node_core.settings import NodeSettings
+from node_core.trust_holder import TrustHolder
 
-__all__ = ["Health", "create_base_app"]
+__all__ = ["Health", "HealthChecks", "NodeState", "create_base_app", "create_node_app"]
 
 
 class Health(BaseModel):
@@ -40,6 +43,27 @@ class Health(BaseModel):
     database: str
 
 
+@dataclass(frozen=True)
+class HealthChecks:
+    """What a node adds to ``GET /health``: its answer's model, a subclass of ``Health``, and its fields.
+
+    ``checks()`` gives the fields ``model`` adds (``status`` among them, for a node that can be degraded);
+    the shared ones (node, role, version, trust list sequence, database) are filled in by the one route.
+    """
+
+    model: type[Health]
+    checks: Callable[[], dict[str, Any]]
+    summary: str | None = None
+
+
+class NodeState(Protocol):
+    """What ``create_node_app`` needs of a node's state (``ExporterNode``, ``PortNode``)."""
+
+    role: ClassVar[str]
+    settings: NodeSettings
+    trust: TrustHolder
+
+
 def create_base_app(
     settings: NodeSettings,
     *,
@@ -49,9 +73,11 @@ def create_base_app(
     role: str,
     trust_info: Callable[[], dict[str, Any]],
     db_kind: str,
+    health: HealthChecks | None = None,
 ) -> FastAPI:
     """A FastAPI app with the shared wiring; ``trust_info()`` returns at least ``{"sequence": int | None}``.
 
+    ``health`` adds a node's own checks to ``GET /health`` (default: none, ``status`` is always ``ok``).
     The settings, the ``Metrics`` object and the in-flight middleware settings are kept on ``app.state``.
     """
     app = FastAPI(title=title, version=version, description=description)
@@ -65,23 +91,28 @@ def create_base_app(
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     app.add_middleware(RequestContextMiddleware)
 
-    def health() -> Health:
+    extra = health or HealthChecks(Health, dict)
+
+    def answer_health() -> Health:
         sequence = trust_info().get("sequence")
-        return Health(
+        return extra.model(
             node=settings.node_id,
             role=role,
             version=version,
             trust_list_sequence=sequence if isinstance(sequence, int) else None,
             database=db_kind,
+            **extra.checks(),
         )
 
     app.add_api_route(
         "/health",
-        health,
+        answer_health,
+        name="health",
         methods=["GET"],
-        response_model=Health,
+        response_model=extra.model,
         response_model_by_alias=True,
         tags=["operations"],
+        summary=extra.summary,
     )
     app.add_api_route(
         "/metrics",
@@ -92,4 +123,26 @@ def create_base_app(
         response_class=PlainTextResponse,
     )
     app.include_router(contexts_router)
+    return app
+
+
+def create_node_app(
+    node: NodeState, *, title: str, version: str, description: str, health: HealthChecks | None = None
+) -> FastAPI:
+    """``create_base_app`` for a running node: its settings and role, ``/health`` reading its trust list.
+
+    The node is kept as ``app.state.node``, where the routes' dependencies find it.
+    """
+    settings = node.settings
+    app = create_base_app(
+        settings,
+        title=title,
+        version=version,
+        description=description,
+        role=node.role,
+        trust_info=lambda: {"sequence": node.trust.sequence},
+        db_kind=settings.database_kind,
+        health=health,
+    )
+    app.state.node = node
     return app

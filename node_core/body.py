@@ -22,6 +22,7 @@ from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from node_core.asgi import HttpMiddleware
 from node_core.problems import ProblemError, problem_response
 from schemas.codes import Code
 
@@ -102,19 +103,16 @@ def _framing_problem(scope: Scope) -> str | None:
     return None
 
 
-class RequestBodyMiddleware:
+class RequestBodyMiddleware(HttpMiddleware):
     """ASGI middleware: refuse ambiguous framing, and time out bodies that do not arrive whole in time."""
 
     def __init__(self, app: ASGIApp, timeout_s: float) -> None:
         if timeout_s <= 0:
             raise ValueError("timeout_s must be positive")
-        self.app = app
+        super().__init__(app)
         self.timeout_s = timeout_s
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         problem = _framing_problem(scope)
         if problem is not None:
             response = problem_response(None, Code.REQUEST_INVALID, 400, problem, headers=_CLOSE)

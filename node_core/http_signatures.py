@@ -38,7 +38,7 @@ import time
 from collections.abc import Callable, Collection, Generator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any, NotRequired, Protocol, TypedDict, Unpack
 
 import http_sf
 import httpx
@@ -420,27 +420,31 @@ def verify_request_body(signed: SignedHeaders, body: bytes, *, nonce_store: Nonc
     )
 
 
+class _HeaderChecks(TypedDict):
+    """The keyword arguments :func:`verify_request` passes on to :func:`verify_request_headers`."""
+
+    resolve_key: Callable[[str], ResolvedRequestKey]
+    now: float
+    skew_s: NotRequired[int]
+    origins: NotRequired[Collection[str] | None]
+
+
 def verify_request(
     method: str,
     url: str,
     headers: Mapping[str, str],
     body: bytes,
     *,
-    resolve_key: Callable[[str], ResolvedRequestKey],
     nonce_store: NonceStore,
-    now: float,
-    skew_s: int = 300,
-    origins: Collection[str] | None = None,
+    **checks: Unpack[_HeaderChecks],
 ) -> VerifiedRequest:
     """Verify a request against the profile, body included; who signed it, or ``RequestSignatureError``.
 
-    :func:`verify_request_headers` (with ``has_body`` = whether ``body`` is empty) then
-    :func:`verify_request_body`.
+    :func:`verify_request_headers` (with ``has_body`` = whether ``body`` is empty, and ``checks``: its
+    ``resolve_key``, ``now``, ``skew_s`` and ``origins``) then :func:`verify_request_body`.
     """
-    signed = verify_request_headers(
-        method, url, headers, has_body=bool(body), resolve_key=resolve_key, now=now, skew_s=skew_s, origins=origins
-    )
-    return verify_request_body(signed, body, nonce_store=nonce_store, now=now)
+    signed = verify_request_headers(method, url, headers, has_body=bool(body), **checks)
+    return verify_request_body(signed, body, nonce_store=nonce_store, now=checks["now"])
 
 
 def _ttl(store: NonceStore) -> int:

@@ -18,6 +18,7 @@ from collections.abc import Iterable
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from node_core.asgi import HttpMiddleware
 from node_core.problems import ProblemError, problem_response
 from schemas.codes import Code
 
@@ -34,13 +35,13 @@ def _declares_body(scope: Scope) -> bool:
     return False
 
 
-class InflightLimitMiddleware:
+class InflightLimitMiddleware(HttpMiddleware):
     """ASGI middleware counting HTTP requests in flight (one event loop, so a plain counter is enough)."""
 
     def __init__(self, app: ASGIApp, max_inflight: int, exempt_paths: Iterable[str] = DEFAULT_EXEMPT_PATHS) -> None:
         if max_inflight < 1:
             raise ValueError("max_inflight must be at least 1")
-        self.app = app
+        super().__init__(app)
         self.max_inflight = max_inflight
         self.exempt_paths = frozenset(exempt_paths)
         self.inflight = 0
@@ -48,8 +49,8 @@ class InflightLimitMiddleware:
     def _detail(self) -> str:
         return f"more than {self.max_inflight} requests in flight; retry shortly"
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope.get("path") in self.exempt_paths:
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope.get("path") in self.exempt_paths:
             await self.app(scope, receive, send)
             return
         admitted = False

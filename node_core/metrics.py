@@ -30,8 +30,9 @@ from prometheus_client import (
 )
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
+from node_core.asgi import HttpMiddleware, StatusWatch
 from node_core.request_context import CLIENT_CLOSED_REQUEST, answered_status
 
 __all__ = [
@@ -122,32 +123,22 @@ def _route_template(scope: Scope) -> str:
     return path if isinstance(path, str) else UNMATCHED_ROUTE
 
 
-class MetricsMiddleware:
+class MetricsMiddleware(HttpMiddleware):
     """ASGI middleware observing every HTTP request into ``metrics``."""
 
     def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
-        self.app = app
+        super().__init__(app)
         self.metrics = metrics
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = time.perf_counter()
-        status: int | None = None
-
-        async def observing_send(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
+        watch = StatusWatch(send)
         try:
-            await self.app(scope, receive, observing_send)
+            await self.app(scope, receive, watch)
         finally:
             method = method_label(scope.get("method"))
             route = _route_template(scope)
-            self.metrics.requests.labels(method, route, status_label(answered_status(scope, status))).inc()
+            self.metrics.requests.labels(method, route, status_label(answered_status(scope, watch.status))).inc()
             self.metrics.latency.labels(method, route).observe(time.perf_counter() - started)
 
 

@@ -73,6 +73,8 @@ WITNESS_SIZE_TYPE = "text/x.tlog.size"
 _SHOWN = 500
 
 T = TypeVar("T")
+_HttpClient = TypeVar("_HttpClient", httpx.AsyncClient, httpx.Client)
+_Transport = TypeVar("_Transport", httpx.AsyncBaseTransport, httpx.BaseTransport)
 
 
 # --- errors --------------------------------------------------------------------------------------------
@@ -355,18 +357,30 @@ def _too_large(response: httpx.Response, limit: int) -> bool:
 # --- the two clients -------------------------------------------------------------------------------------
 
 
-class _Base:
+class _Base(Generic[_HttpClient, _Transport]):
+    """What both clients share: the settings, the HTTP client (made here unless given), the requests."""
+
     def __init__(
         self,
         base_url: str,
-        signer: httpx.Auth | None,
-        max_answer_bytes: int,
-        answer_deadline_s: float,
+        *,
+        signer: httpx.Auth | None = None,
+        transport: _Transport | None = None,
+        client: _HttpClient | None = None,
+        timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
+        max_answer_bytes: int = MAX_ANSWER_BYTES,
+        answer_deadline_s: float = ANSWER_DEADLINE_S,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.signer = signer
         self.max_answer_bytes = max_answer_bytes
         self.answer_deadline_s = answer_deadline_s
+        self._owned = client is None
+        self._http: _HttpClient = client or self._new_client(transport, timeout)
+
+    def _new_client(self, transport: _Transport | None, timeout: httpx.Timeout | float) -> _HttpClient:
+        """The HTTP client to send with when none is given (this object then closes it)."""
+        raise NotImplementedError
 
     def _request(self, call: _Call[Any]) -> dict[str, Any]:
         return {
@@ -389,27 +403,17 @@ def _unreachable(call: _Call[Any], exc: httpx.HTTPError) -> PeerUnavailable:
     return PeerUnavailable(f"{type(exc).__name__}: {exc}", request=call.label)
 
 
-class PortClient(_Base):
+class PortClient(_Base[httpx.AsyncClient, httpx.AsyncBaseTransport]):
     """The async client of the port at ``base_url``; ``signer`` signs every request (RFC 9421).
 
     ``client`` is an ``httpx.AsyncClient`` to send with (not closed here); otherwise one is made with
     ``transport`` and ``timeout`` and closed by ``aclose``.
     """
 
-    def __init__(
-        self,
-        base_url: str,
-        *,
-        signer: httpx.Auth | None = None,
-        transport: httpx.AsyncBaseTransport | None = None,
-        client: httpx.AsyncClient | None = None,
-        timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
-        max_answer_bytes: int = MAX_ANSWER_BYTES,
-        answer_deadline_s: float = ANSWER_DEADLINE_S,
-    ) -> None:
-        super().__init__(base_url, signer, max_answer_bytes, answer_deadline_s)
-        self._owned = client is None
-        self._http = client or httpx.AsyncClient(transport=transport, timeout=timeout, trust_env=False)
+    def _new_client(
+        self, transport: httpx.AsyncBaseTransport | None, timeout: httpx.Timeout | float
+    ) -> httpx.AsyncClient:
+        return httpx.AsyncClient(transport=transport, timeout=timeout, trust_env=False)
 
     async def aclose(self) -> None:
         """Close the HTTP client if this object made it."""
@@ -484,23 +488,11 @@ class PortClient(_Base):
         return await self._do(_add_checkpoint(body))
 
 
-class SyncPortClient(_Base):
+class SyncPortClient(_Base[httpx.Client, httpx.BaseTransport]):
     """``PortClient`` for synchronous callers, over an ``httpx.Client``; the same methods and errors."""
 
-    def __init__(
-        self,
-        base_url: str,
-        *,
-        signer: httpx.Auth | None = None,
-        transport: httpx.BaseTransport | None = None,
-        client: httpx.Client | None = None,
-        timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
-        max_answer_bytes: int = MAX_ANSWER_BYTES,
-        answer_deadline_s: float = ANSWER_DEADLINE_S,
-    ) -> None:
-        super().__init__(base_url, signer, max_answer_bytes, answer_deadline_s)
-        self._owned = client is None
-        self._http = client or httpx.Client(transport=transport, timeout=timeout, trust_env=False)
+    def _new_client(self, transport: httpx.BaseTransport | None, timeout: httpx.Timeout | float) -> httpx.Client:
+        return httpx.Client(transport=transport, timeout=timeout, trust_env=False)
 
     def close(self) -> None:
         """Close the HTTP client if this object made it."""

@@ -25,8 +25,9 @@ from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 from starlette.responses import JSONResponse, Response
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
 
+from node_core.asgi import HttpMiddleware, StatusWatch
 from node_core.request_context import current_request_id, mark_client_disconnected, new_request_id
 from schemas.codes import HTTP_STATUS, Code
 from schemas.errors import JsonMalformedError
@@ -223,30 +224,17 @@ def _log_unexpected(exc: BaseException, scope: Scope) -> None:
     )
 
 
-class ProblemGuardMiddleware:
+class ProblemGuardMiddleware(HttpMiddleware):
     """ASGI middleware turning any exception that escaped the handlers into a 500 problem.
 
     It sits inside the request-id middleware, so the answer carries the id, and it does not re-raise
     (Starlette's ServerErrorMiddleware would otherwise print a traceback page or propagate).
     """
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = False
-
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
-
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        watch = StatusWatch(send)
         try:
-            await self.app(scope, receive, tracking_send)
+            await self.app(scope, receive, watch)
         except ClientDisconnect:
             mark_client_disconnected(scope)
             _log.info(
@@ -255,7 +243,7 @@ class ProblemGuardMiddleware:
             )
         except Exception as exc:
             _log_unexpected(exc, scope)
-            if started:
+            if watch.status is not None:  # the answer has started: too late to send a problem
                 raise
             response = problem_response(None, INTERNAL_ERROR, 500, "internal error; see the node's log")
             await response(scope, receive, send)

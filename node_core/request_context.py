@@ -17,7 +17,9 @@ import uuid
 from contextvars import ContextVar
 
 from starlette.datastructures import MutableHeaders
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
+
+from node_core.asgi import HttpMiddleware, StatusWatch
 
 __all__ = [
     "CLIENT_CLOSED_REQUEST",
@@ -68,30 +70,20 @@ def _incoming_id(scope: Scope) -> str | None:
     return None
 
 
-class RequestContextMiddleware:
+class RequestContextMiddleware(HttpMiddleware):
     """ASGI middleware: set the request id, echo it in ``X-Request-ID``, write one access log line."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         request_id = _incoming_id(scope) or new_request_id()
         token = _request_id.set(request_id)
         started = time.perf_counter()
-        status: int | None = None
 
-        async def send_with_id(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-                MutableHeaders(scope=message)[REQUEST_ID_HEADER] = request_id
-            await send(message)
+        def add_id(message: Message) -> None:
+            MutableHeaders(scope=message)[REQUEST_ID_HEADER] = request_id
 
+        watch = StatusWatch(send, add_id)
         try:
-            await self.app(scope, receive, send_with_id)
+            await self.app(scope, receive, watch)
         finally:
             duration_ms = round((time.perf_counter() - started) * 1000, 3)
             _access_log.info(
@@ -99,7 +91,7 @@ class RequestContextMiddleware:
                 extra={
                     "method": scope.get("method"),
                     "path": scope.get("path"),
-                    "status": answered_status(scope, status),
+                    "status": answered_status(scope, watch.status),
                     "duration_ms": duration_ms,
                 },
             )

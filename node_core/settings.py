@@ -129,3 +129,8 @@ class NodeSettings(BaseSettings):
     def database_kind(self) -> Literal["sqlite", "postgresql"]:
         """``sqlite`` or ``postgresql``, from the URL's dialect."""
         return "postgresql" if self.database_url.startswith("postgresql") else "sqlite"
+
+    @property
+    def key_passphrase_bytes(self) -> bytes | None:
+        """``key_passphrase`` as the bytes that decrypt the keyring, or None when it is not set."""
+        return self.key_passphrase.get_secret_value().encode() if self.key_passphrase else None

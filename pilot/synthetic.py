@@ -357,6 +357,43 @@ def attestation_subject(seed: str, item: Exporter, plant: dict[str, Any], key: s
     }
 
 
+def farm_certificate(
+    seed: str,
+    signer: Signer,
+    world: ExporterWorld,
+    farm: dict[str, Any],
+    record: tuple[str, str],
+    *,
+    key: str,
+    day: date,
+    credential_id: str,
+) -> dict[str, Any]:
+    """The certifier's signed conformity credential of one farm of ``world``, for its operator to import.
+
+    Its ``auditableEvidence`` pins ``record`` = (credential id, digest): the farm's facility record as
+    the exporter issued it. ``key`` names the subject's ids (``certificate_subject``).
+    """
+    subject = certificate_subject(seed, world.exporter, farm, key, day)
+    record_id, digest = record
+    subject["auditableEvidence"] = secure_link(
+        record_id, "DigitalFacilityRecord", digest, "facility record of the assessed farm"
+    )
+    return signer.issue(
+        certifier_of(world.exporter.short_id), "DigitalConformityCredential", subject, credential_id=credential_id
+    )
+
+
+def plant_attestation(
+    seed: str, signer: Signer, world: ExporterWorld, *, key: str, day: date, credential_id: str
+) -> dict[str, Any] | None:
+    """ru-vet's signed veterinary attestation of ``world``'s plant, for its operator to import; None for
+    plant products (``attestation_subject``)."""
+    subject = attestation_subject(seed, world.exporter, world.plant, key, day)
+    if subject is None:
+        return None
+    return signer.issue("ru-vet", "VeterinaryAttestation", subject, credential_id=credential_id)
+
+
 @dataclass
 class SignedConsignment:
     """The signed credentials of a consignment, in submission order, and the submission itself."""

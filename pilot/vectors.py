@@ -95,6 +95,26 @@ class VectorSet:
             "credentials": signed.credentials,
         }
 
+    def reissue(
+        self,
+        signed: SignedConsignment,
+        record_type: str,
+        signer_id: str,
+        subject_edit: Callable[[Doc], None] | None = None,
+        **options: Any,
+    ) -> Doc:
+        """The submission with its first ``record_type`` credential issued again under the same id, by
+        ``signer_id`` (``options`` as ``Signer.issue`` takes them), and its manifest re-pinned and re-signed."""
+        index = next(i for i, c in enumerate(signed.credentials) if record_type_of(c) == record_type)
+        subject = _subject(signed.credentials[index])
+        if subject_edit:
+            subject_edit(subject)
+        credential_id = signed.credentials[index]["id"]
+        signed.credentials[index] = self.signer.issue(
+            signer_id, record_type, subject, credential_id=credential_id, **options
+        )
+        return self.resign_manifest(signed)
+
     # -- valid ---------------------------------------------------------------------------------
     def valid(self) -> None:
         base = self.consignment(self.parts())
@@ -126,186 +146,95 @@ class VectorSet:
         attestation = next(c for c in base.credentials if record_type_of(c) == "VeterinaryAttestation")
         world = build_world(self.seed, "ru-exp-01")
         subject = copy.deepcopy(world.farms[0])
-        add = self.add
+        invalid, issued = self.invalid_credential, self.issued
+        dfr, dcc, role = "DigitalFacilityRecord", "DigitalConformityCredential", "ISSUER_ROLE_NOT_AUTHORIZED"
+        facility = facility_record_subject(subject)
 
         tampered = copy.deepcopy(farm)
         tampered["credentialSubject"]["facility"]["name"] += " (renamed)"
-        add("invalid", "credential-tampered-field", "credential", "PROOF_INVALID", tampered)
+        invalid("tampered-field", "PROOF_INVALID", tampered)
         tampered = copy.deepcopy(farm)
         tampered["credentialSubject"]["facility"]["herdSize"] = (
             tampered["credentialSubject"]["facility"].get("herdSize", 0) + 1
         )
-        add("invalid", "credential-tampered-number", "credential", "PROOF_INVALID", tampered)
+        invalid("tampered-number", "PROOF_INVALID", tampered)
         tampered = copy.deepcopy(farm)
         value = tampered["proof"]["proofValue"]
         tampered["proof"]["proofValue"] = value[:-2] + ("A" if value[-2] != "A" else "B") + value[-1]
-        add("invalid", "credential-tampered-proof-value", "credential", "PROOF_INVALID", tampered)
+        invalid("tampered-proof-value", "PROOF_INVALID", tampered)
         tampered = copy.deepcopy(farm)
         tampered["proof"]["created"] = "2026-02-02T00:00:00Z"
-        add("invalid", "credential-tampered-proof-created", "credential", "PROOF_INVALID", tampered)
-        wrong = self.issue_subject("ru-exp-02", subject, issuer_as="ru-exp-01", name="wrong-key")
-        add("invalid", "credential-wrong-key", "credential", "PROOF_INVALID", wrong)
+        invalid("tampered-proof-created", "PROOF_INVALID", tampered)
+        issued("wrong-key", "PROOF_INVALID", "ru-exp-02", dfr, facility, "wrong-key", issuer_as="ru-exp-01")
         swapped = copy.deepcopy(farm)
         swapped["proof"]["verificationMethod"] = did_of("ru-exp-01") + "#key-9"
-        add("invalid", "credential-unknown-key-id", "credential", "ISSUER_UNKNOWN", swapped)
+        invalid("unknown-key-id", "ISSUER_UNKNOWN", swapped)
         stranger = key_from_seed(b"not-in-the-trust-list")
         unknown = self.unsigned(subject, "ru-exp-99", "unknown")
-        add(
-            "invalid",
-            "credential-unknown-issuer",
-            "credential",
+        invalid(
+            "unknown-issuer",
             "ISSUER_UNKNOWN",
             sign_data_integrity(unknown, stranger, did_of("ru-exp-99") + "#key-1", created="2026-01-01T00:00:00Z"),
         )
-        add(
-            "invalid",
-            "credential-role-exporter-issues-conformity",
-            "credential",
-            "ISSUER_ROLE_NOT_AUTHORIZED",
-            self.signer.issue(
-                "ru-exp-01",
-                "DigitalConformityCredential",
-                _subject(certificate),
-                credential_id=stable_id(self.seed, "vec", "role-1"),
+        cert, vet = _subject(certificate), _subject(attestation)
+        other_farm = facility_record_subject(build_world(self.seed, "ru-exp-02").farms[0])
+        not_valid, far = "KEY_NOT_VALID_AT_RECEIPT", datetime(2101, 1, 1, tzinfo=UTC)
+        # Credentials signed as they are, each with one thing wrong about its issuer, key or validity:
+        # (name, expected code, signer, record type, subject, id, Signer.issue options).
+        signed: tuple[tuple[str, str, str, str, Doc, str, dict[str, Any]], ...] = (
+            ("role-exporter-issues-conformity", role, "ru-exp-01", dcc, cert, "role-1", {}),
+            ("role-certifier-issues-attestation", role, "cert-01", "VeterinaryAttestation", vet, "role-2", {}),
+            ("role-vet-issues-facility", role, "ru-vet", dfr, facility, "role-3", {}),
+            ("revoked-key", "KEY_REVOKED", "ru-exp-02", dfr, other_farm, "revoked", {"key_label": "key-0"}),
+            ("expired-key", not_valid, "cert-02", dcc, cert, "expired-key", {"key_label": "key-0"}),
+            (
+                "log-key-used-for-assertion",
+                not_valid,
+                PORT,
+                dfr,
+                facility,
+                "log-key",
+                {"issuer_as": PORT, "key_label": "key-2"},
             ),
-        )
-        add(
-            "invalid",
-            "credential-role-certifier-issues-attestation",
-            "credential",
-            "ISSUER_ROLE_NOT_AUTHORIZED",
-            self.signer.issue(
+            ("expired", "CREDENTIAL_EXPIRED", "cert-01", dcc, cert, "expired", {"valid_until": EXPIRED_UNTIL}),
+            (
+                "not-yet-valid",
+                "CREDENTIAL_NOT_YET_VALID",
                 "cert-01",
-                "VeterinaryAttestation",
-                _subject(attestation),
-                credential_id=stable_id(self.seed, "vec", "role-2"),
+                dcc,
+                cert,
+                "not-yet",
+                {"valid_from": NOT_YET, "valid_until": far},
             ),
         )
-        add(
-            "invalid",
-            "credential-role-vet-issues-facility",
-            "credential",
-            "ISSUER_ROLE_NOT_AUTHORIZED",
-            self.signer.issue(
-                "ru-vet",
-                "DigitalFacilityRecord",
-                facility_record_subject(subject),
-                credential_id=stable_id(self.seed, "vec", "role-3"),
-            ),
-        )
-        add(
-            "invalid",
-            "credential-revoked-key",
-            "credential",
-            "KEY_REVOKED",
-            self.signer.issue(
-                "ru-exp-02",
-                "DigitalFacilityRecord",
-                facility_record_subject(build_world(self.seed, "ru-exp-02").farms[0]),
-                credential_id=stable_id(self.seed, "vec", "revoked"),
-                key_label="key-0",
-            ),
-        )
-        add(
-            "invalid",
-            "credential-expired-key",
-            "credential",
-            "KEY_NOT_VALID_AT_RECEIPT",
-            self.signer.issue(
-                "cert-02",
-                "DigitalConformityCredential",
-                _subject(certificate),
-                credential_id=stable_id(self.seed, "vec", "expired-key"),
-                key_label="key-0",
-            ),
-        )
-        add(
-            "invalid",
-            "credential-log-key-used-for-assertion",
-            "credential",
-            "KEY_NOT_VALID_AT_RECEIPT",
-            self.signer.issue(
-                "cn-port-01",
-                "DigitalFacilityRecord",
-                facility_record_subject(subject),
-                issuer_as="cn-port-01",
-                credential_id=stable_id(self.seed, "vec", "log-key"),
-                key_label="key-2",
-            ),
-        )
-        add(
-            "invalid",
-            "credential-expired",
-            "credential",
-            "CREDENTIAL_EXPIRED",
-            self.signer.issue(
-                "cert-01",
-                "DigitalConformityCredential",
-                _subject(certificate),
-                credential_id=stable_id(self.seed, "vec", "expired"),
-                valid_until=EXPIRED_UNTIL,
-            ),
-        )
-        add(
-            "invalid",
-            "credential-not-yet-valid",
-            "credential",
-            "CREDENTIAL_NOT_YET_VALID",
-            self.signer.issue(
-                "cert-01",
-                "DigitalConformityCredential",
-                _subject(certificate),
-                credential_id=stable_id(self.seed, "vec", "not-yet"),
-                valid_from=NOT_YET,
-                valid_until=datetime(2101, 1, 1, tzinfo=UTC),
-            ),
-        )
+        for name, expect, signer_id, record_type, body, id_name, options in signed:
+            issued(name, expect, signer_id, record_type, body, id_name, **options)
         suite = copy.deepcopy(farm)
         suite["proof"]["cryptosuite"] = "ecdsa-jcs-2019"
-        add("invalid", "credential-cryptosuite-ecdsa", "credential", "CRYPTOSUITE_UNSUPPORTED", suite)
+        invalid("cryptosuite-ecdsa", "CRYPTOSUITE_UNSUPPORTED", suite)
         suite = copy.deepcopy(farm)
         suite["proof"]["type"] = "Ed25519Signature2020"
-        add("invalid", "credential-proof-type-legacy", "credential", "CRYPTOSUITE_UNSUPPORTED", suite)
+        invalid("proof-type-legacy", "CRYPTOSUITE_UNSUPPORTED", suite)
         missing = {k: v for k, v in farm.items() if k != "proof"}
-        add("invalid", "credential-proof-missing", "credential", "PROOF_MISSING", missing)
+        invalid("proof-missing", "PROOF_MISSING", missing)
         jose = self.jose.issue(
             "ru-exp-01",
             "DigitalFacilityRecord",
             facility_record_subject(subject),
             credential_id=stable_id(self.seed, "vec", "jose"),
         )
-        add(
-            "invalid",
-            "credential-jose-tampered-payload",
-            "credential",
-            "PROOF_INVALID",
-            _tamper_jws_payload(jose),
-        )
-        add(
-            "invalid",
-            "credential-jose-alg-es256",
-            "credential",
-            "CRYPTOSUITE_UNSUPPORTED",
-            _rewrite_jws_header(jose, {"alg": "ES256"}),
-        )
-        add(
-            "invalid",
-            "credential-jose-kid-missing",
-            "credential",
-            "PROOF_MISSING",
-            _rewrite_jws_header(jose, {"kid": None}),
-        )
+        invalid("jose-tampered-payload", "PROOF_INVALID", _tamper_jws_payload(jose))
+        invalid("jose-alg-es256", "CRYPTOSUITE_UNSUPPORTED", _rewrite_jws_header(jose, {"alg": "ES256"}))
+        invalid("jose-kid-missing", "PROOF_MISSING", _rewrite_jws_header(jose, {"kid": None}))
+
+        def edited(name: str, expect: str, edit: Callable[[Doc], None]) -> None:
+            bad = copy.deepcopy(subject)
+            edit(bad)
+            issued(name, expect, "ru-exp-01", dfr, facility_record_subject(bad), name)
 
         def geometry(name: str, ring: list[list[float]]) -> None:
-            bad = copy.deepcopy(subject)
-            bad["locationInformation"] = {"geoBoundary": {"type": "Polygon", "coordinates": [ring]}}
-            add(
-                "invalid",
-                f"credential-geometry-{name}",
-                "credential",
-                "GEOMETRY_INVALID",
-                self.issue_subject("ru-exp-01", bad, name=f"geometry-{name}"),
-            )
+            boundary = {"geoBoundary": {"type": "Polygon", "coordinates": [ring]}}
+            edited(f"geometry-{name}", "GEOMETRY_INVALID", lambda s: s.update(locationInformation=boundary))
 
         ring = subject["locationInformation"]["geoBoundary"]["coordinates"][0]
         geometry("self-intersecting", [ring[0], ring[2], ring[1], ring[3], ring[0]])
@@ -313,15 +242,7 @@ class VectorSet:
         geometry("latitude-out-of-range", [[lon, lat + 60.0] for lon, lat in ring])
 
         def schema(name: str, edit: Callable[[Doc], None]) -> None:
-            bad = copy.deepcopy(subject)
-            edit(bad)
-            add(
-                "invalid",
-                f"credential-schema-{name}",
-                "credential",
-                "SCHEMA_INVALID",
-                self.issue_subject("ru-exp-01", bad, name=f"schema-{name}"),
-            )
+            edited(f"schema-{name}", "SCHEMA_INVALID", edit)
 
         schema("hs-code-five-digits", lambda s: s["processCategory"][0].update(code="02071"))
         schema("hs-code-chapter-85", lambda s: s["processCategory"][0].update(code="850440"))
@@ -331,90 +252,47 @@ class VectorSet:
         event = next(c for c in base.credentials if record_type_of(c) == "DigitalTraceabilityEvent")
         bad_event = copy.deepcopy(_subject(event))
         bad_event[0]["quantityList"][0]["uom"] = "BUSHEL"
-        add(
-            "invalid",
-            "credential-schema-unit-not-rec20",
-            "credential",
-            "SCHEMA_INVALID",
-            self.signer.issue(
-                "ru-exp-01",
-                "DigitalTraceabilityEvent",
-                bad_event,
-                credential_id=stable_id(self.seed, "vec", "uom"),
-            ),
-        )
+        issued("schema-unit-not-rec20", "SCHEMA_INVALID", "ru-exp-01", "DigitalTraceabilityEvent", bad_event, "uom")
         untp_event = copy.deepcopy(_subject(event))
         untp_event[0]["bizStep"] = "transforming"
-        add(
-            "invalid",
-            "credential-schema-bizstep-not-cbv",
-            "credential",
-            "SCHEMA_INVALID",
-            self.signer.issue(
-                "ru-exp-01", "DigitalTraceabilityEvent", untp_event, credential_id=stable_id(self.seed, "vec", "cbv")
-            ),
-        )
+        issued("schema-bizstep-not-cbv", "SCHEMA_INVALID", "ru-exp-01", "DigitalTraceabilityEvent", untp_event, "cbv")
         schema("untp-member-missing", lambda s: s.pop("name"))
         schema("undefined-term", lambda s: s.update(favouriteColour="green"))
         wrong_context = copy.deepcopy(credential_payload(farm))
         wrong_context.pop("proof", None)
         wrong_context["@context"][1] = "https://test.uncefact.org/vocabulary/untp/dfr/0.5.0/"
-        add(
-            "invalid",
-            "credential-schema-untp-context-version",
-            "credential",
+        issued(
+            "schema-untp-context-version",
             "SCHEMA_INVALID",
-            self.signer.issue(
-                "ru-exp-01",
-                "DigitalFacilityRecord",
-                wrong_context["credentialSubject"],
-                credential_id=stable_id(self.seed, "vec", "context-version"),
-                context=wrong_context["@context"],
-            ),
+            "ru-exp-01",
+            dfr,
+            wrong_context["credentialSubject"],
+            "context-version",
+            context=wrong_context["@context"],
         )
-        add(
-            "invalid",
-            "credential-schema-valid-until-before-valid-from",
-            "credential",
+        issued(
+            "schema-valid-until-before-valid-from",
             "SCHEMA_INVALID",
-            self.signer.issue(
-                "ru-exp-01",
-                "DigitalFacilityRecord",
-                facility_record_subject(subject),
-                credential_id=stable_id(self.seed, "vec", "window"),
-                valid_until=datetime(2025, 1, 1, tzinfo=UTC),
-            ),
+            "ru-exp-01",
+            dfr,
+            facility,
+            "window",
+            valid_until=datetime(2025, 1, 1, tzinfo=UTC),
         )
 
         text = pretty_json(farm).decode()
-        add(
-            "invalid",
-            "credential-json-duplicate-key",
-            "credential",
+        invalid(
+            "json-duplicate-key",
             "JSON_MALFORMED",
             raw=text.replace('{\n  "@context"', '{\n  "id": "urn:uuid:duplicate",\n  "@context"', 1).encode(),
         )
-        add(
-            "invalid",
-            "credential-json-nan",
-            "credential",
-            "JSON_MALFORMED",
-            raw=text.replace('"herdSize": ', '"herdSize": NaN, "x": ', 1).encode(),
-        )
-        add(
-            "invalid",
-            "credential-json-huge-integer",
-            "credential",
+        invalid("json-nan", "JSON_MALFORMED", raw=text.replace('"herdSize": ', '"herdSize": NaN, "x": ', 1).encode())
+        invalid(
+            "json-huge-integer",
             "JSON_MALFORMED",
             raw=text.replace('"herdSize": ', '"herdSize": 90071992547409930, "y": ', 1).encode(),
         )
-        add(
-            "invalid",
-            "credential-json-too-deep",
-            "credential",
-            "JSON_MALFORMED",
-            raw=("[" * 65 + "]" * 65 + "\n").encode(),
-        )
+        invalid("json-too-deep", "JSON_MALFORMED", raw=("[" * 65 + "]" * 65 + "\n").encode())
 
     # -- invalid submissions -------------------------------------------------------------------
     def invalid_submissions(self) -> None:
@@ -444,19 +322,10 @@ class VectorSet:
             return self.resign_manifest(signed, edit)
 
         def evidence_digest(parts: ConsignmentParts) -> Doc:
-            signed = self.consignment(parts)
-            index = next(
-                i for i, c in enumerate(signed.credentials) if record_type_of(c) == "DigitalConformityCredential"
-            )
-            subject = _subject(signed.credentials[index])
-            subject["auditableEvidence"]["hashDigest"] = "f" * 64
-            signed.credentials[index] = self.signer.issue(
-                parts.certifier,
-                "DigitalConformityCredential",
-                subject,
-                credential_id=signed.credentials[index]["id"],
-            )
-            return self.resign_manifest(signed)
+            def edit(subject: Doc) -> None:
+                subject["auditableEvidence"]["hashDigest"] = "f" * 64
+
+            return self.reissue(self.consignment(parts), "DigitalConformityCredential", parts.certifier, edit)
 
         def establishment(parts: ConsignmentParts) -> Doc:
             parts.lots[0]["establishmentNumber"] = UNAPPROVED_ESTABLISHMENT
@@ -475,28 +344,10 @@ class VectorSet:
 
         def expired_attestation(parts: ConsignmentParts) -> Doc:
             signed = self.consignment(parts)
-            index = next(i for i, c in enumerate(signed.credentials) if record_type_of(c) == "VeterinaryAttestation")
-            signed.credentials[index] = self.signer.issue(
-                "ru-vet",
-                "VeterinaryAttestation",
-                _subject(signed.credentials[index]),
-                credential_id=signed.credentials[index]["id"],
-                valid_until=EXPIRED_UNTIL,
-            )
-            return self.resign_manifest(signed)
+            return self.reissue(signed, "VeterinaryAttestation", "ru-vet", valid_until=EXPIRED_UNTIL)
 
         def role(parts: ConsignmentParts) -> Doc:
-            signed = self.consignment(parts)
-            index = next(
-                i for i, c in enumerate(signed.credentials) if record_type_of(c) == "DigitalConformityCredential"
-            )
-            signed.credentials[index] = self.signer.issue(
-                parts.exporter_id,
-                "DigitalConformityCredential",
-                _subject(signed.credentials[index]),
-                credential_id=signed.credentials[index]["id"],
-            )
-            return self.resign_manifest(signed)
+            return self.reissue(self.consignment(parts), "DigitalConformityCredential", parts.exporter_id)
 
         def revoked(parts: ConsignmentParts) -> Doc:
             signed = self.consignment(parts)
@@ -582,14 +433,18 @@ class VectorSet:
             valid_until=KEYS_VALID_UNTIL,
         )
 
-    def issue_subject(self, signer_id: str, subject: Doc, *, name: str, issuer_as: str | None = None) -> Doc:
-        return self.signer.issue(
-            signer_id,
-            "DigitalFacilityRecord",
-            facility_record_subject(subject),
-            issuer_as=issuer_as,
-            credential_id=stable_id(self.seed, "vec", name),
-        )
+    def invalid_credential(self, name: str, expect: str, document: Any = None, raw: bytes | None = None) -> None:
+        """The invalid credential vector ``credential-<name>``, expected to fail with ``expect``."""
+        self.add("invalid", f"credential-{name}", "credential", expect, document, raw)
+
+    def issued(
+        self, name: str, expect: str, signer_id: str, record_type: str, subject: Any, id_name: str, **options: Any
+    ) -> None:
+        """The invalid credential vector ``credential-<name>``: ``subject`` issued as a ``record_type`` by
+        ``signer_id`` (``options`` as ``Signer.issue`` takes them), expected to fail with ``expect``."""
+        credential_id = stable_id(self.seed, "vec", id_name)
+        credential = self.signer.issue(signer_id, record_type, subject, credential_id=credential_id, **options)
+        self.invalid_credential(name, expect, credential)
 
     def build(self) -> dict[str, bytes]:
         """Every file of the vector directory."""

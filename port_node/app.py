@@ -1,8 +1,8 @@
 """The port-authority FastAPI application: ``create_app(settings)`` is what ``pilot node port`` serves.
 
-Start-up (``context.build_context``) migrates the database, loads the trust list, the port's keys and
+Start-up (``PortNode.open``) migrates the database, loads the trust list, the port's keys and
 the log tree; the routes are in ``port_node.routes``. The shared wiring (``/health``, ``/metrics``,
-request ids, problem details, the in-flight cap) comes from ``node_core.app.create_base_app``.
+request ids, problem details, the in-flight cap) comes from ``node_core.app.create_node_app``.
 
 The port is also a witness (``port_node.witness``, routes under ``/v1/witness``), the background
 gathering of cosignatures for this port's own checkpoints (``port_node.cosigning``, started by the
@@ -20,15 +20,15 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from pydantic.json_schema import models_json_schema
 
-from node_core.app import create_base_app
+from node_core.app import create_node_app
 from node_core.network import PeerDirectory
 from node_core.settings import NodeSettings
 from port_node.api_models import BatchRequest, Submission, SubmissionReceipt
-from port_node.context import PortContext, build_context
 from port_node.cosigning import CosignatureCollector
-from port_node.health import install_port_health
+from port_node.health import install_health_metrics, port_health
 from port_node.intake import IntakeOutcome
 from port_node.routes import dashboard, inspection, log, submissions, trust, witness
+from port_node.state import PortNode
 from port_node.witness import Witness
 from schemas.keyring import load_keyring, select_key
 
@@ -68,7 +68,7 @@ def _install_openapi(app: FastAPI) -> None:
     app.openapi = openapi  # type: ignore[method-assign]
 
 
-def _install_metrics(app: FastAPI, port: PortContext) -> None:
+def _install_metrics(app: FastAPI, port: PortNode) -> None:
     """Port metrics: submissions answered by decision and kind, and the committed log size."""
     metrics = app.state.metrics
     answered = metrics.counter(
@@ -82,10 +82,9 @@ def _install_metrics(app: FastAPI, port: PortContext) -> None:
     port.intake.observers.append(count)
 
 
-def _witnessing(settings: NodeSettings, port: PortContext) -> tuple[Witness, CosignatureCollector]:
+def _witnessing(settings: NodeSettings, port: PortNode) -> tuple[Witness, CosignatureCollector]:
     """The port's witness (its ``witness`` key) and the collector of cosignatures for its own log."""
-    passphrase = settings.key_passphrase.get_secret_value().encode() if settings.key_passphrase else None
-    key = select_key(load_keyring(settings.key_file.read_bytes(), passphrase), "witness").private_key
+    key = select_key(load_keyring(settings.key_file.read_bytes(), settings.key_passphrase_bytes), "witness").private_key
     witness_ = Witness(settings.node_id, key, port.engine, port.trust)
     collector = CosignatureCollector(settings.node_id, port.log, port.engine, port.trust, PeerDirectory(settings).urls)
     collector.load()
@@ -93,9 +92,9 @@ def _witnessing(settings: NodeSettings, port: PortContext) -> tuple[Witness, Cos
     return witness_, collector
 
 
-def create_app(settings: NodeSettings, *, context: PortContext | None = None) -> FastAPI:
+def create_app(settings: NodeSettings, *, node: PortNode | None = None) -> FastAPI:
     """The port node for ``settings`` (its database migrated and its log loaded before this returns)."""
-    port = context or build_context(settings)
+    port = node or PortNode.open(settings)
     witness_, collector = _witnessing(settings, port)
 
     @asynccontextmanager
@@ -108,20 +107,12 @@ def create_app(settings: NodeSettings, *, context: PortContext | None = None) ->
             collector.stop()
             port.close()
 
-    app = create_base_app(
-        settings,
-        title=f"Port authority {settings.node_id}",
-        version=VERSION,
-        description=_DESCRIPTION,
-        role="port_authority",
-        trust_info=lambda: {"sequence": port.trust.sequence},
-        db_kind=settings.database_kind,
-    )
+    title = f"Port authority {settings.node_id}"
+    app = create_node_app(port, title=title, version=VERSION, description=_DESCRIPTION, health=port_health(port))
     app.router.lifespan_context = lifespan
-    app.state.port = port
     app.state.witness = witness_
     app.state.cosigning = collector
-    install_port_health(app, port, VERSION)
+    install_health_metrics(app.state.metrics, port, collector)
     _install_metrics(app, port)
     for module in (submissions, log, trust, witness, inspection, dashboard):
         app.include_router(module.router)

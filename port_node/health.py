@@ -15,16 +15,16 @@ Metrics added here: ``port_log_signing`` (1 while the log signs) and ``port_roll
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
-from fastapi import FastAPI
 from pydantic import BaseModel, ConfigDict, Field
-from starlette.routing import Route
 
-from node_core.app import Health
-from port_node.context import PortContext
+from node_core.app import Health, HealthChecks
+from node_core.metrics import Metrics
+from port_node.cosigning import CosignatureCollector
+from port_node.state import PortNode
 
-__all__ = ["LogHealth", "PortHealth", "install_port_health", "port_problems"]
+__all__ = ["LogHealth", "PortHealth", "install_health_metrics", "port_health", "port_problems"]
 
 
 class LogHealth(BaseModel):
@@ -47,7 +47,7 @@ class PortHealth(Health):
     log: LogHealth = Field(description="the log's size, and whether it signs new checkpoints")
 
 
-def port_problems(port: PortContext) -> list[str]:
+def port_problems(port: PortNode) -> list[str]:
     """Why this port cannot take submissions now (empty when it can)."""
     problems = []
     refusal = port.log.signing_refusal
@@ -59,44 +59,32 @@ def port_problems(port: PortContext) -> list[str]:
     return problems
 
 
-def install_port_health(app: FastAPI, port: PortContext, version: str) -> None:
-    """Replace node_core's ``/health`` with one that also reports the log; add the log's health metrics."""
-    app.router.routes[:] = [r for r in app.router.routes if not (isinstance(r, Route) and r.path == "/health")]
-    settings = port.settings
+def port_health(port: PortNode) -> HealthChecks:
+    """What a port adds to node_core's ``GET /health``: ``status`` ok or degraded, ``reasons`` and ``log``."""
 
-    def health() -> PortHealth:
+    def checks() -> dict[str, Any]:
         refusal = port.log.signing_refusal
         reasons = port_problems(port)
-        return PortHealth(
-            status="degraded" if reasons else "ok",
-            reasons=reasons,
-            node=settings.node_id,
-            role="port_authority",
-            version=version,
-            trust_list_sequence=port.trust.sequence,
-            database=settings.database_kind,
-            log=LogHealth(size=port.log.size, signing=refusal is None, problem=refusal),
-        )
+        return {
+            "status": "degraded" if reasons else "ok",
+            "reasons": reasons,
+            "log": LogHealth(size=port.log.size, signing=refusal is None, problem=refusal),
+        }
 
-    app.add_api_route(
-        "/health",
-        health,
-        methods=["GET"],
-        response_model=PortHealth,
-        response_model_by_alias=True,
-        tags=["operations"],
+    return HealthChecks(
+        PortHealth,
+        checks,
         summary="Whether the port is up, and whether it can take submissions (`status` ok or degraded)",
     )
-    metrics = getattr(app.state, "metrics", None)
-    if metrics is None:
-        return
+
+
+def install_health_metrics(metrics: Metrics, port: PortNode, collector: CosignatureCollector) -> None:
+    """Add the log's health metrics: ``port_log_signing`` and ``port_rollback_claims_ignored``."""
     metrics.gauge(
         "port_log_signing", "1 while the log signs new checkpoints (and intake is open), else 0."
     ).set_function(lambda: 0 if port.log.signing_refusal else 1)
-    collector = getattr(app.state, "cosigning", None)
-    if collector is not None:
-        metrics.gauge(
-            "port_rollback_claims_ignored",
-            "Witness claims of a larger tree of this log, ignored since start: no checkpoint signed by this "
-            "port's log key backed them.",
-        ).set_function(lambda: collector.ignored_claims)
+    metrics.gauge(
+        "port_rollback_claims_ignored",
+        "Witness claims of a larger tree of this log, ignored since start: no checkpoint signed by this "
+        "port's log key backed them.",
+    ).set_function(lambda: collector.ignored_claims)

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -91,28 +91,20 @@ def duplicate_conflict(exporter: str, submission_id: str) -> ProblemError:
     )
 
 
+@dataclass(eq=False, repr=False)
 class IntakeService:
     """Decides and records submissions for one port."""
 
-    def __init__(
-        self,
-        port_id: str,
-        keys: PortKeys,
-        trust: TrustSource,
-        store: SubmissionStore,
-        sampling: SamplingKeys | None = None,
-        *,
-        assess: Assessor = assess_submission,
-    ) -> None:
-        self.port_id = port_id
-        self.keys = keys
-        self.trust = trust
-        self.store = store
-        #: The port's sampling day keys; None only in tests and stand-ins that never sample.
-        self.sampling = sampling
-        self.assess = assess
-        #: Called with every answered submission (metrics).
-        self.observers: list[Callable[[IntakeOutcome], None]] = []
+    port_id: str
+    keys: PortKeys
+    trust: TrustSource
+    store: SubmissionStore
+    #: The port's sampling day keys; None only in tests and stand-ins that never sample.
+    sampling: SamplingKeys | None = None
+    _: KW_ONLY
+    assess: Assessor = assess_submission
+    #: Called with every answered submission (metrics).
+    observers: list[Callable[[IntakeOutcome], None]] = field(default_factory=list, init=False)
 
     def submit(self, document: Any, exporter: str, received_at: datetime) -> IntakeOutcome:
         """Decide and record one parsed submission sent by ``exporter`` at ``received_at``.

@@ -51,7 +51,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -210,6 +210,12 @@ def _required(value: Mapping[str, Any], name: str, path: str, found: _Findings) 
     return value[name]
 
 
+def _required_checked(value: Mapping[str, Any], name: str, path: str, found: _Findings, check: _Converter) -> Any:
+    """Member ``name`` of ``value`` when it is there and passes ``check``; else ``_MISSING`` after a finding."""
+    member = _required(value, name, path, found)
+    return _MISSING if member is _MISSING else check(member, _pointer(path, name), found)
+
+
 def _list(value: Any, path: str, found: _Findings) -> list[Any] | None:
     if not isinstance(value, list):
         found.add(path, "not an array")
@@ -217,12 +223,22 @@ def _list(value: Any, path: str, found: _Findings) -> list[Any] | None:
     return value
 
 
+def _objects(
+    items: list[Any], path: str, found: _Findings, allowed: Iterable[str]
+) -> Iterator[tuple[str, Mapping[str, Any]]]:
+    """Each item of ``items`` that is an object (``_object``), with its pointer; the others are findings."""
+    for i, item in enumerate(items):
+        where = _pointer(path, i)
+        member = _object(item, where, found, allowed)
+        if member is not None:
+            yield where, member
+
+
 def _read_point(value: Any, path: str, found: _Findings) -> Any:
     point = _object(value, path, found, ("id",))
     if point is None:
         return _MISSING
-    uri = _required(point, "id", path, found)
-    return _MISSING if uri is _MISSING else _wrap_id(_uri(uri, _pointer(path, "id"), found))
+    return _wrap_id(_required_checked(point, "id", path, found, _uri))
 
 
 def _wrap_id(uri: Any) -> Any:
@@ -238,13 +254,9 @@ def _epc_list(value: Any, path: str, found: _Findings) -> Any:
     if items is None:
         return _MISSING
     ids: list[str] = []
-    for i, item in enumerate(items):
-        where = _pointer(path, i)
-        member = _object(item, where, found, ("type", "id", "name"))
-        if member is None:
-            continue
-        uri = _required(member, "id", where, found)
-        if uri is not _MISSING and _uri(uri, _pointer(where, "id"), found) is not _MISSING:
+    for where, member in _objects(items, path, found, ("type", "id", "name")):
+        uri = _required_checked(member, "id", where, found, _uri)
+        if uri is not _MISSING:
             if uri in ids:
                 found.add(_pointer(where, "id"), "the same item twice (EPCIS lists are sets)")
             else:
@@ -257,14 +269,10 @@ def _quantity_list(value: Any, path: str, found: _Findings) -> Any:
     if items is None:
         return _MISSING
     mapped: list[dict[str, Any]] = []
-    for i, item in enumerate(items):
-        where = _pointer(path, i)
-        member = _object(item, where, found, ("type", "productId", "productName", "quantity", "uom"))
-        if member is None:
-            continue
+    for where, member in _objects(items, path, found, ("type", "productId", "productName", "quantity", "uom")):
         element: dict[str, Any] = {}
-        product = _required(member, "productId", where, found)
-        if product is not _MISSING and _uri(product, _pointer(where, "productId"), found) is not _MISSING:
+        product = _required_checked(member, "productId", where, found, _uri)
+        if product is not _MISSING:
             element["epcClass"] = product
         if "productName" in member:
             _text(member["productName"], _pointer(where, "productName"), found)
@@ -294,18 +302,14 @@ def _typed_list(party: str, type_check: _Converter, *, type_required: bool) -> _
         if items is None:
             return _MISSING
         mapped: list[dict[str, Any]] = []
-        for i, item in enumerate(items):
-            where = _pointer(path, i)
-            member = _object(item, where, found, ("type", party))
-            if member is None:
-                continue
+        for where, member in _objects(items, path, found, ("type", party)):
             element: dict[str, Any] = {}
             if "type" in member or type_required:
-                kind = _required(member, "type", where, found)
-                if kind is not _MISSING and type_check(kind, _pointer(where, "type"), found) is not _MISSING:
+                kind = _required_checked(member, "type", where, found, type_check)
+                if kind is not _MISSING:
                     element["type"] = kind
-            uri = _required(member, party, where, found)
-            if uri is not _MISSING and _uri(uri, _pointer(where, party), found) is not _MISSING:
+            uri = _required_checked(member, party, where, found, _uri)
+            if uri is not _MISSING:
                 element[party] = uri
             mapped.append(element)
         return mapped
@@ -314,30 +318,38 @@ def _typed_list(party: str, type_check: _Converter, *, type_required: bool) -> _
 
 
 # (UNTP member, EPCIS member, converter), in the order the EPCIS members are written.
-_HEAD: tuple[tuple[str, str, _Converter], ...] = (
+_Member = tuple[str, str, _Converter]
+
+
+def _same(name: str, converter: _Converter) -> _Member:
+    """A member EPCIS 2.0 writes under the name UNTP gives it."""
+    return (name, name, converter)
+
+
+_HEAD: tuple[_Member, ...] = (
     ("id", "eventID", _uri),
-    ("eventTime", "eventTime", _event_time),
-    ("eventTimeZoneOffset", "eventTimeZoneOffset", _offset),
+    _same("eventTime", _event_time),
+    _same("eventTimeZoneOffset", _offset),
 )
-_OBJECT_WHAT: tuple[tuple[str, str, _Converter], ...] = (
-    ("action", "action", _action),
-    ("epcList", "epcList", _epc_list),
-    ("quantityList", "quantityList", _quantity_list),
+_OBJECT_WHAT: tuple[_Member, ...] = (
+    _same("action", _action),
+    _same("epcList", _epc_list),
+    _same("quantityList", _quantity_list),
 )
-_TRANSFORMATION_WHAT: tuple[tuple[str, str, _Converter], ...] = (
-    ("inputEPCList", "inputEPCList", _epc_list),
-    ("inputQuantityList", "inputQuantityList", _quantity_list),
-    ("outputEPCList", "outputEPCList", _epc_list),
-    ("outputQuantityList", "outputQuantityList", _quantity_list),
+_TRANSFORMATION_WHAT: tuple[_Member, ...] = (
+    _same("inputEPCList", _epc_list),
+    _same("inputQuantityList", _quantity_list),
+    _same("outputEPCList", _epc_list),
+    _same("outputQuantityList", _quantity_list),
 )
-_TAIL: tuple[tuple[str, str, _Converter], ...] = (
-    ("bizStep", "bizStep", _biz_step),
-    ("disposition", "disposition", _disposition),
-    ("readPoint", "readPoint", _read_point),
-    ("bizLocation", "bizLocation", _biz_location),
-    ("bizTransactionList", "bizTransactionList", _typed_list("bizTransaction", _btt, type_required=False)),
-    ("sourceList", "sourceList", _typed_list("source", _sdt, type_required=True)),
-    ("destinationList", "destinationList", _typed_list("destination", _sdt, type_required=True)),
+_TAIL: tuple[_Member, ...] = (
+    _same("bizStep", _biz_step),
+    _same("disposition", _disposition),
+    _same("readPoint", _read_point),
+    _same("bizLocation", _biz_location),
+    _same("bizTransactionList", _typed_list("bizTransaction", _btt, type_required=False)),
+    _same("sourceList", _typed_list("source", _sdt, type_required=True)),
+    _same("destinationList", _typed_list("destination", _sdt, type_required=True)),
     ("processType", "pilot:processType", _text),
     ("hsCode", "pilot:hsCode", _text),
     ("sourceFacility", "pilot:sourceFacility", _uri),

@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from schemas.models.conformity import ASSESSMENT_TYPE, ATTESTATION_TYPE
+from schemas.models.facility import FACILITY_TYPE
 from schemas.models.untp import UNTP_TOPIC_OF, hs_classification
 from schemas.time import format_time
 
@@ -19,6 +20,7 @@ __all__ = [
     "ASSESSMENT_TYPE",
     "ATTESTATION_TYPE",
     "DEFAULT_TIME_ZONE_OFFSET",
+    "FACILITY_TYPE",
     "commissioning_event",
     "conformity_attestation",
     "facility",
@@ -54,6 +56,30 @@ def _quantity(hs_code: str, product_name: str, quantity: float, unit: str) -> di
     return {"productId": product_class(hs_code), "productName": product_name, "quantity": quantity, "uom": unit}
 
 
+def _event_head(
+    kind: str,
+    event_id: str,
+    process_type: str,
+    at: datetime | str,
+    step: str,
+    disposition: str,
+    location: str,
+    action: str | None = None,
+) -> dict[str, Any]:
+    """The members every event starts with, in order: its type and id, what process, when (Moscow time),
+    the action (ObjectEvents only), the CBV step and disposition, and where it was read (``location``)."""
+    head: dict[str, Any] = {
+        "type": [kind, "Event"],
+        "id": event_id,
+        "processType": process_type,
+        "eventTime": _time(at),
+        "eventTimeZoneOffset": DEFAULT_TIME_ZONE_OFFSET,
+    }
+    if action is not None:
+        head["action"] = action
+    return {**head, "bizStep": step, "disposition": disposition, "readPoint": {"id": location}, "bizLocation": location}
+
+
 def facility(
     *,
     facility_id: str,
@@ -72,7 +98,7 @@ def facility(
     ``products`` are (HS code, product name) pairs; ``boundary`` is a GeoJSON polygon's coordinates.
     """
     return {
-        "type": ["Facility", "AgriFacility"],
+        "type": list(FACILITY_TYPE),
         "id": facility_id,
         "name": name,
         "countryOfOperation": country,
@@ -106,16 +132,9 @@ def commissioning_event(
 ) -> dict[str, Any]:
     """An ObjectEvent: a farm lot commissioned at its farm (CBV ``commissioning``)."""
     return {
-        "type": ["ObjectEvent", "Event"],
-        "id": event_id,
-        "processType": "Harvest or collection at the farm",
-        "eventTime": _time(at),
-        "eventTimeZoneOffset": DEFAULT_TIME_ZONE_OFFSET,
-        "action": "add",
-        "bizStep": "commissioning",
-        "disposition": "active",
-        "readPoint": {"id": farm_id},
-        "bizLocation": farm_id,
+        **_event_head(
+            "ObjectEvent", event_id, "Harvest or collection at the farm", at, "commissioning", "active", farm_id, "add"
+        ),
         "epcList": [_item(farm_lot, f"{product_name}: farm lot")],
         "quantityList": [_quantity(hs_code, product_name, quantity, unit)],
         "hsCode": hs_code,
@@ -137,16 +156,9 @@ def transformation_event(
 ) -> dict[str, Any]:
     """A TransformationEvent: farm lots turned into the export lot at the plant."""
     step = _TRANSFORMATION_STEP.get(hs_code[:2], "creating_class_instance")
+    process_type = "Slaughter and cutting" if step == "killing" else "Processing"
     return {
-        "type": ["TransformationEvent", "Event"],
-        "id": event_id,
-        "processType": "Slaughter and cutting" if step == "killing" else "Processing",
-        "eventTime": _time(at),
-        "eventTimeZoneOffset": DEFAULT_TIME_ZONE_OFFSET,
-        "bizStep": step,
-        "disposition": "active",
-        "readPoint": {"id": plant_id},
-        "bizLocation": plant_id,
+        **_event_head("TransformationEvent", event_id, process_type, at, step, "active", plant_id),
         "inputEPCList": [_item(lot, f"{product_name}: farm lot") for lot in inputs],
         "outputEPCList": [_item(export_lot, f"{product_name}: export lot")],
         "outputQuantityList": [_quantity(hs_code, product_name, quantity, unit)],
@@ -173,16 +185,7 @@ def shipping_event(
     """
     hs_code = str(lots[0]["hsCode"])
     return {
-        "type": ["ObjectEvent", "Event"],
-        "id": event_id,
-        "processType": "Export shipment",
-        "eventTime": _time(at),
-        "eventTimeZoneOffset": DEFAULT_TIME_ZONE_OFFSET,
-        "action": "observe",
-        "bizStep": "shipping",
-        "disposition": "in_transit",
-        "readPoint": {"id": plant_id},
-        "bizLocation": plant_id,
+        **_event_head("ObjectEvent", event_id, "Export shipment", at, "shipping", "in_transit", plant_id, "observe"),
         "epcList": [_item(str(lot["lotId"]), str(lot["description"])) for lot in lots],
         "bizTransactionList": [
             {"type": "desadv", "bizTransaction": consignment_urn},

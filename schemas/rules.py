@@ -254,51 +254,57 @@ class ManifestIssuerIsSender:
             )
 
 
-class ManifestExporterIsIssuer:
+class _ManifestMemberIs:
+    """A rule that one member of the signed manifest's subject has the value the context gives it."""
+
+    codes: ClassVar[tuple[Code, ...]]
+    #: The subject member compared.
+    member: ClassVar[str]
+
+    def expected(self, ctx: RuleContext) -> tuple[Any, str] | None:
+        """The value the member must have and the message when it has another; None: nothing to compare."""
+        raise NotImplementedError
+
+    def check(self, ctx: RuleContext) -> Iterator[Reason]:
+        subject = ctx.signed_manifest_subject
+        if subject is None:
+            return
+        expected = self.expected(ctx)
+        if expected is not None and subject.get(self.member) != expected[0]:
+            yield Reason(self.codes[0], f"/manifest/credentialSubject/{self.member}", expected[1])
+
+
+class ManifestExporterIsIssuer(_ManifestMemberIs):
     """The manifest's ``exporter`` is the party that signed it (and so, at a port, the submitter)."""
 
     codes: ClassVar[tuple[Code, ...]] = (Code.MANIFEST_EXPORTER_MISMATCH,)
+    member = "exporter"
 
-    def check(self, ctx: RuleContext) -> Iterator[Reason]:
-        subject, issuer = ctx.signed_manifest_subject, ctx.manifest.key
-        if subject is None or issuer is None:
-            return
-        if subject.get("exporter") != issuer.did:
-            yield Reason(
-                Code.MANIFEST_EXPORTER_MISMATCH,
-                "/manifest/credentialSubject/exporter",
-                f"the manifest names another exporter than its issuer {issuer.participant_id}",
-            )
+    def expected(self, ctx: RuleContext) -> tuple[Any, str] | None:
+        issuer = ctx.manifest.key
+        if issuer is None:
+            return None
+        return issuer.did, f"the manifest names another exporter than its issuer {issuer.participant_id}"
 
 
-class ConsignmentIsSubmission:
+class ConsignmentIsSubmission(_ManifestMemberIs):
     """The manifest's ``consignmentId`` is the submission's ``submissionId``."""
 
     codes: ClassVar[tuple[Code, ...]] = (Code.SCHEMA_INVALID,)
+    member = "consignmentId"
 
-    def check(self, ctx: RuleContext) -> Iterator[Reason]:
-        subject = ctx.signed_manifest_subject
-        if subject is not None and subject.get("consignmentId") != ctx.submission.submissionId:
-            yield Reason(
-                Code.SCHEMA_INVALID,
-                "/manifest/credentialSubject/consignmentId",
-                "the manifest's consignmentId differs from the submissionId",
-            )
+    def expected(self, ctx: RuleContext) -> tuple[Any, str] | None:
+        return ctx.submission.submissionId, "the manifest's consignmentId differs from the submissionId"
 
 
-class DestinationIsThisPort:
+class DestinationIsThisPort(_ManifestMemberIs):
     """The manifest is addressed to the port that judges it."""
 
     codes: ClassVar[tuple[Code, ...]] = (Code.DESTINATION_MISMATCH,)
+    member = "destination"
 
-    def check(self, ctx: RuleContext) -> Iterator[Reason]:
-        subject = ctx.signed_manifest_subject
-        if subject is not None and subject.get("destination") != ctx.port_id:
-            yield Reason(
-                Code.DESTINATION_MISMATCH,
-                "/manifest/credentialSubject/destination",
-                f"the manifest is addressed to another port, not {ctx.port_id}",
-            )
+    def expected(self, ctx: RuleContext) -> tuple[Any, str] | None:
+        return ctx.port_id, f"the manifest is addressed to another port, not {ctx.port_id}"
 
 
 # -- the credentials ---------------------------------------------------------------------------------

@@ -40,14 +40,7 @@ from schemas.data_integrity import read_proof, sign_data_integrity, verify_data_
 from schemas.errors import KeyFormatError, PilotSchemaError, VerificationError
 from schemas.jsonio import parse_json
 from schemas.models.base import Role
-from schemas.models.trust_list import (
-    Establishment,
-    Participant,
-    PortPolicy,
-    TrustAnchor,
-    TrustedKey,
-    TrustList,
-)
+from schemas.models.trust_list import Establishment, Participant, PortPolicy, TrustAnchor, TrustedKey, TrustList
 from schemas.multikey import decode_multikey
 from schemas.time import format_time, parse_time
 

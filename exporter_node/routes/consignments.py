@@ -9,7 +9,6 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from exporter_node.api_models import AttemptView, ConsignmentSummary, ConsignmentView, DeliveryState, OutboxItem
-from exporter_node.api_models import time_or_none as t
 from exporter_node.consignments import (
     ConsignmentRequest,
     RawConsignmentRequest,
@@ -33,43 +32,14 @@ router = APIRouter(tags=["consignments"])
 EPCIS_MEDIA_TYPE = "application/ld+json"
 
 
-def _summary_fields(row: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "id": row["id"],
-        "destination": row["destination"],
-        "state": row["state"],
-        "submissionDigest": row["submission_digest"],
-        "raw": row["raw"],
-        "decision": row["decision"],
-        "reasons": row["reasons"],
-        "failureCode": row["failure_code"],
-        "failureDetail": row["failure_detail"],
-        "attempts": row["attempts"],
-        "createdAt": t(row["created_at"]),
-        "updatedAt": t(row["updated_at"]),
-        "finishedAt": t(row["finished_at"]),
-    }
-
-
 def consignment_view(node: Any, consignment_id: str) -> ConsignmentView:
     """The full view of one consignment; 404 when unknown."""
     row = node.storage.consignment(consignment_id)
     if row is None:
         raise NotFoundError(f"no consignment {consignment_id}")
-    attempts = [
-        AttemptView(
-            number=a["number"],
-            startedAt=t(a["started_at"]) or "",
-            finishedAt=t(a["finished_at"]) or "",
-            outcome=a["outcome"],
-            httpStatus=a["http_status"],
-            code=a["code"],
-            detail=a["detail"],
-        )
-        for a in node.storage.attempts(consignment_id)
-    ]
+    attempts = [AttemptView.from_row(attempt) for attempt in node.storage.attempts(consignment_id)]
     receipt = parse_json(row["receipt"]) if row["receipt"] else None
-    return ConsignmentView(**_summary_fields(row), receipt=receipt, attemptLog=attempts)
+    return ConsignmentView.from_row(row, receipt=receipt, attemptLog=attempts)
 
 
 @router.post(
@@ -143,7 +113,7 @@ def list_consignments(
 ) -> list[ConsignmentSummary]:
     """Consignments with their delivery state and the port's decision."""
     rows = node.storage.consignments(state=state, limit=limit, offset=offset)
-    return [ConsignmentSummary(**_summary_fields(row)) for row in rows]
+    return [ConsignmentSummary.from_row(row) for row in rows]
 
 
 @router.get(
@@ -235,14 +205,4 @@ def get_epcis(consignment_id: str, node: NodeDep) -> Response:
 )
 def get_outbox(node: NodeDep, limit: Annotated[int, Query(ge=1, le=10000)] = 1000) -> list[OutboxItem]:
     """The outbox, soonest attempt first."""
-    return [
-        OutboxItem(
-            consignmentId=row["consignment_id"],
-            destination=row["destination"],
-            attempts=row["attempts"],
-            nextAttemptAt=t(row["next_attempt_at"]) or "",
-            createdAt=t(row["created_at"]) or "",
-            lastError=row["last_error"],
-        )
-        for row in node.storage.outbox(limit=limit)
-    ]
+    return [OutboxItem.from_row(row) for row in node.storage.outbox(limit=limit)]

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, ConfigDict
 from starlette.concurrency import run_in_threadpool
 
-from exporter_node.api_models import CredentialView, time_or_none
+from exporter_node.api_models import CredentialView
 from exporter_node.credential_import import credential_view, import_credential
 from exporter_node.routes.bodies import documented_body, json_body
 from exporter_node.routes.deps import NodeDep
@@ -21,10 +19,6 @@ class ImportedCredential(BaseModel):
     """Any W3C VC 2.0 credential, embedded-proof or enveloped (VC-JOSE-COSE)."""
 
     model_config = ConfigDict(extra="allow")
-
-
-def _view(data: dict[str, Any]) -> CredentialView:
-    return CredentialView(**{**data, "validUntil": time_or_none(data["validUntil"])})
 
 
 @router.post(
@@ -49,7 +43,7 @@ async def post_credential(request: Request, response: Response, node: NodeDep) -
     document = await json_body(request)
     view, created = await run_in_threadpool(import_credential, node, document)
     response.status_code = 201 if created else 200
-    return _view(view)
+    return view
 
 
 @router.get(
@@ -60,4 +54,4 @@ async def post_credential(request: Request, response: Response, node: NodeDep) -
 )
 def list_credentials(node: NodeDep) -> list[CredentialView]:
     """Every imported credential, oldest first."""
-    return [_view(credential_view(row)) for row in node.storage.imported_credentials()]
+    return [credential_view(row) for row in node.storage.imported_credentials()]

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from exporter_node.delivery import DeliveryWorker
-from exporter_node.node import ExporterNode
+from exporter_node.state import ExporterNode
 
 __all__ = ["NodeDep", "WorkerDep"]
 

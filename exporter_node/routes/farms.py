@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 
 from exporter_node.api_models import Facility, FacilityView
-from exporter_node.farms import facility_view, register_facility
+from exporter_node.farms import register_facility
 from exporter_node.routes.bodies import documented_body, json_body
 from exporter_node.routes.deps import NodeDep
 from node_core.problems import problem_responses
@@ -34,7 +34,7 @@ async def post_farm(request: Request, node: NodeDep) -> FacilityView:
     409 DUPLICATE_CONFLICT when a facility with that id is already registered.
     """
     document = await json_body(request)
-    return FacilityView(**await run_in_threadpool(register_facility, node, document))
+    return await run_in_threadpool(register_facility, node, document)
 
 
 @router.get(
@@ -45,4 +45,4 @@ async def post_farm(request: Request, node: NodeDep) -> FacilityView:
 )
 def list_farms(node: NodeDep) -> list[FacilityView]:
     """Every registered facility with its signed record, oldest first."""
-    return [FacilityView(**facility_view(row)) for row in node.storage.facilities()]
+    return [FacilityView.from_row(row) for row in node.storage.facilities()]

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import base64
 import json
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -55,15 +55,8 @@ class PortReport:
         return self
 
     def as_json(self) -> dict[str, Any]:
-        """Machine form."""
-        return {
-            "port": self.port,
-            "ok": self.ok,
-            "size": self.size,
-            "cosigners": self.cosigners,
-            "message": self.message,
-            "evidence": self.evidence,
-        }
+        """Machine form: every field, under its own name."""
+        return asdict(self)
 
 
 def state_path(data_dir: Path, port: str) -> Path:

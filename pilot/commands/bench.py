@@ -134,10 +134,10 @@ def fresh_database(server_url: str | None, directory: Path, name: str) -> Iterat
 def measure_bound(data_dir: Path, database_url: str, work: list[Work]) -> Figure:
     """The in-process loop: strict parse + ``IntakeService.submit`` (assess, store, append, sign, commit)."""
     from node_core.settings import NodeSettings
-    from port_node.context import build_context, receive_time
+    from port_node.state import PortNode, receive_time
     from schemas.jsonio import parse_json
 
-    context = build_context(NodeSettings(node_id=PORT_ID, data_dir=data_dir, database_url=database_url))
+    context = PortNode.open(NodeSettings(node_id=PORT_ID, data_dir=data_dir, database_url=database_url))
     try:
         for item in work[:10]:  # warm-up (imports, caches, first connections)
             context.intake.submit(parse_json(item.body), item.exporter, receive_time())
@@ -266,7 +266,7 @@ def measure_http(server: Server, work: list[Work], clients: int, per_request: in
 def bulk_load(data_dir: Path, entries: int) -> str:
     """A migrated SQLite port database holding ``entries`` synthetic leaves (no submission rows: not for fsck)."""
     from node_core.database import run_migrations
-    from port_node.context import MIGRATIONS
+    from port_node.state import MIGRATIONS
     from schemas.receipt import leaf_input_of, log_entry
 
     path = data_dir / "bulk.db"

@@ -45,6 +45,7 @@ from schemas.canonical import canonicalize
 from schemas.digest import canonical_digest
 from schemas.errors import VerificationError
 from schemas.jsonio import parse_json
+from schemas.keyring import KeyEntry
 from schemas.merkle import MerkleTree, leaf_hash, verify_consistency, verify_inclusion
 from schemas.signed_note import Checkpoint
 
@@ -366,6 +367,18 @@ class PortSuite:
             raise CaseFailed(f"{seen}, but the log grew from {before} to {after} entries")
         return f"{seen}; log size unchanged ({after})"
 
+    def _refused_unlogged(self, send: Callable[[], httpx.Response], status: int, code: str) -> str:
+        """Send (after reading the log size): the answer must be the problem ``status`` ``code``, the log unchanged."""
+        before = self.log_size()
+        return self._unchanged(before, expect_problem(send(), status, code))
+
+    def _get(self, path: str, *, status: int = 200, **options: Any) -> httpx.Response:
+        """``GET path`` (``options`` as ``httpx.Client.get`` takes them), answered with ``status``."""
+        response = self.client.get(path, **options)
+        if response.status_code != status:
+            raise CaseFailed(describe(response))
+        return response
+
     def _receipt_of(self, sent: _Sent, statuses: tuple[int, ...] = (200, 201)) -> dict[str, Any]:
         if sent.response.status_code not in statuses:
             raise CaseFailed(describe(sent.response))
@@ -443,9 +456,7 @@ class PortSuite:
         if vector.expect == "JSON_MALFORMED":
             probe.sent = f"POST /v1/submissions with {vector.name} as the body, signed by {WRAPPING_EXPORTER}"
             probe.expected = "400 JSON_MALFORMED, no log entry"
-            before = self.log_size()
-            seen = expect_problem(self._post(WRAPPING_EXPORTER, vector.data), 400, "JSON_MALFORMED")
-            return self._unchanged(before, seen)
+            return self._refused_unlogged(lambda: self._post(WRAPPING_EXPORTER, vector.data), 400, "JSON_MALFORMED")
         if vector.kind == "credential":
             submission_id = self.new_id(vector.stem, WRAPPING_EXPORTER)
             document = wrap_credential(self.material, vector, submission_id, self.port_id)
@@ -494,10 +505,16 @@ class PortSuite:
             raise CaseFailed(f"HTTP 201, decision {decision}: {receipt['credentialSubject'].get('reasons')}")
         return "HTTP 201, decision accepted"
 
-    def receipt_signature(self, probe: Probe) -> str:
-        _, receipt = self._need_fresh()
+    def _fresh_receipt_case(self, probe: Probe, expected: str) -> tuple[_Sent, dict[str, Any]]:
+        """The fresh submission and its receipt, for a case that checks the receipt expecting ``expected``."""
+        fresh = self._need_fresh()
         probe.sent = "(the fresh submission's receipt)"
-        probe.expected = f"a SubmissionReceipt whose proof verifies with {self.port_id}'s assertion key"
+        probe.expected = expected
+        return fresh
+
+    def receipt_signature(self, probe: Probe) -> str:
+        expected = f"a SubmissionReceipt whose proof verifies with {self.port_id}'s assertion key"
+        _, receipt = self._fresh_receipt_case(probe, expected)
         return f"verifies with {check_signature(receipt, self.port_id, self.material.registry)}"
 
     def receipt_subject(self, probe: Probe) -> str:
@@ -508,16 +525,13 @@ class PortSuite:
         return f"subject matches; decision {decision}"
 
     def receipt_leaf_hash(self, probe: Probe) -> str:
-        _, receipt = self._need_fresh()
-        probe.sent = "(the fresh submission's receipt)"
-        probe.expected = "log.leafHash = leaf hash of the entry rebuilt from the receipt"
+        _, receipt = self._fresh_receipt_case(probe, "log.leafHash = leaf hash of the entry rebuilt from the receipt")
         check_leaf_hash(receipt, OWNER)
         return "leafHash matches the rebuilt entry"
 
     def receipt_checkpoint(self, probe: Probe) -> str:
-        _, receipt = self._need_fresh()
-        probe.sent = "(the fresh submission's receipt)"
-        probe.expected = f"log.checkpoint signed by {self.port_id}'s log key, origin {self.port_id}.pilot.example/log"
+        expected = f"log.checkpoint signed by {self.port_id}'s log key, origin {self.port_id}.pilot.example/log"
+        _, receipt = self._fresh_receipt_case(probe, expected)
         checkpoint = check_checkpoint(
             receipt["credentialSubject"]["log"].get("checkpoint"), self.port_id, self.material.registry
         )
@@ -526,9 +540,7 @@ class PortSuite:
         return f"checkpoint of size {checkpoint.size} verifies"
 
     def receipt_inclusion(self, probe: Probe) -> str:
-        _, receipt = self._need_fresh()
-        probe.sent = "(the fresh submission's receipt)"
-        probe.expected = "the inclusion proof leads to the checkpoint's root"
+        _, receipt = self._fresh_receipt_case(probe, "the inclusion proof leads to the checkpoint's root")
         if self._fresh_checkpoint is None:
             raise CaseFailed("prerequisite port.t2.receipt-checkpoint failed")
         index = check_inclusion(receipt, self._fresh_checkpoint)
@@ -548,13 +560,25 @@ class PortSuite:
     def _refused(self, probe: Probe, sent: str, request: httpx.Request, status: int, code: str) -> str:
         probe.sent = sent
         probe.expected = f"{status} {code}, no log entry"
-        before = self.log_size()
-        seen = expect_problem(self.client.send(request), status, code)
-        return self._unchanged(before, seen)
+        return self._refused_unlogged(lambda: self.client.send(request), status, code)
 
     def _fresh_body(self, exporter: str, label: str) -> bytes:
         document = fresh_submission(self.material, exporter, self.new_id(label, exporter), self.port_id)
         return json.dumps(document, separators=(",", ":")).encode()
+
+    def _signed_post(
+        self, exporter: str, label: str, key: KeyEntry, keyid: str | None = None, created_offset_s: float = 0.0
+    ) -> httpx.Request:
+        """``POST /v1/submissions`` of a fresh submission of ``exporter``, signed with ``key`` under ``keyid``
+        (its own unless told), ``created`` shifted by ``created_offset_s``."""
+        return signed_request(
+            self.client,
+            "POST",
+            "/v1/submissions",
+            self._fresh_body(exporter, label),
+            signer=(key.private_key, keyid or key.verification_method),
+            created_offset_s=created_offset_s,
+        )
 
     def request_unsigned(self, probe: Probe) -> str:
         request = self.client.build_request(
@@ -566,57 +590,27 @@ class PortSuite:
 
     def request_wrong_key(self, probe: Probe) -> str:
         owner, other = self.material.key(OWNER), self.material.key(OTHER)
-        request = signed_request(
-            self.client,
-            "POST",
-            "/v1/submissions",
-            self._fresh_body(OWNER, "wrongkey"),
-            signer=(other.private_key, owner.verification_method),
-        )
+        request = self._signed_post(OWNER, "wrongkey", other, owner.verification_method)
         sent = f"POST /v1/submissions signed with {OTHER}'s key, keyid {owner.verification_method}"
         return self._refused(probe, sent, request, 401, "REQUEST_SIGNATURE_INVALID")
 
     def request_stale(self, probe: Probe) -> str:
-        owner = self.material.key(OWNER)
-        request = signed_request(
-            self.client,
-            "POST",
-            "/v1/submissions",
-            self._fresh_body(OWNER, "stale"),
-            signer=(owner.private_key, owner.verification_method),
-            created_offset_s=-400,
-        )
+        request = self._signed_post(OWNER, "stale", self.material.key(OWNER), created_offset_s=-400)
         return self._refused(
             probe, "POST /v1/submissions signed with created 400 s ago", request, 401, "REQUEST_SIGNATURE_INVALID"
         )
 
     def request_replayed(self, probe: Probe) -> str:
-        owner = self.material.key(OWNER)
-        request = signed_request(
-            self.client,
-            "POST",
-            "/v1/submissions",
-            self._fresh_body(OWNER, "replay"),
-            signer=(owner.private_key, owner.verification_method),
-        )
+        request = self._signed_post(OWNER, "replay", self.material.key(OWNER))
         probe.sent = "the same signed POST /v1/submissions twice (same nonce)"
         probe.expected = "201, then 401 REQUEST_REPLAYED and no new log entry"
         first = self.client.send(request)
         if first.status_code != 201:
             raise CaseFailed(f"first sending: {describe(first)}")
-        before = self.log_size()
-        seen = expect_problem(self.client.send(request), 401, "REQUEST_REPLAYED")
-        return "201, then " + self._unchanged(before, seen)
+        return "201, then " + self._refused_unlogged(lambda: self.client.send(request), 401, "REQUEST_REPLAYED")
 
     def request_body_changed(self, probe: Probe) -> str:
-        owner = self.material.key(OWNER)
-        signed = signed_request(
-            self.client,
-            "POST",
-            "/v1/submissions",
-            self._fresh_body(OWNER, "changed"),
-            signer=(owner.private_key, owner.verification_method),
-        )
+        signed = self._signed_post(OWNER, "changed", self.material.key(OWNER))
         headers = {k: v for k, v in signed.headers.items() if k.lower() not in ("content-length", "host")}
         request = self.client.build_request(
             "POST", "/v1/submissions", content=self._fresh_body(OWNER, "swapped"), headers=headers
@@ -626,25 +620,13 @@ class PortSuite:
 
     def request_revoked_key(self, probe: Probe) -> str:
         revoked = self.material.key(OTHER, "key-0")
-        request = signed_request(
-            self.client,
-            "POST",
-            "/v1/submissions",
-            self._fresh_body(OTHER, "revoked"),
-            signer=(revoked.private_key, revoked.verification_method),
-        )
+        request = self._signed_post(OTHER, "revoked", revoked)
         sent = f"POST /v1/submissions signed with {revoked.verification_method} (revoked)"
         return self._refused(probe, sent, request, 401, "REQUEST_SIGNATURE_INVALID")
 
     def request_not_exporter(self, probe: Probe) -> str:
         certifier = self.material.key("cert-01")
-        request = signed_request(
-            self.client,
-            "POST",
-            "/v1/submissions",
-            self._fresh_body(OWNER, "certifier"),
-            signer=(certifier.private_key, certifier.verification_method),
-        )
+        request = self._signed_post(OWNER, "certifier", certifier)
         sent = f"POST /v1/submissions validly signed by {certifier.verification_method}"
         return self._refused(probe, sent, request, 403, "FORBIDDEN")
 
@@ -667,9 +649,7 @@ class PortSuite:
         other = fresh_submission(self.material, OWNER, sent.submission_id, self.port_id, variant=1)
         probe.sent = f"another valid submission under the id {sent.submission_id}"
         probe.expected = "409 DUPLICATE_CONFLICT, no log entry"
-        before = self.log_size()
-        seen = expect_problem(self.submit(OWNER, other).response, 409, "DUPLICATE_CONFLICT")
-        return self._unchanged(before, seen)
+        return self._refused_unlogged(lambda: self.submit(OWNER, other).response, 409, "DUPLICATE_CONFLICT")
 
     def payload_too_large(self, probe: Probe) -> str:
         padding = MAX_BODY + 1 - len(b'{"submissionId":"big","padding":""}')
@@ -682,8 +662,7 @@ class PortSuite:
         body = b'{"submissionId":"deep","manifest":' + b"[" * 100 + b"]" * 100 + b',"credentials":[]}'
         probe.sent = "POST /v1/submissions with a signed body nested 100 levels deep"
         probe.expected = "400 JSON_MALFORMED, no log entry"
-        before = self.log_size()
-        return self._unchanged(before, expect_problem(self._post(OWNER, body), 400, "JSON_MALFORMED"))
+        return self._refused_unlogged(lambda: self._post(OWNER, body), 400, "JSON_MALFORMED")
 
     def batch(self, probe: Probe) -> str:
         documents = [fresh_submission(self.material, OWNER, self.new_id(f"batch{n}"), self.port_id) for n in (1, 2)]
@@ -713,9 +692,7 @@ class PortSuite:
         index = receipt["credentialSubject"]["log"].get("index")
         probe.sent = f"GET /v1/log/entries?start={index}&end={index + 1 if isinstance(index, int) else '?'}"
         probe.expected = "the entry the fresh receipt stands for, hashing to its leafHash"
-        response = self.client.get("/v1/log/entries", params={"start": index, "end": int(index) + 1})
-        if response.status_code != 200:
-            raise CaseFailed(describe(response))
+        response = self._get("/v1/log/entries", params={"start": index, "end": int(index) + 1})
         entries = parse_json(response.content).get("entries")
         if not isinstance(entries, list) or len(entries) != 1 or entries[0].get("index") != index:
             raise CaseFailed(f"entries is {str(entries)[:200]}")
@@ -756,9 +733,7 @@ class PortSuite:
         return f"log of {latest.size} entries: the last 1,000 verify by inclusion proofs"
 
     def _verify_inclusion_endpoint(self, index: int, checkpoint: Checkpoint, leaf: bytes) -> None:
-        response = self.client.get("/v1/log/proof/inclusion", params={"index": index, "size": checkpoint.size})
-        if response.status_code != 200:
-            raise CaseFailed(describe(response))
+        response = self._get("/v1/log/proof/inclusion", params={"index": index, "size": checkpoint.size})
         body = parse_json(response.content)
         proof = [b64decode(h, "proof") for h in body.get("proof", [])]
         try:
@@ -782,9 +757,7 @@ class PortSuite:
         earlier, latest = self._fresh_checkpoint, self._latest()
         probe.sent = f"GET /v1/log/proof/consistency?first={earlier.size}&second={latest.size}"
         probe.expected = f"a proof that tree {earlier.size} (fresh receipt) is a prefix of tree {latest.size} (latest)"
-        response = self.client.get("/v1/log/proof/consistency", params={"first": earlier.size, "second": latest.size})
-        if response.status_code != 200:
-            raise CaseFailed(describe(response))
+        response = self._get("/v1/log/proof/consistency", params={"first": earlier.size, "second": latest.size})
         body = parse_json(response.content)
         proof = [b64decode(h, "proof") for h in body.get("proof", [])]
         try:
@@ -796,18 +769,13 @@ class PortSuite:
     def consistency_first_after_second(self, probe: Probe) -> str:
         probe.sent = "GET /v1/log/proof/consistency?first=2&second=1"
         probe.expected = "400"
-        response = self.client.get("/v1/log/proof/consistency", params={"first": 2, "second": 1})
-        if response.status_code != 400:
-            raise CaseFailed(describe(response))
-        return describe(response)
+        return describe(self._get("/v1/log/proof/consistency", status=400, params={"first": 2, "second": 1}))
 
     def receipt_owner_reads(self, probe: Probe) -> str:
         sent, _ = self._need_fresh()
         probe.sent = f"GET /v1/receipts/{sent.submission_id} signed by {OWNER}"
         probe.expected = "200 with the receipt bytes served at submission"
-        response = self.client.get(f"/v1/receipts/{sent.submission_id}", auth=self.material.request_signer(OWNER))
-        if response.status_code != 200:
-            raise CaseFailed(describe(response))
+        response = self._get(f"/v1/receipts/{sent.submission_id}", auth=self.material.request_signer(OWNER))
         if response.content != sent.response.content:
             raise CaseFailed("HTTP 200, but the bytes differ from the receipt served at submission")
         return "HTTP 200, identical bytes"

@@ -15,16 +15,7 @@ import httpx
 
 from pilot.conformance.material import KitMaterial
 from pilot.sandbox import DEFAULT_SEED
-from pilot.synthetic import (
-    ExporterWorld,
-    attestation_subject,
-    build_world,
-    certificate_subject,
-    certifier_of,
-    plan_consignment,
-    stable_id,
-)
-from schemas.records import secure_link
+from pilot.synthetic import ExporterWorld, build_world, farm_certificate, plan_consignment, plant_attestation, stable_id
 
 __all__ = ["SeedError", "consignment_request", "seed_exporter"]
 
@@ -60,26 +51,27 @@ def seed_exporter(client: httpx.Client, material: KitMaterial, exporter_id: str)
         record = records.get(farm["id"])
         if record is None:
             raise SeedError(f"{exporter_id} lists no facility record for {farm['id']}")
-        subject = certificate_subject(DEFAULT_SEED, world.exporter, farm, f"conformance/{farm['id']}", DAY)
-        subject["auditableEvidence"] = secure_link(
-            record["credentialId"], "DigitalFacilityRecord", record["digest"], "facility record of the assessed farm"
-        )
-        certificate = signer.issue(
-            certifier_of(exporter_id),
-            "DigitalConformityCredential",
-            subject,
+        certificate = farm_certificate(
+            DEFAULT_SEED,
+            signer,
+            world,
+            farm,
+            (record["credentialId"], record["digest"]),
+            key=f"conformance/{farm['id']}",
+            day=DAY,
             credential_id=stable_id(DEFAULT_SEED, "conformance-cert", farm["id"], record["digest"]),
         )
         _expect(client.post("/v1/credentials", json=certificate), (200, 201), f"import the certificate of {farm['id']}")
-    attestation = attestation_subject(DEFAULT_SEED, world.exporter, world.plant, f"conformance/{exporter_id}", DAY)
+    attestation = plant_attestation(
+        DEFAULT_SEED,
+        signer,
+        world,
+        key=f"conformance/{exporter_id}",
+        day=DAY,
+        credential_id=stable_id(DEFAULT_SEED, "conformance-att", exporter_id),
+    )
     if attestation is not None:
-        credential = signer.issue(
-            "ru-vet",
-            "VeterinaryAttestation",
-            attestation,
-            credential_id=stable_id(DEFAULT_SEED, "conformance-att", exporter_id),
-        )
-        _expect(client.post("/v1/credentials", json=credential), (200, 201), "import the veterinary attestation")
+        _expect(client.post("/v1/credentials", json=attestation), (200, 201), "import the veterinary attestation")
     return world
 
 

@@ -24,14 +24,14 @@ from pilot.participants import EXPORTER_IDS, PORT_IDS, PORTS
 from pilot.sandbox import UNAPPROVED_ESTABLISHMENT, build_sandbox
 from pilot.synthetic import (
     Signer,
-    attestation_subject,
     build_world,
     certificate_subject,
     certifier_of,
+    farm_certificate,
     plan_consignment,
+    plant_attestation,
     stable_id,
 )
-from schemas.records import secure_link
 from schemas.trust import TrustRegistry
 
 FINAL_STATES = {"delivered", "delivered_with_warnings", "failed"}
@@ -139,14 +139,14 @@ class Scenario:
             credential = issued.get(farm["id"])
             if credential is None:
                 raise RuntimeError(f"{exporter_id} did not return a facility record for {farm['id']}")
-            subject = certificate_subject(self.seed, world.exporter, farm, f"demo/{farm['id']}", day)
-            subject["auditableEvidence"] = secure_link(
-                credential["id"], "DigitalFacilityRecord", _digest(credential), "facility record of the assessed farm"
-            )
-            certificate = self.signer.issue(
-                certifier_of(exporter_id),
-                "DigitalConformityCredential",
-                subject,
+            certificate = farm_certificate(
+                self.seed,
+                self.signer,
+                world,
+                farm,
+                (credential["id"], _digest(credential)),
+                key=f"demo/{farm['id']}",
+                day=day,
                 credential_id=stable_id(self.seed, "demo-cert", farm["id"]),
             )
             _expect(
@@ -154,16 +154,17 @@ class Scenario:
                 (200, 201, 409),
                 f"import certificate at {exporter_id}",
             )
-        attestation = attestation_subject(self.seed, world.exporter, world.plant, f"demo/{exporter_id}", day)
+        attestation = plant_attestation(
+            self.seed,
+            self.signer,
+            world,
+            key=f"demo/{exporter_id}",
+            day=day,
+            credential_id=stable_id(self.seed, "demo-att", exporter_id),
+        )
         if attestation is not None:
-            credential = self.signer.issue(
-                "ru-vet",
-                "VeterinaryAttestation",
-                attestation,
-                credential_id=stable_id(self.seed, "demo-att", exporter_id),
-            )
             _expect(
-                client.post("/v1/credentials", json=credential),
+                client.post("/v1/credentials", json=attestation),
                 (200, 201, 409),
                 f"import attestation at {exporter_id}",
             )

@@ -28,7 +28,8 @@ from starlette.responses import FileResponse, HTMLResponse, RedirectResponse, Re
 
 from node_core.auth import read_token
 from node_core.problems import ProblemError, problem_responses
-from port_node.context import PortContext, PortDep
+from port_node.routes.deps import PortDep
+from port_node.state import PortNode
 from port_node.tables import LOG_LEAVES, SUBMISSIONS
 from schemas.codes import Code
 from schemas.models.base import Role
@@ -46,7 +47,7 @@ def cookie_name(node_id: str) -> str:
     return f"{COOKIE_PREFIX}{node_id}"
 
 
-def _token(request: Request, port: PortContext) -> str:
+def _token(request: Request, port: PortNode) -> str:
     token: str | None = getattr(request.app.state, "dashboard_token", None)
     if token is None:
         token = read_token(port.settings.tokens_dir, port.settings.node_id)
@@ -54,26 +55,26 @@ def _token(request: Request, port: PortContext) -> str:
     return token
 
 
-def _presented(request: Request, port: PortContext) -> str | None:
+def _presented(request: Request, port: PortNode) -> str | None:
     header = request.headers.get("authorization", "")
     if header.lower().startswith("bearer "):
         return header[7:].strip()
     return request.query_params.get("token") or request.cookies.get(cookie_name(port.settings.node_id))
 
 
-def _is_operator(request: Request, port: PortContext) -> bool:
+def _is_operator(request: Request, port: PortNode) -> bool:
     presented = _presented(request, port)
     return presented is not None and hmac.compare_digest(presented.encode(), _token(request, port).encode())
 
 
-def require_operator(request: Request, port: PortDep) -> PortContext:
+def require_operator(request: Request, port: PortDep) -> PortNode:
     """The port, for an operator; 401 UNAUTHORIZED otherwise."""
     if not _is_operator(request, port):
         raise ProblemError(Code.UNAUTHORIZED, "operator token missing or wrong")
     return port
 
 
-OperatorDep = Annotated[PortContext, Depends(require_operator)]
+OperatorDep = Annotated[PortNode, Depends(require_operator)]
 
 
 @router.get("/", include_in_schema=False)

@@ -18,7 +18,7 @@ from typing import Any
 from fastapi import APIRouter
 
 from node_core.problems import ProblemError, problem_responses
-from port_node.context import PortDep
+from port_node.routes.deps import PortDep
 from schemas.codes import Code
 from schemas.receipt import b64
 

@@ -16,7 +16,7 @@ from starlette.responses import PlainTextResponse, Response
 
 from node_core.problems import ProblemError, problem_responses
 from port_node.api_models import MAX_ENTRIES, ConsistencyProof, InclusionProof, LogEntries
-from port_node.context import PortDep
+from port_node.routes.deps import PortDep
 from schemas.codes import Code
 from schemas.receipt import b64
 

@@ -4,7 +4,7 @@ The signature headers are checked first, before a byte of the body is read (401/
 not a known exporter signing for this port), then the ``Content-Type`` (415 unless JSON); only then is
 the body read, on the event loop, within its size limit (413 before it is read whole) and the node's
 body deadline (408). Everything else (digest and nonce, strict parse, assessment, signing, the database
-write) runs in a few worker threads behind a FIFO limiter (``PortContext.intake_limiter``), so the loop
+write) runs in a few worker threads behind a FIFO limiter (``PortNode.intake_limiter``), so the loop
 only moves bytes. Errors are ``ProblemError``s, turned into RFC 9457 answers by node_core's one handler.
 """
 
@@ -23,8 +23,9 @@ from node_core.body import parse_json_body, read_limited_body, require_json_medi
 from node_core.http_signatures import SignedHeaders, target_uri_from_scope
 from node_core.problems import ProblemError, problem_body, problem_responses
 from port_node.api_models import MAX_BATCH, BatchRequest, BatchResponse, SubmissionReceipt, SubmissionRecord
-from port_node.context import PortContext, PortDep, receive_time
 from port_node.crash_points import unsafe_test_crash_point
+from port_node.routes.deps import PortDep
+from port_node.state import PortNode, receive_time
 from port_node.storage import SubmissionRow
 from schemas.codes import Code
 from schemas.jsonio import MAX_DEPTH, parse_json
@@ -44,7 +45,7 @@ def _receipt_response(body: bytes, status: int) -> Response:
     return Response(body, status_code=status, media_type="application/json")
 
 
-async def _signed_body(request: Request, port: PortContext, at: datetime, limit: int) -> tuple[SignedHeaders, bytes]:
+async def _signed_body(request: Request, port: PortNode, at: datetime, limit: int) -> tuple[SignedHeaders, bytes]:
     """The exporter's verified signature headers, then (and only then) the body within ``limit``."""
     url = target_uri_from_scope(request)
     signed = await anyio.to_thread.run_sync(port.auth.signed_exporter, request.method, url, request.headers, at)
@@ -143,7 +144,7 @@ async def post_batch(request: Request, port: PortDep) -> Response:
 # -- reading back -------------------------------------------------------------------------------------
 
 
-def _lookup(port: PortContext, request: Request, submission_id: str, exporter: str | None) -> SubmissionRow:
+def _lookup(port: PortNode, request: Request, submission_id: str, exporter: str | None) -> SubmissionRow:
     caller = port.auth.caller(
         request.method, target_uri_from_scope(request), Headers(scope=request.scope), receive_time()
     )

@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter
 
 from node_core.problems import problem_responses
-from port_node.context import PortDep
+from port_node.routes.deps import PortDep
 
 router = APIRouter(tags=["trust"])
 

@@ -7,6 +7,7 @@ fields it may not receive with :func:`field_categories`.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from enum import StrEnum
 from typing import Annotated, Any, TypeVar
 
@@ -23,6 +24,7 @@ __all__ = [
     "RoleValue",
     "cat_field",
     "category_of",
+    "check_type",
     "field_categories",
     "field_error",
 ]
@@ -101,6 +103,12 @@ def field_error(field: str, message: str) -> PydanticCustomError:
     Raise it from a model validator; the translation to a Reason appends ``field`` to the model's path.
     """
     return PydanticCustomError("field_error", message, {"field": field})
+
+
+def check_type(found: Sequence[str], expected: Sequence[str]) -> None:
+    """Raise a ``type`` field error unless the model's ``type`` is exactly ``expected`` (both lists)."""
+    if found != expected:
+        raise field_error("type", f"expected type {expected}, found {found}")
 
 
 def _escape(segment: str) -> str:

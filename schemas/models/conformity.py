@@ -15,7 +15,7 @@ from typing import Annotated, Literal
 from pydantic import Field, model_validator
 
 from schemas._internal.scalars import Date, Finite, Rec20Unit, Text, Uri
-from schemas.models.base import DataCategory, Opt, PilotModel, cat_field, field_error
+from schemas.models.base import DataCategory, Opt, PilotModel, cat_field, check_type, field_error
 from schemas.models.credential import UntpCredentialBase
 from schemas.models.untp import UNTP_TOPIC_OF, AgriTopic, ConformityTopic, Party, SecureLink
 
@@ -102,8 +102,7 @@ class ConformityAssessment(PilotModel):
 
     @model_validator(mode="after")
     def _checks(self) -> ConformityAssessment:
-        if self.type != ASSESSMENT_TYPE:
-            raise field_error("type", f"expected type {ASSESSMENT_TYPE}, found {self.type}")
+        check_type(self.type, ASSESSMENT_TYPE)
         expected = UNTP_TOPIC_OF[self.agriTopic]
         if self.conformityTopic != expected:
             raise field_error(
@@ -138,8 +137,7 @@ class ConformityAttestation(PilotModel):
 
     @model_validator(mode="after")
     def _type(self) -> ConformityAttestation:
-        if self.type != ATTESTATION_TYPE:
-            raise field_error("type", f"expected type {ATTESTATION_TYPE}, found {self.type}")
+        check_type(self.type, ATTESTATION_TYPE)
         return self
 
     @property

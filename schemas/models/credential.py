@@ -21,7 +21,7 @@ from typing import Any, ClassVar, Literal
 from pydantic import ConfigDict, model_validator
 
 from schemas._internal.scalars import DateTime, Did, Text, Uri
-from schemas.models.base import DataCategory, Opt, PilotModel, cat_field, field_error
+from schemas.models.base import DataCategory, Opt, PilotModel, cat_field, check_type, field_error
 
 __all__ = [
     "PILOT_CONTEXT",
@@ -140,9 +140,7 @@ class CredentialBase(PilotModel):
 
 def _check_record_envelope(credential: CredentialBase) -> None:
     record_type = credential.record_type
-    expected_types = record_types(record_type)
-    if credential.type != expected_types:
-        raise field_error("type", f"expected type {expected_types}, found {credential.type}")
+    check_type(credential.type, record_types(record_type))
     expected_contexts = record_contexts(record_type)
     for index, url in enumerate(expected_contexts):
         found = credential.context[index] if index < len(credential.context) else None

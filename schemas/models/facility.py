@@ -23,7 +23,7 @@ from schemas._internal.scalars import (
     Text,
     Uri,
 )
-from schemas.models.base import DataCategory, Opt, PilotModel, cat_field, field_error
+from schemas.models.base import DataCategory, Opt, PilotModel, cat_field, check_type, field_error
 from schemas.models.credential import UntpCredentialBase
 from schemas.models.geometry import Polygon
 from schemas.models.untp import (
@@ -43,6 +43,9 @@ __all__ = [
     "OperatorContact",
     "ProductionPeriod",
 ]
+
+#: The ``type`` of every facility: a UNTP ``Facility`` extended as ``AgriFacility``.
+FACILITY_TYPE = ["Facility", "AgriFacility"]
 
 
 class ProductionPeriod(PilotModel):
@@ -76,7 +79,7 @@ class Facility(PilotModel):
 
     type: list[Literal["Facility", "AgriFacility"]] = cat_field(
         DataCategory.PUBLIC, min_length=2, max_length=2, json_schema_extra={
-            "prefixItems": [{"const": "Facility"}, {"const": "AgriFacility"}], "items": False
+            "prefixItems": [{"const": name} for name in FACILITY_TYPE], "items": False
         }
     )  # fmt: skip
     id: Uri = cat_field(DataCategory.PUBLIC)
@@ -97,8 +100,7 @@ class Facility(PilotModel):
 
     @model_validator(mode="after")
     def _checks(self) -> Facility:
-        if self.type != ["Facility", "AgriFacility"]:
-            raise field_error("type", f"expected type ['Facility', 'AgriFacility'], found {self.type}")
+        check_type(self.type, FACILITY_TYPE)
         if self.region.split("-", 1)[0] != self.countryOfOperation:
             raise field_error("region", "region is not a subdivision of countryOfOperation")
         return self
@@ -119,8 +121,7 @@ class Claim(PilotModel):
 
     @model_validator(mode="after")
     def _type(self) -> Claim:
-        if self.type != ["Claim", "Declaration"]:
-            raise field_error("type", f"expected type ['Claim', 'Declaration'], found {self.type}")
+        check_type(self.type, ["Claim", "Declaration"])
         return self
 
 

@@ -35,11 +35,11 @@ def apps(tmp_path: Path) -> Iterator[dict[str, Any]]:
     }
     yield built
     for app in built.values():
-        app.state.port.close()
+        app.state.node.close()
 
 
 def token(app: Any) -> str:
-    settings = app.state.port.settings
+    settings = app.state.node.settings
     return str((settings.tokens_dir / settings.node_id).read_text().strip())
 
 

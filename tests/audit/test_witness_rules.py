@@ -41,7 +41,7 @@ def witness_app(tmp_path: Path) -> Iterator[FastAPI]:
     write_sandbox(sandbox(), tmp_path)
     app = create_app(NodeSettings(node_id="cn-port-02", data_dir=tmp_path, peer_urls={"cn-port-02": "http://x"}))
     yield app
-    app.state.port.close()
+    app.state.node.close()
 
 
 def post(app: FastAPI, body: bytes) -> httpx.Response:

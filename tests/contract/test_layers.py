@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.surface import assert_all_lists_the_public_names
+
 ROOT = Path(__file__).resolve().parents[2]
 #: Each package and the packages of the project it may import.
 ALLOWED: dict[str, set[str]] = {
@@ -121,14 +123,6 @@ def test_no_module_imports_a_private_module_of_another_package() -> None:
 
 
 def test_the_schemas_surface_lists_exactly_its_public_names() -> None:
-    # httpx's test_exported_members: ``__all__`` is what the package defines publicly, no more, no less.
     import schemas
 
-    public = {
-        name
-        for name, value in vars(schemas).items()
-        if not name.startswith("_") and getattr(value, "__name__", "").rpartition(".")[0] != "schemas"
-    }
-    public -= {name for name, value in vars(schemas).items() if type(value).__name__ == "module"}
-    assert sorted(schemas.__all__) == sorted(public)
-    assert len(set(schemas.__all__)) == len(schemas.__all__)
+    assert_all_lists_the_public_names(schemas)

@@ -6,6 +6,7 @@ import subprocess
 import sys
 
 import schemas
+from tests.support.surface import assert_exports
 
 FORBIDDEN = ("fastapi", "starlette", "sqlmodel", "sqlalchemy", "httpx", "uvicorn", "node_core", "pilot")
 
@@ -23,9 +24,8 @@ def test_schemas_imports_no_framework_database_or_network() -> None:
 
 
 def test_public_surface_is_what_we_mean() -> None:
-    for name in schemas.__all__:
-        assert hasattr(schemas, name), name
-    assert {
+    assert_exports(
+        schemas,
         "check_credential",
         "assess_submission",
         "verify_trust_list",
@@ -33,5 +33,4 @@ def test_public_surface_is_what_we_mean() -> None:
         "verify_consistency",
         "verify_checkpoint",
         "canonicalize",
-    } <= set(schemas.__all__)
-    assert not [n for n in schemas.__all__ if n.startswith("_")]
+    )

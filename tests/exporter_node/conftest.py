@@ -20,7 +20,7 @@ import httpx
 import pytest
 
 from exporter_node.app import create_app
-from exporter_node.node import ExporterNode
+from exporter_node.state import ExporterNode
 from node_core.settings import NodeSettings
 from pilot.sandbox import Sandbox, build_sandbox, write_sandbox
 from pilot.synthetic import build_world
@@ -216,6 +216,12 @@ class Scenario:
         body = {"destination": destination, "lots": list(lots) or [self.lot()], "consignmentId": consignment_id}
         return await self.exporter.client.post("/v1/consignments", json=body)
 
+    async def submission(self, consignment_id: str) -> dict[str, Any]:
+        """GET /v1/consignments/{id}/submission."""
+        response = await self.exporter.client.get(f"/v1/consignments/{consignment_id}/submission")
+        assert response.status_code == 200, response.text
+        return dict(response.json())
+
     async def view(self, consignment_id: str) -> dict[str, Any]:
         """GET /v1/consignments/{id}."""
         response = await self.exporter.client.get(f"/v1/consignments/{consignment_id}")
@@ -244,3 +250,15 @@ def make_exporter(port: FakePort) -> Callable[..., Any]:
 def make_scenario(world: Any, sign: Callable[..., dict[str, Any]]) -> Callable[[ExporterHarness], Scenario]:
     """The registration helpers for another exporter harness."""
     return lambda harness: Scenario(harness, world, sign)
+
+
+@pytest.fixture
+async def jose_scenario(
+    settings: NodeSettings, make_exporter: Callable[..., Any], make_scenario: Callable[[ExporterHarness], Scenario]
+) -> AsyncIterator[Scenario]:
+    """The registration helpers, prepared, of a ru-exp-01 that secures its credentials as JOSE envelopes."""
+    settings.securing = "jose"
+    async with make_exporter(settings) as exporter:
+        scenario = make_scenario(exporter)
+        await scenario.prepare()
+        yield scenario

@@ -69,17 +69,13 @@ async def test_lineage_events_go_from_farm_lots_to_the_export_lot(exporter: Any,
     assert {"type": "desadv", "bizTransaction": "urn:pilot:consignment:c-lineage"} in shipping["bizTransactionList"]
 
 
-async def test_enveloped_securing_is_delivered_too(settings: Any, make_exporter: Any, make_scenario: Any) -> None:
-    settings.securing = "jose"
-    async with make_exporter(settings) as exporter:
-        scenario = make_scenario(exporter)
-        await scenario.prepare()
-        assert (await scenario.consign("c-jose")).status_code == 202
-        submission = (await exporter.client.get("/v1/consignments/c-jose/submission")).json()
-        assert submission["manifest"]["type"] == "EnvelopedVerifiableCredential"
-        assert {c["type"] for c in submission["credentials"][:4]} == {"EnvelopedVerifiableCredential"}
-        await exporter.worker.run_until_idle(10)
-        assert (await scenario.view("c-jose"))["state"] == "delivered"
+async def test_enveloped_securing_is_delivered_too(jose_scenario: Any) -> None:
+    assert (await jose_scenario.consign("c-jose")).status_code == 202
+    submission = await jose_scenario.submission("c-jose")
+    assert submission["manifest"]["type"] == "EnvelopedVerifiableCredential"
+    assert {c["type"] for c in submission["credentials"][:4]} == {"EnvelopedVerifiableCredential"}
+    await jose_scenario.exporter.worker.run_until_idle(10)
+    assert (await jose_scenario.view("c-jose"))["state"] == "delivered"
 
 
 async def test_the_port_policy_is_checked_locally_with_every_reason(exporter: Any, scenario: Any) -> None:

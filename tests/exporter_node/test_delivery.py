@@ -24,6 +24,8 @@ from schemas.trust import TrustRegistry
 
 pytestmark = [pytest.mark.anyio, pytest.mark.db]
 
+ZERO_DIGEST = "sha-256:" + "0" * 64
+
 
 async def consign(scenario: Any, *ids: str) -> None:
     for consignment_id in ids:
@@ -31,14 +33,20 @@ async def consign(scenario: Any, *ids: str) -> None:
         assert response.status_code == 202, response.text
 
 
+async def delivered_against(exporter: Any, scenario: Any, port: Any, script: list[str], consignment_id: str) -> Any:
+    """Prepare, consign ``consignment_id`` to a port answering ``script`` first, deliver; the consignment's view."""
+    await scenario.prepare()
+    port.script = script
+    await consign(scenario, consignment_id)
+    await exporter.worker.run_until_idle(10)
+    return await scenario.view(consignment_id)
+
+
 async def test_busy_port_is_retried_with_backoff_and_each_attempt_signed_afresh(
     exporter: Any, scenario: Any, port: Any
 ) -> None:
-    await scenario.prepare()
-    port.script = ["status:503:LOG_UNAVAILABLE", "status:429:RATE_LIMITED", "timeout"]
-    await consign(scenario, "c-busy")
-    await exporter.worker.run_until_idle(10)
-    view = await scenario.view("c-busy")
+    script = ["status:503:LOG_UNAVAILABLE", "status:429:RATE_LIMITED", "timeout"]
+    view = await delivered_against(exporter, scenario, port, script, "c-busy")
     assert view["state"] == "delivered"
     log = view["attemptLog"]
     assert [a["outcome"] for a in log] == ["retry", "retry", "retry", "delivered"]
@@ -81,13 +89,8 @@ async def test_an_outbox_row_read_before_its_answer_arrived_is_not_sent_again(
 async def test_a_final_problem_fails_the_consignment_with_its_code(
     exporter: Any, scenario: Any, port: Any, script: str, code: str, status: int
 ) -> None:
-    await scenario.prepare()
-    port.script = [script]
-    await consign(scenario, "c-final")
-    await exporter.worker.run_until_idle(10)
-    view = await scenario.view("c-final")
-    assert view["state"] == "failed"
-    assert view["failureCode"] == code
+    view = await delivered_against(exporter, scenario, port, [script], "c-final")
+    assert (view["state"], view["failureCode"]) == ("failed", code)
     assert [(a["outcome"], a["httpStatus"], a["code"]) for a in view["attemptLog"]] == [("failed", status, code)]
     assert view["receipt"] is None
 
@@ -99,13 +102,8 @@ RECEIPT_CASES = {"bad-signature": "RECEIPT_INVALID", "wrong-signer": "RECEIPT_IN
 async def test_a_receipt_that_does_not_verify_is_never_delivered(
     exporter: Any, scenario: Any, port: Any, action: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    await scenario.prepare()
-    port.script = [action]
-    await consign(scenario, "c-bad-receipt")
-    await exporter.worker.run_until_idle(10)
-    view = await scenario.view("c-bad-receipt")
-    assert view["state"] == "failed"
-    assert view["failureCode"] == RECEIPT_CASES[action]
+    view = await delivered_against(exporter, scenario, port, [action], "c-bad-receipt")
+    assert (view["state"], view["failureCode"]) == ("failed", RECEIPT_CASES[action])
     assert view["decision"] is None and view["receipt"] is None
     assert [a["outcome"] for a in view["attemptLog"]] == ["receipt_failed"]
     assert any(r.levelname == "ERROR" and "RECEIPT CHECK FAILED" in r.getMessage() for r in caplog.records)
@@ -153,87 +151,70 @@ async def test_a_lost_answer_is_resent_and_the_same_receipt_accepted(exporter: A
     assert port.tree.size == 1  # logged once
 
 
-async def test_an_unreachable_port_is_given_up_after_the_give_up_time(settings: Any, port: Any, scenario: Any) -> None:
+def enqueue_raw(node: Any, consignment_id: str, destination: str, submission: str, digest: str = ZERO_DIGEST) -> None:
+    """Put a raw submission straight into ``node``'s outbox, due now."""
+    node.storage.enqueue(
+        consignment_id=consignment_id,
+        destination=destination,
+        submission=submission,
+        digest=digest,
+        raw=True,
+        now=node.now(),
+    )
+
+
+async def test_an_unreachable_port_is_given_up_after_the_give_up_time(
+    settings: Any, make_exporter: Any, scenario: Any
+) -> None:
     settings.give_up_s = 0.2
     settings.retry_base_s = 0.02
-    app = create_app(settings, transport=httpx.MockTransport(_refuse_connection))
-    node = app.state.node
-    try:
-        node.storage.enqueue(
-            consignment_id="c-gone",
-            destination="cn-port-01",
-            submission='{"submissionId":"c-gone"}',
-            digest="sha-256:" + "0" * 64,
-            raw=True,
-            now=node.now(),
-        )
-        await app.state.worker.run_until_idle(10)
+    async with make_exporter(settings, httpx.MockTransport(_refuse_connection)) as other:
+        node = other.node
+        enqueue_raw(node, "c-gone", "cn-port-01", '{"submissionId":"c-gone"}')
+        await other.worker.run_until_idle(10)
         row = node.storage.consignment("c-gone")
         assert row["state"] == "failed" and row["failure_code"] == "DELIVERY_GAVE_UP"
         outcomes = [a["outcome"] for a in node.storage.attempts("c-gone")]
         assert outcomes[-1] == "gave_up" and set(outcomes[:-1]) <= {"retry"} and len(outcomes) >= 2
-    finally:
-        await app.state.worker.stop()
-        node.close()
 
 
 def _refuse_connection(request: httpx.Request) -> httpx.Response:
     raise httpx.ConnectError("connection refused", request=request)
 
 
-async def test_an_unknown_port_url_is_retried(settings: Any, port: Any) -> None:
+async def test_an_unknown_port_url_is_retried(settings: Any, make_exporter: Any) -> None:
     settings.give_up_s = 0.1
-    app = create_app(settings, transport=port.transport())
-    node = app.state.node
-    try:
-        node.storage.enqueue(
-            consignment_id="c-where",
-            destination="cn-port-03",
-            submission="{}",
-            digest="sha-256:" + "0" * 64,
-            raw=True,
-            now=node.now(),
-        )
-        await app.state.worker.run_until_idle(10)
+    async with make_exporter(settings) as other:
+        node = other.node
+        enqueue_raw(node, "c-where", "cn-port-03", "{}")
+        await other.worker.run_until_idle(10)
         attempts = node.storage.attempts("c-where")
         assert "no URL for peer 'cn-port-03'" in attempts[0]["detail"]
         assert node.storage.consignment("c-where")["failure_code"] == "DELIVERY_GAVE_UP"
-    finally:
-        await app.state.worker.stop()
-        node.close()
 
 
 async def test_delivery_resumes_from_the_outbox_after_a_restart(
-    exporter: Any, scenario: Any, port: Any, settings: Any
+    exporter: Any, scenario: Any, port: Any, settings: Any, make_exporter: Any
 ) -> None:
     await scenario.prepare()
     await consign(scenario, "c-r1", "c-r2")
     # The first node stops before delivering anything (as if killed); a new one opens the same database.
     await exporter.worker.stop()
     exporter.node.close()
-    app = create_app(settings, transport=port.transport())
-    try:
-        assert [o.consignment_id for o in app.state.node.storage.due(app.state.node.now())] == ["c-r1", "c-r2"]
-        await app.state.worker.run_until_idle(10)
+    async with make_exporter(settings) as restarted:
+        assert [o.consignment_id for o in restarted.node.storage.due(restarted.node.now())] == ["c-r1", "c-r2"]
+        await restarted.worker.run_until_idle(10)
         for consignment_id in ("c-r1", "c-r2"):
-            assert app.state.node.storage.consignment(consignment_id)["state"] == "delivered"
+            assert restarted.node.storage.consignment(consignment_id)["state"] == "delivered"
         assert port.tree.size == 2
-    finally:
-        await app.state.worker.stop()
-        app.state.node.close()
 
 
 async def test_the_worker_runs_with_the_app_lifespan(settings: Any, port: Any, scenario: Any) -> None:
     app = create_app(settings, transport=port.transport())
     node = app.state.node
     async with app.router.lifespan_context(app):
-        node.storage.enqueue(
-            consignment_id="c-life",
-            destination="cn-port-01",
-            submission='{"submissionId":"c-life"}',
-            digest=canonical_digest({"submissionId": "c-life"}),
-            raw=True,
-            now=node.now(),
+        enqueue_raw(
+            node, "c-life", "cn-port-01", '{"submissionId":"c-life"}', canonical_digest({"submissionId": "c-life"})
         )
         app.state.worker.wake()
         for _ in range(200):

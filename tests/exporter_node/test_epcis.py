@@ -5,15 +5,14 @@ Documents are validated against the GS1 EPCIS 2.0 JSON Schema read from the refe
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
-import jsonschema_rs
 import pytest
 
 from exporter_node.identity import did_of
 from schemas.epcis import dte_credentials
+from tests.support.epcis import dte_credential, dte_event, gs1_validator, read_gs1_schema, schema_errors
 
 pytestmark = [pytest.mark.anyio, pytest.mark.db]
 
@@ -25,12 +24,7 @@ PLANT = "urn:pilot:facility:ru-exp-01:plant-01"
 @pytest.fixture(scope="module")
 def gs1(reference_dir: Path) -> Any:
     """The GS1 EPCIS 2.0 JSON Schema, format checks on."""
-    schema = json.loads((reference_dir / "gs1" / "EPCIS-JSON-Schema.json").read_text("utf-8"))
-    return jsonschema_rs.validator_for(schema, validate_formats=True)
-
-
-def _errors(gs1: Any, document: Any) -> list[str]:
-    return [f"{'/'.join(map(str, e.instance_path))}: {e.message}" for e in gs1.iter_errors(document)][:10]
+    return gs1_validator(read_gs1_schema(reference_dir))
 
 
 def _dte_count(submission: dict[str, Any]) -> int:
@@ -47,34 +41,20 @@ async def _epcis(exporter: Any, consignment_id: str) -> dict[str, Any]:
 
 def _shipping_dte(bizstep: str = "shipping") -> dict[str, Any]:
     """A DigitalTraceabilityEvent credential in the UNTP 0.6.1 shape (unsigned: :raw does not verify)."""
-    return {
-        "@context": [
-            "https://www.w3.org/ns/credentials/v2",
-            "https://test.uncefact.org/vocabulary/untp/dte/0.6.1/",
-            "https://pilot.example/ns/agri-export/v1",
-        ],
-        "id": "urn:uuid:0e6c1c1e-5a57-4d38-9c55-000000000001",
-        "type": ["DigitalTraceabilityEvent", "VerifiableCredential"],
-        "issuer": {"type": ["CredentialIssuer"], "id": EXPORTER_DID, "name": "ru-exp-01"},
-        "validFrom": "2026-03-02T08:00:00Z",
-        "credentialSubject": [
-            {
-                "type": ["ObjectEvent", "Event"],
-                "id": "urn:uuid:0e6c1c1e-5a57-4d38-9c55-000000000002",
-                "eventTime": "2026-03-02T08:00:00Z",
-                "eventTimeZoneOffset": "+03:00",
-                "action": "observe",
-                "bizStep": bizstep,
-                "disposition": "in_transit",
-                "readPoint": {"id": PLANT},
-                "epcList": [{"type": ["Item"], "id": "urn:pilot:lot:ru-exp-01:raw:export-lot", "name": "Export lot"}],
-                "bizTransactionList": [{"type": "desadv", "bizTransaction": "urn:pilot:consignment:raw-1"}],
-                "sourceList": [{"type": "owning_party", "source": EXPORTER_DID}],
-                "destinationList": [{"type": "owning_party", "destination": PORT_DID}],
-                "hsCode": "020714",
-            }
-        ],
-    }
+    event = dte_event(
+        "ObjectEvent",
+        "urn:uuid:0e6c1c1e-5a57-4d38-9c55-000000000002",
+        "2026-03-02T08:00:00Z",
+        bizstep,
+        "in_transit",
+        PLANT,
+        action="observe",
+        epcList=[{"type": ["Item"], "id": "urn:pilot:lot:ru-exp-01:raw:export-lot", "name": "Export lot"}],
+        bizTransactionList=[{"type": "desadv", "bizTransaction": "urn:pilot:consignment:raw-1"}],
+        sourceList=[{"type": "owning_party", "source": EXPORTER_DID}],
+        destinationList=[{"type": "owning_party", "destination": PORT_DID}],
+    )
+    return dte_credential([event], "urn:uuid:0e6c1c1e-5a57-4d38-9c55-000000000001", EXPORTER_DID, "ru-exp-01")
 
 
 async def _queue_raw(exporter: Any, consignment_id: str, *credentials: dict[str, Any]) -> None:
@@ -93,7 +73,7 @@ async def test_a_built_consignment_is_a_valid_epcis_document(exporter: Any, scen
     await scenario.prepare()
     assert (await scenario.consign("c-epcis")).status_code == 202
     document = await _epcis(exporter, "c-epcis")
-    assert _errors(gs1, document) == []
+    assert schema_errors(gs1, document) == []
     assert document["type"] == "EPCISDocument" and document["schemaVersion"] == "2.0"
     assert document["id"] == "urn:pilot:epcis:c-epcis"
     assert (document["sender"], document["receiver"]) == (EXPORTER_DID, PORT_DID)
@@ -109,19 +89,13 @@ async def test_a_built_consignment_is_a_valid_epcis_document(exporter: Any, scen
 
 
 @pytest.mark.reference
-async def test_enveloped_credentials_are_decoded(
-    settings: Any, make_exporter: Any, make_scenario: Any, gs1: Any
-) -> None:
-    settings.securing = "jose"
-    async with make_exporter(settings) as exporter:
-        scenario = make_scenario(exporter)
-        await scenario.prepare()
-        assert (await scenario.consign("c-epcis-jose")).status_code == 202
-        submission = (await exporter.client.get("/v1/consignments/c-epcis-jose/submission")).json()
-        assert any(c["type"] == "EnvelopedVerifiableCredential" for c in submission["credentials"])
-        document = await _epcis(exporter, "c-epcis-jose")
-        assert _errors(gs1, document) == []
-        assert len(document["epcisBody"]["eventList"]) == _dte_count(submission) > 0
+async def test_enveloped_credentials_are_decoded(jose_scenario: Any, gs1: Any) -> None:
+    assert (await jose_scenario.consign("c-epcis-jose")).status_code == 202
+    submission = await jose_scenario.submission("c-epcis-jose")
+    assert any(c["type"] == "EnvelopedVerifiableCredential" for c in submission["credentials"])
+    document = await _epcis(jose_scenario.exporter, "c-epcis-jose")
+    assert schema_errors(gs1, document) == []
+    assert len(document["epcisBody"]["eventList"]) == _dte_count(submission) > 0
 
 
 # --- the route itself (raw submissions carry hand-written credentials) --------------------------------
@@ -132,7 +106,7 @@ async def test_a_raw_submission_maps_its_dte_credentials_only(exporter: Any, gs1
     facility = {"type": ["DigitalFacilityRecord", "VerifiableCredential"], "credentialSubject": {"id": PLANT}}
     await _queue_raw(exporter, "raw-1", facility, _shipping_dte())
     document = await _epcis(exporter, "raw-1")
-    assert _errors(gs1, document) == []
+    assert schema_errors(gs1, document) == []
     (event,) = document["epcisBody"]["eventList"]
     assert event["type"] == "ObjectEvent" and event["action"] == "OBSERVE" and event["bizStep"] == "shipping"
     assert event["epcList"] == ["urn:pilot:lot:ru-exp-01:raw:export-lot"]

@@ -102,7 +102,7 @@ def test_rotate_an_unknown_participant_is_bad_usage(sandbox_dir: Path) -> None:
 
 @pytest.mark.db
 def test_the_node_opens_an_encrypted_keyring_with_the_passphrase(tmp_path: Path, database_url: str) -> None:
-    from exporter_node.node import ExporterNode
+    from exporter_node.state import ExporterNode
     from node_core.settings import NodeSettings
     from schemas.errors import KeyFormatError
 

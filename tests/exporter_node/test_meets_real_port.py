@@ -37,7 +37,7 @@ def real_port(tmp_path: Path, sandbox: Sandbox, settings: NodeSettings) -> Itera
     try:
         yield app
     finally:
-        app.state.port.close()
+        app.state.node.close()
 
 
 async def test_the_worker_delivers_to_the_real_port_and_both_sides_agree(
@@ -47,7 +47,7 @@ async def test_the_worker_delivers_to_the_real_port_and_both_sides_agree(
     make_exporter: Callable[..., Any],
     make_scenario: Callable[[Any], Any],
 ) -> None:
-    port = real_port.state.port
+    port = real_port.state.node
     async with make_exporter(settings, httpx.ASGITransport(app=real_port)) as exporter:
         scenario = make_scenario(exporter)
         await scenario.prepare()

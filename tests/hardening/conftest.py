@@ -6,6 +6,6 @@ The ``harness`` fixture is ``tests.support.harness``'s; its database fixture (SQ
 
 from __future__ import annotations
 
-from tests.support.harness import harness
+from tests.support.harness import harness, harness_settings
 
-__all__ = ["harness"]
+__all__ = ["harness", "harness_settings"]

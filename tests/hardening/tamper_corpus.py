@@ -28,10 +28,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from tests.support.files import VECTORS
+from tests.support.json_paths import JsonPath, get, leaves
 
 ONE_MIB = 1024 * 1024
 
-Path_ = tuple[str | int, ...]
+Path_ = JsonPath
 
 
 @dataclass(frozen=True)
@@ -118,19 +119,7 @@ def dumps(document: Any, **kwargs: Any) -> bytes:
     return json.dumps(document, **options).encode()
 
 
-# -- walking a document -------------------------------------------------------------------------------
-
-
-def leaves(document: Any, path: Path_ = ()) -> Iterator[Path_]:
-    """Paths of every scalar in ``document``, depth first."""
-    if isinstance(document, dict):
-        for key, value in document.items():
-            yield from leaves(value, (*path, key))
-    elif isinstance(document, list):
-        for index, value in enumerate(document):
-            yield from leaves(value, (*path, index))
-    else:
-        yield path
+# -- walking a document (leaves and get: tests.support.json_paths) -------------------------------------
 
 
 def members(document: Any, path: Path_ = ()) -> Iterator[Path_]:
@@ -153,12 +142,6 @@ def objects(document: Any, path: Path_ = ()) -> Iterator[Path_]:
     elif isinstance(document, list):
         for index, value in enumerate(document):
             yield from objects(value, (*path, index))
-
-
-def get(document: Any, path: Path_) -> Any:
-    for step in path:
-        document = document[step]
-    return document
 
 
 def with_change(document: Any, path: Path_, change: Callable[[Any, str | int], None]) -> Any:

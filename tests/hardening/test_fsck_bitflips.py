@@ -15,12 +15,9 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-import typer
-from typer.testing import CliRunner
 
-from pilot.commands.audit import app as audit_app
 from port_node.tables import CHECKPOINTS, LOG_LEAVES
-from tests.port_node.port_harness import PORT_ID, PortHarness, fresh_submission
+from tests.port_node.port_harness import PortHarness
 
 pytestmark = [pytest.mark.anyio]
 
@@ -50,20 +47,15 @@ def _flip(value: bytes | str, bit: int) -> bytes | str:
     return bytes(data).decode() if isinstance(value, str) else bytes(data)
 
 
-def _fsck(runner: CliRunner, pilot: typer.Typer, harness: PortHarness) -> tuple[int, dict[str, Any]]:
-    args = ["audit", "fsck", "--id", PORT_ID, "--data-dir", str(harness.data_dir), "--json"]
-    result = runner.invoke(pilot, args, env={"DATABASE_URL": harness.database_url})
+def _fsck(harness: PortHarness) -> tuple[int, dict[str, Any]]:
+    result = harness.audit_fsck("--json")
     return result.exit_code, json.loads(result.output)
 
 
 async def run_flips(harness: PortHarness, flips: int) -> None:
     """``flips`` random flips, each found (exit status 1 and a named difference); restored, fsck is clean again."""
-    for n in range(6):
-        assert (await harness.submit("ru-exp-03", fresh_submission("ru-exp-03", f"flip-{n}"))).status_code == 201
-    runner = CliRunner()
-    pilot = typer.Typer()
-    pilot.add_typer(audit_app, name="audit")  # as pilot/cli.py registers it
-    assert _fsck(runner, pilot, harness)[0] == 0
+    await harness.log_fresh("ru-exp-03", (f"flip-{n}" for n in range(6)))
+    assert _fsck(harness)[0] == 0
     rng = random.Random(20261123)
     engine = harness.port.engine
     found: Counter[str] = Counter()
@@ -79,14 +71,14 @@ async def run_flips(harness: PortHarness, flips: int) -> None:
             flipped = _flip(original, bit)
             connection.execute(sa.update(table).where(key == row).values({column.name: flipped}))
         where = f"{table.name}.{column.name}[{row}] bit {bit}"
-        status, report = _fsck(runner, pilot, harness)
+        status, report = _fsck(harness)
         if status == 1 and report.get("problem"):
             found[f"{table.name}.{column.name}"] += 1
         else:
             missed.append(f"{where}: exit {status} {report}")
         with engine.begin() as connection:
             connection.execute(sa.update(table).where(key == row).values({column.name: original}))
-    assert _fsck(runner, pilot, harness)[0] == 0
+    assert _fsck(harness)[0] == 0
     print(f"\nbit flips found by fsck: {sum(found.values())}/{flips} {dict(found)}")
     assert missed == [], missed[:5]
 

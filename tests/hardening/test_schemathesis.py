@@ -26,7 +26,7 @@ import httpx
 import pytest
 import schemathesis
 from fastapi import FastAPI
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import Phase, given
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
 from schemathesis.checks import (
@@ -42,6 +42,7 @@ from node_core.http_signatures import sign_request
 from node_core.settings import NodeSettings
 from pilot.synthetic import Signer
 from tests.port_node.port_harness import BASE_URL, make_harness, sandbox
+from tests.support.reproducible import reproducible
 
 CHECKS = [
     not_a_server_error,
@@ -167,14 +168,7 @@ def _fuzz_operation(
         operation.as_strategy(generation_mode=GenerationMode.NEGATIVE),
     )
 
-    @settings(
-        max_examples=examples,
-        deadline=None,
-        database=None,
-        derandomize=True,
-        phases=[Phase.explicit, Phase.generate],
-        suppress_health_check=list(HealthCheck),
-    )
+    @reproducible(examples, phases=[Phase.explicit, Phase.generate])
     @given(case=strategy, _repeat=st.integers(0, 1 << 30))
     def run(case: schemathesis.Case, _repeat: int) -> None:
         request = _to_request(case)

@@ -19,12 +19,12 @@ from typing import Any
 import anyio.from_thread
 import pytest
 import sqlalchemy as sa
-from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 from sqlalchemy.engine import make_url
 
 from tests.port_node.port_harness import PortHarness, as_body, fresh_submission, make_harness
+from tests.support.reproducible import reproducible
 
 EXPORTERS = ["ru-exp-01", "ru-exp-04"]
 JSON = {"content-type": "application/json"}
@@ -138,14 +138,7 @@ def _admin() -> sa.Engine:
 def _run(database_url: str, examples: int, steps: int) -> None:
     PortModel.database_url = None if database_url.startswith("sqlite") else database_url
     case = PortModel.TestCase
-    case.settings = settings(
-        max_examples=examples,
-        stateful_step_count=steps,
-        deadline=None,
-        database=None,
-        derandomize=True,
-        suppress_health_check=list(HealthCheck),
-    )
+    case.settings = reproducible(examples, stateful_step_count=steps)
     case().runTest()
 
 

@@ -15,6 +15,9 @@ from sqlalchemy import Engine
 
 from node_core.database import make_engine, run_migrations
 from tests.support.databases import configured_postgres_url, fresh_schema
+from tests.support.harness import harness, harness_settings
+
+__all__ = ["harness", "harness_settings", "migrated_engine", "postgres_schema_url"]
 
 ALEMBIC_FIXTURE = Path(__file__).parent / "alembic_fixture"
 

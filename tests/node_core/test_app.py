@@ -12,22 +12,12 @@ from typing import Any
 import httpx
 import pytest
 
-from node_core.app import create_base_app
 from node_core.logging import configure_logging
-from node_core.settings import NodeSettings
+from tests.support.nodes import base_app
 
 
 def make(tmp_path: Path, node_id: str = "cn-port-01") -> Any:
-    settings = NodeSettings(node_id=node_id, data_dir=tmp_path, max_inflight=4)
-    app = create_base_app(
-        settings,
-        title="Port",
-        version="0.1.0",
-        description="test",
-        role="port",
-        trust_info=lambda: {"sequence": 7},
-        db_kind="sqlite",
-    )
+    app = base_app(tmp_path, node_id, max_inflight=4)
 
     @app.get("/v1/items/{item_id}")
     def item(item_id: int) -> dict[str, int]:

@@ -19,7 +19,6 @@ import asyncio
 import json
 import logging
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -31,7 +30,6 @@ from fastapi import FastAPI, Request
 from prometheus_client.parser import text_string_to_metric_families
 from pydantic import BaseModel
 
-from node_core.app import create_base_app
 from node_core.http_signatures import (
     RequestSignatureError,
     declares_body,
@@ -41,10 +39,17 @@ from node_core.http_signatures import (
 )
 from node_core.nonces import MemoryNonceStore
 from node_core.settings import NodeSettings
-from pilot.sandbox import write_sandbox
 from pilot.synthetic import Signer
-from port_node.app import create_app
-from tests.port_node.port_harness import PORT_ID, as_body, fresh_submission, sandbox, signer_for
+from tests.port_node.port_harness import (
+    PORT_ID,
+    PortHarness,
+    as_body,
+    fresh_submission,
+    make_harness,
+    sandbox,
+    signer_for,
+)
+from tests.support.nodes import base_app
 
 ORIGIN = "http://127.0.0.1:8101"  # the port under test
 OTHER_PORT = "http://127.0.0.1:8102"  # where cn-port-02 would listen
@@ -151,34 +156,10 @@ def unsigned_headers(url: str, length: int) -> list[tuple[bytes, bytes]]:
 # --- a port -------------------------------------------------------------------------------------------
 
 
-@dataclass
-class Port:
-    app: FastAPI
-
-    @property
-    def metrics(self) -> str:
-        rendered: bytes = self.app.state.metrics.render()
-        return rendered.decode()
-
-    def close(self) -> None:
-        self.app.state.port.close()
-
-
-def make_port(tmp_path: Path, database_url: str, **settings: Any) -> Port:
-    data_dir = tmp_path / "data"
-    if not (data_dir / "trust-list.json").exists():
-        write_sandbox(sandbox(), data_dir)
-    options: dict[str, Any] = {"public_origins": [ORIGIN], "body_timeout_s": BODY_TIMEOUT_S} | settings
-    return Port(create_app(NodeSettings(node_id=PORT_ID, data_dir=data_dir, database_url=database_url, **options)))
-
-
 @pytest.fixture
-def port(tmp_path: Path, database_url: str) -> Iterator[Port]:
-    made = make_port(tmp_path, database_url)
-    try:
-        yield made
-    finally:
-        made.close()
+def harness_settings() -> dict[str, Any]:
+    """The port under test answers at ``ORIGIN`` and gives a body ``BODY_TIMEOUT_S`` to arrive."""
+    return {"public_origins": [ORIGIN], "body_timeout_s": BODY_TIMEOUT_S}
 
 
 def submission_body(name: str, exporter: str = "ru-exp-01") -> bytes:
@@ -195,17 +176,19 @@ def submission_body(name: str, exporter: str = "ru-exp-01") -> bytes:
     [("/v1/submissions", 1000), ("/v1/submissions:batch", 16 * 1024 * 1024)],
     ids=["single, stalled after '{'", "batch declaring 16 MiB, stalled after '{'"],
 )
-async def test_unsigned_stalled_body_is_refused_without_reading_it(port: Port, path: str, length: int) -> None:
-    answer = await call(port.app, "POST", path, unsigned_headers(ORIGIN + path, length), [b"{"], "stall")
+async def test_unsigned_stalled_body_is_refused_without_reading_it(
+    harness: PortHarness, path: str, length: int
+) -> None:
+    answer = await call(harness.app, "POST", path, unsigned_headers(ORIGIN + path, length), [b"{"], "stall")
     assert answer.status == 401 and answer.problem()["code"] == "REQUEST_SIGNATURE_INVALID"
     assert answer.body_reads == 0, "the body of an unauthenticated request was read"
 
 
 @pytest.mark.anyio
-async def test_signed_stalled_body_times_out_with_408(port: Port) -> None:
+async def test_signed_stalled_body_times_out_with_408(harness: PortHarness) -> None:
     body = submission_body("stalled")
     headers = signed_headers("ru-exp-01", "POST", ORIGIN + "/v1/submissions", body)
-    answer = await call(port.app, "POST", "/v1/submissions", headers, [body[:1]], "stall")
+    answer = await call(harness.app, "POST", "/v1/submissions", headers, [body[:1]], "stall")
     assert answer.status == 408 and answer.problem()["code"] == "REQUEST_TIMEOUT"
     assert answer.headers.get("connection") == "close"
     assert BODY_TIMEOUT_S <= answer.seconds < BODY_TIMEOUT_S + 2.0
@@ -214,7 +197,7 @@ async def test_signed_stalled_body_times_out_with_408(port: Port) -> None:
 @pytest.mark.anyio
 async def test_stalled_bodies_hold_no_inflight_slot(tmp_path: Path, database_url: str) -> None:
     """Cap 2, six signed bodies stalled after one byte: a real submission still gets its receipt."""
-    port = make_port(tmp_path, database_url, max_inflight=2, body_timeout_s=30.0)
+    harness = make_harness(tmp_path, database_url, public_origins=[ORIGIN], max_inflight=2, body_timeout_s=30.0)
     try:
         stalled = []
         for n in range(6):
@@ -222,20 +205,20 @@ async def test_stalled_bodies_hold_no_inflight_slot(tmp_path: Path, database_url
             headers = signed_headers("ru-exp-01", "POST", ORIGIN + "/v1/submissions", body)
             stalled.append(
                 asyncio.create_task(
-                    call(port.app, "POST", "/v1/submissions", headers, [body[:1]], "stall", timeout_s=60)
+                    call(harness.app, "POST", "/v1/submissions", headers, [body[:1]], "stall", timeout_s=60)
                 )
             )
         await asyncio.sleep(0.5)
         assert not any(task.done() for task in stalled)
         body = submission_body("real", "ru-exp-02")
         headers = signed_headers("ru-exp-02", "POST", ORIGIN + "/v1/submissions", body)
-        answer = await call(port.app, "POST", "/v1/submissions", headers, [body])
+        answer = await call(harness.app, "POST", "/v1/submissions", headers, [body])
         assert answer.status == 201, answer.body[:300]
         for task in stalled:
             task.cancel()
         await asyncio.gather(*stalled, return_exceptions=True)
     finally:
-        port.close()
+        harness.close()
 
 
 # --- 6: a signature is valid only at the node it was made for ----------------------------------------------
@@ -260,11 +243,11 @@ ORIGIN_CASES = {
 
 @pytest.mark.anyio
 @pytest.mark.parametrize("case", list(ORIGIN_CASES), ids=list(ORIGIN_CASES))
-async def test_request_signed_for_another_origin_is_refused(port: Port, case: str) -> None:
+async def test_request_signed_for_another_origin_is_refused(harness: PortHarness, case: str) -> None:
     origin, host = ORIGIN_CASES[case]
     headers, body = _post_signed_for(origin, host=host)
     scheme = origin.split("://")[0]
-    answer = await call(port.app, "POST", "/v1/submissions", headers, [body])
+    answer = await call(harness.app, "POST", "/v1/submissions", headers, [body])
     if scheme == "https":  # the port was reached over http: the rebuilt @target-uri does not verify either
         assert answer.status == 401
         return
@@ -272,20 +255,20 @@ async def test_request_signed_for_another_origin_is_refused(port: Port, case: st
     problem = answer.problem()
     assert problem["code"] == "REQUEST_SIGNATURE_INVALID"
     assert "not this node" in problem["detail"] and ORIGIN in problem["detail"]
-    assert port.app.state.port.log.size == 0
+    assert harness.port.log.size == 0
 
 
 @pytest.mark.anyio
-async def test_request_signed_for_this_origin_is_accepted(port: Port) -> None:
+async def test_request_signed_for_this_origin_is_accepted(harness: PortHarness) -> None:
     headers, body = _post_signed_for(ORIGIN)
-    answer = await call(port.app, "POST", "/v1/submissions", headers, [body])
+    answer = await call(harness.app, "POST", "/v1/submissions", headers, [body])
     assert answer.status == 201, answer.body[:300]
 
 
 @pytest.mark.anyio
-async def test_signed_get_for_another_origin_is_refused(port: Port) -> None:
+async def test_signed_get_for_another_origin_is_refused(harness: PortHarness) -> None:
     async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=port.app), base_url=OTHER_PORT, auth=signer_for("ru-exp-01")
+        transport=httpx.ASGITransport(app=harness.app), base_url=OTHER_PORT, auth=signer_for("ru-exp-01")
     ) as client:
         response = await client.get("/v1/receipts/t-ru-exp-01-anything")
     assert response.status_code == 401 and response.json()["code"] == "REQUEST_SIGNATURE_INVALID"
@@ -318,27 +301,27 @@ MEDIA_TYPES = {
 
 @pytest.mark.anyio
 @pytest.mark.parametrize("case", list(MEDIA_TYPES), ids=list(MEDIA_TYPES))
-async def test_content_type_must_be_json(port: Port, case: str) -> None:
+async def test_content_type_must_be_json(harness: PortHarness, case: str) -> None:
     media_type, status = MEDIA_TYPES[case]
     body = submission_body(f"media-{len(case)}-{status}")
     headers = signed_headers("ru-exp-01", "POST", ORIGIN + "/v1/submissions", body, {"content-type": media_type})
-    answer = await call(port.app, "POST", "/v1/submissions", headers, [body])
+    answer = await call(harness.app, "POST", "/v1/submissions", headers, [body])
     assert answer.status == status, answer.body[:300]
     if status == 415:
         assert answer.problem()["code"] == "UNSUPPORTED_MEDIA_TYPE"
-        assert port.app.state.port.log.size == 0
+        assert harness.port.log.size == 0
 
 
 @pytest.mark.anyio
-async def test_content_length_with_transfer_encoding_is_refused(port: Port) -> None:
+async def test_content_length_with_transfer_encoding_is_refused(harness: PortHarness) -> None:
     body = submission_body("smuggled")
     headers = signed_headers("ru-exp-01", "POST", ORIGIN + "/v1/submissions", body)
     headers.append((b"transfer-encoding", b"chunked"))
-    answer = await call(port.app, "POST", "/v1/submissions", headers, [body])
+    answer = await call(harness.app, "POST", "/v1/submissions", headers, [body])
     assert answer.status == 400 and answer.problem()["code"] == "REQUEST_INVALID"
     assert "Transfer-Encoding" in answer.problem()["detail"]
     assert answer.headers.get("connection") == "close"
-    assert answer.body_reads == 0 and port.app.state.port.log.size == 0
+    assert answer.body_reads == 0 and harness.port.log.size == 0
 
 
 # --- 9: bounded metrics labels -------------------------------------------------------------------------
@@ -351,17 +334,9 @@ class Item(BaseModel):
     a: int
 
 
-def base_app(tmp_path: Path) -> FastAPI:
-    settings = NodeSettings(node_id="cn-port-01", data_dir=tmp_path, body_timeout_s=BODY_TIMEOUT_S)
-    app = create_base_app(
-        settings,
-        title="t",
-        version="0",
-        description="t",
-        role="port",
-        trust_info=lambda: {"sequence": 1},
-        db_kind="sqlite",
-    )
+def echo_app(tmp_path: Path) -> FastAPI:
+    """The base app with routes that read a body (raw or parsed by FastAPI) and answer any status."""
+    app = base_app(tmp_path, body_timeout_s=BODY_TIMEOUT_S)
 
     @app.post("/v1/echo")
     async def echo(request: Request) -> dict[str, int]:
@@ -387,7 +362,7 @@ def series(app: FastAPI) -> list[tuple[str, dict[str, str]]]:
 
 @pytest.mark.anyio
 async def test_metrics_labels_are_bounded(tmp_path: Path) -> None:
-    app = base_app(tmp_path)
+    app = echo_app(tmp_path)
     routes = {getattr(route, "path", "") for route in app.routes} | {"<unmatched>"}
 
     async def hostile(count: int, salt: str) -> None:
@@ -418,7 +393,7 @@ async def test_metrics_labels_are_bounded(tmp_path: Path) -> None:
 async def test_client_hanging_up_mid_body_is_not_a_server_error(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    app = base_app(tmp_path)
+    app = echo_app(tmp_path)
     headers = [(b"host", b"127.0.0.1:8100"), (b"content-type", b"application/json"), (b"content-length", b"100")]
     with caplog.at_level(logging.INFO):
         answer = await call(app, "POST", "/v1/echo", headers, [b'{"a":'], "disconnect")
@@ -435,7 +410,7 @@ async def test_client_hanging_up_mid_body_is_not_a_server_error(
 @pytest.mark.anyio
 async def test_bodies_fastapi_reads_itself_get_the_same_answers(tmp_path: Path) -> None:
     """A route whose body FastAPI parses: a stall is a 408 and a hang-up a 499, not FastAPI's 400."""
-    app = base_app(tmp_path)
+    app = echo_app(tmp_path)
     headers = [(b"host", b"127.0.0.1:8100"), (b"content-type", b"application/json"), (b"content-length", b"8")]
     stalled = await call(app, "POST", "/v1/parsed", headers, [b'{"a":'], "stall")
     assert stalled.status == 408 and stalled.problem()["code"] == "REQUEST_TIMEOUT"
@@ -446,12 +421,12 @@ async def test_bodies_fastapi_reads_itself_get_the_same_answers(tmp_path: Path) 
 
 
 @pytest.mark.anyio
-async def test_port_client_hanging_up_mid_submission(port: Port) -> None:
+async def test_port_client_hanging_up_mid_submission(harness: PortHarness) -> None:
     body = submission_body("hangup")
     headers = signed_headers("ru-exp-01", "POST", ORIGIN + "/v1/submissions", body)
-    answer = await call(port.app, "POST", "/v1/submissions", headers, [body[:10]], "disconnect")
+    answer = await call(harness.app, "POST", "/v1/submissions", headers, [body[:10]], "disconnect")
     assert answer.status is None
-    assert 'status="500"' not in port.metrics and 'status="499"' in port.metrics
+    assert 'status="500"' not in harness.metrics and 'status="499"' in harness.metrics
 
 
 # --- 14: uvicorn's own 400 for framing h11 refuses ------------------------------------------------------

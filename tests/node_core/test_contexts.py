@@ -9,19 +9,14 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from node_core.app import create_base_app
-from node_core.settings import NodeSettings
 from schemas.jsonld import CONTEXTS_DIR, context_index
+from tests.support.nodes import base_app
 
 pytestmark = pytest.mark.anyio
 
 
 def _app(tmp_path: Path) -> FastAPI:
-    settings = NodeSettings(node_id="cn-port-01", data_dir=tmp_path)
-    return create_base_app(
-        settings, title="t", version="0", description="d", role="port_authority",
-        trust_info=lambda: {"sequence": 1}, db_kind="sqlite",
-    )  # fmt: skip
+    return base_app(tmp_path, role="port_authority")
 
 
 async def test_index_and_every_listed_context_are_served_byte_for_byte(tmp_path: Path) -> None:

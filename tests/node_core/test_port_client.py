@@ -337,4 +337,4 @@ async def test_the_real_port_through_the_client(tmp_path: Path, database_url: st
                 await unsigned.submit(body)
             assert (refused.value.status, refused.value.code) == (401, "REQUEST_SIGNATURE_INVALID")
     finally:
-        app.state.port.close()
+        app.state.node.close()

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from pilot.cli import app
 
@@ -83,20 +84,16 @@ def test_canonicalize_reproduces_rfc8785_outputs(reference_dir: Path, name: str)
     assert result.stdout_bytes == (reference_dir / "jcs" / "output" / name).read_bytes()
 
 
+def validate(files: list[str], output_format: str, *options: str, **invoke: Any) -> Result:
+    """``pilot conformance validate`` of ``files`` with the published trust list, reporting in ``output_format``."""
+    trust_list = str(VECTORS / "trust-list.json")
+    args = ["conformance", "validate", *files, "--trust-list", trust_list, "--format", output_format, *options]
+    return runner.invoke(app, args, **invoke)
+
+
 def test_validate_accepts_every_valid_vector() -> None:
     files = sorted(str(p) for p in (VECTORS / "valid").glob("*.json"))
-    result = runner.invoke(
-        app,
-        [
-            "conformance",
-            "validate",
-            *files,
-            "--trust-list",
-            str(VECTORS / "trust-list.json"),
-            "--format",
-            "json",
-        ],
-    )
+    result = validate(files, "json")
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
     assert report["refused"] == 0 and report["accepted"] == len(files)
@@ -104,20 +101,7 @@ def test_validate_accepts_every_valid_vector() -> None:
 
 def test_validate_reports_the_expected_code_for_every_invalid_vector() -> None:
     files = sorted((VECTORS / "invalid").glob("*.json"))
-    result = runner.invoke(
-        app,
-        [
-            "conformance",
-            "validate",
-            *map(str, files),
-            "--trust-list",
-            str(VECTORS / "trust-list.json"),
-            "--format",
-            "json",
-            "--at",
-            "2026-11-01T00:00:00Z",
-        ],
-    )
+    result = validate([str(f) for f in files], "json", "--at", "2026-11-01T00:00:00Z")
     assert result.exit_code == 1
     outcomes = {Path(f["file"]).name: f["outcome"] for f in json.loads(result.stdout)["files"]}
     assert outcomes == {p.name: EXPECTED[p.name]["expect"] for p in files}
@@ -129,21 +113,7 @@ def test_validate_junit_report(tmp_path: Path) -> None:
         str(VECTORS / "valid" / "submission-ru-exp-01.json"),
         str(VECTORS / "invalid" / "credential-expired.json"),
     ]
-    result = runner.invoke(
-        app,
-        [
-            "conformance",
-            "validate",
-            *files,
-            "--trust-list",
-            str(VECTORS / "trust-list.json"),
-            "--format",
-            "junit",
-            "-o",
-            str(report),
-        ],
-        env={"PILOT_REFERENCE_DIR": None},
-    )
+    result = validate(files, "junit", "-o", str(report), env={"PILOT_REFERENCE_DIR": None})
     assert result.exit_code == 1
     text = report.read_text()
     assert 'failures="1"' in text and "CREDENTIAL_EXPIRED" in text

@@ -47,7 +47,7 @@ def test_node_databases_are_created_0600_with_their_wal_and_shm(tmp_path: Path, 
         assert files == dict.fromkeys(files, 0o600), {name: oct(m) for name, m in files.items()}
         assert mode(data_dir / "keys" / "cn-port-01.pem") == mode(data_dir / "tokens" / "cn-port-01") == 0o600
     finally:
-        port.state.port.close()
+        port.state.node.close()
         exporter.state.node.close()
 
 

@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from tests.support.harness import harness
+from tests.support.harness import harness, harness_settings
 
-__all__ = ["harness"]
+__all__ = ["harness", "harness_settings"]

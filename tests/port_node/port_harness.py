@@ -8,15 +8,19 @@ from __future__ import annotations
 
 import functools
 import json
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
+import typer
 from fastapi import FastAPI
+from typer.testing import CliRunner, Result
 
 from node_core.http_signatures import RequestSigner
 from node_core.settings import NodeSettings
+from pilot.commands.audit import app as audit_app
 from pilot.sandbox import DEFAULT_SEED, Sandbox, build_sandbox, write_sandbox
 from pilot.synthetic import Signer, build_world, plan_consignment, sign_consignment
 from port_node.app import create_app
@@ -65,19 +69,25 @@ class PortHarness:
 
     data_dir: Path
     database_url: str
+    overrides: dict[str, Any] = field(default_factory=dict)  # settings other than the defaults below
     app: FastAPI = field(init=False)
 
     def __post_init__(self) -> None:
         self.app = create_app(self.settings())
 
     def settings(self) -> NodeSettings:
-        return NodeSettings(
-            node_id=PORT_ID, data_dir=self.data_dir, database_url=self.database_url, public_origins=[BASE_URL]
-        )
+        options: dict[str, Any] = {"public_origins": [BASE_URL], **self.overrides}
+        return NodeSettings(node_id=PORT_ID, data_dir=self.data_dir, database_url=self.database_url, **options)
 
     @property
     def port(self) -> Any:
-        return self.app.state.port
+        return self.app.state.node
+
+    @property
+    def metrics(self) -> str:
+        """What ``/metrics`` would answer now."""
+        rendered: bytes = self.app.state.metrics.render()
+        return rendered.decode()
 
     @property
     def operator_token(self) -> str:
@@ -95,6 +105,18 @@ class PortHarness:
                 "/v1/submissions", content=as_body(document), headers={"content-type": "application/json"}
             )
 
+    async def log_fresh(self, exporter: str, names: Iterable[str]) -> None:
+        """Submit a fresh submission of ``exporter`` for each of ``names``; each must be logged (201)."""
+        for name in names:
+            assert (await self.submit(exporter, fresh_submission(exporter, name))).status_code == 201, name
+
+    def audit_fsck(self, *options: str, env: Mapping[str, str | None] | None = None) -> Result:
+        """``pilot audit fsck`` of this port's database (``DATABASE_URL``, unless ``env`` says otherwise)."""
+        pilot = typer.Typer()
+        pilot.add_typer(audit_app, name="audit")  # as pilot/cli.py registers it
+        args = ["audit", "fsck", "--id", PORT_ID, "--data-dir", str(self.data_dir), *options]
+        return CliRunner().invoke(pilot, args, env={"DATABASE_URL": self.database_url} if env is None else env)
+
     def restart(self) -> None:
         """Drop this app and start a new one over the same database and data dir."""
         self.close()
@@ -104,11 +126,11 @@ class PortHarness:
         self.port.close()
 
 
-def make_harness(tmp_path: Path, database_url: str) -> PortHarness:
-    """A sandbox in ``tmp_path/data`` and a port over ``database_url``."""
+def make_harness(tmp_path: Path, database_url: str, **settings: Any) -> PortHarness:
+    """A sandbox in ``tmp_path/data`` and a port over ``database_url``, with ``settings`` besides the defaults."""
     data_dir = tmp_path / "data"
     write_sandbox(sandbox(), data_dir)
-    return PortHarness(data_dir, database_url)
+    return PortHarness(data_dir, database_url, settings)
 
 
 def check_receipt(receipt_bytes: bytes, *, expect_index: int | None = None) -> dict[str, Any]:

@@ -6,11 +6,8 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-import typer
 from sqlalchemy.exc import OperationalError
-from typer.testing import CliRunner
 
-from pilot.commands.audit import app as audit_app
 from port_node.fsck import fsck
 from port_node.keys import log_origin
 from port_node.storage import SqlSubmissionStore
@@ -76,8 +73,7 @@ async def test_a_database_failure_is_503_and_heals(harness: PortHarness, monkeyp
 
 
 async def test_restart_rebuilds_the_tree_and_continues(harness: PortHarness) -> None:
-    for n in range(3):
-        assert (await harness.submit("ru-exp-03", fresh_submission("ru-exp-03", f"r{n}"))).status_code == 201
+    await harness.log_fresh("ru-exp-03", ["r0", "r1", "r2"])
     async with harness.client() as client:
         before = (await client.get("/v1/log/checkpoint")).text
     harness.restart()
@@ -97,8 +93,7 @@ async def test_restart_rebuilds_the_tree_and_continues(harness: PortHarness) -> 
 
 
 async def test_fsck_names_the_first_difference(harness: PortHarness) -> None:
-    for n in range(4):
-        assert (await harness.submit("ru-exp-01", fresh_submission("ru-exp-01", f"f{n}"))).status_code == 201
+    await harness.log_fresh("ru-exp-01", ["f0", "f1", "f2", "f3"])
     assert _fsck(harness).ok
     engine = harness.port.engine
     with engine.begin() as connection:
@@ -114,20 +109,15 @@ async def test_fsck_names_the_first_difference(harness: PortHarness) -> None:
     assert _fsck(harness).problem == "leaf 2: stored leaf hash differs from the hash of its leaf input"
 
 
-async def test_audit_fsck_command(harness: PortHarness, database_url: str) -> None:
-    for n in range(2):
-        assert (await harness.submit("ru-exp-05", fresh_submission("ru-exp-05", f"c{n}"))).status_code == 201
-    runner = CliRunner()
-    pilot = typer.Typer()
-    pilot.add_typer(audit_app, name="audit")  # as pilot/cli.py registers it
-    args = ["audit", "fsck", "--id", PORT_ID, "--data-dir", str(harness.data_dir)]
-    result = runner.invoke(pilot, [*args, "--json"], env={"DATABASE_URL": database_url})
+async def test_audit_fsck_command(harness: PortHarness) -> None:
+    await harness.log_fresh("ru-exp-05", ["c0", "c1"])
+    result = harness.audit_fsck("--json")
     assert result.exit_code == 0, result.output
     assert '"ok": true' in result.output and '"leaves": 2' in result.output
     with harness.port.engine.begin() as connection:
         connection.execute(sa.delete(LOG_LEAVES).where(LOG_LEAVES.c.leaf_index == 0))
-    result = runner.invoke(pilot, args, env={"DATABASE_URL": database_url})
+    result = harness.audit_fsck()
     assert result.exit_code == 1
     assert "leaf 0 is missing" in result.output
-    missing = runner.invoke(pilot, args, env={"DATABASE_URL": None, "PILOT_DATABASE_URL": None})
+    missing = harness.audit_fsck(env={"DATABASE_URL": None, "PILOT_DATABASE_URL": None})
     assert missing.exit_code == 2  # no DATABASE_URL and no <data dir>/cn-port-01.db

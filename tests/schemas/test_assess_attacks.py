@@ -30,6 +30,7 @@ from schemas.issue import secure
 from schemas.keys import key_from_seed
 from schemas.records import facility_record_subject
 from schemas.trust import TrustRegistry
+from tests.support.json_paths import JsonPath, get, leaves
 
 Doc = dict[str, Any]
 AT = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
@@ -151,21 +152,16 @@ def test_a_valid_submission_may_be_kept() -> None:
 # -- item 1: reasons never quote input values ---------------------------------------------------------------
 
 
-def _string_leaves(value: Any, path: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
-    if isinstance(value, dict):
-        for key, item in value.items():
-            yield from _string_leaves(item, (*path, key))
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            yield from _string_leaves(item, (*path, index))
-    elif isinstance(value, str | int | float) and not isinstance(value, bool):
-        yield path
+def _string_leaves(document: Any) -> Iterator[JsonPath]:
+    """Paths of every string or number (not boolean) in ``document``, depth first."""
+    for path in leaves(document):
+        value = get(document, path)
+        if isinstance(value, str | int | float) and not isinstance(value, bool):
+            yield path
 
 
-def _set(document: Any, path: tuple[Any, ...], value: Any) -> None:
-    for part in path[:-1]:
-        document = document[part]
-    document[path[-1]] = value
+def _set(document: Any, path: JsonPath, value: Any) -> None:
+    get(document, path[:-1])[path[-1]] = value
 
 
 def _signed_with(exporter_id: str, record: Doc, path: tuple[Any, ...], value: Any) -> Doc:

@@ -13,7 +13,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import jsonschema_rs
 import pytest
 
 import schemas
@@ -30,6 +29,7 @@ from schemas.epcis import (
 from schemas.errors import VerificationError
 from schemas.jose import sign_enveloped
 from schemas.keys import key_from_seed
+from tests.support.epcis import dte_credential, dte_event, gs1_validator, read_gs1_schema, schema_errors
 from tests.support.files import vector
 
 GS1_EXAMPLES = ("Example_9.6.1-ObjectEvent.jsonld", "Example_9.6.4-TransformationEvent.jsonld")
@@ -46,19 +46,13 @@ PRODUCT = "urn:pilot:product:020714"
 
 
 def _credential(*events: dict[str, Any], proof: bool = True) -> dict[str, Any]:
-    credential: dict[str, Any] = {
-        "@context": [
-            "https://www.w3.org/ns/credentials/v2",
-            "https://test.uncefact.org/vocabulary/untp/dte/0.6.1/",
-            "https://pilot.example/ns/agri-export/v1",
-        ],
-        "id": "urn:uuid:7f0b8f3e-2f55-4f57-9a51-0c9c7e0e0001",
-        "type": ["DigitalTraceabilityEvent", "VerifiableCredential"],
-        "issuer": {"type": ["CredentialIssuer"], "id": EXPORTER, "name": "Belgorod Poultry Export"},
-        "validFrom": "2026-03-02T08:00:00Z",
-        "validUntil": "2027-03-02T08:00:00Z",
-        "credentialSubject": list(events),
-    }
+    credential = dte_credential(
+        events,
+        "urn:uuid:7f0b8f3e-2f55-4f57-9a51-0c9c7e0e0001",
+        EXPORTER,
+        "Belgorod Poultry Export",
+        validUntil="2027-03-02T08:00:00Z",
+    )
     if proof:
         credential["proof"] = {
             "type": "DataIntegrityProof",
@@ -71,77 +65,47 @@ def _credential(*events: dict[str, Any], proof: bool = True) -> dict[str, Any]:
     return credential
 
 
+def _event(n: int, kind: str, event_time: str, biz_step: str, disposition: str, place: str) -> dict[str, Any]:
+    return dte_event(kind, f"urn:uuid:00000000-0000-4000-8000-00000000000{n}", event_time, biz_step, disposition, place)
+
+
 def commissioning() -> dict[str, Any]:
     """A farm lot commissioned at its farm."""
-    return {
-        "type": ["ObjectEvent", "Event"],
-        "id": "urn:uuid:00000000-0000-4000-8000-000000000001",
+    return _event(1, "ObjectEvent", "2026-03-01T06:00:00Z", "commissioning", "active", FARM) | {
         "processType": "Farm lot collection",
-        "eventTime": "2026-03-01T06:00:00Z",
-        "eventTimeZoneOffset": "+03:00",
         "action": "add",
-        "bizStep": "commissioning",
-        "disposition": "active",
-        "readPoint": {"id": FARM},
         "bizLocation": FARM,
         "epcList": [{"type": ["Item"], "id": FARM_LOT, "name": "Broiler flock, farm lot 1"}],
         "quantityList": [
             {"productId": PRODUCT, "productName": "Frozen chicken cuts", "quantity": 6000.25, "uom": "KGM"}
         ],
-        "hsCode": "020714",
         "sourceFacility": FARM,
     }
 
 
 def killing() -> dict[str, Any]:
     """Farm lots turned into the export lot at the plant."""
-    return {
-        "type": ["TransformationEvent", "Event"],
-        "id": "urn:uuid:00000000-0000-4000-8000-000000000002",
+    output = {"productId": PRODUCT, "productName": "Frozen chicken cuts", "quantity": 12000.5, "uom": "KGM"}
+    return _event(2, "TransformationEvent", "2026-03-01T12:00:00Z", "killing", "active", PLANT) | {
         "processType": "Slaughter and cutting",
-        "eventTime": "2026-03-01T12:00:00Z",
-        "eventTimeZoneOffset": "+03:00",
-        "bizStep": "killing",
-        "disposition": "active",
-        "readPoint": {"id": PLANT},
         "bizLocation": PLANT,
         "inputEPCList": [{"type": ["Item"], "id": FARM_LOT, "name": "Broiler flock, farm lot 1"}],
-        "outputQuantityList": [
-            {
-                "type": ["QuantityElement"],
-                "productId": PRODUCT,
-                "productName": "Frozen chicken cuts",
-                "quantity": 12000.5,
-                "uom": "KGM",
-            }
-        ],
-        "hsCode": "020714",
+        "outputQuantityList": [{"type": ["QuantityElement"], **output}],
         "sourceFacility": PLANT,
     }
 
 
 def shipping() -> dict[str, Any]:
     """The export lot shipped to the port with its despatch advice and a certificate."""
-    return {
-        "type": ["ObjectEvent", "Event"],
-        "id": "urn:uuid:00000000-0000-4000-8000-000000000003",
-        "eventTime": "2026-03-02T08:00:00Z",
-        "eventTimeZoneOffset": "+03:00",
+    return _event(3, "ObjectEvent", "2026-03-02T08:00:00Z", "shipping", "in_transit", PLANT) | {
         "action": "observe",
-        "bizStep": "shipping",
-        "disposition": "in_transit",
-        "readPoint": {"id": PLANT},
         "epcList": [{"type": ["Item"], "id": EXPORT_LOT, "name": "Export lot"}],
         "bizTransactionList": [
             {"type": "desadv", "bizTransaction": "urn:pilot:consignment:c-1"},
             {"type": "cert", "bizTransaction": "urn:pilot:certificate:test-1"},
         ],
-        "sourceList": [
-            {"type": "owning_party", "source": EXPORTER},
-            {"type": "location", "source": PLANT},
-        ],
+        "sourceList": [{"type": "owning_party", "source": EXPORTER}, {"type": "location", "source": PLANT}],
         "destinationList": [{"type": "owning_party", "destination": PORT}],
-        "hsCode": "020714",
     }
 
 
@@ -164,19 +128,15 @@ def document(creds: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     )
 
 
-def _messages(validator: Any, instance: Any) -> list[str]:
-    return [f"{'/'.join(map(str, e.instance_path))}: {e.message}" for e in validator.iter_errors(instance)][:10]
-
-
 @pytest.fixture(scope="module")
 def gs1_schema(reference_dir: Path) -> dict[str, Any]:
-    return dict(json.loads((reference_dir / "gs1" / "EPCIS-JSON-Schema.json").read_text("utf-8")))
+    return read_gs1_schema(reference_dir)
 
 
 @pytest.fixture(scope="module")
 def gs1(gs1_schema: dict[str, Any]) -> Any:
     """The GS1 EPCIS 2.0 JSON Schema (draft-07), with format checks on (``uri``, ``date-time``)."""
-    return jsonschema_rs.validator_for(gs1_schema, validate_formats=True)
+    return gs1_validator(gs1_schema)
 
 
 # --- against the GS1 schema --------------------------------------------------------------------------
@@ -186,16 +146,16 @@ def gs1(gs1_schema: dict[str, Any]) -> Any:
 @pytest.mark.parametrize("name", GS1_EXAMPLES)
 def test_control_the_upstream_examples_validate(reference_dir: Path, gs1: Any, name: str) -> None:
     example = json.loads((reference_dir / "gs1" / name).read_text("utf-8"))
-    assert _messages(gs1, example) == []
+    assert schema_errors(gs1, example) == []
 
 
 @pytest.mark.reference
 def test_control_a_business_step_outside_cbv_fails_the_schema(gs1: Any) -> None:
     mapped = document()
-    assert _messages(gs1, mapped) == []
+    assert schema_errors(gs1, mapped) == []
     mapped["epcisBody"]["eventList"][1]["bizStep"] = "transforming"
     assert not gs1.is_valid(mapped)
-    assert any("eventList/1/bizStep" in m for m in _messages(gs1, mapped))
+    assert any("eventList/1/bizStep" in m for m in schema_errors(gs1, mapped))
 
 
 @pytest.mark.reference
@@ -218,7 +178,7 @@ def test_cbv_vocabularies_are_the_gs1_schema_enums(
 @pytest.mark.reference
 def test_the_sample_credentials_map_to_a_valid_epcis_document(gs1: Any) -> None:
     mapped = document()
-    assert _messages(gs1, mapped) == []
+    assert schema_errors(gs1, mapped) == []
     assert [e["type"] for e in mapped["epcisBody"]["eventList"]] == [
         "ObjectEvent",
         "TransformationEvent",
@@ -231,7 +191,7 @@ def test_the_sample_credentials_map_to_a_valid_epcis_document(gs1: Any) -> None:
 def test_each_event_validates_alone_as_a_top_level_event(gs1: Any, event: Any) -> None:
     (mapped,) = epcis_events(_credential(event()))
     alone = {"@context": list(EPCIS_CONTEXT), **mapped}
-    assert _messages(gs1, alone) == []
+    assert schema_errors(gs1, alone) == []
 
 
 @pytest.mark.reference
@@ -239,7 +199,7 @@ def test_an_enveloped_credential_maps_the_same(gs1: Any) -> None:
     key = key_from_seed(b"\x01" * 32)
     enveloped = [sign_enveloped(_credential(shipping(), proof=False), key, f"{EXPORTER}#key-1")]
     mapped = document(enveloped)
-    assert _messages(gs1, mapped) == []
+    assert schema_errors(gs1, mapped) == []
     assert mapped["epcisBody"]["eventList"] == document([_credential(shipping())])["epcisBody"]["eventList"]
 
 
@@ -260,7 +220,7 @@ def test_the_published_valid_vectors_map_to_valid_epcis(gs1: Any) -> None:
         if not dtes:
             continue
         document = epcis_document(dtes, document_id=f"urn:pilot:epcis:{path.stem}", created="2026-03-02T09:00:00Z")
-        assert _messages(gs1, document) == [], path.name
+        assert schema_errors(gs1, document) == [], path.name
         mapped += len(document["epcisBody"]["eventList"])
     assert mapped > 0, "no DigitalTraceabilityEvent among the valid vectors"
 

@@ -88,64 +88,63 @@ def test_known_roots(size: int) -> None:
     assert tree.root(size) == KAT_ROOTS[size]
 
 
+def _published(case: dict[str, Any], first: str, size: str, tree_proof: Any, reference_proof: Any) -> tuple[int, int]:
+    """The case's two numbers, once ``MerkleTree`` and the reference both produce its published proof."""
+    a, b, proof = case[first], case[size], _hexes(case["proof"])
+    assert tree_proof(MerkleTree(KAT_LEAVES), a, b) == proof
+    assert reference_proof(KAT_LEAVES[:b], a) == proof
+    return a, b
+
+
+def _each_changed(good: tuple[Any, ...], changes: dict[int, list[Any]]) -> list[tuple[Any, ...]]:
+    """``good`` with one argument replaced: by each of ``changes[i]`` at position ``i``."""
+    return [(*good[:i], value, *good[i + 1 :]) for i, values in changes.items() for value in values]
+
+
+def _all_rejected(verify: Callable[..., None], bad: list[tuple[Any, ...]]) -> None:
+    for args in bad:
+        _rejects(lambda args=args: verify(*args))  # type: ignore[misc]
+
+
 @pytest.mark.parametrize("case", VECTORS["inclusion"], ids=lambda c: f"{c['index']}-{c['size']}")
 def test_known_inclusion_proofs(case: dict[str, Any]) -> None:
-    index, size, proof = case["index"], case["size"], _hexes(case["proof"])
-    tree = MerkleTree(KAT_LEAVES)
-    assert tree.inclusion_proof(index, size) == proof
-    assert reference_inclusion_proof(KAT_LEAVES[:size], index) == proof
-    verify_inclusion(index, size, KAT_LEAVES[index], proof, KAT_ROOTS[size])
+    index, size = _published(case, "index", "size", MerkleTree.inclusion_proof, reference_inclusion_proof)
+    proof, root, leaf = _hexes(case["proof"]), KAT_ROOTS[size], KAT_LEAVES[index]
+    verify_inclusion(index, size, leaf, proof, root)
     # The corruptions the Go test suite probes, applied to each published proof.
-    root, leaf = KAT_ROOTS[size], KAT_LEAVES[index]
-    bad: list[tuple[int, int, bytes, list[bytes], bytes]] = [
-        (index + 1, size, leaf, proof, root),
-        (index ^ 2, size, leaf, proof, root),
-        (index, size * 2, leaf, proof, root),
-        (index, size // 2, leaf, proof, root),
-        (index, size, SOME_HASH, proof, root),
-        (index, size, leaf, proof, EMPTY_ROOT),
-        (index, size, leaf, [*proof, root], root),
-        (index, size, leaf, [root, *proof], root),
-    ]
-    if index > 0:
-        bad.append((index - 1, size, leaf, proof, root))
-    for i in range(len(proof)):
-        bad.append((index, size, leaf, _flip(proof, i, 3), root))
-    if proof:
-        bad.append((index, size, leaf, proof[:-1], root))
-    for args in bad:
-        _rejects(lambda args=args: verify_inclusion(*args))  # type: ignore[misc]
+    longer, shorter = [[*proof, root], [root, *proof]], [proof[:-1]] if proof else []
+    bad = _each_changed(
+        (index, size, leaf, proof, root),
+        {
+            0: [index + 1, index ^ 2, *([index - 1] if index > 0 else [])],
+            1: [size * 2, size // 2],
+            2: [SOME_HASH],
+            3: [*longer, *(_flip(proof, i, 3) for i in range(len(proof))), *shorter],
+            4: [EMPTY_ROOT],
+        },
+    )
+    _all_rejected(verify_inclusion, bad)
 
 
 @pytest.mark.parametrize("case", VECTORS["consistency"], ids=lambda c: f"{c['first']}-{c['second']}")
 def test_known_consistency_proofs(case: dict[str, Any]) -> None:
-    first, second, proof = case["first"], case["second"], _hexes(case["proof"])
-    tree = MerkleTree(KAT_LEAVES)
-    assert tree.consistency_proof(first, second) == proof
-    assert reference_consistency_proof(KAT_LEAVES[:second], first) == proof
-    root1, root2 = KAT_ROOTS[first], KAT_ROOTS[second]
+    first, second = _published(case, "first", "second", MerkleTree.consistency_proof, reference_consistency_proof)
+    proof, root1, root2 = _hexes(case["proof"]), KAT_ROOTS[first], KAT_ROOTS[second]
     verify_consistency(first, second, root1, root2, proof)
     if not proof:
         return
-    bad: list[tuple[int, int, bytes, bytes, list[bytes]]] = [
-        (first - 1, second, root1, root2, proof),
-        (first + 1, second, root1, root2, proof),
-        (first ^ 2, second, root1, root2, proof),
-        (first, second * 2, root1, root2, proof),
-        (first, second // 2, root1, root2, proof),
-        (first, second, SOME_HASH, root2, proof),
-        (first, second, root1, SOME_HASH, proof),
-        (first, second, root2, root1, proof),
-        (first, second, root1, root2, []),
-        (first, second, root1, root2, [*proof, root1]),
-        (first, second, root1, root2, [root2, *proof]),
-        (first, second, root1, root2, [proof[0], *proof]),
-        (first, second, root1, root2, proof[:-1]),
-    ]
-    for i in range(len(proof)):
-        bad.append((first, second, root1, root2, _flip(proof, i, 4)))
-    for args in bad:
-        _rejects(lambda args=args: verify_consistency(*args))  # type: ignore[misc]
+    changed = [[], [*proof, root1], [root2, *proof], [proof[0], *proof], proof[:-1]]
+    bad = _each_changed(
+        (first, second, root1, root2, proof),
+        {
+            0: [first - 1, first + 1, first ^ 2],
+            1: [second * 2, second // 2],
+            2: [SOME_HASH],
+            3: [SOME_HASH],
+            4: [*changed, *(_flip(proof, i, 4) for i in range(len(proof)))],
+        },
+    )
+    _all_rejected(verify_consistency, [*bad, (first, second, root2, root1, proof)])
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from schemas.models import (
     validate_model,
 )
 from tests.support import examples as ex
+from tests.support.surface import assert_exports
 
 Doc = dict[str, Any]
 
@@ -127,13 +128,6 @@ def test_trust_list_round_trip_keeps_policy_categories_as_strings() -> None:
 
 
 def test_public_surface() -> None:
-    assert sorted(models.__all__) == sorted(set(models.__all__))
-    for name in models.__all__:
-        assert hasattr(models, name), name
-    assert {
-        "DataCategory",
-        "Role",
-        "field_categories",
-        "validate_credential_payload",
-        "CREDENTIAL_TYPES",
-    } <= set(models.__all__)
+    assert_exports(
+        models, "DataCategory", "Role", "field_categories", "validate_credential_payload", "CREDENTIAL_TYPES"
+    )

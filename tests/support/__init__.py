@@ -8,8 +8,13 @@
 - ``support.databases``: the throwaway database behind the root ``database_url`` fixture, and a
   throwaway PostgreSQL schema;
 - ``support.files``: ``asset(name)`` (``tests/data``) and ``vector(name)`` (``schemas/vectors``);
-- ``support.harness``: the ``harness`` fixture (a port harness over a fresh database);
+- ``support.harness``: the ``harness`` fixture (a port harness over a fresh database) and ``harness_settings``;
 - ``support.port``: ``FakePort``, a port for the exporter's tests behind ``httpx.MockTransport``;
 - ``support.conformance``: the conformance tests' ``pilot init`` sandbox and real port process;
-- ``support.examples``: valid, unsigned example documents of every wire type.
+- ``support.examples``: valid, unsigned example documents of every wire type;
+- ``support.epcis``: hand-written UNTP DTE credentials and the GS1 EPCIS 2.0 JSON Schema validator;
+- ``support.json_paths``: paths into parsed JSON (``leaves``, ``get``);
+- ``support.nodes``: ``node_core``'s base app for the shared HTTP layer's tests;
+- ``support.reproducible``: hypothesis settings for runs that are the same every time;
+- ``support.surface``: checks of a module's ``__all__`` against what it defines.
 """

@@ -15,6 +15,7 @@ from typing import Any
 import base58
 
 __all__ = [
+    "CREDENTIAL_EXAMPLES",
     "EXAMPLES",
     "conformity_credential",
     "consignment_manifest",
@@ -466,13 +467,18 @@ def trust_anchor() -> Doc:
 
 
 #: Schema name -> builder of a valid example of it.
-EXAMPLES: dict[str, Callable[[], Doc]] = {
+#: An example of each credential type, by type name.
+CREDENTIAL_EXAMPLES: dict[str, Callable[[], Doc]] = {
     "DigitalFacilityRecord": facility_record,
     "DigitalTraceabilityEvent": traceability_event,
     "DigitalConformityCredential": conformity_credential,
     "VeterinaryAttestation": veterinary_attestation,
     "ConsignmentManifest": consignment_manifest,
     "SubmissionReceipt": submission_receipt,
+}
+#: An example of every wire type (the credentials, then the other documents), by type name.
+EXAMPLES: dict[str, Callable[[], Doc]] = {
+    **CREDENTIAL_EXAMPLES,
     "Submission": submission,
     "LogEntry": log_entry,
     "TrustList": trust_list,

@@ -19,10 +19,9 @@ import random
 import signal
 import subprocess
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import TracebackType
 
 from pilot.launcher import busy_ports, stop_network
 from pilot.network_plan import LOOPBACK, planned_ports
@@ -103,7 +102,7 @@ def network_data_dir(directory: Path) -> Iterator[Path]:
 
 
 @dataclass
-class NodeProcess:
+class NodeProcess(AbstractContextManager["NodeProcess"]):
     """A node (or a node stand-in) run as a real process that listens on ``port``; restartable.
 
     ``argv`` is the whole command. Each start runs with ``env`` plus what that start is given, and logs to
@@ -199,10 +198,5 @@ class NodeProcess:
         """The last lines of the latest start's log, for a failure message."""
         return tail(self.log, lines) if self.log else ""
 
-    def __enter__(self) -> NodeProcess:
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, traceback: TracebackType | None
-    ) -> None:
+    def __exit__(self, *_: object) -> None:
         self.stop()

@@ -11,21 +11,12 @@ from __future__ import annotations
 
 import sys
 import time
-from pathlib import Path
 
 import pytest
 
 from pilot.faultproxy import FaultProxy
-from tests.e2e.processes.port_process import (
-    Load,
-    LogObserver,
-    assert_exactly_once,
-    ci_and_deep,
-    fsck_port,
-    port_process,
-    submissions,
-)
-from tests.support.processes import free_port
+from tests.e2e.processes.port_process import Load, LogObserver, assert_exactly_once, ci_and_deep, fsck_port, submissions
+from tests.support.processes import NodeProcess, free_port
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
 
@@ -34,9 +25,10 @@ BOUND_S = 30.0
 
 
 @ci_and_deep(300, 3000)
-def test_thirty_percent_faulty_connections_deliver_exactly_once(tmp_path: Path, database_url: str, total: int) -> None:
+def test_thirty_percent_faulty_connections_deliver_exactly_once(
+    port: NodeProcess, database_url: str, total: int
+) -> None:
     """Deliver ``total`` submissions through the fault proxy (CI: 300, deep: 3,000); print the figures."""
-    port = port_process(tmp_path, database_url)
     proxy = FaultProxy(port.port, rate=0.3, seed=8, port=free_port())
     proxy_url = f"http://127.0.0.1:{proxy.port}"
     # The proxy relays bytes untouched, so senders sign for the proxy's origin: the port must own it.

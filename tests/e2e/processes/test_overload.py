@@ -11,21 +11,13 @@ from __future__ import annotations
 import json
 import sys
 import time
-from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.e2e.processes.port_process import (
-    JSON,
-    Load,
-    LogObserver,
-    assert_exactly_once,
-    ci_and_deep,
-    port_process,
-    submissions,
-)
+from tests.e2e.processes.port_process import JSON, Load, LogObserver, assert_exactly_once, ci_and_deep, submissions
 from tests.port_node.port_harness import fresh_submission, signer_for
+from tests.support.processes import NodeProcess
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
 
@@ -33,10 +25,9 @@ CAP = 4
 
 
 @ci_and_deep(300, 3000)
-def test_three_times_the_cap_only_normal_answers_nothing_lost(tmp_path: Path, database_url: str, total: int) -> None:
+def test_three_times_the_cap_only_normal_answers_nothing_lost(port: NodeProcess, total: int) -> None:
     """Offer ``total`` submissions (CI: 300, deep: 3,000) from 3 x CAP concurrent senders; print the figures."""
-    port = port_process(tmp_path, database_url, {"PILOT_MAX_INFLIGHT": str(CAP)})
-    port.start()
+    port.start({"PILOT_MAX_INFLIGHT": str(CAP)})
     load = Load(lambda: port.url, submissions("overload", total), retry_s=0.02, per_exporter=3 * CAP // 6)
     try:
         started = time.monotonic()

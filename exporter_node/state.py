@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import ClassVar
 
 from sqlalchemy.engine import Engine
 
@@ -32,6 +33,9 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 class ExporterNode:
     """Everything an exporter's routes and delivery worker need."""
 
+    #: The trust-list role of this kind of node (``GET /health``).
+    role: ClassVar[str] = "exporter"
+
     settings: NodeSettings
     engine: Engine
     storage: Storage
@@ -44,8 +48,7 @@ class ExporterNode:
     @classmethod
     def open(cls, settings: NodeSettings) -> ExporterNode:
         """Open the node's database (migrated to head), trust list, keys and operator token."""
-        passphrase = settings.key_passphrase.get_secret_value().encode() if settings.key_passphrase else None
-        identity = NodeIdentity.load(settings.node_id, settings.key_file, passphrase)
+        identity = NodeIdentity.load(settings.node_id, settings.key_file, settings.key_passphrase_bytes)
         engine = make_engine(settings.database_url)
         try:
             run_migrations(engine, MIGRATIONS)
