@@ -1,8 +1,8 @@
 """A ``SubmissionStore`` held in memory, with an RFC 9162 log and signed checkpoints, and switchable faults.
 
-The ports that tests and the conformance kit stand up (``tests/support/port.py``,
-``pilot.conformance.port_standin``) run the real ``IntakeService`` over this store, so they decide,
-log and sign exactly as a port does; only the database is missing. Leaves are kept as their inputs
+The one port fake, ``pilot.conformance.port_standin.StandinPort`` (the conformance kit's stand-in port,
+which the exporter's tests use too, in process), runs the real ``IntakeService`` over this store, so it
+decides, logs and signs exactly as a port does; only the database is missing. Leaves are kept as their inputs
 (``leaves``) and in a ``MerkleTree``; every append signs a new checkpoint with the port's ``log`` key.
 
 ``StoreFaults`` make it misbehave on purpose, the way a faulty port would:

@@ -4,8 +4,11 @@ Why not uvicorn: a stand-in must be able to misbehave at the transport level, ab
 connection after reading a request without answering (how the kit tests an exporter's retries), and
 to refuse a body from its ``Content-Length`` alone. The server reads requests with ``Content-Length``
 bodies (no chunked uploads: the pilot's clients never send them), keeps connections alive, and hands
-each request to a synchronous handler in a worker thread. The handler returns an ``HttpResponse`` or
-``DROP`` to close the connection without a word.
+each request to a synchronous handler in a worker thread. The handler returns an ``HttpResponse``, or
+``DROP`` (or ``TIMEOUT``) to close the connection without a word.
+
+``in_process`` puts the same handler behind ``httpx.MockTransport``, for tests that want no socket:
+there ``DROP`` is an ``httpx.RemoteProtocolError`` and ``TIMEOUT`` an ``httpx.ReadTimeout``.
 """
 
 from __future__ import annotations
@@ -20,7 +23,9 @@ from http import HTTPStatus
 from typing import Final
 from urllib.parse import parse_qsl, urlsplit
 
-__all__ = ["DROP", "HttpRequest", "HttpResponse", "LoopbackServer"]
+import httpx
+
+__all__ = ["DROP", "TIMEOUT", "HttpRequest", "HttpResponse", "LoopbackServer", "in_process"]
 
 MAX_HEAD = 64 * 1024
 
@@ -72,7 +77,28 @@ class _Drop:
 
 
 DROP: Final = _Drop()
+#: No answer in time: over the socket the same as ``DROP`` (a server cannot know its client's timeout).
+TIMEOUT: Final = _Drop()
 Handler = Callable[[HttpRequest], "HttpResponse | _Drop"]
+
+
+def in_process(handler: Handler) -> httpx.MockTransport:
+    """``handler`` behind ``httpx.MockTransport``, each ``httpx.Request`` handed over as an ``HttpRequest``."""
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        url = request.url
+        headers = [(name.lower(), value) for name, value in request.headers.multi_items()]
+        host = request.headers.get("host") or url.netloc.decode("ascii")
+        target = url.raw_path.decode("ascii")
+        response = handler(HttpRequest(request.method, target, headers, request.content, f"{url.scheme}://{host}"))
+        if response is TIMEOUT:
+            raise httpx.ReadTimeout("no answer in time", request=request)
+        if isinstance(response, _Drop):
+            raise httpx.RemoteProtocolError("the connection closed without an answer", request=request)
+        content_type = [("content-type", response.content_type)] if response.content_type else []
+        return httpx.Response(response.status, content=response.body, headers=[*content_type, *response.headers])
+
+    return httpx.MockTransport(answer)
 
 
 class LoopbackServer:

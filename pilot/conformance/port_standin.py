@@ -7,11 +7,14 @@ logged and answered by the port's own ``IntakeService`` over an in-memory store
 (``port_node.memory_store``), whose leaves are persisted (one JSON line each) so that a later run
 continues the same log, as an exporter that remembers checkpoints expects.
 
-The kit scripts what the stand-in answers per ``submissionId`` (``script``): a ``503``, a dropped
-connection, a final ``409``, a receipt with a wrong signature, a receipt whose checkpoint forks the log;
-and records every request it received (``received``) for the exporter cases to examine. ``PortFaults``
-turn it into a deliberately non-conformant port for testing the kit's port suite (see ``standins``);
-the faults of the log and the receipts are the memory store's (``StoreFaults``).
+The kit scripts what the stand-in answers per ``submissionId`` (``script``), tests also for whatever
+submissions come next (``script_next``), with the actions of ``port_script``: any problem status and
+code, a dropped connection, a timeout, an answer lost after the port committed, a receipt with a wrong
+signature or from another port, a receipt whose checkpoint forks the log. It records every request to
+its signed routes (``received``) for the exporter cases to examine. ``PortFaults`` turn it into a
+deliberately non-conformant port for testing the kit's port suite (see ``standins``); the faults of the
+log and the receipts are the memory store's (``StoreFaults``). ``transport`` serves it in process,
+behind ``httpx.MockTransport``, for the exporter's tests.
 """
 
 from __future__ import annotations
@@ -24,15 +27,17 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
+import httpx
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from node_core.http_signatures import RequestSignatureError, verify_request
 from node_core.nonces import MemoryNonceStore
 from node_core.problems import ProblemError, problem_body
-from pilot.conformance.http_server import DROP, HttpRequest, HttpResponse, LoopbackServer, _Drop
+from pilot.conformance.http_server import DROP, TIMEOUT, HttpRequest, HttpResponse, LoopbackServer, _Drop, in_process
 from pilot.conformance.material import KitMaterial
+from pilot.conformance.port_script import Action, PortScript, ReceiptFault
 from pilot.conformance.submissions import exporter_of
 from port_node.intake import IntakeOutcome, IntakeService, StaticTrust
 from port_node.keys import PortKeys
@@ -46,7 +51,6 @@ from schemas.receipt import b64
 
 __all__ = ["Action", "PortFaults", "Received", "StandinPort"]
 
-Action = Literal["receipt", "503", "drop", "409", "bad-signature", "forked-checkpoint"]
 MAX_BODY = 1024 * 1024
 _PARAM = re.compile(r'(created|nonce|keyid)=("([^"]*)"|(\d+))')
 _RECEIPT = re.compile(r"^/v1/(receipts|submissions)/([^/]+)$")
@@ -90,8 +94,9 @@ class StandinPort:
     port_id: str = "cn-port-01"
     faults: PortFaults = field(default_factory=PortFaults)
     state_file: Path | None = None
+    other_port: str = "cn-port-02"  # whose assertion key signs a ``wrong-signer`` receipt
     received: list[Received] = field(default_factory=list)
-    _scripts: dict[str, list[Action]] = field(default_factory=dict)
+    _script: PortScript = field(default_factory=PortScript)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _nonces: MemoryNonceStore = field(default_factory=MemoryNonceStore)
 
@@ -117,7 +122,19 @@ class StandinPort:
     def script(self, submission_id: str, actions: list[Action]) -> None:
         """Answer the next requests for ``submission_id`` with ``actions`` in turn (the last one repeats)."""
         with self._lock:
-            self._scripts[submission_id] = list(actions)
+            self._script.for_id(submission_id, actions)
+
+    def script_next(self, actions: list[Action]) -> None:
+        """Answer the next submissions, whatever their id, with ``actions`` in turn, once each (before any
+        ``script`` of their id)."""
+        with self._lock:
+            self._script.next(actions)
+
+    @property
+    def next_actions(self) -> list[Action]:
+        """What ``script_next`` set and no submission has used yet."""
+        with self._lock:
+            return self._script.pending
 
     def serve(self, host: str = "127.0.0.1", port: int = 0) -> LoopbackServer:
         """A started loopback server for this stand-in."""
@@ -130,6 +147,10 @@ class StandinPort:
         )
         server.start()
         return server
+
+    def transport(self) -> httpx.MockTransport:
+        """This stand-in in process, no socket: a dropped connection is ``httpx.RemoteProtocolError``."""
+        return in_process(self.handle)
 
     @property
     def size(self) -> int:
@@ -244,20 +265,28 @@ class StandinPort:
         if self.faults.verify_requests and (participant is None or participant.role != "exporter"):
             record.answer = "403"
             return _problem(Code.FORBIDDEN, 403, f"{exporter} is not an exporter")
-        script = self._scripts.get(record.submission_id or "", [])
-        action: Action = (script.pop(0) if len(script) > 1 else script[0]) if script else "receipt"
-        record.answer = action
-        if action == "drop":
-            return DROP
-        if action == "503":
-            return _problem(Code.LOG_UNAVAILABLE, 503, "the stand-in answers 503 on purpose: retry later")
-        if action == "409":
-            return _problem(Code.DUPLICATE_CONFLICT, 409, "the stand-in answers 409 on purpose: a final answer")
-        receipt_key = self.impostor if action == "bad-signature" else self.store.faults.receipt_key
-        with self.store.faulty(receipt_key=receipt_key, fork_checkpoint=action == "forked-checkpoint"):
+        scripted = self._script.take(record.submission_id)
+        record.answer = scripted.action
+        if scripted.unanswered is not None:
+            return DROP if scripted.unanswered == "drop" else TIMEOUT
+        if scripted.problem is not None:
+            return _problem(scripted.problem[1], scripted.problem[0], scripted.detail)
+        fault = scripted.receipt_fault
+        with self.store.faulty(receipt_key=self._receipt_key(fault), fork_checkpoint=fault == "fork"):
             response = self._submit(document, exporter)
-        record.answer = f"{response.status} {action}"
+        if scripted.lose_answer:  # committed, but the answer never leaves: not an answer the exporter got
+            record.answer = f"{scripted.action} after {response.status}"
+            return DROP
+        record.answer = f"{response.status} {scripted.action}"
         return response
+
+    def _receipt_key(self, fault: ReceiptFault | None) -> KeyEntry | None:
+        """The key that signs a receipt with ``fault`` (None: the port's own)."""
+        if fault == "impostor":
+            return self.impostor
+        if fault == "other-port":
+            return select_key(self.material.keyring(self.other_port), "assertion")
+        return self.store.faults.receipt_key
 
     def _submit(self, document: Any, exporter: str) -> HttpResponse:
         """Decide, log and answer one submission with the port's own intake; its problem if it refuses."""

@@ -1,9 +1,10 @@
 """Fixtures for the exporter node's tests: a sandbox, the app over the root ``database_url``, and a port.
 
-The port (``port``) is ``support.port.FakePort``: the port's own intake over an in-memory log, reached
-through ``httpx.MockTransport``; its ``script`` makes it misbehave (busy, a final problem, a receipt with
-a wrong signature, a checkpoint from a forked log). ``running_exporter`` takes any transport, so a test
-can put the real port app behind ``httpx.ASGITransport`` instead.
+The port (``port``) is ``support.port.FakePort``: the conformance kit's stand-in port (the port's own
+intake over an in-memory log), reached through ``httpx.MockTransport``; its ``script`` makes it misbehave
+(busy, a final problem, a timeout, a receipt with a wrong signature, a checkpoint from a forked log).
+``running_exporter`` takes any transport, so a test can put the real port app behind
+``httpx.ASGITransport`` instead.
 """
 
 from __future__ import annotations
@@ -69,9 +70,9 @@ def settings(data_dir: Path, database_url: str) -> NodeSettings:
 
 
 @pytest.fixture
-def port(sandbox: Sandbox) -> FakePort:
+def port(data_dir: Path) -> FakePort:
     """A well-behaved cn-port-01 (set ``port.script`` to make it misbehave)."""
-    return FakePort(sandbox)
+    return FakePort.over(data_dir)
 
 
 @dataclass

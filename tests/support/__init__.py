@@ -9,7 +9,7 @@
   throwaway PostgreSQL schema;
 - ``support.files``: ``asset(name)`` (``tests/data``) and ``vector(name)`` (``schemas/vectors``);
 - ``support.harness``: the ``harness`` fixture (a port harness over a fresh database) and ``harness_settings``;
-- ``support.port``: ``FakePort``, a port for the exporter's tests behind ``httpx.MockTransport``;
+- ``support.port``: ``FakePort``, the kit's stand-in port for the exporter's tests, behind ``httpx.MockTransport``;
 - ``support.conformance``: the conformance tests' ``pilot init`` sandbox and real port process;
 - ``support.examples``: valid, unsigned example documents of every wire type;
 - ``support.epcis``: hand-written UNTP DTE credentials and the GS1 EPCIS 2.0 JSON Schema validator;
