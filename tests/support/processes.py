@@ -67,10 +67,23 @@ def pilot_init(data_dir: Path, *arguments: str) -> Path:
     return data_dir
 
 
+def _ephemeral_low() -> int:
+    """The first port of the system's ephemeral range (Linux), where the kernel picks ports for ``bind(0)``."""
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
 def free_base_port() -> int:
-    """A base port whose whole ``pilot up`` plan (base .. base+16) is free on loopback now."""
+    """A base port whose whole ``pilot up`` plan (base .. base+16) is free on loopback now.
+
+    Chosen below the ephemeral range: a port free now inside it can be taken by any outgoing connection or
+    ``free_port()`` before the node binds it (seen in CI: a port of the plan "already in use" at start-up).
+    """
+    top = max(_ephemeral_low(), 12000) - 20
     for _ in range(200):
-        base = random.randrange(20000, 60000, 20)
+        base = random.randrange(10000, top, 20)
         if not busy_ports(planned_ports(base)):
             return base
     raise RuntimeError("no free block of ports found")
