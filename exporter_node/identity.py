@@ -13,12 +13,12 @@ from pathlib import Path
 
 from schemas.codes import Code
 from schemas.errors import KeyFormatError, VerificationError
-from schemas.identifiers import DID_PREFIX, did_of
+from schemas.identifiers import did_of
 from schemas.keyring import KeyEntry, load_keyring
 from schemas.keys import public_key_bytes
 from schemas.trust import TrustRegistry
 
-__all__ = ["DID_PREFIX", "NodeIdentity", "did_of"]
+__all__ = ["NodeIdentity"]
 
 
 @dataclass(frozen=True)

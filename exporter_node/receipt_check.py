@@ -21,16 +21,13 @@ from exporter_node.storage import KnownCheckpoint
 from schemas.errors import PilotSchemaError, VerificationError
 from schemas.jsonio import parse_json
 from schemas.merkle import verify_consistency
-from schemas.receipt import VerifiedReceipt, log_entry_of, log_origin, verify_receipt
+from schemas.receipt import VerifiedReceipt, verify_receipt
 from schemas.signed_note import Checkpoint
 
 __all__ = [
     "ExpectedReceipt",
-    "VerifiedReceipt",
     "check_consistency",
     "check_receipt",
-    "log_entry_of",
-    "log_origin",
 ]
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from schemas.identifiers import DID_PREFIX, log_origin
 from schemas.keyring import KeyEntry, load_keyring, select_key
 
-__all__ = ["DID_PREFIX", "PortKeys", "log_origin"]
+__all__ = ["PortKeys"]
 
 
 @dataclass(frozen=True)

@@ -40,6 +40,7 @@ from schemas.errors import (
     Reason,
     VerificationError,
 )
+from schemas.identifiers import log_origin
 from schemas.issue import credential_reference, secure, unsigned_credential
 from schemas.jose import EnvelopedCredential, is_enveloped, read_enveloped, sign_enveloped, verify_enveloped
 from schemas.jsonio import parse_json
@@ -69,7 +70,6 @@ from schemas.receipt import (
     VerifiedReceipt,
     build_receipt,
     log_entry_of,
-    log_origin,
     verify_log_checkpoint,
     verify_receipt,
 )

@@ -71,7 +71,6 @@ __all__ = [
     "log_entry",
     "log_entry_of",
     "log_of",
-    "log_origin",
     "receipt_subject",
     "verify_log_checkpoint",
     "verify_receipt",

@@ -17,13 +17,13 @@ from exporter_node.consignments import (
     queue_raw,
 )
 from exporter_node.errors import NotFoundError
-from exporter_node.identity import did_of
 from exporter_node.routes.bodies import documented_body, json_body, parse_model
 from exporter_node.routes.deps import NodeDep, WorkerDep
 from node_core.problems import ProblemError, problem_responses
 from schemas.codes import Code
 from schemas.epcis import dte_credentials, epcis_document
 from schemas.errors import PilotSchemaError, VerificationError
+from schemas.identifiers import did_of
 from schemas.jsonio import dumps_compact, parse_json
 
 router = APIRouter(tags=["consignments"])

@@ -25,9 +25,9 @@ from typing import Any
 from node_core.port_client import PeerAnswerInvalid
 from pilot.audit.errors import AuditError, EvidenceError
 from pilot.audit.nodes import AuditNetwork
-from port_node.keys import log_origin
 from port_node.witness import witness_name
 from schemas.errors import VerificationError
+from schemas.identifiers import log_origin
 from schemas.merkle import verify_consistency
 from schemas.signed_note import Checkpoint, parse_signed_note, verify_checkpoint, verify_cosignature
 from schemas.trust import TrustRegistry

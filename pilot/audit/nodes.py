@@ -24,11 +24,10 @@ from node_core.port_client import PeerError, SyncPortClient
 from node_core.settings import parse_peer_urls
 from pilot.audit.errors import EvidenceError, NodeUnreachableError
 from schemas.errors import PilotSchemaError
-from schemas.identifiers import DID_PREFIX, short_id_of
 from schemas.jsonio import parse_json
 from schemas.trust import TrustRegistry, load_trust_list
 
-__all__ = ["DID_PREFIX", "AuditNetwork", "short_id_of"]
+__all__ = ["AuditNetwork"]
 
 
 @dataclass

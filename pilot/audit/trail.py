@@ -14,15 +14,16 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from exporter_node.receipt_check import log_entry_of
 from pilot.audit.errors import AuditError
 from pilot.audit.monitor import verified_checkpoint, verified_cosigners
-from pilot.audit.nodes import AuditNetwork, short_id_of
+from pilot.audit.nodes import AuditNetwork
 from schemas.canonical import canonicalize
 from schemas.digest import canonical_digest
 from schemas.errors import PilotSchemaError, VerificationError
+from schemas.identifiers import short_id_of
 from schemas.jsonio import parse_json
 from schemas.merkle import leaf_hash, verify_consistency, verify_inclusion
+from schemas.receipt import log_entry_of
 from schemas.time import parse_time
 from schemas.trust import TrustRegistry
 from schemas.verify import check_credential

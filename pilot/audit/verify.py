@@ -34,19 +34,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from exporter_node.receipt_check import log_entry_of
 from pilot.audit.bundle import EPCIS_FILE, MANIFEST, manifest_of, read_bundle, zip_files
 from pilot.audit.errors import EvidenceError
-from pilot.audit.nodes import DID_PREFIX, short_id_of
-from port_node.keys import log_origin
 from port_node.witness import witness_name
 from schemas.canonical import canonicalize
 from schemas.digest import canonical_digest
 from schemas.epcis import dte_credentials, epcis_document
 from schemas.errors import PilotSchemaError, VerificationError
-from schemas.identifiers import RECEIPT_TYPE
+from schemas.identifiers import DID_PREFIX, RECEIPT_TYPE, log_origin, short_id_of
 from schemas.jsonio import parse_json
 from schemas.merkle import leaf_hash, verify_consistency, verify_inclusion
+from schemas.receipt import log_entry_of
 from schemas.signed_note import Checkpoint, SignedNote, parse_signed_note, verify_checkpoint, verify_cosignature
 from schemas.time import parse_time
 from schemas.trust import TrustRegistry, verify_trust_list

@@ -144,9 +144,9 @@ def fsck_command(
     from node_core.database import make_engine
     from node_core.settings import NodeSettings
     from port_node.fsck import fsck
-    from port_node.keys import log_origin
     from port_node.tables import LOG_HEAD
     from schemas.errors import VerificationError
+    from schemas.identifiers import log_origin
     from schemas.trust import load_trust_list
 
     directory = data_dir or default_data_dir()

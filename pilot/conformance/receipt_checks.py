@@ -16,9 +16,9 @@ from typing import Any
 from pilot.conformance.model import CaseFailed
 from schemas import receipt as receipt_steps
 from schemas.errors import PilotSchemaError, VerificationError
-from schemas.identifiers import did_of
+from schemas.identifiers import did_of, log_origin
 from schemas.jsonio import parse_json
-from schemas.receipt import b64_hash, log_entry_of, log_origin, verify_log_checkpoint
+from schemas.receipt import b64_hash, log_entry_of, verify_log_checkpoint
 from schemas.signed_note import Checkpoint
 from schemas.trust import TrustRegistry
 

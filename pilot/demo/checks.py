@@ -18,8 +18,9 @@ import httpx
 from node_core.port_client import PeerAnswerInvalid, SyncPortClient
 from schemas.canonical import canonicalize
 from schemas.errors import VerificationError
+from schemas.identifiers import log_origin
 from schemas.merkle import MerkleTree, leaf_hash
-from schemas.receipt import log_origin, verify_receipt
+from schemas.receipt import verify_receipt
 from schemas.signed_note import verify_checkpoint
 from schemas.trust import TrustRegistry
 

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from port_node.keys import log_origin
 from port_node.witness import witness_name
+from schemas.identifiers import log_origin
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from exporter_node.identity import did_of
 from schemas.epcis import dte_credentials
+from schemas.identifiers import did_of
 from tests.support.epcis import dte_credential, dte_event, gs1_validator, read_gs1_schema, schema_errors
 
 pytestmark = [pytest.mark.anyio, pytest.mark.db]

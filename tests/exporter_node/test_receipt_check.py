@@ -11,14 +11,14 @@ from typing import Any
 import pytest
 
 from exporter_node.errors import CheckpointInconsistentError, ReceiptInvalidError
-from exporter_node.receipt_check import ExpectedReceipt, check_consistency, check_receipt, log_entry_of
+from exporter_node.receipt_check import ExpectedReceipt, check_consistency, check_receipt
 from exporter_node.storage import KnownCheckpoint
 from pilot.sandbox import Sandbox
 from schemas.canonical import canonicalize
 from schemas.identifiers import did_of
 from schemas.issue import secure, unsigned_credential
 from schemas.merkle import MerkleTree, leaf_hash
-from schemas.receipt import VerifiedReceipt
+from schemas.receipt import VerifiedReceipt, log_entry_of
 from schemas.signed_note import Checkpoint, sign_checkpoint
 from schemas.time import format_time
 from schemas.trust import TrustRegistry

@@ -33,7 +33,7 @@ from node_core.port_client import (
 from node_core.settings import NodeSettings
 from pilot.sandbox import DEFAULT_SEED, build_sandbox, write_sandbox
 from pilot.synthetic import Signer, build_world, plan_consignment, sign_consignment
-from schemas.receipt import log_origin
+from schemas.identifiers import log_origin
 
 pytestmark = pytest.mark.anyio
 

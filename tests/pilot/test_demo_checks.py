@@ -10,8 +10,8 @@ import pytest
 from pilot.demo.checks import audit_log
 from pilot.sandbox import build_sandbox
 from schemas.canonical import canonicalize
+from schemas.identifiers import log_origin
 from schemas.merkle import MerkleTree, leaf_hash
-from schemas.receipt import log_origin
 from schemas.signed_note import Checkpoint, sign_checkpoint
 from schemas.trust import TrustRegistry
 

@@ -36,8 +36,8 @@ from pilot.processes import node_health
 from pilot.sandbox import pretty_json
 from pilot.synthetic import Signer
 from port_node.cosigning import WITNESS_SIZE_TYPE
-from port_node.keys import log_origin
 from port_node.log import sign_checkpoint_note
+from schemas.identifiers import log_origin
 from schemas.jsonio import parse_json
 from schemas.keyring import load_keyring
 from schemas.time import format_time

@@ -9,9 +9,9 @@ import sqlalchemy as sa
 from sqlalchemy.exc import OperationalError
 
 from port_node.fsck import fsck
-from port_node.keys import log_origin
 from port_node.storage import SqlSubmissionStore
 from port_node.tables import CHECKPOINTS, LOG_HEAD, LOG_LEAVES, SUBMISSIONS
+from schemas.identifiers import log_origin
 from tests.port_node.port_harness import PORT_ID, PortHarness, check_receipt, fresh_submission, trust_registry
 
 pytestmark = [pytest.mark.anyio, pytest.mark.db]

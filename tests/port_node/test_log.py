@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from port_node.keys import log_origin
 from schemas.canonical import canonicalize
+from schemas.identifiers import log_origin
 from schemas.merkle import EMPTY_ROOT, MerkleTree, leaf_hash, verify_consistency, verify_inclusion
 from schemas.signed_note import Checkpoint, verify_checkpoint
 from tests.port_node.port_harness import PORT_ID, PortHarness, check_receipt, fresh_submission, trust_registry

@@ -26,7 +26,7 @@ import pytest
 from node_core.database import make_engine
 from pilot.sandbox import write_sandbox
 from port_node.fsck import FsckReport, fsck
-from port_node.keys import log_origin
+from schemas.identifiers import log_origin
 from schemas.merkle import verify_consistency
 from schemas.signed_note import verify_checkpoint
 from tests.port_node.port_harness import PORT_ID, fresh_submission, sandbox, signer_for, trust_registry

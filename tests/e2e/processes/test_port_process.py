@@ -13,7 +13,7 @@ import pytest
 
 from node_core.database import make_engine
 from port_node.fsck import FsckReport, fsck
-from port_node.keys import log_origin
+from schemas.identifiers import log_origin
 from schemas.trust import load_trust_list
 from tests.port_node.port_harness import PORT_ID, check_receipt, fresh_submission, signer_for
 from tests.support.processes import NodeProcess, pilot_init
