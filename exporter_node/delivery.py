@@ -49,7 +49,7 @@ from exporter_node.errors import CheckpointInconsistentError, ReceiptCheckError,
 from exporter_node.identity import NodeIdentity
 from exporter_node.receipt_check import ExpectedReceipt, check_consistency, check_receipt
 from exporter_node.state import ExporterNode
-from exporter_node.storage import Attempt, DueItem, KnownCheckpoint
+from exporter_node.storage import PENDING, Attempt, DueItem, KnownCheckpoint
 from node_core.http_signatures import RequestSigner
 from node_core.metrics import Metrics
 from node_core.network import NetworkFileError, UnknownPeerError
@@ -249,8 +249,6 @@ class DeliveryWorker:
         semaphore = self._semaphores.setdefault(item.destination, asyncio.Semaphore(self.per_port))
         async with semaphore:
             try:
-                if not await asyncio.to_thread(self.node.storage.still_due, item):
-                    return  # read before its previous attempt finished: that attempt had the answer
                 await self._attempt(item)
             except asyncio.CancelledError:
                 raise
@@ -276,6 +274,10 @@ class DeliveryWorker:
         if row is None:  # the outbox row outlived its consignment: nothing to send, ever
             attempt = ended("failed", None, Code.NOT_FOUND.value, "the consignment row is missing")
             await self._record(item, attempt, "failed", "consignment not sent", logging.WARNING)
+            return
+        if row["state"] != PENDING or row["attempts"] != item.attempts:
+            # ``due`` is read while attempts are in flight: this item was read just before an attempt
+            # finished or rescheduled it, and that attempt had the answer. Never send it again.
             return
         try:
             delivered = await self._send(item, row)

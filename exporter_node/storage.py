@@ -239,17 +239,6 @@ class Storage:
         with self._read() as connection:
             return [DueItem(*row) for row in connection.execute(query)]
 
-    def still_due(self, item: DueItem) -> bool:
-        """Whether ``item`` is still the outbox row as read: no attempt finished or rescheduled it since.
-
-        ``due`` is read while attempts are in flight, so a row read just before its attempt finished is
-        stale; the worker asks this before sending so that a consignment is never resent after its answer.
-        """
-        query = sa.select(OUTBOX.c.attempts).where(OUTBOX.c.consignment_id == item.consignment_id)
-        with self._read() as connection:
-            attempts = connection.execute(query).scalar()
-        return attempts is not None and int(attempts) == item.attempts
-
     def next_due_at(self) -> datetime | None:
         """When the soonest outbox row is due, or None when the outbox is empty."""
         with self._read() as connection:
