@@ -29,13 +29,14 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import ValidationError
 
 from schemas.codes import Code
 from schemas.digest import canonical_digest
 from schemas.errors import Reason
+from schemas.models.receipt import Decision
 from schemas.models.submission import Submission
 from schemas.models.validate import problems_from_validation_error
 from schemas.rules import PORT_RULES, InspectionHold, RuleContext
@@ -43,7 +44,6 @@ from schemas.trust import TrustRegistry
 from schemas.verify import CredentialReport, check_credential
 
 _SUBMISSION_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
-Decision = Literal["accepted", "rejected", "held_for_inspection"]
 
 #: A receipt carries at most this many reasons, plus one REASONS_OMITTED saying how many were left out.
 MAX_RECEIPT_REASONS = 50

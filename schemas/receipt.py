@@ -38,7 +38,7 @@ import binascii
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, get_args
 
 from schemas.canonical import canonicalize
 from schemas.codes import Code
@@ -47,6 +47,7 @@ from schemas.identifiers import RECEIPT_TYPE, did_of, log_origin
 from schemas.issue import secure, unsigned_credential
 from schemas.keyring import KeyEntry
 from schemas.merkle import leaf_hash, verify_inclusion
+from schemas.models.receipt import Decision
 from schemas.signed_note import Checkpoint, verify_checkpoint
 from schemas.time import format_time, parse_time
 from schemas.trust import TrustRegistry
@@ -76,7 +77,8 @@ __all__ = [
     "verify_receipt",
 ]
 
-DECISIONS = ("accepted", "rejected", "held_for_inspection")
+#: The decisions a receipt may carry (the receipt model's ``Decision``).
+DECISIONS: tuple[str, ...] = get_args(Decision)
 
 
 # -- the log entry ------------------------------------------------------------------------------------
