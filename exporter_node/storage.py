@@ -206,12 +206,6 @@ class Storage:
         with self._read() as connection:
             return [dict(row._mapping) for row in connection.execute(query.limit(limit).offset(offset))]
 
-    def count_by_state(self) -> dict[str, int]:
-        """How many consignments are in each delivery state."""
-        query = sa.select(CONSIGNMENT.c.state, sa.func.count()).group_by(CONSIGNMENT.c.state)
-        with self._read() as connection:
-            return {str(state): int(count) for state, count in connection.execute(query)}
-
     def attempts(self, consignment_id: str) -> list[dict[str, Any]]:
         """Every delivery attempt of a consignment, in order."""
         query = (

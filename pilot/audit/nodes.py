@@ -23,7 +23,6 @@ from node_core.network import read_network_file
 from node_core.port_client import PeerError, SyncPortClient
 from node_core.settings import parse_peer_urls
 from pilot.audit.errors import EvidenceError, NodeUnreachableError
-from schemas.errors import PilotSchemaError
 from schemas.jsonio import parse_json
 from schemas.trust import TrustRegistry, load_trust_list
 
@@ -98,14 +97,6 @@ class AuditNetwork:
         if response.status_code not in ok:
             raise EvidenceError(f"{node_id} answered GET {path} with {response.status_code}: {response.text[:300]}")
         return response
-
-    def get_json(self, node_id: str, path: str, *, params: dict[str, Any] | None = None) -> Any:
-        """GET and parse strict JSON."""
-        response = self.get(node_id, path, params=params)
-        try:
-            return parse_json(response.content)
-        except PilotSchemaError as exc:
-            raise EvidenceError(f"{node_id} answered GET {path} with malformed JSON: {exc}") from exc
 
     def find_consignment(self, consignment_id: str) -> tuple[str, dict[str, Any]]:
         """``(exporter id, consignment view)`` of the exporter that holds ``consignment_id``."""
