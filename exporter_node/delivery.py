@@ -378,7 +378,6 @@ class DeliveryWorker:
         expected = ExpectedReceipt(
             port_id=item.destination,
             exporter_id=node.node_id,
-            exporter_did=node.identity.did,
             submission_id=item.consignment_id,
             submission_digest=str(row["submission_digest"]),
         )

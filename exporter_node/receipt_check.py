@@ -19,6 +19,7 @@ from typing import Any
 from exporter_node.errors import CheckpointInconsistentError, ReceiptInvalidError
 from exporter_node.storage import KnownCheckpoint
 from schemas.errors import PilotSchemaError, VerificationError
+from schemas.identifiers import did_of
 from schemas.jsonio import parse_json
 from schemas.merkle import verify_consistency
 from schemas.receipt import VerifiedReceipt, verify_receipt
@@ -37,7 +38,6 @@ class ExpectedReceipt:
 
     port_id: str
     exporter_id: str
-    exporter_did: str
     submission_id: str
     submission_digest: str
 
@@ -65,7 +65,7 @@ def check_receipt(
             at=at,
             submission_id=expected.submission_id,
             submission_digest=expected.submission_digest,
-            exporter_did=expected.exporter_did,
+            exporter_did=did_of(expected.exporter_id),
             clock_skew=clock_skew,
         )
     except VerificationError as exc:

@@ -26,7 +26,7 @@ from schemas.trust import TrustRegistry
 NOW = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 DIGEST = "sha-256:" + "ab" * 32
 ORIGIN = "cn-port-01.pilot.example/log"
-EXPECTED = ExpectedReceipt("cn-port-01", "ru-exp-01", did_of("ru-exp-01"), "c-1", DIGEST)
+EXPECTED = ExpectedReceipt("cn-port-01", "ru-exp-01", "c-1", DIGEST)
 
 
 def b64(data: bytes) -> str:
