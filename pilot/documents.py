@@ -12,6 +12,7 @@ from schemas.assess import assess_submission
 from schemas.codes import Code
 from schemas.errors import JsonMalformedError, Reason
 from schemas.jsonio import parse_json
+from schemas.status_list import StatusCheck, StatusLookup, check_status
 from schemas.trust import TrustRegistry
 from schemas.verify import check_credential
 
@@ -45,8 +46,19 @@ def kind_of(document: Any) -> Kind:
     return "submission" if isinstance(document, Mapping) and "manifest" in document else "credential"
 
 
-def check_file(path: Path, trust: TrustRegistry, at: datetime, *, port_id: str = "cn-port-01") -> FileVerdict:
-    """Check one file as a credential or a submission to ``port_id`` at time ``at``."""
+def check_file(
+    path: Path,
+    trust: TrustRegistry,
+    at: datetime,
+    *,
+    port_id: str = "cn-port-01",
+    status: StatusLookup | None = None,
+) -> FileVerdict:
+    """Check one file as a credential or a submission to ``port_id`` at time ``at``.
+
+    ``status``: the status lists to check credentials' status against (docs/design.md §12); None:
+    status is not checked.
+    """
     try:
         document = parse_json(path.read_bytes())
     except JsonMalformedError as exc:
@@ -54,6 +66,11 @@ def check_file(path: Path, trust: TrustRegistry, at: datetime, *, port_id: str =
     kind = kind_of(document)
     if kind == "credential":
         report = check_credential(document, trust, at)
-        return FileVerdict(path, kind, report.problems)
-    assessment = assess_submission(document, trust, port_id=port_id, at=at)
+        problems = list(report.problems)
+        if status is not None:
+            found = StatusCheck()
+            check_status(report, status, trust, at, found)
+            problems += found.reasons
+        return FileVerdict(path, kind, problems)
+    assessment = assess_submission(document, trust, port_id=port_id, at=at, status=status)
     return FileVerdict(path, kind, assessment.reasons, assessment.decision)

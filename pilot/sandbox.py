@@ -15,13 +15,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from pilot.fixture_status import FIXTURE_GENERATION, ISSUERS, SET_IN_FIXTURES
 from pilot.participants import EXPORTER_IDS, EXPORTERS, OTHERS, PORT_IDS, PORTS
 from schemas.identifiers import did_of
+from schemas.issue import secure
 from schemas.keyring import KeyEntry, dump_keyring
 from schemas.keys import key_from_seed
+from schemas.models.credential import StatusPurpose
 from schemas.multikey import encode_multikey
+from schemas.status_list import DEFAULT_TTL, list_id, status_list_credential
 from schemas.time import format_time
-from schemas.trust import sign_trust_list
+from schemas.trust import TrustRegistry, sign_trust_list
 
 DEFAULT_SEED = "agri-export-pilot-2026"
 
@@ -32,6 +36,10 @@ NEXT_UPDATE = datetime(2037, 1, 1, tzinfo=UTC)
 # The revoked and the expired sandbox keys, used by invalid vectors and the demo's fault cases.
 REVOKED_AT = datetime(2026, 6, 1, tzinfo=UTC)
 EXPIRED_KEY_UNTIL = datetime(2026, 6, 30, tzinfo=UTC)
+
+#: Where a data directory keeps the signed status lists of the issuers that are not nodes (and the
+#: generation-0 lists of every issuer): ``<data dir>/status-lists/<issuer>/<list>.json``.
+STATUS_LISTS_DIR = "status-lists"
 
 CONTEXT = ["https://www.w3.org/ns/credentials/v2", "https://pilot.example/ns/trust-list/v1"]
 ALL_CATEGORIES = ["public", "commercial", "personal", "precise_location", "animal_health", "laboratory"]
@@ -174,6 +182,41 @@ def build_sandbox(seed: str = DEFAULT_SEED, *, sequence: int = 1) -> Sandbox:
     return Sandbox(seed=seed, keyrings=keyrings, trust_list=signed, anchor=anchor)
 
 
+def _lists_of(role: str) -> tuple[StatusPurpose, ...]:
+    if role in ("certifier", "competent_authority"):
+        return ("revocation", "suspension")
+    return ("revocation",)
+
+
+def fixture_status_lists(sandbox: Sandbox) -> dict[str, dict[str, Any]]:
+    """``{"<issuer>/<list>.json": signed list}``: every issuer's generation-0 status lists (docs/design.md §12).
+
+    Signed by each issuer's ``key-1`` at the sandbox's fixed times, with the bits of ``SET_IN_FIXTURES``.
+    """
+    trust = TrustRegistry.from_document(sandbox.trust_list)
+    lists: dict[str, dict[str, Any]] = {}
+    for issuer_id in ISSUERS:
+        participant = trust.participant(issuer_id)
+        if participant is None:
+            continue
+        key = sandbox.keyrings[issuer_id][0]
+        for purpose in _lists_of(str(participant.role)):
+            name = list_id(purpose, FIXTURE_GENERATION)
+            credential = status_list_credential(
+                issuer_id=issuer_id,
+                issuer_name=participant.name,
+                list_name=name,
+                purpose=purpose,
+                sequence=1,
+                set_indexes=SET_IN_FIXTURES.get((issuer_id, purpose), ()),
+                valid_from=EPOCH,
+                valid_until=NEXT_UPDATE,
+                ttl=DEFAULT_TTL,
+            )
+            lists[f"{issuer_id}/{name}.json"] = secure(credential, key.private_key, key.verification_method, created=EPOCH)
+    return lists
+
+
 def pretty_json(value: Any) -> bytes:
     """Readable, deterministic JSON for files people open (sorted keys, 2-space indent, final newline)."""
     return (json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode()
@@ -194,6 +237,10 @@ def write_sandbox(sandbox: Sandbox, data_dir: Path, *, passphrase: bytes | None 
         write_private(data_dir / "keys" / f"{short_id}.pem", dump_keyring(entries, passphrase))
     (data_dir / "trust-list.json").write_bytes(pretty_json(sandbox.trust_list))
     (data_dir / "trust-anchor.json").write_bytes(pretty_json(sandbox.anchor))
+    for name, credential in fixture_status_lists(sandbox).items():
+        path = data_dir / STATUS_LISTS_DIR / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(pretty_json(credential))
     (data_dir / "tokens").mkdir(exist_ok=True)
 
 
@@ -212,4 +259,12 @@ def initialise(target: Path, seed: str = DEFAULT_SEED) -> None:
         ensure_token(target / "tokens", node_id)
 
 
-__all__ = ["DEFAULT_SEED", "Sandbox", "build_sandbox", "initialise", "write_sandbox"]
+__all__ = [
+    "DEFAULT_SEED",
+    "STATUS_LISTS_DIR",
+    "Sandbox",
+    "build_sandbox",
+    "fixture_status_lists",
+    "initialise",
+    "write_sandbox",
+]

@@ -13,8 +13,9 @@ import random
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
+from pilot.fixture_status import fixture_status
 from pilot.participants import EXPORTERS, OTHERS, Exporter, exporter
 from pilot.sandbox import EPOCH, KEYS_VALID_UNTIL, plant_number
 from schemas.identifiers import did_of
@@ -146,12 +147,31 @@ def facility(
     )
 
 
+class StatusAllocator(Protocol):
+    """Gives a credential about to be signed its ``credentialStatus`` entries (docs/design.md §12)."""
+
+    def entries(self, issuer_id: str, credential_id: str, record_type: str) -> list[dict[str, str]]:
+        """The entries for ``credential_id`` of ``record_type`` issued by ``issuer_id``."""
+        ...
+
+
+class FixtureStatus:
+    """The sandbox's generation-0 entries (``pilot.fixture_status``): for records fixed by the seed."""
+
+    def entries(self, issuer_id: str, credential_id: str, record_type: str) -> list[dict[str, str]]:
+        return fixture_status(issuer_id, credential_id, record_type)
+
+
 @dataclass
 class Signer:
-    """Signs credentials as any sandbox participant, with the key label asked for."""
+    """Signs credentials as any sandbox participant, with the key label asked for.
+
+    Every credential gets ``credentialStatus`` entries from ``status`` (the fixture lists unless told).
+    """
 
     keyrings: dict[str, list[KeyEntry]]
     securing: Securing = "data-integrity"
+    status: StatusAllocator = field(default_factory=FixtureStatus)
 
     def key(self, short_id: str, label: str = "key-1") -> KeyEntry:
         """A participant's key by label (``key-1`` unless told)."""
@@ -173,11 +193,17 @@ class Signer:
         issuer_as: str | None = None,
         securing: Securing | None = None,
         context: list[str] | None = None,
+        credential_status: list[dict[str, str]] | None = None,
     ) -> dict[str, Any]:
         """A signed credential; ``issuer_as`` names a different claimed issuer, ``context`` replaces the
-        ``@context`` (fault cases)."""
+        ``@context``, ``credential_status`` the status entries (fault cases; ``[]``: none at all)."""
         claimed = issuer_as or short_id
         entry = self.key(short_id, key_label)
+        status = (
+            credential_status
+            if credential_status is not None
+            else self.status.entries(claimed, credential_id, record_type)
+        )
         credential = unsigned_credential(
             record_type,
             subject,
@@ -186,6 +212,7 @@ class Signer:
             issuer_name=participant_name(claimed),
             valid_from=valid_from,
             valid_until=valid_until,
+            credential_status=status,
         )
         if context is not None:
             credential["@context"] = list(context)

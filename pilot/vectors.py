@@ -4,8 +4,12 @@ Layout of the output directory:
 
     trust-list.json, trust-anchor.json    the sandbox trust list and its pinned anchor
     keys/<short id>.pem                   the sandbox participants' private keys (tests only!)
+    status/<issuer>/<list>.json           the issuers' status lists every vector's status is read from
     valid/*.json, invalid/*.json          single credentials and whole submissions to cn-port-01
     expected.json                         file name -> {"kind", "expect": "accept" | CODE, "at"}
+
+Every expectation holds at ``at`` with the status lists of ``status/`` (docs/design.md §12); a
+checker that does not check status sees the revoked and suspended vectors as valid.
 
 Every case is built by a small named function from the synthetic world, so a reader can see exactly
 which single thing makes each invalid vector invalid.
@@ -20,8 +24,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from pilot.fixture_status import REVOKED_INDEX, SUSPENDED_INDEX, fixture_status
 from pilot.participants import EXPORTERS
-from pilot.sandbox import DEFAULT_SEED, UNAPPROVED_ESTABLISHMENT, build_sandbox, pretty_json
+from pilot.sandbox import (
+    DEFAULT_SEED,
+    UNAPPROVED_ESTABLISHMENT,
+    build_sandbox,
+    fixture_status_lists,
+    pretty_json,
+)
 from pilot.synthetic import (
     ConsignmentParts,
     SignedConsignment,
@@ -40,6 +51,7 @@ from schemas.jose import credential_payload, read_enveloped
 from schemas.keyring import dump_keyring
 from schemas.keys import key_from_seed
 from schemas.records import facility_record_subject
+from schemas.status_list import encode_bitstring
 from schemas.time import format_time
 
 #: The evaluation time of every file-level check in expected.json.
@@ -417,6 +429,52 @@ class VectorSet:
         submission("manifest-not-an-object", "SCHEMA_INVALID", manifest_not_object)
         submission("farm-geometry-self-intersecting", "GEOMETRY_INVALID", geometry)
         submission("manifest-proof-missing", "PROOF_MISSING", unsigned_manifest)
+        submission("certificate-revoked", "CREDENTIAL_REVOKED", self.certificate_with_status(REVOKED_INDEX))
+        submission("certificate-suspended", "CREDENTIAL_SUSPENDED", self.certificate_with_status(SUSPENDED_INDEX))
+
+    # -- status (docs/design.md §12) -----------------------------------------------------------
+    def certificate_with_status(self, index: int) -> Callable[[ConsignmentParts], Doc]:
+        """A builder of a submission whose certificate has the reserved status ``index`` (revoked or
+        suspended in cert-01's generation-0 lists)."""
+
+        def build(parts: ConsignmentParts) -> Doc:
+            signed = self.consignment(parts)
+            certifier = parts.certifier
+            return self.reissue(
+                signed,
+                "DigitalConformityCredential",
+                certifier,
+                credential_status=self.reserved_status(certifier, index),
+            )
+
+        return build
+
+    def reserved_status(self, issuer_id: str, index: int) -> list[dict[str, str]]:
+        return fixture_status(issuer_id, "", "DigitalConformityCredential", index=index)
+
+    def status(self) -> None:
+        """The status lists, a revoked and a suspended certificate, and a tampered list."""
+        lists = fixture_status_lists(self.sandbox)
+        for name, credential in lists.items():
+            self.files[f"status/{name}"] = pretty_json(credential)
+        world = build_world(self.seed, "ru-exp-01")
+        parts = plan_consignment(self.seed, world, "vec-status", PORT, "rail")
+        for name, index, code in (
+            ("status-revoked", REVOKED_INDEX, "CREDENTIAL_REVOKED"),
+            ("status-suspended", SUSPENDED_INDEX, "CREDENTIAL_SUSPENDED"),
+        ):
+            certificate = self.signer.issue(
+                "cert-01",
+                "DigitalConformityCredential",
+                dict(parts.certificate),
+                credential_id=stable_id(self.seed, "vec", name),
+                credential_status=self.reserved_status("cert-01", index),
+            )
+            self.invalid_credential(name, code, certificate)
+        tampered = copy.deepcopy(lists["cert-01/revocation-0.json"])
+        # Clear the revoked certificate's bit: the list now says it is good, and its proof no longer holds.
+        tampered["credentialSubject"]["encodedList"] = encode_bitstring([])
+        self.invalid_credential("status-list-tampered", "PROOF_INVALID", tampered)
 
     # -- building blocks -----------------------------------------------------------------------
     def unsigned(self, subject: Doc, issuer: str, name: str) -> Doc:
@@ -451,6 +509,7 @@ class VectorSet:
         self.valid()
         self.invalid_credentials()
         self.invalid_submissions()
+        self.status()
         self.files["trust-list.json"] = pretty_json(self.sandbox.trust_list)
         self.files["trust-anchor.json"] = pretty_json(self.sandbox.anchor)
         for short_id, entries in self.sandbox.keyrings.items():
@@ -505,9 +564,9 @@ def build_vectors(seed: str = DEFAULT_SEED) -> dict[str, bytes]:
 def write_vectors(out: Path, seed: str = DEFAULT_SEED) -> int:
     """Write the vectors into ``out`` (stale files in valid/ and invalid/ are removed); returns the count."""
     files = build_vectors(seed)
-    for folder in ("valid", "invalid"):
+    for folder in ("valid", "invalid", "status"):
         if (out / folder).is_dir():
-            for stale in (out / folder).glob("*.json"):
+            for stale in (out / folder).rglob("*.json"):
                 stale.unlink()
     for relative, data in files.items():
         target = out / relative

@@ -14,7 +14,10 @@ Decision: any error-level reason -> ``rejected``; otherwise an inspection rule o
 (``schemas.rules.InspectionHold``) -> ``held_for_inspection``: a lot under ``holdHsCodes``, or
 ``samplingRate`` applied to an HMAC of the submission digest under the port's day key
 (``schemas.sampling``), which only the port knows until the day is over; otherwise ``accepted``.
-Warnings never change the decision. Without a sampling key (offline, or an exporter's own pre-check)
+Warnings never change the decision, with one exception: ``STATUS_UNAVAILABLE`` (a credential's status
+could not be established, docs/design.md §12) holds the submission for inspection, so that nothing is
+accepted without a status check that succeeded. Without a status lookup (offline, where no status lists
+were given) status is not checked, and ``Assessment.status_checked`` says so. Without a sampling key (offline, or an exporter's own pre-check)
 sampling cannot be applied: such a verdict never holds for sampling and says so in
 ``Assessment.sampled`` (None).
 
@@ -40,6 +43,7 @@ from schemas.models.receipt import Decision
 from schemas.models.submission import Submission
 from schemas.models.validate import problems_from_validation_error
 from schemas.rules import PORT_RULES, InspectionHold, RuleContext
+from schemas.status_list import StatusCheck, StatusLookup, check_status
 from schemas.trust import TrustRegistry
 from schemas.verify import CredentialReport, check_credential
 
@@ -67,6 +71,10 @@ class Assessment:
     sampled: bool | None = None
     #: The validated submission; None when it does not match its schema.
     submission: Submission | None = None
+    #: True when credential status was checked (a status lookup was given).
+    status_checked: bool = False
+    #: The status list versions the verdict relied on, as a receipt names them (``{id, sequence, digest}``).
+    status_lists: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def reason_codes(self) -> list[str]:
@@ -166,6 +174,7 @@ def assess_submission(
     exporter_id: str | None = None,
     sampling_key: bytes | None = None,
     submission_digest: str | None = None,
+    status: StatusLookup | None = None,
 ) -> Assessment:
     """Assess a parsed submission sent to ``port_id`` at ``at`` by ``exporter_id``.
 
@@ -174,6 +183,7 @@ def assess_submission(
     means the sampling rule cannot be applied, and the verdict never holds for sampling.
     ``submission_digest``: the digest of ``document``'s canonical bytes when the caller already has it
     (the port's intake), so it is not computed again; None: computed here.
+    ``status``: where the credentials' status lists come from; None: status is not checked.
     """
     digest = submission_digest if submission_digest is not None else canonical_digest(document)
     submission_id = submission_id_of(document, digest)
@@ -189,6 +199,11 @@ def assess_submission(
     reasons = list(manifest.problems)
     for report in credentials:
         reasons += report.problems
+    status_check = StatusCheck()
+    if status is not None:
+        for report in (manifest, *credentials):
+            check_status(report, status, trust, at, status_check)
+        reasons += status_check.reasons
     ctx = RuleContext(
         submission=submission,
         manifest=manifest,
@@ -203,10 +218,21 @@ def assess_submission(
     )
     for rule in PORT_RULES:
         reasons += rule.check(ctx)
-    assessment = Assessment(submission_id, digest, "rejected", reasons, manifest, credentials, submission=submission)
+    assessment = Assessment(
+        submission_id,
+        digest,
+        "rejected",
+        reasons,
+        manifest,
+        credentials,
+        submission=submission,
+        status_checked=status is not None,
+        status_lists=status_check.references,
+    )
     if any(p.severity == "error" for p in reasons):
         return assessment
     inspection = InspectionHold().check(ctx)
     assessment.sampled = inspection.sampled
-    assessment.decision = "held_for_inspection" if inspection.held else "accepted"
+    status_unknown = any(p.code == Code.STATUS_UNAVAILABLE for p in reasons)
+    assessment.decision = "held_for_inspection" if inspection.held or status_unknown else "accepted"
     return assessment

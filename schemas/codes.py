@@ -60,6 +60,13 @@ class Code(StrEnum):
     HS_CODE_MISMATCH = "HS_CODE_MISMATCH"
     # Warning: the receipt leaves out reasons beyond its cap (50); the decision was made on all of them.
     REASONS_OMITTED = "REASONS_OMITTED"
+    # A credential's bit is set in its issuer's revocation status list (docs/design.md §12).
+    CREDENTIAL_REVOKED = "CREDENTIAL_REVOKED"
+    # A credential's bit is set in its issuer's suspension status list; reinstatement clears it.
+    CREDENTIAL_SUSPENDED = "CREDENTIAL_SUSPENDED"
+    # Warning that holds the submission for inspection: a credential's status could not be established
+    # (its status list could not be fetched, is stale, fails its proof, or is not its issuer's).
+    STATUS_UNAVAILABLE = "STATUS_UNAVAILABLE"
 
     # -- HTTP errors --
     # Not strict JSON: invalid UTF-8, NaN, a duplicate key, a huge integer, nesting too deep.
@@ -94,6 +101,10 @@ class Code(StrEnum):
     REQUEST_TIMEOUT = "REQUEST_TIMEOUT"
     # A body of a media type the route does not take (a JSON route needs application/json).
     UNSUPPORTED_MEDIA_TYPE = "UNSUPPORTED_MEDIA_TYPE"
+    # A status list credential a registry will not keep: malformed, its proof fails, not its issuer's.
+    STATUS_LIST_INVALID = "STATUS_LIST_INVALID"
+    # A status list credential whose ``sequence`` is not above the one the registry holds.
+    STATUS_LIST_OUT_OF_ORDER = "STATUS_LIST_OUT_OF_ORDER"
 
     # -- Exporter-side --
     # A port's receipt does not verify (signature, subject, entry, inclusion, checkpoint).
@@ -143,6 +154,8 @@ HTTP_STATUS: dict[Code, int] = {
     Code.INTERNAL_ERROR: 500,
     Code.REQUEST_TIMEOUT: 408,
     Code.UNSUPPORTED_MEDIA_TYPE: 415,
+    Code.STATUS_LIST_INVALID: 422,
+    Code.STATUS_LIST_OUT_OF_ORDER: 409,
 }
 
 #: Reason codes a port may put in a receipt.
@@ -171,5 +184,8 @@ RECEIPT_REASON_CODES: frozenset[Code] = frozenset(
         Code.ESTABLISHMENT_NOT_BOUND_TO_EXPORTER,
         Code.HS_CODE_MISMATCH,
         Code.REASONS_OMITTED,
+        Code.CREDENTIAL_REVOKED,
+        Code.CREDENTIAL_SUSPENDED,
+        Code.STATUS_UNAVAILABLE,
     }
 )

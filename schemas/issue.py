@@ -7,7 +7,7 @@ the vector generator alike (STYLE habit 5). Securing is ``data-integrity`` (an e
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, Literal
 
@@ -31,8 +31,12 @@ def unsigned_credential(
     issuer_name: str,
     valid_from: datetime,
     valid_until: datetime | None = None,
+    credential_status: Sequence[Mapping[str, str]] = (),
 ) -> dict[str, Any]:
-    """The VC 2.0 envelope around ``subject``, without a proof (UNTP's envelope for UNTP types)."""
+    """The VC 2.0 envelope around ``subject``, without a proof (UNTP's envelope for UNTP types).
+
+    ``credential_status``: the credential's Bitstring Status List entries (``schemas.status_list``).
+    """
     issuer: dict[str, Any] = {"type": ["CredentialIssuer"]} if record_type in UNTP_CONTEXTS else {}
     issuer |= {"id": issuer_did, "name": issuer_name}
     credential: dict[str, Any] = {
@@ -44,6 +48,8 @@ def unsigned_credential(
     }
     if valid_until is not None:
         credential["validUntil"] = format_time(valid_until)
+    if credential_status:
+        credential["credentialStatus"] = [dict(entry) for entry in credential_status]
     credential["credentialSubject"] = list(subject) if isinstance(subject, list) else dict(subject)
     return credential
 

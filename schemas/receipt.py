@@ -153,9 +153,14 @@ def receipt_subject(
     decision: str,
     reasons: Sequence[Mapping[str, str]],
     received_at: datetime,
+    status_lists: Sequence[Mapping[str, Any]] = (),
 ) -> dict[str, Any]:
-    """What a port decided about one submission: a receipt's ``credentialSubject`` before its ``log``."""
-    return {
+    """What a port decided about one submission: a receipt's ``credentialSubject`` before its ``log``.
+
+    ``status_lists``: the status list versions the decision relied on (``{id, sequence, digest}``,
+    docs/design.md §12); the member is left out when there are none.
+    """
+    subject: dict[str, Any] = {
         "submissionId": submission_id,
         "submissionDigest": submission_digest,
         "exporter": did_of(exporter_id),
@@ -163,6 +168,9 @@ def receipt_subject(
         "reasons": [dict(r) for r in reasons],
         "receivedAt": format_time(received_at),
     }
+    if status_lists:
+        subject["statusLists"] = [dict(s) for s in status_lists]
+    return subject
 
 
 def build_receipt(

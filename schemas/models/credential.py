@@ -33,6 +33,8 @@ __all__ = [
     "CredentialBase",
     "CredentialIssuer",
     "Issuer",
+    "StatusListEntry",
+    "StatusPurpose",
     "UntpCredentialBase",
     "record_contexts",
     "record_types",
@@ -65,6 +67,31 @@ def record_types(record_type: str) -> list[str]:
     if record_type in UNTP_CONTEXTS:
         return [record_type, "VerifiableCredential"]
     return ["VerifiableCredential", record_type]
+
+
+#: The purposes the pilot uses (the specification allows others; the pilot's lists have one each).
+StatusPurpose = Literal["revocation", "suspension"]
+
+#: ``statusListIndex``: an integer >= 0 written in base 10, as the specification requires (no sign, no
+#: leading zero).
+_INDEX_PATTERN = r"^(0|[1-9][0-9]{0,9})$"
+
+
+class StatusListEntry(PilotModel):
+    """One ``credentialStatus`` entry: where this credential's bit for one purpose lives."""
+
+    id: Uri = cat_field(DataCategory.PUBLIC)
+    type: Literal["BitstringStatusListEntry"] = cat_field(DataCategory.PUBLIC)
+    statusPurpose: StatusPurpose = cat_field(DataCategory.PUBLIC)
+    statusListIndex: str = cat_field(DataCategory.PUBLIC, pattern=_INDEX_PATTERN)
+    statusListCredential: Uri = cat_field(DataCategory.PUBLIC)
+
+    @model_validator(mode="after")
+    def _check_id(self) -> StatusListEntry:
+        # The specification: the entry's id "MUST NOT be the URL for the status list".
+        if self.id == self.statusListCredential:
+            raise field_error("id", "the entry's id must not be the status list credential's URL")
+        return self
 
 
 class Issuer(PilotModel):
@@ -123,6 +150,7 @@ class CredentialBase(PilotModel):
     validFrom: DateTime = cat_field(DataCategory.PUBLIC)
     validUntil: Opt[DateTime] = cat_field(DataCategory.PUBLIC, None)
     credentialSubject: Any = cat_field(DataCategory.PUBLIC)
+    credentialStatus: Opt[list[StatusListEntry]] = cat_field(DataCategory.PUBLIC, None, min_length=1, max_length=2)
     proof: Opt[dict[str, Any]] = cat_field(DataCategory.PUBLIC, None)
 
     @model_validator(mode="after")
@@ -135,6 +163,10 @@ class CredentialBase(PilotModel):
             raise field_error("type/0", f"the first type must be 'VerifiableCredential', found {self.type[0]!r}")
         if self.validUntil is not None and self.validUntil <= self.validFrom:
             raise field_error("validUntil", "validUntil must be later than validFrom")
+        if self.credentialStatus is not None:
+            purposes = [entry.statusPurpose for entry in self.credentialStatus]
+            if len(set(purposes)) != len(purposes):
+                raise field_error("credentialStatus", "at most one status entry per statusPurpose")
         return self
 
 

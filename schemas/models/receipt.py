@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Literal
 
-from schemas._internal.scalars import B64Hash, DateTime, Did, Digest, NonNegativeInt, SubmissionId
-from schemas.models.base import DataCategory, PilotModel, cat_field
+from schemas._internal.scalars import B64Hash, DateTime, Did, Digest, NonNegativeInt, SubmissionId, Uri
+from schemas.models.base import DataCategory, Opt, PilotModel, cat_field
 from schemas.models.credential import CredentialBase
 
-__all__ = ["Decision", "LogInclusion", "Reason", "ReceiptSubject", "SubmissionReceipt"]
+__all__ = ["Decision", "LogInclusion", "Reason", "ReceiptSubject", "StatusListReference", "SubmissionReceipt"]
 
 Decision = Literal["accepted", "rejected", "held_for_inspection"]
 
@@ -32,6 +32,14 @@ class LogInclusion(PilotModel):
     inclusionProof: list[B64Hash] = cat_field(DataCategory.PUBLIC)
 
 
+class StatusListReference(PilotModel):
+    """A status list version the decision relied on (docs/design.md §12), so an auditor can re-check it."""
+
+    id: Uri = cat_field(DataCategory.PUBLIC)
+    sequence: int = cat_field(DataCategory.PUBLIC, ge=1, le=2**53 - 1)
+    digest: Digest = cat_field(DataCategory.PUBLIC)
+
+
 class ReceiptSubject(PilotModel):
     """What the port received from whom, what it decided and why, and where it logged it."""
 
@@ -41,6 +49,8 @@ class ReceiptSubject(PilotModel):
     decision: Decision = cat_field(DataCategory.PUBLIC)
     reasons: list[Reason] = cat_field(DataCategory.PUBLIC)
     receivedAt: DateTime = cat_field(DataCategory.PUBLIC)
+    #: Every status list version the port checked a credential against; absent when none was checked.
+    statusLists: Opt[list[StatusListReference]] = cat_field(DataCategory.PUBLIC, None, min_length=1)
     log: LogInclusion = cat_field(DataCategory.PUBLIC)
 
 

@@ -12,6 +12,7 @@ from schemas.models.event import DigitalTraceabilityEvent
 from schemas.models.facility import DigitalFacilityRecord
 from schemas.models.manifest import ConsignmentManifest
 from schemas.models.receipt import SubmissionReceipt
+from schemas.models.status import BitstringStatusListCredential
 from schemas.models.veterinary import VeterinaryAttestation
 
 __all__ = ["AUTHORIZED_ROLES", "CREDENTIAL_TYPES", "credential_type_of"]
@@ -26,6 +27,7 @@ CREDENTIAL_TYPES: dict[str, type[CredentialBase]] = {
         VeterinaryAttestation,
         ConsignmentManifest,
         SubmissionReceipt,
+        BitstringStatusListCredential,
     )
 }
 
@@ -37,6 +39,8 @@ AUTHORIZED_ROLES: dict[str, frozenset[Role]] = {
     "VeterinaryAttestation": frozenset({Role.COMPETENT_AUTHORITY}),
     "ConsignmentManifest": frozenset({Role.EXPORTER}),
     "SubmissionReceipt": frozenset({Role.PORT_AUTHORITY}),
+    # Every issuer of credentials publishes the status lists of what it issued (docs/design.md §12).
+    "BitstringStatusListCredential": frozenset({Role.EXPORTER, Role.CERTIFIER, Role.COMPETENT_AUTHORITY}),
 }
 
 

@@ -17,9 +17,9 @@ REGENERATE = "run: .venv/bin/python -m schemas.jsonschema --write"
 
 
 def test_every_published_schema_is_generated() -> None:
-    # One schema for each wire type: the six credential types, the submission, log entry, trust list and anchor.
+    # One schema for each wire type: the seven credential types (the status list among them), the submission, log entry, trust list and anchor.
     assert sorted(GENERATED) == sorted(f"{name}.schema.json" for name in ex.EXAMPLES)
-    assert len(ex.EXAMPLES) == 10
+    assert len(ex.EXAMPLES) == 11
 
 
 @pytest.mark.parametrize("file_name", sorted(GENERATED))

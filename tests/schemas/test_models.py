@@ -121,8 +121,12 @@ BAD_CREDENTIALS = [
         "/validUntil", "found null"),
     Bad("extra member in the subject", ex.facility_record, {"/credentialSubject/facility/colour": "red"},
         "/credentialSubject/facility/colour", "unexpected member 'colour'"),
-    Bad("extra member in the envelope", ex.veterinary_attestation, {"/credentialStatus": {}},
-        "/credentialStatus", "unexpected member"),
+    Bad("extra member in the envelope", ex.veterinary_attestation, {"/refreshService": {}},
+        "/refreshService", "unexpected member"),
+    Bad("status entry with a signed index", ex.conformity_credential, {"/credentialStatus/0/statusListIndex": "-5"},
+        "/credentialStatus/0/statusListIndex", "pattern"),
+    Bad("two status entries of one purpose", ex.conformity_credential,
+        {"/credentialStatus/1/statusPurpose": "revocation"}, "/credentialStatus", "one status entry per statusPurpose"),
     Bad("missing required member", ex.facility_record, {"/credentialSubject/facility/name": DELETE},
         "/credentialSubject/facility/name", "required member 'name' is missing"),
     Bad("transformation without inputs", ex.traceability_event, {"/credentialSubject/0/inputEPCList": DELETE},
@@ -310,7 +314,7 @@ def test_veterinary_categories() -> None:
 
 def test_registry() -> None:
     assert set(CREDENTIAL_TYPES) == set(AUTHORIZED_ROLES) == set(ex.CREDENTIAL_EXAMPLES)
-    assert len(CREDENTIAL_TYPES) == 6
+    assert len(CREDENTIAL_TYPES) == 7
     assert AUTHORIZED_ROLES["VeterinaryAttestation"] == {Role.COMPETENT_AUTHORITY}
     assert AUTHORIZED_ROLES["DigitalConformityCredential"] == {Role.CERTIFIER}
     assert AUTHORIZED_ROLES["SubmissionReceipt"] == {Role.PORT_AUTHORITY}

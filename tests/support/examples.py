@@ -8,6 +8,7 @@ Every builder returns a fresh dict (callers may mutate it) describing the same f
 from __future__ import annotations
 
 import base64
+import gzip
 import hashlib
 from collections.abc import Callable
 from typing import Any
@@ -165,8 +166,9 @@ def traceability_event() -> Doc:
 
 
 def conformity_credential() -> Doc:
-    """A passed antibiotic-use assessment of the farm by ``cert-01``."""
-    return _envelope(
+    """A passed antibiotic-use assessment of the farm by ``cert-01``, with its revocation and suspension
+    status entries (index 5 of cert-01's generation-1 lists)."""
+    credential = _envelope(
         "DigitalConformityCredential",
         "urn:uuid:3f1c2a9e-5b7d-4e21-9a0c-000000000003",
         "cert-01",
@@ -217,6 +219,18 @@ def conformity_credential() -> Doc:
             },
         },
     )
+    registry = "https://registry.pilot.example/v1/status/cert-01/"
+    credential["credentialStatus"] = [
+        {
+            "id": f"{registry}{purpose}-1#5",
+            "type": "BitstringStatusListEntry",
+            "statusPurpose": purpose,
+            "statusListIndex": "5",
+            "statusListCredential": f"{registry}{purpose}-1",
+        }
+        for purpose in ("revocation", "suspension")
+    ]
+    return credential
 
 
 def veterinary_attestation() -> Doc:
@@ -308,6 +322,13 @@ def submission_receipt() -> Doc:
                 }
             ],
             "receivedAt": "2025-03-05T10:00:00Z",
+            "statusLists": [
+                {
+                    "id": "https://registry.pilot.example/v1/status/cert-01/revocation-1",
+                    "sequence": 3,
+                    "digest": _digest("status list"),
+                }
+            ],
             "log": {
                 "origin": "cn-port-01.pilot.example/log",
                 "index": 1,
@@ -320,6 +341,23 @@ def submission_receipt() -> Doc:
     del receipt["validUntil"]
     receipt["validFrom"] = "2025-03-05T10:00:00Z"
     return receipt
+
+
+def status_list_credential() -> Doc:
+    """``cert-01``'s revocation list, version 3, with the bit at index 5 set (unsigned)."""
+    url = "https://registry.pilot.example/v1/status/cert-01/revocation-1"
+    bits = bytearray(131_072 // 8)
+    bits[0] = 0x04  # index 5: bit 5 counted from the most significant bit of the first byte
+    encoded = "u" + base64.urlsafe_b64encode(gzip.compress(bytes(bits), mtime=0)).decode("ascii").rstrip("=")
+    credential = _envelope(
+        "BitstringStatusListCredential",
+        url,
+        "cert-01",
+        "Certification Body One (fictional)",
+        {"id": url + "#list", "type": "BitstringStatusList", "statusPurpose": "revocation", "encodedList": encoded, "ttl": 300000},
+    )
+    credential["sequence"] = 3
+    return credential
 
 
 def submission() -> Doc:
@@ -475,6 +513,7 @@ CREDENTIAL_EXAMPLES: dict[str, Callable[[], Doc]] = {
     "VeterinaryAttestation": veterinary_attestation,
     "ConsignmentManifest": consignment_manifest,
     "SubmissionReceipt": submission_receipt,
+    "BitstringStatusListCredential": status_list_credential,
 }
 #: An example of every wire type (the credentials, then the other documents), by type name.
 EXAMPLES: dict[str, Callable[[], Doc]] = {
