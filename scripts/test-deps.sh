@@ -1,14 +1,21 @@
 #!/usr/bin/env bash
-# System packages the test suite needs beyond the Python lock file, installed only when missing:
+# What the test suite needs beyond the Python lock file, installed only when missing:
 #   docker-compose  Debian's compose, to validate docker-compose.yml offline (there is no Docker engine here)
 #   chromium        headless browser for the dashboard tests (Playwright drives /usr/bin/chromium)
+#   nodejs, npm     Node.js, and the npm packages of tests/interop (checks of our files with code written by others)
 set -euo pipefail
+cd "$(dirname "$0")/.."
 need=()
 command -v docker-compose >/dev/null 2>&1 || need+=(docker-compose)
 [ -x /usr/bin/chromium ] || need+=(chromium)
-[ ${#need[@]} -eq 0 ] && exit 0
-sudo=""
-[ "$(id -u)" -ne 0 ] && sudo="sudo"
-echo "installing system packages: ${need[*]}" >&2
-$sudo apt-get update -qq
-DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+command -v node >/dev/null 2>&1 || need+=(nodejs)
+command -v npm >/dev/null 2>&1 || need+=(npm)
+if [ ${#need[@]} -gt 0 ]; then
+  sudo=""
+  [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  echo "installing system packages: ${need[*]}" >&2
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+# Exactly the versions of tests/interop/package-lock.json.
+[ -d tests/interop/node_modules ] || npm ci --prefix tests/interop --silent --no-audit --no-fund
