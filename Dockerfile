@@ -23,6 +23,7 @@ COPY schemas ./schemas
 COPY node_core ./node_core
 COPY exporter_node ./exporter_node
 COPY port_node ./port_node
+COPY registry_node ./registry_node
 COPY pilot ./pilot
 RUN pip install --no-deps . && rm -rf build *.egg-info
 

@@ -1,9 +1,11 @@
 """The exporter FastAPI application: ``create_app(settings)`` is what ``pilot node exporter`` serves.
 
 Start-up (``ExporterNode.open``) migrates the database and loads the trust list and the node's keys;
-the app's lifespan runs the delivery worker, which resumes from the outbox in the database. The
-shared wiring (``/health``, ``/metrics``, request ids, problem details, the in-flight cap) comes from
-``node_core.app.create_node_app``; every ``/v1`` route but the trust list needs the operator token.
+the app's lifespan runs the delivery worker, which resumes from the outbox in the database, and the
+status publisher, which brings the exporter's status lists up to date and publishes their versions to
+the registry (docs/design.md §12). The shared wiring (``/health``, ``/metrics``, request ids, problem
+details, the in-flight cap) comes from ``node_core.app.create_node_app``; every ``/v1`` route but the
+trust list needs the operator token.
 """
 
 from __future__ import annotations
@@ -16,9 +18,10 @@ import httpx
 from fastapi import Depends, FastAPI
 
 from exporter_node.delivery import DEFAULT_PER_PORT, DeliveryWorker, WorkerOptions
-from exporter_node.routes import consignments, credentials, farms, trust
+from exporter_node.routes import consignments, credentials, farms, status, trust
 from exporter_node.routes.bodies import install_body_schemas
 from exporter_node.state import ExporterNode
+from exporter_node.status_publisher import StatusPublisher
 from node_core.app import create_node_app
 from node_core.auth import operator_auth
 from node_core.logging import configure_logging
@@ -43,8 +46,10 @@ def create_app(
     transport: httpx.AsyncBaseTransport | None = None,
     per_port: int = DEFAULT_PER_PORT,
     worker_options: WorkerOptions | None = None,
+    publisher_transport: httpx.AsyncBaseTransport | None = None,
 ) -> FastAPI:
-    """The exporter node for ``settings``; ``transport`` replaces the network for the delivery worker (tests).
+    """The exporter node for ``settings``; ``transport`` replaces the network for the delivery worker (tests),
+    ``publisher_transport`` the one between the status publisher and the registry (tests).
 
     ``worker_options`` replace the delivery worker's policies (receipt verifier, consistency checker,
     backoff): only the conformance kit's deliberately faulty stand-ins do.
@@ -56,20 +61,25 @@ def create_app(
     worker = DeliveryWorker(
         exporter, transport=transport, metrics=app.state.metrics, per_port=per_port, **(worker_options or {})
     )
+    publisher = StatusPublisher(exporter, transport=publisher_transport)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         await worker.start()
+        await publisher.start()
         try:
             yield
         finally:
+            await publisher.stop()
             await worker.stop()
             exporter.close()
 
     app.router.lifespan_context = lifespan
     app.state.worker = worker
+    exporter.status.instrument(app.state.metrics)  # status list fetches and cache hits (node_core.status_cache)
+    app.state.status_publisher = publisher
     operator = [Depends(operator_auth(exporter.token))]
-    for module in (farms, credentials, consignments):
+    for module in (farms, credentials, consignments, status):
         app.include_router(module.router, dependencies=operator)
     app.include_router(trust.router)
     install_body_schemas(app)

@@ -11,9 +11,12 @@ attestations of the establishments, all valid now; the manifest pins each by id 
 (docs/design.md §6).
 
 Before anything is stored the submission goes through ``schemas.assess.assess_submission`` with the
-destination's published policy, the very function the port decides with: if the port would reject it,
-the request is refused (422) with the same codes and every reason. Otherwise the consignment and its
-outbox row are stored in one transaction.
+destination's published policy, the very function the port decides with, and the credentials' status
+from the registry, as the port looks it up (``node_core.status_cache``, docs/design.md §12): if the port
+would reject it (a revoked or suspended certificate among them: ``CREDENTIAL_REVOKED``,
+``CREDENTIAL_SUSPENDED``), the request is refused (422) with the same codes and every reason. A status
+the exporter cannot establish now (``STATUS_UNAVAILABLE``) does not refuse: the port checks again, and
+holds rather than accepts. Otherwise the consignment and its outbox row are stored in one transaction.
 """
 
 from __future__ import annotations
@@ -218,7 +221,7 @@ def build_consignment(node: ExporterNode, request: ConsignmentRequest) -> BuiltC
     manifest = node.issuer.issue("ConsignmentManifest", manifest_subject, trust=trust, at=now)
     submission = {"submissionId": consignment_id, "manifest": manifest, "credentials": credentials}
     assessment = assess_submission(
-        submission, trust, port_id=request.destination, at=node.now(), exporter_id=node.node_id
+        submission, trust, port_id=request.destination, at=node.now(), exporter_id=node.node_id, status=node.status
     )
     if assessment.decision == "rejected":
         raise PrecheckRefusedError(request.destination, assessment.reasons)

@@ -2,9 +2,13 @@
 
 The check is the port's own (``schemas.verify.check_credential`` at the node's current time): a bad
 signature, an issuer whose role may not issue that record type, an expired or not-yet-valid credential,
-a schema problem are refused with that code (400) and every problem listed. Only the record types an
-exporter gathers from others are accepted: DigitalConformityCredential and VeterinaryAttestation.
-Importing the same credential twice is harmless; another credential under a known id is a 409.
+a schema problem are refused with that code (400) and every problem listed. Its status is checked too,
+against its issuer's status lists in the registry (docs/design.md §12): a credential its issuer has
+already revoked or suspended is refused (``CREDENTIAL_REVOKED``, ``CREDENTIAL_SUSPENDED``); a status
+that cannot be established now (``STATUS_UNAVAILABLE``) is a warning of the import, not a refusal,
+since the consignment pre-check and the port check it again. Only the record types an exporter gathers
+from others are accepted: DigitalConformityCredential and VeterinaryAttestation. Importing the same
+credential twice is harmless; another credential under a known id is a 409.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from exporter_node.state import ExporterNode
 from exporter_node.storage import DuplicateError
 from schemas.codes import Code
 from schemas.models.conformity import DigitalConformityCredential
+from schemas.status_list import StatusCheck, check_status
 from schemas.time import parse_time
 from schemas.verify import check_credential
 
@@ -30,10 +35,16 @@ IMPORTABLE_TYPES = frozenset({"DigitalConformityCredential", "VeterinaryAttestat
 def import_credential(node: ExporterNode, document: Any) -> tuple[CredentialView, bool]:
     """Verify and store ``document``; returns its view and whether it was new."""
     now = node.now()
-    report = check_credential(document, node.trust.current(), now)
+    trust = node.trust.current()
+    report = check_credential(document, trust, now)
     if not report.verified:
         problems = report.errors or report.problems
         raise InputRefusedError(problems)
+    status = StatusCheck()
+    check_status(report, node.status, trust, now, status)
+    if any(p.severity == "error" for p in status.reasons):
+        raise InputRefusedError(status.reasons)
+    warnings = [*report.problems, *status.reasons]
     assert report.payload is not None and report.key is not None and report.digest is not None
     if report.record_type not in IMPORTABLE_TYPES:
         raise InputRefusedError.single(
@@ -62,12 +73,12 @@ def import_credential(node: ExporterNode, document: Any) -> tuple[CredentialView
     if existing is not None:
         if existing["digest"] != row["digest"]:
             raise ConflictError(f"another credential with id {row['id']} was imported before")
-        return credential_view(existing, report.problems), False
+        return credential_view(existing, warnings), False
     try:
         node.storage.add_imported_credential(row)
     except DuplicateError as exc:
         raise ConflictError(f"credential {row['id']} was imported concurrently") from exc
-    return credential_view(row, report.problems), True
+    return credential_view(row, warnings), True
 
 
 def _assessed_facility(model: object) -> str | None:

@@ -178,6 +178,10 @@ class DeliveryWorker:
         if self._wake is not None:
             self._wake.set()
         if self._task is not None:
+            # Let the loop end its round: a database call cancelled mid-thread would hold its connection
+            # past the engine's disposal.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(self._task), timeout=2.0)
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task

@@ -11,6 +11,10 @@ imports both node kinds never sees two definitions of one table name. The Alembi
 - ``outbox``: consignments still to deliver, with the time of their next attempt (at-least-once).
 - ``delivery_attempt``: every attempt and its outcome.
 - ``port_checkpoint``: the largest verified checkpoint seen from each port (the exporter is a monitor).
+- ``status_allocation``, ``status_bit``, ``status_list_version``: the exporter as an issuer of status lists
+  (docs/design.md §12): the status list index given to each credential it signed (unique, never reused),
+  the bits set per list, and every signed list version, each with when the registry acknowledged it
+  (``published_at`` null: not yet, so the table is also the publisher's outbox).
 """
 
 from __future__ import annotations
@@ -27,6 +31,9 @@ __all__ = [
     "IMPORTED_CREDENTIAL",
     "OUTBOX",
     "PORT_CHECKPOINT",
+    "STATUS_ALLOCATION",
+    "STATUS_BIT",
+    "STATUS_LIST_VERSION",
     "UtcDateTime",
     "metadata",
 ]
@@ -139,4 +146,37 @@ PORT_CHECKPOINT = sa.Table(
     sa.Column("root_hash", sa.String(64), nullable=False),
     sa.Column("checkpoint", sa.Text, nullable=False),
     sa.Column("updated_at", UtcDateTime, nullable=False),
+)
+
+STATUS_ALLOCATION = sa.Table(
+    "status_allocation",
+    metadata,
+    sa.Column("credential_id", sa.String(ID), primary_key=True),
+    sa.Column("list_index", sa.Integer, nullable=False, unique=True),
+    sa.Column("record_type", sa.String(64), nullable=False),
+    sa.Column("issued_at", UtcDateTime, nullable=False),
+)
+
+STATUS_BIT = sa.Table(
+    "status_bit",
+    metadata,
+    sa.Column("list_id", sa.String(64), primary_key=True),
+    sa.Column("list_index", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("credential_id", sa.String(ID), nullable=False),
+    sa.Column("set_at", UtcDateTime, nullable=False),
+)
+
+STATUS_LIST_VERSION = sa.Table(
+    "status_list_version",
+    metadata,
+    sa.Column("list_id", sa.String(64), primary_key=True),
+    sa.Column("sequence", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("credential", sa.JSON, nullable=False),
+    sa.Column("digest", sa.String(80), nullable=False),
+    sa.Column("signed_at", UtcDateTime, nullable=False),
+    sa.Column("valid_until", UtcDateTime, nullable=False),
+    sa.Column("published_at", UtcDateTime, nullable=True),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("last_error", sa.Text, nullable=True),
+    sa.Column("refused_code", sa.String(64), nullable=True),
 )

@@ -65,6 +65,19 @@ class NodeSettings(BaseSettings):
     clock_skew_s: int = Field(default=300, ge=0)
     nonce_ttl_s: int = Field(default=600, gt=0)
     securing: Literal["data-integrity", "jose"] = "data-integrity"
+    status_timeout_s: float = Field(
+        default=2.0,
+        gt=0,
+        description="connect and read timeout of a status list fetch from the registry; the whole answer "
+        "must arrive within twice this (docs/design.md §12)",
+    )
+    status_ttl_s: float = Field(
+        default=5.0,
+        ge=1,
+        description="the ttl an issuer node writes into the status lists it signs: how long verifiers may keep "
+        "one before fetching it again. 5 s by default in this sandbox, so that a revocation reaches the ports "
+        "within seconds; a real deployment would use minutes (docs/design.md §12)",
+    )
     peer_urls: Annotated[dict[str, str], NoDecode] = Field(default_factory=dict)
     key_passphrase: SecretStr | None = None
     public_origins: Annotated[list[str], NoDecode] = Field(

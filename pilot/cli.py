@@ -7,7 +7,20 @@ from __future__ import annotations
 
 import typer
 
-from pilot.commands import audit, bench, conformance, credential, demo, init, keys, network, node, onboard, trust
+from pilot.commands import (
+    audit,
+    bench,
+    conformance,
+    credential,
+    demo,
+    init,
+    keys,
+    network,
+    node,
+    onboard,
+    status,
+    trust,
+)
 
 app = typer.Typer(
     name="pilot",
@@ -20,7 +33,7 @@ app.command("init")(init.init_command)
 app.command("node")(node.node_command)
 app.command("demo")(demo.demo_command)
 app.command("up")(network.up_command)
-app.command("status")(network.status_command)
+app.add_typer(status.app, name="status")  # no subcommand: the network status table, as before
 app.command("down")(network.down_command)
 app.add_typer(credential.app, name="credential")
 app.add_typer(conformance.app, name="conformance")

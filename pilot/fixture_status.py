@@ -4,7 +4,8 @@ docs/design.md §12. Every credential the sandbox tooling signs (the vectors, th
 the demo's fault cases) carries ``credentialStatus`` entries in its issuer's generation-0 lists
 (``revocation-0``, and ``suspension-0`` for certificates and attestations). Those records are fixed
 by the seed, so their lists are too: ``pilot init`` writes them, signed by each issuer at the sandbox's
-fixed times (``pilot.sandbox.fixture_status_lists``), to ``<data dir>/status-lists/<issuer>/<list>.json``, and ``pilot up`` publishes them to the
+fixed times (``pilot.sandbox.fixture_status_lists``), to
+``<data dir>/status-lists/<issuer>/<list>.json``, and ``pilot up`` publishes them to the
 registry. Records issued at run time use generation 1, allocated by their issuer's own state
 (``exporter_node`` for exporters, ``pilot.issuer_state`` for certifiers and ``ru-vet``).
 
@@ -16,7 +17,6 @@ gets the same index) in ``[RESERVED, STATUS_LIST_LENGTH)``, where no bit is ever
 from __future__ import annotations
 
 import hashlib
-from typing import Any
 
 from pilot.participants import EXPORTER_IDS
 from schemas.models.credential import StatusPurpose

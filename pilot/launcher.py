@@ -1,4 +1,4 @@
-"""Run the nine-node pilot network as real local processes: the engine behind ``pilot up``/``status``/``down``.
+"""Run the ten-node pilot network as real local processes: the engine behind ``pilot up``/``status``/``down``.
 
 The demo and the tests use the same Python API::
 
@@ -11,10 +11,16 @@ The demo and the tests use the same Python API::
 
 Each node is ``pilot node <kind> --id <id> --data-dir <D> --listen 127.0.0.1:<port>`` in its own session,
 logging to ``<D>/logs/<id>.log``; the overview page (``pilot.overview``) logs to ``<D>/logs/overview.log``.
+The ten nodes are the three ports, the six exporters and the ``registry`` (docs/design.md §§6, 12).
 Children inherit the environment except ``DATABASE_URL``/``PILOT_DATABASE_URL``/``PILOT_PEER_URLS``
-(which would make nine nodes share one database or ignore network.json); ``env=`` adds variables. Each
+(which would make the nodes share one database or ignore network.json); ``env=`` adds variables. Each
 node is told its public origins (``PILOT_PUBLIC_ORIGINS``: the URL in network.json and its ``localhost``
 twin), the only origins a request signed for it may name.
+
+Once every node is healthy, the status lists kept in the data directory (``<D>/status-lists/``: the
+generation-0 lists ``pilot init`` signed, and those of the issuers that are not nodes) are published to
+the registry (``pilot.status_publishing``); ``Network.publications`` says what became of each. A list the
+registry already holds answers 200, so starting a network on a used data directory is fine.
 
 Errors::
 
@@ -38,13 +44,24 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
 from pilot.network_file import NetworkRecord, ProcessEntry, read_record, remove_record, write_record
-from pilot.network_plan import DEFAULT_BASE_PORT, LOOPBACK, NodeSpec, database_url_for, plan_nodes, planned_ports
+from pilot.network_plan import (
+    DEFAULT_BASE_PORT,
+    LOOPBACK,
+    REGISTRY_ID,
+    NodeSpec,
+    database_url_for,
+    plan_nodes,
+    planned_ports,
+)
 from pilot.processes import DEFAULT_GRACE_S, node_health, pid_alive, pid_runs, pilot_argv, spawn_logged, stop_pids, tail
+
+if TYPE_CHECKING:
+    from pilot.status_publishing import ListPublication
 
 __all__ = [
     "DEFAULT_TIMEOUT_S",
@@ -155,10 +172,12 @@ class Network:
     children: dict[str, _Child]
     overview: _Child | None = None
     started_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
+    #: What became of each status list file of the data dir when it was published to the registry.
+    publications: list[ListPublication] = field(default_factory=list)
 
     @property
     def urls(self) -> dict[str, str]:
-        """``{short id: base URL}`` of the nine nodes."""
+        """``{short id: base URL}`` of the ten nodes."""
         return {name: child.url for name, child in self.children.items()}
 
     @property
@@ -238,6 +257,19 @@ class Network:
                         {name: tail(child.log) for name, child in pending.items() if child is not None},
                     )
                 time.sleep(0.2)
+
+    def publish_status_lists(self) -> list[ListPublication]:
+        """Publish the data dir's status lists to the registry (kept in ``publications``); each file's outcome.
+
+        The lists of the issuers that are not nodes are signed afresh first where they are missing (a data
+        dir from an older ``pilot init``) or near their ``validUntil`` (``pilot.issuer_state.refresh_lists``).
+        """
+        from pilot.issuer_state import refresh_lists
+        from pilot.status_publishing import publish_data_dir_lists
+
+        refresh_lists(self.data_dir)
+        self.publications = publish_data_dir_lists(self.data_dir, self.children[REGISTRY_ID].url)
+        return self.publications
 
     def stop_node(self, node_id: str, *, grace_s: float = DEFAULT_GRACE_S) -> None:
         """Stop one node (for fault scenarios: a port that is down for a while); network.json keeps its URL."""
@@ -332,7 +364,8 @@ def start_network(
     overview: bool = True,
     on_progress: ProgressCallback | None = None,
 ) -> Network:
-    """Init the sandbox if needed, start the nine nodes (and the overview), wait for health, write network.json.
+    """Init the sandbox if needed, start the ten nodes (and the overview), wait for health, publish the data dir's
+    status lists to the registry, write network.json.
 
     ``database_url_template`` (``{id}``/``{db}`` placeholders, see :mod:`pilot.network_plan`) gives each node
     its own database, created if missing. Raises ``UsageError`` before starting anything, or
@@ -380,6 +413,7 @@ def start_network(
         network.wait_healthy(
             [*network.children, *([OVERVIEW] if overview else [])], timeout_s=timeout_s, on_progress=on_progress
         )
+        network.publish_status_lists()
     except BaseException:
         network.stop(grace_s=5.0)
         raise

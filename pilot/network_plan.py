@@ -1,9 +1,9 @@
 """Which processes ``pilot up`` starts and where (docs/design.md §6, "Where nodes are"): a pure plan, no I/O.
 
 Ports from the base ``P`` (default 8100): the overview at ``P``, ``cn-port-0k`` at ``P+k``, ``ru-exp-0k`` at
-``P+10+k``. With a database URL template, ``{id}`` is replaced by the short id as it is (``cn-port-01``:
-PostgreSQL accepts dashes in a quoted database name) and ``{db}`` by an identifier-safe name
-(``pilot_cn_port_01``, the naming ``docker-compose.yml`` uses too).
+``P+10+k``, the ``registry`` at ``P+20``. With a database URL template, ``{id}`` is replaced by the short id
+as it is (``cn-port-01``: PostgreSQL accepts dashes in a quoted database name) and ``{db}`` by an
+identifier-safe name (``pilot_cn_port_01``, the naming ``docker-compose.yml`` uses too).
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from pilot.participants import EXPORTER_IDS, PORT_IDS
 __all__ = [
     "DEFAULT_BASE_PORT",
     "LOOPBACK",
+    "REGISTRY_ID",
     "NodeSpec",
     "database_name",
     "database_url_for",
@@ -25,10 +26,14 @@ __all__ = [
 
 DEFAULT_BASE_PORT = 8100
 LOOPBACK = "127.0.0.1"
-#: The highest offset from the base port that the plan uses (``ru-exp-06`` at ``P+16``).
-_MAX_OFFSET = 10 + len(EXPORTER_IDS)
+#: The registry's short id: its name in network.json and ``PILOT_PEER_URLS``, and ``pilot node registry --id``.
+REGISTRY_ID = "registry"
+#: The registry's offset from the base port.
+_REGISTRY_OFFSET = 20
+#: The highest offset from the base port that the plan uses (the registry's).
+_MAX_OFFSET = _REGISTRY_OFFSET
 
-NodeKind = Literal["exporter", "port"]
+NodeKind = Literal["exporter", "port", "registry"]
 
 
 @dataclass(frozen=True)
@@ -56,12 +61,12 @@ def _index(short_id: str) -> int:
 
 
 def plan_nodes(base_port: int = DEFAULT_BASE_PORT) -> list[NodeSpec]:
-    """The nine nodes, ports first, on the ports docs/design.md §6 assigns from ``base_port``."""
+    """The ten nodes (ports, exporters, the registry) on the ports docs/design.md §6 assigns from ``base_port``."""
     if not 1 <= base_port <= 65535 - _MAX_OFFSET:
         raise ValueError(f"base port {base_port} leaves no room for ports up to base + {_MAX_OFFSET}")
     ports = [NodeSpec(pid, "port", base_port + _index(pid)) for pid in PORT_IDS]
     exporters = [NodeSpec(eid, "exporter", base_port + 10 + _index(eid)) for eid in EXPORTER_IDS]
-    return ports + exporters
+    return [*ports, *exporters, NodeSpec(REGISTRY_ID, "registry", base_port + _REGISTRY_OFFSET)]
 
 
 def planned_ports(base_port: int = DEFAULT_BASE_PORT) -> dict[int, str]:

@@ -1,10 +1,12 @@
-"""The overview page at the base port: the network (6 exporters x 3 ports) with live counts, and ``GET /health``.
+"""The overview page at the base port: the network (6 exporters x 3 ports, the registry) with live counts.
 
 Run by ``pilot up`` as its own small process (``python -m pilot.overview --data-dir D --listen H:P``) so
 that it outlives ``pilot up --detach``. It re-reads ``network.json`` on every request, asks each port's
 ``/v1/dashboard/summary`` (with the operator token from the data dir, server-side) for its counts per
-exporter and decision, its log size and its witnesses, and refreshes itself every 5 seconds. It shows
-no operator tokens: anyone on the machine can read it.
+exporter and decision, its log size and its witnesses, and refreshes itself every 5 seconds. Every node
+recorded is listed with its links; the registry's (a JSON API without a page of its own) are its API docs,
+its trust list and its health. It shows no operator tokens: anyone on the machine can read it. It also
+answers ``GET /health``.
 """
 
 from __future__ import annotations
@@ -76,19 +78,26 @@ def _matrix(summaries: dict[str, dict[str, Any] | None]) -> str:
     )
 
 
+def _node_row(node_id: str, kind: str, url: str) -> str:
+    """A node's row: its id, kind and URL, linked to its page (the API docs of a node without one)."""
+    page = f"{url}/" if kind == "port" else f"{url}/docs"
+    links = [f'<a href="{html.escape(url)}/health">health</a>', f'<a href="{html.escape(url)}/docs">API docs</a>']
+    if kind == "registry":
+        links.append(f'<a href="{html.escape(url)}/v1/trust-list">trust list</a>')
+    return (
+        f"<tr><td>{html.escape(node_id)}</td><td>{html.escape(kind)}</td>"
+        f'<td><a href="{html.escape(page)}">{html.escape(url)}</a></td><td>{" · ".join(links)}</td></tr>'
+    )
+
+
 def render_page(data_dir: Path) -> str:
     """The overview HTML for the network recorded in ``data_dir``."""
     try:
         record = read_record(data_dir)
     except ValueError as exc:
         return f"<!doctype html><title>pilot network</title><p>{html.escape(str(exc))}</p>"
-    rows = "".join(
-        f"<tr><td>{html.escape(node_id)}</td><td>{html.escape(entry.kind)}</td>"
-        f'<td><a href="{html.escape(entry.url)}/">{html.escape(entry.url)}</a></td>'
-        f'<td><a href="{html.escape(entry.url)}/health">health</a> · '
-        f'<a href="{html.escape(entry.url)}/docs">API docs</a></td></tr>'
-        for node_id, entry in (record.nodes.items() if record else [])
-    )
+    nodes = record.nodes.items() if record else []
+    rows = "".join(_node_row(node_id, entry.kind, entry.url) for node_id, entry in nodes)
     matrix = _matrix(port_summaries(data_dir, record)) if record else ""
     return (
         '<!doctype html><html lang="en"><meta charset="utf-8"><meta http-equiv="refresh" content="5">'

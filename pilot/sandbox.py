@@ -213,7 +213,9 @@ def fixture_status_lists(sandbox: Sandbox) -> dict[str, dict[str, Any]]:
                 valid_until=NEXT_UPDATE,
                 ttl=DEFAULT_TTL,
             )
-            lists[f"{issuer_id}/{name}.json"] = secure(credential, key.private_key, key.verification_method, created=EPOCH)
+            lists[f"{issuer_id}/{name}.json"] = secure(
+                credential, key.private_key, key.verification_method, created=EPOCH
+            )
     return lists
 
 
@@ -247,16 +249,20 @@ def write_sandbox(sandbox: Sandbox, data_dir: Path, *, passphrase: bytes | None 
 def initialise(target: Path, seed: str = DEFAULT_SEED) -> None:
     """Write the sandbox for ``seed`` into ``target`` and an operator token for each node.
 
-    Keys are encrypted at rest with ``PILOT_KEY_PASSPHRASE`` when it is set.
+    Keys are encrypted at rest with ``PILOT_KEY_PASSPHRASE`` when it is set. Then the issuers that are not
+    nodes get their state and version 1 of their generation-1 status lists (``pilot.issuer_state``); those
+    are signed now, so they are not part of the deterministic sandbox (nor of the vectors).
     """
     # Imported here: the token module loads the web framework, which building a sandbox in memory
-    # (vectors, demo, tests) does not need.
+    # (vectors, demo, tests) does not need; the issuer state imports this module.
     from node_core.auth import ensure_token
+    from pilot.issuer_state import refresh_lists
 
     passphrase = os.environ.get("PILOT_KEY_PASSPHRASE")
     write_sandbox(build_sandbox(seed), target, passphrase=passphrase.encode() if passphrase else None)
     for node_id in (*EXPORTER_IDS, *PORT_IDS):
         ensure_token(target / "tokens", node_id)
+    refresh_lists(target)
 
 
 __all__ = [

@@ -6,8 +6,9 @@ request ids, problem details, the in-flight cap) comes from ``node_core.app.crea
 
 The port is also a witness (``port_node.witness``, routes under ``/v1/witness``), the background
 gathering of cosignatures for this port's own checkpoints (``port_node.cosigning``, started by the
-lifespan), a ``/health`` that says whether the log signs (``log.signing``, ``log.problem``), and the
-operator dashboard at ``GET /`` (``port_node.routes.dashboard``).
+lifespan), a ``/health`` that says whether the log signs (``log.signing``, ``log.problem``) and whether
+the registry answered the last status list fetch (``registry``), and the operator dashboard at ``GET /``
+(``port_node.routes.dashboard``).
 """
 
 from __future__ import annotations
@@ -113,6 +114,7 @@ def create_app(settings: NodeSettings, *, node: PortNode | None = None) -> FastA
     app.state.witness = witness_
     app.state.cosigning = collector
     install_health_metrics(app.state.metrics, port, collector)
+    port.status.instrument(app.state.metrics)
     _install_metrics(app, port)
     for module in (submissions, log, trust, witness, inspection, dashboard):
         app.include_router(module.router)

@@ -1,10 +1,13 @@
 """The port's ``GET /health``: node_core's fields plus whether the port can take submissions, and why not.
 
-``status`` is ``ok`` while the port signs new checkpoints and holds a usable trust list, and
-``degraded`` otherwise, with ``reasons`` saying why (intake then answers 503): the log refuses to sign
-(``log.signing`` false, ``log.problem``; for example the database was restored from an old backup, as a
-checkpoint signed by this port's own log key shows), or no trust list is held or the held one is past
-its ``nextUpdate`` (``TRUST_LIST_STALE``). The answer stays HTTP 200 either way: a degraded port is up
+``status`` is ``ok`` while the port signs new checkpoints, holds a usable trust list and reached the
+registry at its last status list fetch, and ``degraded`` otherwise, with ``reasons`` saying why: the log
+refuses to sign (``log.signing`` false, ``log.problem``; for example the database was restored from an
+old backup, as a checkpoint signed by this port's own log key shows), or no trust list is held or the
+held one is past its ``nextUpdate`` (``TRUST_LIST_STALE``): intake then answers 503; or the last status
+list fetch could not reach the registry (``registry.reachable`` false, ``registry.problem``): intake
+still answers, but holds every submission whose credentials' status it cannot establish
+(``STATUS_UNAVAILABLE``, docs/design.md §12). The answer stays HTTP 200 either way: a degraded port is up
 (it serves its log, proofs, receipts and witness, and the operator can look at it) but not healthy for
 intake. ``pilot up`` and ``pilot status`` count a degraded node as up and show its status; the compose
 health check (any 200) keeps it running.
@@ -24,7 +27,7 @@ from node_core.metrics import Metrics
 from port_node.cosigning import CosignatureCollector
 from port_node.state import PortNode
 
-__all__ = ["LogHealth", "PortHealth", "install_health_metrics", "port_health", "port_problems"]
+__all__ = ["LogHealth", "PortHealth", "RegistryHealth", "install_health_metrics", "port_health", "port_problems"]
 
 
 class LogHealth(BaseModel):
@@ -32,6 +35,13 @@ class LogHealth(BaseModel):
 
     size: int
     signing: bool
+    problem: str | None = None
+
+
+class RegistryHealth(BaseModel):
+    """Whether the last status list fetch reached the registry (true before the first fetch)."""
+
+    reachable: bool
     problem: str | None = None
 
 
@@ -45,10 +55,11 @@ class PortHealth(Health):
     )
     reasons: list[str] = Field(default_factory=list, description="why the port is degraded; empty when ok")
     log: LogHealth = Field(description="the log's size, and whether it signs new checkpoints")
+    registry: RegistryHealth = Field(description="whether the last status list fetch reached the registry")
 
 
 def port_problems(port: PortNode) -> list[str]:
-    """Why this port cannot take submissions now (empty when it can)."""
+    """Why this port cannot take submissions now, or cannot check their status (empty when all is well)."""
     problems = []
     refusal = port.log.signing_refusal
     if refusal is not None:
@@ -56,6 +67,9 @@ def port_problems(port: PortNode) -> list[str]:
     trust_problem = port.trust.problem
     if trust_problem is not None:
         problems.append(f"TRUST_LIST_STALE: {trust_problem}")
+    registry_problem = port.status.registry_problem
+    if registry_problem is not None:
+        problems.append(f"STATUS_UNAVAILABLE: the registry: {registry_problem}")
     return problems
 
 
@@ -64,11 +78,13 @@ def port_health(port: PortNode) -> HealthChecks:
 
     def checks() -> dict[str, Any]:
         refusal = port.log.signing_refusal
+        registry_problem = port.status.registry_problem
         reasons = port_problems(port)
         return {
             "status": "degraded" if reasons else "ok",
             "reasons": reasons,
             "log": LogHealth(size=port.log.size, signing=refusal is None, problem=refusal),
+            "registry": RegistryHealth(reachable=registry_problem is None, problem=registry_problem),
         }
 
     return HealthChecks(

@@ -18,7 +18,10 @@ verification outcome (``Assessment.may_store_content``, docs/design.md §8): a f
 know cannot be classified, so it is not kept either. The receipt carries the capped reasons
 (``Assessment.receipt_reasons``) and the log entry their codes, so one request bounds what it makes the
 port sign and write. Inspection sampling uses the port's key of the receive day (``port_node.sampling``),
-which only the port knows until the day is over.
+which only the port knows until the day is over. Every credential's status is checked at the receive time
+through the ``status`` lookup (docs/design.md §12): a revoked or suspended credential rejects, a status that
+cannot be established holds (``STATUS_UNAVAILABLE``), and the receipt names the status list versions the
+decision relied on (``statusLists``), nothing else about them being stored.
 
 The service depends on a ``SubmissionStore`` protocol and a ``TrustSource``, not on the database: the
 port wires in its SQL store and ``TrustHolder``; the stand-ins of the tests and the conformance kit wire
@@ -43,6 +46,7 @@ from schemas.codes import Code
 from schemas.digest import sha256_digest
 from schemas.errors import CanonicalizationError
 from schemas.receipt import LogPosition, build_receipt, leaf_input_of, log_entry_of, receipt_subject
+from schemas.status_list import StatusLookup
 from schemas.trust import TrustRegistry
 
 __all__ = ["Assessor", "IntakeOutcome", "IntakeService", "StaticTrust", "TrustSource"]
@@ -102,6 +106,8 @@ class IntakeService:
     #: The port's sampling day keys; None only in tests and stand-ins that never sample.
     sampling: SamplingKeys | None = None
     _: KW_ONLY
+    #: Where credentials' status lists come from; None only for a stand-in that ignores status on purpose.
+    status: StatusLookup | None
     assess: Assessor = assess_submission
     #: Called with every answered submission (metrics).
     observers: list[Callable[[IntakeOutcome], None]] = field(default_factory=list, init=False)
@@ -132,6 +138,7 @@ class IntakeService:
             exporter_id=exporter,
             sampling_key=self.sampling.key_for(received_at) if self.sampling is not None else None,
             submission_digest=digest,
+            status=self.status,
         )
         subject = receipt_subject(
             submission_id=assessment.submission_id,
@@ -140,6 +147,7 @@ class IntakeService:
             decision=assessment.decision,
             reasons=[p.as_dict() for p in assessment.receipt_reasons],
             received_at=received_at,
+            status_lists=assessment.status_lists,
         )
         entry = log_entry_of(exporter, subject)
         row = SubmissionRow.pending(entry, received_at, content if assessment.may_store_content else None)

@@ -3,6 +3,8 @@
 ``PortNode.open`` does the start-up work in order: engine -> Alembic migrations -> trust list (which
 reads and records the accepted ``sequence``) -> the port's keys -> the in-memory tree rebuilt from the
 stored leaves -> the operator token. Routes reach it through ``app.state.node`` (``routes.deps.PortDep``).
+Credentials' status is looked up in the registry (``node_core.status_cache``, peer id ``registry``) at
+receive time, docs/design.md §12.
 """
 
 from __future__ import annotations
@@ -13,12 +15,15 @@ from pathlib import Path
 from typing import ClassVar
 
 import anyio
+import httpx
 from sqlalchemy.engine import Engine
 
 from node_core.auth import ensure_token
 from node_core.database import make_engine, run_migrations
+from node_core.network import PeerDirectory
 from node_core.nonces import NonceStore, SqlNonceStore
 from node_core.settings import NodeSettings
+from node_core.status_cache import RegistryStatusLists
 from node_core.trust_holder import TrustHolder
 from port_node.authentication import Authenticator, SerialNonceStore
 from port_node.intake import IntakeService
@@ -58,11 +63,16 @@ class PortNode:
     store: SqlSubmissionStore
     intake: IntakeService
     auth: Authenticator
+    #: The credentials' status lists, fetched from the registry and cached (docs/design.md §12).
+    status: RegistryStatusLists
     _limiter: anyio.CapacityLimiter | None = field(default=None, init=False, repr=False)
 
     @classmethod
-    def open(cls, settings: NodeSettings) -> PortNode:
-        """Open the database, migrate it, load trust list, keys and log; ready to serve."""
+    def open(cls, settings: NodeSettings, *, registry_transport: httpx.BaseTransport | None = None) -> PortNode:
+        """Open the database, migrate it, load trust list, keys and log; ready to serve.
+
+        ``registry_transport`` replaces the network between the port and the registry (tests).
+        """
         engine = make_engine(settings.database_url)
         run_migrations(engine, MIGRATIONS)
         trust = TrustHolder(settings.trust_list_path, settings.trust_anchor_path, engine)
@@ -76,8 +86,11 @@ class PortNode:
             nonces = SerialNonceStore(nonces, log.write_lock)
         auth = Authenticator(trust, nonces, token, origins=settings.public_origins, skew_s=settings.clock_skew_s)
         sampling = SamplingKeys.load(settings.data_dir, settings.node_id)
-        intake = IntakeService(settings.node_id, keys, trust, store, sampling)
-        return cls(settings, engine, trust, keys, log, store, intake, auth)
+        status = RegistryStatusLists.for_peers(
+            PeerDirectory(settings), timeout_s=settings.status_timeout_s, transport=registry_transport
+        )
+        intake = IntakeService(settings.node_id, keys, trust, store, sampling, status=status)
+        return cls(settings, engine, trust, keys, log, store, intake, auth, status)
 
     def intake_limiter(self) -> anyio.CapacityLimiter:
         """The FIFO limiter of intake threads (made on first use, inside the event loop)."""
@@ -86,5 +99,6 @@ class PortNode:
         return self._limiter
 
     def close(self) -> None:
-        """Release the database connections."""
+        """Release the database connections and the registry client."""
+        self.status.close()
         self.engine.dispose()

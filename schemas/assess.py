@@ -17,7 +17,8 @@ Decision: any error-level reason -> ``rejected``; otherwise an inspection rule o
 Warnings never change the decision, with one exception: ``STATUS_UNAVAILABLE`` (a credential's status
 could not be established, docs/design.md §12) holds the submission for inspection, so that nothing is
 accepted without a status check that succeeded. Without a status lookup (offline, where no status lists
-were given) status is not checked, and ``Assessment.status_checked`` says so. Without a sampling key (offline, or an exporter's own pre-check)
+were given) status is not checked, and ``Assessment.status_checked`` says so.
+Without a sampling key (offline, or an exporter's own pre-check)
 sampling cannot be applied: such a verdict never holds for sampling and says so in
 ``Assessment.sampled`` (None).
 

@@ -405,7 +405,9 @@ def check_status(
         why = _unusable(found, entry, issuer_did, at)
         if why is not None:
             into.reasons.append(
-                Reason(Code.STATUS_UNAVAILABLE, path, f"the credential's status cannot be established: {why}", "warning")
+                Reason(
+                    Code.STATUS_UNAVAILABLE, path, f"the credential's status cannot be established: {why}", "warning"
+                )
             )
             continue
         assert isinstance(found, StatusList)
@@ -418,7 +420,9 @@ def check_status(
             )
 
 
-def _unusable(found: StatusList | StatusUnavailable, entry: StatusListEntry, issuer_did: Any, at: datetime) -> str | None:
+def _unusable(
+    found: StatusList | StatusUnavailable, entry: StatusListEntry, issuer_did: Any, at: datetime
+) -> str | None:
     """Why ``found`` cannot decide ``entry``'s status, or None when it can."""
     if isinstance(found, StatusUnavailable):
         return found.why

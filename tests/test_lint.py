@@ -1,4 +1,4 @@
-"""The gates: ruff lint and format clean, mypy strict (pydantic plugin) clean on all five product packages."""
+"""The gates: ruff lint and format clean, mypy strict (pydantic plugin) clean on all six product packages."""
 
 from __future__ import annotations
 
@@ -8,20 +8,18 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
+PACKAGES = ["schemas", "node_core", "port_node", "exporter_node", "registry_node", "pilot"]
 
 
 def test_ruff_clean() -> None:
     result = subprocess.run(
-        [str(BIN / "ruff"), "check", "schemas", "node_core", "port_node", "exporter_node", "pilot"],
+        [str(BIN / "ruff"), "check", *PACKAGES],
         cwd=ROOT,
         capture_output=True,
         text=True,
         timeout=120,
     )
     assert result.returncode == 0, result.stdout[-4000:]
-
-
-PACKAGES = ["schemas", "node_core", "port_node", "exporter_node", "pilot"]
 
 
 def test_ruff_format_clean() -> None:

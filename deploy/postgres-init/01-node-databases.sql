@@ -10,3 +10,4 @@ CREATE DATABASE pilot_ru_exp_03;
 CREATE DATABASE pilot_ru_exp_04;
 CREATE DATABASE pilot_ru_exp_05;
 CREATE DATABASE pilot_ru_exp_06;
+CREATE DATABASE pilot_registry;

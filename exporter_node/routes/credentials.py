@@ -37,8 +37,9 @@ async def post_credential(request: Request, response: Response, node: NodeDep) -
 
     Refused with 400 and the verifier's code: PROOF_INVALID (bad signature), ISSUER_UNKNOWN,
     ISSUER_ROLE_NOT_AUTHORIZED, KEY_REVOKED, CREDENTIAL_EXPIRED, CREDENTIAL_NOT_YET_VALID,
-    SCHEMA_INVALID (including a record type the exporter does not import); 409 DUPLICATE_CONFLICT for
-    another credential under a known id.
+    SCHEMA_INVALID (including a record type the exporter does not import), CREDENTIAL_REVOKED and
+    CREDENTIAL_SUSPENDED (its issuer's status list in the registry says so); 409 DUPLICATE_CONFLICT for
+    another credential under a known id. A status that cannot be established is a STATUS_UNAVAILABLE warning.
     """
     document = await json_body(request)
     view, created = await run_in_threadpool(import_credential, node, document)

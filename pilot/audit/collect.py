@@ -6,7 +6,9 @@ left out when the exporter has none to give: an exporter without that route, or 
 form). From the port (operator token for the receipt, public routes for the rest): the receipt as
 served, the log entry, the inclusion proof to the receipt's checkpoint, the latest checkpoint once the
 witnesses have cosigned it (waiting up to ``wait_s``), the consistency proof between the two, and the
-trust list it holds. Nothing is verified here: ``pilot.audit.verify`` does that, offline.
+trust list it holds. From the registry (peer ``registry``): every status list version the receipt's
+``statusLists`` names, exactly that version (``/versions/{sequence}``, not the current one), as served.
+Nothing is verified here: ``pilot.audit.verify`` does that, offline.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from pilot.audit.bundle import EPCIS_FILE
+from pilot.audit.bundle import EPCIS_FILE, MAX_STATUS_LISTS, status_member
 from pilot.audit.errors import EvidenceError
 from pilot.audit.nodes import AuditNetwork
 from schemas.canonical import canonicalize
@@ -65,6 +67,23 @@ def _epcis_document(network: AuditNetwork, exporter: str, consignment_id: str) -
         raise EvidenceError(f"{exporter} returned a malformed EPCIS document: {exc}") from exc
 
 
+def _status_lists(network: AuditNetwork, subject: dict[str, Any]) -> dict[str, bytes]:
+    """The bundle members of every status list version the receipt's subject names (none when it names none)."""
+    references = subject.get("statusLists", [])
+    if not isinstance(references, list):
+        raise EvidenceError("the receipt's statusLists is not a list")
+    if len(references) > MAX_STATUS_LISTS:
+        raise EvidenceError(f"the receipt names {len(references)} status lists, more than a bundle holds")
+    files: dict[str, bytes] = {}
+    for reference in references:
+        url = reference.get("id") if isinstance(reference, dict) else None
+        sequence = reference.get("sequence") if isinstance(reference, dict) else None
+        if not isinstance(url, str) or not isinstance(sequence, int) or (name := status_member(url, sequence)) is None:
+            raise EvidenceError(f"the receipt names a status list that is not a pilot one: {reference!r}"[:300])
+        files[name] = network.status_list_version(url, sequence)
+    return files
+
+
 def collect_evidence(network: AuditNetwork, consignment_id: str, *, wait_s: float = 15.0) -> dict[str, bytes]:
     """The bundle's files (without the manifest) for ``consignment_id``; EvidenceError if not delivered."""
     exporter, view = network.find_consignment(consignment_id)
@@ -81,10 +100,12 @@ def collect_evidence(network: AuditNetwork, consignment_id: str, *, wait_s: floa
     with network.port(port) as api:
         receipt = api.receipt(consignment_id, exporter=exporter)
     try:
-        log: dict[str, Any] = parse_json(receipt)["credentialSubject"]["log"]
+        subject: dict[str, Any] = parse_json(receipt)["credentialSubject"]
+        log: dict[str, Any] = subject["log"]
         index, checkpoint_text = int(log["index"]), str(log["checkpoint"])
     except (PilotSchemaError, KeyError, TypeError, ValueError) as exc:
         raise EvidenceError(f"{port}'s receipt for {consignment_id} has no usable log position: {exc}") from exc
+    status_lists = _status_lists(network, subject)
     first = _checkpoint_size(checkpoint_text, "the receipt's checkpoint")
     trust = network.trust()
     witnesses = len([p for p in network.ids("cn-port-") if p != port and trust.keys_of(p, "witness")])
@@ -117,4 +138,5 @@ def collect_evidence(network: AuditNetwork, consignment_id: str, *, wait_s: floa
     }
     if epcis is not None:
         files[EPCIS_FILE] = canonicalize(epcis)
+    files.update(status_lists)
     return files

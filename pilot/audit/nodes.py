@@ -2,9 +2,11 @@
 
 Node URLs come from ``PILOT_PEER_URLS`` when set, else ``<data dir>/network.json`` (docs/design.md §6);
 operator tokens from ``<data dir>/tokens/<id>``; the trust list from ``<data dir>/trust-list.json``,
-verified against the pinned ``trust-anchor.json``. Transport errors become ``NodeUnreachableError``,
-unusable answers ``EvidenceError``. A port's API is reached through ``node_core.port_client`` (``port``),
-whose errors are turned into these two the same way.
+verified against the pinned ``trust-anchor.json``. The registry is the peer ``registry`` (``REGISTRY``),
+found the same way; a status list version is read from it by its location-free id (docs/design.md
+§12: the id names the list, the registry the node knows serves it). Transport errors become
+``NodeUnreachableError``, unusable answers ``EvidenceError``. A port's API is reached through
+``node_core.port_client`` (``port``), whose errors are turned into these two the same way.
 """
 
 from __future__ import annotations
@@ -24,9 +26,13 @@ from node_core.port_client import PeerError, SyncPortClient
 from node_core.settings import parse_peer_urls
 from pilot.audit.errors import EvidenceError, NodeUnreachableError
 from schemas.jsonio import parse_json
+from schemas.status_list import status_list_path
 from schemas.trust import TrustRegistry, load_trust_list
 
-__all__ = ["AuditNetwork"]
+__all__ = ["REGISTRY", "AuditNetwork"]
+
+#: The peer id of the registry node (docs/design.md §6).
+REGISTRY = "registry"
 
 
 @dataclass
@@ -97,6 +103,20 @@ class AuditNetwork:
         if response.status_code not in ok:
             raise EvidenceError(f"{node_id} answered GET {path} with {response.status_code}: {response.text[:300]}")
         return response
+
+    def status_list_version(self, url: str, sequence: int) -> bytes:
+        """Version ``sequence`` of the status list ``url``, the bytes the registry serves (unverified).
+
+        ``GET /v1/status/{issuer}/{list}/versions/{sequence}`` on the peer ``registry``; EvidenceError for
+        a URL that is not a pilot status list, a registry that is not known or does not hold that version.
+        """
+        path = status_list_path(url)
+        if path is None:
+            raise EvidenceError(f"{url!r} is not a pilot status list: there is no registry to fetch it from")
+        response = self.get(REGISTRY, f"{path}/versions/{sequence}", ok=(200, 404))
+        if response.status_code == 404:
+            raise EvidenceError(f"the registry does not hold version {sequence} of {url}")
+        return response.content
 
     def find_consignment(self, consignment_id: str) -> tuple[str, dict[str, Any]]:
         """``(exporter id, consignment view)`` of the exporter that holds ``consignment_id``."""

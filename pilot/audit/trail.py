@@ -2,9 +2,11 @@
 
 From the exporter: the submission it sent (each credential: issuer, key, time, verified with the
 trust list at the port's receive time) and each delivery attempt. From the port: the decision and its
-reasons (the signed receipt), the log entry (rebuilt from the receipt, hashed and proved included in
-the receipt's checkpoint), that checkpoint's signature, and the latest checkpoint with its witnesses'
-cosignatures and the consistency proof from the receipt's checkpoint to it.
+reasons (the signed receipt); from the registry, each status list version the decision relied on (the
+receipt's ``statusLists``, docs/design.md §12), verified as its issuer's list at the receive time and
+compared with the receipt's digest; from the port again, the log entry (rebuilt from the receipt, hashed
+and proved included in the receipt's checkpoint), that checkpoint's signature, and the latest checkpoint
+with its witnesses' cosignatures and the consistency proof from the receipt's checkpoint to it.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from schemas.identifiers import short_id_of
 from schemas.jsonio import parse_json
 from schemas.merkle import leaf_hash, verify_consistency, verify_inclusion
 from schemas.receipt import log_entry_of
+from schemas.status_list import split_status_list_url, verify_status_list
 from schemas.time import parse_time
 from schemas.trust import TrustRegistry
 from schemas.verify import check_credential
@@ -83,6 +86,7 @@ def _receipt_steps(
             "receipt signed with " + (report.key.verification_method if report.key else "an unknown key"),
         )
     ]
+    steps.extend(_status_steps(network, port, subject, trust))
     digest = canonical_digest(sent)
     steps.append(
         Step(received, port, "receipt names the submission sent", digest == subject.get("submissionDigest"), digest)
@@ -115,6 +119,32 @@ def _receipt_steps(
     )
     if checkpoint is not None:
         steps.append(_latest_step(network, port, checkpoint, trust))
+    return steps
+
+
+def _status_steps(network: AuditNetwork, port: str, subject: dict[str, Any], trust: TrustRegistry) -> list[Step]:
+    """One step per status list version the receipt names, fetched from the registry and verified."""
+    received = str(subject["receivedAt"])
+    references = subject.get("statusLists")
+    if not isinstance(references, list) or not references:
+        return [Step(received, port, "status lists", None, "not recorded: the receipt names no status list version")]
+    steps = []
+    for item in references:
+        reference: dict[str, Any] = item if isinstance(item, dict) else {}
+        url, sequence = str(reference.get("id")), reference.get("sequence")
+        issuer, list_name = split_status_list_url(url) or ("unknown issuer", url)
+        what = f"status list {issuer}/{list_name} version {sequence} relied on"
+        try:
+            if not isinstance(sequence, int):
+                raise TypeError(f"the receipt names no sequence for {url}")
+            served = parse_json(network.status_list_version(url, sequence))
+            found = verify_status_list(served, trust, parse_time(received), url=url)
+        except (AuditError, PilotSchemaError, VerificationError, TypeError, ValueError) as exc:
+            steps.append(Step(received, issuer, what, False, str(exc)))
+            continue
+        same = found.sequence == sequence and found.digest == reference.get("digest")
+        detail = f"signed by {found.issuer_did}, {found.purpose}, valid until {found.valid_until:%Y-%m-%dT%H:%M:%SZ}"
+        steps.append(Step(received, issuer, what, same, detail if same else "the registry serves another version"))
     return steps
 
 

@@ -10,19 +10,24 @@ The checks, in order (each a ``Check`` row; a bundle is good only when every row
 5. every credential of the submission verifies at ``receivedAt`` (one that does not is acceptable only
    when the port rejected the submission for that very reason);
 6. the submission's canonical digest and id are the receipt's ``submissionDigest`` and ``submissionId``;
-7. the log entry rebuilt from the receipt is ``log/entry.json`` and hashes to the receipt's ``leafHash``;
-8. the receipt's checkpoint is signed by the port's ``log`` key and is ``log/checkpoint-receipt.txt``;
-9. the inclusion proof (the receipt's, equal to ``log/inclusion-proof.json``) leads to its root;
-10. the later checkpoint is signed by the same log key;
-11. its cosignatures verify with the witnesses' ``witness`` keys (at least one, none bad);
-12. the consistency proof shows the later tree extends the receipt's;
-13. when the bundle carries ``epcis.json``: it is exactly the EPCIS 2.0 mapping (``schemas.epcis``) of
+7. status lists (``pilot.audit.status_lists``): every status list version the receipt's ``statusLists``
+   names is in the bundle with that digest and verifies at ``receivedAt`` as its issuer's list, and the
+   decision agrees with them (the credentials' status re-checked over exactly those versions: a set bit
+   is the receipt's ``CREDENTIAL_REVOKED``/``SUSPENDED``, an entry none covers its ``STATUS_UNAVAILABLE``,
+   never with ``accepted``); a receipt that records no status check passes, saying status was not recorded;
+8. the log entry rebuilt from the receipt is ``log/entry.json`` and hashes to the receipt's ``leafHash``;
+9. the receipt's checkpoint is signed by the port's ``log`` key and is ``log/checkpoint-receipt.txt``;
+10. the inclusion proof (the receipt's, equal to ``log/inclusion-proof.json``) leads to its root;
+11. the later checkpoint is signed by the same log key;
+12. its cosignatures verify with the witnesses' ``witness`` keys (at least one, none bad);
+13. the consistency proof shows the later tree extends the receipt's;
+14. when the bundle carries ``epcis.json``: it is exactly the EPCIS 2.0 mapping (``schemas.epcis``) of
     the submission's DigitalTraceabilityEvent credentials, with the consignment's id, the exporter as
     sender and the port as receiver (a structural check: no reference files needed). Always run.
 
 Sizes: ``pilot audit verify`` refuses, unread, a bundle file above ``MAX_BUNDLE_BYTES`` (64 MiB; an
 exported bundle is well under 1 MiB) and a trust anchor above ``MAX_ANCHOR_BYTES`` (1 MiB); inside the
-zip, ``pilot.audit.bundle`` refuses more than 64 members or more than 64 MiB of members in total.
+zip, ``pilot.audit.bundle`` refuses more than 256 members or more than 64 MiB of members in total.
 """
 
 from __future__ import annotations
@@ -36,6 +41,7 @@ from typing import Any
 
 from pilot.audit.bundle import EPCIS_FILE, MANIFEST, manifest_of, read_bundle, zip_files
 from pilot.audit.errors import EvidenceError
+from pilot.audit.status_lists import check_bundle_status
 from port_node.witness import witness_name
 from schemas.canonical import canonicalize
 from schemas.digest import canonical_digest
@@ -161,7 +167,7 @@ class _Verifier:
             raise _Failed("manifest.json is not in canonical form")
         return f"{len(others)} files, SHA-256 each"
 
-    # -- 3-7: trust list, receipt, credentials, digest, entry --------------------------------------
+    # -- 3-8: trust list, receipt, credentials, digest, status lists, entry --------------------
 
     def trust_list(self) -> str:
         self.trust = verify_trust_list(_json(self.files, "trust/trust-list.json"), self.anchor)
@@ -219,6 +225,13 @@ class _Verifier:
             raise _Failed("submission.json is not in canonical form")
         return digest
 
+    def status_lists(self) -> str:
+        assert self.trust is not None and self.at is not None
+        findings = check_bundle_status(self.files, self.subject, self.trust, self.at)
+        if not findings.ok:
+            raise _Failed("; ".join(findings.problems))
+        return findings.detail
+
     def log_entry(self) -> str:
         exporter = short_id_of(str(self.subject.get("exporter", "")))
         entry = canonicalize(log_entry_of(exporter, self.subject))
@@ -229,7 +242,7 @@ class _Verifier:
             raise _Failed("the rebuilt entry does not hash to the receipt's leafHash")
         return f"leaf {self.subject['log']['index']} of {self.subject['log']['origin']}"
 
-    # -- 8-12: the log ----------------------------------------------------------------------------
+    # -- 9-13: the log ----------------------------------------------------------------------------
 
     def _signed_by_log(self, text: str) -> Checkpoint:
         assert self.trust is not None
@@ -299,7 +312,7 @@ class _Verifier:
         verify_consistency(self.first.size, self.second.size, self.first.root_hash, self.second.root_hash, proof)
         return f"the tree of size {self.second.size} extends the receipt's tree of size {self.first.size}"
 
-    # -- 13: the EPCIS document -------------------------------------------------------------------
+    # -- 14: the EPCIS document -------------------------------------------------------------------
 
     def epcis(self) -> str:
         if EPCIS_FILE not in self.files:
@@ -351,6 +364,7 @@ def verify_bundle(data: bytes, anchor: Mapping[str, Any]) -> list[Check]:
         ("receipt signature", v.receipt_signature),
         ("credentials", v.credentials),
         ("submission digest = receipt's submissionDigest", v.submission_digest),
+        ("status lists", v.status_lists),
         ("log entry rebuilt from the receipt = leafHash", v.log_entry),
         ("receipt's checkpoint signature", v.receipt_checkpoint),
         ("inclusion proof to the receipt's checkpoint", v.inclusion),
@@ -363,7 +377,7 @@ def verify_bundle(data: bytes, anchor: Mapping[str, Any]) -> list[Check]:
         if blocked:
             v.checks.append(Check(name, False, "not checked: an earlier check failed"))
             continue
-        independent = name in {"credentials", "submission digest = receipt's submissionDigest"}
+        independent = name in {"credentials", "submission digest = receipt's submissionDigest", "status lists"}
         if not v.run(name, step) and not independent:
             blocked = True
     v.run("EPCIS document = mapping of the traceability events", v.epcis)

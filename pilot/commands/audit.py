@@ -46,12 +46,13 @@ def export_command(
     ] = 15.0,
 ) -> None:
     """Write an evidence bundle for one consignment: credentials, manifest, receipt, proofs, checkpoints,
+    the status list versions the port's decision relied on (from the registry, status/<issuer>/<list>/<n>.json),
     and the exporter's EPCIS 2.0 document of its traceability events (epcis.json) when it has one.
 
     Needs the network running (the exporter's and the port's operator tokens are read from the data
     dir). The bundle can then be checked anywhere, offline, with `pilot audit verify`.
     """
-    from pilot.audit.bundle import build_bundle
+    from pilot.audit.bundle import STATUS_DIR, build_bundle
     from pilot.audit.collect import collect_evidence
     from pilot.audit.errors import AuditError, NodeUnreachableError
     from pilot.audit.nodes import AuditNetwork
@@ -67,8 +68,9 @@ def export_command(
         raise typer.Exit(EXIT_FAILED) from exc
     data = build_bundle(files)
     output.write_bytes(data)
+    status_lists = sum(1 for name in files if name.startswith(f"{STATUS_DIR}/"))
     console.print(
-        f"wrote {untrusted(output)} ({len(data)} bytes, {len(files) + 1} files); "
+        f"wrote {untrusted(output)} ({len(data)} bytes, {len(files) + 1} files, {status_lists} status list versions); "
         f"check it with `pilot audit verify {untrusted(output)}`"
     )
 
@@ -83,8 +85,9 @@ def verify_command(
     data_dir: DataDir = None,
     as_json: Annotated[bool, typer.Option("--json", help="Machine output.")] = False,
 ) -> None:
-    """Check an evidence bundle offline: signatures, digests, inclusion, consistency, cosignatures,
-    and that its epcis.json (if any) is exactly the EPCIS 2.0 form of the submission's traceability events.
+    """Check an evidence bundle offline: signatures, digests, inclusion, consistency, cosignatures, the
+    status lists the decision relied on (and that the decision agrees with them), and that its epcis.json
+    (if any) is exactly the EPCIS 2.0 form of the submission's traceability events.
 
     Uses no network. A bundle file above 64 MiB (pilot audit export writes well under 1 MiB) is refused
     unread, a trust anchor above 1 MiB too. Exit 0 when every check passed, 1 naming each failed check
@@ -255,8 +258,9 @@ def trail_command(
 ) -> None:
     """Print a consignment's story, farm to port decision, as a timeline where every step says if it verified.
 
-    Credentials (issuer, key, time), delivery attempts, the port's decision and reasons, the log entry,
-    the checkpoint and the witnesses' cosignatures. Needs the network running. Exit 1 if a step fails.
+    Credentials (issuer, key, time), delivery attempts, the port's decision and reasons, the status list
+    versions it relied on (from the registry), the log entry, the checkpoint and the witnesses'
+    cosignatures. Needs the network running. Exit 1 if a step fails.
     """
     from rich.table import Table
 

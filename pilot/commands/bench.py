@@ -14,6 +14,12 @@ One run prints, on this machine:
 The server (``pilot node port``, a real process) is pinned to ``--server-core`` and the load generator
 to ``--client-core`` with ``sched_setaffinity`` (``taskset``), so they do not share a core. Each
 submission is a manifest with three credentials, all different, so none is an idempotent replay.
+
+The port checks every credential's status (docs/design.md §12) as in production, against a real
+registry (``pilot node registry``, beside the load generator) that serves the sandbox's status lists;
+a list is fetched once per ``ttl`` (5 minutes for those), so the figures include the check, not the
+fetches. Every submission must be accepted: a held one (``STATUS_UNAVAILABLE``) would measure a
+shortcut, so the in-process loop refuses to count it.
 """
 
 from __future__ import annotations
@@ -42,6 +48,7 @@ from pilot.processes import free_port, pilot_argv, rss_mib, spawn_logged, stop_p
 app = typer.Typer(help="Benchmarks.", no_args_is_help=True)
 
 PORT_ID = "cn-port-01"
+REGISTRY_ID = "registry"
 EXPORTERS = ("ru-exp-01", "ru-exp-02", "ru-exp-03", "ru-exp-04", "ru-exp-05", "ru-exp-06")
 JSON_HEADERS = {"content-type": "application/json"}
 
@@ -131,21 +138,26 @@ def fresh_database(server_url: str | None, directory: Path, name: str) -> Iterat
             admin.dispose()
 
 
-def measure_bound(data_dir: Path, database_url: str, work: list[Work]) -> Figure:
+def measure_bound(data_dir: Path, database_url: str, work: list[Work], registry: Registry) -> Figure:
     """The in-process loop: strict parse + ``IntakeService.submit`` (assess, store, append, sign, commit)."""
     from node_core.settings import NodeSettings
     from port_node.state import PortNode, receive_time
     from schemas.jsonio import parse_json
 
-    context = PortNode.open(NodeSettings(node_id=PORT_ID, data_dir=data_dir, database_url=database_url))
+    settings = NodeSettings(
+        node_id=PORT_ID, data_dir=data_dir, database_url=database_url, peer_urls={REGISTRY_ID: registry.url}
+    )
+    context = PortNode.open(settings)
     try:
-        for item in work[:10]:  # warm-up (imports, caches, first connections)
+        for item in work[:10]:  # warm-up (imports, caches, first connections, the status lists)
             context.intake.submit(parse_json(item.body), item.exporter, receive_time())
         started = time.perf_counter()
         for item in work[10:]:
             outcome = context.intake.submit(parse_json(item.body), item.exporter, receive_time())
-            if outcome.status != 201:
-                raise RuntimeError(f"bound loop got {outcome.status}")
+            if outcome.status != 201 or outcome.stored.decision != "accepted":
+                raise RuntimeError(
+                    f"bound loop got {outcome.status} {outcome.stored.decision} {outcome.stored.reason_codes}"
+                )
         elapsed = time.perf_counter() - started
     finally:
         context.close()
@@ -153,14 +165,41 @@ def measure_bound(data_dir: Path, database_url: str, work: list[Work]) -> Figure
     return Figure("in-process bound", rate=rate, note=f"{len(work) - 10} submissions, {1000 / rate:.2f} ms each")
 
 
+class Registry:
+    """``pilot node registry`` as a child process, serving the data dir's status lists (published at start)."""
+
+    def __init__(self, data_dir: Path) -> None:
+        from pilot.status_publishing import publish_data_dir_lists
+
+        port = free_port()
+        self.url = f"http://127.0.0.1:{port}"
+        env = {k: v for k, v in os.environ.items() if k not in ("PILOT_DATABASE_URL", "DATABASE_URL")}
+        command = pilot_argv("node", "registry", "--id", REGISTRY_ID, "--data-dir", str(data_dir))
+        self.process = spawn_logged(
+            [*command, "--listen", f"127.0.0.1:{port}"], log_path=data_dir / "registry.log", env=env
+        )
+        try:
+            wait_healthy(self.process, self.url, log_path=data_dir / "registry.log", timeout_s=120)
+            refused = [p for p in publish_data_dir_lists(data_dir, self.url) if not p.ok]
+            if refused:
+                raise RuntimeError(f"the registry refused the sandbox's status lists: {refused}")
+        except BaseException:
+            self.stop()
+            raise
+
+    def stop(self) -> None:
+        stop_process(self.process)
+
+
 class Server:
     """``pilot node port`` as a child process pinned to one core (``pilot.processes``: spawned, waited for, stopped)."""
 
-    def __init__(self, data_dir: Path, database_url: str, core: int | None) -> None:
+    def __init__(self, data_dir: Path, database_url: str, core: int | None, registry: Registry) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         env = {k: v for k, v in os.environ.items() if k not in ("PILOT_DATABASE_URL",)}
         env["DATABASE_URL"] = database_url
+        env["PILOT_PEER_URLS"] = f"{REGISTRY_ID}={registry.url}"
         command = pilot_argv("node", "port", "--id", PORT_ID, "--data-dir", str(data_dir))
         command += ["--listen", f"127.0.0.1:{self.port}"]
         if core is not None:
@@ -369,36 +408,41 @@ def port_command(
             work[2 * records + 40 :],
         )
 
-        _pin(server_core if pin else None)
-        with fresh_database(database_url, root, "bound") as url:
-            bound = measure_bound(data_dir, url, bound_work)
-        figures.append(bound)
-        _pin(client_core if pin else None)
-        assert bound.rate is not None
+        _pin(client_core if pin else None)  # the registry runs beside the load generator
+        registry = Registry(data_dir)
+        try:
+            _pin(server_core if pin else None)
+            with fresh_database(database_url, root, "bound") as url:
+                bound = measure_bound(data_dir, url, bound_work, registry)
+            figures.append(bound)
+            _pin(client_core if pin else None)
+            assert bound.rate is not None
 
-        with fresh_database(database_url, root, "http") as url:
-            server = Server(data_dir, url, server_core if pin else None)
-            try:
-                rss_before = server.rss_mib
-                figures.append(measure_http(server, single_work, clients, 1, bound.rate))
-                figures.append(measure_http(server, batch_work, batch_clients, batch_size, bound.rate))
-                figures[-1].extra["server_rss_before_mib"] = rss_before
-            finally:
-                server.stop()
+            with fresh_database(database_url, root, "http") as url:
+                server = Server(data_dir, url, server_core if pin else None, registry)
+                try:
+                    rss_before = server.rss_mib
+                    figures.append(measure_http(server, single_work, clients, 1, bound.rate))
+                    figures.append(measure_http(server, batch_work, batch_clients, batch_size, bound.rate))
+                    figures[-1].extra["server_rss_before_mib"] = rss_before
+                finally:
+                    server.stop()
 
-        if proof_entries > 0:
-            proof_dir = root / "proof"
-            write_sandbox(build_sandbox(), proof_dir)
-            loading = time.perf_counter()
-            url = bulk_load(proof_dir, proof_entries)
-            load_s = time.perf_counter() - loading
-            server = Server(proof_dir, url, server_core if pin else None)
-            try:
-                figure = measure_proofs(server, proof_entries, 2000)
-                figure.extra["bulk_load_s"] = load_s
-                figures.append(figure)
-            finally:
-                server.stop()
+            if proof_entries > 0:
+                proof_dir = root / "proof"
+                write_sandbox(build_sandbox(), proof_dir)
+                loading = time.perf_counter()
+                url = bulk_load(proof_dir, proof_entries)
+                load_s = time.perf_counter() - loading
+                server = Server(proof_dir, url, server_core if pin else None, registry)
+                try:
+                    figure = measure_proofs(server, proof_entries, 2000)
+                    figure.extra["bulk_load_s"] = load_s
+                    figures.append(figure)
+                finally:
+                    server.stop()
+        finally:
+            registry.stop()
 
     _report(figures, as_json)
     single = next((f for f in figures if f.name.startswith("single")), None)

@@ -12,7 +12,14 @@ from pilot.conformance.model import CaseResult, CaseSpec
 from pilot.conformance.report import ReportFormat, print_table
 from pilot.console import EXIT_FAILED, console, err_console, fail_usage, untrusted
 from pilot.data_dir import default_data_dir
-from pilot.documents import FileVerdict, check_file
+from pilot.documents import (
+    STATUS_NOT_RUN_CHECKS,
+    STATUS_NOT_RUN_REASON,
+    FileVerdict,
+    StatusListFileError,
+    check_file,
+    load_status_lists,
+)
 from pilot.reports import Format, NotRun, problem_lines, render_verdicts
 from pilot.trust_files import load_registry
 from schemas.errors import VerificationError
@@ -38,12 +45,25 @@ def validate_command(
             " (default: $PILOT_REFERENCE_DIR; without one those checks do not run).",
         ),
     ] = None,
+    status_list: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--status-list",
+            help="A status list credential to check credentials' status against (repeatable; without any"
+            " --status-list or --status-lists, status is not checked).",
+        ),
+    ] = None,
+    status_lists: Annotated[
+        list[Path] | None,
+        typer.Option("--status-lists", help="A directory of status list credentials (every *.json below it)."),
+    ] = None,
 ) -> None:
     """Check files against the schema, their proofs, the trust list and a port's policy.
 
     With a reference directory, also against the UNTP 0.6.1 and W3C VC 2.0 JSON Schemas and JSON-LD
-    expansion in safe mode (see docs/conformance.md). Exit 0 when every file is accepted, 1 when any file
-    has an error-level problem.
+    expansion in safe mode (see docs/conformance.md); with status lists, also every credential's status
+    (revoked, suspended, or unknown: docs/design.md §12). Exit 0 when every file is accepted, 1 when any
+    file has an error-level problem.
     """
     from pilot.conformance import shared_schema
     from schemas.jsonld import reference_dir as resolve_reference_dir
@@ -58,13 +78,19 @@ def validate_command(
         missing = shared_schema.missing_reference_files(reference)
         if missing:
             fail_usage(f"reference directory {reference} lacks {', '.join(missing)}")
+    try:
+        status = load_status_lists(status_list or (), status_lists or ())
+    except StatusListFileError as exc:
+        fail_usage(str(exc))
     registry = load_registry(trust_list or default_data_dir() / "trust-list.json", trust_anchor)
     try:
         when = parse_time(at) if at else utc_now()
     except VerificationError:
         fail_usage(f"--at {at!r} is not an RFC 3339 time")
-    verdicts: list[FileVerdict] = [check_file(path, registry, when, port_id=port) for path in files]
+    verdicts: list[FileVerdict] = [check_file(path, registry, when, port_id=port, status=status) for path in files]
     not_run: list[NotRun] = []
+    if status is None:
+        not_run.append(NotRun(STATUS_NOT_RUN_CHECKS, STATUS_NOT_RUN_REASON))
     if reference is None:
         not_run.append(NotRun(shared_schema.NOT_RUN_CHECKS, shared_schema.NOT_RUN_REASON))
     else:
@@ -124,16 +150,25 @@ def run_command(
     timeout: Annotated[
         float, typer.Option("--timeout", help="With --exporter: seconds to wait for deliveries.", min=1)
     ] = 60.0,
+    registry: Annotated[
+        str | None,
+        typer.Option(
+            "--registry",
+            help="With --exporter: URL of the registry the stand-in port fetches status lists from, besides the"
+            " data dir's (the exporter's own lists are there); default: the registry of the data dir's network.json.",
+        ),
+    ] = None,
     output_format: Annotated[ReportFormat, typer.Option("--format", help="Report format.")] = ReportFormat.text,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the report here.")] = None,
 ) -> None:
     """Run the black-box suite against a port (--port) or an exporter (--exporter).
 
-    For --exporter, start the exporter first with PILOT_PEER_URLS=<port id>=http://<listen> and
-    PILOT_RETRY_BASE_S=0.2 (see docs/conformance.md). Exit 0 when every case passes, 1 when any fails.
+    For --exporter, start the exporter first with PILOT_PEER_URLS=<port id>=http://<listen>,registry=<URL>
+    and PILOT_RETRY_BASE_S=0.2 (see docs/conformance.md). Exit 0 when every case passes, 1 when any fails.
     """
     from pilot.commands.node import parse_listen
     from pilot.conformance import KitMaterial, MaterialError, render, run_exporter_suite, run_port_suite
+    from pilot.conformance.status_sources import registry_of
 
     if (port is None) == (exporter is None):
         fail_usage("give exactly one of --port URL or --exporter URL")
@@ -146,6 +181,12 @@ def run_command(
         if exporter is not None:
             material.token(exporter_id)
     except MaterialError as exc:
+        fail_usage(str(exc))
+    if registry is not None and not registry.startswith(("http://", "https://")):
+        fail_usage(f"--registry {registry!r} is not an http(s) URL")
+    try:
+        registry_url = registry or registry_of(directory)
+    except ValueError as exc:
         fail_usage(str(exc))
     _require_reachable(target)
     with _Progress(output_format is ReportFormat.text or output is not None) as progress:
@@ -162,6 +203,7 @@ def run_command(
                 progress=progress.hook,
                 planned=progress.total,
                 note=progress.note,
+                registry_url=registry_url,
             )
     text = render(report, output_format)
     if output is not None:

@@ -14,6 +14,7 @@ from rich.table import Table
 
 from pilot.console import EXIT_FAILED, console, fail_usage, print_json, untrusted
 from pilot.data_dir import default_data_dir
+from pilot.documents import STATUS_NOT_RUN_REASON, StatusListFileError, load_status_lists
 from pilot.input_files import InputTooLargeError, read_bounded
 from pilot.trust_files import load_registry
 from schemas.canonical import canonicalize
@@ -24,6 +25,7 @@ from schemas.errors import JsonMalformedError, KeyFormatError, PilotSchemaError,
 from schemas.jose import is_enveloped, read_enveloped, verify_enveloped
 from schemas.jsonio import parse_json
 from schemas.multikey import decode_multikey
+from schemas.status_list import StatusCheck, check_status
 from schemas.time import parse_time, utc_now
 from schemas.verify import check_credential
 
@@ -88,25 +90,69 @@ def verify_command(
     ] = None,
     at: AtOpt = None,
     as_json: JsonOpt = False,
+    status_list: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--status-list",
+            help="A status list credential to check the credential's status against (repeatable; needs the "
+            "trust list, not --public-key-multibase).",
+        ),
+    ] = None,
+    status_lists: Annotated[
+        list[Path] | None,
+        typer.Option("--status-lists", help="A directory of status list credentials (every *.json below it)."),
+    ] = None,
 ) -> None:
-    """Verify a credential's proof, and with a trust list also its issuer, role, schema and validity."""
+    """Verify a credential's proof, and with a trust list also its issuer, role, schema and validity.
+
+    With status lists (``--status-list``, ``--status-lists``), also its status (docs/design.md §12): revoked
+    or suspended, or a status the lists given cannot establish (``STATUS_UNAVAILABLE``), fails (exit 1).
+    """
     document = _read(file)
+    try:
+        status = load_status_lists(status_list or (), status_lists or ())
+    except StatusListFileError as exc:
+        fail_usage(str(exc))
+    status_checked = False
     if public_key_multibase is not None:
+        if status is not None:
+            fail_usage("--status-list needs the trust list: it cannot be combined with --public-key-multibase")
         problems = _verify_with_key(document, public_key_multibase)
     else:
         registry = load_registry(trust_list or default_data_dir() / "trust-list.json", trust_anchor)
-        problems = check_credential(document, registry, _at(at)).problems
+        when = _at(at)
+        report = check_credential(document, registry, when)
+        problems = list(report.problems)
+        if status is not None:
+            found = StatusCheck()
+            check_status(report, status, registry, when, found)
+            problems += found.reasons
+            status_checked = True
     errors = [p for p in problems if p.severity == "error"]
+    unknown = [p for p in problems if p.code == Code.STATUS_UNAVAILABLE]
     if as_json:
-        print_json({"file": str(file), "verified": not errors, "problems": [p.as_dict() for p in problems]})
+        print_json(
+            {
+                "file": str(file),
+                "verified": not errors,
+                "statusChecked": status_checked,
+                "statusEstablished": status_checked and not unknown,
+                "problems": [p.as_dict() for p in problems],
+            }
+        )
     elif errors:
         console.print(f"[bold red]{untrusted(errors[0].code)}[/] {untrusted(file)} does not verify")
+        print_problems(problems)
+    elif unknown:
+        console.print(f"[bold red]{Code.STATUS_UNAVAILABLE}[/] {untrusted(file)}: its status cannot be established")
         print_problems(problems)
     else:
         console.print(f"[bold green]verified[/] {untrusted(file)}")
         if problems:
             print_problems(problems)
-    if errors:
+    if not as_json and not status_checked and public_key_multibase is None:
+        console.print(f"[yellow]status not checked ({STATUS_NOT_RUN_REASON})[/]")
+    if errors or unknown:
         raise typer.Exit(EXIT_FAILED)
 
 

@@ -25,17 +25,17 @@ DEMO_ENV = {"PILOT_RETRY_BASE_S": "0.25", "PILOT_GIVE_UP_S": "120"}
 
 
 def _free_base_port() -> int:
-    """A base port whose 17 ports are all free (the demo's own network avoids a running one)."""
-    for base in range(18100, 30000, 20):
+    """A base port whose 21 ports are all free, up to the registry's (the demo's own network avoids a running one)."""
+    for base in range(18100, 30000, 21):
         with contextlib.ExitStack() as stack:
             try:
-                for offset in range(17):
+                for offset in range(21):
                     sock = stack.enter_context(socket.socket())
                     sock.bind(("127.0.0.1", base + offset))
             except OSError:
                 continue
             return base
-    fail_usage("no free range of 17 loopback ports found for the demo network")
+    fail_usage("no free range of 21 loopback ports found for the demo network")
 
 
 def _running_network(data_dir: Path) -> NetworkControl | None:
@@ -61,6 +61,7 @@ def _running_network(data_dir: Path) -> NetworkControl | None:
         tokens,
         stop_node=lambda n: os.kill(pids[n], signal.SIGSTOP),
         start_node=lambda n: os.kill(pids[n], signal.SIGCONT),
+        data_dir=data_dir,
     )
 
 
@@ -71,11 +72,13 @@ def _own_network(keep: Path | None) -> Iterator[NetworkControl]:
     with tempfile.TemporaryDirectory(prefix="pilot-demo-") as temporary:
         data_dir = keep or Path(temporary)
         base = _free_base_port()
-        with console.status(f"starting 9 nodes in {data_dir} (ports {base + 1}-{base + 16})"):
+        with console.status(f"starting 10 nodes in {data_dir} (ports {base + 1}-{base + 20})"):
             network = start_network(data_dir, base, env=DEMO_ENV, overview=False)
         with network:
             tokens = {n: network.token(n) for n in EXPORTER_IDS}
-            yield NetworkControl(network.urls, tokens, stop_node=network.stop_node, start_node=network.start_node)
+            yield NetworkControl(
+                network.urls, tokens, stop_node=network.stop_node, start_node=network.start_node, data_dir=data_dir
+            )
 
 
 def demo_command(
@@ -97,7 +100,7 @@ def demo_command(
     """Run the pilot scenario: 6 exporters ship to 3 ports, with fault cases, an outage, and full checks.
 
     Uses the network `pilot up` runs in the data directory when every node there is healthy; otherwise
-    starts its own nine nodes in a temporary directory and stops them at the end. Exit 0 only when
+    starts its own ten nodes in a temporary directory and stops them at the end. Exit 0 only when
     every expected outcome matched and every receipt and log verified.
     """
     started = time.monotonic()

@@ -44,14 +44,18 @@ DataDirOption = Annotated[
 
 
 def node_links(network: Network) -> list[tuple[str, str, str]]:
-    """``(node id, link, note)`` for each node: a port's dashboard with its operator token, an exporter's API docs.
+    """``(node id, link, note)`` for each node: a port's dashboard with its operator token, another's API docs.
 
-    Exporters have no dashboard yet, so their ``GET /`` is a 404: the link printed for them is their
-    interactive API documentation (``/docs``), which answers today; every link printed answers 200
-    (a port's dashboard after its redirect that sets the cookie and drops the token from the address).
+    Exporters have no dashboard yet and the registry has none (a JSON API only), so their ``GET /`` is a
+    404: the link printed for them is their interactive API documentation (``/docs``), which answers;
+    every link printed answers 200 (a port's dashboard after its redirect that sets the cookie and drops
+    the token from the address).
     """
     links = []
     for node_id, child in network.children.items():
+        if child.kind == "registry":
+            links.append((node_id, f"{child.url}/docs", "API docs (the registry has no dashboard)"))
+            continue
         if child.kind != "port":
             links.append((node_id, f"{child.url}/docs", "API docs (exporters have no dashboard yet)"))
             continue
@@ -75,6 +79,30 @@ def _print_nodes(network: Network) -> None:
     console.print("Links (the dashboard links carry each port's operator token: keep them private):")
     for node_id, link, note in node_links(network):
         console.print(f"  {node_id}  {link}  [dim]{untrusted(note)}[/]", soft_wrap=True)
+
+
+def _print_publications(network: Network) -> None:
+    """One line on the status lists published to the registry, and one per list that was not."""
+    from pilot.sandbox import STATUS_LISTS_DIR
+
+    if not network.publications:
+        err_console.print(
+            f"[yellow]warning:[/] {untrusted(network.data_dir / STATUS_LISTS_DIR)} holds no status lists, so the "
+            "ports cannot check any credential's status and will hold submissions for inspection "
+            "(a data dir made before status lists: `pilot init --force` makes a new sandbox)."
+        )
+        return
+    held = [p for p in network.publications if p.ok]
+    new = sum(1 for p in held if p.published is not None and p.published.status == 201)
+    newer = sum(1 for p in held if p.superseded)
+    console.print(
+        f"Status lists published to the registry: {len(held)} of {len(network.publications)} "
+        f"({new} new, {len(held) - new - newer} already held, {newer} superseded by a newer version)."
+    )
+    for failure in (p for p in network.publications if not p.ok):
+        err_console.print(
+            f"[yellow]warning:[/] status list {untrusted(failure.path)} was not published: {untrusted(failure.error)}"
+        )
 
 
 def _print_log_tail(name: str, log: str) -> None:
@@ -117,7 +145,8 @@ def _supervise(network: Network, reported: set[str]) -> int:
 def up_command(
     data_dir: DataDirOption = None,
     base_port: Annotated[
-        int, typer.Option("--base-port", help="Overview at P, cn-port-0k at P+k, ru-exp-0k at P+10+k.")
+        int,
+        typer.Option("--base-port", help="Overview at P, cn-port-0k at P+k, ru-exp-0k at P+10+k, registry at P+20."),
     ] = DEFAULT_BASE_PORT,
     database_url_template: Annotated[
         str | None,
@@ -139,10 +168,11 @@ def up_command(
         float, typer.Option("--timeout", help="Seconds to wait for every node's /health.")
     ] = DEFAULT_TIMEOUT_S,
 ) -> None:
-    """Start the nine nodes (pilot init first if the data dir has no sandbox) and print where they are.
+    """Start the ten nodes (pilot init first if the data dir has no sandbox) and print where they are.
 
     Each node logs to <data dir>/logs/<id>.log; <data dir>/network.json records URLs and pids; the overview
-    page is at the base port. A node that fails during start-up is reported with the end of its log, the
+    page is at the base port. Once all are healthy, the data dir's status lists (status-lists/) are published to
+    the registry. A node that fails during start-up is reported with the end of its log, the
     others are stopped, and the exit status is 1. In the foreground (the default), a node that dies later is
     reported with its log too; Ctrl-C or SIGTERM stops every node (SIGTERM, then SIGKILL after 10 s) and
     removes network.json, with exit status 1 if a node had died, else 0.
@@ -175,6 +205,7 @@ def up_command(
                 on_progress=on_progress,
             )
         _print_nodes(network)
+        _print_publications(network)
         where = network.data_dir
         console.print(f"Logs: {untrusted(where / 'logs')}   network file: {untrusted(where / 'network.json')}")
         if detach:

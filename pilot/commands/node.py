@@ -1,4 +1,4 @@
-"""``pilot node exporter|port --id ID``: run one node in the foreground (uvicorn, one process)."""
+"""``pilot node exporter|port|registry --id ID``: run one node in the foreground (uvicorn, one process)."""
 
 from __future__ import annotations
 
@@ -13,10 +13,11 @@ from pilot.data_dir import default_data_dir
 
 
 class NodeKind(StrEnum):
-    """The two node kinds."""
+    """The node kinds: exporters, port authorities, and the registry ``pilot-gov`` runs (id ``registry``)."""
 
     exporter = "exporter"
     port = "port"
+    registry = "registry"
 
 
 def parse_listen(listen: str) -> tuple[str, int]:
@@ -28,12 +29,12 @@ def parse_listen(listen: str) -> tuple[str, int]:
 
 
 def node_command(
-    kind: Annotated[NodeKind, typer.Argument(help="exporter or port")],
-    node_id: Annotated[str, typer.Option("--id", help="The node's short id, e.g. cn-port-01.")],
+    kind: Annotated[NodeKind, typer.Argument(help="exporter, port or registry")],
+    node_id: Annotated[str, typer.Option("--id", help="The node's short id: cn-port-01, ru-exp-02, registry...")],
     data_dir: Annotated[Path | None, typer.Option("--data-dir", help="Sandbox directory (pilot init).")] = None,
     listen: Annotated[str, typer.Option("--listen", help="HOST:PORT to bind.")] = "127.0.0.1:8101",
 ) -> None:
-    """Run one exporter or port node until interrupted (SQLite in the data dir unless DATABASE_URL is set)."""
+    """Run one exporter, port or registry node until interrupted (SQLite in the data dir unless DATABASE_URL is set)."""
     from node_core.serving import serve
     from node_core.settings import NodeSettings
 
@@ -49,6 +50,10 @@ def node_command(
         from port_node.app import create_app as create_port
 
         app = create_port(settings)
+    elif kind is NodeKind.registry:
+        from registry_node.app import create_app as create_registry
+
+        app = create_registry(settings)
     else:
         from exporter_node.app import create_app as create_exporter
 

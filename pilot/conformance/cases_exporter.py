@@ -43,6 +43,7 @@ from pilot.conformance.material import KitMaterial
 from pilot.conformance.model import CaseFailed, CaseSpec
 from pilot.conformance.port_standin import Action, Received, StandinPort
 from pilot.conformance.runner import PlannedCase, Probe
+from pilot.conformance.status_sources import standin_status
 from schemas.assess import assess_submission
 from schemas.errors import PilotSchemaError
 from schemas.identifiers import did_of
@@ -50,6 +51,7 @@ from schemas.issue import credential_reference
 from schemas.jose import is_enveloped, read_enveloped
 from schemas.jsonio import parse_json
 from schemas.models.submission import Submission
+from schemas.status_list import StatusLookup
 
 __all__ = ["EXPORTER_CASES", "SCRIPTS", "ExporterSuite"]
 
@@ -200,6 +202,8 @@ class ExporterSuite:
     setup_problem: str | None = None
     views: dict[str, dict[str, Any]] = field(default_factory=dict)
     quiet_s: float = 0.0
+    #: The registry the stand-in port fetches status lists from besides the sandbox's (the exporter's own).
+    registry_url: str | None = None
 
     @property
     def state_file(self) -> Path:
@@ -214,7 +218,11 @@ class ExporterSuite:
 
     def exercise(self, note: Callable[[str], None] = lambda _: None) -> None:
         """Serve the stand-in port, seed the exporter, ask for the consignments, wait; never raises."""
-        self.standin = StandinPort(self.material, self.port_id, state_file=self.state_file)
+        with standin_status(self.material, self.registry_url) as status:
+            self._exercise(status, note)
+
+    def _exercise(self, status: StatusLookup, note: Callable[[str], None]) -> None:
+        self.standin = StandinPort(self.material, self.port_id, state_file=self.state_file, status=status)
         try:
             server = self.standin.serve(*self.listen)
         except OSError as exc:

@@ -352,6 +352,10 @@ class PortSuite:
         body = json.dumps(document, separators=(",", ":"), ensure_ascii=False).encode()
         return _Sent(exporter, document, body, self._post(exporter, body))
 
+    def fresh(self, exporter: str, submission_id: str, **options: Any) -> dict[str, Any]:
+        """A new valid submission of ``exporter`` to the port under test (``options``: ``fresh_submission``'s)."""
+        return fresh_submission(self.material, exporter, submission_id, self.port_id, **options)
+
     @property
     def port(self) -> SyncPortClient:
         """The port's API through the same HTTP client, for the reads that are not themselves probes."""
@@ -379,7 +383,8 @@ class PortSuite:
             raise CaseFailed(describe(response))
         return response
 
-    def _receipt_of(self, sent: _Sent, statuses: tuple[int, ...] = (200, 201)) -> dict[str, Any]:
+    def receipt_of(self, sent: _Sent, statuses: tuple[int, ...] = (200, 201)) -> dict[str, Any]:
+        """The receipt of ``sent``, parsed (not verified); ``CaseFailed`` for another status or no receipt."""
         if sent.response.status_code not in statuses:
             raise CaseFailed(describe(sent.response))
         return parse_receipt(sent.response.content)
@@ -389,7 +394,8 @@ class PortSuite:
             raise CaseFailed("prerequisite port.t2.fresh-submission did not produce a receipt")
         return self._fresh, self._fresh_receipt
 
-    def _verify_fully(self, sent: _Sent, receipt: dict[str, Any]) -> tuple[str, Checkpoint]:
+    def verify_fully(self, sent: _Sent, receipt: dict[str, Any]) -> tuple[str, Checkpoint]:
+        """Every step of the receipt's verification (``CaseFailed`` naming the first that fails); its decision."""
         check_signature(receipt, self.port_id, self.material.registry)
         decision = check_subject(receipt, sent.submission_id, canonical_digest(sent.document), sent.exporter)
         check_leaf_hash(receipt, sent.exporter)
@@ -470,7 +476,7 @@ class PortSuite:
             probe.sent = f"POST /v1/submissions {vector.name} as published, signed by {exporter}"
         probe.expected = f"201/200 receipt, decision rejected, reasons include {vector.expect}"
         sent = self.submit(exporter, document)
-        receipt = self._receipt_of(sent)
+        receipt = self.receipt_of(sent)
         subject = receipt["credentialSubject"]
         codes = [str(r.get("code")) for r in subject.get("reasons") or [] if isinstance(r, dict)]
         seen = f"HTTP {sent.response.status_code}, decision {subject.get('decision')}, reasons {codes}"
@@ -486,8 +492,8 @@ class PortSuite:
         probe.sent = f"POST /v1/submissions {vector.name} as published, signed by {exporter}"
         probe.expected = "201 (or 200 if seen before), a receipt that verifies completely, decision accepted"
         sent = self.submit(exporter, document)
-        receipt = self._receipt_of(sent)
-        decision, checkpoint = self._verify_fully(sent, receipt)
+        receipt = self.receipt_of(sent)
+        decision, checkpoint = self.verify_fully(sent, receipt)
         if decision != "accepted":
             raise CaseFailed(f"decision {decision}: {receipt['credentialSubject'].get('reasons')}")
         return f"HTTP {sent.response.status_code}, decision accepted, receipt verifies (tree size {checkpoint.size})"
@@ -498,7 +504,7 @@ class PortSuite:
         probe.expected = "201 with a receipt, decision accepted"
         sent = self.submit(OWNER, document)
         self._fresh = sent
-        receipt = self._receipt_of(sent, (201,))
+        receipt = self.receipt_of(sent, (201,))
         self._fresh_receipt = receipt
         decision = receipt["credentialSubject"].get("decision")
         if decision != "accepted":

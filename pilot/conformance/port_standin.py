@@ -15,6 +15,10 @@ its signed routes (``received``) for the exporter cases to examine. ``PortFaults
 deliberately non-conformant port for testing the kit's port suite (see ``standins``); the faults of the
 log and the receipts are the memory store's (``StoreFaults``). ``transport`` serves it in process,
 behind ``httpx.MockTransport``, for the exporter's tests.
+
+Credentials' status is checked as a port checks it (docs/design.md §12), with ``status`` as the lookup:
+by default the sandbox's status lists (``status_sources.sandbox_status_lists``); a caller may pass
+another (a registry, or several sources in turn with ``status_sources.FirstFound``).
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ from node_core.problems import ProblemError, problem_body
 from pilot.conformance.http_server import DROP, TIMEOUT, HttpRequest, HttpResponse, LoopbackServer, _Drop, in_process
 from pilot.conformance.material import KitMaterial
 from pilot.conformance.port_script import Action, PortScript, ReceiptFault
+from pilot.conformance.status_sources import sandbox_status_lists, unsafe_status_fail_open
 from pilot.conformance.submissions import exporter_of
 from port_node.intake import IntakeOutcome, IntakeService, StaticTrust
 from port_node.keys import PortKeys
@@ -48,6 +53,7 @@ from schemas.errors import PilotSchemaError
 from schemas.jsonio import parse_json
 from schemas.keyring import KeyEntry, select_key
 from schemas.receipt import b64
+from schemas.status_list import StatusLookup
 
 __all__ = ["Action", "PortFaults", "Received", "StandinPort"]
 
@@ -66,6 +72,8 @@ class PortFaults:
     limit_body: bool = True  # off: no 1 MiB limit
     wrong_receipt_key: bool = False  # on: receipts are signed by a key that is not the port's
     rewrite_history: bool = False  # on: every new entry also rewrites entry 0 (not append-only)
+    check_status: bool = True  # off: credentials' status is never looked up (a revoked one passes)
+    status_fails_open: bool = False  # on: a status that cannot be established counts as good (accepted)
 
 
 @dataclass
@@ -95,6 +103,7 @@ class StandinPort:
     faults: PortFaults = field(default_factory=PortFaults)
     state_file: Path | None = None
     other_port: str = "cn-port-02"  # whose assertion key signs a ``wrong-signer`` receipt
+    status: StatusLookup | None = None  # where status lists come from; None: the sandbox's lists
     received: list[Received] = field(default_factory=list)
     _script: PortScript = field(default_factory=PortScript)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -114,8 +123,13 @@ class StandinPort:
         )
         self.store = MemorySubmissionStore(keys.origin, keys.log.private_key, leaves, faults)
         trust = StaticTrust(self.material.registry)
+        if self.status is None:
+            self.status = sandbox_status_lists(self.material)
         assess = assess_submission if self.faults.assess else unsafe_accept_everything
-        self.intake = IntakeService(self.port_id, keys, trust, self.store, assess=assess)
+        if self.faults.status_fails_open:
+            assess = unsafe_status_fail_open
+        status = self.status if self.faults.check_status else None
+        self.intake = IntakeService(self.port_id, keys, trust, self.store, status=status, assess=assess)
 
     # -- control ---------------------------------------------------------------------------------------
 

@@ -7,6 +7,10 @@ exporter node with one part of its delivery worker replaced. Each is a real HTTP
 - ``port-wrong-receipt-key``: receipts signed by a key that is not the port's ``assertion`` key;
 - ``port-log-rewrites-history``: every new entry also rewrites entry 0, so no checkpoint is consistent
   with an earlier one;
+- ``port-ignores-status``: credentials' status is never looked up, so a revoked or suspended certificate
+  passes and receipts name no status list;
+- ``port-status-fails-open``: a status it cannot establish counts as good: a submission it should hold
+  for inspection (``STATUS_UNAVAILABLE``) is accepted;
 - ``exporter-never-retries``: a temporary failure (503, dropped connection) is retried only after days;
 - ``exporter-ignores-bad-receipts``: receipts and checkpoints are taken as they come, unverified.
 
@@ -55,6 +59,8 @@ PORT_STANDINS: dict[str, PortFaults] = {
     "port-accepts-everything": PortFaults(verify_requests=False, assess=False, strict_json=False, limit_body=False),
     "port-wrong-receipt-key": PortFaults(wrong_receipt_key=True),
     "port-log-rewrites-history": PortFaults(rewrite_history=True),
+    "port-ignores-status": PortFaults(check_status=False),
+    "port-status-fails-open": PortFaults(status_fails_open=True),
 }
 NEVER_S = 7 * 24 * 3600.0
 

@@ -5,7 +5,10 @@ seen them answers ``200`` with its first receipt; the kit therefore also builds 
 ids unique to the run. A published credential vector travels inside a fresh submission: the kit adds
 it to a valid consignment of ``ru-exp-03`` and pins it in a newly signed manifest, so that the port's
 receipt must name the vector's expected code among its reasons. Vectors whose code is
-``JSON_MALFORMED`` are sent as the request body itself, byte for byte.
+``JSON_MALFORMED`` are sent as the request body itself, byte for byte. For the status cases, a published
+submission vector can be sent again under a fresh id (``resubmitted``: the same credentials, a manifest
+signed anew), and a fresh consignment can carry a certificate with chosen status entries
+(``fresh_submission(..., certificate_status=...)``).
 """
 
 from __future__ import annotations
@@ -17,9 +20,10 @@ from pathlib import Path
 from typing import Any
 
 from pilot.conformance.material import VECTORS_DIR, KitMaterial
+from pilot.fixture_status import fixture_status
 from pilot.participants import PORTS
 from pilot.sandbox import DEFAULT_SEED
-from pilot.synthetic import build_world, plan_consignment, sign_consignment, stable_id
+from pilot.synthetic import Signer, build_world, plan_consignment, sign_consignment, stable_id
 from schemas.digest import credential_digest
 from schemas.errors import PilotSchemaError
 from schemas.issue import credential_reference
@@ -32,6 +36,7 @@ __all__ = [
     "exporter_of",
     "fresh_submission",
     "published_vectors",
+    "resubmitted",
     "wrap_credential",
 ]
 
@@ -79,16 +84,57 @@ def exporter_of(document: Any, default: str = WRAPPING_EXPORTER) -> str:
     return match.group(0) if match else default
 
 
+@dataclass(frozen=True)
+class _CertificateStatus:
+    """The sandbox's status entries, except the conformity certificate's, which are ``certificate``."""
+
+    certificate: list[dict[str, str]]
+
+    def entries(self, issuer_id: str, credential_id: str, record_type: str) -> list[dict[str, str]]:
+        if record_type == "DigitalConformityCredential":
+            return [dict(entry) for entry in self.certificate]
+        return fixture_status(issuer_id, credential_id, record_type)
+
+
 def fresh_submission(
-    material: KitMaterial, exporter_id: str, submission_id: str, port_id: str, *, variant: int = 0
+    material: KitMaterial,
+    exporter_id: str,
+    submission_id: str,
+    port_id: str,
+    *,
+    variant: int = 0,
+    certificate_status: list[dict[str, str]] | None = None,
 ) -> dict[str, Any]:
-    """A new valid submission of ``exporter_id`` to ``port_id``; ``variant`` changes its content."""
+    """A new valid submission of ``exporter_id`` to ``port_id``; ``variant`` changes its content.
+
+    ``certificate_status``: the conformity certificate's ``credentialStatus`` entries instead of its own.
+    """
     world = build_world(DEFAULT_SEED, exporter_id)
     parts = plan_consignment(DEFAULT_SEED, world, submission_id, port_id, _TRANSPORT.get(port_id, "rail"), variant)
     if variant:
         parts.shipment_date = f"2026-12-{1 + variant % 28:02d}"
-    signed = sign_consignment(DEFAULT_SEED, parts, material.credential_signer)
+    signer = material.credential_signer
+    if certificate_status is not None:
+        signer = Signer(signer.keyrings, status=_CertificateStatus(certificate_status))
+    signed = sign_consignment(DEFAULT_SEED, parts, signer)
     return signed.submission
+
+
+def resubmitted(material: KitMaterial, vector: Vector, submission_id: str) -> dict[str, Any]:
+    """A published submission vector under ``submission_id``: its credentials as published, pinned by a
+    manifest its exporter signs anew for that id (so that a port decides it now instead of answering with
+    the receipt it gave the vector before)."""
+    document = parse_json(vector.data)
+    exporter = exporter_of(document)
+    subject = dict(document["manifest"]["credentialSubject"])
+    subject["consignmentId"] = submission_id
+    manifest = material.credential_signer.issue(
+        exporter,
+        "ConsignmentManifest",
+        subject,
+        credential_id=stable_id(DEFAULT_SEED, "manifest", submission_id, "resubmitted"),
+    )
+    return {"submissionId": submission_id, "manifest": manifest, "credentials": document["credentials"]}
 
 
 def _reference(credential: Any) -> dict[str, str]:

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 from pilot.conformance.cases_exporter import EXPORTER_CASES, ExporterSuite
 from pilot.conformance.cases_port import PORT_CASES, PortSuite
+from pilot.conformance.cases_status import STATUS_CASES, StatusCases
 from pilot.conformance.material import KitMaterial
 from pilot.conformance.model import CaseSpec, Report
 from pilot.conformance.runner import ProgressHook, run_planned
@@ -16,7 +17,7 @@ from schemas.time import format_time
 __all__ = ["ALL_CASES", "run_exporter_suite", "run_port_suite"]
 
 #: Every case of both suites, in run order (vector families as ``<vector>`` templates).
-ALL_CASES: tuple[CaseSpec, ...] = PORT_CASES + EXPORTER_CASES
+ALL_CASES: tuple[CaseSpec, ...] = PORT_CASES + STATUS_CASES + EXPORTER_CASES
 
 
 def _now() -> str:
@@ -35,7 +36,7 @@ def run_port_suite(
     started = time.monotonic()
     suite = PortSuite(material, url, port_id)
     try:
-        cases = suite.plan()
+        cases = [*suite.plan(), *StatusCases(suite).plan()]
         if planned is not None:
             planned(len(cases))
         report = Report("port", url, port_id, _now(), run_planned(cases, progress))
@@ -56,10 +57,15 @@ def run_exporter_suite(
     progress: ProgressHook | None = None,
     planned: Callable[[int], None] | None = None,
     note: Callable[[str], None] = lambda _: None,
+    registry_url: str | None = None,
 ) -> Report:
-    """The exporter suite: the kit serves ``port_id`` on ``listen`` and drives the exporter at ``url``."""
+    """The exporter suite: the kit serves ``port_id`` on ``listen`` and drives the exporter at ``url``.
+
+    The stand-in port checks status against the sandbox's lists and, given ``registry_url``, that registry's
+    (where the exporter publishes its own lists).
+    """
     started = time.monotonic()
-    suite = ExporterSuite(material, url, exporter_id, port_id, listen, timeout_s)
+    suite = ExporterSuite(material, url, exporter_id, port_id, listen, timeout_s, registry_url=registry_url)
     started_at = _now()
     suite.exercise(note)
     cases = suite.plan()

@@ -33,6 +33,15 @@ class FaultCase:
     expected_decision: str | None  # the port's decision, or None when the exporter refuses it itself
 
 
+@dataclass(frozen=True)
+class FaultOutcome:
+    """A fault case with what was expected and what happened."""
+
+    case: FaultCase
+    actual: str
+    matched: bool
+
+
 def _resign_manifest(
     seed: str, signed: SignedConsignment, signer: Signer, parts: ConsignmentParts, key_label: str = "key-1"
 ) -> dict[str, Any]:

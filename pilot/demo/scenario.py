@@ -19,7 +19,9 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from pilot.demo.checks import LogAudit, audit_log, check_receipt
-from pilot.demo.faults import BUILDERS, CASES, FaultCase, unapproved_establishment
+from pilot.demo.faults import BUILDERS, CASES, FaultCase, FaultOutcome, unapproved_establishment
+from pilot.demo.status_cases import RegistryOutage, run_status_cases
+from pilot.issuer_state import DataDirStatus
 from pilot.participants import EXPORTER_IDS, PORT_IDS, PORTS
 from pilot.sandbox import UNAPPROVED_ESTABLISHMENT, build_sandbox
 from pilot.synthetic import (
@@ -56,15 +58,6 @@ class Shipment:
 
 
 @dataclass
-class FaultOutcome:
-    """A fault case with what was expected and what happened."""
-
-    case: FaultCase
-    actual: str
-    matched: bool
-
-
-@dataclass
 class DemoResult:
     """Everything the summary and the report show."""
 
@@ -75,11 +68,14 @@ class DemoResult:
     outage: dict[str, Any]
     elapsed_s: float = 0.0
     problems: list[str] = field(default_factory=list)
+    #: The consignments shipped while the registry was down (docs/design.md §12).
+    registry_outage: RegistryOutage | None = None
 
     @property
     def ok(self) -> bool:
         """True when every check passed and every fault case matched."""
-        return not self.problems and all(f.matched for f in self.faults)
+        outage_ok = self.registry_outage is None or self.registry_outage.ok
+        return not self.problems and all(f.matched for f in self.faults) and outage_ok
 
 
 @dataclass
@@ -90,6 +86,8 @@ class NetworkControl:
     tokens: dict[str, str]
     stop_node: Callable[[str], None]
     start_node: Callable[[str], None]
+    #: The network's data directory: where the certifiers' and ru-vet's status state lives (``pilot.issuer_state``).
+    data_dir: Path
 
 
 class Scenario:
@@ -101,7 +99,9 @@ class Scenario:
         self.per_pair = per_pair
         self.console = console
         self.sandbox = build_sandbox(_sandbox_seed(control))
-        self.signer = Signer(self.sandbox.keyrings)
+        # Certificates and attestations the demo issues as cert-01, cert-02 and ru-vet take status indexes from
+        # those issuers' state in the data dir, so that the demo can suspend and reinstate them.
+        self.signer = Signer(self.sandbox.keyrings, status=DataDirStatus(control.data_dir))
         self.trust = TrustRegistry.from_document(self.sandbox.trust_list)
         self.run_id = datetime.now(UTC).strftime("%H%M%S")
         self.shipments: list[Shipment] = []
@@ -229,23 +229,38 @@ class Scenario:
         consignment_id = f"demo-{self.run_id}-fault-{case.key}"
         world = build_world(self.seed, case.exporter)
         parts = plan_consignment(self.seed, world, consignment_id, case.port, TRANSPORT[case.port])
+        if case.route == "raw":
+            submission = BUILDERS[case.key](self.seed, parts, self.signer)
+            shipment = self.ship_raw(case.exporter, case.port, case.key, submission)
+            return shipment.refused_code or "queued"
         shipment = Shipment(consignment_id, case.exporter, case.port, case.key)
         self.shipments.append(shipment)
-        if case.route == "consignment":
-            self.register_unapproved_plant(case.exporter)
-            response = client.post(
-                "/v1/consignments",
-                json={
-                    "destination": case.port,
-                    "consignmentId": consignment_id,
-                    "lots": unapproved_establishment(parts.lots),
-                },
-            )
-        else:
-            submission = BUILDERS[case.key](self.seed, parts, self.signer)
-            response = client.post("/v1/consignments:raw", json={"destination": case.port, "submission": submission})
+        self.register_unapproved_plant(case.exporter)
+        response = client.post(
+            "/v1/consignments",
+            json={
+                "destination": case.port,
+                "consignmentId": consignment_id,
+                "lots": unapproved_establishment(parts.lots),
+            },
+        )
         self._record_creation(shipment, response)
         return shipment.refused_code or "queued"
+
+    def ship_raw(self, exporter_id: str, port_id: str, kind: str, submission: dict[str, Any]) -> Shipment:
+        """Have the exporter queue an already-signed submission as it is (no building, no pre-check)."""
+        shipment = Shipment(str(submission["submissionId"]), exporter_id, port_id, kind)
+        self.shipments.append(shipment)
+        response = self.clients[exporter_id].post(
+            "/v1/consignments:raw", json={"destination": port_id, "submission": submission}
+        )
+        self._record_creation(shipment, response)
+        return shipment
+
+    def submission_of(self, shipment: Shipment) -> Any:
+        """The submission the exporter sent for ``shipment`` (None when it has none)."""
+        response = self.clients[shipment.exporter].get(f"/v1/consignments/{shipment.consignment_id}/submission")
+        return response.json() if response.status_code == 200 else None
 
     # -- waiting and checking --------------------------------------------------------------------
     def wait(self, shipments: list[Shipment], timeout_s: float, label: str) -> None:
@@ -378,6 +393,7 @@ def run_scenario(
         control.start_node(outage_port)
 
         scenario.wait(scenario.shipments, 90.0, "delivering")
+        status_outcomes, registry_outage = run_status_cases(scenario)
         scenario.check_receipts()
         logs = scenario.check_logs()
 
@@ -409,6 +425,7 @@ def run_scenario(
                 and found.receipt_problem is None
             )
             scenario.faults.append(FaultOutcome(case, actual, matched))
+        scenario.faults += status_outcomes
         outage_summary = {
             "port": outage_port,
             "seconds": outage_s,
@@ -424,6 +441,7 @@ def run_scenario(
             outage_summary,
             time.monotonic() - started,
             scenario.problems,
+            registry_outage,
         )
     finally:
         scenario.close()

@@ -25,6 +25,25 @@ def _pair(result: DemoResult, exporter: str, port: str) -> list[Shipment]:
     return [s for s in result.shipments if s.exporter == exporter and s.port == port and s.kind in ("normal", "outage")]
 
 
+def registry_outage_row(result: DemoResult) -> tuple[str, str, str, str, str, bool] | None:
+    """(case, from, to, expected, actual, matched) for the registry outage (docs/design.md §12), if it ran."""
+    outage = result.registry_outage
+    if outage is None:
+        return None
+    actual = (
+        f"{outage.held} held (STATUS_UNAVAILABLE), {outage.accepted_with_check} accepted with their lists named, "
+        f"{outage.accepted_without_check} accepted without a status check"
+    )
+    return (
+        f"registry down for {outage.seconds:.0f} s",
+        "all",
+        "cn-port-01",
+        "0 accepted without a status check that succeeded",
+        actual,
+        outage.ok,
+    )
+
+
 def print_summary(result: DemoResult, console: Console) -> None:
     """Rich tables on the terminal."""
     matrix = Table(title="Consignments by exporter and port (decisions)")
@@ -58,6 +77,10 @@ def print_summary(result: DemoResult, console: Console) -> None:
             f"{outage['delivered']}/{outage['shipments']} delivered, {outage['attempts']} attempts",
             "[green]matched[/]" if ok else "[bold red]MISMATCH[/]",
         )
+    row = registry_outage_row(result)
+    if row is not None:
+        *cells, matched = row
+        faults.add_row(*(untrusted(str(c)) for c in cells), "[green]matched[/]" if matched else "[bold red]MISMATCH[/]")
     console.print(faults)
 
     logs = Table(title="Port logs audited from outside")
@@ -93,6 +116,14 @@ def render_html(result: DemoResult) -> str:
         f"<td>{'matched' if f.matched else 'MISMATCH'}</td></tr>"
         for f in result.faults
     )
+    row = registry_outage_row(result)
+    if row is not None:
+        *cells, matched = row
+        faults += (
+            f"<tr class={'ok' if matched else 'bad'}>"
+            + "".join(f"<td>{esc(str(c))}</td>" for c in cells)
+            + f"<td>{'matched' if matched else 'MISMATCH'}</td></tr>"
+        )
     logs = "".join(
         f"<tr><td>{esc(a.port_id)}</td><td>{a.size}</td><td>{esc(a.problem or 'consistent')}</td></tr>"
         for a in result.logs

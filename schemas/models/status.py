@@ -27,6 +27,7 @@ __all__ = [
     "StatusPurpose",
 ]
 
+
 class BitstringStatusList(PilotModel):
     """The subject of a status list credential: the compressed bitstring of one purpose."""
 

@@ -15,6 +15,7 @@ from pilot.conformance.doc_table import BEGIN, END, markdown_table
 from pilot.conformance.material import VECTORS_DIR, KitMaterial
 from pilot.conformance.model import CaseResult, Report
 from pilot.conformance.report import ReportFormat, render
+from pilot.conformance.status_sources import sandbox_status_lists
 from pilot.conformance.submissions import Vector, published_vectors, wrap_credential
 from schemas import assess_submission
 from tests.support.surface import assert_all_lists_the_public_names
@@ -52,7 +53,12 @@ def test_a_wrapped_credential_vector_is_rejected_with_its_code(vector: Vector) -
     material = KitMaterial.load(VECTORS_DIR)
     document = wrap_credential(material, vector, f"unit-{vector.stem}", "cn-port-01")
     assessment = assess_submission(
-        document, material.registry, port_id="cn-port-01", at=datetime.now(UTC), exporter_id="ru-exp-03"
+        document,
+        material.registry,
+        port_id="cn-port-01",
+        at=datetime.now(UTC),
+        exporter_id="ru-exp-03",
+        status=sandbox_status_lists(material),
     )
     assert assessment.decision == "rejected"
     assert vector.expect in assessment.reason_codes

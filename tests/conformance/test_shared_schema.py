@@ -44,9 +44,11 @@ def _write(tmp_path: Path, name: str, document: Any) -> Path:
 
 
 def _validate(files: list[Path], trust_list: Path, *extra: str, env: dict[str, str | None] | None = None) -> Any:
+    """``pilot conformance validate`` with the sandbox's trust list and status lists (status is checked)."""
+    lists = ["--status-lists", str(trust_list.parent / "status-lists")]
     return runner.invoke(
         app,
-        ["conformance", "validate", *map(str, files), "--trust-list", str(trust_list), *extra],
+        ["conformance", "validate", *map(str, files), "--trust-list", str(trust_list), *lists, *extra],
         env=env or {"PILOT_REFERENCE_DIR": None},
     )
 
@@ -171,7 +173,7 @@ def test_without_reference_directory_the_checks_are_reported_not_run(
     # A file the other checks accept: the missing reference directory must not fail the run.
     monkeypatch.setattr(
         "pilot.commands.conformance.check_file",
-        lambda path, registry, when, port_id: FileVerdict(path, "credential", []),
+        lambda path, registry, when, port_id, status: FileVerdict(path, "credential", []),
     )
     path = _write(tmp_path, "any.json", {"type": ["VerifiableCredential"]})
     message = shared_schema.NOT_RUN_MESSAGE

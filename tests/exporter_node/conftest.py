@@ -110,6 +110,7 @@ async def running_exporter(
 async def exporter(settings: NodeSettings, port: FakePort) -> AsyncIterator[ExporterHarness]:
     """``ru-exp-01`` whose delivery worker reaches the fake port; drive it with ``worker.run_until_idle``."""
     async with running_exporter(settings, port.transport()) as harness:
+        port.follow(harness.node)  # the port judges the exporter's records by its own status lists
         yield harness
 
 
@@ -241,8 +242,13 @@ def make_exporter(port: FakePort) -> Callable[..., Any]:
     """``async with make_exporter(settings[, transport]) as harness``: another exporter app (other settings),
     reaching the fake port unless another ``transport`` is given."""
 
-    def make(settings: NodeSettings, transport: httpx.AsyncBaseTransport | None = None) -> Any:
-        return running_exporter(settings, transport or port.transport())
+    @asynccontextmanager
+    async def make(
+        settings: NodeSettings, transport: httpx.AsyncBaseTransport | None = None
+    ) -> AsyncIterator[ExporterHarness]:
+        async with running_exporter(settings, transport or port.transport()) as harness:
+            port.follow(harness.node)
+            yield harness
 
     return make
 

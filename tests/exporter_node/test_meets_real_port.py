@@ -1,4 +1,8 @@
-"""The exporter's delivery worker against the real port app, in process (``httpx.ASGITransport``, no sockets)."""
+"""The exporter's delivery worker against the real port app, in process (``httpx.ASGITransport``, no sockets).
+
+The port checks status against a registry stand-in (``tests.support.registry``) serving the sandbox's lists
+and the exporter's own.
+"""
 
 from __future__ import annotations
 
@@ -13,9 +17,11 @@ import pytest
 from node_core.settings import NodeSettings
 from pilot.sandbox import Sandbox, write_sandbox
 from port_node.app import create_app
+from port_node.state import PortNode
 from schemas.receipt import leaf_input_of, log_entry_of, verify_receipt
 from schemas.time import utc_now
 from schemas.trust import TrustRegistry
+from tests.support.registry import REGISTRY_URL, RegistryStandin
 
 pytestmark = [pytest.mark.anyio, pytest.mark.db]
 
@@ -23,7 +29,15 @@ EXPORTER, PORT = "ru-exp-01", "cn-port-01"
 
 
 @pytest.fixture
-def real_port(tmp_path: Path, sandbox: Sandbox, settings: NodeSettings) -> Iterator[Any]:
+def registry(tmp_path: Path, sandbox: Sandbox) -> RegistryStandin:
+    """The registry the port fetches status lists from: the sandbox's lists (and the exporter's, once followed)."""
+    data_dir = tmp_path / "registry-data"
+    write_sandbox(sandbox, data_dir)
+    return RegistryStandin.from_data_dir(data_dir)
+
+
+@pytest.fixture
+def real_port(tmp_path: Path, sandbox: Sandbox, settings: NodeSettings, registry: RegistryStandin) -> Iterator[Any]:
     """cn-port-01's app over its own SQLite database, answering at the URL the exporter has for it."""
     data_dir = tmp_path / "port-data"
     write_sandbox(sandbox, data_dir)
@@ -32,8 +46,9 @@ def real_port(tmp_path: Path, sandbox: Sandbox, settings: NodeSettings) -> Itera
         data_dir=data_dir,
         database_url=f"sqlite:///{tmp_path / 'port.db'}",
         public_origins=[settings.peer_urls[PORT]],
+        peer_urls={"registry": REGISTRY_URL},
     )
-    app = create_app(port_settings)
+    app = create_app(port_settings, node=PortNode.open(port_settings, registry_transport=registry.transport()))
     try:
         yield app
     finally:
@@ -46,9 +61,11 @@ async def test_the_worker_delivers_to_the_real_port_and_both_sides_agree(
     trust: TrustRegistry,
     make_exporter: Callable[..., Any],
     make_scenario: Callable[[Any], Any],
+    registry: RegistryStandin,
 ) -> None:
     port = real_port.state.node
     async with make_exporter(settings, httpx.ASGITransport(app=real_port)) as exporter:
+        registry.follow(exporter.node)
         scenario = make_scenario(exporter)
         await scenario.prepare()
         for consignment_id in ("c-real-1", "c-real-2"):  # the second checkpoint is checked against the first
@@ -58,6 +75,8 @@ async def test_the_worker_delivers_to_the_real_port_and_both_sides_agree(
             view = await scenario.view(consignment_id)
             assert view["state"] == "delivered", view["attemptLog"]
             receipt = view["receipt"]
+            named = {item["id"] for item in receipt["credentialSubject"]["statusLists"]}
+            assert f"https://registry.pilot.example/v1/status/{EXPORTER}/revocation-1" in named
             verified = verify_receipt(
                 receipt,
                 trust,

@@ -93,15 +93,18 @@ def validate(files: list[str], output_format: str, *options: str, **invoke: Any)
 
 def test_validate_accepts_every_valid_vector() -> None:
     files = sorted(str(p) for p in (VECTORS / "valid").glob("*.json"))
-    result = validate(files, "json")
+    result = validate(files, "json", "--status-lists", str(VECTORS / "status"))
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
     assert report["refused"] == 0 and report["accepted"] == len(files)
+    assert all(f["decision"] in (None, "accepted") and not f["problems"] for f in report["files"]), report
 
 
 def test_validate_reports_the_expected_code_for_every_invalid_vector() -> None:
     files = sorted((VECTORS / "invalid").glob("*.json"))
-    result = validate([str(f) for f in files], "json", "--at", "2026-11-01T00:00:00Z")
+    result = validate(
+        [str(f) for f in files], "json", "--at", "2026-11-01T00:00:00Z", "--status-lists", str(VECTORS / "status")
+    )
     assert result.exit_code == 1
     outcomes = {Path(f["file"]).name: f["outcome"] for f in json.loads(result.stdout)["files"]}
     assert outcomes == {p.name: EXPECTED[p.name]["expect"] for p in files}
@@ -117,8 +120,9 @@ def test_validate_junit_report(tmp_path: Path) -> None:
     assert result.exit_code == 1
     text = report.read_text()
     assert 'failures="1"' in text and "CREDENTIAL_EXPIRED" in text
-    # Two files, and the shared-schema checks reported as a skipped case (no reference directory).
-    assert 'tests="3"' in text and 'skipped="1"' in text
+    # Two files, and the shared-schema and status checks reported as skipped cases (no reference directory,
+    # no status lists).
+    assert 'tests="4"' in text and 'skipped="2"' in text
 
 
 def test_missing_file_is_bad_usage() -> None:

@@ -1,7 +1,9 @@
 """Test harness for the port node: a sandbox data dir, a fresh database, the app and signed clients.
 
 No sockets: clients talk to the app through ``httpx.ASGITransport``; exporters sign with
-``node_core.http_signatures.RequestSigner`` and the sandbox keys of ``pilot.sandbox.build_sandbox``.
+``node_core.http_signatures.RequestSigner`` and the sandbox keys of ``pilot.sandbox.build_sandbox``. The
+port finds its registry (peer ``registry``) at ``tests.support.registry.RegistryStandin`` through a
+transport, serving the data dir's generation-0 status lists (``registry``: make it fail, publish to it).
 """
 
 from __future__ import annotations
@@ -24,9 +26,11 @@ from pilot.commands.audit import app as audit_app
 from pilot.sandbox import DEFAULT_SEED, Sandbox, build_sandbox, write_sandbox
 from pilot.synthetic import Signer, build_world, plan_consignment, sign_consignment
 from port_node.app import create_app
+from port_node.state import PortNode
 from schemas.receipt import verify_receipt
 from schemas.time import utc_now
 from schemas.trust import TrustRegistry
+from tests.support.registry import REGISTRY_URL, RegistryStandin
 
 PORT_ID = "cn-port-01"
 BASE_URL = "http://port.test"
@@ -70,13 +74,28 @@ class PortHarness:
     data_dir: Path
     database_url: str
     overrides: dict[str, Any] = field(default_factory=dict)  # settings other than the defaults below
+    registry: RegistryStandin | None = None  # default: one serving the data dir's status lists
+    #: Reach this registry instead of the stand-in (the real registry app behind a transport).
+    registry_transport: httpx.BaseTransport | None = None
     app: FastAPI = field(init=False)
 
     def __post_init__(self) -> None:
-        self.app = create_app(self.settings())
+        if self.registry is None:
+            self.registry = RegistryStandin.from_data_dir(self.data_dir)
+        self.app = self._create_app()
+
+    def _create_app(self) -> FastAPI:
+        settings = self.settings()
+        assert self.registry is not None
+        transport = self.registry_transport or self.registry.transport()
+        return create_app(settings, node=PortNode.open(settings, registry_transport=transport))
 
     def settings(self) -> NodeSettings:
-        options: dict[str, Any] = {"public_origins": [BASE_URL], **self.overrides}
+        options: dict[str, Any] = {
+            "public_origins": [BASE_URL],
+            "peer_urls": {"registry": REGISTRY_URL},
+            **self.overrides,
+        }
         return NodeSettings(node_id=PORT_ID, data_dir=self.data_dir, database_url=self.database_url, **options)
 
     @property
@@ -120,7 +139,7 @@ class PortHarness:
     def restart(self) -> None:
         """Drop this app and start a new one over the same database and data dir."""
         self.close()
-        self.app = create_app(self.settings())
+        self.app = self._create_app()
 
     def close(self) -> None:
         self.port.close()

@@ -27,6 +27,7 @@ from schemas.errors import Reason
 from schemas.identifiers import did_of
 from schemas.records import facility_record_subject
 from schemas.rules import PORT_RULES, EachLot, LotRule, PortRule
+from schemas.status_list import status_entries
 from schemas.time import utc_now
 from tests.port_node.port_harness import PORT_ID, PortHarness, check_receipt, fresh_submission, sandbox, trust_registry
 
@@ -128,6 +129,22 @@ def _many_warnings() -> tuple[str, Any]:
     return "ru-exp-01", document
 
 
+def _status_unknown() -> tuple[str, Any]:
+    """A record whose status entry names a list the registry does not have: its status cannot be established."""
+    document = fresh_submission("ru-exp-01", "code-status-unknown")
+    farm = build_world("agri-export-pilot-2026", "ru-exp-01").farms[0]
+    document["credentials"].append(
+        Signer(sandbox().keyrings).issue(
+            "ru-exp-01",
+            "DigitalFacilityRecord",
+            facility_record_subject(farm),
+            credential_id=stable_id("test", "status-unknown"),
+            credential_status=status_entries("ru-exp-01", 5, ["revocation"], generation=404),
+        )
+    )
+    return "ru-exp-01", document
+
+
 CASES: dict[str, tuple[Build, str]] = {
     "SCHEMA_INVALID": (_vector("manifest-not-an-object"), "error"),
     "PROOF_MISSING": (_vector("manifest-proof-missing"), "error"),
@@ -152,7 +169,12 @@ CASES: dict[str, tuple[Build, str]] = {
     "ESTABLISHMENT_NOT_BOUND_TO_EXPORTER": (_consignment("ru-exp-01", "code-plant", _another_exporters_plant), "error"),
     "HS_CODE_MISMATCH": (_consignment("ru-exp-01", "code-hs", _hs_code_not_traced), "error"),
     "REASONS_OMITTED": (_many_warnings, "warning"),
+    "CREDENTIAL_REVOKED": (_vector("certificate-revoked"), "error"),
+    "CREDENTIAL_SUSPENDED": (_vector("certificate-suspended"), "error"),
+    "STATUS_UNAVAILABLE": (_status_unknown, "warning"),
 }
+#: The decision a case gets: rejected for an error, accepted for a warning, except these.
+DECISIONS = {"STATUS_UNAVAILABLE": "held_for_inspection"}
 
 
 def test_the_table_covers_every_receipt_reason_code() -> None:
@@ -170,7 +192,7 @@ async def test_reason_code(harness: PortHarness, code: str) -> None:
     assert found, subject["reasons"]
     assert {reason["severity"] for reason in found} == {severity}
     assert set(found[0]) == {"code", "severity", "path", "message"}
-    assert subject["decision"] == ("accepted" if severity == "warning" else "rejected")
+    assert subject["decision"] == DECISIONS.get(code, "accepted" if severity == "warning" else "rejected")
     # The public log entry carries the same codes as the receipt.
     async with harness.client() as client:
         entries = (await client.get("/v1/log/entries", params={"start": 0, "end": 1})).json()["entries"]

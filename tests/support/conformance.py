@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.processes import NodeProcess, pilot_init
+from tests.support.processes import pilot_init, port_with_registry
 
 
 @pytest.fixture(scope="session")
@@ -21,6 +21,6 @@ def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def our_port(sandbox: Path) -> Iterator[str]:
-    """``pilot node port --id cn-port-01`` on a free port."""
-    with NodeProcess.pilot("port", "cn-port-01", sandbox).start() as node:
+    """``pilot node port --id cn-port-01`` on a free port, with a registry holding the sandbox's status lists."""
+    with port_with_registry(sandbox, "cn-port-01").start() as node:
         yield node.url

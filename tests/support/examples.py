@@ -354,7 +354,13 @@ def status_list_credential() -> Doc:
         url,
         "cert-01",
         "Certification Body One (fictional)",
-        {"id": url + "#list", "type": "BitstringStatusList", "statusPurpose": "revocation", "encodedList": encoded, "ttl": 300000},
+        {
+            "id": url + "#list",
+            "type": "BitstringStatusList",
+            "statusPurpose": "revocation",
+            "encodedList": encoded,
+            "ttl": 300000,
+        },
     )
     credential["sequence"] = 3
     return credential

@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from pilot.cli import app
 from pilot.conformance.cases_port import vector_case_ids
+from pilot.conformance.cases_status import STATUS_CASES
 from pilot.conformance.material import KitMaterial
 from pilot.conformance.port_standin import PortFaults, StandinPort
 from pilot.conformance.standins import PORT_STANDINS, serve_port_standin
@@ -29,11 +30,31 @@ REQUEST_CHECKS = {
     "port.t2.request-revoked-key",
     "port.t2.request-not-an-exporter",
 }
-EXPECTED_FAILURES: dict[str, set[str]] = {
-    "port-accepts-everything": INVALID | REQUEST_CHECKS | {"port.t3.payload-too-large", "port.t3.nesting-too-deep"},
-    "port-wrong-receipt-key": VALID | {"port.t2.receipt-signature"},
-    "port-log-rewrites-history": {"port.t3.consistency-proof"},
+STATUS = {spec.id for spec in STATUS_CASES}
+#: The published vectors whose code only a status check finds.
+STATUS_VECTORS = {
+    f"port.t1.invalid.{stem}"
+    for stem in (
+        "credential-status-revoked",
+        "credential-status-suspended",
+        "submission-certificate-revoked",
+        "submission-certificate-suspended",
+    )
 }
+EXPECTED_FAILURES: dict[str, set[str]] = {
+    "port-accepts-everything": INVALID
+    | REQUEST_CHECKS
+    | STATUS
+    | {"port.t3.payload-too-large", "port.t3.nesting-too-deep"},
+    "port-wrong-receipt-key": VALID | {"port.t2.receipt-signature", "port.t2.status-lists-named"},
+    "port-log-rewrites-history": {"port.t3.consistency-proof"},
+    "port-ignores-status": STATUS_VECTORS | STATUS,
+    "port-status-fails-open": {"port.t2.status-fail-closed"},
+}
+
+
+def test_the_status_vectors_are_published() -> None:
+    assert STATUS_VECTORS <= INVALID
 
 
 def _failing_ids(sandbox: Path, url: str, tmp_path: Path) -> tuple[int, set[str]]:

@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from pilot.cli import app
 from pilot.conformance.cases_port import PORT_CASES, vector_case_ids
+from pilot.conformance.cases_status import STATUS_CASES
 
 pytestmark = pytest.mark.e2e
 
@@ -23,7 +24,7 @@ def _run(sandbox: Path, url: str, fmt: str, out: Path) -> int:
 
 
 def test_our_port_passes_every_case_in_every_format(sandbox: Path, our_port: str, tmp_path: Path) -> None:
-    expected_ids = {s.id for s in PORT_CASES if "<vector>" not in s.id} | set(vector_case_ids())
+    expected_ids = {s.id for s in PORT_CASES + STATUS_CASES if "<vector>" not in s.id} | set(vector_case_ids())
     paths = {fmt: tmp_path / f"report.{fmt}" for fmt in ("json", "junit", "html", "text")}
     for fmt, path in paths.items():  # four runs against the same port: the suite is re-runnable too
         assert _run(sandbox, our_port, fmt, path) == 0, path.read_text()[-3000:]

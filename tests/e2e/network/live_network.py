@@ -1,6 +1,7 @@
-"""A real network for the audit and browser tests: nine nodes on free ports, one or two shipped consignments.
+"""A real network for the audit and browser tests: ten nodes on free ports, one or two shipped consignments.
 
-``start_live_network`` starts the nodes with ``pilot.launcher.start_network`` (real processes), seeds one
+``start_live_network`` starts the nodes with ``pilot.launcher.start_network`` (real processes; the registry
+among them, holding the data dir's status lists, so the ports check status as deployed), seeds one
 exporter with ``pilot.demo`` and ships consignments to chosen ports, waiting until they are delivered.
 """
 
@@ -15,6 +16,7 @@ from rich.console import Console
 
 from pilot.demo.scenario import NetworkControl, Scenario
 from pilot.launcher import Network, start_network
+from pilot.network_plan import REGISTRY_ID
 from pilot.sandbox import DEFAULT_SEED
 from tests.support.processes import free_base_port
 
@@ -91,9 +93,10 @@ def start_live_network(
     try:
         control = NetworkControl(
             urls=network.urls,
-            tokens={node: network.token(node) for node in network.urls},
+            tokens={node: network.token(node) for node in network.urls if node != REGISTRY_ID},  # no operator
             stop_node=network.stop_node,
             start_node=network.start_node,
+            data_dir=Path(data_dir),
         )
         scenario = Scenario(control, seed=DEFAULT_SEED, per_pair=1, console=Console(quiet=True))
         live = LiveNetwork(network, Path(data_dir).resolve(), scenario)

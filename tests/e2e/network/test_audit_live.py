@@ -1,8 +1,9 @@
 """Audit tools against a real network: export, offline verify, 50 byte flips, fork and rollback detection.
 
-One network for the module (nine real processes); the tests run in file order and share it:
-cn-port-01's bundle is exported first, cn-port-02 is restored from an old backup, cn-port-03 is made
-to serve a forked log, and the last test stops the network and verifies the bundle offline.
+One network for the module (real processes: exporters, ports and the registry); the tests run in file
+order and share it: cn-port-01's bundle is exported first (with the status list versions its decision
+relied on, fetched from the registry), cn-port-02 is restored from an old backup, cn-port-03 is made to
+serve a forked log, and the last test stops the network and verifies the bundle offline.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import pytest
 from typer.testing import CliRunner
 
 from node_core.http_signatures import RequestSigner
+from pilot.audit.bundle import build_bundle, read_bundle, status_member
 from pilot.cli import app as pilot_app
 from pilot.sandbox import DEFAULT_SEED, build_sandbox
 from pilot.synthetic import Signer, build_world, plan_consignment, sign_consignment
@@ -81,6 +83,41 @@ def test_trail_tells_the_story_and_every_step_verifies(live: LiveNetwork) -> Non
     ):
         assert expected in whats, whats
     assert all(step["verified"] is not False for step in trail["steps"])
+    relied_on = [step for step in trail["steps"] if step["what"].startswith("status list ")]
+    assert relied_on and all(step["verified"] is True for step in relied_on), trail["steps"]
+
+
+def test_bundle_carries_the_status_lists_the_decision_relied_on(live: LiveNetwork, bundle: Path) -> None:
+    files = read_bundle(bundle.read_bytes())
+    subject = orjson.loads(files["receipt.json"])["credentialSubject"]
+    assert subject["decision"] == "accepted"
+    references = subject["statusLists"]
+    members = {status_member(r["id"], r["sequence"]): r for r in references}
+    assert references and sorted(n for n in files if n.startswith("status/")) == sorted(members)
+    for name, reference in members.items():
+        assert name is not None
+        path = reference["id"].removeprefix("https://registry.pilot.example")
+        served = httpx.get(f"{live.url('registry')}{path}/versions/{reference['sequence']}", timeout=5)
+        assert served.status_code == 200 and files[name] == served.content
+
+    anchor = str(live.data_dir / "trust-anchor.json")
+    result = pilot("audit", "verify", str(bundle), "--trust-anchor", anchor, "--json")
+    assert result.returncode == 0, result.stdout + result.stderr
+    (row,) = [c for c in orjson.loads(result.stdout)["checks"] if c["name"] == "status lists"]
+    assert row["ok"] and f"{len(references)} status list versions verified at receivedAt" in row["detail"], row
+
+    name = sorted(members)[0]
+    assert name is not None
+    credential = orjson.loads(files[name])
+    credential["credentialSubject"]["ttl"] += 1  # changed after the fact: the manifest is made anew to match
+    tampered = bundle.parent / "tampered-status.zip"
+    tampered.write_bytes(
+        build_bundle({**{n: d for n, d in files.items() if n != "manifest.json"}, name: orjson.dumps(credential)})
+    )
+    result = pilot("audit", "verify", str(tampered), "--trust-anchor", anchor, "--json")
+    assert result.returncode == 1, result.stdout + result.stderr
+    failed = {c["name"]: c["detail"] for c in orjson.loads(result.stdout)["checks"] if not c["ok"]}
+    assert list(failed) == ["status lists"] and name in failed["status lists"], failed
 
 
 def test_monitor_passes_on_an_honest_network(live: LiveNetwork) -> None:

@@ -3,7 +3,8 @@
 There is no Docker engine here, so the last test does what the file says without containers: the init
 service's command makes the sandbox, the postgres init script makes the databases (prefixed, on the local
 PostgreSQL of ``PILOT_TEST_DATABASE_URL``), and each node service's command runs with its environment, the
-service hostnames mapped to loopback and port 8000 remapped to a free port, until its own healthcheck passes.
+service hostnames mapped to loopback and port 8000 remapped to a free port, until its own healthcheck passes;
+then the one-shot ``status-lists`` service publishes the sandbox's status lists to the registry.
 """
 
 from __future__ import annotations
@@ -54,8 +55,18 @@ def init_script_databases() -> list[str]:
 # --- structure -----------------------------------------------------------------------------------------
 
 
-def test_services_are_nine_nodes_postgres_and_init(compose: dict[str, Any]) -> None:
-    assert set(compose["services"]) == {*NODES, "postgres", "init"}
+def test_services_are_ten_nodes_postgres_init_and_the_list_publisher(compose: dict[str, Any]) -> None:
+    assert set(compose["services"]) == {*NODES, "postgres", "init", "status-lists"}
+    assert "registry" in NODES
+
+
+def test_the_list_publisher_waits_for_the_registry(compose: dict[str, Any]) -> None:
+    publisher = compose["services"]["status-lists"]
+    assert publisher["image"] == compose["services"]["registry"]["image"]
+    assert publisher["depends_on"] == {"registry": {"condition": "service_healthy"}}
+    assert publisher["restart"] == "no" and "pilot-data:/data" in publisher["volumes"]
+    command = " ".join(publisher["entrypoint"])
+    assert "-m pilot.status_publishing --data-dir /data --registry http://registry:8000" in command
 
 
 @pytest.mark.parametrize("node_id", sorted(NODES))
@@ -261,6 +272,16 @@ def test_services_run_as_local_processes(
         for node_id, port in ports.items():
             health = httpx.get(f"http://127.0.0.1:{port}/health", timeout=5).json()
             assert (health["node"], health["database"]) == (node_id, "postgresql")
+
+        # The one-shot publisher, once the registry is healthy: the sandbox's lists are served from then on.
+        publisher = [
+            sys.executable if part == "python" else _local(part, data_dir, ports)
+            for part in services["status-lists"]["entrypoint"]
+        ]
+        done = subprocess.run(publisher, env=base_env, capture_output=True, text=True, timeout=120, check=False)
+        assert done.returncode == 0, done.stdout + done.stderr
+        served = httpx.get(f"http://127.0.0.1:{ports['registry']}/v1/status/cert-01/revocation-0", timeout=5)
+        assert served.status_code == 200 and served.json()["sequence"] == 1
     finally:
         stop_pids([process.pid for process in processes.values()], grace_s=5)
         for process in processes.values():

@@ -1,4 +1,4 @@
-"""``pilot up``/``status``/``down`` and the launcher API: the plan, network.json, and the nine real processes."""
+"""``pilot up``/``status``/``down`` and the launcher API: the plan, network.json, and the ten real processes."""
 
 from __future__ import annotations
 
@@ -11,19 +11,21 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from typer.testing import CliRunner
 
 from pilot.cli import app
 from pilot.launcher import PortsBusyError, busy_ports, start_network, stop_network
 from pilot.network_file import NetworkRecord, ProcessEntry, read_record, write_record
-from pilot.network_plan import database_name, database_url_for, plan_nodes, planned_ports
+from pilot.network_plan import REGISTRY_ID, database_name, database_url_for, plan_nodes, planned_ports
 from pilot.participants import EXPORTER_IDS, PORT_IDS
 from pilot.processes import pid_alive, pilot_argv
+from pilot.sandbox import STATUS_LISTS_DIR
 from tests.support.processes import free_base_port, network_data_dir, processes_mentioning
 
 runner = CliRunner()
-NODE_IDS = {*PORT_IDS, *EXPORTER_IDS}
+NODE_IDS = {*PORT_IDS, *EXPORTER_IDS, REGISTRY_ID}
 
 
 def run_pilot(*arguments: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
@@ -40,14 +42,19 @@ def test_plan_follows_design_ports() -> None:
         "cn-port-01": 8101, "cn-port-02": 8102, "cn-port-03": 8103,
         "ru-exp-01": 8111, "ru-exp-02": 8112, "ru-exp-03": 8113,
         "ru-exp-04": 8114, "ru-exp-05": 8115, "ru-exp-06": 8116,
+        "registry": 8120,
     }  # fmt: skip
     assert planned_ports(8100)[8100] == "overview"
     assert {spec.kind for spec in plan_nodes() if spec.node_id.startswith("cn-")} == {"port"}
+    assert [spec.kind for spec in plan_nodes() if spec.node_id == REGISTRY_ID] == ["registry"]
 
 
 def test_plan_rejects_a_base_port_without_room() -> None:
     with pytest.raises(ValueError, match="no room"):
         plan_nodes(65530)
+    with pytest.raises(ValueError, match="no room"):
+        plan_nodes(65516)  # room for the exporters (up to +16), none for the registry (+20)
+    assert plan_nodes(65515)[-1].port == 65535
 
 
 @pytest.mark.parametrize(
@@ -150,6 +157,15 @@ def test_up_status_down(data_dir: Path) -> None:
     assert health["running"] is True
     assert all(node["up"] and node["trustListSequence"] is not None for node in health["nodes"].values())
     assert {node["database"] for node in health["nodes"].values()} == {"sqlite"}
+    assert health["nodes"][REGISTRY_ID]["kind"] == "registry"
+
+    # The registry holds every status list of the data dir: pilot up published them once it was healthy.
+    lists = sorted((data_dir / STATUS_LISTS_DIR).glob("*/*.json"))
+    assert lists and f"Status lists published to the registry: {len(lists)} of {len(lists)}" in started.stdout
+    registry = document["nodes"][REGISTRY_ID]["url"]
+    for path in lists:
+        served = httpx.get(f"{registry}/v1/status/{path.parent.name}/{path.stem}", timeout=10)
+        assert served.status_code == 200 and served.json() == json.loads(path.read_text())
 
     pids = [entry["pid"] for entry in document["nodes"].values()] + [document["overview"]["pid"]]
     down = runner.invoke(app, ["down", "--data-dir", str(data_dir)])

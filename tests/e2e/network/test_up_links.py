@@ -2,7 +2,8 @@
 
 ``pilot up`` printed a ``/?token=`` dashboard link for all nine nodes, and the six exporters' answered
 404: exporters have no dashboard yet. A port's link is its dashboard (which sets the node's cookie and
-redirects to drop the token); an exporter's is its API documentation, and the line says why.
+redirects to drop the token); an exporter's is its API documentation, and the line says why; so is the
+registry's, which has no dashboard at all (a JSON API).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from pilot.network_plan import REGISTRY_ID
 from pilot.participants import EXPORTER_IDS, PORT_IDS
 from pilot.processes import pilot_argv
 from tests.support.processes import free_base_port, network_data_dir
@@ -44,7 +46,7 @@ def test_every_link_pilot_up_prints_answers_200(data_dir: Path) -> None:
     )
     assert started.returncode == 0, started.stdout + started.stderr
     links = {m["node"]: (m["url"], m["note"]) for line in started.stdout.splitlines() if (m := LINK.match(line))}
-    assert set(links) == {*PORT_IDS, *EXPORTER_IDS}, started.stdout
+    assert set(links) == {*PORT_IDS, *EXPORTER_IDS, REGISTRY_ID}, started.stdout
     answers = {}
     for node, (url, _) in links.items():
         with httpx.Client(follow_redirects=True, timeout=10) as client:  # a browser: cookies, redirects
@@ -54,5 +56,7 @@ def test_every_link_pilot_up_prints_answers_200(data_dir: Path) -> None:
         assert "token=" not in str(answers[node].url)
         if node in EXPORTER_IDS:
             assert url.endswith("/docs") and "no dashboard yet" in note
+        elif node == REGISTRY_ID:
+            assert url.endswith("/docs") and "no dashboard" in note and "token=" not in url
         else:
             assert "?token=" in url and "Port dashboard" in answers[node].text

@@ -30,21 +30,22 @@ from schemas.identifiers import log_origin
 from schemas.merkle import verify_consistency
 from schemas.signed_note import verify_checkpoint
 from tests.port_node.port_harness import PORT_ID, fresh_submission, sandbox, signer_for, trust_registry
-from tests.support.processes import NodeProcess
+from tests.support.processes import NodeProcess, port_with_registry
 
 EXPORTERS = [f"ru-exp-0{n}" for n in range(1, 7)]
 JSON = {"content-type": "application/json"}
 
 
 def port_process(tmp_path: Path, database_url: str, env: dict[str, str] | None = None) -> NodeProcess:
-    """``pilot node port --id cn-port-01`` in a sandbox written to ``tmp_path/data``, over ``database_url``; no peers.
+    """``pilot node port --id cn-port-01`` in a sandbox written to ``tmp_path/data``, over ``database_url``.
 
-    ``env`` adds variables to every start (``start`` takes more for one start).
+    Its one peer is a registry process holding the sandbox's status lists (started with the port when it
+    is not running, stopped with it; a ``kill`` is the port's alone). ``env`` adds variables to every
+    start (``start`` takes more for one start).
     """
     data_dir = tmp_path / "data"
     write_sandbox(sandbox(), data_dir)
-    env = {"DATABASE_URL": database_url, "PILOT_PEER_URLS": "", **(env or {})}
-    return NodeProcess.pilot("port", PORT_ID, data_dir, env=env)
+    return port_with_registry(data_dir, PORT_ID, env={"DATABASE_URL": database_url, **(env or {})})
 
 
 def fsck_port(database_url: str) -> FsckReport:

@@ -23,7 +23,7 @@ from schemas.identifiers import did_of
 from schemas.issue import credential_reference
 from schemas.keyring import load_keyring
 from schemas.records import conformity_attestation, secure_link
-from tests.support.processes import NodeProcess, free_port, pilot_init
+from tests.support.processes import NodeProcess, free_port, peer_urls, pilot_init, registry_process
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
 
@@ -58,9 +58,11 @@ class Network:
 def network(tmp_path: Path) -> Iterator[Network]:
     data_dir = pilot_init(tmp_path / "sandbox")
     port_port = free_port()
-    env = {"PILOT_RETRY_BASE_S": "0.2", "PILOT_PEER_URLS": f"{PORT}=http://127.0.0.1:{port_port}"}
-    port = NodeProcess.pilot("port", PORT, data_dir, port=port_port, env=env)
-    exporter = NodeProcess.pilot("exporter", EXPORTER, data_dir, env=env)
+    registry = registry_process(data_dir)
+    peers = f"{PORT}=http://127.0.0.1:{port_port},{peer_urls(registry)}"
+    env = {"PILOT_RETRY_BASE_S": "0.2", "PILOT_PEER_URLS": peers}
+    port = NodeProcess.pilot("port", PORT, data_dir, port=port_port, env=env, needs=[registry])
+    exporter = NodeProcess.pilot("exporter", EXPORTER, data_dir, env=env, needs=[registry])
     with port.start(), exporter.start():
         token = (data_dir / "tokens" / EXPORTER).read_text().strip()
         yield Network(data_dir, port, exporter, token)

@@ -16,7 +16,7 @@ from port_node.fsck import FsckReport, fsck
 from schemas.identifiers import log_origin
 from schemas.trust import load_trust_list
 from tests.port_node.port_harness import PORT_ID, check_receipt, fresh_submission, signer_for
-from tests.support.processes import NodeProcess, pilot_init
+from tests.support.processes import pilot_init, port_with_registry
 
 pytestmark = pytest.mark.e2e
 JSON = {"content-type": "application/json"}
@@ -24,7 +24,7 @@ JSON = {"content-type": "application/json"}
 
 @pytest.fixture
 def running_port(tmp_path: Path) -> Iterator[str]:
-    with NodeProcess.pilot("port", PORT_ID, pilot_init(tmp_path / "data")).start() as node:
+    with port_with_registry(pilot_init(tmp_path / "data"), PORT_ID).start() as node:
         yield node.url
 
 
@@ -45,7 +45,7 @@ def test_submission_over_http(running_port: str) -> None:
 
 def test_killed_mid_load_loses_nothing_it_answered_and_continues(tmp_path: Path) -> None:
     data_dir = pilot_init(tmp_path / "data")
-    node = NodeProcess.pilot("port", PORT_ID, data_dir).start()
+    node = port_with_registry(data_dir, PORT_ID).start()
     documents = [fresh_submission(f"ru-exp-0{n % 6 + 1}", f"crash-{n}") for n in range(60)]
     answered: dict[str, bytes] = {}
 

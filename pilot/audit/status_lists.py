@@ -1,0 +1,234 @@
+"""The bundle's status lists, checked offline: the versions the port relied on, and whether its decision agrees.
+
+docs/design.md §12. A port names in its receipt (``statusLists``, ``{id, sequence, digest}``) every status
+list version it checked a credential against; ``pilot audit export`` bundles exactly those versions. This
+check, with the trust list and the receipt's ``receivedAt`` the verifier has already established:
+
+1. every referenced version is in the bundle (``pilot.audit.bundle.status_member``), its digest is the
+   reference's, and it verifies as the issuer's status list at that id, judged at ``receivedAt``
+   (``schemas.status_list.verify_status_list``); the bundle holds no status file the receipt does not name;
+2. the decision agrees with those versions: the submission's credentials are checked again with
+   ``schemas.status_list.check_status`` over exactly the bundled versions (``StaticStatusLists``), as
+   the port checked them (``schemas.assess``), and compared with the receipt. A set bit needs the
+   receipt's ``CREDENTIAL_REVOKED``/``CREDENTIAL_SUSPENDED`` for that entry (so it is not accepted); an
+   entry no bundled version covers needs the receipt's ``STATUS_UNAVAILABLE`` for it, and a receipt that
+   says a status was unavailable must not accept; a receipt that says revoked or suspended must be
+   borne out by the versions it names, and every version it names must be one some entry relies on.
+
+A receipt that names no version and gives no status reason did not record a status check (made before
+status lists, or by a port that does not check them): that is said, not failed, so old bundles still
+verify. When the submission is not in the bundle, or is not the one the receipt names, step 2 cannot be
+done, and the check says so; nor is it done when step 1 failed (the versions the decision relied on are
+not all there to re-check it with).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from pydantic import ValidationError
+
+from pilot.audit.bundle import STATUS_DIR, status_member
+from schemas.codes import Code
+from schemas.digest import canonical_digest, credential_digest
+from schemas.errors import PilotSchemaError, VerificationError
+from schemas.jsonio import parse_json
+from schemas.models.submission import Submission
+from schemas.status_list import StaticStatusLists, StatusCheck, StatusList, check_status, verify_status_list
+from schemas.trust import TrustRegistry
+from schemas.verify import CredentialReport, check_credential
+
+__all__ = ["StatusFindings", "check_bundle_status"]
+
+SUBMISSION_FILE = "submission.json"
+#: The reason codes a port gives from a status check.
+STATUS_CODES = frozenset({Code.CREDENTIAL_REVOKED, Code.CREDENTIAL_SUSPENDED, Code.STATUS_UNAVAILABLE})
+_SET_BIT_CODES = (Code.CREDENTIAL_REVOKED, Code.CREDENTIAL_SUSPENDED)
+_VERB = {Code.CREDENTIAL_REVOKED: "revoked", Code.CREDENTIAL_SUSPENDED: "suspended"}
+
+
+@dataclass
+class StatusFindings:
+    """What the check found: ``problems`` (empty when it passed) and a one-line summary."""
+
+    problems: list[str] = field(default_factory=list)
+    detail: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+@dataclass(frozen=True)
+class _Receipt:
+    """What the receipt says about status: its decision, its status reasons, the versions it names."""
+
+    decision: str
+    reasons: frozenset[tuple[str, str]]
+    omitted: bool  # the receipt's reasons were capped: a reason's path may be among those left out
+    references: list[Mapping[str, Any]]
+
+    @classmethod
+    def of(cls, subject: Mapping[str, Any]) -> _Receipt:
+        raw = subject.get("reasons")
+        reasons = [r for r in raw if isinstance(r, Mapping)] if isinstance(raw, list) else []
+        references = subject.get("statusLists", [])
+        return cls(
+            decision=str(subject.get("decision")),
+            reasons=frozenset((str(r.get("code")), str(r.get("path"))) for r in reasons),
+            omitted=any(r.get("code") == Code.REASONS_OMITTED for r in reasons),
+            references=[r for r in references if isinstance(r, Mapping)] if isinstance(references, list) else [],
+        )
+
+    def carries(self, code: str, path: str) -> bool:
+        """True when the receipt gives ``code`` for ``path`` (or gives ``code`` and left some reasons out)."""
+        return (code, path) in self.reasons or (self.omitted and any(c == code for c, _ in self.reasons))
+
+    @property
+    def recorded(self) -> bool:
+        """True when the receipt shows a status check: a version named or a status reason given."""
+        return bool(self.references) or any(code in STATUS_CODES for code, _ in self.reasons)
+
+
+def _bundled_versions(
+    files: Mapping[str, bytes], receipt: _Receipt, trust: TrustRegistry, at: datetime, problems: list[str]
+) -> list[StatusList]:
+    """Each version the receipt names, from the bundle, verified; every shortfall added to ``problems``."""
+    verified: list[StatusList] = []
+    named: set[str] = set()
+    for number, reference in enumerate(receipt.references):
+        url, sequence, digest = reference.get("id"), reference.get("sequence"), reference.get("digest")
+        member = status_member(url, sequence) if isinstance(url, str) and isinstance(sequence, int) else None
+        if member is None:
+            problems.append(f"statusLists/{number} names no pilot status list version: {dict(reference)!r}"[:300])
+            continue
+        named.add(member)
+        if member not in files:
+            problems.append(f"{member} is missing from the bundle (the receipt relied on {url} version {sequence})")
+            continue
+        try:
+            credential = parse_json(files[member])
+            if not isinstance(credential, Mapping):
+                raise ValueError("not a JSON object")
+            found = credential_digest(credential)
+        except (PilotSchemaError, ValueError) as exc:
+            problems.append(f"{member} is not a status list credential: {exc}")
+            continue
+        if found != digest:
+            problems.append(f"{member} has digest {found}, but the receipt relied on {digest}: it was changed")
+            continue
+        try:
+            status_list = verify_status_list(credential, trust, at, url=url)
+        except VerificationError as exc:
+            problems.append(f"{member} does not verify at receivedAt: {exc.problems[0].code} {exc.problems[0].message}")
+            continue
+        if status_list.sequence != sequence:
+            problems.append(f"{member} is version {status_list.sequence}, not {sequence}")
+            continue
+        verified.append(status_list)
+    for member in sorted(files):
+        if member.startswith(f"{STATUS_DIR}/") and member not in named:
+            problems.append(f"{member} is a status list version the receipt does not name")
+    return verified
+
+
+def _submission_reports(
+    files: Mapping[str, bytes], digest: Any, trust: TrustRegistry, at: datetime
+) -> list[CredentialReport] | str:
+    """The manifest's and credentials' reports as the port made them, or why the decision cannot be re-checked."""
+    if SUBMISSION_FILE not in files:
+        return "the submission's content is not in the bundle"
+    try:
+        document = parse_json(files[SUBMISSION_FILE])
+    except PilotSchemaError as exc:
+        return f"{SUBMISSION_FILE} is not strict JSON ({exc})"
+    if canonical_digest(document) != digest:
+        return f"{SUBMISSION_FILE} is not the submission the receipt names"
+    try:
+        submission = Submission.model_validate(document)
+    except ValidationError:
+        return []  # the port rejects a submission of the wrong shape before checking any status
+    documents = [("/manifest", submission.manifest)]
+    documents += [(f"/credentials/{i}", raw) for i, raw in enumerate(submission.credentials)]
+    return [check_credential(document, trust, at, path=path) for path, document in documents]
+
+
+def _entry_count(reports: list[CredentialReport]) -> int:
+    """How many status entries the credentials whose signature verified carry (what the port checked)."""
+    count = 0
+    for report in reports:
+        entries = report.payload.get("credentialStatus") if report.signature_verified and report.payload else None
+        count += len(entries) if isinstance(entries, list) else 0
+    return count
+
+
+def _compare(recheck: StatusCheck, receipt: _Receipt, problems: list[str]) -> None:
+    """Add to ``problems`` every way the receipt disagrees with the re-check over the bundled versions."""
+    found = {(str(r.code), r.path) for r in recheck.reasons}
+    for reason in recheck.reasons:
+        code, path = str(reason.code), reason.path
+        if reason.code in _SET_BIT_CODES and not receipt.carries(code, path):
+            verb = _VERB[reason.code]
+            problems.append(f"{path}: the bundled status list says {verb}, the receipt does not give {code}")
+        elif reason.code in _SET_BIT_CODES and receipt.decision == "accepted":
+            problems.append(f"{path} is {_VERB[reason.code]}, yet the receipt accepts the submission")
+        elif reason.code == Code.STATUS_UNAVAILABLE and not receipt.carries(code, path):
+            problems.append(
+                f"{path}: no status list version the receipt names covers this entry ({reason.message}), "
+                f"and the receipt does not give {Code.STATUS_UNAVAILABLE} for it"
+            )
+    for code, path in sorted(receipt.reasons):
+        if code in _SET_BIT_CODES and (code, path) not in found:
+            problems.append(
+                f"the receipt gives {code} for {path}: the status list versions it names do not bear it out"
+            )
+    if receipt.decision == "accepted" and any(code == Code.STATUS_UNAVAILABLE for code, _ in receipt.reasons):
+        problems.append(f"the receipt accepts the submission although it gives {Code.STATUS_UNAVAILABLE}")
+    relied = {status_list.url for status_list in recheck.relied_on}
+    for reference in receipt.references:
+        if reference.get("id") not in relied:
+            problems.append(f"the receipt names {reference.get('id')}: no status entry of the submission relies on it")
+
+
+def check_bundle_status(
+    files: Mapping[str, bytes], subject: Mapping[str, Any], trust: TrustRegistry, at: datetime
+) -> StatusFindings:
+    """The check of the module doc over a bundle's ``files``, for the receipt ``subject`` received at ``at``.
+
+    ``trust`` is the bundle's trust list, already verified against the pinned anchor, and ``subject`` the
+    receipt's verified ``credentialSubject``.
+    """
+    findings = StatusFindings()
+    receipt = _Receipt.of(subject)
+    versions = _bundled_versions(files, receipt, trust, at, findings.problems)
+    reports = _submission_reports(files, subject.get("submissionDigest"), trust, at)
+    if not receipt.recorded:
+        entries = _entry_count(reports) if isinstance(reports, list) else None
+        unchecked = f"; the submission's credentials carry {entries} status entries" if entries else ""
+        findings.detail = (
+            "status was not recorded: the receipt names no status list version and gives no status reason "
+            f"(made before status lists, or by a port that does not check them){unchecked}"
+        )
+        return findings
+    if findings.problems:  # a version is missing or changed: a re-check over the rest would only add noise
+        return findings
+    if isinstance(reports, str):
+        findings.detail = (
+            f"{len(versions)} status list versions verified; the re-check of the decision could not be done: {reports}"
+        )
+        return findings
+    recheck = StatusCheck()
+    lookup = StaticStatusLists(status_list.credential for status_list in versions)
+    for report in reports:
+        check_status(report, lookup, trust, at, recheck)
+    _compare(recheck, receipt, findings.problems)
+    set_bits = sum(1 for r in recheck.reasons if r.code in _SET_BIT_CODES)
+    unavailable = sum(1 for r in recheck.reasons if r.code == Code.STATUS_UNAVAILABLE)
+    findings.detail = (
+        f"{len(versions)} status list versions verified at receivedAt; {_entry_count(reports)} status entries "
+        f"re-checked against them: {set_bits} revoked or suspended, {unavailable} unavailable, as the receipt says"
+    )
+    return findings

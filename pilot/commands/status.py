@@ -1,0 +1,495 @@
+"""``pilot status``: the network's status table, and ``revoke|suspend|reinstate|show`` for a credential's status.
+
+docs/design.md §§9, 12. Without a subcommand ``pilot status`` shows the network ``pilot up`` started, as it
+always did (``pilot.commands.network.status_command``). The subcommands act on one credential, named by
+its id or by a path to the credential file (its ``id`` and ``credentialStatus`` are read from it):
+
+- ``revoke|suspend|reinstate --issuer ID CREDENTIAL``: as the issuer. An exporter keeps its own status:
+  the command calls that exporter's operator API (``POST /v1/status``; its URL from ``network.json`` or
+  ``PILOT_PEER_URLS``, its token from ``<data dir>/tokens/<id>``). For ``cert-01``, ``cert-02`` and
+  ``ru-vet`` the command keeps their status itself (``pilot.issuer_state``): it signs the list's next
+  version into the data dir and publishes it to the registry when one is running. ``reinstate`` clears
+  a suspension only.
+- ``show CREDENTIAL``: the credential's status now and its history, from the registry's every version of
+  its lists, each verified (``pilot.status_history``). From a file it needs no data dir, only a registry
+  (``--registry URL``) and a trust anchor (``--trust-anchor``, else the data dir's, else the published
+  sandbox's); the trust list is the data dir's, ``--trust-list``, or the registry's, verified against it.
+
+Exit status: 0 done, 1 a failed check (a list that does not verify, a registry that refused or cannot be
+reached, a status that cannot be established), 2 bad usage (an unknown credential, an action its
+credential does not allow, no registry known, an unreadable file).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import httpx
+import typer
+from rich.table import Table
+
+from node_core.auth import read_token
+from node_core.network import NetworkFileError, read_network_file
+from node_core.settings import parse_peer_urls
+from pilot.commands import network
+from pilot.conformance.material import VECTORS_DIR
+from pilot.console import EXIT_FAILED, console, err_console, fail_usage, print_json, untrusted
+from pilot.data_dir import default_data_dir
+from pilot.input_files import InputTooLargeError, read_bounded
+from pilot.issuer_state import (
+    ISSUERS,
+    Action,
+    IssuerChange,
+    IssuerStateError,
+    UnknownCredentialError,
+    change_status,
+)
+from pilot.issuer_state import credential_status as issuer_credential_status
+from pilot.status_history import EntryHistory, entry_history, read_entries
+from schemas.errors import PilotSchemaError, VerificationError
+from schemas.identifiers import did_of
+from schemas.jose import credential_payload
+from schemas.jsonio import parse_json
+from schemas.models.credential import StatusListEntry
+from schemas.time import format_time, utc_now
+from schemas.trust import TrustRegistry, load_trust_list, read_json_file, verify_trust_list
+
+__all__ = ["app"]
+
+app = typer.Typer(
+    help="Without a subcommand: the network `pilot up` started. With one: revoke, suspend, reinstate or show "
+    "a credential's status (docs/design.md §12).",
+)
+
+#: Seconds to wait for an exporter's or the registry's answer.
+TIMEOUT_S = 10.0
+#: The largest credential file read.
+MAX_FILE_BYTES = 16 * 1024 * 1024
+#: The peer id of the registry in network.json and PILOT_PEER_URLS.
+REGISTRY = "registry"
+
+DataDirOpt = Annotated[
+    Path | None,
+    typer.Option("--data-dir", help="Data directory (default: $PILOT_DATA_DIR, else ./pilot-data)."),
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
+CredentialArg = Annotated[str, typer.Argument(help="A credential id, or the path of a credential file.")]
+IssuerOpt = Annotated[str, typer.Option("--issuer", help="The issuer's short id: cert-01, ru-vet, ru-exp-01...")]
+RegistryOpt = Annotated[
+    str | None,
+    typer.Option("--registry", help="The registry's base URL (default: network.json or PILOT_PEER_URLS)."),
+]
+
+
+@app.callback(invoke_without_command=True)
+def status_callback(ctx: typer.Context, data_dir: network.DataDirOption = None, as_json: JsonOpt = False) -> None:
+    """Show each node of the network `pilot up` started (up or down, trust-list sequence, database), or, with a
+    subcommand, revoke, suspend, reinstate or show a credential's status.
+
+    Without a subcommand: exit status 1 when any node is down or no network is recorded in the data dir.
+    """
+    if ctx.invoked_subcommand is None:
+        network.status_command(data_dir, as_json)
+
+
+# -- naming a credential ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Named:
+    """A credential named on the command line: its id, and its document when a file was given."""
+
+    credential_id: str
+    document: Mapping[str, Any] | None = None
+
+    @property
+    def issuer_did(self) -> str | None:
+        issuer = self.document.get("issuer") if self.document is not None else None
+        value = issuer.get("id") if isinstance(issuer, Mapping) else issuer
+        return value if isinstance(value, str) else None
+
+    def entries(self) -> list[StatusListEntry]:
+        """The file's status entries ([] without a file); bad usage when they are malformed."""
+        if self.document is None:
+            return []
+        try:
+            return read_entries(dict(self.document))
+        except ValueError as exc:
+            fail_usage(f"the credential's credentialStatus is malformed: {exc}")
+
+
+def _named(credential: str) -> Named:
+    """A path to an existing file is read as the credential; anything else is taken as its id."""
+    path = Path(credential)
+    if not path.is_file():
+        return Named(credential)
+    try:
+        document = parse_json(read_bounded(path, MAX_FILE_BYTES))
+        payload = credential_payload(document)
+    except (OSError, InputTooLargeError, PilotSchemaError, VerificationError, ValueError) as exc:
+        fail_usage(f"cannot read {path} as a credential: {exc}")
+    ident = payload.get("id") if isinstance(payload, Mapping) else None
+    if not isinstance(ident, str):
+        fail_usage(f"{path} is not a credential with an id")
+    return Named(ident, payload)
+
+
+# -- where things are ---------------------------------------------------------------------------------
+
+
+def _peer_urls(data_dir: Path) -> dict[str, str]:
+    """Peer URLs: ``PILOT_PEER_URLS`` if set, else the data dir's ``network.json``."""
+    override = os.environ.get("PILOT_PEER_URLS", "").strip()
+    try:
+        return parse_peer_urls(override) if override else read_network_file(data_dir / "network.json")
+    except (ValueError, NetworkFileError) as exc:
+        fail_usage(str(exc))
+
+
+def _registry_url(data_dir: Path, given: str | None, *, required: bool) -> str | None:
+    if given is not None:
+        if not given.startswith(("http://", "https://")):
+            fail_usage(f"--registry {given!r} is not an http(s) URL")
+        return given.rstrip("/")
+    url = _peer_urls(data_dir).get(REGISTRY)
+    if url is None and required:
+        fail_usage(f"no registry is known: start the network (`pilot up --data-dir {data_dir}`) or give --registry URL")
+    return url
+
+
+def _role(data_dir: Path, issuer: str) -> str | None:
+    """The issuer's role in the data dir's trust list, if the data dir has one."""
+    trust_list = data_dir / "trust-list.json"
+    if not trust_list.is_file():
+        return None
+    try:
+        participant = load_trust_list(trust_list, data_dir / "trust-anchor.json").participant(issuer)
+    except VerificationError as exc:
+        fail_usage(f"the trust list of {data_dir} does not verify: {exc}")
+    return str(participant.role) if participant is not None else None
+
+
+def _client() -> httpx.Client:
+    return httpx.Client(timeout=TIMEOUT_S, trust_env=False)
+
+
+# -- revoke, suspend, reinstate -----------------------------------------------------------------------
+
+
+def _change(
+    action: Action, issuer: str, credential: str, data_dir: Path | None, as_json: bool, registry: str | None
+) -> None:
+    directory = data_dir or default_data_dir()
+    named = _named(credential)
+    if named.issuer_did is not None and named.issuer_did != did_of(issuer):
+        fail_usage(f"the credential was issued by {named.issuer_did}, not by {issuer}")
+    if issuer in ISSUERS:
+        result = _change_kept_here(action, issuer, named, directory, registry)
+    elif _role(directory, issuer) == "exporter":
+        result = _change_at_exporter(action, issuer, named, directory)
+    else:
+        fail_usage(f"{issuer} is not an issuer of this sandbox: give an exporter, or one of {', '.join(ISSUERS)}")
+    _report_change(result, as_json)
+
+
+def _change_kept_here(
+    action: Action, issuer: str, named: Named, directory: Path, registry: str | None
+) -> dict[str, Any]:
+    registry_url = _registry_url(directory, registry, required=False)
+    try:
+        change = change_status(directory, issuer, named.credential_id, action, registry_url=registry_url)
+    except IssuerStateError as exc:
+        fail_usage(str(exc))
+    return _change_json(action, change)
+
+
+def _change_json(action: str, change: IssuerChange) -> dict[str, Any]:
+    publication = change.publication
+    return {
+        "credential": change.credential_id,
+        "issuer": change.issuer,
+        "action": action,
+        "changed": change.changed,
+        "status": change.status,
+        "list": {
+            "id": f"https://registry.pilot.example/v1/status/{change.issuer}/{change.list_id}",
+            "sequence": change.sequence,
+            "published": publication.published if publication is not None else False,
+            "file": str(change.path),
+            "problem": None if publication is None else publication.detail,
+            "refused": publication is not None and publication.refused,
+        },
+    }
+
+
+def _change_at_exporter(action: Action, issuer: str, named: Named, directory: Path) -> dict[str, Any]:
+    url = _peer_urls(directory).get(issuer)
+    if url is None:
+        fail_usage(f"no URL for {issuer}: start the network (`pilot up --data-dir {directory}`) or set PILOT_PEER_URLS")
+    try:
+        token = read_token(directory / "tokens", issuer)
+    except (OSError, ValueError) as exc:
+        fail_usage(f"no operator token for {issuer} in {directory / 'tokens'}: {exc}")
+    body = {"credential": named.credential_id, "action": action}
+    try:
+        with _client() as client:
+            response = client.post(f"{url}/v1/status", json=body, headers={"authorization": f"Bearer {token}"})
+    except httpx.TransportError as exc:
+        _fail(f"{issuer} cannot be reached at {url}: {type(exc).__name__}")
+    answer = _json_or_none(response)
+    if response.status_code in (401, 404, 422):
+        detail = answer.get("detail") if isinstance(answer, dict) else None
+        fail_usage(f"{issuer} refused: HTTP {response.status_code}: {detail or response.text[:200]}")
+    if response.status_code != 200 or not isinstance(answer, dict):
+        _fail(f"{issuer} answered HTTP {response.status_code}: {response.text[:200]}")
+    given = answer.get("list")
+    listed: dict[str, Any] = given if isinstance(given, dict) else {}
+    return {
+        "credential": answer.get("credential"),
+        "issuer": issuer,
+        "action": action,
+        "changed": answer.get("changed"),
+        "status": answer.get("status"),
+        "list": {**listed, "problem": None if listed.get("published") else "not yet acknowledged by the registry"},
+    }
+
+
+def _report_change(result: dict[str, Any], as_json: bool) -> None:
+    listed = result["list"]
+    if as_json:
+        print_json(result)
+    else:
+        verb = {"revoke": "revoked", "suspend": "suspended", "reinstate": "reinstated"}[result["action"]]
+        done = verb if result["changed"] else f"already {verb if verb != 'reinstated' else 'not suspended'}"
+        console.print(f"[bold]{untrusted(result['credential'])}[/]: {done} by {untrusted(result['issuer'])}")
+        table = Table("status list", "version", "published", "status now")
+        status = ", ".join(f"{k}: {'set' if v else 'clear'}" for k, v in (result.get("status") or {}).items())
+        table.add_row(
+            untrusted(str(listed.get("id", "")).removeprefix("https://registry.pilot.example/v1/status/")),
+            untrusted(listed.get("sequence")),
+            "yes" if listed.get("published") else "[yellow]no[/]",
+            untrusted(status),
+        )
+        console.print(table)
+        if not listed.get("published") and listed.get("problem"):
+            later = "" if listed.get("refused") else " (kept; `pilot up` publishes it when the registry runs)"
+            err_console.print(f"[yellow]not published:[/] {untrusted(listed['problem'])}{later}")
+    if listed.get("refused"):
+        raise typer.Exit(EXIT_FAILED)
+
+
+@app.command("revoke")
+def revoke_command(
+    credential: CredentialArg,
+    issuer: IssuerOpt,
+    data_dir: DataDirOpt = None,
+    as_json: JsonOpt = False,
+    registry: RegistryOpt = None,
+) -> None:
+    """Revoke a credential for good: its issuer sets its revocation bit and publishes the list's next version."""
+    _change("revoke", issuer, credential, data_dir, as_json, registry)
+
+
+@app.command("suspend")
+def suspend_command(
+    credential: CredentialArg,
+    issuer: IssuerOpt,
+    data_dir: DataDirOpt = None,
+    as_json: JsonOpt = False,
+    registry: RegistryOpt = None,
+) -> None:
+    """Suspend a certificate or attestation (until `pilot status reinstate`); exporters' records cannot be."""
+    _change("suspend", issuer, credential, data_dir, as_json, registry)
+
+
+@app.command("reinstate")
+def reinstate_command(
+    credential: CredentialArg,
+    issuer: IssuerOpt,
+    data_dir: DataDirOpt = None,
+    as_json: JsonOpt = False,
+    registry: RegistryOpt = None,
+) -> None:
+    """Lift a suspension (a revocation is final: reinstate clears the suspension bit only)."""
+    _change("reinstate", issuer, credential, data_dir, as_json, registry)
+
+
+# -- show ---------------------------------------------------------------------------------------------
+
+
+def _entries_by_id(named: Named, directory: Path, issuer: str | None) -> list[StatusListEntry]:
+    """The entries of a credential named by id: from the issuer states here, else from the exporters' APIs."""
+    kept = [issuer] if issuer in ISSUERS else ([] if issuer is not None else list(ISSUERS))
+    for candidate in kept:
+        if not (directory / "issuers" / f"{candidate}.json").is_file():
+            continue
+        try:
+            found = issuer_credential_status(directory, candidate, named.credential_id)
+        except UnknownCredentialError:
+            continue
+        except IssuerStateError as exc:
+            fail_usage(str(exc))
+        return [StatusListEntry.model_validate(e) for e in found["entries"]]
+    exporters = [issuer] if issuer is not None and issuer not in ISSUERS else []
+    if issuer is None:
+        exporters = [peer for peer in _peer_urls(directory) if _role(directory, peer) == "exporter"]
+    for exporter in exporters:
+        entries = _exporter_entries(exporter, named.credential_id, directory)
+        if entries is not None:
+            return entries
+    fail_usage(
+        f"no issuer known in {directory} allocated a status index to {named.credential_id}: give the credential "
+        "file instead of its id (or --issuer)"
+    )
+
+
+def _exporter_entries(exporter: str, credential_id: str, directory: Path) -> list[StatusListEntry] | None:
+    url = _peer_urls(directory).get(exporter)
+    try:
+        token = read_token(directory / "tokens", exporter)
+    except (OSError, ValueError):
+        return None
+    if url is None:
+        return None
+    try:
+        with _client() as client:
+            response = client.get(
+                f"{url}/v1/status", params={"credential": credential_id}, headers={"authorization": f"Bearer {token}"}
+            )
+    except httpx.TransportError:
+        return None
+    answer = _json_or_none(response)
+    if response.status_code != 200 or not isinstance(answer, dict) or not isinstance(answer.get("entries"), list):
+        return None
+    try:
+        return [StatusListEntry.model_validate(e) for e in answer["entries"]]
+    except ValueError:
+        return None
+
+
+def _trust(directory: Path, trust_list: Path | None, trust_anchor: Path | None, registry_url: str) -> TrustRegistry:
+    """The trust list to check lists with (module doc): given, the data dir's, or the registry's, against the anchor."""
+    anchor_path = trust_anchor or (directory / "trust-anchor.json")
+    if not anchor_path.is_file():
+        anchor_path = VECTORS_DIR / "trust-anchor.json"
+    list_path = trust_list or (directory / "trust-list.json")
+    try:
+        if list_path.is_file():
+            return load_trust_list(list_path, anchor_path)
+        if trust_list is not None:
+            fail_usage(f"{trust_list} does not exist")
+        with _client() as client:
+            response = client.get(f"{registry_url}/v1/trust-list")
+        if response.status_code != 200:
+            _fail(f"the registry's trust list: HTTP {response.status_code}")
+        return verify_trust_list(response.json(), read_json_file(anchor_path), now=utc_now())
+    except VerificationError as exc:
+        _fail(f"the trust list does not verify against the anchor {anchor_path}: {exc}")
+    except (httpx.TransportError, ValueError) as exc:
+        _fail(f"the registry's trust list cannot be had: {exc}")
+
+
+@app.command("show")
+def show_command(
+    credential: CredentialArg,
+    data_dir: DataDirOpt = None,
+    as_json: JsonOpt = False,
+    registry: RegistryOpt = None,
+    issuer: Annotated[
+        str | None, typer.Option("--issuer", help="Whose credential an id names (default: look in every issuer).")
+    ] = None,
+    trust_list: Annotated[Path | None, typer.Option("--trust-list", help="Trust list to verify lists with.")] = None,
+    trust_anchor: Annotated[
+        Path | None, typer.Option("--trust-anchor", help="Pinned anchor (default: the data dir's, else the sandbox's).")
+    ] = None,
+) -> None:
+    """A credential's status now and its history: every version of its status lists the registry holds, verified.
+
+    Exit status 1 when a version does not verify, the registry cannot be reached, or the status now cannot be
+    established (a credential without credentialStatus included: nothing can say it was not revoked).
+    """
+    directory = data_dir or default_data_dir()
+    named = _named(credential)
+    entries = named.entries() if named.document is not None else _entries_by_id(named, directory, issuer)
+    registry_url = _registry_url(directory, registry, required=True)
+    assert registry_url is not None
+    if not entries:
+        if as_json:
+            print_json(
+                {"credential": named.credential_id, "ok": False, "entries": [], "problem": "no credentialStatus"}
+            )
+        else:
+            console.print(f"{untrusted(named.credential_id)} carries no credentialStatus: its status cannot be checked")
+        raise typer.Exit(EXIT_FAILED)
+    trust = _trust(directory, trust_list, trust_anchor, registry_url)
+    now = utc_now()
+    with _client() as client:
+        histories = [entry_history(client, registry_url, entry, trust, now) for entry in entries]
+    ok = all(h.ok for h in histories)
+    if as_json:
+        print_json({"credential": named.credential_id, "ok": ok, "entries": [h.as_json() for h in histories]})
+    else:
+        _print_histories(named.credential_id, histories)
+    if not ok:
+        raise typer.Exit(EXIT_FAILED)
+
+
+_WORDS = {"revocation": ("revoked", "not revoked"), "suspension": ("suspended", "not suspended")}
+
+
+def summary(history: EntryHistory) -> str:
+    """``revoked since version 3 (2026-...)``, ``not suspended``, or why the status is unknown."""
+    if history.now is None:
+        return f"unknown: {history.problem or 'a version does not verify'}"
+    word_set, word_clear = _WORDS.get(history.purpose, ("set", "clear"))
+    since = history.since
+    when = f" ({format_time(since.valid_from)})" if since is not None and since.valid_from else ""
+    if history.now:
+        return f"{word_set} since version {since.sequence}{when}" if since is not None else word_set
+    if len(history.changes) > 1 and since is not None:
+        verb = "reinstated" if history.purpose == "suspension" else "cleared"
+        return f"{word_clear} ({verb} at version {since.sequence}{when})"
+    return word_clear
+
+
+def _print_histories(credential_id: str, histories: list[EntryHistory]) -> None:
+    console.print(f"[bold]{untrusted(credential_id)}[/]")
+    for history in histories:
+        style = "red" if history.now else ("green" if history.now is False else "yellow")
+        console.print(
+            f"  {untrusted(history.purpose)} (index {history.index} of {untrusted(history.url)}): "
+            f"[{style}]{untrusted(summary(history))}[/]",
+            soft_wrap=True,
+        )
+        table = Table("version", "signed (validFrom)", "received by the registry", "bit", "check")
+        for version in history.versions:
+            bit = "" if version.set is None else ("set" if version.set else "clear")
+            table.add_row(
+                str(version.sequence),
+                format_time(version.valid_from) if version.valid_from else "",
+                untrusted(version.received_at or ""),
+                bit,
+                "[green]verified[/]" if version.problem is None else f"[red]{untrusted(version.problem)}[/]",
+            )
+        console.print(table)
+
+
+# -- small things -------------------------------------------------------------------------------------
+
+
+def _json_or_none(response: httpx.Response) -> Any:
+    try:
+        return json.loads(response.content)
+    except ValueError:
+        return None
+
+
+def _fail(message: str) -> NoReturn:
+    """A failed check (exit 1); ``message`` is shown literally."""
+    err_console.print(f"[bold red]error:[/] {untrusted(message)}")
+    raise typer.Exit(EXIT_FAILED)
