@@ -15,6 +15,8 @@ what is only the package's own business lives under ``schemas._internal`` (no ot
 - ``epcis_events`` / ``epcis_document``: traceability events (UNTP DTE) as GS1 EPCIS 2.0 events and documents;
 - ``expansion_problems``: JSON-LD expansion offline (safe mode) with the pilot's contexts (``CONTEXTS_DIR``)
   and the W3C/UNTP ones from a reference directory;
+- ``seal`` / ``open_sealed`` / ``open_sealed_credential``: sealed credentials (a compact JWE to a port's
+  X25519 ``keyAgreement`` key, ``is_sealed`` tells one in a submission), X25519 Multikey;
 - ``canonicalize`` (RFC 8785), ``parse_json`` (strict), digests, Multikey, signing helpers.
 """
 
@@ -54,7 +56,7 @@ from schemas.jsonld import (
     reference_dir,
 )
 from schemas.keyring import KeyEntry, dump_keyring, load_keyring, select_key
-from schemas.keys import key_from_seed, private_key_from_pem, private_key_to_pem
+from schemas.keys import key_from_seed, private_key_from_pem, private_key_to_pem, x25519_key_from_seed
 from schemas.merkle import (
     MerkleTree,
     leaf_hash,
@@ -64,7 +66,7 @@ from schemas.merkle import (
 )
 from schemas.models.base import DataCategory, Role, field_categories
 from schemas.models.registry import AUTHORIZED_ROLES, CREDENTIAL_TYPES, credential_type_of
-from schemas.multikey import decode_multikey, encode_multikey
+from schemas.multikey import decode_multikey, decode_x25519_multikey, encode_multikey, encode_x25519_multikey
 from schemas.receipt import (
     RECEIPT_CHECKS,
     VerifiedReceipt,
@@ -74,6 +76,15 @@ from schemas.receipt import (
     verify_receipt,
 )
 from schemas.rules import PORT_RULES
+from schemas.sealing import (
+    OpenedCredential,
+    is_sealed,
+    open_sealed,
+    open_sealed_credential,
+    read_sealed,
+    seal,
+    sealed_credential,
+)
 from schemas.signed_note import (
     Checkpoint,
     SignedNote,
@@ -111,6 +122,7 @@ __all__ = [
     "KeyFormatError",
     "MerkleTree",
     "OfflineDocumentLoader",
+    "OpenedCredential",
     "PilotSchemaError",
     "Reason",
     "ResolvedKey",
@@ -131,22 +143,27 @@ __all__ = [
     "credential_reference",
     "credential_type_of",
     "decode_multikey",
+    "decode_x25519_multikey",
     "document_loader",
     "dte_credentials",
     "dump_keyring",
     "encode_multikey",
+    "encode_x25519_multikey",
     "epcis_document",
     "epcis_events",
     "expansion_problems",
     "field_categories",
     "format_time",
     "is_enveloped",
+    "is_sealed",
     "key_from_seed",
     "leaf_hash",
     "load_keyring",
     "load_trust_list",
     "log_entry_of",
     "log_origin",
+    "open_sealed",
+    "open_sealed_credential",
     "parse_digest",
     "parse_json",
     "parse_signed_note",
@@ -155,8 +172,11 @@ __all__ = [
     "private_key_to_pem",
     "read_enveloped",
     "read_proof",
+    "read_sealed",
     "reference_dir",
     "root_from_inclusion_proof",
+    "seal",
+    "sealed_credential",
     "secure",
     "select_key",
     "sha256_digest",
@@ -175,4 +195,5 @@ __all__ = [
     "verify_log_checkpoint",
     "verify_receipt",
     "verify_trust_list",
+    "x25519_key_from_seed",
 ]

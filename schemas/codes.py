@@ -67,6 +67,17 @@ class Code(StrEnum):
     # Warning that holds the submission for inspection: a credential's status could not be established
     # (its status list could not be fetched, is stale, fails its proof, or is not its issuer's).
     STATUS_UNAVAILABLE = "STATUS_UNAVAILABLE"
+    # The three SEALED_* codes come from ``schemas.sealing``; they join RECEIPT_REASON_CODES when the port
+    # opens sealed credentials (issue 15 wires that; until then no receipt can carry them).
+    # A sealed credential (docs/design.md §4, ``schemas.sealing``) that cannot be opened: not a compact
+    # JWE, a header parameter outside the profile (``zip``, a key or key URL, ``crit``, no ``kid``...),
+    # a ciphertext that does not decrypt and authenticate with the key its ``kid`` names (tampered, or
+    # sealed to another key), or a plaintext that is not one strict-JSON credential.
+    SEALED_INVALID = "SEALED_INVALID"
+    # A sealed credential whose JWE ``alg`` is not ``ECDH-ES+A256KW`` or whose ``enc`` is not ``A256GCM``.
+    SEALED_ALGORITHM_UNSUPPORTED = "SEALED_ALGORITHM_UNSUPPORTED"
+    # A sealed credential whose ``kid`` names no key-agreement key the port holds.
+    SEALED_KEY_UNKNOWN = "SEALED_KEY_UNKNOWN"
 
     # -- HTTP errors --
     # Not strict JSON: invalid UTF-8, NaN, a duplicate key, a huge integer, nesting too deep.

@@ -1,5 +1,7 @@
 """Ed25519 key handling: deterministic keys from a seed, PKCS#8 PEM files, raw public key bytes.
 
+Also deterministic X25519 keys (a port's ``keyAgreement`` keys, docs/design.md §5) for the sandbox.
+
 Keys on disk are PKCS#8 PEM (RFC 5958 / RFC 8410 §7), encrypted with the best encryption the
 ``cryptography`` package offers when a passphrase is given (docs/design.md §9, ``PILOT_KEY_PASSPHRASE``).
 """
@@ -10,6 +12,7 @@ import hashlib
 
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from cryptography.hazmat.primitives.serialization import (
     BestAvailableEncryption,
     Encoding,
@@ -22,12 +25,21 @@ from cryptography.hazmat.primitives.serialization import (
 
 from schemas.errors import KeyFormatError
 
-__all__ = ["key_from_seed", "private_key_from_pem", "private_key_to_pem", "public_key_bytes"]
+__all__ = ["key_from_seed", "private_key_from_pem", "private_key_to_pem", "public_key_bytes", "x25519_key_from_seed"]
+
+#: Prefixed to the seed of an X25519 key, so that one seed given to both functions never yields the
+#: same 32 secret bytes as an Ed25519 seed and as an X25519 scalar (one secret, one algorithm).
+_X25519_SEED_DOMAIN = b"pilot x25519 keyAgreement\x00"
 
 
 def key_from_seed(seed: bytes) -> Ed25519PrivateKey:
     """The Ed25519 key whose 32-byte private key is SHA-256(seed): deterministic, any seed length."""
     return Ed25519PrivateKey.from_private_bytes(hashlib.sha256(seed).digest())
+
+
+def x25519_key_from_seed(seed: bytes) -> X25519PrivateKey:
+    """The X25519 key whose 32-byte private key is SHA-256(domain || seed): deterministic, any seed length."""
+    return X25519PrivateKey.from_private_bytes(hashlib.sha256(_X25519_SEED_DOMAIN + seed).digest())
 
 
 def private_key_to_pem(key: Ed25519PrivateKey, passphrase: bytes | None = None) -> bytes:

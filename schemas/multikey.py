@@ -1,15 +1,22 @@
-"""W3C Multikey encoding of Ed25519 keys: ``z`` + base58btc(multicodec prefix || raw key bytes).
+"""W3C Multikey encoding of Ed25519 and X25519 keys: ``z`` + base58btc(multicodec prefix || raw key bytes).
 
 Controlled Identifiers v1.0 §2.2.2 (Multikey) and vc-di-eddsa §2.1.1: a public key is the varint
 multicodec ``ed25519-pub`` (0xed, i.e. bytes ``0xed 0x01``) followed by its 32 bytes; a secret key
 is ``ed25519-priv`` (0x1300, i.e. bytes ``0x80 0x26``) followed by the 32-byte seed. The multibase
 prefix ``z`` means base58btc (the Bitcoin alphabet).
+
+A port's ``keyAgreement`` key (docs/design.md §5) is X25519 (RFC 7748): the multicodec ``x25519-pub``
+(0xec, i.e. bytes ``0xec 0x01``) followed by its 32 bytes, so every such Multikey starts ``z6LS``.
+The two kinds are never interchangeable: each decoder refuses the other's prefix by name, so a
+signing key listed where an encryption key belongs (or the reverse) fails loudly instead of being
+used for the wrong algorithm.
 """
 
 from __future__ import annotations
 
 import base58
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat, PublicFormat
 
 from schemas.errors import KeyFormatError
@@ -17,17 +24,29 @@ from schemas.errors import KeyFormatError
 __all__ = [
     "ED25519_PRIV_PREFIX",
     "ED25519_PUB_PREFIX",
+    "X25519_PUB_PREFIX",
     "decode_multibase_base58btc",
     "decode_multikey",
     "decode_private_multikey",
+    "decode_x25519_multikey",
     "encode_multibase_base58btc",
     "encode_multikey",
     "encode_private_multikey",
+    "encode_x25519_multikey",
 ]
 
 ED25519_PUB_PREFIX = b"\xed\x01"
 ED25519_PRIV_PREFIX = b"\x80\x26"
+X25519_PUB_PREFIX = b"\xec\x01"
+#: The multicodec prefixes we know, named, so that a key of the wrong kind is refused by name.
+_KNOWN_PREFIXES = {
+    ED25519_PUB_PREFIX: "an Ed25519 public key (multicodec ed25519-pub)",
+    ED25519_PRIV_PREFIX: "an Ed25519 secret key (multicodec ed25519-priv)",
+    X25519_PUB_PREFIX: "an X25519 public key (multicodec x25519-pub)",
+}
 _KEY_LENGTH = 32
+#: Any fixed private key tells a low-order X25519 point (see decode_x25519_multikey); not a secret.
+_LOW_ORDER_PROBE = X25519PrivateKey.from_private_bytes(bytes(range(32)))
 _BASE58_ALPHABET = frozenset("123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz")
 
 
@@ -52,6 +71,9 @@ def decode_multibase_base58btc(text: str) -> bytes:
 def _decode(text: str, prefix: bytes, what: str) -> bytes:
     data = decode_multibase_base58btc(text)
     if not data.startswith(prefix):
+        known = _KNOWN_PREFIXES.get(data[:2])
+        if known is not None:
+            raise KeyFormatError(f"expected an {what} multikey, found {known}: the kinds are not interchangeable")
         raise KeyFormatError(f"{what} multikey must start with multicodec bytes {prefix.hex()}, got {data[:2].hex()}")
     raw = data[len(prefix) :]
     if len(raw) != _KEY_LENGTH:
@@ -84,3 +106,25 @@ def decode_private_multikey(text: str) -> Ed25519PrivateKey:
     """The Ed25519 private key of a ``secretKeyMultibase``; KeyFormatError on a bad form."""
     seed = _decode(text, ED25519_PRIV_PREFIX, "Ed25519 secret")
     return Ed25519PrivateKey.from_private_bytes(seed)
+
+
+def encode_x25519_multikey(public_key: X25519PublicKey) -> str:
+    """``publicKeyMultibase`` of an X25519 public key (a port's ``keyAgreement`` key)."""
+    if not isinstance(public_key, X25519PublicKey):
+        raise KeyFormatError(f"expected an X25519 public key, found {type(public_key).__name__}")
+    raw = public_key.public_bytes(Encoding.Raw, PublicFormat.Raw)
+    return encode_multibase_base58btc(X25519_PUB_PREFIX + raw)
+
+
+def decode_x25519_multikey(text: str) -> X25519PublicKey:
+    """The X25519 public key of a ``publicKeyMultibase``; KeyFormatError on an Ed25519 key, prefix, length."""
+    raw = _decode(text, X25519_PUB_PREFIX, "X25519 public")
+    public_key = X25519PublicKey.from_public_bytes(raw)
+    try:
+        # Any private scalar is a multiple of the cofactor once clamped (RFC 7748 §5), so one probe
+        # tells a low-order point: its shared secret is all zeros for every private key, and
+        # cryptography refuses it (RFC 7748 §6.1). Such a key could never be sealed to.
+        _LOW_ORDER_PROBE.exchange(public_key)
+    except ValueError as exc:
+        raise KeyFormatError("the X25519 public key is a low-order point, unusable for key agreement") from exc
+    return public_key

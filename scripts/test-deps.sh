@@ -17,5 +17,9 @@ if [ ${#need[@]} -gt 0 ]; then
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
-# Exactly the versions of tests/interop/package-lock.json.
-[ -d tests/interop/node_modules ] || npm ci --prefix tests/interop --silent --no-audit --no-fund
+# Exactly the versions of tests/interop/package-lock.json, installed again whenever that file changes.
+stamp=tests/interop/node_modules/.installed-from-lock
+if ! cmp -s tests/interop/package-lock.json "$stamp"; then
+  npm ci --prefix tests/interop --silent --no-audit --no-fund
+  cp tests/interop/package-lock.json "$stamp"
+fi
