@@ -3,9 +3,9 @@
 Start-up (``ExporterNode.open``) migrates the database and loads the trust list and the node's keys;
 the app's lifespan runs the delivery worker, which resumes from the outbox in the database, and the
 status publisher, which brings the exporter's status lists up to date and publishes their versions to
-the registry (docs/design.md §12). The shared wiring (``/health``, ``/metrics``, request ids, problem
-details, the in-flight cap) comes from ``node_core.app.create_node_app``; every ``/v1`` route but the
-trust list needs the operator token.
+the registry (docs/design.md §12). The shared wiring (``/health``, ``/metrics``, ``/v1/trust-list``,
+request ids, problem details, the in-flight cap, the OpenAPI document) comes from
+``node_core.app.create_node_app``; every ``/v1`` route but the trust list needs the operator token.
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ import httpx
 from fastapi import Depends, FastAPI
 
 from exporter_node.delivery import DEFAULT_PER_PORT, DeliveryWorker, WorkerOptions
-from exporter_node.routes import consignments, credentials, farms, status, trust
-from exporter_node.routes.bodies import install_body_schemas
+from exporter_node.routes import consignments, credentials, farms, status
+from exporter_node.routes.bodies import documented_models
 from exporter_node.state import ExporterNode
 from exporter_node.status_publisher import StatusPublisher
 from node_core.app import create_node_app
@@ -57,7 +57,13 @@ def create_app(
     if not logging.getLogger().handlers:
         configure_logging(settings.node_id)
     exporter = node or ExporterNode.open(settings)
-    app = create_node_app(exporter, title=f"Exporter {settings.node_id}", version=VERSION, description=_DESCRIPTION)
+    app = create_node_app(
+        exporter,
+        title=f"Exporter {settings.node_id}",
+        version=VERSION,
+        description=_DESCRIPTION,
+        body_models=documented_models(),
+    )
     worker = DeliveryWorker(
         exporter, transport=transport, metrics=app.state.metrics, per_port=per_port, **(worker_options or {})
     )
@@ -81,6 +87,4 @@ def create_app(
     operator = [Depends(operator_auth(exporter.token))]
     for module in (farms, credentials, consignments, status):
         app.include_router(module.router, dependencies=operator)
-    app.include_router(trust.router)
-    install_body_schemas(app)
     return app

@@ -1,7 +1,8 @@
 """The delivery worker: sends queued consignments to their ports, at least once, and checks every receipt.
 
-It runs as one asyncio task of the app (started by the lifespan) and works from the ``outbox`` table,
-so it resumes after a restart with whatever was not finished. Rules (docs/design.md §6):
+It runs as one asyncio task of the app (``exporter_node.background.WakeableLoop``, started by the
+lifespan) and works from the ``outbox`` table, so it resumes after a restart with whatever was not
+finished. Rules (docs/design.md §6):
 
 - Every request is RFC 9421-signed afresh with the exporter's newest published ``authentication`` key;
   the body is the exact submission text stored at queueing time, so a resend is an identical
@@ -34,7 +35,6 @@ stand-ins pass deliberately unsafe ones (``pilot.conformance.standins``).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import functools
 import logging
 import random
@@ -45,6 +45,7 @@ from typing import Any, Protocol, TypedDict
 
 import httpx
 
+from exporter_node.background import WakeableLoop
 from exporter_node.errors import CheckpointInconsistentError, ReceiptCheckError, ReceiptInvalidError
 from exporter_node.identity import NodeIdentity
 from exporter_node.receipt_check import ExpectedReceipt, check_consistency, check_receipt
@@ -81,6 +82,8 @@ log = logging.getLogger("exporter_node.delivery")
 
 DEFAULT_PER_PORT = 8
 MAX_BACKOFF_FACTOR = 64
+#: How long ``stop`` lets the loop's round in progress go on before cancelling it.
+STOP_GRACE_S = 2.0
 
 
 def backoff_delay(base_s: float, attempts: int, rng: Callable[[], float] = random.random) -> float:
@@ -153,10 +156,13 @@ class DeliveryWorker:
         self._semaphores: dict[str, asyncio.Semaphore] = {}
         self._checkpoint_locks: dict[str, asyncio.Lock] = {}
         self._inflight: dict[str, asyncio.Task[None]] = {}
-        self._wake: asyncio.Event | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._task: asyncio.Task[None] | None = None
-        self._stopping = False
+        self._background = WakeableLoop(
+            self.dispatch_due,
+            poll_s=min(1.0, node.settings.retry_base_s),
+            name="exporter-delivery",
+            failure="delivery dispatch failed; retrying",
+            log=log,
+        )
         self._outcomes = (
             metrics.counter("exporter_delivery_attempts", "Delivery attempts by outcome.", ["outcome"])
             if metrics is not None
@@ -166,25 +172,15 @@ class DeliveryWorker:
     # --- lifecycle ---------------------------------------------------------------------------------
 
     async def start(self) -> None:
-        """Start the background loop on the running event loop."""
-        self._loop = asyncio.get_running_loop()
-        self._wake = asyncio.Event()
-        self._stopping = False
-        self._task = asyncio.create_task(self._run(), name="exporter-delivery")
+        """Start the background loop on the running event loop (``exporter_node.background``)."""
+        self._background.start()
 
     async def stop(self) -> None:
-        """Stop the loop, cancel attempts in flight (they are retried after a restart), close clients."""
-        self._stopping = True
-        if self._wake is not None:
-            self._wake.set()
-        if self._task is not None:
-            # Let the loop end its round: a database call cancelled mid-thread would hold its connection
-            # past the engine's disposal.
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(asyncio.shield(self._task), timeout=2.0)
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        """Stop the loop, cancel attempts in flight (they are retried after a restart), close clients.
+
+        The loop may end its round first (at most ``STOP_GRACE_S``).
+        """
+        await self._background.stop(STOP_GRACE_S)
         for task in list(self._inflight.values()):
             task.cancel()
         if self._inflight:
@@ -195,21 +191,7 @@ class DeliveryWorker:
 
     def wake(self) -> None:
         """Look at the outbox now (thread-safe: routes call it from the thread pool)."""
-        loop, event = self._loop, self._wake
-        if loop is not None and event is not None and not loop.is_closed():
-            loop.call_soon_threadsafe(event.set)
-
-    async def _run(self) -> None:
-        assert self._wake is not None
-        poll_s = min(1.0, self.node.settings.retry_base_s)
-        while not self._stopping:
-            try:
-                await self.dispatch_due()
-            except Exception:  # a database hiccup must not end the worker
-                log.exception("delivery dispatch failed; retrying")
-            self._wake.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=poll_s)
+        self._background.wake()
 
     async def dispatch_due(self) -> int:
         """Start an attempt for every due outbox row not already in flight; returns how many started."""
@@ -230,8 +212,6 @@ class DeliveryWorker:
 
     async def run_until_idle(self, timeout_s: float = 30.0) -> None:
         """Deliver until the outbox is empty (tests and tools); TimeoutError after ``timeout_s``."""
-        if self._loop is None:
-            self._loop = asyncio.get_running_loop()
         deadline = asyncio.get_running_loop().time() + timeout_s
         while True:
             await self.dispatch_due()

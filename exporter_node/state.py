@@ -25,9 +25,10 @@ from exporter_node.status_issuer import StatusIssuer
 from exporter_node.status_store import StatusStore
 from exporter_node.storage import Storage
 from node_core.auth import ensure_token
-from node_core.database import WriteLock, make_engine, run_migrations
+from node_core.database import WriteLock
 from node_core.network import PeerDirectory
 from node_core.settings import NodeSettings
+from node_core.startup import open_engine_and_trust
 from node_core.status_cache import RegistryStatusLists
 from node_core.trust_holder import TrustHolder
 
@@ -62,13 +63,7 @@ class ExporterNode:
         ``registry_transport`` replaces the network between the node and the registry's status lists (tests).
         """
         identity = NodeIdentity.load(settings.node_id, settings.key_file, settings.key_passphrase_bytes)
-        engine = make_engine(settings.database_url)
-        try:
-            run_migrations(engine, MIGRATIONS)
-            trust = TrustHolder(settings.trust_list_path, settings.trust_anchor_path, engine)
-        except BaseException:
-            engine.dispose()
-            raise
+        engine, trust = open_engine_and_trust(settings, MIGRATIONS)
         peers = PeerDirectory(settings)
         write_lock = WriteLock(engine)
         ttl = timedelta(seconds=settings.status_ttl_s)

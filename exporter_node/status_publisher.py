@@ -1,9 +1,9 @@
 """The status publisher: delivers every status list version the exporter signs to the registry, in order.
 
-docs/design.md §12. It runs as one asyncio task of the app (started and stopped by the lifespan, like the
-delivery worker) and works from the ``status_list_version`` table, whose rows without ``published_at``
-are its outbox: a version signed while the registry is down, or just before the node stopped, is
-published when the registry answers again. Rules:
+docs/design.md §12. It runs as one asyncio task of the app (``exporter_node.background.WakeableLoop``,
+started and stopped by the lifespan, like the delivery worker) and works from the ``status_list_version``
+table, whose rows without ``published_at`` are its outbox: a version signed while the registry is down,
+or just before the node stopped, is published when the registry answers again. Rules:
 
 - At start, and every ``renew_every_s`` after, ``StatusIssuer.ensure_current`` signs version 1 of a list
   that has none and renews one close to expiry. At start a list whose newest version the registry
@@ -16,33 +16,37 @@ published when the registry answers again. Rules:
   exponential backoff from ``retry_base_s`` (capped; reset by a success or ``wake``).
 - ``PublishRefused`` (a 4xx) is final for that version: logged at ERROR and marked with its code, never
   offered again. On ``409 STATUS_LIST_OUT_OF_ORDER`` (the registry already holds a higher sequence, as
-  when a data directory is reused) the list's highest sequence is read from ``GET .../history`` and, unless
-  a higher version of ours is still pending, a new version is signed above it and published in turn.
+  when a data directory is reused), unless a higher version of ours is still pending, a new version is
+  signed above the registry's highest sequence (``node_core.status_publish.registry_highest_sequence``: the
+  one its 409 names, else read from ``GET .../history``) and published in turn.
 - ``publish_now`` (the operator's ``POST /v1/status``) publishes at once, ignoring the backoff.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import random
 from collections.abc import Callable
-from typing import Any
 
 import httpx
 
+from exporter_node.background import WakeableLoop
 from exporter_node.delivery import backoff_delay
 from exporter_node.state import ExporterNode
 from exporter_node.status_store import ListVersion
 from node_core.network import NetworkFileError, UnknownPeerError
 from node_core.problems import ProblemError
 from node_core.status_cache import REGISTRY_PEER
-from node_core.status_publish import PublishRefused, RegistryUnavailable, publish_status_list_async
-from schemas.codes import Code
+from node_core.status_publish import (
+    PublishRefused,
+    RegistryUnavailable,
+    publish_status_list_async,
+    registry_highest_sequence_async,
+)
 from schemas.errors import VerificationError
 from schemas.keyring import KeyEntry
-from schemas.status_list import status_list_path, status_list_url
+from schemas.status_list import status_list_url
 
 __all__ = ["DEFAULT_RENEW_EVERY_S", "StatusPublisher"]
 
@@ -73,11 +77,15 @@ class StatusPublisher:
         self._rng = rng
         self._client: httpx.AsyncClient | None = None
         self._lock: asyncio.Lock | None = None
-        self._wake: asyncio.Event | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._task: asyncio.Task[None] | None = None
+        self._background = WakeableLoop(
+            self._round,
+            poll_s=min(1.0, node.settings.retry_base_s),
+            name="exporter-status-publisher",
+            failure="status list publishing failed; retrying",
+            log=log,
+        )
         self._rounds: set[asyncio.Future[int]] = set()  # publish_now rounds still running
-        self._stopping = False
+        self._next_renewal = 0.0
         self._failures = 0
         self._retry_at = 0.0
         #: Why the last attempt could not reach the registry (None once it answered), for logs and tests.
@@ -87,57 +95,34 @@ class StatusPublisher:
 
     async def start(self) -> None:
         """Bring the lists up to date and start the background loop on the running event loop."""
-        self._loop = asyncio.get_running_loop()
-        self._wake = asyncio.Event()
-        self._stopping = False
         await self._renew(retry_refused=True)
-        self._task = asyncio.create_task(self._run(), name="exporter-status-publisher")
+        self._next_renewal = asyncio.get_running_loop().time() + self.renew_every_s
+        self._background.start()
 
     async def stop(self) -> None:
         """Stop the loop (pending versions stay in the database) and close the HTTP client.
 
-        The round in progress may finish first (at most one registry timeout): cancelling it while a
-        database call runs in a worker thread would leave that thread's connection to a closed engine.
+        The round in progress, and any ``publish_now`` round, may finish first (at most about one registry
+        timeout; ``exporter_node.background``).
         """
-        self._stopping = True
-        if self._wake is not None:
-            self._wake.set()
-        grace_s = self.node.settings.status_timeout_s * 2 + 1
-        running: list[asyncio.Future[Any]] = [*self._rounds, *([self._task] if self._task is not None else [])]
-        if running:
-            await asyncio.wait(running, timeout=grace_s)
-        for task in running:
-            task.cancel()
-        await asyncio.gather(*running, return_exceptions=True)
-        self._task = None
+        await self._background.stop(self.node.settings.status_timeout_s * 2 + 1, *self._rounds)
         if self._client is not None:
             await self._client.aclose()
             self._client = None
 
     def wake(self) -> None:
         """Publish now, forgetting the backoff (thread-safe)."""
-        loop, event = self._loop, self._wake
-        if loop is not None and event is not None and not loop.is_closed():
-            self._retry_at = 0.0
-            loop.call_soon_threadsafe(event.set)
+        self._retry_at = 0.0
+        self._background.wake()
 
-    async def _run(self) -> None:
-        assert self._wake is not None
+    async def _round(self) -> None:
+        """One turn of the loop: renew the lists when it is time, publish when the backoff allows."""
         loop = asyncio.get_running_loop()
-        poll_s = min(1.0, self.node.settings.retry_base_s)
-        next_renewal = loop.time() + self.renew_every_s
-        while not self._stopping:
-            try:
-                if loop.time() >= next_renewal:
-                    next_renewal = loop.time() + self.renew_every_s
-                    await self._renew(retry_refused=False)
-                if loop.time() >= self._retry_at:
-                    await self.publish_pending()
-            except Exception:  # a database hiccup must not end the publisher
-                log.exception("status list publishing failed; retrying")
-            self._wake.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=poll_s)
+        if loop.time() >= self._next_renewal:
+            self._next_renewal = loop.time() + self.renew_every_s
+            await self._renew(retry_refused=False)
+        if loop.time() >= self._retry_at:
+            await self.publish_pending()
 
     async def _renew(self, *, retry_refused: bool) -> None:
         issuer = self.node.status_issuer
@@ -239,8 +224,8 @@ class StatusPublisher:
                 "STATUS LIST VERSION REFUSED by the registry",
                 extra={"list": version.list_id, "sequence": version.sequence, "code": code, "detail": refused.detail},
             )
-            if refused.status == 409 or code == Code.STATUS_LIST_OUT_OF_ORDER:
-                await self._sign_above_registry(registry_url, version)
+            if refused.out_of_order:
+                await self._sign_above_registry(registry_url, version, refused)
             await asyncio.to_thread(store.mark_refused, version.list_id, version.sequence, code, refused.detail)
             return False
         await asyncio.to_thread(store.mark_published, version.list_id, version.sequence, self.node.now())
@@ -250,14 +235,15 @@ class StatusPublisher:
         )
         return True
 
-    async def _sign_above_registry(self, registry_url: str, refused: ListVersion) -> None:
+    async def _sign_above_registry(self, registry_url: str, refused: ListVersion, answer: PublishRefused) -> None:
         """After a 409: sign a version above the registry's highest, unless a higher one of ours is pending.
 
         Signed before ``refused`` is marked, so the outbox is never seen empty in between.
         """
         issuer = self.node.status_issuer
         name = refused.list_id
-        highest = await self._registry_highest(registry_url, name)
+        list_url = status_list_url(self.node.node_id, name)
+        highest = await registry_highest_sequence_async(self._http(), registry_url, list_url, answer)
         latest = await asyncio.to_thread(issuer.store.latest, name)
         if latest is not None and latest.sequence > max(highest, refused.sequence) and latest.pending:
             return
@@ -267,28 +253,11 @@ class StatusPublisher:
             extra={"list": name, "registry_sequence": highest, "sequence": replacement.sequence},
         )
 
-    async def _registry_highest(self, registry_url: str, name: str) -> int:
-        """The highest sequence the registry holds for our list ``name`` (0 when it holds none)."""
-        path = status_list_path(status_list_url(self.node.node_id, name))
-        try:
-            response = await self._http().get(f"{registry_url}{path}/history")
-        except httpx.TransportError as exc:
-            raise RegistryUnavailable(f"the registry's history cannot be read: {type(exc).__name__}") from exc
-        if response.status_code == 404:
-            return 0
-        try:
-            response.raise_for_status()
-            versions: Any = response.json()["versions"]
-            return max(int(v["sequence"]) for v in versions)
-        except (httpx.HTTPStatusError, ValueError, KeyError, TypeError) as exc:
-            raise RegistryUnavailable(f"the registry's history is not usable ({response.status_code})") from exc
-
     def _failed(self, problem: str) -> None:
         """Count a failed round and schedule the next one with backoff; log the first of a streak only."""
         self._failures += 1
         delay = backoff_delay(self.node.settings.retry_base_s, self._failures, self._rng)
-        loop = self._loop or asyncio.get_running_loop()
-        self._retry_at = loop.time() + delay
+        self._retry_at = asyncio.get_running_loop().time() + delay
         level = logging.WARNING if self.last_problem is None else logging.DEBUG
         self.last_problem = problem
         log.log(

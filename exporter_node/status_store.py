@@ -16,18 +16,17 @@ docs/design.md §12. One function per question or change, each in one transactio
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from exporter_node.tables import STATUS_ALLOCATION, STATUS_BIT, STATUS_LIST_VERSION
-from node_core.database import WriteLock
+from node_core.database import TableStore
 
 __all__ = [
     "Allocation",
@@ -87,17 +86,8 @@ class ListVersion:
         return self.published_at is None and self.refused_code is None
 
 
-class StatusStore:
+class StatusStore(TableStore):
     """The exporter's status list tables, over one engine and its write lock."""
-
-    def __init__(self, engine: Engine, write_lock: WriteLock) -> None:
-        self.engine = engine
-        self.write_lock = write_lock
-
-    @contextmanager
-    def _write(self) -> Iterator[Connection]:
-        with self.write_lock, self.engine.begin() as connection:
-            yield connection
 
     def _retrying(self, attempt: Callable[[], T]) -> T:
         """``attempt()`` again while it loses a race on a unique constraint (see the module doc)."""
@@ -138,14 +128,14 @@ class StatusStore:
 
     def allocation(self, credential_id: str) -> Allocation | None:
         """The index given to ``credential_id``, or None when this exporter never allocated one to it."""
-        with self.engine.connect() as connection:
+        with self._read() as connection:
             return _allocation(connection, credential_id)
 
     # --- bits and versions -------------------------------------------------------------------------
 
     def set_indexes(self, list_id: str) -> list[int]:
         """The indexes whose bit is set in ``list_id``, ascending."""
-        with self.engine.connect() as connection:
+        with self._read() as connection:
             return _set_indexes(connection, list_id)
 
     def change_bit(
@@ -204,7 +194,7 @@ class StatusStore:
             .order_by(STATUS_LIST_VERSION.c.sequence.desc())
             .limit(1)
         )
-        with self.engine.connect() as connection:
+        with self._read() as connection:
             row = connection.execute(query).first()
         return _version(row._mapping) if row is not None else None
 
@@ -213,7 +203,7 @@ class StatusStore:
         query = sa.select(STATUS_LIST_VERSION).where(
             STATUS_LIST_VERSION.c.list_id == list_id, STATUS_LIST_VERSION.c.sequence == sequence
         )
-        with self.engine.connect() as connection:
+        with self._read() as connection:
             row = connection.execute(query).first()
         return _version(row._mapping) if row is not None else None
 
@@ -224,7 +214,7 @@ class StatusStore:
             .where(STATUS_LIST_VERSION.c.list_id == list_id)
             .order_by(STATUS_LIST_VERSION.c.sequence)
         )
-        with self.engine.connect() as connection:
+        with self._read() as connection:
             return [_version(row._mapping) for row in connection.execute(query)]
 
     # --- the outbox --------------------------------------------------------------------------------
@@ -236,7 +226,7 @@ class StatusStore:
             .where(STATUS_LIST_VERSION.c.published_at.is_(None), STATUS_LIST_VERSION.c.refused_code.is_(None))
             .order_by(STATUS_LIST_VERSION.c.list_id, STATUS_LIST_VERSION.c.sequence)
         )
-        with self.engine.connect() as connection:
+        with self._read() as connection:
             return [_version(row._mapping) for row in connection.execute(query)]
 
     def mark_published(self, list_id: str, sequence: int, at: datetime) -> None:

@@ -8,14 +8,12 @@ row, outbox row removed or rescheduled) is written in one transaction, so a cras
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
 from exporter_node.tables import (
@@ -26,7 +24,7 @@ from exporter_node.tables import (
     OUTBOX,
     PORT_CHECKPOINT,
 )
-from node_core.database import WriteLock
+from node_core.database import TableStore
 
 __all__ = [
     "Attempt",
@@ -77,20 +75,8 @@ class KnownCheckpoint:
     checkpoint: str
 
 
-class Storage:
+class Storage(TableStore):
     """The exporter's persistence, over one engine and its write lock."""
-
-    def __init__(self, engine: Engine, write_lock: WriteLock) -> None:
-        self.engine = engine
-        self.write_lock = write_lock
-
-    @contextmanager
-    def _write(self) -> Iterator[Connection]:
-        with self.write_lock, self.engine.begin() as connection:
-            yield connection
-
-    def _read(self) -> Connection:
-        return self.engine.connect()
 
     def _insert(self, table: sa.Table, values: dict[str, Any]) -> None:
         """Insert one row keyed by ``values["id"]``; DuplicateError when the id exists."""

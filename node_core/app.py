@@ -4,13 +4,15 @@ Middleware, outermost first: request id and access log -> metrics -> request fra
 -> in-flight cap -> 500 guard -> FastAPI (whose handlers turn ``ProblemError``, validation and HTTP
 errors into RFC 9457 problems).
 Routes: ``GET /health``, ``GET /metrics`` and ``GET /contexts/...`` (the pilot's JSON-LD contexts); each
-node adds its own (``GET /v1/trust-list`` included), and its own checks to ``/health`` (``HealthChecks``).
-``create_node_app`` builds the app around a node's state object (``app.state.node``).
+node adds its own, and its own checks to ``/health`` (``HealthChecks``).
+``create_node_app`` builds the app around a node's state object (``app.state.node``) and adds what every
+running node serves besides (docs/design.md §6): ``GET /v1/trust-list``, the list the node holds, and an
+OpenAPI document with the node's raw body models and problems instead of FastAPI's 422 (``node_core.openapi``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal, Protocol
 
@@ -22,7 +24,8 @@ from node_core.body import RequestBodyMiddleware
 from node_core.contexts import router as contexts_router
 from node_core.inflight import InflightLimitMiddleware
 from node_core.metrics import Metrics, MetricsMiddleware, metrics_endpoint
-from node_core.problems import install_problem_handlers
+from node_core.openapi import install_openapi
+from node_core.problems import install_problem_handlers, problem_responses
 from node_core.request_context import RequestContextMiddleware
 from node_core.settings import NodeSettings
 from node_core.trust_holder import TrustHolder
@@ -57,7 +60,7 @@ class HealthChecks:
 
 
 class NodeState(Protocol):
-    """What ``create_node_app`` needs of a node's state (``ExporterNode``, ``PortNode``)."""
+    """What ``create_node_app`` needs of a node's state (``ExporterNode``, ``PortNode``, ``RegistryNode``)."""
 
     role: ClassVar[str]
     settings: NodeSettings
@@ -127,9 +130,16 @@ def create_base_app(
 
 
 def create_node_app(
-    node: NodeState, *, title: str, version: str, description: str, health: HealthChecks | None = None
+    node: NodeState,
+    *,
+    title: str,
+    version: str,
+    description: str,
+    health: HealthChecks | None = None,
+    body_models: Iterable[type[BaseModel]] = (),
 ) -> FastAPI:
-    """``create_base_app`` for a running node: its settings and role, ``/health`` reading its trust list.
+    """``create_base_app`` for a running node: its settings and role, ``/health`` reading its trust list,
+    ``GET /v1/trust-list``, and the OpenAPI document with ``body_models`` (what its raw-body routes reference).
 
     The node is kept as ``app.state.node``, where the routes' dependencies find it.
     """
@@ -145,4 +155,19 @@ def create_node_app(
         health=health,
     )
     app.state.node = node
+
+    def get_trust_list() -> dict[str, Any]:
+        """The held trust list document (503 TRUST_LIST_STALE when none can be relied on)."""
+        return node.trust.current().document
+
+    app.add_api_route(
+        "/v1/trust-list",
+        get_trust_list,
+        methods=["GET"],
+        tags=["trust"],
+        summary="The trust list held",
+        description="The newest trust list this node verified against its pinned anchor, as signed by `pilot-gov`.",
+        responses=problem_responses(503),
+    )
+    install_openapi(app, body_models)
     return app

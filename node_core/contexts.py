@@ -16,7 +16,7 @@ from node_core.problems import ProblemError, problem_responses
 from schemas.codes import Code
 from schemas.jsonld import CONTEXTS_DIR, context_index
 
-__all__ = ["JSONLD_MEDIA_TYPE", "router"]
+__all__ = ["JSONLD_MEDIA_TYPE", "get_context", "router"]
 
 JSONLD_MEDIA_TYPE = "application/ld+json"
 _CACHE_CONTROL = "public, max-age=86400"

@@ -25,13 +25,14 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session
 
 __all__ = [
     "SQLITE_BUSY_TIMEOUT_MS",
+    "TableStore",
     "WriteLock",
     "configure_alembic_context",
     "database_kind",
@@ -123,6 +124,26 @@ class WriteLock:
     ) -> None:
         if self.enabled:
             self._lock.release()
+
+
+class TableStore:
+    """Base of a node's stores over SQLAlchemy Core tables: reads on a connection of their own, each write
+    in one transaction under the node's ``WriteLock`` (shared by the node's stores, so that their writers
+    of one SQLite file queue in this process instead of meeting SQLite's busy handler)."""
+
+    def __init__(self, engine: Engine, write_lock: WriteLock | None = None) -> None:
+        self.engine = engine
+        self.write_lock = write_lock or WriteLock(engine)
+
+    @contextmanager
+    def _write(self) -> Iterator[Connection]:
+        """One write transaction under the write lock: committed on success, rolled back on error."""
+        with self.write_lock, self.engine.begin() as connection:
+            yield connection
+
+    def _read(self) -> Connection:
+        """A connection for reads: ``with self._read() as connection: ...``."""
+        return self.engine.connect()
 
 
 @contextmanager

@@ -3,22 +3,24 @@
 ``remember`` is atomic and returns ``False`` when the pair was already seen and has not expired, which
 the verifier reports as ``REQUEST_REPLAYED``. ``MemoryNonceStore`` serves one process;
 ``SqlNonceStore`` uses the shared ``seen_nonce`` table, so replays are caught across restarts and
-across the workers of one node.
+across the workers of one node; ``LockedNonceStore`` makes its writes queue behind the node's other
+writers on SQLite.
 """
 
 from __future__ import annotations
 
 import threading
 import time
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from sqlalchemy import Engine, delete
 from sqlalchemy.dialects import postgresql, sqlite
 
 from node_core.migrations_shared import SEEN_NONCE
 
-__all__ = ["DEFAULT_NONCE_TTL_S", "MemoryNonceStore", "NonceStore", "SqlNonceStore"]
+__all__ = ["DEFAULT_NONCE_TTL_S", "LockedNonceStore", "MemoryNonceStore", "NonceStore", "SqlNonceStore"]
 
 DEFAULT_NONCE_TTL_S = 600
 _PURGE_EVERY_S = 60.0
@@ -104,3 +106,22 @@ class SqlNonceStore:
             connection.execute(
                 delete(SEEN_NONCE).where(SEEN_NONCE.c.expires_at <= datetime.fromtimestamp(current, UTC))
             )
+
+
+class LockedNonceStore:
+    """A nonce store whose writes take the node's write lock: on SQLite, one writer at a time.
+
+    SQLite's busy handler makes a second writer sleep (1, 2, 5, 10... ms) rather than queue; taking the
+    in-process lock the node's other writers take (a port's log writer, ``node_core.database.WriteLock``)
+    queues nonce writes behind theirs instead.
+    """
+
+    def __init__(self, inner: NonceStore, lock: AbstractContextManager[Any]) -> None:
+        self.inner = inner
+        self.lock = lock
+        self.ttl_s = getattr(inner, "ttl_s", DEFAULT_NONCE_TTL_S)
+
+    def remember(self, keyid: str, nonce: str, now: float) -> bool:
+        """Record ``(keyid, nonce)``; False when it was seen within its lifetime."""
+        with self.lock:
+            return self.inner.remember(keyid, nonce, now)

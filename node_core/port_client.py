@@ -72,7 +72,7 @@ WITNESS_SIZE_TYPE = "text/x.tlog.size"
 #: How much of a refusal's body its ``detail`` shows.
 _SHOWN = 500
 
-T = TypeVar("T")
+_T = TypeVar("_T")
 _HttpClient = TypeVar("_HttpClient", httpx.AsyncClient, httpx.Client)
 _Transport = TypeVar("_Transport", httpx.AsyncBaseTransport, httpx.BaseTransport)
 
@@ -191,12 +191,12 @@ class _Settled(NamedTuple):
 
 
 @dataclass(frozen=True)
-class _Call(Generic[T]):
+class _Call(Generic[_T]):
     """One request of the peer API and how its answer is read."""
 
     method: str
     path: str
-    read: Callable[[_Settled], T]
+    read: Callable[[_Settled], _T]
     params: Mapping[str, str | int] = field(default_factory=dict)
     content: bytes | None = None
     headers: Mapping[str, str] = field(default_factory=dict)
@@ -322,7 +322,7 @@ class _Answer:
         return f"the port's answer (HTTP {self.status}) is larger than {self.limit} bytes: not read further"
 
 
-def _settle(call: _Call[T], answer: _Answer) -> T:
+def _settle(call: _Call[_T], answer: _Answer) -> _T:
     """The answer read as ``call`` says, or the error it stands for (module docstring)."""
     status, content, request = answer.status, answer.content, call.label
     if status in call.ok:
@@ -426,7 +426,7 @@ class PortClient(_Base[httpx.AsyncClient, httpx.AsyncBaseTransport]):
     async def __aexit__(self, *_: object) -> None:
         await self.aclose()
 
-    async def _do(self, call: _Call[T]) -> T:
+    async def _do(self, call: _Call[_T]) -> _T:
         try:
             async with asyncio.timeout(self.answer_deadline_s):
                 answer = await self._fetch(call)
@@ -505,7 +505,7 @@ class SyncPortClient(_Base[httpx.Client, httpx.BaseTransport]):
     def __exit__(self, *_: object) -> None:
         self.close()
 
-    def _do(self, call: _Call[T]) -> T:
+    def _do(self, call: _Call[_T]) -> _T:
         try:
             answer = self._fetch(call, time.monotonic() + self.answer_deadline_s)
         except httpx.HTTPError as exc:

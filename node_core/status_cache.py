@@ -57,11 +57,12 @@ __all__ = [
     "MAX_STATUS_LIST_BYTES",
     "OUTCOMES",
     "REGISTRY_PEER",
+    "Outcome",
     "RegistryStatusLists",
     "max_age_of",
 ]
 
-log = logging.getLogger(__name__)
+_log = logging.getLogger(__name__)
 
 #: The peer id of the registry in ``network.json`` and ``PILOT_PEER_URLS``.
 REGISTRY_PEER = "registry"
@@ -245,7 +246,7 @@ class RegistryStatusLists:
         except _Failed as failure:
             return self._failed(entry, url, failure)
         except Exception:  # never raise, never accept: whatever went wrong, there is no list to rely on
-            log.exception("status list fetch failed unexpectedly", extra={"status_list": url})
+            _log.exception("status list fetch failed unexpectedly", extra={"status_list": url})
             return self._failed(entry, url, _Failed("invalid", "the status list could not be read"))
         self.registry_problem = None
         self._count(outcome)
@@ -268,7 +269,7 @@ class RegistryStatusLists:
         self.registry_problem = failure.why if failure.registry_down else None
         if failure.registry_down:
             self._quiet_until = max(self._quiet_until, self._clock() + FAIL_FAST_S)
-        log.warning(
+        _log.warning(
             "status list unavailable", extra={"status_list": url, "outcome": failure.outcome, "why": failure.why}
         )
         return StatusUnavailable(failure.why)

@@ -11,10 +11,16 @@ Errors, split by blame (STYLE habit 2)::
 
     PublishError
     ├── PublishRefused        the registry answered a 4xx problem (final: retrying the same version will
-    │                         not help); ``code`` (its stable code, or None), ``status``, ``detail``
+    │                         not help); ``code`` (its stable code, or None), ``status``, ``detail``, and
+    │                         for 409 ``STATUS_LIST_OUT_OF_ORDER`` (``out_of_order``) ``held_sequence``
     └── RegistryUnavailable   a transport error, a 5xx, a 429 or an answer that cannot be read (retry later)
 
 A credential whose ``id`` is not a pilot status list URL is the caller's mistake: ``ValueError``.
+
+After a 409 the issuer signs its list again above the registry's highest sequence (as when a data
+directory was reused). ``registry_highest_sequence`` (``_async`` for an ``httpx.AsyncClient``) says what
+that is: the ``heldSequence`` the registry's 409 problem names, or else the highest in
+``GET .../history`` (0 when the registry holds no version of the list).
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ from typing import Any
 import httpx
 
 from node_core.http_signatures import RequestSigner
+from schemas.codes import Code
 from schemas.keyring import KeyEntry
 from schemas.status_list import status_list_path
 
@@ -37,6 +44,8 @@ __all__ = [
     "RegistryUnavailable",
     "publish_status_list",
     "publish_status_list_async",
+    "registry_highest_sequence",
+    "registry_highest_sequence_async",
 ]
 
 #: The longest problem detail kept from a registry's answer.
@@ -58,13 +67,23 @@ class PublishError(Exception):
 
 
 class PublishRefused(PublishError):
-    """The registry refused the version with a 4xx problem: final for this version."""
+    """The registry refused the version with a 4xx problem: final for this version.
 
-    def __init__(self, code: str | None, status: int, detail: str) -> None:
+    ``held_sequence`` is the registry's highest sequence of the list when its problem names it (the
+    ``heldSequence`` member of a 409 ``STATUS_LIST_OUT_OF_ORDER``), else None.
+    """
+
+    def __init__(self, code: str | None, status: int, detail: str, *, held_sequence: int | None = None) -> None:
         self.code = code
         self.status = status
         self.detail = detail
+        self.held_sequence = held_sequence
         super().__init__(f"registry refused the status list ({status} {code or 'no code'}): {detail}")
+
+    @property
+    def out_of_order(self) -> bool:
+        """The registry holds this version's sequence or a higher one: a version above it may be signed."""
+        return self.status == 409 or self.code == Code.STATUS_LIST_OUT_OF_ORDER
 
 
 class RegistryUnavailable(PublishError):
@@ -86,17 +105,23 @@ def _request(registry_url: str, credential: Mapping[str, Any]) -> tuple[str, byt
     return registry_url.rstrip("/") + path, body
 
 
-def _problem(response: httpx.Response) -> tuple[str | None, str]:
-    """``(code, detail)`` of a problem answer; whatever can be read of another body."""
+def _problem(response: httpx.Response) -> tuple[str | None, str, int | None]:
+    """``(code, detail, heldSequence)`` of a problem answer; whatever can be read of another body."""
     try:
         document = response.json()
     except ValueError:
-        return None, response.text[:_MAX_DETAIL]
+        return None, response.text[:_MAX_DETAIL], None
     if not isinstance(document, dict):
-        return None, response.text[:_MAX_DETAIL]
+        return None, response.text[:_MAX_DETAIL], None
     code = document.get("code")
     detail = document.get("detail")
-    return (code if isinstance(code, str) else None), (str(detail) if detail is not None else "")[:_MAX_DETAIL]
+    held = document.get("heldSequence")
+    held_sequence = held if type(held) is int and held >= 0 else None
+    return (
+        code if isinstance(code, str) else None,
+        (str(detail) if detail is not None else "")[:_MAX_DETAIL],
+        held_sequence,
+    )
 
 
 def _answer(response: httpx.Response) -> Published:
@@ -108,11 +133,10 @@ def _answer(response: httpx.Response) -> Published:
             return Published(status=status, sequence=int(document["sequence"]), digest=str(document["digest"]))
         except (ValueError, KeyError, TypeError) as exc:
             raise RegistryUnavailable(f"the registry's {status} answer cannot be read", status=status) from exc
+    code, detail, held_sequence = _problem(response)
     if status == 429 or status >= 500:
-        _, detail = _problem(response)
         raise RegistryUnavailable(f"the registry answered {status}: {detail}", status=status)
-    code, detail = _problem(response)
-    raise PublishRefused(code, status, detail)
+    raise PublishRefused(code, status, detail, held_sequence=held_sequence)
 
 
 def publish_status_list(
@@ -144,3 +168,59 @@ async def publish_status_list_async(
     except httpx.TransportError as exc:
         raise RegistryUnavailable(f"the registry cannot be reached: {type(exc).__name__}") from exc
     return _answer(response)
+
+
+def _history_url(registry_url: str, list_url: str) -> str:
+    path = status_list_path(list_url)
+    if path is None:
+        raise ValueError("not a pilot status list URL (schemas.status_list.status_list_url)")
+    return f"{registry_url.rstrip('/')}{path}/history"
+
+
+def _highest_in_history(response: httpx.Response) -> int:
+    """The highest ``sequence`` of a ``GET .../history`` answer; 0 for a 404 (no version held)."""
+    if response.status_code == 404:
+        return 0
+    try:
+        response.raise_for_status()
+        return max(int(version["sequence"]) for version in response.json()["versions"])
+    except (httpx.HTTPStatusError, ValueError, KeyError, TypeError) as exc:
+        raise RegistryUnavailable(
+            f"the registry's history is not usable (HTTP {response.status_code})", status=response.status_code
+        ) from exc
+
+
+def _unreadable_history(exc: httpx.TransportError) -> RegistryUnavailable:
+    return RegistryUnavailable(f"the registry's history cannot be read: {type(exc).__name__}")
+
+
+def registry_highest_sequence(
+    client: httpx.Client, registry_url: str, list_url: str, refused: PublishRefused | None = None
+) -> int:
+    """The highest sequence the registry holds of the list at ``list_url`` (0 for none); see the module doc.
+
+    ``refused.held_sequence`` when the registry's refusal named it, else read from ``GET .../history``;
+    ``RegistryUnavailable`` when the registry cannot say.
+    """
+    if refused is not None and refused.held_sequence is not None:
+        return refused.held_sequence
+    url = _history_url(registry_url, list_url)
+    try:
+        response = client.get(url)
+    except httpx.TransportError as exc:
+        raise _unreadable_history(exc) from exc
+    return _highest_in_history(response)
+
+
+async def registry_highest_sequence_async(
+    client: httpx.AsyncClient, registry_url: str, list_url: str, refused: PublishRefused | None = None
+) -> int:
+    """``registry_highest_sequence`` for an ``httpx.AsyncClient`` (an exporter's background publisher)."""
+    if refused is not None and refused.held_sequence is not None:
+        return refused.held_sequence
+    url = _history_url(registry_url, list_url)
+    try:
+        response = await client.get(url)
+    except httpx.TransportError as exc:
+        raise _unreadable_history(exc) from exc
+    return _highest_in_history(response)

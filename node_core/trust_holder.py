@@ -35,7 +35,7 @@ from schemas.trust import TrustRegistry, TrustState, read_json_file
 
 __all__ = ["TrustHolder"]
 
-log = logging.getLogger(__name__)
+_log = logging.getLogger(__name__)
 
 
 def _utc_now() -> datetime:
@@ -127,7 +127,7 @@ class TrustHolder:
                 )
             except VerificationError as exc:
                 self.last_error = f"{exc.code}: {exc}"
-                log.warning("trust list not adopted", extra={"code": str(exc.code), "detail": str(exc)})
+                _log.warning("trust list not adopted", extra={"code": str(exc.code), "detail": str(exc)})
                 return False
             self.last_error = None
             if self._registry is not None and registry.sequence == self._registry.sequence:
@@ -135,7 +135,7 @@ class TrustHolder:
             self._registry = registry
             self._state = learnt
             self._store_state(learnt)
-            log.info("trust list adopted", extra={"sequence": registry.sequence, "signed_by": registry.signed_by})
+            _log.info("trust list adopted", extra={"sequence": registry.sequence, "signed_by": registry.signed_by})
             return True
 
     def _stored_state(self, connection: sa.Connection | None = None) -> TrustState:
@@ -153,7 +153,7 @@ class TrustHolder:
         try:
             return TrustState.from_json(int(row[0]), row[1])
         except VerificationError as exc:  # a malformed stored time: keep the sequence, say so
-            log.error("stored anchor keys unreadable", extra={"detail": str(exc)})
+            _log.error("stored anchor keys unreadable", extra={"detail": str(exc)})
             return TrustState(int(row[0]))
 
     def _store_state(self, state: TrustState) -> None:

@@ -1,65 +1,29 @@
 """File-level checks shared by ``pilot credential`` and ``pilot conformance validate``.
 
-Credentials' status (docs/design.md §12) is checked only against status list credentials given as files
-(``load_status_lists``: ``--status-list FILE`` and ``--status-lists DIR``); without any, status is not
-checked and the reports say so (``STATUS_NOT_RUN_CHECKS``, ``STATUS_NOT_RUN_REASON``).
+Credentials' status (docs/design.md §12) is checked only when a status lookup is given (the lists of
+``--status-list FILE`` and ``--status-lists DIR``, ``pilot.status_list_options``); without one, status is
+not checked.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from pilot.input_files import InputTooLargeError, read_bounded
 from schemas.assess import assess_submission
 from schemas.codes import Code
 from schemas.errors import JsonMalformedError, Reason
 from schemas.jsonio import parse_json
-from schemas.status_list import StaticStatusLists, StatusCheck, StatusLookup, check_status
+from schemas.status_list import StatusCheck, StatusLookup, check_status
 from schemas.trust import TrustRegistry
 from schemas.verify import check_credential
 
+__all__ = ["FileVerdict", "Kind", "check_file", "credential_problems", "kind_of"]
+
 Kind = Literal["credential", "submission"]
-
-#: What is not checked without status lists, and why (a ``pilot.reports.NotRun`` of the file checks).
-STATUS_NOT_RUN_CHECKS = ("credential status",)
-STATUS_NOT_RUN_REASON = "no status lists: pass --status-list FILE or --status-lists DIR"
-#: The largest status list credential file read (the registry takes at most 1 MiB).
-MAX_STATUS_LIST_FILE = 1024 * 1024
-
-
-class StatusListFileError(ValueError):
-    """A file or directory given as status lists cannot be used; the message says which and why."""
-
-
-def load_status_lists(files: Sequence[Path] = (), directories: Sequence[Path] = ()) -> StaticStatusLists | None:
-    """The status list credentials in ``files`` and in every ``*.json`` below ``directories``; None if none given.
-
-    The credentials are verified when looked up (``StaticStatusLists``), not here. ``StatusListFileError``
-    for a path that does not exist or a file that is not a JSON object.
-    """
-    if not files and not directories:
-        return None
-    paths = list(files)
-    for directory in directories:
-        if not directory.is_dir():
-            raise StatusListFileError(f"{directory} is not a directory")
-        paths += sorted(directory.rglob("*.json"))
-    lists = StaticStatusLists()
-    for path in paths:
-        if not path.is_file():
-            raise StatusListFileError(f"{path} does not exist")
-        try:
-            document = parse_json(read_bounded(path, MAX_STATUS_LIST_FILE))
-        except (JsonMalformedError, InputTooLargeError, OSError) as exc:
-            raise StatusListFileError(f"{path} is not a readable status list credential: {exc}") from exc
-        if not isinstance(document, Mapping):
-            raise StatusListFileError(f"{path} is not a JSON object")
-        lists.add(document)
-    return lists
 
 
 @dataclass
@@ -89,6 +53,18 @@ def kind_of(document: Any) -> Kind:
     return "submission" if isinstance(document, Mapping) and "manifest" in document else "credential"
 
 
+def credential_problems(document: Any, trust: TrustRegistry, at: datetime, status: StatusLookup | None) -> list[Reason]:
+    """Every problem of one credential checked at ``at`` (``schemas.verify``), and its status when ``status``
+    is given: revoked, suspended, or a status the lookup cannot establish (docs/design.md §12)."""
+    report = check_credential(document, trust, at)
+    problems = list(report.problems)
+    if status is not None:
+        found = StatusCheck()
+        check_status(report, status, trust, at, found)
+        problems += found.reasons
+    return problems
+
+
 def check_file(
     path: Path,
     trust: TrustRegistry,
@@ -108,12 +84,6 @@ def check_file(
         return FileVerdict(path, None, [Reason(Code.JSON_MALFORMED, "", exc.message)])
     kind = kind_of(document)
     if kind == "credential":
-        report = check_credential(document, trust, at)
-        problems = list(report.problems)
-        if status is not None:
-            found = StatusCheck()
-            check_status(report, status, trust, at, found)
-            problems += found.reasons
-        return FileVerdict(path, kind, problems)
+        return FileVerdict(path, kind, credential_problems(document, trust, at, status))
     assessment = assess_submission(document, trust, port_id=port_id, at=at, status=status)
     return FileVerdict(path, kind, assessment.reasons, assessment.decision)

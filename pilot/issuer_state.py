@@ -20,8 +20,8 @@ Rules:
   ``<data dir>/status-lists/<issuer>/<list>.json`` (beside the generation-0 files of ``pilot init``).
   Given a registry URL, the version is then published (``node_core.status_publish``) under the same lock,
   so versions reach the registry in order; a registry that holds a higher sequence already (409, a data
-  dir reused) gets a version signed above it. When the registry is down the file stays, and ``pilot up``
-  publishes it (``pilot.status_publishing``).
+  dir reused) gets a version signed above it (``node_core.status_publish.registry_highest_sequence``).
+  When the registry is down the file stays, and ``pilot up`` publishes it (``pilot.status_publishing``).
 - ``refresh_lists`` (``pilot init``, ``pilot up``) creates a missing state and signs a list that is
   missing, within ``RENEW_WITHIN`` of its ``validUntil``, or no longer verifies with the data dir's trust
   list (a sandbox made again with another seed).
@@ -45,11 +45,11 @@ from typing import Any, Literal
 import httpx
 
 from exporter_node.identity import NodeIdentity
-from node_core.status_publish import PublishError, PublishRefused, publish_status_list
+from node_core.status_publish import PublishError, PublishRefused, publish_status_list, registry_highest_sequence
 from pilot.files import write_atomic
-from pilot.sandbox import STATUS_LISTS_DIR, pretty_json
+from pilot.sandbox import pretty_json
+from pilot.status_files import data_dir_list_path, read_status_list_file
 from pilot.synthetic import FixtureStatus
-from schemas.codes import Code
 from schemas.errors import KeyFormatError, VerificationError
 from schemas.issue import secure
 from schemas.models.credential import StatusPurpose
@@ -59,7 +59,6 @@ from schemas.status_list import (
     purposes_for,
     status_entries,
     status_list_credential,
-    status_list_path,
     status_list_url,
     verify_status_list,
 )
@@ -81,9 +80,8 @@ __all__ = [
     "Publication",
     "UnknownCredentialError",
     "allocate",
+    "allocated_entries",
     "change_status",
-    "credential_status",
-    "list_path",
     "refresh_lists",
     "state_path",
     "status_ttl",
@@ -134,11 +132,6 @@ def status_ttl() -> timedelta:
 def state_path(data_dir: Path, issuer: str) -> Path:
     """``<data dir>/issuers/<issuer>.json``."""
     return Path(data_dir) / ISSUERS_DIR / f"{issuer}.json"
-
-
-def list_path(data_dir: Path, issuer: str, name: str) -> Path:
-    """``<data dir>/status-lists/<issuer>/<list>.json``: the current version of one list."""
-    return Path(data_dir) / STATUS_LISTS_DIR / issuer / f"{name}.json"
 
 
 def _require_issuer(issuer: str) -> None:
@@ -233,12 +226,12 @@ class DataDirStatus:
 
 
 @dataclass(frozen=True)
-class _Keys:
+class _IssuerKeys:
     trust: TrustRegistry
     identity: NodeIdentity
 
 
-def _keys(data_dir: Path, issuer: str) -> _Keys:
+def _issuer_keys(data_dir: Path, issuer: str) -> _IssuerKeys:
     """The data dir's verified trust list and the issuer's keyring (``PILOT_KEY_PASSPHRASE`` when encrypted)."""
     directory = Path(data_dir)
     try:
@@ -251,10 +244,10 @@ def _keys(data_dir: Path, issuer: str) -> _Keys:
         identity = NodeIdentity.load(issuer, key_file, passphrase.encode() if passphrase else None)
     except KeyFormatError as exc:
         raise IssuerStateError(f"cannot read {key_file}: {exc} (is PILOT_KEY_PASSPHRASE right?)") from exc
-    return _Keys(trust, identity)
+    return _IssuerKeys(trust, identity)
 
 
-def _sign(state: dict[str, Any], keys: _Keys, name: str, purpose: StatusPurpose, now: datetime) -> dict[str, Any]:
+def _sign(state: dict[str, Any], keys: _IssuerKeys, name: str, purpose: StatusPurpose, now: datetime) -> dict[str, Any]:
     """Sign the next version of list ``name`` with the state's bits; the state records its sequence."""
     issuer = str(state["issuer"])
     try:
@@ -282,18 +275,18 @@ def _sign(state: dict[str, Any], keys: _Keys, name: str, purpose: StatusPurpose,
 
 
 def _write_list(data_dir: Path, issuer: str, name: str, credential: Mapping[str, Any]) -> Path:
-    path = list_path(data_dir, issuer, name)
+    path = data_dir_list_path(data_dir, issuer, name)
     _write_durably(path, pretty_json(credential))
     return path
 
 
 def _needs_signing(data_dir: Path, state: Mapping[str, Any], name: str, trust: TrustRegistry, now: datetime) -> bool:
     """True when list ``name`` has no current file: missing, another sequence, near expiry, or not verifying."""
-    path = list_path(data_dir, str(state["issuer"]), name)
+    path = data_dir_list_path(data_dir, str(state["issuer"]), name)
     try:
-        document = json.loads(path.read_text(encoding="utf-8"))
+        document = read_status_list_file(path)
         verified = verify_status_list(document, trust, now, url=status_list_url(str(state["issuer"]), name))
-    except (OSError, ValueError, VerificationError):
+    except (ValueError, VerificationError):  # StatusListFileError included
         return True
     expected = int(state["lists"].get(name, {}).get("sequence", 0))
     return verified.sequence != expected or verified.valid_until - now <= RENEW_WITHIN
@@ -308,7 +301,7 @@ def refresh_lists(data_dir: Path, now: datetime | None = None) -> list[Path]:
     at = now or utc_now()
     written: list[Path] = []
     for issuer in ISSUERS:
-        keys = _keys(data_dir, issuer)
+        keys = _issuer_keys(data_dir, issuer)
         with _locked(data_dir, issuer) as state:
             for purpose in PURPOSES:
                 name = list_id(purpose, GENERATION)
@@ -353,20 +346,14 @@ def _status_of(state: Mapping[str, Any], allocation: Mapping[str, Any]) -> dict[
     return {purpose: index in state["bits"].get(purpose, []) for purpose in purposes_for(str(allocation["recordType"]))}
 
 
-def credential_status(data_dir: Path, issuer: str, credential_id: str) -> dict[str, Any]:
-    """``{"index", "recordType", "entries", "status"}`` of one credential the issuer allocated."""
+def allocated_entries(data_dir: Path, issuer: str, credential_id: str) -> list[dict[str, str]]:
+    """The ``credentialStatus`` entries the issuer allocated to ``credential_id`` (``UnknownCredentialError``)."""
     with _locked(data_dir, issuer) as state:
         allocation = state["allocations"].get(credential_id)
         if allocation is None:
             raise UnknownCredentialError(f"{issuer} allocated no status index to {credential_id}")
-        record_type = str(allocation["recordType"])
-        index = int(allocation["index"])
-        return {
-            "index": index,
-            "recordType": record_type,
-            "entries": status_entries(issuer, index, purposes_for(record_type), generation=GENERATION),
-            "status": _status_of(state, allocation),
-        }
+        purposes = purposes_for(str(allocation["recordType"]))
+        return status_entries(issuer, int(allocation["index"]), purposes, generation=GENERATION)
 
 
 def change_status(
@@ -386,7 +373,7 @@ def change_status(
     the registry answers 200 if it holds it). ``reinstate`` clears a suspension only.
     """
     at = now or utc_now()
-    keys = _keys(data_dir, issuer)
+    keys = _issuer_keys(data_dir, issuer)
     purpose = _PURPOSE_OF[action]
     name = list_id(purpose, GENERATION)
     with _locked(data_dir, issuer) as state:
@@ -422,7 +409,7 @@ def change_status(
             changed=changed,
             list_id=name,
             sequence=sequence,
-            path=list_path(data_dir, issuer, name),
+            path=data_dir_list_path(data_dir, issuer, name),
             status=_status_of(state, allocation),
             publication=publication,
         )
@@ -434,7 +421,7 @@ def change_status(
 def _publish(
     data_dir: Path,
     state: dict[str, Any],
-    keys: _Keys,
+    keys: _IssuerKeys,
     name: str,
     purpose: StatusPurpose,
     now: datetime,
@@ -448,14 +435,14 @@ def _publish(
     except VerificationError as exc:
         return Publication(False, int(state["lists"][name]["sequence"]), f"no usable authentication key: {exc}")
     with _client(client) as http:
-        credential = json.loads(list_path(data_dir, issuer, name).read_text(encoding="utf-8"))
+        credential = read_status_list_file(data_dir_list_path(data_dir, issuer, name))
         try:
             answer = publish_status_list(http, registry_url, credential, key)
         except PublishRefused as refused:
-            if refused.status != 409 and refused.code != Code.STATUS_LIST_OUT_OF_ORDER:
+            if not refused.out_of_order:
                 return Publication(False, int(credential["sequence"]), str(refused), refused=True)
             try:
-                highest = _registry_highest(http, registry_url, issuer, name)
+                highest = registry_highest_sequence(http, registry_url, status_list_url(issuer, name), refused)
             except PublishError as exc:
                 return Publication(False, int(credential["sequence"]), str(exc))
             entry = state["lists"][name]
@@ -478,19 +465,3 @@ def _client(given: httpx.Client | None) -> Iterator[httpx.Client]:
         return
     with httpx.Client(timeout=PUBLISH_TIMEOUT_S, trust_env=False) as own:
         yield own
-
-
-def _registry_highest(client: httpx.Client, registry_url: str, issuer: str, name: str) -> int:
-    """The highest sequence the registry holds for the list (0 for none); ``PublishError`` if it cannot say."""
-    path = status_list_path(status_list_url(issuer, name))
-    try:
-        response = client.get(f"{registry_url.rstrip('/')}{path}/history")
-    except httpx.TransportError as exc:
-        raise PublishError(f"the registry's history cannot be read: {type(exc).__name__}") from exc
-    if response.status_code == 404:
-        return 0
-    try:
-        response.raise_for_status()
-        return max(int(v["sequence"]) for v in response.json()["versions"])
-    except (httpx.HTTPStatusError, ValueError, KeyError, TypeError) as exc:
-        raise PublishError(f"the registry's history is not usable (HTTP {response.status_code})") from exc

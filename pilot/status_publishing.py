@@ -1,7 +1,7 @@
 """Publishing the status lists kept in a data directory to a registry (``pilot up``, and commands that reuse it).
 
 docs/design.md §12. ``pilot init`` signs every issuer's generation-0 lists into
-``<data dir>/status-lists/<issuer>/<list>.json`` (``pilot.sandbox.STATUS_LISTS_DIR``), and the issuers that
+``<data dir>/status-lists/<issuer>/<list>.json`` (``pilot.status_files``), and the issuers that
 are not nodes (``cert-01``, ``cert-02``, ``ru-vet``) keep their current lists there too. The registry
 takes a list only from its issuer, so each file is posted signed by its issuer: the first key with
 purpose ``authentication`` in ``<data dir>/keys/<issuer>.pem`` (decrypted with ``PILOT_KEY_PASSPHRASE``
@@ -17,23 +17,21 @@ file does not keep the others from the registry. ``python -m pilot.status_publis
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import httpx
 
 from node_core.status_publish import Published, PublishError, PublishRefused, publish_status_list
-from pilot.sandbox import STATUS_LISTS_DIR
+from pilot.status_files import StatusListFileError, read_status_list_file, status_list_files
 from schemas.codes import Code
 from schemas.errors import KeyFormatError
 from schemas.keyring import KeyEntry, load_keyring
 from schemas.status_list import split_status_list_url
 
-__all__ = ["ListPublication", "issuer_key", "main", "publish_data_dir_lists", "status_list_files"]
+__all__ = ["ListPublication", "issuer_key", "main", "publish_data_dir_lists"]
 
 #: Seconds to wait for the registry's answer to one list.
 TIMEOUT_S = 10.0
@@ -62,11 +60,6 @@ class ListPublication:
         return self.published is not None or self.superseded
 
 
-def status_list_files(data_dir: Path) -> list[Path]:
-    """Every ``*.json`` under ``<data dir>/status-lists``, in a stable order."""
-    return sorted((Path(data_dir) / STATUS_LISTS_DIR).glob("**/*.json"))
-
-
 def issuer_key(data_dir: Path, issuer: str) -> KeyEntry:
     """The first ``authentication`` key in ``<data dir>/keys/<issuer>.pem``; ``KeyFormatError``/``OSError`` else."""
     passphrase = os.environ.get("PILOT_KEY_PASSPHRASE")
@@ -83,10 +76,10 @@ def _publish_one(
     client: httpx.Client, data_dir: Path, registry_url: str, path: Path, keys: dict[str, KeyEntry]
 ) -> ListPublication:
     try:
-        credential: Any = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        credential = read_status_list_file(path)
+    except StatusListFileError as exc:
         return ListPublication(path, None, None, error=f"cannot read the file: {exc}")
-    ident = credential.get("id") if isinstance(credential, dict) else None
+    ident = credential.get("id")
     names = split_status_list_url(ident) if isinstance(ident, str) else None
     if names is None:
         return ListPublication(path, None, None, error="not a status list credential of the pilot (its id)")

@@ -2,7 +2,8 @@
 
 Start-up (``PortNode.open``) migrates the database, loads the trust list, the port's keys and
 the log tree; the routes are in ``port_node.routes``. The shared wiring (``/health``, ``/metrics``,
-request ids, problem details, the in-flight cap) comes from ``node_core.app.create_node_app``.
+``/v1/trust-list``, request ids, problem details, the in-flight cap, the OpenAPI document) comes from
+``node_core.app.create_node_app``.
 
 The port is also a witness (``port_node.witness``, routes under ``/v1/witness``), the background
 gathering of cosignatures for this port's own checkpoints (``port_node.cosigning``, started by the
@@ -15,11 +16,8 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
 from fastapi import FastAPI
-from fastapi.openapi.utils import get_openapi
-from pydantic.json_schema import models_json_schema
 
 from node_core.app import create_node_app
 from node_core.network import PeerDirectory
@@ -28,7 +26,7 @@ from port_node.api_models import BatchRequest, Submission, SubmissionReceipt
 from port_node.cosigning import CosignatureCollector
 from port_node.health import install_health_metrics, port_health
 from port_node.intake import IntakeOutcome
-from port_node.routes import dashboard, inspection, log, submissions, trust, witness
+from port_node.routes import dashboard, inspection, log, submissions, witness
 from port_node.state import PortNode
 from port_node.witness import Witness
 from schemas.keyring import load_keyring, select_key
@@ -41,32 +39,6 @@ _DESCRIPTION = (
     "decides them with the port's published policy, answers with signed receipts and keeps a public "
     "RFC 9162 transparency log with C2SP checkpoints. Every error is an RFC 9457 problem with a stable `code`."
 )
-
-
-def _install_openapi(app: FastAPI) -> None:
-    """Add the body schemas the raw-body routes reference (``Submission``, ``SubmissionReceipt``...)."""
-
-    def openapi() -> dict[str, Any]:
-        if app.openapi_schema:
-            return app.openapi_schema
-        document = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
-        _, extra = models_json_schema(
-            [(m, "validation") for m in (Submission, SubmissionReceipt, BatchRequest)],
-            ref_template="#/components/schemas/{model}",
-        )
-        schemas = document.setdefault("components", {}).setdefault("schemas", {})
-        for name, schema in extra.get("$defs", {}).items():
-            schemas.setdefault(name, schema)
-        # Validation failures are 400 problems (node_core.problems), never FastAPI's default 422 body.
-        for operations in document.get("paths", {}).values():
-            for operation in operations.values():
-                operation.get("responses", {}).pop("422", None)
-        for name in ("HTTPValidationError", "ValidationError"):
-            schemas.pop(name, None)
-        app.openapi_schema = document
-        return document
-
-    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def _install_metrics(app: FastAPI, port: PortNode) -> None:
@@ -109,14 +81,20 @@ def create_app(settings: NodeSettings, *, node: PortNode | None = None) -> FastA
             port.close()
 
     title = f"Port authority {settings.node_id}"
-    app = create_node_app(port, title=title, version=VERSION, description=_DESCRIPTION, health=port_health(port))
+    app = create_node_app(
+        port,
+        title=title,
+        version=VERSION,
+        description=_DESCRIPTION,
+        health=port_health(port),
+        body_models=[Submission, SubmissionReceipt, BatchRequest],  # what the raw-body routes reference
+    )
     app.router.lifespan_context = lifespan
     app.state.witness = witness_
     app.state.cosigning = collector
     install_health_metrics(app.state.metrics, port, collector)
     port.status.instrument(app.state.metrics)
     _install_metrics(app, port)
-    for module in (submissions, log, trust, witness, inspection, dashboard):
+    for module in (submissions, log, witness, inspection, dashboard):
         app.include_router(module.router)
-    _install_openapi(app)
     return app

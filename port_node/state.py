@@ -19,13 +19,13 @@ import httpx
 from sqlalchemy.engine import Engine
 
 from node_core.auth import ensure_token
-from node_core.database import make_engine, run_migrations
 from node_core.network import PeerDirectory
-from node_core.nonces import NonceStore, SqlNonceStore
+from node_core.nonces import LockedNonceStore, NonceStore, SqlNonceStore
 from node_core.settings import NodeSettings
+from node_core.startup import open_engine_and_trust
 from node_core.status_cache import RegistryStatusLists
 from node_core.trust_holder import TrustHolder
-from port_node.authentication import Authenticator, SerialNonceStore
+from port_node.authentication import Authenticator
 from port_node.intake import IntakeService
 from port_node.keys import PortKeys
 from port_node.log import TransparencyLog
@@ -73,9 +73,7 @@ class PortNode:
 
         ``registry_transport`` replaces the network between the port and the registry (tests).
         """
-        engine = make_engine(settings.database_url)
-        run_migrations(engine, MIGRATIONS)
-        trust = TrustHolder(settings.trust_list_path, settings.trust_anchor_path, engine)
+        engine, trust = open_engine_and_trust(settings, MIGRATIONS)
         keys = PortKeys.load(settings.node_id, settings.key_file, settings.key_passphrase_bytes)
         log = TransparencyLog(keys.origin, keys.log.private_key)
         log.load(engine)
@@ -83,7 +81,7 @@ class PortNode:
         token = ensure_token(settings.tokens_dir, settings.node_id)
         nonces: NonceStore = SqlNonceStore(engine, ttl_s=settings.nonce_ttl_s)
         if engine.dialect.name == "sqlite":
-            nonces = SerialNonceStore(nonces, log.write_lock)
+            nonces = LockedNonceStore(nonces, log.write_lock)
         auth = Authenticator(trust, nonces, token, origins=settings.public_origins, skew_s=settings.clock_skew_s)
         sampling = SamplingKeys.load(settings.data_dir, settings.node_id)
         status = RegistryStatusLists.for_peers(

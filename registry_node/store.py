@@ -26,7 +26,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
-from node_core.database import WriteLock
+from node_core.database import TableStore, WriteLock
 from node_core.problems import ProblemError
 from registry_node.tables import STATUS_LIST_VERSIONS, STATUS_LISTS
 from schemas.codes import Code
@@ -112,12 +112,11 @@ def out_of_order(held: int) -> ProblemError:
     )
 
 
-class StatusListStore:
+class StatusListStore(TableStore):
     """The registry's status list versions over its database."""
 
     def __init__(self, engine: Engine, write_lock: WriteLock | None = None) -> None:
-        self.engine = engine
-        self.write_lock = write_lock or WriteLock(engine)
+        super().__init__(engine, write_lock)
         self._for_update = engine.dialect.name == "postgresql"
 
     # -- writing -------------------------------------------------------------------------------------
@@ -130,7 +129,7 @@ class StatusListStore:
         """
         for attempt in range(_ATTEMPTS):
             try:
-                with self.write_lock, self.engine.begin() as connection:
+                with self._write() as connection:
                     return self._add(connection, issuer, list_id, status_list, body)
             except (IntegrityError, _LostRace):
                 if attempt == _ATTEMPTS - 1:
@@ -202,7 +201,7 @@ class StatusListStore:
 
     def _one(self, where: sa.ColumnElement[bool], order: list[sa.ColumnElement[object]]) -> StoredVersion | None:
         query = sa.select(STATUS_LIST_VERSIONS).where(where).order_by(*order).limit(1)
-        with self.engine.connect() as connection:
+        with self._read() as connection:
             row = connection.execute(query).first()
         return _version(row) if row is not None else None
 
@@ -226,5 +225,5 @@ class StatusListStore:
     def history(self, issuer: str, list_id: str) -> list[StoredVersion]:
         """Every version held, oldest first, without the credential bytes."""
         query = sa.select(*_SUMMARY_COLUMNS).where(self._of(issuer, list_id)).order_by(STATUS_LIST_VERSIONS.c.sequence)
-        with self.engine.connect() as connection:
+        with self._read() as connection:
             return [_version(row) for row in connection.execute(query)]

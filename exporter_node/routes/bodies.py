@@ -3,14 +3,15 @@
 Operator bodies are parsed with ``schemas.jsonio`` like a port's (no NaN, duplicate keys or huge
 integers reach the signing code) and validated by the modules that own them, so a bad body is a 400
 with a stable code, never a 500. ``documented_body`` declares the body's schema for ``/openapi.json``;
-``install_body_schemas`` adds the referenced models to the document's components.
+``documented_models`` names the models so declared, which the app passes to ``node_core.app.create_node_app``
+(``node_core.openapi`` adds them to the document's components).
 """
 
 from __future__ import annotations
 
 from typing import Any, TypeVar
 
-from fastapi import FastAPI, Request
+from fastapi import Request
 from pydantic import BaseModel, ValidationError
 
 from exporter_node.errors import InputRefusedError
@@ -18,7 +19,7 @@ from node_core.body import parse_json_body, read_limited_body, require_json_medi
 from node_core.problems import PROBLEM_MEDIA_TYPE
 from schemas.models.validate import problems_from_validation_error
 
-__all__ = ["documented_body", "install_body_schemas", "json_body", "parse_model"]
+__all__ = ["documented_body", "documented_models", "json_body", "parse_model"]
 
 M = TypeVar("M", bound=BaseModel)
 _BODY_MODELS: dict[str, type[BaseModel]] = {}
@@ -59,30 +60,6 @@ def documented_body(model: type[BaseModel], description: str) -> dict[str, Any]:
     }
 
 
-def install_body_schemas(app: FastAPI) -> None:
-    """Make ``app.openapi()`` include the schemas of every documented body model."""
-    original = app.openapi
-
-    def openapi() -> dict[str, Any]:
-        if app.openapi_schema is not None:
-            return app.openapi_schema
-        document = original()
-        schemas = document.setdefault("components", {}).setdefault("schemas", {})
-        for name, model in _BODY_MODELS.items():
-            schema = model.model_json_schema(ref_template="#/components/schemas/{model}", by_alias=True)
-            for def_name, definition in schema.pop("$defs", {}).items():
-                schemas.setdefault(def_name, definition)
-            schemas.setdefault(name, schema)
-        # Validation failures are 400 problems (node_core.problems), never FastAPI's default 422 body;
-        # a documented 422 (the consignment pre-check) stays.
-        for operations in document.get("paths", {}).values():
-            for operation in operations.values():
-                responses = operation.get("responses", {})
-                if "HTTPValidationError" in str(responses.get("422", "")):
-                    responses.pop("422")
-        for unused in ("HTTPValidationError", "ValidationError"):
-            schemas.pop(unused, None)
-        app.openapi_schema = document
-        return document
-
-    app.openapi = openapi  # type: ignore[method-assign]
+def documented_models() -> tuple[type[BaseModel], ...]:
+    """Every model ``documented_body`` declared (the route modules' imports declared them all)."""
+    return tuple(_BODY_MODELS.values())

@@ -8,8 +8,9 @@ from fastapi import Depends, Request
 
 from exporter_node.delivery import DeliveryWorker
 from exporter_node.state import ExporterNode
+from exporter_node.status_publisher import StatusPublisher
 
-__all__ = ["NodeDep", "WorkerDep"]
+__all__ = ["NodeDep", "PublisherDep", "WorkerDep"]
 
 
 def _node(request: Request) -> ExporterNode:
@@ -22,5 +23,11 @@ def _worker(request: Request) -> DeliveryWorker:
     return worker
 
 
+def _publisher(request: Request) -> StatusPublisher:
+    publisher: StatusPublisher = request.app.state.status_publisher
+    return publisher
+
+
 NodeDep = Annotated[ExporterNode, Depends(_node)]
 WorkerDep = Annotated[DeliveryWorker, Depends(_worker)]
+PublisherDep = Annotated[StatusPublisher, Depends(_publisher)]

@@ -15,8 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
 from exporter_node.routes.bodies import documented_body, json_body, parse_model
-from exporter_node.routes.deps import NodeDep
-from exporter_node.status_publisher import StatusPublisher
+from exporter_node.routes.deps import NodeDep, PublisherDep
 from node_core.problems import problem_responses
 from schemas.status_list import status_list_url
 
@@ -79,11 +78,6 @@ class CredentialStatusView(BaseModel):
     history: list[StatusHistoryItem]
 
 
-def _publisher(request: Request) -> StatusPublisher:
-    publisher: StatusPublisher = request.app.state.status_publisher
-    return publisher
-
-
 @router.post(
     "/v1/status",
     response_model=StatusChangeView,
@@ -91,7 +85,7 @@ def _publisher(request: Request) -> StatusPublisher:
     openapi_extra=documented_body(StatusChangeRequest, "The credential id and the action."),
     responses=problem_responses(400, 401, 404, 413, 422, 503),
 )
-async def post_status(request: Request, node: NodeDep) -> StatusChangeView:
+async def post_status(request: Request, node: NodeDep, publisher: PublisherDep) -> StatusChangeView:
     """Set or clear the credential's bit, sign the list's next version, and publish it at once.
 
     404 NOT_FOUND for a credential this exporter did not sign; 422 REQUEST_INVALID for suspend or
@@ -99,7 +93,7 @@ async def post_status(request: Request, node: NodeDep) -> StatusChangeView:
     """
     body = parse_model(StatusChangeRequest, await json_body(request))
     change = await run_in_threadpool(node.status_issuer.change, body.credential, body.action, node.now())
-    await _publisher(request).publish_now(PUBLISH_WAIT_S)
+    await publisher.publish_now(PUBLISH_WAIT_S)
     version = await run_in_threadpool(node.status_issuer.store.version, change.version.list_id, change.version.sequence)
     published = version is not None and version.published_at is not None
     return StatusChangeView(

@@ -12,7 +12,6 @@ found the same way; a status list version is read from it by its location-free i
 from __future__ import annotations
 
 import contextlib
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,10 +20,9 @@ from typing import Any
 import httpx
 
 from node_core.auth import read_token
-from node_core.network import read_network_file
 from node_core.port_client import PeerError, SyncPortClient
-from node_core.settings import parse_peer_urls
 from pilot.audit.errors import EvidenceError, NodeUnreachableError
+from pilot.peers import peer_urls
 from schemas.jsonio import parse_json
 from schemas.status_list import status_list_path
 from schemas.trust import TrustRegistry, load_trust_list
@@ -42,14 +40,14 @@ class AuditNetwork:
     data_dir: Path
     urls: dict[str, str]
     timeout_s: float = 10.0
-    _clients: dict[str, httpx.Client] = field(default_factory=dict, init=False, repr=False)
+    #: The HTTP client of each node, made on first use by ``client``; a test may give its own (MockTransport).
+    clients: dict[str, httpx.Client] = field(default_factory=dict, repr=False)
 
     @classmethod
     def open(cls, data_dir: Path) -> AuditNetwork:
         """The network recorded for ``data_dir``; EvidenceError when no node is known."""
-        override = os.environ.get("PILOT_PEER_URLS", "")
         try:
-            urls = parse_peer_urls(override) if override else read_network_file(data_dir / "network.json")
+            urls = peer_urls(data_dir)
         except ValueError as exc:
             raise EvidenceError(str(exc)) from exc
         if not urls:
@@ -68,14 +66,14 @@ class AuditNetwork:
         """An HTTP client for ``node_id`` (with its operator token when the data dir holds it)."""
         if node_id not in self.urls:
             raise EvidenceError(f"no URL known for {node_id} (known: {', '.join(sorted(self.urls))})")
-        if node_id not in self._clients:
+        if node_id not in self.clients:
             headers = {}
             with contextlib.suppress(OSError, ValueError):
                 headers["Authorization"] = f"Bearer {read_token(self.data_dir / 'tokens', node_id)}"
-            self._clients[node_id] = httpx.Client(
+            self.clients[node_id] = httpx.Client(
                 base_url=self.urls[node_id], headers=headers, timeout=self.timeout_s, trust_env=False
             )
-        return self._clients[node_id]
+        return self.clients[node_id]
 
     @contextlib.contextmanager
     def port(self, port_id: str) -> Iterator[SyncPortClient]:
@@ -131,9 +129,9 @@ class AuditNetwork:
 
     def close(self) -> None:
         """Close the HTTP clients."""
-        for client in self._clients.values():
+        for client in self.clients.values():
             client.close()
-        self._clients.clear()
+        self.clients.clear()
 
     def __enter__(self) -> AuditNetwork:
         return self

@@ -63,7 +63,7 @@ class StatusFindings:
 
 
 @dataclass(frozen=True)
-class _Receipt:
+class _ReceiptStatus:
     """What the receipt says about status: its decision, its status reasons, the versions it names."""
 
     decision: str
@@ -72,7 +72,7 @@ class _Receipt:
     references: list[Mapping[str, Any]]
 
     @classmethod
-    def of(cls, subject: Mapping[str, Any]) -> _Receipt:
+    def of(cls, subject: Mapping[str, Any]) -> _ReceiptStatus:
         raw = subject.get("reasons")
         reasons = [r for r in raw if isinstance(r, Mapping)] if isinstance(raw, list) else []
         references = subject.get("statusLists", [])
@@ -94,7 +94,7 @@ class _Receipt:
 
 
 def _bundled_versions(
-    files: Mapping[str, bytes], receipt: _Receipt, trust: TrustRegistry, at: datetime, problems: list[str]
+    files: Mapping[str, bytes], receipt: _ReceiptStatus, trust: TrustRegistry, at: datetime, problems: list[str]
 ) -> list[StatusList]:
     """Each version the receipt names, from the bundle, verified; every shortfall added to ``problems``."""
     verified: list[StatusList] = []
@@ -165,7 +165,7 @@ def _entry_count(reports: list[CredentialReport]) -> int:
     return count
 
 
-def _compare(recheck: StatusCheck, receipt: _Receipt, problems: list[str]) -> None:
+def _compare(recheck: StatusCheck, receipt: _ReceiptStatus, problems: list[str]) -> None:
     """Add to ``problems`` every way the receipt disagrees with the re-check over the bundled versions."""
     found = {(str(r.code), r.path) for r in recheck.reasons}
     for reason in recheck.reasons:
@@ -202,7 +202,7 @@ def check_bundle_status(
     receipt's verified ``credentialSubject``.
     """
     findings = StatusFindings()
-    receipt = _Receipt.of(subject)
+    receipt = _ReceiptStatus.of(subject)
     versions = _bundled_versions(files, receipt, trust, at, findings.problems)
     reports = _submission_reports(files, subject.get("submissionDigest"), trust, at)
     if not receipt.recorded:

@@ -12,15 +12,15 @@ from pilot.conformance.model import CaseResult, CaseSpec
 from pilot.conformance.report import ReportFormat, print_table
 from pilot.console import EXIT_FAILED, console, err_console, fail_usage, untrusted
 from pilot.data_dir import default_data_dir
-from pilot.documents import (
+from pilot.documents import FileVerdict, check_file
+from pilot.reports import Format, NotRun, problem_lines, render_verdicts
+from pilot.status_list_options import (
     STATUS_NOT_RUN_CHECKS,
     STATUS_NOT_RUN_REASON,
-    FileVerdict,
-    StatusListFileError,
-    check_file,
-    load_status_lists,
+    StatusListDirsOpt,
+    StatusListFilesOpt,
+    given_status_lists,
 )
-from pilot.reports import Format, NotRun, problem_lines, render_verdicts
 from pilot.trust_files import load_registry
 from schemas.errors import VerificationError
 from schemas.time import parse_time, utc_now
@@ -45,18 +45,8 @@ def validate_command(
             " (default: $PILOT_REFERENCE_DIR; without one those checks do not run).",
         ),
     ] = None,
-    status_list: Annotated[
-        list[Path] | None,
-        typer.Option(
-            "--status-list",
-            help="A status list credential to check credentials' status against (repeatable; without any"
-            " --status-list or --status-lists, status is not checked).",
-        ),
-    ] = None,
-    status_lists: Annotated[
-        list[Path] | None,
-        typer.Option("--status-lists", help="A directory of status list credentials (every *.json below it)."),
-    ] = None,
+    status_list: StatusListFilesOpt = None,
+    status_lists: StatusListDirsOpt = None,
 ) -> None:
     """Check files against the schema, their proofs, the trust list and a port's policy.
 
@@ -78,10 +68,7 @@ def validate_command(
         missing = shared_schema.missing_reference_files(reference)
         if missing:
             fail_usage(f"reference directory {reference} lacks {', '.join(missing)}")
-    try:
-        status = load_status_lists(status_list or (), status_lists or ())
-    except StatusListFileError as exc:
-        fail_usage(str(exc))
+    status = given_status_lists(status_list, status_lists)
     registry = load_registry(trust_list or default_data_dir() / "trust-list.json", trust_anchor)
     try:
         when = parse_time(at) if at else utc_now()

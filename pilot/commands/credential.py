@@ -14,8 +14,9 @@ from rich.table import Table
 
 from pilot.console import EXIT_FAILED, console, fail_usage, print_json, untrusted
 from pilot.data_dir import default_data_dir
-from pilot.documents import STATUS_NOT_RUN_REASON, StatusListFileError, load_status_lists
+from pilot.documents import credential_problems
 from pilot.input_files import InputTooLargeError, read_bounded
+from pilot.status_list_options import STATUS_NOT_RUN_REASON, StatusListDirsOpt, StatusListFilesOpt, given_status_lists
 from pilot.trust_files import load_registry
 from schemas.canonical import canonicalize
 from schemas.codes import Code
@@ -25,7 +26,6 @@ from schemas.errors import JsonMalformedError, KeyFormatError, PilotSchemaError,
 from schemas.jose import is_enveloped, read_enveloped, verify_enveloped
 from schemas.jsonio import parse_json
 from schemas.multikey import decode_multikey
-from schemas.status_list import StatusCheck, check_status
 from schemas.time import parse_time, utc_now
 from schemas.verify import check_credential
 
@@ -90,44 +90,25 @@ def verify_command(
     ] = None,
     at: AtOpt = None,
     as_json: JsonOpt = False,
-    status_list: Annotated[
-        list[Path] | None,
-        typer.Option(
-            "--status-list",
-            help="A status list credential to check the credential's status against (repeatable; needs the "
-            "trust list, not --public-key-multibase).",
-        ),
-    ] = None,
-    status_lists: Annotated[
-        list[Path] | None,
-        typer.Option("--status-lists", help="A directory of status list credentials (every *.json below it)."),
-    ] = None,
+    status_list: StatusListFilesOpt = None,
+    status_lists: StatusListDirsOpt = None,
 ) -> None:
     """Verify a credential's proof, and with a trust list also its issuer, role, schema and validity.
 
     With status lists (``--status-list``, ``--status-lists``), also its status (docs/design.md §12): revoked
     or suspended, or a status the lists given cannot establish (``STATUS_UNAVAILABLE``), fails (exit 1).
+    Status lists need the trust list: they cannot be combined with ``--public-key-multibase``.
     """
     document = _read(file)
-    try:
-        status = load_status_lists(status_list or (), status_lists or ())
-    except StatusListFileError as exc:
-        fail_usage(str(exc))
-    status_checked = False
+    status = given_status_lists(status_list, status_lists)
+    status_checked = status is not None
     if public_key_multibase is not None:
         if status is not None:
             fail_usage("--status-list needs the trust list: it cannot be combined with --public-key-multibase")
         problems = _verify_with_key(document, public_key_multibase)
     else:
         registry = load_registry(trust_list or default_data_dir() / "trust-list.json", trust_anchor)
-        when = _at(at)
-        report = check_credential(document, registry, when)
-        problems = list(report.problems)
-        if status is not None:
-            found = StatusCheck()
-            check_status(report, status, registry, when, found)
-            problems += found.reasons
-            status_checked = True
+        problems = credential_problems(document, registry, _at(at), status)
     errors = [p for p in problems if p.severity == "error"]
     unknown = [p for p in problems if p.code == Code.STATUS_UNAVAILABLE]
     if as_json:

@@ -5,58 +5,58 @@ always did (``pilot.commands.network.status_command``). The subcommands act on o
 its id or by a path to the credential file (its ``id`` and ``credentialStatus`` are read from it):
 
 - ``revoke|suspend|reinstate --issuer ID CREDENTIAL``: as the issuer. An exporter keeps its own status:
-  the command calls that exporter's operator API (``POST /v1/status``; its URL from ``network.json`` or
-  ``PILOT_PEER_URLS``, its token from ``<data dir>/tokens/<id>``). For ``cert-01``, ``cert-02`` and
-  ``ru-vet`` the command keeps their status itself (``pilot.issuer_state``): it signs the list's next
-  version into the data dir and publishes it to the registry when one is running. ``reinstate`` clears
-  a suspension only.
+  the command calls that exporter's operator API (``pilot.exporter_status_api``; its URL from
+  ``network.json`` or ``PILOT_PEER_URLS``, its token from ``<data dir>/tokens/<id>``). For ``cert-01``,
+  ``cert-02`` and ``ru-vet`` the command keeps their status itself (``pilot.issuer_state``): it signs the
+  list's next version into the data dir and publishes it to the registry when one is running.
+  ``reinstate`` clears a suspension only.
 - ``show CREDENTIAL``: the credential's status now and its history, from the registry's every version of
   its lists, each verified (``pilot.status_history``). From a file it needs no data dir, only a registry
   (``--registry URL``) and a trust anchor (``--trust-anchor``, else the data dir's, else the published
   sandbox's); the trust list is the data dir's, ``--trust-list``, or the registry's, verified against it.
 
-Exit status: 0 done, 1 a failed check (a list that does not verify, a registry that refused or cannot be
-reached, a status that cannot be established), 2 bad usage (an unknown credential, an action its
-credential does not allow, no registry known, an unreadable file).
+This module wires the commands: where the nodes and the trust list are, and which exit status an outcome
+is; what is printed is ``pilot.status_output``'s. Exit status: 0 done, 1 a failed check (a list that
+does not verify, a registry that refused or cannot be reached, a status that cannot be established), 2
+bad usage (an unknown credential, an action its credential does not allow, no registry known, an
+unreadable file).
 """
 
 from __future__ import annotations
 
-import json
-import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
 import httpx
 import typer
-from rich.table import Table
 
 from node_core.auth import read_token
-from node_core.network import NetworkFileError, read_network_file
-from node_core.settings import parse_peer_urls
 from pilot.commands import network
 from pilot.conformance.material import VECTORS_DIR
 from pilot.console import EXIT_FAILED, console, err_console, fail_usage, print_json, untrusted
 from pilot.data_dir import default_data_dir
+from pilot.exporter_status_api import ExporterRefused, ExporterUnavailable, change_at_exporter, exporter_entries
 from pilot.input_files import InputTooLargeError, read_bounded
 from pilot.issuer_state import (
     ISSUERS,
     Action,
-    IssuerChange,
     IssuerStateError,
     UnknownCredentialError,
+    allocated_entries,
     change_status,
+    state_path,
 )
-from pilot.issuer_state import credential_status as issuer_credential_status
-from pilot.status_history import EntryHistory, entry_history, read_entries
+from pilot.peers import peer_urls
+from pilot.status_history import entry_history, read_entries
+from pilot.status_output import change_report, exporter_change_report, print_change, print_histories
 from schemas.errors import PilotSchemaError, VerificationError
 from schemas.identifiers import did_of
 from schemas.jose import credential_payload
 from schemas.jsonio import parse_json
 from schemas.models.credential import StatusListEntry
-from schemas.time import format_time, utc_now
+from schemas.time import utc_now
 from schemas.trust import TrustRegistry, load_trust_list, read_json_file, verify_trust_list
 
 __all__ = ["app"]
@@ -101,7 +101,7 @@ def status_callback(ctx: typer.Context, data_dir: network.DataDirOption = None, 
 
 
 @dataclass(frozen=True)
-class Named:
+class NamedCredential:
     """A credential named on the command line: its id, and its document when a file was given."""
 
     credential_id: str
@@ -123,11 +123,11 @@ class Named:
             fail_usage(f"the credential's credentialStatus is malformed: {exc}")
 
 
-def _named(credential: str) -> Named:
+def _credential_argument(credential: str) -> NamedCredential:
     """A path to an existing file is read as the credential; anything else is taken as its id."""
     path = Path(credential)
     if not path.is_file():
-        return Named(credential)
+        return NamedCredential(credential)
     try:
         document = parse_json(read_bounded(path, MAX_FILE_BYTES))
         payload = credential_payload(document)
@@ -136,18 +136,16 @@ def _named(credential: str) -> Named:
     ident = payload.get("id") if isinstance(payload, Mapping) else None
     if not isinstance(ident, str):
         fail_usage(f"{path} is not a credential with an id")
-    return Named(ident, payload)
+    return NamedCredential(ident, payload)
 
 
 # -- where things are ---------------------------------------------------------------------------------
 
 
 def _peer_urls(data_dir: Path) -> dict[str, str]:
-    """Peer URLs: ``PILOT_PEER_URLS`` if set, else the data dir's ``network.json``."""
-    override = os.environ.get("PILOT_PEER_URLS", "").strip()
     try:
-        return parse_peer_urls(override) if override else read_network_file(data_dir / "network.json")
-    except (ValueError, NetworkFileError) as exc:
+        return peer_urls(data_dir)
+    except ValueError as exc:
         fail_usage(str(exc))
 
 
@@ -174,6 +172,14 @@ def _role(data_dir: Path, issuer: str) -> str | None:
     return str(participant.role) if participant is not None else None
 
 
+def _token(directory: Path, exporter: str) -> str | None:
+    """The exporter's operator token in ``<data dir>/tokens``, if the data dir holds it."""
+    try:
+        return read_token(directory / "tokens", exporter)
+    except (OSError, ValueError):
+        return None
+
+
 def _client() -> httpx.Client:
     return httpx.Client(timeout=TIMEOUT_S, trust_env=False)
 
@@ -184,192 +190,103 @@ def _client() -> httpx.Client:
 def _change(
     action: Action, issuer: str, credential: str, data_dir: Path | None, as_json: bool, registry: str | None
 ) -> None:
+    """The one implementation of ``revoke``, ``suspend`` and ``reinstate``: as the issuer, wherever it keeps status."""
     directory = data_dir or default_data_dir()
-    named = _named(credential)
+    named = _credential_argument(credential)
     if named.issuer_did is not None and named.issuer_did != did_of(issuer):
         fail_usage(f"the credential was issued by {named.issuer_did}, not by {issuer}")
     if issuer in ISSUERS:
-        result = _change_kept_here(action, issuer, named, directory, registry)
+        registry_url = _registry_url(directory, registry, required=False)
+        try:
+            change = change_status(directory, issuer, named.credential_id, action, registry_url=registry_url)
+        except IssuerStateError as exc:
+            fail_usage(str(exc))
+        report = change_report(action, change)
     elif _role(directory, issuer) == "exporter":
-        result = _change_at_exporter(action, issuer, named, directory)
+        report = exporter_change_report(action, issuer, _ask_exporter(action, issuer, named, directory))
     else:
         fail_usage(f"{issuer} is not an issuer of this sandbox: give an exporter, or one of {', '.join(ISSUERS)}")
-    _report_change(result, as_json)
-
-
-def _change_kept_here(
-    action: Action, issuer: str, named: Named, directory: Path, registry: str | None
-) -> dict[str, Any]:
-    registry_url = _registry_url(directory, registry, required=False)
-    try:
-        change = change_status(directory, issuer, named.credential_id, action, registry_url=registry_url)
-    except IssuerStateError as exc:
-        fail_usage(str(exc))
-    return _change_json(action, change)
-
-
-def _change_json(action: str, change: IssuerChange) -> dict[str, Any]:
-    publication = change.publication
-    return {
-        "credential": change.credential_id,
-        "issuer": change.issuer,
-        "action": action,
-        "changed": change.changed,
-        "status": change.status,
-        "list": {
-            "id": f"https://registry.pilot.example/v1/status/{change.issuer}/{change.list_id}",
-            "sequence": change.sequence,
-            "published": publication.published if publication is not None else False,
-            "file": str(change.path),
-            "problem": None if publication is None else publication.detail,
-            "refused": publication is not None and publication.refused,
-        },
-    }
-
-
-def _change_at_exporter(action: Action, issuer: str, named: Named, directory: Path) -> dict[str, Any]:
-    url = _peer_urls(directory).get(issuer)
-    if url is None:
-        fail_usage(f"no URL for {issuer}: start the network (`pilot up --data-dir {directory}`) or set PILOT_PEER_URLS")
-    try:
-        token = read_token(directory / "tokens", issuer)
-    except (OSError, ValueError) as exc:
-        fail_usage(f"no operator token for {issuer} in {directory / 'tokens'}: {exc}")
-    body = {"credential": named.credential_id, "action": action}
-    try:
-        with _client() as client:
-            response = client.post(f"{url}/v1/status", json=body, headers={"authorization": f"Bearer {token}"})
-    except httpx.TransportError as exc:
-        _fail(f"{issuer} cannot be reached at {url}: {type(exc).__name__}")
-    answer = _json_or_none(response)
-    if response.status_code in (401, 404, 422):
-        detail = answer.get("detail") if isinstance(answer, dict) else None
-        fail_usage(f"{issuer} refused: HTTP {response.status_code}: {detail or response.text[:200]}")
-    if response.status_code != 200 or not isinstance(answer, dict):
-        _fail(f"{issuer} answered HTTP {response.status_code}: {response.text[:200]}")
-    given = answer.get("list")
-    listed: dict[str, Any] = given if isinstance(given, dict) else {}
-    return {
-        "credential": answer.get("credential"),
-        "issuer": issuer,
-        "action": action,
-        "changed": answer.get("changed"),
-        "status": answer.get("status"),
-        "list": {**listed, "problem": None if listed.get("published") else "not yet acknowledged by the registry"},
-    }
-
-
-def _report_change(result: dict[str, Any], as_json: bool) -> None:
-    listed = result["list"]
-    if as_json:
-        print_json(result)
-    else:
-        verb = {"revoke": "revoked", "suspend": "suspended", "reinstate": "reinstated"}[result["action"]]
-        done = verb if result["changed"] else f"already {verb if verb != 'reinstated' else 'not suspended'}"
-        console.print(f"[bold]{untrusted(result['credential'])}[/]: {done} by {untrusted(result['issuer'])}")
-        table = Table("status list", "version", "published", "status now")
-        status = ", ".join(f"{k}: {'set' if v else 'clear'}" for k, v in (result.get("status") or {}).items())
-        table.add_row(
-            untrusted(str(listed.get("id", "")).removeprefix("https://registry.pilot.example/v1/status/")),
-            untrusted(listed.get("sequence")),
-            "yes" if listed.get("published") else "[yellow]no[/]",
-            untrusted(status),
-        )
-        console.print(table)
-        if not listed.get("published") and listed.get("problem"):
-            later = "" if listed.get("refused") else " (kept; `pilot up` publishes it when the registry runs)"
-            err_console.print(f"[yellow]not published:[/] {untrusted(listed['problem'])}{later}")
-    if listed.get("refused"):
+    print_change(report, as_json)
+    if report["list"].get("refused"):
         raise typer.Exit(EXIT_FAILED)
 
 
-@app.command("revoke")
-def revoke_command(
-    credential: CredentialArg,
-    issuer: IssuerOpt,
-    data_dir: DataDirOpt = None,
-    as_json: JsonOpt = False,
-    registry: RegistryOpt = None,
-) -> None:
-    """Revoke a credential for good: its issuer sets its revocation bit and publishes the list's next version."""
-    _change("revoke", issuer, credential, data_dir, as_json, registry)
+def _ask_exporter(action: Action, exporter: str, named: NamedCredential, directory: Path) -> dict[str, Any]:
+    """The exporter's answer to the change; bad usage when it refuses, a failed check when it cannot answer."""
+    url = _peer_urls(directory).get(exporter)
+    if url is None:
+        fail_usage(
+            f"no URL for {exporter}: start the network (`pilot up --data-dir {directory}`) or set PILOT_PEER_URLS"
+        )
+    try:
+        token = read_token(directory / "tokens", exporter)
+    except (OSError, ValueError) as exc:
+        fail_usage(f"no operator token for {exporter} in {directory / 'tokens'}: {exc}")
+    try:
+        with _client() as client:
+            return change_at_exporter(client, exporter, url, token, named.credential_id, action)
+    except ExporterRefused as exc:
+        fail_usage(str(exc))
+    except ExporterUnavailable as exc:
+        _fail(str(exc))
 
 
-@app.command("suspend")
-def suspend_command(
-    credential: CredentialArg,
-    issuer: IssuerOpt,
-    data_dir: DataDirOpt = None,
-    as_json: JsonOpt = False,
-    registry: RegistryOpt = None,
-) -> None:
-    """Suspend a certificate or attestation (until `pilot status reinstate`); exporters' records cannot be."""
-    _change("suspend", issuer, credential, data_dir, as_json, registry)
+_ACTIONS: dict[Action, str] = {
+    "revoke": "Revoke a credential for good: its issuer sets its revocation bit and publishes the list's next version.",
+    "suspend": "Suspend a certificate or attestation (until `pilot status reinstate`); exporters' records cannot be.",
+    "reinstate": "Lift a suspension (a revocation is final: reinstate clears the suspension bit only).",
+}
 
 
-@app.command("reinstate")
-def reinstate_command(
-    credential: CredentialArg,
-    issuer: IssuerOpt,
-    data_dir: DataDirOpt = None,
-    as_json: JsonOpt = False,
-    registry: RegistryOpt = None,
-) -> None:
-    """Lift a suspension (a revocation is final: reinstate clears the suspension bit only)."""
-    _change("reinstate", issuer, credential, data_dir, as_json, registry)
+def _action_command(action: Action) -> Callable[..., None]:
+    """The typer command for ``action``: the same options for the three, and ``_change`` behind them."""
+
+    def command(
+        credential: CredentialArg,
+        issuer: IssuerOpt,
+        data_dir: DataDirOpt = None,
+        as_json: JsonOpt = False,
+        registry: RegistryOpt = None,
+    ) -> None:
+        _change(action, issuer, credential, data_dir, as_json, registry)
+
+    return command
+
+
+for _action, _help in _ACTIONS.items():
+    app.command(_action, help=_help)(_action_command(_action))
 
 
 # -- show ---------------------------------------------------------------------------------------------
 
 
-def _entries_by_id(named: Named, directory: Path, issuer: str | None) -> list[StatusListEntry]:
+def _entries_by_id(named: NamedCredential, directory: Path, issuer: str | None) -> list[StatusListEntry]:
     """The entries of a credential named by id: from the issuer states here, else from the exporters' APIs."""
     kept = [issuer] if issuer in ISSUERS else ([] if issuer is not None else list(ISSUERS))
     for candidate in kept:
-        if not (directory / "issuers" / f"{candidate}.json").is_file():
+        if not state_path(directory, candidate).is_file():
             continue
         try:
-            found = issuer_credential_status(directory, candidate, named.credential_id)
+            found = allocated_entries(directory, candidate, named.credential_id)
         except UnknownCredentialError:
             continue
         except IssuerStateError as exc:
             fail_usage(str(exc))
-        return [StatusListEntry.model_validate(e) for e in found["entries"]]
+        return [StatusListEntry.model_validate(e) for e in found]
     exporters = [issuer] if issuer is not None and issuer not in ISSUERS else []
     if issuer is None:
         exporters = [peer for peer in _peer_urls(directory) if _role(directory, peer) == "exporter"]
-    for exporter in exporters:
-        entries = _exporter_entries(exporter, named.credential_id, directory)
-        if entries is not None:
-            return entries
+    urls = _peer_urls(directory)
+    with _client() as client:
+        for exporter in exporters:
+            url, token = urls.get(exporter), _token(directory, exporter)
+            entries = exporter_entries(client, url, token, named.credential_id) if url and token else None
+            if entries is not None:
+                return entries
     fail_usage(
         f"no issuer known in {directory} allocated a status index to {named.credential_id}: give the credential "
         "file instead of its id (or --issuer)"
     )
-
-
-def _exporter_entries(exporter: str, credential_id: str, directory: Path) -> list[StatusListEntry] | None:
-    url = _peer_urls(directory).get(exporter)
-    try:
-        token = read_token(directory / "tokens", exporter)
-    except (OSError, ValueError):
-        return None
-    if url is None:
-        return None
-    try:
-        with _client() as client:
-            response = client.get(
-                f"{url}/v1/status", params={"credential": credential_id}, headers={"authorization": f"Bearer {token}"}
-            )
-    except httpx.TransportError:
-        return None
-    answer = _json_or_none(response)
-    if response.status_code != 200 or not isinstance(answer, dict) or not isinstance(answer.get("entries"), list):
-        return None
-    try:
-        return [StatusListEntry.model_validate(e) for e in answer["entries"]]
-    except ValueError:
-        return None
 
 
 def _trust(directory: Path, trust_list: Path | None, trust_anchor: Path | None, registry_url: str) -> TrustRegistry:
@@ -414,7 +331,7 @@ def show_command(
     established (a credential without credentialStatus included: nothing can say it was not revoked).
     """
     directory = data_dir or default_data_dir()
-    named = _named(credential)
+    named = _credential_argument(credential)
     entries = named.entries() if named.document is not None else _entries_by_id(named, directory, issuer)
     registry_url = _registry_url(directory, registry, required=True)
     assert registry_url is not None
@@ -434,59 +351,9 @@ def show_command(
     if as_json:
         print_json({"credential": named.credential_id, "ok": ok, "entries": [h.as_json() for h in histories]})
     else:
-        _print_histories(named.credential_id, histories)
+        print_histories(named.credential_id, histories)
     if not ok:
         raise typer.Exit(EXIT_FAILED)
-
-
-_WORDS = {"revocation": ("revoked", "not revoked"), "suspension": ("suspended", "not suspended")}
-
-
-def summary(history: EntryHistory) -> str:
-    """``revoked since version 3 (2026-...)``, ``not suspended``, or why the status is unknown."""
-    if history.now is None:
-        return f"unknown: {history.problem or 'a version does not verify'}"
-    word_set, word_clear = _WORDS.get(history.purpose, ("set", "clear"))
-    since = history.since
-    when = f" ({format_time(since.valid_from)})" if since is not None and since.valid_from else ""
-    if history.now:
-        return f"{word_set} since version {since.sequence}{when}" if since is not None else word_set
-    if len(history.changes) > 1 and since is not None:
-        verb = "reinstated" if history.purpose == "suspension" else "cleared"
-        return f"{word_clear} ({verb} at version {since.sequence}{when})"
-    return word_clear
-
-
-def _print_histories(credential_id: str, histories: list[EntryHistory]) -> None:
-    console.print(f"[bold]{untrusted(credential_id)}[/]")
-    for history in histories:
-        style = "red" if history.now else ("green" if history.now is False else "yellow")
-        console.print(
-            f"  {untrusted(history.purpose)} (index {history.index} of {untrusted(history.url)}): "
-            f"[{style}]{untrusted(summary(history))}[/]",
-            soft_wrap=True,
-        )
-        table = Table("version", "signed (validFrom)", "received by the registry", "bit", "check")
-        for version in history.versions:
-            bit = "" if version.set is None else ("set" if version.set else "clear")
-            table.add_row(
-                str(version.sequence),
-                format_time(version.valid_from) if version.valid_from else "",
-                untrusted(version.received_at or ""),
-                bit,
-                "[green]verified[/]" if version.problem is None else f"[red]{untrusted(version.problem)}[/]",
-            )
-        console.print(table)
-
-
-# -- small things -------------------------------------------------------------------------------------
-
-
-def _json_or_none(response: httpx.Response) -> Any:
-    try:
-        return json.loads(response.content)
-    except ValueError:
-        return None
 
 
 def _fail(message: str) -> NoReturn:

@@ -16,7 +16,6 @@ The port under test must reach a registry that holds the sandbox's lists (``pilo
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,6 +24,8 @@ from pilot.conformance.model import CaseFailed, CaseSpec
 from pilot.conformance.runner import PlannedCase, Probe
 from pilot.conformance.submissions import Vector, exporter_of, published_vectors, resubmitted
 from pilot.synthetic import certifier_of
+from schemas.digest import parse_digest
+from schemas.errors import VerificationError
 from schemas.jsonio import parse_json
 from schemas.status_list import purposes_for, status_entries
 
@@ -34,7 +35,6 @@ __all__ = ["STATUS_CASES", "UNKNOWN_GENERATION", "StatusCases"]
 UNKNOWN_GENERATION = 404
 #: The exporter whose fresh consignments the status cases send (its certificates are ``cert-01``'s).
 EXPORTER = "ru-exp-01"
-_DIGEST = re.compile(r"sha-256:[0-9a-f]{64}")
 
 STATUS_CASES: tuple[CaseSpec, ...] = (
     CaseSpec(
@@ -90,7 +90,7 @@ def _codes(subject: dict[str, Any]) -> list[str]:
     return [str(r.get("code")) for r in subject.get("reasons") or [] if isinstance(r, dict)]
 
 
-def _cited(document: dict[str, Any]) -> set[str]:
+def _cited_lists(document: dict[str, Any]) -> set[str]:
     """Every status list URL the manifest and the credentials of a (embedded-proof) submission cite."""
     return {
         str(entry["statusListCredential"])
@@ -115,7 +115,7 @@ class StatusCases:
         }
         return [PlannedCase(_BY_ID[case_id], body) for case_id, body in bodies.items()]
 
-    def _decided(self, exporter: str, document: dict[str, Any]) -> dict[str, Any]:
+    def _receipt_subject(self, exporter: str, document: dict[str, Any]) -> dict[str, Any]:
         sent = self.suite.submit(exporter, document)
         subject: dict[str, Any] = self.suite.receipt_of(sent)["credentialSubject"]
         return subject
@@ -127,7 +127,7 @@ class StatusCases:
         document = resubmitted(self.suite.material, vector, submission_id)
         probe.sent = f"POST /v1/submissions {submission_id}: {vector.name} under a fresh id, signed by {exporter}"
         probe.expected = f"201 receipt, decision rejected, the only reason {vector.expect}"
-        subject = self._decided(exporter, document)
+        subject = self._receipt_subject(exporter, document)
         seen = f"decision {subject.get('decision')}, reasons {_codes(subject)}"
         if subject.get("decision") != "rejected" or set(_codes(subject)) != {vector.expect}:
             raise CaseFailed(seen)
@@ -145,7 +145,7 @@ class StatusCases:
             f"{', '.join(e['statusListCredential'].rsplit('/', 1)[1] for e in entries)}, which no registry holds"
         )
         probe.expected = "decision held_for_inspection, STATUS_UNAVAILABLE the only reason; never accepted"
-        subject = self._decided(EXPORTER, document)
+        subject = self._receipt_subject(EXPORTER, document)
         seen = f"decision {subject.get('decision')}, reasons {_codes(subject)}"
         if subject.get("decision") != "held_for_inspection" or set(_codes(subject)) != {"STATUS_UNAVAILABLE"}:
             raise CaseFailed(seen)
@@ -154,7 +154,7 @@ class StatusCases:
     def lists_named(self, probe: Probe) -> str:
         submission_id = self.suite.new_id("status-named", EXPORTER)
         document = self.suite.fresh(EXPORTER, submission_id)
-        cited = _cited(document)
+        cited = _cited_lists(document)
         probe.sent = f"POST /v1/submissions {submission_id} (new, valid), citing {len(cited)} status lists"
         probe.expected = "decision accepted; statusLists names a version of each cited list, once"
         sent = self.suite.submit(EXPORTER, document)
@@ -176,6 +176,8 @@ class StatusCases:
             sequence, digest = item.get("sequence"), item.get("digest")
             if not isinstance(sequence, int) or isinstance(sequence, bool) or sequence < 1:
                 raise CaseFailed(f"{item.get('id')}: sequence {sequence!r} is not a positive integer")
-            if not isinstance(digest, str) or not _DIGEST.fullmatch(digest):
-                raise CaseFailed(f"{item.get('id')}: digest {str(digest)[:80]!r} is not sha-256:<64 hex>")
+            try:
+                parse_digest(digest)
+            except VerificationError as exc:
+                raise CaseFailed(f"{item.get('id')}: digest {str(digest)[:80]!r} is not sha-256:<64 hex>") from exc
         return f"decision accepted; statusLists names each of the {len(cited)} cited lists once"

@@ -16,7 +16,6 @@ checked) and ``unsafe_status_fail_open`` (an assessor that takes a status it cou
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -27,7 +26,8 @@ from typing import Any
 from node_core.status_cache import RegistryStatusLists
 from pilot.conformance.material import KitMaterial
 from pilot.network_file import read_record
-from pilot.sandbox import STATUS_LISTS_DIR, build_sandbox, fixture_status_lists
+from pilot.sandbox import build_sandbox, fixture_status_lists
+from pilot.status_files import read_status_list_file, status_list_files
 from schemas.assess import Assessment, assess_submission
 from schemas.codes import Code
 from schemas.status_list import StaticStatusLists, StatusList, StatusLookup, StatusUnavailable
@@ -54,9 +54,9 @@ class FirstFound:
 
 def sandbox_status_lists(material: KitMaterial) -> StaticStatusLists:
     """The data dir's status list files, else the sandbox's generation-0 lists (module doc)."""
-    files = sorted((material.data_dir / STATUS_LISTS_DIR).rglob("*.json"))
+    files = status_list_files(material.data_dir)
     if files:
-        return StaticStatusLists(_read(path) for path in files)
+        return StaticStatusLists(read_status_list_file(path) for path in files)
     return StaticStatusLists(fixture_status_lists(build_sandbox()).values())
 
 
@@ -79,10 +79,6 @@ def registry_of(data_dir: Path) -> str | None:
     record = read_record(data_dir)
     entry = record.nodes.get("registry") if record is not None else None
     return entry.url if entry is not None else None
-
-
-def _read(path: Path) -> Any:
-    return json.loads(path.read_text(encoding="utf-8"))
 
 
 def unsafe_status_fail_open(document: Any, trust: TrustRegistry, **options: Any) -> Assessment:

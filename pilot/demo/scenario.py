@@ -20,7 +20,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from pilot.demo.checks import LogAudit, audit_log, check_receipt
 from pilot.demo.faults import BUILDERS, CASES, FaultCase, FaultOutcome, unapproved_establishment
-from pilot.demo.status_cases import RegistryOutage, run_status_cases
+from pilot.demo.status_cases import RegistryOutage, demo_certificate_id, run_status_cases
 from pilot.issuer_state import DataDirStatus
 from pilot.participants import EXPORTER_IDS, PORT_IDS, PORTS
 from pilot.sandbox import UNAPPROVED_ESTABLISHMENT, build_sandbox
@@ -147,7 +147,7 @@ class Scenario:
                 (credential["id"], _digest(credential)),
                 key=f"demo/{farm['id']}",
                 day=day,
-                credential_id=stable_id(self.seed, "demo-cert", farm["id"]),
+                credential_id=demo_certificate_id(self.seed, farm["id"]),
             )
             _expect(
                 client.post("/v1/credentials", json=certificate),

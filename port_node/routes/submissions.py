@@ -10,7 +10,6 @@ only moves bytes. Errors are ``ProblemError``s, turned into RFC 9457 answers by 
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 import anyio
@@ -19,10 +18,11 @@ from fastapi import APIRouter, Query, Request
 from starlette.datastructures import Headers
 from starlette.responses import Response
 
-from node_core.body import parse_json_body, read_limited_body, require_json_media_type
-from node_core.http_signatures import SignedHeaders, target_uri_from_scope
+from node_core.body import parse_json_body
+from node_core.http_signatures import target_uri_from_scope
 from node_core.problems import ProblemError, problem_body, problem_responses
 from port_node.api_models import MAX_BATCH, BatchRequest, BatchResponse, SubmissionReceipt, SubmissionRecord
+from port_node.authentication import exporters_only
 from port_node.crash_points import unsafe_test_crash_point
 from port_node.routes.deps import PortDep
 from port_node.state import PortNode, receive_time
@@ -45,14 +45,6 @@ def _receipt_response(body: bytes, status: int) -> Response:
     return Response(body, status_code=status, media_type="application/json")
 
 
-async def _signed_body(request: Request, port: PortNode, at: datetime, limit: int) -> tuple[SignedHeaders, bytes]:
-    """The exporter's verified signature headers, then (and only then) the body within ``limit``."""
-    url = target_uri_from_scope(request)
-    signed = await anyio.to_thread.run_sync(port.auth.signed_exporter, request.method, url, request.headers, at)
-    require_json_media_type(request.headers)
-    return signed, await read_limited_body(request, limit)
-
-
 @router.post(
     "/v1/submissions",
     summary="Submit one consignment",
@@ -73,7 +65,7 @@ async def _signed_body(request: Request, port: PortNode, at: datetime, limit: in
 async def post_submission(request: Request, port: PortDep) -> Response:
     """Decide and log one submission."""
     at = receive_time()
-    signed, body = await _signed_body(request, port, at, port.settings.max_body_bytes)
+    signed, body = await port.auth.read_signed_body(request, at, exporters_only, limit=port.settings.max_body_bytes)
 
     def work() -> tuple[int, bytes]:
         exporter = port.auth.exporter_of(signed, body)
@@ -120,7 +112,9 @@ def _batch_items(body: bytes) -> list[Any]:
 async def post_batch(request: Request, port: PortDep) -> Response:
     """Decide and log each submission of a batch."""
     at = receive_time()
-    signed, body = await _signed_body(request, port, at, port.settings.max_batch_body_bytes)
+    signed, body = await port.auth.read_signed_body(
+        request, at, exporters_only, limit=port.settings.max_batch_body_bytes
+    )
 
     def work() -> bytes:
         exporter = port.auth.exporter_of(signed, body)

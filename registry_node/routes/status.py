@@ -5,12 +5,13 @@ docs/design.md §§6, 12. Reading is open to anyone (the lists are public): the 
 version held at ``?timestamp=`` (the W3C Bitstring Status List parameter name). Every answer carries the
 credential's bytes exactly as its issuer sent them.
 
-Posting a version: the signature headers are checked first (401, or 403 for anyone but the list's issuer),
-before a byte of the body is read; then the ``Content-Type`` (415) and the size limit (413, decided before
-the body is read whole); then, in a worker thread, the digest and the nonce (401), strict JSON (400), the
-credential (422 ``STATUS_LIST_INVALID``) and the ordering (409 ``STATUS_LIST_OUT_OF_ORDER``); a new version
-is 201, the version already held under that sequence 200. Errors are ``ProblemError``s, answered by
-node_core's one handler.
+Posting a version: a list name no list can have is 404; then the signature headers are checked
+(``node_core.participant_auth``: 401, or 403 for anyone but the list's issuer), before a byte of the body
+is read; then the ``Content-Type`` (415) and the size limit (413, decided before the body is read whole);
+then, in a worker thread, the digest and the nonce (401), strict JSON (400), the credential (422
+``STATUS_LIST_INVALID``) and the ordering (409 ``STATUS_LIST_OUT_OF_ORDER``); a new version is 201, the
+version already held under that sequence 200. Errors are ``ProblemError``s, answered by node_core's one
+handler.
 """
 
 from __future__ import annotations
@@ -22,8 +23,7 @@ import anyio
 from fastapi import APIRouter, Path, Query, Request
 from starlette.responses import JSONResponse, Response
 
-from node_core.body import read_limited_body, require_json_media_type
-from node_core.http_signatures import target_uri_from_scope
+from node_core.participant_auth import SignerRule
 from node_core.problems import ProblemError, problem_responses
 from registry_node.caching import cache_control, entity_tag, none_match
 from registry_node.intake import accept_version
@@ -34,6 +34,7 @@ from schemas.codes import Code
 from schemas.errors import JsonMalformedError, VerificationError
 from schemas.status_list import status_list_url
 from schemas.time import format_time, parse_time
+from schemas.trust import ResolvedKey
 
 router = APIRouter(tags=["status lists"])
 
@@ -56,6 +57,17 @@ def list_url(issuer: str, list_id: str) -> str:
         return status_list_url(issuer, list_id)
     except ValueError:
         raise ProblemError(Code.NOT_FOUND, "no status list has this name") from None
+
+
+def the_lists_issuer(issuer: str) -> SignerRule:
+    """The ``SignerRule`` of a list's URL: only ``issuer`` may publish its versions (403 for anyone else)."""
+
+    def rule(key: ResolvedKey) -> str | None:
+        if key.participant_id == issuer:
+            return None
+        return f"{key.participant_id} may publish its own status lists only, not another participant's"
+
+    return rule
 
 
 def _not_found() -> ProblemError:
@@ -190,15 +202,13 @@ async def post_status_list(issuer: Issuer, list_id: ListId, request: Request, re
     """Keep a new version of the issuer's list."""
     at = receive_time()
     try:
-        signed = await anyio.to_thread.run_sync(
-            registry.auth.signed_by_issuer, request.method, target_uri_from_scope(request), request.headers, at, issuer
-        )
         url = list_url(issuer, list_id)
-        require_json_media_type(request.headers)
-        body = await read_limited_body(request, registry.settings.max_body_bytes)
+        signed, body = await registry.auth.read_signed_body(
+            request, at, the_lists_issuer(issuer), limit=registry.settings.max_body_bytes
+        )
 
         def work() -> Accepted:
-            registry.auth.finish(signed, body)
+            registry.auth.verified_signer(signed, body)
             return accept_version(registry.store, registry.trust, issuer, list_id, body, at)
 
         accepted = await anyio.to_thread.run_sync(work)

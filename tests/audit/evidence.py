@@ -37,7 +37,7 @@ from schemas.keyring import select_key
 from schemas.signed_note import cosign_checkpoint, parse_signed_note
 from schemas.status_list import StaticStatusLists, StatusLookup, split_status_list_url
 
-__all__ = ["ANCHOR", "EXPORTER", "PORT", "Evidence", "StatusAt", "fixture_lists", "make_evidence", "material"]
+__all__ = ["ANCHOR", "EXPORTER", "PORT", "Evidence", "Served", "StatusAt", "fixture_lists", "make_evidence", "material"]
 
 EXPORTER = "ru-exp-01"
 PORT = "cn-port-01"
@@ -73,14 +73,25 @@ class StatusAt:
         return [] if self.index is None else fixture_status(issuer_id, credential_id, record_type, index=self.index)
 
 
+#: What the registry stand-in serves: ``{(status list URL, sequence): the bytes of that version}``.
+Served = Mapping[tuple[str, int], bytes]
+
+
 @dataclass
 class Evidence:
     """One consignment's bundle and what made it."""
 
+    consignment: str
     files: dict[str, bytes]
     submission: dict[str, Any]
     receipt: dict[str, Any]
-    served: dict[tuple[str, int], bytes] = field(default_factory=dict)
+    served: dict[tuple[str, int], bytes]
+    #: Opens the stand-in network the evidence was collected from, its registry serving the versions given.
+    open_network: Callable[[Served], AuditNetwork] = field(repr=False)
+
+    def network(self, served: Served | None = None) -> AuditNetwork:
+        """The stand-in network again (``pilot audit trail``), its registry serving ``served`` (default: as before)."""
+        return self.open_network(self.served if served is None else served)
 
     @property
     def subject(self) -> dict[str, Any]:
@@ -158,23 +169,23 @@ def make_evidence(
             return httpx.Response(200, content=canonicalize(submission))
         return httpx.Response(404, json={"code": "NOT_FOUND"})
 
-    def registry_routes(request: httpx.Request) -> httpx.Response:
-        head, _, sequence = request.url.path.rpartition("/versions/")
-        parts = split_status_list_url("https://registry.pilot.example" + head)
-        body = served.get(("https://registry.pilot.example" + head, int(sequence))) if parts else None
-        if body is None:
-            return httpx.Response(404, json={"code": "NOT_FOUND"})
-        return httpx.Response(200, content=body)
+    def open_network(versions: Served) -> AuditNetwork:
+        def registry_routes(request: httpx.Request) -> httpx.Response:
+            head, _, sequence = request.url.path.rpartition("/versions/")
+            parts = split_status_list_url("https://registry.pilot.example" + head)
+            body = versions.get(("https://registry.pilot.example" + head, int(sequence))) if parts else None
+            if body is None:
+                return httpx.Response(404, json={"code": "NOT_FOUND"})
+            return httpx.Response(200, content=body)
 
-    network = AuditNetwork(VECTORS_DIR, {EXPORTER: "http://ru-exp-01.test", PORT: "http://cn-port-01.test"})
-    network.urls[REGISTRY] = "http://registry.test"
-    network._clients.update(
-        {
+        urls = {EXPORTER: "http://ru-exp-01.test", PORT: "http://cn-port-01.test", REGISTRY: "http://registry.test"}
+        clients = {
             EXPORTER: _client(exporter_routes, EXPORTER),
             PORT: _client(port_routes, PORT),
             REGISTRY: _client(registry_routes, REGISTRY),
         }
-    )
-    with network:
+        return AuditNetwork(VECTORS_DIR, urls, clients=clients)
+
+    with open_network(served) as network:
         files = collect_evidence(network, consignment, wait_s=0)
-    return Evidence(files, submission, receipt, served)
+    return Evidence(consignment, files, submission, receipt, served, open_network)

@@ -118,9 +118,7 @@ def _network(tmp_path: Path, status: int, body: bytes) -> AuditNetwork:
         seen.append(request.url.path)
         return httpx.Response(status, content=body)
 
-    network._clients["ru-exp-01"] = httpx.Client(
-        base_url="http://ru-exp-01.test", transport=httpx.MockTransport(handle)
-    )
+    network.clients["ru-exp-01"] = httpx.Client(base_url="http://ru-exp-01.test", transport=httpx.MockTransport(handle))
     return network
 
 

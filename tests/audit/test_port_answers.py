@@ -16,7 +16,7 @@ URL = "http://cn-port-01.test"
 
 def network_answering(tmp_path: Path, handle: httpx.MockTransport) -> AuditNetwork:
     network = AuditNetwork(tmp_path, {PORT: URL})
-    network._clients[PORT] = httpx.Client(base_url=URL, transport=handle)
+    network.clients[PORT] = httpx.Client(base_url=URL, transport=handle)
     return network
 
 
@@ -58,7 +58,7 @@ def test_the_operator_token_goes_with_the_port_calls(tmp_path: Path) -> None:
     (tmp_path / "tokens" / PORT).write_text("secret-token\n")
     network = AuditNetwork(tmp_path, {PORT: URL})
     client = network.client(PORT)  # made with the token, then pointed at the scripted port
-    network._clients[PORT] = httpx.Client(base_url=URL, headers=client.headers, transport=httpx.MockTransport(handle))
+    network.clients[PORT] = httpx.Client(base_url=URL, headers=client.headers, transport=httpx.MockTransport(handle))
     with network, network.port(PORT) as port:
         assert port.receipt("c-1", exporter="ru-exp-01") == b'{"receipt":1}'
     assert seen[0].headers["authorization"] == "Bearer secret-token"

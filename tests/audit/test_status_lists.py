@@ -13,14 +13,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from typer.testing import CliRunner
 
 from pilot.audit.bundle import MAX_MEMBERS, MAX_STATUS_LISTS, status_member
 from pilot.audit.errors import EvidenceError
 from pilot.audit.nodes import REGISTRY, AuditNetwork
-from pilot.audit.trail import _status_steps
+from pilot.audit.trail import Step, build_trail
 from pilot.audit.verify import Check, verify_bundle
 from pilot.cli import app
 from pilot.conformance.material import VECTORS_DIR
@@ -35,7 +34,7 @@ from schemas.errors import Reason
 from schemas.issue import secure
 from schemas.jsonio import parse_json
 from schemas.status_list import StaticStatusLists, status_list_credential, status_list_url
-from tests.audit.evidence import ANCHOR, PORT, Evidence, StatusAt, fixture_lists, make_evidence, material
+from tests.audit.evidence import ANCHOR, PORT, Evidence, Served, StatusAt, fixture_lists, make_evidence, material
 
 ROW = "status lists"
 CERTIFICATE = "DigitalConformityCredential"
@@ -356,26 +355,26 @@ def test_the_member_cap_leaves_room_for_every_list_a_receipt_can_name(good: Evid
     assert issuers * lists_per_issuer <= MAX_STATUS_LISTS and fixed + MAX_STATUS_LISTS <= MAX_MEMBERS
 
 
+def _trail_status_steps(evidence: Evidence, served: Served | None = None) -> list[Step]:
+    """The status steps of ``pilot audit trail`` for the evidence's consignment, its registry serving ``served``."""
+    with evidence.network(served) as network:
+        return [step for step in build_trail(network, evidence.consignment) if step.what.startswith("status list")]
+
+
 def test_trail_shows_each_version_relied_on_verified_against_the_registry(good: Evidence) -> None:
-    served = dict(good.served)
+    steps = _trail_status_steps(good)
+    assert len(steps) == len(good.subject["statusLists"])
+    assert all(step.verified for step in steps), steps
+    assert any(step.what == "status list cert-01/revocation-0 version 1 relied on" for step in steps)
 
-    def registry(request: httpx.Request) -> httpx.Response:
-        url = "https://registry.pilot.example" + request.url.path.rpartition("/versions/")[0]
-        body = served.get((url, int(request.url.path.rpartition("/")[2])))
-        return httpx.Response(200, content=body) if body else httpx.Response(404)
 
-    network = AuditNetwork(VECTORS_DIR, {REGISTRY: "http://registry.test"})
-    network._clients[REGISTRY] = httpx.Client(base_url="http://registry.test", transport=httpx.MockTransport(registry))
-    trust = network.trust()
-    with network:
-        steps = _status_steps(network, PORT, good.subject, trust)
-        assert len(steps) == len(good.subject["statusLists"])
-        assert all(step.verified for step in steps), steps
-        assert any(step.what == "status list cert-01/revocation-0 version 1 relied on" for step in steps)
-        served[(CERT_REVOCATION, 1)] = canonicalize(_cert_list(sequence=1, revoked=(5,)))  # another list as v1
-        steps = _status_steps(network, PORT, good.subject, trust)
-        (wrong,) = [s for s in steps if not s.verified]
-        assert wrong.actor == "cert-01" and "another version" in wrong.detail
-        assert _status_steps(network, PORT, {**good.subject, "statusLists": []}, trust)[0].detail.startswith(
-            "not recorded"
-        )
+def test_trail_flags_a_version_the_registry_serves_other_than_the_one_relied_on(good: Evidence) -> None:
+    served = {**good.served, (CERT_REVOCATION, 1): canonicalize(_cert_list(sequence=1, revoked=(5,)))}
+    (wrong,) = [step for step in _trail_status_steps(good, served) if not step.verified]
+    assert wrong.actor == "cert-01" and "another version" in wrong.detail
+
+
+def test_trail_of_a_receipt_that_names_no_status_list_says_not_recorded() -> None:
+    evidence = make_evidence(consignment="c-trail-unchecked", faults=UNCHECKED)
+    (step,) = _trail_status_steps(evidence)
+    assert step.verified is None and step.detail.startswith("not recorded")

@@ -10,7 +10,7 @@ intake over an in-memory log), reached through ``httpx.MockTransport``; its ``sc
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -20,8 +20,6 @@ from typing import Any
 import httpx
 import pytest
 
-from exporter_node.app import create_app
-from exporter_node.state import ExporterNode
 from node_core.settings import NodeSettings
 from pilot.sandbox import Sandbox, build_sandbox, write_sandbox
 from pilot.synthetic import build_world
@@ -29,6 +27,8 @@ from schemas.identifiers import did_of
 from schemas.issue import secure, unsigned_credential
 from schemas.records import conformity_attestation, secure_link
 from schemas.trust import TrustRegistry
+from tests.exporter_node.exporter_harness import ExporterHarness, running_exporter
+from tests.exporter_node.status_support import StatusSetting, registry_setting
 from tests.support.port import FakePort
 
 EXPORTER = "ru-exp-01"
@@ -73,37 +73,6 @@ def settings(data_dir: Path, database_url: str) -> NodeSettings:
 def port(data_dir: Path) -> FakePort:
     """A well-behaved cn-port-01 (set ``port.script`` to make it misbehave)."""
     return FakePort.over(data_dir)
-
-
-@dataclass
-class ExporterHarness:
-    """The exporter app, its node, an operator client (ASGITransport) and the worker, without a lifespan."""
-
-    app: Any
-    node: ExporterNode
-    client: httpx.AsyncClient
-
-    @property
-    def worker(self) -> Any:
-        return self.app.state.worker
-
-
-@asynccontextmanager
-async def running_exporter(
-    settings: NodeSettings, transport: httpx.AsyncBaseTransport
-) -> AsyncIterator[ExporterHarness]:
-    """An exporter app for ``settings`` whose worker reaches its ports through ``transport``; closed afterwards."""
-    app = create_app(settings, transport=transport)
-    node: ExporterNode = app.state.node
-    headers = {"authorization": f"Bearer {node.token}"}
-    try:
-        async with httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://exporter.test", headers=headers
-        ) as client:
-            yield ExporterHarness(app, node, client)
-    finally:
-        await app.state.worker.stop()
-        node.close()
 
 
 @pytest.fixture
@@ -269,3 +238,10 @@ async def jose_scenario(
         scenario = make_scenario(exporter)
         await scenario.prepare()
         yield scenario
+
+
+@pytest.fixture
+def status_setting(tmp_path: Path, data_dir: Path, settings: NodeSettings) -> Iterator[StatusSetting]:
+    """The real registry app over a database of its own, and ru-exp-01's settings pointing at it."""
+    with registry_setting(tmp_path, data_dir, settings) as setting:
+        yield setting

@@ -3,14 +3,15 @@
 The registry (``registry_node``, over a database of its own) is reached through ``Switchable``, an
 ``httpx.ASGITransport`` that can be cut off (``down = True``: every request fails to connect), so a test can
 stop the registry and bring it back. ``StatusSetting.exporter()`` runs the exporter app *with* its lifespan
-(the delivery worker and the status publisher start and stop as in a real node).
+(the delivery worker and the status publisher start and stop as in a real node). ``registry_setting`` (the
+conftest's fixture ``status_setting``) gives the registry a database of its own and closes both afterwards.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,10 +21,12 @@ import httpx
 from exporter_node.app import create_app
 from exporter_node.state import ExporterNode
 from node_core.settings import NodeSettings
+from tests.exporter_node.exporter_harness import ExporterHarness
 from tests.registry_node.registry_harness import BASE_URL as REGISTRY_URL
 from tests.registry_node.registry_harness import RegistryHarness
+from tests.support.databases import fresh_database
 
-__all__ = ["REGISTRY_URL", "RunningExporter", "StatusSetting", "Switchable"]
+__all__ = ["REGISTRY_URL", "RunningExporter", "StatusSetting", "Switchable", "registry_over", "registry_setting"]
 
 
 class Switchable(httpx.AsyncBaseTransport):
@@ -46,12 +49,8 @@ class Switchable(httpx.AsyncBaseTransport):
 
 
 @dataclass
-class RunningExporter:
-    """The exporter app with its lifespan running, and an operator client."""
-
-    app: Any
-    node: ExporterNode
-    client: httpx.AsyncClient
+class RunningExporter(ExporterHarness):
+    """The exporter app with its lifespan running (the status publisher too), and an operator client."""
 
     @property
     def publisher(self) -> Any:
@@ -111,5 +110,16 @@ class StatusSetting:
 
 
 def registry_over(data_dir: Path, database_url: str) -> RegistryHarness:
-    """The real registry app over ``database_url``, with the sandbox of ``data_dir``."""
+    """The real registry app over ``database_url``, with the sandbox of ``data_dir`` (the caller closes it).
+
+    ``registry_setting`` does this and closes it; this remains for ``tests/pilot/test_status_command.py``.
+    """
     return RegistryHarness(data_dir, database_url)
+
+
+@contextmanager
+def registry_setting(tmp_path: Path, data_dir: Path, settings: NodeSettings) -> Iterator[StatusSetting]:
+    """The real registry over a database of its own (in ``tmp_path``, removed afterwards), with the sandbox of
+    ``data_dir``, and ``settings`` pointing at it; the registry is closed afterwards."""
+    with fresh_database(tmp_path, "registry") as url, RegistryHarness(data_dir, url) as registry:
+        yield StatusSetting(settings, registry)

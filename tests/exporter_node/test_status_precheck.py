@@ -13,17 +13,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
-from exporter_node.app import create_app
 from exporter_node.state import ExporterNode
 from node_core.settings import NodeSettings
 from pilot.fixture_status import fixture_status
 from pilot.sandbox import Sandbox
 from schemas.identifiers import did_of
 from schemas.issue import secure, unsigned_credential
-from tests.exporter_node.conftest import ExporterHarness, Scenario
+from tests.exporter_node.conftest import Scenario
+from tests.exporter_node.exporter_harness import ExporterHarness, running_exporter
 from tests.support.port import FakePort
 from tests.support.registry import REGISTRY_URL, RegistryStandin, list_version, status_entries_of
 
@@ -44,16 +43,8 @@ async def checking_exporter(
     settings.peer_urls = {**settings.peer_urls, "registry": REGISTRY_URL}
     node = ExporterNode.open(settings, registry_transport=registry.transport())
     port.follow(node)
-    app = create_app(settings, node=node, transport=port.transport())
-    headers = {"authorization": f"Bearer {node.token}"}
-    try:
-        async with httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://exporter.test", headers=headers
-        ) as client:
-            yield ExporterHarness(app, node, client)
-    finally:
-        await app.state.worker.stop()
-        node.close()
+    async with running_exporter(settings, port.transport(), node=node) as harness:
+        yield harness
 
 
 def signer_with_status(sandbox: Sandbox) -> Callable[..., dict[str, Any]]:

@@ -7,32 +7,18 @@ the version goes out when it is back.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from node_core.settings import NodeSettings
 from schemas.status_list import verify_status_list
 from schemas.trust import TrustRegistry
-from tests.exporter_node.status_support import RunningExporter, StatusSetting, registry_over
-from tests.support.databases import fresh_database
+from tests.exporter_node.status_support import RunningExporter, StatusSetting
 
 pytestmark = [pytest.mark.anyio, pytest.mark.db]
 
 PATH = "/v1/status/ru-exp-01/revocation-1"
-
-
-@pytest.fixture
-def setting(tmp_path: Path, data_dir: Path, settings: NodeSettings) -> Iterator[StatusSetting]:
-    with fresh_database(tmp_path, "registry") as url:
-        registry = registry_over(data_dir, url)
-        try:
-            yield StatusSetting(settings, registry)
-        finally:
-            registry.close()
 
 
 async def _register_farm(exporter: RunningExporter, world: Any) -> str:
@@ -47,9 +33,9 @@ async def _change(exporter: RunningExporter, credential: str, action: str) -> ht
 
 
 async def test_revoking_a_facility_record_publishes_a_list_with_its_bit_set(
-    setting: StatusSetting, world: Any, trust: TrustRegistry
+    status_setting: StatusSetting, world: Any, trust: TrustRegistry
 ) -> None:
-    async with setting.exporter() as exporter:
+    async with status_setting.exporter() as exporter:
         await exporter.published()
         record_id = await _register_farm(exporter, world)
         response = await _change(exporter, record_id, "revoke")
@@ -61,7 +47,7 @@ async def test_revoking_a_facility_record_publishes_a_list_with_its_bit_set(
             "status": {"revocation": True},
             "list": {"id": "https://registry.pilot.example" + PATH, "sequence": 2, "published": True},
         }
-        served = verify_status_list(await setting.registry_list(PATH), trust, exporter.node.now())
+        served = verify_status_list(await status_setting.registry_list(PATH), trust, exporter.node.now())
         assert served.sequence == 2 and served.is_set(0)
 
         again = await _change(exporter, record_id, "revoke")
@@ -80,12 +66,12 @@ async def test_revoking_a_facility_record_publishes_a_list_with_its_bit_set(
 
 
 async def test_with_the_registry_down_the_change_is_kept_and_published_later(
-    setting: StatusSetting, world: Any
+    status_setting: StatusSetting, world: Any
 ) -> None:
-    async with setting.exporter() as exporter:
+    async with status_setting.exporter() as exporter:
         await exporter.published()
         record_id = await _register_farm(exporter, world)
-        setting.network.down = True
+        status_setting.network.down = True
         response = await _change(exporter, record_id, "revoke")
         assert response.status_code == 200, response.text
         assert response.json()["list"] == {
@@ -93,18 +79,18 @@ async def test_with_the_registry_down_the_change_is_kept_and_published_later(
             "sequence": 2,
             "published": False,
         }
-        assert await setting.registry_sequences(PATH) == [1]
-        setting.network.down = False
+        assert await status_setting.registry_sequences(PATH) == [1]
+        status_setting.network.down = False
         exporter.publisher.wake()
         await exporter.published()
-    assert await setting.registry_sequences(PATH) == [1, 2]
+    assert await status_setting.registry_sequences(PATH) == [1, 2]
 
 
 @pytest.mark.parametrize("action", ["suspend", "reinstate"])
 async def test_suspending_or_reinstating_an_exporter_record_is_a_clear_422(
-    setting: StatusSetting, world: Any, action: str
+    status_setting: StatusSetting, world: Any, action: str
 ) -> None:
-    async with setting.exporter() as exporter:
+    async with status_setting.exporter() as exporter:
         record_id = await _register_farm(exporter, world)
         response = await _change(exporter, record_id, action)
         assert response.status_code == 422, response.text
@@ -121,16 +107,18 @@ async def test_suspending_or_reinstating_an_exporter_record_is_a_clear_422(
         ({"credential": "urn:uuid:x", "action": "revoke", "why": "no"}, 400, "SCHEMA_INVALID"),
     ],
 )
-async def test_bad_changes_are_problems(setting: StatusSetting, body: dict[str, Any], status: int, code: str) -> None:
-    async with setting.exporter() as exporter:
+async def test_bad_changes_are_problems(
+    status_setting: StatusSetting, body: dict[str, Any], status: int, code: str
+) -> None:
+    async with status_setting.exporter() as exporter:
         response = await exporter.client.post("/v1/status", json=body)
         assert (response.status_code, response.json()["code"]) == (status, code)
         unknown = await exporter.client.get("/v1/status", params={"credential": "urn:uuid:not-ours"})
         assert (unknown.status_code, unknown.json()["code"]) == (404, "NOT_FOUND")
 
 
-async def test_the_status_routes_need_the_operator_token(setting: StatusSetting) -> None:
-    async with setting.exporter() as exporter:
+async def test_the_status_routes_need_the_operator_token(status_setting: StatusSetting) -> None:
+    async with status_setting.exporter() as exporter:
         anonymous = {"authorization": ""}
         posted = await exporter.client.post(
             "/v1/status", json={"credential": "urn:uuid:x", "action": "revoke"}, headers=anonymous

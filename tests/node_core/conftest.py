@@ -1,4 +1,5 @@
-"""Fixtures for node_core tests: databases (SQLite always, PostgreSQL when configured) and signing keys.
+"""Fixtures for node_core tests: databases (SQLite always, PostgreSQL when configured), signing keys, and the
+real registry app (``registry``) for the status list client code.
 
 PostgreSQL runs when ``PILOT_TEST_DATABASE_URL`` is set; if it is set but unreachable the test fails
 (``support.databases``). Each PostgreSQL test gets its own schema, dropped afterwards, so parallel runs do
@@ -14,10 +15,11 @@ import pytest
 from sqlalchemy import Engine
 
 from node_core.database import make_engine, run_migrations
+from tests.registry_node.registry_harness import RegistryHarness, make_registry
 from tests.support.databases import configured_postgres_url, fresh_schema
 from tests.support.harness import harness, harness_settings
 
-__all__ = ["harness", "harness_settings", "migrated_engine", "postgres_schema_url"]
+__all__ = ["harness", "harness_settings", "migrated_engine", "postgres_schema_url", "registry_app"]
 
 ALEMBIC_FIXTURE = Path(__file__).parent / "alembic_fixture"
 
@@ -44,3 +46,10 @@ def migrated_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[
         yield engine
     finally:
         engine.dispose()
+
+
+@pytest.fixture
+def registry_app(tmp_path: Path, database_url: str) -> Iterator[RegistryHarness]:
+    """The real registry app (``registry_node``) over a fresh database, closed after the test."""
+    with make_registry(tmp_path, database_url) as registry:
+        yield registry

@@ -10,30 +10,18 @@ from __future__ import annotations
 
 import ast
 import importlib
+import pkgutil
 from pathlib import Path
 from types import ModuleType
 
 import pytest
 
-MODULES = [
-    "node_core.app",
-    "node_core.asgi",
-    "node_core.auth",
-    "node_core.body",
-    "node_core.database",
-    "node_core.http_signatures",
-    "node_core.inflight",
-    "node_core.logging",
-    "node_core.metrics",
-    "node_core.migrations_shared",
-    "node_core.network",
-    "node_core.nonces",
-    "node_core.origins",
-    "node_core.problems",
-    "node_core.request_context",
-    "node_core.serving",
-    "node_core.settings",
-]
+import node_core
+
+#: Every module of the package, found on disk, so that a new one is checked without being listed here.
+MODULES = sorted(
+    f"node_core.{info.name}" for info in pkgutil.iter_modules(node_core.__path__) if not info.name.startswith("_")
+)
 
 
 def _defined_public_names(module: ModuleType) -> list[str]:

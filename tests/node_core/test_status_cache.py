@@ -23,10 +23,9 @@ from node_core.settings import NodeSettings
 from node_core.status_cache import FAIL_FAST_S, RegistryStatusLists, max_age_of
 from pilot.sandbox import Sandbox, build_sandbox, fixture_status_lists
 from schemas.canonical import canonicalize
-from schemas.issue import secure
-from schemas.status_list import StatusList, StatusUnavailable, status_list_credential, status_list_url
+from schemas.status_list import StatusList, StatusUnavailable, status_list_url
 from schemas.trust import TrustRegistry
-from tests.support.registry import REGISTRY_URL, RegistryStandin
+from tests.support.registry import REGISTRY_URL, RegistryStandin, list_version
 
 AT = datetime(2026, 11, 1, tzinfo=UTC)
 ISSUER = "cert-01"
@@ -51,26 +50,21 @@ def signed_list(
     sequence: int,
     bits: tuple[int, ...] = (),
     *,
-    issuer: str = ISSUER,
     signer: str | None = None,
     list_name: str = "revocation-1",
     ttl: timedelta = TTL,
     valid_until: datetime = datetime(2027, 1, 1, tzinfo=UTC),
 ) -> dict[str, Any]:
-    """Version ``sequence`` of ``issuer``'s list with ``bits`` set, signed by ``signer`` (the issuer unless told)."""
-    credential = status_list_credential(
-        issuer_id=issuer,
-        issuer_name=issuer,
-        list_name=list_name,
-        purpose="revocation",
+    """Version ``sequence`` of cert-01's list with ``bits`` set, signed by ``signer`` (cert-01 unless told)."""
+    return list_version(
+        sandbox().keyrings,
+        status_list_url(ISSUER, list_name),
         sequence=sequence,
         set_indexes=bits,
-        valid_from=datetime(2026, 1, 1, tzinfo=UTC),
-        valid_until=valid_until,
         ttl=ttl,
+        valid_until=valid_until,
+        signed_by=signer,
     )
-    key = sandbox().keyrings[signer or issuer][0]
-    return secure(credential, key.private_key, key.verification_method, created=datetime(2026, 1, 1, tzinfo=UTC))
 
 
 class FakeClock:

@@ -7,9 +7,7 @@ Cache-Control; the cache's clock is a fake one the tests move on.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -19,7 +17,7 @@ from node_core.status_publish import publish_status_list
 from pilot.synthetic import Signer
 from schemas.status_list import StatusList, StatusUnavailable, status_list_url
 from schemas.trust import TrustRegistry
-from tests.registry_node.registry_harness import BASE_URL, RegistryHarness, blocking_client, make_registry, sandbox
+from tests.registry_node.registry_harness import BASE_URL, RegistryHarness, blocking_client, sandbox
 from tests.support.registry import blocking_transport, list_version
 
 pytestmark = pytest.mark.db
@@ -36,16 +34,7 @@ class FakeClock:
         return self.now
 
 
-@pytest.fixture
-def registry(tmp_path: Path, database_url: str) -> Iterator[RegistryHarness]:
-    harness = make_registry(tmp_path, database_url)
-    try:
-        yield harness
-    finally:
-        harness.close()
-
-
-def publish(registry: RegistryHarness, sequence: int, bits: tuple[int, ...] = ()) -> None:
+def publish(registry_app: RegistryHarness, sequence: int, bits: tuple[int, ...] = ()) -> None:
     """Publish version ``sequence`` of cert-01's ``revocation-1`` as cert-01 does."""
     now = datetime.now(UTC).replace(microsecond=0)
     credential = list_version(
@@ -57,16 +46,16 @@ def publish(registry: RegistryHarness, sequence: int, bits: tuple[int, ...] = ()
         valid_from=now - timedelta(hours=1),
         valid_until=now + timedelta(days=30),
     )
-    with blocking_client(registry.app) as client:
+    with blocking_client(registry_app.app) as client:
         published = publish_status_list(client, BASE_URL, credential, Signer(sandbox().keyrings).key("cert-01"))
     assert (published.status, published.sequence) == (201, sequence)
 
 
-def test_fetch_cache_revalidate_and_follow_new_versions_from_the_real_registry(registry: RegistryHarness) -> None:
+def test_fetch_cache_revalidate_and_follow_new_versions_from_the_real_registry(registry_app: RegistryHarness) -> None:
     trust = TrustRegistry.from_document(sandbox().trust_list)
     clock, metrics = FakeClock(), Metrics()
-    publish(registry, 1)
-    with blocking_transport(registry.app) as transport:
+    publish(registry_app, 1)
+    with blocking_transport(registry_app.app) as transport:
         lookup = RegistryStatusLists(lambda: BASE_URL, transport=transport, clock=clock)
         lookup.instrument(metrics)
         try:
@@ -78,7 +67,7 @@ def test_fetch_cache_revalidate_and_follow_new_versions_from_the_real_registry(r
             again = lookup.status_list(URL, trust, at)
             assert isinstance(again, StatusList) and again.digest == first.digest
 
-            publish(registry, 2, (3,))  # cert-01 revokes index 3
+            publish(registry_app, 2, (3,))  # cert-01 revokes index 3
             assert lookup.status_list(URL, trust, at) == again  # still fresh: the cache answers
             clock.now += TTL.total_seconds()
             newer = lookup.status_list(URL, trust, at)

@@ -29,35 +29,21 @@ from pilot.issuer_state import (
     UnknownCredentialError,
     allocate,
     change_status,
-    list_path,
     refresh_lists,
     state_path,
 )
-from pilot.sandbox import STATUS_LISTS_DIR, initialise
+from pilot.sandbox import STATUS_LISTS_DIR
+from pilot.status_files import data_dir_list_path
 from pilot.synthetic import Signer
+from schemas.keyring import load_keyring
 from schemas.status_list import StatusList, status_list_url, verify_status_list
 from schemas.trust import TrustRegistry, load_trust_list
 from tests.registry_node.registry_harness import BASE_URL as REGISTRY_URL
-from tests.registry_node.registry_harness import RegistryHarness, blocking_client, signed_list
+from tests.registry_node.registry_harness import RegistryHarness, blocking_client, signed_list, signer_for
 from tests.support.databases import fresh_database
 
 ROOT = Path(__file__).resolve().parents[2]
 VECTORS = ROOT / "schemas" / "vectors"
-
-
-@pytest.fixture(scope="module")
-def initialised(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One ``pilot init`` data dir, copied by ``data_dir`` for each test (signing keys is slow enough)."""
-    directory = tmp_path_factory.mktemp("init") / "data"
-    initialise(directory)
-    return directory
-
-
-@pytest.fixture
-def data_dir(initialised: Path, tmp_path: Path) -> Path:
-    target = tmp_path / "data"
-    subprocess.run(["cp", "-a", str(initialised), str(target)], check=True)
-    return target
 
 
 @pytest.fixture
@@ -66,7 +52,7 @@ def trust(data_dir: Path) -> TrustRegistry:
 
 
 def _list(data_dir: Path, issuer: str, name: str, trust: TrustRegistry, at: datetime | None = None) -> StatusList:
-    document = json.loads(list_path(data_dir, issuer, name).read_text())
+    document = json.loads(data_dir_list_path(data_dir, issuer, name).read_text())
     return verify_status_list(document, trust, at or datetime.now(UTC), url=status_list_url(issuer, name))
 
 
@@ -205,7 +191,7 @@ def test_refresh_signs_lists_near_expiry_or_that_no_longer_verify(data_dir: Path
     renewed = refresh_lists(data_dir, later)
     assert len(renewed) == 6
     assert _list(data_dir, "ru-vet", "revocation-1", trust, later).sequence == 2
-    tampered = list_path(data_dir, "cert-02", "suspension-1")
+    tampered = data_dir_list_path(data_dir, "cert-02", "suspension-1")
     document = json.loads(tampered.read_text())
     document["credentialSubject"]["ttl"] = 600_000
     tampered.write_text(json.dumps(document))
@@ -238,8 +224,6 @@ def test_certificates_signed_with_data_dir_status_verify_and_point_at_generation
 
 
 def _keyrings(data_dir: Path) -> dict[str, Any]:
-    from schemas.keyring import load_keyring
-
     return {
         issuer: load_keyring((data_dir / "keys" / f"{issuer}.pem").read_bytes(), None)
         for issuer in ("cert-01", "cert-02", "ru-vet")
@@ -292,6 +276,4 @@ def test_with_the_registry_down_the_change_is_kept_for_later(data_dir: Path, tru
 
 
 def _signer(participant: str) -> Any:
-    from tests.registry_node.registry_harness import signer_for
-
     return signer_for(participant)

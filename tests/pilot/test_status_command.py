@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import functools
 import json
-import subprocess
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -23,8 +22,7 @@ from typer.testing import CliRunner, Result
 from node_core.settings import NodeSettings
 from pilot.cli import app
 from pilot.issuer_state import DataDirStatus
-from pilot.sandbox import initialise
-from pilot.synthetic import Signer
+from pilot.synthetic import Signer, build_world
 from schemas.keyring import load_keyring
 from tests.exporter_node.status_support import REGISTRY_URL, StatusSetting, registry_over
 from tests.support.databases import fresh_database
@@ -32,23 +30,6 @@ from tests.support.processes import start_registry
 
 runner = CliRunner()
 EXPORTER_URL = "http://ru-exp-01.test"
-
-
-@pytest.fixture(scope="module")
-def initialised(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    directory = tmp_path_factory.mktemp("init") / "data"
-    initialise(directory)
-    return directory
-
-
-@pytest.fixture
-def data_dir(initialised: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A fresh copy of a ``pilot init`` data dir, with no peer URLs from the environment."""
-    monkeypatch.delenv("PILOT_PEER_URLS", raising=False)
-    monkeypatch.delenv("PILOT_DATA_DIR", raising=False)
-    target = tmp_path / "data"
-    subprocess.run(["cp", "-a", str(initialised), str(target)], check=True)
-    return target
 
 
 def pilot(*arguments: str) -> Result:
@@ -167,7 +148,7 @@ def in_process(
     tmp_path: Path, data_dir: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[Callable[..., Any]]:
     """``start(tamper=None)``: ru-exp-01 (lifespan running) and the registry, in process; the command reaches both."""
-    with contextmanager_stack() as stack:
+    with ExitStack() as stack:
 
         def start(tamper: Callable[[httpx.Request, bytes], bytes] | None = None) -> Any:
             registry_url = stack.enter_context(fresh_database(tmp_path, "registry"))
@@ -190,17 +171,7 @@ def in_process(
         yield start
 
 
-@contextmanager
-def contextmanager_stack() -> Iterator[Any]:
-    from contextlib import ExitStack
-
-    with ExitStack() as stack:
-        yield stack
-
-
 def _farm_record(portal: Any, exporter: Any) -> str:
-    from pilot.synthetic import build_world
-
     farm = build_world("agri-export-pilot-2026", "ru-exp-01").farms[0]
     response = portal.call(functools.partial(exporter.client.post, "/v1/farms", json=farm))
     assert response.status_code == 201, response.text
@@ -278,6 +249,22 @@ def test_a_certificate_suspended_and_reinstated_as_a_real_registry_sees_it(data_
         entries = {e["statusPurpose"]: e for e in json.loads(shown.stdout)["entries"]}
         assert entries["suspension"]["set"] is True and entries["suspension"]["since"]["sequence"] == 2
         assert entries["revocation"]["set"] is False
+        # by its id: the entries cert-01's state in the data dir allocated to it
+        by_id = pilot(
+            "status",
+            "show",
+            credential_id,
+            "--data-dir",
+            str(data_dir),
+            "--registry",
+            registry.url,
+            "--json",
+        )
+        assert by_id.exit_code == 0, by_id.output
+        assert {e["statusPurpose"]: e["set"] for e in json.loads(by_id.stdout)["entries"]} == {
+            "revocation": False,
+            "suspension": True,
+        }
 
         reinstated = pilot(
             "status",

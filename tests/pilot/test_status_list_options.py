@@ -15,7 +15,7 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from pilot.cli import app
-from pilot.documents import STATUS_NOT_RUN_CHECKS, STATUS_NOT_RUN_REASON
+from pilot.status_list_options import STATUS_NOT_RUN_CHECKS, STATUS_NOT_RUN_REASON
 
 VECTORS = Path(__file__).resolve().parents[2] / "schemas" / "vectors"
 STATUS = VECTORS / "status"

@@ -63,19 +63,31 @@ def _sent_by_another_exporter() -> tuple[str, Any]:
     return "ru-exp-02", fresh_submission("ru-exp-01", "code-mismatch")
 
 
-def _expiring_soon() -> tuple[str, Any]:
-    document = fresh_submission("ru-exp-01", "code-expiring")
-    farm = build_world("agri-export-pilot-2026", "ru-exp-01").farms[0]
-    document["credentials"].append(
-        Signer(sandbox().keyrings).issue(
-            "ru-exp-01",
-            "DigitalFacilityRecord",
-            facility_record_subject(farm),
-            credential_id=stable_id("test", "expiring"),
-            valid_until=utc_now() + timedelta(days=10),
-        )
-    )
-    return "ru-exp-01", document
+def _with_farm_records(name: str, *, issued_by: str = "ru-exp-01", count: int = 1, **options: Any) -> Build:
+    """A fresh submission of ru-exp-01 with ``count`` more facility records of ``issued_by``'s first farm,
+    each issued with ``options`` (``Signer.issue``'s: a validity, status entries)."""
+
+    def build() -> tuple[str, Any]:
+        document = fresh_submission("ru-exp-01", f"code-{name}")
+        farm = build_world(DEFAULT_SEED, issued_by).farms[0]
+        signer = Signer(sandbox().keyrings)
+        for n in range(count):
+            document["credentials"].append(
+                signer.issue(
+                    issued_by,
+                    "DigitalFacilityRecord",
+                    facility_record_subject(farm),
+                    credential_id=stable_id("test", name, n),
+                    **options,
+                )
+            )
+        return "ru-exp-01", document
+
+    return build
+
+
+#: A validity that ends within the port's warning window.
+_EXPIRING = utc_now() + timedelta(days=10)
 
 
 def _consignment(exporter: str, name: str, edit: Callable[[ConsignmentParts], None]) -> Build:
@@ -100,51 +112,6 @@ def _hs_code_not_traced(parts: ConsignmentParts) -> None:
     parts.lots[0]["hsCode"] = code[:5] + ("1" if code[5] != "1" else "2")  # same heading, another product
 
 
-def _another_exporters_record() -> tuple[str, Any]:
-    document = fresh_submission("ru-exp-01", "code-foreign-record")
-    farm = build_world("agri-export-pilot-2026", "ru-exp-02").farms[0]
-    document["credentials"].append(
-        Signer(sandbox().keyrings).issue(
-            "ru-exp-02", "DigitalFacilityRecord", facility_record_subject(farm), credential_id=stable_id("t", "foreign")
-        )
-    )
-    return "ru-exp-01", document
-
-
-def _many_warnings() -> tuple[str, Any]:
-    """More warnings than a receipt carries: the receipt says how many it omitted."""
-    document = fresh_submission("ru-exp-01", "code-many-warnings")
-    farm = build_world("agri-export-pilot-2026", "ru-exp-01").farms[0]
-    signer = Signer(sandbox().keyrings)
-    for n in range(55):
-        document["credentials"].append(
-            signer.issue(
-                "ru-exp-01",
-                "DigitalFacilityRecord",
-                facility_record_subject(farm),
-                credential_id=stable_id("test", "expiring", n),
-                valid_until=utc_now() + timedelta(days=10),
-            )
-        )
-    return "ru-exp-01", document
-
-
-def _status_unknown() -> tuple[str, Any]:
-    """A record whose status entry names a list the registry does not have: its status cannot be established."""
-    document = fresh_submission("ru-exp-01", "code-status-unknown")
-    farm = build_world("agri-export-pilot-2026", "ru-exp-01").farms[0]
-    document["credentials"].append(
-        Signer(sandbox().keyrings).issue(
-            "ru-exp-01",
-            "DigitalFacilityRecord",
-            facility_record_subject(farm),
-            credential_id=stable_id("test", "status-unknown"),
-            credential_status=status_entries("ru-exp-01", 5, ["revocation"], generation=404),
-        )
-    )
-    return "ru-exp-01", document
-
-
 CASES: dict[str, tuple[Build, str]] = {
     "SCHEMA_INVALID": (_vector("manifest-not-an-object"), "error"),
     "PROOF_MISSING": (_vector("manifest-proof-missing"), "error"),
@@ -163,15 +130,22 @@ CASES: dict[str, tuple[Build, str]] = {
     "DATA_CATEGORY_NOT_PERMITTED": (_vector("data-category-personal"), "error"),
     "GEOMETRY_INVALID": (_vector("farm-geometry-self-intersecting"), "error"),
     "MANIFEST_EXPORTER_MISMATCH": (_sent_by_another_exporter, "error"),
-    "CREDENTIAL_EXPIRING_SOON": (_expiring_soon, "warning"),
+    "CREDENTIAL_EXPIRING_SOON": (_with_farm_records("expiring", valid_until=_EXPIRING), "warning"),
     "DESTINATION_MISMATCH": (_vector("destination-other-port"), "error"),
-    "ISSUER_NOT_SUBMITTER": (_another_exporters_record, "error"),
+    "ISSUER_NOT_SUBMITTER": (_with_farm_records("foreign-record", issued_by="ru-exp-02"), "error"),
     "ESTABLISHMENT_NOT_BOUND_TO_EXPORTER": (_consignment("ru-exp-01", "code-plant", _another_exporters_plant), "error"),
     "HS_CODE_MISMATCH": (_consignment("ru-exp-01", "code-hs", _hs_code_not_traced), "error"),
-    "REASONS_OMITTED": (_many_warnings, "warning"),
+    # More warnings than a receipt carries: the receipt says how many it omitted.
+    "REASONS_OMITTED": (_with_farm_records("many-warnings", count=55, valid_until=_EXPIRING), "warning"),
     "CREDENTIAL_REVOKED": (_vector("certificate-revoked"), "error"),
     "CREDENTIAL_SUSPENDED": (_vector("certificate-suspended"), "error"),
-    "STATUS_UNAVAILABLE": (_status_unknown, "warning"),
+    # A record whose status entry names a list the registry does not have: its status cannot be established.
+    "STATUS_UNAVAILABLE": (
+        _with_farm_records(
+            "status-unknown", credential_status=status_entries("ru-exp-01", 5, ["revocation"], generation=404)
+        ),
+        "warning",
+    ),
 }
 #: The decision a case gets: rejected for an error, accepted for a warning, except these.
 DECISIONS = {"STATUS_UNAVAILABLE": "held_for_inspection"}

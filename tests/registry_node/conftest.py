@@ -13,8 +13,5 @@ from tests.registry_node.registry_harness import RegistryHarness, make_registry
 @pytest.fixture
 def registry(tmp_path: Path, database_url: str) -> Iterator[RegistryHarness]:
     """A registry over a fresh database, closed after the test."""
-    harness = make_registry(tmp_path, database_url)
-    try:
+    with make_registry(tmp_path, database_url) as harness:
         yield harness
-    finally:
-        harness.close()

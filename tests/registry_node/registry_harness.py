@@ -14,9 +14,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
-import anyio.from_thread
 import httpx
 from fastapi import FastAPI
 
@@ -25,9 +24,9 @@ from node_core.settings import NodeSettings
 from pilot.sandbox import Sandbox, build_sandbox, write_sandbox
 from pilot.synthetic import Signer
 from registry_node.app import create_app
-from schemas.issue import secure
 from schemas.models.credential import StatusPurpose
-from schemas.status_list import DEFAULT_TTL, status_list_credential, status_list_url
+from schemas.status_list import DEFAULT_TTL, status_list_url
+from tests.support.registry import blocking_transport, list_version
 
 __all__ = [
     "BASE_URL",
@@ -72,30 +71,25 @@ def signed_list(
     ttl: timedelta = DEFAULT_TTL,
     purpose: StatusPurpose | None = None,
 ) -> dict[str, Any]:
-    """Version ``sequence`` of ``issuer``'s list ``list_name``, signed with an ``assertion`` key.
+    """Version ``sequence`` of ``issuer``'s list ``list_name``, valid now: from a day ago for 30 days unless told.
 
-    ``issued_by`` names another participant as the credential's issuer (its list at ``issuer``'s URL);
-    ``signed_by`` signs with another participant's key (default: the credential's issuer's). Valid from a
-    day ago for 30 days unless told otherwise.
+    ``tests.support.registry.list_version`` with the sandbox's keys: ``issued_by`` names another participant
+    as the credential's issuer (its list at ``issuer``'s URL), ``signed_by`` signs with another
+    participant's key (default: the credential's issuer's).
     """
     now = datetime.now(UTC).replace(microsecond=0)
-    holder = issued_by or issuer
-    credential = status_list_credential(
-        issuer_id=holder,
-        issuer_name=holder,
-        list_name=list_name,
-        purpose=purpose or ("suspension" if list_name.startswith("suspension") else "revocation"),
+    return list_version(
+        sandbox().keyrings,
+        status_list_url(issuer, list_name),
         sequence=sequence,
         set_indexes=set_indexes,
+        ttl=ttl,
         valid_from=valid_from or now - timedelta(days=1),
         valid_until=valid_until or now + timedelta(days=30),
-        ttl=ttl,
+        purpose=purpose,
+        issued_by=issued_by,
+        signed_by=signed_by,
     )
-    url = status_list_url(issuer, list_name)
-    credential["id"] = url
-    credential["credentialSubject"]["id"] = f"{url}#list"
-    key = Signer(sandbox().keyrings).key(signed_by or holder, "key-1")
-    return secure(credential, key.private_key, key.verification_method)
 
 
 def as_body(document: Any) -> bytes:
@@ -105,7 +99,7 @@ def as_body(document: Any) -> bytes:
 
 @dataclass
 class RegistryHarness:
-    """One registry app over one database, and the means to talk to it."""
+    """One registry app over one database, and the means to talk to it (``with`` closes it)."""
 
     data_dir: Path
     database_url: str
@@ -147,6 +141,12 @@ class RegistryHarness:
     def close(self) -> None:
         self.node.close()
 
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
 
 def make_registry(tmp_path: Path, database_url: str, **settings: Any) -> RegistryHarness:
     """A sandbox in ``tmp_path/data`` and a registry over ``database_url``."""
@@ -159,24 +159,8 @@ def make_registry(tmp_path: Path, database_url: str, **settings: Any) -> Registr
 def blocking_client(app: FastAPI, base_url: str = BASE_URL) -> Iterator[httpx.Client]:
     """A synchronous ``httpx.Client`` whose requests the ASGI ``app`` answers in process (no socket).
 
-    For code under test that takes an ``httpx.Client`` (``node_core.status_publish.publish_status_list``):
-    each request is sent through ``httpx.ASGITransport`` on an event loop in a helper thread.
+    For code under test that takes an ``httpx.Client`` (``node_core.status_publish.publish_status_list``);
+    the transport is ``tests.support.registry.blocking_transport``.
     """
-    with anyio.from_thread.start_blocking_portal() as portal:
-        inner = httpx.AsyncClient(transport=httpx.ASGITransport(app=app))
-
-        class _Blocking(httpx.BaseTransport):
-            def handle_request(self, request: httpx.Request) -> httpx.Response:
-                async def send() -> httpx.Response:
-                    answer = await inner.send(request)
-                    content = await answer.aread()
-                    return httpx.Response(answer.status_code, headers=answer.headers, content=content)
-
-                response: httpx.Response = portal.call(send)
-                return response
-
-        try:
-            with httpx.Client(transport=_Blocking(), base_url=base_url) as client:
-                yield client
-        finally:
-            portal.call(inner.aclose)
+    with blocking_transport(app) as transport, httpx.Client(transport=transport, base_url=base_url) as client:
+        yield client

@@ -10,7 +10,8 @@ import pytest
 from node_core.status_publish import publish_status_list
 from pilot.fixture_status import ISSUERS
 from pilot.sandbox import STATUS_LISTS_DIR, write_sandbox
-from pilot.status_publishing import issuer_key, publish_data_dir_lists, status_list_files
+from pilot.status_files import status_list_files
+from pilot.status_publishing import issuer_key, publish_data_dir_lists
 from schemas.digest import credential_digest
 from schemas.errors import KeyFormatError
 from tests.registry_node.registry_harness import BASE_URL, RegistryHarness, blocking_client, sandbox, signed_list

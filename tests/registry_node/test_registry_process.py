@@ -15,7 +15,8 @@ import httpx
 import pytest
 
 from node_core.status_publish import PublishRefused, publish_status_list
-from pilot.status_publishing import issuer_key, status_list_files
+from pilot.status_files import status_list_files
+from pilot.status_publishing import issuer_key
 from schemas.codes import Code
 from tests.registry_node.registry_harness import signed_list
 from tests.support.processes import node_env, pilot_init, start_registry

@@ -176,24 +176,35 @@ def list_version(
     ttl: timedelta = DEFAULT_TTL,
     valid_from: datetime = datetime(2026, 1, 1, tzinfo=UTC),
     valid_until: datetime = datetime(2037, 1, 1, tzinfo=UTC),
+    purpose: StatusPurpose | None = None,
+    issued_by: str | None = None,
+    signed_by: str | None = None,
 ) -> dict[str, Any]:
-    """Version ``sequence`` of the list at ``url`` with ``set_indexes`` set, signed by its issuer's first key."""
+    """Version ``sequence`` of the list at ``url`` with ``set_indexes`` set, signed with an ``assertion`` key.
+
+    By default its issuer is the one ``url`` names, its purpose the one its list id names, and it is signed
+    with the issuer's first key. ``issued_by`` names another participant as the credential's issuer (still
+    at ``url``), ``signed_by`` signs with another participant's first key, ``purpose`` sets the purpose:
+    the faulty lists a registry or a port must refuse.
+    """
     parts = split_status_list_url(url)
     assert parts is not None, url
     issuer, name = parts
-    purpose: StatusPurpose = "suspension" if name.startswith("suspension") else "revocation"
+    holder = issued_by or issuer
     credential = status_list_credential(
-        issuer_id=issuer,
-        issuer_name=issuer,
+        issuer_id=holder,
+        issuer_name=holder,
         list_name=name,
-        purpose=purpose,
+        purpose=purpose or ("suspension" if name.startswith("suspension") else "revocation"),
         sequence=sequence,
         set_indexes=set_indexes,
         valid_from=valid_from,
         valid_until=valid_until,
         ttl=ttl,
     )
-    key = keyrings[issuer][0]
+    credential["id"] = url
+    credential["credentialSubject"]["id"] = f"{url}#list"
+    key = keyrings[signed_by or holder][0]
     return secure(credential, key.private_key, key.verification_method, created=valid_from)
 
 
