@@ -44,6 +44,7 @@ from schemas.trust import TrustRegistry
 from schemas.verify import CredentialReport, check_credential
 
 __all__ = [
+    "CLOCK_SKEW",
     "DEFAULT_TTL",
     "REGISTRY_ORIGIN",
     "STATUS_LIST_LENGTH",
@@ -77,6 +78,10 @@ STATUS_LIST_LENGTH = 131_072
 MAX_BITSTRING_BYTES = 2 * 1024 * 1024
 #: How long a verifier may keep a list before fetching it again, unless the issuer says otherwise.
 DEFAULT_TTL = timedelta(minutes=5)
+#: A list whose ``validFrom`` is up to this far after the judged time is still usable: the issuer's clock
+#: may run ahead of the verifier's, and a list is fetched the moment it is published (the same tolerance
+#: as a request signature's ``created``, docs/design.md §4). Its ``validUntil`` gets no such grace.
+CLOCK_SKEW = timedelta(seconds=300)
 #: The record type of a status list credential.
 STATUS_LIST_TYPE = BitstringStatusListCredential.record_type
 #: Record types that carry a ``suspension`` entry besides ``revocation`` (certificates and attestations
@@ -254,8 +259,8 @@ class StatusList:
         return bit_is_set(self.bits, index)
 
     def usable_at(self, at: datetime) -> bool:
-        """True when ``at`` is inside the list's validity window."""
-        return self.valid_from <= at <= self.valid_until
+        """True when ``at`` is inside the list's validity window (its start with ``CLOCK_SKEW`` of grace)."""
+        return self.valid_from - CLOCK_SKEW <= at <= self.valid_until
 
     def reference(self) -> dict[str, Any]:
         """``{id, sequence, digest}``: how a receipt names this version."""
@@ -269,7 +274,7 @@ def verify_status_list(credential: Any, trust: TrustRegistry, at: datetime, *, u
     ``assertion`` key, a malformed list, a list outside its validity window, another list than asked for.
     """
     report = check_credential(credential, trust, at)
-    problems = list(report.errors)
+    problems = [p for p in report.errors if not _early_within_skew(p, report, at)]
     if not problems and report.record_type != STATUS_LIST_TYPE:
         problems.append(Reason(Code.SCHEMA_INVALID, "/type", f"expected a {STATUS_LIST_TYPE}"))
     model = report.model
@@ -294,6 +299,14 @@ def verify_status_list(credential: Any, trust: TrustRegistry, at: datetime, *, u
         bits=bits,
         credential=credential,
     )
+
+
+def _early_within_skew(problem: Reason, report: CredentialReport, at: datetime) -> bool:
+    """True for a ``CREDENTIAL_NOT_YET_VALID`` whose ``validFrom`` is within ``CLOCK_SKEW`` of ``at``."""
+    model = report.model
+    if problem.code != Code.CREDENTIAL_NOT_YET_VALID or not isinstance(model, BitstringStatusListCredential):
+        return False
+    return model.validFrom <= at + CLOCK_SKEW
 
 
 # -- looking lists up ---------------------------------------------------------------------------------
