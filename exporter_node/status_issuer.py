@@ -32,6 +32,7 @@ from schemas.status_list import (
     bit_is_set,
     decode_bitstring,
     list_id,
+    purpose_of_list,
     purposes_for,
     status_entries,
     status_list_credential,
@@ -81,10 +82,6 @@ class StatusChange:
     status: dict[str, bool]
 
 
-def _purpose_of_list(name: str) -> StatusPurpose:
-    return "suspension" if name.startswith("suspension-") else "revocation"
-
-
 class StatusIssuer:
     """Allocates, changes and signs this exporter's status (one per node, shared by routes and workers)."""
 
@@ -119,6 +116,9 @@ class StatusIssuer:
             key = self.identity.key_for("assertion", trust, now)
         except VerificationError as exc:
             raise StatusSigningError(exc) from exc
+        purpose = purpose_of_list(name)
+        if purpose is None:
+            raise ValueError(f"{name!r} is not one of this exporter's lists")
         signed_at = now.replace(microsecond=0)
         valid_until = signed_at + VALIDITY
         issuer_name = self.identity.name(trust)
@@ -129,7 +129,7 @@ class StatusIssuer:
                 issuer_id=node_id,
                 issuer_name=issuer_name,
                 list_name=name,
-                purpose=_purpose_of_list(name),
+                purpose=purpose,
                 sequence=sequence,
                 set_indexes=indexes,
                 valid_from=signed_at,

@@ -21,17 +21,12 @@ from registry_node.store import Accepted, StatusListStore
 from schemas.codes import Code
 from schemas.errors import Reason, VerificationError
 from schemas.identifiers import did_of
-from schemas.status_list import StatusList, status_list_url, verify_status_list
+from schemas.status_list import StatusList, purpose_of_list, status_list_url, verify_status_list
 
-__all__ = ["MAX_REPORTED", "accept_version", "list_purpose", "verified_version"]
+__all__ = ["MAX_REPORTED", "accept_version", "verified_version"]
 
 #: Problems named in a refusal's detail and ``problems`` member, at most.
 MAX_REPORTED = 10
-
-
-def list_purpose(list_id: str) -> str:
-    """The purpose a list id names: ``revocation-1`` -> ``revocation`` (the part before its last hyphen)."""
-    return list_id.rpartition("-")[0]
 
 
 def _invalid(detail: str, problems: list[Reason] | None = None) -> ProblemError:
@@ -50,7 +45,7 @@ def verified_version(trust: TrustHolder, issuer: str, list_id: str, body: bytes,
         raise _invalid("the status list credential does not verify", exc.problems) from exc
     if verified.issuer_did != did_of(issuer):
         raise _invalid("the status list credential was issued by another participant than the list's issuer")
-    if verified.purpose != list_purpose(list_id):
+    if verified.purpose != purpose_of_list(list_id):
         raise _invalid("the status list credential's statusPurpose is not the purpose its list id names")
     return verified
 

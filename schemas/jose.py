@@ -40,6 +40,8 @@ __all__ = [
     "ENVELOPED_TYPE",
     "JWS_DATA_URL_PREFIX",
     "EnvelopedCredential",
+    "b64url",
+    "b64url_decode",
     "credential_payload",
     "is_enveloped",
     "read_enveloped",
@@ -108,11 +110,12 @@ class EnvelopedCredential:
     payload: dict[str, Any]
 
 
-def _b64url(data: bytes) -> str:
+def b64url(data: bytes) -> str:
+    """RFC 7515 §2 base64url without padding."""
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
 
-def _b64url_decode(part: str) -> bytes:
+def b64url_decode(part: str) -> bytes:
     """RFC 7515 §2 base64url without padding; ValueError on any other form."""
     if _BASE64URL.fullmatch(part) is None or len(part) % 4 == 1:
         raise ValueError("not unpadded base64url")
@@ -137,7 +140,7 @@ def sign_enveloped(credential: Mapping[str, Any], private_key: Ed25519PrivateKey
     header = {"alg": ACCEPTED_ALGS[0], "kid": kid, "typ": _TYP, "cty": _CTY}
     seed = private_key.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())
     key = OKPKey.import_key(
-        {"kty": "OKP", "crv": "Ed25519", "x": _b64url(public_key_bytes(private_key)), "d": _b64url(seed)}
+        {"kty": "OKP", "crv": "Ed25519", "x": b64url(public_key_bytes(private_key)), "d": b64url(seed)}
     )
     token = jws.serialize_compact(header, dumps_compact(dict(credential)), key, registry=_REGISTRY)
     return {"@context": VC_V2_CONTEXT, "type": ENVELOPED_TYPE, "id": JWS_DATA_URL_PREFIX + token}
@@ -172,7 +175,7 @@ def read_enveloped(doc: Mapping[str, Any]) -> EnvelopedCredential:
     if len(parts) != 3:
         raise _malformed(f"a compact JWS has 3 parts separated by '.', found {len(parts)}")
     try:
-        header_bytes, payload_bytes, signature = (_b64url_decode(part) for part in parts)
+        header_bytes, payload_bytes, signature = (b64url_decode(part) for part in parts)
     except ValueError as exc:
         raise _malformed("a JWS part is not unpadded base64url (RFC 7515 §2)") from exc
     try:
@@ -217,7 +220,7 @@ def _context_head(context: Any) -> Any:
 def verify_enveloped(doc: Mapping[str, Any], public_key: Ed25519PublicKey) -> EnvelopedCredential:
     """Parse ``doc`` (as :func:`read_enveloped`) and check its JWS signature with ``public_key``."""
     enveloped = read_enveloped(doc)
-    key = OKPKey.import_key({"kty": "OKP", "crv": "Ed25519", "x": _b64url(public_key_bytes(public_key))})
+    key = OKPKey.import_key({"kty": "OKP", "crv": "Ed25519", "x": b64url(public_key_bytes(public_key))})
     try:
         jws.deserialize_compact(enveloped.jws, key, registry=_REGISTRY)
     except JoseError as exc:

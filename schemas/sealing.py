@@ -49,9 +49,6 @@ plaintext that is not one strict-JSON object). Messages never quote the input.
 
 from __future__ import annotations
 
-import base64
-import binascii
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -67,6 +64,7 @@ from schemas.canonical import canonicalize
 from schemas.codes import Code
 from schemas.digest import credential_digest
 from schemas.errors import JsonMalformedError, KeyFormatError, VerificationError
+from schemas.jose import b64url_decode
 from schemas.jsonio import parse_json
 
 __all__ = [
@@ -104,7 +102,6 @@ _PART_LENGTHS = {"encrypted key": 40, "initialization vector": 12, "authenticati
 _X25519_LENGTH = 32
 #: The largest credential a port accepts is bounded by the 16 MiB batch body (docs/design.md §7).
 _MAX_PLAINTEXT = 16 * 1024 * 1024
-_BASE64URL = re.compile(r"[A-Za-z0-9_-]*")
 
 
 class _SealRegistry(jwe.JWERegistry):
@@ -134,16 +131,6 @@ class OpenedCredential:
 
 def _invalid(path: str, message: str) -> VerificationError:
     return VerificationError.single(Code.SEALED_INVALID, path, message)
-
-
-def _b64url_decode(part: str) -> bytes:
-    """RFC 7516 §2 base64url without padding; ValueError on any other form."""
-    if _BASE64URL.fullmatch(part) is None or len(part) % 4 == 1:
-        raise ValueError("not unpadded base64url")
-    try:
-        return base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
-    except binascii.Error as exc:  # pragma: no cover - the pattern and length check exclude it
-        raise ValueError(str(exc)) from exc
 
 
 def _okp_key(key: X25519PrivateKey | X25519PublicKey) -> OKPKey:
@@ -252,7 +239,7 @@ def _split(token: str, path: str) -> list[bytes]:
     if len(parts) != 5:
         raise _invalid(path, f"a compact JWE has 5 parts separated by '.', found {len(parts)}")
     try:
-        decoded = [_b64url_decode(part) for part in parts]
+        decoded = [b64url_decode(part) for part in parts]
     except ValueError as exc:
         raise _invalid(path, "a JWE part is not unpadded base64url (RFC 7516 §2)") from exc
     return decoded
@@ -305,7 +292,7 @@ def _check_epk(epk: Any, path: str) -> None:
         raise _invalid(path, "the JWE epk must be an X25519 key (kty OKP, crv X25519)")
     x = epk["x"]
     try:
-        raw = _b64url_decode(x) if isinstance(x, str) else b""
+        raw = b64url_decode(x) if isinstance(x, str) else b""
     except ValueError:
         raw = b""
     if len(raw) != _X25519_LENGTH:

@@ -59,6 +59,7 @@ __all__ = [
     "decode_bitstring",
     "encode_bitstring",
     "list_id",
+    "purpose_of_list",
     "purposes_for",
     "split_status_list_url",
     "status_entries",
@@ -98,6 +99,16 @@ _URL = re.compile(rf"{re.escape(REGISTRY_ORIGIN)}{STATUS_PATH}/({_SEGMENT})/({_S
 def list_id(purpose: StatusPurpose, generation: int) -> str:
     """The id of an issuer's list of ``purpose``, generation ``generation`` (0: sandbox fixtures)."""
     return f"{purpose}-{generation}"
+
+
+def purpose_of_list(list_name: str) -> StatusPurpose | None:
+    """The purpose a list id names, the inverse of ``list_id`` (``revocation-1`` -> ``revocation``); None
+    for an id that names none."""
+    prefix = list_name.rpartition("-")[0]
+    for purpose in ("revocation", "suspension"):
+        if prefix == purpose:
+            return purpose
+    return None
 
 
 def status_list_url(issuer_id: str, list_name: str) -> str:

@@ -17,7 +17,8 @@ REGENERATE = "run: .venv/bin/python -m schemas.jsonschema --write"
 
 
 def test_every_published_schema_is_generated() -> None:
-    # One schema for each wire type: the seven credential types (the status list among them), the submission, log entry, trust list and anchor.
+    # One schema for each wire type: the seven credential types (the status list among them), the submission,
+    # the log entry, the trust list and the anchor.
     assert sorted(GENERATED) == sorted(f"{name}.schema.json" for name in ex.EXAMPLES)
     assert len(ex.EXAMPLES) == 11
 

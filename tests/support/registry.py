@@ -35,7 +35,13 @@ from schemas.digest import credential_digest, sha256_digest
 from schemas.issue import secure
 from schemas.keyring import KeyEntry
 from schemas.models.credential import StatusPurpose
-from schemas.status_list import DEFAULT_TTL, split_status_list_url, status_list_credential, status_list_path
+from schemas.status_list import (
+    DEFAULT_TTL,
+    purpose_of_list,
+    split_status_list_url,
+    status_list_credential,
+    status_list_path,
+)
 
 if TYPE_CHECKING:
     from exporter_node.state import ExporterNode
@@ -195,7 +201,7 @@ def list_version(
         issuer_id=holder,
         issuer_name=holder,
         list_name=name,
-        purpose=purpose or ("suspension" if name.startswith("suspension") else "revocation"),
+        purpose=purpose or purpose_of_list(name) or "revocation",
         sequence=sequence,
         set_indexes=set_indexes,
         valid_from=valid_from,
