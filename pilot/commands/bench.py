@@ -165,46 +165,20 @@ def measure_bound(data_dir: Path, database_url: str, work: list[Work], registry:
     return Figure("in-process bound", rate=rate, note=f"{len(work) - 10} submissions, {1000 / rate:.2f} ms each")
 
 
-class Registry:
-    """``pilot node registry`` as a child process, serving the data dir's status lists (published at start)."""
+class NodeServer:
+    """``pilot node KIND`` as a child process, optionally pinned to one core (``pilot.processes``: spawned,
+    waited for, stopped)."""
 
-    def __init__(self, data_dir: Path) -> None:
-        from pilot.status_publishing import publish_data_dir_lists
-
-        port = free_port()
-        self.url = f"http://127.0.0.1:{port}"
-        env = {k: v for k, v in os.environ.items() if k not in ("PILOT_DATABASE_URL", "DATABASE_URL")}
-        command = pilot_argv("node", "registry", "--id", REGISTRY_ID, "--data-dir", str(data_dir))
-        self.process = spawn_logged(
-            [*command, "--listen", f"127.0.0.1:{port}"], log_path=data_dir / "registry.log", env=env
-        )
-        try:
-            wait_healthy(self.process, self.url, log_path=data_dir / "registry.log", timeout_s=120)
-            refused = [p for p in publish_data_dir_lists(data_dir, self.url) if not p.ok]
-            if refused:
-                raise RuntimeError(f"the registry refused the sandbox's status lists: {refused}")
-        except BaseException:
-            self.stop()
-            raise
-
-    def stop(self) -> None:
-        stop_process(self.process)
-
-
-class Server:
-    """``pilot node port`` as a child process pinned to one core (``pilot.processes``: spawned, waited for, stopped)."""
-
-    def __init__(self, data_dir: Path, database_url: str, core: int | None, registry: Registry) -> None:
+    def __init__(
+        self, kind: str, node_id: str, data_dir: Path, *, env: dict[str, str], core: int | None = None
+    ) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        env = {k: v for k, v in os.environ.items() if k not in ("PILOT_DATABASE_URL",)}
-        env["DATABASE_URL"] = database_url
-        env["PILOT_PEER_URLS"] = f"{REGISTRY_ID}={registry.url}"
-        command = pilot_argv("node", "port", "--id", PORT_ID, "--data-dir", str(data_dir))
+        command = pilot_argv("node", kind, "--id", node_id, "--data-dir", str(data_dir))
         command += ["--listen", f"127.0.0.1:{self.port}"]
         if core is not None:
             command = ["taskset", "-c", str(core), *command]
-        self.log_path = data_dir / f"server-{self.port}.log"
+        self.log_path = data_dir / f"{kind}-{self.port}.log"
         started = time.perf_counter()
         self.process = spawn_logged(command, log_path=self.log_path, env=env)
         try:
@@ -221,6 +195,35 @@ class Server:
 
     def stop(self) -> None:
         stop_process(self.process)
+
+
+def _node_env(**overrides: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("PILOT_DATABASE_URL", "DATABASE_URL")}
+    return env | overrides
+
+
+class Registry(NodeServer):
+    """``pilot node registry``, serving the data dir's status lists (published once it is healthy)."""
+
+    def __init__(self, data_dir: Path) -> None:
+        from pilot.status_publishing import publish_data_dir_lists
+
+        super().__init__("registry", REGISTRY_ID, data_dir, env=_node_env())
+        try:
+            refused = [p for p in publish_data_dir_lists(data_dir, self.url) if not p.ok]
+            if refused:
+                raise RuntimeError(f"the registry refused the sandbox's status lists: {refused}")
+        except BaseException:
+            self.stop()
+            raise
+
+
+class Server(NodeServer):
+    """``pilot node port`` on ``database_url``, finding ``registry`` as its peer."""
+
+    def __init__(self, data_dir: Path, database_url: str, core: int | None, registry: Registry) -> None:
+        env = _node_env(DATABASE_URL=database_url, PILOT_PEER_URLS=f"{REGISTRY_ID}={registry.url}")
+        super().__init__("port", PORT_ID, data_dir, env=env, core=core)
 
 
 async def _drive(
