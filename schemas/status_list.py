@@ -38,6 +38,7 @@ from schemas.codes import Code
 from schemas.errors import Reason, VerificationError
 from schemas.identifiers import did_of
 from schemas.issue import unsigned_credential
+from schemas.jose import credential_payload
 from schemas.models.credential import StatusListEntry, StatusPurpose
 from schemas.models.status import BitstringStatusListCredential
 from schemas.trust import TrustRegistry
@@ -56,6 +57,7 @@ __all__ = [
     "StatusUnavailable",
     "bit_is_set",
     "check_status",
+    "cited_status_lists",
     "decode_bitstring",
     "encode_bitstring",
     "list_id",
@@ -154,6 +156,24 @@ def status_entries(
             }
         )
     return entries
+
+
+def cited_status_lists(submission: Any) -> set[str]:
+    """Every status list URL the manifest and the credentials of a submission cite (either securing form)."""
+    if not isinstance(submission, Mapping):
+        return set()
+    urls: set[str] = set()
+    for credential in [submission.get("manifest"), *(submission.get("credentials") or [])]:
+        if not isinstance(credential, Mapping):
+            continue
+        try:
+            payload = credential_payload(credential)
+        except VerificationError:
+            continue  # an envelope that does not decode cites nothing readable
+        for entry in payload.get("credentialStatus") or []:
+            if isinstance(entry, Mapping) and isinstance(entry.get("statusListCredential"), str):
+                urls.add(entry["statusListCredential"])
+    return urls
 
 
 # -- the bitstring ------------------------------------------------------------------------------------

@@ -27,7 +27,7 @@ from pilot.synthetic import certifier_of
 from schemas.digest import parse_digest
 from schemas.errors import VerificationError
 from schemas.jsonio import parse_json
-from schemas.status_list import purposes_for, status_entries
+from schemas.status_list import cited_status_lists, purposes_for, status_entries
 
 __all__ = ["STATUS_CASES", "UNKNOWN_GENERATION", "StatusCases"]
 
@@ -90,15 +90,6 @@ def _codes(subject: dict[str, Any]) -> list[str]:
     return [str(r.get("code")) for r in subject.get("reasons") or [] if isinstance(r, dict)]
 
 
-def _cited_lists(document: dict[str, Any]) -> set[str]:
-    """Every status list URL the manifest and the credentials of a (embedded-proof) submission cite."""
-    return {
-        str(entry["statusListCredential"])
-        for credential in (document["manifest"], *document["credentials"])
-        for entry in credential.get("credentialStatus", [])
-    }
-
-
 @dataclass
 class StatusCases:
     """The status cases of one run of the port suite, sent through that run's ``PortSuite``."""
@@ -154,7 +145,7 @@ class StatusCases:
     def lists_named(self, probe: Probe) -> str:
         submission_id = self.suite.new_id("status-named", EXPORTER)
         document = self.suite.fresh(EXPORTER, submission_id)
-        cited = _cited_lists(document)
+        cited = cited_status_lists(document)
         probe.sent = f"POST /v1/submissions {submission_id} (new, valid), citing {len(cited)} status lists"
         probe.expected = "decision accepted; statusLists names a version of each cited list, once"
         sent = self.suite.submit(EXPORTER, document)

@@ -32,7 +32,7 @@ from pilot.issuer_state import Action, change_status, status_ttl
 from pilot.participants import EXPORTER_IDS
 from pilot.synthetic import build_world, certifier_of, plan_consignment, sign_consignment, stable_id
 from schemas.codes import Code
-from schemas.jose import credential_payload
+from schemas.status_list import cited_status_lists
 
 if TYPE_CHECKING:  # the scenario runs these cases; only its types are needed here
     from pilot.demo.scenario import Scenario, Shipment
@@ -95,20 +95,6 @@ class RegistryOutage:
     def ok(self) -> bool:
         """No consignment accepted without a status check that succeeded, and every one decided."""
         return self.accepted_without_check == 0 and self.other == 0
-
-
-def _cited_lists(submission: Any) -> set[str]:
-    """Every status list URL the credentials (and manifest) of a submission cite."""
-    urls: set[str] = set()
-    if not isinstance(submission, dict):
-        return urls
-    for credential in [submission.get("manifest"), *(submission.get("credentials") or [])]:
-        if not isinstance(credential, dict):
-            continue
-        for entry in credential_payload(credential).get("credentialStatus") or []:
-            if isinstance(entry, dict) and isinstance(entry.get("statusListCredential"), str):
-                urls.add(entry["statusListCredential"])
-    return urls
 
 
 def _named_lists(receipt: dict[str, Any] | None) -> set[str]:
@@ -201,7 +187,7 @@ class StatusCases:
         outage = RegistryOutage(down_s, len(shipped))
         for shipment in shipped:
             if shipment.decision == "accepted":
-                cited = _cited_lists(scenario.submission_of(shipment))
+                cited = cited_status_lists(scenario.submission_of(shipment))
                 if cited and cited <= _named_lists(shipment.receipt):
                     outage.accepted_with_check += 1
                 else:
