@@ -27,6 +27,7 @@ from schemas.codes import Code
 from schemas.digest import credential_digest
 from schemas.errors import VerificationError
 from schemas.issue import secure
+from schemas.models.base import Role
 from schemas.models.credential import StatusPurpose
 from schemas.status_list import (
     bit_is_set,
@@ -34,6 +35,7 @@ from schemas.status_list import (
     list_id,
     purpose_of_list,
     purposes_for,
+    purposes_kept_by,
     status_entries,
     status_list_credential,
     status_list_url,
@@ -57,7 +59,7 @@ VALIDITY = timedelta(days=30)
 #: A list whose newest version expires within this is signed again.
 RENEW_WITHIN = timedelta(days=7)
 #: The purposes of the exporter's own lists: its record types are revocation-only.
-EXPORTER_PURPOSES: tuple[StatusPurpose, ...] = ("revocation",)
+EXPORTER_PURPOSES: tuple[StatusPurpose, ...] = purposes_kept_by(Role.EXPORTER)
 
 Action = Literal["revoke", "suspend", "reinstate"]
 _PURPOSE_OF: dict[Action, StatusPurpose] = {"revoke": "revocation", "suspend": "suspension", "reinstate": "suspension"}

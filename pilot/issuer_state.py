@@ -52,11 +52,13 @@ from pilot.status_files import data_dir_list_path, read_status_list_file
 from pilot.synthetic import FixtureStatus
 from schemas.errors import KeyFormatError, VerificationError
 from schemas.issue import secure
+from schemas.models.base import Role
 from schemas.models.credential import StatusPurpose
 from schemas.status_list import (
     STATUS_LIST_LENGTH,
     list_id,
     purposes_for,
+    purposes_kept_by,
     status_entries,
     status_list_credential,
     status_list_url,
@@ -93,8 +95,9 @@ ISSUERS: tuple[str, ...] = ("cert-01", "cert-02", "ru-vet")
 ISSUERS_DIR = "issuers"
 #: The generation of lists of credentials issued at run time (0: the sandbox's fixtures).
 GENERATION = 1
-#: Their lists: certificates and attestations are revoked, and suspended and reinstated.
-PURPOSES: tuple[StatusPurpose, ...] = ("revocation", "suspension")
+#: Their lists: certificates and attestations are revoked, and suspended and reinstated (the competent
+#: authority's record types need the same, tests/schemas/test_status_purposes.py).
+PURPOSES: tuple[StatusPurpose, ...] = purposes_kept_by(Role.CERTIFIER)
 #: How long a signed list version is valid, and how close to its end it is signed again.
 VALIDITY = timedelta(days=30)
 RENEW_WITHIN = timedelta(days=7)

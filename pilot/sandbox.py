@@ -21,9 +21,8 @@ from schemas.identifiers import did_of
 from schemas.issue import secure
 from schemas.keyring import KeyEntry, dump_keyring
 from schemas.keys import key_from_seed
-from schemas.models.credential import StatusPurpose
 from schemas.multikey import encode_multikey
-from schemas.status_list import DEFAULT_TTL, list_id, status_list_credential
+from schemas.status_list import DEFAULT_TTL, list_id, purposes_kept_by, status_list_credential
 from schemas.time import format_time
 from schemas.trust import TrustRegistry, sign_trust_list
 
@@ -182,12 +181,6 @@ def build_sandbox(seed: str = DEFAULT_SEED, *, sequence: int = 1) -> Sandbox:
     return Sandbox(seed=seed, keyrings=keyrings, trust_list=signed, anchor=anchor)
 
 
-def _lists_of(role: str) -> tuple[StatusPurpose, ...]:
-    if role in ("certifier", "competent_authority"):
-        return ("revocation", "suspension")
-    return ("revocation",)
-
-
 def fixture_status_lists(sandbox: Sandbox) -> dict[str, dict[str, Any]]:
     """``{"<issuer>/<list>.json": signed list}``: every issuer's generation-0 status lists (docs/design.md §12).
 
@@ -200,7 +193,7 @@ def fixture_status_lists(sandbox: Sandbox) -> dict[str, dict[str, Any]]:
         if participant is None:
             continue
         key = sandbox.keyrings[issuer_id][0]
-        for purpose in _lists_of(str(participant.role)):
+        for purpose in purposes_kept_by(participant.role):
             name = list_id(purpose, FIXTURE_GENERATION)
             credential = status_list_credential(
                 issuer_id=issuer_id,

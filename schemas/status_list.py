@@ -40,6 +40,7 @@ from schemas.identifiers import did_of
 from schemas.issue import unsigned_credential
 from schemas.jose import credential_payload
 from schemas.models.credential import StatusListEntry, StatusPurpose
+from schemas.models.registry import AUTHORIZED_ROLES
 from schemas.models.status import BitstringStatusListCredential
 from schemas.trust import TrustRegistry
 from schemas.verify import CredentialReport, check_credential
@@ -63,6 +64,7 @@ __all__ = [
     "list_id",
     "purpose_of_list",
     "purposes_for",
+    "purposes_kept_by",
     "split_status_list_url",
     "status_entries",
     "status_list_credential",
@@ -91,6 +93,10 @@ STATUS_LIST_TYPE = BitstringStatusListCredential.record_type
 #: are suspended and reinstated in real life; facility records, events and manifests are superseded).
 SUSPENDABLE_TYPES = frozenset({"DigitalConformityCredential", "VeterinaryAttestation"})
 
+#: Record types that carry no status entries.
+_STATUSLESS_TYPES = frozenset({"SubmissionReceipt", BitstringStatusListCredential.record_type})
+_PURPOSES: tuple[StatusPurpose, ...] = ("revocation", "suspension")
+
 _SEGMENT = r"[a-z0-9][a-z0-9-]{1,62}"
 _URL = re.compile(rf"{re.escape(REGISTRY_ORIGIN)}{STATUS_PATH}/({_SEGMENT})/({_SEGMENT})")
 
@@ -107,7 +113,7 @@ def purpose_of_list(list_name: str) -> StatusPurpose | None:
     """The purpose a list id names, the inverse of ``list_id`` (``revocation-1`` -> ``revocation``); None
     for an id that names none."""
     prefix = list_name.rpartition("-")[0]
-    for purpose in ("revocation", "suspension"):
+    for purpose in _PURPOSES:
         if prefix == purpose:
             return purpose
     return None
@@ -135,6 +141,18 @@ def status_list_path(url: str) -> str | None:
 def purposes_for(record_type: str) -> tuple[StatusPurpose, ...]:
     """The status purposes a credential of ``record_type`` carries entries for."""
     return ("revocation", "suspension") if record_type in SUSPENDABLE_TYPES else ("revocation",)
+
+
+def purposes_kept_by(role: str) -> tuple[StatusPurpose, ...]:
+    """The lists an issuer of ``role`` keeps: the purposes of every record type it may issue that carries
+    status (receipts and status lists themselves carry none)."""
+    kept = {
+        purpose
+        for record_type, roles in AUTHORIZED_ROLES.items()
+        if role in roles and record_type not in _STATUSLESS_TYPES
+        for purpose in purposes_for(record_type)
+    }
+    return tuple(purpose for purpose in _PURPOSES if purpose in kept)
 
 
 def status_entries(
