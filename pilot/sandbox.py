@@ -19,9 +19,9 @@ from pilot.fixture_status import FIXTURE_GENERATION, ISSUERS, SET_IN_FIXTURES
 from pilot.participants import EXPORTER_IDS, EXPORTERS, OTHERS, PORT_IDS, PORTS
 from schemas.identifiers import did_of
 from schemas.issue import secure
-from schemas.keyring import KeyEntry, dump_keyring
-from schemas.keys import key_from_seed
-from schemas.multikey import encode_multikey
+from schemas.keyring import KEY_AGREEMENT, AgreementKeyEntry, KeyEntry, dump_keyring
+from schemas.keys import key_from_seed, x25519_key_from_seed
+from schemas.multikey import encode_multikey, encode_x25519_multikey
 from schemas.status_list import DEFAULT_TTL, list_id, purposes_kept_by, status_list_credential
 from schemas.time import format_time
 from schemas.trust import TrustRegistry, sign_trust_list
@@ -40,6 +40,12 @@ EXPIRED_KEY_UNTIL = datetime(2026, 6, 30, tzinfo=UTC)
 #: generation-0 lists of every issuer): ``<data dir>/status-lists/<issuer>/<list>.json``.
 STATUS_LISTS_DIR = "status-lists"
 
+#: How long cn-port-03 keeps a retired keyAgreement key to open what was sealed to it.
+SEALED_RETENTION_DAYS = 365
+#: The label of every port's current keyAgreement key, and of cn-port-03's retired one (invalid vectors).
+AGREEMENT_KEY_LABEL = "key-4"
+RETIRED_AGREEMENT_KEY_LABEL = "key-5"
+
 CONTEXT = ["https://www.w3.org/ns/credentials/v2", "https://pilot.example/ns/trust-list/v1"]
 ALL_CATEGORIES = ["public", "commercial", "personal", "precise_location", "animal_health", "laboratory"]
 
@@ -55,9 +61,12 @@ PORT_POLICIES: dict[str, dict[str, Any]] = {
         "permittedDataCategories": [c for c in ALL_CATEGORIES if c not in ("personal", "laboratory")],
         "inspection": {"samplingRate": 0.0, "holdHsCodes": ["0202"]},
     },
+    # Laboratory results only sealed to cn-port-03's keyAgreement key (docs/design.md §8, docs/keys.md).
     "cn-port-03": {
         "permittedHsCodes": ["0202", "0203", "0207", "0402", "1201", "1512"],
-        "permittedDataCategories": [c for c in ALL_CATEGORIES if c != "personal"],
+        "permittedDataCategories": [c for c in ALL_CATEGORIES if c not in ("personal", "laboratory")],
+        "sealedDataCategories": ["laboratory"],
+        "sealedRetentionDays": SEALED_RETENTION_DAYS,
         "inspection": {"samplingRate": 0.2, "holdHsCodes": []},
     },
 }
@@ -69,8 +78,14 @@ class Sandbox:
 
     seed: str
     keyrings: dict[str, list[KeyEntry]]
+    #: Each port's X25519 keyAgreement keys (written into the same keyring file).
+    agreement_keys: dict[str, list[AgreementKeyEntry]]
     trust_list: dict[str, Any]
     anchor: dict[str, Any]
+
+    def keyring(self, short_id: str) -> list[KeyEntry | AgreementKeyEntry]:
+        """Every key of a participant's keyring file: its signing keys, then its keyAgreement keys."""
+        return [*self.keyrings[short_id], *self.agreement_keys.get(short_id, [])]
 
 
 def plant_number(exporter_id: str) -> str:
@@ -97,6 +112,10 @@ def _participant_keys(seed: str, short_id: str, role: str) -> list[tuple[str, tu
         keys.append(("key-1", ("assertion", "authentication"), valid))
         keys.append(("key-2", ("log",), valid))
         keys.append(("key-3", ("witness",), valid))
+        keys.append((AGREEMENT_KEY_LABEL, (KEY_AGREEMENT,), valid))
+        if short_id == "cn-port-03":
+            retired = {"validFrom": format_time(EPOCH), "validUntil": format_time(EXPIRED_KEY_UNTIL)}
+            keys.append((RETIRED_AGREEMENT_KEY_LABEL, (KEY_AGREEMENT,), retired))
     else:
         keys.append(("key-1", ("assertion", "authentication"), valid))
     if short_id == "ru-exp-02":
@@ -119,23 +138,24 @@ def build_sandbox(seed: str = DEFAULT_SEED, *, sequence: int = 1) -> Sandbox:
     roles += [(sid, role, name, country) for sid, (role, name, country) in OTHERS.items()]
 
     keyrings: dict[str, list[KeyEntry]] = {}
+    agreement_keys: dict[str, list[AgreementKeyEntry]] = {}
     participants: list[dict[str, Any]] = []
     for short_id, role, name, country in roles:
         did = did_of(short_id)
         entries: list[KeyEntry] = []
         published: list[dict[str, Any]] = []
         for label, purposes, extra in _participant_keys(seed, short_id, role):
-            private = _key(seed, short_id, label)
             vm = f"{did}#{label}"
-            entries.append(KeyEntry(vm, purposes, private))
+            if purposes == (KEY_AGREEMENT,):
+                agreement = x25519_key_from_seed(f"{seed}/{short_id}/{label}".encode())
+                agreement_keys.setdefault(short_id, []).append(AgreementKeyEntry(vm, agreement))
+                multibase = encode_x25519_multikey(agreement.public_key())
+            else:
+                private = _key(seed, short_id, label)
+                entries.append(KeyEntry(vm, purposes, private))
+                multibase = encode_multikey(private.public_key())
             published.append(
-                {
-                    "id": vm,
-                    "type": "Multikey",
-                    "publicKeyMultibase": encode_multikey(private.public_key()),
-                    "purposes": list(purposes),
-                    **extra,
-                }
+                {"id": vm, "type": "Multikey", "publicKeyMultibase": multibase, "purposes": list(purposes), **extra}
             )
         keyrings[short_id] = entries
         participants.append(
@@ -178,7 +198,7 @@ def build_sandbox(seed: str = DEFAULT_SEED, *, sequence: int = 1) -> Sandbox:
             }
         ],
     }
-    return Sandbox(seed=seed, keyrings=keyrings, trust_list=signed, anchor=anchor)
+    return Sandbox(seed=seed, keyrings=keyrings, agreement_keys=agreement_keys, trust_list=signed, anchor=anchor)
 
 
 def fixture_status_lists(sandbox: Sandbox) -> dict[str, dict[str, Any]]:
@@ -228,8 +248,8 @@ def write_private(path: Path, data: bytes) -> None:
 def write_sandbox(sandbox: Sandbox, data_dir: Path, *, passphrase: bytes | None = None) -> None:
     """Write keys, trust list and anchor into ``data_dir`` (tokens are made by the nodes' own module)."""
     data_dir.mkdir(parents=True, exist_ok=True)
-    for short_id, entries in sandbox.keyrings.items():
-        write_private(data_dir / "keys" / f"{short_id}.pem", dump_keyring(entries, passphrase))
+    for short_id in sandbox.keyrings:
+        write_private(data_dir / "keys" / f"{short_id}.pem", dump_keyring(sandbox.keyring(short_id), passphrase))
     (data_dir / "trust-list.json").write_bytes(pretty_json(sandbox.trust_list))
     (data_dir / "trust-anchor.json").write_bytes(pretty_json(sandbox.anchor))
     for name, credential in fixture_status_lists(sandbox).items():

@@ -512,8 +512,8 @@ class VectorSet:
         self.status()
         self.files["trust-list.json"] = pretty_json(self.sandbox.trust_list)
         self.files["trust-anchor.json"] = pretty_json(self.sandbox.anchor)
-        for short_id, entries in self.sandbox.keyrings.items():
-            self.files[f"keys/{short_id}.pem"] = dump_keyring(entries)
+        for short_id in self.sandbox.keyrings:
+            self.files[f"keys/{short_id}.pem"] = dump_keyring(self.sandbox.keyring(short_id))
         self.files["expected.json"] = pretty_json(dict(sorted(self.expected.items())))
         return self.files
 

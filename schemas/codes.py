@@ -78,6 +78,15 @@ class Code(StrEnum):
     SEALED_ALGORITHM_UNSUPPORTED = "SEALED_ALGORITHM_UNSUPPORTED"
     # A sealed credential whose ``kid`` names no key-agreement key the port holds.
     SEALED_KEY_UNKNOWN = "SEALED_KEY_UNKNOWN"
+    # A sealed credential whose ``kid`` names a keyAgreement key of this port that is retired (outside
+    # its validity window, or revoked) at receive time: exporters seal to the current key only.
+    SEALED_KEY_RETIRED = "SEALED_KEY_RETIRED"
+    # A field of a data category the destination port takes only sealed (``sealedDataCategories``)
+    # arrived in a credential that was not sealed to it.
+    DATA_CATEGORY_SEALING_REQUIRED = "DATA_CATEGORY_SEALING_REQUIRED"
+    # A sealed credential holds no field of a category the destination port takes only sealed: clear
+    # text was expected (the port does not hold content it cannot show without opening it).
+    SEALING_NOT_EXPECTED = "SEALING_NOT_EXPECTED"
 
     # -- HTTP errors --
     # Not strict JSON: invalid UTF-8, NaN, a duplicate key, a huge integer, nesting too deep.

@@ -11,6 +11,14 @@ one PEM block per key, each preceded by a comment line naming its verificationMe
 
 Text outside PEM blocks is ignored by PEM readers (RFC 7468 section 2), so each block stays a plain
 PKCS#8 key that ``openssl pkey`` reads; with a passphrase each block is an ENCRYPTED PRIVATE KEY.
+
+A port's ``keyAgreement`` keys (X25519, docs/design.md §5) are blocks of the same file with purpose
+``keyAgreement``; :func:`load_keyring` leaves them out (they sign nothing) and
+:func:`load_agreement_keys` reads them. Destroying one (:func:`destroy_key`, ``pilot keys destroy``)
+removes its block and leaves a tombstone line in its place, so the port can say that content sealed
+to it is unreadable because the key was destroyed, and when (:func:`destroyed_keys`):
+
+    # destroyed did:web:pilot.example:cn-port-03#key-4 2026-12-01T10:00:00Z
 """
 
 from __future__ import annotations
@@ -18,17 +26,24 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from schemas.errors import KeyFormatError
-from schemas.keys import private_key_from_pem, private_key_to_pem
+from schemas.keys import agreement_key_from_pem, private_key_from_pem, private_key_to_pem
+from schemas.time import format_time, parse_time
+
+#: The purpose of a port's X25519 key-agreement key (its own block in the keyring).
+KEY_AGREEMENT = "keyAgreement"
 
 _BLOCK = re.compile(
     r"^# (?P<vm>\S+) (?P<purposes>[a-z,]+)\n(?P<pem>-----BEGIN (?:ENCRYPTED )?PRIVATE KEY-----\n"
     r"[A-Za-z0-9+/=\n]+-----END (?:ENCRYPTED )?PRIVATE KEY-----\n)",
     re.MULTILINE,
 )
+_TOMBSTONE = re.compile(r"^# destroyed (?P<vm>\S+) (?P<at>\S+)$", re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -40,7 +55,19 @@ class KeyEntry:
     private_key: Ed25519PrivateKey
 
 
-def dump_keyring(entries: Sequence[KeyEntry], passphrase: bytes | None = None) -> bytes:
+@dataclass(frozen=True)
+class AgreementKeyEntry:
+    """A port's X25519 ``keyAgreement`` private key with the key id it is published under."""
+
+    verification_method: str
+    private_key: X25519PrivateKey
+
+    @property
+    def purposes(self) -> tuple[str, ...]:
+        return (KEY_AGREEMENT,)
+
+
+def dump_keyring(entries: Sequence[KeyEntry | AgreementKeyEntry], passphrase: bytes | None = None) -> bytes:
     """The file bytes for ``entries``, in order (deterministic when no passphrase is given)."""
     out = []
     for entry in entries:
@@ -49,23 +76,54 @@ def dump_keyring(entries: Sequence[KeyEntry], passphrase: bytes | None = None) -
     return b"".join(out)
 
 
-def load_keyring(data: bytes, passphrase: bytes | None = None) -> list[KeyEntry]:
-    """Every key in a keyring file; KeyFormatError when the file holds none or a block is bad."""
+def _text(data: bytes) -> str:
     try:
-        text = data.decode("ascii")
+        return data.decode("ascii")
     except UnicodeDecodeError as exc:
         raise KeyFormatError("keyring file is not ASCII PEM text") from exc
+
+
+def load_keyring(data: bytes, passphrase: bytes | None = None) -> list[KeyEntry]:
+    """Every signing key in a keyring file; KeyFormatError when the file holds none or a block is bad."""
     entries = [
         KeyEntry(
             verification_method=match["vm"],
             purposes=tuple(match["purposes"].split(",")),
             private_key=private_key_from_pem(match["pem"].encode(), passphrase),
         )
-        for match in _BLOCK.finditer(text)
+        for match in _BLOCK.finditer(_text(data))
+        if KEY_AGREEMENT not in match["purposes"].split(",")
     ]
     if not entries:
         raise KeyFormatError("no labelled private key found in keyring file")
     return entries
+
+
+def load_agreement_keys(data: bytes, passphrase: bytes | None = None) -> list[AgreementKeyEntry]:
+    """Every ``keyAgreement`` key in a keyring file, in file order (none is not an error)."""
+    return [
+        AgreementKeyEntry(match["vm"], agreement_key_from_pem(match["pem"].encode(), passphrase))
+        for match in _BLOCK.finditer(_text(data))
+        if match["purposes"].split(",") == [KEY_AGREEMENT]
+    ]
+
+
+def destroyed_keys(data: bytes) -> dict[str, datetime]:
+    """The keys destroyed from this keyring (key id -> when), from their tombstone lines."""
+    return {match["vm"]: parse_time(match["at"]) for match in _TOMBSTONE.finditer(_text(data))}
+
+
+def destroy_key(data: bytes, verification_method: str, at: datetime) -> bytes:
+    """The keyring without the ``keyAgreement`` key ``verification_method``, a tombstone in its place.
+
+    Every other block is kept byte for byte. KeyFormatError when the file holds no such key.
+    """
+    text = _text(data)
+    for match in _BLOCK.finditer(text):
+        if match["vm"] == verification_method and match["purposes"].split(",") == [KEY_AGREEMENT]:
+            tombstone = f"# destroyed {verification_method} {format_time(at)}\n"
+            return (text[: match.start()] + tombstone + text[match.end() :]).encode("ascii")
+    raise KeyFormatError(f"no keyAgreement key {verification_method} in keyring")
 
 
 def select_key(entries: Sequence[KeyEntry], purpose: str) -> KeyEntry:

@@ -12,6 +12,7 @@ import hashlib
 
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from cryptography.hazmat.primitives.serialization import (
     BestAvailableEncryption,
@@ -25,7 +26,14 @@ from cryptography.hazmat.primitives.serialization import (
 
 from schemas.errors import KeyFormatError
 
-__all__ = ["key_from_seed", "private_key_from_pem", "private_key_to_pem", "public_key_bytes", "x25519_key_from_seed"]
+__all__ = [
+    "agreement_key_from_pem",
+    "key_from_seed",
+    "private_key_from_pem",
+    "private_key_to_pem",
+    "public_key_bytes",
+    "x25519_key_from_seed",
+]
 
 #: Prefixed to the seed of an X25519 key, so that one seed given to both functions never yields the
 #: same 32 secret bytes as an Ed25519 seed and as an X25519 scalar (one secret, one algorithm).
@@ -42,22 +50,34 @@ def x25519_key_from_seed(seed: bytes) -> X25519PrivateKey:
     return X25519PrivateKey.from_private_bytes(hashlib.sha256(_X25519_SEED_DOMAIN + seed).digest())
 
 
-def private_key_to_pem(key: Ed25519PrivateKey, passphrase: bytes | None = None) -> bytes:
+def private_key_to_pem(key: Ed25519PrivateKey | X25519PrivateKey, passphrase: bytes | None = None) -> bytes:
     """PKCS#8 PEM of ``key``; encrypted (BestAvailableEncryption) when a passphrase is given."""
     encryption: KeySerializationEncryption = BestAvailableEncryption(passphrase) if passphrase else NoEncryption()
     return key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, encryption)
 
 
-def private_key_from_pem(data: bytes, passphrase: bytes | None = None) -> Ed25519PrivateKey:
-    """The Ed25519 key in a PKCS#8 PEM; KeyFormatError for a wrong passphrase, another type, garbage."""
+def _load_pem(data: bytes, passphrase: bytes | None) -> PrivateKeyTypes:
     try:
-        key = load_pem_private_key(data, password=passphrase)
+        return load_pem_private_key(data, password=passphrase)
     except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
         # cryptography: TypeError for a missing or unexpected password, ValueError for a wrong one or
         # bad data, UnsupportedAlgorithm for a key type or cipher it cannot load.
         raise KeyFormatError(f"cannot load the PEM private key: {exc}") from exc
+
+
+def private_key_from_pem(data: bytes, passphrase: bytes | None = None) -> Ed25519PrivateKey:
+    """The Ed25519 key in a PKCS#8 PEM; KeyFormatError for a wrong passphrase, another type, garbage."""
+    key = _load_pem(data, passphrase)
     if not isinstance(key, Ed25519PrivateKey):
         raise KeyFormatError(f"expected an Ed25519 private key, found {type(key).__name__}")
+    return key
+
+
+def agreement_key_from_pem(data: bytes, passphrase: bytes | None = None) -> X25519PrivateKey:
+    """The X25519 key (a port's ``keyAgreement`` key) in a PKCS#8 PEM; KeyFormatError as above."""
+    key = _load_pem(data, passphrase)
+    if not isinstance(key, X25519PrivateKey):
+        raise KeyFormatError(f"expected an X25519 private key, found {type(key).__name__}")
     return key
 
 

@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
 from pydantic import ValidationError
 
 from schemas.codes import Code
@@ -40,11 +41,19 @@ from schemas.data_integrity import read_proof, sign_data_integrity, verify_data_
 from schemas.errors import KeyFormatError, PilotSchemaError, VerificationError
 from schemas.jsonio import parse_json
 from schemas.models.base import Role
-from schemas.models.trust_list import Establishment, Participant, PortPolicy, TrustAnchor, TrustedKey, TrustList
-from schemas.multikey import decode_multikey
+from schemas.models.trust_list import (
+    KEY_AGREEMENT,
+    Establishment,
+    Participant,
+    PortPolicy,
+    TrustAnchor,
+    TrustedKey,
+    TrustList,
+)
+from schemas.multikey import decode_multikey, decode_x25519_multikey
 from schemas.time import format_time, parse_time
 
-TRUST_LIST_PURPOSES = ("assertion", "authentication", "log", "witness")
+TRUST_LIST_PURPOSES = ("assertion", "authentication", "log", "witness", KEY_AGREEMENT)
 
 
 @dataclass(frozen=True)
@@ -89,6 +98,29 @@ class ResolvedKey:
 
 
 @dataclass(frozen=True)
+class AgreementKey:
+    """A port's X25519 ``keyAgreement`` key from the trust list: what exporters seal credentials to.
+
+    Kept apart from the signing keys (``TrustRegistry.keys``), so that no signature is ever checked
+    with it and no credential is ever sealed to a signing key (docs/design.md §§5, 8).
+    """
+
+    kid: str
+    participant_id: str
+    public_key: X25519PublicKey
+    public_key_multibase: str
+    valid_from: datetime
+    valid_until: datetime
+    revoked_at: datetime | None
+
+    def usable_at(self, at: datetime) -> bool:
+        """True when a credential may be sealed to this key, or received sealed to it, at ``at``."""
+        if self.revoked_at is not None and at >= self.revoked_at:
+            return False
+        return self.valid_from <= at <= self.valid_until
+
+
+@dataclass(frozen=True)
 class TrustRegistry:
     """One verified trust list: participants, keys, the establishment register and port policies.
 
@@ -105,6 +137,8 @@ class TrustRegistry:
     participants: dict[str, Participant]
     keys: dict[str, ResolvedKey] = field(repr=False)
     signed_by: str = ""
+    #: Ports' X25519 ``keyAgreement`` keys by id (never in ``keys``: they sign nothing).
+    agreement_keys: dict[str, AgreementKey] = field(default_factory=dict, repr=False)
 
     @classmethod
     def from_document(cls, document: Mapping[str, Any]) -> TrustRegistry:
@@ -117,9 +151,13 @@ class TrustRegistry:
             ) from exc
         participants: dict[str, Participant] = {}
         keys: dict[str, ResolvedKey] = {}
+        agreement_keys: dict[str, AgreementKey] = {}
         for participant in model.participants:
             participants[participant.id] = participant
             for key in participant.keys:
+                if KEY_AGREEMENT in key.purposes:
+                    agreement_keys[key.id] = _agreement_key(participant.id, key)
+                    continue
                 try:
                     public_key = decode_multikey(key.publicKeyMultibase)
                 except KeyFormatError as exc:
@@ -147,6 +185,7 @@ class TrustRegistry:
             participants=participants,
             keys=keys,
             signed_by=proof.get("verificationMethod", "") if proof is not None else "",
+            agreement_keys=agreement_keys,
         )
 
     def resolve_key(self, verification_method: str, purpose: str, at: datetime) -> ResolvedKey:
@@ -175,6 +214,11 @@ class TrustRegistry:
     def keys_of(self, short_id: str, purpose: str) -> list[ResolvedKey]:
         """Every key of a participant that carries ``purpose``, in list order."""
         return [k for k in self.keys.values() if k.participant_id == short_id and purpose in k.purposes]
+
+    def sealing_key(self, port_id: str, at: datetime) -> AgreementKey | None:
+        """The port's current ``keyAgreement`` key at ``at`` (the usable one that started last), or None."""
+        usable = [k for k in self.agreement_keys.values() if k.participant_id == port_id and k.usable_at(at)]
+        return max(usable, key=lambda k: (k.valid_from, k.kid), default=None)
 
     def policy(self, port_id: str) -> PortPolicy | None:
         """A port's published policy, or None when the list has none for it."""
@@ -206,6 +250,22 @@ class TrustRegistry:
                 f"trust list {self.sequence} was due to be replaced at {format_time(self.next_update)}, "
                 f"before {format_time(now)}",
             )
+
+
+def _agreement_key(participant_id: str, key: TrustedKey) -> AgreementKey:
+    try:
+        public_key = decode_x25519_multikey(key.publicKeyMultibase)
+    except KeyFormatError as exc:
+        raise VerificationError.single(Code.TRUST_LIST_INVALID, "", f"key {key.id}: {exc}") from exc
+    return AgreementKey(
+        kid=key.id,
+        participant_id=participant_id,
+        public_key=public_key,
+        public_key_multibase=key.publicKeyMultibase,
+        valid_from=key.validFrom,
+        valid_until=key.validUntil,
+        revoked_at=key.revokedAt,
+    )
 
 
 def anchor_keys(anchor: Mapping[str, Any]) -> dict[str, str]:

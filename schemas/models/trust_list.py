@@ -29,12 +29,14 @@ from schemas.models.base import (
     DataCategory,
     Opt,
     PilotModel,
+    Role,
     RoleValue,
     cat_field,
     field_error,
 )
 
 __all__ = [
+    "KEY_AGREEMENT",
     "TRUST_LIST_CONTEXT",
     "TRUST_LIST_CONTEXTS",
     "AnchorKey",
@@ -56,11 +58,17 @@ KeyId = Annotated[
     Field(pattern=r"^did:web:[A-Za-z0-9.-]+(%3[Aa][0-9]+)?(:[A-Za-z0-9._~%-]+)*#key-[0-9]+$", max_length=600),
 ]
 Multibase = Annotated[str, Field(pattern=r"^z[1-9A-HJ-NP-Za-km-z]+$", max_length=128)]
-KeyPurpose = Literal["assertion", "authentication", "log", "witness"]
+KeyPurpose = Literal["assertion", "authentication", "log", "witness", "keyAgreement"]
+#: The one purpose of a port's X25519 key (docs/design.md §5): credentials are sealed to it, never signed.
+KEY_AGREEMENT = "keyAgreement"
 
 
 class TrustedKey(PilotModel):
-    """A participant's Ed25519 public key as a Multikey, with its purposes and validity."""
+    """A participant's public key as a Multikey, with its purposes and validity.
+
+    Ed25519 for every signing purpose; X25519 for ``keyAgreement``, which a key carries alone (one
+    secret, one algorithm): a port's key that exporters seal credentials to (docs/design.md §§5, 8).
+    """
 
     id: KeyId = cat_field(DataCategory.PUBLIC)
     type: Literal["Multikey"] = cat_field(DataCategory.PUBLIC)
@@ -74,6 +82,8 @@ class TrustedKey(PilotModel):
     def _consistent(self) -> TrustedKey:
         if len(set(self.purposes)) != len(self.purposes):
             raise field_error("purposes", f"purposes must not repeat, found {self.purposes}")
+        if KEY_AGREEMENT in self.purposes and len(self.purposes) != 1:
+            raise field_error("purposes", "a keyAgreement key has no other purpose")
         if self.validUntil <= self.validFrom:
             raise field_error("validUntil", "validUntil must be later than validFrom")
         return self
@@ -124,11 +134,39 @@ class InspectionRules(PilotModel):
 
 
 class PortPolicy(PilotModel):
-    """What a port accepts: HS prefixes, data categories, and its inspection rules."""
+    """What a port accepts: HS prefixes, data categories, and its inspection rules.
+
+    Each data category is ``permitted`` (in ``permittedDataCategories``: may travel and rest in clear
+    text), ``sealed`` (in ``sealedDataCategories``: may be received only inside a credential sealed to
+    the port's ``keyAgreement`` key, and rests sealed) or refused (in neither). A list without
+    ``sealedDataCategories`` means what it meant before sealing existed. ``sealedRetentionDays``: how
+    long after a ``keyAgreement`` key's window ends the port keeps it to open what was sealed to it;
+    then the key is destroyed and that content is unreadable (docs/keys.md).
+    """
 
     permittedHsCodes: list[HsPrefix] = cat_field(DataCategory.PUBLIC)
     permittedDataCategories: list[CategoryValue] = cat_field(DataCategory.PUBLIC)
+    sealedDataCategories: Opt[list[CategoryValue]] = cat_field(DataCategory.PUBLIC, None)
+    sealedRetentionDays: Opt[int] = cat_field(DataCategory.PUBLIC, None, ge=1, le=36500)
     inspection: InspectionRules = cat_field(DataCategory.PUBLIC)
+
+    @model_validator(mode="after")
+    def _disjoint(self) -> PortPolicy:
+        both = sorted(set(self.permittedDataCategories) & set(self.sealedDataCategories or []))
+        if both:
+            raise field_error(
+                "sealedDataCategories", f"a category is either permitted or sealed, not both: {', '.join(both)}"
+            )
+        return self
+
+    def category_treatment(self, category: DataCategory | str) -> Literal["permitted", "sealed", "refused"]:
+        """How this port takes a field of ``category``: in clear text, only sealed, or not at all."""
+        value = str(category)
+        if value in {str(c) for c in self.permittedDataCategories}:
+            return "permitted"
+        if value in {str(c) for c in self.sealedDataCategories or []}:
+            return "sealed"
+        return "refused"
 
 
 class TrustList(PilotModel):
@@ -173,6 +211,19 @@ class TrustList(PilotModel):
                 if key.id in seen_keys:
                     raise field_error(f"participants/{p_index}/keys/{k_index}/id", f"key id {key.id!r} repeats")
                 seen_keys.add(key.id)
+                if KEY_AGREEMENT in key.purposes and participant.role != Role.PORT_AUTHORITY:
+                    raise field_error(
+                        f"participants/{p_index}/keys/{k_index}/purposes",
+                        "only a port authority publishes keyAgreement keys",
+                    )
+        for port_id, policy in self.policies.items():
+            if policy.sealedDataCategories:
+                holder = next((p for p in self.participants if p.id == port_id), None)
+                if holder is None or not any(KEY_AGREEMENT in k.purposes for k in holder.keys):
+                    raise field_error(
+                        f"policies/{port_id}/sealedDataCategories",
+                        f"{port_id} seals data categories but publishes no keyAgreement key",
+                    )
         return self
 
 

@@ -57,7 +57,13 @@ def trusted_keys() -> dict[str, Ed25519PublicKey]:
     trust_list = json.loads((VECTORS / "trust-list.json").read_text())
     anchor_keys = {k["id"]: multikey(k["publicKeyMultibase"]) for k in anchor["keys"]}
     verify_eddsa_jcs_2022(trust_list, anchor_keys[trust_list["proof"]["verificationMethod"]])
-    return {k["id"]: multikey(k["publicKeyMultibase"]) for p in trust_list["participants"] for k in p["keys"]}
+    # Signing keys only: a port's keyAgreement key is X25519 (sealing), never a signature key.
+    return {
+        k["id"]: multikey(k["publicKeyMultibase"])
+        for p in trust_list["participants"]
+        for k in p["keys"]
+        if "keyAgreement" not in k["purposes"]
+    }
 
 
 def _valid_files() -> list[Path]:
