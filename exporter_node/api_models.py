@@ -31,6 +31,7 @@ __all__ = [
     "FacilityView",
     "Lot",
     "OutboxItem",
+    "SealedCredentialView",
     "time_or_none",
 ]
 
@@ -75,6 +76,13 @@ class FacilityView(_View):
     credentialId: str
     digest: str
     credential: dict[str, Any]
+    sealedTo: str | None = Field(
+        default=None,
+        description="held only sealed: the keyAgreement key id of the port it was sent sealed to (the plaintext "
+        "is discarded once that consignment is delivered; credential is then the sealed form)",
+    )
+    sealedIn: str | None = Field(default=None, description="held only sealed: the consignment that sent it sealed")
+    sealedAt: str | None = Field(default=None, description="held only sealed: when the plaintext was discarded")
 
 
 class CredentialView(_View):
@@ -88,6 +96,13 @@ class CredentialView(_View):
     establishmentNumber: str | None
     validUntil: str | None
     credential: dict[str, Any]
+    sealedTo: str | None = Field(
+        default=None,
+        description="held only sealed: the keyAgreement key id of the port it was sent sealed to (the plaintext "
+        "is discarded once that consignment is delivered; credential is then the sealed form)",
+    )
+    sealedIn: str | None = Field(default=None, description="held only sealed: the consignment that sent it sealed")
+    sealedAt: str | None = Field(default=None, description="held only sealed: when the plaintext was discarded")
     warnings: list[dict[str, str]] = Field(default_factory=list, description="warning-level findings on import")
 
 
@@ -121,11 +136,21 @@ class ConsignmentSummary(_View):
     finishedAt: str | None
 
 
+class SealedCredentialView(_View):
+    """A credential a consignment sends sealed to its destination (docs/design.md §6)."""
+
+    position: int = Field(description="its index in the submission's credentials")
+    credentialId: str
+    digest: str = Field(description="the plaintext credential's digest, the one the manifest pins")
+    kid: str = Field(description="the destination's keyAgreement key id it is sealed to")
+
+
 class ConsignmentView(ConsignmentSummary):
-    """A consignment with its receipt and every delivery attempt."""
+    """A consignment with its receipt, every delivery attempt and the credentials it sends sealed."""
 
     receipt: dict[str, Any] | None
     attemptLog: list[AttemptView]
+    sealedCredentials: list[SealedCredentialView] = Field(default_factory=list)
 
 
 class OutboxItem(_View):

@@ -5,7 +5,8 @@ the app's lifespan runs the delivery worker, which resumes from the outbox in th
 status publisher, which brings the exporter's status lists up to date and publishes their versions to
 the registry (docs/design.md §12). The shared wiring (``/health``, ``/metrics``, ``/v1/trust-list``,
 request ids, problem details, the in-flight cap, the OpenAPI document) comes from
-``node_core.app.create_node_app``; every ``/v1`` route but the trust list needs the operator token.
+``node_core.app.create_node_app``; every ``/v1`` route but the trust list needs the operator token. The
+operator's dashboard is at ``GET /`` (``exporter_node.routes.dashboard``).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import httpx
 from fastapi import Depends, FastAPI
 
 from exporter_node.delivery import DEFAULT_PER_PORT, DeliveryWorker, WorkerOptions
-from exporter_node.routes import consignments, credentials, farms, status
+from exporter_node.routes import consignments, credentials, dashboard, farms, status
 from exporter_node.routes.bodies import documented_models
 from exporter_node.state import ExporterNode
 from exporter_node.status_publisher import StatusPublisher
@@ -87,4 +88,5 @@ def create_app(
     operator = [Depends(operator_auth(exporter.token))]
     for module in (farms, credentials, consignments, status):
         app.include_router(module.router, dependencies=operator)
+    app.include_router(dashboard.router)  # the operator's token, or this node's dashboard cookie
     return app

@@ -17,6 +17,16 @@ would reject it (a revoked or suspended certificate among them: ``CREDENTIAL_REV
 ``CREDENTIAL_SUSPENDED``), the request is refused (422) with the same codes and every reason. A status
 the exporter cannot establish now (``STATUS_UNAVAILABLE``) does not refuse: the port checks again, and
 holds rather than accepts. Otherwise the consignment and its outbox row are stored in one transaction.
+
+Sealing (docs/design.md §8, ``exporter_node.sealing``): every credential holding a field of a data category
+the destination's policy takes only sealed is sent sealed to the port's current ``keyAgreement`` key; the
+manifest pins its plaintext digest all the same. The pre-check judges those credentials as the port will
+once it has opened them (``sealed_indexes``), and the stored submission, the one sent, holds only their
+sealed form; its digest is that of the sealed submission. A destination that seals a category the
+consignment holds but has no usable key is a 422 ``SEALING_KEY_UNAVAILABLE``. Once a consignment is
+delivered the exporter keeps only the sealed form of those credentials (``exporter_node.storage``): a later
+consignment that needs one of them is refused with 422 ``CREDENTIAL_PLAINTEXT_DISCARDED`` until it is
+imported again from its issuer (a facility's record: until the facility is registered again).
 """
 
 from __future__ import annotations
@@ -30,8 +40,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from exporter_node.errors import ConflictError, InputRefusedError, PrecheckRefusedError
+from exporter_node.errors import ConflictError, InputRefusedError, PlaintextDiscardedError, PrecheckRefusedError
 from exporter_node.records import new_urn, reference_of
+from exporter_node.sealing import SealedCredential, apply_sealing, sealing_plan
 from exporter_node.state import ExporterNode
 from exporter_node.storage import DuplicateError
 from schemas.assess import Assessment, assess_submission
@@ -90,12 +101,17 @@ class RawConsignmentRequest(BaseModel):
 
 @dataclass(frozen=True)
 class BuiltConsignment:
-    """A signed submission that passed the local pre-check."""
+    """A signed submission that passed the local pre-check, as it will be sent (sealed credentials sealed)."""
 
     consignment_id: str
     destination: str
     submission: dict[str, Any]
+    #: The pre-check's verdict, made on the plaintext credentials.
     assessment: Assessment
+    #: The digest of ``submission``, the one sent (with sealed credentials in their sealed form).
+    digest: str
+    #: The credentials ``submission`` carries sealed.
+    sealed: tuple[SealedCredential, ...] = ()
 
 
 def _refuse(path: str, message: str, code: Code = Code.REQUEST_INVALID) -> InputRefusedError:
@@ -189,6 +205,8 @@ def build_consignment(node: ExporterNode, request: ConsignmentRequest) -> BuiltC
         )
 
     facility_rows = [facilities[f] for f in farm_ids] + [p for p in plants.values() if p["id"] not in facilities]
+    for row in facility_rows:
+        _require_plaintext(row, "the record of facility", str(row["id"]), REGISTER_AGAIN)
     gathered = _gathered_credentials(node, facility_rows, list(plants), now)
     payloads = [credential_payload(c) for c in gathered]
     certificates = [str(p["id"]) for p in payloads if "DigitalConformityCredential" in p.get("type", [])]
@@ -220,12 +238,34 @@ def build_consignment(node: ExporterNode, request: ConsignmentRequest) -> BuiltC
     }
     manifest = node.issuer.issue("ConsignmentManifest", manifest_subject, trust=trust, at=now)
     submission = {"submissionId": consignment_id, "manifest": manifest, "credentials": credentials}
+    plan = sealing_plan(credentials, trust, request.destination, node.now())
     assessment = assess_submission(
-        submission, trust, port_id=request.destination, at=node.now(), exporter_id=node.node_id, status=node.status
+        submission,
+        trust,
+        port_id=request.destination,
+        at=node.now(),
+        exporter_id=node.node_id,
+        status=node.status,
+        sealed_indexes=plan.indexes,
     )
     if assessment.decision == "rejected":
         raise PrecheckRefusedError(request.destination, assessment.reasons)
-    return BuiltConsignment(consignment_id, request.destination, submission, assessment)
+    sent_credentials, sealed = apply_sealing(credentials, plan)
+    sent = {**submission, "credentials": sent_credentials}
+    return BuiltConsignment(
+        consignment_id, request.destination, sent, assessment, canonical_digest(sent), tuple(sealed)
+    )
+
+
+#: What to do about a credential held only sealed, by where it came from.
+IMPORT_AGAIN = "import it again from its issuer (POST /v1/credentials) to send it in another consignment"
+REGISTER_AGAIN = "register the facility again (POST /v1/farms) to have a new record issued for it"
+
+
+def _require_plaintext(row: Mapping[str, Any], kind: str, item_id: str, remedy: str) -> None:
+    """PlaintextDiscardedError when ``row`` holds only the sealed form of its credential."""
+    if row.get("sealed_to") is not None:
+        raise PlaintextDiscardedError(kind, item_id, row.get("sealed_in"), remedy)
 
 
 def _gathered_credentials(
@@ -238,6 +278,8 @@ def _gathered_credentials(
         for row in node.storage.imported_credentials(assessed_facilities=facility_ids, establishments=establishments)
         if _valid_now(row, now)
     ]
+    for row in rows:
+        _require_plaintext(row, "credential", str(row["id"]), IMPORT_AGAIN)
     included = {row["credential_id"] for row in facility_rows} | {row["id"] for row in rows}
     credentials = [row["credential"] for row in rows]
     for row in rows:
@@ -249,6 +291,7 @@ def _gathered_credentials(
                 continue
             found = node.storage.imported_credential(evidence_id)
             if found is not None:
+                _require_plaintext(found, "credential", evidence_id, IMPORT_AGAIN)
                 included.add(evidence_id)
                 credentials.append(found["credential"])
     return credentials
@@ -266,9 +309,10 @@ def queue_consignment(node: ExporterNode, built: BuiltConsignment) -> dict[str, 
             consignment_id=built.consignment_id,
             destination=built.destination,
             submission=submission_text(built.submission),
-            digest=built.assessment.submission_digest,
+            digest=built.digest,
             raw=False,
             now=node.now(),
+            sealed=built.sealed,
         )
     except DuplicateError as exc:
         raise ConflictError(f"consignment {built.consignment_id} exists") from exc

@@ -8,7 +8,9 @@ already revoked or suspended is refused (``CREDENTIAL_REVOKED``, ``CREDENTIAL_SU
 that cannot be established now (``STATUS_UNAVAILABLE``) is a warning of the import, not a refusal,
 since the consignment pre-check and the port check it again. Only the record types an exporter gathers
 from others are accepted: DigitalConformityCredential and VeterinaryAttestation. Importing the same
-credential twice is harmless; another credential under a known id is a 409.
+credential twice is harmless; another credential under a known id is a 409. Importing again a credential
+the exporter holds only sealed (it sent it sealed to a port, docs/design.md §6) puts its plaintext back,
+so that it can travel in another consignment: 201, as for a new import.
 """
 
 from __future__ import annotations
@@ -73,6 +75,11 @@ def import_credential(node: ExporterNode, document: Any) -> tuple[CredentialView
     if existing is not None:
         if existing["digest"] != row["digest"]:
             raise ConflictError(f"another credential with id {row['id']} was imported before")
+        if existing["sealed_to"] is not None and node.storage.restore_imported_credential(
+            row["id"], row["digest"], document
+        ):
+            restored = {**existing, "credential": document, "sealed_to": None, "sealed_in": None, "sealed_at": None}
+            return credential_view(restored, warnings), True
         return credential_view(existing, warnings), False
     try:
         node.storage.add_imported_credential(row)

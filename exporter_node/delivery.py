@@ -17,6 +17,10 @@ finished. Rules (docs/design.md §6):
   not serve: retried with exponential backoff and jitter from ``retry_base_s``; once ``give_up_s`` has
   passed since queueing, ``failed`` with ``DELIVERY_GAVE_UP``.
 - Every attempt is recorded with its time, outcome, HTTP status and code.
+- Once a receipt verified, the exporter keeps only the sealed form of the credentials the consignment sent
+  sealed: ``storage.finish`` replaces their plaintext in its records in the same transaction
+  (``exporter_node.storage``, docs/design.md §6). Until then (retries, a final refusal, a receipt that
+  failed its checks) the plaintext stays, so that the consignment can be built again.
 - The port is reached through ``node_core.port_client.PortClient``, which maps every answer at the
   boundary: ``PeerUnavailable`` is retried, ``PeerRefused`` is final, and what it reads is bounded
   (docs/reliability.md, attack 11): at most ``MAX_ANSWER_BYTES`` of an answer's body, streamed and never decoded,
@@ -291,6 +295,7 @@ class DeliveryWorker:
                 decision=receipt.decision,
                 reasons=receipt.reasons,
                 receipt=delivered.body.decode("utf-8"),
+                sent=True,
             )
 
     async def _after_retryable(self, item: DueItem, attempt: Attempt) -> None:
@@ -330,7 +335,7 @@ class DeliveryWorker:
         """Finish the consignment in ``state`` with its last ``attempt``, count the outcome, and log ``message``.
 
         A ``failed`` consignment keeps the attempt's code and detail as its failure; ``stored`` is the rest
-        of what ``storage.finish`` keeps (decision, reasons, receipt); ``shown`` adds to the log record.
+        of what ``storage.finish`` keeps (decision, reasons, receipt, ``sent``); ``shown`` adds to the log record.
         """
         extra: dict[str, Any] = {"consignment": item.consignment_id, "port": item.destination}
         if state == "failed":

@@ -4,6 +4,8 @@
     └── ExporterError                    root of the errors the exporter's routes raise
         ├── InputRefusedError            400: bad farm, lot, credential; the problem lists every finding
         ├── PrecheckRefusedError         422: the destination port would reject the consignment
+        ├── SealingKeyUnavailableError   422 SEALING_KEY_UNAVAILABLE: must seal, the port has no key to seal to
+        ├── PlaintextDiscardedError      422 CREDENTIAL_PLAINTEXT_DISCARDED: only the sealed form is kept
         ├── ConflictError                409 DUPLICATE_CONFLICT: the id exists with other content
         └── NotFoundError                404 NOT_FOUND
 
@@ -29,9 +31,11 @@ __all__ = [
     "ExporterError",
     "InputRefusedError",
     "NotFoundError",
+    "PlaintextDiscardedError",
     "PrecheckRefusedError",
     "ReceiptCheckError",
     "ReceiptInvalidError",
+    "SealingKeyUnavailableError",
 ]
 
 
@@ -73,6 +77,32 @@ class PrecheckRefusedError(ExporterError):
             extra={"destination": port_id, "reasonCodes": codes, "reasons": [p.as_dict() for p in reasons]},
         )
         self.reasons = list(reasons)
+
+
+class SealingKeyUnavailableError(ExporterError):
+    """The destination takes some of the consignment's data categories only sealed, and the trust list names
+    no ``keyAgreement`` key of that port usable now (docs/design.md §8)."""
+
+    def __init__(self, port_id: str, categories: Sequence[str], sequence: int) -> None:
+        super().__init__(
+            Code.SEALING_KEY_UNAVAILABLE,
+            f"{port_id} takes {', '.join(categories)} data only sealed to its keyAgreement key, and trust list "
+            f"{sequence} names none of its keys usable now: the consignment cannot be sealed",
+            extra={"destination": port_id, "sealedCategories": list(categories)},
+        )
+
+
+class PlaintextDiscardedError(ExporterError):
+    """A consignment needs a credential this exporter holds only sealed: it discarded the plaintext once it
+    had sent the credential sealed to a port (docs/design.md §6)."""
+
+    def __init__(self, kind: str, item_id: str, consignment_id: str | None, remedy: str) -> None:
+        super().__init__(
+            Code.CREDENTIAL_PLAINTEXT_DISCARDED,
+            f"{kind} {item_id} was sent sealed in consignment {consignment_id} and this exporter kept only the "
+            f"sealed form, which it cannot open: {remedy}",
+            extra={"credential": item_id, "sealedIn": consignment_id},
+        )
 
 
 class ConflictError(ExporterError):

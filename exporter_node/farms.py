@@ -5,6 +5,10 @@ the ``FacilityRecord`` that holds it. Validation is the wire contract's own: the
 region within the country)
 and the geometry rules (a valid polygon inside the region's authored bounding box), so a record this
 node issues is one every port accepts. Bad input is refused with SCHEMA_INVALID or GEOMETRY_INVALID.
+
+A facility registered twice is a 409, unless the exporter holds its record only sealed (it sent the record
+sealed to a port and kept only the sealed form, docs/design.md §6): then a new record is issued for it
+and replaces the sealed one, so that the facility can travel in another consignment.
 """
 
 from __future__ import annotations
@@ -44,7 +48,9 @@ def validated_subject(document: Any) -> Facility:
 def register_facility(node: ExporterNode, document: Any) -> FacilityView:
     """Validate, sign and store one facility; 409 when its id is already registered."""
     subject = validated_subject(document)
-    if node.storage.facilities([subject.id]):
+    existing = node.storage.facilities([subject.id])
+    held_sealed = bool(existing) and existing[0]["sealed_to"] is not None
+    if existing and not held_sealed:
         raise ConflictError(f"facility {subject.id} is already registered")
     now = node.now()
     trust = node.trust.current()
@@ -60,6 +66,10 @@ def register_facility(node: ExporterNode, document: Any) -> FacilityView:
         "credential": credential,
         "created_at": now,
     }
+    if held_sealed:
+        if not node.storage.replace_held_sealed_facility(row):
+            raise ConflictError(f"facility {subject.id} was registered again concurrently")
+        return FacilityView.from_row(row)
     try:
         node.storage.add_facility(row)
     except DuplicateError as exc:

@@ -1,13 +1,26 @@
 """Reading and writing the exporter's tables: one function per question or state change, one transaction each.
 
-Writers take the node's ``WriteLock`` (a no-op on PostgreSQL, a single writer on SQLite). A consignment
-and its outbox row are inserted in one transaction, and a delivery's outcome (consignment state, attempt
-row, outbox row removed or rescheduled) is written in one transaction, so a crash leaves all or none.
+Writers take the node's ``WriteLock`` (a no-op on PostgreSQL, a single writer on SQLite). A consignment,
+its outbox row and the list of credentials it sends sealed are inserted in one transaction, and a delivery's
+outcome (consignment state, attempt row, outbox row removed or rescheduled) is written in one transaction,
+so a crash leaves all or none.
+
+Sealed credentials (docs/design.md §§6, 8): once the port has answered a consignment with a verified
+receipt, ``finish`` replaces, in the same transaction, the plaintext of every credential the consignment
+sent sealed, wherever the exporter's records hold it (an imported credential, a facility's record), by
+the sealed form it sent, and marks the record held sealed (``sealed_to``, ``sealed_in``, ``sealed_at``).
+Every connection runs with ``PRAGMA secure_delete=ON`` (``node_core.database``), so SQLite overwrites the
+replaced content with zeros instead of leaving it in free space; after such a replacement the write-ahead
+log is checkpointed and truncated (``PRAGMA wal_checkpoint(TRUNCATE)``), since older frames of the same
+pages, plaintext included, would otherwise stay in the ``-wal`` file until it is reused. PostgreSQL keeps
+an updated row's old version until VACUUM reclaims its space, and does not overwrite it then either: see
+docs/design.md §10.
 """
 
 from __future__ import annotations
 
 import base64
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -16,6 +29,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
+from exporter_node.sealing import SealedCredential
 from exporter_node.tables import (
     CONSIGNMENT,
     DELIVERY_ATTEMPT,
@@ -23,8 +37,10 @@ from exporter_node.tables import (
     IMPORTED_CREDENTIAL,
     OUTBOX,
     PORT_CHECKPOINT,
+    SEALED_CREDENTIAL,
 )
 from node_core.database import TableStore
+from schemas.jsonio import parse_json
 
 __all__ = [
     "Attempt",
@@ -35,6 +51,8 @@ __all__ = [
 ]
 
 PENDING = "pending"
+
+log = logging.getLogger(__name__)
 
 
 class DuplicateError(Exception):
@@ -92,6 +110,17 @@ class Storage(TableStore):
         """Insert a facility with its signed record; DuplicateError when the id exists."""
         self._insert(FACILITY, values)
 
+    def replace_held_sealed_facility(self, values: dict[str, Any]) -> bool:
+        """Put a newly issued record in place of a facility's record held only sealed; False when the facility
+        is not held sealed (then nothing changes)."""
+        with self._write() as connection:
+            updated = connection.execute(
+                sa.update(FACILITY)
+                .where(FACILITY.c.id == values["id"], FACILITY.c.sealed_to.is_not(None))
+                .values(**values, sealed_to=None, sealed_in=None, sealed_at=None)
+            )
+        return bool(updated.rowcount)
+
     def facilities(self, ids: Sequence[str] | None = None) -> list[dict[str, Any]]:
         """Facilities (all, or those with the given ids), oldest first."""
         query = sa.select(FACILITY).order_by(FACILITY.c.created_at, FACILITY.c.id)
@@ -122,6 +151,21 @@ class Storage(TableStore):
         """Insert an imported credential; DuplicateError when the id exists."""
         self._insert(IMPORTED_CREDENTIAL, values)
 
+    def restore_imported_credential(self, credential_id: str, digest: str, credential: dict[str, Any]) -> bool:
+        """Put the plaintext back in an imported credential held only sealed, when it is the same credential
+        (same digest); False when there is no such row (then nothing changes)."""
+        with self._write() as connection:
+            updated = connection.execute(
+                sa.update(IMPORTED_CREDENTIAL)
+                .where(
+                    IMPORTED_CREDENTIAL.c.id == credential_id,
+                    IMPORTED_CREDENTIAL.c.digest == digest,
+                    IMPORTED_CREDENTIAL.c.sealed_to.is_not(None),
+                )
+                .values(credential=credential, sealed_to=None, sealed_in=None, sealed_at=None)
+            )
+        return bool(updated.rowcount)
+
     def imported_credentials(
         self, *, assessed_facilities: Sequence[str] | None = None, establishments: Sequence[str] | None = None
     ) -> list[dict[str, Any]]:
@@ -140,9 +184,18 @@ class Storage(TableStore):
     # --- consignments and the outbox ---------------------------------------------------------------
 
     def enqueue(
-        self, *, consignment_id: str, destination: str, submission: str, digest: str, raw: bool, now: datetime
+        self,
+        *,
+        consignment_id: str,
+        destination: str,
+        submission: str,
+        digest: str,
+        raw: bool,
+        now: datetime,
+        sealed: Sequence[SealedCredential] = (),
     ) -> dict[str, Any]:
-        """Store a consignment and its outbox row in one transaction; DuplicateError when the id exists."""
+        """Store a consignment, its outbox row and what it sends ``sealed`` in one transaction; DuplicateError
+        when the id exists."""
         row = {
             "id": consignment_id,
             "destination": destination,
@@ -173,9 +226,33 @@ class Storage(TableStore):
                         last_error=None,
                     )
                 )
+                if sealed:
+                    connection.execute(
+                        sa.insert(SEALED_CREDENTIAL),
+                        [
+                            {
+                                "consignment_id": consignment_id,
+                                "position": item.position,
+                                "credential_id": item.credential_id,
+                                "digest": item.digest,
+                                "kid": item.kid,
+                            }
+                            for item in sealed
+                        ],
+                    )
         except IntegrityError as exc:
             raise DuplicateError(consignment_id) from exc
         return row
+
+    def sealed_credentials(self, consignment_id: str) -> list[dict[str, Any]]:
+        """What a consignment sends sealed: position, credential id, plaintext digest, key id; in order."""
+        query = (
+            sa.select(SEALED_CREDENTIAL)
+            .where(SEALED_CREDENTIAL.c.consignment_id == consignment_id)
+            .order_by(SEALED_CREDENTIAL.c.position)
+        )
+        with self._read() as connection:
+            return [dict(row._mapping) for row in connection.execute(query)]
 
     def consignment(self, consignment_id: str) -> dict[str, Any] | None:
         """One consignment row by id."""
@@ -270,9 +347,17 @@ class Storage(TableStore):
         receipt: str | None = None,
         failure_code: str | None = None,
         failure_detail: str | None = None,
+        sent: bool = False,
     ) -> None:
-        """Record the final attempt, the final state and what the port said; the outbox row goes."""
+        """Record the final attempt, the final state and what the port said; the outbox row goes.
+
+        ``sent``: the port answered with a verified receipt. The plaintext of the credentials the consignment
+        sent sealed is then replaced in the exporter's records by their sealed form (module doc).
+        """
+        discarded = 0
         with self._write() as connection:
+            if sent:
+                discarded = self._keep_only_sealed(connection, consignment_id, attempt.finished_at)
             connection.execute(sa.insert(DELIVERY_ATTEMPT).values(**self._attempt_row(consignment_id, attempt)))
             connection.execute(sa.delete(OUTBOX).where(OUTBOX.c.consignment_id == consignment_id))
             connection.execute(
@@ -289,6 +374,51 @@ class Storage(TableStore):
                     updated_at=attempt.finished_at,
                     finished_at=attempt.finished_at,
                 )
+            )
+        if discarded:
+            self._truncate_wal()
+
+    def _keep_only_sealed(self, connection: sa.Connection, consignment_id: str, at: datetime) -> int:
+        """Replace the plaintext of what ``consignment_id`` sent sealed by the sealed form; how many records."""
+        sealed = connection.execute(
+            sa.select(SEALED_CREDENTIAL).where(SEALED_CREDENTIAL.c.consignment_id == consignment_id)
+        ).all()
+        if not sealed:
+            return 0
+        text = connection.execute(
+            sa.select(CONSIGNMENT.c.submission).where(CONSIGNMENT.c.id == consignment_id)
+        ).scalar_one()
+        sent = parse_json(str(text))["credentials"]
+        replaced = 0
+        for item in sealed:
+            held = {
+                "credential": sent[item.position],
+                "sealed_to": item.kid,
+                "sealed_in": consignment_id,
+                "sealed_at": at,
+            }
+            for table, id_column in (
+                (IMPORTED_CREDENTIAL, IMPORTED_CREDENTIAL.c.id),
+                (FACILITY, FACILITY.c.credential_id),
+            ):
+                result = connection.execute(
+                    sa.update(table)
+                    .where(id_column == item.credential_id, table.c.digest == item.digest, table.c.sealed_to.is_(None))
+                    .values(**held)
+                )
+                replaced += result.rowcount
+        return replaced
+
+    def _truncate_wal(self) -> None:
+        """Checkpoint SQLite's write-ahead log into the database and truncate it to zero bytes (module doc)."""
+        if self.engine.dialect.name != "sqlite":
+            return
+        with self.write_lock, self.engine.connect() as connection:
+            busy, _, _ = connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").one()
+        if busy:
+            log.warning(
+                "the write-ahead log could not be truncated (readers were busy): replaced plaintext may stay in "
+                "it until the next truncation or until the node stops"
             )
 
     # --- port checkpoints --------------------------------------------------------------------------

@@ -6,10 +6,15 @@ imports both node kinds never sees two definitions of one table name. The Alembi
 
 - ``facility``: the exporter's farms and plants, each with the signed DigitalFacilityRecord issued for it.
 - ``imported_credential``: certifiers' and ``ru-vet``'s credentials, verified when imported.
+  In both, ``sealed_to`` (the port's ``keyAgreement`` key id), ``sealed_in`` (the consignment) and
+  ``sealed_at`` mark a record held only sealed: once a consignment that carried it sealed was answered with a
+  receipt, ``credential`` holds the sealed form and the plaintext is gone (docs/design.md §6).
 - ``consignment``: one per submissionId: the exact submission text sent, the delivery state, the port's
   decision, reasons and receipt.
 - ``outbox``: consignments still to deliver, with the time of their next attempt (at-least-once).
 - ``delivery_attempt``: every attempt and its outcome.
+- ``sealed_credential``: the credentials a consignment sends sealed: position in the submission, id, the
+  plaintext digest the manifest pins, and the key id it is sealed to.
 - ``port_checkpoint``: the largest verified checkpoint seen from each port (the exporter is a monitor).
 - ``status_allocation``, ``status_bit``, ``status_list_version``: the exporter as an issuer of status lists
   (docs/design.md §12): the status list index given to each credential it signed (unique, never reused),
@@ -31,6 +36,7 @@ __all__ = [
     "IMPORTED_CREDENTIAL",
     "OUTBOX",
     "PORT_CHECKPOINT",
+    "SEALED_CREDENTIAL",
     "STATUS_ALLOCATION",
     "STATUS_BIT",
     "STATUS_LIST_VERSION",
@@ -64,6 +70,15 @@ metadata = sa.MetaData()
 ID = 2048  # a facility or credential id is a URI of at most 2,048 characters
 
 
+def _held_sealed() -> list[sa.Column[object]]:
+    """The columns marking a record held only in its sealed form (module doc)."""
+    return [
+        sa.Column("sealed_to", sa.String(ID), nullable=True),
+        sa.Column("sealed_in", sa.String(128), nullable=True),
+        sa.Column("sealed_at", UtcDateTime, nullable=True),
+    ]
+
+
 FACILITY = sa.Table(
     "facility",
     metadata,
@@ -75,6 +90,7 @@ FACILITY = sa.Table(
     sa.Column("digest", sa.String(80), nullable=False),
     sa.Column("credential", sa.JSON, nullable=False),
     sa.Column("created_at", UtcDateTime, nullable=False),
+    *_held_sealed(),
 )
 
 IMPORTED_CREDENTIAL = sa.Table(
@@ -90,6 +106,7 @@ IMPORTED_CREDENTIAL = sa.Table(
     sa.Column("valid_from", UtcDateTime, nullable=True),
     sa.Column("valid_until", UtcDateTime, nullable=True),
     sa.Column("imported_at", UtcDateTime, nullable=False),
+    *_held_sealed(),
 )
 
 CONSIGNMENT = sa.Table(
@@ -135,6 +152,16 @@ DELIVERY_ATTEMPT = sa.Table(
     sa.Column("http_status", sa.Integer, nullable=True),
     sa.Column("code", sa.String(64), nullable=True),
     sa.Column("detail", sa.Text, nullable=True),
+)
+
+SEALED_CREDENTIAL = sa.Table(
+    "sealed_credential",
+    metadata,
+    sa.Column("consignment_id", sa.String(128), sa.ForeignKey("consignment.id"), primary_key=True),
+    sa.Column("position", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("credential_id", sa.String(ID), nullable=False),
+    sa.Column("digest", sa.String(80), nullable=False),
+    sa.Column("kid", sa.String(ID), nullable=False),
 )
 
 PORT_CHECKPOINT = sa.Table(

@@ -1,7 +1,8 @@
 """Operator bearer tokens: one random token per node in ``<data dir>/tokens/<short id>`` (docs/design.md §6).
 
 Operator routes accept it as ``Authorization: Bearer <token>`` or, for the dashboard links that
-``pilot up`` prints (as Jupyter does), as a ``?token=`` query parameter. Comparison is constant-time.
+``pilot up`` prints (as Jupyter does), as a ``?token=`` query parameter; a node's dashboard also reads it
+from the node's cookie (``node_core.dashboard``). Comparison is constant-time.
 """
 
 from __future__ import annotations
@@ -17,7 +18,15 @@ from starlette.requests import Request
 from node_core.problems import ProblemError
 from schemas.codes import Code
 
-__all__ = ["TOKEN_BYTES", "ensure_token", "operator_auth", "read_token", "token_path"]
+__all__ = [
+    "TOKEN_BYTES",
+    "ensure_token",
+    "operator_auth",
+    "presented_token",
+    "read_token",
+    "token_matches",
+    "token_path",
+]
 
 TOKEN_BYTES = 32
 
@@ -49,21 +58,26 @@ def ensure_token(tokens_dir: Path, node_id: str) -> str:
     return token
 
 
-def _presented_token(request: Request) -> str | None:
+def presented_token(request: Request, cookie: str | None = None) -> str | None:
+    """The token ``request`` presents: its ``Authorization`` header when it has one (a Bearer token, or
+    nothing for another scheme), else ``?token=``, else the cookie named ``cookie`` when one is given."""
     header = request.headers.get("authorization")
     if header is not None:
         scheme, _, value = header.partition(" ")
         return value.strip() if scheme.lower() == "bearer" else None
-    return request.query_params.get("token")
+    return request.query_params.get("token") or (request.cookies.get(cookie) if cookie else None)
+
+
+def token_matches(presented: str | None, expected: str) -> bool:
+    """Whether ``presented`` is ``expected`` (constant-time; None never matches)."""
+    return presented is not None and hmac.compare_digest(presented.encode(), expected.encode())
 
 
 def operator_auth(expected_token: str) -> Callable[[Request], Awaitable[None]]:
     """A FastAPI dependency admitting only the operator: ``dependencies=[Depends(operator_auth(t))]``."""
-    expected = expected_token.encode()
 
     async def require_operator(request: Request) -> None:
-        presented = _presented_token(request)
-        if presented is None or not hmac.compare_digest(presented.encode(), expected):
+        if not token_matches(presented_token(request), expected_token):
             raise ProblemError(
                 Code.UNAUTHORIZED,
                 "operator bearer token missing or wrong",

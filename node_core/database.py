@@ -10,6 +10,9 @@ A node's SQLite file holds what it was sent (personal data among it) and is as p
 tokens: ``make_engine`` creates it with mode 0600 before SQLite opens it, and SQLite gives its ``-wal``
 and ``-shm`` files the database file's mode. A file made by an earlier version with wider permissions
 (0644) is narrowed to 0600, with its ``-wal`` and ``-shm``, when an engine is made for it.
+Every SQLite connection runs with ``secure_delete`` on: content that is deleted or replaced (an exporter
+keeps only the sealed form of what it sent sealed, docs/design.md §6) is overwritten with zeros rather
+than left readable in the file's free space.
 """
 
 from __future__ import annotations
@@ -57,6 +60,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA secure_delete=ON")  # deleted or replaced content is zeroed, not left in free pages
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     finally:
         cursor.close()

@@ -7,21 +7,25 @@ not checked.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+
 from schemas.assess import assess_submission
 from schemas.codes import Code
 from schemas.errors import JsonMalformedError, Reason
 from schemas.jsonio import parse_json
+from schemas.keyring import load_agreement_keys
 from schemas.status_list import StatusCheck, StatusLookup, check_status
 from schemas.trust import TrustRegistry
 from schemas.verify import check_credential
 
-__all__ = ["FileVerdict", "Kind", "check_file", "credential_problems", "kind_of"]
+__all__ = ["FileVerdict", "Kind", "check_file", "credential_problems", "kind_of", "read_agreement_keys"]
 
 Kind = Literal["credential", "submission"]
 
@@ -65,6 +69,14 @@ def credential_problems(document: Any, trust: TrustRegistry, at: datetime, statu
     return problems
 
 
+def read_agreement_keys(path: Path) -> dict[str, X25519PrivateKey]:
+    """The ``keyAgreement`` private keys of a keyring file (``keys/<port>.pem``) by key id, decrypted with
+    ``PILOT_KEY_PASSPHRASE`` when set; KeyFormatError for a file that is not such a keyring."""
+    passphrase = os.environ.get("PILOT_KEY_PASSPHRASE")
+    entries = load_agreement_keys(path.read_bytes(), passphrase.encode() if passphrase else None)
+    return {entry.verification_method: entry.private_key for entry in entries}
+
+
 def check_file(
     path: Path,
     trust: TrustRegistry,
@@ -72,11 +84,14 @@ def check_file(
     *,
     port_id: str = "cn-port-01",
     status: StatusLookup | None = None,
+    agreement_keys: Mapping[str, X25519PrivateKey] | None = None,
 ) -> FileVerdict:
     """Check one file as a credential or a submission to ``port_id`` at time ``at``.
 
     ``status``: the status lists to check credentials' status against (docs/design.md §12); None:
-    status is not checked.
+    status is not checked. ``agreement_keys``: the port's keyAgreement private keys by key id, which open
+    the sealed credentials of a submission (docs/design.md §8); without them a sealed credential cannot
+    be opened (``SEALED_KEY_UNKNOWN``).
     """
     try:
         document = parse_json(path.read_bytes())
@@ -85,5 +100,7 @@ def check_file(
     kind = kind_of(document)
     if kind == "credential":
         return FileVerdict(path, kind, credential_problems(document, trust, at, status))
-    assessment = assess_submission(document, trust, port_id=port_id, at=at, status=status)
+    assessment = assess_submission(
+        document, trust, port_id=port_id, at=at, status=status, agreement_keys=agreement_keys
+    )
     return FileVerdict(path, kind, assessment.reasons, assessment.decision)

@@ -79,8 +79,8 @@ def _matrix(summaries: dict[str, dict[str, Any] | None]) -> str:
 
 
 def _node_row(node_id: str, kind: str, url: str) -> str:
-    """A node's row: its id, kind and URL, linked to its page (the API docs of a node without one)."""
-    page = f"{url}/" if kind == "port" else f"{url}/docs"
+    """A node's row: its id, kind and URL, linked to its page (the API docs of the registry, which has none)."""
+    page = f"{url}/docs" if kind == "registry" else f"{url}/"
     links = [f'<a href="{html.escape(url)}/health">health</a>', f'<a href="{html.escape(url)}/docs">API docs</a>']
     if kind == "registry":
         links.append(f'<a href="{html.escape(url)}/v1/trust-list">trust list</a>')

@@ -6,8 +6,14 @@ proves possession of that key. ``approve`` checks the request against the curren
 applies it, increments ``sequence`` and signs the next list with ``pilot-gov``'s key; running nodes pick
 the new file up without a restart (node_core.trust_holder).
 
+A port's ``keyAgreement`` key (X25519) cannot sign, so a request that adds one is signed instead by an
+``assertion`` key of the same port that the current list publishes and that is valid at approval time
+(docs/keys.md).
+
 Rules: a new participant's id and DID must be unused and its keys new; a key request must name an
-existing participant and a new key id; rotation never shortens or removes an old key (its window stays).
+existing participant and a new key id; only a port authority adds a ``keyAgreement`` key, which has no
+other purpose; rotation never shortens or removes an old key (its window stays). There is no change
+that ends or revokes a key's window: a key stays published until its ``validUntil``.
 """
 
 from __future__ import annotations
@@ -21,8 +27,10 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from schemas.codes import Code
 from schemas.data_integrity import read_proof, sign_data_integrity, verify_data_integrity
-from schemas.errors import VerificationError
-from schemas.multikey import decode_multikey
+from schemas.errors import KeyFormatError, VerificationError
+from schemas.models.base import Role
+from schemas.models.trust_list import KEY_AGREEMENT
+from schemas.multikey import decode_multikey, decode_x25519_multikey
 from schemas.time import format_time
 from schemas.trust import TrustRegistry, sign_trust_list
 
@@ -35,12 +43,18 @@ class RequestRefused(ValueError):
 
 
 def sign_request(
-    request: Mapping[str, Any], private_key: Ed25519PrivateKey, verification_method: str, created: datetime
+    request: Mapping[str, Any],
+    private_key: Ed25519PrivateKey,
+    verification_method: str,
+    created: datetime,
+    *,
+    proof_purpose: str = "authentication",
 ) -> dict[str, Any]:
-    """The request signed by the key it introduces (proof of possession)."""
+    """The request signed by the key it introduces (proof of possession), or for a ``keyAgreement`` key by
+    the port's current ``assertion`` key (``proof_purpose`` ``assertionMethod``)."""
     body = {"@context": REQUEST_CONTEXT, "type": REQUEST_TYPE, **{k: v for k, v in request.items() if k != "proof"}}
     return sign_data_integrity(
-        body, private_key, verification_method, created=format_time(created), proof_purpose="authentication"
+        body, private_key, verification_method, created=format_time(created), proof_purpose=proof_purpose
     )
 
 
@@ -52,13 +66,30 @@ def _introduced_keys(request: Mapping[str, Any]) -> list[dict[str, Any]]:
     raise RequestRefused(f"unknown change {request.get('change')!r}: expected add-participant or add-key")
 
 
+def adds_agreement_key(request: Mapping[str, Any]) -> bool:
+    """True for an ``add-key`` request whose key is a ``keyAgreement`` key (RequestRefused if it mixes purposes)."""
+    if request.get("change") != "add-key":
+        return False
+    try:
+        purposes = list(request["key"]["purposes"])
+    except (KeyError, TypeError) as exc:
+        raise RequestRefused("the request's key has no purposes") from exc
+    if KEY_AGREEMENT not in purposes:
+        return False
+    if purposes != [KEY_AGREEMENT]:
+        raise RequestRefused("a keyAgreement key has no other purpose")
+    return True
+
+
 def check_possession(request: Mapping[str, Any]) -> None:
-    """The request's proof must verify with one of the keys it introduces."""
+    """The request's proof must verify with one of the (signing) keys it introduces."""
     if request.get("type") != REQUEST_TYPE:
         raise RequestRefused(f"not a {REQUEST_TYPE}")
     try:
         proof = read_proof(request)
-        keys = {k["id"]: k["publicKeyMultibase"] for k in _introduced_keys(request)}
+        keys = {
+            k["id"]: k["publicKeyMultibase"] for k in _introduced_keys(request) if KEY_AGREEMENT not in k["purposes"]
+        }
         multibase = keys.get(proof.verification_method)
         if multibase is None:
             raise RequestRefused("the request is not signed by a key it introduces (no proof of possession)")
@@ -67,9 +98,48 @@ def check_possession(request: Mapping[str, Any]) -> None:
         raise RequestRefused(f"proof of possession does not verify: {exc}") from exc
 
 
+def check_port_authority(current: TrustRegistry, request: Mapping[str, Any], at: datetime) -> None:
+    """A request adding a ``keyAgreement`` key must come from a port, signed by its own ``assertion`` key,
+    published in ``current`` and valid at ``at``, and carry an X25519 Multikey."""
+    if request.get("type") != REQUEST_TYPE:
+        raise RequestRefused(f"not a {REQUEST_TYPE}")
+    owner = current.participant(str(request.get("participant")))
+    if owner is None:
+        raise RequestRefused(f"participant {request.get('participant')} is not in the trust list")
+    if owner.role != Role.PORT_AUTHORITY:
+        raise RequestRefused(f"{owner.id} is not a port authority: only ports publish keyAgreement keys")
+    try:
+        decode_x25519_multikey(request["key"]["publicKeyMultibase"])
+    except (KeyFormatError, KeyError, TypeError) as exc:
+        raise RequestRefused(f"the keyAgreement key is not an X25519 Multikey: {exc}") from exc
+    try:
+        proof = read_proof(request)
+        signer = current.resolve_key(proof.verification_method, "assertion", at)
+    except (VerificationError, KeyFormatError, KeyError, TypeError) as exc:
+        raise RequestRefused(
+            f"a keyAgreement key must be requested under a current assertion key of {owner.id}: {exc}"
+        ) from exc
+    if signer.participant_id != owner.id:
+        raise RequestRefused(f"the request is signed by a key of {signer.participant_id}, not of {owner.id}")
+    try:
+        verify_data_integrity(request, signer.public_key)
+    except VerificationError as exc:
+        raise RequestRefused(f"the request's signature does not verify: {exc}") from exc
+
+
+def check_signature(current: TrustRegistry, request: Mapping[str, Any], at: datetime) -> None:
+    """Who must have signed ``request``: the key it introduces, or for a ``keyAgreement`` key its port."""
+    if not isinstance(request, Mapping):
+        raise RequestRefused("a change request is a JSON object")
+    if adds_agreement_key(request):
+        check_port_authority(current, request, at)
+    else:
+        check_possession(request)
+
+
 def apply_request(current: TrustRegistry, request: Mapping[str, Any], *, issued: datetime) -> dict[str, Any]:
     """The next trust-list document (unsigned) with the request applied; RequestRefused otherwise."""
-    check_possession(request)
+    check_signature(current, request, issued)
     document = copy.deepcopy({k: v for k, v in current.document.items() if k != "proof"})
     participants: list[dict[str, Any]] = document["participants"]
     known_keys = {k["id"] for p in participants for k in p["keys"]}
@@ -114,4 +184,14 @@ def approve(
     return signed
 
 
-__all__ = ["Code", "RequestRefused", "apply_request", "approve", "check_possession", "sign_request"]
+__all__ = [
+    "Code",
+    "RequestRefused",
+    "adds_agreement_key",
+    "apply_request",
+    "approve",
+    "check_port_authority",
+    "check_possession",
+    "check_signature",
+    "sign_request",
+]

@@ -2,7 +2,7 @@
 
 docs/design.md §§9, 12. A change is reported in one JSON shape whoever made it (``change_report`` for the
 issuers whose lists the command keeps, ``exporter_change_report`` for an exporter's answer), printed as a
-table or with ``--json``; a history (``pilot.status_history.EntryHistory``) as a line per status entry
+table or as JSON (``--format json``); a history (``pilot.status_history.EntryHistory``) as a line per status entry
 saying its status now (``summary``) and a table of the versions the registry holds. Text from files and
 peers goes through ``untrusted``.
 """
@@ -11,11 +11,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from rich.table import Table
-
 from pilot.console import console, err_console, print_json, untrusted
 from pilot.issuer_state import Action, IssuerChange
 from pilot.status_history import EntryHistory
+from pilot.tables import new_table
 from schemas.status_list import split_status_list_url, status_list_url
 from schemas.time import format_time
 
@@ -74,7 +73,7 @@ def print_change(report: dict[str, Any], as_json: bool) -> None:
     verb = _PAST_TENSE[report["action"]]
     done = verb if report["changed"] else f"already {verb if verb != 'reinstated' else 'not suspended'}"
     console.print(f"[bold]{untrusted(report['credential'])}[/]: {done} by {untrusted(report['issuer'])}")
-    table = Table("status list", "version", "published", "status now")
+    table = new_table("status list", "version", "published", "status now")
     status = ", ".join(f"{k}: {'set' if v else 'clear'}" for k, v in (report.get("status") or {}).items())
     table.add_row(
         untrusted(_list_name(listed.get("id"))),
@@ -113,7 +112,7 @@ def print_histories(credential_id: str, histories: list[EntryHistory]) -> None:
             f"[{style}]{untrusted(summary(history))}[/]",
             soft_wrap=True,
         )
-        table = Table("version", "signed (validFrom)", "received by the registry", "bit", "check")
+        table = new_table("version", "signed (validFrom)", "received by the registry", "bit", "check")
         for version in history.versions:
             bit = "" if version.set is None else ("set" if version.set else "clear")
             table.add_row(

@@ -4,6 +4,12 @@ Everything a consignment carries is built here as credential subjects; ``Submiss
 with the sandbox keys into a complete submission (the manifest and the credentials it pins). The
 vector generator, the demo, the benchmark and the tests all use it, so one seed gives one world.
 Farm polygons are drawn inside authored region bounding boxes (GeoJSON order: longitude, latitude).
+
+Laboratory results (data category ``laboratory``, docs/design.md §8) are not in every certificate: a
+port may refuse them (cn-port-02) or take them only sealed (cn-port-03). Whoever wants them asks for them
+(:func:`laboratory_results`, :func:`with_laboratory_results`, :func:`laboratory_farm`). Each set names a
+sample number derived from its key, so the values of one consignment are found by a byte search and by
+nothing else.
 """
 
 from __future__ import annotations
@@ -334,6 +340,69 @@ def plan_consignment(
     )
 
 
+#: The residue tests a certifier's laboratory runs on a product, by HS heading (the first four digits).
+RESIDUE_TESTS = {
+    "0207": ("chloramphenicol", "nitrofuran metabolites (AOZ)"),
+    "0202": ("ractopamine", "oxytetracycline"),
+    "0203": ("ractopamine", "sulfadimidine"),
+    "0402": ("aflatoxin M1", "melamine"),
+    "1201": ("glyphosate", "cadmium"),
+    "1512": ("benzo[a]pyrene", "erucic acid"),
+}
+
+
+def laboratory_results(seed: str, hs_code: str, key: str) -> list[dict[str, str]]:
+    """Residue test results (``LaboratoryResult``) of one sample of a product, all compliant.
+
+    The sample number is derived from ``seed`` and ``key``, so every value names it: a search for the
+    values of one consignment finds them and nothing else (the demo's check of what rests in clear).
+    ASCII only, so that the bytes searched for are the bytes stored, whatever the JSON encoder escapes.
+    """
+    rng = random.Random(f"{seed}/{key}/laboratory")
+    sample = f"LAB-{rng.randrange(10**8):08d}"
+    return [
+        {
+            "test": f"{name} residue, LC-MS/MS, sample {sample}",
+            "result": f"{name}: {rng.choice(('not detected', 'below the limit of detection'))}, sample {sample}",
+        }
+        for name in RESIDUE_TESTS[hs_code[:4]]
+    ]
+
+
+def laboratory_farm(seed: str, world: ExporterWorld, key: str) -> dict[str, Any]:
+    """A farm of ``world`` for one consignment whose certificate carries laboratory results (``key`` names it).
+
+    An exporter gathers into a consignment every certificate about its origin farms. The results of one
+    sample belong to one consignment, so they are certified about a farm of their own, which no other
+    consignment names as an origin: in the region of the exporter's first farm, with its own id, number
+    and outline.
+    """
+    item = world.exporter
+    rng = random.Random(f"{seed}/{key}/laboratory-farm")
+    region = world.farms[0]["region"]
+    number = rng.randrange(100_000, 1_000_000)
+    farm = facility(
+        item,
+        facility_id=f"urn:pilot:facility:{item.short_id}:lab-{uuid.uuid5(NAMESPACE, f'{seed}/{key}').hex[:12]}",
+        name=f"{item.name.split()[0]} farm, sampled herd {number}",
+        facility_type="farm",
+        region=region,
+        establishment_number=f"{region}-{number}",
+        boundary=polygon_in(rng, _authored_bbox(region)),
+    )
+    for member in ("productionPeriod", "herdSize", "areaHectares"):
+        if member in world.farms[0]:
+            farm[member] = world.farms[0][member]
+    return farm
+
+
+def with_laboratory_results(certificate: dict[str, Any], results: list[dict[str, str]]) -> dict[str, Any]:
+    """A conformity attestation subject whose first assessment also carries ``results`` (a copy)."""
+    assessments = [dict(a) for a in certificate["assessment"]]
+    assessments[0]["laboratoryResults"] = [dict(r) for r in results]
+    return {**certificate, "assessment": assessments}
+
+
 def certifier_of(exporter_id: str) -> str:
     """The certification body that audits an exporter's farms."""
     return "cert-01" if int(exporter_id[-2:]) % 2 else "cert-02"
@@ -394,17 +463,21 @@ def farm_certificate(
     key: str,
     day: date,
     credential_id: str,
+    laboratory: list[dict[str, str]] | None = None,
 ) -> dict[str, Any]:
     """The certifier's signed conformity credential of one farm of ``world``, for its operator to import.
 
     Its ``auditableEvidence`` pins ``record`` = (credential id, digest): the farm's facility record as
-    the exporter issued it. ``key`` names the subject's ids (``certificate_subject``).
+    the exporter issued it. ``key`` names the subject's ids (``certificate_subject``). ``laboratory``:
+    results its assessment carries too (:func:`laboratory_results`).
     """
     subject = certificate_subject(seed, world.exporter, farm, key, day)
     record_id, digest = record
     subject["auditableEvidence"] = secure_link(
         record_id, "DigitalFacilityRecord", digest, "facility record of the assessed farm"
     )
+    if laboratory is not None:
+        subject = with_laboratory_results(subject, laboratory)
     return signer.issue(
         certifier_of(world.exporter.short_id), "DigitalConformityCredential", subject, credential_id=credential_id
     )

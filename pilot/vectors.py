@@ -7,6 +7,8 @@ Layout of the output directory:
     status/<issuer>/<list>.json           the issuers' status lists every vector's status is read from
     valid/*.json, invalid/*.json          single credentials and whole submissions to cn-port-01
     expected.json                         file name -> {"kind", "expect": "accept" | CODE, "at"}
+    sealed/                               submissions to cn-port-03 with a sealed credential, and their
+                                          own expected.json (``pilot.sealed_vectors``)
 
 Every expectation holds at ``at`` with the status lists of ``status/`` (docs/design.md §12); a
 checker that does not check status sees the revoked and suspended vectors as valid.
@@ -33,6 +35,7 @@ from pilot.sandbox import (
     fixture_status_lists,
     pretty_json,
 )
+from pilot.sealed_vectors import SEALED_DIR, SealedVectorSet, committed_sealed_tokens
 from pilot.synthetic import (
     ConsignmentParts,
     SignedConsignment,
@@ -64,10 +67,15 @@ Doc = dict[str, Any]
 
 
 class VectorSet:
-    """Builds every vector for one seed; ``files`` maps relative path -> bytes."""
+    """Builds every vector for one seed; ``files`` maps relative path -> bytes.
 
-    def __init__(self, seed: str) -> None:
+    ``published``: the sealed tokens already published, kept where they still open to the same plaintext
+    (``pilot.sealed_vectors``: sealing is randomised).
+    """
+
+    def __init__(self, seed: str, published: list[str] | None = None) -> None:
         self.seed = seed
+        self.published = published or []
         self.sandbox = build_sandbox(seed)
         self.signer = Signer(self.sandbox.keyrings)
         self.jose = Signer(self.sandbox.keyrings, securing="jose")
@@ -510,6 +518,8 @@ class VectorSet:
         self.invalid_credentials()
         self.invalid_submissions()
         self.status()
+        sealed = SealedVectorSet(self.sandbox, self.signer, format_time(EVALUATED_AT), self.published)
+        self.files.update(sealed.build())
         self.files["trust-list.json"] = pretty_json(self.sandbox.trust_list)
         self.files["trust-anchor.json"] = pretty_json(self.sandbox.anchor)
         for short_id in self.sandbox.keyrings:
@@ -556,15 +566,20 @@ def _rewrite_jws_header(enveloped: Doc, changes: dict[str, Any]) -> Doc:
     return _with_jws(enveloped, parts)
 
 
-def build_vectors(seed: str = DEFAULT_SEED) -> dict[str, bytes]:
-    """Every vector file for ``seed`` (relative path -> bytes)."""
-    return VectorSet(seed).build()
+def build_vectors(seed: str = DEFAULT_SEED, previous: Path | None = None) -> dict[str, bytes]:
+    """Every vector file for ``seed`` (relative path -> bytes).
+
+    ``previous``: a vector directory whose sealed tokens are kept where they open to the same plaintext
+    (``pilot.sealed_vectors``); without one every sealed credential is sealed afresh.
+    """
+    return VectorSet(seed, committed_sealed_tokens(previous)).build()
 
 
 def write_vectors(out: Path, seed: str = DEFAULT_SEED) -> int:
-    """Write the vectors into ``out`` (stale files in valid/ and invalid/ are removed); returns the count."""
-    files = build_vectors(seed)
-    for folder in ("valid", "invalid", "status"):
+    """Write the vectors into ``out`` (stale files in valid/, invalid/, status/ and sealed/ are removed; the
+    sealed tokens already there are kept where they still fit); returns the count."""
+    files = build_vectors(seed, previous=out)
+    for folder in ("valid", "invalid", "status", SEALED_DIR):
         if (out / folder).is_dir():
             for stale in (out / folder).rglob("*.json"):
                 stale.unlink()

@@ -9,7 +9,8 @@ The port is also a witness (``port_node.witness``, routes under ``/v1/witness``)
 gathering of cosignatures for this port's own checkpoints (``port_node.cosigning``, started by the
 lifespan), a ``/health`` that says whether the log signs (``log.signing``, ``log.problem``) and whether
 the registry answered the last status list fetch (``registry``), and the operator dashboard at ``GET /``
-(``port_node.routes.dashboard``).
+(``port_node.routes.dashboard``). The lifespan also runs the hourly retention of the port's ``keyAgreement``
+keys (``port_node.key_retention``).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from port_node.api_models import BatchRequest, Submission, SubmissionReceipt
 from port_node.cosigning import CosignatureCollector
 from port_node.health import install_health_metrics, port_health
 from port_node.intake import IntakeOutcome
-from port_node.routes import dashboard, inspection, log, submissions, witness
+from port_node.routes import dashboard, inspection, log, sealed, submissions, witness
 from port_node.state import PortNode
 from port_node.witness import Witness
 from schemas.keyring import load_keyring, select_key
@@ -74,9 +75,11 @@ def create_app(settings: NodeSettings, *, node: PortNode | None = None) -> FastA
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         collector.start()
         collector.notify()
+        port.retention.start()
         try:
             yield
         finally:
+            port.retention.stop()
             collector.stop()
             port.close()
 
@@ -95,6 +98,6 @@ def create_app(settings: NodeSettings, *, node: PortNode | None = None) -> FastA
     install_health_metrics(app.state.metrics, port, collector)
     port.status.instrument(app.state.metrics)
     _install_metrics(app, port)
-    for module in (submissions, log, witness, inspection, dashboard):
+    for module in (submissions, log, witness, inspection, dashboard, sealed):
         app.include_router(module.router)
     return app

@@ -7,10 +7,13 @@ old backup, as a checkpoint signed by this port's own log key shows), or no trus
 held one is past its ``nextUpdate`` (``TRUST_LIST_STALE``): intake then answers 503; or the last status
 list fetch could not reach the registry (``registry.reachable`` false, ``registry.problem``): intake
 still answers, but holds every submission whose credentials' status it cannot establish
-(``STATUS_UNAVAILABLE``, docs/design.md §12). The answer stays HTTP 200 either way: a degraded port is up
-(it serves its log, proofs, receipts and witness, and the operator can look at it) but not healthy for
-intake. ``pilot up`` and ``pilot status`` count a degraded node as up and show its status; the compose
-health check (any 200) keeps it running.
+(``STATUS_UNAVAILABLE``, docs/design.md §12); or the port's policy takes some category only sealed and
+the port cannot open what exporters seal to it now: the trust list names no current ``keyAgreement`` key
+of the port, the port holds no private key for that one (never installed, or destroyed), or its keyring
+can no longer be read (``SEALED_KEY_UNKNOWN``: intake answers, but rejects every sealed credential).
+The answer stays HTTP 200 either way: a degraded port is up (it serves its log, proofs, receipts and
+witness, and the operator can look at it) but not healthy for intake. ``pilot up`` and ``pilot status``
+count a degraded node as up and show its status; the compose health check (any 200) keeps it running.
 
 Metrics added here: ``port_log_signing`` (1 while the log signs) and ``port_rollback_claims_ignored``
 (witness claims of a larger tree that no checkpoint signed by this port's log key backed).
@@ -18,6 +21,7 @@ Metrics added here: ``port_log_signing`` (1 while the log signs) and ``port_roll
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -27,7 +31,15 @@ from node_core.metrics import Metrics
 from port_node.cosigning import CosignatureCollector
 from port_node.state import PortNode
 
-__all__ = ["LogHealth", "PortHealth", "RegistryHealth", "install_health_metrics", "port_health", "port_problems"]
+__all__ = [
+    "LogHealth",
+    "PortHealth",
+    "RegistryHealth",
+    "install_health_metrics",
+    "port_health",
+    "port_problems",
+    "sealing_problem",
+]
 
 
 class LogHealth(BaseModel):
@@ -70,7 +82,35 @@ def port_problems(port: PortNode) -> list[str]:
     registry_problem = port.status.registry_problem
     if registry_problem is not None:
         problems.append(f"STATUS_UNAVAILABLE: the registry: {registry_problem}")
+    if trust_problem is None:
+        sealing = sealing_problem(port, datetime.now(UTC))
+        if sealing is not None:
+            problems.append(f"SEALED_KEY_UNKNOWN: {sealing}")
     return problems
+
+
+def sealing_problem(port: PortNode, at: datetime) -> str | None:
+    """Why the port cannot open what exporters seal to it at ``at``, when its policy seals a category; else None."""
+    registry = port.trust.held
+    policy = registry.policy(port.settings.node_id) if registry is not None else None
+    if registry is None or policy is None or not policy.sealedDataCategories:
+        return None
+    categories = ", ".join(str(c) for c in policy.sealedDataCategories)
+    current = registry.sealing_key(port.settings.node_id, at)
+    if current is None:
+        return (
+            f"the policy takes {categories} only sealed, but the trust list names no current keyAgreement key of "
+            "this port: exporters cannot seal to it"
+        )
+    held = port.agreement_keys.private_keys()  # looks at the keyring file again first
+    if port.agreement_keys.problem is not None:
+        return f"the policy takes {categories} only sealed, but {port.agreement_keys.problem}"
+    if current.kid not in held:
+        return (
+            f"the policy takes {categories} only sealed, but this port holds no private key for its current "
+            f"keyAgreement key {current.kid}: what exporters seal to it cannot be opened"
+        )
+    return None
 
 
 def port_health(port: PortNode) -> HealthChecks:

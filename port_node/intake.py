@@ -23,6 +23,12 @@ through the ``status`` lookup (docs/design.md §12): a revoked or suspended cred
 cannot be established holds (``STATUS_UNAVAILABLE``), and the receipt names the status list versions the
 decision relied on (``statusLists``), nothing else about them being stored.
 
+Sealed credentials (docs/design.md §§4, 8) are opened with the port's ``keyAgreement`` keys as held now
+(``agreement_keys``, ``port_node.agreement_keys``: a key destroyed a moment ago opens nothing) and judged
+like clear ones. The port stores what it received: the row's content is the canonical bytes of the
+submission as sent, the sealed credentials in their sealed form, and never the plaintext; the receipt,
+the log entry and the log lines carry digests, codes and JSON pointers only.
+
 The service depends on a ``SubmissionStore`` protocol and a ``TrustSource``, not on the database: the
 port wires in its SQL store and ``TrustHolder``; the stand-ins of the tests and the conformance kit wire
 in ``port_node.memory_store`` and a ``StaticTrust``, and so decide exactly as the port does.
@@ -37,6 +43,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from node_core.problems import ProblemError
+from port_node.agreement_keys import AgreementKeySource
 from port_node.keys import PortKeys
 from port_node.sampling import SamplingKeys
 from port_node.storage import SubmissionRow, SubmissionStore
@@ -109,6 +116,9 @@ class IntakeService:
     #: Where credentials' status lists come from; None only for a stand-in that ignores status on purpose.
     status: StatusLookup | None
     assess: Assessor = assess_submission
+    #: The private keys that open credentials sealed to this port; None: it holds none (a sealed
+    #: credential is then ``SEALED_KEY_UNKNOWN``).
+    agreement_keys: AgreementKeySource | None = None
     #: Called with every answered submission (metrics).
     observers: list[Callable[[IntakeOutcome], None]] = field(default_factory=list, init=False)
 
@@ -139,6 +149,7 @@ class IntakeService:
             sampling_key=self.sampling.key_for(received_at) if self.sampling is not None else None,
             submission_digest=digest,
             status=self.status,
+            agreement_keys=self.agreement_keys.private_keys() if self.agreement_keys is not None else None,
         )
         subject = receipt_subject(
             submission_id=assessment.submission_id,

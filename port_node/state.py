@@ -2,7 +2,9 @@
 
 ``PortNode.open`` does the start-up work in order: engine -> Alembic migrations -> trust list (which
 reads and records the accepted ``sequence``) -> the port's keys -> the in-memory tree rebuilt from the
-stored leaves -> the operator token. Routes reach it through ``app.state.node`` (``routes.deps.PortDep``).
+stored leaves -> the operator token -> the ``keyAgreement`` keys that open sealed credentials
+(``agreement_keys``), and the destruction of those whose retention is over (``retention``, which the app's
+lifespan then runs hourly). Routes reach it through ``app.state.node`` (``routes.deps.PortDep``).
 Credentials' status is looked up in the registry (``node_core.status_cache``, peer id ``registry``) at
 receive time, docs/design.md §12.
 """
@@ -25,8 +27,10 @@ from node_core.settings import NodeSettings
 from node_core.startup import open_engine_and_trust
 from node_core.status_cache import RegistryStatusLists
 from node_core.trust_holder import TrustHolder
+from port_node.agreement_keys import AgreementKeys
 from port_node.authentication import Authenticator
 from port_node.intake import IntakeService
+from port_node.key_retention import KeyRetention
 from port_node.keys import PortKeys
 from port_node.log import TransparencyLog
 from port_node.sampling import SamplingKeys
@@ -65,6 +69,10 @@ class PortNode:
     auth: Authenticator
     #: The credentials' status lists, fetched from the registry and cached (docs/design.md §12).
     status: RegistryStatusLists
+    #: The ``keyAgreement`` private keys that open credentials sealed to this port (docs/design.md §§4, 5).
+    agreement_keys: AgreementKeys
+    #: Destroys those keys once their retention is over (``port_node.key_retention``).
+    retention: KeyRetention
     _limiter: anyio.CapacityLimiter | None = field(default=None, init=False, repr=False)
 
     @classmethod
@@ -87,8 +95,13 @@ class PortNode:
         status = RegistryStatusLists.for_peers(
             PeerDirectory(settings), timeout_s=settings.status_timeout_s, transport=registry_transport
         )
-        intake = IntakeService(settings.node_id, keys, trust, store, sampling, status=status)
-        return cls(settings, engine, trust, keys, log, store, intake, auth, status)
+        agreement_keys = AgreementKeys(settings.key_file, settings.key_passphrase_bytes)
+        retention = KeyRetention(settings.node_id, trust, agreement_keys)
+        retention.run_safely()
+        intake = IntakeService(
+            settings.node_id, keys, trust, store, sampling, status=status, agreement_keys=agreement_keys
+        )
+        return cls(settings, engine, trust, keys, log, store, intake, auth, status, agreement_keys, retention)
 
     def intake_limiter(self) -> anyio.CapacityLimiter:
         """The FIFO limiter of intake threads (made on first use, inside the event loop)."""
@@ -97,6 +110,7 @@ class PortNode:
         return self._limiter
 
     def close(self) -> None:
-        """Release the database connections and the registry client."""
+        """Stop the key retention thread; release the database connections and the registry client."""
+        self.retention.stop()
         self.status.close()
         self.engine.dispose()

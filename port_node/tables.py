@@ -9,6 +9,9 @@
 - ``checkpoints``: every signed checkpoint, keyed by tree size.
 - ``log_head``: a single row holding the committed tree size; writers lock it (``SELECT ... FOR UPDATE``
   on PostgreSQL) so that leaf indices are dense and gap-free without a database sequence.
+- ``sealed_access_log``: one row per attempt of the operator to open a stored sealed credential
+  (``port_node.access_log``): which submission and credential, the ``kid`` it is sealed to, who (as
+  the operator declared), when, and the outcome (``opened`` or the refusal's code). Never any content.
 
 The tables use their own ``MetaData`` so that they never collide with another node's tables in a
 process that imports both.
@@ -18,7 +21,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-__all__ = ["CHECKPOINTS", "LOG_HEAD", "LOG_LEAVES", "METADATA", "SUBMISSIONS"]
+__all__ = ["CHECKPOINTS", "LOG_HEAD", "LOG_LEAVES", "METADATA", "SEALED_ACCESS_LOG", "SUBMISSIONS"]
 
 METADATA = sa.MetaData()
 
@@ -58,4 +61,18 @@ LOG_HEAD = sa.Table(
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
     sa.Column("size", sa.BigInteger, nullable=False),
     sa.CheckConstraint("id = 1", name="log_head_single_row"),
+)
+
+SEALED_ACCESS_LOG = sa.Table(
+    "sealed_access_log",
+    METADATA,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("exporter", sa.String(64), nullable=False),
+    sa.Column("submission_id", sa.String(256), nullable=False),
+    sa.Column("credential_index", sa.Integer, nullable=False),
+    sa.Column("kid", sa.Text, nullable=True),
+    sa.Column("operator", sa.String(128), nullable=False),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("outcome", sa.String(64), nullable=False),
+    sa.Index("sealed_access_log_submission", "exporter", "submission_id"),
 )

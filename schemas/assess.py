@@ -22,6 +22,19 @@ Without a sampling key (offline, or an exporter's own pre-check)
 sampling cannot be applied: such a verdict never holds for sampling and says so in
 ``Assessment.sampled`` (None).
 
+Sealed credentials (docs/design.md §§4, 8). A credential of the submission that is sealed
+(``schemas.sealing.is_sealed``) is opened with the port's ``agreement_keys`` (its ``kid`` must name a
+``keyAgreement`` key of this port, usable at ``at``, that the port holds: ``schemas.verify.check_sealed_credential``)
+and the credential inside is verified and classified exactly as a clear one; its report's ``sealed_to``
+names the key. Only such credentials take that path: the cost of a clear submission is unchanged. The
+manifest is never sealed (``SEALING_NOT_EXPECTED``). ``sealed_indexes`` serves an exporter's pre-check,
+run on the plaintext before it seals: the credentials at those indexes are judged as if they arrived
+sealed to the port's current sealing key (``TrustRegistry.sealing_key``). The rules then hold each field
+to the port's policy: a category it takes only sealed must come in a sealed credential
+(``DATA_CATEGORY_SEALING_REQUIRED``), and a sealed credential must hold one (``SEALING_NOT_EXPECTED``)
+(``schemas.rules.DataCategoriesPermitted``, ``SealingExpected``). What the port stores of such a submission
+is what it received, the sealed form (``Assessment.may_store_content``).
+
 Reasons never quote input values, and a receipt carries at most ``MAX_RECEIPT_REASONS`` of them
 (``Assessment.receipt_reasons``: every distinct code kept, then the first ones, then one
 ``REASONS_OMITTED``), each with a bounded path and message; the decision is made on all of them.
@@ -30,11 +43,12 @@ Reasons never quote input values, and a receipt carries at most ``MAX_RECEIPT_RE
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from pydantic import ValidationError
 
 from schemas.codes import Code
@@ -44,9 +58,10 @@ from schemas.models.receipt import Decision
 from schemas.models.submission import Submission
 from schemas.models.validate import problems_from_validation_error
 from schemas.rules import PORT_RULES, InspectionHold, RuleContext
+from schemas.sealing import is_sealed
 from schemas.status_list import StatusCheck, StatusLookup, check_status
 from schemas.trust import TrustRegistry
-from schemas.verify import CredentialReport, check_credential
+from schemas.verify import CredentialReport, check_credential, check_sealed_credential
 
 _SUBMISSION_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 
@@ -55,6 +70,10 @@ MAX_RECEIPT_REASONS = 50
 #: Longest path and message of a reason in a receipt (a longer path is cut back to a whole segment).
 MAX_REASON_PATH = 512
 MAX_REASON_MESSAGE = 400
+
+
+#: Reasons that say a field is one the port may not receive as it came: its content is not stored.
+_NOT_RECEIVABLE = frozenset({Code.DATA_CATEGORY_NOT_PERMITTED, Code.DATA_CATEGORY_SEALING_REQUIRED})
 
 
 @dataclass
@@ -94,9 +113,11 @@ class Assessment:
         """True only when every field could be classified and every category is one the port may receive.
 
         docs/design.md §8: whatever the verification outcome; a field that cannot be classified (a
-        credential that does not validate against its model) is not permitted.
+        credential that does not validate against its model, a sealed one that did not open) is not
+        permitted. A field of a category the port takes only sealed is one it may receive when it arrived
+        sealed: the port stores what it received, the sealed form, never the plaintext.
         """
-        return self.classified and all(p.code != Code.DATA_CATEGORY_NOT_PERMITTED for p in self.reasons)
+        return self.classified and all(p.code not in _NOT_RECEIVABLE for p in self.reasons)
 
     @property
     def receipt_reasons(self) -> list[Reason]:
@@ -166,6 +187,30 @@ def submission_id_of(document: Any, digest: str) -> str:
     return "digest-" + digest.removeprefix("sha-256:")[:32]
 
 
+def _check_manifest(raw: Any, trust: TrustRegistry, at: datetime) -> CredentialReport:
+    """The manifest's report; a sealed manifest is refused unopened (the port decides by reading it)."""
+    if is_sealed(raw):
+        message = "the manifest is never sealed: the port reads it to decide, and it pins every credential's digest"
+        problems = [Reason(Code.SEALING_NOT_EXPECTED, "/manifest", message)]
+        return CredentialReport("/manifest", raw, problems=problems, unopened=True)
+    return check_credential(raw, trust, at, path="/manifest")
+
+
+def _judge_as_sealed(
+    credentials: list[CredentialReport], indexes: Collection[int], trust: TrustRegistry, port_id: str, at: datetime
+) -> None:
+    """An exporter's pre-check: the clear credentials at ``indexes`` count as sealed to the port's current key.
+
+    Without a current sealing key nothing can be sealed, and they stay clear text.
+    """
+    key = trust.sealing_key(port_id, at)
+    if key is None:
+        return
+    for index in indexes:
+        if 0 <= index < len(credentials) and not credentials[index].unopened:
+            credentials[index].sealed_to = credentials[index].sealed_to or key.kid
+
+
 def assess_submission(
     document: Any,
     trust: TrustRegistry,
@@ -176,6 +221,8 @@ def assess_submission(
     sampling_key: bytes | None = None,
     submission_digest: str | None = None,
     status: StatusLookup | None = None,
+    agreement_keys: Mapping[str, X25519PrivateKey] | None = None,
+    sealed_indexes: Collection[int] = (),
 ) -> Assessment:
     """Assess a parsed submission sent to ``port_id`` at ``at`` by ``exporter_id``.
 
@@ -185,6 +232,10 @@ def assess_submission(
     ``submission_digest``: the digest of ``document``'s canonical bytes when the caller already has it
     (the port's intake), so it is not computed again; None: computed here.
     ``status``: where the credentials' status lists come from; None: status is not checked.
+    ``agreement_keys``: the port's ``keyAgreement`` private keys by key id, to open sealed credentials;
+    None: it holds none, and a sealed credential is ``SEALED_KEY_UNKNOWN``.
+    ``sealed_indexes``: an exporter's pre-check on plaintext: the credentials at these indexes are judged
+    as if they arrived sealed to ``port_id``'s current sealing key (module doc).
     """
     digest = submission_digest if submission_digest is not None else canonical_digest(document)
     submission_id = submission_id_of(document, digest)
@@ -193,10 +244,16 @@ def assess_submission(
     except ValidationError as exc:
         return Assessment(submission_id, digest, "rejected", problems_from_validation_error(exc, document))
 
-    manifest = check_credential(submission.manifest, trust, at, path="/manifest")
+    manifest = _check_manifest(submission.manifest, trust, at)
+    keys = agreement_keys if agreement_keys is not None else {}
     credentials = [
-        check_credential(raw, trust, at, path=f"/credentials/{i}") for i, raw in enumerate(submission.credentials)
+        check_sealed_credential(raw, trust, at, port_id=port_id, private_keys=keys, path=f"/credentials/{i}")
+        if is_sealed(raw)
+        else check_credential(raw, trust, at, path=f"/credentials/{i}")
+        for i, raw in enumerate(submission.credentials)
     ]
+    if sealed_indexes:
+        _judge_as_sealed(credentials, sealed_indexes, trust, port_id, at)
     reasons = list(manifest.problems)
     for report in credentials:
         reasons += report.problems

@@ -67,8 +67,8 @@ class Code(StrEnum):
     # Warning that holds the submission for inspection: a credential's status could not be established
     # (its status list could not be fetched, is stale, fails its proof, or is not its issuer's).
     STATUS_UNAVAILABLE = "STATUS_UNAVAILABLE"
-    # The three SEALED_* codes come from ``schemas.sealing``; they join RECEIPT_REASON_CODES when the port
-    # opens sealed credentials (issue 15 wires that; until then no receipt can carry them).
+    # Sealed credentials (docs/design.md §§4, 8): the port opens them (``schemas.verify.check_sealed_credential``,
+    # ``schemas.sealing``) and holds their content to its policy (``schemas.rules``).
     # A sealed credential (docs/design.md §4, ``schemas.sealing``) that cannot be opened: not a compact
     # JWE, a header parameter outside the profile (``zip``, a key or key URL, ``crit``, no ``kid``...),
     # a ciphertext that does not decrypt and authenticate with the key its ``kid`` names (tampered, or
@@ -125,6 +125,17 @@ class Code(StrEnum):
     STATUS_LIST_INVALID = "STATUS_LIST_INVALID"
     # A status list credential whose ``sequence`` is not above the one the registry holds.
     STATUS_LIST_OUT_OF_ORDER = "STATUS_LIST_OUT_OF_ORDER"
+    # An exporter cannot build a consignment: its destination takes a data category the consignment holds
+    # only sealed, and the trust list names no keyAgreement key of that port usable now.
+    SEALING_KEY_UNAVAILABLE = "SEALING_KEY_UNAVAILABLE"
+    # An exporter cannot build a consignment: it needs a credential whose plaintext the exporter discarded
+    # after sending it sealed (it keeps only the sealed form); import it again from its issuer.
+    CREDENTIAL_PLAINTEXT_DISCARDED = "CREDENTIAL_PLAINTEXT_DISCARDED"
+    # The operator asked a port to open a stored credential that is not sealed (it is in clear text).
+    CREDENTIAL_NOT_SEALED = "CREDENTIAL_NOT_SEALED"
+    # The operator asked a port to open a stored sealed credential whose key-agreement key the port has
+    # destroyed (``pilot keys destroy``, or retention expiry): its content can no longer be read.
+    SEALED_KEY_DESTROYED = "SEALED_KEY_DESTROYED"
 
     # -- Exporter-side --
     # A port's receipt does not verify (signature, subject, entry, inclusion, checkpoint).
@@ -176,6 +187,10 @@ HTTP_STATUS: dict[Code, int] = {
     Code.UNSUPPORTED_MEDIA_TYPE: 415,
     Code.STATUS_LIST_INVALID: 422,
     Code.STATUS_LIST_OUT_OF_ORDER: 409,
+    Code.SEALING_KEY_UNAVAILABLE: 422,
+    Code.CREDENTIAL_PLAINTEXT_DISCARDED: 422,
+    Code.CREDENTIAL_NOT_SEALED: 409,
+    Code.SEALED_KEY_DESTROYED: 410,
 }
 
 #: Reason codes a port may put in a receipt.
@@ -207,5 +222,11 @@ RECEIPT_REASON_CODES: frozenset[Code] = frozenset(
         Code.CREDENTIAL_REVOKED,
         Code.CREDENTIAL_SUSPENDED,
         Code.STATUS_UNAVAILABLE,
+        Code.SEALED_INVALID,
+        Code.SEALED_ALGORITHM_UNSUPPORTED,
+        Code.SEALED_KEY_UNKNOWN,
+        Code.SEALED_KEY_RETIRED,
+        Code.DATA_CATEGORY_SEALING_REQUIRED,
+        Code.SEALING_NOT_EXPECTED,
     }
 )

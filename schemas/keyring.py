@@ -39,7 +39,7 @@ from schemas.time import format_time, parse_time
 KEY_AGREEMENT = "keyAgreement"
 
 _BLOCK = re.compile(
-    r"^# (?P<vm>\S+) (?P<purposes>[a-z,]+)\n(?P<pem>-----BEGIN (?:ENCRYPTED )?PRIVATE KEY-----\n"
+    r"^# (?P<vm>\S+) (?P<purposes>[A-Za-z,]+)\n(?P<pem>-----BEGIN (?:ENCRYPTED )?PRIVATE KEY-----\n"
     r"[A-Za-z0-9+/=\n]+-----END (?:ENCRYPTED )?PRIVATE KEY-----\n)",
     re.MULTILINE,
 )

@@ -24,7 +24,10 @@ issuer stands in for it (``RuleContext.party``): a file whose records and regist
 to the exporter that signed its manifest passes these rules, and only "who sent it" is left unchecked.
 
 Data categories (docs/design.md §8) are checked on every credential that validates against its record
-model, whatever its verification outcome (``DataCategoriesPermitted``).
+model, whatever its verification outcome (``DataCategoriesPermitted``): each field's category is one the
+port's policy permits, or one it takes only sealed in a credential that arrived sealed
+(``CredentialReport.sealed_to``); and a credential that arrived sealed holds a field of such a category
+(``SealingExpected``).
 
 ``InspectionHold`` is not a reason rule: it decides, for a submission without errors, between
 ``held_for_inspection`` and ``accepted`` (a lot under ``holdHsCodes``, or the sampling rule).
@@ -79,6 +82,7 @@ __all__ = [
     "PortRule",
     "RecordsIssuedBySubmitter",
     "RuleContext",
+    "SealingExpected",
 ]
 
 MANIFEST_TYPE = "ConsignmentManifest"
@@ -390,7 +394,12 @@ def _pins(ctx: RuleContext) -> Iterator[_Pin]:
 
 class PinnedCredentialsPresent:
     """Every credential pinned by id and digest (manifest reference, SecureLink) is present where required,
-    and hashes to the pinned digest. Checked once the manifest verified."""
+    and hashes to the pinned digest. Checked once the manifest verified.
+
+    A sealed credential is matched by the credential inside (the manifest pins its plaintext digest). While
+    one could not be opened, a pinned credential not found may be that one: it is not called missing (the
+    sealed credential's own reason already rejects the submission).
+    """
 
     codes: ClassVar[tuple[Code, ...]] = (Code.REFERENCED_CREDENTIAL_MISSING, Code.EVIDENCE_DIGEST_MISMATCH)
 
@@ -398,10 +407,11 @@ class PinnedCredentialsPresent:
         if not ctx.manifest.verified:
             return
         by_id = {c.credential_id: c for c in ctx.credentials if c.credential_id}
+        unknown_content = any(c.unopened for c in ctx.credentials)
         for pin in _pins(ctx):
             found = by_id.get(pin.target)
             if found is None:
-                if pin.required:
+                if pin.required and not unknown_content:
                     yield Reason(Code.REFERENCED_CREDENTIAL_MISSING, f"{pin.where}/{pin.target_member}", pin.missing)
             elif found.digest != pin.digest:
                 yield Reason(
@@ -425,29 +435,69 @@ class PortPublishesPolicy:
 
 
 class DataCategoriesPermitted:
-    """No field of any classified credential is in a data category the port may not receive (docs/design.md §8).
+    """No field of any classified credential is in a data category the port may not receive as it came
+    (docs/design.md §8): a category the policy neither permits nor seals is refused
+    (``DATA_CATEGORY_NOT_PERMITTED``); one it takes only sealed (``sealedDataCategories``) is refused in a
+    credential that did not arrive sealed (``DATA_CATEGORY_SEALING_REQUIRED``).
 
-    Whatever the verification outcome: a tampered or unsigned credential is classified all the same.
+    Whatever the verification outcome: a tampered or unsigned credential is classified all the same. A
+    refused object is reported once, not again for each field inside it.
     """
 
-    codes: ClassVar[tuple[Code, ...]] = (Code.DATA_CATEGORY_NOT_PERMITTED,)
+    codes: ClassVar[tuple[Code, ...]] = (Code.DATA_CATEGORY_NOT_PERMITTED, Code.DATA_CATEGORY_SEALING_REQUIRED)
 
     def check(self, ctx: RuleContext) -> Iterator[Reason]:
         if ctx.policy is None:
             return
         permitted = {str(c) for c in ctx.policy.permittedDataCategories}
+        sealed = {str(c) for c in ctx.policy.sealedDataCategories or []}
         for report in (ctx.manifest, *ctx.credentials):
             refused: list[str] = []
             for pointer, category in report.categories or []:
                 if any(pointer.startswith(parent + "/") for parent in refused):
                     continue  # already reported as part of the refused object that holds it
-                if str(category) not in permitted:
-                    refused.append(pointer)
+                value = str(category)
+                if value in permitted or (value in sealed and report.sealed_to is not None):
+                    continue
+                refused.append(pointer)
+                if value in sealed:
+                    yield Reason(
+                        Code.DATA_CATEGORY_SEALING_REQUIRED,
+                        report.path + pointer,
+                        f"field in data category {category}, which this port takes only in a credential sealed "
+                        "to its keyAgreement key",
+                    )
+                else:
                     yield Reason(
                         Code.DATA_CATEGORY_NOT_PERMITTED,
                         report.path + pointer,
                         f"field in data category {category}, which this port may not receive",
                     )
+
+
+class SealingExpected:
+    """A credential that arrived sealed holds a field of a category the port takes only sealed.
+
+    Anything else comes in clear text, so that the port keeps no content it cannot show without opening
+    it (docs/design.md §8). Judged on a sealed credential that opened and could be classified.
+    """
+
+    codes: ClassVar[tuple[Code, ...]] = (Code.SEALING_NOT_EXPECTED,)
+
+    def check(self, ctx: RuleContext) -> Iterator[Reason]:
+        if ctx.policy is None:
+            return
+        sealed = {str(c) for c in ctx.policy.sealedDataCategories or []}
+        for report in ctx.credentials:
+            if report.sealed_to is None or report.categories is None:
+                continue
+            if not any(str(category) in sealed for _, category in report.categories):
+                yield Reason(
+                    Code.SEALING_NOT_EXPECTED,
+                    report.path,
+                    "a sealed credential holds no field of a category this port takes only sealed "
+                    "(sealedDataCategories): send it in clear text",
+                )
 
 
 class HsCodePermitted:
@@ -554,6 +604,7 @@ PORT_RULES: tuple[PortRule, ...] = (
     PinnedCredentialsPresent(),
     PortPublishesPolicy(),
     DataCategoriesPermitted(),
+    SealingExpected(),
     EachLot(HsCodePermitted(), EstablishmentApproved(), EstablishmentBoundToExporter(), HsCodeTraced()),
 )
 

@@ -81,6 +81,7 @@ __all__ = [
     "read_sealed",
     "seal",
     "sealed_credential",
+    "sealed_header",
 ]
 
 ALG = "ECDH-ES+A256KW"
@@ -200,9 +201,7 @@ def open_sealed(token: str, private_keys: Mapping[str, X25519PrivateKey], *, pat
     The header is checked against the profile first (module doc): a JWE outside it is refused
     before any key is looked up. ``path`` is the JSON pointer the reasons carry.
     """
-    parts = _split(token, path)
-    header = _checked_header(parts[0], path)
-    _check_lengths(parts, path)
+    header = sealed_header(token, path=path)
     kid: str = header["kid"]
     private_key = private_keys.get(kid)
     if private_key is None:
@@ -227,6 +226,18 @@ def open_sealed(token: str, private_keys: Mapping[str, X25519PrivateKey], *, pat
     return OpenedCredential(
         token=token, header=header, kid=kid, credential=credential, digest=credential_digest(credential)
     )
+
+
+def sealed_header(token: str, *, path: str = "") -> dict[str, Any]:
+    """The protected header of a compact JWE, checked against the profile (module doc): no key, no decryption.
+
+    What a port reads first, to learn from ``kid`` which of its keys the credential claims to be sealed
+    to before it opens anything. ``path`` is the JSON pointer the reasons carry.
+    """
+    parts = _split(token, path)
+    header = _checked_header(parts[0], path)
+    _check_lengths(parts, path)
+    return header
 
 
 def _split(token: str, path: str) -> list[bytes]:

@@ -12,6 +12,14 @@ verify is checked completely, so a document's report lists all its problems, not
 Submission-level checks (references, evidence digests, port policy) are the port rules of ``schemas.rules``,
 run by ``schemas.assess``.
 
+A sealed credential (docs/design.md §4, ``schemas.sealing``) is opened first, at the port it is sealed
+to (``check_sealed_credential``): its ``kid`` must name a ``keyAgreement`` key of that port in the trust
+list (``SEALED_KEY_UNKNOWN``), usable at the judged time (``SEALED_KEY_RETIRED``), whose private key the
+port holds (``SEALED_KEY_UNKNOWN``); then it is decrypted (``SEALED_INVALID``,
+``SEALED_ALGORITHM_UNSUPPORTED``), and the credential inside is verified and classified exactly as a
+clear one, its report saying which key it was sealed to (``CredentialReport.sealed_to``). A JWE outside
+the sealing profile is refused from its protected header before any of that.
+
 Whatever the verification outcome, every credential is also classified (``CredentialReport.categories``):
 the data category of each present field when the document validates against its record model, else
 None (a field that cannot be classified). A port decides what it may keep from that (docs/design.md §8),
@@ -26,6 +34,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from pydantic import BaseModel
 
 from schemas.codes import Code
@@ -37,6 +46,7 @@ from schemas.jsonio import parse_json
 from schemas.models.base import DataCategory, field_categories
 from schemas.models.registry import AUTHORIZED_ROLES, credential_type_of
 from schemas.models.validate import semantic_problems, validate_credential_payload
+from schemas.sealing import open_sealed, read_sealed, sealed_header
 from schemas.time import parse_time
 from schemas.trust import ResolvedKey, TrustRegistry
 
@@ -82,6 +92,12 @@ class CredentialReport:
     #: (JSON pointer, data category) of every present field, whatever the verification outcome; None
     #: when the credential cannot be classified (it does not validate against its record model).
     categories: list[tuple[str, DataCategory]] | None = None
+    #: The ``keyAgreement`` key id the credential arrived sealed to; None: it arrived in clear text. For a
+    #: sealed credential that opened, ``raw`` and everything above describe the credential inside.
+    sealed_to: str | None = None
+    #: True for a sealed credential that could not be opened: nothing of its content is known (``problems``
+    #: say why), so it can neither be classified nor matched with the manifest's references.
+    unopened: bool = False
 
     @property
     def errors(self) -> list[Reason]:
@@ -114,6 +130,61 @@ def check_credential(raw: Any, trust: TrustRegistry, at: datetime, *, path: str 
     report = _verify(raw, trust, at, path)
     report.categories = _classify(report)
     return report
+
+
+def check_sealed_credential(
+    raw: Mapping[str, Any],
+    trust: TrustRegistry,
+    at: datetime,
+    *,
+    port_id: str,
+    private_keys: Mapping[str, X25519PrivateKey],
+    path: str = "",
+) -> CredentialReport:
+    """Open a sealed credential received by ``port_id`` at ``at`` and verify the credential inside; never raises
+    for bad input.
+
+    In order (module doc): the envelope and the JWE's protected header against the sealing profile
+    (``SEALED_INVALID``, ``SEALED_ALGORITHM_UNSUPPORTED``); its ``kid`` names a ``keyAgreement`` key of
+    ``port_id`` in the trust list (else ``SEALED_KEY_UNKNOWN``), usable at ``at`` (else
+    ``SEALED_KEY_RETIRED``: exporters seal to the current key only), held in ``private_keys`` (else
+    ``SEALED_KEY_UNKNOWN``: never installed, or destroyed); then decrypted (``SEALED_INVALID``). A credential
+    that opens is checked by ``check_credential`` and its report gets ``sealed_to``; one that does not is
+    reported ``unopened``, with no content.
+    """
+    try:
+        token = read_sealed(raw)
+        kid: str = sealed_header(token, path="/id")["kid"]
+    except VerificationError as exc:
+        return _unopened(raw, path, _at(path, exc))
+    key = trust.agreement_keys.get(kid)
+    if key is None or key.participant_id != port_id:
+        message = f"the sealed credential's kid names no keyAgreement key of {port_id} in the trust list"
+        return _unopened(raw, path, [Reason(Code.SEALED_KEY_UNKNOWN, f"{path}/id", message)])
+    if not key.usable_at(at):
+        message = (
+            f"the sealed credential is sealed to a keyAgreement key of {port_id} that is retired (outside its "
+            "validity window, or revoked) at receive time: seal to the port's current key"
+        )
+        return _unopened(raw, path, [Reason(Code.SEALED_KEY_RETIRED, f"{path}/id", message)])
+    private_key = private_keys.get(kid)
+    if private_key is None:
+        message = f"{port_id} holds no private key for the keyAgreement key the sealed credential names"
+        return _unopened(raw, path, [Reason(Code.SEALED_KEY_UNKNOWN, f"{path}/id", message)])
+    try:
+        opened = open_sealed(token, {kid: private_key}, path="/id")
+    except VerificationError as exc:
+        return _unopened(raw, path, _at(path, exc))
+    except ValueError as exc:  # a plaintext RFC 8785 cannot represent (a lone surrogate...)
+        message = f"the sealed plaintext cannot be canonicalized (RFC 8785): {type(exc).__name__}"
+        return _unopened(raw, path, [Reason(Code.SEALED_INVALID, f"{path}/id", message)])
+    report = check_credential(opened.credential, trust, at, path=path)
+    report.sealed_to = kid
+    return report
+
+
+def _unopened(raw: Any, path: str, problems: list[Reason]) -> CredentialReport:
+    return CredentialReport(path=path, raw=raw, problems=problems, unopened=True)
 
 
 def _classify(report: CredentialReport) -> list[tuple[str, DataCategory]] | None:

@@ -8,7 +8,14 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from exporter_node.api_models import AttemptView, ConsignmentSummary, ConsignmentView, DeliveryState, OutboxItem
+from exporter_node.api_models import (
+    AttemptView,
+    ConsignmentSummary,
+    ConsignmentView,
+    DeliveryState,
+    OutboxItem,
+    SealedCredentialView,
+)
 from exporter_node.consignments import (
     ConsignmentRequest,
     RawConsignmentRequest,
@@ -25,6 +32,7 @@ from schemas.epcis import dte_credentials, epcis_document
 from schemas.errors import PilotSchemaError, VerificationError
 from schemas.identifiers import did_of
 from schemas.jsonio import dumps_compact, parse_json
+from schemas.sealing import is_sealed
 
 router = APIRouter(tags=["consignments"])
 
@@ -38,8 +46,9 @@ def consignment_view(node: Any, consignment_id: str) -> ConsignmentView:
     if row is None:
         raise NotFoundError(f"no consignment {consignment_id}")
     attempts = [AttemptView.from_row(attempt) for attempt in node.storage.attempts(consignment_id)]
+    sealed = [SealedCredentialView.from_row(item) for item in node.storage.sealed_credentials(consignment_id)]
     receipt = parse_json(row["receipt"]) if row["receipt"] else None
-    return ConsignmentView.from_row(row, receipt=receipt, attemptLog=attempts)
+    return ConsignmentView.from_row(row, receipt=receipt, attemptLog=attempts, sealedCredentials=sealed)
 
 
 @router.post(
@@ -59,6 +68,11 @@ async def post_consignment(request: Request, node: NodeDep, worker: WorkerDep) -
     422 when the port would reject it, with the same codes the port would give (for example
     DATA_CATEGORY_NOT_PERMITTED, HS_CODE_NOT_PERMITTED, ESTABLISHMENT_NOT_APPROVED) and every reason
     in ``reasons``; 409 DUPLICATE_CONFLICT for a consignmentId already used.
+
+    Credentials holding a field the destination takes only sealed travel sealed to its current
+    keyAgreement key (``sealedCredentials`` lists them). 422 SEALING_KEY_UNAVAILABLE when the destination
+    names no usable key to seal to; 422 CREDENTIAL_PLAINTEXT_DISCARDED when the consignment needs a
+    credential this exporter sent sealed before and holds only sealed since (import it again).
     """
     body = parse_model(ConsignmentRequest, await json_body(request))
 
@@ -162,6 +176,8 @@ def get_epcis(consignment_id: str, node: NodeDep) -> Response:
     enveloped ones decoded from their JWS payload) mapped to EPCIS 2.0 by ``schemas.epcis``; pilot
     members (hsCode, sourceFacility, processType) are extension members under the ``pilot`` prefix.
     ``creationDate`` is when the consignment was queued, so the document is the same on every call.
+    Credentials the submission carries sealed are left out: the exporter cannot open them (and a
+    traceability event holds no field a port takes only sealed in the sandbox's policies).
 
     404 NOT_FOUND for an unknown consignment; 422 SCHEMA_INVALID, with every finding in ``problems``,
     when a traceability event has no EPCIS 2.0 form (possible only for a submission queued as-is).
@@ -177,7 +193,7 @@ def get_epcis(consignment_id: str, node: NodeDep) -> Response:
                 Code.SCHEMA_INVALID, "/credentials", "the submission has no credentials list"
             )
         document = epcis_document(
-            dte_credentials(credentials),
+            dte_credentials([c for c in credentials if not is_sealed(c)]),
             document_id=f"urn:pilot:epcis:{consignment_id}",
             created=row["created_at"],
             sender=node.identity.did,

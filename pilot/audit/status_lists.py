@@ -15,6 +15,11 @@ check, with the trust list and the receipt's ``receivedAt`` the verifier has alr
    says a status was unavailable must not accept; a receipt that says revoked or suspended must be
    borne out by the versions it names, and every version it names must be one some entry relies on.
 
+A sealed credential (issue 15, ``pilot.audit.sealed``) is not opened here, so its status entries cannot be
+re-checked: the port's reasons about it (paths under its ``/credentials/<i>``) are taken as given, and a
+version the receipt names that no clear credential relies on may be one the sealed credential relies on.
+Each named version is still verified (step 1); the detail says how many credentials were sealed.
+
 A receipt that names no version and gives no status reason did not record a status check (made before
 status lists, or by a port that does not check them): that is said, not failed, so old bundles still
 verify. When the submission is not in the bundle, or is not the one the receipt names, step 2 cannot be
@@ -32,6 +37,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from pilot.audit.bundle import STATUS_DIR, status_member
+from pilot.audit.sealed import sealed_paths, under_sealed
 from schemas.codes import Code
 from schemas.digest import canonical_digest, credential_digest
 from schemas.errors import PilotSchemaError, VerificationError
@@ -135,10 +141,16 @@ def _bundled_versions(
     return verified
 
 
-def _submission_reports(
-    files: Mapping[str, bytes], digest: Any, trust: TrustRegistry, at: datetime
-) -> list[CredentialReport] | str:
-    """The manifest's and credentials' reports as the port made them, or why the decision cannot be re-checked."""
+@dataclass(frozen=True)
+class _Reports:
+    """The reports of the submission's clear documents, and the paths of its sealed credentials (not opened)."""
+
+    clear: list[CredentialReport]
+    sealed: set[str]
+
+
+def _submission_reports(files: Mapping[str, bytes], digest: Any, trust: TrustRegistry, at: datetime) -> _Reports | str:
+    """The manifest's and clear credentials' reports as the port made them, or why the decision cannot be re-checked."""
     if SUBMISSION_FILE not in files:
         return "the submission's content is not in the bundle"
     try:
@@ -150,10 +162,12 @@ def _submission_reports(
     try:
         submission = Submission.model_validate(document)
     except ValidationError:
-        return []  # the port rejects a submission of the wrong shape before checking any status
+        return _Reports([], set())  # the port rejects a submission of the wrong shape before checking any status
+    sealed = sealed_paths(document)
     documents = [("/manifest", submission.manifest)]
     documents += [(f"/credentials/{i}", raw) for i, raw in enumerate(submission.credentials)]
-    return [check_credential(document, trust, at, path=path) for path, document in documents]
+    reports = [check_credential(d, trust, at, path=path) for path, d in documents if path not in sealed]
+    return _Reports(reports, sealed)
 
 
 def _entry_count(reports: list[CredentialReport]) -> int:
@@ -165,8 +179,12 @@ def _entry_count(reports: list[CredentialReport]) -> int:
     return count
 
 
-def _compare(recheck: StatusCheck, receipt: _ReceiptStatus, problems: list[str]) -> None:
-    """Add to ``problems`` every way the receipt disagrees with the re-check over the bundled versions."""
+def _compare(recheck: StatusCheck, receipt: _ReceiptStatus, sealed: set[str], problems: list[str]) -> None:
+    """Add to ``problems`` every way the receipt disagrees with the re-check over the bundled versions.
+
+    Reasons about a sealed credential are taken as given, and versions no clear entry relies on may be a
+    sealed credential's (module doc).
+    """
     found = {(str(r.code), r.path) for r in recheck.reasons}
     for reason in recheck.reasons:
         code, path = str(reason.code), reason.path
@@ -181,7 +199,7 @@ def _compare(recheck: StatusCheck, receipt: _ReceiptStatus, problems: list[str])
                 f"and the receipt does not give {Code.STATUS_UNAVAILABLE} for it"
             )
     for code, path in sorted(receipt.reasons):
-        if code in _SET_BIT_CODES and (code, path) not in found:
+        if code in _SET_BIT_CODES and (code, path) not in found and not under_sealed(path, sealed):
             problems.append(
                 f"the receipt gives {code} for {path}: the status list versions it names do not bear it out"
             )
@@ -189,7 +207,7 @@ def _compare(recheck: StatusCheck, receipt: _ReceiptStatus, problems: list[str])
         problems.append(f"the receipt accepts the submission although it gives {Code.STATUS_UNAVAILABLE}")
     relied = {status_list.url for status_list in recheck.relied_on}
     for reference in receipt.references:
-        if reference.get("id") not in relied:
+        if reference.get("id") not in relied and not sealed:
             problems.append(f"the receipt names {reference.get('id')}: no status entry of the submission relies on it")
 
 
@@ -206,7 +224,7 @@ def check_bundle_status(
     versions = _bundled_versions(files, receipt, trust, at, findings.problems)
     reports = _submission_reports(files, subject.get("submissionDigest"), trust, at)
     if not receipt.recorded:
-        entries = _entry_count(reports) if isinstance(reports, list) else None
+        entries = _entry_count(reports.clear) if isinstance(reports, _Reports) else None
         unchecked = f"; the submission's credentials carry {entries} status entries" if entries else ""
         findings.detail = (
             "status was not recorded: the receipt names no status list version and gives no status reason "
@@ -222,13 +240,18 @@ def check_bundle_status(
         return findings
     recheck = StatusCheck()
     lookup = StaticStatusLists(status_list.credential for status_list in versions)
-    for report in reports:
+    for report in reports.clear:
         check_status(report, lookup, trust, at, recheck)
-    _compare(recheck, receipt, findings.problems)
+    _compare(recheck, receipt, reports.sealed, findings.problems)
     set_bits = sum(1 for r in recheck.reasons if r.code in _SET_BIT_CODES)
     unavailable = sum(1 for r in recheck.reasons if r.code == Code.STATUS_UNAVAILABLE)
     findings.detail = (
-        f"{len(versions)} status list versions verified at receivedAt; {_entry_count(reports)} status entries "
+        f"{len(versions)} status list versions verified at receivedAt; {_entry_count(reports.clear)} status entries "
         f"re-checked against them: {set_bits} revoked or suspended, {unavailable} unavailable, as the receipt says"
     )
+    if reports.sealed:
+        findings.detail += (
+            f"; the status entries of {len(reports.sealed)} sealed credential(s) not re-checked (content sealed), "
+            "the receipt's reasons about them taken as given"
+        )
     return findings

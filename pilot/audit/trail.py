@@ -7,6 +7,12 @@ receipt's ``statusLists``, docs/design.md §12), verified as its issuer's list a
 compared with the receipt's digest; from the port again, the log entry (rebuilt from the receipt, hashed
 and proved included in the receipt's checkpoint), that checkpoint's signature, and the latest checkpoint
 with its witnesses' cosignatures and the consistency proof from the receipt's checkpoint to it.
+
+A credential sealed to the port (issue 15) is shown sealed, with the key it is sealed to: the trail holds
+no key and opens nothing (``pilot.audit.sealed.NOT_CHECKED``). The port's access log of the consignment
+(``GET /v1/operator/submissions/{exporter}/{id}/access-log``, with the port's operator token from the
+data dir) follows: who opened which sealed credential when, or was refused and why. Those rows are the
+port's own record, facts rather than claims to check; when the log cannot be read the trail says so.
 """
 
 from __future__ import annotations
@@ -15,10 +21,12 @@ import base64
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import quote
 
 from pilot.audit.errors import AuditError
 from pilot.audit.monitor import verified_checkpoint, verified_cosigners
 from pilot.audit.nodes import AuditNetwork
+from pilot.audit.sealed import NOT_CHECKED, sealed_kid
 from schemas.canonical import canonicalize
 from schemas.digest import canonical_digest
 from schemas.errors import PilotSchemaError, VerificationError
@@ -26,6 +34,7 @@ from schemas.identifiers import short_id_of
 from schemas.jsonio import parse_json
 from schemas.merkle import leaf_hash, verify_consistency, verify_inclusion
 from schemas.receipt import log_entry_of
+from schemas.sealing import is_sealed
 from schemas.status_list import split_status_list_url, verify_status_list
 from schemas.time import parse_time
 from schemas.trust import TrustRegistry
@@ -49,11 +58,15 @@ class Step:
         return asdict(self)
 
 
-def _credential_steps(submission: dict[str, Any], trust: TrustRegistry, at: datetime) -> list[Step]:
+def _credential_steps(submission: dict[str, Any], trust: TrustRegistry, at: datetime, exporter: str) -> list[Step]:
     steps = []
     documents = [("manifest", submission.get("manifest"))]
     documents += [(f"credential {i + 1}", c) for i, c in enumerate(submission.get("credentials", []))]
     for label, document in documents:
+        if label != "manifest" and is_sealed(document):
+            to = sealed_kid(document) or "a key its header does not name within the profile"
+            steps.append(Step(None, exporter, f"{label}: sealed to {to}", None, NOT_CHECKED))
+            continue
         report = check_credential(document, trust, at)
         issuer = report.key.participant_id if report.key else "unknown issuer"
         key = report.key.verification_method if report.key else "-"
@@ -168,6 +181,38 @@ def _latest_step(network: AuditNetwork, port: str, first: Any, trust: TrustRegis
     )
 
 
+def _access_steps(network: AuditNetwork, port: str, exporter: str, consignment_id: str, sealed: int) -> list[Step]:
+    """The port's access log of the consignment's sealed credentials, one step per attempt."""
+    what = "access log of sealed credentials"
+    path = f"/v1/operator/submissions/{quote(exporter, safe='')}/{quote(consignment_id, safe='')}/access-log"
+    try:
+        document = parse_json(network.get(port, path).content)
+        entries = document["entries"]
+        if not isinstance(entries, list):
+            raise TypeError("entries is not a list")
+    except (AuditError, PilotSchemaError, KeyError, TypeError) as exc:
+        return [Step(None, port, what, None, f"could not be read: {exc}")] if sealed else []
+    if not entries:
+        return [Step(None, port, what, None, "no sealed credential was opened at the port")] if sealed else []
+    steps = []
+    for entry in entries:
+        item: dict[str, Any] = entry if isinstance(entry, dict) else {}
+        number = item.get("credentialIndex")
+        label = f"credential {number + 1}" if isinstance(number, int) else "a credential"
+        outcome = str(item.get("outcome"))
+        action = f"{label} opened" if outcome == "opened" else f"opening of {label} refused: {outcome}"
+        steps.append(
+            Step(
+                str(item.get("at")),
+                f"{item.get('operator')} ({port} operator)",
+                action,
+                None,
+                f"sealed to {item.get('kid')}" if item.get("kid") else "-",
+            )
+        )
+    return steps
+
+
 def build_trail(network: AuditNetwork, consignment_id: str) -> list[Step]:
     """Every step of ``consignment_id``'s story, in order (see the module docstring)."""
     trust = network.trust()
@@ -179,7 +224,7 @@ def build_trail(network: AuditNetwork, consignment_id: str) -> list[Step]:
         raise AuditError(f"{exporter} returned a malformed submission: {exc}") from exc
     receipt = view.get("receipt")
     at = parse_time(str(receipt["credentialSubject"]["receivedAt"])) if isinstance(receipt, dict) else datetime.now(UTC)
-    steps = _credential_steps(sent, trust, at)
+    steps = _credential_steps(sent, trust, at, exporter)
     steps.append(
         Step(
             view.get("createdAt"),
@@ -205,4 +250,6 @@ def build_trail(network: AuditNetwork, consignment_id: str) -> list[Step]:
         steps.extend(_receipt_steps(network, port, receipt, sent, trust))
     else:
         steps.append(Step(None, port, f"no receipt yet (state {view.get('state')})", None, "-"))
+    sealed = sum(1 for c in sent.get("credentials", []) if is_sealed(c)) if isinstance(sent, dict) else 0
+    steps.extend(_access_steps(network, port, exporter, consignment_id, sealed))
     return steps

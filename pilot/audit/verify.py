@@ -8,7 +8,9 @@ The checks, in order (each a ``Check`` row; a bundle is good only when every row
 3. the trust list is signed by a key of the trust anchor pinned by the caller (not the bundle's copy);
 4. the receipt is a ``SubmissionReceipt`` VC by the port's ``assertion`` key, judged at its ``receivedAt``;
 5. every credential of the submission verifies at ``receivedAt`` (one that does not is acceptable only
-   when the port rejected the submission for that very reason);
+   when the port rejected the submission for that very reason); a sealed credential (issue 15) is not
+   opened: no key is needed or used, its content is not checked, and its digest is pinned by the signed
+   manifest and its sealed bytes by the receipt's ``submissionDigest``;
 6. the submission's canonical digest and id are the receipt's ``submissionDigest`` and ``submissionId``;
 7. status lists (``pilot.audit.status_lists``): every status list version the receipt's ``statusLists``
    names is in the bundle with that digest and verifies at ``receivedAt`` as its issuer's list, and the
@@ -23,7 +25,10 @@ The checks, in order (each a ``Check`` row; a bundle is good only when every row
 13. the consistency proof shows the later tree extends the receipt's;
 14. when the bundle carries ``epcis.json``: it is exactly the EPCIS 2.0 mapping (``schemas.epcis``) of
     the submission's DigitalTraceabilityEvent credentials, with the consignment's id, the exporter as
-    sender and the port as receiver (a structural check: no reference files needed). Always run.
+    sender and the port as receiver (a structural check: no reference files needed). Always run;
+15. sealed credentials (``pilot.audit.sealed``): each is well formed, sealed to a ``keyAgreement`` key of
+    the receipt's port usable at ``receivedAt``, and pinned by the signed manifest. Always run, and
+    passes, keyless, after the port destroyed the key: nothing here needs the plaintext.
 
 Sizes: ``pilot audit verify`` refuses, unread, a bundle file above ``MAX_BUNDLE_BYTES`` (64 MiB; an
 exported bundle is well under 1 MiB) and a trust anchor above ``MAX_ANCHOR_BYTES`` (1 MiB); inside the
@@ -41,6 +46,7 @@ from typing import Any
 
 from pilot.audit.bundle import EPCIS_FILE, MANIFEST, manifest_of, read_bundle, zip_files
 from pilot.audit.errors import EvidenceError
+from pilot.audit.sealed import NOT_CHECKED, check_bundle_sealed
 from pilot.audit.status_lists import check_bundle_status
 from port_node.witness import witness_name
 from schemas.canonical import canonicalize
@@ -51,6 +57,7 @@ from schemas.identifiers import DID_PREFIX, RECEIPT_TYPE, log_origin, short_id_o
 from schemas.jsonio import parse_json
 from schemas.merkle import leaf_hash, verify_consistency, verify_inclusion
 from schemas.receipt import log_entry_of
+from schemas.sealing import is_sealed
 from schemas.signed_note import Checkpoint, SignedNote, parse_signed_note, verify_checkpoint, verify_cosignature
 from schemas.time import parse_time
 from schemas.trust import TrustRegistry, verify_trust_list
@@ -196,8 +203,11 @@ class _Verifier:
         documents = [("manifest", submission["manifest"])]
         documents += [(f"credentials/{i}", c) for i, c in enumerate(submission["credentials"])]
         reason_codes = {str(r.get("code")) for r in self.subject.get("reasons", [])}
-        verified, explained, failed = 0, 0, []
+        verified, explained, sealed, failed = 0, 0, 0, []
         for path, document in documents:
+            if path != "manifest" and is_sealed(document):
+                sealed += 1  # opened by nobody here: the check "sealed credentials" says what holds
+                continue
             report = check_credential(document, self.trust, self.at, path=f"/{path}")
             if report.verified:
                 verified += 1
@@ -210,7 +220,8 @@ class _Verifier:
         if failed:
             raise _Failed("credentials that do not verify: " + " | ".join(failed))
         extra = f", {explained} failing exactly as the receipt's reasons say" if explained else ""
-        return f"{verified} of {len(documents)} verify at receivedAt{extra}"
+        extra += f"; {sealed} more {NOT_CHECKED}" if sealed else ""
+        return f"{verified} of {len(documents) - sealed} verify at receivedAt{extra}"
 
     def submission_digest(self) -> str:
         submission = _json(self.files, "submission.json")
@@ -312,6 +323,19 @@ class _Verifier:
         verify_consistency(self.first.size, self.second.size, self.first.root_hash, self.second.root_hash, proof)
         return f"the tree of size {self.second.size} extends the receipt's tree of size {self.first.size}"
 
+    # -- 15: sealed credentials ------------------------------------------------------------------
+
+    def sealed(self) -> str:
+        if self.trust is None or self.at is None:
+            raise _Failed("not checked: the trust list or the receipt did not verify")
+        submission = _json(self.files, "submission.json")
+        if not isinstance(submission, dict):
+            raise _Failed("submission.json is not a JSON object")
+        findings = check_bundle_sealed(submission, self.subject, self.trust, self.port, self.at)
+        if not findings.ok:
+            raise _Failed("; ".join(findings.problems))
+        return findings.detail
+
     # -- 14: the EPCIS document -------------------------------------------------------------------
 
     def epcis(self) -> str:
@@ -319,7 +343,8 @@ class _Verifier:
             return f"no {EPCIS_FILE} in this bundle: nothing to compare"
         document = _json(self.files, EPCIS_FILE)
         about = _json(self.files, "bundle.json")
-        credentials = dte_credentials(_json(self.files, "submission.json")["credentials"])
+        clear = [c for c in _json(self.files, "submission.json")["credentials"] if not is_sealed(c)]
+        credentials = dte_credentials(clear)  # a sealed credential is never opened here
         document_id = f"urn:pilot:epcis:{about.get('consignmentId')}"
         sender, receiver = DID_PREFIX + str(about.get("exporter")), DID_PREFIX + str(about.get("port"))
         if not isinstance(document, dict):
@@ -381,4 +406,5 @@ def verify_bundle(data: bytes, anchor: Mapping[str, Any]) -> list[Check]:
         if not v.run(name, step) and not independent:
             blocked = True
     v.run("EPCIS document = mapping of the traceability events", v.epcis)
+    v.run("sealed credentials", v.sealed)
     return v.checks

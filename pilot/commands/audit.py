@@ -11,17 +11,26 @@ leaves and compares it with every stored checkpoint (``port_node.fsck``). The da
 own: ``DATABASE_URL`` when set, else ``D/<id>.db``. The log key comes from the trust list in ``D``,
 verified against the pinned anchor, never from the node. Exit 0 when clean, 1 naming the first
 difference, 2 for bad usage.
+
+Each prints its result as one JSON document on stdout with ``--format json`` (``--json`` for short).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.console import Console
 
 from pilot.console import EXIT_FAILED, console, fail_usage, print_json, untrusted
 from pilot.data_dir import default_data_dir
+from pilot.output_format import FormatOpt, JsonFlagOpt, OutputFormat, wants_json
+from pilot.tables import new_table
+
+if TYPE_CHECKING:
+    from pilot.audit.trail import Step
 
 app = typer.Typer(
     help="Audit tools: evidence bundles verified offline, a consignment's trail, the log monitor, fsck.",
@@ -44,6 +53,7 @@ def export_command(
     wait_s: Annotated[
         float, typer.Option("--wait", help="Seconds to wait for the witnesses to cosign the latest checkpoint.")
     ] = 15.0,
+    output_format: FormatOpt = OutputFormat.text,
 ) -> None:
     """Write an evidence bundle for one consignment: credentials, manifest, receipt, proofs, checkpoints,
     the status list versions the port's decision relied on (from the registry, status/<issuer>/<list>/<n>.json),
@@ -69,6 +79,17 @@ def export_command(
     data = build_bundle(files)
     output.write_bytes(data)
     status_lists = sum(1 for name in files if name.startswith(f"{STATUS_DIR}/"))
+    if wants_json(output_format):
+        print_json(
+            {
+                "consignmentId": consignment_id,
+                "bundle": str(output),
+                "bytes": len(data),
+                "files": len(files) + 1,
+                "statusListVersions": status_lists,
+            }
+        )
+        return
     console.print(
         f"wrote {untrusted(output)} ({len(data)} bytes, {len(files) + 1} files, {status_lists} status list versions); "
         f"check it with `pilot audit verify {untrusted(output)}`"
@@ -83,18 +104,18 @@ def verify_command(
         typer.Option("--trust-anchor", help="The pinned pilot-gov key; default <data dir>/trust-anchor.json."),
     ] = None,
     data_dir: DataDir = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Machine output.")] = False,
+    output_format: FormatOpt = OutputFormat.text,
+    as_json: JsonFlagOpt = False,
 ) -> None:
     """Check an evidence bundle offline: signatures, digests, inclusion, consistency, cosignatures, the
-    status lists the decision relied on (and that the decision agrees with them), and that its epcis.json
-    (if any) is exactly the EPCIS 2.0 form of the submission's traceability events.
+    status lists the decision relied on (and that the decision agrees with them), that its epcis.json
+    (if any) is exactly the EPCIS 2.0 form of the submission's traceability events, and its sealed
+    credentials, without any key (their content is not checked; the signed manifest pins its digest).
 
     Uses no network. A bundle file above 64 MiB (pilot audit export writes well under 1 MiB) is refused
     unread, a trust anchor above 1 MiB too. Exit 0 when every check passed, 1 naming each failed check
     (or the size refused), 2 for bad usage.
     """
-    from rich.table import Table
-
     from pilot.audit.verify import MAX_ANCHOR_BYTES, MAX_BUNDLE_BYTES, Check, verify_bundle
     from pilot.input_files import InputTooLargeError, read_bounded
     from schemas.errors import PilotSchemaError
@@ -114,13 +135,10 @@ def verify_command(
     except OSError as exc:
         fail_usage(f"cannot read {bundle}: {exc}")
     ok = all(check.ok for check in checks)
-    if as_json:
+    if wants_json(output_format, as_json):
         print_json({"ok": ok, "checks": [{"name": c.name, "ok": c.ok, "detail": c.detail} for c in checks]})
     else:
-        table = Table(title=f"{untrusted(bundle.name)}: offline checks")
-        table.add_column("check")
-        table.add_column("result")
-        table.add_column("detail", overflow="fold")
+        table = new_table("check", "result", "detail", title=f"{untrusted(bundle.name)}: offline checks")
         for check in checks:
             result = "[green]ok[/]" if check.ok else "[red]FAILED[/]"
             table.add_row(untrusted(check.name), result, untrusted(check.detail))
@@ -138,7 +156,8 @@ def verify_command(
 def fsck_command(
     node_id: Annotated[str, typer.Option("--id", help="The port's short id, e.g. cn-port-01.")],
     data_dir: Annotated[Path | None, typer.Option("--data-dir", help="Sandbox directory (pilot init).")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Machine output.")] = False,
+    output_format: FormatOpt = OutputFormat.text,
+    as_json: JsonFlagOpt = False,
 ) -> None:
     """Rebuild a port's tree from its stored leaves and compare it with every stored checkpoint."""
     import sqlalchemy as sa
@@ -173,7 +192,7 @@ def fsck_command(
     finally:
         engine.dispose()
 
-    if as_json:
+    if wants_json(output_format, as_json):
         print_json(
             {
                 "node": node_id,
@@ -200,7 +219,10 @@ def monitor_command(
     data_dir: DataDir = None,
     interval: Annotated[float, typer.Option("--interval", help="Seconds between passes.", min=0.1)] = 10.0,
     once: Annotated[bool, typer.Option("--once", help="One pass, then exit.")] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="Machine output (one JSON document per pass).")] = False,
+    output_format: Annotated[
+        OutputFormat, typer.Option("--format", help="Each pass as text (for people) or json (one JSON document).")
+    ] = OutputFormat.text,
+    as_json: JsonFlagOpt = False,
 ) -> None:
     """Watch every port's checkpoints: signatures, cosignatures, consistency; flag split views.
 
@@ -211,13 +233,12 @@ def monitor_command(
     """
     import time
 
-    from rich.table import Table
-
     from pilot.audit.errors import AuditError
     from pilot.audit.monitor import check_port
     from pilot.audit.nodes import AuditNetwork
     from schemas.errors import VerificationError
 
+    as_json = wants_json(output_format, as_json)
     directory = data_dir or default_data_dir()
     try:
         network = AuditNetwork.open(directory)
@@ -230,9 +251,7 @@ def monitor_command(
             if as_json:
                 print_json({"ok": all(r.ok for r in reports), "ports": [r.as_json() for r in reports]})
             else:
-                table = Table(title="transparency logs")
-                for column in ("port", "size", "cosigned by", "status"):
-                    table.add_column(column)
+                table = new_table("port", "size", "cosigned by", "status", title="transparency logs")
                 for r in reports:
                     status = "[green]ok[/]" if r.ok else f"[red]{untrusted(r.message)}[/]"
                     size = str(r.size if r.size is not None else "-")
@@ -254,16 +273,16 @@ def monitor_command(
 def trail_command(
     consignment_id: Annotated[str, typer.Argument(help="The consignment id (= the submissionId at the port).")],
     data_dir: DataDir = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Machine output.")] = False,
+    output_format: FormatOpt = OutputFormat.text,
+    as_json: JsonFlagOpt = False,
 ) -> None:
     """Print a consignment's story, farm to port decision, as a timeline where every step says if it verified.
 
-    Credentials (issuer, key, time), delivery attempts, the port's decision and reasons, the status list
-    versions it relied on (from the registry), the log entry, the checkpoint and the witnesses'
-    cosignatures. Needs the network running. Exit 1 if a step fails.
+    Credentials (issuer, key, time; a sealed one by the key it is sealed to), delivery attempts, the port's
+    decision and reasons, the status list versions it relied on (from the registry), the log entry, the
+    checkpoint and the witnesses' cosignatures, and the port's access log of the sealed credentials (who
+    opened which, when). Needs the network running. Exit 1 if a step fails.
     """
-    from rich.table import Table
-
     from pilot.audit.errors import AuditError, NodeUnreachableError
     from pilot.audit.nodes import AuditNetwork
     from pilot.audit.trail import build_trail
@@ -278,17 +297,21 @@ def trail_command(
         console.print(f"[red]no trail[/] for {untrusted(consignment_id)}: {untrusted(exc)}")
         raise typer.Exit(EXIT_FAILED) from exc
     ok = all(step.verified is not False for step in steps)
-    if as_json:
+    if wants_json(output_format, as_json):
         print_json({"consignmentId": consignment_id, "ok": ok, "steps": [s.as_json() for s in steps]})
     else:
-        table = Table(title=f"trail of {untrusted(consignment_id)}")
-        for column in ("time", "who", "step", "verified", "detail"):
-            table.add_column(column, overflow="fold")
-        marks = {True: "[green]yes[/]", False: "[red]NO[/]", None: "-"}
-        for step in steps:
-            cells = (untrusted(step.at or "-"), untrusted(step.actor), untrusted(step.what))
-            table.add_row(*cells, marks[step.verified], untrusted(step.detail))
-        console.print(table)
-        console.print("[green]every step verified[/]" if ok else "[red]some steps did not verify[/]")
+        print_trail(consignment_id, steps, console)
     if not ok:
         raise typer.Exit(EXIT_FAILED)
+
+
+def print_trail(consignment_id: str, steps: Sequence[Step], out: Console) -> None:
+    """The trail as a table (every cell whole, shown literally), then whether every step verified."""
+    table = new_table("time", "who", "step", "verified", "detail", title=f"trail of {untrusted(consignment_id)}")
+    marks = {True: "[green]yes[/]", False: "[red]NO[/]", None: "-"}
+    for step in steps:
+        cells = (untrusted(step.at or "-"), untrusted(step.actor), untrusted(step.what))
+        table.add_row(*cells, marks[step.verified], untrusted(step.detail))
+    out.print(table)
+    ok = all(step.verified is not False for step in steps)
+    out.print("[green]every step verified[/]" if ok else "[red]some steps did not verify[/]")

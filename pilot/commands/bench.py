@@ -40,10 +40,11 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.table import Table
 
 from pilot.console import EXIT_FAILED, console, err_console, fail_usage, print_json
+from pilot.output_format import FormatOpt, JsonFlagOpt, OutputFormat, wants_json
 from pilot.processes import free_port, pilot_argv, rss_mib, spawn_logged, stop_process, wait_healthy
+from pilot.tables import new_table
 
 app = typer.Typer(help="Benchmarks.", no_args_is_help=True)
 
@@ -386,9 +387,11 @@ def port_command(
         str | None,
         typer.Option(help="PostgreSQL server URL: fresh databases are made there (default: SQLite files)."),
     ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Machine output.")] = False,
+    output_format: FormatOpt = OutputFormat.text,
+    as_json: JsonFlagOpt = False,
 ) -> None:
     """Measure the port's intake (in process, single and batched over HTTP) and its log at scale."""
+    as_json = wants_json(output_format, as_json)
     if records < 50 or clients < 1 or batch_size < 1:
         fail_usage("--records must be at least 50, --clients and --batch-size at least 1")
     cores = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else set()
@@ -457,9 +460,7 @@ def _report(figures: list[Figure], as_json: bool) -> None:
     if as_json:
         print_json([figure.__dict__ for figure in figures])
         return
-    table = Table(title="pilot bench port")
-    for column in ("figure", "per second", "p50 ms", "p99 ms", "of bound", "note"):
-        table.add_column(column)
+    table = new_table("figure", "per second", "p50 ms", "p99 ms", "of bound", "note", title="pilot bench port")
 
     def fmt(value: float | None, spec: str) -> str:
         return "" if value is None else format(value, spec)

@@ -6,13 +6,13 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from pilot.conformance.model import CaseResult, CaseSpec
 from pilot.conformance.report import ReportFormat, print_table
-from pilot.console import EXIT_FAILED, console, err_console, fail_usage, untrusted
+from pilot.console import EXIT_FAILED, console, err_console, fail_usage, print_json, untrusted
 from pilot.data_dir import default_data_dir
-from pilot.documents import FileVerdict, check_file
+from pilot.documents import FileVerdict, check_file, read_agreement_keys
+from pilot.output_format import FormatOpt, OutputFormat, wants_json
 from pilot.reports import Format, NotRun, problem_lines, render_verdicts
 from pilot.status_list_options import (
     STATUS_NOT_RUN_CHECKS,
@@ -21,8 +21,9 @@ from pilot.status_list_options import (
     StatusListFilesOpt,
     given_status_lists,
 )
+from pilot.tables import new_table
 from pilot.trust_files import load_registry
-from schemas.errors import VerificationError
+from schemas.errors import PilotSchemaError, VerificationError
 from schemas.time import parse_time, utc_now
 
 app = typer.Typer(help="Conformance: validate files, test a node, regenerate vectors.", no_args_is_help=True)
@@ -47,6 +48,13 @@ def validate_command(
     ] = None,
     status_list: StatusListFilesOpt = None,
     status_lists: StatusListDirsOpt = None,
+    port_keys: Annotated[
+        Path | None,
+        typer.Option(
+            "--port-keys",
+            help="The port's keyring file (keys/<port>.pem): its keyAgreement keys open sealed credentials.",
+        ),
+    ] = None,
 ) -> None:
     """Check files against the schema, their proofs, the trust list and a port's policy.
 
@@ -74,7 +82,15 @@ def validate_command(
         when = parse_time(at) if at else utc_now()
     except VerificationError:
         fail_usage(f"--at {at!r} is not an RFC 3339 time")
-    verdicts: list[FileVerdict] = [check_file(path, registry, when, port_id=port, status=status) for path in files]
+    agreement_keys = None
+    if port_keys is not None:
+        try:
+            agreement_keys = read_agreement_keys(port_keys)
+        except (OSError, PilotSchemaError) as exc:
+            fail_usage(f"--port-keys {port_keys}: {exc}")
+    verdicts: list[FileVerdict] = [
+        check_file(path, registry, when, port_id=port, status=status, agreement_keys=agreement_keys) for path in files
+    ]
     not_run: list[NotRun] = []
     if status is None:
         not_run.append(NotRun(STATUS_NOT_RUN_CHECKS, STATUS_NOT_RUN_REASON))
@@ -99,7 +115,7 @@ def validate_command(
 
 
 def _print_table(verdicts: list[FileVerdict], not_run: list[NotRun]) -> None:
-    table = Table("file", "kind", "outcome", "problems")
+    table = new_table("file", "kind", "outcome", "problems")
     for verdict in verdicts:
         style = "green" if verdict.outcome == "accept" else "red"
         details = untrusted("\n".join(problem_lines(verdict)))
@@ -116,12 +132,20 @@ def _print_table(verdicts: list[FileVerdict], not_run: list[NotRun]) -> None:
 def vectors_command(
     out: Annotated[Path, typer.Option("--out", help="Directory to write the vectors into.")],
     seed: Annotated[str | None, typer.Option(help="Seed (default: the published one).")] = None,
+    output_format: FormatOpt = OutputFormat.text,
 ) -> None:
-    """Regenerate the published test vectors (byte for byte with the default seed)."""
+    """Regenerate the published test vectors (byte for byte with the default seed).
+
+    Sealing is randomised: the sealed credentials already in --out are kept where they still open to the
+    credential that would be sealed now (docs/design.md §11).
+    """
     from pilot.vectors import DEFAULT_SEED, write_vectors
 
     count = write_vectors(out, seed or DEFAULT_SEED)
-    console.print(f"wrote {count} files to {untrusted(out)}")
+    if wants_json(output_format):
+        print_json({"directory": str(out), "files": count})
+    else:
+        console.print(f"wrote {count} files to {untrusted(out)}")
 
 
 @app.command("run")

@@ -7,16 +7,17 @@ import sys
 from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import typer
-from rich.table import Table
 
 from pilot.console import EXIT_FAILED, console, fail_usage, print_json, untrusted
 from pilot.data_dir import default_data_dir
 from pilot.documents import credential_problems
 from pilot.input_files import InputTooLargeError, read_bounded
+from pilot.output_format import FormatOpt, JsonFlagOpt, OutputFormat, wants_json
 from pilot.status_list_options import STATUS_NOT_RUN_REASON, StatusListDirsOpt, StatusListFilesOpt, given_status_lists
+from pilot.tables import new_table
 from pilot.trust_files import load_registry
 from schemas.canonical import canonicalize
 from schemas.codes import Code
@@ -35,25 +36,31 @@ FileArg = Annotated[Path, typer.Argument(help="A JSON credential (embedded proof
 TrustListOpt = Annotated[Path | None, typer.Option("--trust-list", help="Trust list to resolve keys with.")]
 AnchorOpt = Annotated[Path | None, typer.Option("--trust-anchor", help="Pinned anchor (default: beside the list).")]
 AtOpt = Annotated[str | None, typer.Option("--at", help="Judge validity at this RFC 3339 time (default: now).")]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
 
 #: The largest file read (a port takes at most 16 MiB in one batch request, docs/design.md §7).
 MAX_FILE_BYTES = 16 * 1024 * 1024
 
 
-def _read(path: Path) -> Any:
+def _read(path: Path, machine: bool = False) -> Any:
+    """The file's JSON; a failed check (exit 1) for a file too large or not JSON, reported as JSON when ``machine``."""
     if not path.is_file():
         fail_usage(f"{path} does not exist")
     try:
         return parse_json(read_bounded(path, MAX_FILE_BYTES))
     except InputTooLargeError as exc:
-        console.print(f"[bold red]{Code.PAYLOAD_TOO_LARGE}[/] {untrusted(exc.message)}")
-        raise typer.Exit(EXIT_FAILED) from exc
+        _unreadable(path, Reason(Code.PAYLOAD_TOO_LARGE, "", exc.message), machine)
     except OSError as exc:
         fail_usage(f"cannot read {path}: {exc}")
     except JsonMalformedError as exc:
-        console.print(f"[bold red]JSON_MALFORMED[/] {untrusted(path)}: {untrusted(exc.message)}")
-        raise typer.Exit(EXIT_FAILED) from exc
+        _unreadable(path, Reason(Code.JSON_MALFORMED, "", exc.message), machine)
+
+
+def _unreadable(path: Path, problem: Reason, machine: bool) -> NoReturn:
+    if machine:
+        print_json({"file": str(path), "verified": False, "problems": [problem.as_dict()]})
+    else:
+        console.print(f"[bold red]{problem.code}[/] {untrusted(path)}: {untrusted(problem.message)}")
+    raise typer.Exit(EXIT_FAILED)
 
 
 def _at(at: str | None) -> datetime:
@@ -67,7 +74,7 @@ def _at(at: str | None) -> datetime:
 
 def print_problems(problems: list[Reason]) -> None:
     """A table of problems: code, severity, JSON pointer, message (the last two shown literally)."""
-    table = Table("code", "severity", "path", "message", show_lines=False)
+    table = new_table("code", "severity", "path", "message")
     for problem in problems:
         style = "red" if problem.severity == "error" else "yellow"
         table.add_row(
@@ -89,7 +96,8 @@ def verify_command(
         typer.Option("--public-key-multibase", help="Check the proof with this key only (any W3C VC)."),
     ] = None,
     at: AtOpt = None,
-    as_json: JsonOpt = False,
+    output_format: FormatOpt = OutputFormat.text,
+    as_json: JsonFlagOpt = False,
     status_list: StatusListFilesOpt = None,
     status_lists: StatusListDirsOpt = None,
 ) -> None:
@@ -99,7 +107,8 @@ def verify_command(
     or suspended, or a status the lists given cannot establish (``STATUS_UNAVAILABLE``), fails (exit 1).
     Status lists need the trust list: they cannot be combined with ``--public-key-multibase``.
     """
-    document = _read(file)
+    as_json = wants_json(output_format, as_json)
+    document = _read(file, as_json)
     status = given_status_lists(status_list, status_lists)
     status_checked = status is not None
     if public_key_multibase is not None:
@@ -168,10 +177,15 @@ def canonicalize_command(file: FileArg) -> None:
 
 @app.command("inspect")
 def inspect_command(
-    file: FileArg, trust_list: TrustListOpt = None, trust_anchor: AnchorOpt = None, as_json: JsonOpt = False
+    file: FileArg,
+    trust_list: TrustListOpt = None,
+    trust_anchor: AnchorOpt = None,
+    output_format: FormatOpt = OutputFormat.text,
+    as_json: JsonFlagOpt = False,
 ) -> None:
     """Show a credential's canonical form, the two hashes it signs, its proof, issuer and verifying key."""
-    document = _read(file)
+    as_json = wants_json(output_format, as_json)
+    document = _read(file, as_json)
     if not isinstance(document, Mapping):
         fail_usage(f"{file} is not a JSON object")
     info: dict[str, Any] = {"file": str(file), "digest": credential_digest(document)}
@@ -214,7 +228,7 @@ def inspect_command(
     if as_json:
         print_json(info)
         return
-    table = Table("field", "value", show_header=False)
+    table = new_table("field", "value", show_header=False)
     for name, value in info.items():
         table.add_row(untrusted(name), untrusted(value))
     console.print(table)

@@ -13,11 +13,13 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.console import Console
 
-from pilot.console import EXIT_FAILED, console, fail_usage, untrusted
+from pilot.console import EXIT_FAILED, console, fail_usage, print_json, untrusted
 from pilot.data_dir import default_data_dir
 from pilot.demo.scenario import NetworkControl, run_scenario
-from pilot.demo.summary import print_summary, render_html
+from pilot.demo.summary import print_summary, render_html, summary_json
+from pilot.output_format import FormatOpt, OutputFormat, notes_console, wants_json
 from pilot.participants import EXPORTER_IDS, PORT_IDS
 from pilot.sandbox import DEFAULT_SEED
 
@@ -66,13 +68,13 @@ def _running_network(data_dir: Path) -> NetworkControl | None:
 
 
 @contextlib.contextmanager
-def _own_network(keep: Path | None) -> Iterator[NetworkControl]:
+def _own_network(keep: Path | None, notes: Console) -> Iterator[NetworkControl]:
     from pilot.launcher import start_network
 
     with tempfile.TemporaryDirectory(prefix="pilot-demo-") as temporary:
         data_dir = keep or Path(temporary)
         base = _free_base_port()
-        with console.status(f"starting 10 nodes in {data_dir} (ports {base + 1}-{base + 20})"):
+        with notes.status(f"starting 10 nodes in {data_dir} (ports {base + 1}-{base + 20})"):
             network = start_network(data_dir, base, env=DEMO_ENV, overview=False)
         with network:
             tokens = {n: network.token(n) for n in EXPORTER_IDS}
@@ -96,27 +98,34 @@ def demo_command(
             "(keys, databases, logs) for inspection afterwards.",
         ),
     ] = None,
+    output_format: FormatOpt = OutputFormat.text,
 ) -> None:
     """Run the pilot scenario: 6 exporters ship to 3 ports, with fault cases, an outage, and full checks.
 
     Uses the network `pilot up` runs in the data directory when every node there is healthy; otherwise
     starts its own ten nodes in a temporary directory and stops them at the end. Exit 0 only when
-    every expected outcome matched and every receipt and log verified.
+    every expected outcome matched and every receipt and log verified. With --format json the summary is one
+    JSON document on stdout, and the progress goes to stderr.
     """
+    machine = wants_json(output_format)
+    notes = notes_console(machine)
     started = time.monotonic()
     directory = data_dir or default_data_dir()
     control = _running_network(directory)
     if control is not None:
-        console.print(f"using the network running in {untrusted(directory)}")
+        notes.print(f"using the network running in {untrusted(directory)}")
         context: contextlib.AbstractContextManager[NetworkControl] = contextlib.nullcontext(control)
     else:
-        context = _own_network(keep)
+        context = _own_network(keep, notes)
     with context as network:
-        result = run_scenario(network, seed=seed, per_pair=consignments, console=console)
+        result = run_scenario(network, seed=seed, per_pair=consignments, console=notes)
     result.elapsed_s = time.monotonic() - started
-    print_summary(result, console)
+    if machine:
+        print_json(summary_json(result))
+    else:
+        print_summary(result, console)
     if report is not None:
         report.write_text(render_html(result))
-        console.print(f"HTML report: {untrusted(report)}")
+        notes.print(f"HTML report: {untrusted(report)}")
     if not result.ok:
         raise typer.Exit(EXIT_FAILED)

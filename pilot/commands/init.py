@@ -7,9 +7,10 @@ from typing import Annotated
 
 import typer
 
-from pilot.console import EXIT_USAGE, console, err_console, untrusted
+from pilot.console import EXIT_USAGE, console, err_console, print_json, untrusted
 from pilot.data_dir import default_data_dir
-from pilot.sandbox import DEFAULT_SEED, initialise
+from pilot.output_format import FormatOpt, OutputFormat, wants_json
+from pilot.sandbox import DEFAULT_SEED, STATUS_LISTS_DIR, initialise
 
 DataDirOption = Annotated[
     Path | None,
@@ -21,6 +22,7 @@ def init_command(
     data_dir: DataDirOption = None,
     seed: Annotated[str, typer.Option(help="Seed for keys and synthetic data.")] = DEFAULT_SEED,
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing sandbox.")] = False,
+    output_format: FormatOpt = OutputFormat.text,
 ) -> None:
     """Create a sandbox: every participant's keys, the signed trust list, the anchor, operator tokens.
 
@@ -32,5 +34,18 @@ def init_command(
         err_console.print(f"[red]error:[/] {untrusted(target)} already holds a sandbox; pass --force to replace it")
         raise typer.Exit(EXIT_USAGE)
     initialise(target, seed)
+    if wants_json(output_format):
+        print_json(
+            {
+                "dataDir": str(target),
+                "seed": seed,
+                "keys": str(target / "keys"),
+                "trustList": str(target / "trust-list.json"),
+                "trustAnchor": str(target / "trust-anchor.json"),
+                "tokens": str(target / "tokens"),
+                "statusLists": str(target / STATUS_LISTS_DIR),
+            }
+        )
+        return
     console.print(f"Sandbox written to [bold]{untrusted(target)}[/] (seed {untrusted(repr(seed))}):")
     console.print("  keys/<id>.pem, trust-list.json, trust-anchor.json, tokens/<id>")

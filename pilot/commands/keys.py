@@ -1,127 +1,214 @@
-"""``pilot keys rotate --id ID``: add a new key to a participant's keyring and ask pilot-gov to publish it.
+"""``pilot keys rotate|destroy``: a participant's key lifecycle (docs/keys.md).
 
-The new Ed25519 key is appended to ``<data dir>/keys/<id>.pem`` (encrypted when ``PILOT_KEY_PASSPHRASE``
-is set; the existing blocks are left byte for byte) under the next label ``key-<n>``, with the purposes of
-the key it succeeds. A trust-list change request (``change: add-key``) is written to
-``<data dir>/requests/<id>-key-<n>.json``, signed with ``eddsa-jcs-2022`` by the NEW key (proof of
-possession); ``pilot trust approve`` publishes it. The old key is not touched: records it signed stay
-verifiable for its whole window, and nodes keep signing with it until the new key is in the trust list.
+``rotate`` appends a new key to ``<data dir>/keys/<id>.pem`` and writes a trust-list change request
+(``change: add-key``) to ``<data dir>/requests/<id>-key-<n>.json`` for ``pilot trust approve``
+(pilot.key_rotation): a signing key signs its own request, a port's ``keyAgreement`` key (X25519, which
+cannot sign) has its request signed by the port's current ``assertion`` key. ``destroy`` removes a
+port's ``keyAgreement`` private key for good (pilot.key_destruction).
 """
 
 from __future__ import annotations
 
 import os
-from datetime import timedelta
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from pilot.console import console, fail_usage, untrusted
+from pilot.console import console, err_console, fail_usage, print_json, untrusted
 from pilot.data_dir import default_data_dir
-from pilot.registration import sign_request
-from pilot.sandbox import pretty_json, write_private
+from pilot.key_destruction import DestructionRefused, destroy, plan_destruction
+from pilot.key_rotation import (
+    DEFAULT_VALID_DAYS,
+    SIGNING_PURPOSES,
+    Rotation,
+    RotationRefused,
+    rotate_agreement_key,
+    rotate_key,
+    rotate_signing_key,
+)
+from pilot.local_trust_list import TrustListUnreadable, held_trust_list
+from pilot.output_format import FormatOpt, JsonFlagOpt, OutputFormat, wants_json
 from schemas.errors import KeyFormatError
-from schemas.keyring import KeyEntry, dump_keyring, load_keyring
-from schemas.multikey import encode_multikey
+from schemas.keyring import KEY_AGREEMENT
 from schemas.time import format_time, utc_now
+from schemas.trust import TrustRegistry
 
-app = typer.Typer(help="Manage a participant's keys.", no_args_is_help=True)
+__all__ = ["DEFAULT_VALID_DAYS", "app", "destroy_command", "rotate_command", "rotate_key"]
 
-#: How long a rotated-in key is requested to be valid.
-DEFAULT_VALID_DAYS = 3650
-_PURPOSES = ("assertion", "authentication", "log", "witness")
+app = typer.Typer(
+    help="Manage a participant's keys: rotate them, destroy a port's keyAgreement key.", no_args_is_help=True
+)
 
-
-def _label_number(verification_method: str) -> int:
-    label = verification_method.rpartition("#")[2]
-    number = label.removeprefix("key-")
-    return int(number) if number.isdigit() else 0
+#: What becomes unreadable when a keyAgreement key is destroyed, and what does not.
+CONSEQUENCE = "content sealed to {kid} can no longer be opened; receipts, proofs and bundles stay verifiable"
 
 
-def rotate_key(
-    data_dir: Path,
-    participant: str,
-    *,
-    purposes: tuple[str, ...] | None = None,
-    valid_days: int = DEFAULT_VALID_DAYS,
-    passphrase: bytes | None = None,
-) -> tuple[KeyEntry, Path]:
-    """Append a new key to the participant's keyring and write its signed change request; returns both."""
-    key_file = data_dir / "keys" / f"{participant}.pem"
-    existing_bytes = key_file.read_bytes()
-    entries = load_keyring(existing_bytes, passphrase)
-    if purposes is None:
-        current = next((e for e in reversed(entries) if "assertion" in e.purposes), entries[-1])
-        purposes = current.purposes
-    did = entries[0].verification_method.partition("#")[0]
-    number = max(_label_number(e.verification_method) for e in entries) + 1
-    new = KeyEntry(f"{did}#key-{number}", tuple(purposes), Ed25519PrivateKey.generate())
+class Purpose(StrEnum):
+    """A key purpose as the trust list names it (docs/design.md §5)."""
 
-    now = utc_now().replace(microsecond=0)
-    request = {
-        "change": "add-key",
-        "participant": participant,
-        "key": {
-            "id": new.verification_method,
-            "type": "Multikey",
-            "publicKeyMultibase": encode_multikey(new.private_key.public_key()),
-            "purposes": list(new.purposes),
-            "validFrom": format_time(now),
-            "validUntil": format_time(now + timedelta(days=valid_days)),
-        },
-    }
-    signed = sign_request(request, new.private_key, new.verification_method, now)
-    request_path = data_dir / "requests" / f"{participant}-key-{number}.json"
-    request_path.parent.mkdir(parents=True, exist_ok=True)
-    request_path.write_bytes(pretty_json(signed))
-    # The old blocks stay as they are; the new one is appended (encrypted alike when a passphrase is set).
-    write_private(key_file, existing_bytes + dump_keyring([new], passphrase))
-    return new, request_path
+    assertion = "assertion"
+    authentication = "authentication"
+    log = "log"
+    witness = "witness"
+    keyAgreement = "keyAgreement"  # the trust list's own spelling
+
+
+PURPOSE_HELP = (
+    "What the new key is for; repeat for several signing purposes. assertion: signs credentials and "
+    "receipts; authentication: signs HTTP requests; log: signs a port's checkpoints; witness: signs a "
+    "port's cosignatures; keyAgreement: a port's X25519 key that exporters seal credentials to (alone, "
+    "ports only; its request is signed by the port's current assertion key)."
+)
+DataDirOpt = Annotated[Path | None, typer.Option("--data-dir", help="Sandbox directory (default: ./pilot-data).")]
+
+
+def _passphrase() -> bytes | None:
+    secret = os.environ.get("PILOT_KEY_PASSPHRASE")
+    return secret.encode() if secret else None
+
+
+def _chosen_purposes(purposes: str | None, purpose: list[Purpose]) -> tuple[str, ...] | None:
+    """The purposes asked for by ``--purposes a,b`` and ``--purpose X`` (None: those of the current key)."""
+    chosen = [p.value for p in purpose]
+    if purposes is not None:
+        listed = [p.strip() for p in purposes.split(",") if p.strip()]
+        if not listed or any(p not in SIGNING_PURPOSES for p in listed):
+            fail_usage(f"--purposes must name some of {', '.join(SIGNING_PURPOSES)}")
+        chosen += listed
+    if not chosen:
+        return None
+    if KEY_AGREEMENT in chosen and len(chosen) > 1:
+        fail_usage("a keyAgreement key has no other purpose: rotate signing keys and keyAgreement keys separately")
+    return tuple(dict.fromkeys(chosen))
+
+
+def _held_trust_list(directory: Path) -> TrustRegistry | None:
+    try:
+        return held_trust_list(directory)
+    except TrustListUnreadable as exc:
+        err_console.print(f"[yellow]warning:[/] {untrusted(str(exc))}")
+        return None
 
 
 @app.command("rotate")
 def rotate_command(
     participant: Annotated[str, typer.Option("--id", help="The participant's short id, e.g. ru-exp-01.")],
-    data_dir: Annotated[Path | None, typer.Option("--data-dir", help="Sandbox directory.")] = None,
+    data_dir: DataDirOpt = None,
     purposes: Annotated[
         str | None,
-        typer.Option("--purposes", help="Comma-separated purposes (default: those of the current assertion key)."),
+        typer.Option(
+            "--purposes",
+            help="Comma-separated signing purposes (default: those of the current assertion key).",
+        ),
     ] = None,
-    valid_days: Annotated[int, typer.Option("--valid-days", min=1, help="Requested validity of the new key.")] = (
-        DEFAULT_VALID_DAYS
-    ),
+    purpose: Annotated[list[Purpose] | None, typer.Option("--purpose", help=PURPOSE_HELP)] = None,
+    valid_days: Annotated[
+        int, typer.Option("--valid-days", min=1, help="Requested validity of the new key, from now.")
+    ] = DEFAULT_VALID_DAYS,
+    output_format: FormatOpt = OutputFormat.text,
+    as_json: JsonFlagOpt = False,
 ) -> None:
     """Make a new key for ID and a trust-list change request for it; the old key stays valid for its window.
 
-    Next: `pilot trust approve <data dir>/requests/<id>-key-<n>.json` (as pilot-gov). Nodes switch to the
-    new key once the trust list they hold publishes it.
+    Next: `pilot trust approve <data dir>/requests/<id>-key-<n>.json` (as pilot-gov). Nodes sign with a
+    new signing key once the trust list they hold publishes it; exporters seal to a port's new
+    keyAgreement key once it is published (the port holds it from now on).
     """
     directory = data_dir or default_data_dir()
     key_file = directory / "keys" / f"{participant}.pem"
     if not key_file.is_file():
         fail_usage(f"{key_file} does not exist: is {participant} a participant of the sandbox in {directory}?")
-    chosen: tuple[str, ...] | None = None
-    if purposes is not None:
-        chosen = tuple(p.strip() for p in purposes.split(",") if p.strip())
-        unknown = [p for p in chosen if p not in _PURPOSES]
-        if not chosen or unknown:
-            fail_usage(f"--purposes must name some of {', '.join(_PURPOSES)}")
-    secret = os.environ.get("PILOT_KEY_PASSPHRASE")
+    chosen = _chosen_purposes(purposes, purpose or [])
     try:
-        new, request_path = rotate_key(
-            directory,
-            participant,
-            purposes=chosen,
-            valid_days=valid_days,
-            passphrase=secret.encode() if secret else None,
-        )
+        if chosen == (KEY_AGREEMENT,):
+            trust = held_trust_list(directory)
+            rotation = rotate_agreement_key(
+                directory, participant, trust, valid_days=valid_days, passphrase=_passphrase()
+            )
+        else:
+            _, rotation = rotate_signing_key(
+                directory, participant, purposes=chosen, valid_days=valid_days, passphrase=_passphrase()
+            )
     except KeyFormatError as exc:
         fail_usage(f"cannot read {key_file}: {exc} (is PILOT_KEY_PASSPHRASE right?)")
+    except (RotationRefused, TrustListUnreadable) as exc:
+        fail_usage(str(exc))
+    if wants_json(output_format, as_json):
+        print_json({"participant": participant, **rotation.to_json()})
+        return
+    _print_rotation(rotation, directory)
+
+
+def _print_rotation(rotation: Rotation, directory: Path) -> None:
     console.print(
-        f"new key [bold]{untrusted(new.verification_method)}[/] ({','.join(new.purposes)}) "
-        f"appended to {untrusted(key_file)}"
+        f"new key [bold]{untrusted(rotation.key_id)}[/] ({','.join(rotation.purposes)}, valid "
+        f"{format_time(rotation.valid_from)} .. {format_time(rotation.valid_until)}) "
+        f"appended to {untrusted(rotation.key_file)}"
     )
-    console.print(f"change request written to [bold]{untrusted(request_path)}[/]")
-    console.print(f"next: pilot trust approve {untrusted(request_path)} --data-dir {untrusted(directory)}")
+    signer = "" if rotation.signed_by == rotation.key_id else f", signed by {untrusted(rotation.signed_by)}"
+    console.print(f"change request written to [bold]{untrusted(rotation.request_path)}[/]{signer}")
+    console.print(f"next: pilot trust approve {untrusted(rotation.request_path)} --data-dir {untrusted(directory)}")
+    if rotation.purposes == (KEY_AGREEMENT,):
+        console.print("once approved, exporters seal to the new key; the old one keeps opening what was sealed to it")
+
+
+@app.command("destroy")
+def destroy_command(
+    participant: Annotated[str, typer.Option("--id", help="The port's short id, e.g. cn-port-03.")],
+    purpose: Annotated[
+        Purpose,
+        typer.Option("--purpose", help="The kind of key to destroy: keyAgreement (the only kind that can be)."),
+    ],
+    key: Annotated[str, typer.Option("--key", help="The key to destroy: key-<n> or its full key id.")],
+    data_dir: DataDirOpt = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Destroy it even if it is the port's current sealing key.")
+    ] = False,
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
+    output_format: FormatOpt = OutputFormat.text,
+    as_json: JsonFlagOpt = False,
+) -> None:
+    """Destroy a port's keyAgreement private key: what was sealed to it can never be opened again.
+
+    The key's block leaves keys/<id>.pem (a tombstone line records when); a running port stops using it
+    without a restart. Receipts, inclusion proofs and evidence bundles stay verifiable (they hold
+    digests). The trust list still publishes the key until its validUntil: no change request ends a
+    key's window. Refuses the current sealing key unless --force (rotate first).
+    """
+    if purpose is not Purpose.keyAgreement:
+        fail_usage(
+            "only keyAgreement keys are destroyed: a signing key is retired by rotating it "
+            "(records it signed stay verifiable with its public key)"
+        )
+    directory = data_dir or default_data_dir()
+    if not (directory / "keys" / f"{participant}.pem").is_file():
+        fail_usage(f"{directory / 'keys' / f'{participant}.pem'} does not exist: is {participant} a participant?")
+    machine = wants_json(output_format, as_json)
+    now = utc_now().replace(microsecond=0)
+    try:
+        plan = plan_destruction(directory, participant, key, _held_trust_list(directory), now, force=force)
+    except DestructionRefused as exc:
+        fail_usage(str(exc))
+    consequence = CONSEQUENCE.format(kid=plan.key_id)
+    if not yes:
+        warning = " It is the CURRENT sealing key: exporters still seal to it." if plan.is_current else ""
+        typer.confirm(f"Destroy {plan.key_id}? {consequence}.{warning}", abort=True, err=True)
+    try:
+        destroy(plan, now)
+    except DestructionRefused as exc:
+        fail_usage(str(exc))
+    if machine:
+        print_json({"participant": participant, **plan.to_json(now)})
+        return
+    console.print(
+        f"[green]destroyed[/] {untrusted(plan.key_id)} in {untrusted(plan.key_file)} at {format_time(now)}"
+        " (a tombstone line records it)"
+    )
+    console.print(untrusted(consequence))
+    if plan.still_published_as_usable(now) and plan.published is not None:
+        console.print(
+            f"[yellow]note:[/] the trust list still publishes it until {format_time(plan.published.valid_until)}; "
+            "a submission sealed to it is refused (SEALED_KEY_UNKNOWN). No change request can end a key's window."
+        )

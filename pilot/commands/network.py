@@ -4,19 +4,23 @@
 Ctrl-C or SIGTERM; ``--detach`` returns once every node is healthy and leaves them running for
 ``pilot status``/``pilot down``. Exit status: 0 success, 1 a node failed or is down, 2 bad usage (a
 busy port, a network already running, an unusable database template).
+
+With ``--format json`` each prints one JSON document on stdout (``pilot up``: once every node is healthy)
+and its notes for people on stderr.
 """
 
 from __future__ import annotations
 
 import signal
+import sys
 import time
 from pathlib import Path
 from types import FrameType
 from typing import Annotated, Any
 
 import typer
+from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 from pilot.console import EXIT_FAILED, EXIT_OK, console, err_console, fail_usage, print_json, untrusted
 from pilot.data_dir import default_data_dir
@@ -30,7 +34,9 @@ from pilot.launcher import (
     stop_network,
 )
 from pilot.network_plan import DEFAULT_BASE_PORT
+from pilot.output_format import FormatOpt, JsonFlagOpt, OutputFormat, notes_console, wants_json
 from pilot.safe_text import visible
+from pilot.tables import new_table
 
 __all__ = ["down_command", "node_links", "status_command", "up_command"]
 
@@ -44,20 +50,17 @@ DataDirOption = Annotated[
 
 
 def node_links(network: Network) -> list[tuple[str, str, str]]:
-    """``(node id, link, note)`` for each node: a port's dashboard with its operator token, another's API docs.
+    """``(node id, link, note)`` for each node: a port's or an exporter's dashboard with its operator token, the
+    registry's API docs.
 
-    Exporters have no dashboard yet and the registry has none (a JSON API only), so their ``GET /`` is a
-    404: the link printed for them is their interactive API documentation (``/docs``), which answers;
-    every link printed answers 200 (a port's dashboard after its redirect that sets the cookie and drops
-    the token from the address).
+    The registry has no dashboard (a JSON API only), so its ``GET /`` is a 404: the link printed for it is its
+    interactive API documentation (``/docs``). Every link printed answers 200 (a dashboard after its redirect
+    that sets the node's cookie and drops the token from the address).
     """
     links = []
     for node_id, child in network.children.items():
         if child.kind == "registry":
             links.append((node_id, f"{child.url}/docs", "API docs (the registry has no dashboard)"))
-            continue
-        if child.kind != "port":
-            links.append((node_id, f"{child.url}/docs", "API docs (exporters have no dashboard yet)"))
             continue
         try:
             links.append((node_id, network.dashboard_url(node_id), "dashboard"))
@@ -68,17 +71,34 @@ def node_links(network: Network) -> list[tuple[str, str, str]]:
 
 def _print_nodes(network: Network) -> None:
     """The nodes table, then the links on lines of their own (so they stay whole and clickable)."""
-    table = Table(title=f"pilot network in {untrusted(network.data_dir)}")
-    for column in ("node", "role", "URL"):
-        table.add_column(column, overflow="fold")
+    table = new_table("node", "role", "URL", title=f"pilot network in {untrusted(network.data_dir)}")
     for node_id, child in network.children.items():
         table.add_row(node_id, child.kind, child.url)
     if network.overview_url:
         table.add_row("overview", "page", network.overview_url)
     console.print(table)
-    console.print("Links (the dashboard links carry each port's operator token: keep them private):")
+    console.print("Links (the dashboard links carry each node's operator token: keep them private):")
     for node_id, link, note in node_links(network):
         console.print(f"  {node_id}  {link}  [dim]{untrusted(note)}[/]", soft_wrap=True)
+
+
+def _up_report(network: Network) -> dict[str, Any]:
+    """``pilot up --format json``: the nodes with their links, the overview, the status lists published, the files."""
+    children = network.children
+    return {
+        "dataDir": str(network.data_dir),
+        "nodes": {
+            node_id: {"role": children[node_id].kind, "url": children[node_id].url, "link": link, "note": note}
+            for node_id, link, note in node_links(network)
+        },
+        "overview": network.overview_url,
+        "statusLists": [
+            {"file": str(p.path), "published": p.ok, "superseded": p.superseded, "error": p.error}
+            for p in network.publications
+        ],
+        "logs": str(network.data_dir / "logs"),
+        "networkFile": str(network.data_dir / "network.json"),
+    }
 
 
 def _print_publications(network: Network) -> None:
@@ -127,9 +147,9 @@ def _on_sigterm(_signum: int, _frame: FrameType | None) -> None:
     raise _Terminated
 
 
-def _supervise(network: Network, reported: set[str]) -> int:
+def _supervise(network: Network, reported: set[str], notes: Console) -> int:
     """Watch the nodes until interrupted or all are gone, reporting each death once (names go to ``reported``)."""
-    console.print("Supervising the nodes; press Ctrl-C to stop them all.")
+    notes.print("Supervising the nodes; press Ctrl-C to stop them all.")
     while True:
         for name, code in network.dead().items():
             if name not in reported:
@@ -167,6 +187,7 @@ def up_command(
     timeout: Annotated[
         float, typer.Option("--timeout", help="Seconds to wait for every node's /health.")
     ] = DEFAULT_TIMEOUT_S,
+    output_format: FormatOpt = OutputFormat.text,
 ) -> None:
     """Start the ten nodes (pilot init first if the data dir has no sandbox) and print where they are.
 
@@ -175,8 +196,11 @@ def up_command(
     the registry. A node that fails during start-up is reported with the end of its log, the
     others are stopped, and the exit status is 1. In the foreground (the default), a node that dies later is
     reported with its log too; Ctrl-C or SIGTERM stops every node (SIGTERM, then SIGKILL after 10 s) and
-    removes network.json, with exit status 1 if a node had died, else 0.
+    removes network.json, with exit status 1 if a node had died, else 0. With --format json, the nodes, their
+    links and the status lists published are one JSON document on stdout, printed once all are healthy.
     """
+    machine = wants_json(output_format)
+    notes = notes_console(machine)
     directory = data_dir or default_data_dir()
     previous = signal.signal(signal.SIGTERM, _on_sigterm)
     network: Network | None = None
@@ -189,7 +213,7 @@ def up_command(
             BarColumn(),
             TextColumn("{task.completed}/{task.total}"),
             TimeElapsedColumn(),
-            console=console,
+            console=notes,
             transient=True,
         ) as progress:
             task = progress.add_task("starting nodes, waiting for /health", total=None)
@@ -204,35 +228,40 @@ def up_command(
                 timeout_s=timeout,
                 on_progress=on_progress,
             )
-        _print_nodes(network)
-        _print_publications(network)
-        where = network.data_dir
-        console.print(f"Logs: {untrusted(where / 'logs')}   network file: {untrusted(where / 'network.json')}")
+        if machine:
+            print_json(_up_report(network))
+            sys.stdout.flush()
+        else:
+            _print_nodes(network)
+            _print_publications(network)
+            where = network.data_dir
+            console.print(f"Logs: {untrusted(where / 'logs')}   network file: {untrusted(where / 'network.json')}")
         if detach:
-            console.print(f"Running detached; stop with `pilot down --data-dir {untrusted(directory)}`.")
+            notes.print(f"Running detached; stop with `pilot down --data-dir {untrusted(directory)}`.")
             network = None  # leave it running
             return
-        status = _supervise(network, died)
+        status = _supervise(network, died, notes)
     except UsageError as exc:
         fail_usage(str(exc))
     except StartError as exc:
         _report_start_error(exc)
         raise typer.Exit(EXIT_FAILED) from None
     except (KeyboardInterrupt, _Terminated):
-        console.print("Stopping the nodes…")
+        notes.print("Stopping the nodes…")
         status = EXIT_FAILED if died else EXIT_OK
     finally:
         if network is not None:
             signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second SIGTERM must not cut the shutdown short
             network.stop()
-            console.print("All nodes stopped; network.json removed.")
+            notes.print("All nodes stopped; network.json removed.")
         signal.signal(signal.SIGTERM, previous)
     raise typer.Exit(status)
 
 
 def status_command(
     data_dir: DataDirOption = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    output_format: FormatOpt = OutputFormat.text,
+    as_json: JsonFlagOpt = False,
 ) -> None:
     """Show each node of the network `pilot up` started: up or down, trust-list sequence, database.
 
@@ -243,14 +272,13 @@ def status_command(
         health: dict[str, Any] = network_health(directory)
     except ValueError as exc:
         fail_usage(str(exc))
-    if as_json:
+    if wants_json(output_format, as_json):
         print_json(health)
     elif not health["nodes"]:
         err_console.print(f"No network recorded in {untrusted(directory)} (start one with `pilot up`).")
     else:
-        table = Table(title=f"pilot network in {untrusted(directory)}")
-        for column in ("node", "role", "state", "pid", "trust list", "database", "URL"):
-            table.add_column(column, overflow="fold")
+        headers = ("node", "role", "state", "pid", "trust list", "database", "URL")
+        table = new_table(*headers, title=f"pilot network in {untrusted(directory)}")
         for node_id, node in health["nodes"].items():
             state = "[green]up[/]" if node["up"] else ("[yellow]not answering[/]" if node["alive"] else "[red]down[/]")
             if node.get("status") == "degraded":
@@ -283,19 +311,22 @@ def status_command(
 def down_command(
     data_dir: DataDirOption = None,
     grace: Annotated[float, typer.Option("--grace", help="Seconds to wait after SIGTERM before SIGKILL.")] = 10.0,
+    output_format: FormatOpt = OutputFormat.text,
 ) -> None:
     """Stop the nodes `pilot up --detach` left running (pids from network.json) and remove network.json.
 
     Stale entries (processes already gone) are cleaned up too; with nothing recorded this does nothing.
+    With --format json: {"dataDir", "processes": {name: "stopped" | "killed" | "not running"}}.
     """
     directory = data_dir or default_data_dir()
     outcome = stop_network(directory, grace_s=grace)
+    if wants_json(output_format):
+        print_json({"dataDir": str(directory), "processes": outcome})
+        return
     if not outcome:
         console.print(f"Nothing to stop: no network recorded in {untrusted(directory)}.")
         return
-    table = Table(title=f"pilot down: {directory}")
-    table.add_column("process")
-    table.add_column("outcome")
+    table = new_table("process", "outcome", title=f"pilot down: {untrusted(directory)}")
     for name, result in outcome.items():
-        table.add_row(name, result)
+        table.add_row(untrusted(name), untrusted(result))
     console.print(table)

@@ -1,4 +1,9 @@
-"""``pilot onboard exporter|check``: rehearse joining the pilot as a new exporter, then send a first consignment."""
+"""``pilot onboard exporter|check``: rehearse joining the pilot as a new exporter, then send a first consignment.
+
+With ``--format json`` each prints its result as one JSON document on stdout: the files ``exporter`` made,
+and every step ``check`` ran (``{"ok", "steps": [{"step", "ok", "detail" | "fix"}]}``, the steps also shown
+on stderr as they pass or fail).
+"""
 
 from __future__ import annotations
 
@@ -10,10 +15,12 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.console import Console
 
-from pilot.console import EXIT_USAGE, console, fail_usage, untrusted
+from pilot.console import EXIT_FAILED, EXIT_USAGE, console, fail_usage, print_json, untrusted
 from pilot.data_dir import default_data_dir
 from pilot.files import write_atomic
+from pilot.output_format import FormatOpt, OutputFormat, notes_console, wants_json
 from pilot.registration import sign_request
 from pilot.sandbox import KEYS_VALID_UNTIL, pretty_json, write_private
 from schemas.identifiers import did_of
@@ -41,6 +48,7 @@ def exporter_command(
     data_dir: DataDirOpt = None,
     region: Annotated[str, typer.Option(help="ISO 3166-2 region of the farms and plant.")] = "RU-TAM",
     product: Annotated[str, typer.Option(help="HS heading exported (4 digits).")] = "1201",
+    output_format: FormatOpt = OutputFormat.text,
 ) -> None:
     """Make the new exporter's key, operator token and a registration request with proof of key possession.
 
@@ -120,7 +128,20 @@ def exporter_command(
         "hsCode": PRODUCT_HS[product],
         "establishmentNumber": plant,
     }
-    write_atomic(directory / "onboarding" / f"{exporter_id}.json", pretty_json(profile))
+    profile_file = directory / "onboarding" / f"{exporter_id}.json"
+    write_atomic(profile_file, pretty_json(profile))
+    if wants_json(output_format):
+        print_json(
+            {
+                "exporter": exporter_id,
+                "did": did,
+                "keyFile": str(key_file),
+                "requestFile": str(request_file),
+                "profileFile": str(profile_file),
+                "next": f"pilot trust approve {request_file} --data-dir {directory}",
+            }
+        )
+        return
     console.print(f"[green]created[/] key {untrusted(key_file)}, operator token, and request {untrusted(request_file)}")
     console.print(f"next: [bold]pilot trust approve {untrusted(request_file)} --data-dir {untrusted(directory)}[/]")
 
@@ -128,18 +149,27 @@ def exporter_command(
 class Checklist:
     """Steps of ``pilot onboard check``, printed as they pass or fail, each failure with what to fix.
 
-    Steps and details quote the nodes' answers: they are shown literally, never as markup.
+    Steps and details quote the nodes' answers: they are shown literally, never as markup. Each step is
+    kept too (``as_json``).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, out: Console) -> None:
+        self.out = out
         self.failed = False
+        self.steps: list[dict[str, Any]] = []
 
     def ok(self, step: str, detail: str = "") -> None:
-        console.print(f"[green]✓[/] {untrusted(step)}" + (f" [dim]({untrusted(detail)})[/]" if detail else ""))
+        self.steps.append({"step": step, "ok": True, "detail": detail})
+        self.out.print(f"[green]✓[/] {untrusted(step)}" + (f" [dim]({untrusted(detail)})[/]" if detail else ""))
 
     def fail(self, step: str, fix: str) -> None:
         self.failed = True
-        console.print(f"[bold red]✗[/] {untrusted(step)}\n    [yellow]to fix:[/] {untrusted(fix)}")
+        self.steps.append({"step": step, "ok": False, "fix": fix})
+        self.out.print(f"[bold red]✗[/] {untrusted(step)}\n    [yellow]to fix:[/] {untrusted(fix)}")
+
+    def as_json(self) -> dict[str, Any]:
+        """``{"ok", "steps"}``: ok when at least one step ran and none failed."""
+        return {"ok": bool(self.steps) and not self.failed, "steps": self.steps}
 
 
 def _onboarding_subjects(profile: dict[str, str]) -> list[dict[str, Any]]:
@@ -187,20 +217,32 @@ def check_command(
     port: Annotated[str, typer.Option("--port", help="A port node's URL.")],
     data_dir: DataDirOpt = None,
     timeout: Annotated[float, typer.Option(help="Seconds to wait for the receipt.")] = 60.0,
+    output_format: FormatOpt = OutputFormat.text,
 ) -> None:
     """Send a first consignment from the new exporter to a port and print a checklist of what passed.
 
     Registers a farm and the plant if needed, asks for a consignment, waits for delivery, and checks the
     receipt. Exit 0 when every step passed, 1 otherwise (each failed step says what to fix).
     """
+    machine = wants_json(output_format)
+    check = Checklist(notes_console(machine))
+    try:
+        _check(check, exporter, port, data_dir or default_data_dir(), timeout)
+    finally:
+        if machine:
+            print_json(check.as_json())
+    if check.failed:
+        raise typer.Exit(EXIT_FAILED)
+
+
+def _check(check: Checklist, exporter: str, port: str, directory: Path, timeout: float) -> None:
+    """The steps of ``pilot onboard check``: return when every one passed, else exit 1 at the first that failed."""
     import time
 
     import httpx
 
     from node_core.auth import read_token
 
-    directory = data_dir or default_data_dir()
-    check = Checklist()
     with httpx.Client(timeout=15.0, trust_env=False) as client:
         exporter_health = _wait_for_health(client, exporter, 30.0)
         try:
@@ -301,7 +343,7 @@ def check_command(
             check.fail(f"{port_id} accepted it", f"decision {state.get('decision')}: {reasons}")
     if check.failed:
         raise typer.Exit(1)
-    console.print(
+    check.out.print(
         f"[bold green]{untrusted(exporter_id)} is onboarded:[/] "
         f"its first consignment was accepted by {untrusted(port_id)}"
     )

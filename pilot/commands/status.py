@@ -48,6 +48,7 @@ from pilot.issuer_state import (
     change_status,
     state_path,
 )
+from pilot.output_format import FormatOpt, JsonFlagOpt, OutputFormat, wants_json
 from pilot.peers import peer_urls
 from pilot.status_history import entry_history, read_entries
 from pilot.status_output import change_report, exporter_change_report, print_change, print_histories
@@ -77,7 +78,6 @@ DataDirOpt = Annotated[
     Path | None,
     typer.Option("--data-dir", help="Data directory (default: $PILOT_DATA_DIR, else ./pilot-data)."),
 ]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
 CredentialArg = Annotated[str, typer.Argument(help="A credential id, or the path of a credential file.")]
 IssuerOpt = Annotated[str, typer.Option("--issuer", help="The issuer's short id: cert-01, ru-vet, ru-exp-01...")]
 RegistryOpt = Annotated[
@@ -87,14 +87,19 @@ RegistryOpt = Annotated[
 
 
 @app.callback(invoke_without_command=True)
-def status_callback(ctx: typer.Context, data_dir: network.DataDirOption = None, as_json: JsonOpt = False) -> None:
+def status_callback(
+    ctx: typer.Context,
+    data_dir: network.DataDirOption = None,
+    output_format: FormatOpt = OutputFormat.text,
+    as_json: JsonFlagOpt = False,
+) -> None:
     """Show each node of the network `pilot up` started (up or down, trust-list sequence, database), or, with a
     subcommand, revoke, suspend, reinstate or show a credential's status.
 
     Without a subcommand: exit status 1 when any node is down or no network is recorded in the data dir.
     """
     if ctx.invoked_subcommand is None:
-        network.status_command(data_dir, as_json)
+        network.status_command(data_dir, output_format, as_json)
 
 
 # -- naming a credential ------------------------------------------------------------------------------
@@ -245,10 +250,11 @@ def _action_command(action: Action) -> Callable[..., None]:
         credential: CredentialArg,
         issuer: IssuerOpt,
         data_dir: DataDirOpt = None,
-        as_json: JsonOpt = False,
+        output_format: FormatOpt = OutputFormat.text,
+        as_json: JsonFlagOpt = False,
         registry: RegistryOpt = None,
     ) -> None:
-        _change(action, issuer, credential, data_dir, as_json, registry)
+        _change(action, issuer, credential, data_dir, wants_json(output_format, as_json), registry)
 
     return command
 
@@ -315,7 +321,8 @@ def _trust(directory: Path, trust_list: Path | None, trust_anchor: Path | None, 
 def show_command(
     credential: CredentialArg,
     data_dir: DataDirOpt = None,
-    as_json: JsonOpt = False,
+    output_format: FormatOpt = OutputFormat.text,
+    as_json: JsonFlagOpt = False,
     registry: RegistryOpt = None,
     issuer: Annotated[
         str | None, typer.Option("--issuer", help="Whose credential an id names (default: look in every issuer).")
@@ -330,6 +337,7 @@ def show_command(
     Exit status 1 when a version does not verify, the registry cannot be reached, or the status now cannot be
     established (a credential without credentialStatus included: nothing can say it was not revoked).
     """
+    as_json = wants_json(output_format, as_json)
     directory = data_dir or default_data_dir()
     named = _credential_argument(credential)
     entries = named.entries() if named.document is not None else _entries_by_id(named, directory, issuer)

@@ -22,7 +22,7 @@ from rich.table import Table
 from pilot.console import EXIT_FAILED, console, fail_usage, print_json
 from pilot.data_dir import default_data_dir
 from pilot.files import write_atomic
-from pilot.registration import RequestRefused, approve
+from pilot.registration import RequestRefused, adds_agreement_key, approve
 from pilot.safe_text import untrusted
 from pilot.sandbox import pretty_json
 from pilot.trust_files import load_registry
@@ -46,7 +46,9 @@ def approve_command(
 ) -> None:
     """Check a change request (proof of possession, no clashes) and publish the next trust-list sequence.
 
-    Running nodes pick up the new trust-list.json within a second or two, without a restart.
+    A new signing key must have signed its own request; a port's new keyAgreement key (X25519, which
+    cannot sign) must come with a request signed by an assertion key of that port, published and valid
+    now. Running nodes pick up the new trust-list.json within a second or two, without a restart.
     """
     directory = data_dir or default_data_dir()
     if not request.is_file():
@@ -69,6 +71,10 @@ def approve_command(
         f"[green]approved[/] {untrusted(request.name)}: trust list sequence {registry.sequence} -> {signed['sequence']}"
         f" (issued {signed['issued']}, signed by {gov.verification_method})"
     )
+    if adds_agreement_key(document):
+        sealing = TrustRegistry.from_document(signed).sealing_key(str(document["participant"]), now)
+        current = sealing.kid if sealing is not None else "no key (none is usable now)"
+        console.print(f"exporters seal to {untrusted(document['participant'])} with {untrusted(current)}")
 
 
 @app.command("show")

@@ -18,6 +18,8 @@ fork          a receipt whose checkpoint forks the log    failed with CHECKPOINT
 ============  ==========================================  ==========================================
 
 ``fork`` is asked for once ``plain`` is delivered, so that the exporter already holds a checkpoint.
+When the destination's policy seals ``laboratory`` (``--port-id cn-port-03``), an eighth consignment,
+``sealed``, carries a certificate with laboratory results (``cases_sealing``: the exporter must seal it).
 The cases then judge what the stand-in received and what the exporter reports.
 """
 
@@ -38,6 +40,7 @@ from typing import Any
 import httpx
 from pydantic import ValidationError
 
+from pilot.conformance.cases_sealing import EXPORTER_SEALING_CASES, ExporterSealing
 from pilot.conformance.exporter_seed import SeedError, consignment_request, seed_exporter
 from pilot.conformance.material import KitMaterial
 from pilot.conformance.model import CaseFailed, CaseSpec
@@ -204,6 +207,16 @@ class ExporterSuite:
     quiet_s: float = 0.0
     #: The registry the stand-in port fetches status lists from besides the sandbox's (the exporter's own).
     registry_url: str | None = None
+    sealing: ExporterSealing | None = None
+
+    def __post_init__(self) -> None:
+        sealing = ExporterSealing(self.material, self.exporter_id, self.port_id, self.cid("sealed"))
+        self.sealing = sealing if sealing.applies else None
+
+    @property
+    def names(self) -> list[str]:
+        """The consignments of the run: the scripted ones, and ``sealed`` when the destination seals."""
+        return [*SCRIPTS, *(["sealed"] if self.sealing is not None else [])]
 
     @property
     def state_file(self) -> Path:
@@ -248,22 +261,28 @@ class ExporterSuite:
         for n, name in enumerate(SCRIPTS):
             if name != "fork":
                 self._queue(client, world, name, n)
+        if self.sealing is not None:
+            note("asking for a consignment with laboratory results, which its destination takes only sealed")
+            self.standin.script(self.cid("sealed"), ["receipt"])
+            self._post(client, self.cid("sealed"), self.sealing.prepare(client, world))
         deadline = time.monotonic() + self.timeout_s
         self._wait(client, [self.cid("plain")], deadline)
         self._queue(client, world, "fork", len(SCRIPTS))
         note("waiting for every consignment to be final")
-        self._wait(client, [self.cid(name) for name in SCRIPTS], deadline)
+        self._wait(client, [self.cid(name) for name in self.names], deadline)
         self.quiet_s = min(5.0, max(1.0, 3 * self._first_retry_interval()))
         note(f"watching {self.quiet_s:.1f} s for resends")
         time.sleep(self.quiet_s)
-        self._refresh(client, [self.cid(name) for name in SCRIPTS])
+        self._refresh(client, [self.cid(name) for name in self.names])
 
     def _queue(self, client: httpx.Client, world: Any, name: str, n: int) -> None:
-        body = consignment_request(world, self.cid(name), self.port_id, n)
+        self._post(client, self.cid(name), consignment_request(world, self.cid(name), self.port_id, n))
+
+    def _post(self, client: httpx.Client, consignment_id: str, body: dict[str, Any]) -> None:
         response = client.post("/v1/consignments", json=body)
         if response.status_code not in (200, 201, 202):
             raise SeedError(
-                f"POST /v1/consignments {self.cid(name)}: HTTP {response.status_code} {response.text[:300]}"
+                f"POST /v1/consignments {consignment_id}: HTTP {response.status_code} {response.text[:300]}"
             )
 
     def _refresh(self, client: httpx.Client, ids: list[str]) -> None:
@@ -327,7 +346,10 @@ class ExporterSuite:
             "exporter.t3.final-answer-409": self.final_409,
             "exporter.t3.no-resend-after-receipt": self.no_resend_after_receipt,
         }
-        return [PlannedCase(_BY_ID[case_id], self._guarded(body)) for case_id, body in bodies.items()]
+        planned = [PlannedCase(_BY_ID[case_id], self._guarded(body)) for case_id, body in bodies.items()]
+        if self.sealing is not None:
+            planned.append(PlannedCase(EXPORTER_SEALING_CASES[0], self._guarded(self.seals_per_policy)))
+        return planned
 
     def _guarded(self, body: Callable[[Probe], str]) -> Callable[[Probe], str]:
         def run(probe: Probe) -> str:
@@ -345,11 +367,11 @@ class ExporterSuite:
 
     def submission_schema(self, probe: Probe) -> str:
         received = self._submissions_received()
-        probe.sent = f"asked for {len(SCRIPTS)} consignments through POST /v1/consignments"
+        probe.sent = f"asked for {len(self.names)} consignments through POST /v1/consignments"
         probe.expected = "every submission body: strict JSON, a valid Submission, submissionId = consignment id"
         if not received:
             raise CaseFailed("the stand-in port received no submission")
-        wanted = {self.cid(name) for name in SCRIPTS}
+        wanted = {self.cid(name) for name in self.names}
         for request in received:
             try:
                 document = parse_json(request.body)
@@ -517,7 +539,7 @@ class ExporterSuite:
         probe.sent = "(every consignment answered with a receipt)"
         probe.expected = f"no request for it after the receipt (watched {self.quiet_s:.1f} s more)"
         checked = 0
-        for name in SCRIPTS:
+        for name in self.names:
             attempts = self._attempts(name)
             answered = [i for i, a in enumerate(attempts) if a.answer.startswith(("200", "201"))]
             if not answered:
@@ -530,6 +552,16 @@ class ExporterSuite:
         if not checked:
             raise CaseFailed("no consignment got a receipt")
         return f"{checked} consignments, none resent after its receipt"
+
+    def seals_per_policy(self, probe: Probe) -> str:
+        assert self.sealing is not None
+        probe.sent = f"POST /v1/consignments {self.cid('sealed')}: from a farm certified with laboratory results"
+        probe.expected = f"the certificate sealed to {self.port_id}'s current keyAgreement key, pinned; delivered"
+        return self.sealing.judge(_first_body(self._attempts("sealed")), self._state("sealed"))
+
+
+def _first_body(attempts: list[Received]) -> bytes | None:
+    return attempts[0].body if attempts else None
 
 
 def request_header(request: Received, name: str) -> str:

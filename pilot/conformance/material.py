@@ -3,18 +3,24 @@
 The trust list is read from ``<data dir>/trust-list.json`` and verified against the pinned
 ``trust-anchor.json`` beside it (docs/design.md §5: never trusting the key inside the list); keys come
 from ``<data dir>/keys/<short id>.pem`` and, when a data dir has none, from the published sandbox keys
-in ``schemas/vectors/keys`` (docs/design.md §11).
+in ``schemas/vectors/keys`` (docs/design.md §11). A port's ``keyAgreement`` keys (X25519, which open
+what is sealed to it) are blocks of the same file, read by ``agreement_keys`` (decrypted with
+``PILOT_KEY_PASSPHRASE`` when set).
 """
 
 from __future__ import annotations
 
 import functools
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+
 from node_core.http_signatures import RequestSigner
 from pilot.synthetic import Signer
-from schemas.keyring import KeyEntry, load_keyring
+from schemas.errors import KeyFormatError
+from schemas.keyring import KeyEntry, load_agreement_keys, load_keyring
 from schemas.trust import TrustRegistry, load_trust_list
 
 __all__ = ["VECTORS_DIR", "KitMaterial", "MaterialError"]
@@ -50,14 +56,25 @@ class KitMaterial:
     def keyring(self, short_id: str) -> list[KeyEntry]:
         """Every private key of ``short_id`` (data dir first, then the published sandbox keys)."""
         if short_id not in self._keyrings:
-            for folder in (self.data_dir / "keys", VECTORS_DIR / "keys"):
-                path = folder / f"{short_id}.pem"
-                if path.is_file():
-                    self._keyrings[short_id] = load_keyring(path.read_bytes())
-                    break
-            else:
-                raise MaterialError(f"no key file for {short_id} in {self.data_dir / 'keys'}")
+            self._keyrings[short_id] = load_keyring(self._key_file(short_id).read_bytes())
         return self._keyrings[short_id]
+
+    def _key_file(self, short_id: str) -> Path:
+        for folder in (self.data_dir / "keys", VECTORS_DIR / "keys"):
+            path = folder / f"{short_id}.pem"
+            if path.is_file():
+                return path
+        raise MaterialError(f"no key file for {short_id} in {self.data_dir / 'keys'}")
+
+    def agreement_keys(self, port_id: str) -> dict[str, X25519PrivateKey]:
+        """A port's ``keyAgreement`` private keys by key id (those not destroyed), to open what is sealed to it."""
+        path = self._key_file(port_id)
+        passphrase = os.environ.get("PILOT_KEY_PASSPHRASE")
+        try:
+            entries = load_agreement_keys(path.read_bytes(), passphrase.encode() if passphrase else None)
+        except KeyFormatError as exc:
+            raise MaterialError(f"cannot read the keyAgreement keys of {path}: {exc}") from exc
+        return {entry.verification_method: entry.private_key for entry in entries}
 
     def key(self, short_id: str, label: str = "key-1") -> KeyEntry:
         """One key of ``short_id`` by its label (``key-1`` unless told)."""

@@ -18,11 +18,14 @@ behind ``httpx.MockTransport``, for the exporter's tests.
 
 Credentials' status is checked as a port checks it (docs/design.md §12), with ``status`` as the lookup:
 by default the sandbox's status lists (``status_sources.sandbox_status_lists``); a caller may pass
-another (a registry, or several sources in turn with ``status_sources.FirstFound``).
+another (a registry, or several sources in turn with ``status_sources.FirstFound``). Sealed credentials
+(docs/design.md §8) are opened with the port's ``keyAgreement`` keys from the data dir
+(``KitMaterial.agreement_keys``), as the port would.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import re
@@ -44,6 +47,7 @@ from pilot.conformance.material import KitMaterial
 from pilot.conformance.port_script import Action, PortScript, ReceiptFault
 from pilot.conformance.status_sources import sandbox_status_lists, unsafe_status_fail_open
 from pilot.conformance.submissions import exporter_of
+from port_node.agreement_keys import StaticAgreementKeys
 from port_node.intake import IntakeOutcome, IntakeService, StaticTrust
 from port_node.keys import PortKeys
 from port_node.memory_store import MemorySubmissionStore, StoreFaults
@@ -54,8 +58,9 @@ from schemas.jsonio import parse_json
 from schemas.keyring import KeyEntry, select_key
 from schemas.receipt import b64
 from schemas.status_list import StatusLookup
+from schemas.trust import TrustRegistry
 
-__all__ = ["Action", "PortFaults", "Received", "StandinPort"]
+__all__ = ["Action", "PortFaults", "Received", "StandinPort", "unsafe_sealed_categories_permitted"]
 
 MAX_BODY = 1024 * 1024
 _PARAM = re.compile(r'(created|nonce|keyid)=("([^"]*)"|(\d+))')
@@ -74,6 +79,7 @@ class PortFaults:
     rewrite_history: bool = False  # on: every new entry also rewrites entry 0 (not append-only)
     check_status: bool = True  # off: credentials' status is never looked up (a revoked one passes)
     status_fails_open: bool = False  # on: a status that cannot be established counts as good (accepted)
+    honour_sealing: bool = True  # off: holds no keyAgreement key, and takes the categories its policy seals in clear
 
 
 @dataclass
@@ -122,14 +128,22 @@ class StandinPort:
             rewrite_history=self.faults.rewrite_history,
         )
         self.store = MemorySubmissionStore(keys.origin, keys.log.private_key, leaves, faults)
-        trust = StaticTrust(self.material.registry)
+        registry = self.material.registry
+        agreement_keys = None
+        if self.faults.honour_sealing:
+            agreement_keys = StaticAgreementKeys(self.material.agreement_keys(self.port_id))
+        else:
+            registry = unsafe_sealed_categories_permitted(registry, self.port_id)
+        trust = StaticTrust(registry)
         if self.status is None:
             self.status = sandbox_status_lists(self.material)
         assess = assess_submission if self.faults.assess else unsafe_accept_everything
         if self.faults.status_fails_open:
             assess = unsafe_status_fail_open
         status = self.status if self.faults.check_status else None
-        self.intake = IntakeService(self.port_id, keys, trust, self.store, status=status, assess=assess)
+        self.intake = IntakeService(
+            self.port_id, keys, trust, self.store, status=status, assess=assess, agreement_keys=agreement_keys
+        )
 
     # -- control ---------------------------------------------------------------------------------------
 
@@ -390,6 +404,22 @@ class StandinPort:
 def unsafe_accept_everything(document: Any, trust: Any, *, submission_digest: str, **_: Any) -> Assessment:
     """An assessor that checks nothing: every submission is accepted with no reasons (the fault under test)."""
     return Assessment(submission_id_of(document, submission_digest), submission_digest, "accepted", [])
+
+
+def unsafe_sealed_categories_permitted(registry: TrustRegistry, port_id: str | None = None) -> TrustRegistry:
+    """DANGER: ``registry`` with ``port_id``'s policy (every port's when None) read as if each category it
+    seals were permitted in clear.
+
+    Only for the ``port-ignores-sealing`` and ``exporter-ignores-sealing`` stand-ins, whose whole point is
+    to be wrong: the one takes laboratory results in clear text, the other sends them so.
+    """
+    policies = dict(registry.model.policies)
+    for port, policy in policies.items():
+        if (port_id is None or port == port_id) and policy.sealedDataCategories:
+            permitted = [*policy.permittedDataCategories, *policy.sealedDataCategories]
+            update = {"permittedDataCategories": permitted, "sealedDataCategories": None}
+            policies[port] = policy.model_copy(update=update)
+    return dataclasses.replace(registry, model=registry.model.model_copy(update={"policies": policies}))
 
 
 def _named_id(document: Any) -> str | None:

@@ -15,10 +15,11 @@ from enum import StrEnum
 from xml.etree import ElementTree as ET
 
 from rich.console import Console
-from rich.table import Column, Table
+from rich.table import Column
 
 from pilot.conformance.model import TIER_NAMES, CaseResult, Report
 from pilot.safe_text import untrusted, visible, xml_document
+from pilot.tables import new_table
 
 __all__ = ["ReportFormat", "print_table", "render"]
 
@@ -66,7 +67,7 @@ def _plain(report: Report) -> str:
 def print_table(report: Report, console: Console) -> None:
     """The text report as a rich table: every case, details for failures, then the verdict."""
     width = max((len(r.id) for r in report.results), default=10)
-    table = Table("", Column("case", no_wrap=True, min_width=width), "tier", "expected", "actual")
+    table = new_table("", Column("case", min_width=width), "tier", "expected", "actual")
     for r in report.results:
         mark = "[green]pass[/]" if r.passed else "[bold red]FAIL[/]"
         actual = untrusted(r.actual)

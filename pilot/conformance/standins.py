@@ -11,8 +11,13 @@ exporter node with one part of its delivery worker replaced. Each is a real HTTP
   passes and receipts name no status list;
 - ``port-status-fails-open``: a status it cannot establish counts as good: a submission it should hold
   for inspection (``STATUS_UNAVAILABLE``) is accepted;
+- ``port-ignores-sealing``: reads the categories its policy seals as permitted in clear, and holds no
+  ``keyAgreement`` key: laboratory results in clear text pass, a sealed credential is never opened (run it
+  as ``cn-port-03``, whose policy seals laboratory results);
 - ``exporter-never-retries``: a temporary failure (503, dropped connection) is retried only after days;
-- ``exporter-ignores-bad-receipts``: receipts and checkpoints are taken as they come, unverified.
+- ``exporter-ignores-bad-receipts``: receipts and checkpoints are taken as they come, unverified;
+- ``exporter-ignores-sealing``: reads the categories a destination seals as permitted in clear, so it sends
+  laboratory results to cn-port-03 unsealed (run the exporter suite with ``--port-id cn-port-03``).
 
 Run one with ``python -m pilot.conformance.standins NAME --data-dir D --listen HOST:PORT [--id ID]``;
 an exporter stand-in honours ``PILOT_PEER_URLS`` like ``pilot node exporter``.
@@ -32,9 +37,11 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from node_core.trust_holder import TrustHolder
 from pilot.conformance.http_server import LoopbackServer
 from pilot.conformance.material import KitMaterial
-from pilot.conformance.port_standin import PortFaults, StandinPort
+from pilot.conformance.port_standin import PortFaults, StandinPort, unsafe_sealed_categories_permitted
+from schemas.trust import TrustRegistry
 
 if TYPE_CHECKING:  # the exporter node is imported only when an exporter stand-in runs
     from exporter_node.delivery import WorkerOptions
@@ -42,13 +49,13 @@ if TYPE_CHECKING:  # the exporter node is imported only when an exporter stand-i
     from exporter_node.storage import KnownCheckpoint
     from schemas.receipt import VerifiedReceipt
     from schemas.signed_note import Checkpoint
-    from schemas.trust import TrustRegistry
 
 __all__ = [
     "EXPORTER_FAULTS",
     "EXPORTER_STANDINS",
     "PORT_STANDINS",
     "UnsafeAcceptAnyReceipt",
+    "UnsafeSealingBlindTrust",
     "main",
     "never_retry",
     "serve_port_standin",
@@ -61,6 +68,7 @@ PORT_STANDINS: dict[str, PortFaults] = {
     "port-log-rewrites-history": PortFaults(rewrite_history=True),
     "port-ignores-status": PortFaults(check_status=False),
     "port-status-fails-open": PortFaults(status_fails_open=True),
+    "port-ignores-sealing": PortFaults(honour_sealing=False),
 }
 NEVER_S = 7 * 24 * 3600.0
 
@@ -120,6 +128,17 @@ def unsafe_no_consistency_check(previous: KnownCheckpoint, new: Checkpoint, proo
     """DANGER: accepts any checkpoint as consistent with the one seen before (the fault under test)."""
 
 
+class UnsafeSealingBlindTrust(TrustHolder):
+    """DANGER: the node's trust list, with every port's sealed categories read as permitted in clear text.
+
+    Only for the ``exporter-ignores-sealing`` stand-in, whose whole point is to be wrong: it builds and
+    pre-checks consignments as if no destination sealed anything, so it sends laboratory results in clear.
+    """
+
+    def current(self) -> TrustRegistry:
+        return unsafe_sealed_categories_permitted(super().current())
+
+
 #: The delivery worker's policies for each exporter stand-in: the fault it carries.
 EXPORTER_FAULTS: dict[str, WorkerOptions] = {
     "exporter-never-retries": {"backoff": never_retry},
@@ -128,7 +147,9 @@ EXPORTER_FAULTS: dict[str, WorkerOptions] = {
         "consistency_checker": unsafe_no_consistency_check,
     },
 }
-EXPORTER_STANDINS = tuple(EXPORTER_FAULTS)
+#: Exporter stand-ins whose fault is in what they read of the trust list, not in the delivery worker.
+SEALING_BLIND = "exporter-ignores-sealing"
+EXPORTER_STANDINS = (*EXPORTER_FAULTS, SEALING_BLIND)
 
 
 def run_exporter_standin(name: str, node_id: str, data_dir: Path, host: str, port: int) -> None:
@@ -139,7 +160,13 @@ def run_exporter_standin(name: str, node_id: str, data_dir: Path, host: str, por
     from node_core.settings import NodeSettings
 
     settings = NodeSettings(node_id=node_id, data_dir=data_dir, listen_host=host, listen_port=port)
-    app = create_app(settings, worker_options=EXPORTER_FAULTS[name])
+    node = None
+    if name == SEALING_BLIND:
+        from exporter_node.state import ExporterNode
+
+        node = ExporterNode.open(settings)
+        node.trust = UnsafeSealingBlindTrust(settings.trust_list_path, settings.trust_anchor_path, node.engine)
+    app = create_app(settings, node=node, worker_options=EXPORTER_FAULTS.get(name))
     uvicorn.run(app, host=host, port=port, log_config=None, access_log=False, timeout_graceful_shutdown=5)
 
 

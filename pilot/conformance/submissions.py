@@ -1,14 +1,15 @@
 """Submissions the kit sends: the published vectors as they are, and fresh ones built for each run.
 
-The published submission vectors (docs/design.md §11) have fixed ``submissionId``s, so a port that has
-seen them answers ``200`` with its first receipt; the kit therefore also builds fresh submissions with
-ids unique to the run. A published credential vector travels inside a fresh submission: the kit adds
-it to a valid consignment of ``ru-exp-03`` and pins it in a newly signed manifest, so that the port's
-receipt must name the vector's expected code among its reasons. Vectors whose code is
-``JSON_MALFORMED`` are sent as the request body itself, byte for byte. For the status cases, a published
-submission vector can be sent again under a fresh id (``resubmitted``: the same credentials, a manifest
-signed anew), and a fresh consignment can carry a certificate with chosen status entries
-(``fresh_submission(..., certificate_status=...)``).
+The published submission vectors (docs/design.md §11) target ``cn-port-01``, the sealed ones under
+``sealed/`` ``cn-port-03`` (``Vector.port``); a port is sent those addressed to it. They have fixed
+``submissionId``s, so a port that has seen them answers ``200`` with its first receipt; the kit therefore
+also builds fresh submissions with ids unique to the run. A published credential vector travels inside a
+fresh submission: the kit adds it to a valid consignment of ``ru-exp-03`` and pins it in a newly signed
+manifest, so that the port's receipt must name the vector's expected code among its reasons. Vectors
+whose code is ``JSON_MALFORMED`` are sent as the request body itself, byte for byte. For the status cases,
+a published submission vector can be sent again under a fresh id (``resubmitted``: the same credentials, a
+manifest signed anew, addressed to the port tested), and a fresh consignment can carry a certificate with
+chosen status entries (``fresh_submission(..., certificate_status=...)``).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from pilot.conformance.material import VECTORS_DIR, KitMaterial
 from pilot.fixture_status import fixture_status
 from pilot.participants import PORTS
 from pilot.sandbox import DEFAULT_SEED
+from pilot.sealed_vectors import SEALED_DIR
 from pilot.synthetic import Signer, build_world, plan_consignment, sign_consignment, stable_id
 from schemas.digest import credential_digest
 from schemas.errors import PilotSchemaError
@@ -54,6 +56,7 @@ class Vector:
     kind: str  # "credential" or "submission"
     expect: str  # "accept" or a code
     path: Path
+    port: str = "cn-port-01"  # the port a submission vector is addressed to (expected.json's "port")
 
     @property
     def stem(self) -> str:
@@ -67,13 +70,17 @@ class Vector:
 
 
 def published_vectors(directory: Path = VECTORS_DIR) -> list[Vector]:
-    """Every vector listed in ``expected.json``, in file-name order."""
-    expected: dict[str, dict[str, str]] = json.loads((directory / "expected.json").read_text())
+    """Every vector listed in ``expected.json``, in file-name order, then the sealed ones (``sealed/``)."""
     vectors = []
-    for name in sorted(expected):
-        entry = expected[name]
-        folder = "valid" if entry["expect"] == "accept" else "invalid"
-        vectors.append(Vector(name, entry["kind"], entry["expect"], directory / folder / name))
+    for folder in (directory, directory / SEALED_DIR):
+        listing = folder / "expected.json"
+        if not listing.is_file():
+            continue
+        expected: dict[str, dict[str, str]] = json.loads(listing.read_text())
+        for name in sorted(expected):
+            entry = expected[name]
+            path = folder / ("valid" if entry["expect"] == "accept" else "invalid") / name
+            vectors.append(Vector(name, entry["kind"], entry["expect"], path, entry.get("port", "cn-port-01")))
     return vectors
 
 
@@ -120,14 +127,18 @@ def fresh_submission(
     return signed.submission
 
 
-def resubmitted(material: KitMaterial, vector: Vector, submission_id: str) -> dict[str, Any]:
+def resubmitted(
+    material: KitMaterial, vector: Vector, submission_id: str, port_id: str | None = None
+) -> dict[str, Any]:
     """A published submission vector under ``submission_id``: its credentials as published, pinned by a
     manifest its exporter signs anew for that id (so that a port decides it now instead of answering with
-    the receipt it gave the vector before)."""
+    the receipt it gave the vector before), addressed to ``port_id`` when given."""
     document = parse_json(vector.data)
     exporter = exporter_of(document)
     subject = dict(document["manifest"]["credentialSubject"])
     subject["consignmentId"] = submission_id
+    if port_id is not None:
+        subject["destination"] = port_id
     manifest = material.credential_signer.issue(
         exporter,
         "ConsignmentManifest",

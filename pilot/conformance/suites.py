@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 from pilot.conformance.cases_exporter import EXPORTER_CASES, ExporterSuite
 from pilot.conformance.cases_port import PORT_CASES, PortSuite
+from pilot.conformance.cases_sealing import EXPORTER_SEALING_CASES, PORT_SEALING_CASES, PortSealingCases
 from pilot.conformance.cases_status import STATUS_CASES, StatusCases
 from pilot.conformance.material import KitMaterial
 from pilot.conformance.model import CaseSpec, Report
@@ -16,8 +17,11 @@ from schemas.time import format_time
 
 __all__ = ["ALL_CASES", "run_exporter_suite", "run_port_suite"]
 
-#: Every case of both suites, in run order (vector families as ``<vector>`` templates).
-ALL_CASES: tuple[CaseSpec, ...] = PORT_CASES + STATUS_CASES + EXPORTER_CASES
+#: Every case of both suites, in run order (vector families as ``<vector>`` templates). The sealing cases run
+#: only against a port (or for a destination) whose policy seals ``laboratory`` (``cases_sealing``).
+ALL_CASES: tuple[CaseSpec, ...] = (
+    PORT_CASES + STATUS_CASES + PORT_SEALING_CASES + EXPORTER_CASES + EXPORTER_SEALING_CASES
+)
 
 
 def _now() -> str:
@@ -36,7 +40,7 @@ def run_port_suite(
     started = time.monotonic()
     suite = PortSuite(material, url, port_id)
     try:
-        cases = [*suite.plan(), *StatusCases(suite).plan()]
+        cases = [*suite.plan(), *StatusCases(suite).plan(), *PortSealingCases(suite).plan()]
         if planned is not None:
             planned(len(cases))
         report = Report("port", url, port_id, _now(), run_planned(cases, progress))

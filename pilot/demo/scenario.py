@@ -1,5 +1,8 @@
 """The demo scenario: seed every exporter, ship consignments to every port, inject faults, wait, check.
 
+Besides the regular consignments, every exporter ships one with laboratory results to cn-port-03, which
+takes them only sealed (``pilot.demo.sealed_case``): checked after the run in the nodes' database files.
+
 ``run_scenario`` drives a running network through its public HTTP APIs only (the exporters' operator
 routes with their tokens, the ports' public log), exactly as participants would, and returns a
 ``DemoResult`` that the summary and the HTML report render.
@@ -20,6 +23,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from pilot.demo.checks import LogAudit, audit_log, check_receipt
 from pilot.demo.faults import BUILDERS, CASES, FaultCase, FaultOutcome, unapproved_establishment
+from pilot.demo.sealed_case import SealedCase
 from pilot.demo.status_cases import RegistryOutage, demo_certificate_id, run_status_cases
 from pilot.issuer_state import DataDirStatus
 from pilot.participants import EXPORTER_IDS, PORT_IDS, PORTS
@@ -194,10 +198,16 @@ class Scenario:
         consignment_id = f"demo-{self.run_id}-{exporter_id}-{port_id}-{kind}-{n}"
         world = build_world(self.seed, exporter_id)
         parts = plan_consignment(self.seed, world, consignment_id, port_id, TRANSPORT[port_id], n)
+        return self.ship_lots(exporter_id, port_id, kind, consignment_id, parts.lots)
+
+    def ship_lots(
+        self, exporter_id: str, port_id: str, kind: str, consignment_id: str, lots: list[dict[str, Any]]
+    ) -> Shipment:
+        """Ask the exporter for the consignment ``consignment_id`` of ``lots`` to ``port_id``."""
         shipment = Shipment(consignment_id, exporter_id, port_id, kind)
         response = self.clients[exporter_id].post(
             "/v1/consignments",
-            json={"destination": port_id, "lots": parts.lots, "consignmentId": consignment_id},
+            json={"destination": port_id, "lots": lots, "consignmentId": consignment_id},
         )
         self._record_creation(shipment, response)
         self.shipments.append(shipment)
@@ -384,6 +394,8 @@ def run_scenario(
             for exporter_id in EXPORTER_IDS:
                 scenario.seed_exporter(exporter_id)
         normal = [scenario.ship(e, p, "normal", n) for n in range(per_pair) for e in EXPORTER_IDS for p in PORT_IDS]
+        sealed = SealedCase(scenario)
+        sealed.ship_all()
         fault_actual: dict[str, str] = {case.key: scenario.ship_fault(case) for case in CASES}
 
         console.print(f"[bold]outage:[/] stopping {outage_port} for {outage_s:.0f} s while exporters keep shipping")
@@ -426,6 +438,7 @@ def run_scenario(
             )
             scenario.faults.append(FaultOutcome(case, actual, matched))
         scenario.faults += status_outcomes
+        scenario.faults.append(sealed.judge())
         outage_summary = {
             "port": outage_port,
             "seconds": outage_s,

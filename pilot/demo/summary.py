@@ -1,16 +1,22 @@
-"""The demo's summary: a results matrix (exporters x ports), the fault table, the log audits, the verdict."""
+"""The demo's summary: a results matrix (exporters x ports), the fault table, the log audits, the verdict.
+
+Three renderings of one ``DemoResult``: tables for people (``print_summary``, whole when piped), one JSON
+document (``summary_json``, ``pilot demo --format json``) and a standalone HTML page (``render_html``).
+"""
 
 from __future__ import annotations
 
 import html
 from collections import Counter
+from dataclasses import asdict
+from typing import Any
 
 from rich.console import Console
-from rich.table import Table
 
 from pilot.demo.scenario import DemoResult, Shipment
 from pilot.participants import EXPORTER_IDS, PORT_IDS
 from pilot.safe_text import untrusted
+from pilot.tables import new_table
 
 SHORT = {"accepted": "acc", "held_for_inspection": "held", "rejected": "rej"}
 
@@ -46,17 +52,12 @@ def registry_outage_row(result: DemoResult) -> tuple[str, str, str, str, str, bo
 
 def print_summary(result: DemoResult, console: Console) -> None:
     """Rich tables on the terminal."""
-    matrix = Table(title="Consignments by exporter and port (decisions)")
-    matrix.add_column("exporter")
-    for port in PORT_IDS:
-        matrix.add_column(port)
+    matrix = new_table("exporter", *PORT_IDS, title="Consignments by exporter and port (decisions)")
     for exporter in EXPORTER_IDS:
         matrix.add_row(exporter, *(cell(_pair(result, exporter, port)) for port in PORT_IDS))
     console.print(matrix)
 
-    faults = Table(title="Fault cases")
-    for name in ("case", "from", "to", "expected", "actual", ""):
-        faults.add_column(name)
+    faults = new_table("case", "from", "to", "expected", "actual", "", title="Fault cases")
     for outcome in result.faults:
         case = outcome.case
         expected = (
@@ -83,9 +84,7 @@ def print_summary(result: DemoResult, console: Console) -> None:
         faults.add_row(*(untrusted(str(c)) for c in cells), "[green]matched[/]" if matched else "[bold red]MISMATCH[/]")
     console.print(faults)
 
-    logs = Table(title="Port logs audited from outside")
-    for name in ("port", "entries", "root vs signed checkpoint"):
-        logs.add_column(name)
+    logs = new_table("port", "entries", "root vs signed checkpoint", title="Port logs audited from outside")
     for audit in result.logs:
         problem = untrusted(audit.problem) if audit.problem else "[green]consistent[/]"
         logs.add_row(audit.port_id, str(audit.size), problem)
@@ -100,6 +99,56 @@ def print_summary(result: DemoResult, console: Console) -> None:
         console.print("[bold green]demo passed:[/] every outcome matched")
     else:
         console.print("[bold red]demo failed:[/] see the problems above")
+
+
+def summary_json(result: DemoResult) -> dict[str, Any]:
+    """The summary as one JSON document: the verdict, decisions per pair, fault cases, outages, logs, consignments."""
+    receipts = [s for s in result.shipments if s.receipt is not None]
+    registry_outage = result.registry_outage
+    return {
+        "ok": result.ok,
+        "elapsedS": round(result.elapsed_s, 1),
+        "nodes": result.urls,
+        "decisions": {
+            exporter: {
+                port: dict(Counter(s.decision or s.refused_code or s.state for s in _pair(result, exporter, port)))
+                for port in PORT_IDS
+            }
+            for exporter in EXPORTER_IDS
+        },
+        "faults": [
+            {
+                "case": outcome.case.key,
+                "title": outcome.case.title,
+                "exporter": outcome.case.exporter,
+                "port": outcome.case.port,
+                "expectedDecision": outcome.case.expected_decision,
+                "expectedCode": outcome.case.expected_code,
+                "actual": outcome.actual,
+                "matched": outcome.matched,
+            }
+            for outcome in result.faults
+        ],
+        "portOutage": result.outage or None,
+        "registryOutage": None if registry_outage is None else {**asdict(registry_outage), "ok": registry_outage.ok},
+        "logs": [{"port": audit.port_id, "entries": audit.size, "problem": audit.problem} for audit in result.logs],
+        "receipts": {"total": len(receipts), "verified": sum(1 for s in receipts if s.receipt_problem is None)},
+        "problems": result.problems,
+        "consignments": [
+            {
+                "consignmentId": s.consignment_id,
+                "exporter": s.exporter,
+                "port": s.port,
+                "kind": s.kind,
+                "state": s.state,
+                "decision": s.decision,
+                "reasons": s.reason_codes,
+                "refusedCode": s.refused_code,
+                "receiptProblem": s.receipt_problem,
+            }
+            for s in result.shipments
+        ],
+    }
 
 
 def render_html(result: DemoResult) -> str:

@@ -1,77 +1,11 @@
 // The port dashboard: live counts, consignments, a consignment's timeline with its inclusion proof
-// checked here in the browser (RFC 9162 section 2.1.3.2), and a log browser. No framework, no build step.
+// checked here in the browser (RFC 9162 section 2.1.3.2), its sealed credentials (opened on demand, shown
+// in place, never kept) with their access log, and a log browser. No framework, no build step.
 "use strict";
 
 const params = new URLSearchParams(location.search);
 const TAMPER = params.get("tamper") === "1"; // flips one byte client-side, to show a failing proof
 let summaryState = null;
-
-function el(tag, attrs, ...children) {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs || {})) {
-    if (k === "class") node.className = v; else if (k.startsWith("on")) node.addEventListener(k.slice(2), v); else node.setAttribute(k, v);
-  }
-  for (const child of children) node.append(child instanceof Node ? child : document.createTextNode(String(child)));
-  return node;
-}
-
-async function getJSON(path) {
-  const response = await fetch(path, { credentials: "same-origin", cache: "no-store" });
-  if (!response.ok) throw new Error(path + ": HTTP " + response.status);
-  return response.json();
-}
-
-// -- hashing and proofs --------------------------------------------------------------------------
-const b64decode = (text) => Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
-const b64encode = (bytes) => btoa(String.fromCharCode(...bytes));
-const concat = (...parts) => { const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0)); let o = 0; for (const p of parts) { out.set(p, o); o += p.length; } return out; };
-const equal = (a, b) => a.length === b.length && a.every((x, i) => x === b[i]);
-
-const hashEngine = (globalThis.crypto && crypto.subtle) ? "WebCrypto" : "bundled sha256.js";
-async function sha256(bytes) {
-  if (globalThis.crypto && crypto.subtle) return new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
-  return window.pilotSha256(bytes);
-}
-const leafHash = (input) => sha256(concat(new Uint8Array([0]), input));
-const nodeHash = (left, right) => sha256(concat(new Uint8Array([1]), left, right));
-
-// RFC 9162 section 2.1.3.2: the root a leaf hash and its inclusion proof lead to.
-async function rootFromInclusionProof(index, size, leaf, proof) {
-  if (index >= size) throw new Error("index " + index + " is not below size " + size);
-  let fn = index, sn = size - 1, r = leaf;
-  for (const p of proof) {
-    if (sn === 0) throw new Error("the proof is longer than the path");
-    if ((fn & 1) === 1 || fn === sn) {
-      r = await nodeHash(p, r);
-      while ((fn & 1) === 0 && fn !== 0) { fn >>= 1; sn >>= 1; }
-    } else {
-      r = await nodeHash(r, p);
-    }
-    fn >>= 1; sn >>= 1;
-  }
-  if (sn !== 0) throw new Error("the proof is shorter than the path");
-  return r;
-}
-
-function checkpointOf(note) {
-  const lines = note.split("\n");
-  return { origin: lines[0], size: Number(lines[1]), root: b64decode(lines[2]),
-           cosigners: lines.filter((l) => l.startsWith("\u2014 ") && l.includes("/witness ")).map((l) => l.split(" ")[1]) };
-}
-
-async function verifyInBrowser(detail) {
-  let input = b64decode(detail.leafInput);
-  const proof = detail.log.inclusionProof.map(b64decode);
-  if (TAMPER) {
-    if (proof.length) { proof[0] = proof[0].slice(); proof[0][0] ^= 1; } else { input = input.slice(); input[0] ^= 1; }
-  }
-  const checkpoint = checkpointOf(detail.log.checkpoint);
-  const leaf = await leafHash(input);
-  if (!equal(leaf, b64decode(detail.log.leafHash))) throw new Error("the leaf input does not hash to the receipt's leafHash");
-  const root = await rootFromInclusionProof(detail.log.index, checkpoint.size, leaf, proof);
-  if (!equal(root, checkpoint.root)) throw new Error("the proof leads to " + b64encode(root) + ", not to the checkpoint's root");
-  return checkpoint;
-}
 
 // -- rendering -----------------------------------------------------------------------------------
 function decision(text) { return el("span", { class: text }, text); }
@@ -136,12 +70,65 @@ async function openTimeline(exporter, id) {
   document.getElementById("timeline-steps").replaceChildren(...steps.map(([ok, text]) =>
     el("li", { class: ok === null ? "" : ok ? "step-ok" : "step-bad" }, text)));
   try {
-    await verifyInBrowser(detail);
+    await verifyInBrowser(detail, TAMPER);
     result.className = "proof ok";
     result.textContent = `Inclusion proof verified in your browser (${hashEngine} SHA-256): entry ${detail.log.index} is in the tree of size ${receipt.size}`;
   } catch (error) {
     result.className = "proof bad";
     result.textContent = `Inclusion proof FAILED in your browser (${hashEngine} SHA-256): ${error.message}`;
+  }
+  await loadSealed(exporter, id);
+}
+
+// -- sealed credentials (issue 15): listed by key, opened on demand, shown in place, never kept -------
+const operatorPath = (exporter, id) => `/v1/operator/submissions/${encodeURIComponent(exporter)}/${encodeURIComponent(id)}`;
+
+async function loadAccessLog(base) {
+  const { entries } = await getJSON(base + "/access-log");
+  document.querySelector("#access-log tbody").replaceChildren(...(entries.length ? entries.map((e) =>
+    el("tr", {}, el("td", {}, e.at), el("td", {}, e.operator), el("td", {}, e.credentialIndex), el("td", {}, e.kid || "-"),
+       el("td", { class: e.outcome === "opened" ? "accepted" : "rejected" }, e.outcome))) :
+    [el("tr", {}, el("td", { colspan: "5", class: "muted" }, "no opening recorded"))]));
+  return entries.length;
+}
+
+async function openSealed(base, index, cell) {
+  const name = document.getElementById("operator-name").value.trim() || "operator";
+  cell.replaceChildren(el("span", { class: "muted" }, "opening…"));
+  try {
+    const response = await fetch(`${base}/credentials/${index}/open`, {
+      method: "POST", credentials: "same-origin", cache: "no-store",
+      headers: { "Content-Type": "application/json" }, body: JSON.stringify({ operator: name }),
+    });
+    const body = await response.json();
+    cell.replaceChildren(response.ok
+      ? el("pre", { class: "plaintext" }, JSON.stringify(body, null, 2))
+      : el("span", { class: "sealed-error" }, `${body.code}: ${body.detail}`));
+  } catch (error) {
+    cell.replaceChildren(el("span", { class: "sealed-error" }, "cannot open: " + error.message));
+  }
+  await loadAccessLog(base);
+}
+
+async function loadSealed(exporter, id) {
+  const box = document.getElementById("sealed");
+  const base = operatorPath(exporter, id);
+  try {
+    const { credentials } = await getJSON(base + "/credentials");
+    const sealed = credentials.filter((c) => c.sealed);
+    const rows = sealed.flatMap((c) => {
+      const cell = el("td", { colspan: "3", class: "sealed-content" });
+      const button = el("button", { class: "open-sealed", "data-index": c.index, onclick: () => openSealed(base, c.index, cell) }, "Open");
+      return [el("tr", {}, el("td", {}, c.index), el("td", {}, el("span", { class: "sealed-tag" }, "sealed to "), c.kid || "an unreadable key id"), el("td", {}, button)),
+              el("tr", {}, cell)];
+    });
+    document.querySelector("#sealed-credentials tbody").replaceChildren(...rows);
+    const logged = await loadAccessLog(base);
+    box.hidden = sealed.length === 0 && logged === 0;
+  } catch (error) {
+    box.hidden = false;
+    document.querySelector("#sealed-credentials tbody").replaceChildren(
+      el("tr", {}, el("td", { colspan: "3", class: "sealed-error" }, "cannot list the sealed credentials: " + error.message)));
   }
 }
 

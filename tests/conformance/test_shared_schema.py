@@ -173,7 +173,7 @@ def test_without_reference_directory_the_checks_are_reported_not_run(
     # A file the other checks accept: the missing reference directory must not fail the run.
     monkeypatch.setattr(
         "pilot.commands.conformance.check_file",
-        lambda path, registry, when, port_id, status: FileVerdict(path, "credential", []),
+        lambda path, registry, when, port_id, status, **_: FileVerdict(path, "credential", []),
     )
     path = _write(tmp_path, "any.json", {"type": ["VerifiableCredential"]})
     message = shared_schema.NOT_RUN_MESSAGE

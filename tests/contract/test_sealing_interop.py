@@ -4,13 +4,16 @@
 given the port's X25519 private key as a JWK and accepting only ``ECDH-ES+A256KW``/``A256GCM``, then verifies
 the credential inside against the trust list (Node's Ed25519, ``canonicalize``, ``multiformats``, or ``jose``
 for an enveloped JWS). ``tests/interop/sealed_seal.mjs`` seals a credential to our public key with ``jose``,
-and :func:`schemas.sealing.open_sealed_credential` must open it. Neither shares code with ``schemas/``;
-``scripts/test-deps.sh`` installs their packages (``npm ci``).
+and :func:`schemas.sealing.open_sealed_credential` must open it. ``tests/interop/sealed_vector_open.mjs``
+opens the published sealed vectors with the test key of ``schemas/vectors/keys/cn-port-03.pem``, and the
+credential inside is verified by the outside verifier of ``test_independent_verifier`` (written from the
+spec). None of them shares code with ``schemas/``; ``scripts/test-deps.sh`` installs their packages (``npm ci``).
 """
 
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import shutil
 import subprocess
@@ -18,6 +21,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import rfc8785
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat, PublicFormat
 
@@ -27,6 +32,7 @@ from schemas.digest import credential_digest
 from schemas.errors import VerificationError
 from schemas.keys import x25519_key_from_seed
 from schemas.sealing import open_sealed_credential, seal, sealed_credential
+from tests.contract.test_independent_verifier import multikey, verify_eddsa_jcs_2022
 from tests.support.files import VECTORS
 
 INTEROP = Path(__file__).resolve().parents[1] / "interop"
@@ -145,3 +151,68 @@ def test_a_credential_node_seals_with_another_enc_is_refused_here(tmp_path: Path
     with pytest.raises(VerificationError) as info:
         open_sealed_credential(json.loads(done.stdout), {KID: PORT_KEY})
     assert info.value.code is Code.SEALED_ALGORITHM_UNSUPPORTED
+
+
+# -- the published sealed vectors (schemas/vectors/sealed, docs/vectors.md) ---------------------------------------
+
+SEALED_VECTORS = VECTORS / "sealed"
+PORT_KEYRING = VECTORS / "keys" / "cn-port-03.pem"
+
+
+def _open_vector_in_node(vector: Path, keyring: Path = PORT_KEYRING) -> subprocess.CompletedProcess[str]:
+    return _node("sealed_vector_open.mjs", vector, keyring)
+
+
+def _outside_signing_keys() -> dict[str, Ed25519PublicKey]:
+    """The trust list's signing keys as the outside verifier reads them, after it verified the list."""
+    anchor = json.loads((VECTORS / "trust-anchor.json").read_text())
+    trust_list = json.loads(TRUST_LIST.read_text())
+    anchor_keys = {k["id"]: multikey(k["publicKeyMultibase"]) for k in anchor["keys"]}
+    verify_eddsa_jcs_2022(trust_list, anchor_keys[trust_list["proof"]["verificationMethod"]])
+    return {
+        k["id"]: multikey(k["publicKeyMultibase"])
+        for p in trust_list["participants"]
+        for k in p["keys"]
+        if "keyAgreement" not in k["purposes"]
+    }
+
+
+def test_the_published_sealed_vector_opens_in_node_and_verifies_outside() -> None:
+    """Node ``jose`` opens it with the published test key; the outside verifier (written from the spec, not
+    with ``schemas``) checks the credential inside and the manifest, whose pin is the plaintext's digest."""
+    path = SEALED_VECTORS / "valid" / "submission-sealed-laboratory.json"
+    submission = json.loads(path.read_text())
+    done = _open_vector_in_node(path)
+    assert done.returncode == 0, done.stderr
+    (opened,) = json.loads(done.stdout)["opened"]
+    assert opened["kid"] == "did:web:pilot.example:cn-port-03#key-4"
+    assert (opened["header"]["alg"], opened["header"]["enc"]) == ("ECDH-ES+A256KW", "A256GCM")
+
+    keys = _outside_signing_keys()
+    manifest = submission["manifest"]
+    verify_eddsa_jcs_2022(manifest, keys[manifest["proof"]["verificationMethod"]])
+    plaintext = opened["plaintext"].encode()
+    credential = json.loads(plaintext)
+    assert rfc8785.dumps(credential) == plaintext  # the signed credential's RFC 8785 bytes, untouched
+    verify_eddsa_jcs_2022(credential, keys[credential["proof"]["verificationMethod"]])
+    assert "DigitalConformityCredential" in credential["type"]
+    assessment = credential["credentialSubject"]["assessment"][0]
+    assert assessment["laboratoryResults"] and "sample LAB-" in assessment["laboratoryResults"][0]["result"]
+    pins = {c["id"]: c["digest"] for c in manifest["credentialSubject"]["credentials"]}
+    assert pins[credential["id"]] == "sha-256:" + hashlib.sha256(plaintext).hexdigest()
+
+
+def test_the_published_tampered_vector_does_not_open_in_node() -> None:
+    done = _open_vector_in_node(SEALED_VECTORS / "invalid" / "submission-sealed-tampered-ciphertext.json")
+    assert done.returncode != 0
+    assert "ERR_JWE_DECRYPTION_FAILED" in done.stderr, done.stderr
+
+
+def test_the_published_wrong_recipient_vector_opens_only_with_the_other_ports_key() -> None:
+    path = SEALED_VECTORS / "invalid" / "submission-sealed-wrong-recipient.json"
+    refused = _open_vector_in_node(path)
+    assert refused.returncode != 0 and "no keyAgreement key" in refused.stderr, refused.stderr
+    other = _open_vector_in_node(path, VECTORS / "keys" / "cn-port-01.pem")
+    assert other.returncode == 0, other.stderr
+    (opened,) = json.loads(other.stdout)["opened"]
+    assert opened["kid"] == "did:web:pilot.example:cn-port-01#key-4"

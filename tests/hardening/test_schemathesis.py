@@ -61,7 +61,7 @@ SIGNED = {
 }
 
 #: Port operations for the operator (its bearer token).
-OPERATOR_PREFIXES = ("/v1/dashboard",)
+OPERATOR_PREFIXES = ("/v1/dashboard", "/v1/operator")
 
 
 @dataclass

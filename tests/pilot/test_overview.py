@@ -26,7 +26,7 @@ def test_the_registry_is_listed_with_its_api_docs_and_trust_list(tmp_path: Path)
     assert 'href="http://127.0.0.1:8120/v1/trust-list"' in registry_row
     assert 'href="http://127.0.0.1:8120/health"' in registry_row
     exporter_row = next(row for row in page.split("<tr>") if "<td>ru-exp-01</td>" in row)
-    assert f'<a href="{CLOSED}/docs">' in exporter_row  # no dashboard: its page is the API docs
+    assert f'<a href="{CLOSED}/">' in exporter_row  # the exporter's dashboard
     port_row = next(row for row in page.split("<tr>") if "<td>cn-port-01</td>" in row)
     assert f'<a href="{CLOSED}/">' in port_row  # the port's dashboard
     assert "not answering" in page

@@ -2,6 +2,8 @@
 
 The cases come from the published vectors, or from a fresh valid submission with one faulty
 credential added (from the published credential vectors), so each code is reached through the port.
+A case about a policy cn-port-01 does not have (laboratory results only sealed, a retired keyAgreement
+key) is sent to cn-port-03 (``CASE_PORTS``).
 
 The same cases drive the port's rules (``schemas.rules.PORT_RULES``) one by one: every code a rule
 declares has a row here, and each rule gives exactly the codes it declares.
@@ -30,8 +32,12 @@ from schemas.rules import PORT_RULES, EachLot, LotRule, PortRule
 from schemas.status_list import status_entries
 from schemas.time import utc_now
 from tests.port_node.port_harness import PORT_ID, PortHarness, check_receipt, fresh_submission, sandbox, trust_registry
+from tests.port_node.sealing_port import SEALING_PORT, check_port_receipt, sealing_port
+from tests.support.sealed import credential_index, lab_submission, port_agreement_keys, rewrite_sealed, sealed_at
 
 pytestmark = [pytest.mark.anyio, pytest.mark.db]
+
+__all__ = ["sealing_port"]  # the fixture, imported for the cases judged by cn-port-03
 
 Build = Callable[[], tuple[str, Any]]
 
@@ -112,6 +118,30 @@ def _hs_code_not_traced(parts: ConsignmentParts) -> None:
     parts.lots[0]["hsCode"] = code[:5] + ("1" if code[5] != "1" else "2")  # same heading, another product
 
 
+def _lab_results(port: str, name: str, *, seal_to: str | None = None, label: str = "key-4", edit: Any = None) -> Build:
+    """ru-exp-01's consignment to ``port`` whose conformity credential carries laboratory results, sealed to
+    ``seal_to``'s keyAgreement key ``label`` when given, then its JWE edited by ``edit`` = (part, change)."""
+
+    def build() -> tuple[str, Any]:
+        document = lab_submission("ru-exp-01", f"code-{name}", port)
+        index = credential_index(document, "DigitalConformityCredential")
+        if seal_to is not None:
+            document = sealed_at(document, index, seal_to, label=label)
+        if edit is not None:
+            document = rewrite_sealed(document, index, *edit)
+        return "ru-exp-01", document
+
+    return build
+
+
+def _flip_a_byte(data: bytes) -> bytes:
+    return data[:5] + bytes([data[5] ^ 1]) + data[6:]
+
+
+def _another_algorithm(header: bytes) -> bytes:
+    return header.replace(b'"ECDH-ES+A256KW"', b'"ECDH-ES+A128KW"')
+
+
 CASES: dict[str, tuple[Build, str]] = {
     "SCHEMA_INVALID": (_vector("manifest-not-an-object"), "error"),
     "PROOF_MISSING": (_vector("manifest-proof-missing"), "error"),
@@ -146,9 +176,21 @@ CASES: dict[str, tuple[Build, str]] = {
         ),
         "warning",
     ),
+    # Sealed credentials (docs/design.md §§4, 8).
+    "SEALED_INVALID": (_lab_results(PORT_ID, "tampered", seal_to=PORT_ID, edit=(3, _flip_a_byte)), "error"),
+    "SEALED_ALGORITHM_UNSUPPORTED": (
+        _lab_results(PORT_ID, "alg", seal_to=PORT_ID, edit=(0, _another_algorithm)),
+        "error",
+    ),
+    "SEALED_KEY_UNKNOWN": (_lab_results(PORT_ID, "other-port", seal_to=SEALING_PORT), "error"),
+    "SEALED_KEY_RETIRED": (_lab_results(SEALING_PORT, "retired", seal_to=SEALING_PORT, label="key-5"), "error"),
+    "DATA_CATEGORY_SEALING_REQUIRED": (_lab_results(SEALING_PORT, "clear-lab"), "error"),
+    "SEALING_NOT_EXPECTED": (_lab_results(PORT_ID, "not-expected", seal_to=PORT_ID), "error"),
 }
 #: The decision a case gets: rejected for an error, accepted for a warning, except these.
 DECISIONS = {"STATUS_UNAVAILABLE": "held_for_inspection"}
+#: The port that judges a case, when it is not cn-port-01.
+CASE_PORTS = {"SEALED_KEY_RETIRED": SEALING_PORT, "DATA_CATEGORY_SEALING_REQUIRED": SEALING_PORT}
 
 
 def test_the_table_covers_every_receipt_reason_code() -> None:
@@ -156,12 +198,17 @@ def test_the_table_covers_every_receipt_reason_code() -> None:
 
 
 @pytest.mark.parametrize("code", sorted(CASES))
-async def test_reason_code(harness: PortHarness, code: str) -> None:
+async def test_reason_code(request: pytest.FixtureRequest, code: str) -> None:
     build, severity = CASES[code]
+    port_id = CASE_PORTS.get(code, PORT_ID)
+    harness: PortHarness = request.getfixturevalue("harness" if port_id == PORT_ID else "sealing_port")
     exporter, document = build()
     response = await harness.submit(exporter, document)
     assert response.status_code == 201, response.text
-    subject = check_receipt(response.content, expect_index=0)["credentialSubject"]
+    if port_id == PORT_ID:
+        subject = check_receipt(response.content, expect_index=0)["credentialSubject"]
+    else:
+        subject = check_port_receipt(response.content, port_id)["credentialSubject"]
     found = [reason for reason in subject["reasons"] if reason["code"] == code]
     assert found, subject["reasons"]
     assert {reason["severity"] for reason in found} == {severity}
@@ -236,10 +283,12 @@ def _given_by_rule(build: Build, port: str, monkeypatch: pytest.MonkeyPatch) -> 
     )
     exporter, document = build()
     now = utc_now()
+    keys = port_agreement_keys(port) if port in sandbox().agreement_keys else {}
+    options: dict[str, Any] = {"port_id": port, "at": now, "exporter_id": exporter, "agreement_keys": keys}
     with monkeypatch.context() as patch:
         patch.setattr(schemas.assess, "PORT_RULES", recording)
-        recorded = assess_submission(document, trust_registry(), port_id=port, at=now, exporter_id=exporter)
-    plain = assess_submission(document, trust_registry(), port_id=port, at=now, exporter_id=exporter)
+        recorded = assess_submission(document, trust_registry(), **options)
+    plain = assess_submission(document, trust_registry(), **options)
     assert recorded.reasons == plain.reasons
     return seen
 
@@ -255,7 +304,7 @@ def test_every_rule_code_is_a_receipt_code_with_a_row() -> None:
 
 
 def test_each_rule_gives_exactly_the_codes_it_declares(monkeypatch: pytest.MonkeyPatch) -> None:
-    cases = [(build, PORT_ID) for build, _ in CASES.values()] + list(RULE_CASES.values())
+    cases = [(build, CASE_PORTS.get(code, PORT_ID)) for code, (build, _) in CASES.items()] + list(RULE_CASES.values())
     given: dict[str, set[str]] = {type(rule).__name__: set() for rule in _every_rule()}
     for build, port in cases:
         for rule_name, code in _given_by_rule(build, port, monkeypatch):

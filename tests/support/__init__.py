@@ -12,6 +12,8 @@
 - ``support.port``: ``FakePort``, the kit's stand-in port for the exporter's tests, behind ``httpx.MockTransport``;
 - ``support.conformance``: the conformance tests' ``pilot init`` sandbox and real port process;
 - ``support.examples``: valid, unsigned example documents of every wire type;
+- ``support.sealed``: consignments with laboratory results, sealed to a port's ``keyAgreement`` key as an
+  exporter seals them (or as a careless or hostile one would), and the sandbox keys that open them;
 - ``support.epcis``: hand-written UNTP DTE credentials and the GS1 EPCIS 2.0 JSON Schema validator;
 - ``support.json_paths``: paths into parsed JSON (``leaves``, ``get``);
 - ``support.nodes``: ``node_core``'s base app for the shared HTTP layer's tests;

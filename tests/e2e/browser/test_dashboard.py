@@ -2,22 +2,34 @@
 
 A real network ships two consignments to cn-port-01; the dashboard must show them, open a timeline,
 and say the inclusion proof was "verified in your browser"; with ``?tamper=1`` (one byte flipped in the
-page) it must show the failure instead. Screenshots land in ``test-artifacts/screenshots/``.
+page) it must show the failure instead. A consignment sent to cn-port-03 with its lab-results certificate
+sealed (issue 15) is shown sealed; "Open" shows the plaintext in place and the access log records it; once
+the key is destroyed (its keyring file rewritten under the running port) the page shows the 410 message.
+Screenshots land in ``test-artifacts/screenshots/``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
+from node_core.http_signatures import RequestSigner
+from pilot.sandbox import build_sandbox
+from pilot.synthetic import Signer
+from schemas.canonical import canonicalize
+from schemas.keyring import destroy_key
 from tests.e2e.network.live_network import LiveNetwork, start_live_network
+from tests.support.sealed import LAB_VALUE, agreement_kid, credential_index, lab_submission, sealed_at
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
 PORT = "cn-port-01"
+SEALING_PORT = "cn-port-03"  # takes laboratory results only sealed
 
 
 @pytest.fixture(scope="module")
@@ -109,4 +121,55 @@ def test_overview_shows_the_network_with_live_counts(browser: Any, live: LiveNet
     assert "2 ok" in matrix  # ru-exp-01's two consignments at cn-port-01
     assert "cosigned by cn-port-02, cn-port-03" in matrix
     page.screenshot(path=str(screenshots / "overview.png"), full_page=True)
+    page.close()
+
+
+def _send_sealed(live: LiveNetwork) -> str:
+    """A consignment of ru-exp-01 with its certificate sealed to cn-port-03's key-4, sent to the live port."""
+    clear = lab_submission("ru-exp-01", "browser-sealed", SEALING_PORT)
+    document = sealed_at(clear, credential_index(clear, "DigitalConformityCredential"), SEALING_PORT)
+    entry = Signer(build_sandbox().keyrings).key("ru-exp-01")
+    auth = RequestSigner(entry.private_key, entry.verification_method)
+    with httpx.Client(base_url=live.url(SEALING_PORT), auth=auth, trust_env=False, timeout=30) as client:
+        answer = client.post(
+            "/v1/submissions", content=canonicalize(document), headers={"Content-Type": "application/json"}
+        )
+    assert answer.status_code == 201, answer.text
+    return str(document["submissionId"])
+
+
+def test_dashboard_opens_a_sealed_credential_in_place_and_shows_the_access_log(
+    browser: Any, live: LiveNetwork, screenshots: Path
+) -> None:
+    consignment = _send_sealed(live)
+    kid = agreement_kid(SEALING_PORT)
+    page = browser.new_page(viewport={"width": 1280, "height": 1600})
+    page.goto(f"{live.url(SEALING_PORT)}/?token={live.token(SEALING_PORT)}")
+    page.locator(f'.open-consignment[data-id="{consignment}"]').click()
+    page.wait_for_selector("#sealed:not([hidden]) .open-sealed")
+    assert f"sealed to {kid}" in page.locator("#sealed-credentials").inner_text()
+    assert LAB_VALUE not in page.content()  # nothing of the content before it is opened
+    assert "no opening recorded" in page.locator("#access-log").inner_text()
+
+    page.fill("#operator-name", "Li Wei")
+    page.locator(".open-sealed").first.click()
+    page.wait_for_selector(".plaintext")
+    assert LAB_VALUE in page.locator(".plaintext").inner_text()
+    page.wait_for_function("() => document.querySelector('#access-log').innerText.includes('opened')")
+    log = page.locator("#access-log tbody").inner_text()
+    assert "Li Wei" in log and kid in log
+    page.screenshot(path=str(screenshots / "dashboard-sealed-opened.png"), full_page=True)
+
+    key_file = live.data_dir / "keys" / f"{SEALING_PORT}.pem"
+    key_file.write_bytes(destroy_key(key_file.read_bytes(), kid, datetime(2026, 7, 1, tzinfo=UTC)))
+    page.locator(".open-sealed").first.click()
+    page.wait_for_selector(".sealed-error")
+    refusal = page.locator(".sealed-error").inner_text()
+    assert refusal == (
+        f"SEALED_KEY_DESTROYED: sealed to {kid}, destroyed at 2026-07-01T00:00:00Z: its content can no longer be read"
+    )
+    assert LAB_VALUE not in page.content()  # the plaintext shown before is gone from the page
+    page.wait_for_function("() => document.querySelectorAll('#access-log tbody tr').length === 2")
+    assert "SEALED_KEY_DESTROYED" in page.locator("#access-log tbody").inner_text()
+    page.screenshot(path=str(screenshots / "dashboard-sealed-destroyed.png"), full_page=True)
     page.close()

@@ -74,3 +74,9 @@ def test_demo_passes_and_writes_a_report(tmp_path: Path, reference_dir: Path) ->
     ]
     # The tampered fault case is a signed record edited after signing: still the shared schema.
     assert findings == []
+
+    # Sealed at rest (docs/design.md §8): the demo's laboratory results (each naming its sample, "sample LAB-...")
+    # went to cn-port-03 sealed; no byte of any file the nodes left (databases, logs) holds one in clear.
+    assert "laboratory results, sealed to the port" in html
+    leaked = [p for p in (tmp_path / "kept").rglob("*") if p.is_file() and b"sample LAB-" in p.read_bytes()]
+    assert leaked == []

@@ -1,0 +1,1 @@
+"""Static files of the exporter dashboard (HTML, CSS, JavaScript; no build step)."""
