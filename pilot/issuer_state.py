@@ -10,7 +10,7 @@ status for them, in ``<data dir>/issuers/<issuer>.json``::
 
 Rules:
 
-- Every read-modify-write holds an exclusive ``fcntl`` lock on ``<issuer>.lock`` beside the state, and
+- Every read-modify-write holds the state file's exclusive lock (``node_core.durable_files.locked``), and
   replaces the state atomically (temporary file, fsync, rename, fsync of the directory): two ``pilot``
   processes allocating at once never hand out one index twice, and a crash leaves the old state or the new.
 - Indexes are allocated from ``nextIndex`` and never reused (allocations are never removed).
@@ -32,7 +32,6 @@ these issuers get generation-1 entries; any other issuer's get the sandbox's fix
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 from collections.abc import Iterator, Mapping
@@ -45,8 +44,8 @@ from typing import Any, Literal
 import httpx
 
 from exporter_node.identity import NodeIdentity
+from node_core.durable_files import locked, replace_durably
 from node_core.status_publish import PublishError, PublishRefused, publish_status_list, registry_highest_sequence
-from pilot.files import write_atomic
 from pilot.sandbox import pretty_json
 from pilot.status_files import data_dir_list_path, read_status_list_file
 from pilot.synthetic import FixtureStatus
@@ -162,31 +161,17 @@ def _locked(data_dir: Path, issuer: str) -> Iterator[dict[str, Any]]:
     _require_issuer(issuer)
     path = state_path(data_dir, issuer)
     path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path.with_suffix(".lock"), "a+b") as lock:
-        fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
+    with locked(path):
         try:
-            try:
-                state: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-            except FileNotFoundError:
-                state = _new_state(issuer)
-            except (OSError, ValueError) as exc:
-                raise IssuerStateError(f"{path} cannot be read as an issuer state: {exc}") from exc
-            before = json.dumps(state, sort_keys=True)
-            yield state
-            if json.dumps(state, sort_keys=True) != before or not path.exists():
-                _write_durably(path, pretty_json(state), mode=0o600)
-        finally:
-            fcntl.flock(lock.fileno(), fcntl.LOCK_UN)
-
-
-def _write_durably(path: Path, data: bytes, *, mode: int = 0o644) -> None:
-    """Replace ``path`` atomically and make the rename itself durable (fsync of the directory)."""
-    write_atomic(path, data, mode=mode)
-    directory = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(directory)
-    finally:
-        os.close(directory)
+            state: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            state = _new_state(issuer)
+        except (OSError, ValueError) as exc:
+            raise IssuerStateError(f"{path} cannot be read as an issuer state: {exc}") from exc
+        before = json.dumps(state, sort_keys=True)
+        yield state
+        if json.dumps(state, sort_keys=True) != before or not path.exists():
+            replace_durably(path, pretty_json(state), mode=0o600)
 
 
 # -- allocation ---------------------------------------------------------------------------------------
@@ -279,7 +264,7 @@ def _sign(state: dict[str, Any], keys: _IssuerKeys, name: str, purpose: StatusPu
 
 def _write_list(data_dir: Path, issuer: str, name: str, credential: Mapping[str, Any]) -> Path:
     path = data_dir_list_path(data_dir, issuer, name)
-    _write_durably(path, pretty_json(credential))
+    replace_durably(path, pretty_json(credential))
     return path
 
 

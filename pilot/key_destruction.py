@@ -13,13 +13,12 @@ no change that ends a key's window, so a destroyed key stays published until its
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from pilot.files import write_atomic
+from node_core.durable_files import update_locked
 from schemas.errors import KeyFormatError
 from schemas.identifiers import did_of
 from schemas.keyring import destroy_key, destroyed_keys
@@ -114,17 +113,7 @@ def plan_destruction(
 def destroy(plan: DestructionPlan, at: datetime) -> None:
     """Remove the key's block from the keyring (tombstone left), atomically; DestructionRefused if it is gone."""
     try:
-        rewritten = destroy_key(plan.key_file.read_bytes(), plan.key_id, at)
+        # Under the keyring's lock: the port's own retention or a rotation may change the file meanwhile.
+        update_locked(plan.key_file, lambda keyring: destroy_key(keyring, plan.key_id, at), mode=0o600)
     except (OSError, KeyFormatError) as exc:
         raise DestructionRefused(f"{plan.key_file} no longer holds {plan.key_id}") from exc
-    write_atomic(plan.key_file, rewritten, mode=0o600)
-    _sync_directory(plan.key_file.parent)
-
-
-def _sync_directory(directory: Path) -> None:
-    """Make the rename durable: fsync the directory that holds the renamed file (POSIX)."""
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

@@ -28,7 +28,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from exporter_node.identity import NodeIdentity
-from pilot.files import write_atomic
+from node_core.durable_files import locked, replace_durably
 from pilot.registration import sign_request
 from pilot.sandbox import pretty_json
 from schemas.errors import VerificationError
@@ -112,10 +112,13 @@ def _key_request(
 
 
 def _write(data_dir: Path, participant: str, keyring: bytes, number: int, request: dict[str, Any]) -> Path:
-    """The keyring first (atomically, owner-only), then the request; returns the request's path."""
-    write_atomic(data_dir / "keys" / f"{participant}.pem", keyring, mode=0o600)
+    """The keyring first (atomically, owner-only), then the request; returns the request's path.
+
+    The caller holds the keyring's lock (``node_core.durable_files.locked``) from reading it to here.
+    """
+    replace_durably(data_dir / "keys" / f"{participant}.pem", keyring, mode=0o600)
     request_path = data_dir / "requests" / f"{participant}-key-{number}.json"
-    write_atomic(request_path, pretty_json(request))
+    replace_durably(request_path, pretty_json(request))
     return request_path
 
 
@@ -145,6 +148,18 @@ def rotate_signing_key(
     """A new Ed25519 signing key (default: the purposes of the current assertion key) and its request,
     signed by the new key itself. KeyFormatError when the keyring cannot be read."""
     key_file = data_dir / "keys" / f"{participant}.pem"
+    with locked(key_file):  # against a concurrent destroy or rotation: none loses the other's change
+        return _rotate_signing_key(data_dir, participant, key_file, purposes, valid_days, passphrase)
+
+
+def _rotate_signing_key(
+    data_dir: Path,
+    participant: str,
+    key_file: Path,
+    purposes: tuple[str, ...] | None,
+    valid_days: int,
+    passphrase: bytes | None,
+) -> tuple[KeyEntry, Rotation]:
     existing = key_file.read_bytes()
     entries = load_keyring(existing, passphrase)
     if purposes is None:
@@ -189,6 +204,13 @@ def rotate_agreement_key(
     if holder.role != Role.PORT_AUTHORITY:
         raise RotationRefused(f"{participant} is not a port authority: only ports have keyAgreement keys")
     key_file = data_dir / "keys" / f"{participant}.pem"
+    with locked(key_file):  # against a concurrent destroy or rotation: none loses the other's change
+        return _rotate_agreement_key(data_dir, participant, key_file, trust, valid_days, passphrase)
+
+
+def _rotate_agreement_key(
+    data_dir: Path, participant: str, key_file: Path, trust: TrustRegistry, valid_days: int, passphrase: bytes | None
+) -> Rotation:
     existing = key_file.read_bytes()
     now = utc_now().replace(microsecond=0)
     identity = NodeIdentity(participant, tuple(load_keyring(existing, passphrase)))

@@ -9,11 +9,11 @@ Shape: ``{"nodes": {short id: {"url", "pid", "kind", "log"}}, "overview": {"url"
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
+
+from node_core.durable_files import replace_durably
 
 __all__ = ["NETWORK_FILE", "NetworkRecord", "ProcessEntry", "read_record", "remove_record", "write_record"]
 
@@ -92,20 +92,8 @@ def read_record(data_dir: Path) -> NetworkRecord | None:
 
 def write_record(data_dir: Path, record: NetworkRecord) -> Path:
     """Write ``network.json`` atomically and return its path."""
-    directory = Path(data_dir)
-    directory.mkdir(parents=True, exist_ok=True)
-    target = directory / NETWORK_FILE
-    fd, temporary = tempfile.mkstemp(prefix=".network-", suffix=".json", dir=directory)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(record.to_json(), handle, indent=2)
-            handle.write("\n")
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    target = Path(data_dir) / NETWORK_FILE
+    replace_durably(target, (json.dumps(record.to_json(), indent=2) + "\n").encode())
     return target
 
 

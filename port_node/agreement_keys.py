@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import logging
 import os
-import tempfile
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -30,6 +29,7 @@ from typing import Protocol
 
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
+from node_core.durable_files import update_locked
 from schemas.errors import KeyFormatError
 from schemas.keyring import destroy_key, destroyed_keys, load_agreement_keys
 from schemas.time import format_time
@@ -95,7 +95,7 @@ class AgreementKeys:
         KeyFormatError when the keyring holds no such key.
         """
         with self._lock:
-            _replace_durably(self.key_file, destroy_key(self.key_file.read_bytes(), kid, at))
+            update_locked(self.key_file, lambda keyring: destroy_key(keyring, kid, at), mode=0o600)
         self._refresh()
 
     def _refresh(self) -> None:
@@ -146,22 +146,3 @@ def _stamp_of(path: Path) -> _Stamp:
 def _stamp_of_handle(fd: int) -> _Stamp:
     stat = os.fstat(fd)
     return (stat.st_ino, stat.st_size, stat.st_mtime_ns)
-
-
-def _replace_durably(path: Path, data: bytes) -> None:
-    """Write ``data`` beside ``path`` (mode 0600), fsync it, rename it over ``path``, fsync the directory."""
-    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")  # created 0600
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    directory = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(directory)
-    finally:
-        os.close(directory)

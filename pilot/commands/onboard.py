@@ -17,9 +17,9 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
+from node_core.durable_files import replace_durably
 from pilot.console import EXIT_FAILED, EXIT_USAGE, console, fail_usage, print_json, untrusted
 from pilot.data_dir import default_data_dir
-from pilot.files import write_atomic
 from pilot.output_format import FormatOpt, OutputFormat, notes_console, wants_json
 from pilot.registration import sign_request
 from pilot.sandbox import KEYS_VALID_UNTIL, pretty_json, write_private
@@ -120,7 +120,7 @@ def exporter_command(
     }
     signed = sign_request(request, private, vm, now)
     request_file = directory / "requests" / f"{exporter_id}.json"
-    write_atomic(request_file, pretty_json(signed))
+    replace_durably(request_file, pretty_json(signed))
     profile = {
         "id": exporter_id,
         "name": name,
@@ -129,7 +129,7 @@ def exporter_command(
         "establishmentNumber": plant,
     }
     profile_file = directory / "onboarding" / f"{exporter_id}.json"
-    write_atomic(profile_file, pretty_json(profile))
+    replace_durably(profile_file, pretty_json(profile))
     if wants_json(output_format):
         print_json(
             {

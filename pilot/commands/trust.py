@@ -19,9 +19,9 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
+from node_core.durable_files import replace_durably
 from pilot.console import EXIT_FAILED, console, fail_usage, print_json
 from pilot.data_dir import default_data_dir
-from pilot.files import write_atomic
 from pilot.registration import RequestRefused, adds_agreement_key, approve
 from pilot.safe_text import untrusted
 from pilot.sandbox import pretty_json
@@ -66,7 +66,7 @@ def approve_command(
     except (RequestRefused, KeyError, KeyFormatError, TypeError, VerificationError) as exc:
         console.print(f"[bold red]refused:[/] {untrusted(str(exc))}")
         raise typer.Exit(EXIT_FAILED) from exc
-    write_atomic(directory / "trust-list.json", pretty_json(signed))
+    replace_durably(directory / "trust-list.json", pretty_json(signed))
     console.print(
         f"[green]approved[/] {untrusted(request.name)}: trust list sequence {registry.sequence} -> {signed['sequence']}"
         f" (issued {signed['issued']}, signed by {gov.verification_method})"
