@@ -13,7 +13,9 @@ request never publishes a key that nobody holds. The request, ``<data dir>/reque
   key that the trust list publishes and that is valid now. Exporters seal to it once the list publishes
   it (``TrustRegistry.sealing_key`` picks the usable key that started last); the port holds it already.
 
-The old key is not touched: its window stays as published (rotation never shortens it).
+The old key stays in the keyring. A signing key's window stays as published (rotation never shortens
+it); approving a new ``keyAgreement`` key ends its predecessors' windows after an overlap
+(``pilot.registration.AGREEMENT_KEY_OVERLAP``).
 """
 
 from __future__ import annotations

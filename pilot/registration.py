@@ -12,15 +12,19 @@ A port's ``keyAgreement`` key (X25519) cannot sign, so a request that adds one i
 
 Rules: a new participant's id and DID must be unused and its keys new; a key request must name an
 existing participant and a new key id; only a port authority adds a ``keyAgreement`` key, which has no
-other purpose; rotation never shortens or removes an old key (its window stays). There is no change
-that ends or revokes a key's window: a key stays published until its ``validUntil``.
+other purpose. Rotating a signing key never shortens or removes the old one (its window stays: what it
+signed stays verifiable). Rotating a ``keyAgreement`` key retires its predecessors: each of the port's
+other ``keyAgreement`` keys still valid ``AGREEMENT_KEY_OVERLAP`` after the new key's ``validFrom`` has
+its ``validUntil`` brought back to that moment, so consignments already sealed to the old key still
+arrive, exporters then seal to the new one only, and the port's retention clock
+(``sealedRetentionDays``) starts for the old key (docs/keys.md). There is no change that revokes a key.
 """
 
 from __future__ import annotations
 
 import copy
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -31,11 +35,14 @@ from schemas.errors import KeyFormatError, VerificationError
 from schemas.models.base import Role
 from schemas.models.trust_list import KEY_AGREEMENT
 from schemas.multikey import decode_multikey, decode_x25519_multikey
-from schemas.time import format_time
+from schemas.time import format_time, parse_time
 from schemas.trust import TrustRegistry, sign_trust_list
 
 REQUEST_CONTEXT = ["https://www.w3.org/ns/credentials/v2", "https://pilot.example/ns/trust-list/v1"]
 REQUEST_TYPE = "PilotTrustListChangeRequest"
+#: How long a port's previous keyAgreement key stays usable after its successor's ``validFrom``: time for
+#: consignments already sealed to it (queued in an exporter's outbox) to arrive.
+AGREEMENT_KEY_OVERLAP = timedelta(days=7)
 
 
 class RequestRefused(ValueError):
@@ -163,12 +170,23 @@ def apply_request(current: TrustRegistry, request: Mapping[str, Any], *, issued:
         key = dict(request["key"])
         if key["id"] in known_keys or not key["id"].startswith(owner["did"] + "#"):
             raise RequestRefused(f"key id {key['id']} is taken or not under {owner['did']}")
+        if key.get("purposes") == [KEY_AGREEMENT]:
+            _retire_predecessors(owner["keys"], parse_time(key["validFrom"]) + AGREEMENT_KEY_OVERLAP)
         owner["keys"].append(key)
     sequence = current.sequence + 1
     document["sequence"] = sequence
     document["id"] = f"urn:pilot:trust-list:{sequence}"
     document["issued"] = format_time(issued)
     return document
+
+
+def _retire_predecessors(keys: list[dict[str, Any]], until: datetime) -> None:
+    """End, at ``until``, the window of every keyAgreement key in ``keys`` that would outlast it."""
+    for old in keys:
+        if old.get("purposes") != [KEY_AGREEMENT] or old.get("revokedAt") is not None:
+            continue
+        if parse_time(old["validFrom"]) < until < parse_time(old["validUntil"]):
+            old["validUntil"] = format_time(until)
 
 
 def approve(
@@ -185,6 +203,7 @@ def approve(
 
 
 __all__ = [
+    "AGREEMENT_KEY_OVERLAP",
     "Code",
     "RequestRefused",
     "adds_agreement_key",

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import stat
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +18,7 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from pilot.cli import app
-from pilot.registration import sign_request
+from pilot.registration import AGREEMENT_KEY_OVERLAP, sign_request
 from schemas.errors import KeyFormatError
 from schemas.jsonio import parse_json
 from schemas.keyring import KeyEntry, load_agreement_keys, load_keyring
@@ -93,8 +93,16 @@ def test_an_approved_key_is_published_and_becomes_the_sealing_key(data_dir: Path
     sealing = after.sealing_key(PORT, now)
     assert sealing is not None and sealing.kid == published.kid
     old = f"{PORT_DID}#key-4"
-    assert after.agreement_keys[old].valid_until == before.agreement_keys[old].valid_until  # window kept
+    # The predecessor is retired: usable for the overlap (consignments already sealed to it), then not,
+    # which starts the port's retention clock for it.
+    retired_at = published.valid_from + AGREEMENT_KEY_OVERLAP
+    assert before.agreement_keys[old].valid_until > retired_at
+    assert after.agreement_keys[old].valid_until == retired_at
     assert after.agreement_keys[old].usable_at(now)
+    assert not after.agreement_keys[old].usable_at(retired_at + timedelta(seconds=1))
+    assert after.sealing_key(PORT, retired_at + timedelta(seconds=1)).kid == published.kid  # type: ignore[union-attr]
+    # Signing keys keep their windows.
+    assert {k: v.valid_until for k, v in after.keys.items()} == {k: v.valid_until for k, v in before.keys.items()}
 
     # What an exporter seals to the published key, the port opens with the key it holds.
     held = {
