@@ -1,10 +1,11 @@
-"""Property-based API fuzzing with schemathesis: every operation of both services, signed after serialization.
+"""Property-based API fuzzing with schemathesis: every operation of the three services, signed after serialization.
 
 Each case schemathesis generates from a node's own ``/openapi.json`` is serialized to an ``httpx.Request``
 first, then authenticated as that operation needs: RFC 9421-signed by ``ru-exp-01`` over the final bytes
 (``node_core.http_signatures.sign_request``: ``Content-Digest`` of the body actually sent, fresh nonce and
 ``created``) for the port's exporter routes, the operator's bearer token for the exporter node's ``/v1``
-routes. Without that nearly every case would stop at a 401. The request goes to the app in process
+routes, and RFC 9421-signed by ``cert-01`` (an issuer) for the registry's publishing route. Without that
+nearly every case would stop at a 401. The request goes to the app in process
 (``starlette.testclient.TestClient`` without its lifespan) and the answer must pass schemathesis's
 checks: no 5xx, a documented status code, the documented content type, headers and body schema.
 
@@ -42,6 +43,8 @@ from node_core.http_signatures import sign_request
 from node_core.settings import NodeSettings
 from pilot.synthetic import Signer
 from tests.port_node.port_harness import BASE_URL, make_harness, sandbox
+from tests.registry_node.registry_harness import BASE_URL as REGISTRY_BASE_URL
+from tests.registry_node.registry_harness import make_registry
 from tests.support.reproducible import reproducible
 
 CHECKS = [
@@ -73,6 +76,8 @@ class Service:
     authenticate: Callable[[str, httpx.Request], None]
     close: Callable[[], None]
     counts: Counter[str] = field(default_factory=Counter)
+    #: The public origin requests are made for (signed requests are refused at any other).
+    base_url: str = BASE_URL
 
 
 def _port(tmp: Path) -> Service:
@@ -109,20 +114,40 @@ def _exporter(tmp: Path) -> Service:
     return Service("exporter", app, authenticate, lambda: None)
 
 
-@pytest.fixture(params=["port", "exporter"])
+#: The registry's operation an issuer signs (the rest are public).
+REGISTRY_SIGNED = "POST /v1/status/{issuer}/{list}"
+REGISTRY_ISSUER = "cert-01"
+
+
+def _registry(tmp: Path) -> Service:
+    harness = make_registry(tmp, f"sqlite:///{tmp / 'registry.db'}")
+    method, path = REGISTRY_SIGNED.split(" ")
+    assert method.lower() in harness.app.openapi()["paths"][path]  # the signed route is the one fuzzed
+    entry = Signer(sandbox().keyrings).key(REGISTRY_ISSUER, "key-1")
+
+    def authenticate(label: str, request: httpx.Request) -> None:
+        if label == REGISTRY_SIGNED:
+            sign_request(request, entry.private_key, entry.verification_method)
+
+    return Service("registry", harness.app, authenticate, harness.close, base_url=REGISTRY_BASE_URL)
+
+
+SERVICES: dict[str, Callable[[Path], Service]] = {"port": _port, "exporter": _exporter, "registry": _registry}
+
+
+@pytest.fixture(params=sorted(SERVICES))
 def service(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Service]:
-    """The port (``cn-port-01``) or the exporter (``ru-exp-01``) over a fresh SQLite database."""
-    built = (_port if request.param == "port" else _exporter)(tmp_path)
+    """The port (``cn-port-01``), the exporter (``ru-exp-01``) or the registry, over a fresh SQLite database."""
+    built = SERVICES[request.param](tmp_path)
     try:
         yield built
     finally:
         built.close()
 
 
-def _to_request(case: schemathesis.Case) -> httpx.Request:
-    """The case serialized exactly as it will be sent."""
-    # The port's public origin (port_harness): signed requests are refused at any other.
-    kwargs = case.as_transport_kwargs(base_url=BASE_URL)
+def _to_request(case: schemathesis.Case, base_url: str) -> httpx.Request:
+    """The case serialized exactly as it will be sent, to the service's public origin."""
+    kwargs = case.as_transport_kwargs(base_url=base_url)
     headers = {k: v for k, v in (kwargs.get("headers") or {}).items() if v is not None}
     content: bytes | None = None
     if "json" in kwargs:
@@ -171,7 +196,7 @@ def _fuzz_operation(
     @reproducible(examples, phases=[Phase.explicit, Phase.generate])
     @given(case=strategy, _repeat=st.integers(0, 1 << 30))
     def run(case: schemathesis.Case, _repeat: int) -> None:
-        request = _to_request(case)
+        request = _to_request(case, service.base_url)
         service.authenticate(label, request)
         response = send(request)
         service.counts[label] += 1
