@@ -54,6 +54,7 @@ from schemas.jsonio import dumps_compact
 from schemas.models.base import Role
 from schemas.models.manifest import Lot
 from schemas.models.validate import validate_model
+from schemas.phrase import Phrase
 from schemas.records import commissioning_event, shipping_event, transformation_event
 from schemas.trust import TrustRegistry
 
@@ -152,7 +153,7 @@ def build_consignment(node: ExporterNode, request: ConsignmentRequest) -> BuiltC
     lots = _validated_lots(request.lots)
     consignment_id = request.consignmentId or f"{node.node_id}-{uuid.uuid4().hex[:20]}"
     if node.storage.consignment(consignment_id) is not None:
-        raise ConflictError(f"consignment {consignment_id} exists")
+        raise ConflictError(Phrase("consignment {consignment} exists", consignment=consignment_id))
 
     farm_ids = list(dict.fromkeys(f for lot in lots for f in lot.originFacilities))
     facilities = {row["id"]: row for row in node.storage.facilities(farm_ids)}
@@ -315,7 +316,7 @@ def queue_consignment(node: ExporterNode, built: BuiltConsignment) -> dict[str, 
             sealed=built.sealed,
         )
     except DuplicateError as exc:
-        raise ConflictError(f"consignment {built.consignment_id} exists") from exc
+        raise ConflictError(Phrase("consignment {consignment} exists", consignment=built.consignment_id)) from exc
 
 
 def queue_raw(node: ExporterNode, request: RawConsignmentRequest) -> dict[str, Any]:
@@ -343,4 +344,4 @@ def queue_raw(node: ExporterNode, request: RawConsignmentRequest) -> dict[str, A
             now=node.now(),
         )
     except DuplicateError as exc:
-        raise ConflictError(f"consignment {submission_id} exists") from exc
+        raise ConflictError(Phrase("consignment {consignment} exists", consignment=submission_id)) from exc

@@ -24,6 +24,7 @@ from exporter_node.state import ExporterNode
 from exporter_node.storage import DuplicateError
 from schemas.codes import Code
 from schemas.models.conformity import DigitalConformityCredential
+from schemas.phrase import Phrase
 from schemas.status_list import StatusCheck, check_status
 from schemas.time import parse_time
 from schemas.verify import check_credential
@@ -74,7 +75,7 @@ def import_credential(node: ExporterNode, document: Any) -> tuple[CredentialView
     existing = node.storage.imported_credential(row["id"])
     if existing is not None:
         if existing["digest"] != row["digest"]:
-            raise ConflictError(f"another credential with id {row['id']} was imported before")
+            raise ConflictError(Phrase("another credential with id {id} was imported before", id=row["id"]))
         if existing["sealed_to"] is not None and node.storage.restore_imported_credential(
             row["id"], row["digest"], document
         ):
@@ -84,7 +85,7 @@ def import_credential(node: ExporterNode, document: Any) -> tuple[CredentialView
     try:
         node.storage.add_imported_credential(row)
     except DuplicateError as exc:
-        raise ConflictError(f"credential {row['id']} was imported concurrently") from exc
+        raise ConflictError(Phrase("credential {id} was imported concurrently", id=row["id"])) from exc
     return credential_view(row, warnings), True
 
 

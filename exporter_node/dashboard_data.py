@@ -66,6 +66,7 @@ class DashboardFacility(BaseModel):
 
     id: str
     name: Any = Field(description="the facility's name as its record holds it (text, or language values)")
+    names: Any = Field(default=None, description="its name in each language: VC 2.0 language value objects")
     facilityType: str
     establishmentNumber: str
     region: str
@@ -165,6 +166,7 @@ def _facility(row: Mapping[str, Any], trust: TrustRegistry, lookup: StatusLookup
     return DashboardFacility(
         id=view.id,
         name=facility.get("name") if isinstance(facility, Mapping) else None,
+        names=facility.get("names") if isinstance(facility, Mapping) else None,
         facilityType=view.facilityType,
         establishmentNumber=view.establishmentNumber,
         region=view.region,

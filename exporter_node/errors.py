@@ -24,6 +24,7 @@ from collections.abc import Sequence
 from node_core.problems import ProblemError
 from schemas.codes import Code
 from schemas.errors import Reason
+from schemas.phrase import Phrase
 
 __all__ = [
     "CheckpointInconsistentError",
@@ -71,9 +72,9 @@ class PrecheckRefusedError(ExporterError):
         codes = list(dict.fromkeys(str(p.code) for p in reasons if p.severity == "error"))
         super().__init__(
             first.code,
-            f"{port_id} would reject this consignment: {', '.join(codes)}",
+            Phrase("{port} would reject this consignment: {codes}", port=port_id, codes=", ".join(codes)),
             status=422,
-            title="Refused by the local pre-check",
+            title=Phrase("Refused by the local pre-check"),
             extra={"destination": port_id, "reasonCodes": codes, "reasons": [p.as_dict() for p in reasons]},
         )
         self.reasons = list(reasons)
@@ -86,8 +87,13 @@ class SealingKeyUnavailableError(ExporterError):
     def __init__(self, port_id: str, categories: Sequence[str], sequence: int) -> None:
         super().__init__(
             Code.SEALING_KEY_UNAVAILABLE,
-            f"{port_id} takes {', '.join(categories)} data only sealed to its keyAgreement key, and trust list "
-            f"{sequence} names none of its keys usable now: the consignment cannot be sealed",
+            Phrase(
+                "{port} takes {categories} data only sealed to its keyAgreement key, and trust list {sequence} names "
+                "none of its keys usable now: the consignment cannot be sealed",
+                port=port_id,
+                categories=", ".join(categories),
+                sequence=sequence,
+            ),
             extra={"destination": port_id, "sealedCategories": list(categories)},
         )
 
@@ -108,14 +114,14 @@ class PlaintextDiscardedError(ExporterError):
 class ConflictError(ExporterError):
     """The id is already taken by something else."""
 
-    def __init__(self, detail: str) -> None:
+    def __init__(self, detail: str | Phrase) -> None:
         super().__init__(Code.DUPLICATE_CONFLICT, detail)
 
 
 class NotFoundError(ExporterError):
     """Nothing with that id here."""
 
-    def __init__(self, detail: str) -> None:
+    def __init__(self, detail: str | Phrase) -> None:
         super().__init__(Code.NOT_FOUND, detail)
 
 

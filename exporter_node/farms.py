@@ -26,6 +26,7 @@ from schemas.jose import credential_payload
 from schemas.models.facility import Facility
 from schemas.models.geometry import geometry_problems
 from schemas.models.validate import validate_model
+from schemas.phrase import Phrase
 from schemas.records import facility_record_subject
 
 __all__ = ["register_facility"]
@@ -51,7 +52,7 @@ def register_facility(node: ExporterNode, document: Any) -> FacilityView:
     existing = node.storage.facilities([subject.id])
     held_sealed = bool(existing) and existing[0]["sealed_to"] is not None
     if existing and not held_sealed:
-        raise ConflictError(f"facility {subject.id} is already registered")
+        raise ConflictError(Phrase("facility {id} is already registered", id=subject.id))
     now = node.now()
     trust = node.trust.current()
     credential = node.issuer.issue("DigitalFacilityRecord", facility_record_subject(document), trust=trust, at=now)
@@ -68,10 +69,10 @@ def register_facility(node: ExporterNode, document: Any) -> FacilityView:
     }
     if held_sealed:
         if not node.storage.replace_held_sealed_facility(row):
-            raise ConflictError(f"facility {subject.id} was registered again concurrently")
+            raise ConflictError(Phrase("facility {id} was registered again concurrently", id=subject.id))
         return FacilityView.from_row(row)
     try:
         node.storage.add_facility(row)
     except DuplicateError as exc:
-        raise ConflictError(f"facility {subject.id} is already registered") from exc
+        raise ConflictError(Phrase("facility {id} is already registered", id=subject.id)) from exc
     return FacilityView.from_row(row)

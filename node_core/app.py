@@ -1,6 +1,7 @@
 """The FastAPI application skeleton both node kinds start from: errors, request ids, logs, metrics, limits.
 
-Middleware, outermost first: request id and access log -> metrics -> request framing and body deadline
+Middleware, outermost first: request id and access log -> the request's language (``Accept-Language``, for
+problem details) -> metrics -> request framing and body deadline
 -> in-flight cap -> 500 guard -> FastAPI (whose handlers turn ``ProblemError``, validation and HTTP
 errors into RFC 9457 problems).
 Routes: ``GET /health``, ``GET /metrics`` and ``GET /contexts/...`` (the pilot's JSON-LD contexts); each
@@ -27,6 +28,7 @@ from node_core.metrics import Metrics, MetricsMiddleware, metrics_endpoint
 from node_core.openapi import install_openapi
 from node_core.problems import install_problem_handlers, problem_responses
 from node_core.request_context import RequestContextMiddleware
+from node_core.request_language import RequestLanguageMiddleware
 from node_core.settings import NodeSettings
 from node_core.trust_holder import TrustHolder
 
@@ -92,6 +94,7 @@ def create_base_app(
     app.add_middleware(InflightLimitMiddleware, max_inflight=settings.max_inflight)
     app.add_middleware(RequestBodyMiddleware, timeout_s=settings.body_timeout_s)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
+    app.add_middleware(RequestLanguageMiddleware)
     app.add_middleware(RequestContextMiddleware)
 
     extra = health or HealthChecks(Health, dict)

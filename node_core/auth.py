@@ -17,6 +17,7 @@ from starlette.requests import Request
 
 from node_core.problems import ProblemError
 from schemas.codes import Code
+from schemas.phrase import Phrase
 
 __all__ = [
     "TOKEN_BYTES",
@@ -80,7 +81,7 @@ def operator_auth(expected_token: str) -> Callable[[Request], Awaitable[None]]:
         if not token_matches(presented_token(request), expected_token):
             raise ProblemError(
                 Code.UNAUTHORIZED,
-                "operator bearer token missing or wrong",
+                Phrase("operator bearer token missing or wrong"),
                 headers={"WWW-Authenticate": 'Bearer realm="pilot"'},
             )
 

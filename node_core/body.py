@@ -25,6 +25,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from node_core.asgi import HttpMiddleware
 from node_core.problems import ProblemError, problem_response
 from schemas.codes import Code
+from schemas.phrase import Phrase
 
 __all__ = [
     "JSON_MEDIA_TYPE",
@@ -39,7 +40,7 @@ _CLOSE = {"Connection": "close"}
 
 
 def _too_large(limit: int) -> ProblemError:
-    return ProblemError(Code.PAYLOAD_TOO_LARGE, f"request body is larger than {limit} bytes")
+    return ProblemError(Code.PAYLOAD_TOO_LARGE, Phrase("request body is larger than {limit} bytes", limit=limit))
 
 
 async def read_limited_body(request: Request, limit: int) -> bytes:
@@ -47,7 +48,7 @@ async def read_limited_body(request: Request, limit: int) -> bytes:
     declared = request.headers.get("content-length")
     if declared is not None:
         if not declared.isdigit():
-            raise ProblemError(Code.REQUEST_INVALID, "Content-Length is not a number")
+            raise ProblemError(Code.REQUEST_INVALID, Phrase("Content-Length is not a number"))
         if int(declared) > limit:
             raise _too_large(limit)
     chunks: list[bytes] = []
@@ -68,7 +69,10 @@ def require_json_media_type(headers: Headers) -> None:
     """
     value = headers.get("content-type")
     if value is None:
-        raise ProblemError(Code.UNSUPPORTED_MEDIA_TYPE, f"a JSON body needs Content-Type: {JSON_MEDIA_TYPE}")
+        raise ProblemError(
+            Code.UNSUPPORTED_MEDIA_TYPE,
+            Phrase("a JSON body needs Content-Type: {media_type}", media_type=JSON_MEDIA_TYPE),
+        )
     media_type, *parameters = (part.strip() for part in value.split(";"))
     unexpected = []
     for parameter in parameters:
@@ -79,7 +83,11 @@ def require_json_media_type(headers: Headers) -> None:
         shown = value if len(value) <= 80 else value[:80] + "..."
         raise ProblemError(
             Code.UNSUPPORTED_MEDIA_TYPE,
-            f"Content-Type {shown!r} is not accepted: send {JSON_MEDIA_TYPE} (optionally charset=utf-8)",
+            Phrase(
+                "Content-Type {shown} is not accepted: send {media_type} (optionally charset=utf-8)",
+                shown=repr(shown),
+                media_type=JSON_MEDIA_TYPE,
+            ),
         )
 
 
@@ -94,12 +102,12 @@ def parse_json_body(body: bytes) -> Any:
     return parse_json(body)
 
 
-def _framing_problem(scope: Scope) -> str | None:
+def _framing_problem(scope: Scope) -> Phrase | None:
     names = [name for name, _ in scope.get("headers", ())]
     if b"transfer-encoding" in names and b"content-length" in names:
-        return "a request may not carry both Content-Length and Transfer-Encoding (RFC 9112 section 6.3)"
+        return Phrase("a request may not carry both Content-Length and Transfer-Encoding (RFC 9112 section 6.3)")
     if names.count(b"content-length") > 1:
-        return "a request may carry one Content-Length header"
+        return Phrase("a request may carry one Content-Length header")
     return None
 
 
@@ -131,7 +139,7 @@ class RequestBodyMiddleware(HttpMiddleware):
                 return message
             raise ProblemError(
                 Code.REQUEST_TIMEOUT,
-                f"the request body did not arrive whole within {self.timeout_s:g} s",
+                Phrase("the request body did not arrive whole within {seconds:g} s", seconds=self.timeout_s),
                 headers=_CLOSE,
             )
 

@@ -15,6 +15,7 @@ from fastapi import APIRouter, Request, Response
 from node_core.problems import ProblemError, problem_responses
 from schemas.codes import Code
 from schemas.jsonld import CONTEXTS_DIR, context_index
+from schemas.phrase import Phrase
 
 __all__ = ["JSONLD_MEDIA_TYPE", "get_context", "router"]
 
@@ -55,7 +56,7 @@ def get_context(name: str, request: Request) -> Response:
     """The file ``name`` of ``schemas/contexts/``; 404 NOT_FOUND for anything the index does not list."""
     found = _served_files().get(name)
     if found is None:
-        raise ProblemError(Code.NOT_FOUND, f"no context file {name!r}; see /contexts/index.json")
+        raise ProblemError(Code.NOT_FOUND, Phrase("no context file {name}; see /contexts/index.json", name=repr(name)))
     data, etag = found
     headers = {"ETag": etag, "Cache-Control": _CACHE_CONTROL}
     if request.headers.get("if-none-match") == etag:

@@ -13,7 +13,8 @@ operator API (``node_core.auth.operator_auth``) takes the header or ``?token=`` 
 Browser code both dashboards use lives once, in ``node_core/dashboard_shared`` (served at
 ``/dashboard/shared/<name>`` by ``shared_assets_router``): ``page.js`` (building elements from data as text,
 never as markup; fetching JSON), ``sha256.js`` (SHA-256 where ``crypto.subtle`` is absent) and
-``inclusion.js`` (a receipt's inclusion proof checked in the browser, RFC 9162 §2.1.3.2).
+``inclusion.js`` (a receipt's inclusion proof checked in the browser, RFC 9162 §2.1.3.2) and ``chart.js``
+(decisions over time, a stacked bar chart drawn as inline SVG from the dashboard's JSON).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from starlette.responses import FileResponse, HTMLResponse, RedirectResponse, Re
 from node_core.auth import presented_token, token_matches
 from node_core.problems import ProblemError
 from schemas.codes import Code
+from schemas.phrase import Phrase
 
 __all__ = [
     "ASSET_TYPES",
@@ -79,7 +81,7 @@ class OperatorAccess:
     def require(self, request: Request) -> None:
         """401 UNAUTHORIZED unless ``request`` comes from the operator."""
         if not self.admits(request):
-            raise ProblemError(Code.UNAUTHORIZED, "operator token missing or wrong")
+            raise ProblemError(Code.UNAUTHORIZED, Phrase("operator token missing or wrong"))
 
     def page(self, request: Request, index: Path) -> Response:
         """The dashboard page ``index`` for the operator; ``?token=`` sets the cookie and redirects without it.
@@ -116,7 +118,7 @@ def asset_response(directory: Path, name: str) -> Response:
     """The script or style sheet ``name`` bundled in ``directory`` (public: no data in them); 404 otherwise."""
     path = directory / name
     if path.suffix not in ASSET_TYPES or path.parent != directory or not path.is_file():
-        raise ProblemError(Code.NOT_FOUND, "no such dashboard asset")
+        raise ProblemError(Code.NOT_FOUND, Phrase("no such dashboard asset"))
     return FileResponse(path, media_type=ASSET_TYPES[path.suffix])
 
 

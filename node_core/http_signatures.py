@@ -58,6 +58,7 @@ from node_core.origins import origin_of, parse_origins
 from node_core.problems import ProblemError
 from schemas.codes import Code
 from schemas.errors import PilotSchemaError
+from schemas.phrase import Phrase
 
 __all__ = [
     "ALGORITHM",
@@ -88,12 +89,13 @@ COVERED_WITHOUT_BODY = ("@method", "@target-uri")
 MIN_NONCE_BITS = 128
 _PARAMETERS = frozenset({"created", "nonce", "keyid", "alg"})
 _BASE64URL = re.compile(r"^[A-Za-z0-9_-]+$")
+_NONCE_NOT_BASE64URL = Phrase("nonce is not base64url without padding")
 
 
 class RequestSignatureError(ProblemError):
     """The request's RFC 9421 signature is missing, malformed or does not verify."""
 
-    def __init__(self, detail: str, *, code: Code = Code.REQUEST_SIGNATURE_INVALID) -> None:
+    def __init__(self, detail: str | Phrase, *, code: Code = Code.REQUEST_SIGNATURE_INVALID) -> None:
         super().__init__(code, detail)
         self.message = detail
 
@@ -101,7 +103,7 @@ class RequestSignatureError(ProblemError):
 class ReplayError(RequestSignatureError):
     """A valid signature whose ``(keyid, nonce)`` was already used within the nonce lifetime."""
 
-    def __init__(self, detail: str) -> None:
+    def __init__(self, detail: str | Phrase) -> None:
         super().__init__(detail, code=Code.REQUEST_REPLAYED)
 
 
@@ -289,33 +291,35 @@ def _parse_dictionary(value: str, name: str) -> dict[str, Any]:
     try:
         parsed = http_sf.parse(value.encode("latin-1"), tltype="dictionary", on_duplicate_key=reject_duplicate)
     except (ValueError, TypeError, UnicodeEncodeError) as exc:
-        raise RequestSignatureError(f"malformed {name} header: {exc}") from exc
+        raise RequestSignatureError(Phrase("malformed {name} header: {error}", name=name, error=str(exc))) from exc
     if not isinstance(parsed, dict):
-        raise RequestSignatureError(f"malformed {name} header")
+        raise RequestSignatureError(Phrase("malformed {name} header", name=name))
     return parsed
 
 
 def _check_nonce(nonce: Any) -> str:
     if not isinstance(nonce, str) or not nonce:
-        raise RequestSignatureError("signature has no nonce parameter")
+        raise RequestSignatureError(Phrase("signature has no nonce parameter"))
     if not _BASE64URL.match(nonce):
-        raise RequestSignatureError("nonce is not base64url without padding")
+        raise RequestSignatureError(_NONCE_NOT_BASE64URL)
     try:
         raw = base64.urlsafe_b64decode(nonce + "=" * (-len(nonce) % 4))
     except (binascii.Error, ValueError) as exc:
-        raise RequestSignatureError("nonce is not base64url without padding") from exc
+        raise RequestSignatureError(_NONCE_NOT_BASE64URL) from exc
     if len(raw) * 8 < MIN_NONCE_BITS:
-        raise RequestSignatureError(f"nonce has {len(raw) * 8} bits, fewer than {MIN_NONCE_BITS}")
+        raise RequestSignatureError(
+            Phrase("nonce has {bits} bits, fewer than {minimum}", bits=len(raw) * 8, minimum=MIN_NONCE_BITS)
+        )
     return nonce
 
 
 def _content_digest(field: str | None) -> bytes:
     """RFC 9530: the ``sha-256`` member of ``Content-Digest``, the digest the signature covers."""
     if field is None:
-        raise RequestSignatureError("a request with a body needs a Content-Digest header")
+        raise RequestSignatureError(Phrase("a request with a body needs a Content-Digest header"))
     member = _parse_dictionary(field, "Content-Digest").get("sha-256")
     if member is None or not isinstance(member[0], bytes) or len(member[0]) != hashlib.sha256().digest_size:
-        raise RequestSignatureError("Content-Digest must carry a sha-256 byte sequence")
+        raise RequestSignatureError(Phrase("Content-Digest must carry a sha-256 byte sequence"))
     return member[0]
 
 
@@ -324,8 +328,12 @@ def _check_origin(url: str, origins: Collection[str]) -> None:
     origin = origin_of(url)
     if origin is None or origin not in parse_origins(origins):
         raise RequestSignatureError(
-            f"request is addressed to {origin or url!r}, which is not this node; a signed request must "
-            f"target one of its public origins: {', '.join(origins)}"
+            Phrase(
+                "request is addressed to {target}, which is not this node; a signed request must target one of its "
+                "public origins: {origins}",
+                target=repr(origin or url),
+                origins=", ".join(origins),
+            )
         )
 
 
@@ -352,46 +360,58 @@ def verify_request_headers(
     sig_input_text = _single(lines, "signature-input")
     signature_text = _single(lines, "signature")
     if sig_input_text is None or signature_text is None:
-        raise RequestSignatureError("request is not signed: Signature-Input and Signature are required")
+        raise RequestSignatureError(Phrase("request is not signed: Signature-Input and Signature are required"))
     if origins is not None:
         _check_origin(url, origins)
     inputs = _parse_dictionary(sig_input_text, "Signature-Input")
     signatures = _parse_dictionary(signature_text, "Signature")
     if list(inputs) != [LABEL] or list(signatures) != [LABEL]:
-        raise RequestSignatureError(f"expected exactly one signature labelled {LABEL!r}")
+        raise RequestSignatureError(Phrase("expected exactly one signature labelled {label}", label=repr(LABEL)))
     members, params = inputs[LABEL]
     signature_value, _ = signatures[LABEL]
     if not isinstance(members, list) or not isinstance(signature_value, bytes):
-        raise RequestSignatureError("malformed signature headers")
+        raise RequestSignatureError(Phrase("malformed signature headers"))
 
     covered = tuple(item for item, item_params in members if isinstance(item, str) and not item_params)
     expected = COVERED_WITH_BODY if has_body else COVERED_WITHOUT_BODY
     if len(covered) != len(members) or len(covered) != len(expected) or set(covered) != set(expected):
-        raise RequestSignatureError(
-            f"covered components must be {' '.join(expected)} for a request "
-            f"{'with' if has_body else 'without'} a body, not {' '.join(map(str, covered))}"
+        template = (
+            "covered components must be {expected} for a request with a body, not {covered}"
+            if has_body
+            else "covered components must be {expected} for a request without a body, not {covered}"
         )
+        raise RequestSignatureError(Phrase(template, expected=" ".join(expected), covered=" ".join(map(str, covered))))
     unknown = set(params) - _PARAMETERS
     if unknown:
-        raise RequestSignatureError(f"unexpected signature parameters: {', '.join(sorted(unknown))}")
+        raise RequestSignatureError(
+            Phrase("unexpected signature parameters: {parameters}", parameters=", ".join(sorted(unknown)))
+        )
     if "alg" in params and params["alg"] != ALGORITHM:
-        raise RequestSignatureError(f"signature algorithm must be {ALGORITHM}, not {params['alg']!r}")
+        raise RequestSignatureError(
+            Phrase("signature algorithm must be {expected}, not {found}", expected=ALGORITHM, found=repr(params["alg"]))
+        )
     created = params.get("created")
     if type(created) is not int:
-        raise RequestSignatureError("signature has no integer created parameter")
+        raise RequestSignatureError(Phrase("signature has no integer created parameter"))
     if abs(now - created) > skew_s:
-        when = "old" if created < now else "in the future"
-        raise RequestSignatureError(f"signature created {abs(int(now) - created)} s {when}; allowed +-{skew_s} s")
+        template = (
+            "signature created {seconds} s old; allowed +-{skew} s"
+            if created < now
+            else "signature created {seconds} s in the future; allowed +-{skew} s"
+        )
+        raise RequestSignatureError(Phrase(template, seconds=abs(int(now) - created), skew=skew_s))
     nonce = _check_nonce(params.get("nonce"))
     keyid = params.get("keyid")
     if not isinstance(keyid, str) or not keyid:
-        raise RequestSignatureError("signature has no keyid parameter")
+        raise RequestSignatureError(Phrase("signature has no keyid parameter"))
     digest = _content_digest(_single(lines, "content-digest")) if has_body else None
 
     try:
         key = resolve_key(keyid)
     except (PilotSchemaError, LookupError) as exc:
-        raise RequestSignatureError(f"key {keyid} cannot authenticate requests: {exc}") from exc
+        raise RequestSignatureError(
+            Phrase("key {key} cannot authenticate requests: {why}", key=keyid, why=str(exc))
+        ) from exc
 
     # The signature base holds the Content-Digest header, not the body: it verifies without the body.
     verifier = _ProfileVerifier(
@@ -400,7 +420,7 @@ def verify_request_headers(
     try:
         verifier.verify(_Message(method.upper(), url, _HeaderLines(lines)), max_age=None)
     except HTTPMessageSignaturesException as exc:
-        raise RequestSignatureError(f"signature does not verify: {exc}") from exc
+        raise RequestSignatureError(Phrase("signature does not verify: {why}", why=str(exc))) from exc
     return SignedHeaders(keyid=keyid, key=key, created=created, nonce=nonce, covered=covered, content_digest=digest)
 
 
@@ -408,13 +428,17 @@ def verify_request_body(signed: SignedHeaders, body: bytes, *, nonce_store: Nonc
     """Finish :func:`verify_request_headers`: the body against the signed digest, then spend the nonce."""
     if signed.content_digest is None:
         if body:
-            raise RequestSignatureError("the request has a body its signature does not cover")
+            raise RequestSignatureError(Phrase("the request has a body its signature does not cover"))
     elif not hmac.compare_digest(signed.content_digest, hashlib.sha256(body).digest()):
-        raise RequestSignatureError("Content-Digest does not match the body")
+        raise RequestSignatureError(Phrase("Content-Digest does not match the body"))
 
     # Only now, with a verified signature, may the nonce be spent (RFC 9421 section 7.2.2).
     if not nonce_store.remember(signed.keyid, signed.nonce, now):
-        raise ReplayError(f"nonce already used by {signed.keyid} within the last {_ttl(nonce_store)} s")
+        raise ReplayError(
+            Phrase(
+                "nonce already used by {key} within the last {seconds} s", key=signed.keyid, seconds=_ttl(nonce_store)
+            )
+        )
     return VerifiedRequest(
         keyid=signed.keyid, key=signed.key, created=signed.created, nonce=signed.nonce, covered=signed.covered
     )

@@ -21,6 +21,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from node_core.asgi import HttpMiddleware
 from node_core.problems import ProblemError, problem_response
 from schemas.codes import Code
+from schemas.phrase import Phrase
 
 __all__ = ["DEFAULT_EXEMPT_PATHS", "InflightLimitMiddleware"]
 
@@ -46,8 +47,8 @@ class InflightLimitMiddleware(HttpMiddleware):
         self.exempt_paths = frozenset(exempt_paths)
         self.inflight = 0
 
-    def _detail(self) -> str:
-        return f"more than {self.max_inflight} requests in flight; retry shortly"
+    def _detail(self) -> Phrase:
+        return Phrase("more than {limit} requests in flight; retry shortly", limit=self.max_inflight)
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope.get("path") in self.exempt_paths:

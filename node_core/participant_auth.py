@@ -37,13 +37,14 @@ from node_core.nonces import NonceStore
 from node_core.problems import ProblemError
 from node_core.trust_holder import TrustHolder
 from schemas.codes import Code
+from schemas.phrase import Phrase
 from schemas.trust import ResolvedKey
 
 __all__ = ["ParticipantAuthenticator", "SignerRule"]
 
 #: Who may use a route: given the key that signed the request, None to admit its participant, or why not
 #: (the detail of the 403 ``FORBIDDEN``).
-SignerRule = Callable[[ResolvedKey], str | None]
+SignerRule = Callable[[ResolvedKey], Phrase | str | None]
 
 
 class ParticipantAuthenticator:

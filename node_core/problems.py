@@ -5,7 +5,11 @@ Every error body is ``application/problem+json``::
     {"type": "https://pilot.example/problems/payload-too-large", "title": "Payload too large",
      "status": 413, "detail": "...", "code": "PAYLOAD_TOO_LARGE", "instance": "urn:pilot:request:<id>"}
 
-plus optional extension members (``errors`` for validation failures). Routes raise ``ProblemError``;
+plus optional extension members (``errors`` for validation failures). ``title`` and ``detail`` are in the
+language the request's ``Accept-Language`` asks for (``node_core.request_language``; English by default),
+named by a ``Content-Language`` header; a detail given as a ``Phrase`` is translated with its values, a plain
+string is looked up as it is. ``code``, ``type`` and the other members never change with the language.
+Routes raise ``ProblemError``;
 ``install_problem_handlers`` maps it, FastAPI's validation errors (400, not 422), Starlette's
 ``HTTPException``, strict-JSON failures and any unexpected exception (500 ``INTERNAL_ERROR``, details
 logged with the request id, never sent) to this shape. A client that hangs up before its request was
@@ -28,9 +32,12 @@ from starlette.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 
 from node_core.asgi import HttpMiddleware, StatusWatch
+from node_core.i18n import code_title, english_title, translate
 from node_core.request_context import current_request_id, mark_client_disconnected, new_request_id
+from node_core.request_language import request_language
 from schemas.codes import HTTP_STATUS, Code
 from schemas.errors import JsonMalformedError
+from schemas.phrase import Phrase
 
 __all__ = [
     "INTERNAL_ERROR",
@@ -84,6 +91,9 @@ class ProblemDetails(BaseModel):
 class ProblemError(Exception):
     """An error a route reports to its caller: a stable code, an HTTP status and a human detail.
 
+    ``detail`` is English text, or a ``Phrase`` that the answer translates into the caller's language;
+    ``.detail`` is always the English text.
+
     The status is the code's in ``schemas.codes.HTTP_STATUS`` unless ``status`` is given. Pass it only for
     an answer that differs from the table on purpose (the exporter's 422 pre-check refusal) or for a code
     the table has no status for (a receipt reason as a 400); a code in neither case is a 500.
@@ -92,20 +102,28 @@ class ProblemError(Exception):
     def __init__(
         self,
         code: Code | str,
-        detail: str,
+        detail: str | Phrase,
         *,
         status: int | None = None,
-        title: str | None = None,
+        title: str | Phrase | None = None,
         extra: Mapping[str, Any] | None = None,
         headers: Mapping[str, str] | None = None,
     ) -> None:
-        super().__init__(detail)
+        super().__init__(str(detail))
         self.code = code
-        self.detail = detail
+        self.detail = str(detail)
+        #: The detail as given: a ``Phrase`` is translated when the answer is written.
+        self.wording: str | Phrase = detail
         self.status = status if status is not None else _default_status(code)
-        self.title = title or _title(code)
+        self.title = str(title) if title else english_title(code)
+        #: The title given, if any (translated when the answer is written); None: the code's title.
+        self.title_given = title
         self.extra = dict(extra or {})
         self.headers = dict(headers or {})
+
+    def body(self) -> dict[str, Any]:
+        """The problem object, in the language of the request being handled."""
+        return problem_body(self.code, self.status, self.wording, title=self.title_given, extra=self.extra)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({str(self.code)!r}, {self.detail!r}, status={self.status})"
@@ -124,25 +142,26 @@ def _default_status(code: Code | str) -> int:
         return 500
 
 
-def _title(code: Code | str) -> str:
-    return str(code).replace("_", " ").capitalize()
-
-
 def problem_body(
     code: Code | str,
     status: int,
-    detail: str,
+    detail: str | Phrase,
     *,
-    title: str | None = None,
+    title: str | Phrase | None = None,
     extra: Mapping[str, Any] | None = None,
+    language: str | None = None,
 ) -> dict[str, Any]:
-    """The problem object for ``code``, with the current request id as ``instance``."""
+    """The problem object for ``code``, with the current request id as ``instance``.
+
+    ``title`` (default: the code's) and ``detail`` are in ``language``, by default the request's.
+    """
     request_id = current_request_id() or new_request_id()
+    language = language or request_language()
     body: dict[str, Any] = {
         "type": PROBLEM_TYPE_BASE + str(code).lower().replace("_", "-"),
-        "title": title or _title(code),
+        "title": translate(title, language) if title else code_title(code, language),
         "status": status,
-        "detail": detail,
+        "detail": translate(detail, language),
         "code": str(code),
         "instance": f"urn:pilot:request:{request_id}",
     }
@@ -155,16 +174,21 @@ def problem_response(
     request: Request | None,
     code: Code | str,
     status: int,
-    detail: str,
+    detail: str | Phrase,
     extra: Mapping[str, Any] | None = None,
     *,
-    title: str | None = None,
+    title: str | Phrase | None = None,
     headers: Mapping[str, str] | None = None,
 ) -> ProblemResponse:
-    """An ``application/problem+json`` response; ``request`` is accepted for symmetry with handlers."""
-    del request  # the request id comes from the context, set by RequestContextMiddleware
-    body = problem_body(code, status, detail, title=title, extra=extra)
-    return ProblemResponse(body, status_code=status, headers=dict(headers or {}))
+    """An ``application/problem+json`` response in the request's language (``Content-Language``).
+
+    ``request`` is accepted for symmetry with handlers: the request id and language come from the context.
+    """
+    del request
+    language = request_language()
+    body = problem_body(code, status, detail, title=title, extra=extra, language=language)
+    answer_headers = {"Content-Language": language, "Vary": "Accept-Language", **dict(headers or {})}
+    return ProblemResponse(body, status_code=status, headers=answer_headers)
 
 
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
@@ -181,7 +205,9 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
 
 async def _on_problem(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ProblemError)
-    return problem_response(request, exc.code, exc.status, exc.detail, exc.extra, title=exc.title, headers=exc.headers)
+    return problem_response(
+        request, exc.code, exc.status, exc.wording, exc.extra, title=exc.title_given, headers=exc.headers
+    )
 
 
 async def _on_json_malformed(request: Request, exc: Exception) -> Response:
@@ -197,9 +223,8 @@ async def _on_validation(request: Request, exc: Exception) -> Response:
         for err in exc.errors()
     ]
     where = ", ".join(".".join(str(part) for part in e["loc"]) for e in errors[:5])
-    return problem_response(
-        request, Code.REQUEST_INVALID, 400, f"request does not match the API: {where}", {"errors": errors}
-    )
+    detail = Phrase("request does not match the API: {where}", where=where)
+    return problem_response(request, Code.REQUEST_INVALID, 400, detail, {"errors": errors})
 
 
 async def _on_http_exception(request: Request, exc: Exception) -> Response:
@@ -212,7 +237,7 @@ async def _on_http_exception(request: Request, exc: Exception) -> Response:
         return await _on_problem(request, exc.__cause__)
     status = exc.status_code
     code = _STATUS_CODES.get(status, Code.REQUEST_INVALID if status < 500 else INTERNAL_ERROR)
-    detail = exc.detail if isinstance(exc.detail, str) else _title(code)
+    detail = exc.detail if isinstance(exc.detail, str) else english_title(code)
     return problem_response(request, code, status, detail, headers=exc.headers)
 
 
@@ -245,7 +270,7 @@ class ProblemGuardMiddleware(HttpMiddleware):
             _log_unexpected(exc, scope)
             if watch.status is not None:  # the answer has started: too late to send a problem
                 raise
-            response = problem_response(None, INTERNAL_ERROR, 500, "internal error; see the node's log")
+            response = problem_response(None, INTERNAL_ERROR, 500, Phrase("internal error; see the node's log"))
             await response(scope, receive, send)
 
 

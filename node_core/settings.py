@@ -5,6 +5,8 @@ database URL, which is read from the conventional unprefixed ``DATABASE_URL`` (`
 accepted too). ``PILOT_PEER_URLS`` is the ``id=url,id=url`` override of ``<data dir>/network.json``.
 ``PILOT_PUBLIC_ORIGINS`` (``http://host:port,...``) lists the origins clients sign requests for; unset, they
 come from the listen address (``node_core.origins``).
+``PILOT_LANGUAGE`` (``en``, ``ru``, ``zh``; default ``en``) is the language a port writes its receipts' reasons
+in, beside the English (``node_core.i18n``).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from node_core.languages import DEFAULT_LANGUAGE, Language
 from node_core.origins import default_origins, parse_origins
 
 __all__ = ["SHORT_ID_PATTERN", "NodeSettings", "parse_peer_urls"]
@@ -77,6 +80,11 @@ class NodeSettings(BaseSettings):
         description="the ttl an issuer node writes into the status lists it signs: how long verifiers may keep "
         "one before fetching it again. 5 s by default in this sandbox, so that a revocation reaches the ports "
         "within seconds; a real deployment would use minutes (docs/design.md §12)",
+    )
+    language: Language = Field(
+        default=DEFAULT_LANGUAGE,
+        description="the port's language (en, ru or zh): its receipts' reasons carry their message and hint in it "
+        "beside the English (docs/design.md §6, Languages); problem details follow each request's Accept-Language",
     )
     peer_urls: Annotated[dict[str, str], NoDecode] = Field(default_factory=dict)
     key_passphrase: SecretStr | None = None

@@ -31,6 +31,7 @@ from node_core.migrations_shared import TRUST_STATE
 from node_core.problems import ProblemError
 from schemas.codes import Code
 from schemas.errors import VerificationError
+from schemas.phrase import Phrase
 from schemas.trust import TrustRegistry, TrustState, read_json_file
 
 __all__ = ["TrustHolder"]
@@ -101,7 +102,7 @@ class TrustHolder:
             self.reload()
         registry = self._registry
         if registry is None or registry.next_update <= self.clock():
-            raise ProblemError(Code.TRUST_LIST_STALE, detail=self.problem or "trust list is stale")
+            raise ProblemError(Code.TRUST_LIST_STALE, detail=self.problem or Phrase("trust list is stale"))
         return registry
 
     def _file_stamp(self) -> tuple[int, int] | None:

@@ -1,6 +1,7 @@
 """The ``pilot`` command: sandbox, nodes, network, demo, onboarding, conformance, audit, benchmarks.
 
-Exit status everywhere (docs/design.md §9): 0 success, 1 a failed check, 2 bad usage.
+Exit status everywhere (docs/design.md §9): 0 success, 1 a failed check, 2 bad usage. ``pilot --lang en|ru|zh``
+chooses the language of the text printed (``pilot.language``).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from pilot.commands import (
     status,
     trust,
 )
+from pilot.language import CommandLangOpt
 
 app = typer.Typer(
     name="pilot",
@@ -29,6 +31,14 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
+
+
+@app.callback()
+def _options(lang: CommandLangOpt = None) -> None:
+    """Agri-export pilot exchange: run the network, verify records, test conformance, audit logs."""
+    del lang  # applied by its callback (pilot.language)
+
+
 app.command("init")(init.init_command)
 app.command("node")(node.node_command)
 app.command("demo")(demo.demo_command)

@@ -15,7 +15,8 @@ The ten nodes are the three ports, the six exporters and the ``registry`` (docs/
 Children inherit the environment except ``DATABASE_URL``/``PILOT_DATABASE_URL``/``PILOT_PEER_URLS``
 (which would make the nodes share one database or ignore network.json); ``env=`` adds variables. Each
 node is told its public origins (``PILOT_PUBLIC_ORIGINS``: the URL in network.json and its ``localhost``
-twin), the only origins a request signed for it may name.
+twin), the only origins a request signed for it may name. A port writes its receipts' reasons in Chinese too
+(``PILOT_LANGUAGE=zh``, docs/design.md §6 "Languages") unless the environment sets ``PILOT_LANGUAGE``.
 
 Once every node is healthy, the status lists kept in the data directory (``<D>/status-lists/``: the
 generation-0 lists ``pilot init`` signed, and those of the issuers that are not nodes) are published to
@@ -79,6 +80,8 @@ __all__ = [
 
 DEFAULT_TIMEOUT_S = 60.0
 OVERVIEW = "overview"
+#: The language of the sandbox ports' receipts (besides English): they play Chinese port authorities.
+SANDBOX_PORT_LANGUAGE = "zh"
 _SCRUBBED_ENV = (
     "DATABASE_URL",
     "PILOT_DATABASE_URL",
@@ -331,6 +334,8 @@ def _node_child(spec: NodeSpec, data_dir: Path, env: dict[str, str], database_ur
     argv = pilot_argv("node", spec.kind, "--id", spec.node_id, "--data-dir", str(data_dir), "--listen", spec.listen)
     child_env = dict(env)
     child_env["PILOT_PUBLIC_ORIGINS"] = f"{spec.url},http://localhost:{spec.port}"
+    if spec.kind == "port":  # the sandbox's ports are Chinese port authorities, unless PILOT_LANGUAGE says otherwise
+        child_env.setdefault("PILOT_LANGUAGE", SANDBOX_PORT_LANGUAGE)
     if database_url:
         child_env["DATABASE_URL"] = database_url
     return _Child(spec.node_id, spec.kind, spec.url, argv, child_env, data_dir / "logs" / f"{spec.node_id}.log")

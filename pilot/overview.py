@@ -5,7 +5,9 @@ that it outlives ``pilot up --detach``. It re-reads ``network.json`` on every re
 ``/v1/dashboard/summary`` (with the operator token from the data dir, server-side) for its counts per
 exporter and decision, its log size and its witnesses, and refreshes itself every 5 seconds. Every node
 recorded is listed with its links; the registry's (a JSON API without a page of its own) are its API docs,
-its trust list and its health. It shows no operator tokens: anyone on the machine can read it. It also
+its trust list and its health. Exporters and ports are named in the language the browser asks for
+(``Accept-Language``), from the data dir's trust list, every other form of a name in its tooltip
+(``pilot.participant_labels``). It shows no operator tokens: anyone on the machine can read it. It also
 answers ``GET /health``.
 """
 
@@ -14,6 +16,7 @@ from __future__ import annotations
 import argparse
 import html
 import json
+from collections.abc import Sequence
 from functools import partial
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -23,6 +26,11 @@ import httpx
 
 from node_core.auth import read_token
 from pilot.network_file import NetworkRecord, read_record
+from pilot.participant_labels import participant_html
+from schemas.errors import PilotSchemaError
+from schemas.jsonio import parse_json
+from schemas.names import language_ranges
+from schemas.trust import TrustRegistry
 
 __all__ = ["main", "port_summaries", "render_page", "serve"]
 
@@ -45,14 +53,24 @@ def port_summaries(data_dir: Path, record: NetworkRecord) -> dict[str, dict[str,
     return summaries
 
 
-def _matrix(summaries: dict[str, dict[str, Any] | None]) -> str:
+def _trust_list(data_dir: Path) -> TrustRegistry | None:
+    """The data dir's trust list, for participants' names only (None when it cannot be read)."""
+    try:
+        return TrustRegistry.from_document(parse_json((data_dir / "trust-list.json").read_bytes()))
+    except (OSError, PilotSchemaError, TypeError):
+        return None
+
+
+def _matrix(
+    summaries: dict[str, dict[str, Any] | None], ranges: Sequence[str] = (), trust: TrustRegistry | None = None
+) -> str:
     """The exporters x ports table of live counts, and a row of log sizes and cosigners."""
     ports = sorted(summaries)
     exporters: set[str] = set()
     for summary in summaries.values():
         if summary:
             exporters.update(summary.get("exporters", []))
-    head = "".join(f"<th>{html.escape(p)}</th>" for p in ports)
+    head = "".join(f"<th>{participant_html(p, ranges, trust)}</th>" for p in ports)
     rows = []
     for exporter in sorted(exporters):
         cells = []
@@ -61,7 +79,7 @@ def _matrix(summaries: dict[str, dict[str, Any] | None]) -> str:
             counts = (summary or {}).get("counts", {}).get(exporter, {})
             parts = [f"{counts.get(d, 0)} {label}" for d, label in _DECISIONS if counts.get(d, 0)]
             cells.append(f"<td class=count>{html.escape(', '.join(parts) or '0')}</td>")
-        rows.append(f"<tr><td>{html.escape(exporter)}</td>{''.join(cells)}</tr>")
+        rows.append(f"<tr><td>{participant_html(exporter, ranges, trust)}</td>{''.join(cells)}</tr>")
     logs = []
     for port in ports:
         summary = summaries[port]
@@ -90,15 +108,15 @@ def _node_row(node_id: str, kind: str, url: str) -> str:
     )
 
 
-def render_page(data_dir: Path) -> str:
-    """The overview HTML for the network recorded in ``data_dir``."""
+def render_page(data_dir: Path, ranges: Sequence[str] = ()) -> str:
+    """The overview HTML for the network recorded in ``data_dir``, names for a reader of ``ranges``."""
     try:
         record = read_record(data_dir)
     except ValueError as exc:
         return f"<!doctype html><title>pilot network</title><p>{html.escape(str(exc))}</p>"
     nodes = record.nodes.items() if record else []
     rows = "".join(_node_row(node_id, entry.kind, entry.url) for node_id, entry in nodes)
-    matrix = _matrix(port_summaries(data_dir, record)) if record else ""
+    matrix = _matrix(port_summaries(data_dir, record), ranges, _trust_list(data_dir)) if record else ""
     return (
         '<!doctype html><html lang="en"><meta charset="utf-8"><meta http-equiv="refresh" content="5">'
         "<title>pilot network</title>"
@@ -132,7 +150,8 @@ class _Handler(BaseHTTPRequestHandler):
             body = json.dumps({"status": "ok", "role": "overview"}).encode()
             self._send(200, "application/json", body)
         elif path in ("/", "/index.html"):
-            self._send(200, "text/html; charset=utf-8", render_page(self.data_dir).encode())
+            ranges = language_ranges(self.headers.get("Accept-Language"))
+            self._send(200, "text/html; charset=utf-8", render_page(self.data_dir, ranges).encode())
         else:
             self._send(404, "text/plain; charset=utf-8", b"not found\n")
 

@@ -16,7 +16,16 @@ from pathlib import Path
 from typing import Any
 
 from pilot.fixture_status import FIXTURE_GENERATION, ISSUERS, SET_IN_FIXTURES
-from pilot.participants import EXPORTER_IDS, EXPORTERS, OTHERS, PORT_IDS, PORTS
+from pilot.participants import (
+    EXPORTER_IDS,
+    EXPORTERS,
+    OTHERS,
+    PORT_IDS,
+    PORTS,
+    LocalNames,
+    language_values,
+    plant_names,
+)
 from schemas.identifiers import did_of
 from schemas.issue import secure
 from schemas.keyring import KEY_AGREEMENT, AgreementKeyEntry, KeyEntry, dump_keyring
@@ -133,14 +142,14 @@ def _participant_keys(seed: str, short_id: str, role: str) -> list[tuple[str, tu
 
 def build_sandbox(seed: str = DEFAULT_SEED, *, sequence: int = 1) -> Sandbox:
     """The whole sandbox for ``seed``; the same seed always gives the same bytes."""
-    roles: list[tuple[str, str, str, str]] = [(e.short_id, "exporter", e.name, "RU") for e in EXPORTERS]
-    roles += [(p.short_id, "port_authority", p.name, "CN") for p in PORTS]
-    roles += [(sid, role, name, country) for sid, (role, name, country) in OTHERS.items()]
+    roles: list[tuple[str, str, LocalNames, str]] = [(e.short_id, "exporter", e.names, "RU") for e in EXPORTERS]
+    roles += [(p.short_id, "port_authority", p.names, "CN") for p in PORTS]
+    roles += [(sid, other.role, other.names, other.country) for sid, other in OTHERS.items()]
 
     keyrings: dict[str, list[KeyEntry]] = {}
     agreement_keys: dict[str, list[AgreementKeyEntry]] = {}
     participants: list[dict[str, Any]] = []
-    for short_id, role, name, country in roles:
+    for short_id, role, names, country in roles:
         did = did_of(short_id)
         entries: list[KeyEntry] = []
         published: list[dict[str, Any]] = []
@@ -159,13 +168,22 @@ def build_sandbox(seed: str = DEFAULT_SEED, *, sequence: int = 1) -> Sandbox:
             )
         keyrings[short_id] = entries
         participants.append(
-            {"id": short_id, "did": did, "role": role, "name": name, "country": country, "keys": published}
+            {
+                "id": short_id,
+                "did": did,
+                "role": role,
+                "name": names[0][1],
+                "names": language_values(names),
+                "country": country,
+                "keys": published,
+            }
         )
 
     establishments = [
         {
             "establishmentNumber": plant_number(e.short_id),
-            "name": f"{e.name} processing plant",
+            "name": plant_names(e)[0][1],
+            "names": language_values(plant_names(e)),
             "exporter": e.short_id,
             "region": e.plant_region,
             "categories": [e.hs_code[:4]],

@@ -5,6 +5,12 @@ with the sandbox keys into a complete submission (the manifest and the credentia
 vector generator, the demo, the benchmark and the tests all use it, so one seed gives one world.
 Farm polygons are drawn inside authored region bounding boxes (GeoJSON order: longitude, latitude).
 
+Names are in their own script: a farm's ``name`` is Cyrillic and its ``names`` list it with its Latin
+transliteration (``ru``, ``ru-Latn``); a party's ``names`` are the participant's (``pilot.participants``).
+The first farm of ru-exp-01 (and of ru-exp-04) is «Берёзка», written decomposed (NFD: ``е`` + U+0308
+COMBINING DIAERESIS, in both scripts), so that every test and vector that carries it shows that nothing on
+the way normalises text.
+
 Laboratory results (data category ``laboratory``, docs/design.md §8) are not in every certificate: a
 port may refuse them (cn-port-02) or take them only sealed (cn-port-03). Whoever wants them asks for them
 (:func:`laboratory_results`, :func:`with_laboratory_results`, :func:`laboratory_farm`). Each set names a
@@ -22,7 +28,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any, Protocol
 
 from pilot.fixture_status import fixture_status
-from pilot.participants import EXPORTERS, OTHERS, Exporter, exporter
+from pilot.participants import Exporter, LocalNames, exporter, language_values, participant_names, plant_names
 from pilot.sandbox import EPOCH, KEYS_VALID_UNTIL, plant_number
 from schemas.identifiers import did_of
 from schemas.issue import Securing, credential_reference, secure, unsigned_credential
@@ -50,6 +56,50 @@ CERT_TOPIC = {
     "1201": "deforestation_free",
     "1512": "carbon_footprint",
 }
+
+
+#: What a farm is called, by HS heading of what it produces: (Russian, its Latin transliteration).
+FARM_KINDS: dict[str, tuple[str, str]] = {
+    "0207": ("Птицефабрика", "Ptitsefabrika"),
+    "0202": ("Ферма", "Ferma"),
+    "0203": ("Свинокомплекс", "Svinokompleks"),
+    "0402": ("Молочная ферма", "Molochnaya ferma"),
+    "1201": ("Хозяйство", "Khozyaystvo"),
+    "1512": ("Агрофирма", "Agrofirma"),
+}
+
+#: Farm names, (Russian, Latin transliteration). The first is decomposed on purpose (module doc): "е" and
+#: "e" followed by U+0308, where a keyboard would type the precomposed "ё" and "ë".
+FARM_PLACES: tuple[tuple[str, str], ...] = (
+    ("Бере\u0308зка", "Bere\u0308zka"),
+    ("Рассвет", "Rassvet"),
+    ("Заря", "Zarya"),
+    ("Победа", "Pobeda"),
+    ("Родина", "Rodina"),
+    ("Искра", "Iskra"),
+    ("Колос", "Kolos"),
+    ("Нива", "Niva"),
+    ("Дружба", "Druzhba"),
+    ("Восход", "Voskhod"),
+    ("Чайка", "Chayka"),
+    ("Светлый путь", "Svetlyy Put"),
+)
+
+
+def farm_names(item: Exporter, number: int) -> LocalNames:
+    """The names of farm ``number`` (1-based) of exporter ``item``: Cyrillic, then Latin transliteration."""
+    kind, kind_latin = FARM_KINDS[item.hs_code[:4]]
+    place, place_latin = FARM_PLACES[((int(item.short_id[-2:]) - 1) * 4 + number - 1) % len(FARM_PLACES)]
+    return (("ru", f"{kind} «{place}»"), ("ru-Latn", f"{kind_latin} {place_latin}"))
+
+
+def sampled_farm_names(item: Exporter, number: int) -> LocalNames:
+    """The names of the farm of a laboratory sample ``number`` (:func:`laboratory_farm`)."""
+    kind, kind_latin = FARM_KINDS[item.hs_code[:4]]
+    return (
+        ("ru", f"{kind}, контрольная выборка № {number}"),
+        ("ru-Latn", f"{kind_latin}, kontrolnaya vyborka No. {number}"),
+    )
 
 
 def stable_id(seed: str, *parts: object) -> str:
@@ -104,7 +154,7 @@ def build_world(seed: str, short_id: str) -> ExporterWorld:
         farm = facility(
             item,
             facility_id=f"urn:pilot:facility:{short_id}:farm-{n:03d}",
-            name=f"{item.name.split()[0]} farm {n}",
+            names=farm_names(item, n),
             facility_type="farm",
             region=region,
             establishment_number=f"{region}-{int(short_id[-2:]):02d}{n + 10:02d}",
@@ -119,7 +169,7 @@ def build_world(seed: str, short_id: str) -> ExporterWorld:
     plant = facility(
         item,
         facility_id=f"urn:pilot:facility:{short_id}:plant-01",
-        name=f"{item.name} processing plant",
+        names=plant_names(item),
         facility_type="processing_plant",
         region=item.plant_region,
         establishment_number=plant_number(short_id),
@@ -132,16 +182,19 @@ def facility(
     item: Exporter,
     *,
     facility_id: str,
-    name: str,
+    names: LocalNames,
     facility_type: str,
     region: str,
     establishment_number: str,
     boundary: list[list[list[float]]],
 ) -> dict[str, Any]:
-    """A UNTP ``Facility`` (extended as ``AgriFacility``) operated by exporter ``item``."""
-    return facility_document(
+    """A UNTP ``Facility`` (extended as ``AgriFacility``) operated by exporter ``item``.
+
+    ``names``: the facility's name in each language, its own script first (which is ``name``).
+    """
+    document = facility_document(
         facility_id=facility_id,
-        name=name,
+        name=names[0][1],
         facility_type=facility_type,
         country="RU",
         region=region,
@@ -151,6 +204,9 @@ def facility(
         operator_name=item.name,
         products=[(item.hs_code, item.product)],
     )
+    document["names"] = language_values(names)
+    document["operatedByParty"]["names"] = language_values(item.names)
+    return document
 
 
 class StatusAllocator(Protocol):
@@ -232,13 +288,9 @@ class Signer:
 
 
 def participant_name(short_id: str) -> str:
-    """A participant's display name."""
-    for item in EXPORTERS:
-        if item.short_id == short_id:
-            return item.name
-    if short_id in OTHERS:
-        return OTHERS[short_id][1]
-    return short_id
+    """A participant's name in its own script (its short id when it is not in the cast)."""
+    names = participant_names(short_id)
+    return names[0][1] if names else short_id
 
 
 @dataclass
@@ -384,7 +436,7 @@ def laboratory_farm(seed: str, world: ExporterWorld, key: str) -> dict[str, Any]
     farm = facility(
         item,
         facility_id=f"urn:pilot:facility:{item.short_id}:lab-{uuid.uuid5(NAMESPACE, f'{seed}/{key}').hex[:12]}",
-        name=f"{item.name.split()[0]} farm, sampled herd {number}",
+        names=sampled_farm_names(item, number),
         facility_type="farm",
         region=region,
         establishment_number=f"{region}-{number}",
@@ -414,7 +466,7 @@ def certificate_subject(seed: str, item: Exporter, farm: dict[str, Any], key: st
     Its ``auditableEvidence`` pins the farm's facility record; ``sign_consignment`` fills in the digest.
     """
     certifier = certifier_of(item.short_id)
-    return conformity_attestation(
+    subject = conformity_attestation(
         attestation_id=stable_id(seed, key, "certificate"),
         topic=CERT_TOPIC[item.hs_code[:4]],
         certifier_did=did_of(certifier),
@@ -428,6 +480,11 @@ def certificate_subject(seed: str, item: Exporter, farm: dict[str, Any], key: st
             facility_credential_id(seed, farm["id"]), "DigitalFacilityRecord", "sha-256:" + "0" * 64, "facility record"
         ),
     )
+    subject["issuedToParty"]["names"] = language_values(item.names)
+    subject["scope"]["owner"]["names"] = language_values(participant_names(certifier))
+    if "names" in farm:
+        subject["assessment"][0]["assessedFacility"][0]["facility"]["names"] = list(farm["names"])
+    return subject
 
 
 def facility_credential_id(seed: str, facility_id: str) -> str:

@@ -26,6 +26,7 @@ from node_core.problems import ProblemError
 from node_core.trust_holder import TrustHolder
 from port_node.storage import unavailable
 from schemas.codes import Code
+from schemas.phrase import Phrase
 from schemas.trust import ResolvedKey
 
 __all__ = ["Authenticator", "Caller", "exporters_only"]
@@ -33,11 +34,11 @@ __all__ = ["Authenticator", "Caller", "exporters_only"]
 EXPORTER_ROLE = "exporter"
 
 
-def exporters_only(key: ResolvedKey) -> str | None:
+def exporters_only(key: ResolvedKey) -> Phrase | None:
     """The port's ``SignerRule``: only a participant whose trust-list role is ``exporter`` is admitted."""
     if key.role == EXPORTER_ROLE:
         return None
-    return f"{key.participant_id} is not an exporter and may not use this route"
+    return Phrase("{participant} is not an exporter and may not use this route", participant=key.participant_id)
 
 
 @dataclass(frozen=True)
@@ -82,7 +83,7 @@ class Authenticator(ParticipantAuthenticator):
             if scheme.lower() != "bearer" or not hmac.compare_digest(value.strip().encode(), self._token):
                 raise ProblemError(
                     Code.UNAUTHORIZED,
-                    "operator bearer token missing or wrong",
+                    Phrase("operator bearer token missing or wrong"),
                     status=401,
                     headers={"WWW-Authenticate": 'Bearer realm="pilot"'},
                 )

@@ -42,6 +42,9 @@ from dataclasses import KW_ONLY, dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
+from node_core.catalogues import DOMAIN
+from node_core.i18n import messages, reason_in
+from node_core.languages import DEFAULT_LANGUAGE, Language
 from node_core.problems import ProblemError
 from port_node.agreement_keys import AgreementKeySource
 from port_node.keys import PortKeys
@@ -52,6 +55,7 @@ from schemas.canonical import canonicalize
 from schemas.codes import Code
 from schemas.digest import sha256_digest
 from schemas.errors import CanonicalizationError
+from schemas.phrase import Phrase
 from schemas.receipt import LogPosition, build_receipt, leaf_input_of, log_entry_of, receipt_subject
 from schemas.status_list import StatusLookup
 from schemas.trust import TrustRegistry
@@ -96,7 +100,9 @@ def duplicate_conflict(exporter: str, submission_id: str) -> ProblemError:
     """409 for the same ``(exporter, submissionId)`` with other content."""
     return ProblemError(
         Code.DUPLICATE_CONFLICT,
-        f"{exporter} already submitted {submission_id} with other content",
+        Phrase(
+            "{exporter} already submitted {submission} with other content", exporter=exporter, submission=submission_id
+        ),
         status=409,
         extra={"submissionId": submission_id},
     )
@@ -119,8 +125,14 @@ class IntakeService:
     #: The private keys that open credentials sealed to this port; None: it holds none (a sealed
     #: credential is then ``SEALED_KEY_UNKNOWN``).
     agreement_keys: AgreementKeySource | None = None
+    #: The port's language (``PILOT_LANGUAGE``): a receipt's reasons carry their message and hint in it
+    #: (``localized``) beside the English message; English adds nothing (docs/design.md §6, "Languages").
+    language: Language = DEFAULT_LANGUAGE
     #: Called with every answered submission (metrics).
     observers: list[Callable[[IntakeOutcome], None]] = field(default_factory=list, init=False)
+
+    def __post_init__(self) -> None:
+        messages(DOMAIN, self.language)  # read the catalogue now, not on the first rejection
 
     def submit(self, document: Any, exporter: str, received_at: datetime) -> IntakeOutcome:
         """Decide and record one parsed submission sent by ``exporter`` at ``received_at``.
@@ -156,7 +168,7 @@ class IntakeService:
             submission_digest=assessment.submission_digest,
             exporter_id=exporter,
             decision=assessment.decision,
-            reasons=[p.as_dict() for p in assessment.receipt_reasons],
+            reasons=[reason_in(p, self.language) for p in assessment.receipt_reasons],
             received_at=received_at,
             status_lists=assessment.status_lists,
         )

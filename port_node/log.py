@@ -33,6 +33,7 @@ from node_core.problems import ProblemError
 from port_node.tables import CHECKPOINTS, LOG_HEAD, LOG_LEAVES
 from schemas.codes import Code
 from schemas.merkle import MerkleTree, leaf_hash
+from schemas.phrase import Phrase
 from schemas.signed_note import Checkpoint, sign_checkpoint
 
 __all__ = ["LogCorruptError", "TransparencyLog", "read_leaf_hashes", "sign_checkpoint_note"]
@@ -185,7 +186,9 @@ class TransparencyLog:
         Raises 503 LOG_UNAVAILABLE while the log refuses to sign (``refuse_signing``).
         """
         if self._refusal is not None:
-            raise ProblemError(Code.LOG_UNAVAILABLE, f"the log does not sign new checkpoints: {self._refusal}")
+            raise ProblemError(
+                Code.LOG_UNAVAILABLE, Phrase("the log does not sign new checkpoints: {why}", why=self._refusal)
+            )
         self._staged = True
         index = self._tree.append(leaf_hash(leaf_input))
         size = index + 1

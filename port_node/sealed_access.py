@@ -32,6 +32,7 @@ from schemas.codes import Code
 from schemas.errors import VerificationError
 from schemas.jose import credential_payload
 from schemas.models.registry import credential_type_of
+from schemas.phrase import Phrase
 from schemas.sealing import is_sealed, open_sealed, read_sealed, sealed_header
 from schemas.time import format_time
 
@@ -122,7 +123,7 @@ class SealedCredentials:
     def _stored(self, exporter: str, submission_id: str) -> SubmissionRow:
         stored = self.store.find(exporter, submission_id)
         if stored is None:
-            raise ProblemError(Code.NOT_FOUND, "no such submission at this port")
+            raise ProblemError(Code.NOT_FOUND, Phrase("no such submission at this port"))
         return stored
 
     def listing(self, exporter: str, submission_id: str) -> tuple[bool, list[StoredCredential]]:

@@ -99,7 +99,14 @@ class PortNode:
         retention = KeyRetention(settings.node_id, trust, agreement_keys)
         retention.run_safely()
         intake = IntakeService(
-            settings.node_id, keys, trust, store, sampling, status=status, agreement_keys=agreement_keys
+            settings.node_id,
+            keys,
+            trust,
+            store,
+            sampling,
+            status=status,
+            agreement_keys=agreement_keys,
+            language=settings.language,
         )
         return cls(settings, engine, trust, keys, log, store, intake, auth, status, agreement_keys, retention)
 

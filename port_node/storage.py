@@ -39,6 +39,7 @@ from port_node.log import TransparencyLog
 from port_node.tables import CHECKPOINTS, LOG_HEAD, LOG_LEAVES, SUBMISSIONS
 from schemas.codes import Code
 from schemas.merkle import leaf_hash
+from schemas.phrase import Phrase
 from schemas.receipt import LogPosition
 
 __all__ = [
@@ -53,7 +54,7 @@ __all__ = [
 
 def database_unavailable() -> ProblemError:
     """503 LOG_UNAVAILABLE for a database that cannot be reached or written (the client should retry)."""
-    return ProblemError(Code.LOG_UNAVAILABLE, "the port's database is unavailable; retry later", status=503)
+    return ProblemError(Code.LOG_UNAVAILABLE, Phrase("the port's database is unavailable; retry later"), status=503)
 
 
 @contextmanager

@@ -30,6 +30,7 @@ from node_core.database import TableStore, WriteLock
 from node_core.problems import ProblemError
 from registry_node.tables import STATUS_LIST_VERSIONS, STATUS_LISTS
 from schemas.codes import Code
+from schemas.phrase import Phrase
 from schemas.status_list import StatusList
 
 __all__ = ["Accepted", "StatusListStore", "StoredVersion"]
@@ -107,7 +108,9 @@ def out_of_order(held: int) -> ProblemError:
     """409: the registry holds ``held`` or higher; the registry's own number is named, never the input's."""
     return ProblemError(
         Code.STATUS_LIST_OUT_OF_ORDER,
-        f"the registry holds version {held} of this status list; a new version needs a higher sequence",
+        Phrase(
+            "the registry holds version {held} of this status list; a new version needs a higher sequence", held=held
+        ),
         extra={"heldSequence": held},
     )
 
@@ -159,7 +162,10 @@ class StatusListStore(TableStore):
             if purpose != status_list.purpose:
                 raise ProblemError(
                     Code.STATUS_LIST_INVALID,
-                    f"this status list's earlier versions have statusPurpose {purpose}; a version cannot change it",
+                    Phrase(
+                        "this status list's earlier versions have statusPurpose {purpose}; a version cannot change it",
+                        purpose=purpose,
+                    ),
                 )
             if sequence <= held:
                 return self._already_held(connection, issuer, list_id, status_list, held)

@@ -44,7 +44,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -57,6 +57,7 @@ from schemas.errors import Reason
 from schemas.models.receipt import Decision
 from schemas.models.submission import Submission
 from schemas.models.validate import problems_from_validation_error
+from schemas.phrase import Phrase
 from schemas.rules import PORT_RULES, InspectionHold, RuleContext
 from schemas.sealing import is_sealed
 from schemas.status_list import StatusCheck, StatusLookup, check_status
@@ -143,7 +144,7 @@ def _bounded(problem: Reason) -> Reason:
     path = _bounded_path(problem.path)
     if path == problem.path and message == problem.message:
         return problem
-    return Reason(problem.code, path, message, problem.severity)
+    return replace(problem, path=path, message=message)
 
 
 def cap_reasons(reasons: list[Reason], limit: int = MAX_RECEIPT_REASONS) -> list[Reason]:
@@ -166,15 +167,16 @@ def cap_reasons(reasons: list[Reason], limit: int = MAX_RECEIPT_REASONS) -> list
         keep.add(index)
     kept = [_bounded(reasons[index]) for index in sorted(keep)]
     omitted = len(reasons) - len(kept)
-    kept.append(
-        Reason(
-            Code.REASONS_OMITTED,
-            "",
-            f"{omitted} more reason{'' if omitted == 1 else 's'} of the codes above omitted: a receipt carries "
-            f"at most {limit}",
-            "warning",
+    message = (
+        Phrase("1 more reason of the codes above omitted: a receipt carries at most {limit}", limit=limit)
+        if omitted == 1
+        else Phrase(
+            "{omitted} more reasons of the codes above omitted: a receipt carries at most {limit}",
+            omitted=omitted,
+            limit=limit,
         )
     )
+    kept.append(Reason.of(Code.REASONS_OMITTED, "", message, "warning"))
     return kept
 
 
@@ -190,8 +192,10 @@ def submission_id_of(document: Any, digest: str) -> str:
 def _check_manifest(raw: Any, trust: TrustRegistry, at: datetime) -> CredentialReport:
     """The manifest's report; a sealed manifest is refused unopened (the port decides by reading it)."""
     if is_sealed(raw):
-        message = "the manifest is never sealed: the port reads it to decide, and it pins every credential's digest"
-        problems = [Reason(Code.SEALING_NOT_EXPECTED, "/manifest", message)]
+        message = Phrase(
+            "the manifest is never sealed: the port reads it to decide, and it pins every credential's digest"
+        )
+        problems = [Reason.of(Code.SEALING_NOT_EXPECTED, "/manifest", message)]
         return CredentialReport("/manifest", raw, problems=problems, unopened=True)
     return check_credential(raw, trust, at, path="/manifest")
 

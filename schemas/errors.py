@@ -13,22 +13,37 @@ translated into these at the boundary with ``raise ... from exc`` and never esca
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from schemas.codes import Code
+from schemas.phrase import Phrase
 
 Severity = Literal["error", "warning"]
 
 
 @dataclass(frozen=True, slots=True)
 class Reason:
-    """A reason a document fails (the wire calls it a reason): a stable code, a JSON pointer, a message."""
+    """A reason a document fails (the wire calls it a reason): a stable code, a JSON pointer, a message.
+
+    ``phrase``, when set, is the message as a template and its values (``schemas.phrase``), so that a port can
+    add the message in its own language to a receipt; ``message`` is always its English text.
+    """
 
     code: Code
     path: str
     message: str
     severity: Severity = "error"
+    phrase: Phrase | None = field(default=None, compare=False, repr=False)
+
+    @classmethod
+    def of(cls, code: Code, path: str, phrase: Phrase, severity: Severity = "error") -> Reason:
+        """A reason whose message is ``phrase`` (its English text, and the phrase kept for translation)."""
+        return cls(code, path, str(phrase), severity, phrase)
+
+    def at(self, path: str) -> Reason:
+        """This reason with ``path`` instead of its own (message and phrase kept)."""
+        return replace(self, path=path)
 
     def as_dict(self) -> dict[str, str]:
         """The wire form used in receipts and reports: ``{code, severity, path, message}``."""
@@ -74,8 +89,10 @@ class VerificationError(PilotSchemaError):
         super().__init__(self.__str__())
 
     @classmethod
-    def single(cls, code: Code, path: str, message: str) -> VerificationError:
+    def single(cls, code: Code, path: str, message: str | Phrase) -> VerificationError:
         """An error with exactly one problem."""
+        if isinstance(message, Phrase):
+            return cls([Reason.of(code, path, message)])
         return cls([Reason(code, path, message)])
 
     @property

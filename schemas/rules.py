@@ -53,6 +53,7 @@ from schemas.models.manifest import ConsignmentManifest, Lot
 from schemas.models.submission import Submission
 from schemas.models.trust_list import Establishment, PortPolicy
 from schemas.models.untp import secure_link_digest
+from schemas.phrase import Phrase
 from schemas.sampling import is_sampled
 from schemas.trust import TrustRegistry
 from schemas.verify import CredentialReport
@@ -91,6 +92,11 @@ EXPORTER_RECORD_TYPES = frozenset({"DigitalFacilityRecord", "DigitalTraceability
 TRACEABILITY_TYPE = "DigitalTraceabilityEvent"
 
 _LOTS = "/manifest/credentialSubject/lots"
+# The messages of a pin that fails; the mismatch templates are filled with the found credential's path and digest.
+_MISSING_REFERENCE = Phrase("the manifest references a credential the submission does not carry").template
+_MISMATCHED_REFERENCE = Phrase("the manifest pins another digest than that of {path} ({digest})").template
+_MISSING_EVIDENCE = Phrase("the evidence this credential links to is not in the submission").template
+_MISMATCHED_EVIDENCE = Phrase("the linked evidence hashes to {digest}, not to the pinned hashDigest").template
 
 
 @dataclass(frozen=True)
@@ -238,7 +244,11 @@ class ManifestIsConsignmentManifest:
 
     def check(self, ctx: RuleContext) -> Iterator[Reason]:
         if ctx.manifest.signature_verified and ctx.manifest.record_type != MANIFEST_TYPE:
-            yield Reason(Code.SCHEMA_INVALID, "/manifest/type", f"the manifest must be a {MANIFEST_TYPE} credential")
+            yield Reason.of(
+                Code.SCHEMA_INVALID,
+                "/manifest/type",
+                Phrase("the manifest must be a {type} credential", type=MANIFEST_TYPE),
+            )
 
 
 class ManifestIssuerIsSender:
@@ -251,10 +261,14 @@ class ManifestIssuerIsSender:
         if ctx.signed_manifest_subject is None or ctx.exporter_id is None or issuer is None:
             return
         if issuer.participant_id != ctx.exporter_id:
-            yield Reason(
+            yield Reason.of(
                 Code.MANIFEST_EXPORTER_MISMATCH,
                 "/manifest/issuer",
-                f"the manifest is issued by {issuer.participant_id}, but {ctx.exporter_id} submitted it",
+                Phrase(
+                    "the manifest is issued by {issuer}, but {submitter} submitted it",
+                    issuer=issuer.participant_id,
+                    submitter=ctx.exporter_id,
+                ),
             )
 
 
@@ -265,7 +279,7 @@ class _ManifestMemberIs:
     #: The subject member compared.
     member: ClassVar[str]
 
-    def expected(self, ctx: RuleContext) -> tuple[Any, str] | None:
+    def expected(self, ctx: RuleContext) -> tuple[Any, Phrase] | None:
         """The value the member must have and the message when it has another; None: nothing to compare."""
         raise NotImplementedError
 
@@ -275,7 +289,7 @@ class _ManifestMemberIs:
             return
         expected = self.expected(ctx)
         if expected is not None and subject.get(self.member) != expected[0]:
-            yield Reason(self.codes[0], f"/manifest/credentialSubject/{self.member}", expected[1])
+            yield Reason.of(self.codes[0], f"/manifest/credentialSubject/{self.member}", expected[1])
 
 
 class ManifestExporterIsIssuer(_ManifestMemberIs):
@@ -284,11 +298,13 @@ class ManifestExporterIsIssuer(_ManifestMemberIs):
     codes: ClassVar[tuple[Code, ...]] = (Code.MANIFEST_EXPORTER_MISMATCH,)
     member = "exporter"
 
-    def expected(self, ctx: RuleContext) -> tuple[Any, str] | None:
+    def expected(self, ctx: RuleContext) -> tuple[Any, Phrase] | None:
         issuer = ctx.manifest.key
         if issuer is None:
             return None
-        return issuer.did, f"the manifest names another exporter than its issuer {issuer.participant_id}"
+        return issuer.did, Phrase(
+            "the manifest names another exporter than its issuer {issuer}", issuer=issuer.participant_id
+        )
 
 
 class ConsignmentIsSubmission(_ManifestMemberIs):
@@ -297,8 +313,8 @@ class ConsignmentIsSubmission(_ManifestMemberIs):
     codes: ClassVar[tuple[Code, ...]] = (Code.SCHEMA_INVALID,)
     member = "consignmentId"
 
-    def expected(self, ctx: RuleContext) -> tuple[Any, str] | None:
-        return ctx.submission.submissionId, "the manifest's consignmentId differs from the submissionId"
+    def expected(self, ctx: RuleContext) -> tuple[Any, Phrase] | None:
+        return ctx.submission.submissionId, Phrase("the manifest's consignmentId differs from the submissionId")
 
 
 class DestinationIsThisPort(_ManifestMemberIs):
@@ -307,8 +323,8 @@ class DestinationIsThisPort(_ManifestMemberIs):
     codes: ClassVar[tuple[Code, ...]] = (Code.DESTINATION_MISMATCH,)
     member = "destination"
 
-    def expected(self, ctx: RuleContext) -> tuple[Any, str] | None:
-        return ctx.port_id, f"the manifest is addressed to another port, not {ctx.port_id}"
+    def expected(self, ctx: RuleContext) -> tuple[Any, Phrase] | None:
+        return ctx.port_id, Phrase("the manifest is addressed to another port, not {port}", port=ctx.port_id)
 
 
 # -- the credentials ---------------------------------------------------------------------------------
@@ -327,11 +343,16 @@ class RecordsIssuedBySubmitter:
             if report.record_type not in EXPORTER_RECORD_TYPES or not report.signature_verified or report.key is None:
                 continue
             if report.key.participant_id != party:
-                yield Reason(
+                yield Reason.of(
                     Code.ISSUER_NOT_SUBMITTER,
                     f"{report.path}/issuer",
-                    f"a {report.record_type} issued by {report.key.participant_id}, but the consignment is "
-                    f"{party}'s: an exporter sends only records it issued itself",
+                    Phrase(
+                        "a {type} issued by {issuer}, but the consignment is {exporter}'s: an exporter sends only "
+                        "records it issued itself",
+                        type=report.record_type,
+                        issuer=report.key.participant_id,
+                        exporter=party,
+                    ),
                 )
 
 
@@ -347,7 +368,7 @@ class _Pin:
     target_member: str
     digest_member: str
     missing: str
-    #: Formatted with the found credential's ``path`` and ``digest``.
+    #: A template filled with the found credential's ``path`` and ``digest``.
     mismatch: str
 
 
@@ -366,11 +387,11 @@ def _pins(ctx: RuleContext) -> Iterator[_Pin]:
                 True,
                 "id",
                 "digest",
-                "the manifest references a credential the submission does not carry",
-                "the manifest pins another digest than that of {path} ({digest})",
+                _MISSING_REFERENCE,
+                _MISMATCHED_REFERENCE,
             )
-    evidence_missing = "the evidence this credential links to is not in the submission"
-    evidence_mismatch = "the linked evidence hashes to {digest}, not to the pinned hashDigest"
+    evidence_missing = _MISSING_EVIDENCE
+    evidence_mismatch = _MISMATCHED_EVIDENCE
     for report in ctx.credentials:
         if not report.verified:
             continue
@@ -412,12 +433,14 @@ class PinnedCredentialsPresent:
             found = by_id.get(pin.target)
             if found is None:
                 if pin.required and not unknown_content:
-                    yield Reason(Code.REFERENCED_CREDENTIAL_MISSING, f"{pin.where}/{pin.target_member}", pin.missing)
+                    yield Reason.of(
+                        Code.REFERENCED_CREDENTIAL_MISSING, f"{pin.where}/{pin.target_member}", Phrase(pin.missing)
+                    )
             elif found.digest != pin.digest:
-                yield Reason(
+                yield Reason.of(
                     Code.EVIDENCE_DIGEST_MISMATCH,
                     f"{pin.where}/{pin.digest_member}",
-                    pin.mismatch.format(path=found.path, digest=found.digest),
+                    Phrase(pin.mismatch, path=found.path, digest=found.digest),
                 )
 
 
@@ -431,7 +454,9 @@ class PortPublishesPolicy:
 
     def check(self, ctx: RuleContext) -> Iterator[Reason]:
         if ctx.policy is None:
-            yield Reason(Code.DESTINATION_MISMATCH, "/manifest", f"{ctx.port_id} publishes no policy")
+            yield Reason.of(
+                Code.DESTINATION_MISMATCH, "/manifest", Phrase("{port} publishes no policy", port=ctx.port_id)
+            )
 
 
 class DataCategoriesPermitted:
@@ -461,17 +486,20 @@ class DataCategoriesPermitted:
                     continue
                 refused.append(pointer)
                 if value in sealed:
-                    yield Reason(
+                    yield Reason.of(
                         Code.DATA_CATEGORY_SEALING_REQUIRED,
                         report.path + pointer,
-                        f"field in data category {category}, which this port takes only in a credential sealed "
-                        "to its keyAgreement key",
+                        Phrase(
+                            "field in data category {category}, which this port takes only in a credential sealed "
+                            "to its keyAgreement key",
+                            category=value,
+                        ),
                     )
                 else:
-                    yield Reason(
+                    yield Reason.of(
                         Code.DATA_CATEGORY_NOT_PERMITTED,
                         report.path + pointer,
-                        f"field in data category {category}, which this port may not receive",
+                        Phrase("field in data category {category}, which this port may not receive", category=value),
                     )
 
 
@@ -492,11 +520,13 @@ class SealingExpected:
             if report.sealed_to is None or report.categories is None:
                 continue
             if not any(str(category) in sealed for _, category in report.categories):
-                yield Reason(
+                yield Reason.of(
                     Code.SEALING_NOT_EXPECTED,
                     report.path,
-                    "a sealed credential holds no field of a category this port takes only sealed "
-                    "(sealedDataCategories): send it in clear text",
+                    Phrase(
+                        "a sealed credential holds no field of a category this port takes only sealed "
+                        "(sealedDataCategories): send it in clear text"
+                    ),
                 )
 
 
@@ -508,10 +538,12 @@ class HsCodePermitted:
     def check(self, lot: LotContext) -> Iterator[Reason]:
         permitted = lot.policy.permittedHsCodes
         if not _permitted(lot.lot.hsCode, permitted):
-            yield Reason(
+            yield Reason.of(
                 Code.HS_CODE_NOT_PERMITTED,
                 f"{lot.where}/hsCode",
-                f"the lot's HS code is not among this port's permitted codes ({', '.join(permitted)})",
+                Phrase(
+                    "the lot's HS code is not among this port's permitted codes ({codes})", codes=", ".join(permitted)
+                ),
             )
 
 
@@ -524,17 +556,20 @@ class EstablishmentApproved:
         path = f"{lot.where}/establishmentNumber"
         entry = lot.ctx.register.get(lot.lot.establishmentNumber)
         if entry is None:
-            yield Reason(
-                Code.ESTABLISHMENT_NOT_APPROVED, path, "the establishment is not on the importer-side register"
+            yield Reason.of(
+                Code.ESTABLISHMENT_NOT_APPROVED, path, Phrase("the establishment is not on the importer-side register")
             )
             return
         at = lot.ctx.at
         in_window = entry.approvedFrom <= at and (entry.approvedUntil is None or at <= entry.approvedUntil)
         if lot.lot.hsCode[:4] not in entry.categories or not in_window:
-            yield Reason(
+            yield Reason.of(
                 Code.ESTABLISHMENT_NOT_APPROVED,
                 path,
-                f"the establishment is approved for HS {', '.join(entry.categories)} only, or not at this time",
+                Phrase(
+                    "the establishment is approved for HS {headings} only, or not at this time",
+                    headings=", ".join(entry.categories),
+                ),
             )
 
 
@@ -547,10 +582,14 @@ class EstablishmentBoundToExporter:
         entry = lot.ctx.register.get(lot.lot.establishmentNumber)
         party = lot.ctx.party
         if entry is not None and party is not None and entry.exporter != party:
-            yield Reason(
+            yield Reason.of(
                 Code.ESTABLISHMENT_NOT_BOUND_TO_EXPORTER,
                 f"{lot.where}/establishmentNumber",
-                f"the register binds this establishment to {entry.exporter}, not to {party}",
+                Phrase(
+                    "the register binds this establishment to {bound}, not to {exporter}",
+                    bound=entry.exporter,
+                    exporter=party,
+                ),
             )
 
 
@@ -567,10 +606,12 @@ class HsCodeTraced:
     def check(self, lot: LotContext) -> Iterator[Reason]:
         for event in lot.ctx.lot_events or []:
             if lot.lot.lotId in event.produces and event.hs_code != lot.lot.hsCode:
-                yield Reason(
+                yield Reason.of(
                     Code.HS_CODE_MISMATCH,
                     f"{lot.where}/hsCode",
-                    f"the lot's HS code differs from the one the event at {event.path} records for it",
+                    Phrase(
+                        "the lot's HS code differs from the one the event at {event} records for it", event=event.path
+                    ),
                 )
 
 

@@ -42,6 +42,7 @@ from schemas.jose import credential_payload
 from schemas.models.credential import StatusListEntry, StatusPurpose
 from schemas.models.registry import AUTHORIZED_ROLES
 from schemas.models.status import BitstringStatusListCredential
+from schemas.phrase import Phrase
 from schemas.trust import TrustRegistry
 from schemas.verify import CredentialReport, check_credential
 
@@ -466,20 +467,23 @@ def check_status(
         found = lookup.status_list(entry.statusListCredential, trust, at)
         why = _unusable(found, entry, issuer_did, at)
         if why is not None:
-            into.reasons.append(
-                Reason(
-                    Code.STATUS_UNAVAILABLE, path, f"the credential's status cannot be established: {why}", "warning"
-                )
-            )
+            message = Phrase("the credential's status cannot be established: {why}", why=why)
+            into.reasons.append(Reason.of(Code.STATUS_UNAVAILABLE, path, message, "warning"))
             continue
         assert isinstance(found, StatusList)
         into.rely_on(found)
         if found.is_set(int(entry.statusListIndex)):
             code = Code.CREDENTIAL_REVOKED if entry.statusPurpose == "revocation" else Code.CREDENTIAL_SUSPENDED
-            verb = "revoked" if entry.statusPurpose == "revocation" else "suspended"
-            into.reasons.append(
-                Reason(code, path, f"the issuer has {verb} this credential (status list version {found.sequence})")
+            message = (
+                Phrase(
+                    "the issuer has revoked this credential (status list version {sequence})", sequence=found.sequence
+                )
+                if entry.statusPurpose == "revocation"
+                else Phrase(
+                    "the issuer has suspended this credential (status list version {sequence})", sequence=found.sequence
+                )
             )
+            into.reasons.append(Reason.of(code, path, message))
 
 
 def _unusable(

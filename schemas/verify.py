@@ -30,7 +30,7 @@ never quote input values; they say what was expected and what kind of value was 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -46,6 +46,7 @@ from schemas.jsonio import parse_json
 from schemas.models.base import DataCategory, field_categories
 from schemas.models.registry import AUTHORIZED_ROLES, credential_type_of
 from schemas.models.validate import semantic_problems, validate_credential_payload
+from schemas.phrase import Phrase
 from schemas.sealing import open_sealed, read_sealed, sealed_header
 from schemas.time import parse_time
 from schemas.trust import ResolvedKey, TrustRegistry
@@ -119,7 +120,7 @@ class CredentialReport:
 
 def _at(path: str, error: VerificationError) -> list[Reason]:
     """``error``'s problems with their paths placed under ``path``."""
-    return [Reason(p.code, path + p.path, p.message, p.severity) for p in error.problems]
+    return [p.at(path + p.path) for p in error.problems]
 
 
 def check_credential(raw: Any, trust: TrustRegistry, at: datetime, *, path: str = "") -> CredentialReport:
@@ -159,25 +160,30 @@ def check_sealed_credential(
         return _unopened(raw, path, _at(path, exc))
     key = trust.agreement_keys.get(kid)
     if key is None or key.participant_id != port_id:
-        message = f"the sealed credential's kid names no keyAgreement key of {port_id} in the trust list"
-        return _unopened(raw, path, [Reason(Code.SEALED_KEY_UNKNOWN, f"{path}/id", message)])
-    if not key.usable_at(at):
-        message = (
-            f"the sealed credential is sealed to a keyAgreement key of {port_id} that is retired (outside its "
-            "validity window, or revoked) at receive time: seal to the port's current key"
+        message = Phrase(
+            "the sealed credential's kid names no keyAgreement key of {port} in the trust list", port=port_id
         )
-        return _unopened(raw, path, [Reason(Code.SEALED_KEY_RETIRED, f"{path}/id", message)])
+        return _unopened(raw, path, [Reason.of(Code.SEALED_KEY_UNKNOWN, f"{path}/id", message)])
+    if not key.usable_at(at):
+        message = Phrase(
+            "the sealed credential is sealed to a keyAgreement key of {port} that is retired (outside its "
+            "validity window, or revoked) at receive time: seal to the port's current key",
+            port=port_id,
+        )
+        return _unopened(raw, path, [Reason.of(Code.SEALED_KEY_RETIRED, f"{path}/id", message)])
     private_key = private_keys.get(kid)
     if private_key is None:
-        message = f"{port_id} holds no private key for the keyAgreement key the sealed credential names"
-        return _unopened(raw, path, [Reason(Code.SEALED_KEY_UNKNOWN, f"{path}/id", message)])
+        message = Phrase(
+            "{port} holds no private key for the keyAgreement key the sealed credential names", port=port_id
+        )
+        return _unopened(raw, path, [Reason.of(Code.SEALED_KEY_UNKNOWN, f"{path}/id", message)])
     try:
         opened = open_sealed(token, {kid: private_key}, path="/id")
     except VerificationError as exc:
         return _unopened(raw, path, _at(path, exc))
     except ValueError as exc:  # a plaintext RFC 8785 cannot represent (a lone surrogate...)
-        message = f"the sealed plaintext cannot be canonicalized (RFC 8785): {type(exc).__name__}"
-        return _unopened(raw, path, [Reason(Code.SEALED_INVALID, f"{path}/id", message)])
+        message = Phrase("the sealed plaintext cannot be canonicalized (RFC 8785): {error}", error=type(exc).__name__)
+        return _unopened(raw, path, [Reason.of(Code.SEALED_INVALID, f"{path}/id", message)])
     report = check_credential(opened.credential, trust, at, path=path)
     report.sealed_to = kid
     return report
@@ -214,7 +220,9 @@ def _classify(report: CredentialReport) -> list[tuple[str, DataCategory]] | None
 def _verify(raw: Any, trust: TrustRegistry, at: datetime, path: str) -> CredentialReport:
     report = CredentialReport(path=path, raw=raw)
     if not isinstance(raw, Mapping):
-        report.problems.append(Reason(Code.SCHEMA_INVALID, path or "/", "a credential must be a JSON object"))
+        report.problems.append(
+            Reason.of(Code.SCHEMA_INVALID, path or "/", Phrase("a credential must be a JSON object"))
+        )
         return report
     try:
         report.digest = credential_digest(raw)
@@ -222,8 +230,8 @@ def _verify(raw: Any, trust: TrustRegistry, at: datetime, path: str) -> Credenti
         report.problems += _at(path, exc)
         return report
     except ValueError as exc:
-        message = f"cannot canonicalize (RFC 8785): {type(exc).__name__}"
-        report.problems.append(Reason(Code.SCHEMA_INVALID, path or "/", message))
+        message = Phrase("cannot canonicalize (RFC 8785): {error}", error=type(exc).__name__)
+        report.problems.append(Reason.of(Code.SCHEMA_INVALID, path or "/", message))
         return report
 
     # 1. Securing form, without crypto: which key claims to have signed.
@@ -250,7 +258,7 @@ def _verify(raw: Any, trust: TrustRegistry, at: datetime, path: str) -> Credenti
     try:
         key = trust.resolve_key(verification_method, "assertion", at)
     except VerificationError as exc:
-        report.problems += [Reason(p.code, vm_path, _key_message(p)) for p in exc.problems]
+        report.problems += [_key_problem(p, vm_path) for p in exc.problems]
         return report
     report.key = key
 
@@ -270,10 +278,14 @@ def _verify(raw: Any, trust: TrustRegistry, at: datetime, path: str) -> Credenti
     issuer_id = issuer.get("id") if isinstance(issuer, Mapping) else issuer
     if issuer_id != key.did:
         report.problems.append(
-            Reason(
+            Reason.of(
                 Code.PROOF_INVALID,
                 vm_path,
-                f"signed with {key.verification_method}, a key of {key.did}, but the issuer is another party",
+                Phrase(
+                    "signed with {key}, a key of {owner}, but the issuer is another party",
+                    key=key.verification_method,
+                    owner=key.did,
+                ),
             )
         )
         return report
@@ -290,11 +302,16 @@ def _verify(raw: Any, trust: TrustRegistry, at: datetime, path: str) -> Credenti
         roles = AUTHORIZED_ROLES.get(report.record_type, frozenset())
         if key.role not in {str(r) for r in roles}:
             report.problems.append(
-                Reason(
+                Reason.of(
                     Code.ISSUER_ROLE_NOT_AUTHORIZED,
                     f"{body_path}/issuer",
-                    f"{key.participant_id} has role {key.role}; a {report.record_type} must be issued by "
-                    + " or ".join(sorted(str(r) for r in roles)),
+                    Phrase(
+                        "{issuer} has role {role}; a {type} must be issued by {roles}",
+                        issuer=key.participant_id,
+                        role=key.role,
+                        type=report.record_type,
+                        roles=" or ".join(sorted(str(r) for r in roles)),
+                    ),
                 )
             )
 
@@ -307,11 +324,12 @@ def _verify(raw: Any, trust: TrustRegistry, at: datetime, path: str) -> Credenti
     return report
 
 
-def _key_message(problem: Reason) -> str:
-    """The message of a key-resolution problem; an unknown key's id is input, so it is not quoted."""
+def _key_problem(problem: Reason, path: str) -> Reason:
+    """A key-resolution problem placed at ``path``; an unknown key's id is input, so it is not quoted."""
     if problem.code == Code.ISSUER_UNKNOWN:
-        return "the verificationMethod is not a key of any participant in the trust list"
-    return problem.message
+        message = Phrase("the verificationMethod is not a key of any participant in the trust list")
+        return Reason.of(problem.code, path, message)
+    return replace(problem, path=path, severity="error")
 
 
 def _validity_problems(payload: Mapping[str, Any], at: datetime, path: str) -> list[Reason]:
@@ -323,20 +341,21 @@ def _validity_problems(payload: Mapping[str, Any], at: datetime, path: str) -> l
         return problems  # already a schema problem
     if valid_from is not None and at < valid_from:
         problems.append(
-            Reason(
+            Reason.of(
                 Code.CREDENTIAL_NOT_YET_VALID,
                 f"{path}/validFrom",
-                "the credential's validFrom is later than the time it is judged at",
+                Phrase("the credential's validFrom is later than the time it is judged at"),
             )
         )
     if valid_until is not None and at > valid_until:
-        problems.append(Reason(Code.CREDENTIAL_EXPIRED, f"{path}/validUntil", "the credential's validUntil has passed"))
+        message = Phrase("the credential's validUntil has passed")
+        problems.append(Reason.of(Code.CREDENTIAL_EXPIRED, f"{path}/validUntil", message))
     elif valid_until is not None and at + EXPIRY_WARNING > valid_until:
         problems.append(
-            Reason(
+            Reason.of(
                 Code.CREDENTIAL_EXPIRING_SOON,
                 f"{path}/validUntil",
-                f"the credential expires within {EXPIRY_WARNING.days} days",
+                Phrase("the credential expires within {days} days", days=EXPIRY_WARNING.days),
                 "warning",
             )
         )

@@ -23,14 +23,6 @@ function badge(value, known, prefix) {
   return el("span", { class: "badge " + (known.has(value) ? prefix + value : "other") }, words(value));
 }
 
-// A name as a record holds it: text, a language value {"@value", "@language"}, or a list of those.
-function nameOf(value) {
-  if (typeof value === "string") return value;
-  if (Array.isArray(value)) return value.map(nameOf).join(" / ");
-  if (value && typeof value === "object" && typeof value["@value"] === "string") return value["@value"];
-  return "-";
-}
-
 function validity(from, until) {
   const expired = until && Date.parse(until) < Date.now();
   return el("span", { class: expired ? "expired" : "" }, `${shown(from)} → ${until || "no end"}` + (expired ? " (expired)" : ""));
@@ -74,7 +66,7 @@ function consignmentRows(c) {
   const link = el("a", { class: "open-consignment", "data-id": c.id, onclick: () => openDetail(c.id) }, c.id);
   const row = el("tr", { "data-id": c.id, class: c.id === openId ? "selected" : "" },
     el("td", {}, link, c.raw ? el("span", { class: "muted" }, " (queued as-is)") : ""),
-    el("td", {}, c.destination), el("td", {}, badge(c.state, STATES, "state-")), el("td", {}, badge(c.decision, DECISIONS, "decision-")),
+    el("td", {}, participantElement(c.destination)), el("td", {}, badge(c.state, STATES, "state-")), el("td", {}, badge(c.decision, DECISIONS, "decision-")),
     el("td", {}, ...codeList([...reasonCodes(c), ...(c.failureCode ? [c.failureCode] : [])])),
     el("td", {}, c.attempts), el("td", {}, c.updatedAt));
   const todo = c.decision === "rejected" || c.state === "failed" ? fixes(c) : [];
@@ -85,6 +77,7 @@ function consignmentRows(c) {
 function renderOverview(o) {
   hints = o.hints;
   document.getElementById("exporter-id").textContent = o.exporter;
+  document.getElementById("exporter-name").replaceChildren(participantNameElement(o.exporter));
   document.getElementById("state-line").textContent =
     `as of ${o.at}: ${o.consignments.length} consignments, ${o.outbox.length} in the outbox, ${o.farms.length} farms and plants, ` +
     `${o.certificates.length} certificates`;
@@ -93,13 +86,13 @@ function renderOverview(o) {
     : [el("tr", {}, el("td", { colspan: "7", class: "muted" }, "no consignment yet"))]));
   document.querySelector("#outbox tbody").replaceChildren(...(o.outbox.length ? o.outbox.map((item) =>
     el("tr", {}, el("td", {}, el("a", { class: "open-consignment", onclick: () => openDetail(item.consignmentId) }, item.consignmentId)),
-       el("td", {}, item.destination), el("td", {}, item.attempts), el("td", {}, item.nextAttemptAt), el("td", {}, shown(item.lastError))))
+       el("td", {}, participantElement(item.destination)), el("td", {}, item.attempts), el("td", {}, item.nextAttemptAt), el("td", {}, shown(item.lastError))))
     : [el("tr", {}, el("td", { colspan: "5", class: "muted" }, "empty: nothing waits for delivery"))]));
   document.querySelector("#farms tbody").replaceChildren(...o.farms.map((f) =>
-    el("tr", {}, el("td", {}, f.id), el("td", {}, nameOf(f.name)), el("td", {}, words(f.facilityType)), el("td", {}, f.establishmentNumber),
+    el("tr", {}, el("td", {}, f.id), el("td", {}, nameElement(f.name, f.names)), el("td", {}, words(f.facilityType)), el("td", {}, f.establishmentNumber),
        el("td", {}, f.region), el("td", {}, validity(f.validFrom, f.validUntil)), el("td", {}, standing(f.standing)))));
   document.querySelector("#certificates tbody").replaceChildren(...o.certificates.map((c) =>
-    el("tr", {}, el("td", {}, c.id), el("td", {}, c.type), el("td", {}, c.issuer), el("td", {}, shown(c.assessedFacility || c.establishmentNumber)),
+    el("tr", {}, el("td", {}, c.id), el("td", {}, c.type), el("td", {}, participantElement(c.issuer)), el("td", {}, shown(c.assessedFacility || c.establishmentNumber)),
        el("td", {}, validity(c.validFrom, c.validUntil)), el("td", {}, standing(c.standing)))));
   const current = openId && o.consignments.find((c) => c.id === openId);
   if (openId && (openStamp === null || (current && current.updatedAt !== openStamp))) openDetail(openId);
@@ -188,6 +181,7 @@ async function openDetail(id) {
 // -- live --------------------------------------------------------------------------------------------
 async function refresh() {
   try {
+    await loadParticipants();
     renderOverview(await getJSON("/v1/dashboard/overview"));
   } catch (error) {
     document.getElementById("state-line").textContent = "cannot load: " + error.message;

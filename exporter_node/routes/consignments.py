@@ -32,6 +32,7 @@ from schemas.epcis import dte_credentials, epcis_document
 from schemas.errors import PilotSchemaError, VerificationError
 from schemas.identifiers import did_of
 from schemas.jsonio import dumps_compact, parse_json
+from schemas.phrase import Phrase
 from schemas.sealing import is_sealed
 
 router = APIRouter(tags=["consignments"])
@@ -44,7 +45,7 @@ def consignment_view(node: Any, consignment_id: str) -> ConsignmentView:
     """The full view of one consignment; 404 when unknown."""
     row = node.storage.consignment(consignment_id)
     if row is None:
-        raise NotFoundError(f"no consignment {consignment_id}")
+        raise NotFoundError(Phrase("no consignment {consignment}", consignment=consignment_id))
     attempts = [AttemptView.from_row(attempt) for attempt in node.storage.attempts(consignment_id)]
     sealed = [SealedCredentialView.from_row(item) for item in node.storage.sealed_credentials(consignment_id)]
     receipt = parse_json(row["receipt"]) if row["receipt"] else None
@@ -153,7 +154,7 @@ def get_submission(consignment_id: str, node: NodeDep) -> Response:
     """The submission bytes this exporter sends (and sent) for the consignment."""
     text = node.storage.submission_text(consignment_id)
     if text is None:
-        raise NotFoundError(f"no consignment {consignment_id}")
+        raise NotFoundError(Phrase("no consignment {consignment}", consignment=consignment_id))
     return Response(text.encode("utf-8"), media_type="application/json")
 
 
@@ -184,7 +185,7 @@ def get_epcis(consignment_id: str, node: NodeDep) -> Response:
     """
     row = node.storage.consignment(consignment_id)
     if row is None:
-        raise NotFoundError(f"no consignment {consignment_id}")
+        raise NotFoundError(Phrase("no consignment {consignment}", consignment=consignment_id))
     try:
         submission = parse_json(row["submission"])
         credentials = submission.get("credentials") if isinstance(submission, dict) else None

@@ -18,7 +18,8 @@ port's own record, facts rather than claims to check; when the log cannot be rea
 from __future__ import annotations
 
 import base64
-from dataclasses import asdict, dataclass
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
@@ -27,6 +28,7 @@ from pilot.audit.errors import AuditError
 from pilot.audit.monitor import verified_checkpoint, verified_cosigners
 from pilot.audit.nodes import AuditNetwork
 from pilot.audit.sealed import NOT_CHECKED, sealed_kid
+from pilot.participant_labels import participant_choice, reader_ranges
 from schemas.canonical import canonicalize
 from schemas.digest import canonical_digest
 from schemas.errors import PilotSchemaError, VerificationError
@@ -45,17 +47,30 @@ __all__ = ["Step", "build_trail"]
 
 @dataclass(frozen=True)
 class Step:
-    """One step of the timeline; ``verified`` is None for a step that is a fact, not a claim to check."""
+    """One step of the timeline; ``verified`` is None for a step that is a fact, not a claim to check.
+
+    ``actor_name``: when ``actor`` is a participant's short id, its name from the trust list in the reader's
+    language (``pilot.participant_labels``), else empty.
+    """
 
     at: str | None
     actor: str
     what: str
     verified: bool | None
     detail: str
+    actor_name: str = ""
 
     def as_json(self) -> dict[str, Any]:
-        """Machine form."""
-        return asdict(self)
+        """Machine form (``actorName`` for ``actor_name``)."""
+        fields = asdict(self)
+        fields["actorName"] = fields.pop("actor_name")
+        return fields
+
+
+def _named(step: Step, trust: TrustRegistry, ranges: Sequence[str]) -> Step:
+    """``step`` with its actor's name when the actor is a participant of ``trust``."""
+    chosen = participant_choice(step.actor, ranges, trust) if trust.participant(step.actor) else None
+    return replace(step, actor_name=chosen.value) if chosen is not None else step
 
 
 def _credential_steps(submission: dict[str, Any], trust: TrustRegistry, at: datetime, exporter: str) -> list[Step]:
@@ -213,8 +228,9 @@ def _access_steps(network: AuditNetwork, port: str, exporter: str, consignment_i
     return steps
 
 
-def build_trail(network: AuditNetwork, consignment_id: str) -> list[Step]:
-    """Every step of ``consignment_id``'s story, in order (see the module docstring)."""
+def build_trail(network: AuditNetwork, consignment_id: str, ranges: Sequence[str] | None = None) -> list[Step]:
+    """Every step of ``consignment_id``'s story, in order (see the module docstring); participants named for
+    a reader of language ``ranges`` (the environment's locale when None)."""
     trust = network.trust()
     exporter, view = network.find_consignment(consignment_id)
     port = str(view.get("destination"))
@@ -252,4 +268,5 @@ def build_trail(network: AuditNetwork, consignment_id: str) -> list[Step]:
         steps.append(Step(None, port, f"no receipt yet (state {view.get('state')})", None, "-"))
     sealed = sum(1 for c in sent.get("credentials", []) if is_sealed(c)) if isinstance(sent, dict) else 0
     steps.extend(_access_steps(network, port, exporter, consignment_id, sealed))
-    return steps
+    reader = reader_ranges() if ranges is None else ranges
+    return [_named(step, trust, reader) for step in steps]

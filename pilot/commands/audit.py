@@ -17,14 +17,16 @@ Each prints its result as one JSON document on stdout with ``--format json`` (``
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 
-from pilot.console import EXIT_FAILED, console, fail_usage, print_json, untrusted
+from pilot.console import EXIT_FAILED, console, err_console, fail_usage, print_json, untrusted
 from pilot.data_dir import default_data_dir
 from pilot.output_format import FormatOpt, JsonFlagOpt, OutputFormat, wants_json
 from pilot.tables import new_table
@@ -269,11 +271,29 @@ def monitor_command(
             time.sleep(interval)
 
 
+class TrailFormat(StrEnum):
+    """What ``pilot audit trail`` prints: the shared text and json, or one self-contained HTML page."""
+
+    text = "text"
+    json = "json"
+    html = "html"
+
+
 @app.command("trail")
 def trail_command(
     consignment_id: Annotated[str, typer.Argument(help="The consignment id (= the submissionId at the port).")],
     data_dir: DataDir = None,
-    output_format: FormatOpt = OutputFormat.text,
+    output_format: Annotated[
+        TrailFormat,
+        typer.Option(
+            "--format",
+            help="Result as text (for people), json (one JSON document on stdout) or html (a self-contained page "
+            "with the timeline and the farm maps).",
+        ),
+    ] = TrailFormat.text,
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="With --format html: write the page here, not to stdout.")
+    ] = None,
     as_json: JsonFlagOpt = False,
 ) -> None:
     """Print a consignment's story, farm to port decision, as a timeline where every step says if it verified.
@@ -282,22 +302,33 @@ def trail_command(
     decision and reasons, the status list versions it relied on (from the registry), the log entry, the
     checkpoint and the witnesses' cosignatures, and the port's access log of the sealed credentials (who
     opened which, when). Needs the network running. Exit 1 if a step fails.
+
+    With --format html the trail is one self-contained HTML page (no script, no external file) that adds
+    the consignment's timeline, farm lots to the cosigned checkpoint, and a map of each farm drawn from
+    its GeoJSON boundary; -o writes it to a file.
     """
     from pilot.audit.errors import AuditError, NodeUnreachableError
     from pilot.audit.nodes import AuditNetwork
     from pilot.audit.trail import build_trail
+    from pilot.audit.trail_page import gather_story, trail_page_html
 
+    page = output_format is TrailFormat.html and not as_json
+    if output is not None and not page:
+        fail_usage("-o/--output writes the HTML page: give --format html with it")
     directory = data_dir or default_data_dir()
     try:
         with AuditNetwork.open(directory) as network:
             steps = build_trail(network, consignment_id)
+            story = gather_story(network, consignment_id) if page else None
     except NodeUnreachableError as exc:
         fail_usage(f"{exc} (is the network up? `pilot status --data-dir {directory}`)")
     except AuditError as exc:
         console.print(f"[red]no trail[/] for {untrusted(consignment_id)}: {untrusted(exc)}")
         raise typer.Exit(EXIT_FAILED) from exc
     ok = all(step.verified is not False for step in steps)
-    if wants_json(output_format, as_json):
+    if story is not None:
+        write_page(trail_page_html(consignment_id, steps, story), output)
+    elif as_json or output_format is TrailFormat.json:
         print_json({"consignmentId": consignment_id, "ok": ok, "steps": [s.as_json() for s in steps]})
     else:
         print_trail(consignment_id, steps, console)
@@ -305,12 +336,26 @@ def trail_command(
         raise typer.Exit(EXIT_FAILED)
 
 
+def write_page(page: str, output: Path | None) -> None:
+    """The HTML page to ``output``, or as it is to stdout (no console: markup and width must not touch it)."""
+    if output is None:
+        sys.stdout.write(page)
+        sys.stdout.flush()
+        return
+    try:
+        output.write_text(page, encoding="utf-8")
+    except OSError as exc:
+        fail_usage(f"cannot write {output}: {exc}")
+    err_console.print(f"trail page: {untrusted(output)}")
+
+
 def print_trail(consignment_id: str, steps: Sequence[Step], out: Console) -> None:
     """The trail as a table (every cell whole, shown literally), then whether every step verified."""
     table = new_table("time", "who", "step", "verified", "detail", title=f"trail of {untrusted(consignment_id)}")
     marks = {True: "[green]yes[/]", False: "[red]NO[/]", None: "-"}
     for step in steps:
-        cells = (untrusted(step.at or "-"), untrusted(step.actor), untrusted(step.what))
+        who = f"{step.actor} {step.actor_name}" if step.actor_name else step.actor
+        cells = (untrusted(step.at or "-"), untrusted(who), untrusted(step.what))
         table.add_row(*cells, marks[step.verified], untrusted(step.detail))
     out.print(table)
     ok = all(step.verified is not False for step in steps)

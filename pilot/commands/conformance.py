@@ -12,6 +12,7 @@ from pilot.conformance.report import ReportFormat, print_table
 from pilot.console import EXIT_FAILED, console, err_console, fail_usage, print_json, untrusted
 from pilot.data_dir import default_data_dir
 from pilot.documents import FileVerdict, check_file, read_agreement_keys
+from pilot.language import LangOpt
 from pilot.output_format import FormatOpt, OutputFormat, wants_json
 from pilot.reports import Format, NotRun, problem_lines, render_verdicts
 from pilot.status_list_options import (
@@ -171,12 +172,14 @@ def run_command(
     ] = None,
     output_format: Annotated[ReportFormat, typer.Option("--format", help="Report format.")] = ReportFormat.text,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the report here.")] = None,
+    lang: LangOpt = None,
 ) -> None:
     """Run the black-box suite against a port (--port) or an exporter (--exporter).
 
     For --exporter, start the exporter first with PILOT_PEER_URLS=<port id>=http://<listen>,registry=<URL>
     and PILOT_RETRY_BASE_S=0.2 (see docs/conformance.md). Exit 0 when every case passes, 1 when any fails.
     """
+    del lang  # applied by its callback (pilot.language): the text and HTML reports' language
     from pilot.commands.node import parse_listen
     from pilot.conformance import KitMaterial, MaterialError, render, run_exporter_suite, run_port_suite
     from pilot.conformance.status_sources import registry_of

@@ -19,6 +19,7 @@ from pilot.console import EXIT_FAILED, console, fail_usage, print_json, untruste
 from pilot.data_dir import default_data_dir
 from pilot.demo.scenario import NetworkControl, run_scenario
 from pilot.demo.summary import print_summary, render_html, summary_json
+from pilot.language import LangOpt, tr
 from pilot.output_format import FormatOpt, OutputFormat, notes_console, wants_json
 from pilot.participants import EXPORTER_IDS, PORT_IDS
 from pilot.sandbox import DEFAULT_SEED
@@ -74,7 +75,14 @@ def _own_network(keep: Path | None, notes: Console) -> Iterator[NetworkControl]:
     with tempfile.TemporaryDirectory(prefix="pilot-demo-") as temporary:
         data_dir = keep or Path(temporary)
         base = _free_base_port()
-        with notes.status(f"starting 10 nodes in {data_dir} (ports {base + 1}-{base + 20})"):
+        with notes.status(
+            tr(
+                "starting 10 nodes in {directory} (ports {first}-{last})",
+                directory=data_dir,
+                first=base + 1,
+                last=base + 20,
+            )
+        ):
             network = start_network(data_dir, base, env=DEMO_ENV, overview=False)
         with network:
             tokens = {n: network.token(n) for n in EXPORTER_IDS}
@@ -99,21 +107,24 @@ def demo_command(
         ),
     ] = None,
     output_format: FormatOpt = OutputFormat.text,
+    lang: LangOpt = None,
 ) -> None:
     """Run the pilot scenario: 6 exporters ship to 3 ports, with fault cases, an outage, and full checks.
 
     Uses the network `pilot up` runs in the data directory when every node there is healthy; otherwise
     starts its own ten nodes in a temporary directory and stops them at the end. Exit 0 only when
     every expected outcome matched and every receipt and log verified. With --format json the summary is one
-    JSON document on stdout, and the progress goes to stderr.
+    JSON document on stdout, and the progress goes to stderr. --lang chooses the language of the summary
+    and of the HTML report.
     """
+    del lang  # applied by its callback (pilot.language)
     machine = wants_json(output_format)
     notes = notes_console(machine)
     started = time.monotonic()
     directory = data_dir or default_data_dir()
     control = _running_network(directory)
     if control is not None:
-        notes.print(f"using the network running in {untrusted(directory)}")
+        notes.print(tr("using the network running in {directory}", directory=untrusted(directory)))
         context: contextlib.AbstractContextManager[NetworkControl] = contextlib.nullcontext(control)
     else:
         context = _own_network(keep, notes)
@@ -126,6 +137,6 @@ def demo_command(
         print_summary(result, console)
     if report is not None:
         report.write_text(render_html(result))
-        notes.print(f"HTML report: {untrusted(report)}")
+        notes.print(tr("HTML report: {path}", path=untrusted(report)))
     if not result.ok:
         raise typer.Exit(EXIT_FAILED)

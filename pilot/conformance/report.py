@@ -5,6 +5,10 @@ hint when it failed, and pass or fail. ``render`` gives the text of a report; ``
 the text format on a terminal. What the node under test answered is outside text: the table shows it
 literally (``pilot.safe_text.untrusted``, never rich markup), the HTML escapes it, and the JUnit XML
 writes the characters XML 1.0 forbids as visible escapes (``xml_document``), so the report stays well-formed.
+
+The text and HTML reports are in the command's language (``pilot --lang``, ``pilot.language``): the verdict,
+the labels and the headings; a case's id, its pass/fail mark, the JSON report and the JUnit XML (read by
+machines) never change with it.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from rich.console import Console
 from rich.table import Column
 
 from pilot.conformance.model import TIER_NAMES, CaseResult, Report
+from pilot.language import N_, cli_language, tr
 from pilot.safe_text import untrusted, visible, xml_document
 from pilot.tables import new_table
 
@@ -46,20 +51,33 @@ def render(report: Report, output_format: ReportFormat) -> str:
 
 def _summary(report: Report) -> str:
     failed = len(report.failed)
-    verdict = "CONFORMANT" if report.ok else "NOT CONFORMANT"
-    return (
-        f"{verdict}: {len(report.results) - failed} of {len(report.results)} cases passed, {failed} failed "
-        f"({report.suite} {report.node_id} at {report.target}, {report.elapsed_s:.1f} s)"
+    return tr(
+        "{verdict}: {passed} of {total} cases passed, {failed} failed ({suite} {node} at {target}, {seconds:.1f} s)",
+        verdict=tr("CONFORMANT") if report.ok else tr("NOT CONFORMANT"),
+        passed=len(report.results) - failed,
+        total=len(report.results),
+        failed=failed,
+        suite=report.suite,
+        node=report.node_id,
+        target=report.target,
+        seconds=report.elapsed_s,
     )
+
+
+def _labelled(label: str, value: str, width: int) -> str:
+    """``      label:    value``, the values of one case aligned (a label may be wider in another language)."""
+    return f"      {label:<{width}} {value}"
 
 
 def _plain(report: Report) -> str:
     lines = []
+    labels = [tr("sent:"), tr("expected:"), tr("actual:"), tr("hint:")]
+    width = max(len(label) for label in labels)
     for r in report.results:
         lines.append(f"{r.status.upper()}  {r.id}  {r.title}")
         if not r.passed:
-            lines += [f"      sent:     {r.sent}", f"      expected: {r.expected}", f"      actual:   {r.actual}"]
-            lines.append(f"      hint:     {r.hint}")
+            values = [r.sent, r.expected, r.actual, r.hint]
+            lines += [_labelled(label, value, width) for label, value in zip(labels, values, strict=True)]
     lines.append(_summary(report))
     return visible("\n".join(lines)) + "\n"  # no escape sequence reaches a terminal that shows the file
 
@@ -67,12 +85,12 @@ def _plain(report: Report) -> str:
 def print_table(report: Report, console: Console) -> None:
     """The text report as a rich table: every case, details for failures, then the verdict."""
     width = max((len(r.id) for r in report.results), default=10)
-    table = new_table("", Column("case", min_width=width), "tier", "expected", "actual")
+    table = new_table("", Column(tr("case"), min_width=width), tr("tier"), tr("expected"), tr("actual"))
     for r in report.results:
         mark = "[green]pass[/]" if r.passed else "[bold red]FAIL[/]"
         actual = untrusted(r.actual)
         if not r.passed:
-            actual += f"\n[dim]sent: {untrusted(r.sent)}[/]\n[yellow]hint: {untrusted(r.hint)}[/]"
+            actual += f"\n[dim]{tr('sent:')} {untrusted(r.sent)}[/]\n[yellow]{tr('hint:')} {untrusted(r.hint)}[/]"
         table.add_row(mark, untrusted(r.id), str(r.tier), untrusted(r.expected), actual)
     console.print(table)
     style = "bold green" if report.ok else "bold red"
@@ -120,10 +138,13 @@ th{background:#f6f8fa} tr.fail{background:#fff0f0} code{font-size:.95em}
 """
 
 
+_HTML_HEADERS = (N_("status"), N_("case"), N_("tier"), N_("title"), N_("sent"), N_("expected"), N_("actual"))
+
+
 def _row(r: CaseResult) -> str:
     e = html.escape
     status = '<b class="ok">pass</b>' if r.passed else '<b class="bad">FAIL</b>'
-    hint = f'<div class="hint">hint: {e(r.hint)}</div>' if r.hint else ""
+    hint = f'<div class="hint">{e(tr("hint:"))} {e(r.hint)}</div>' if r.hint else ""
     return (
         f'<tr class="{r.status}" id="{e(r.id)}"><td>{status}</td><td><code>{e(r.id)}</code></td><td>{r.tier}</td>'
         f"<td>{e(r.title)}</td><td>{e(r.sent)}</td><td>{e(r.expected)}</td><td>{e(r.actual)}{hint}</td>"
@@ -133,16 +154,28 @@ def _row(r: CaseResult) -> str:
 
 def _html(report: Report) -> str:
     e = html.escape
-    verdict = '<span class="ok">conformant</span>' if report.ok else '<span class="bad">not conformant</span>'
+    verdict = (
+        f'<span class="ok">{e(tr("conformant"))}</span>'
+        if report.ok
+        else f'<span class="bad">{e(tr("not conformant"))}</span>'
+    )
     rows = "\n".join(_row(r) for r in report.results)
+    heading = e(tr("Conformance of {suite} {node} at {target}:", suite="\0", node="\1", target="\2"))
+    heading = (
+        heading.replace("\0", e(report.suite))
+        .replace("\1", f"<code>{e(report.node_id)}</code>")
+        .replace("\2", f"<code>{e(report.target)}</code>")
+    )
+    headers = "".join(f"<th>{e(tr(h))}</th>" for h in _HTML_HEADERS)
+    started = tr("Started {time}.", time=report.started_at)
+    tiers = tr("Tiers: 1 schema, 2 signatures and trust, 3 protocol behaviour.")
     return f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Conformance: {e(report.suite)} {e(report.node_id)}</title>
+<html lang="{cli_language()}"><head><meta charset="utf-8">
+<title>{e(tr("Conformance: {suite} {node}", suite=report.suite, node=report.node_id))}</title>
 <style>{_CSS}</style></head><body>
-<h1>Conformance of {e(report.suite)} <code>{e(report.node_id)}</code> at <code>{e(report.target)}</code>: {verdict}</h1>
-<p>{e(_summary(report))}. Started {e(report.started_at)}. Tiers: 1 schema, 2 signatures and trust,
-3 protocol behaviour.</p>
-<table><thead><tr><th>status</th><th>case</th><th>tier</th><th>title</th><th>sent</th><th>expected</th>
-<th>actual</th><th>ms</th></tr></thead><tbody>
+<h1>{heading} {verdict}</h1>
+<p>{e(_summary(report))}. {e(started)} {e(tiers)}</p>
+<table><thead><tr>{headers}<th>ms</th></tr></thead><tbody>
 {rows}
 </tbody></table></body></html>
 """

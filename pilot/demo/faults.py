@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
+from pilot.language import N_
 from pilot.sandbox import UNAPPROVED_ESTABLISHMENT
 from pilot.synthetic import ConsignmentParts, SignedConsignment, Signer, record_type_of, sign_consignment
 
@@ -121,7 +122,7 @@ def unapproved_establishment(lots: list[dict[str, Any]]) -> list[dict[str, Any]]
 CASES: tuple[FaultCase, ...] = (
     FaultCase(
         "tampered",
-        "record changed after signing",
+        N_("record changed after signing"),
         "ru-exp-01",
         "cn-port-01",
         "raw",
@@ -130,7 +131,7 @@ CASES: tuple[FaultCase, ...] = (
     ),
     FaultCase(
         "revoked",
-        "manifest signed with a revoked key",
+        N_("manifest signed with a revoked key"),
         "ru-exp-02",
         "cn-port-02",
         "raw",
@@ -139,7 +140,7 @@ CASES: tuple[FaultCase, ...] = (
     ),
     FaultCase(
         "expired",
-        "expired conformity certificate",
+        N_("expired conformity certificate"),
         "ru-exp-03",
         "cn-port-03",
         "raw",
@@ -148,7 +149,7 @@ CASES: tuple[FaultCase, ...] = (
     ),
     FaultCase(
         "expired-import",
-        "expired certificate offered for import",
+        N_("expired certificate offered for import"),
         "ru-exp-03",
         "-",
         "import",
@@ -157,7 +158,7 @@ CASES: tuple[FaultCase, ...] = (
     ),
     FaultCase(
         "establishment",
-        "establishment not on the register (exporter pre-check)",
+        N_("establishment not on the register (exporter pre-check)"),
         "ru-exp-04",
         "cn-port-01",
         "consignment",
@@ -166,7 +167,7 @@ CASES: tuple[FaultCase, ...] = (
     ),
     FaultCase(
         "personal",
-        "field in a data category the port does not permit",
+        N_("field in a data category the port does not permit"),
         "ru-exp-05",
         "cn-port-02",
         "raw",
@@ -175,7 +176,7 @@ CASES: tuple[FaultCase, ...] = (
     ),
     FaultCase(
         "role",
-        "certificate from an issuer without the certifier role",
+        N_("certificate from an issuer without the certifier role"),
         "ru-exp-06",
         "cn-port-03",
         "raw",

@@ -23,10 +23,12 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from pilot.demo.checks import LogAudit, audit_log, check_receipt
 from pilot.demo.faults import BUILDERS, CASES, FaultCase, FaultOutcome, unapproved_establishment
+from pilot.demo.report_pictures import gather_stories
 from pilot.demo.sealed_case import SealedCase
 from pilot.demo.status_cases import RegistryOutage, demo_certificate_id, run_status_cases
 from pilot.issuer_state import DataDirStatus
 from pilot.participants import EXPORTER_IDS, PORT_IDS, PORTS
+from pilot.pictures import ConsignmentStory
 from pilot.sandbox import UNAPPROVED_ESTABLISHMENT, build_sandbox
 from pilot.synthetic import (
     Signer,
@@ -74,6 +76,8 @@ class DemoResult:
     problems: list[str] = field(default_factory=list)
     #: The consignments shipped while the registry was down (docs/design.md §12).
     registry_outage: RegistryOutage | None = None
+    #: What the report's timelines and farm maps are drawn from, by consignment id (``pilot.demo.report_pictures``).
+    stories: dict[str, ConsignmentStory] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -408,6 +412,7 @@ def run_scenario(
         status_outcomes, registry_outage = run_status_cases(scenario)
         scenario.check_receipts()
         logs = scenario.check_logs()
+        stories = gather_stories(scenario)
 
         for shipment in normal + outage:
             if shipment.refused_code or shipment.state not in ("delivered", "delivered_with_warnings"):
@@ -455,6 +460,7 @@ def run_scenario(
             time.monotonic() - started,
             scenario.problems,
             registry_outage,
+            stories,
         )
     finally:
         scenario.close()

@@ -25,6 +25,7 @@ import httpx
 
 from pilot.demo.checks import check_sealed_at_rest, database_files
 from pilot.demo.faults import FaultCase, FaultOutcome
+from pilot.language import N_
 from pilot.participants import EXPORTER_IDS
 from pilot.synthetic import (
     build_world,
@@ -46,7 +47,7 @@ PORT = "cn-port-03"
 DAY = date(2026, 3, 1)
 SEALED_CASE = FaultCase(
     "sealed-laboratory",
-    "laboratory results, sealed to the port's key",
+    N_("laboratory results, sealed to the port's key"),
     "all",
     PORT,
     "consignment",

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from pilot.demo.faults import FaultCase, FaultOutcome
 from pilot.issuer_state import Action, change_status, status_ttl
+from pilot.language import N_
 from pilot.participants import EXPORTER_IDS
 from pilot.synthetic import build_world, certifier_of, plan_consignment, sign_consignment, stable_id
 from schemas.codes import Code
@@ -47,7 +48,7 @@ REGISTRY_DOWN_S = 5.0
 CASES: tuple[FaultCase, ...] = (
     FaultCase(
         "suspended-precheck",
-        "certificate suspended by cert-01 after import (exporter pre-check)",
+        N_("certificate suspended by cert-01 after import (exporter pre-check)"),
         EXPORTER,
         PORT,
         "consignment",
@@ -56,7 +57,7 @@ CASES: tuple[FaultCase, ...] = (
     ),
     FaultCase(
         "suspended-port",
-        "signed consignment citing a suspended certificate",
+        N_("signed consignment citing a suspended certificate"),
         EXPORTER,
         PORT,
         "raw",
@@ -65,7 +66,7 @@ CASES: tuple[FaultCase, ...] = (
     ),
     FaultCase(
         "reinstated",
-        "the same certificate after cert-01 reinstates it",
+        N_("the same certificate after cert-01 reinstates it"),
         EXPORTER,
         PORT,
         "consignment",

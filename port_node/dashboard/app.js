@@ -14,13 +14,14 @@ async function loadSummary() {
   const s = await getJSON("/v1/dashboard/summary");
   summaryState = s;
   document.getElementById("port-id").textContent = s.port;
+  document.getElementById("port-name").replaceChildren(participantNameElement(s.port));
   const state = s.log.signing ? "signing" : "NOT signing: " + s.log.problem;
   document.getElementById("log-state").textContent =
     `log ${s.log.origin}: ${s.log.size} entries, ${state}; cosigned by ${s.log.cosigners.join(", ") || "no witness yet"}; ` +
     `witness ${s.witness.name}: ${s.witness.evidence} equivocation record(s)`;
   const ports = document.getElementById("ports");
   ports.replaceChildren(el("div", { class: "ports" }, ...s.ports.map((p) =>
-    el("div", { class: "port-card" + (p === s.port ? " self" : "") }, el("strong", {}, p),
+    el("div", { class: "port-card" + (p === s.port ? " self" : "") }, el("strong", {}, participantElement(p)),
        el("div", { class: "muted" }, p === s.port ? `${s.log.size} log entries (this port)` : "peer port and witness")))));
   const decisions = ["accepted", "rejected", "held_for_inspection"];
   const matrix = document.getElementById("matrix");
@@ -28,16 +29,17 @@ async function loadSummary() {
   matrix.tBodies[0].replaceChildren(...s.exporters.map((e) => {
     const c = s.counts[e] || {};
     const total = decisions.reduce((n, d) => n + (c[d] || 0), 0);
-    return el("tr", {}, el("td", {}, e), ...decisions.map((d) => el("td", { class: "count" }, c[d] || 0)), el("td", {}, total));
+    return el("tr", {}, el("td", {}, participantElement(e)), ...decisions.map((d) => el("td", { class: "count" }, c[d] || 0)), el("td", {}, total));
   }));
 }
 
 async function loadSubmissions() {
   const { submissions } = await getJSON("/v1/dashboard/submissions");
   document.querySelector("#submissions tbody").replaceChildren(...submissions.map((s) =>
-    el("tr", {}, el("td", {}, s.logIndex), el("td", {}, s.receivedAt), el("td", {}, s.exporter),
+    el("tr", {}, el("td", {}, s.logIndex), el("td", {}, s.receivedAt), el("td", {}, participantElement(s.exporter)),
        el("td", {}, el("a", { class: "open-consignment", "data-id": s.submissionId, onclick: () => openTimeline(s.exporter, s.submissionId) }, s.submissionId)),
        el("td", {}, decision(s.decision)), el("td", {}, s.reasonCodes.join(", ") || "-"))));
+  drawDecisionChart(document.getElementById("decision-chart"), submissions, `latest ${submissions.length} submissions`);
 }
 
 async function loadLog() {
@@ -134,6 +136,7 @@ async function loadSealed(exporter, id) {
 
 async function refresh() {
   try {
+    await loadParticipants();
     await loadSummary();
     await loadSubmissions();
     await loadLog();

@@ -28,6 +28,7 @@ from port_node.state import PortNode
 from port_node.tables import LOG_LEAVES, SUBMISSIONS
 from schemas.codes import Code
 from schemas.models.base import Role
+from schemas.phrase import Phrase
 
 router = APIRouter(tags=["dashboard"])
 router.include_router(shared_assets_router)
@@ -151,7 +152,10 @@ def submission(exporter: str, submission_id: str, port: OperatorDep) -> Response
     """The receipt, the leaf input (base64) and the checkpoints the page needs to check inclusion itself."""
     stored = port.store.find(exporter, submission_id)
     if stored is None:
-        raise ProblemError(Code.NOT_FOUND, f"no submission {submission_id} of {exporter}")
+        raise ProblemError(
+            Code.NOT_FOUND,
+            Phrase("no submission {submission} of {exporter}", submission=submission_id, exporter=exporter),
+        )
     with port.engine.connect() as connection:
         leaf_input = connection.execute(
             sa.select(LOG_LEAVES.c.leaf_input).where(LOG_LEAVES.c.leaf_index == stored.leaf_index)

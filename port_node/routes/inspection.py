@@ -20,6 +20,7 @@ from fastapi import APIRouter
 from node_core.problems import ProblemError, problem_responses
 from port_node.routes.deps import PortDep
 from schemas.codes import Code
+from schemas.phrase import Phrase
 from schemas.receipt import b64
 
 router = APIRouter(tags=["inspection"])
@@ -43,11 +44,11 @@ def get_sampling_key(day: str, port: PortDep) -> dict[str, Any]:
     except ValueError:
         when = None
     if when is None:
-        raise ProblemError(Code.REQUEST_INVALID, "the day is a UTC date, YYYY-MM-DD")
+        raise ProblemError(Code.REQUEST_INVALID, Phrase("the day is a UTC date, YYYY-MM-DD"))
     sampling = port.intake.sampling
     key = sampling.published(when, datetime.now(UTC).date()) if sampling is not None else None
     if key is None:
-        raise ProblemError(Code.NOT_FOUND, "a day's sampling key is published once that UTC day is over")
+        raise ProblemError(Code.NOT_FOUND, Phrase("a day's sampling key is published once that UTC day is over"))
     return {
         "port": port.settings.node_id,
         "day": when.isoformat(),

@@ -18,6 +18,7 @@ from node_core.problems import ProblemError, problem_responses
 from port_node.api_models import MAX_ENTRIES, ConsistencyProof, InclusionProof, LogEntries
 from port_node.routes.deps import PortDep
 from schemas.codes import Code
+from schemas.phrase import Phrase
 from schemas.receipt import b64
 
 router = APIRouter(prefix="/v1/log", tags=["log"])
@@ -50,7 +51,7 @@ async def get_checkpoint(port: PortDep) -> Response:
     """The newest checkpoint the port signed, with the witnesses' cosignatures gathered so far."""
     note = port.log.served_note
     if not note:
-        raise ProblemError(Code.LOG_UNAVAILABLE, "the log has no checkpoint yet")
+        raise ProblemError(Code.LOG_UNAVAILABLE, Phrase("the log has no checkpoint yet"))
     return PlainTextResponse(note, media_type="text/plain; charset=utf-8")
 
 

@@ -26,6 +26,7 @@ from port_node.sealed_access import SealedCredentials
 from port_node.state import PortNode, receive_time
 from schemas.canonical import canonicalize
 from schemas.codes import Code
+from schemas.phrase import Phrase
 
 __all__ = ["DEFAULT_OPERATOR", "MAX_OPERATOR_NAME", "OPERATOR_HEADER", "router"]
 
@@ -51,12 +52,18 @@ def _sealed(port: PortNode) -> SealedCredentials:
 
 def _checked_name(name: Any, where: str) -> str:
     if not isinstance(name, str) or not name.strip():
-        raise ProblemError(Code.REQUEST_INVALID, f"the operator's name in {where} must be a non-empty string")
+        raise ProblemError(
+            Code.REQUEST_INVALID, Phrase("the operator's name in {where} must be a non-empty string", where=where)
+        )
     text: str = name.strip()
     if len(text) > MAX_OPERATOR_NAME or not text.isprintable():
         raise ProblemError(
             Code.REQUEST_INVALID,
-            f"the operator's name in {where} must be at most {MAX_OPERATOR_NAME} printable characters",
+            Phrase(
+                "the operator's name in {where} must be at most {limit} printable characters",
+                where=where,
+                limit=MAX_OPERATOR_NAME,
+            ),
         )
     return text
 
@@ -68,18 +75,21 @@ def _operator_name(request: Request, body: bytes) -> str:
     if header is not None:
         if not header.isascii():
             raise ProblemError(
-                Code.REQUEST_INVALID, f"{OPERATOR_HEADER} must be ASCII; give other names in the JSON body"
+                Code.REQUEST_INVALID,
+                Phrase("{header} must be ASCII; give other names in the JSON body", header=OPERATOR_HEADER),
             )
         names.append(_checked_name(header, OPERATOR_HEADER))
     if body.strip():
         require_json_media_type(request.headers)
         document = parse_json_body(body)
         if not isinstance(document, dict) or not set(document) <= {"operator"}:
-            raise ProblemError(Code.REQUEST_INVALID, 'the body is {"operator": NAME} or nothing')
+            raise ProblemError(Code.REQUEST_INVALID, Phrase('the body is {{"operator": NAME}} or nothing'))
         if "operator" in document:
             names.append(_checked_name(document["operator"], "the body"))
     if len(set(names)) > 1:
-        raise ProblemError(Code.REQUEST_INVALID, f"{OPERATOR_HEADER} and the body name different operators")
+        raise ProblemError(
+            Code.REQUEST_INVALID, Phrase("{header} and the body name different operators", header=OPERATOR_HEADER)
+        )
     return names[0] if names else DEFAULT_OPERATOR
 
 

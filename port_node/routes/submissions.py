@@ -20,7 +20,7 @@ from starlette.responses import Response
 
 from node_core.body import parse_json_body
 from node_core.http_signatures import target_uri_from_scope
-from node_core.problems import ProblemError, problem_body, problem_responses
+from node_core.problems import ProblemError, problem_responses
 from port_node.api_models import MAX_BATCH, BatchRequest, BatchResponse, SubmissionReceipt, SubmissionRecord
 from port_node.authentication import exporters_only
 from port_node.crash_points import unsafe_test_crash_point
@@ -30,6 +30,7 @@ from port_node.storage import SubmissionRow
 from schemas.codes import Code
 from schemas.jsonio import MAX_DEPTH, parse_json
 from schemas.models.submission import Submission
+from schemas.phrase import Phrase
 
 router = APIRouter(tags=["submissions"])
 
@@ -86,10 +87,10 @@ def _batch_items(body: bytes) -> list[Any]:
         or set(document) != {"submissions"}
         or not isinstance(document["submissions"], list)
     ):
-        raise ProblemError(Code.REQUEST_INVALID, 'a batch is {"submissions": [...]} and nothing else')
+        raise ProblemError(Code.REQUEST_INVALID, Phrase('a batch is {{"submissions": [...]}} and nothing else'))
     items: list[Any] = document["submissions"]
     if len(items) > MAX_BATCH:
-        raise ProblemError(Code.REQUEST_INVALID, f"a batch holds at most {MAX_BATCH} submissions")
+        raise ProblemError(Code.REQUEST_INVALID, Phrase("a batch holds at most {limit} submissions", limit=MAX_BATCH))
     return items
 
 
@@ -125,7 +126,7 @@ async def post_batch(request: Request, port: PortDep) -> Response:
             except ProblemError as exc:
                 if exc.status >= 500:
                     raise
-                problem = problem_body(exc.code, exc.status, exc.detail, title=exc.title, extra=exc.extra)
+                problem = exc.body()
                 parts.append(orjson.dumps({"status": exc.status, "problem": problem}))
                 continue
             parts.append(b'{"status":%d,"receipt":%s}' % (outcome.status, outcome.receipt))
@@ -148,7 +149,7 @@ def _lookup(port: PortNode, request: Request, submission_id: str, exporter: str 
         assert caller.exporter is not None
         stored = port.store.find(caller.exporter, submission_id)
     if stored is None:
-        raise ProblemError(Code.NOT_FOUND, "no such submission is visible to this caller")
+        raise ProblemError(Code.NOT_FOUND, Phrase("no such submission is visible to this caller"))
     return stored
 
 

@@ -32,6 +32,7 @@ from registry_node.state import receive_time
 from registry_node.store import Accepted, StoredVersion
 from schemas.codes import Code
 from schemas.errors import JsonMalformedError, VerificationError
+from schemas.phrase import Phrase
 from schemas.status_list import status_list_url
 from schemas.time import format_time, parse_time
 from schemas.trust import ResolvedKey
@@ -56,22 +57,25 @@ def list_url(issuer: str, list_id: str) -> str:
     try:
         return status_list_url(issuer, list_id)
     except ValueError:
-        raise ProblemError(Code.NOT_FOUND, "no status list has this name") from None
+        raise ProblemError(Code.NOT_FOUND, Phrase("no status list has this name")) from None
 
 
 def the_lists_issuer(issuer: str) -> SignerRule:
     """The ``SignerRule`` of a list's URL: only ``issuer`` may publish its versions (403 for anyone else)."""
 
-    def rule(key: ResolvedKey) -> str | None:
+    def rule(key: ResolvedKey) -> Phrase | None:
         if key.participant_id == issuer:
             return None
-        return f"{key.participant_id} may publish its own status lists only, not another participant's"
+        return Phrase(
+            "{participant} may publish its own status lists only, not another participant's",
+            participant=key.participant_id,
+        )
 
     return rule
 
 
 def _not_found() -> ProblemError:
-    return ProblemError(Code.NOT_FOUND, "the registry holds no such status list version")
+    return ProblemError(Code.NOT_FOUND, Phrase("the registry holds no such status list version"))
 
 
 def _credential_response(request: Request, version: StoredVersion, cache: str) -> Response:
@@ -118,7 +122,7 @@ def get_status_list(
         try:
             at = parse_time(timestamp)
         except VerificationError:
-            raise ProblemError(Code.REQUEST_INVALID, "timestamp must be an RFC 3339 time with a zone") from None
+            raise ProblemError(Code.REQUEST_INVALID, Phrase("timestamp must be an RFC 3339 time with a zone")) from None
         version = registry.store.held_at(issuer, list_id, at)
     if version is None:
         raise _not_found()

@@ -36,6 +36,7 @@ from schemas.models.credential import (
 from schemas.models.event import BIZ_STEPS, DISPOSITIONS, DigitalTraceabilityEvent, TraceabilityEvent
 from schemas.models.facility import DigitalFacilityRecord, Facility, FacilityRecord
 from schemas.models.geometry import Polygon, geometry_problems
+from schemas.models.language import LanguageTag, LanguageValue, Names
 from schemas.models.log import LogEntry
 from schemas.models.manifest import ConsignmentManifest, ManifestSubject
 from schemas.models.receipt import ReceiptSubject, SubmissionReceipt
@@ -98,8 +99,11 @@ __all__ = [
     "FacilityRecord",
     "HsCode",
     "Issuer",
+    "LanguageTag",
+    "LanguageValue",
     "LogEntry",
     "ManifestSubject",
+    "Names",
     "Participant",
     "Polygon",
     "PortPolicy",

@@ -17,6 +17,7 @@ from pydantic import Field, model_validator
 from schemas._internal.scalars import Date, Finite, Rec20Unit, Text, Uri
 from schemas.models.base import DataCategory, Opt, PilotModel, cat_field, check_type, field_error
 from schemas.models.credential import UntpCredentialBase
+from schemas.models.language import Names
 from schemas.models.untp import UNTP_TOPIC_OF, AgriTopic, ConformityTopic, Party, SecureLink
 
 __all__ = [
@@ -66,10 +67,11 @@ class LaboratoryResult(PilotModel):
 
 
 class AssessedFacility(PilotModel):
-    """The facility an assessment is about: its id and name."""
+    """The facility an assessment is about: its id and name (and ``names``, the pilot extension term)."""
 
     id: Uri = cat_field(DataCategory.PUBLIC)
     name: Text = cat_field(DataCategory.PUBLIC)
+    names: Opt[Names] = cat_field(DataCategory.PUBLIC, None)
 
 
 class FacilityVerification(PilotModel):

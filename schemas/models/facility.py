@@ -3,8 +3,9 @@
 The credential subject is a UNTP ``FacilityRecord`` holding its ``facility`` (a UNTP ``Facility``, typed
 ``["Facility", "AgriFacility"]``: the farm polygon under ``locationInformation.geoBoundary``,
 ``countryOfOperation``, ``processCategory`` as HS classifications, ``operatedByParty``) and optional
-``conformityClaim``s. The pilot's extension terms (``facilityType``, ``region``, ``establishmentNumber``,
-``areaHectares``, ``herdSize``, ``productionPeriod``, ``operatorContact``) belong to ``AgriFacility``.
+``conformityClaim``s. The pilot's extension terms (``names``, ``facilityType``, ``region``,
+``establishmentNumber``, ``areaHectares``, ``herdSize``, ``productionPeriod``, ``operatorContact``) belong
+to ``AgriFacility``; ``names`` lists the facility's name in each of its languages (``schemas.models.language``).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from schemas._internal.scalars import (
 from schemas.models.base import DataCategory, Opt, PilotModel, cat_field, check_type, field_error
 from schemas.models.credential import UntpCredentialBase
 from schemas.models.geometry import Polygon
+from schemas.models.language import Names
 from schemas.models.untp import (
     AgriTopic,
     ConformityTopic,
@@ -90,6 +92,7 @@ class Facility(PilotModel):
     operatedByParty: Party = cat_field(DataCategory.PUBLIC)
     locationInformation: Location = cat_field(DataCategory.PRECISE_LOCATION)
     # Pilot extension terms (AgriFacility).
+    names: Opt[Names] = cat_field(DataCategory.PUBLIC, None)
     facilityType: Literal["farm", "processing_plant"] = cat_field(DataCategory.PUBLIC)
     region: SubdivisionCode = cat_field(DataCategory.PUBLIC)
     establishmentNumber: EstablishmentNumber = cat_field(DataCategory.PUBLIC)

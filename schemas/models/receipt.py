@@ -8,18 +8,43 @@ from schemas._internal.scalars import B64Hash, DateTime, Did, Digest, NonNegativ
 from schemas.models.base import DataCategory, Opt, PilotModel, cat_field
 from schemas.models.credential import CredentialBase
 
-__all__ = ["Decision", "LogInclusion", "Reason", "ReceiptSubject", "StatusListReference", "SubmissionReceipt"]
+__all__ = [
+    "Decision",
+    "LocalizedReason",
+    "LogInclusion",
+    "Reason",
+    "ReceiptSubject",
+    "StatusListReference",
+    "SubmissionReceipt",
+]
 
 Decision = Literal["accepted", "rejected", "held_for_inspection"]
 
 
+class LocalizedReason(PilotModel):
+    """A reason's message and hint in the port's configured language (docs/design.md §6, "Languages").
+
+    ``message`` is the reason's message translated; where the message has no translation (a schema
+    validator's own wording), the title of its code in that language. ``hint`` says what the exporter can do
+    (absent for a code without one). The reason's own ``message`` stays English.
+    """
+
+    lang: str = cat_field(DataCategory.PUBLIC, pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{1,8})*$", max_length=35)
+    message: str = cat_field(DataCategory.PUBLIC, max_length=4000)
+    hint: Opt[str] = cat_field(DataCategory.PUBLIC, None, max_length=4000)
+
+
 class Reason(PilotModel):
-    """One reason for the decision: a stable code (docs/design.md §7), severity, JSON pointer, message."""
+    """One reason for the decision: a stable code (docs/design.md §7), severity, JSON pointer, message.
+
+    ``message`` is English; a port whose language is another adds ``localized`` (absent in English).
+    """
 
     code: str = cat_field(DataCategory.PUBLIC, pattern=r"^[A-Z][A-Z0-9_]{1,63}$")
     severity: Literal["error", "warning"] = cat_field(DataCategory.PUBLIC)
     path: str = cat_field(DataCategory.PUBLIC, max_length=2048)
     message: str = cat_field(DataCategory.PUBLIC, max_length=4000)
+    localized: Opt[LocalizedReason] = cat_field(DataCategory.PUBLIC, None)
 
 
 class LogInclusion(PilotModel):

@@ -34,6 +34,7 @@ from schemas.models.base import (
     cat_field,
     field_error,
 )
+from schemas.models.language import Names
 
 __all__ = [
     "KEY_AGREEMENT",
@@ -90,12 +91,18 @@ class TrustedKey(PilotModel):
 
 
 class Participant(PilotModel):
-    """A member of the pilot network: short id, DID, role, name, country, keys."""
+    """A member of the pilot network: short id, DID, role, name, country, keys.
+
+    ``name`` is the name in the participant's own script; ``names``, when present, lists it in each of its
+    languages, ``name`` among them (VC 2.0 language value objects, ``schemas.models.language``): a reader is
+    shown the one in its language (``schemas.names``).
+    """
 
     id: ShortId = cat_field(DataCategory.PUBLIC)
     did: Did = cat_field(DataCategory.PUBLIC)
     role: RoleValue = cat_field(DataCategory.PUBLIC)
     name: Text = cat_field(DataCategory.PUBLIC)
+    names: Opt[Names] = cat_field(DataCategory.PUBLIC, None)
     country: CountryCode = cat_field(DataCategory.PUBLIC)
     keys: Annotated[list[TrustedKey], Field(min_length=1)] = cat_field(DataCategory.PUBLIC)
 
@@ -112,6 +119,7 @@ class Establishment(PilotModel):
 
     establishmentNumber: EstablishmentNumber = cat_field(DataCategory.PUBLIC)
     name: Text = cat_field(DataCategory.PUBLIC)
+    names: Opt[Names] = cat_field(DataCategory.PUBLIC, None)
     exporter: ShortId = cat_field(DataCategory.PUBLIC)
     region: SubdivisionCode = cat_field(DataCategory.PUBLIC)
     categories: Annotated[list[HsHeading], Field(min_length=1)] = cat_field(DataCategory.PUBLIC)

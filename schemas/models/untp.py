@@ -14,6 +14,7 @@ from pydantic import StringConstraints, model_validator
 
 from schemas._internal.scalars import Did, HsCode, Text, Uri
 from schemas.models.base import DataCategory, Opt, PilotModel, cat_field, field_error
+from schemas.models.language import Names
 
 __all__ = [
     "AGRI_TOPICS",
@@ -61,10 +62,14 @@ HS_SCHEME_NAME = "Harmonized System 2022 (WCO)"
 
 
 class Party(PilotModel):
-    """A party (UNTP ``Party`` as referenced by a facility or an attestation): its DID and name."""
+    """A party (UNTP ``Party`` as referenced by a facility or an attestation): its DID and name.
+
+    ``names`` (pilot extension): the name in each of its languages, ``name`` among them (``schemas.models.language``).
+    """
 
     id: Did = cat_field(DataCategory.PUBLIC)
     name: Text = cat_field(DataCategory.PUBLIC)
+    names: Opt[Names] = cat_field(DataCategory.PUBLIC, None)
 
 
 class SecureLink(PilotModel):

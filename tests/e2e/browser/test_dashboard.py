@@ -5,6 +5,7 @@ and say the inclusion proof was "verified in your browser"; with ``?tamper=1`` (
 page) it must show the failure instead. A consignment sent to cn-port-03 with its lab-results certificate
 sealed (issue 15) is shown sealed; "Open" shows the plaintext in place and the access log records it; once
 the key is destroyed (its keyring file rewritten under the running port) the page shows the 410 message.
+The chart of decisions over time counts the consignments and follows a new one without a reload.
 Screenshots land in ``test-artifacts/screenshots/``.
 """
 
@@ -58,6 +59,8 @@ def test_dashboard_verifies_the_inclusion_proof_in_the_browser(
     steps = page.locator("#timeline-steps").inner_text()
     assert "decision accepted" in steps and "cosigned by" in steps
     assert "ru-exp-01" in page.locator("#matrix").inner_text()
+    assert "Belgorod Broiler Export LLC" in page.locator("#matrix").inner_text()  # names.js, browser in English
+    assert page.locator("#port-name").inner_text() == "Manzhouli Rail Crossing Port Authority (fictional)"
     assert page.locator("#entries tbody tr").count() == 2
     # The bundled SHA-256 (used where crypto.subtle is absent) agrees with WebCrypto.
     agree = page.evaluate(
@@ -118,6 +121,7 @@ def test_overview_shows_the_network_with_live_counts(browser: Any, live: LiveNet
     page.goto(overview + "/")
     matrix = page.locator("#matrix").inner_text()
     assert "ru-exp-06" in matrix and "cn-port-03" in matrix
+    assert "Don Sunflower Oil JSC" in matrix and "Dalian Sea Port Authority (fictional)" in matrix  # names
     assert "2 ok" in matrix  # ru-exp-01's two consignments at cn-port-01
     assert "cosigned by cn-port-02, cn-port-03" in matrix
     page.screenshot(path=str(screenshots / "overview.png"), full_page=True)
@@ -172,4 +176,36 @@ def test_dashboard_opens_a_sealed_credential_in_place_and_shows_the_access_log(
     page.wait_for_function("() => document.querySelectorAll('#access-log tbody tr').length === 2")
     assert "SEALED_KEY_DESTROYED" in page.locator("#access-log tbody").inner_text()
     page.screenshot(path=str(screenshots / "dashboard-sealed-destroyed.png"), full_page=True)
+    page.close()
+
+
+def test_dashboard_charts_decisions_over_time_and_updates_it_live(
+    browser: Any, live: LiveNetwork, screenshots: Path
+) -> None:
+    """Issue 16 item 5: accepted, held and rejected per time bucket, drawn in the page, redrawn with the refresh."""
+    page = browser.new_page(viewport={"width": 1280, "height": 1400})
+    page.goto(f"{live.url(PORT)}/?token={live.token(PORT)}")
+    page.wait_for_selector("#decision-chart svg.decision-chart")
+    chart = page.locator("#decision-chart svg.decision-chart")
+    assert chart.get_attribute("data-total") == "2"  # ru-exp-01's two consignments, both accepted
+    buckets = page.locator("#decision-chart g.bucket")
+    counts = [
+        {
+            d: int(buckets.nth(i).get_attribute(f"data-{d}") or 0)
+            for d in ("accepted", "held-for-inspection", "rejected")
+        }
+        for i in range(buckets.count())
+    ]
+    assert sum(c["accepted"] for c in counts) == 2 and not any(
+        c["held-for-inspection"] or c["rejected"] for c in counts
+    )
+    assert page.locator("#decision-chart g.bucket rect").count() >= 1
+    assert "Decisions over time" in page.locator("#decisions").inner_text()
+
+    live.ship(PORT)  # a third consignment: the chart follows without a reload
+    page.wait_for_function(
+        "() => document.querySelector('#decision-chart svg.decision-chart').getAttribute('data-total') === '3'",
+        timeout=15_000,
+    )
+    page.locator("#decisions").screenshot(path=str(screenshots / "dashboard-decisions-chart.png"))
     page.close()

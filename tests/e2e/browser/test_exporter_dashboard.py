@@ -49,7 +49,12 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveNetwork]:
 def _register_hostile_farm(live: LiveNetwork) -> None:
     """A farm whose name is markup: the page must show it as text."""
     farm = copy.deepcopy(build_world(live.scenario.seed, EXPORTER).farms[0])
-    farm.update(id=HOSTILE_FARM, name=HOSTILE_NAME, establishmentNumber=farm["establishmentNumber"] + "9")
+    farm.update(
+        id=HOSTILE_FARM,
+        name=HOSTILE_NAME,
+        names=[{"@value": HOSTILE_NAME, "@language": "en"}],
+        establishmentNumber=farm["establishmentNumber"] + "9",
+    )
     answer = httpx.post(
         f"{live.url(EXPORTER)}/v1/farms",
         json=farm,
@@ -183,5 +188,36 @@ def test_the_dashboard_needs_the_operator_token_and_keeps_its_own_cookie(browser
         assert again is not None and again.status == 200
         page.wait_for_function("id => document.getElementById('exporter-id').textContent === id", arg=EXPORTER)
         assert {cookie["name"] for cookie in context.cookies()} == {f"pilot_token_{EXPORTER}", f"pilot_token_{port}"}
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize(
+    ("locale", "farm", "port"),
+    [
+        ("ru-RU", "Птицефабрика «Бере\u0308зка»", "Manzhouli Rail Crossing Port Authority (fictional)"),
+        ("zh-CN", "Ptitsefabrika Bere\u0308zka", "满洲里铁路口岸管理局（虚构）"),
+    ],
+)
+def test_names_show_in_the_viewers_language_with_the_others_in_the_tooltip(
+    browser: Any, live: LiveNetwork, screenshots: Path, locale: str, farm: str, port: str
+) -> None:
+    """docs/records.md "Names in several languages": the form for the browser's language, code point for code
+    point (the farm's decomposed ё stays decomposed in the page), every other form in the title."""
+    context = browser.new_context(locale=locale, viewport={"width": 1400, "height": 1600})
+    try:
+        page = context.new_page()
+        page.goto(f"{live.url(EXPORTER)}/?token={live.token(EXPORTER)}")
+        farm_id = build_world(live.scenario.seed, EXPORTER).farms[0]["id"]
+        cell = f'#farms tr:has(td:text-is("{farm_id}")) .name'
+        page.wait_for_selector(cell)
+        assert page.locator(cell).evaluate("e => e.textContent") == farm
+        title = page.locator(cell).get_attribute("title") or ""
+        assert ("Птицефабрика «Бере\u0308зка» [ru]" in title) != (farm.startswith("Птицефабрика"))
+        page.wait_for_selector(f'#consignment-table .name:text-is("{port}")')
+        assert page.locator("#exporter-id").inner_text() == EXPORTER
+        assert page.locator("#exporter-name .name").get_attribute("lang") == ("ru" if locale == "ru-RU" else "en")
+        assert "[object Object]" not in page.content()
+        page.screenshot(path=str(screenshots / f"exporter-dashboard-names-{locale}.png"), full_page=True)
     finally:
         context.close()

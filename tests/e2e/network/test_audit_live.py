@@ -30,6 +30,7 @@ from pilot.synthetic import Signer, build_world, plan_consignment, sign_consignm
 from schemas.canonical import canonicalize
 from schemas.merkle import leaf_hash
 from tests.e2e.network.live_network import EXPORTER, LiveNetwork, start_live_network
+from tests.support.self_contained import external_references
 
 pytestmark = [pytest.mark.e2e]
 
@@ -85,6 +86,23 @@ def test_trail_tells_the_story_and_every_step_verifies(live: LiveNetwork) -> Non
     assert all(step["verified"] is not False for step in trail["steps"])
     relied_on = [step for step in trail["steps"] if step["what"].startswith("status list ")]
     assert relied_on and all(step["verified"] is True for step in relied_on), trail["steps"]
+
+
+def test_trail_page_draws_the_timeline_and_the_farm_maps(live: LiveNetwork, tmp_path: Path) -> None:
+    out = tmp_path / "trail.html"
+    consignment = live.first("cn-port-01")
+    args = ("audit", "trail", consignment, "--data-dir", str(live.data_dir), "--format", "html", "-o", str(out))
+    result = pilot(*args)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout == ""  # the page went to the file
+    page = out.read_text()
+    assert "Every step verified." in page and consignment in page
+    assert page.count('class="pilot-timeline"') == 1 and page.count('class="pilot-farm-map"') == 3
+    for stage in ("farm_lot", "certificate", "manifest", "delivery", "decision", "log", "cosigned"):
+        assert f'data-stage="{stage}"' in page, stage
+    assert external_references(page) == []
+    to_stdout = pilot("audit", "trail", consignment, "--data-dir", str(live.data_dir), "--format", "html")
+    assert to_stdout.returncode == 0 and to_stdout.stdout.startswith("<!doctype html>"), to_stdout.stderr
 
 
 def test_bundle_carries_the_status_lists_the_decision_relied_on(live: LiveNetwork, bundle: Path) -> None:

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from pilot.conformance.shared_schema import check_document
+from tests.support.self_contained import external_references
 
 
 def _stored_documents(data_dir: Path) -> tuple[list[object], list[object]]:
@@ -62,6 +63,9 @@ def test_demo_passes_and_writes_a_report(tmp_path: Path, reference_dir: Path) ->
     assert "│ MISMATCH" not in result.stdout
     html = report.read_text()
     assert "Demo passed" in html and html.count("<details>") >= 40
+    # Issue 16 item 5: a timeline and farm maps for each exporter and port (18) and each other kind, self-contained.
+    assert html.count('class="pilot-timeline"') >= 18 and html.count('class="pilot-farm-map"') >= 36
+    assert 'data-stage="cosigned"' in html and external_references(html) == []
     print(f"pilot demo took {elapsed:.1f} s")
 
     # Shared schema (docs/design.md §4): what the demo leaves in the ports' databases is the real shared schema.
