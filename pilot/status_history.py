@@ -23,7 +23,7 @@ from schemas.errors import VerificationError
 from schemas.identifiers import did_of
 from schemas.models.credential import StatusListEntry
 from schemas.status_list import split_status_list_url, status_list_path, verify_status_list
-from schemas.time import format_time, parse_time
+from schemas.time import format_time, time_or_none
 from schemas.trust import TrustRegistry
 
 __all__ = ["EntryHistory", "VersionBit", "entry_history", "read_entries"]
@@ -202,13 +202,7 @@ def _sequence_of(item: Any) -> int | None:
 
 
 def _claimed_valid_from(credential: Any) -> datetime | None:
-    value = credential.get("validFrom") if isinstance(credential, dict) else None
-    if not isinstance(value, str):
-        return None
-    try:
-        return parse_time(value)
-    except VerificationError:
-        return None
+    return time_or_none(credential.get("validFrom")) if isinstance(credential, dict) else None
 
 
 def _text(value: Any) -> str | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from schemas.codes import Code
 from schemas.errors import VerificationError
@@ -17,6 +18,17 @@ def parse_time(text: str) -> datetime:
     if value.tzinfo is None:
         raise VerificationError.single(Code.SCHEMA_INVALID, "", f"time without a timezone: {text!r}")
     return value.astimezone(UTC)
+
+
+def time_or_none(value: Any) -> datetime | None:
+    """``parse_time`` of ``value`` when it is a well-formed RFC 3339 string, else None (for reports that show
+    whatever a document claims, and must not stop at a malformed one)."""
+    if not isinstance(value, str):
+        return None
+    try:
+        return parse_time(value)
+    except VerificationError:
+        return None
 
 
 def format_time(value: datetime) -> str:

@@ -32,7 +32,7 @@ from schemas.identifiers import short_id_of
 from schemas.jose import credential_payload
 from schemas.sealing import is_sealed, read_sealed, sealed_header
 from schemas.signed_note import Checkpoint, parse_signed_note
-from schemas.time import parse_time
+from schemas.time import time_or_none
 
 __all__ = ["ConsignmentStory", "Cosignature", "Facility", "story_farms", "story_milestones"]
 
@@ -86,15 +86,6 @@ class Facility:
     region: str | None
     kind: str | None
     boundary: Any
-
-
-def _time(value: Any) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        return parse_time(value)
-    except VerificationError:
-        return None
 
 
 def _mapping(value: Any) -> Mapping[str, Any]:
@@ -158,7 +149,7 @@ def _event_milestones(subject: Any) -> list[Milestone]:
         where = str(event.get("bizLocation") or _mapping(event.get("readPoint")).get("id") or "an unstated place")
         lots = _ids(event.get("epcList"))
         inputs, outputs = _ids(event.get("inputEPCList")), _ids(event.get("outputEPCList"))
-        at = _time(event.get("eventTime"))
+        at = time_or_none(event.get("eventTime"))
         if step == "commissioning" and lots:
             title = f"{', '.join(lots)} at {where}"
             milestones.append(Milestone(at, Stage.farm_lot, title, _quantities(event)))
@@ -174,7 +165,7 @@ def _event_milestones(subject: Any) -> list[Milestone]:
 def _certificate(credential: Mapping[str, Any]) -> Milestone:
     subject = _mapping(credential.get("credentialSubject"))
     issuer = _party(credential.get("issuer"))
-    at = _time(credential.get("validFrom")) or _time(_mapping(credential.get("proof")).get("created"))
+    at = time_or_none(credential.get("validFrom")) or time_or_none(_mapping(credential.get("proof")).get("created"))
     types = _types(credential)
     if "VeterinaryAttestation" in types:
         title = f"veterinary attestation by {issuer}"
@@ -210,7 +201,7 @@ def _submission_milestones(story: ConsignmentStory) -> list[Milestone]:
     manifest = _mapping(_mapping(story.submission).get("manifest"))
     if manifest:
         subject = _mapping(manifest.get("credentialSubject"))
-        at = _time(_mapping(manifest.get("proof")).get("created")) or _time(manifest.get("validFrom"))
+        at = time_or_none(_mapping(manifest.get("proof")).get("created")) or time_or_none(manifest.get("validFrom"))
         detail = (
             f"{len(_list(subject.get('credentials')))} credential(s) pinned, {len(_list(subject.get('lots')))} lot(s), "
             f"to {subject.get('destination', story.port)}, shipment date {subject.get('shipmentDate', '?')}"
@@ -223,7 +214,7 @@ def _delivery_milestones(story: ConsignmentStory) -> list[Milestone]:
     view = story.view
     milestones = [
         Milestone(
-            _time(view.get("createdAt")),
+            time_or_none(view.get("createdAt")),
             Stage.delivery,
             f"queued at {story.exporter} for {story.port}",
             f"submission digest {view.get('submissionDigest', '?')}",
@@ -236,7 +227,9 @@ def _delivery_milestones(story: ConsignmentStory) -> list[Milestone]:
         title = f"attempt {attempt.get('number', '?')}: {outcome}" + (f" (HTTP {status})" if status else "")
         detail = " ".join(str(x) for x in (attempt.get("code"), attempt.get("detail")) if x)
         milestones.append(
-            Milestone(_time(attempt.get("startedAt")), Stage.delivery, title, detail, ATTEMPT_OUTCOMES.get(outcome))
+            Milestone(
+                time_or_none(attempt.get("startedAt")), Stage.delivery, title, detail, ATTEMPT_OUTCOMES.get(outcome)
+            )
         )
     return milestones
 
@@ -253,12 +246,12 @@ def _receipt_milestones(story: ConsignmentStory) -> list[Milestone]:
     if receipt is None:
         view = story.view
         code = view.get("failureCode")
-        at = _time(view.get("finishedAt")) or _time(view.get("updatedAt"))
+        at = time_or_none(view.get("finishedAt")) or time_or_none(view.get("updatedAt"))
         title = f"no receipt (state {view.get('state', '?')})"
         failed: Outcome = "failed" if view.get("state") == "failed" else None
         return [Milestone(at, Stage.decision, title, str(code or view.get("failureDetail") or ""), failed)]
     subject = _mapping(receipt.get("credentialSubject"))
-    at = _time(subject.get("receivedAt"))
+    at = time_or_none(subject.get("receivedAt"))
     decision = str(subject.get("decision"))
     codes = list(dict.fromkeys(str(_mapping(r).get("code")) for r in _list(subject.get("reasons"))))
     checked = {True: "verified", False: "DOES NOT VERIFY", None: "not checked here"}[story.receipt_verified]
