@@ -14,13 +14,18 @@ Browser code both dashboards use lives once, in ``node_core/dashboard_shared`` (
 ``/dashboard/shared/<name>`` by ``shared_assets_router``): ``page.js`` (building elements from data as text,
 never as markup; fetching JSON), ``sha256.js`` (SHA-256 where ``crypto.subtle`` is absent) and
 ``inclusion.js`` (a receipt's inclusion proof checked in the browser, RFC 9162 §2.1.3.2) and ``chart.js``
-(decisions over time, a stacked bar chart drawn as inline SVG from the dashboard's JSON).
+(decisions over time, a stacked bar chart drawn as inline SVG from the dashboard's JSON) and ``i18n.js`` (the
+language switch: ``t(id, values)`` from the catalogue ``GET /dashboard/messages/<language>`` answers, public
+since a catalogue holds no data; docs/design.md "Languages").
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -28,6 +33,9 @@ from fastapi import APIRouter, Request
 from starlette.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 
 from node_core.auth import presented_token, token_matches
+from node_core.catalogues import DOMAIN
+from node_core.i18n import messages
+from node_core.languages import LANGUAGES
 from node_core.problems import ProblemError
 from schemas.codes import Code
 from schemas.phrase import Phrase
@@ -35,10 +43,12 @@ from schemas.phrase import Phrase
 __all__ = [
     "ASSET_TYPES",
     "COOKIE_PREFIX",
+    "MESSAGES_CACHE_CONTROL",
     "SHARED_ASSETS",
     "OperatorAccess",
     "asset_response",
     "cookie_name",
+    "dashboard_messages",
     "operator_access",
     "shared_assets_router",
 ]
@@ -49,6 +59,8 @@ COOKIE_PREFIX = "pilot_token_"
 SHARED_ASSETS = Path(__file__).resolve().parent / "dashboard_shared"
 #: The files a dashboard serves, by suffix: scripts and style sheets only.
 ASSET_TYPES = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8"}
+#: A catalogue changes only with a new release: kept an hour, then checked again with its ETag.
+MESSAGES_CACHE_CONTROL = "public, max-age=3600"
 
 _TOKEN_NEEDED = (
     "<!doctype html><title>operator token needed</title><h1>Operator token needed</h1>"
@@ -129,3 +141,26 @@ shared_assets_router = APIRouter(tags=["dashboard"])
 def _shared_asset(name: str) -> Response:
     """A browser file every dashboard uses."""
     return asset_response(SHARED_ASSETS, name)
+
+
+@cache
+def dashboard_messages(language: str) -> tuple[bytes, str]:
+    """The whole ``pilot`` catalogue in ``language`` as JSON bytes (about 45 KB: small enough to send whole,
+    so that hints and code titles come with the dashboards' own texts), and its ETag."""
+    body = json.dumps(
+        {"lang": language, "messages": messages(DOMAIN, language)}, ensure_ascii=False, sort_keys=True
+    ).encode()
+    return body, '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+
+
+@shared_assets_router.get("/dashboard/messages/{language}", include_in_schema=False)
+def _dashboard_messages(language: str, request: Request) -> Response:
+    """The messages a dashboard shows in ``language`` (``{lang, messages: {English id: text}}``); 404 for a
+    language that is not one of the pilot's; 304 when the browser's copy is current."""
+    if language not in LANGUAGES:
+        raise ProblemError(Code.NOT_FOUND, Phrase("no dashboard messages in {language}", language=language[:16]))
+    body, etag = dashboard_messages(language)
+    headers = {"ETag": etag, "Cache-Control": MESSAGES_CACHE_CONTROL}
+    if etag in {tag.strip() for tag in request.headers.get("if-none-match", "").split(",")}:
+        return Response(status_code=304, headers=headers)
+    return Response(body, media_type="application/json", headers=headers)

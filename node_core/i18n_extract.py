@@ -6,6 +6,10 @@ Two kinds of message ids:
   ``tr("...")`` and ``N_("...")`` (the ``pilot`` command's text, ``pilot.language``), found with Python's own
   parser in the packages ``SOURCE_PACKAGES`` (inside f-strings too, which a token scanner such as ``pybabel
   extract`` misses);
+- written in the dashboards (``DASHBOARD_DIRS``): the double-quoted literal first argument of every ``t("...")``,
+  ``N_("...")`` and ``chartText("...")`` in their JavaScript (``node_core/dashboard_shared/i18n.js``), and the
+  text of every element marked ``data-i18n`` and of the ``<title>`` in their HTML (white space collapsed, as the
+  page reads it);
 - made from tables: the title of every stable code (``PAYLOAD_TOO_LARGE`` -> ``Payload too large``), every
   hint of ``schemas.reason_hints``, and the reason phrases of the HTTP statuses a node answers with a
   problem (``Not Found``: Starlette's default detail).
@@ -21,7 +25,10 @@ from __future__ import annotations
 
 import argparse
 import ast
+import html
 import http
+import json
+import re
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Final
@@ -35,6 +42,8 @@ from schemas.codes import Code
 from schemas.reason_hints import HINTS
 
 __all__ = [
+    "DASHBOARD_DIRS",
+    "JS_KEYWORDS",
     "KEYWORDS",
     "PROBLEM_STATUSES",
     "SOURCE_PACKAGES",
@@ -55,6 +64,16 @@ SOURCE_PACKAGES: Final[tuple[str, ...]] = (
 )
 #: The calls whose first argument, a literal string, is a message id.
 KEYWORDS: Final[frozenset[str]] = frozenset({"Phrase", "tr", "N_"})
+#: The folders of the dashboards' browser files, searched for their messages.
+DASHBOARD_DIRS: Final[tuple[str, ...]] = (
+    "node_core/dashboard_shared",
+    "port_node/dashboard",
+    "exporter_node/dashboard",
+)
+#: The JavaScript calls whose first argument, a double-quoted literal string, is a message id.
+JS_KEYWORDS: Final[tuple[str, ...]] = ("t", "N_", "chartText")
+_JS_CALL = re.compile(r"(?<![\w.$])(?:" + "|".join(JS_KEYWORDS) + r')\(\s*("(?:[^"\\\n]|\\.)*")')
+_HTML_MARKED = re.compile(r"<([a-z0-9]+)\b[^>]*\bdata-i18n\b[^>]*>([^<]*)</\1>|<(title)>([^<]*)</title>", re.IGNORECASE)
 #: HTTP statuses a node may answer with Starlette's default detail (its reason phrase).
 PROBLEM_STATUSES: Final[tuple[int, ...]] = (400, 401, 403, 404, 405, 408, 409, 413, 415, 429)
 
@@ -91,6 +110,20 @@ def _source_ids(root: Path) -> Iterator[MessageId]:
                     yield MessageId(first.value, str(path.relative_to(root)))
 
 
+def _dashboard_ids(root: Path) -> Iterator[MessageId]:
+    for folder in DASHBOARD_DIRS:
+        for path in sorted((root / folder).glob("*.js")):
+            for match in _JS_CALL.finditer(path.read_text(encoding="utf-8")):
+                text = json.loads(match.group(1))
+                if text:
+                    yield MessageId(text, str(path.relative_to(root)))
+        for path in sorted((root / folder).glob("*.html")):
+            for match in _HTML_MARKED.finditer(path.read_text(encoding="utf-8")):
+                text = " ".join(html.unescape(match.group(2) or match.group(4)).split())
+                if text:
+                    yield MessageId(text, str(path.relative_to(root)))
+
+
 def _table_ids() -> Iterator[MessageId]:
     for code in Code:
         yield MessageId(english_title(code), f"title of {code}")
@@ -103,7 +136,7 @@ def _table_ids() -> Iterator[MessageId]:
 def message_ids(root: Path = _ROOT) -> dict[str, list[str]]:
     """``{message id: [origins]}`` of every message the sources under ``root`` and the tables write."""
     found: dict[str, list[str]] = {}
-    for message in (*_source_ids(root), *_table_ids()):
+    for message in (*_source_ids(root), *_dashboard_ids(root), *_table_ids()):
         origins = found.setdefault(str(message), [])
         if message.origin not in origins:
             origins.append(message.origin)

@@ -2,13 +2,16 @@
 // inline SVG from the dashboard's JSON, redrawn with every refresh. The bucket is the shortest of a fixed
 // ladder (10 s ... 1 week) that keeps the chart within CHART_MAX_BUCKETS (30) bars; times are UTC. Every text goes in as
 // a text node, never as markup. drawDecisionChart(container, items, note): items are {receivedAt, decision}; the
-// note (for example which submissions these are) goes beside the legend.
+// note (for example which submissions these are) goes beside the legend. Its texts go through i18n.js's t().
 "use strict";
 
+// t() of i18n.js in a page; outside one (Node.js, in the tests) the English message ids themselves.
+const chartText = (id, values) => (typeof t === "function" ? t(id, values) : id);
+// Each decision with its legend label (read at every drawing: the language may have changed) and colour.
 const CHART_DECISIONS = [
-  ["accepted", "accepted", "#1b7f3b"],
-  ["held_for_inspection", "held", "#d08a00"],
-  ["rejected", "rejected", "#b3261e"],
+  ["accepted", () => chartText("accepted"), "#1b7f3b"],
+  ["held_for_inspection", () => chartText("held"), "#d08a00"],
+  ["rejected", () => chartText("rejected"), "#b3261e"],
 ];
 const CHART_BUCKETS_S = [10, 30, 60, 300, 900, 3600, 6 * 3600, 86400, 7 * 86400];
 const CHART_MAX_BUCKETS = 30;
@@ -74,27 +77,28 @@ function drawDecisionChart(container, items, note) {
   const svg = svgEl("svg", { viewBox: `0 0 ${W} ${H}`, width: "100%", role: "img", class: "decision-chart",
     "data-total": buckets.reduce((n, b) => n + total(b), 0), "data-bucket-seconds": widthS,
     "font-family": "system-ui, sans-serif", "font-size": 11, style: `max-width: ${W}px` });
-  svg.append(svgEl("title", {}, `Decisions over time, per ${widthLabel(widthS)} (UTC)`));
+  svg.append(svgEl("title", {}, chartText("Decisions over time, per {width} (UTC)", { width: widthLabel(widthS) })));
   let x = left;
-  for (const [, label, colour] of CHART_DECISIONS) {
+  for (const [, labelOf, colour] of CHART_DECISIONS) {
+    const label = labelOf();
     svg.append(svgEl("rect", { x, y: 8, width: 10, height: 10, fill: colour }), svgEl("text", { x: x + 14, y: 17, fill: "#4a5561" }, label));
-    x += 24 + 7 * label.length;
+    x += 24 + (/^[\x00-\u04ff]*$/.test(label) ? 7 : 12) * label.length; // wider glyphs outside Latin and Cyrillic
   }
-  svg.append(svgEl("text", { x: W - right, y: 17, "text-anchor": "end", fill: "#67727e" }, `per ${widthLabel(widthS)}, UTC${note ? "; " + note : ""}`));
+  svg.append(svgEl("text", { x: W - right, y: 17, "text-anchor": "end", fill: "#67727e" }, chartText("per {width}, UTC", { width: widthLabel(widthS) }) + (note ? "; " + note : "")));
   for (const tick of [0, most / 2, most].filter(Number.isInteger)) {
     const y = top + plotH - (tick / most) * plotH;
     svg.append(svgEl("line", { x1: left, x2: W - right, y1: y, y2: y, stroke: "#e4e7eb" }),
       svgEl("text", { x: left - 6, y: y + 4, "text-anchor": "end", fill: "#67727e" }, tick));
   }
   if (!buckets.length) {
-    svg.append(svgEl("text", { x: left + plotW / 2, y: top + plotH / 2, "text-anchor": "middle", fill: "#67727e" }, "no decision yet"));
+    svg.append(svgEl("text", { x: left + plotW / 2, y: top + plotH / 2, "text-anchor": "middle", fill: "#67727e" }, chartText("no decision yet")));
   }
   const slot = plotW / Math.max(buckets.length, 1);
   const barW = Math.max(2, Math.min(40, slot * 0.7));
   buckets.forEach((bucket, n) => {
     const group = svgEl("g", { class: "bucket", "data-start": new Date(bucket.start).toISOString(),
       ...Object.fromEntries(CHART_DECISIONS.map(([d]) => [`data-${d.replaceAll("_", "-")}`, bucket.counts[d] || 0])) });
-    const parts = CHART_DECISIONS.map(([d, label]) => `${bucket.counts[d] || 0} ${label}`).join(", ");
+    const parts = CHART_DECISIONS.map(([d, labelOf]) => `${bucket.counts[d] || 0} ${labelOf()}`).join(", ");
     group.append(svgEl("title", {}, `${bucketLabel(bucket.start, widthS)} + ${widthLabel(widthS)}: ${parts}`));
     let y = top + plotH;
     for (const [d, , colour] of CHART_DECISIONS) {

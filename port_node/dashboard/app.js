@@ -6,26 +6,29 @@
 const params = new URLSearchParams(location.search);
 const TAMPER = params.get("tamper") === "1"; // flips one byte client-side, to show a failing proof
 let summaryState = null;
+let openTimelineOf = null; // [exporter, id] of the timeline shown, to render it again in another language
+const DECISION_WORDS = { accepted: N_("accepted"), rejected: N_("rejected"), held_for_inspection: N_("held for inspection") };
 
 // -- rendering -----------------------------------------------------------------------------------
-function decision(text) { return el("span", { class: text }, text); }
+function decision(text) { return el("span", { class: text }, DECISION_WORDS[text] ? t(DECISION_WORDS[text]) : text); }
 
 async function loadSummary() {
   const s = await getJSON("/v1/dashboard/summary");
   summaryState = s;
   document.getElementById("port-id").textContent = s.port;
   document.getElementById("port-name").replaceChildren(participantNameElement(s.port));
-  const state = s.log.signing ? "signing" : "NOT signing: " + s.log.problem;
-  document.getElementById("log-state").textContent =
-    `log ${s.log.origin}: ${s.log.size} entries, ${state}; cosigned by ${s.log.cosigners.join(", ") || "no witness yet"}; ` +
-    `witness ${s.witness.name}: ${s.witness.evidence} equivocation record(s)`;
+  const state = s.log.signing ? t("signing") : t("NOT signing: {problem}", { problem: s.log.problem });
+  document.getElementById("log-state").textContent = t(
+    "log {origin}: {size} entries, {state}; cosigned by {cosigners}; witness {witness}: {evidence} equivocation record(s)",
+    { origin: s.log.origin, size: s.log.size, state, cosigners: s.log.cosigners.join(", ") || t("no witness yet"),
+      witness: s.witness.name, evidence: s.witness.evidence });
   const ports = document.getElementById("ports");
   ports.replaceChildren(el("div", { class: "ports" }, ...s.ports.map((p) =>
     el("div", { class: "port-card" + (p === s.port ? " self" : "") }, el("strong", {}, participantElement(p)),
-       el("div", { class: "muted" }, p === s.port ? `${s.log.size} log entries (this port)` : "peer port and witness")))));
+       el("div", { class: "muted" }, p === s.port ? t("{size} log entries (this port)", { size: s.log.size }) : t("peer port and witness"))))));
   const decisions = ["accepted", "rejected", "held_for_inspection"];
   const matrix = document.getElementById("matrix");
-  matrix.tHead.replaceChildren(el("tr", {}, el("th", {}, "exporter"), ...decisions.map((d) => el("th", {}, d)), el("th", {}, "total")));
+  matrix.tHead.replaceChildren(el("tr", {}, el("th", {}, t("exporter")), ...decisions.map((d) => el("th", {}, t(DECISION_WORDS[d]))), el("th", {}, t("total"))));
   matrix.tBodies[0].replaceChildren(...s.exporters.map((e) => {
     const c = s.counts[e] || {};
     const total = decisions.reduce((n, d) => n + (c[d] || 0), 0);
@@ -39,7 +42,7 @@ async function loadSubmissions() {
     el("tr", {}, el("td", {}, s.logIndex), el("td", {}, s.receivedAt), el("td", {}, participantElement(s.exporter)),
        el("td", {}, el("a", { class: "open-consignment", "data-id": s.submissionId, onclick: () => openTimeline(s.exporter, s.submissionId) }, s.submissionId)),
        el("td", {}, decision(s.decision)), el("td", {}, s.reasonCodes.join(", ") || "-"))));
-  drawDecisionChart(document.getElementById("decision-chart"), submissions, `latest ${submissions.length} submissions`);
+  drawDecisionChart(document.getElementById("decision-chart"), submissions, t("latest {count} submissions", { count: submissions.length }));
 }
 
 async function loadLog() {
@@ -52,32 +55,36 @@ async function loadLog() {
 }
 
 async function openTimeline(exporter, id) {
+  openTimelineOf = [exporter, id];
   const section = document.getElementById("timeline");
   section.hidden = false;
   document.getElementById("timeline-id").textContent = id;
   const result = document.getElementById("proof-result");
   result.className = "proof pending";
-  result.textContent = "checking the inclusion proof…";
+  result.textContent = t("checking the inclusion proof…");
   const detail = await getJSON(`/v1/dashboard/submissions/${encodeURIComponent(exporter)}/${encodeURIComponent(id)}`);
   const receipt = checkpointOf(detail.log.checkpoint);
   const latest = checkpointOf(detail.latestCheckpoint);
   const steps = [
-    [null, `${detail.receivedAt}: received from ${exporter}; ${detail.receipt.credentialSubject.submissionDigest}`],
-    [null, `decision ${detail.decision}` + (detail.reasons.length ? ": " + detail.reasons.map((r) => r.code).join(", ") : "")],
-    [null, `signed receipt ${detail.receipt.id} by ${detail.receipt.issuer.id || detail.receipt.issuer}`],
-    [null, `log entry ${detail.log.index} in ${detail.log.origin}, leaf hash ${detail.log.leafHash}`],
-    [null, `receipt's checkpoint: size ${receipt.size}`],
-    [latest.cosigners.length > 0, `latest checkpoint: size ${latest.size}, cosigned by ${latest.cosigners.join(", ") || "no witness yet"}`],
+    [null, t("{at}: received from {exporter}; {digest}", { at: detail.receivedAt, exporter, digest: detail.receipt.credentialSubject.submissionDigest })],
+    [null, t("decision {decision}", { decision: DECISION_WORDS[detail.decision] ? t(DECISION_WORDS[detail.decision]) : detail.decision }) +
+      (detail.reasons.length ? ": " + detail.reasons.map((r) => r.code).join(", ") : "")],
+    [null, t("signed receipt {id} by {issuer}", { id: detail.receipt.id, issuer: detail.receipt.issuer.id || detail.receipt.issuer })],
+    [null, t("log entry {index} in {origin}, leaf hash {leafHash}", detail.log)],
+    [null, t("receipt's checkpoint: size {size}", { size: receipt.size })],
+    [latest.cosigners.length > 0, t("latest checkpoint: size {size}, cosigned by {cosigners}",
+      { size: latest.size, cosigners: latest.cosigners.join(", ") || t("no witness yet") })],
   ];
   document.getElementById("timeline-steps").replaceChildren(...steps.map(([ok, text]) =>
     el("li", { class: ok === null ? "" : ok ? "step-ok" : "step-bad" }, text)));
   try {
     await verifyInBrowser(detail, TAMPER);
     result.className = "proof ok";
-    result.textContent = `Inclusion proof verified in your browser (${hashEngine} SHA-256): entry ${detail.log.index} is in the tree of size ${receipt.size}`;
+    result.textContent = t("Inclusion proof verified in your browser ({engine} SHA-256): entry {index} is in the tree of size {size}",
+      { engine: hashEngine, index: detail.log.index, size: receipt.size });
   } catch (error) {
     result.className = "proof bad";
-    result.textContent = `Inclusion proof FAILED in your browser (${hashEngine} SHA-256): ${error.message}`;
+    result.textContent = t("Inclusion proof FAILED in your browser ({engine} SHA-256): {error}", { engine: hashEngine, error: error.message });
   }
   await loadSealed(exporter, id);
 }
@@ -89,14 +96,14 @@ async function loadAccessLog(base) {
   const { entries } = await getJSON(base + "/access-log");
   document.querySelector("#access-log tbody").replaceChildren(...(entries.length ? entries.map((e) =>
     el("tr", {}, el("td", {}, e.at), el("td", {}, e.operator), el("td", {}, e.credentialIndex), el("td", {}, e.kid || "-"),
-       el("td", { class: e.outcome === "opened" ? "accepted" : "rejected" }, e.outcome))) :
-    [el("tr", {}, el("td", { colspan: "5", class: "muted" }, "no opening recorded"))]));
+       el("td", { class: e.outcome === "opened" ? "accepted" : "rejected" }, e.outcome === "opened" ? t("opened") : e.outcome))) :
+    [el("tr", {}, el("td", { colspan: "5", class: "muted" }, t("no opening recorded")))]));
   return entries.length;
 }
 
 async function openSealed(base, index, cell) {
   const name = document.getElementById("operator-name").value.trim() || "operator";
-  cell.replaceChildren(el("span", { class: "muted" }, "opening…"));
+  cell.replaceChildren(el("span", { class: "muted" }, t("opening…")));
   try {
     const response = await fetch(`${base}/credentials/${index}/open`, {
       method: "POST", credentials: "same-origin", cache: "no-store",
@@ -107,7 +114,7 @@ async function openSealed(base, index, cell) {
       ? el("pre", { class: "plaintext" }, JSON.stringify(body, null, 2))
       : el("span", { class: "sealed-error" }, `${body.code}: ${body.detail}`));
   } catch (error) {
-    cell.replaceChildren(el("span", { class: "sealed-error" }, "cannot open: " + error.message));
+    cell.replaceChildren(el("span", { class: "sealed-error" }, t("cannot open: {error}", { error: error.message })));
   }
   await loadAccessLog(base);
 }
@@ -120,8 +127,8 @@ async function loadSealed(exporter, id) {
     const sealed = credentials.filter((c) => c.sealed);
     const rows = sealed.flatMap((c) => {
       const cell = el("td", { colspan: "3", class: "sealed-content" });
-      const button = el("button", { class: "open-sealed", "data-index": c.index, onclick: () => openSealed(base, c.index, cell) }, "Open");
-      return [el("tr", {}, el("td", {}, c.index), el("td", {}, el("span", { class: "sealed-tag" }, "sealed to "), c.kid || "an unreadable key id"), el("td", {}, button)),
+      const button = el("button", { class: "open-sealed", "data-index": c.index, onclick: () => openSealed(base, c.index, cell) }, t("Open"));
+      return [el("tr", {}, el("td", {}, c.index), el("td", {}, el("span", { class: "sealed-tag" }, t("sealed to") + " "), c.kid || t("an unreadable key id")), el("td", {}, button)),
               el("tr", {}, cell)];
     });
     document.querySelector("#sealed-credentials tbody").replaceChildren(...rows);
@@ -130,7 +137,7 @@ async function loadSealed(exporter, id) {
   } catch (error) {
     box.hidden = false;
     document.querySelector("#sealed-credentials tbody").replaceChildren(
-      el("tr", {}, el("td", { colspan: "3", class: "sealed-error" }, "cannot list the sealed credentials: " + error.message)));
+      el("tr", {}, el("td", { colspan: "3", class: "sealed-error" }, t("cannot list the sealed credentials: {error}", { error: error.message }))));
   }
 }
 
@@ -141,9 +148,11 @@ async function refresh() {
     await loadSubmissions();
     await loadLog();
   } catch (error) {
-    document.getElementById("log-state").textContent = "cannot load: " + error.message;
+    document.getElementById("log-state").textContent = t("cannot load: {error}", { error: error.message });
   }
 }
 
-refresh();
+// A language switch renders everything again, the open timeline too (i18n.js).
+onLanguageChange(() => { refresh(); if (openTimelineOf) openTimeline(...openTimelineOf); });
+startLanguage();
 setInterval(refresh, 5000);

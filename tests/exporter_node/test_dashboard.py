@@ -87,6 +87,7 @@ async def test_the_page_and_its_scripts_are_bundled(exporter: ExporterHarness) -
         scripts = [line.split('"')[1] for line in page.splitlines() if line.startswith("<script src=")]
         assert scripts == [
             "/dashboard/shared/page.js",
+            "/dashboard/shared/i18n.js",
             "/dashboard/shared/names.js",
             "/dashboard/shared/sha256.js",
             "/dashboard/shared/inclusion.js",

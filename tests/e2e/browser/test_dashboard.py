@@ -209,3 +209,26 @@ def test_dashboard_charts_decisions_over_time_and_updates_it_live(
     )
     page.locator("#decisions").screenshot(path=str(screenshots / "dashboard-decisions-chart.png"))
     page.close()
+
+
+def test_dashboard_switches_to_chinese_without_a_reload_and_keeps_the_ids(
+    browser: Any, live: LiveNetwork, screenshots: Path
+) -> None:
+    """Issue 16 item 2: the header's switch renders the page again in Chinese (headings, states, the proof's
+    result, the chart's legend); ids stay as they are; the choice outlives a reload."""
+    from playwright.sync_api import expect
+
+    page = _open_timeline(browser, f"{live.url(PORT)}/?token={live.token(PORT)}")
+    consignment = page.locator("#timeline-id").inner_text()
+    page.select_option("#language", "zh")
+    expect(page.locator("html")).to_have_attribute("lang", "zh")
+    expect(page.locator("#decisions h2")).to_have_text("随时间变化的决定")
+    expect(page.locator("#proof-result")).to_contain_text("包含证明已在您的浏览器中核验")
+    expect(page.locator("#submissions tbody span.accepted").first).to_have_text("接受")  # a state; its class stays
+    expect(page.locator("#decision-chart svg")).to_contain_text("扣检")  # the legend
+    assert page.locator("#port-id").inner_text() == PORT
+    assert page.locator("#timeline-id").inner_text() == consignment
+    page.screenshot(path=str(screenshots / "dashboard-zh.png"), full_page=True)
+    page.reload()
+    expect(page.locator("#decisions h2")).to_have_text("随时间变化的决定")  # remembered in localStorage
+    page.close()

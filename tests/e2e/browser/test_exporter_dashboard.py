@@ -19,6 +19,7 @@ from typing import Any
 import httpx
 import pytest
 
+from node_core.i18n import messages
 from pilot.demo.faults import CASES
 from pilot.synthetic import build_world
 from schemas.codes import Code
@@ -221,3 +222,29 @@ def test_names_show_in_the_viewers_language_with_the_others_in_the_tooltip(
         page.screenshot(path=str(screenshots / f"exporter-dashboard-names-{locale}.png"), full_page=True)
     finally:
         context.close()
+
+
+def test_the_page_switches_to_chinese_without_a_reload_and_keeps_the_codes(
+    browser: Any, live: LiveNetwork, screenshots: Path
+) -> None:
+    """Issue 16 item 2: the header's switch renders the page again in Chinese (headings, states, what to fix,
+    the proof's result); reason codes stay as they are; the choice outlives a reload."""
+    from playwright.sync_api import expect
+
+    zh = messages("pilot", "zh")
+    page = _open(browser, live)
+    rejected = _rejected(live)
+    page.select_option("#language", "zh")
+    expect(page.locator("html")).to_have_attribute("lang", "zh")
+    expect(page.locator("#outbox-section h2")).to_have_text("发件队列")
+    row = page.locator(f'#consignment-table tr[data-id="{rejected.consignment_id}"]')
+    expect(row.locator(".decision-rejected")).to_have_text("拒绝")  # a state in Chinese
+    expect(row).to_contain_text("PROOF_INVALID")  # the code unchanged
+    result = _open_consignment(page, rejected.consignment_id)
+    assert "包含证明已在您的浏览器中核验" in result
+    expect(page.locator("#fix-list")).to_contain_text(zh[str(hint_for(Code.PROOF_INVALID))])
+    expect(page.locator("#reasons")).to_contain_text("PROOF_INVALID")
+    page.screenshot(path=str(screenshots / "exporter-dashboard-zh.png"), full_page=True)
+    page.reload()
+    expect(page.locator("#outbox-section h2")).to_have_text("发件队列")  # remembered in localStorage
+    page.close()
