@@ -48,7 +48,6 @@ __all__ = [
     "RotationRefused",
     "next_label_number",
     "rotate_agreement_key",
-    "rotate_key",
     "rotate_signing_key",
 ]
 
@@ -122,21 +121,6 @@ def _write(data_dir: Path, participant: str, keyring: bytes, number: int, reques
     request_path = data_dir / "requests" / f"{participant}-key-{number}.json"
     replace_durably(request_path, pretty_json(request))
     return request_path
-
-
-def rotate_key(
-    data_dir: Path,
-    participant: str,
-    *,
-    purposes: tuple[str, ...] | None = None,
-    valid_days: int = DEFAULT_VALID_DAYS,
-    passphrase: bytes | None = None,
-) -> tuple[KeyEntry, Path]:
-    """``rotate_signing_key``, answering the new key and its request's path."""
-    new, rotation = rotate_signing_key(
-        data_dir, participant, purposes=purposes, valid_days=valid_days, passphrase=passphrase
-    )
-    return new, rotation.request_path
 
 
 def rotate_signing_key(

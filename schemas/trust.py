@@ -53,8 +53,6 @@ from schemas.models.trust_list import (
 from schemas.multikey import decode_multikey, decode_x25519_multikey
 from schemas.time import format_time, parse_time
 
-TRUST_LIST_PURPOSES = ("assertion", "authentication", "log", "witness", KEY_AGREEMENT)
-
 
 @dataclass(frozen=True)
 class ResolvedKey:

@@ -25,7 +25,6 @@ from pilot.key_rotation import (
     Rotation,
     RotationRefused,
     rotate_agreement_key,
-    rotate_key,
     rotate_signing_key,
 )
 from pilot.local_trust_list import TrustListUnreadable, held_trust_list
@@ -35,7 +34,7 @@ from schemas.keyring import KEY_AGREEMENT
 from schemas.time import format_time, utc_now
 from schemas.trust import TrustRegistry
 
-__all__ = ["DEFAULT_VALID_DAYS", "app", "destroy_command", "rotate_command", "rotate_key"]
+__all__ = ["DEFAULT_VALID_DAYS", "app", "destroy_command", "rotate_command"]
 
 app = typer.Typer(
     help="Manage a participant's keys: rotate them, destroy a port's keyAgreement key.", no_args_is_help=True

@@ -51,8 +51,8 @@ def verify_jws(enveloped: dict[str, Any], keys: dict[str, Ed25519PublicKey]) -> 
     return payload
 
 
-@pytest.fixture(scope="module")
-def trusted_keys() -> dict[str, Ed25519PublicKey]:
+def outside_signing_keys() -> dict[str, Ed25519PublicKey]:
+    """The trust list's signing keys as an outside verifier reads them, after it verified the list."""
     anchor = json.loads((VECTORS / "trust-anchor.json").read_text())
     trust_list = json.loads((VECTORS / "trust-list.json").read_text())
     anchor_keys = {k["id"]: multikey(k["publicKeyMultibase"]) for k in anchor["keys"]}
@@ -64,6 +64,11 @@ def trusted_keys() -> dict[str, Ed25519PublicKey]:
         for k in p["keys"]
         if "keyAgreement" not in k["purposes"]
     }
+
+
+@pytest.fixture(scope="module")
+def trusted_keys() -> dict[str, Ed25519PublicKey]:
+    return outside_signing_keys()
 
 
 def _valid_files() -> list[Path]:

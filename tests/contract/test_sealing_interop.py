@@ -22,7 +22,6 @@ from typing import Any
 
 import pytest
 import rfc8785
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat, PublicFormat
 
@@ -32,7 +31,7 @@ from schemas.digest import credential_digest
 from schemas.errors import VerificationError
 from schemas.keys import x25519_key_from_seed
 from schemas.sealing import open_sealed_credential, seal, sealed_credential
-from tests.contract.test_independent_verifier import multikey, verify_eddsa_jcs_2022
+from tests.contract.test_independent_verifier import outside_signing_keys, verify_eddsa_jcs_2022
 from tests.support.files import VECTORS
 
 INTEROP = Path(__file__).resolve().parents[1] / "interop"
@@ -163,20 +162,6 @@ def _open_vector_in_node(vector: Path, keyring: Path = PORT_KEYRING) -> subproce
     return _node("sealed_vector_open.mjs", vector, keyring)
 
 
-def _outside_signing_keys() -> dict[str, Ed25519PublicKey]:
-    """The trust list's signing keys as the outside verifier reads them, after it verified the list."""
-    anchor = json.loads((VECTORS / "trust-anchor.json").read_text())
-    trust_list = json.loads(TRUST_LIST.read_text())
-    anchor_keys = {k["id"]: multikey(k["publicKeyMultibase"]) for k in anchor["keys"]}
-    verify_eddsa_jcs_2022(trust_list, anchor_keys[trust_list["proof"]["verificationMethod"]])
-    return {
-        k["id"]: multikey(k["publicKeyMultibase"])
-        for p in trust_list["participants"]
-        for k in p["keys"]
-        if "keyAgreement" not in k["purposes"]
-    }
-
-
 def test_the_published_sealed_vector_opens_in_node_and_verifies_outside() -> None:
     """Node ``jose`` opens it with the published test key; the outside verifier (written from the spec, not
     with ``schemas``) checks the credential inside and the manifest, whose pin is the plaintext's digest."""
@@ -188,7 +173,7 @@ def test_the_published_sealed_vector_opens_in_node_and_verifies_outside() -> Non
     assert opened["kid"] == "did:web:pilot.example:cn-port-03#key-4"
     assert (opened["header"]["alg"], opened["header"]["enc"]) == ("ECDH-ES+A256KW", "A256GCM")
 
-    keys = _outside_signing_keys()
+    keys = outside_signing_keys()
     manifest = submission["manifest"]
     verify_eddsa_jcs_2022(manifest, keys[manifest["proof"]["verificationMethod"]])
     plaintext = opened["plaintext"].encode()

@@ -31,7 +31,7 @@ from typer.testing import CliRunner
 
 from pilot.commands import keys as keys_commands
 from pilot.commands import trust as trust_commands
-from pilot.commands.keys import rotate_key
+from pilot.key_rotation import rotate_signing_key
 from pilot.processes import node_health
 from pilot.sandbox import pretty_json
 from pilot.synthetic import Signer
@@ -205,7 +205,8 @@ def _rotate_gov(harness: PortHarness, how: str) -> dict[str, Any]:
     signed here (list 2 by key-1 announcing key-2, list 3 by key-2), so the node's part is tested alone.
     """
     data_dir = harness.data_dir
-    new, request = rotate_key(data_dir, "pilot-gov")
+    new, rotation = rotate_signing_key(data_dir, "pilot-gov")
+    request = rotation.request_path
     if how == "cli":
         announcing = _approve(data_dir, request)
     else:
@@ -217,7 +218,7 @@ def _rotate_gov(harness: PortHarness, how: str) -> dict[str, Any]:
     assert harness.port.trust.reload() and harness.port.trust.sequence == 2
 
     if how == "cli":
-        _, request = rotate_key(data_dir, "ru-exp-03")  # any later change: now signed by key-2
+        request = rotate_signing_key(data_dir, "ru-exp-03")[1].request_path  # any later change: now signed by key-2
         by_key2 = _approve(data_dir, request)
     else:
         _publish(data_dir, announcing, "key-2", lambda d: None)
@@ -237,7 +238,7 @@ async def test_a_restarted_port_keeps_an_announced_anchor_key(harness: PortHarne
     # The next list, signed by key-2, is adopted by the restarted port too.
     result = CliRunner().invoke(cli, ["trust", "show", "--data-dir", str(harness.data_dir)])
     assert result.exit_code == 0, result.output
-    _, request = rotate_key(harness.data_dir, "ru-exp-04")
+    request = rotate_signing_key(harness.data_dir, "ru-exp-04")[1].request_path
     assert _approve(harness.data_dir, request)["proof"]["verificationMethod"] == VM2
     assert harness.port.trust.reload() and harness.port.trust.sequence == 4
 
