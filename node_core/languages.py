@@ -13,6 +13,8 @@ from collections.abc import Mapping
 from functools import lru_cache
 from typing import Final, Literal, get_args
 
+from schemas.names import language_ranges
+
 __all__ = [
     "DEFAULT_LANGUAGE",
     "LANGUAGES",
@@ -29,7 +31,6 @@ LANGUAGES: Final[tuple[Language, ...]] = get_args(Language)
 DEFAULT_LANGUAGE: Final[Language] = "en"
 
 _PRIMARY = re.compile(r"^\s*([A-Za-z]{1,8})(?:[-_.@][^\s]*)?\s*$")
-_QUALITY = re.compile(r"^\s*q\s*=\s*(0(?:\.\d{0,3})?|1(?:\.0{0,3})?)\s*$", re.IGNORECASE)
 #: Environment variables read by ``environment_language``, in the order gettext reads them.
 LOCALE_VARIABLES: Final[tuple[str, ...]] = ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG")
 
@@ -49,27 +50,15 @@ def language_of(tag: str | None) -> Language | None:
 def negotiate_language(accept_language: str | None) -> Language:
     """The language to answer in for an ``Accept-Language`` header (RFC 9110 §12.5.4), English by default.
 
-    Ranges are taken by quality (``q``, 1 when absent), the header's order breaking ties; a range with
-    ``q=0`` is refused, a malformed one ignored, and ``*`` accepts English. None of ours: English.
+    The header is read by ``schemas.names.language_ranges``, the pilot's one parser of it: ranges by quality
+    (``q``, 1 when absent), the header's order breaking ties; a range with ``q=0`` is refused, and one with
+    an invalid weight (RFC 9110 §12.4.2) or that is no language range is ignored. The first range that
+    names one of ours wins; ``*`` accepts English. None of ours: English.
     """
-    if not accept_language:
-        return DEFAULT_LANGUAGE
-    ranked: list[tuple[float, int, str]] = []
-    for position, item in enumerate(accept_language.split(",")):
-        tag, *params = item.split(";")
-        quality = 1.0
-        for param in params:
-            match = _QUALITY.match(param)
-            if match is None:
-                quality = -1.0
-                break
-            quality = float(match.group(1))
-        if quality > 0 and tag.strip():
-            ranked.append((-quality, position, tag.strip()))
-    for _, _, tag in sorted(ranked):
-        if tag == "*":
+    for language_range in language_ranges(accept_language):
+        if language_range == "*":
             return DEFAULT_LANGUAGE
-        language = language_of(tag)
+        language = language_of(language_range)
         if language is not None:
             return language
     return DEFAULT_LANGUAGE

@@ -2,8 +2,9 @@
 
 docs/design.md §6, "Languages": problem details' ``title`` and ``detail`` are in that language, with a
 ``Content-Language`` header; codes and members are not. The middleware only keeps the header's text: it is
-negotiated (``node_core.languages.negotiate_language``, cached) when a problem is written, so a request that
-succeeds pays nothing for it.
+negotiated (``node_core.languages.negotiate_language``, cached, on the pilot's one parser of the header,
+``schemas.names.language_ranges``: a range with an invalid weight is ignored) when a problem is written, so
+a request that succeeds pays nothing for it.
 """
 
 from __future__ import annotations

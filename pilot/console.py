@@ -11,6 +11,10 @@ Off a terminal rich writes no colour or other escape codes (unless ``FORCE_COLOR
 asks for them); ``NO_COLOR`` turns colour off on a terminal too. Nothing printed here may fill the
 console's width (an expanded table or panel): off a terminal that width is unbounded. ``rule`` is the
 exception that keeps a fixed width there.
+
+Text for people is in the command's language (``pilot.language``, docs/design.md §9 "Languages"): a message is
+translated with ``tr`` where it is written, or carried as a ``Phrase`` (an error whose English ``str()`` may also
+reach JSON output) and translated where it is shown (``localized``; ``fail_usage`` takes either).
 """
 
 from __future__ import annotations
@@ -26,7 +30,10 @@ from rich.rule import Rule
 from rich.style import Style
 from rich.text import TextType
 
+from node_core.i18n import translate
+from pilot.language import cli_language, tr
 from pilot.safe_text import untrusted
+from schemas.phrase import Phrase
 
 __all__ = [
     "EXIT_FAILED",
@@ -37,6 +44,7 @@ __all__ = [
     "console",
     "err_console",
     "fail_usage",
+    "localized",
     "print_json",
     "untrusted",
 ]
@@ -99,9 +107,23 @@ console = PipeAwareConsole(highlight=False, emoji=False)
 err_console = PipeAwareConsole(stderr=True, highlight=False, emoji=False)
 
 
-def fail_usage(message: str) -> NoReturn:
-    """Report bad usage (a missing file, a malformed option) and exit 2; ``message`` is shown literally."""
-    err_console.print(f"[bold red]error:[/] {untrusted(message)}")
+def localized(message: Phrase | str) -> str:
+    """``message`` in the command's language (``pilot.language``): a phrase translated, and the phrases among its
+    values too (an error quoting another's message); a plain text as it is (already translated, or no text of ours).
+    """
+    if isinstance(message, str):
+        return message
+    values = {name: localized(value) if isinstance(value, Phrase) else value for name, value in message.values.items()}
+    return translate(Phrase(message.template, **values), cli_language())
+
+
+def fail_usage(message: Phrase | str) -> NoReturn:
+    """Report bad usage (a missing file, a malformed option) and exit 2; ``message`` is shown literally.
+
+    ``message`` is a text in the command's language (``tr``) or a phrase, shown in it (``localized``); the
+    ``error:`` before it is translated here.
+    """
+    err_console.print(f"[bold red]{tr('error:')}[/] {untrusted(localized(message))}")
     raise typer.Exit(EXIT_USAGE)
 
 

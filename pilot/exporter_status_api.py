@@ -20,6 +20,7 @@ import httpx
 
 from pilot.issuer_state import Action
 from schemas.models.credential import StatusListEntry
+from schemas.phrase import Phrase
 
 __all__ = [
     "ExporterRefused",
@@ -34,7 +35,12 @@ _REFUSALS = (401, 404, 422)
 
 
 class ExporterStatusError(Exception):
-    """Root of this module's errors: the message says what went wrong, for the command line."""
+    """Root of this module's errors: the message says what went wrong, for the command line (``phrase``: the
+    same as a template and values, shown in the command's language by ``pilot.console.localized``)."""
+
+    def __init__(self, phrase: Phrase) -> None:
+        super().__init__(str(phrase))
+        self.phrase = phrase
 
 
 class ExporterRefused(ExporterStatusError):
@@ -64,13 +70,31 @@ def change_at_exporter(
     try:
         response = client.post(f"{url}/v1/status", json=body, headers=_bearer(token))
     except httpx.TransportError as exc:
-        raise ExporterUnavailable(f"{exporter} cannot be reached at {url}: {type(exc).__name__}") from exc
+        raise ExporterUnavailable(
+            Phrase(
+                "{exporter} cannot be reached at {url}: {error}", exporter=exporter, url=url, error=type(exc).__name__
+            )
+        ) from exc
     answer = _json_or_none(response)
     if response.status_code in _REFUSALS:
         detail = answer.get("detail") if isinstance(answer, dict) else None
-        raise ExporterRefused(f"{exporter} refused: HTTP {response.status_code}: {detail or response.text[:200]}")
+        raise ExporterRefused(
+            Phrase(
+                "{exporter} refused: HTTP {status}: {detail}",
+                exporter=exporter,
+                status=response.status_code,
+                detail=detail or response.text[:200],
+            )
+        )
     if response.status_code != 200 or not isinstance(answer, dict):
-        raise ExporterUnavailable(f"{exporter} answered HTTP {response.status_code}: {response.text[:200]}")
+        raise ExporterUnavailable(
+            Phrase(
+                "{exporter} answered HTTP {status}: {detail}",
+                exporter=exporter,
+                status=response.status_code,
+                detail=response.text[:200],
+            )
+        )
     return answer
 
 

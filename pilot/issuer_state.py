@@ -53,6 +53,7 @@ from schemas.errors import KeyFormatError, VerificationError
 from schemas.issue import secure
 from schemas.models.base import Role
 from schemas.models.credential import StatusPurpose
+from schemas.phrase import Phrase
 from schemas.status_list import (
     STATUS_LIST_LENGTH,
     list_id,
@@ -108,7 +109,12 @@ _PURPOSE_OF: dict[str, StatusPurpose] = {"revoke": "revocation", "suspend": "sus
 
 
 class IssuerStateError(Exception):
-    """Root of this module's errors: the message says what is wrong, for the command line."""
+    """Root of this module's errors: the message says what is wrong, for the command line (in English; ``phrase``
+    gives it in the command's language, ``pilot.console.fail_usage``)."""
+
+    def __init__(self, phrase: Phrase) -> None:
+        super().__init__(str(phrase))
+        self.phrase = phrase
 
 
 class UnknownCredentialError(IssuerStateError):
@@ -125,9 +131,11 @@ def status_ttl() -> timedelta:
     try:
         seconds = float(raw) if raw else 5.0
     except ValueError as exc:
-        raise IssuerStateError(f"PILOT_STATUS_TTL_S={raw!r} is not a number of seconds") from exc
+        raise IssuerStateError(
+            Phrase("PILOT_STATUS_TTL_S={value} is not a number of seconds", value=repr(raw))
+        ) from exc
     if seconds < 1:
-        raise IssuerStateError("PILOT_STATUS_TTL_S must be at least 1 (a list's ttl is at least 1,000 ms)")
+        raise IssuerStateError(Phrase("PILOT_STATUS_TTL_S must be at least 1 (a list's ttl is at least 1,000 ms)"))
     return timedelta(seconds=seconds)
 
 
@@ -139,8 +147,12 @@ def state_path(data_dir: Path, issuer: str) -> Path:
 def _require_issuer(issuer: str) -> None:
     if issuer not in ISSUERS:
         raise IssuerStateError(
-            f"{issuer} is not an issuer whose status the pilot command keeps ({', '.join(ISSUERS)}); "
-            "an exporter keeps its own: use its operator API"
+            Phrase(
+                "{issuer} is not an issuer whose status the pilot command keeps ({issuers}); "
+                "an exporter keeps its own: use its operator API",
+                issuer=issuer,
+                issuers=", ".join(ISSUERS),
+            )
         )
 
 
@@ -167,7 +179,9 @@ def _locked(data_dir: Path, issuer: str) -> Iterator[dict[str, Any]]:
         except FileNotFoundError:
             state = _new_state(issuer)
         except (OSError, ValueError) as exc:
-            raise IssuerStateError(f"{path} cannot be read as an issuer state: {exc}") from exc
+            raise IssuerStateError(
+                Phrase("{path} cannot be read as an issuer state: {problem}", path=path, problem=str(exc))
+            ) from exc
         before = json.dumps(state, sort_keys=True)
         yield state
         if json.dumps(state, sort_keys=True) != before or not path.exists():
@@ -185,7 +199,14 @@ def allocate(data_dir: Path, issuer: str, credential_id: str, record_type: str) 
             return int(found["index"])
         index = int(state["nextIndex"])
         if index >= STATUS_LIST_LENGTH:
-            raise IssuerStateError(f"{issuer}'s generation-{GENERATION} lists are full ({STATUS_LIST_LENGTH} entries)")
+            raise IssuerStateError(
+                Phrase(
+                    "{issuer}'s generation-{generation} lists are full ({length} entries)",
+                    issuer=issuer,
+                    generation=GENERATION,
+                    length=STATUS_LIST_LENGTH,
+                )
+            )
         state["allocations"][credential_id] = {"index": index, "recordType": record_type}
         state["nextIndex"] = index + 1
         return index
@@ -225,13 +246,17 @@ def _issuer_keys(data_dir: Path, issuer: str) -> _IssuerKeys:
     try:
         trust = load_trust_list(directory / "trust-list.json", directory / "trust-anchor.json")
     except VerificationError as exc:
-        raise IssuerStateError(f"the trust list of {directory} does not verify: {exc}") from exc
+        raise IssuerStateError(
+            Phrase("the trust list of {directory} does not verify: {problem}", directory=directory, problem=str(exc))
+        ) from exc
     passphrase = os.environ.get("PILOT_KEY_PASSPHRASE")
     key_file = directory / "keys" / f"{issuer}.pem"
     try:
         identity = NodeIdentity.load(issuer, key_file, passphrase.encode() if passphrase else None)
     except KeyFormatError as exc:
-        raise IssuerStateError(f"cannot read {key_file}: {exc} (is PILOT_KEY_PASSPHRASE right?)") from exc
+        raise IssuerStateError(
+            Phrase("cannot read {path}: {problem} (is PILOT_KEY_PASSPHRASE right?)", path=key_file, problem=str(exc))
+        ) from exc
     return _IssuerKeys(trust, identity)
 
 
@@ -241,7 +266,9 @@ def _sign(state: dict[str, Any], keys: _IssuerKeys, name: str, purpose: StatusPu
     try:
         key = keys.identity.key_for("assertion", keys.trust, now)
     except VerificationError as exc:
-        raise IssuerStateError(f"{issuer} has no usable assertion key now: {exc}") from exc
+        raise IssuerStateError(
+            Phrase("{issuer} has no usable assertion key now: {problem}", issuer=issuer, problem=str(exc))
+        ) from exc
     signed_at = now.replace(microsecond=0)
     entry = state["lists"].setdefault(name, {"sequence": 0})
     sequence = int(entry["sequence"]) + 1
@@ -339,7 +366,9 @@ def allocated_entries(data_dir: Path, issuer: str, credential_id: str) -> list[d
     with _locked(data_dir, issuer) as state:
         allocation = state["allocations"].get(credential_id)
         if allocation is None:
-            raise UnknownCredentialError(f"{issuer} allocated no status index to {credential_id}")
+            raise UnknownCredentialError(
+                Phrase("{issuer} allocated no status index to {credential}", issuer=issuer, credential=credential_id)
+            )
         purposes = purposes_for(str(allocation["recordType"]))
         return status_entries(issuer, int(allocation["index"]), purposes, generation=GENERATION)
 
@@ -368,11 +397,21 @@ def change_status(
         allocation = state["allocations"].get(credential_id)
         if allocation is None:
             raise UnknownCredentialError(
-                f"{issuer} allocated no generation-{GENERATION} status index to {credential_id} "
-                "(the sandbox's generation-0 fixtures are fixed by the seed and cannot be changed)"
+                Phrase(
+                    "{issuer} allocated no generation-{generation} status index to {credential} "
+                    "(the sandbox's generation-0 fixtures are fixed by the seed and cannot be changed)",
+                    issuer=issuer,
+                    generation=GENERATION,
+                    credential=credential_id,
+                )
             )
         if purpose not in purposes_for(str(allocation["recordType"])):
-            raise NotSuspendableError(f"a {allocation['recordType']} carries no suspension entry: revoke it instead")
+            raise NotSuspendableError(
+                Phrase(
+                    "a {record_type} carries no suspension entry: revoke it instead",
+                    record_type=allocation["recordType"],
+                )
+            )
         index = int(allocation["index"])
         bits: list[int] = state["bits"].setdefault(purpose, [])
         wanted = action != "reinstate"

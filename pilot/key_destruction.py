@@ -22,6 +22,7 @@ from node_core.durable_files import update_locked
 from schemas.errors import KeyFormatError
 from schemas.identifiers import did_of
 from schemas.keyring import destroy_key, destroyed_keys
+from schemas.phrase import Phrase
 from schemas.time import format_time
 from schemas.trust import AgreementKey, TrustRegistry
 
@@ -29,7 +30,11 @@ __all__ = ["DestructionPlan", "DestructionRefused", "destroy", "plan_destruction
 
 
 class DestructionRefused(ValueError):
-    """A key that may not, or cannot, be destroyed; the message says why and what to do."""
+    """A key that may not, or cannot, be destroyed; the message says why and what to do (``phrase`` translates it)."""
+
+    def __init__(self, phrase: Phrase) -> None:
+        super().__init__(str(phrase))
+        self.phrase = phrase
 
 
 @dataclass(frozen=True)
@@ -84,28 +89,36 @@ def plan_destruction(
     try:
         keyring = key_file.read_bytes()
     except OSError as exc:
-        raise DestructionRefused(f"cannot read {key_file}: {exc.strerror}") from exc
+        raise DestructionRefused(Phrase("cannot read {path}: {problem}", path=key_file, problem=exc.strerror)) from exc
     try:
         destroyed = destroyed_keys(keyring)
         if key_id in destroyed:
-            raise DestructionRefused(f"{key_id} was already destroyed, at {format_time(destroyed[key_id])}")
+            raise DestructionRefused(
+                Phrase("{key} was already destroyed, at {at}", key=key_id, at=format_time(destroyed[key_id]))
+            )
         destroy_key(keyring, key_id, at)  # a dry run: KeyFormatError when the file holds no such key
     except KeyFormatError as exc:
-        raise DestructionRefused(f"{key_file} holds no keyAgreement key {key_id}") from exc
+        raise DestructionRefused(Phrase("{path} holds no keyAgreement key {key}", path=key_file, key=key_id)) from exc
     if trust is None:
         if not force:
             raise DestructionRefused(
-                "the trust list cannot be read, so whether this is the current sealing key is unknown; "
-                "--force destroys it anyway"
+                Phrase(
+                    "the trust list cannot be read, so whether this is the current sealing key is unknown; "
+                    "--force destroys it anyway"
+                )
             )
         return DestructionPlan(participant, key_id, key_file, None, is_current=False)
     current = trust.sealing_key(participant, at)
     is_current = current is not None and current.kid == key_id
     if is_current and not force:
         raise DestructionRefused(
-            f"{key_id} is the current sealing key of {participant}: exporters still seal to it. Rotate first "
-            f"(pilot keys rotate --id {participant} --purpose keyAgreement, then pilot trust approve), "
-            "or pass --force"
+            Phrase(
+                "{key} is the current sealing key of {participant}: exporters still seal to it. Rotate first "
+                "(pilot keys rotate --id {participant} --purpose keyAgreement, then pilot trust approve), "
+                "or pass --force",
+                key=key_id,
+                participant=participant,
+            )
         )
     return DestructionPlan(participant, key_id, key_file, trust.agreement_keys.get(key_id), is_current=is_current)
 
@@ -116,4 +129,4 @@ def destroy(plan: DestructionPlan, at: datetime) -> None:
         # Under the keyring's lock: the port's own retention or a rotation may change the file meanwhile.
         update_locked(plan.key_file, lambda keyring: destroy_key(keyring, plan.key_id, at), mode=0o600)
     except (OSError, KeyFormatError) as exc:
-        raise DestructionRefused(f"{plan.key_file} no longer holds {plan.key_id}") from exc
+        raise DestructionRefused(Phrase("{path} no longer holds {key}", path=plan.key_file, key=plan.key_id)) from exc

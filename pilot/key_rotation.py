@@ -38,6 +38,7 @@ from schemas.identifiers import did_of
 from schemas.keyring import KEY_AGREEMENT, AgreementKeyEntry, KeyEntry, dump_keyring, load_keyring
 from schemas.models.base import Role
 from schemas.multikey import encode_multikey, encode_x25519_multikey
+from schemas.phrase import Phrase
 from schemas.time import format_time, utc_now
 from schemas.trust import TrustRegistry
 
@@ -61,7 +62,11 @@ _LABEL = re.compile(r"^# (?:destroyed )?\S+#key-(?P<number>[0-9]+)\s", re.MULTIL
 
 
 class RotationRefused(ValueError):
-    """A rotation that cannot be made for this participant; the message says why."""
+    """A rotation that cannot be made for this participant; the message says why (English; ``phrase`` translates)."""
+
+    def __init__(self, phrase: Phrase) -> None:
+        super().__init__(str(phrase))
+        self.phrase = phrase
 
 
 @dataclass(frozen=True)
@@ -186,9 +191,11 @@ def rotate_agreement_key(
     """
     holder = trust.participant(participant)
     if holder is None:
-        raise RotationRefused(f"{participant} is not in the trust list")
+        raise RotationRefused(Phrase("{participant} is not in the trust list", participant=participant))
     if holder.role != Role.PORT_AUTHORITY:
-        raise RotationRefused(f"{participant} is not a port authority: only ports have keyAgreement keys")
+        raise RotationRefused(
+            Phrase("{participant} is not a port authority: only ports have keyAgreement keys", participant=participant)
+        )
     key_file = data_dir / "keys" / f"{participant}.pem"
     with locked(key_file):  # against a concurrent destroy or rotation: none loses the other's change
         return _rotate_agreement_key(data_dir, participant, key_file, trust, valid_days, passphrase)
@@ -204,8 +211,12 @@ def _rotate_agreement_key(
         signer = identity.key_for("assertion", trust, now)
     except VerificationError as exc:
         raise RotationRefused(
-            f"{participant} holds no assertion key that the trust list publishes and that is valid now, "
-            f"to sign the request ({exc})"
+            Phrase(
+                "{participant} holds no assertion key that the trust list publishes and that is valid now, "
+                "to sign the request ({problem})",
+                participant=participant,
+                problem=str(exc),
+            )
         ) from exc
     number = next_label_number(existing)
     new = AgreementKeyEntry(f"{did_of(participant)}#key-{number}", X25519PrivateKey.generate())

@@ -30,6 +30,9 @@ Errors::
     │   ├── PortsBusyError    a planned port is taken; names every busy port
     │   └── AlreadyRunningError   network.json names live processes
     └── StartError            a node died or stayed unhealthy during start-up (exit 1); carries log tails
+
+Each error's ``str()`` is English; its ``phrase`` is the same message as a template and values, which ``pilot up``
+shows in the command's language (``pilot.console.localized``).
 """
 
 from __future__ import annotations
@@ -55,11 +58,13 @@ from pilot.network_plan import (
     LOOPBACK,
     REGISTRY_ID,
     NodeSpec,
+    PlanError,
     database_url_for,
     plan_nodes,
     planned_ports,
 )
 from pilot.processes import DEFAULT_GRACE_S, node_health, pid_alive, pid_runs, pilot_argv, spawn_logged, stop_pids, tail
+from schemas.phrase import Phrase
 
 if TYPE_CHECKING:
     from pilot.status_publishing import ListPublication
@@ -96,7 +101,11 @@ ProgressCallback = Callable[[list[str], int], None]
 
 
 class LauncherError(Exception):
-    """Root of the launcher's errors."""
+    """Root of the launcher's errors: ``str()`` in English, ``phrase`` to show in the command's language."""
+
+    def __init__(self, message: Phrase | str) -> None:
+        super().__init__(str(message))
+        self.phrase = message
 
 
 class UsageError(LauncherError):
@@ -109,7 +118,9 @@ class PortsBusyError(UsageError):
     def __init__(self, busy: Mapping[int, str]) -> None:
         self.busy = dict(busy)
         listed = ", ".join(f"{port} ({owner})" for port, owner in sorted(self.busy.items()))
-        super().__init__(f"port(s) already in use: {listed}; stop what uses them or pick another --base-port")
+        super().__init__(
+            Phrase("port(s) already in use: {ports}; stop what uses them or pick another --base-port", ports=listed)
+        )
 
 
 class AlreadyRunningError(UsageError):
@@ -119,10 +130,10 @@ class AlreadyRunningError(UsageError):
 class StartError(LauncherError):
     """Nodes died or did not become healthy in time; every process that was started has been stopped."""
 
-    def __init__(self, reason: str, logs: Mapping[str, str]) -> None:
-        self.reason = reason
-        self.logs = dict(logs)  # node id -> tail of its log
+    def __init__(self, reason: Phrase, logs: Mapping[str, str]) -> None:
         super().__init__(reason)
+        self.reason = str(reason)
+        self.logs = dict(logs)  # node id -> tail of its log
 
 
 def busy_ports(ports: Mapping[int, str], host: str = LOOPBACK) -> dict[int, str]:
@@ -243,7 +254,12 @@ class Network:
                     code = child.exit_code()
                     if code is not None:
                         raise StartError(
-                            f"{name} exited with status {code} during start-up (log: {child.log})",
+                            Phrase(
+                                "{name} exited with status {code} during start-up (log: {path})",
+                                name=name,
+                                code=code,
+                                path=child.log,
+                            ),
                             {name: tail(child.log)},
                         )
                     if node_health(client, child.url, None if name == OVERVIEW else name) is not None:
@@ -256,7 +272,7 @@ class Network:
                 if time.monotonic() > deadline:
                     waiting = ", ".join(sorted(pending))
                     raise StartError(
-                        f"not healthy after {timeout_s:g} s: {waiting}",
+                        Phrase("not healthy after {seconds:g} s: {nodes}", seconds=timeout_s, nodes=waiting),
                         {name: tail(child.log) for name, child in pending.items() if child is not None},
                     )
                 time.sleep(0.2)
@@ -354,8 +370,12 @@ def _refuse_if_running(data_dir: Path) -> None:
     live = sorted(name for name, entry in record.nodes.items() if pid_runs(entry.pid, name))
     if live:
         raise AlreadyRunningError(
-            f"{data_dir / 'network.json'} names running nodes ({', '.join(live)}); "
-            f"run `pilot down --data-dir {data_dir}` first"
+            Phrase(
+                "{path} names running nodes ({nodes}); run `pilot down --data-dir {data_dir}` first",
+                path=data_dir / "network.json",
+                nodes=", ".join(live),
+                data_dir=data_dir,
+            )
         )
 
 
@@ -382,8 +402,8 @@ def start_network(
         urls: dict[str, str] = {}
         if database_url_template:
             urls = {s.node_id: database_url_for(database_url_template, s.node_id) for s in specs}
-    except ValueError as exc:
-        raise UsageError(str(exc)) from exc
+    except PlanError as exc:
+        raise UsageError(exc.phrase) from exc
     _refuse_if_running(data_dir)
     ports = planned_ports(base_port)
     if not overview:

@@ -13,13 +13,19 @@ from pathlib import Path
 
 from schemas.errors import JsonMalformedError, VerificationError
 from schemas.jsonio import parse_json
+from schemas.phrase import Phrase
 from schemas.trust import TrustRegistry
 
 __all__ = ["TrustListUnreadable", "held_trust_list"]
 
 
 class TrustListUnreadable(ValueError):
-    """The data dir's ``trust-list.json`` is missing or is not a trust list; the message says which."""
+    """The data dir's ``trust-list.json`` is missing or is not a trust list; the message says which (``phrase``
+    translates it)."""
+
+    def __init__(self, phrase: Phrase) -> None:
+        super().__init__(str(phrase))
+        self.phrase = phrase
 
 
 def held_trust_list(data_dir: Path) -> TrustRegistry:
@@ -28,6 +34,6 @@ def held_trust_list(data_dir: Path) -> TrustRegistry:
     try:
         return TrustRegistry.from_document(parse_json(path.read_bytes()))
     except OSError as exc:
-        raise TrustListUnreadable(f"cannot read {path}: {exc.strerror}") from exc
+        raise TrustListUnreadable(Phrase("cannot read {path}: {problem}", path=path, problem=exc.strerror)) from exc
     except (JsonMalformedError, VerificationError) as exc:
-        raise TrustListUnreadable(f"{path} is not a trust list: {exc}") from exc
+        raise TrustListUnreadable(Phrase("{path} is not a trust list: {problem}", path=path, problem=str(exc))) from exc

@@ -14,10 +14,27 @@ from pathlib import Path
 from typing import Any
 
 from node_core.durable_files import replace_durably
+from schemas.phrase import Phrase
 
-__all__ = ["NETWORK_FILE", "NetworkRecord", "ProcessEntry", "read_record", "remove_record", "write_record"]
+__all__ = [
+    "NETWORK_FILE",
+    "NetworkRecord",
+    "NetworkRecordError",
+    "ProcessEntry",
+    "read_record",
+    "remove_record",
+    "write_record",
+]
 
 NETWORK_FILE = "network.json"
+
+
+class NetworkRecordError(ValueError):
+    """``network.json`` exists but cannot be read as a record; ``phrase`` says why (``str()``: in English)."""
+
+    def __init__(self, phrase: Phrase) -> None:
+        super().__init__(str(phrase))
+        self.phrase = phrase
 
 
 @dataclass(frozen=True)
@@ -67,7 +84,7 @@ def _entry(value: Any) -> ProcessEntry | None:
 def read_record(data_dir: Path) -> NetworkRecord | None:
     """The record in ``data_dir``, or None when there is none; entries without url and pid are skipped.
 
-    ``ValueError`` when the file exists but is not a JSON object with ``nodes``.
+    ``NetworkRecordError`` (a ``ValueError``) when the file exists but is not a JSON object with ``nodes``.
     """
     path = Path(data_dir) / NETWORK_FILE
     try:
@@ -75,9 +92,9 @@ def read_record(data_dir: Path) -> NetworkRecord | None:
     except FileNotFoundError:
         return None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ValueError(f"{path}: not readable as JSON: {exc}") from exc
+        raise NetworkRecordError(Phrase("{path}: not readable as JSON: {problem}", path=path, problem=exc)) from exc
     if not isinstance(document, dict) or not isinstance(document.get("nodes"), dict):
-        raise ValueError(f'{path}: expected {{"nodes": {{short id: {{"url", "pid"}}}}}}')
+        raise NetworkRecordError(Phrase('{path}: expected {{"nodes": {{short id: {{"url", "pid"}}}}}}', path=path))
     nodes = {str(k): e for k, v in document["nodes"].items() if (e := _entry(v)) is not None}
     base_port = document.get("basePort")
     template = document.get("databaseUrlTemplate")

@@ -12,12 +12,14 @@ from dataclasses import dataclass
 from typing import Literal
 
 from pilot.participants import EXPORTER_IDS, PORT_IDS
+from schemas.phrase import Phrase
 
 __all__ = [
     "DEFAULT_BASE_PORT",
     "LOOPBACK",
     "REGISTRY_ID",
     "NodeSpec",
+    "PlanError",
     "database_name",
     "database_url_for",
     "plan_nodes",
@@ -34,6 +36,14 @@ _REGISTRY_OFFSET = 20
 _MAX_OFFSET = _REGISTRY_OFFSET
 
 NodeKind = Literal["exporter", "port", "registry"]
+
+
+class PlanError(ValueError):
+    """A base port or a database URL template the plan cannot use; ``phrase`` says why (``str()``: in English)."""
+
+    def __init__(self, phrase: Phrase) -> None:
+        super().__init__(str(phrase))
+        self.phrase = phrase
 
 
 @dataclass(frozen=True)
@@ -61,9 +71,14 @@ def _index(short_id: str) -> int:
 
 
 def plan_nodes(base_port: int = DEFAULT_BASE_PORT) -> list[NodeSpec]:
-    """The ten nodes (ports, exporters, the registry) on the ports docs/design.md §6 assigns from ``base_port``."""
+    """The ten nodes (ports, exporters, the registry) on the ports docs/design.md §6 assigns from ``base_port``;
+    ``PlanError`` (a ``ValueError``) when they do not fit below 65536."""
     if not 1 <= base_port <= 65535 - _MAX_OFFSET:
-        raise ValueError(f"base port {base_port} leaves no room for ports up to base + {_MAX_OFFSET}")
+        raise PlanError(
+            Phrase(
+                "base port {port} leaves no room for ports up to base + {offset}", port=base_port, offset=_MAX_OFFSET
+            )
+        )
     ports = [NodeSpec(pid, "port", base_port + _index(pid)) for pid in PORT_IDS]
     exporters = [NodeSpec(eid, "exporter", base_port + 10 + _index(eid)) for eid in EXPORTER_IDS]
     return [*ports, *exporters, NodeSpec(REGISTRY_ID, "registry", base_port + _REGISTRY_OFFSET)]
@@ -82,9 +97,12 @@ def database_name(short_id: str) -> str:
 
 
 def database_url_for(template: str, short_id: str) -> str:
-    """The template with ``{id}`` and ``{db}`` filled in; ``ValueError`` if it names neither."""
+    """The template with ``{id}`` and ``{db}`` filled in; ``PlanError`` (a ``ValueError``) if it names neither."""
     if "{id}" not in template and "{db}" not in template:
-        raise ValueError(
-            f"database URL template {template!r} must contain {{id}} or {{db}}, so each node gets its own database"
+        raise PlanError(
+            Phrase(
+                "database URL template {template} must contain {{id}} or {{db}}, so each node gets its own database",
+                template=repr(template),
+            )
         )
     return template.replace("{id}", short_id).replace("{db}", database_name(short_id))

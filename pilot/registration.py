@@ -35,6 +35,7 @@ from schemas.errors import KeyFormatError, VerificationError
 from schemas.models.base import Role
 from schemas.models.trust_list import KEY_AGREEMENT
 from schemas.multikey import decode_multikey, decode_x25519_multikey
+from schemas.phrase import Phrase
 from schemas.time import format_time, parse_time
 from schemas.trust import TrustRegistry, sign_trust_list
 
@@ -46,7 +47,11 @@ AGREEMENT_KEY_OVERLAP = timedelta(days=7)
 
 
 class RequestRefused(ValueError):
-    """A change request that cannot be approved; the message says why."""
+    """A change request that cannot be approved; the message says why (in English: ``phrase`` to translate it)."""
+
+    def __init__(self, phrase: Phrase) -> None:
+        super().__init__(str(phrase))
+        self.phrase = phrase
 
 
 def sign_request(
@@ -70,7 +75,9 @@ def _introduced_keys(request: Mapping[str, Any]) -> list[dict[str, Any]]:
         return list(request["participant"]["keys"])
     if request.get("change") == "add-key":
         return [dict(request["key"])]
-    raise RequestRefused(f"unknown change {request.get('change')!r}: expected add-participant or add-key")
+    raise RequestRefused(
+        Phrase("unknown change {change}: expected add-participant or add-key", change=repr(request.get("change")))
+    )
 
 
 def adds_agreement_key(request: Mapping[str, Any]) -> bool:
@@ -80,18 +87,18 @@ def adds_agreement_key(request: Mapping[str, Any]) -> bool:
     try:
         purposes = list(request["key"]["purposes"])
     except (KeyError, TypeError) as exc:
-        raise RequestRefused("the request's key has no purposes") from exc
+        raise RequestRefused(Phrase("the request's key has no purposes")) from exc
     if KEY_AGREEMENT not in purposes:
         return False
     if purposes != [KEY_AGREEMENT]:
-        raise RequestRefused("a keyAgreement key has no other purpose")
+        raise RequestRefused(Phrase("a keyAgreement key has no other purpose"))
     return True
 
 
 def check_possession(request: Mapping[str, Any]) -> None:
     """The request's proof must verify with one of the (signing) keys it introduces."""
     if request.get("type") != REQUEST_TYPE:
-        raise RequestRefused(f"not a {REQUEST_TYPE}")
+        raise RequestRefused(Phrase("not a {type}", type=REQUEST_TYPE))
     try:
         proof = read_proof(request)
         keys = {
@@ -99,45 +106,53 @@ def check_possession(request: Mapping[str, Any]) -> None:
         }
         multibase = keys.get(proof.verification_method)
         if multibase is None:
-            raise RequestRefused("the request is not signed by a key it introduces (no proof of possession)")
+            raise RequestRefused(Phrase("the request is not signed by a key it introduces (no proof of possession)"))
         verify_data_integrity(request, decode_multikey(multibase))
     except (VerificationError, KeyError, TypeError) as exc:
-        raise RequestRefused(f"proof of possession does not verify: {exc}") from exc
+        raise RequestRefused(Phrase("proof of possession does not verify: {problem}", problem=str(exc))) from exc
 
 
 def check_port_authority(current: TrustRegistry, request: Mapping[str, Any], at: datetime) -> None:
     """A request adding a ``keyAgreement`` key must come from a port, signed by its own ``assertion`` key,
     published in ``current`` and valid at ``at``, and carry an X25519 Multikey."""
     if request.get("type") != REQUEST_TYPE:
-        raise RequestRefused(f"not a {REQUEST_TYPE}")
+        raise RequestRefused(Phrase("not a {type}", type=REQUEST_TYPE))
     owner = current.participant(str(request.get("participant")))
     if owner is None:
-        raise RequestRefused(f"participant {request.get('participant')} is not in the trust list")
+        raise RequestRefused(Phrase("participant {id} is not in the trust list", id=request.get("participant")))
     if owner.role != Role.PORT_AUTHORITY:
-        raise RequestRefused(f"{owner.id} is not a port authority: only ports publish keyAgreement keys")
+        raise RequestRefused(Phrase("{id} is not a port authority: only ports publish keyAgreement keys", id=owner.id))
     try:
         decode_x25519_multikey(request["key"]["publicKeyMultibase"])
     except (KeyFormatError, KeyError, TypeError) as exc:
-        raise RequestRefused(f"the keyAgreement key is not an X25519 Multikey: {exc}") from exc
+        raise RequestRefused(
+            Phrase("the keyAgreement key is not an X25519 Multikey: {problem}", problem=str(exc))
+        ) from exc
     try:
         proof = read_proof(request)
         signer = current.resolve_key(proof.verification_method, "assertion", at)
     except (VerificationError, KeyFormatError, KeyError, TypeError) as exc:
         raise RequestRefused(
-            f"a keyAgreement key must be requested under a current assertion key of {owner.id}: {exc}"
+            Phrase(
+                "a keyAgreement key must be requested under a current assertion key of {id}: {problem}",
+                id=owner.id,
+                problem=str(exc),
+            )
         ) from exc
     if signer.participant_id != owner.id:
-        raise RequestRefused(f"the request is signed by a key of {signer.participant_id}, not of {owner.id}")
+        raise RequestRefused(
+            Phrase("the request is signed by a key of {signer}, not of {id}", signer=signer.participant_id, id=owner.id)
+        )
     try:
         verify_data_integrity(request, signer.public_key)
     except VerificationError as exc:
-        raise RequestRefused(f"the request's signature does not verify: {exc}") from exc
+        raise RequestRefused(Phrase("the request's signature does not verify: {problem}", problem=str(exc))) from exc
 
 
 def check_signature(current: TrustRegistry, request: Mapping[str, Any], at: datetime) -> None:
     """Who must have signed ``request``: the key it introduces, or for a ``keyAgreement`` key its port."""
     if not isinstance(request, Mapping):
-        raise RequestRefused("a change request is a JSON object")
+        raise RequestRefused(Phrase("a change request is a JSON object"))
     if adds_agreement_key(request):
         check_port_authority(current, request, at)
     else:
@@ -153,23 +168,25 @@ def apply_request(current: TrustRegistry, request: Mapping[str, Any], *, issued:
     if request["change"] == "add-participant":
         new = dict(request["participant"])
         if any(p["id"] == new["id"] or p["did"] == new["did"] for p in participants):
-            raise RequestRefused(f"participant {new['id']} is already in the trust list")
+            raise RequestRefused(Phrase("participant {id} is already in the trust list", id=new["id"]))
         if any(k["id"] in known_keys for k in new["keys"]):
-            raise RequestRefused("a key id of the request is already in the trust list")
+            raise RequestRefused(Phrase("a key id of the request is already in the trust list"))
         participants.append(new)
         for establishment in request.get("establishments", []):
             if any(
                 e["establishmentNumber"] == establishment["establishmentNumber"] for e in document["establishments"]
             ):
-                raise RequestRefused(f"establishment {establishment['establishmentNumber']} is already registered")
+                raise RequestRefused(
+                    Phrase("establishment {number} is already registered", number=establishment["establishmentNumber"])
+                )
             document["establishments"].append(dict(establishment))
     else:
         owner = next((p for p in participants if p["id"] == request["participant"]), None)
         if owner is None:
-            raise RequestRefused(f"participant {request['participant']} is not in the trust list")
+            raise RequestRefused(Phrase("participant {id} is not in the trust list", id=request["participant"]))
         key = dict(request["key"])
         if key["id"] in known_keys or not key["id"].startswith(owner["did"] + "#"):
-            raise RequestRefused(f"key id {key['id']} is taken or not under {owner['did']}")
+            raise RequestRefused(Phrase("key id {key} is taken or not under {did}", key=key["id"], did=owner["did"]))
         if key.get("purposes") == [KEY_AGREEMENT]:
             _retire_predecessors(owner["keys"], parse_time(key["validFrom"]) + AGREEMENT_KEY_OVERLAP)
         owner["keys"].append(key)
@@ -198,7 +215,7 @@ def approve(
     try:
         TrustRegistry.from_document(signed)
     except VerificationError as exc:
-        raise RequestRefused(f"the resulting trust list would be invalid: {exc}") from exc
+        raise RequestRefused(Phrase("the resulting trust list would be invalid: {problem}", problem=str(exc))) from exc
     return signed
 
 

@@ -2,6 +2,8 @@
 
 File names and problem messages quote their inputs; the JUnit XML writes the characters XML 1.0 forbids
 in them (U+0001 and the like) as visible escapes (``pilot.safe_text.xml_document``), so it stays well-formed.
+The text report is in the command's language (``pilot.language``: messages, hints, labels; codes, paths and
+outcomes as they are); JSON and JUnit XML are the same in every language.
 """
 
 from __future__ import annotations
@@ -13,7 +15,9 @@ from enum import StrEnum
 from typing import Any
 from xml.etree import ElementTree as ET
 
+from node_core.i18n import translate
 from pilot.documents import FileVerdict
+from pilot.language import cli_language, tr
 from pilot.safe_text import xml_document
 from schemas.errors import Reason
 
@@ -58,6 +62,23 @@ def problem_lines(verdict: FileVerdict, indent: str = "") -> list[str]:
     return lines
 
 
+def _shown_lines(verdict: FileVerdict) -> list[str]:
+    """``problem_lines`` in the command's language: each message (by its phrase) and hint translated."""
+    language = cli_language()
+    lines = []
+    for problem in verdict.problems:
+        message = translate(problem.phrase, language) if problem.phrase is not None else problem.message
+        lines.append(f"  {problem.code} {problem.path}: {message}")
+        if hint := verdict.hints.get(problem):
+            lines.append("    " + tr("hint: {hint}", hint=translate(hint, language)))
+    return lines
+
+
+def _not_run_text(item: NotRun) -> str:
+    checks = ", ".join(translate(check, cli_language()) for check in item.checks)
+    return tr("not run: {checks} ({reason})", checks=checks, reason=translate(item.reason, cli_language()))
+
+
 def render_verdicts(verdicts: list[FileVerdict], output_format: Format, not_run: Sequence[NotRun] = ()) -> str:
     """The report in ``output_format``; ``not_run`` lists checks that could not run (said in every format)."""
     if output_format is Format.json:
@@ -99,6 +120,6 @@ def render_verdicts(verdicts: list[FileVerdict], output_format: Format, not_run:
             case = ET.SubElement(suite, "testcase", classname="not-run", name=", ".join(item.checks))
             ET.SubElement(case, "skipped", message=item.message)
         return xml_document(suite) + "\n"
-    lines = ["\n".join([f"{v.outcome}\t{v.path}", *problem_lines(v, "  ")]) for v in verdicts]
-    lines += [item.message for item in not_run]
+    lines = ["\n".join([f"{v.outcome}\t{v.path}", *_shown_lines(v)]) for v in verdicts]
+    lines += [_not_run_text(item) for item in not_run]
     return "\n".join(lines) + "\n"

@@ -22,6 +22,7 @@ from pilot.input_files import InputTooLargeError, read_bounded
 from pilot.sandbox import STATUS_LISTS_DIR
 from schemas.errors import JsonMalformedError
 from schemas.jsonio import parse_json
+from schemas.phrase import Phrase
 from schemas.status_list import StaticStatusLists
 
 __all__ = [
@@ -38,7 +39,15 @@ MAX_STATUS_LIST_FILE = 1024 * 1024
 
 
 class StatusListFileError(ValueError):
-    """A file or directory given as status lists cannot be used; the message says which and why."""
+    """A file or directory given as status lists cannot be used; the message says which and why.
+
+    ``str()`` is the English text; ``phrase`` the same as a template and values, to be shown in the ``pilot``
+    command's language (``pilot.console.localized``).
+    """
+
+    def __init__(self, phrase: Phrase) -> None:
+        super().__init__(str(phrase))
+        self.phrase = phrase
 
 
 def data_dir_list_path(data_dir: Path, issuer: str, list_name: str) -> Path:
@@ -56,9 +65,11 @@ def read_status_list_file(path: Path) -> dict[str, Any]:
     try:
         document = parse_json(read_bounded(path, MAX_STATUS_LIST_FILE))
     except (JsonMalformedError, InputTooLargeError, OSError) as exc:
-        raise StatusListFileError(f"{path} is not a readable status list credential: {exc}") from exc
+        raise StatusListFileError(
+            Phrase("{path} is not a readable status list credential: {problem}", path=path, problem=exc)
+        ) from exc
     if not isinstance(document, Mapping):
-        raise StatusListFileError(f"{path} is not a JSON object")
+        raise StatusListFileError(Phrase("{path} is not a JSON object", path=path))
     return dict(document)
 
 
@@ -72,11 +83,11 @@ def load_status_lists(files: Sequence[Path] = (), directories: Sequence[Path] = 
     paths = list(files)
     for directory in directories:
         if not directory.is_dir():
-            raise StatusListFileError(f"{directory} is not a directory")
+            raise StatusListFileError(Phrase("{path} is not a directory", path=directory))
         paths += sorted(directory.rglob("*.json"))
     lists = StaticStatusLists()
     for path in paths:
         if not path.is_file():
-            raise StatusListFileError(f"{path} does not exist")
+            raise StatusListFileError(Phrase("{path} does not exist", path=path))
         lists.add(read_status_list_file(path))
     return lists

@@ -8,7 +8,8 @@ that URL, issued by the list's issuer, for the entry's purpose. The newest versi
 ``now``: the credential's status *now* is known only if that version is inside its validity window.
 
 Nothing here trusts the registry: a version that does not verify is reported as such (``problem``), and
-its bit is not read. ``pilot status show`` prints the result; its exit status is 1 if anything failed.
+its bit is not read. ``pilot status show`` prints the result; its exit status is 1 if anything failed. A
+problem is a ``Phrase``: English in the JSON output, in the command's language in its text.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import httpx
 from schemas.errors import VerificationError
 from schemas.identifiers import did_of
 from schemas.models.credential import StatusListEntry
+from schemas.phrase import Phrase
 from schemas.status_list import split_status_list_url, status_list_path, verify_status_list
 from schemas.time import format_time, time_or_none
 from schemas.trust import TrustRegistry
@@ -40,7 +42,7 @@ class VersionBit:
     valid_from: datetime | None
     received_at: str | None
     set: bool | None
-    problem: str | None = None
+    problem: Phrase | None = None
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -48,7 +50,7 @@ class VersionBit:
             "validFrom": format_time(self.valid_from) if self.valid_from else None,
             "receivedAt": self.received_at,
             "set": self.set,
-            "problem": self.problem,
+            "problem": _english(self.problem),
         }
 
 
@@ -62,7 +64,7 @@ class EntryHistory:
     versions: list[VersionBit] = field(default_factory=list)
     #: The bit now (the newest version, verified at ``now``), or None when it cannot be established.
     now: bool | None = None
-    problem: str | None = None
+    problem: Phrase | None = None
 
     @property
     def ok(self) -> bool:
@@ -98,7 +100,7 @@ class EntryHistory:
             "set": self.now,
             "since": since.as_json() if since else None,
             "versions": [v.as_json() for v in self.versions],
-            "problem": self.problem,
+            "problem": _english(self.problem),
         }
 
 
@@ -120,28 +122,28 @@ def entry_history(
     names = split_status_list_url(entry.statusListCredential)
     path = status_list_path(entry.statusListCredential)
     if names is None or path is None:
-        history.problem = "the entry's statusListCredential is not a pilot status list URL"
+        history.problem = Phrase("the entry's statusListCredential is not a pilot status list URL")
         return history
     base = registry_url.rstrip("/") + path
     try:
         listed = _get_json(client, f"{base}/history")
     except _Failed as exc:
-        history.problem = f"the registry's history of this list: {exc}"
+        history.problem = Phrase("the registry's history of this list: {problem}", problem=exc.phrase)
         return history
     items = listed.get("versions") if isinstance(listed, dict) else None
     if not isinstance(items, list) or not items:
-        history.problem = "the registry's history of this list is empty or malformed"
+        history.problem = Phrase("the registry's history of this list is empty or malformed")
         return history
     newest: Any = None
     for item in items[-MAX_VERSIONS:]:
         sequence, received = _sequence_of(item), item.get("receivedAt") if isinstance(item, dict) else None
         if sequence is None:
-            history.problem = "the registry's history names a version without a sequence"
+            history.problem = Phrase("the registry's history names a version without a sequence")
             continue
         try:
             credential = _get_json(client, f"{base}/versions/{sequence}")
         except _Failed as exc:
-            history.versions.append(VersionBit(sequence, None, _text(received), None, str(exc)))
+            history.versions.append(VersionBit(sequence, None, _text(received), None, exc.phrase))
             continue
         history.versions.append(_version_bit(credential, entry, names[0], sequence, _text(received), trust))
         newest = credential
@@ -151,7 +153,7 @@ def entry_history(
             verify_status_list(newest, trust, now, url=entry.statusListCredential)
             history.now = last.set
         except VerificationError as exc:
-            history.problem = f"the newest version does not hold now: {exc.problems[0].message}"
+            history.problem = Phrase("the newest version does not hold now: {problem}", problem=_reason(exc))
     return history
 
 
@@ -161,39 +163,44 @@ def _version_bit(
     """Verify one version at its own ``validFrom`` and read the entry's bit in it."""
     claimed = _claimed_valid_from(credential)
     if claimed is None:
-        return VersionBit(sequence, None, received, None, "the version has no readable validFrom")
+        return VersionBit(sequence, None, received, None, Phrase("the version has no readable validFrom"))
     try:
         verified = verify_status_list(credential, trust, claimed, url=entry.statusListCredential)
     except VerificationError as exc:
-        return VersionBit(sequence, claimed, received, None, f"does not verify: {exc.problems[0].message}")
+        return VersionBit(sequence, claimed, received, None, Phrase("does not verify: {problem}", problem=_reason(exc)))
     if verified.issuer_did != did_of(issuer):
-        return VersionBit(sequence, claimed, received, None, "was not issued by the list's issuer")
+        return VersionBit(sequence, claimed, received, None, Phrase("was not issued by the list's issuer"))
     if verified.purpose != entry.statusPurpose:
-        return VersionBit(sequence, claimed, received, None, "has another statusPurpose than the entry")
+        return VersionBit(sequence, claimed, received, None, Phrase("has another statusPurpose than the entry"))
     if verified.sequence != sequence:
-        return VersionBit(sequence, claimed, received, None, f"carries sequence {verified.sequence}")
+        problem = Phrase("carries sequence {sequence}", sequence=verified.sequence)
+        return VersionBit(sequence, claimed, received, None, problem)
     try:
         bit = verified.is_set(int(entry.statusListIndex))
     except IndexError:
-        return VersionBit(sequence, claimed, received, None, "is too short for the entry's index")
+        return VersionBit(sequence, claimed, received, None, Phrase("is too short for the entry's index"))
     return VersionBit(sequence, verified.valid_from, received, bit)
 
 
 class _Failed(Exception):
-    """A registry answer that could not be had or read."""
+    """A registry answer that could not be had or read; ``phrase`` says why."""
+
+    def __init__(self, phrase: Phrase) -> None:
+        super().__init__(str(phrase))
+        self.phrase = phrase
 
 
 def _get_json(client: httpx.Client, url: str) -> Any:
     try:
         response = client.get(url)
     except httpx.TransportError as exc:
-        raise _Failed(f"the registry cannot be reached ({type(exc).__name__})") from exc
+        raise _Failed(Phrase("the registry cannot be reached ({error})", error=type(exc).__name__)) from exc
     if response.status_code != 200:
-        raise _Failed(f"the registry answered HTTP {response.status_code}")
+        raise _Failed(Phrase("the registry answered HTTP {status}", status=response.status_code))
     try:
         return response.json()
     except ValueError as exc:
-        raise _Failed("the registry's answer is not JSON") from exc
+        raise _Failed(Phrase("the registry's answer is not JSON")) from exc
 
 
 def _sequence_of(item: Any) -> int | None:
@@ -203,6 +210,16 @@ def _sequence_of(item: Any) -> int | None:
 
 def _claimed_valid_from(credential: Any) -> datetime | None:
     return time_or_none(credential.get("validFrom")) if isinstance(credential, dict) else None
+
+
+def _reason(error: VerificationError) -> Phrase | str:
+    """The first reason a list does not verify: its phrase when it has one (translated where it is shown)."""
+    first = error.problems[0]
+    return first.phrase if first.phrase is not None else first.message
+
+
+def _english(problem: Phrase | None) -> str | None:
+    return None if problem is None else str(problem)
 
 
 def _text(value: Any) -> str | None:

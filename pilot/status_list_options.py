@@ -13,6 +13,7 @@ from typing import Annotated
 import typer
 
 from pilot.console import fail_usage
+from pilot.language import N_
 from pilot.status_files import StatusListFileError, load_status_lists
 from schemas.status_list import StaticStatusLists
 
@@ -24,9 +25,10 @@ __all__ = [
     "given_status_lists",
 ]
 
-#: What is not checked without status lists, and why (a ``pilot.reports.NotRun`` of the file checks).
-STATUS_NOT_RUN_CHECKS = ("credential status",)
-STATUS_NOT_RUN_REASON = "no status lists: pass --status-list FILE or --status-lists DIR"
+#: What is not checked without status lists, and why (a ``pilot.reports.NotRun`` of the file checks). English as
+#: kept in JSON reports; marked for the catalogues, to be shown with ``tr`` in the text ones.
+STATUS_NOT_RUN_CHECKS = (N_("credential status"),)
+STATUS_NOT_RUN_REASON = N_("no status lists: pass --status-list FILE or --status-lists DIR")
 
 StatusListFilesOpt = Annotated[
     list[Path] | None,
@@ -47,4 +49,4 @@ def given_status_lists(files: list[Path] | None, directories: list[Path] | None)
     try:
         return load_status_lists(files or (), directories or ())
     except StatusListFileError as exc:
-        fail_usage(str(exc))
+        fail_usage(exc.phrase)

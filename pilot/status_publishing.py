@@ -29,6 +29,7 @@ from pilot.status_files import StatusListFileError, read_status_list_file, statu
 from schemas.codes import Code
 from schemas.errors import KeyFormatError
 from schemas.keyring import KeyEntry, load_keyring
+from schemas.phrase import Phrase
 from schemas.status_list import split_status_list_url
 
 __all__ = ["ListPublication", "issuer_key", "main", "publish_data_dir_lists"]
@@ -45,7 +46,9 @@ class ListPublication:
     issuer: str | None
     list_id: str | None
     published: Published | None = None
-    error: str | None = None
+    #: Why it was not published: the registry's answer as it is, or our phrase (``str()``: English, as ``pilot up
+    #: --format json`` gives it; ``pilot up`` shows it in its language).
+    error: Phrase | str | None = None
     #: The registry's problem code when it refused the file.
     code: str | None = None
 
@@ -78,18 +81,18 @@ def _publish_one(
     try:
         credential = read_status_list_file(path)
     except StatusListFileError as exc:
-        return ListPublication(path, None, None, error=f"cannot read the file: {exc}")
+        return ListPublication(path, None, None, error=Phrase("cannot read the file: {problem}", problem=exc.phrase))
     ident = credential.get("id")
     names = split_status_list_url(ident) if isinstance(ident, str) else None
     if names is None:
-        return ListPublication(path, None, None, error="not a status list credential of the pilot (its id)")
+        return ListPublication(path, None, None, error=Phrase("not a status list credential of the pilot (its id)"))
     issuer, list_id = names
     try:
         if issuer not in keys:
             keys[issuer] = issuer_key(data_dir, issuer)
         published = publish_status_list(client, registry_url, credential, keys[issuer])
     except (OSError, KeyFormatError) as exc:
-        return ListPublication(path, issuer, list_id, error=f"no key to sign with: {exc}")
+        return ListPublication(path, issuer, list_id, error=Phrase("no key to sign with: {problem}", problem=exc))
     except PublishRefused as exc:
         return ListPublication(path, issuer, list_id, error=str(exc), code=exc.code)
     except PublishError as exc:

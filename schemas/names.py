@@ -23,11 +23,17 @@ the same in the browser; a test holds the two to the same answers.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 __all__ = ["ChosenName", "choose_name", "language_ranges", "lookup", "name_label"]
+
+#: RFC 4647 §2.1 ``language-range``: ``*`` or a tag of 1-8 letters then subtags of 1-8 letters or digits.
+_RANGE = re.compile(r"\*|[A-Za-z]{1,8}(?:-[A-Za-z0-9]{1,8})*")
+#: RFC 9110 §12.4.2 ``weight`` (``q`` is case-insensitive; white space around ``;`` and ``=`` tolerated).
+_WEIGHT = re.compile(r"\s*q\s*=\s*(?P<qvalue>0(?:\.[0-9]{0,3})?|1(?:\.0{0,3})?)\s*", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -63,26 +69,32 @@ def lookup(tags: Sequence[str], ranges: Iterable[str]) -> int | None:
 def language_ranges(accept_language: str | None) -> list[str]:
     """The ranges of an ``Accept-Language`` header (RFC 9110 §12.5.4) or a POSIX locale, best first.
 
-    Ranges with ``q=0`` are left out; equal weights keep their order. A locale such as ``ru_RU.UTF-8`` or a
-    ``LANGUAGE`` list (``ru:en``) reads as ``ru-RU`` (and ``en``); ``C`` and ``POSIX`` name no language.
+    The one parser of such headers in the pilot (``node_core.languages.negotiate_language`` is built on it).
+    Each range is weighed by its ``q`` (1 when absent); equal weights keep their order. A range with ``q=0``
+    is not acceptable and left out. A range with an invalid weight (not a qvalue of RFC 9110 §12.4.2, ``0``
+    to ``1`` with at most three decimals, such as ``q=high``, ``q=2`` or ``q=0.0001``), with any other
+    parameter, or that is not a language range (RFC 4647 §2.1) is ignored, as §12.4.2 asks, never given a
+    weight of its own. A locale such as ``ru_RU.UTF-8`` or a ``LANGUAGE`` list (``ru:en``) reads as
+    ``ru-RU`` (and ``en``); ``C`` and ``POSIX`` name no language.
     """
     weighted: list[tuple[float, int, str]] = []
     for position, item in enumerate((accept_language or "").replace(":", ",").split(",")):
-        language_range, _, params = item.strip().partition(";")
+        language_range, *params = item.split(";")
         language_range = language_range.split(".")[0].split("@")[0].replace("_", "-").strip()
-        if not language_range or language_range.upper() in ("C", "POSIX"):
+        if not _RANGE.fullmatch(language_range) or language_range.upper() in ("C", "POSIX"):
             continue
-        weight = 1.0
-        for param in params.split(";"):
-            key, _, value = param.strip().partition("=")
-            if key.strip().lower() == "q":
-                try:
-                    weight = float(value)
-                except ValueError:
-                    weight = 0.0
-        if weight > 0:
+        weight = _weight(params)
+        if weight is not None and weight > 0:
             weighted.append((-weight, position, language_range))
     return [language_range for _, _, language_range in sorted(weighted)]
+
+
+def _weight(params: Sequence[str]) -> float | None:
+    """The weight of a range's parameters: 1 for none, its qvalue for one ``q=``, None when malformed."""
+    if not params:
+        return 1.0
+    match = _WEIGHT.fullmatch(params[0]) if len(params) == 1 else None
+    return float(match["qvalue"]) if match is not None else None
 
 
 def _forms(names: Iterable[Any] | None) -> list[tuple[str, str, str | None]]:

@@ -25,10 +25,12 @@ from typing import Any
 from node_core.port_client import PeerAnswerInvalid
 from pilot.audit.errors import AuditError, EvidenceError
 from pilot.audit.nodes import AuditNetwork
+from pilot.audit.wording import error_text, said, said_joined
 from port_node.witness import witness_name
 from schemas.errors import VerificationError
 from schemas.identifiers import log_origin
 from schemas.merkle import verify_consistency
+from schemas.phrase import Phrase
 from schemas.signed_note import Checkpoint, parse_signed_note, verify_checkpoint, verify_cosignature
 from schemas.trust import TrustRegistry
 
@@ -37,13 +39,14 @@ __all__ = ["PortReport", "check_port", "state_path", "verified_checkpoint", "ver
 
 @dataclass
 class PortReport:
-    """What one pass found about one port."""
+    """What one pass found about one port (``message`` and ``evidence``: English that keeps its phrase,
+    ``pilot.audit.wording``)."""
 
     port: str
     ok: bool = True
     size: int | None = None
     cosigners: list[str] = field(default_factory=list)
-    message: str = "consistent"
+    message: str = field(default_factory=lambda: said(Phrase("consistent")))
     evidence: list[str] = field(default_factory=list)
 
     def fail(self, message: str, *evidence: str) -> PortReport:
@@ -72,7 +75,8 @@ def verified_checkpoint(text: str, port: str, trust: TrustRegistry) -> Checkpoin
             return verify_checkpoint(text, origin, key.public_key, origin=origin)
         except VerificationError as exc:
             problems.append(str(exc))
-    raise EvidenceError(f"the checkpoint of {port} does not verify: " + ("; ".join(problems) or "no log key"))
+    found = said_joined(problems) if problems else said(Phrase("no log key"))
+    raise EvidenceError(said(Phrase("the checkpoint of {port} does not verify: {problems}", port=port, problems=found)))
 
 
 def verified_cosigners(text: str, port: str, trust: TrustRegistry) -> list[str]:
@@ -92,7 +96,7 @@ def verified_cosigners(text: str, port: str, trust: TrustRegistry) -> list[str]:
             except VerificationError:
                 continue
         else:
-            raise EvidenceError(f"the cosignature line of {sig.name} does not verify")
+            raise EvidenceError(said(Phrase("the cosignature line of {name} does not verify", name=sig.name)))
     return sorted(set(good))
 
 
@@ -104,32 +108,38 @@ def _compare(
     network: AuditNetwork, report: PortReport, seen: Checkpoint, seen_note: str, now: Checkpoint, note: str, who: str
 ) -> None:
     """Check that the checkpoint ``now`` and the one ``seen`` (by ``who``) are views of one append-only log."""
+    held = said(Phrase("checkpoint held by {who}:\n{note}", who=who, note=seen_note))
+    served = said(Phrase("checkpoint served now:\n{note}", note=note))
     if seen.size == now.size:
         if seen.root_hash != now.root_hash:
-            report.fail(
-                f"split view: two checkpoints of size {now.size} with different roots ({who} vs now)",
-                f"checkpoint held by {who}:\n{seen_note}",
-                f"checkpoint served now:\n{note}",
+            split = Phrase(
+                "split view: two checkpoints of size {size} with different roots ({who} vs now)", size=now.size, who=who
             )
+            report.fail(said(split), held, served)
         return
     if seen.size > now.size:
-        report.fail(
-            f"the log shrank: {who} holds size {seen.size}, the port now serves size {now.size}",
-            f"checkpoint held by {who}:\n{seen_note}",
-            f"checkpoint served now:\n{note}",
+        shrank = Phrase(
+            "the log shrank: {who} holds size {seen}, the port now serves size {now}",
+            who=who,
+            seen=seen.size,
+            now=now.size,
         )
+        report.fail(said(shrank), held, served)
         return
     with network.port(report.port) as port:
         proof = port.consistency_proof(seen.size, now.size)
     try:
         verify_consistency(seen.size, now.size, seen.root_hash, now.root_hash, proof.hashes())
     except (VerificationError, PeerAnswerInvalid) as exc:
-        report.fail(
-            f"inconsistent: the tree of size {now.size} does not extend the one of size {seen.size} ({who}): {exc}",
-            f"checkpoint held by {who}:\n{seen_note}",
-            f"checkpoint served now:\n{note}",
-            "consistency proof served: " + json.dumps(proof.document.get("proof")),
+        inconsistent = Phrase(
+            "inconsistent: the tree of size {now} does not extend the one of size {seen} ({who}): {problem}",
+            now=now.size,
+            seen=seen.size,
+            who=who,
+            problem=str(exc),
         )
+        proof_served = Phrase("consistency proof served: {proof}", proof=json.dumps(proof.document.get("proof")))
+        report.fail(said(inconsistent), held, served, said(proof_served))
 
 
 def check_port(network: AuditNetwork, trust: TrustRegistry, port: str, *, save: bool = True) -> PortReport:
@@ -151,14 +161,14 @@ def check_port(network: AuditNetwork, trust: TrustRegistry, port: str, *, save: 
                 state["note"],
                 now,
                 note,
-                "the monitor's last pass",
+                said(Phrase("the monitor's last pass")),
             )
         for witness in network.ids("cn-port-"):
             if witness == port:
                 continue
             _check_witness(network, trust, report, witness, now, note)
     except AuditError as exc:
-        return report.fail(str(exc))
+        return report.fail(error_text(exc))
     if report.ok and save:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps({"size": now.size, "root": _b64(now.root_hash), "note": note}) + "\n")
@@ -177,12 +187,18 @@ def _check_witness(
         return  # a witness that is down says nothing either way
     for item in evidence.get("evidence", []):
         if item.get("origin") == origin:
+            recorded = Phrase(
+                "witness {witness} recorded {kind} evidence against {origin}: {detail}",
+                witness=witness,
+                kind=str(item.get("kind")).replace("_", " "),
+                origin=origin,
+                detail=item.get("detail"),
+            )
             report.fail(
-                f"witness {witness} recorded {str(item.get('kind')).replace('_', ' ')} evidence against {origin}: "
-                f"{item.get('detail')}",
-                f"checkpoint held by {witness}:\n{item.get('heldNote')}",
-                f"checkpoint offered to {witness}:\n{item.get('offeredNote')}",
-                "consistency proof offered: " + json.dumps(item.get("proof")),
+                said(recorded),
+                said(Phrase("checkpoint held by {who}:\n{note}", who=witness, note=item.get("heldNote"))),
+                said(Phrase("checkpoint offered to {witness}:\n{note}", witness=witness, note=item.get("offeredNote"))),
+                said(Phrase("consistency proof offered: {proof}", proof=json.dumps(item.get("proof")))),
             )
     if held.note:
         seen = verified_checkpoint(held.note, report.port, trust)
@@ -190,4 +206,4 @@ def _check_witness(
             with network.port(report.port) as api:
                 note = api.checkpoint()
             now = verified_checkpoint(note, report.port, trust)
-        _compare(network, report, seen, held.note, now, note, f"witness {witness}")
+        _compare(network, report, seen, held.note, now, note, said(Phrase("witness {witness}", witness=witness)))

@@ -25,16 +25,18 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from pilot.audit.wording import said, said_joined
 from schemas.digest import credential_digest
-from schemas.errors import PilotSchemaError, VerificationError
+from schemas.errors import PilotSchemaError, Reason, VerificationError
 from schemas.jose import credential_payload
+from schemas.phrase import Phrase
 from schemas.sealing import is_sealed, read_sealed, sealed_header
 from schemas.trust import TrustRegistry
 
 __all__ = ["NOT_CHECKED", "SealedFindings", "check_bundle_sealed", "sealed_kid", "sealed_paths", "under_sealed"]
 
 #: What every check that meets a sealed credential says about its content.
-NOT_CHECKED = "sealed: content not checked, digest pinned by the signed manifest"
+NOT_CHECKED = said(Phrase("sealed: content not checked, digest pinned by the signed manifest"))
 
 
 def sealed_kid(document: Any) -> str | None:
@@ -63,7 +65,8 @@ def under_sealed(path: str, sealed: set[str]) -> bool:
 
 @dataclass
 class SealedFindings:
-    """What the check found: ``problems`` (empty when it passed), a one-line summary, and how many were sealed."""
+    """What the check found: ``problems`` (empty when it passed), a one-line summary, and how many were sealed
+    (English that keeps its phrase, ``pilot.audit.wording``)."""
 
     problems: list[str] = field(default_factory=list)
     detail: str = ""
@@ -72,6 +75,10 @@ class SealedFindings:
     @property
     def ok(self) -> bool:
         return not self.problems
+
+
+def _message(reason: Reason) -> str:
+    return said(reason.phrase) if reason.phrase is not None else reason.message
 
 
 def _manifest_pins(submission: Mapping[str, Any]) -> list[str]:
@@ -120,28 +127,42 @@ def check_bundle_sealed(
             kid: str = sealed_header(read_sealed(document))["kid"]
         except VerificationError as exc:
             if not (rejected and str(exc.code) in given):
-                findings.problems.append(f"{path}: {exc.code} {exc.problems[0].message}")
+                findings.problems.append(said_joined([f"{path}: {exc.code} ", _message(exc.problems[0])], ""))
             continue
         key = trust.agreement_keys.get(kid)
         if key is None or key.participant_id != port:
             if not (rejected and "SEALED_KEY_UNKNOWN" in given):
-                findings.problems.append(f"{path} is sealed to {kid}, not a keyAgreement key of {port}")
+                problem = Phrase(
+                    "{path} is sealed to {key}, not a keyAgreement key of {port}", path=path, key=kid, port=port
+                )
+                findings.problems.append(said(problem))
             continue
         if not key.usable_at(at):
             if not (rejected and "SEALED_KEY_RETIRED" in given):
-                findings.problems.append(f"{path} is sealed to {kid}, which is not usable at receivedAt")
+                problem = Phrase("{path} is sealed to {key}, which is not usable at receivedAt", path=path, key=kid)
+                findings.problems.append(said(problem))
             continue
         keys.append(kid)
     if not findings.sealed:
-        findings.detail = "no sealed credential in this submission"
+        findings.detail = said(Phrase("no sealed credential in this submission"))
         return findings
     clear = _clear_digests(credentials)
     unfilled = [digest for digest in _manifest_pins(submission) if digest not in clear]
     if len(unfilled) < findings.sealed and not rejected:
-        findings.problems.append(
-            f"{findings.sealed} sealed credentials, but the manifest pins only {len(unfilled)} credentials "
-            "that no clear one fills: a sealed credential is not pinned by the signed manifest"
+        unpinned = Phrase(
+            "{sealed} sealed credentials, but the manifest pins only {pinned} credentials that no clear one fills: "
+            "a sealed credential is not pinned by the signed manifest",
+            sealed=findings.sealed,
+            pinned=len(unfilled),
         )
-    to = ", ".join(sorted(set(keys))) or "no key of this port"
-    findings.detail = f"{findings.sealed} sealed to {to}: {NOT_CHECKED} (no key needed, none used)"
+        findings.problems.append(said(unpinned))
+    to = ", ".join(sorted(set(keys))) or said(Phrase("no key of this port"))
+    findings.detail = said(
+        Phrase(
+            "{count} sealed to {keys}: {not_checked} (no key needed, none used)",
+            count=findings.sealed,
+            keys=to,
+            not_checked=NOT_CHECKED,
+        )
+    )
     return findings

@@ -38,11 +38,14 @@ from pydantic import ValidationError
 
 from pilot.audit.bundle import STATUS_DIR, status_member
 from pilot.audit.sealed import sealed_paths, under_sealed
+from pilot.audit.wording import said, said_joined, said_reason
+from pilot.language import N_
 from schemas.codes import Code
 from schemas.digest import canonical_digest, credential_digest
 from schemas.errors import PilotSchemaError, VerificationError
 from schemas.jsonio import parse_json
 from schemas.models.submission import Submission
+from schemas.phrase import Phrase
 from schemas.status_list import StaticStatusLists, StatusCheck, StatusList, check_status, verify_status_list
 from schemas.trust import TrustRegistry
 from schemas.verify import CredentialReport, check_credential
@@ -53,12 +56,13 @@ SUBMISSION_FILE = "submission.json"
 #: The reason codes a port gives from a status check.
 STATUS_CODES = frozenset({Code.CREDENTIAL_REVOKED, Code.CREDENTIAL_SUSPENDED, Code.STATUS_UNAVAILABLE})
 _SET_BIT_CODES = (Code.CREDENTIAL_REVOKED, Code.CREDENTIAL_SUSPENDED)
-_VERB = {Code.CREDENTIAL_REVOKED: "revoked", Code.CREDENTIAL_SUSPENDED: "suspended"}
+_VERB = {Code.CREDENTIAL_REVOKED: N_("revoked"), Code.CREDENTIAL_SUSPENDED: N_("suspended")}
 
 
 @dataclass
 class StatusFindings:
-    """What the check found: ``problems`` (empty when it passed) and a one-line summary."""
+    """What the check found: ``problems`` (empty when it passed) and a one-line summary (English that keeps its
+    phrase, ``pilot.audit.wording``)."""
 
     problems: list[str] = field(default_factory=list)
     detail: str = ""
@@ -109,11 +113,26 @@ def _bundled_versions(
         url, sequence, digest = reference.get("id"), reference.get("sequence"), reference.get("digest")
         member = status_member(url, sequence) if isinstance(url, str) and isinstance(sequence, int) else None
         if member is None:
-            problems.append(f"statusLists/{number} names no pilot status list version: {dict(reference)!r}"[:300])
+            named_as = repr(dict(reference))[:240]
+            problem = Phrase(
+                "statusLists/{number} names no pilot status list version: {reference}",
+                number=number,
+                reference=named_as,
+            )
+            problems.append(said(problem))
             continue
         named.add(member)
         if member not in files:
-            problems.append(f"{member} is missing from the bundle (the receipt relied on {url} version {sequence})")
+            problems.append(
+                said(
+                    Phrase(
+                        "{member} is missing from the bundle (the receipt relied on {url} version {sequence})",
+                        member=member,
+                        url=url,
+                        sequence=sequence,
+                    )
+                )
+            )
             continue
         try:
             credential = parse_json(files[member])
@@ -121,23 +140,40 @@ def _bundled_versions(
                 raise ValueError("not a JSON object")
             found = credential_digest(credential)
         except (PilotSchemaError, ValueError) as exc:
-            problems.append(f"{member} is not a status list credential: {exc}")
+            problems.append(
+                said(Phrase("{member} is not a status list credential: {problem}", member=member, problem=str(exc)))
+            )
             continue
         if found != digest:
-            problems.append(f"{member} has digest {found}, but the receipt relied on {digest}: it was changed")
+            changed = Phrase(
+                "{member} has digest {found}, but the receipt relied on {digest}: it was changed",
+                member=member,
+                found=found,
+                digest=digest,
+            )
+            problems.append(said(changed))
             continue
         try:
             status_list = verify_status_list(credential, trust, at, url=url)
         except VerificationError as exc:
-            problems.append(f"{member} does not verify at receivedAt: {exc.problems[0].code} {exc.problems[0].message}")
+            why = said_reason(exc.problems[0], " ")
+            problems.append(
+                said(Phrase("{member} does not verify at receivedAt: {problem}", member=member, problem=why))
+            )
             continue
         if status_list.sequence != sequence:
-            problems.append(f"{member} is version {status_list.sequence}, not {sequence}")
+            other = Phrase(
+                "{member} is version {found}, not {sequence}",
+                member=member,
+                found=status_list.sequence,
+                sequence=sequence,
+            )
+            problems.append(said(other))
             continue
         verified.append(status_list)
     for member in sorted(files):
         if member.startswith(f"{STATUS_DIR}/") and member not in named:
-            problems.append(f"{member} is a status list version the receipt does not name")
+            problems.append(said(Phrase("{member} is a status list version the receipt does not name", member=member)))
     return verified
 
 
@@ -152,13 +188,13 @@ class _Reports:
 def _submission_reports(files: Mapping[str, bytes], digest: Any, trust: TrustRegistry, at: datetime) -> _Reports | str:
     """The manifest's and clear credentials' reports as the port made them, or why the decision cannot be re-checked."""
     if SUBMISSION_FILE not in files:
-        return "the submission's content is not in the bundle"
+        return said(Phrase("the submission's content is not in the bundle"))
     try:
         document = parse_json(files[SUBMISSION_FILE])
     except PilotSchemaError as exc:
-        return f"{SUBMISSION_FILE} is not strict JSON ({exc})"
+        return said(Phrase("{file} is not strict JSON ({problem})", file=SUBMISSION_FILE, problem=str(exc)))
     if canonical_digest(document) != digest:
-        return f"{SUBMISSION_FILE} is not the submission the receipt names"
+        return said(Phrase("{file} is not the submission the receipt names", file=SUBMISSION_FILE))
     try:
         submission = Submission.model_validate(document)
     except ValidationError:
@@ -189,26 +225,46 @@ def _compare(recheck: StatusCheck, receipt: _ReceiptStatus, sealed: set[str], pr
     for reason in recheck.reasons:
         code, path = str(reason.code), reason.path
         if reason.code in _SET_BIT_CODES and not receipt.carries(code, path):
-            verb = _VERB[reason.code]
-            problems.append(f"{path}: the bundled status list says {verb}, the receipt does not give {code}")
-        elif reason.code in _SET_BIT_CODES and receipt.decision == "accepted":
-            problems.append(f"{path} is {_VERB[reason.code]}, yet the receipt accepts the submission")
-        elif reason.code == Code.STATUS_UNAVAILABLE and not receipt.carries(code, path):
-            problems.append(
-                f"{path}: no status list version the receipt names covers this entry ({reason.message}), "
-                f"and the receipt does not give {Code.STATUS_UNAVAILABLE} for it"
+            verb = said(Phrase(_VERB[reason.code]))
+            says = Phrase(
+                "{path}: the bundled status list says {verb}, the receipt does not give {code}",
+                path=path,
+                verb=verb,
+                code=code,
             )
+            problems.append(said(says))
+        elif reason.code in _SET_BIT_CODES and receipt.decision == "accepted":
+            verb = said(Phrase(_VERB[reason.code]))
+            problems.append(
+                said(Phrase("{path} is {verb}, yet the receipt accepts the submission", path=path, verb=verb))
+            )
+        elif reason.code == Code.STATUS_UNAVAILABLE and not receipt.carries(code, path):
+            uncovered = Phrase(
+                "{path}: no status list version the receipt names covers this entry ({problem}), "
+                "and the receipt does not give {code} for it",
+                path=path,
+                problem=said(reason.phrase) if reason.phrase is not None else reason.message,
+                code=Code.STATUS_UNAVAILABLE,
+            )
+            problems.append(said(uncovered))
     for code, path in sorted(receipt.reasons):
         if code in _SET_BIT_CODES and (code, path) not in found and not under_sealed(path, sealed):
-            problems.append(
-                f"the receipt gives {code} for {path}: the status list versions it names do not bear it out"
+            unfounded = Phrase(
+                "the receipt gives {code} for {path}: the status list versions it names do not bear it out",
+                code=code,
+                path=path,
             )
+            problems.append(said(unfounded))
     if receipt.decision == "accepted" and any(code == Code.STATUS_UNAVAILABLE for code, _ in receipt.reasons):
-        problems.append(f"the receipt accepts the submission although it gives {Code.STATUS_UNAVAILABLE}")
+        accepted = Phrase("the receipt accepts the submission although it gives {code}", code=Code.STATUS_UNAVAILABLE)
+        problems.append(said(accepted))
     relied = {status_list.url for status_list in recheck.relied_on}
     for reference in receipt.references:
         if reference.get("id") not in relied and not sealed:
-            problems.append(f"the receipt names {reference.get('id')}: no status entry of the submission relies on it")
+            unused = Phrase(
+                "the receipt names {url}: no status entry of the submission relies on it", url=reference.get("id")
+            )
+            problems.append(said(unused))
 
 
 def check_bundle_status(
@@ -225,17 +281,24 @@ def check_bundle_status(
     reports = _submission_reports(files, subject.get("submissionDigest"), trust, at)
     if not receipt.recorded:
         entries = _entry_count(reports.clear) if isinstance(reports, _Reports) else None
-        unchecked = f"; the submission's credentials carry {entries} status entries" if entries else ""
-        findings.detail = (
-            "status was not recorded: the receipt names no status list version and gives no status reason "
-            f"(made before status lists, or by a port that does not check them){unchecked}"
+        not_recorded = said(
+            Phrase(
+                "status was not recorded: the receipt names no status list version and gives no status reason "
+                "(made before status lists, or by a port that does not check them)"
+            )
         )
+        carried = said(Phrase("; the submission's credentials carry {count} status entries", count=entries))
+        findings.detail = said_joined([not_recorded, carried] if entries else [not_recorded], "")
         return findings
     if findings.problems:  # a version is missing or changed: a re-check over the rest would only add noise
         return findings
     if isinstance(reports, str):
-        findings.detail = (
-            f"{len(versions)} status list versions verified; the re-check of the decision could not be done: {reports}"
+        findings.detail = said(
+            Phrase(
+                "{count} status list versions verified; the re-check of the decision could not be done: {problem}",
+                count=len(versions),
+                problem=reports,
+            )
         )
         return findings
     recheck = StatusCheck()
@@ -245,13 +308,23 @@ def check_bundle_status(
     _compare(recheck, receipt, reports.sealed, findings.problems)
     set_bits = sum(1 for r in recheck.reasons if r.code in _SET_BIT_CODES)
     unavailable = sum(1 for r in recheck.reasons if r.code == Code.STATUS_UNAVAILABLE)
-    findings.detail = (
-        f"{len(versions)} status list versions verified at receivedAt; {_entry_count(reports.clear)} status entries "
-        f"re-checked against them: {set_bits} revoked or suspended, {unavailable} unavailable, as the receipt says"
-    )
-    if reports.sealed:
-        findings.detail += (
-            f"; the status entries of {len(reports.sealed)} sealed credential(s) not re-checked (content sealed), "
-            "the receipt's reasons about them taken as given"
+    summary = said(
+        Phrase(
+            "{versions} status list versions verified at receivedAt; {entries} status entries re-checked against "
+            "them: {set_bits} revoked or suspended, {unavailable} unavailable, as the receipt says",
+            versions=len(versions),
+            entries=_entry_count(reports.clear),
+            set_bits=set_bits,
+            unavailable=unavailable,
         )
+    )
+    parts = [summary]
+    if reports.sealed:
+        sealed_note = Phrase(
+            "; the status entries of {count} sealed credential(s) not re-checked (content sealed), "
+            "the receipt's reasons about them taken as given",
+            count=len(reports.sealed),
+        )
+        parts.append(said(sealed_note))
+    findings.detail = said_joined(parts, "")
     return findings

@@ -28,6 +28,7 @@ from pilot.audit.errors import AuditError
 from pilot.audit.monitor import verified_checkpoint, verified_cosigners
 from pilot.audit.nodes import AuditNetwork
 from pilot.audit.sealed import NOT_CHECKED, sealed_kid
+from pilot.audit.wording import error_text, said, said_joined, said_reason
 from pilot.participant_labels import participant_choice, reader_ranges
 from schemas.canonical import canonicalize
 from schemas.digest import canonical_digest
@@ -35,6 +36,7 @@ from schemas.errors import PilotSchemaError, VerificationError
 from schemas.identifiers import short_id_of
 from schemas.jsonio import parse_json
 from schemas.merkle import leaf_hash, verify_consistency, verify_inclusion
+from schemas.phrase import Phrase
 from schemas.receipt import log_entry_of
 from schemas.sealing import is_sealed
 from schemas.status_list import split_status_list_url, verify_status_list
@@ -50,7 +52,8 @@ class Step:
     """One step of the timeline; ``verified`` is None for a step that is a fact, not a claim to check.
 
     ``actor_name``: when ``actor`` is a participant's short id, its name from the trust list in the reader's
-    language (``pilot.participant_labels``), else empty.
+    language (``pilot.participant_labels``), else empty. ``what``, ``detail`` and an ``actor`` that is no id are
+    English that keeps its phrase, shown in the reader's language (``pilot.audit.wording``).
     """
 
     at: str | None
@@ -73,28 +76,38 @@ def _named(step: Step, trust: TrustRegistry, ranges: Sequence[str]) -> Step:
     return replace(step, actor_name=chosen.value) if chosen is not None else step
 
 
+def _document_what(index: int, kind: str, credential_id: str | None) -> str:
+    """``manifest: <type> <id>`` (``index`` 0) or ``credential <index>: <type> <id>``."""
+    if index == 0:
+        if credential_id:
+            return said(Phrase("manifest: {kind} {id}", kind=kind, id=credential_id))
+        return said(Phrase("manifest: {kind}", kind=kind))
+    if credential_id:
+        return said(Phrase("credential {number}: {kind} {id}", number=index, kind=kind, id=credential_id))
+    return said(Phrase("credential {number}: {kind}", number=index, kind=kind))
+
+
 def _credential_steps(submission: dict[str, Any], trust: TrustRegistry, at: datetime, exporter: str) -> list[Step]:
     steps = []
-    documents = [("manifest", submission.get("manifest"))]
-    documents += [(f"credential {i + 1}", c) for i, c in enumerate(submission.get("credentials", []))]
-    for label, document in documents:
-        if label != "manifest" and is_sealed(document):
-            to = sealed_kid(document) or "a key its header does not name within the profile"
-            steps.append(Step(None, exporter, f"{label}: sealed to {to}", None, NOT_CHECKED))
+    documents = [(said(Phrase("manifest")), submission.get("manifest"))]
+    documents += [
+        (said(Phrase("credential {number}", number=i + 1)), c) for i, c in enumerate(submission.get("credentials", []))
+    ]
+    for index, (label, document) in enumerate(documents):
+        if index > 0 and is_sealed(document):
+            to = sealed_kid(document) or said(Phrase("a key its header does not name within the profile"))
+            steps.append(
+                Step(None, exporter, said(Phrase("{label}: sealed to {key}", label=label, key=to)), None, NOT_CHECKED)
+            )
             continue
         report = check_credential(document, trust, at)
-        issuer = report.key.participant_id if report.key else "unknown issuer"
+        issuer = report.key.participant_id if report.key else said(Phrase("unknown issuer"))
         key = report.key.verification_method if report.key else "-"
-        problems = "; ".join(f"{p.code}: {p.message}" for p in report.errors)
-        steps.append(
-            Step(
-                report.proof_created,
-                issuer,
-                f"{label}: {report.record_type or 'credential'} {report.credential_id or ''}".strip(),
-                report.verified,
-                f"signed with {key}" + (f"; {problems}" if problems else ""),
-            )
-        )
+        kind = report.record_type or said(Phrase("credential"))
+        what = _document_what(index, kind, report.credential_id)
+        signed = said(Phrase("signed with {key}", key=key))
+        detail = said_joined([signed, *map(said_reason, report.errors)])
+        steps.append(Step(report.proof_created, issuer, what, report.verified, detail))
     return steps
 
 
@@ -109,15 +122,25 @@ def _receipt_steps(
         Step(
             received,
             port,
-            f"decision: {subject['decision']}" + (f" ({', '.join(codes)})" if codes else ""),
+            said(Phrase("decision: {decision} ({codes})", decision=subject["decision"], codes=", ".join(codes)))
+            if codes
+            else said(Phrase("decision: {decision}", decision=subject["decision"])),
             report.verified and report.key is not None and report.key.participant_id == port,
-            "receipt signed with " + (report.key.verification_method if report.key else "an unknown key"),
+            said(Phrase("receipt signed with {key}", key=report.key.verification_method))
+            if report.key
+            else said(Phrase("receipt signed with an unknown key")),
         )
     ]
     steps.extend(_status_steps(network, port, subject, trust))
     digest = canonical_digest(sent)
     steps.append(
-        Step(received, port, "receipt names the submission sent", digest == subject.get("submissionDigest"), digest)
+        Step(
+            received,
+            port,
+            said(Phrase("receipt names the submission sent")),
+            digest == subject.get("submissionDigest"),
+            digest,
+        )
     )
     log = subject["log"]
     entry = canonicalize(log_entry_of(short_id_of(str(subject.get("exporter", ""))), subject))
@@ -132,17 +155,20 @@ def _receipt_steps(
             checkpoint.root_hash,
         )
         included: bool | None = leaf_hash(entry) == leaf
-        detail = f"leaf {log['index']} proved in the tree of size {checkpoint.size}"
+        detail: str = said(
+            Phrase("leaf {index} proved in the tree of size {size}", index=log["index"], size=checkpoint.size)
+        )
     except (AuditError, VerificationError) as exc:
-        checkpoint, included, detail = None, False, str(exc)
-    steps.append(Step(received, port, f"log entry {log['index']} in {log['origin']}", included, detail))
+        checkpoint, included, detail = None, False, error_text(exc)
+    entry_step = said(Phrase("log entry {index} in {origin}", index=log["index"], origin=log["origin"]))
+    steps.append(Step(received, port, entry_step, included, detail))
     steps.append(
         Step(
             received,
             port,
-            "receipt's checkpoint signed by the port's log key",
+            said(Phrase("receipt's checkpoint signed by the port's log key")),
             checkpoint is not None,
-            f"size {checkpoint.size}" if checkpoint else "does not verify",
+            said(Phrase("size {size}", size=checkpoint.size)) if checkpoint else said(Phrase("does not verify")),
         )
     )
     if checkpoint is not None:
@@ -155,24 +181,52 @@ def _status_steps(network: AuditNetwork, port: str, subject: dict[str, Any], tru
     received = str(subject["receivedAt"])
     references = subject.get("statusLists")
     if not isinstance(references, list) or not references:
-        return [Step(received, port, "status lists", None, "not recorded: the receipt names no status list version")]
+        return [
+            Step(
+                received,
+                port,
+                said(Phrase("status lists")),
+                None,
+                said(Phrase("not recorded: the receipt names no status list version")),
+            )
+        ]
     steps = []
     for item in references:
         reference: dict[str, Any] = item if isinstance(item, dict) else {}
         url, sequence = str(reference.get("id")), reference.get("sequence")
-        issuer, list_name = split_status_list_url(url) or ("unknown issuer", url)
-        what = f"status list {issuer}/{list_name} version {sequence} relied on"
+        issuer: str
+        issuer, list_name = split_status_list_url(url) or (said(Phrase("unknown issuer")), url)
+        what = said(
+            Phrase(
+                "status list {issuer}/{list} version {sequence} relied on",
+                issuer=issuer,
+                list=list_name,
+                sequence=sequence,
+            )
+        )
+        if not isinstance(sequence, int):
+            steps.append(
+                Step(received, issuer, what, False, said(Phrase("the receipt names no sequence for {url}", url=url)))
+            )
+            continue
         try:
-            if not isinstance(sequence, int):
-                raise TypeError(f"the receipt names no sequence for {url}")
             served = parse_json(network.status_list_version(url, sequence))
             found = verify_status_list(served, trust, parse_time(received), url=url)
         except (AuditError, PilotSchemaError, VerificationError, TypeError, ValueError) as exc:
             steps.append(Step(received, issuer, what, False, str(exc)))
             continue
         same = found.sequence == sequence and found.digest == reference.get("digest")
-        detail = f"signed by {found.issuer_did}, {found.purpose}, valid until {found.valid_until:%Y-%m-%dT%H:%M:%SZ}"
-        steps.append(Step(received, issuer, what, same, detail if same else "the registry serves another version"))
+        detail = said(
+            Phrase(
+                "signed by {issuer}, {purpose}, valid until {until}",
+                issuer=found.issuer_did,
+                purpose=found.purpose,
+                until=f"{found.valid_until:%Y-%m-%dT%H:%M:%SZ}",
+            )
+        )
+        steps.append(
+            Step(received, issuer, what, same, detail if same else said(Phrase("the registry serves another version")))
+        )
     return steps
 
 
@@ -186,19 +240,25 @@ def _latest_step(network: AuditNetwork, port: str, first: Any, trust: TrustRegis
             proof = api.consistency_proof(first.size, latest.size).hashes()
         verify_consistency(first.size, latest.size, first.root_hash, latest.root_hash, proof)
     except (AuditError, VerificationError) as exc:
-        return Step(now, port, "latest checkpoint and cosignatures", False, str(exc))
+        return Step(now, port, said(Phrase("latest checkpoint and cosignatures")), False, error_text(exc))
     return Step(
         now,
-        ", ".join(witnesses) or "no witness",
-        f"latest checkpoint (size {latest.size}) cosigned by {len(witnesses)} witness(es), consistent",
+        ", ".join(witnesses) or said(Phrase("no witness")),
+        said(
+            Phrase(
+                "latest checkpoint (size {size}) cosigned by {count} witness(es), consistent",
+                size=latest.size,
+                count=len(witnesses),
+            )
+        ),
         bool(witnesses),
-        f"extends the receipt's tree of size {first.size}",
+        said(Phrase("extends the receipt's tree of size {size}", size=first.size)),
     )
 
 
 def _access_steps(network: AuditNetwork, port: str, exporter: str, consignment_id: str, sealed: int) -> list[Step]:
     """The port's access log of the consignment's sealed credentials, one step per attempt."""
-    what = "access log of sealed credentials"
+    what = said(Phrase("access log of sealed credentials"))
     path = f"/v1/operator/submissions/{quote(exporter, safe='')}/{quote(consignment_id, safe='')}/access-log"
     try:
         document = parse_json(network.get(port, path).content)
@@ -206,23 +266,31 @@ def _access_steps(network: AuditNetwork, port: str, exporter: str, consignment_i
         if not isinstance(entries, list):
             raise TypeError("entries is not a list")
     except (AuditError, PilotSchemaError, KeyError, TypeError) as exc:
-        return [Step(None, port, what, None, f"could not be read: {exc}")] if sealed else []
+        unread = said(Phrase("could not be read: {problem}", problem=str(exc)))
+        return [Step(None, port, what, None, unread)] if sealed else []
     if not entries:
-        return [Step(None, port, what, None, "no sealed credential was opened at the port")] if sealed else []
+        unopened = said(Phrase("no sealed credential was opened at the port"))
+        return [Step(None, port, what, None, unopened)] if sealed else []
     steps = []
     for entry in entries:
         item: dict[str, Any] = entry if isinstance(entry, dict) else {}
         number = item.get("credentialIndex")
-        label = f"credential {number + 1}" if isinstance(number, int) else "a credential"
+        label = said(
+            Phrase("credential {number}", number=number + 1) if isinstance(number, int) else Phrase("a credential")
+        )
         outcome = str(item.get("outcome"))
-        action = f"{label} opened" if outcome == "opened" else f"opening of {label} refused: {outcome}"
+        action = (
+            said(Phrase("{label} opened", label=label))
+            if outcome == "opened"
+            else said(Phrase("opening of {label} refused: {outcome}", label=label, outcome=outcome))
+        )
         steps.append(
             Step(
                 str(item.get("at")),
-                f"{item.get('operator')} ({port} operator)",
+                said(Phrase("{operator} ({port} operator)", operator=str(item.get("operator")), port=port)),
                 action,
                 None,
-                f"sealed to {item.get('kid')}" if item.get("kid") else "-",
+                said(Phrase("sealed to {key}", key=item.get("kid"))) if item.get("kid") else "-",
             )
         )
     return steps
@@ -245,9 +313,9 @@ def build_trail(network: AuditNetwork, consignment_id: str, ranges: Sequence[str
         Step(
             view.get("createdAt"),
             exporter,
-            f"consignment queued for {port}",
+            said(Phrase("consignment queued for {port}", port=port)),
             None,
-            f"digest {view.get('submissionDigest')}",
+            said(Phrase("digest {digest}", digest=view.get("submissionDigest"))),
         )
     )
     for attempt in view.get("attemptLog", []):
@@ -256,8 +324,20 @@ def build_trail(network: AuditNetwork, consignment_id: str, ranges: Sequence[str
             Step(
                 attempt.get("startedAt"),
                 exporter,
-                f"delivery attempt {attempt.get('number')}: {attempt.get('outcome')}"
-                + (f" (HTTP {status})" if status else ""),
+                said(
+                    Phrase(
+                        "delivery attempt {number}: {outcome} (HTTP {status})",
+                        number=attempt.get("number"),
+                        outcome=attempt.get("outcome"),
+                        status=status,
+                    )
+                    if status
+                    else Phrase(
+                        "delivery attempt {number}: {outcome}",
+                        number=attempt.get("number"),
+                        outcome=attempt.get("outcome"),
+                    )
+                ),
                 None,
                 " ".join(str(x) for x in (attempt.get("code"), attempt.get("detail")) if x) or "-",
             )
@@ -265,7 +345,9 @@ def build_trail(network: AuditNetwork, consignment_id: str, ranges: Sequence[str
     if isinstance(receipt, dict):
         steps.extend(_receipt_steps(network, port, receipt, sent, trust))
     else:
-        steps.append(Step(None, port, f"no receipt yet (state {view.get('state')})", None, "-"))
+        steps.append(
+            Step(None, port, said(Phrase("no receipt yet (state {state})", state=view.get("state"))), None, "-")
+        )
     sealed = sum(1 for c in sent.get("credentials", []) if is_sealed(c)) if isinstance(sent, dict) else 0
     steps.extend(_access_steps(network, port, exporter, consignment_id, sealed))
     reader = reader_ranges() if ranges is None else ranges

@@ -22,6 +22,8 @@ from pilot.audit.cosignature_times import verified_cosignatures
 from pilot.audit.errors import AuditError, EvidenceError
 from pilot.audit.nodes import AuditNetwork
 from pilot.audit.trail import Step
+from pilot.audit.wording import shown
+from pilot.language import N_, cli_language, tr
 from pilot.pictures import ConsignmentStory, escaped, story_figures_html
 from schemas.errors import PilotSchemaError, VerificationError
 from schemas.jsonio import parse_json
@@ -44,6 +46,11 @@ code { word-break: break-all; }
 .ok { color: #1b7f3b; } .bad { color: #b3261e; } .muted { color: #67727e; }
 tr.bad td { background: #fde2e2; }
 """
+
+
+#: Where markup goes into a translated sentence, after the sentence is escaped.
+_MARK = "@@markup@@"
+_HEADERS = (N_("time"), N_("who"), N_("step"), N_("verified"), N_("detail"))
 
 
 def _receipt_verified(receipt: Any, port: str, network: AuditNetwork) -> bool | None:
@@ -88,44 +95,71 @@ def gather_story(network: AuditNetwork, consignment_id: str) -> ConsignmentStory
 
 
 def _step_row(step: Step) -> str:
-    verified = {True: '<span class="ok">yes</span>', False: '<span class="bad">NO</span>', None: "-"}[step.verified]
+    marks = {
+        True: f'<span class="ok">{escaped(tr("yes"))}</span>',
+        False: f'<span class="bad">{escaped(tr("NO"))}</span>',
+        None: "-",
+    }
     row_class = ' class="bad"' if step.verified is False else ""
     name = getattr(step, "actor_name", "")  # the actor's name, where the trail gives one
-    cells = (step.at or "-", f"{step.actor} {name}" if name else step.actor, step.what)
+    actor = shown(step.actor)
+    cells = (step.at or "-", f"{actor} {name}" if name else actor, shown(step.what))
     return (
         f"<tr{row_class}>"
         + "".join(f"<td>{escaped(cell)}</td>" for cell in cells)
-        + f"<td>{verified}</td><td>{escaped(step.detail)}</td></tr>"
+        + f"<td>{marks[step.verified]}</td><td>{escaped(shown(step.detail))}</td></tr>"
     )
 
 
 def trail_page_html(consignment_id: str, steps: Sequence[Step], story: ConsignmentStory) -> str:
-    """The whole page (module doc) for ``consignment_id``: its pictures, then its steps."""
+    """The whole page (module doc) for ``consignment_id``, in the command's language: its pictures, then its steps.
+
+    The labels are translated (``pilot.language``); ids, codes, digests and times are shown as they are.
+    """
     ok = all(step.verified is not False for step in steps)
     verdict = (
-        '<p class="verdict ok">Every step verified.</p>'
+        f'<p class="verdict ok">{escaped(tr("Every step verified."))}</p>'
         if ok
-        else '<p class="verdict bad">Some steps did NOT verify: see the rows marked NO.</p>'
+        else f'<p class="verdict bad">{escaped(tr("Some steps did NOT verify: see the rows marked NO."))}</p>'
     )
     state = story.view.get("state", "?")
     subject = (story.receipt or {}).get("credentialSubject")
     decision = subject.get("decision") if isinstance(subject, Mapping) else None
     made = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     rows = "".join(_step_row(step) for step in steps)
+    code = f"<code>{escaped(consignment_id)}</code>"
+    heading = escaped(tr("Trail of {consignment}", consignment=_MARK)).replace(_MARK, code, 1)
+    route = escaped(
+        tr(
+            "{exporter} → {port}; delivery state {state}; decision {decision}",
+            exporter=story.exporter,
+            port=story.port,
+            state=state,
+            decision=decision or tr("none yet"),
+        )
+    )
+    headers = "".join(f"<th>{escaped(tr(h))}</th>" for h in _HEADERS)
+    command = "<code>pilot audit trail --format html</code>"
+    written = escaped(
+        tr(
+            "Written by {command} at {time}. The timeline shows the records as sent; what verified is in the table "
+            "above.",
+            command=_MARK,
+            time=made,
+        )
+    ).replace(_MARK, command, 1)
     return f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8">
+<html lang="{cli_language()}"><head><meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="{CONTENT_SECURITY_POLICY}">
-<title>Trail of {escaped(consignment_id)}</title>
+<title>{escaped(tr("Trail of {consignment}", consignment=consignment_id))}</title>
 <style>{_STYLE}</style></head><body>
-<h1>Trail of <code>{escaped(consignment_id)}</code></h1>
+<h1>{heading}</h1>
 {verdict}
-<p>{escaped(story.exporter)} &rarr; {escaped(story.port)}; delivery state {escaped(state)};
-decision {escaped(decision or "none yet")}</p>
-<h2>Timeline and farms</h2>
+<p>{route}</p>
+<h2>{escaped(tr("Timeline and farms"))}</h2>
 {story_figures_html(story)}
-<h2>Every step, checked</h2>
-<table><tr><th>time</th><th>who</th><th>step</th><th>verified</th><th>detail</th></tr>{rows}</table>
-<p class="muted">Written by <code>pilot audit trail --format html</code> at {made}. The timeline shows the records
-as sent; what verified is in the table above.</p>
+<h2>{escaped(tr("Every step, checked"))}</h2>
+<table><tr>{headers}</tr>{rows}</table>
+<p class="muted">{written}</p>
 </body></html>
 """

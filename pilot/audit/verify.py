@@ -48,6 +48,8 @@ from pilot.audit.bundle import EPCIS_FILE, MANIFEST, manifest_of, read_bundle, z
 from pilot.audit.errors import EvidenceError
 from pilot.audit.sealed import NOT_CHECKED, check_bundle_sealed
 from pilot.audit.status_lists import check_bundle_status
+from pilot.audit.wording import said, said_joined, said_reason
+from pilot.language import N_
 from port_node.witness import witness_name
 from schemas.canonical import canonicalize
 from schemas.digest import canonical_digest
@@ -56,6 +58,7 @@ from schemas.errors import PilotSchemaError, VerificationError
 from schemas.identifiers import DID_PREFIX, RECEIPT_TYPE, log_origin, short_id_of
 from schemas.jsonio import parse_json
 from schemas.merkle import leaf_hash, verify_consistency, verify_inclusion
+from schemas.phrase import Phrase
 from schemas.receipt import log_entry_of
 from schemas.sealing import is_sealed
 from schemas.signed_note import Checkpoint, SignedNote, parse_signed_note, verify_checkpoint, verify_cosignature
@@ -63,17 +66,20 @@ from schemas.time import parse_time
 from schemas.trust import TrustRegistry, verify_trust_list
 from schemas.verify import check_credential
 
-__all__ = ["MAX_ANCHOR_BYTES", "MAX_BUNDLE_BYTES", "Check", "verify_bundle"]
+__all__ = ["BUNDLE_OPENS", "MAX_ANCHOR_BYTES", "MAX_BUNDLE_BYTES", "Check", "verify_bundle"]
 
 #: The largest bundle file read (bytes): beyond it the file is refused without being read.
 MAX_BUNDLE_BYTES = 64 * 1024 * 1024
 #: The largest trust anchor file read (bytes): a real one is a few hundred bytes.
 MAX_ANCHOR_BYTES = 1024 * 1024
+#: The first check's name (the names are English, the same in every language's JSON; ``tr`` shows them).
+BUNDLE_OPENS = N_("bundle opens")
 
 
 @dataclass(frozen=True)
 class Check:
-    """One row of the verification table."""
+    """One row of the verification table: ``name`` an English message id (``tr`` shows it), ``detail`` English
+    that keeps its phrase (``pilot.audit.wording``)."""
 
     name: str
     ok: bool
@@ -81,18 +87,22 @@ class Check:
 
 
 class _Failed(Exception):
-    """A check failed with this message."""
+    """A check failed with this message: a phrase (kept, ``pilot.audit.wording``) or a text shown as it is."""
+
+    def __init__(self, message: Phrase | str) -> None:
+        self.message = said(message) if isinstance(message, Phrase) else message
+        super().__init__(self.message)
 
 
 def _b64(text: Any, what: str) -> bytes:
     if not isinstance(text, str):
-        raise _Failed(f"{what} is not a base64 string")
+        raise _Failed(Phrase("{what} is not a base64 string", what=what))
     try:
         raw = base64.b64decode(text, validate=True)
     except (binascii.Error, ValueError) as exc:
-        raise _Failed(f"{what} is not RFC 4648 base64") from exc
+        raise _Failed(Phrase("{what} is not RFC 4648 base64", what=what)) from exc
     if base64.b64encode(raw).decode() != text:
-        raise _Failed(f"{what} is not canonical base64")
+        raise _Failed(Phrase("{what} is not canonical base64", what=what))
     return raw
 
 
@@ -100,18 +110,18 @@ def _json(files: Mapping[str, bytes], name: str) -> Any:
     try:
         return parse_json(files[name])
     except KeyError as exc:
-        raise _Failed(f"{name} is missing from the bundle") from exc
+        raise _Failed(Phrase("{name} is missing from the bundle", name=name)) from exc
     except PilotSchemaError as exc:
-        raise _Failed(f"{name} is not strict JSON: {exc}") from exc
+        raise _Failed(Phrase("{name} is not strict JSON: {problem}", name=name, problem=str(exc))) from exc
 
 
 def _text(files: Mapping[str, bytes], name: str) -> str:
     try:
         return files[name].decode("utf-8")
     except KeyError as exc:
-        raise _Failed(f"{name} is missing from the bundle") from exc
+        raise _Failed(Phrase("{name} is missing from the bundle", name=name)) from exc
     except UnicodeDecodeError as exc:
-        raise _Failed(f"{name} is not UTF-8") from exc
+        raise _Failed(Phrase("{name} is not UTF-8", name=name)) from exc
 
 
 class _Verifier:
@@ -134,7 +144,7 @@ class _Verifier:
         try:
             detail = step()
         except _Failed as exc:
-            self.checks.append(Check(name, False, str(exc)))
+            self.checks.append(Check(name, False, exc.message))
             return False
         except (VerificationError, PilotSchemaError, KeyError, TypeError, ValueError) as exc:
             self.checks.append(Check(name, False, f"{type(exc).__name__}: {exc}"))
@@ -149,36 +159,50 @@ class _Verifier:
             self.files = read_bundle(self.data)
         except EvidenceError as exc:
             raise _Failed(str(exc)) from exc
-        return f"{len(self.files)} members"
+        return said(Phrase("{count} members", count=len(self.files)))
 
     def canonical_form(self) -> str:
         rebuilt = zip_files(self.files)
         if rebuilt != self.data:
             position = next((i for i, (a, b) in enumerate(zip(rebuilt, self.data, strict=False)) if a != b), None)
-            where = f"byte {position}" if position is not None else f"length {len(self.data)} != {len(rebuilt)}"
-            raise _Failed(f"the zip is not the deterministic form of its members (first difference at {where})")
-        return "sorted, stored, fixed timestamps: byte-identical when rebuilt"
+            where = (
+                said(Phrase("byte {position}", position=position))
+                if position is not None
+                else said(Phrase("length {length} != {rebuilt}", length=len(self.data), rebuilt=len(rebuilt)))
+            )
+            raise _Failed(
+                said(
+                    Phrase(
+                        "the zip is not the deterministic form of its members (first difference at {where})",
+                        where=where,
+                    )
+                )
+            )
+        return said(Phrase("sorted, stored, fixed timestamps: byte-identical when rebuilt"))
 
     def manifest(self) -> str:
         others = {name: data for name, data in self.files.items() if name != MANIFEST}
         if MANIFEST not in self.files:
-            raise _Failed("manifest.json is missing")
+            raise _Failed(Phrase("manifest.json is missing"))
         listed = _json(self.files, MANIFEST)
         expected = parse_json(manifest_of(others))
         if set(listed.get("files", {})) != set(expected["files"]):
-            raise _Failed(f"the manifest lists {sorted(listed.get('files', {}))}, the bundle holds {sorted(others)}")
+            listed_names, held = sorted(listed.get("files", {})), sorted(others)
+            raise _Failed(
+                said(Phrase("the manifest lists {listed}, the bundle holds {held}", listed=listed_names, held=held))
+            )
         wrong = [n for n, d in expected["files"].items() if listed["files"][n] != d]
         if wrong:
-            raise _Failed("digest mismatch for " + ", ".join(wrong))
+            raise _Failed(Phrase("digest mismatch for {files}", files=", ".join(wrong)))
         if self.files[MANIFEST] != manifest_of(others):
-            raise _Failed("manifest.json is not in canonical form")
-        return f"{len(others)} files, SHA-256 each"
+            raise _Failed(Phrase("manifest.json is not in canonical form"))
+        return said(Phrase("{count} files, SHA-256 each", count=len(others)))
 
     # -- 3-8: trust list, receipt, credentials, digest, status lists, entry --------------------
 
     def trust_list(self) -> str:
         self.trust = verify_trust_list(_json(self.files, "trust/trust-list.json"), self.anchor)
-        return f"sequence {self.trust.sequence}, signed by the pinned anchor"
+        return said(Phrase("sequence {sequence}, signed by the pinned anchor", sequence=self.trust.sequence))
 
     def receipt_signature(self) -> str:
         assert self.trust is not None
@@ -188,14 +212,20 @@ class _Verifier:
         self.at = parse_time(str(self.subject["receivedAt"]))
         report = check_credential(self.receipt, self.trust, self.at)
         if not report.verified or report.key is None:
-            problems = "; ".join(f"{p.code}: {p.message}" for p in report.errors) or "not verified"
-            raise _Failed(f"the receipt does not verify: {problems}")
+            problems = said_joined(map(said_reason, report.errors)) if report.errors else said(Phrase("not verified"))
+            raise _Failed(Phrase("the receipt does not verify: {problems}", problems=problems))
         if report.record_type != RECEIPT_TYPE:
-            raise _Failed(f"the receipt is a {report.record_type}, not a {RECEIPT_TYPE}")
+            raise _Failed(
+                said(Phrase("the receipt is a {kind}, not a {receipt}", kind=report.record_type, receipt=RECEIPT_TYPE))
+            )
         self.port = report.key.participant_id
         if about.get("port") != self.port:
-            raise _Failed(f"bundle.json names port {about.get('port')!r}, the receipt is by {self.port}")
-        return f"by {report.key.verification_method}, received {self.subject['receivedAt']}"
+            named = repr(about.get("port"))
+            raise _Failed(
+                said(Phrase("bundle.json names port {named}, the receipt is by {port}", named=named, port=self.port))
+            )
+        key, received = report.key.verification_method, self.subject["receivedAt"]
+        return said(Phrase("by {key}, received {received}", key=key, received=received))
 
     def credentials(self) -> str:
         assert self.trust is not None and self.at is not None
@@ -216,42 +246,55 @@ class _Verifier:
             if self.subject.get("decision") == "rejected" and codes <= reason_codes:
                 explained += 1
                 continue
-            failed.append(f"{path}: " + "; ".join(f"{p.code} {p.message}" for p in report.errors))
+            failed.append(said_joined([f"{path}: ", said_joined(said_reason(p, " ") for p in report.errors)], ""))
         if failed:
-            raise _Failed("credentials that do not verify: " + " | ".join(failed))
-        extra = f", {explained} failing exactly as the receipt's reasons say" if explained else ""
-        extra += f"; {sealed} more {NOT_CHECKED}" if sealed else ""
-        return f"{verified} of {len(documents) - sealed} verify at receivedAt{extra}"
+            raise _Failed(Phrase("credentials that do not verify: {failed}", failed=said_joined(failed, " | ")))
+        parts = [
+            said(Phrase("{verified} of {count} verify at receivedAt", verified=verified, count=len(documents) - sealed))
+        ]
+        if explained:
+            parts.append(said(Phrase(", {count} failing exactly as the receipt's reasons say", count=explained)))
+        if sealed:
+            parts.append(said(Phrase("; {count} more {not_checked}", count=sealed, not_checked=NOT_CHECKED)))
+        return said_joined(parts, "")
 
     def submission_digest(self) -> str:
         submission = _json(self.files, "submission.json")
         digest = canonical_digest(submission)
         if digest != self.subject.get("submissionDigest"):
+            claimed = self.subject.get("submissionDigest")
             raise _Failed(
-                f"the submission's digest {digest} is not the receipt's {self.subject.get('submissionDigest')}"
+                said(
+                    Phrase(
+                        "the submission's digest {digest} is not the receipt's {claimed}",
+                        digest=digest,
+                        claimed=claimed,
+                    )
+                )
             )
         if submission.get("submissionId") != self.subject.get("submissionId"):
-            raise _Failed("the submission's id is not the receipt's submissionId")
+            raise _Failed(Phrase("the submission's id is not the receipt's submissionId"))
         if self.files["submission.json"] != canonicalize(submission):
-            raise _Failed("submission.json is not in canonical form")
+            raise _Failed(Phrase("submission.json is not in canonical form"))
         return digest
 
     def status_lists(self) -> str:
         assert self.trust is not None and self.at is not None
         findings = check_bundle_status(self.files, self.subject, self.trust, self.at)
         if not findings.ok:
-            raise _Failed("; ".join(findings.problems))
+            raise _Failed(said_joined(findings.problems))
         return findings.detail
 
     def log_entry(self) -> str:
         exporter = short_id_of(str(self.subject.get("exporter", "")))
         entry = canonicalize(log_entry_of(exporter, self.subject))
         if self.files.get("log/entry.json") != entry:
-            raise _Failed("log/entry.json is not the entry rebuilt from the receipt")
-        claimed = _b64(self.subject["log"]["leafHash"], "the receipt's leafHash")
+            raise _Failed(Phrase("log/entry.json is not the entry rebuilt from the receipt"))
+        claimed = _b64(self.subject["log"]["leafHash"], said(Phrase("the receipt's leafHash")))
         if leaf_hash(entry) != claimed:
-            raise _Failed("the rebuilt entry does not hash to the receipt's leafHash")
-        return f"leaf {self.subject['log']['index']} of {self.subject['log']['origin']}"
+            raise _Failed(Phrase("the rebuilt entry does not hash to the receipt's leafHash"))
+        log = self.subject["log"]
+        return said(Phrase("leaf {index} of {origin}", index=log["index"], origin=log["origin"]))
 
     # -- 9-13: the log ----------------------------------------------------------------------------
 
@@ -264,29 +307,40 @@ class _Verifier:
                 return verify_checkpoint(text, origin, key.public_key, origin=origin)
             except VerificationError as exc:
                 problems.append(str(exc))
-        raise _Failed(f"not signed by a log key of {self.port}: " + ("; ".join(problems) or "no log key listed"))
+        found = said_joined(problems) if problems else said(Phrase("no log key listed"))
+        raise _Failed(Phrase("not signed by a log key of {port}: {problems}", port=self.port, problems=found))
 
     def receipt_checkpoint(self) -> str:
         text = str(self.subject["log"]["checkpoint"])
         if _text(self.files, "log/checkpoint-receipt.txt") != text:
-            raise _Failed("log/checkpoint-receipt.txt is not the receipt's checkpoint")
+            raise _Failed(Phrase("log/checkpoint-receipt.txt is not the receipt's checkpoint"))
         self.first = self._signed_by_log(text)
-        return f"size {self.first.size}, signed by {self.first.origin}"
+        return said(Phrase("size {size}, signed by {origin}", size=self.first.size, origin=self.first.origin))
 
     def inclusion(self) -> str:
         assert self.first is not None
         log = self.subject["log"]
         stored = _json(self.files, "log/inclusion-proof.json")
         if stored != {"index": log["index"], "size": self.first.size, "proof": log["inclusionProof"]}:
-            raise _Failed("log/inclusion-proof.json differs from the receipt's inclusion proof")
-        proof = [_b64(h, f"inclusion proof hash {i}") for i, h in enumerate(log["inclusionProof"])]
+            raise _Failed(Phrase("log/inclusion-proof.json differs from the receipt's inclusion proof"))
+        proof = [
+            _b64(h, said(Phrase("inclusion proof hash {number}", number=i)))
+            for i, h in enumerate(log["inclusionProof"])
+        ]
         leaf = _b64(log["leafHash"], "leafHash")
         verify_inclusion(int(log["index"]), self.first.size, leaf, proof, self.first.root_hash)
-        return f"{len(proof)} hashes from leaf {log['index']} to the root of size {self.first.size}"
+        return said(
+            Phrase(
+                "{count} hashes from leaf {index} to the root of size {size}",
+                count=len(proof),
+                index=log["index"],
+                size=self.first.size,
+            )
+        )
 
     def later_checkpoint(self) -> str:
         self.second = self._signed_by_log(_text(self.files, "log/checkpoint-latest.txt"))
-        return f"size {self.second.size}"
+        return said(Phrase("size {size}", size=self.second.size))
 
     def cosignatures(self) -> str:
         assert self.trust is not None
@@ -299,7 +353,7 @@ class _Verifier:
                 continue
             keys = self.trust.keys_of(witness, "witness")
             if not keys or witness == self.port:
-                raise _Failed(f"{participant} is not a witness of this log in the trust list")
+                raise _Failed(Phrase("{name} is not a witness of this log in the trust list", name=participant))
             errors = []
             for key in keys:
                 try:
@@ -309,38 +363,54 @@ class _Verifier:
                 except VerificationError as exc:
                     errors.append(str(exc))
             else:
-                raise _Failed(f"the cosignature of {witness} does not verify: {'; '.join(errors)}")
+                raise _Failed(
+                    said(
+                        Phrase(
+                            "the cosignature of {witness} does not verify: {problems}",
+                            witness=witness,
+                            problems="; ".join(errors),
+                        )
+                    )
+                )
         if not good:
-            raise _Failed("the later checkpoint carries no witness cosignature")
-        return "by " + ", ".join(good)
+            raise _Failed(Phrase("the later checkpoint carries no witness cosignature"))
+        return said(Phrase("by {witnesses}", witnesses=", ".join(good)))
 
     def consistency(self) -> str:
         assert self.first is not None and self.second is not None
         stored = _json(self.files, "log/consistency-proof.json")
         if (stored.get("first"), stored.get("second")) != (self.first.size, self.second.size):
-            raise _Failed("log/consistency-proof.json is not between the two checkpoints' sizes")
-        proof = [_b64(h, f"consistency proof hash {i}") for i, h in enumerate(stored["proof"])]
+            raise _Failed(Phrase("log/consistency-proof.json is not between the two checkpoints' sizes"))
+        proof = [
+            _b64(h, said(Phrase("consistency proof hash {number}", number=i))) for i, h in enumerate(stored["proof"])
+        ]
         verify_consistency(self.first.size, self.second.size, self.first.root_hash, self.second.root_hash, proof)
-        return f"the tree of size {self.second.size} extends the receipt's tree of size {self.first.size}"
+        return said(
+            Phrase(
+                "the tree of size {later} extends the receipt's tree of size {first}",
+                later=self.second.size,
+                first=self.first.size,
+            )
+        )
 
     # -- 15: sealed credentials ------------------------------------------------------------------
 
     def sealed(self) -> str:
         if self.trust is None or self.at is None:
-            raise _Failed("not checked: the trust list or the receipt did not verify")
+            raise _Failed(Phrase("not checked: the trust list or the receipt did not verify"))
         submission = _json(self.files, "submission.json")
         if not isinstance(submission, dict):
-            raise _Failed("submission.json is not a JSON object")
+            raise _Failed(Phrase("submission.json is not a JSON object"))
         findings = check_bundle_sealed(submission, self.subject, self.trust, self.port, self.at)
         if not findings.ok:
-            raise _Failed("; ".join(findings.problems))
+            raise _Failed(said_joined(findings.problems))
         return findings.detail
 
     # -- 14: the EPCIS document -------------------------------------------------------------------
 
     def epcis(self) -> str:
         if EPCIS_FILE not in self.files:
-            return f"no {EPCIS_FILE} in this bundle: nothing to compare"
+            return said(Phrase("no {file} in this bundle: nothing to compare", file=EPCIS_FILE))
         document = _json(self.files, EPCIS_FILE)
         about = _json(self.files, "bundle.json")
         clear = [c for c in _json(self.files, "submission.json")["credentials"] if not is_sealed(c)]
@@ -348,30 +418,62 @@ class _Verifier:
         document_id = f"urn:pilot:epcis:{about.get('consignmentId')}"
         sender, receiver = DID_PREFIX + str(about.get("exporter")), DID_PREFIX + str(about.get("port"))
         if not isinstance(document, dict):
-            raise _Failed(f"{EPCIS_FILE} is not a JSON object")
+            raise _Failed(Phrase("{file} is not a JSON object", file=EPCIS_FILE))
         for name, value in (("id", document_id), ("sender", sender), ("receiver", receiver)):
             if document.get(name) != value:
-                raise _Failed(f"{EPCIS_FILE} has {name} {document.get(name)!r}, not {value!r}")
+                raise _Failed(
+                    Phrase(
+                        "{file} has {member} {found}, not {wanted}",
+                        file=EPCIS_FILE,
+                        member=name,
+                        found=repr(document.get(name)),
+                        wanted=repr(value),
+                    )
+                )
         created = str(document.get("creationDate"))
         try:
             expected = epcis_document(
                 credentials, document_id=document_id, created=created, sender=sender, receiver=receiver
             )
         except VerificationError as exc:
-            raise _Failed(f"the submission's traceability events have no EPCIS 2.0 form: {exc}") from exc
+            raise _Failed(
+                Phrase("the submission's traceability events have no EPCIS 2.0 form: {problem}", problem=str(exc))
+            ) from exc
         wanted = expected["epcisBody"]["eventList"]
         body = document.get("epcisBody")
         events = body.get("eventList") if isinstance(body, dict) else None
         if isinstance(events, list) and len(events) != len(wanted):
-            raise _Failed(f"{EPCIS_FILE} lists {len(events)} events; the submission's map to {len(wanted)}")
+            raise _Failed(
+                Phrase(
+                    "{file} lists {count} events; the submission's map to {wanted}",
+                    file=EPCIS_FILE,
+                    count=len(events),
+                    wanted=len(wanted),
+                )
+            )
         if isinstance(events, list) and events != wanted:
             i = next(i for i, (a, b) in enumerate(zip(events, wanted, strict=True)) if a != b)
-            raise _Failed(f"event {i} of {EPCIS_FILE} is not the mapping of {wanted[i]['eventID']}")
+            raise _Failed(
+                Phrase(
+                    "event {number} of {file} is not the mapping of {event}",
+                    number=i,
+                    file=EPCIS_FILE,
+                    event=wanted[i]["eventID"],
+                )
+            )
         if document != expected:
-            raise _Failed(f"{EPCIS_FILE} is not the EPCIS 2.0 document of the submission's traceability events")
+            raise _Failed(
+                Phrase("{file} is not the EPCIS 2.0 document of the submission's traceability events", file=EPCIS_FILE)
+            )
         if self.files[EPCIS_FILE] != canonicalize(document):
-            raise _Failed(f"{EPCIS_FILE} is not in canonical form")
-        return f"{len(wanted)} events: the mapping of {len(credentials)} DigitalTraceabilityEvent credentials"
+            raise _Failed(Phrase("{file} is not in canonical form", file=EPCIS_FILE))
+        return said(
+            Phrase(
+                "{count} events: the mapping of {credentials} DigitalTraceabilityEvent credentials",
+                count=len(wanted),
+                credentials=len(credentials),
+            )
+        )
 
 
 def verify_bundle(data: bytes, anchor: Mapping[str, Any]) -> list[Check]:
@@ -380,31 +482,31 @@ def verify_bundle(data: bytes, anchor: Mapping[str, Any]) -> list[Check]:
     A check that depends on a failed one is not run (reported as failed, "not checked").
     """
     v = _Verifier(data, anchor)
-    if not v.run("bundle opens", v.readable):
+    if not v.run(BUNDLE_OPENS, v.readable):
         return v.checks
-    v.run("bundle is byte-identical to its canonical form", v.canonical_form)
-    v.run("manifest digests", v.manifest)
+    v.run(N_("bundle is byte-identical to its canonical form"), v.canonical_form)
+    v.run(N_("manifest digests"), v.manifest)
+    independent = {N_("credentials"), N_("submission digest = receipt's submissionDigest"), N_("status lists")}
     steps: list[tuple[str, Callable[[], str]]] = [
-        ("trust list signed by the pinned anchor", v.trust_list),
-        ("receipt signature", v.receipt_signature),
-        ("credentials", v.credentials),
-        ("submission digest = receipt's submissionDigest", v.submission_digest),
-        ("status lists", v.status_lists),
-        ("log entry rebuilt from the receipt = leafHash", v.log_entry),
-        ("receipt's checkpoint signature", v.receipt_checkpoint),
-        ("inclusion proof to the receipt's checkpoint", v.inclusion),
-        ("later checkpoint signature", v.later_checkpoint),
-        ("witness cosignatures", v.cosignatures),
-        ("consistency between the two checkpoints", v.consistency),
+        (N_("trust list signed by the pinned anchor"), v.trust_list),
+        (N_("receipt signature"), v.receipt_signature),
+        (N_("credentials"), v.credentials),
+        (N_("submission digest = receipt's submissionDigest"), v.submission_digest),
+        (N_("status lists"), v.status_lists),
+        (N_("log entry rebuilt from the receipt = leafHash"), v.log_entry),
+        (N_("receipt's checkpoint signature"), v.receipt_checkpoint),
+        (N_("inclusion proof to the receipt's checkpoint"), v.inclusion),
+        (N_("later checkpoint signature"), v.later_checkpoint),
+        (N_("witness cosignatures"), v.cosignatures),
+        (N_("consistency between the two checkpoints"), v.consistency),
     ]
     blocked = False
     for name, step in steps:
         if blocked:
-            v.checks.append(Check(name, False, "not checked: an earlier check failed"))
+            v.checks.append(Check(name, False, said(Phrase("not checked: an earlier check failed"))))
             continue
-        independent = name in {"credentials", "submission digest = receipt's submissionDigest", "status lists"}
-        if not v.run(name, step) and not independent:
+        if not v.run(name, step) and name not in independent:
             blocked = True
-    v.run("EPCIS document = mapping of the traceability events", v.epcis)
-    v.run("sealed credentials", v.sealed)
+    v.run(N_("EPCIS document = mapping of the traceability events"), v.epcis)
+    v.run(N_("sealed credentials"), v.sealed)
     return v.checks

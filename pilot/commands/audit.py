@@ -26,8 +26,10 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.console import Console
 
+from pilot.audit.wording import shown
 from pilot.console import EXIT_FAILED, console, err_console, fail_usage, print_json, untrusted
 from pilot.data_dir import default_data_dir
+from pilot.language import tr
 from pilot.output_format import FormatOpt, JsonFlagOpt, OutputFormat, wants_json
 from pilot.tables import new_table
 
@@ -74,9 +76,11 @@ def export_command(
         with AuditNetwork.open(directory) as network:
             files = collect_evidence(network, consignment_id, wait_s=wait_s)
     except NodeUnreachableError as exc:
-        fail_usage(f"{exc} (is the network up? `pilot status --data-dir {directory}`)")
+        fail_usage(
+            tr("{problem} (is the network up? `pilot status --data-dir {directory}`)", problem=exc, directory=directory)
+        )
     except AuditError as exc:
-        console.print(f"[red]cannot export[/] {untrusted(consignment_id)}: {untrusted(exc)}")
+        console.print(f"[red]{tr('cannot export')}[/] {untrusted(consignment_id)}: {untrusted(exc)}")
         raise typer.Exit(EXIT_FAILED) from exc
     data = build_bundle(files)
     output.write_bytes(data)
@@ -93,8 +97,16 @@ def export_command(
         )
         return
     console.print(
-        f"wrote {untrusted(output)} ({len(data)} bytes, {len(files) + 1} files, {status_lists} status list versions); "
-        f"check it with `pilot audit verify {untrusted(output)}`"
+        untrusted(
+            tr(
+                "wrote {path} ({size} bytes, {files} files, {versions} status list versions); "
+                "check it with `pilot audit verify {path}`",
+                path=output,
+                size=len(data),
+                files=len(files) + 1,
+                versions=status_lists,
+            )
+        )
     )
 
 
@@ -118,7 +130,7 @@ def verify_command(
     unread, a trust anchor above 1 MiB too. Exit 0 when every check passed, 1 naming each failed check
     (or the size refused), 2 for bad usage.
     """
-    from pilot.audit.verify import MAX_ANCHOR_BYTES, MAX_BUNDLE_BYTES, Check, verify_bundle
+    from pilot.audit.verify import BUNDLE_OPENS, MAX_ANCHOR_BYTES, MAX_BUNDLE_BYTES, Check, verify_bundle
     from pilot.input_files import InputTooLargeError, read_bounded
     from schemas.errors import PilotSchemaError
     from schemas.jsonio import parse_json
@@ -127,29 +139,30 @@ def verify_command(
     try:
         anchor = parse_json(read_bounded(anchor_path, MAX_ANCHOR_BYTES))
     except InputTooLargeError as exc:
-        fail_usage(f"cannot use the trust anchor: {exc.message}")
+        fail_usage(tr("cannot use the trust anchor: {problem}", problem=exc.message))
     except (OSError, PilotSchemaError) as exc:
-        fail_usage(f"cannot read the trust anchor {anchor_path}: {exc}")
+        fail_usage(tr("cannot read the trust anchor {path}: {problem}", path=anchor_path, problem=exc))
     try:
         checks = verify_bundle(read_bounded(bundle, MAX_BUNDLE_BYTES), anchor)
     except InputTooLargeError as exc:
-        checks = [Check("bundle opens", False, exc.message)]
+        checks = [Check(BUNDLE_OPENS, False, exc.message)]
     except OSError as exc:
-        fail_usage(f"cannot read {bundle}: {exc}")
+        fail_usage(tr("cannot read {path}: {problem}", path=bundle, problem=exc))
     ok = all(check.ok for check in checks)
     if wants_json(output_format, as_json):
         print_json({"ok": ok, "checks": [{"name": c.name, "ok": c.ok, "detail": c.detail} for c in checks]})
     else:
-        table = new_table("check", "result", "detail", title=f"{untrusted(bundle.name)}: offline checks")
+        title = untrusted(tr("{bundle}: offline checks", bundle=bundle.name))
+        table = new_table(tr("check"), tr("result"), tr("detail"), title=title)
         for check in checks:
-            result = "[green]ok[/]" if check.ok else "[red]FAILED[/]"
-            table.add_row(untrusted(check.name), result, untrusted(check.detail))
+            result = f"[green]{tr('ok')}[/]" if check.ok else f"[red]{tr('FAILED')}[/]"
+            table.add_row(untrusted(tr(check.name)), result, untrusted(shown(check.detail)))
         console.print(table)
-        failed = [c.name for c in checks if not c.ok]
+        failed = [tr(c.name) for c in checks if not c.ok]
         if failed:
-            console.print("[red]bundle does NOT verify[/]: " + untrusted("; ".join(failed)))
+            console.print(f"[red]{tr('bundle does NOT verify')}[/]: " + untrusted("; ".join(failed)))
         else:
-            console.print("[green]bundle verified[/]: every check passed, offline")
+            console.print(f"[green]{tr('bundle verified')}[/]: {tr('every check passed, offline')}")
     if not ok:
         raise typer.Exit(EXIT_FAILED)
 
@@ -178,18 +191,20 @@ def fsck_command(
     try:
         registry = load_trust_list(settings.trust_list_path, settings.trust_anchor_path)
     except VerificationError as exc:
-        fail_usage(f"cannot use the trust list in {directory}: {exc}")
+        fail_usage(tr("cannot use the trust list in {directory}: {problem}", directory=directory, problem=exc))
     keys = [key.public_key for key in registry.keys_of(node_id, "log")]
     if not keys:
-        fail_usage(f"the trust list publishes no log key for {node_id}")
+        fail_usage(tr("the trust list publishes no log key for {node}", node=node_id))
     if settings.database_kind == "sqlite":
         database = make_url(settings.database_url).database or ""
         if not Path(database).is_file():
-            fail_usage(f"no database for {node_id} at {database} (set DATABASE_URL for PostgreSQL)")
+            fail_usage(
+                tr("no database for {node} at {path} (set DATABASE_URL for PostgreSQL)", node=node_id, path=database)
+            )
     engine = make_engine(settings.database_url)
     try:
         if not sa.inspect(engine).has_table(LOG_HEAD.name):
-            fail_usage(f"the database of {node_id} holds no port log")
+            fail_usage(tr("the database of {node} holds no port log", node=node_id))
         report = fsck(engine, log_origin(node_id), keys)
     finally:
         engine.dispose()
@@ -206,12 +221,17 @@ def fsck_command(
             }
         )
     elif report.ok:
-        console.print(
-            f"[green]clean[/]: {report.leaves} leaves, {report.checkpoints} checkpoints, "
-            f"{report.submissions} submissions of {untrusted(node_id)}"
+        counts = tr(
+            "{leaves} leaves, {checkpoints} checkpoints, {submissions} submissions of {node}",
+            leaves=report.leaves,
+            checkpoints=report.checkpoints,
+            submissions=report.submissions,
+            node=node_id,
         )
+        console.print(f"[green]{tr('clean')}[/]: {untrusted(counts)}")
     else:
-        console.print(f"[red]difference[/] in the log of {untrusted(node_id)}: {untrusted(report.problem)}")
+        where = tr("difference in the log of {node}", node=node_id)
+        console.print(f"[red]{untrusted(where)}[/]: {untrusted(report.problem)}")
     if not report.ok:
         raise typer.Exit(EXIT_FAILED)
 
@@ -253,17 +273,19 @@ def monitor_command(
             if as_json:
                 print_json({"ok": all(r.ok for r in reports), "ports": [r.as_json() for r in reports]})
             else:
-                table = new_table("port", "size", "cosigned by", "status", title="transparency logs")
+                table = new_table(
+                    tr("port"), tr("size"), tr("cosigned by"), tr("status"), title=tr("transparency logs")
+                )
                 for r in reports:
-                    status = "[green]ok[/]" if r.ok else f"[red]{untrusted(r.message)}[/]"
+                    status = f"[green]{tr('ok')}[/]" if r.ok else f"[red]{untrusted(shown(r.message))}[/]"
                     size = str(r.size if r.size is not None else "-")
                     table.add_row(untrusted(r.port), size, untrusted(", ".join(r.cosigners) or "-"), status)
                 console.print(table)
                 for r in reports:
                     if not r.ok:
-                        console.print(f"[bold red]{untrusted(r.port)}: {untrusted(r.message)}[/]")
+                        console.print(f"[bold red]{untrusted(r.port)}: {untrusted(shown(r.message))}[/]")
                         for item in r.evidence:
-                            console.print(untrusted(item), soft_wrap=True)
+                            console.print(untrusted(shown(item)), soft_wrap=True)
             if not all(r.ok for r in reports):
                 raise typer.Exit(EXIT_FAILED)
             if once:
@@ -314,16 +336,19 @@ def trail_command(
 
     page = output_format is TrailFormat.html and not as_json
     if output is not None and not page:
-        fail_usage("-o/--output writes the HTML page: give --format html with it")
+        fail_usage(tr("-o/--output writes the HTML page: give --format html with it"))
     directory = data_dir or default_data_dir()
     try:
         with AuditNetwork.open(directory) as network:
             steps = build_trail(network, consignment_id)
             story = gather_story(network, consignment_id) if page else None
     except NodeUnreachableError as exc:
-        fail_usage(f"{exc} (is the network up? `pilot status --data-dir {directory}`)")
+        fail_usage(
+            tr("{problem} (is the network up? `pilot status --data-dir {directory}`)", problem=exc, directory=directory)
+        )
     except AuditError as exc:
-        console.print(f"[red]no trail[/] for {untrusted(consignment_id)}: {untrusted(exc)}")
+        where = tr("no trail for {consignment}", consignment=consignment_id)
+        console.print(f"[red]{untrusted(where)}[/]: {untrusted(exc)}")
         raise typer.Exit(EXIT_FAILED) from exc
     ok = all(step.verified is not False for step in steps)
     if story is not None:
@@ -345,18 +370,20 @@ def write_page(page: str, output: Path | None) -> None:
     try:
         output.write_text(page, encoding="utf-8")
     except OSError as exc:
-        fail_usage(f"cannot write {output}: {exc}")
-    err_console.print(f"trail page: {untrusted(output)}")
+        fail_usage(tr("cannot write {path}: {problem}", path=output, problem=exc))
+    err_console.print(untrusted(tr("trail page: {path}", path=output)))
 
 
 def print_trail(consignment_id: str, steps: Sequence[Step], out: Console) -> None:
     """The trail as a table (every cell whole, shown literally), then whether every step verified."""
-    table = new_table("time", "who", "step", "verified", "detail", title=f"trail of {untrusted(consignment_id)}")
-    marks = {True: "[green]yes[/]", False: "[red]NO[/]", None: "-"}
+    title = untrusted(tr("trail of {consignment}", consignment=consignment_id))
+    table = new_table(tr("time"), tr("who"), tr("step"), tr("verified"), tr("detail"), title=title)
+    marks = {True: f"[green]{tr('yes')}[/]", False: f"[red]{tr('NO')}[/]", None: "-"}
     for step in steps:
-        who = f"{step.actor} {step.actor_name}" if step.actor_name else step.actor
-        cells = (untrusted(step.at or "-"), untrusted(who), untrusted(step.what))
-        table.add_row(*cells, marks[step.verified], untrusted(step.detail))
+        actor = shown(step.actor)
+        who = f"{actor} {step.actor_name}" if step.actor_name else actor
+        cells = (untrusted(step.at or "-"), untrusted(who), untrusted(shown(step.what)))
+        table.add_row(*cells, marks[step.verified], untrusted(shown(step.detail)))
     out.print(table)
     ok = all(step.verified is not False for step in steps)
-    out.print("[green]every step verified[/]" if ok else "[red]some steps did not verify[/]")
+    out.print(f"[green]{tr('every step verified')}[/]" if ok else f"[red]{tr('some steps did not verify')}[/]")

@@ -1,20 +1,25 @@
-"""``pilot conformance``: validate files, run the black-box suites against a node, regenerate the vectors."""
+"""``pilot conformance``: validate files, run the black-box suites against a node, regenerate the vectors.
+
+What the commands print for people is in the command's language (``pilot --lang``, ``pilot.language``); file
+names, codes, case ids and URLs are never translated, nor are the JSON and JUnit reports (data for machines).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from pilot.conformance.model import CaseResult, CaseSpec
-from pilot.conformance.report import ReportFormat, print_table
+from pilot.conformance.model import CaseResult, CaseSpec, Text
+from pilot.conformance.report import ReportFormat, print_table, shown
 from pilot.console import EXIT_FAILED, console, err_console, fail_usage, print_json, untrusted
 from pilot.data_dir import default_data_dir
 from pilot.documents import FileVerdict, check_file, read_agreement_keys
-from pilot.language import LangOpt
+from pilot.language import LangOpt, tr
 from pilot.output_format import FormatOpt, OutputFormat, wants_json
-from pilot.reports import Format, NotRun, problem_lines, render_verdicts
+from pilot.reports import Format, NotRun, render_verdicts
 from pilot.status_list_options import (
     STATUS_NOT_RUN_CHECKS,
     STATUS_NOT_RUN_REASON,
@@ -24,7 +29,7 @@ from pilot.status_list_options import (
 )
 from pilot.tables import new_table
 from pilot.trust_files import load_registry
-from schemas.errors import PilotSchemaError, VerificationError
+from schemas.errors import PilotSchemaError, Reason, VerificationError
 from schemas.time import parse_time, utc_now
 
 app = typer.Typer(help="Conformance: validate files, test a node, regenerate vectors.", no_args_is_help=True)
@@ -69,29 +74,37 @@ def validate_command(
 
     for path in files:
         if not path.is_file():
-            fail_usage(f"{path} does not exist")
+            fail_usage(tr("{path} does not exist", path=str(path)))
     reference = resolve_reference_dir(reference_dir)
     if reference is not None:
         if not reference.is_dir():
-            fail_usage(f"reference directory {reference} does not exist (--reference-dir or PILOT_REFERENCE_DIR)")
+            fail_usage(
+                tr(
+                    "reference directory {path} does not exist (--reference-dir or PILOT_REFERENCE_DIR)",
+                    path=str(reference),
+                )
+            )
         missing = shared_schema.missing_reference_files(reference)
         if missing:
-            fail_usage(f"reference directory {reference} lacks {', '.join(missing)}")
+            fail_usage(tr("reference directory {path} lacks {files}", path=str(reference), files=", ".join(missing)))
     status = given_status_lists(status_list, status_lists)
     registry = load_registry(trust_list or default_data_dir() / "trust-list.json", trust_anchor)
     try:
         when = parse_time(at) if at else utc_now()
     except VerificationError:
-        fail_usage(f"--at {at!r} is not an RFC 3339 time")
+        fail_usage(tr("--at {value} is not an RFC 3339 time", value=repr(at)))
     agreement_keys = None
     if port_keys is not None:
         try:
             agreement_keys = read_agreement_keys(port_keys)
         except (OSError, PilotSchemaError) as exc:
-            fail_usage(f"--port-keys {port_keys}: {exc}")
+            fail_usage(
+                tr("cannot read the port's keyring {path} (--port-keys): {error}", path=str(port_keys), error=str(exc))
+            )
     verdicts: list[FileVerdict] = [
         check_file(path, registry, when, port_id=port, status=status, agreement_keys=agreement_keys) for path in files
     ]
+    hints: dict[Reason, Text] = {}  # the shared-schema hints, to show in the command's language
     not_run: list[NotRun] = []
     if status is None:
         not_run.append(NotRun(STATUS_NOT_RUN_CHECKS, STATUS_NOT_RUN_REASON))
@@ -103,30 +116,45 @@ def validate_command(
                 continue
             for finding in shared_schema.check_file(verdict.path, reference):
                 verdict.problems.append(finding.problem)
-                verdict.hints[finding.problem] = finding.hint
+                verdict.hints[finding.problem] = str(finding.hint)
+                hints[finding.problem] = finding.hint
     text = render_verdicts(verdicts, output_format, not_run)
     if output is not None:
         output.write_text(text)
     elif output_format is Format.text:
-        _print_table(verdicts, not_run)
+        _print_table(verdicts, not_run, hints)
     else:
         typer.echo(text, nl=False)
     if any(v.errors for v in verdicts):
         raise typer.Exit(EXIT_FAILED)
 
 
-def _print_table(verdicts: list[FileVerdict], not_run: list[NotRun]) -> None:
-    table = new_table("file", "kind", "outcome", "problems")
+def _problem_lines(verdict: FileVerdict, hints: Mapping[Reason, Text]) -> list[str]:
+    """Each problem as ``CODE path: message`` in the command's language, then its hint when it has one."""
+    lines = []
+    for problem in verdict.problems:
+        message = shown(problem.phrase) if problem.phrase is not None else problem.message
+        lines.append(f"{problem.code} {problem.path}: {message}")
+        if hint := hints.get(problem, verdict.hints.get(problem)):
+            lines.append("  " + tr("hint: {hint}", hint=shown(hint)))
+    return lines
+
+
+def _print_table(verdicts: list[FileVerdict], not_run: list[NotRun], hints: Mapping[Reason, Text]) -> None:
+    table = new_table(tr("file"), tr("kind"), tr("outcome"), tr("problems"))
     for verdict in verdicts:
         style = "green" if verdict.outcome == "accept" else "red"
-        details = untrusted("\n".join(problem_lines(verdict)))
+        details = untrusted("\n".join(_problem_lines(verdict, hints)))
         outcome = f"[{style}]{untrusted(verdict.outcome)}[/]"
         table.add_row(untrusted(verdict.path), untrusted(verdict.kind or "?"), outcome, details)
     console.print(table)
     bad = sum(1 for v in verdicts if v.errors)
-    console.print(f"{len(verdicts) - bad} accepted, {bad} refused")
+    console.print(tr("{accepted} accepted, {refused} refused", accepted=len(verdicts) - bad, refused=bad))
     for item in not_run:
-        console.print(f"[yellow]{untrusted(item.message)}[/]")
+        message = tr(
+            "not run: {checks} ({reason})", checks=", ".join(map(shown, item.checks)), reason=shown(item.reason)
+        )
+        console.print(f"[yellow]{untrusted(message)}[/]")
 
 
 @app.command("vectors")
@@ -146,7 +174,7 @@ def vectors_command(
     if wants_json(output_format):
         print_json({"directory": str(out), "files": count})
     else:
-        console.print(f"wrote {count} files to {untrusted(out)}")
+        console.print(untrusted(tr("wrote {count} files to {directory}", count=count, directory=str(out))))
 
 
 @app.command("run")
@@ -185,10 +213,10 @@ def run_command(
     from pilot.conformance.status_sources import registry_of
 
     if (port is None) == (exporter is None):
-        fail_usage("give exactly one of --port URL or --exporter URL")
+        fail_usage(tr("give exactly one of --port URL or --exporter URL"))
     target = str(port or exporter)
     if not target.startswith(("http://", "https://")):
-        fail_usage(f"{target!r} is not an http(s) URL")
+        fail_usage(tr("{url} is not an http(s) URL", url=repr(target)))
     directory = data_dir or default_data_dir()
     try:
         material = KitMaterial.load(directory)
@@ -197,7 +225,7 @@ def run_command(
     except MaterialError as exc:
         fail_usage(str(exc))
     if registry is not None and not registry.startswith(("http://", "https://")):
-        fail_usage(f"--registry {registry!r} is not an http(s) URL")
+        fail_usage(tr("--registry {url} is not an http(s) URL", url=repr(registry)))
     try:
         registry_url = registry or registry_of(directory)
     except ValueError as exc:
@@ -223,7 +251,10 @@ def run_command(
     if output is not None:
         output.write_text(text, encoding="utf-8")
         passed = len(report.results) - len(report.failed)
-        console.print(f"{passed}/{len(report.results)} passed; report in {untrusted(output)}")
+        summary = tr(
+            "{passed}/{total} passed; report in {path}", passed=passed, total=len(report.results), path=str(output)
+        )
+        console.print(untrusted(summary))
     elif output_format is ReportFormat.text:
         print_table(report, console)
     else:
@@ -238,7 +269,7 @@ def _require_reachable(url: str) -> None:
     try:
         httpx.get(url.rstrip("/") + "/health", timeout=5.0)
     except httpx.HTTPError as exc:
-        fail_usage(f"cannot reach {url}: {exc}")
+        fail_usage(tr("cannot reach {url}: {error}", url=url, error=str(exc)))
 
 
 class _Progress:
@@ -251,7 +282,7 @@ class _Progress:
         self.progress = Progress(
             TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=err_console, transient=True
         )
-        self.task = self.progress.add_task("preparing", total=None)
+        self.task = self.progress.add_task(tr("preparing"), total=None)
 
     def __enter__(self) -> _Progress:
         if self.show:
@@ -263,7 +294,7 @@ class _Progress:
             self.progress.stop()
 
     def total(self, count: int) -> None:
-        self.progress.update(self.task, total=count, description="running cases")
+        self.progress.update(self.task, total=count, description=tr("running cases"))
 
     def note(self, text: str) -> None:
         self.progress.update(self.task, description=untrusted(text))

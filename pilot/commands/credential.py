@@ -15,6 +15,7 @@ from pilot.console import EXIT_FAILED, console, fail_usage, print_json, untruste
 from pilot.data_dir import default_data_dir
 from pilot.documents import credential_problems
 from pilot.input_files import InputTooLargeError, read_bounded
+from pilot.language import tr
 from pilot.output_format import FormatOpt, JsonFlagOpt, OutputFormat, wants_json
 from pilot.status_list_options import STATUS_NOT_RUN_REASON, StatusListDirsOpt, StatusListFilesOpt, given_status_lists
 from pilot.tables import new_table
@@ -44,13 +45,13 @@ MAX_FILE_BYTES = 16 * 1024 * 1024
 def _read(path: Path, machine: bool = False) -> Any:
     """The file's JSON; a failed check (exit 1) for a file too large or not JSON, reported as JSON when ``machine``."""
     if not path.is_file():
-        fail_usage(f"{path} does not exist")
+        fail_usage(tr("{path} does not exist", path=path))
     try:
         return parse_json(read_bounded(path, MAX_FILE_BYTES))
     except InputTooLargeError as exc:
         _unreadable(path, Reason(Code.PAYLOAD_TOO_LARGE, "", exc.message), machine)
     except OSError as exc:
-        fail_usage(f"cannot read {path}: {exc}")
+        fail_usage(tr("cannot read {path}: {problem}", path=path, problem=exc))
     except JsonMalformedError as exc:
         _unreadable(path, Reason(Code.JSON_MALFORMED, "", exc.message), machine)
 
@@ -69,12 +70,12 @@ def _at(at: str | None) -> datetime:
     try:
         return parse_time(at)
     except VerificationError:
-        fail_usage(f"--at {at!r} is not an RFC 3339 time such as 2026-11-01T00:00:00Z")
+        fail_usage(tr("--at {value} is not an RFC 3339 time such as 2026-11-01T00:00:00Z", value=repr(at)))
 
 
 def print_problems(problems: list[Reason]) -> None:
     """A table of problems: code, severity, JSON pointer, message (the last two shown literally)."""
-    table = new_table("code", "severity", "path", "message")
+    table = new_table(tr("code"), tr("severity"), tr("path"), tr("message"))
     for problem in problems:
         style = "red" if problem.severity == "error" else "yellow"
         table.add_row(
@@ -113,7 +114,7 @@ def verify_command(
     status_checked = status is not None
     if public_key_multibase is not None:
         if status is not None:
-            fail_usage("--status-list needs the trust list: it cannot be combined with --public-key-multibase")
+            fail_usage(tr("--status-list needs the trust list: it cannot be combined with --public-key-multibase"))
         problems = _verify_with_key(document, public_key_multibase)
     else:
         registry = load_registry(trust_list or default_data_dir() / "trust-list.json", trust_anchor)
@@ -131,17 +132,18 @@ def verify_command(
             }
         )
     elif errors:
-        console.print(f"[bold red]{untrusted(errors[0].code)}[/] {untrusted(file)} does not verify")
+        console.print(f"[bold red]{untrusted(errors[0].code)}[/] {tr('{file} does not verify', file=untrusted(file))}")
         print_problems(problems)
     elif unknown:
-        console.print(f"[bold red]{Code.STATUS_UNAVAILABLE}[/] {untrusted(file)}: its status cannot be established")
+        unknown_status = tr("{file}: its status cannot be established", file=untrusted(file))
+        console.print(f"[bold red]{Code.STATUS_UNAVAILABLE}[/] {unknown_status}")
         print_problems(problems)
     else:
-        console.print(f"[bold green]verified[/] {untrusted(file)}")
+        console.print(tr("[bold green]verified[/] {file}", file=untrusted(file)))
         if problems:
             print_problems(problems)
     if not as_json and not status_checked and public_key_multibase is None:
-        console.print(f"[yellow]status not checked ({STATUS_NOT_RUN_REASON})[/]")
+        console.print(f"[yellow]{tr('status not checked ({reason})', reason=tr(STATUS_NOT_RUN_REASON))}[/]")
     if errors or unknown:
         raise typer.Exit(EXIT_FAILED)
 
@@ -150,7 +152,7 @@ def _verify_with_key(document: Any, multibase: str) -> list[Reason]:
     try:
         key = decode_multikey(multibase)
     except KeyFormatError as exc:
-        fail_usage(f"--public-key-multibase: {exc}")
+        fail_usage(tr("--public-key-multibase is not a usable key: {problem}", problem=exc))
     if not isinstance(document, Mapping):
         return [Reason(Code.SCHEMA_INVALID, "/", "a credential must be a JSON object")]
     try:
@@ -187,7 +189,7 @@ def inspect_command(
     as_json = wants_json(output_format, as_json)
     document = _read(file, as_json)
     if not isinstance(document, Mapping):
-        fail_usage(f"{file} is not a JSON object")
+        fail_usage(tr("{file} is not a JSON object", file=file))
     info: dict[str, Any] = {"file": str(file), "digest": credential_digest(document)}
     if is_enveloped(document):
         envelope = read_enveloped(document)
@@ -228,7 +230,7 @@ def inspect_command(
     if as_json:
         print_json(info)
         return
-    table = new_table("field", "value", show_header=False)
+    table = new_table(tr("field"), tr("value"), show_header=False)
     for name, value in info.items():
         table.add_row(untrusted(name), untrusted(value))
     console.print(table)

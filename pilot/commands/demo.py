@@ -38,7 +38,7 @@ def _free_base_port() -> int:
             except OSError:
                 continue
             return base
-    fail_usage("no free range of 21 loopback ports found for the demo network")
+    fail_usage(tr("no free range of 21 loopback ports found for the demo network"))
 
 
 def _running_network(data_dir: Path) -> NetworkControl | None:

@@ -9,6 +9,7 @@ import typer
 
 from pilot.console import EXIT_USAGE, console, err_console, print_json, untrusted
 from pilot.data_dir import default_data_dir
+from pilot.language import tr
 from pilot.output_format import FormatOpt, OutputFormat, wants_json
 from pilot.sandbox import DEFAULT_SEED, STATUS_LISTS_DIR, initialise
 
@@ -31,7 +32,8 @@ def init_command(
     """
     target = data_dir or default_data_dir()
     if (target / "trust-list.json").exists() and not force:
-        err_console.print(f"[red]error:[/] {untrusted(target)} already holds a sandbox; pass --force to replace it")
+        problem = tr("{path} already holds a sandbox; pass --force to replace it", path=untrusted(target))
+        err_console.print(f"[red]{tr('error:')}[/] {problem}")
         raise typer.Exit(EXIT_USAGE)
     initialise(target, seed)
     if wants_json(output_format):
@@ -47,5 +49,11 @@ def init_command(
             }
         )
         return
-    console.print(f"Sandbox written to [bold]{untrusted(target)}[/] (seed {untrusted(repr(seed))}):")
+    console.print(
+        tr(
+            "Sandbox written to {path} (seed {seed}):",
+            path=f"[bold]{untrusted(target)}[/]",
+            seed=untrusted(repr(seed)),
+        )
+    )
     console.print("  keys/<id>.pem, trust-list.json, trust-anchor.json, tokens/<id>")

@@ -16,6 +16,7 @@ from typing import Annotated
 
 import typer
 
+from node_core.i18n import translate
 from pilot.console import console, err_console, fail_usage, print_json, untrusted
 from pilot.data_dir import default_data_dir
 from pilot.key_destruction import DestructionRefused, destroy, plan_destruction
@@ -27,6 +28,7 @@ from pilot.key_rotation import (
     rotate_agreement_key,
     rotate_signing_key,
 )
+from pilot.language import N_, cli_language, tr
 from pilot.local_trust_list import TrustListUnreadable, held_trust_list
 from pilot.output_format import FormatOpt, JsonFlagOpt, OutputFormat, wants_json
 from schemas.errors import KeyFormatError
@@ -40,8 +42,8 @@ app = typer.Typer(
     help="Manage a participant's keys: rotate them, destroy a port's keyAgreement key.", no_args_is_help=True
 )
 
-#: What becomes unreadable when a keyAgreement key is destroyed, and what does not.
-CONSEQUENCE = "content sealed to {kid} can no longer be opened; receipts, proofs and bundles stay verifiable"
+#: What becomes unreadable when a keyAgreement key is destroyed, and what does not (translated where shown).
+CONSEQUENCE = N_("content sealed to {kid} can no longer be opened; receipts, proofs and bundles stay verifiable")
 
 
 class Purpose(StrEnum):
@@ -74,12 +76,12 @@ def _chosen_purposes(purposes: str | None, purpose: list[Purpose]) -> tuple[str,
     if purposes is not None:
         listed = [p.strip() for p in purposes.split(",") if p.strip()]
         if not listed or any(p not in SIGNING_PURPOSES for p in listed):
-            fail_usage(f"--purposes must name some of {', '.join(SIGNING_PURPOSES)}")
+            fail_usage(tr("--purposes must name some of {purposes}", purposes=", ".join(SIGNING_PURPOSES)))
         chosen += listed
     if not chosen:
         return None
     if KEY_AGREEMENT in chosen and len(chosen) > 1:
-        fail_usage("a keyAgreement key has no other purpose: rotate signing keys and keyAgreement keys separately")
+        fail_usage(tr("a keyAgreement key has no other purpose: rotate signing keys and keyAgreement keys separately"))
     return tuple(dict.fromkeys(chosen))
 
 
@@ -87,7 +89,7 @@ def _held_trust_list(directory: Path) -> TrustRegistry | None:
     try:
         return held_trust_list(directory)
     except TrustListUnreadable as exc:
-        err_console.print(f"[yellow]warning:[/] {untrusted(str(exc))}")
+        err_console.print(f"[yellow]{tr('warning:')}[/] {untrusted(_refusal(exc))}")
         return None
 
 
@@ -118,7 +120,14 @@ def rotate_command(
     directory = data_dir or default_data_dir()
     key_file = directory / "keys" / f"{participant}.pem"
     if not key_file.is_file():
-        fail_usage(f"{key_file} does not exist: is {participant} a participant of the sandbox in {directory}?")
+        fail_usage(
+            tr(
+                "{path} does not exist: is {participant} a participant of the sandbox in {directory}?",
+                path=key_file,
+                participant=participant,
+                directory=directory,
+            )
+        )
     chosen = _chosen_purposes(purposes, purpose or [])
     try:
         if chosen == (KEY_AGREEMENT,):
@@ -131,26 +140,52 @@ def rotate_command(
                 directory, participant, purposes=chosen, valid_days=valid_days, passphrase=_passphrase()
             )
     except KeyFormatError as exc:
-        fail_usage(f"cannot read {key_file}: {exc} (is PILOT_KEY_PASSPHRASE right?)")
+        fail_usage(tr("cannot read {path}: {problem} (is PILOT_KEY_PASSPHRASE right?)", path=key_file, problem=exc))
     except (RotationRefused, TrustListUnreadable) as exc:
-        fail_usage(str(exc))
+        fail_usage(_refusal(exc))
     if wants_json(output_format, as_json):
         print_json({"participant": participant, **rotation.to_json()})
         return
     _print_rotation(rotation, directory)
 
 
+def _refusal(exc: RotationRefused | TrustListUnreadable | DestructionRefused) -> str:
+    """Why a key could not be rotated or destroyed, in the command's language."""
+    return translate(exc.phrase, cli_language())
+
+
 def _print_rotation(rotation: Rotation, directory: Path) -> None:
     console.print(
-        f"new key [bold]{untrusted(rotation.key_id)}[/] ({','.join(rotation.purposes)}, valid "
-        f"{format_time(rotation.valid_from)} .. {format_time(rotation.valid_until)}) "
-        f"appended to {untrusted(rotation.key_file)}"
+        tr(
+            "new key [bold]{key}[/] ({purposes}, valid {valid_from} .. {valid_until}) appended to {path}",
+            key=untrusted(rotation.key_id),
+            purposes=",".join(rotation.purposes),
+            valid_from=format_time(rotation.valid_from),
+            valid_until=format_time(rotation.valid_until),
+            path=untrusted(rotation.key_file),
+        )
     )
-    signer = "" if rotation.signed_by == rotation.key_id else f", signed by {untrusted(rotation.signed_by)}"
-    console.print(f"change request written to [bold]{untrusted(rotation.request_path)}[/]{signer}")
-    console.print(f"next: pilot trust approve {untrusted(rotation.request_path)} --data-dir {untrusted(directory)}")
+    request = untrusted(rotation.request_path)
+    if rotation.signed_by == rotation.key_id:
+        console.print(tr("change request written to [bold]{path}[/]", path=request))
+    else:
+        console.print(
+            tr(
+                "change request written to [bold]{path}[/], signed by {signer}",
+                path=request,
+                signer=untrusted(rotation.signed_by),
+            )
+        )
+    console.print(
+        tr(
+            "next: {command}",
+            command=f"pilot trust approve {untrusted(rotation.request_path)} --data-dir {untrusted(directory)}",
+        )
+    )
     if rotation.purposes == (KEY_AGREEMENT,):
-        console.print("once approved, exporters seal to the new key; the old one keeps opening what was sealed to it")
+        console.print(
+            tr("once approved, exporters seal to the new key; the old one keeps opening what was sealed to it")
+        )
 
 
 @app.command("destroy")
@@ -178,36 +213,59 @@ def destroy_command(
     """
     if purpose is not Purpose.keyAgreement:
         fail_usage(
-            "only keyAgreement keys are destroyed: a signing key is retired by rotating it "
-            "(records it signed stay verifiable with its public key)"
+            tr(
+                "only keyAgreement keys are destroyed: a signing key is retired by rotating it "
+                "(records it signed stay verifiable with its public key)"
+            )
         )
     directory = data_dir or default_data_dir()
     if not (directory / "keys" / f"{participant}.pem").is_file():
-        fail_usage(f"{directory / 'keys' / f'{participant}.pem'} does not exist: is {participant} a participant?")
+        fail_usage(
+            tr(
+                "{path} does not exist: is {participant} a participant?",
+                path=directory / "keys" / f"{participant}.pem",
+                participant=participant,
+            )
+        )
     machine = wants_json(output_format, as_json)
     now = utc_now().replace(microsecond=0)
     try:
         plan = plan_destruction(directory, participant, key, _held_trust_list(directory), now, force=force)
     except DestructionRefused as exc:
-        fail_usage(str(exc))
-    consequence = CONSEQUENCE.format(kid=plan.key_id)
+        fail_usage(_refusal(exc))
+    consequence = tr(CONSEQUENCE, kid=plan.key_id)
     if not yes:
-        warning = " It is the CURRENT sealing key: exporters still seal to it." if plan.is_current else ""
-        typer.confirm(f"Destroy {plan.key_id}? {consequence}.{warning}", abort=True, err=True)
+        question = (
+            tr(
+                "Destroy {key}? {consequence}. It is the CURRENT sealing key: exporters still seal to it.",
+                key=plan.key_id,
+                consequence=consequence,
+            )
+            if plan.is_current
+            else tr("Destroy {key}? {consequence}.", key=plan.key_id, consequence=consequence)
+        )
+        typer.confirm(question, abort=True, err=True)
     try:
         destroy(plan, now)
     except DestructionRefused as exc:
-        fail_usage(str(exc))
+        fail_usage(_refusal(exc))
     if machine:
         print_json({"participant": participant, **plan.to_json(now)})
         return
     console.print(
-        f"[green]destroyed[/] {untrusted(plan.key_id)} in {untrusted(plan.key_file)} at {format_time(now)}"
-        " (a tombstone line records it)"
+        tr(
+            "[green]destroyed[/] {key} in {path} at {at} (a tombstone line records it)",
+            key=untrusted(plan.key_id),
+            path=untrusted(plan.key_file),
+            at=format_time(now),
+        )
     )
     console.print(untrusted(consequence))
     if plan.still_published_as_usable(now) and plan.published is not None:
-        console.print(
-            f"[yellow]note:[/] the trust list still publishes it until {format_time(plan.published.valid_until)}; "
-            "a submission sealed to it is refused (SEALED_KEY_UNKNOWN). No change request can end a key's window."
+        note = tr(
+            "the trust list still publishes it until {until}; a submission sealed to it is refused ({code}). "
+            "No change request can end a key's window.",
+            until=format_time(plan.published.valid_until),
+            code="SEALED_KEY_UNKNOWN",
         )
+        console.print(f"[yellow]{tr('note:')}[/] {note}")

@@ -22,8 +22,9 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from pilot.console import EXIT_FAILED, EXIT_OK, console, err_console, fail_usage, print_json, untrusted
+from pilot.console import EXIT_FAILED, EXIT_OK, console, err_console, fail_usage, localized, print_json, untrusted
 from pilot.data_dir import default_data_dir
+from pilot.language import N_, tr
 from pilot.launcher import (
     DEFAULT_TIMEOUT_S,
     Network,
@@ -33,10 +34,12 @@ from pilot.launcher import (
     start_network,
     stop_network,
 )
+from pilot.network_file import NetworkRecordError
 from pilot.network_plan import DEFAULT_BASE_PORT
 from pilot.output_format import FormatOpt, JsonFlagOpt, OutputFormat, notes_console, wants_json
 from pilot.safe_text import visible
 from pilot.tables import new_table
+from schemas.phrase import Phrase
 
 __all__ = ["down_command", "node_links", "status_command", "up_command"]
 
@@ -49,9 +52,9 @@ DataDirOption = Annotated[
 ]
 
 
-def node_links(network: Network) -> list[tuple[str, str, str]]:
+def node_links(network: Network) -> list[tuple[str, str, Phrase]]:
     """``(node id, link, note)`` for each node: a port's or an exporter's dashboard with its operator token, the
-    registry's API docs.
+    registry's API docs. The note is English (``str()``; the JSON output's), shown translated (``localized``).
 
     The registry has no dashboard (a JSON API only), so its ``GET /`` is a 404: the link printed for it is its
     interactive API documentation (``/docs``). Every link printed answers 200 (a dashboard after its redirect
@@ -60,26 +63,29 @@ def node_links(network: Network) -> list[tuple[str, str, str]]:
     links = []
     for node_id, child in network.children.items():
         if child.kind == "registry":
-            links.append((node_id, f"{child.url}/docs", "API docs (the registry has no dashboard)"))
+            links.append((node_id, f"{child.url}/docs", Phrase("API docs (the registry has no dashboard)")))
             continue
         try:
-            links.append((node_id, network.dashboard_url(node_id), "dashboard"))
+            links.append((node_id, network.dashboard_url(node_id), Phrase("dashboard")))
         except (OSError, ValueError):
-            links.append((node_id, f"{child.url}/", f"dashboard: no token file in {network.data_dir / 'tokens'}"))
+            note = Phrase("dashboard: no token file in {path}", path=network.data_dir / "tokens")
+            links.append((node_id, f"{child.url}/", note))
     return links
 
 
 def _print_nodes(network: Network) -> None:
     """The nodes table, then the links on lines of their own (so they stay whole and clickable)."""
-    table = new_table("node", "role", "URL", title=f"pilot network in {untrusted(network.data_dir)}")
+    table = new_table(
+        tr("node"), tr("role"), tr("URL"), title=tr("pilot network in {path}", path=untrusted(network.data_dir))
+    )
     for node_id, child in network.children.items():
         table.add_row(node_id, child.kind, child.url)
     if network.overview_url:
         table.add_row("overview", "page", network.overview_url)
     console.print(table)
-    console.print("Links (the dashboard links carry each node's operator token: keep them private):")
+    console.print(tr("Links (the dashboard links carry each node's operator token: keep them private):"))
     for node_id, link, note in node_links(network):
-        console.print(f"  {node_id}  {link}  [dim]{untrusted(note)}[/]", soft_wrap=True)
+        console.print(f"  {node_id}  {link}  [dim]{untrusted(localized(note))}[/]", soft_wrap=True)
 
 
 def _up_report(network: Network) -> dict[str, Any]:
@@ -88,12 +94,17 @@ def _up_report(network: Network) -> dict[str, Any]:
     return {
         "dataDir": str(network.data_dir),
         "nodes": {
-            node_id: {"role": children[node_id].kind, "url": children[node_id].url, "link": link, "note": note}
+            node_id: {"role": children[node_id].kind, "url": children[node_id].url, "link": link, "note": str(note)}
             for node_id, link, note in node_links(network)
         },
         "overview": network.overview_url,
         "statusLists": [
-            {"file": str(p.path), "published": p.ok, "superseded": p.superseded, "error": p.error}
+            {
+                "file": str(p.path),
+                "published": p.ok,
+                "superseded": p.superseded,
+                "error": None if p.error is None else str(p.error),
+            }
             for p in network.publications
         ],
         "logs": str(network.data_dir / "logs"),
@@ -106,37 +117,49 @@ def _print_publications(network: Network) -> None:
     from pilot.sandbox import STATUS_LISTS_DIR
 
     if not network.publications:
-        err_console.print(
-            f"[yellow]warning:[/] {untrusted(network.data_dir / STATUS_LISTS_DIR)} holds no status lists, so the "
-            "ports cannot check any credential's status and will hold submissions for inspection "
-            "(a data dir made before status lists: `pilot init --force` makes a new sandbox)."
+        warning = tr(
+            "{path} holds no status lists, so the ports cannot check any credential's status and will hold "
+            "submissions for inspection (a data dir made before status lists: `pilot init --force` makes a new "
+            "sandbox).",
+            path=untrusted(network.data_dir / STATUS_LISTS_DIR),
         )
+        err_console.print(f"[yellow]{tr('warning:')}[/] {warning}")
         return
     held = [p for p in network.publications if p.ok]
     new = sum(1 for p in held if p.published is not None and p.published.status == 201)
     newer = sum(1 for p in held if p.superseded)
     console.print(
-        f"Status lists published to the registry: {len(held)} of {len(network.publications)} "
-        f"({new} new, {len(held) - new - newer} already held, {newer} superseded by a newer version)."
+        tr(
+            "Status lists published to the registry: {held} of {total} ({new} new, {kept} already held, {newer} "
+            "superseded by a newer version).",
+            held=len(held),
+            total=len(network.publications),
+            new=new,
+            kept=len(held) - new - newer,
+            newer=newer,
+        )
     )
     for failure in (p for p in network.publications if not p.ok):
-        err_console.print(
-            f"[yellow]warning:[/] status list {untrusted(failure.path)} was not published: {untrusted(failure.error)}"
+        problem = tr(
+            "status list {path} was not published: {problem}",
+            path=untrusted(failure.path),
+            problem=untrusted(localized(failure.error) if failure.error is not None else ""),
         )
+        err_console.print(f"[yellow]{tr('warning:')}[/] {problem}")
 
 
 def _print_log_tail(name: str, log: str) -> None:
     """A node's last log lines, unwrapped (tracebacks stay readable and copyable)."""
-    err_console.rule(f"{name}: last lines of its log", align="left")
-    err_console.print(visible(log) or "(empty log)", markup=False, highlight=False, soft_wrap=True)
+    err_console.rule(tr("{name}: last lines of its log", name=untrusted(name)), align="left")
+    err_console.print(visible(log) or tr("(empty log)"), markup=False, highlight=False, soft_wrap=True)
     err_console.rule()
 
 
 def _report_start_error(error: StartError) -> None:
-    err_console.print(f"[bold red]error:[/] {untrusted(error.reason)}")
+    err_console.print(f"[bold red]{tr('error:')}[/] {untrusted(localized(error.phrase))}")
     for node_id, log in error.logs.items():
         _print_log_tail(node_id, log)
-    err_console.print("Every process that had been started was stopped.")
+    err_console.print(tr("Every process that had been started was stopped."))
 
 
 class _Terminated(Exception):
@@ -149,15 +172,15 @@ def _on_sigterm(_signum: int, _frame: FrameType | None) -> None:
 
 def _supervise(network: Network, reported: set[str], notes: Console) -> int:
     """Watch the nodes until interrupted or all are gone, reporting each death once (names go to ``reported``)."""
-    notes.print("Supervising the nodes; press Ctrl-C to stop them all.")
+    notes.print(tr("Supervising the nodes; press Ctrl-C to stop them all."))
     while True:
         for name, code in network.dead().items():
             if name not in reported:
                 reported.add(name)
-                err_console.print(f"[bold red]{name} exited with status {code}[/]")
+                err_console.print(f"[bold red]{tr('{name} exited with status {code}', name=name, code=code)}[/]")
                 _print_log_tail(name, network.log_tail(name))
         if set(network.children) <= reported:
-            err_console.print("[red]every node has exited[/]")
+            err_console.print(f"[red]{tr('every node has exited')}[/]")
             return EXIT_FAILED
         time.sleep(0.5)
 
@@ -216,10 +239,11 @@ def up_command(
             console=notes,
             transient=True,
         ) as progress:
-            task = progress.add_task("starting nodes, waiting for /health", total=None)
+            task = progress.add_task(tr("starting nodes, waiting for /health"), total=None)
 
             def on_progress(healthy: list[str], total: int) -> None:
-                progress.update(task, total=total, completed=len(healthy), description=f"healthy: {healthy[-1]}")
+                description = tr("healthy: {node}", node=healthy[-1])
+                progress.update(task, total=total, completed=len(healthy), description=description)
 
             network = start_network(
                 directory,
@@ -235,27 +259,46 @@ def up_command(
             _print_nodes(network)
             _print_publications(network)
             where = network.data_dir
-            console.print(f"Logs: {untrusted(where / 'logs')}   network file: {untrusted(where / 'network.json')}")
+            console.print(
+                tr(
+                    "Logs: {logs}   network file: {network_file}",
+                    logs=untrusted(where / "logs"),
+                    network_file=untrusted(where / "network.json"),
+                )
+            )
         if detach:
-            notes.print(f"Running detached; stop with `pilot down --data-dir {untrusted(directory)}`.")
+            notes.print(tr("Running detached; stop with `pilot down --data-dir {path}`.", path=untrusted(directory)))
             network = None  # leave it running
             return
         status = _supervise(network, died, notes)
     except UsageError as exc:
-        fail_usage(str(exc))
+        fail_usage(exc.phrase)
     except StartError as exc:
         _report_start_error(exc)
         raise typer.Exit(EXIT_FAILED) from None
     except (KeyboardInterrupt, _Terminated):
-        notes.print("Stopping the nodes…")
+        notes.print(tr("Stopping the nodes…"))
         status = EXIT_FAILED if died else EXIT_OK
     finally:
         if network is not None:
             signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second SIGTERM must not cut the shutdown short
             network.stop()
-            notes.print("All nodes stopped; network.json removed.")
+            notes.print(tr("All nodes stopped; network.json removed."))
         signal.signal(signal.SIGTERM, previous)
     raise typer.Exit(status)
+
+
+def _state(node: dict[str, Any]) -> str:
+    """A node's state in ``pilot status``'s table: up, degraded, not answering (its pid runs) or down."""
+    if node.get("status") == "degraded":
+        return f"[yellow]{tr('degraded (no intake)')}[/]"
+    if node["up"]:
+        return f"[green]{tr('up')}[/]"
+    return f"[yellow]{tr('not answering')}[/]" if node["alive"] else f"[red]{tr('down')}[/]"
+
+
+#: ``stop_network``'s outcomes (JSON codes), as ``pilot down``'s table shows them.
+_OUTCOMES = {"stopped": N_("stopped"), "killed": N_("killed"), "not running": N_("not running")}
 
 
 def status_command(
@@ -270,19 +313,17 @@ def status_command(
     directory = data_dir or default_data_dir()
     try:
         health: dict[str, Any] = network_health(directory)
-    except ValueError as exc:
-        fail_usage(str(exc))
+    except NetworkRecordError as exc:
+        fail_usage(exc.phrase)
     if wants_json(output_format, as_json):
         print_json(health)
     elif not health["nodes"]:
-        err_console.print(f"No network recorded in {untrusted(directory)} (start one with `pilot up`).")
+        err_console.print(tr("No network recorded in {path} (start one with `pilot up`).", path=untrusted(directory)))
     else:
-        headers = ("node", "role", "state", "pid", "trust list", "database", "URL")
-        table = new_table(*headers, title=f"pilot network in {untrusted(directory)}")
+        headers = (N_("node"), N_("role"), N_("state"), N_("pid"), N_("trust list"), N_("database"), N_("URL"))
+        table = new_table(*(tr(h) for h in headers), title=tr("pilot network in {path}", path=untrusted(directory)))
         for node_id, node in health["nodes"].items():
-            state = "[green]up[/]" if node["up"] else ("[yellow]not answering[/]" if node["alive"] else "[red]down[/]")
-            if node.get("status") == "degraded":
-                state = "[yellow]degraded[/] (no intake)"
+            state = _state(node)
             sequence = node["trustListSequence"]
             table.add_row(  # the sequence and database come from the node's /health: shown literally
                 untrusted(node_id),
@@ -298,7 +339,7 @@ def status_command(
             table.add_row(
                 "overview",
                 "page",
-                "[green]up[/]" if overview["up"] else "[red]down[/]",
+                f"[green]{tr('up')}[/]" if overview["up"] else f"[red]{tr('down')}[/]",
                 str(overview["pid"]),
                 "",
                 "",
@@ -324,9 +365,12 @@ def down_command(
         print_json({"dataDir": str(directory), "processes": outcome})
         return
     if not outcome:
-        console.print(f"Nothing to stop: no network recorded in {untrusted(directory)}.")
+        console.print(tr("Nothing to stop: no network recorded in {path}.", path=untrusted(directory)))
         return
-    table = new_table("process", "outcome", title=f"pilot down: {untrusted(directory)}")
+    table = new_table(
+        tr("process"), tr("outcome"), title=tr("pilot down: the network in {path}", path=untrusted(directory))
+    )
     for name, result in outcome.items():
-        table.add_row(untrusted(name), untrusted(result))
+        shown = tr(_OUTCOMES[result]) if result in _OUTCOMES else result
+        table.add_row(untrusted(name), untrusted(shown))
     console.print(table)

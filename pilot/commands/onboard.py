@@ -1,8 +1,13 @@
 """``pilot onboard exporter|check``: rehearse joining the pilot as a new exporter, then send a first consignment.
 
+``exporter`` takes the exporter's legal name as a plain ``--name`` and, repeatable, in each of its languages
+as ``--name-in LANG=TEXT`` (a BCP 47 tag: ``--name-in ru="ООО Ромашка" --name-in en="Romashka LLC"``); those
+become the participant's ``names`` in the trust list, VC 2.0 language value objects, the plain name among
+them (docs/records.md, "Names in several languages"), each text exactly as given (never normalised).
+
 With ``--format json`` each prints its result as one JSON document on stdout: the files ``exporter`` made,
-and every step ``check`` ran (``{"ok", "steps": [{"step", "ok", "detail" | "fix"}]}``, the steps also shown
-on stderr as they pass or fail).
+and every step ``check`` ran (``{"ok", "steps": [{"step", "ok", "detail" | "fix"}]}``, in English, the steps
+also shown on stderr, in the command's language, as they pass or fail).
 """
 
 from __future__ import annotations
@@ -15,18 +20,23 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from pydantic import TypeAdapter, ValidationError
 from rich.console import Console
 
 from node_core.durable_files import replace_durably
+from node_core.i18n import translate
 from pilot.console import EXIT_FAILED, EXIT_USAGE, console, fail_usage, print_json, untrusted
 from pilot.data_dir import default_data_dir
+from pilot.language import cli_language, tr
 from pilot.output_format import FormatOpt, OutputFormat, notes_console, wants_json
 from pilot.registration import sign_request
 from pilot.sandbox import KEYS_VALID_UNTIL, pretty_json, write_private
 from schemas.identifiers import did_of
 from schemas.keyring import KeyEntry, dump_keyring
+from schemas.models.language import Names, language_tag_problem
 from schemas.models.regions import region_bbox
 from schemas.multikey import encode_multikey
+from schemas.phrase import Phrase
 from schemas.time import format_time, utc_now
 
 app = typer.Typer(help="Rehearse onboarding a new exporter.", no_args_is_help=True)
@@ -39,12 +49,71 @@ PRODUCT_HS = {
     "0203": "020329",
     "0402": "040210",
 }
+_NAMES = TypeAdapter(Names)
+
+
+def language_names(name: str | None, name_in: list[str]) -> tuple[str, list[dict[str, str]] | None]:
+    """The plain name and the ``names`` (language value objects) of ``--name`` and ``--name-in LANG=TEXT``.
+
+    Without ``--name`` the plain name is the first ``--name-in`` text; with both, ``--name`` must be one of
+    them (``names`` lists every form, ``name`` among them). Each tag is checked as BCP 47 and given once;
+    texts are kept exactly as written. Bad usage (exit 2), saying what is wrong, otherwise.
+    """
+    forms: list[dict[str, str]] = []
+    for given in name_in:
+        tag, equals, text = given.partition("=")
+        tag = tag.strip()
+        if not equals or not tag or not text.strip():
+            fail_usage(tr('--name-in {value}: write LANG=TEXT, e.g. --name-in ru="ООО Ромашка"', value=repr(given)))
+        problem = language_tag_problem(tag)
+        if problem is not None:
+            fail_usage(
+                tr(
+                    "--name-in {value}: {tag} is not a language tag such as ru, en or zh-Hans ({problem})",
+                    value=repr(given),
+                    tag=repr(tag),
+                    problem=problem,
+                )
+            )
+        if any(form["@language"].lower() == tag.lower() for form in forms):
+            fail_usage(tr("--name-in: {tag} is given twice: give one name per language", tag=repr(tag)))
+        forms.append({"@value": text, "@language": tag})
+    if not forms:
+        if name is None:
+            fail_usage(tr("give the exporter's legal name: --name TEXT, or --name-in LANG=TEXT for each language"))
+        return name, None
+    try:
+        _NAMES.validate_python(forms, by_alias=True)
+    except ValidationError as exc:
+        fail_usage(tr("--name-in is not valid: {problem}", problem=exc.errors()[0]["msg"]))
+    if name is None:
+        return forms[0]["@value"], forms
+    if all(form["@value"] != name for form in forms):
+        fail_usage(
+            tr(
+                "--name {name} is none of the --name-in names: give it with its language too, e.g. --name-in ru={name}",
+                name=repr(name),
+            )
+        )
+    return name, forms
 
 
 @app.command("exporter")
 def exporter_command(
     exporter_id: Annotated[str, typer.Option("--id", help="Short id of the new exporter, e.g. ru-exp-07.")],
-    name: Annotated[str, typer.Option("--name", help="Legal name shown in the trust list.")],
+    name: Annotated[
+        str | None,
+        typer.Option("--name", help="Legal name shown in the trust list (default: the first --name-in)."),
+    ] = None,
+    name_in: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--name-in",
+            metavar="LANG=TEXT",
+            help='The legal name in one language, as a BCP 47 tag and the text, e.g. --name-in ru="ООО Ромашка" '
+            '--name-in en="Romashka LLC"; repeat for each language (the trust list\'s names).',
+        ),
+    ] = None,
     data_dir: DataDirOpt = None,
     region: Annotated[str, typer.Option(help="ISO 3166-2 region of the farms and plant.")] = "RU-TAM",
     product: Annotated[str, typer.Option(help="HS heading exported (4 digits).")] = "1201",
@@ -57,16 +126,29 @@ def exporter_command(
     """
     directory = data_dir or default_data_dir()
     if not re.fullmatch(r"[a-z0-9][a-z0-9-]{2,31}", exporter_id):
-        fail_usage(f"--id {exporter_id!r}: use lowercase letters, digits and dashes, e.g. ru-exp-07")
+        fail_usage(
+            tr("--id {value}: use lowercase letters, digits and dashes, e.g. ru-exp-07", value=repr(exporter_id))
+        )
+    name, names = language_names(name, name_in or [])
     if product not in PRODUCT_HS:
-        fail_usage(f"--product {product!r}: one of {', '.join(sorted(PRODUCT_HS))}")
+        fail_usage(
+            tr("--product {value}: one of {choices}", value=repr(product), choices=", ".join(sorted(PRODUCT_HS)))
+        )
     if region_bbox(region) is None:
-        fail_usage(f"--region {region!r} has no authored bounding box; try RU-TAM, RU-BEL, RU-AMU ...")
+        fail_usage(
+            tr("--region {value} has no authored bounding box; try RU-TAM, RU-BEL, RU-AMU ...", value=repr(region))
+        )
     if not (directory / "trust-list.json").is_file():
-        fail_usage(f"{directory} holds no sandbox: run `pilot init --data-dir {directory}` first")
+        fail_usage(
+            tr(
+                "{directory} holds no sandbox: run `pilot init --data-dir {directory}` first",
+                directory=directory,
+            )
+        )
     key_file = directory / "keys" / f"{exporter_id}.pem"
     if key_file.exists():
-        console.print(f"[red]error:[/] {untrusted(key_file)} exists: {untrusted(exporter_id)} was onboarded already")
+        exists = tr("{path} exists: {id} was onboarded already", path=untrusted(key_file), id=untrusted(exporter_id))
+        console.print(f"[red]{tr('error:')}[/] {exists}")
         raise typer.Exit(EXIT_USAGE)
 
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -93,6 +175,7 @@ def exporter_command(
             "did": did,
             "role": "exporter",
             "name": name,
+            **({"names": names} if names is not None else {}),
             "country": "RU",
             "keys": [
                 {
@@ -142,15 +225,27 @@ def exporter_command(
             }
         )
         return
-    console.print(f"[green]created[/] key {untrusted(key_file)}, operator token, and request {untrusted(request_file)}")
-    console.print(f"next: [bold]pilot trust approve {untrusted(request_file)} --data-dir {untrusted(directory)}[/]")
+    console.print(
+        tr(
+            "[green]created[/] key {key_file}, operator token, and request {request_file}",
+            key_file=untrusted(key_file),
+            request_file=untrusted(request_file),
+        )
+    )
+    command = f"pilot trust approve {untrusted(request_file)} --data-dir {untrusted(directory)}"
+    console.print(tr("next: {command}", command=f"[bold]{command}[/]"))
+
+
+def _shown(text: Phrase | str) -> str:
+    """A step's text as printed: a phrase in the command's language, a plain text (a node's answer) as it is."""
+    return translate(text, cli_language()) if isinstance(text, Phrase) else text
 
 
 class Checklist:
     """Steps of ``pilot onboard check``, printed as they pass or fail, each failure with what to fix.
 
-    Steps and details quote the nodes' answers: they are shown literally, never as markup. Each step is
-    kept too (``as_json``).
+    Steps and details quote the nodes' answers: they are shown literally, never as markup. A step given as
+    a ``Phrase`` is printed in the command's language and kept in English (``as_json``).
     """
 
     def __init__(self, out: Console) -> None:
@@ -158,14 +253,17 @@ class Checklist:
         self.failed = False
         self.steps: list[dict[str, Any]] = []
 
-    def ok(self, step: str, detail: str = "") -> None:
-        self.steps.append({"step": step, "ok": True, "detail": detail})
-        self.out.print(f"[green]✓[/] {untrusted(step)}" + (f" [dim]({untrusted(detail)})[/]" if detail else ""))
+    def ok(self, step: Phrase | str, detail: Phrase | str = "") -> None:
+        self.steps.append({"step": str(step), "ok": True, "detail": str(detail)})
+        shown = f"[green]✓[/] {untrusted(_shown(step))}"
+        self.out.print(shown + (f" [dim]({untrusted(_shown(detail))})[/]" if str(detail) else ""))
 
-    def fail(self, step: str, fix: str) -> None:
+    def fail(self, step: Phrase | str, fix: Phrase | str) -> None:
         self.failed = True
-        self.steps.append({"step": step, "ok": False, "fix": fix})
-        self.out.print(f"[bold red]✗[/] {untrusted(step)}\n    [yellow]to fix:[/] {untrusted(fix)}")
+        self.steps.append({"step": str(step), "ok": False, "fix": str(fix)})
+        self.out.print(
+            f"[bold red]✗[/] {untrusted(_shown(step))}\n    [yellow]{tr('to fix:')}[/] {untrusted(_shown(fix))}"
+        )
 
     def as_json(self) -> dict[str, Any]:
         """``{"ok", "steps"}``: ok when at least one step ran and none failed."""
@@ -248,49 +346,78 @@ def _check(check: Checklist, exporter: str, port: str, directory: Path, timeout:
         try:
             exporter_health = exporter_health or client.get(f"{exporter}/health").raise_for_status().json()
             check.ok(
-                "exporter node answers", f"{exporter_health['node']}, trust list {exporter_health['trustListSequence']}"
+                Phrase("exporter node answers"),
+                Phrase(
+                    "{node}, trust list {sequence}",
+                    node=exporter_health["node"],
+                    sequence=exporter_health["trustListSequence"],
+                ),
             )
         except (httpx.HTTPError, ValueError, KeyError) as exc:
-            check.fail(f"exporter node answers at {exporter}", f"start it: pilot node exporter --id <id> ({exc})")
+            check.fail(
+                Phrase("exporter node answers at {url}", url=exporter),
+                Phrase("start it: pilot node exporter --id <id> ({problem})", problem=str(exc)),
+            )
             raise typer.Exit(1) from exc
         try:
             port_health = client.get(f"{port}/health").raise_for_status().json()
-            check.ok("port node answers", f"{port_health['node']}, trust list {port_health['trustListSequence']}")
+            check.ok(
+                Phrase("port node answers"),
+                Phrase(
+                    "{node}, trust list {sequence}", node=port_health["node"], sequence=port_health["trustListSequence"]
+                ),
+            )
         except (httpx.HTTPError, ValueError, KeyError) as exc:
-            check.fail(f"port node answers at {port}", f"start the network: pilot up ({exc})")
+            check.fail(
+                Phrase("port node answers at {url}", url=port),
+                Phrase("start the network: pilot up ({problem})", problem=str(exc)),
+            )
             raise typer.Exit(1) from exc
         exporter_id, port_id = exporter_health["node"], port_health["node"]
-        for who, url in (("the port", port), ("the exporter", exporter)):
+        trusts = (
+            (port, Phrase("the port trusts {id}", id=exporter_id)),
+            (exporter, Phrase("the exporter trusts {id}", id=exporter_id)),
+        )
+        for url, step in trusts:
             listed = client.get(f"{url}/v1/trust-list").json()
             ids = {p.get("id") for p in listed.get("participants", [])}
             if exporter_id in ids:
-                check.ok(f"{who} trusts {exporter_id}", f"trust list sequence {listed.get('sequence')}")
+                check.ok(step, Phrase("trust list sequence {sequence}", sequence=listed.get("sequence")))
             else:
                 check.fail(
-                    f"{who} trusts {exporter_id}",
-                    f"approve the request: pilot trust approve {directory}/requests/{exporter_id}.json "
-                    f"--data-dir {directory}; nodes reload trust-list.json within seconds",
+                    step,
+                    Phrase(
+                        "approve the request: {command}; nodes reload trust-list.json within seconds",
+                        command=f"pilot trust approve {directory}/requests/{exporter_id}.json --data-dir {directory}",
+                    ),
                 )
         if check.failed:
             raise typer.Exit(1)
         try:
             token = read_token(directory / "tokens", str(exporter_id))
         except OSError as exc:
-            check.fail("operator token found", f"{directory}/tokens/{exporter_id} is missing: use --data-dir")
+            check.fail(
+                Phrase("operator token found"),
+                Phrase("{path} is missing: use --data-dir", path=f"{directory}/tokens/{exporter_id}"),
+            )
             raise typer.Exit(1) from exc
         headers = {"Authorization": f"Bearer {token}"}
         profile_file = directory / "onboarding" / f"{exporter_id}.json"
         if not profile_file.is_file():
-            check.fail("onboarding profile found", f"{profile_file} is missing: run pilot onboard exporter first")
+            check.fail(
+                Phrase("onboarding profile found"),
+                Phrase("{path} is missing: run pilot onboard exporter first", path=profile_file),
+            )
             raise typer.Exit(1)
         profile = json.loads(profile_file.read_text())
         farm, plant = _onboarding_subjects(profile)
         for subject in (farm, plant):
             answer = client.post(f"{exporter}/v1/farms", json=subject, headers=headers)
+            registered = Phrase("{facility_type} registered", facility_type=subject["facilityType"])
             if answer.status_code in (201, 409):
-                check.ok(f"{subject['facilityType']} registered", str(subject["id"]))
+                check.ok(registered, str(subject["id"]))
             else:
-                check.fail(f"{subject['facilityType']} registered", f"HTTP {answer.status_code}: {answer.text[:300]}")
+                check.fail(registered, f"HTTP {answer.status_code}: {answer.text[:300]}")
                 raise typer.Exit(1)
         consignment_id = f"{exporter_id}-first-{int(time.time())}"
         lot = {
@@ -310,11 +437,11 @@ def _check(check: Checklist, exporter: str, port: str, directory: Path, timeout:
             body = answer.json() if answer.headers.get("content-type", "").endswith("json") else {}
             reasons = "; ".join(f"{r.get('code')} {r.get('path')}" for r in body.get("reasons", []))
             check.fail(
-                "consignment passes the exporter's pre-check",
+                Phrase("consignment passes the exporter's pre-check"),
                 f"{body.get('code', answer.status_code)}: {body.get('detail', answer.text[:200])} {reasons}",
             )
             raise typer.Exit(1)
-        check.ok("consignment passes the exporter's pre-check", consignment_id)
+        check.ok(Phrase("consignment passes the exporter's pre-check"), consignment_id)
         deadline = time.monotonic() + timeout
         state: dict[str, object] = {}
         while time.monotonic() < deadline:
@@ -323,29 +450,40 @@ def _check(check: Checklist, exporter: str, port: str, directory: Path, timeout:
                 break
             time.sleep(0.5)
         if state.get("state") in ("delivered", "delivered_with_warnings"):
-            check.ok("delivered with a verified receipt", f"log index {_log_index(state)}")
+            check.ok(Phrase("delivered with a verified receipt"), Phrase("log index {index}", index=_log_index(state)))
         else:
             attempts = state.get("attemptLog") or []
             last = attempts[-1] if isinstance(attempts, list) and attempts else {}
             check.fail(
-                "delivered with a verified receipt",
-                f"state {state.get('state')}; last attempt: {last}. Is {port_id} in {directory}/network.json "
-                "or PILOT_PEER_URLS of the exporter?",
+                Phrase("delivered with a verified receipt"),
+                Phrase(
+                    "state {state}; last attempt: {attempt}. Is {port} in {path} or PILOT_PEER_URLS of the exporter?",
+                    state=state.get("state"),
+                    attempt=last,
+                    port=port_id,
+                    path=f"{directory}/network.json",
+                ),
             )
             raise typer.Exit(1)
         if state.get("decision") == "accepted":
-            check.ok(f"{port_id} accepted it")
+            check.ok(Phrase("{port} accepted it", port=port_id))
         else:
             listed = state.get("reasons")
             reasons = (
                 ", ".join(str(r.get("code")) for r in listed if isinstance(r, dict)) if isinstance(listed, list) else ""
             )
-            check.fail(f"{port_id} accepted it", f"decision {state.get('decision')}: {reasons}")
+            check.fail(
+                Phrase("{port} accepted it", port=port_id),
+                Phrase("decision {decision}: {reasons}", decision=state.get("decision"), reasons=reasons),
+            )
     if check.failed:
         raise typer.Exit(1)
     check.out.print(
-        f"[bold green]{untrusted(exporter_id)} is onboarded:[/] "
-        f"its first consignment was accepted by {untrusted(port_id)}"
+        tr(
+            "[bold green]{id} is onboarded:[/] its first consignment was accepted by {port}",
+            id=untrusted(exporter_id),
+            port=untrusted(port_id),
+        )
     )
 
 

@@ -35,7 +35,7 @@ import typer
 from node_core.auth import read_token
 from pilot.commands import network
 from pilot.conformance.material import VECTORS_DIR
-from pilot.console import EXIT_FAILED, console, err_console, fail_usage, print_json, untrusted
+from pilot.console import EXIT_FAILED, console, err_console, fail_usage, localized, print_json, untrusted
 from pilot.data_dir import default_data_dir
 from pilot.exporter_status_api import ExporterRefused, ExporterUnavailable, change_at_exporter, exporter_entries
 from pilot.input_files import InputTooLargeError, read_bounded
@@ -48,6 +48,7 @@ from pilot.issuer_state import (
     change_status,
     state_path,
 )
+from pilot.language import tr
 from pilot.output_format import FormatOpt, JsonFlagOpt, OutputFormat, wants_json
 from pilot.peers import peer_urls
 from pilot.status_history import entry_history, read_entries
@@ -57,6 +58,7 @@ from schemas.identifiers import did_of
 from schemas.jose import credential_payload
 from schemas.jsonio import parse_json
 from schemas.models.credential import StatusListEntry
+from schemas.phrase import Phrase
 from schemas.time import utc_now
 from schemas.trust import TrustRegistry, load_trust_list, read_json_file, verify_trust_list
 
@@ -125,7 +127,7 @@ class NamedCredential:
         try:
             return read_entries(dict(self.document))
         except ValueError as exc:
-            fail_usage(f"the credential's credentialStatus is malformed: {exc}")
+            fail_usage(tr("the credential's credentialStatus is malformed: {problem}", problem=exc))
 
 
 def _credential_argument(credential: str) -> NamedCredential:
@@ -137,10 +139,10 @@ def _credential_argument(credential: str) -> NamedCredential:
         document = parse_json(read_bounded(path, MAX_FILE_BYTES))
         payload = credential_payload(document)
     except (OSError, InputTooLargeError, PilotSchemaError, VerificationError, ValueError) as exc:
-        fail_usage(f"cannot read {path} as a credential: {exc}")
+        fail_usage(tr("cannot read {path} as a credential: {problem}", path=path, problem=exc))
     ident = payload.get("id") if isinstance(payload, Mapping) else None
     if not isinstance(ident, str):
-        fail_usage(f"{path} is not a credential with an id")
+        fail_usage(tr("{path} is not a credential with an id", path=path))
     return NamedCredential(ident, payload)
 
 
@@ -157,11 +159,16 @@ def _peer_urls(data_dir: Path) -> dict[str, str]:
 def _registry_url(data_dir: Path, given: str | None, *, required: bool) -> str | None:
     if given is not None:
         if not given.startswith(("http://", "https://")):
-            fail_usage(f"--registry {given!r} is not an http(s) URL")
+            fail_usage(tr("--registry {url} is not an http(s) URL", url=repr(given)))
         return given.rstrip("/")
     url = _peer_urls(data_dir).get(REGISTRY)
     if url is None and required:
-        fail_usage(f"no registry is known: start the network (`pilot up --data-dir {data_dir}`) or give --registry URL")
+        fail_usage(
+            tr(
+                "no registry is known: start the network (`pilot up --data-dir {path}`) or give --registry URL",
+                path=data_dir,
+            )
+        )
     return url
 
 
@@ -173,7 +180,7 @@ def _role(data_dir: Path, issuer: str) -> str | None:
     try:
         participant = load_trust_list(trust_list, data_dir / "trust-anchor.json").participant(issuer)
     except VerificationError as exc:
-        fail_usage(f"the trust list of {data_dir} does not verify: {exc}")
+        fail_usage(tr("the trust list of {path} does not verify: {problem}", path=data_dir, problem=exc))
     return str(participant.role) if participant is not None else None
 
 
@@ -199,7 +206,7 @@ def _change(
     directory = data_dir or default_data_dir()
     named = _credential_argument(credential)
     if named.issuer_did is not None and named.issuer_did != did_of(issuer):
-        fail_usage(f"the credential was issued by {named.issuer_did}, not by {issuer}")
+        fail_usage(tr("the credential was issued by {did}, not by {issuer}", did=named.issuer_did, issuer=issuer))
     if issuer in ISSUERS:
         registry_url = _registry_url(directory, registry, required=False)
         try:
@@ -210,7 +217,13 @@ def _change(
     elif _role(directory, issuer) == "exporter":
         report = exporter_change_report(action, issuer, _ask_exporter(action, issuer, named, directory))
     else:
-        fail_usage(f"{issuer} is not an issuer of this sandbox: give an exporter, or one of {', '.join(ISSUERS)}")
+        fail_usage(
+            tr(
+                "{issuer} is not an issuer of this sandbox: give an exporter, or one of {issuers}",
+                issuer=issuer,
+                issuers=", ".join(ISSUERS),
+            )
+        )
     print_change(report, as_json)
     if report["list"].get("refused"):
         raise typer.Exit(EXIT_FAILED)
@@ -221,19 +234,30 @@ def _ask_exporter(action: Action, exporter: str, named: NamedCredential, directo
     url = _peer_urls(directory).get(exporter)
     if url is None:
         fail_usage(
-            f"no URL for {exporter}: start the network (`pilot up --data-dir {directory}`) or set PILOT_PEER_URLS"
+            tr(
+                "no URL for {exporter}: start the network (`pilot up --data-dir {path}`) or set PILOT_PEER_URLS",
+                exporter=exporter,
+                path=directory,
+            )
         )
     try:
         token = read_token(directory / "tokens", exporter)
     except (OSError, ValueError) as exc:
-        fail_usage(f"no operator token for {exporter} in {directory / 'tokens'}: {exc}")
+        fail_usage(
+            tr(
+                "no operator token for {exporter} in {path}: {problem}",
+                exporter=exporter,
+                path=directory / "tokens",
+                problem=exc,
+            )
+        )
     try:
         with _client() as client:
             return change_at_exporter(client, exporter, url, token, named.credential_id, action)
     except ExporterRefused as exc:
-        fail_usage(str(exc))
+        fail_usage(exc.phrase)
     except ExporterUnavailable as exc:
-        _fail(str(exc))
+        _fail(exc.phrase)
 
 
 _ACTIONS: dict[Action, str] = {
@@ -290,8 +314,12 @@ def _entries_by_id(named: NamedCredential, directory: Path, issuer: str | None) 
             if entries is not None:
                 return entries
     fail_usage(
-        f"no issuer known in {directory} allocated a status index to {named.credential_id}: give the credential "
-        "file instead of its id (or --issuer)"
+        tr(
+            "no issuer known in {path} allocated a status index to {credential}: give the credential file instead of "
+            "its id (or --issuer)",
+            path=directory,
+            credential=named.credential_id,
+        )
     )
 
 
@@ -305,16 +333,16 @@ def _trust(directory: Path, trust_list: Path | None, trust_anchor: Path | None, 
         if list_path.is_file():
             return load_trust_list(list_path, anchor_path)
         if trust_list is not None:
-            fail_usage(f"{trust_list} does not exist")
+            fail_usage(tr("{path} does not exist", path=trust_list))
         with _client() as client:
             response = client.get(f"{registry_url}/v1/trust-list")
         if response.status_code != 200:
-            _fail(f"the registry's trust list: HTTP {response.status_code}")
+            _fail(tr("the registry's trust list: HTTP {status}", status=response.status_code))
         return verify_trust_list(response.json(), read_json_file(anchor_path), now=utc_now())
     except VerificationError as exc:
-        _fail(f"the trust list does not verify against the anchor {anchor_path}: {exc}")
+        _fail(tr("the trust list does not verify against the anchor {path}: {problem}", path=anchor_path, problem=exc))
     except (httpx.TransportError, ValueError) as exc:
-        _fail(f"the registry's trust list cannot be had: {exc}")
+        _fail(tr("the registry's trust list cannot be had: {problem}", problem=exc))
 
 
 @app.command("show")
@@ -349,7 +377,12 @@ def show_command(
                 {"credential": named.credential_id, "ok": False, "entries": [], "problem": "no credentialStatus"}
             )
         else:
-            console.print(f"{untrusted(named.credential_id)} carries no credentialStatus: its status cannot be checked")
+            console.print(
+                tr(
+                    "{credential} carries no credentialStatus: its status cannot be checked",
+                    credential=untrusted(named.credential_id),
+                )
+            )
         raise typer.Exit(EXIT_FAILED)
     trust = _trust(directory, trust_list, trust_anchor, registry_url)
     now = utc_now()
@@ -364,7 +397,7 @@ def show_command(
         raise typer.Exit(EXIT_FAILED)
 
 
-def _fail(message: str) -> NoReturn:
-    """A failed check (exit 1); ``message`` is shown literally."""
-    err_console.print(f"[bold red]error:[/] {untrusted(message)}")
+def _fail(message: Phrase | str) -> NoReturn:
+    """A failed check (exit 1); ``message`` (translated, or a phrase) is shown literally in the command's language."""
+    err_console.print(f"[bold red]{tr('error:')}[/] {untrusted(localized(message))}")
     raise typer.Exit(EXIT_FAILED)

@@ -17,19 +17,24 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.table import Table
 
 from node_core.durable_files import replace_durably
+from node_core.i18n import translate
 from pilot.console import EXIT_FAILED, console, fail_usage, print_json
 from pilot.data_dir import default_data_dir
+from pilot.language import cli_language, tr
+from pilot.output_format import FormatOpt, JsonFlagOpt, OutputFormat, wants_json
+from pilot.participant_labels import reader_ranges
 from pilot.registration import RequestRefused, adds_agreement_key, approve
 from pilot.safe_text import untrusted
 from pilot.sandbox import pretty_json
+from pilot.tables import new_table
 from pilot.trust_files import load_registry
 from schemas.errors import JsonMalformedError, KeyFormatError, VerificationError
 from schemas.jsonio import parse_json
 from schemas.keyring import KeyEntry, load_keyring
 from schemas.multikey import encode_multikey
+from schemas.names import choose_name
 from schemas.time import format_time, utc_now
 from schemas.trust import TrustRegistry, anchor_keys, load_trust_list, read_json_file
 
@@ -43,16 +48,21 @@ def approve_command(
         Path, typer.Argument(help="A change request from `pilot onboard exporter` or `pilot keys rotate`.")
     ],
     data_dir: DataDirOpt = None,
+    output_format: FormatOpt = OutputFormat.text,
+    as_json: JsonFlagOpt = False,
 ) -> None:
     """Check a change request (proof of possession, no clashes) and publish the next trust-list sequence.
 
     A new signing key must have signed its own request; a port's new keyAgreement key (X25519, which
     cannot sign) must come with a request signed by an assertion key of that port, published and valid
     now. Running nodes pick up the new trust-list.json within a second or two, without a restart.
+    With ``--format json``: ``{"approved", "request", "sequence", "previousSequence", "issued", "signedBy",
+    "sealingKey"}``, or ``{"approved": false, "request", "reason"}`` (exit 1), the reason in English.
     """
     directory = data_dir or default_data_dir()
+    machine = wants_json(output_format, as_json)
     if not request.is_file():
-        fail_usage(f"{request} does not exist")
+        fail_usage(tr("{path} does not exist", path=request))
     try:
         document = parse_json(request.read_bytes())
         keyring = _gov_keyring(directory)
@@ -64,42 +74,80 @@ def approve_command(
         gov = signing_key(registry, read_json_file(directory / "trust-anchor.json"), keyring, now)
         signed = approve(registry, document, gov.private_key, gov.verification_method, issued=now)
     except (RequestRefused, KeyError, KeyFormatError, TypeError, VerificationError) as exc:
-        console.print(f"[bold red]refused:[/] {untrusted(str(exc))}")
+        if machine:
+            print_json({"approved": False, "request": str(request), "reason": str(exc)})
+        else:
+            reason = translate(exc.phrase, cli_language()) if isinstance(exc, RequestRefused) else str(exc)
+            console.print(f"[bold red]{tr('refused:')}[/] {untrusted(reason)}")
         raise typer.Exit(EXIT_FAILED) from exc
     replace_durably(directory / "trust-list.json", pretty_json(signed))
-    console.print(
-        f"[green]approved[/] {untrusted(request.name)}: trust list sequence {registry.sequence} -> {signed['sequence']}"
-        f" (issued {signed['issued']}, signed by {gov.verification_method})"
-    )
+    sealing_key: str | None = None
     if adds_agreement_key(document):
         sealing = TrustRegistry.from_document(signed).sealing_key(str(document["participant"]), now)
-        current = sealing.kid if sealing is not None else "no key (none is usable now)"
-        console.print(f"exporters seal to {untrusted(document['participant'])} with {untrusted(current)}")
+        sealing_key = sealing.kid if sealing is not None else None
+    if machine:
+        print_json(
+            {
+                "approved": True,
+                "request": str(request),
+                "previousSequence": registry.sequence,
+                "sequence": signed["sequence"],
+                "issued": signed["issued"],
+                "signedBy": gov.verification_method,
+                "sealingKey": sealing_key,
+            }
+        )
+        return
+    approved = tr(
+        "[green]approved[/] {request}: trust list sequence {previous} -> {sequence} "
+        "(issued {issued}, signed by {signer})",
+        request=untrusted(request.name),
+        previous=registry.sequence,
+        sequence=signed["sequence"],
+        issued=signed["issued"],
+        signer=gov.verification_method,
+    )
+    console.print(approved)
+    if adds_agreement_key(document):
+        console.print(
+            tr(
+                "exporters seal to {participant} with {key}",
+                participant=untrusted(document["participant"]),
+                key=untrusted(sealing_key) if sealing_key is not None else tr("no key (none is usable now)"),
+            )
+        )
 
 
 @app.command("show")
-def show_command(data_dir: DataDirOpt = None, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
-    """Show the verified trust list: sequence, participants, roles and keys."""
+def show_command(
+    data_dir: DataDirOpt = None, output_format: FormatOpt = OutputFormat.text, as_json: JsonFlagOpt = False
+) -> None:
+    """Show the verified trust list: sequence, participants, roles and keys (``--format json``: the list itself)."""
     directory = data_dir or default_data_dir()
     try:
         keyring = _gov_keyring(directory)
     except (KeyFormatError, OSError):
         keyring = []  # not the operator's sandbox: the pinned anchor alone
     registry = _operator_registry(directory, keyring)
-    if as_json:
+    if wants_json(output_format, as_json):
         print_json(registry.document)
         return
     console.print(
-        f"trust list sequence [bold]{registry.sequence}[/], issued {format_time(registry.issued)}, "
-        f"next update {format_time(registry.next_update)}, signed by {registry.signed_by}"
+        tr(
+            "trust list sequence [bold]{sequence}[/], issued {issued}, next update {next_update}, signed by {signer}",
+            sequence=registry.sequence,
+            issued=format_time(registry.issued),
+            next_update=format_time(registry.next_update),
+            signer=registry.signed_by,
+        )
     )
-    table = Table("participant", "role", "name", "key", "purposes", "valid", "revoked")
+    table = new_table(tr("participant"), tr("role"), tr("name"), tr("key"), tr("purposes"), tr("valid"), tr("revoked"))
     for participant in registry.document["participants"]:  # as signed: the text the list carries
         for key in participant["keys"]:
             table.add_row(
                 untrusted(participant["id"]),
                 untrusted(participant["role"]),
-                untrusted(participant["name"]),
+                untrusted(choose_name(participant["name"], participant.get("names"), reader_ranges()).value),
                 untrusted(key["id"].split("#")[1]),
                 ",".join(key["purposes"]),
                 f"{key['validFrom'][:10]} .. {key['validUntil'][:10]}",
@@ -124,7 +172,7 @@ def _operator_registry(directory: Path, keyring: list[KeyEntry]) -> TrustRegistr
         return load_registry(trust_list, anchor)
     for path in (trust_list, anchor):
         if not path.is_file():
-            fail_usage(f"{path} does not exist")
+            fail_usage(tr("{path} does not exist", path=path))
     return load_trust_list(trust_list, anchor, extra_anchor_keys=own)
 
 

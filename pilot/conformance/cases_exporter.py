@@ -47,6 +47,7 @@ from pilot.conformance.model import CaseFailed, CaseSpec
 from pilot.conformance.port_standin import Action, Received, StandinPort
 from pilot.conformance.runner import PlannedCase, Probe
 from pilot.conformance.status_sources import standin_status
+from pilot.language import N_, tr
 from schemas.assess import assess_submission
 from schemas.errors import PilotSchemaError
 from schemas.identifiers import did_of
@@ -54,6 +55,7 @@ from schemas.issue import credential_reference
 from schemas.jose import is_enveloped, read_enveloped
 from schemas.jsonio import parse_json
 from schemas.models.submission import Submission
+from schemas.phrase import Phrase
 from schemas.status_list import StatusLookup
 
 __all__ = ["EXPORTER_CASES", "SCRIPTS", "ExporterSuite"]
@@ -77,113 +79,115 @@ EXPORTER_CASES: tuple[CaseSpec, ...] = (
     CaseSpec(
         "exporter.t1.submission-schema",
         1,
-        "Submissions match the schema",
+        N_("Submissions match the schema"),
         "Every submission body received parses as strict JSON (RFC 8785-safe), validates as a `Submission` "
         "and its `submissionId` is the consignment id the operator asked for.",
-        "Send `{submissionId, manifest, credentials}` and nothing else; check it with `pilot conformance validate`.",
+        N_(
+            "Send `{submissionId, manifest, credentials}` and nothing else; check it with `pilot conformance validate`."
+        ),
     ),
     CaseSpec(
         "exporter.t2.request-signature",
         2,
-        "Requests signed with the exporter's authentication key",
+        N_("Requests signed with the exporter's authentication key"),
         "Every request to the port (submissions and consistency-proof GETs) carries an RFC 9421 signature "
         "(`sig1`, `ed25519`, `created`, `nonce`, `keyid`) that verifies with an `authentication` key the "
         "trust list publishes for the exporter under test.",
-        "Cover `@method @target-uri content-digest content-type` with a body, `@method @target-uri` without.",
+        N_("Cover `@method @target-uri content-digest content-type` with a body, `@method @target-uri` without."),
     ),
     CaseSpec(
         "exporter.t2.content-digest",
         2,
-        "Content-Digest matches the body",
+        N_("Content-Digest matches the body"),
         "Every submission carries `Content-Digest: sha-256=:<base64>:` of its exact body (RFC 9530).",
-        "Digest the bytes you send, after serialising.",
+        N_("Digest the bytes you send, after serialising."),
     ),
     CaseSpec(
         "exporter.t2.fresh-nonces",
         2,
-        "Every attempt signed afresh",
+        N_("Every attempt signed afresh"),
         "No two requests share a nonce, and every `created` is within 60 s of when the request arrived: "
         "each retry is signed anew.",
-        "Sign inside the retry loop, not once before it.",
+        N_("Sign inside the retry loop, not once before it."),
     ),
     CaseSpec(
         "exporter.t2.credential-proofs",
         2,
-        "Every proof in the submission verifies",
+        N_("Every proof in the submission verifies"),
         "The plain consignment, assessed as a port does (`schemas.assess_submission`), has no reason at "
         "all: manifest and credentials verify with the trust list, issuers hold the right roles, the "
         "policy of the destination is met.",
-        "Import certificates and attestations as issued; sign your own records with your `assertion` key.",
+        N_("Import certificates and attestations as issued; sign your own records with your `assertion` key."),
     ),
     CaseSpec(
         "exporter.t2.manifest-digests",
         2,
-        "Manifest pins every credential",
+        N_("Manifest pins every credential"),
         "The manifest is issued by the exporter, addressed to the destination port, and references every "
         "credential carried by `id`, `type` and `digest` (`sha-256:` of its RFC 8785 bytes, or of the JWS).",
-        "Compute each digest over exactly the credential you put in `credentials`.",
+        N_("Compute each digest over exactly the credential you put in `credentials`."),
     ),
     CaseSpec(
         "exporter.t2.receipt-signature-flagged",
         2,
-        "Receipt with a wrong signature flagged",
+        N_("Receipt with a wrong signature flagged"),
         "For a receipt whose proof does not verify with the port's `assertion` key, the consignment ends "
         "`failed` with `RECEIPT_INVALID`, not delivered.",
-        "Verify every receipt with the trust list before you record the consignment as delivered.",
+        N_("Verify every receipt with the trust list before you record the consignment as delivered."),
     ),
     CaseSpec(
         "exporter.t2.checkpoint-inconsistent-flagged",
         2,
-        "Forked checkpoint flagged",
+        N_("Forked checkpoint flagged"),
         "For a validly signed receipt whose checkpoint is not consistent with the one the exporter saw "
         "before, the consignment ends `failed` with `CHECKPOINT_INCONSISTENT`.",
-        "Keep the largest checkpoint seen per port; fetch and verify a consistency proof for each new one.",
+        N_("Keep the largest checkpoint seen per port; fetch and verify a consistency proof for each new one."),
     ),
     CaseSpec(
         "exporter.t3.delivered",
         3,
-        "Consignment delivered with the port's receipt",
+        N_("Consignment delivered with the port's receipt"),
         "The plain consignment is sent once and ends `delivered` with decision `accepted`, holding the "
         "receipt the port sent.",
-        "`GET /v1/consignments/{id}` shows `state`, `decision` and `receipt`.",
+        N_("`GET /v1/consignments/{id}` shows `state`, `decision` and `receipt`."),
     ),
     CaseSpec(
         "exporter.t3.retry-after-503",
         3,
-        "Resent after a 503",
+        N_("Resent after a 503"),
         "After a `503 LOG_UNAVAILABLE`, the same body is sent again (byte for byte, signed afresh) and the "
         "consignment ends `delivered`.",
-        "429, 5xx and transport errors are temporary: retry with backoff.",
+        N_("429, 5xx and transport errors are temporary: retry with backoff."),
     ),
     CaseSpec(
         "exporter.t3.retry-after-dropped-connection",
         3,
-        "Resent after a dropped connection",
+        N_("Resent after a dropped connection"),
         "When the port closes the connection without answering, the same body is sent again and the "
         "consignment ends `delivered`.",
-        "A connection reset is not an answer: the submission may or may not have been logged, resend it.",
+        N_("A connection reset is not an answer: the submission may or may not have been logged, resend it."),
     ),
     CaseSpec(
         "exporter.t3.backoff",
         3,
-        "Backs off between retries",
+        N_("Backs off between retries"),
         "Answered 503 four times, the exporter waits longer between later attempts: the last interval is at "
         "least 1.5 times the first.",
-        "Exponential backoff with jitter from `PILOT_RETRY_BASE_S`.",
+        N_("Exponential backoff with jitter from `PILOT_RETRY_BASE_S`."),
     ),
     CaseSpec(
         "exporter.t3.final-answer-409",
         3,
-        "No resend after a final 409",
+        N_("No resend after a final 409"),
         "A `409 DUPLICATE_CONFLICT` ends the consignment `failed` with that code, and it is never sent again.",
-        "4xx answers other than 429 are final.",
+        N_("4xx answers other than 429 are final."),
     ),
     CaseSpec(
         "exporter.t3.no-resend-after-receipt",
         3,
-        "No resend after a receipt",
+        N_("No resend after a receipt"),
         "No consignment is sent again after the port answered it with a receipt (good or bad).",
-        "A receipt is a final answer; record it and stop.",
+        N_("A receipt is a final answer; record it and stop."),
     ),
 )
 
@@ -253,25 +257,25 @@ class ExporterSuite:
 
     def _drive(self, client: httpx.Client, note: Callable[[str], None]) -> None:
         assert self.standin is not None
-        note(f"seeding {self.exporter_id} through its operator API")
+        note(tr("seeding {exporter} through its operator API", exporter=self.exporter_id))
         world = seed_exporter(client, self.material, self.exporter_id)
         for name, actions in SCRIPTS.items():
             self.standin.script(self.cid(name), actions)
-        note("asking for consignments")
+        note(tr("asking for consignments"))
         for n, name in enumerate(SCRIPTS):
             if name != "fork":
                 self._queue(client, world, name, n)
         if self.sealing is not None:
-            note("asking for a consignment with laboratory results, which its destination takes only sealed")
+            note(tr("asking for a consignment with laboratory results, which its destination takes only sealed"))
             self.standin.script(self.cid("sealed"), ["receipt"])
             self._post(client, self.cid("sealed"), self.sealing.prepare(client, world))
         deadline = time.monotonic() + self.timeout_s
         self._wait(client, [self.cid("plain")], deadline)
         self._queue(client, world, "fork", len(SCRIPTS))
-        note("waiting for every consignment to be final")
+        note(tr("waiting for every consignment to be final"))
         self._wait(client, [self.cid(name) for name in self.names], deadline)
         self.quiet_s = min(5.0, max(1.0, 3 * self._first_retry_interval()))
-        note(f"watching {self.quiet_s:.1f} s for resends")
+        note(tr("watching {seconds:.1f} s for resends", seconds=self.quiet_s))
         time.sleep(self.quiet_s)
         self._refresh(client, [self.cid(name) for name in self.names])
 
@@ -368,7 +372,7 @@ class ExporterSuite:
     def submission_schema(self, probe: Probe) -> str:
         received = self._submissions_received()
         probe.sent = f"asked for {len(self.names)} consignments through POST /v1/consignments"
-        probe.expected = "every submission body: strict JSON, a valid Submission, submissionId = consignment id"
+        probe.expected = N_("every submission body: strict JSON, a valid Submission, submissionId = consignment id")
         if not received:
             raise CaseFailed("the stand-in port received no submission")
         wanted = {self.cid(name) for name in self.names}
@@ -387,7 +391,9 @@ class ExporterSuite:
     def request_signature(self, probe: Probe) -> str:
         requests = self._ours()
         probe.sent = "(every request the stand-in port received)"
-        probe.expected = f"RFC 9421 signatures verifying with an authentication key of {self.exporter_id}"
+        probe.expected = Phrase(
+            "RFC 9421 signatures verifying with an authentication key of {exporter}", exporter=self.exporter_id
+        )
         if not requests:
             raise CaseFailed("the stand-in port received no request")
         for request in requests:
@@ -413,7 +419,7 @@ class ExporterSuite:
     def fresh_nonces(self, probe: Probe) -> str:
         requests = self._ours()
         probe.sent = "(every request the stand-in port received)"
-        probe.expected = "distinct nonces; created within 60 s of arrival"
+        probe.expected = N_("distinct nonces; created within 60 s of arrival")
         nonces = [r.nonce for r in requests]
         if len(set(nonces)) != len(nonces) or None in nonces:
             raise CaseFailed(f"{len(nonces)} requests carried {len(set(nonces))} distinct nonces")
@@ -434,7 +440,7 @@ class ExporterSuite:
     def credential_proofs(self, probe: Probe) -> str:
         document = self._plain_document()
         probe.sent = f"(the submission of {self.cid('plain')})"
-        probe.expected = f"assessed at {self.port_id}: decision accepted, no reasons"
+        probe.expected = Phrase("assessed at {port}: decision accepted, no reasons", port=self.port_id)
         assessment = assess_submission(
             document, self.material.registry, port_id=self.port_id, at=datetime.now(UTC), exporter_id=self.exporter_id
         )
@@ -446,7 +452,11 @@ class ExporterSuite:
     def manifest_digests(self, probe: Probe) -> str:
         document = self._plain_document()
         probe.sent = f"(the submission of {self.cid('plain')})"
-        probe.expected = f"manifest by {did_of(self.exporter_id)} to {self.port_id}, pinning every credential"
+        probe.expected = Phrase(
+            "manifest by {issuer} to {port}, pinning every credential",
+            issuer=did_of(self.exporter_id),
+            port=self.port_id,
+        )
         manifest = document.get("manifest")
         if not isinstance(manifest, dict):
             raise CaseFailed("the manifest is not a JSON object")
@@ -472,7 +482,7 @@ class ExporterSuite:
     def _flagged(self, probe: Probe, name: str, code: str) -> str:
         what = "a receipt signed by the wrong key" if name == "badsig" else "a receipt whose checkpoint forks the log"
         probe.sent = f"{self.cid(name)}: answered with {what}"
-        probe.expected = f"state failed, failureCode {code}"
+        probe.expected = Phrase("state failed, failureCode {code}", code=code)
         if not self._attempts(name):
             raise CaseFailed("the consignment never reached the stand-in port")
         view = self._view(name)
@@ -484,7 +494,7 @@ class ExporterSuite:
 
     def delivered(self, probe: Probe) -> str:
         probe.sent = f"{self.cid('plain')}: answered with a receipt"
-        probe.expected = "sent once; state delivered, decision accepted, the port's receipt kept"
+        probe.expected = N_("sent once; state delivered, decision accepted, the port's receipt kept")
         attempts = self._attempts("plain")
         view = self._view("plain")
         if len(attempts) != 1:
@@ -499,7 +509,7 @@ class ExporterSuite:
 
     def _retried(self, probe: Probe, name: str, failure: str) -> str:
         probe.sent = f"{self.cid(name)}: answered with {failure}, then a receipt"
-        probe.expected = "resent (same body, new signature); state delivered"
+        probe.expected = N_("resent (same body, new signature); state delivered")
         attempts = self._attempts(name)
         if len(attempts) < 2:
             raise CaseFailed(f"sent {len(attempts)} time(s) in {self.timeout_s:.0f} s; state {self._state(name)}")
@@ -514,7 +524,7 @@ class ExporterSuite:
 
     def backoff(self, probe: Probe) -> str:
         probe.sent = f"{self.cid('backoff')}: answered 503 four times, then a receipt"
-        probe.expected = "5 attempts; last interval >= 1.5 x the first"
+        probe.expected = N_("5 attempts; last interval >= 1.5 x the first")
         attempts = self._attempts("backoff")
         if len(attempts) < 5:
             raise CaseFailed(f"sent {len(attempts)} time(s) in {self.timeout_s:.0f} s; state {self._state('backoff')}")
@@ -526,7 +536,11 @@ class ExporterSuite:
 
     def final_409(self, probe: Probe) -> str:
         probe.sent = f"{self.cid('conflict')}: answered 409 DUPLICATE_CONFLICT"
-        probe.expected = f"sent once (watched {self.quiet_s:.1f} s more); state failed DUPLICATE_CONFLICT"
+        probe.expected = Phrase(
+            "sent once (watched {seconds:.1f} s more); state failed {code}",
+            seconds=self.quiet_s,
+            code="DUPLICATE_CONFLICT",
+        )
         attempts = self._attempts("conflict")
         view = self._view("conflict")
         if len(attempts) != 1:
@@ -537,7 +551,9 @@ class ExporterSuite:
 
     def no_resend_after_receipt(self, probe: Probe) -> str:
         probe.sent = "(every consignment answered with a receipt)"
-        probe.expected = f"no request for it after the receipt (watched {self.quiet_s:.1f} s more)"
+        probe.expected = Phrase(
+            "no request for it after the receipt (watched {seconds:.1f} s more)", seconds=self.quiet_s
+        )
         checked = 0
         for name in self.names:
             attempts = self._attempts(name)
@@ -556,7 +572,9 @@ class ExporterSuite:
     def seals_per_policy(self, probe: Probe) -> str:
         assert self.sealing is not None
         probe.sent = f"POST /v1/consignments {self.cid('sealed')}: from a farm certified with laboratory results"
-        probe.expected = f"the certificate sealed to {self.port_id}'s current keyAgreement key, pinned; delivered"
+        probe.expected = Phrase(
+            "the certificate sealed to {port}'s current keyAgreement key, pinned; delivered", port=self.port_id
+        )
         return self.sealing.judge(_first_body(self._attempts("sealed")), self._state("sealed"))
 
 

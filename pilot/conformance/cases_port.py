@@ -26,7 +26,7 @@ import httpx
 from node_core.port_client import PeerError, SyncPortClient
 from pilot.conformance.http_probe import JSON, describe, expect_problem, signed_request
 from pilot.conformance.material import KitMaterial
-from pilot.conformance.model import CaseFailed, CaseSpec
+from pilot.conformance.model import CaseFailed, CaseSpec, Text
 from pilot.conformance.receipt_checks import (
     b64decode,
     check_checkpoint,
@@ -46,19 +46,23 @@ from pilot.conformance.submissions import (
     published_vectors,
     wrap_credential,
 )
+from pilot.language import N_
 from schemas.canonical import canonicalize
 from schemas.digest import canonical_digest
 from schemas.errors import VerificationError
 from schemas.jsonio import parse_json
 from schemas.keyring import KeyEntry
 from schemas.merkle import MerkleTree, leaf_hash, verify_consistency, verify_inclusion
+from schemas.phrase import Phrase
 from schemas.signed_note import Checkpoint
 
-__all__ = ["PORT_CASES", "PortSuite", "vector_case_ids", "vectors_for"]
+__all__ = ["PORT_CASES", "VECTOR_TITLES", "PortSuite", "vector_case_ids", "vectors_for"]
 
 MAX_BODY = 1024 * 1024
 REBUILD_LIMIT = 10_000
 OWNER, OTHER = "ru-exp-01", "ru-exp-02"
+#: What a case expects of a request the port must refuse before logging anything.
+NO_LOG_ENTRY = N_("{status} {code}, no log entry")
 
 
 #: The port suite's registry, in run order. ``<vector>`` stands for each published vector of the family.
@@ -66,228 +70,237 @@ PORT_CASES: tuple[CaseSpec, ...] = (
     CaseSpec(
         "port.t1.invalid.<vector>",
         1,
-        "Invalid vector refused with its code",
+        N_("Invalid vector refused with its code"),
         "Each published invalid vector is refused with the code `expected.json` gives: a submission vector "
         "as it is, a credential vector inside a fresh consignment that pins it; the answer is a verifiable "
         "receipt (201/200) with decision `rejected` naming the code. A `JSON_MALFORMED` vector is the request "
         "body itself and must get `400 JSON_MALFORMED` and no log entry.",
-        "Run the vector through your verifier offline with `pilot conformance validate FILE`; the code must "
-        "be one of the receipt's `reasons[].code` (docs/design.md §7).",
+        N_(
+            "Run the vector through your verifier offline with `pilot conformance validate FILE`; the code must "
+            "be one of the receipt's `reasons[].code` (docs/design.md §7)."
+        ),
     ),
     CaseSpec(
         "port.t2.valid.<vector>",
         2,
-        "Valid vector accepted with a verifiable receipt",
+        N_("Valid vector accepted with a verifiable receipt"),
         "Each published valid submission vector addressed to the port, signed by the exporter its id names, "
         "gets 201 (or 200 if the port saw it before) and a receipt that verifies completely: signature by the "
         "port's `assertion` key, subject, leaf hash, checkpoint and inclusion proof; decision `accepted` (or, "
         "from a port whose policy samples, `held_for_inspection` with no reason).",
-        "Valid vectors target `cn-port-01` of the default sandbox (the sealed one `cn-port-03`, opened with its "
-        "keyAgreement key-4): start the port in a `pilot init` data dir.",
+        N_(
+            "Valid vectors target `cn-port-01` of the default sandbox (the sealed one `cn-port-03`, opened with its "
+            "keyAgreement key-4): start the port in a `pilot init` data dir."
+        ),
     ),
     CaseSpec(
         "port.t2.fresh-submission",
         2,
-        "Fresh valid submission accepted (201)",
+        N_("Fresh valid submission accepted (201)"),
         "A valid submission built for this run (unique `submissionId`) gets `201` and decision `accepted` (or, "
         "from a port whose policy samples, `held_for_inspection` with no reason).",
-        "A new `(exporter, submissionId)` must be answered 201 with the receipt, never 200.",
+        N_("A new `(exporter, submissionId)` must be answered 201 with the receipt, never 200."),
     ),
     CaseSpec(
         "port.t2.receipt-signature",
         2,
-        "Receipt signed by the port's assertion key",
+        N_("Receipt signed by the port's assertion key"),
         "The receipt is a W3C VC of type `SubmissionReceipt` whose `eddsa-jcs-2022` proof (or VC-JOSE "
         "envelope) verifies with the port's `assertion` key from the trust list.",
-        "Sign receipts with the key whose `purposes` include `assertion`; never the `log` or `witness` key.",
+        N_("Sign receipts with the key whose `purposes` include `assertion`; never the `log` or `witness` key."),
     ),
     CaseSpec(
         "port.t2.receipt-subject",
         2,
-        "Receipt names what was sent",
+        N_("Receipt names what was sent"),
         "`credentialSubject` has the `submissionId`, the `submissionDigest` (`sha-256:` of the RFC 8785 "
         "bytes of the submission) and the exporter's DID.",
-        "Digest the canonical (RFC 8785) bytes of the parsed submission, not the bytes received.",
+        N_("Digest the canonical (RFC 8785) bytes of the parsed submission, not the bytes received."),
     ),
     CaseSpec(
         "port.t2.receipt-leaf-hash",
         2,
-        "Receipt's leafHash matches its log entry",
+        N_("Receipt's leafHash matches its log entry"),
         "`log.leafHash` is base64 of SHA-256(0x00 || RFC 8785 bytes of `{v, exporter, submissionId, "
         "submissionDigest, decision, reasonCodes, receivedAt}`) rebuilt from the receipt.",
-        "`exporter` in the entry is the short id; `reasonCodes` are the distinct codes in order.",
+        N_("`exporter` in the entry is the short id; `reasonCodes` are the distinct codes in order."),
     ),
     CaseSpec(
         "port.t2.receipt-checkpoint",
         2,
-        "Receipt's checkpoint is a signed note by the log key",
+        N_("Receipt's checkpoint is a signed note by the log key"),
         "`log.checkpoint` is a C2SP `tlog-checkpoint` note with origin `<port id>.pilot.example/log`, "
         "signed by the port's `log` key under that name.",
-        "The key name is the origin; the signature line's key ID is SHA-256(name || 0x0A || 0x01 || key)[:4].",
+        N_("The key name is the origin; the signature line's key ID is SHA-256(name || 0x0A || 0x01 || key)[:4]."),
     ),
     CaseSpec(
         "port.t2.receipt-inclusion",
         2,
-        "Receipt's inclusion proof verifies",
+        N_("Receipt's inclusion proof verifies"),
         "`log.inclusionProof` leads from `leafHash` at `log.index` to the root of the receipt's checkpoint "
         "(RFC 9162 section 2.1.3.2).",
-        "Proof hashes are standard base64, leaf level first.",
+        N_("Proof hashes are standard base64, leaf level first."),
     ),
     CaseSpec(
         "port.t2.checkpoint-endpoint",
         2,
-        "Latest checkpoint verifies",
+        N_("Latest checkpoint verifies"),
         "`GET /v1/log/checkpoint` is `text/plain`, a signed note by the port's `log` key, at least as large "
         "as every receipt's checkpoint seen so far.",
-        "Serve the newest signed checkpoint of the committed tree.",
+        N_("Serve the newest signed checkpoint of the committed tree."),
     ),
     CaseSpec(
         "port.t2.request-unsigned",
         2,
-        "Unsigned submission refused (401)",
+        N_("Unsigned submission refused (401)"),
         "A submission without `Signature-Input`/`Signature` gets `401 REQUEST_SIGNATURE_INVALID` as "
         "`application/problem+json`, and no log entry.",
-        "Authenticate before anything is logged (docs/design.md §6).",
+        N_("Authenticate before anything is logged (docs/design.md §6)."),
     ),
     CaseSpec(
         "port.t2.request-wrong-key",
         2,
-        "Signature by another key refused (401)",
+        N_("Signature by another key refused (401)"),
         "A submission signed with ru-exp-02's key under ru-exp-01's `keyid` gets "
         "`401 REQUEST_SIGNATURE_INVALID` and no log entry.",
-        "Verify the signature with the key the trust list publishes for the `keyid`.",
+        N_("Verify the signature with the key the trust list publishes for the `keyid`."),
     ),
     CaseSpec(
         "port.t2.request-stale-created",
         2,
-        "Stale signature refused (401)",
+        N_("Stale signature refused (401)"),
         "A signature whose `created` is 400 s old gets `401 REQUEST_SIGNATURE_INVALID` (window +-300 s).",
-        "Check `created` against your own clock; the HTTP signature library does not.",
+        N_("Check `created` against your own clock; the HTTP signature library does not."),
     ),
     CaseSpec(
         "port.t2.request-replayed-nonce",
         2,
-        "Replayed nonce refused (401)",
+        N_("Replayed nonce refused (401)"),
         "The same signed request sent twice: the first is answered 201, the second "
         "`401 REQUEST_REPLAYED` and adds no log entry.",
-        "Remember `(keyid, nonce)` for 600 s, after the signature verified.",
+        N_("Remember `(keyid, nonce)` for 600 s, after the signature verified."),
     ),
     CaseSpec(
         "port.t2.request-body-changed",
         2,
-        "Body changed after signing refused (401)",
+        N_("Body changed after signing refused (401)"),
         "A signed request whose body was replaced after signing (signature and `Content-Digest` kept) gets "
         "`401 REQUEST_SIGNATURE_INVALID`.",
-        "Check `Content-Digest` (RFC 9530) against the body as received.",
+        N_("Check `Content-Digest` (RFC 9530) against the body as received."),
     ),
     CaseSpec(
         "port.t2.request-revoked-key",
         2,
-        "Signature by a revoked key refused (401)",
+        N_("Signature by a revoked key refused (401)"),
         "A submission signed with ru-exp-02's `key-0` (revoked 2026-06-01) gets `401 REQUEST_SIGNATURE_INVALID`.",
-        "Judge the key at your receive time, with `revokedAt` (docs/design.md §5).",
+        N_("Judge the key at your receive time, with `revokedAt` (docs/design.md §5)."),
     ),
     CaseSpec(
         "port.t2.request-not-an-exporter",
         2,
-        "Signature by a non-exporter refused (403)",
+        N_("Signature by a non-exporter refused (403)"),
         "A submission validly signed by `cert-01` (a certifier) gets `403 FORBIDDEN`.",
-        "Only participants whose role is `exporter` may submit.",
+        N_("Only participants whose role is `exporter` may submit."),
     ),
     CaseSpec(
         "port.t3.idempotent-resubmission",
         3,
-        "Identical resubmission: 200, same bytes, no new entry",
+        N_("Identical resubmission: 200, same bytes, no new entry"),
         "Sending the fresh submission's bytes again gets `200` with the byte-identical receipt; the log "
         "size does not change.",
-        "Store the receipt bytes and serve them again for an identical `(exporter, submissionId)`.",
+        N_("Store the receipt bytes and serve them again for an identical `(exporter, submissionId)`."),
     ),
     CaseSpec(
         "port.t3.duplicate-conflict",
         3,
-        "Same id, other content: 409",
+        N_("Same id, other content: 409"),
         "Another submission under the fresh submission's id gets `409 DUPLICATE_CONFLICT` and no log entry.",
-        "Compare the canonical digest of the new content with the stored one.",
+        N_("Compare the canonical digest of the new content with the stored one."),
     ),
     CaseSpec(
         "port.t3.payload-too-large",
         3,
-        "Body over 1 MiB refused (413)",
+        N_("Body over 1 MiB refused (413)"),
         "A signed body of 1 MiB + 1 byte gets `413 PAYLOAD_TOO_LARGE`.",
-        "Decide from `Content-Length` before reading the body whole.",
+        N_("Decide from `Content-Length` before reading the body whole."),
     ),
     CaseSpec(
         "port.t3.nesting-too-deep",
         3,
-        "Nesting deeper than 64 refused (400)",
+        N_("Nesting deeper than 64 refused (400)"),
         "A signed body nested 100 levels deep gets `400 JSON_MALFORMED` and no log entry.",
-        "Bound the parser's depth at 64 (docs/design.md §7).",
+        N_("Bound the parser's depth at 64 (docs/design.md §7)."),
     ),
     CaseSpec(
         "port.t3.batch",
         3,
-        "Batch of submissions",
+        N_("Batch of submissions"),
         '`POST /v1/submissions:batch` with two fresh submissions gets 200 `{"results": [...]}` with a 201 '
         "receipt for each, in order.",
-        "Commit each item on its own; a result is `{status, receipt}` or `{status, problem}`.",
+        N_("Commit each item on its own; a result is `{status, receipt}` or `{status, problem}`."),
     ),
     CaseSpec(
         "port.t3.log-entries",
         3,
-        "Log entry of the fresh submission",
+        N_("Log entry of the fresh submission"),
         "`GET /v1/log/entries?start=i&end=i+1` at the fresh receipt's index returns the entry the receipt "
         "stands for; its leaf hash is the receipt's `leafHash`.",
-        "An entry holds digests and codes only; its RFC 8785 bytes are the leaf input.",
+        N_("An entry holds digests and codes only; its RFC 8785 bytes are the leaf input."),
     ),
     CaseSpec(
         "port.t3.log-rebuild",
         3,
-        "Entries rebuild the checkpoint's root",
+        N_("Entries rebuild the checkpoint's root"),
         "All entries of the latest checkpoint (fetched in pages of at most 1,000) rebuild an RFC 9162 tree "
         f"whose root is the checkpoint's (skipped above {REBUILD_LIMIT} entries: then the last page is "
         "checked by inclusion proofs).",
-        "Entries must be exactly the leaves, in order, `end` exclusive.",
+        N_("Entries must be exactly the leaves, in order, `end` exclusive."),
     ),
     CaseSpec(
         "port.t3.inclusion-proof-endpoint",
         3,
-        "Inclusion proof endpoint",
+        N_("Inclusion proof endpoint"),
         "`GET /v1/log/proof/inclusion?index=i&size=n` for the fresh entry and the latest checkpoint returns a "
         "proof that verifies against that checkpoint's root.",
-        "Answer `{index, size, proof}` with base64 hashes.",
+        N_("Answer `{index, size, proof}` with base64 hashes."),
     ),
     CaseSpec(
         "port.t3.consistency-proof",
         3,
-        "Log is append-only (consistency proof)",
+        N_("Log is append-only (consistency proof)"),
         "`GET /v1/log/proof/consistency` between the fresh receipt's checkpoint and the latest checkpoint "
         "returns a proof that verifies (RFC 9162 section 2.1.4.2).",
-        "Never rewrite or drop a leaf: every checkpoint must extend the previous ones.",
+        N_("Never rewrite or drop a leaf: every checkpoint must extend the previous ones."),
     ),
     CaseSpec(
         "port.t3.consistency-first-after-second",
         3,
-        "Consistency proof with first > second refused (400)",
+        N_("Consistency proof with first > second refused (400)"),
         "`GET /v1/log/proof/consistency?first=2&second=1` gets `400`.",
-        "docs/design.md §4: `first > second` is a 400.",
+        N_("docs/design.md §4: `first > second` is a 400."),
     ),
     CaseSpec(
         "port.t3.receipt-owner-reads",
         3,
-        "Submitter reads its receipt",
+        N_("Submitter reads its receipt"),
         "A signed `GET /v1/receipts/{id}` by the submitting exporter returns the receipt bytes served at submission.",
-        "Serve the stored bytes; sign-verify GETs with the covered set `@method @target-uri`.",
+        N_("Serve the stored bytes; sign-verify GETs with the covered set `@method @target-uri`."),
     ),
     CaseSpec(
         "port.t3.receipt-hidden-from-others",
         3,
-        "Other exporters cannot read it (404)",
+        N_("Other exporters cannot read it (404)"),
         "Signed `GET /v1/receipts/{id}` and `GET /v1/submissions/{id}` by another exporter get `404`.",
-        "Look submissions up by `(caller, id)`; answer 404, not 403, so that ids do not leak.",
+        N_("Look submissions up by `(caller, id)`; answer 404, not 403, so that ids do not leak."),
     ),
 )
 
 _BY_ID = {spec.id: spec for spec in PORT_CASES}
+#: The title of one case of a vector family: the family's title, then ``{vector}``, the vector's name.
+VECTOR_TITLES = {
+    "port.t1.invalid.<vector>": N_("Invalid vector refused with its code: {vector}"),
+    "port.t2.valid.<vector>": N_("Valid vector accepted with a verifiable receipt: {vector}"),
+}
 
 
 def vectors_for(port_id: str, vectors: list[Vector] | None = None) -> list[Vector]:
@@ -479,9 +492,8 @@ class PortSuite:
 
     def _vector_case(self, family: str, vector: Vector, body: Callable[[Vector, Probe], str]) -> PlannedCase:
         spec = _BY_ID[family]
-        named = CaseSpec(
-            family.replace("<vector>", vector.stem), spec.tier, f"{spec.title}: {vector.stem}", spec.checks, spec.hint
-        )
+        title = Phrase(VECTOR_TITLES[family], vector=vector.stem)
+        named = CaseSpec(family.replace("<vector>", vector.stem), spec.tier, title, spec.checks, spec.hint)
         return PlannedCase(named, lambda probe: body(vector, probe))
 
     # -- tier 1 ----------------------------------------------------------------------------------------
@@ -489,7 +501,7 @@ class PortSuite:
     def _invalid_vector(self, vector: Vector, probe: Probe) -> str:
         if vector.expect == "JSON_MALFORMED":
             probe.sent = f"POST /v1/submissions with {vector.name} as the body, signed by {WRAPPING_EXPORTER}"
-            probe.expected = "400 JSON_MALFORMED, no log entry"
+            probe.expected = Phrase(NO_LOG_ENTRY, status=400, code="JSON_MALFORMED")
             return self._refused_unlogged(lambda: self._post(WRAPPING_EXPORTER, vector.data), 400, "JSON_MALFORMED")
         if vector.kind == "credential":
             submission_id = self.new_id(vector.stem, WRAPPING_EXPORTER)
@@ -502,7 +514,7 @@ class PortSuite:
             document = parse_json(vector.data)
             exporter = exporter_of(document)
             probe.sent = f"POST /v1/submissions {vector.name} as published, signed by {exporter}"
-        probe.expected = f"201/200 receipt, decision rejected, reasons include {vector.expect}"
+        probe.expected = Phrase("201/200 receipt, decision rejected, reasons include {code}", code=vector.expect)
         sent = self.submit(exporter, document)
         receipt = self.receipt_of(sent)
         subject = receipt["credentialSubject"]
@@ -518,7 +530,7 @@ class PortSuite:
         document = parse_json(vector.data)
         exporter = exporter_of(document)
         probe.sent = f"POST /v1/submissions {vector.name} as published, signed by {exporter}"
-        probe.expected = "201 (or 200 if seen before), a receipt that verifies completely, decision accepted"
+        probe.expected = N_("201 (or 200 if seen before), a receipt that verifies completely, decision accepted")
         sent = self.submit(exporter, document)
         receipt = self.receipt_of(sent)
         decision, checkpoint = self.verify_fully(sent, receipt)
@@ -529,7 +541,7 @@ class PortSuite:
     def fresh_submission(self, probe: Probe) -> str:
         document = fresh_submission(self.material, OWNER, self.new_id("fresh"), self.port_id)
         probe.sent = f"POST /v1/submissions {document['submissionId']} (new, valid), signed by {OWNER}"
-        probe.expected = "201 with a receipt, decision accepted"
+        probe.expected = N_("201 with a receipt, decision accepted")
         sent = self.submit(OWNER, document)
         self._fresh = sent
         receipt = self.receipt_of(sent, (201,))
@@ -539,7 +551,7 @@ class PortSuite:
             raise CaseFailed(f"HTTP 201, decision {decision}: {receipt['credentialSubject'].get('reasons')}")
         return f"HTTP 201, decision {decision}"
 
-    def _fresh_receipt_case(self, probe: Probe, expected: str) -> tuple[_Sent, dict[str, Any]]:
+    def _fresh_receipt_case(self, probe: Probe, expected: Text) -> tuple[_Sent, dict[str, Any]]:
         """The fresh submission and its receipt, for a case that checks the receipt expecting ``expected``."""
         fresh = self._need_fresh()
         probe.sent = "(the fresh submission's receipt)"
@@ -547,24 +559,34 @@ class PortSuite:
         return fresh
 
     def receipt_signature(self, probe: Probe) -> str:
-        expected = f"a SubmissionReceipt whose proof verifies with {self.port_id}'s assertion key"
+        expected = Phrase("a SubmissionReceipt whose proof verifies with {port}'s assertion key", port=self.port_id)
         _, receipt = self._fresh_receipt_case(probe, expected)
         return f"verifies with {check_signature(receipt, self.port_id, self.material.registry)}"
 
     def receipt_subject(self, probe: Probe) -> str:
         sent, receipt = self._need_fresh()
         probe.sent = "(the fresh submission's receipt)"
-        probe.expected = f"submissionId {sent.submission_id}, its canonical digest, exporter {OWNER}'s DID"
+        probe.expected = Phrase(
+            "submissionId {submission}, its canonical digest, exporter {exporter}'s DID",
+            submission=sent.submission_id,
+            exporter=OWNER,
+        )
         decision = check_subject(receipt, sent.submission_id, canonical_digest(sent.document), OWNER)
         return f"subject matches; decision {decision}"
 
     def receipt_leaf_hash(self, probe: Probe) -> str:
-        _, receipt = self._fresh_receipt_case(probe, "log.leafHash = leaf hash of the entry rebuilt from the receipt")
+        _, receipt = self._fresh_receipt_case(
+            probe, N_("log.leafHash = leaf hash of the entry rebuilt from the receipt")
+        )
         check_leaf_hash(receipt, OWNER)
         return "leafHash matches the rebuilt entry"
 
     def receipt_checkpoint(self, probe: Probe) -> str:
-        expected = f"log.checkpoint signed by {self.port_id}'s log key, origin {self.port_id}.pilot.example/log"
+        expected = Phrase(
+            "log.checkpoint signed by {port}'s log key, origin {origin}",
+            port=self.port_id,
+            origin=f"{self.port_id}.pilot.example/log",
+        )
         _, receipt = self._fresh_receipt_case(probe, expected)
         checkpoint = check_checkpoint(
             receipt["credentialSubject"]["log"].get("checkpoint"), self.port_id, self.material.registry
@@ -574,7 +596,7 @@ class PortSuite:
         return f"checkpoint of size {checkpoint.size} verifies"
 
     def receipt_inclusion(self, probe: Probe) -> str:
-        _, receipt = self._fresh_receipt_case(probe, "the inclusion proof leads to the checkpoint's root")
+        _, receipt = self._fresh_receipt_case(probe, N_("the inclusion proof leads to the checkpoint's root"))
         if self._fresh_checkpoint is None:
             raise CaseFailed("prerequisite port.t2.receipt-checkpoint failed")
         index = check_inclusion(receipt, self._fresh_checkpoint)
@@ -582,7 +604,9 @@ class PortSuite:
 
     def checkpoint_endpoint(self, probe: Probe) -> str:
         probe.sent = "GET /v1/log/checkpoint"
-        probe.expected = f"text/plain signed note by {self.port_id}'s log key, size >= {self._largest_seen}"
+        probe.expected = Phrase(
+            "text/plain signed note by {port}'s log key, size >= {size}", port=self.port_id, size=self._largest_seen
+        )
         response = self.client.get("/v1/log/checkpoint")
         if response.status_code != 200 or not response.headers.get("content-type", "").startswith("text/plain"):
             raise CaseFailed(f"{describe(response)} ({response.headers.get('content-type')})")
@@ -593,7 +617,7 @@ class PortSuite:
 
     def _refused(self, probe: Probe, sent: str, request: httpx.Request, status: int, code: str) -> str:
         probe.sent = sent
-        probe.expected = f"{status} {code}, no log entry"
+        probe.expected = Phrase(NO_LOG_ENTRY, status=status, code=code)
         return self._refused_unlogged(lambda: self.client.send(request), status, code)
 
     def _fresh_body(self, exporter: str, label: str) -> bytes:
@@ -637,7 +661,9 @@ class PortSuite:
     def request_replayed(self, probe: Probe) -> str:
         request = self._signed_post(OWNER, "replay", self.material.key(OWNER))
         probe.sent = "the same signed POST /v1/submissions twice (same nonce)"
-        probe.expected = "201, then 401 REQUEST_REPLAYED and no new log entry"
+        probe.expected = Phrase(
+            "{first}, then {status} {code} and no new log entry", first=201, status=401, code="REQUEST_REPLAYED"
+        )
         first = self.client.send(request)
         if first.status_code != 201:
             raise CaseFailed(f"first sending: {describe(first)}")
@@ -669,7 +695,7 @@ class PortSuite:
     def idempotent_resubmission(self, probe: Probe) -> str:
         sent, _ = self._need_fresh()
         probe.sent = f"the fresh submission {sent.submission_id} again, same bytes"
-        probe.expected = "200, byte-identical receipt, log size unchanged"
+        probe.expected = N_("200, byte-identical receipt, log size unchanged")
         before = self.log_size()
         again = self._post(OWNER, sent.body)
         if again.status_code != 200:
@@ -682,7 +708,7 @@ class PortSuite:
         sent, _ = self._need_fresh()
         other = fresh_submission(self.material, OWNER, sent.submission_id, self.port_id, variant=1)
         probe.sent = f"another valid submission under the id {sent.submission_id}"
-        probe.expected = "409 DUPLICATE_CONFLICT, no log entry"
+        probe.expected = Phrase(NO_LOG_ENTRY, status=409, code="DUPLICATE_CONFLICT")
         return self._refused_unlogged(lambda: self.submit(OWNER, other).response, 409, "DUPLICATE_CONFLICT")
 
     def payload_too_large(self, probe: Probe) -> str:
@@ -695,7 +721,7 @@ class PortSuite:
     def nesting_too_deep(self, probe: Probe) -> str:
         body = b'{"submissionId":"deep","manifest":' + b"[" * 100 + b"]" * 100 + b',"credentials":[]}'
         probe.sent = "POST /v1/submissions with a signed body nested 100 levels deep"
-        probe.expected = "400 JSON_MALFORMED, no log entry"
+        probe.expected = Phrase(NO_LOG_ENTRY, status=400, code="JSON_MALFORMED")
         return self._refused_unlogged(lambda: self._post(OWNER, body), 400, "JSON_MALFORMED")
 
     def batch(self, probe: Probe) -> str:
@@ -704,7 +730,7 @@ class PortSuite:
         probe.sent = (
             f"POST /v1/submissions:batch with {documents[0]['submissionId']} and {documents[1]['submissionId']}"
         )
-        probe.expected = '200 {"results": [{status 201, receipt}, {status 201, receipt}]} in order'
+        probe.expected = N_('200 {"results": [{status 201, receipt}, {status 201, receipt}]} in order')
         response = self.client.post(
             "/v1/submissions:batch", content=body, headers=JSON, auth=self.material.request_signer(OWNER)
         )
@@ -725,7 +751,7 @@ class PortSuite:
         _, receipt = self._need_fresh()
         index = receipt["credentialSubject"]["log"].get("index")
         probe.sent = f"GET /v1/log/entries?start={index}&end={index + 1 if isinstance(index, int) else '?'}"
-        probe.expected = "the entry the fresh receipt stands for, hashing to its leafHash"
+        probe.expected = N_("the entry the fresh receipt stands for, hashing to its leafHash")
         response = self._get("/v1/log/entries", params={"start": index, "end": int(index) + 1})
         entries = parse_json(response.content).get("entries")
         if not isinstance(entries, list) or len(entries) != 1 or entries[0].get("index") != index:
@@ -755,7 +781,7 @@ class PortSuite:
     def log_rebuild(self, probe: Probe) -> str:
         latest = self._latest()
         probe.sent = f"GET /v1/log/checkpoint, then GET /v1/log/entries for its {latest.size} entries"
-        probe.expected = "the entries' RFC 9162 tree has the checkpoint's root"
+        probe.expected = N_("the entries' RFC 9162 tree has the checkpoint's root")
         if latest.size <= REBUILD_LIMIT:
             tree = MerkleTree(self._entries(0, latest.size))
             if tree.root() != latest.root_hash:
@@ -781,7 +807,7 @@ class PortSuite:
         log = receipt["credentialSubject"]["log"]
         index = log.get("index")
         probe.sent = f"GET /v1/log/proof/inclusion?index={index}&size={latest.size}"
-        probe.expected = "a proof that verifies against the latest checkpoint's root"
+        probe.expected = N_("a proof that verifies against the latest checkpoint's root")
         self._verify_inclusion_endpoint(int(index), latest, b64decode(log.get("leafHash"), "leafHash"))
         return f"leaf {index} is included in tree {latest.size}"
 
@@ -790,7 +816,11 @@ class PortSuite:
             raise CaseFailed("prerequisite port.t2.receipt-checkpoint failed")
         earlier, latest = self._fresh_checkpoint, self._latest()
         probe.sent = f"GET /v1/log/proof/consistency?first={earlier.size}&second={latest.size}"
-        probe.expected = f"a proof that tree {earlier.size} (fresh receipt) is a prefix of tree {latest.size} (latest)"
+        probe.expected = Phrase(
+            "a proof that tree {first} (fresh receipt) is a prefix of tree {second} (latest)",
+            first=earlier.size,
+            second=latest.size,
+        )
         response = self._get("/v1/log/proof/consistency", params={"first": earlier.size, "second": latest.size})
         body = parse_json(response.content)
         proof = [b64decode(h, "proof") for h in body.get("proof", [])]
@@ -808,7 +838,7 @@ class PortSuite:
     def receipt_owner_reads(self, probe: Probe) -> str:
         sent, _ = self._need_fresh()
         probe.sent = f"GET /v1/receipts/{sent.submission_id} signed by {OWNER}"
-        probe.expected = "200 with the receipt bytes served at submission"
+        probe.expected = N_("200 with the receipt bytes served at submission")
         response = self._get(f"/v1/receipts/{sent.submission_id}", auth=self.material.request_signer(OWNER))
         if response.content != sent.response.content:
             raise CaseFailed("HTTP 200, but the bytes differ from the receipt served at submission")
@@ -817,7 +847,7 @@ class PortSuite:
     def receipt_hidden(self, probe: Probe) -> str:
         sent, _ = self._need_fresh()
         probe.sent = f"GET /v1/receipts/{sent.submission_id} and /v1/submissions/{sent.submission_id} signed by {OTHER}"
-        probe.expected = "404 for both"
+        probe.expected = Phrase("{status} for both", status=404)
         seen = []
         for path in (f"/v1/receipts/{sent.submission_id}", f"/v1/submissions/{sent.submission_id}"):
             response = self.client.get(path, auth=self.material.request_signer(OTHER))

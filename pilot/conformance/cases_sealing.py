@@ -33,6 +33,7 @@ from pilot.conformance.exporter_seed import SeedError
 from pilot.conformance.material import KitMaterial
 from pilot.conformance.model import CaseFailed, CaseSpec
 from pilot.conformance.runner import PlannedCase, Probe
+from pilot.language import N_
 from pilot.participants import PORTS
 from pilot.sandbox import DEFAULT_SEED
 from pilot.synthetic import (
@@ -51,6 +52,7 @@ from schemas.digest import credential_digest
 from schemas.errors import PilotSchemaError
 from schemas.jose import b64url_decode, credential_payload
 from schemas.jsonio import parse_json
+from schemas.phrase import Phrase
 from schemas.sealing import is_sealed, open_sealed, read_sealed, seal, sealed_credential
 from schemas.trust import TrustRegistry
 
@@ -72,6 +74,8 @@ SEALED_CATEGORY = "laboratory"
 #: The exporter whose fresh consignments the port cases send.
 EXPORTER = "ru-exp-01"
 DCC = "DigitalConformityCredential"
+#: What a case expects of a receipt with a single reason.
+ONLY_REASON = N_("decision {decision}, {code} the only reason")
 _TRANSPORT = {p.short_id: p.transport_mode for p in PORTS}
 _DAY = date(2026, 3, 1)
 
@@ -79,36 +83,42 @@ PORT_SEALING_CASES: tuple[CaseSpec, ...] = (
     CaseSpec(
         "port.t2.sealed-category-clear-refused",
         2,
-        "Clear text of a sealed category refused",
+        N_("Clear text of a sealed category refused"),
         "For a port whose policy marks `laboratory` sealed: a fresh consignment whose conformity credential "
         "carries `laboratoryResults` in clear text gets a receipt with decision `rejected` and "
         "`DATA_CATEGORY_SEALING_REQUIRED` as its only reason.",
-        "A field of a category in `sealedDataCategories` may arrive only inside a credential sealed to your "
-        "`keyAgreement` key (docs/design.md §8); in clear text it is refused, and never stored.",
+        N_(
+            "A field of a category in `sealedDataCategories` may arrive only inside a credential sealed to your "
+            "`keyAgreement` key (docs/design.md §8); in clear text it is refused, and never stored."
+        ),
     ),
     CaseSpec(
         "port.t2.sealed-credential-opened",
         2,
-        "Sealed credential opened and judged",
+        N_("Sealed credential opened and judged"),
         "For a port whose policy marks `laboratory` sealed: the same kind of consignment with the conformity "
         "credential sealed to the port's current `keyAgreement` key (compact JWE, `ECDH-ES+A256KW`, `A256GCM`) "
         "gets 201 and a receipt that verifies, digests the submission as sent (sealed), and decides "
         "`accepted` or `held_for_inspection` with no error.",
-        "Open the JWE with the private key its `kid` names, verify the credential inside like a clear one and "
-        "check its digest against the manifest's pin; store the sealed form (docs/design.md §§4, 8).",
+        N_(
+            "Open the JWE with the private key its `kid` names, verify the credential inside like a clear one and "
+            "check its digest against the manifest's pin; store the sealed form (docs/design.md §§4, 8)."
+        ),
     ),
 )
 EXPORTER_SEALING_CASES: tuple[CaseSpec, ...] = (
     CaseSpec(
         "exporter.t2.seals-per-policy",
         2,
-        "Seals what the destination's policy seals",
+        N_("Seals what the destination's policy seals"),
         "To a destination whose policy marks `laboratory` sealed, a consignment from a farm whose imported "
         "certificate carries `laboratoryResults` arrives with that certificate sealed to the destination's "
         "current `keyAgreement` key, opening to a credential whose digest is the manifest's pin, no byte of "
         "the results in clear; and ends `delivered`.",
-        "Seal every credential holding a field of a `sealed` category as a compact JWE to the port's current "
-        "`keyAgreement` key from the trust list; the manifest pins the plaintext credential (docs/design.md §8).",
+        N_(
+            "Seal every credential holding a field of a `sealed` category as a compact JWE to the port's current "
+            "`keyAgreement` key from the trust list; the manifest pins the plaintext credential (docs/design.md §8)."
+        ),
     ),
 )
 _PORT_BY_ID = {spec.id: spec for spec in PORT_SEALING_CASES}
@@ -173,7 +183,7 @@ class PortSealingCases:
         probe.sent = (
             f"POST /v1/submissions {submission_id}: its conformity credential carries laboratoryResults in clear"
         )
-        probe.expected = "decision rejected, DATA_CATEGORY_SEALING_REQUIRED the only reason"
+        probe.expected = Phrase(ONLY_REASON, decision="rejected", code="DATA_CATEGORY_SEALING_REQUIRED")
         sent = self.suite.submit(EXPORTER, document)
         receipt = self.suite.receipt_of(sent)
         decision, _ = self.suite.verify_fully(sent, receipt)
@@ -189,7 +199,7 @@ class PortSealingCases:
         document, _ = laboratory_submission(self.suite.material, EXPORTER, submission_id, port_id, sealed=True)
         kid = read_kid(document)
         probe.sent = f"POST /v1/submissions {submission_id}: its conformity credential sealed to {kid}"
-        probe.expected = "201, a receipt that verifies, decision accepted or held_for_inspection, no error"
+        probe.expected = N_("201, a receipt that verifies, decision accepted or held_for_inspection, no error")
         sent = self.suite.submit(EXPORTER, document)
         receipt = self.suite.receipt_of(sent, (201,))
         decision, _ = self.suite.verify_fully(sent, receipt)

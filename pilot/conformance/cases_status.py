@@ -23,10 +23,12 @@ from pilot.conformance.cases_port import PortSuite
 from pilot.conformance.model import CaseFailed, CaseSpec
 from pilot.conformance.runner import PlannedCase, Probe
 from pilot.conformance.submissions import Vector, exporter_of, published_vectors, resubmitted
+from pilot.language import N_
 from pilot.synthetic import certifier_of
 from schemas.digest import parse_digest
 from schemas.errors import VerificationError
 from schemas.jsonio import parse_json
+from schemas.phrase import Phrase
 from schemas.status_list import cited_status_lists, purposes_for, status_entries
 
 __all__ = ["STATUS_CASES", "UNKNOWN_GENERATION", "StatusCases"]
@@ -40,39 +42,45 @@ STATUS_CASES: tuple[CaseSpec, ...] = (
     CaseSpec(
         "port.t2.status-revoked",
         2,
-        "Revoked certificate rejected",
+        N_("Revoked certificate rejected"),
         "The published vector `submission-certificate-revoked` sent again under a fresh id by its exporter (its "
         "manifest signed anew, its certificate as published: revoked in cert-01's `revocation-0` list) gets a "
         "receipt with decision `rejected` and `CREDENTIAL_REVOKED` as its only reason.",
-        "Check every `credentialStatus` entry of every credential at receive time against its issuer's "
-        "current status list, fetched from the registry (docs/design.md §12).",
+        N_(
+            "Check every `credentialStatus` entry of every credential at receive time against its issuer's "
+            "current status list, fetched from the registry (docs/design.md §12)."
+        ),
     ),
     CaseSpec(
         "port.t2.status-suspended",
         2,
-        "Suspended certificate rejected",
+        N_("Suspended certificate rejected"),
         "The published vector `submission-certificate-suspended` sent again under a fresh id by its exporter "
         "gets a receipt with decision `rejected` and `CREDENTIAL_SUSPENDED` as its only reason.",
-        "A set bit in a `suspension` list is `CREDENTIAL_SUSPENDED`, in a `revocation` list `CREDENTIAL_REVOKED`.",
+        N_("A set bit in a `suspension` list is `CREDENTIAL_SUSPENDED`, in a `revocation` list `CREDENTIAL_REVOKED`."),
     ),
     CaseSpec(
         "port.t2.status-fail-closed",
         2,
-        "Status unknown: held, never accepted",
+        N_("Status unknown: held, never accepted"),
         "A fresh consignment whose certificate, validly signed by cert-01, names status lists the registry "
         f"does not have (`revocation-{UNKNOWN_GENERATION}`, `suspension-{UNKNOWN_GENERATION}`) gets decision "
         "`held_for_inspection` with `STATUS_UNAVAILABLE` (a warning) as its only reason; never `accepted`.",
-        "Fail closed: a list that cannot be fetched, does not verify or is older than its `ttl` holds the "
-        "submission for inspection (docs/design.md §12).",
+        N_(
+            "Fail closed: a list that cannot be fetched, does not verify or is older than its `ttl` holds the "
+            "submission for inspection (docs/design.md §12)."
+        ),
     ),
     CaseSpec(
         "port.t2.status-lists-named",
         2,
-        "Receipt names the status lists it relied on",
+        N_("Receipt names the status lists it relied on"),
         "An accepted fresh consignment's receipt verifies and its `statusLists` names a version "
         "(`{id, sequence, digest}`) of every status list its manifest and credentials cite, each once.",
-        "Put every status list version the decision relied on in the receipt's `statusLists`, so that an "
-        "auditor can fetch exactly those versions and re-check.",
+        N_(
+            "Put every status list version the decision relied on in the receipt's `statusLists`, so that an "
+            "auditor can fetch exactly those versions and re-check."
+        ),
     ),
 )
 
@@ -117,7 +125,7 @@ class StatusCases:
         submission_id = self.suite.new_id(stem.removeprefix("submission-"), exporter)
         document = resubmitted(self.suite.material, vector, submission_id, self.suite.port_id)
         probe.sent = f"POST /v1/submissions {submission_id}: {vector.name} under a fresh id, signed by {exporter}"
-        probe.expected = f"201 receipt, decision rejected, the only reason {vector.expect}"
+        probe.expected = Phrase("201 receipt, decision rejected, the only reason {code}", code=vector.expect)
         subject = self._receipt_subject(exporter, document)
         seen = f"decision {subject.get('decision')}, reasons {_codes(subject)}"
         if subject.get("decision") != "rejected" or set(_codes(subject)) != {vector.expect}:
@@ -135,7 +143,11 @@ class StatusCases:
             f"POST /v1/submissions {submission_id}: its certificate by {certifier} names "
             f"{', '.join(e['statusListCredential'].rsplit('/', 1)[1] for e in entries)}, which no registry holds"
         )
-        probe.expected = "decision held_for_inspection, STATUS_UNAVAILABLE the only reason; never accepted"
+        probe.expected = Phrase(
+            "decision {decision}, {code} the only reason; never accepted",
+            decision="held_for_inspection",
+            code="STATUS_UNAVAILABLE",
+        )
         subject = self._receipt_subject(EXPORTER, document)
         seen = f"decision {subject.get('decision')}, reasons {_codes(subject)}"
         if subject.get("decision") != "held_for_inspection" or set(_codes(subject)) != {"STATUS_UNAVAILABLE"}:
@@ -147,7 +159,7 @@ class StatusCases:
         document = self.suite.fresh(EXPORTER, submission_id)
         cited = cited_status_lists(document)
         probe.sent = f"POST /v1/submissions {submission_id} (new, valid), citing {len(cited)} status lists"
-        probe.expected = "decision accepted; statusLists names a version of each cited list, once"
+        probe.expected = N_("decision accepted; statusLists names a version of each cited list, once")
         sent = self.suite.submit(EXPORTER, document)
         receipt = self.suite.receipt_of(sent)
         decision, _ = self.suite.verify_fully(sent, receipt)

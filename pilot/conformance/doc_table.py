@@ -27,7 +27,9 @@ def markdown_table(cases: Iterable[CaseSpec] = ALL_CASES) -> str:
     lines = ["| case | tier | title | checks | hint when it fails |", "|---|---|---|---|---|"]
     for spec in cases:
         tier = f"{spec.tier} ({TIER_NAMES[spec.tier]})"
-        lines.append(f"| `{spec.id}` | {tier} | {_cell(spec.title)} | {_cell(spec.checks)} | {_cell(spec.hint)} |")
+        lines.append(
+            f"| `{spec.id}` | {tier} | {_cell(str(spec.title))} | {_cell(spec.checks)} | {_cell(str(spec.hint))} |"
+        )
     return "\n".join(lines) + "\n"
 
 

@@ -3,19 +3,31 @@
 A ``CaseSpec`` is the registry's description of a check (id, tier, title, what it checks, a hint for
 implementers); a ``CaseResult`` is one run of it against a node (what was sent, expected, actual,
 pass or fail); a ``Report`` is every result of one run of a suite, in the order they ran.
+
+A case's title and hint, and what a case expected, are ``Text``: English marked for the catalogues
+(``pilot.language.N_``), or a ``Phrase`` when values fill it. ``str()`` gives the English, which the JSON report
+and the JUnit XML keep (data for machines); the text and HTML reports show them in the command's language
+(``pilot.conformance.report``). What a node answered (``actual``) is quoted as it is.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
-__all__ = ["TIER_NAMES", "CaseFailed", "CaseResult", "CaseSpec", "Report", "Suite"]
+from pilot.language import N_
+from schemas.phrase import Phrase
+
+__all__ = ["TIER_NAMES", "CaseFailed", "CaseResult", "CaseSpec", "Report", "Suite", "Text"]
 
 Suite = Literal["port", "exporter"]
 
+#: A report's human-readable text: English as it is (a message id of the catalogues, looked up whole, so it
+#: may hold braces), or a phrase, a template filled with values; ``str()`` gives the English either way.
+Text = str | Phrase
+
 #: The kit's three tiers (docs/design.md §1, docs/conformance.md).
-TIER_NAMES = {1: "schema", 2: "signatures and trust", 3: "protocol behaviour"}
+TIER_NAMES = {1: N_("schema"), 2: N_("signatures and trust"), 3: N_("protocol behaviour")}
 
 
 @dataclass(frozen=True)
@@ -24,9 +36,9 @@ class CaseSpec:
 
     id: str
     tier: int
-    title: str
+    title: Text
     checks: str
-    hint: str
+    hint: Text
 
     @property
     def suite(self) -> str:
@@ -48,11 +60,11 @@ class CaseResult:
 
     id: str
     tier: int
-    title: str
+    title: Text
     sent: str
-    expected: str
+    expected: Text
     actual: str
-    hint: str
+    hint: Text
     passed: bool
     duration_ms: int = 0
 
@@ -62,8 +74,19 @@ class CaseResult:
         return "pass" if self.passed else "fail"
 
     def as_dict(self) -> dict[str, Any]:
-        """JSON-ready form (the report's ``cases`` items)."""
-        return {**asdict(self), "status": self.status}
+        """JSON-ready form (the report's ``cases`` items), its texts in English."""
+        return {
+            "id": self.id,
+            "tier": self.tier,
+            "title": str(self.title),
+            "sent": self.sent,
+            "expected": str(self.expected),
+            "actual": self.actual,
+            "hint": str(self.hint),
+            "passed": self.passed,
+            "duration_ms": self.duration_ms,
+            "status": self.status,
+        }
 
 
 @dataclass

@@ -7,8 +7,9 @@ literally (``pilot.safe_text.untrusted``, never rich markup), the HTML escapes i
 writes the characters XML 1.0 forbids as visible escapes (``xml_document``), so the report stays well-formed.
 
 The text and HTML reports are in the command's language (``pilot --lang``, ``pilot.language``): the verdict,
-the labels and the headings; a case's id, its pass/fail mark, the JSON report and the JUnit XML (read by
-machines) never change with it.
+the labels, the headings, each case's title, what it expected and its hint (``model.Text``); a case's id, its
+pass/fail mark, what was sent and what the node answered, the JSON report and the JUnit XML (read by
+machines, in English) never change with it.
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ from xml.etree import ElementTree as ET
 from rich.console import Console
 from rich.table import Column
 
-from pilot.conformance.model import TIER_NAMES, CaseResult, Report
+from node_core.i18n import translate
+from pilot.conformance.model import TIER_NAMES, CaseResult, Report, Text
 from pilot.language import N_, cli_language, tr
 from pilot.safe_text import untrusted, visible, xml_document
 from pilot.tables import new_table
@@ -64,6 +66,11 @@ def _summary(report: Report) -> str:
     )
 
 
+def shown(text: Text) -> str:
+    """``text`` in the command's language (English where the catalogues have no translation)."""
+    return translate(text, cli_language())
+
+
 def _labelled(label: str, value: str, width: int) -> str:
     """``      label:    value``, the values of one case aligned (a label may be wider in another language)."""
     return f"      {label:<{width}} {value}"
@@ -74,9 +81,9 @@ def _plain(report: Report) -> str:
     labels = [tr("sent:"), tr("expected:"), tr("actual:"), tr("hint:")]
     width = max(len(label) for label in labels)
     for r in report.results:
-        lines.append(f"{r.status.upper()}  {r.id}  {r.title}")
+        lines.append(f"{r.status.upper()}  {r.id}  {shown(r.title)}")
         if not r.passed:
-            values = [r.sent, r.expected, r.actual, r.hint]
+            values = [r.sent, shown(r.expected), r.actual, shown(r.hint)]
             lines += [_labelled(label, value, width) for label, value in zip(labels, values, strict=True)]
     lines.append(_summary(report))
     return visible("\n".join(lines)) + "\n"  # no escape sequence reaches a terminal that shows the file
@@ -90,8 +97,9 @@ def print_table(report: Report, console: Console) -> None:
         mark = "[green]pass[/]" if r.passed else "[bold red]FAIL[/]"
         actual = untrusted(r.actual)
         if not r.passed:
-            actual += f"\n[dim]{tr('sent:')} {untrusted(r.sent)}[/]\n[yellow]{tr('hint:')} {untrusted(r.hint)}[/]"
-        table.add_row(mark, untrusted(r.id), str(r.tier), untrusted(r.expected), actual)
+            hint = untrusted(shown(r.hint))
+            actual += f"\n[dim]{tr('sent:')} {untrusted(r.sent)}[/]\n[yellow]{tr('hint:')} {hint}[/]"
+        table.add_row(mark, untrusted(r.id), str(r.tier), untrusted(shown(r.expected)), actual)
     console.print(table)
     style = "bold green" if report.ok else "bold red"
     console.print(f"[{style}]{untrusted(_summary(report))}[/]")
@@ -144,10 +152,11 @@ _HTML_HEADERS = (N_("status"), N_("case"), N_("tier"), N_("title"), N_("sent"), 
 def _row(r: CaseResult) -> str:
     e = html.escape
     status = '<b class="ok">pass</b>' if r.passed else '<b class="bad">FAIL</b>'
-    hint = f'<div class="hint">{e(tr("hint:"))} {e(r.hint)}</div>' if r.hint else ""
+    hint = f'<div class="hint">{e(tr("hint:"))} {e(shown(r.hint))}</div>' if str(r.hint) else ""
+    tier = f'<td title="{e(tr(TIER_NAMES[r.tier]))}">{r.tier}</td>' if r.tier in TIER_NAMES else f"<td>{r.tier}</td>"
     return (
-        f'<tr class="{r.status}" id="{e(r.id)}"><td>{status}</td><td><code>{e(r.id)}</code></td><td>{r.tier}</td>'
-        f"<td>{e(r.title)}</td><td>{e(r.sent)}</td><td>{e(r.expected)}</td><td>{e(r.actual)}{hint}</td>"
+        f'<tr class="{r.status}" id="{e(r.id)}"><td>{status}</td><td><code>{e(r.id)}</code></td>{tier}'
+        f"<td>{e(shown(r.title))}</td><td>{e(r.sent)}</td><td>{e(shown(r.expected))}</td><td>{e(r.actual)}{hint}</td>"
         f"<td>{r.duration_ms}</td></tr>"
     )
 

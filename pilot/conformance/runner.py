@@ -12,17 +12,18 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from pilot.conformance.model import CaseFailed, CaseResult, CaseSpec
+from pilot.conformance.model import CaseFailed, CaseResult, CaseSpec, Text
 
 __all__ = ["CaseBody", "PlannedCase", "Probe", "ProgressHook", "run_planned"]
 
 
 @dataclass
 class Probe:
-    """What a case sent and what it expected, filled in by the case body as it goes."""
+    """What a case sent and what it expected (a ``Text``: shown in the report's language), filled in by the case
+    body as it goes."""
 
     sent: str = ""
-    expected: str = ""
+    expected: Text = ""
 
 
 CaseBody = Callable[[Probe], str]

@@ -29,11 +29,14 @@ from typing import Any
 
 import jsonschema_rs
 
+from pilot.conformance.model import Text
+from pilot.language import N_
 from schemas.codes import Code
 from schemas.errors import JsonMalformedError, PilotSchemaError, Reason
 from schemas.jose import is_enveloped, read_enveloped
 from schemas.jsonio import parse_json
 from schemas.jsonld import UNTP_VERSION, VC_V2_CONTEXT, expansion_problems, untp_context_url
+from schemas.phrase import Phrase
 
 __all__ = [
     "NOT_RUN_CHECKS",
@@ -47,9 +50,11 @@ __all__ = [
     "missing_reference_files",
 ]
 
-#: The checks that need a reference directory, as the report names them.
-NOT_RUN_CHECKS = (f"UNTP {UNTP_VERSION} schemas", "W3C VC 2.0 schema", "JSON-LD expansion")
-NOT_RUN_REASON = "no reference directory: pass --reference-dir or set PILOT_REFERENCE_DIR"
+#: The checks that need a reference directory, as the report names them (marked for the catalogues whole: the
+#: first names ``UNTP_VERSION``, which a test keeps in step).
+NOT_RUN_CHECKS = (N_("UNTP 0.6.1 schemas"), N_("W3C VC 2.0 schema"), N_("JSON-LD expansion"))
+#: Why they did not run (English as kept in the JSON report; shown translated in the text one).
+NOT_RUN_REASON = N_("no reference directory: pass --reference-dir or set PILOT_REFERENCE_DIR")
 NOT_RUN_MESSAGE = f"not run: {', '.join(NOT_RUN_CHECKS)} ({NOT_RUN_REASON})"
 
 #: UNTP credential types and the part of UNTP that defines each.
@@ -66,28 +71,32 @@ REFERENCE_FILES = (
 _UNTP_CONTEXT = re.compile(r"https://test\.uncefact\.org/vocabulary/untp/([A-Za-z0-9_-]+)/([^/]+)/")
 _MESSAGE_LIMIT = 300
 
-_HINTS = {
-    Code.VC_SCHEMA_INVALID: (
-        "make the credential conform to the W3C VC Data Model 2.0 JSON Schema "
-        f"(reference {_VC_SCHEMA}); the message names the failing keyword"
+_HINTS: dict[Code, Text] = {
+    Code.VC_SCHEMA_INVALID: Phrase(
+        "make the credential conform to the W3C VC Data Model 2.0 JSON Schema (reference {schema}); the message "
+        "names the failing keyword",
+        schema=_VC_SCHEMA,
     ),
-    Code.JSONLD_TERM_UNDEFINED: (
+    Code.JSONLD_TERM_UNDEFINED: N_(
         "every member and type must be defined by a @context in scope (JSON-LD safe mode): define pilot terms "
         "in the pilot context (schemas/contexts/), typed the UNTP way and never through @vocab, or remove them"
     ),
-    Code.JSONLD_CONTEXT_UNAVAILABLE: (
-        f"use only contexts that resolve offline: {VC_V2_CONTEXT}, the UNTP {UNTP_VERSION} contexts (both from "
-        "the reference directory) and the pilot's own (schemas/contexts/index.json)"
+    Code.JSONLD_CONTEXT_UNAVAILABLE: Phrase(
+        "use only contexts that resolve offline: {vc_context}, the UNTP {version} contexts (both from the reference "
+        "directory) and the pilot's own (schemas/contexts/index.json)",
+        vc_context=VC_V2_CONTEXT,
+        version=UNTP_VERSION,
     ),
 }
 
 
 @dataclass(frozen=True)
 class Finding:
-    """One shared-schema failure: the problem (code, pointer in the file, message) and a hint to fix it."""
+    """One shared-schema failure: the problem (code, pointer in the file, message) and a hint to fix it (English
+    with ``str()``, in another language with ``node_core.i18n.translate``)."""
 
     problem: Reason
-    hint: str
+    hint: Text
 
 
 def missing_reference_files(reference: Path) -> list[str]:
@@ -116,7 +125,9 @@ def _short(text: str) -> str:
     return text if len(text) <= _MESSAGE_LIMIT else text[: _MESSAGE_LIMIT - 3] + "..."
 
 
-def _schema_findings(validator: Any, payload: Any, base: str, code: Code, schema_name: str, hint: str) -> list[Finding]:
+def _schema_findings(
+    validator: Any, payload: Any, base: str, code: Code, schema_name: str, hint: Text
+) -> list[Finding]:
     findings = []
     for error in validator.iter_errors(payload):
         keyword = error.kind.name
@@ -151,16 +162,22 @@ def _untp_findings(payload: Mapping[str, Any], reference: Path, base: str) -> li
         if part is None:
             continue
         expected = untp_context_url(part)
-        context_hint = (
-            f"name the UNTP {UNTP_VERSION} context {expected} in @context, right after {VC_V2_CONTEXT} "
-            "(UNTP's schema fixes both positions)"
+        context_hint = Phrase(
+            "name the UNTP {version} context {expected} in @context, right after {vc_context} (UNTP's schema fixes "
+            "both positions)",
+            version=UNTP_VERSION,
+            expected=expected,
+            vc_context=VC_V2_CONTEXT,
         )
         versions = [(version, url) for found_part, version, url in contexts if found_part == part]
         if any(version == UNTP_VERSION for version, _ in versions):
             schema = reference / _UNTP_DIR / f"untp-{part}-schema.json"
-            schema_hint = (
-                f"make the credential conform to the UNTP {UNTP_VERSION} {part.upper()} JSON Schema "
-                f"(reference {_UNTP_DIR}/untp-{part}-schema.json); the pilot's records are a strict profile of it"
+            schema_hint = Phrase(
+                "make the credential conform to the UNTP {version} {part} JSON Schema (reference {schema}); the "
+                "pilot's records are a strict profile of it",
+                version=UNTP_VERSION,
+                part=part.upper(),
+                schema=f"{_UNTP_DIR}/untp-{part}-schema.json",
             )
             findings += _schema_findings(
                 _compiled(schema),
@@ -172,17 +189,26 @@ def _untp_findings(payload: Mapping[str, Any], reference: Path, base: str) -> li
             )
         elif versions:
             named = ", ".join(f"{version} ({url})" for version, url in versions)
-            message = (
-                f"a {type_name} names UNTP {part} context version {named}; this pilot validates UNTP "
-                f"{UNTP_VERSION} only: expected {expected}"
+            message = Phrase(
+                "a {type} names UNTP {part} context version {named}; this pilot validates UNTP {version} only: "
+                "expected {expected}",
+                type=type_name,
+                part=part,
+                named=named,
+                version=UNTP_VERSION,
+                expected=expected,
             )
-            findings.append(Finding(Reason(Code.UNTP_SCHEMA_INVALID, f"{base}/@context", message), context_hint))
+            findings.append(Finding(Reason.of(Code.UNTP_SCHEMA_INVALID, f"{base}/@context", message), context_hint))
         else:
-            message = (
-                f"a {type_name} is a UNTP type, but its @context names no UNTP {part} context; "
-                f"expected UNTP {UNTP_VERSION}: {expected}"
+            message = Phrase(
+                "a {type} is a UNTP type, but its @context names no UNTP {part} context; expected UNTP {version}: "
+                "{expected}",
+                type=type_name,
+                part=part,
+                version=UNTP_VERSION,
+                expected=expected,
             )
-            findings.append(Finding(Reason(Code.UNTP_SCHEMA_INVALID, f"{base}/@context", message), context_hint))
+            findings.append(Finding(Reason.of(Code.UNTP_SCHEMA_INVALID, f"{base}/@context", message), context_hint))
     return findings
 
 

@@ -1,7 +1,9 @@
 """Pictures where people would rather look than read: a consignment's timeline and its farms' maps, as inline SVG.
 
-Pure: no network, no files, no verification (callers say what verified). Drawn from the records as they
-are (``ConsignmentStory``), every text escaped, nothing referring outside the page.
+Pure: no network, no verification (callers say what verified); the only files read are the message
+catalogues, for the labels, which are in the command's language (``pilot.language``). Drawn from the records
+as they are (``ConsignmentStory``: ids, codes and values never translated), every text escaped, nothing
+referring outside the page.
 
 - ``farm_map_svg``: a farm's GeoJSON polygon (a ``Polygon``, or a ``MultiPolygon``), projected and scaled,
   with its name and id, a scale bar and a north arrow (``project_farm`` gives the drawn points);

@@ -5,7 +5,8 @@ cosine of that latitude, in metres on a sphere of the IUGG mean Earth radius: at
 few kilometres) the distortion is far below what a drawing shows. The projected shape is scaled to fit
 the drawing area and centred; north is up. The map carries the farm's name and id, the centre in
 degrees, its area (or why the polygon is not a valid area), a scale bar of a round length and a north
-arrow. ``shapely`` gives the bounds, the area and the validity (``explain_validity``, the reason only).
+arrow. ``shapely`` gives the bounds, the area and the validity (``explain_validity``, the reason only). The
+labels (units, the north arrow, the map's title) are in the command's language (``pilot.language``).
 
 GeoJSON (RFC 7946 §3.1.6, §3.1.7): a ``Polygon`` is an outer ring then its holes; a ``MultiPolygon`` is a
 list of those. The pilot's records carry only ``Polygon`` (``schemas.models.geometry``); a MultiPolygon is
@@ -25,6 +26,7 @@ from shapely.geometry import MultiPolygon
 from shapely.geometry import Polygon as ShapelyPolygon
 from shapely.validation import explain_validity
 
+from pilot.language import tr
 from pilot.pictures._errors import PictureError
 from pilot.pictures._markup import clipped, escaped, name_text, number
 
@@ -147,16 +149,26 @@ def scale_bar_metres(scale: float, longest: float) -> float:
 
 
 def _length(metres: float) -> str:
-    return f"{metres / 1000:g} km" if metres >= 1000 else f"{metres:g} m"
+    return tr("{km:g} km", km=metres / 1000) if metres >= 1000 else tr("{m:g} m", m=metres)
 
 
 def _area(m2: float) -> str:
     hectares = m2 / 10_000
-    return f"{hectares:,.1f} ha" if hectares < 100 else f"{hectares:,.0f} ha"
+    return (
+        tr("{hectares:,.1f} ha", hectares=hectares) if hectares < 100 else tr("{hectares:,.0f} ha", hectares=hectares)
+    )
 
 
 def _degrees(lon: float, lat: float) -> str:
-    return f"{abs(lat):.4f}° {'N' if lat >= 0 else 'S'}, {abs(lon):.4f}° {'E' if lon >= 0 else 'W'}"
+    """The centre in degrees and hemispheres (``50.5050° N, 37.0500° E``), written as the reader's language does."""
+    north, east, lat, lon = lat >= 0, lon >= 0, abs(lat), abs(lon)
+    if north and east:
+        return tr("{lat:.4f}° N, {lon:.4f}° E", lat=lat, lon=lon)
+    if north:
+        return tr("{lat:.4f}° N, {lon:.4f}° W", lat=lat, lon=lon)
+    if east:
+        return tr("{lat:.4f}° S, {lon:.4f}° E", lat=lat, lon=lon)
+    return tr("{lat:.4f}° S, {lon:.4f}° W", lat=lat, lon=lon)
 
 
 def _path(farm: FarmMap) -> str:
@@ -181,8 +193,9 @@ def farm_map_svg(geometry: Any, *, name: Any, facility_id: str, region: str | No
     bar_end = PLOT[0] + bar * farm.scale
     footer_y = PLOT[1] + PLOT[3] + 26
     place = _degrees(*farm.centre) + (f" · {region}" if region else "")
-    measure = f"not a valid area: {farm.problem}" if farm.problem else _area(farm.area_m2)
-    title = f"Map of {every} ({facility_id}), {place}: {measure}"
+    measure = tr("not a valid area: {problem}", problem=farm.problem) if farm.problem else _area(farm.area_m2)
+    title = tr("Map of {names} ({id}), {place}: {measure}", names=every, id=facility_id, place=place, measure=measure)
+    north = escaped(tr("N"))  # the north arrow's letter
     arrow_x, arrow_y = PLOT[0] + PLOT[2] - 14, PLOT[1] + 8
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" class="pilot-farm-map" role="img" '
@@ -199,7 +212,7 @@ def farm_map_svg(geometry: Any, *, name: Any, facility_id: str, region: str | No
         f'stroke="{"#b3261e" if farm.problem else "#2f6b2a"}" stroke-width="1.5" stroke-linejoin="round"/>'
         f'<path d="M{arrow_x:g} {arrow_y + 16:g} L{arrow_x:g} {arrow_y:g} M{arrow_x - 4:g} {arrow_y + 5:g} '
         f'L{arrow_x:g} {arrow_y:g} L{arrow_x + 4:g} {arrow_y + 5:g}" fill="none" stroke="#4a5561" stroke-width="1.2"/>'
-        f'<text x="{arrow_x:g}" y="{arrow_y + 27:g}" font-size="9" text-anchor="middle" fill="#4a5561">N</text>'
+        f'<text x="{arrow_x:g}" y="{arrow_y + 27:g}" font-size="9" text-anchor="middle" fill="#4a5561">{north}</text>'
         f'<path class="scale-bar" d="M{PLOT[0]:g} {footer_y - 4:g} V{footer_y:g} H{number(bar_end)} '
         f'V{footer_y - 4:g}" fill="none" stroke="#1d2530" stroke-width="1.5"/>'
         f'<text x="{number(bar_end + 6)}" y="{footer_y:g}" font-size="10" fill="#1d2530">{_length(bar)}</text>'

@@ -11,12 +11,13 @@ normalised: Cyrillic, Hanzi and combining characters stay as sent.
 from __future__ import annotations
 
 import html
+import unicodedata
 from collections.abc import Mapping
 from typing import Any
 
 from pilot.safe_text import visible, xml_text
 
-__all__ = ["clipped", "escaped", "name_text", "number"]
+__all__ = ["clipped", "escaped", "name_text", "number", "text_width"]
 
 
 def escaped(value: object) -> str:
@@ -27,6 +28,11 @@ def escaped(value: object) -> str:
 def clipped(value: str, limit: int) -> str:
     """``value`` cut to ``limit`` characters, an ellipsis marking the cut (SVG text does not wrap)."""
     return value if len(value) <= limit else value[: max(0, limit - 1)] + "…"
+
+
+def text_width(text: str) -> int:
+    """How many Latin letters wide ``text`` is, roughly: a wide character (Hanzi) counts two."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
 
 
 def number(value: float) -> str:

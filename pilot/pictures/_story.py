@@ -16,7 +16,8 @@ verified here). ``story_milestones`` reads its timeline from it:
 ``story_farms`` lists the facilities (farms first, in the lots' order, then the other facilities) whose
 records the submission carries in clear, with their GeoJSON boundary, for the maps. A malformed part
 (a time that is not RFC 3339, an event that is not an object) is skipped or shown without its time,
-never raised: the pictures show what there is.
+never raised: the pictures show what there is. The milestones' texts are in the command's language
+(``pilot.language``); ids, codes and values from the records are shown as they are.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from pilot.language import tr
 from pilot.pictures._timeline import Milestone, Outcome, Stage
 from schemas.errors import VerificationError
 from schemas.identifiers import short_id_of
@@ -104,7 +106,7 @@ def _types(document: Mapping[str, Any]) -> list[str]:
 def _party(value: Any) -> str:
     """A party's short id: from ``{"id": did}`` or a DID string."""
     did = value.get("id") if isinstance(value, Mapping) else value
-    return short_id_of(str(did)) if did else "an unnamed party"
+    return short_id_of(str(did)) if did else tr("an unnamed party")
 
 
 def _clear_credentials(submission: Mapping[str, Any] | None) -> list[tuple[Mapping[str, Any], Any]]:
@@ -116,7 +118,7 @@ def _clear_credentials(submission: Mapping[str, Any] | None) -> list[tuple[Mappi
                 kid = sealed_header(read_sealed(document)).get("kid")
             except VerificationError:
                 kid = None
-            out.append((_mapping(document), kid or "a key its header does not name"))
+            out.append((_mapping(document), kid or tr("a key its header does not name")))
             continue
         try:
             payload = credential_payload(document) if isinstance(document, Mapping) else {}
@@ -146,19 +148,24 @@ def _event_milestones(subject: Any) -> list[Milestone]:
         if not event:
             continue
         step = str(event.get("bizStep") or _types(event)[0])
-        where = str(event.get("bizLocation") or _mapping(event.get("readPoint")).get("id") or "an unstated place")
+        where = str(event.get("bizLocation") or _mapping(event.get("readPoint")).get("id") or tr("an unstated place"))
         lots = _ids(event.get("epcList"))
         inputs, outputs = _ids(event.get("inputEPCList")), _ids(event.get("outputEPCList"))
         at = time_or_none(event.get("eventTime"))
         if step == "commissioning" and lots:
-            title = f"{', '.join(lots)} at {where}"
+            title = tr("{lots} at {place}", lots=", ".join(lots), place=where)
             milestones.append(Milestone(at, Stage.farm_lot, title, _quantities(event)))
             continue
         if inputs or outputs:
-            detail = f"{len(inputs)} lot(s) in: {', '.join(inputs)}; out: {', '.join(outputs)}"
+            detail = tr(
+                "{count} lot(s) in: {inputs}; out: {outputs}",
+                count=len(inputs),
+                inputs=", ".join(inputs),
+                outputs=", ".join(outputs),
+            )
         else:
             detail = ", ".join(lots) or _quantities(event)
-        milestones.append(Milestone(at, Stage.event, f"{step} at {where}", detail))
+        milestones.append(Milestone(at, Stage.event, tr("{step} at {place}", step=step, place=where), detail))
     return milestones
 
 
@@ -168,20 +175,24 @@ def _certificate(credential: Mapping[str, Any]) -> Milestone:
     at = time_or_none(credential.get("validFrom")) or time_or_none(_mapping(credential.get("proof")).get("created"))
     types = _types(credential)
     if "VeterinaryAttestation" in types:
-        title = f"veterinary attestation by {issuer}"
-        detail = (
-            f"establishment {subject.get('establishmentNumber', '?')}, inspected {subject.get('inspectionDate', '?')}"
+        title = tr("veterinary attestation by {issuer}", issuer=issuer)
+        detail = tr(
+            "establishment {number}, inspected {date}",
+            number=subject.get("establishmentNumber", "?"),
+            date=subject.get("inspectionDate", "?"),
         )
     else:
         kind = next((t for t in types if t != "VerifiableCredential"), "credential")
         name = subject.get("name")
-        title = f"{name if isinstance(name, str) else kind} by {issuer}"
+        title = tr("{name} by {issuer}", name=name if isinstance(name, str) else kind, issuer=issuer)
         assessed = [
             str(_mapping(_mapping(a).get("facility")).get("id"))
             for assessment in _list(subject.get("assessment"))
             for a in _list(_mapping(assessment).get("assessedFacility"))
         ]
-        detail = f"{credential.get('id', '')}" + (f"; assessed: {', '.join(assessed)}" if assessed else "")
+        detail = f"{credential.get('id', '')}" + (
+            tr("; assessed: {facilities}", facilities=", ".join(assessed)) if assessed else ""
+        )
     return Milestone(at, Stage.certificate, title, detail)
 
 
@@ -190,7 +201,9 @@ def _submission_milestones(story: ConsignmentStory) -> list[Milestone]:
     for credential, sealed_to in _clear_credentials(story.submission):
         if sealed_to is not None:
             milestones.append(
-                Milestone(None, Stage.certificate, "a credential sealed to the port", f"sealed to {sealed_to}")
+                Milestone(
+                    None, Stage.certificate, tr("a credential sealed to the port"), tr("sealed to {key}", key=sealed_to)
+                )
             )
             continue
         types = _types(credential)
@@ -202,11 +215,15 @@ def _submission_milestones(story: ConsignmentStory) -> list[Milestone]:
     if manifest:
         subject = _mapping(manifest.get("credentialSubject"))
         at = time_or_none(_mapping(manifest.get("proof")).get("created")) or time_or_none(manifest.get("validFrom"))
-        detail = (
-            f"{len(_list(subject.get('credentials')))} credential(s) pinned, {len(_list(subject.get('lots')))} lot(s), "
-            f"to {subject.get('destination', story.port)}, shipment date {subject.get('shipmentDate', '?')}"
+        detail = tr(
+            "{credentials} credential(s) pinned, {lots} lot(s), to {port}, shipment date {date}",
+            credentials=len(_list(subject.get("credentials"))),
+            lots=len(_list(subject.get("lots"))),
+            port=subject.get("destination", story.port),
+            date=subject.get("shipmentDate", "?"),
         )
-        milestones.append(Milestone(at, Stage.manifest, f"signed by {_party(manifest.get('issuer'))}", detail))
+        signed = tr("signed by {party}", party=_party(manifest.get("issuer")))
+        milestones.append(Milestone(at, Stage.manifest, signed, detail))
     return milestones
 
 
@@ -216,15 +233,20 @@ def _delivery_milestones(story: ConsignmentStory) -> list[Milestone]:
         Milestone(
             time_or_none(view.get("createdAt")),
             Stage.delivery,
-            f"queued at {story.exporter} for {story.port}",
-            f"submission digest {view.get('submissionDigest', '?')}",
+            tr("queued at {exporter} for {port}", exporter=story.exporter, port=story.port),
+            tr("submission digest {digest}", digest=view.get("submissionDigest", "?")),
         )
     ]
     for item in _list(view.get("attemptLog")):
         attempt = _mapping(item)
         outcome = str(attempt.get("outcome"))
         status = attempt.get("httpStatus")
-        title = f"attempt {attempt.get('number', '?')}: {outcome}" + (f" (HTTP {status})" if status else "")
+        number = attempt.get("number", "?")
+        title = (
+            tr("attempt {number}: {outcome} (HTTP {status})", number=number, outcome=outcome, status=status)
+            if status
+            else tr("attempt {number}: {outcome}", number=number, outcome=outcome)
+        )
         detail = " ".join(str(x) for x in (attempt.get("code"), attempt.get("detail")) if x)
         milestones.append(
             Milestone(
@@ -247,15 +269,20 @@ def _receipt_milestones(story: ConsignmentStory) -> list[Milestone]:
         view = story.view
         code = view.get("failureCode")
         at = time_or_none(view.get("finishedAt")) or time_or_none(view.get("updatedAt"))
-        title = f"no receipt (state {view.get('state', '?')})"
+        title = tr("no receipt (state {state})", state=view.get("state", "?"))
         failed: Outcome = "failed" if view.get("state") == "failed" else None
         return [Milestone(at, Stage.decision, title, str(code or view.get("failureDetail") or ""), failed)]
     subject = _mapping(receipt.get("credentialSubject"))
     at = time_or_none(subject.get("receivedAt"))
     decision = str(subject.get("decision"))
     codes = list(dict.fromkeys(str(_mapping(r).get("code")) for r in _list(subject.get("reasons"))))
-    checked = {True: "verified", False: "DOES NOT VERIFY", None: "not checked here"}[story.receipt_verified]
-    detail = f"receipt {receipt.get('id', '?')} signed by {_party(receipt.get('issuer'))} ({checked})"
+    checked = {True: tr("verified"), False: tr("DOES NOT VERIFY"), None: tr("not checked here")}[story.receipt_verified]
+    detail = tr(
+        "receipt {id} signed by {party} ({checked})",
+        id=receipt.get("id", "?"),
+        party=_party(receipt.get("issuer")),
+        checked=checked,
+    )
     milestones = [
         Milestone(
             at,
@@ -272,8 +299,8 @@ def _receipt_milestones(story: ConsignmentStory) -> list[Milestone]:
         Milestone(
             at,
             Stage.log,
-            f"entry {log.get('index', '?')} in {log.get('origin', '?')}",
-            f"included in the receipt's checkpoint of size {size if size is not None else '?'}",
+            tr("entry {index} in {origin}", index=log.get("index", "?"), origin=log.get("origin", "?")),
+            tr("included in the receipt's checkpoint of size {size}", size=size if size is not None else "?"),
             log_outcome,
         )
     )
@@ -282,8 +309,8 @@ def _receipt_milestones(story: ConsignmentStory) -> list[Milestone]:
             Milestone(
                 cosignature.at,
                 Stage.cosigned,
-                f"by {cosignature.witness}",
-                f"checkpoint of size {cosignature.checkpoint_size}, which holds the entry",
+                tr("by {witness}", witness=cosignature.witness),
+                tr("checkpoint of size {size}, which holds the entry", size=cosignature.checkpoint_size),
                 "ok",
             )
         )

@@ -7,7 +7,8 @@ spaced and the gap is written, not drawn to scale), the stage, what happened and
 says whether it went well (a decision to accept, a delivered attempt), needs attention (a hold, a retry)
 or failed (a rejection, a receipt that does not verify). Milestones with no time stay in their stage's
 place: after the last milestone of the same or an earlier stage. Every text is escaped; a text too long
-for its row is cut with an ellipsis and kept whole in the row's tooltip.
+for its row is cut with an ellipsis and kept whole in the row's tooltip. The labels (stages, units, the legend)
+are in the command's language (``pilot.language``); the milestones' own texts come translated from their maker.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Literal
 
-from pilot.pictures._markup import clipped, escaped
+from pilot.language import N_, tr
+from pilot.pictures._markup import clipped, escaped, text_width
 
 __all__ = ["STAGE_COLOURS", "Milestone", "Outcome", "Stage", "elapsed", "ordered", "timeline_svg"]
 
@@ -26,16 +28,16 @@ Outcome = Literal["ok", "attention", "failed"] | None
 
 
 class Stage(StrEnum):
-    """Where in the consignment's life a milestone lies, in the order of that life."""
+    """Where in the consignment's life a milestone lies, in the order of that life (the value: its English label)."""
 
-    farm_lot = "farm lot"
-    event = "traceability event"
-    certificate = "certificate"
-    manifest = "manifest"
-    delivery = "delivery"
-    decision = "decision"
-    log = "log"
-    cosigned = "cosigned"
+    farm_lot = N_("farm lot")
+    event = N_("traceability event")
+    certificate = N_("certificate")
+    manifest = N_("manifest")
+    delivery = N_("delivery")
+    decision = N_("decision")
+    log = N_("log")
+    cosigned = N_("cosigned")
 
 
 STAGE_ORDER = {stage: n for n, stage in enumerate(Stage)}
@@ -94,27 +96,32 @@ def elapsed(seconds: float) -> str:
     """``+3 s``, ``+5 min``, ``+2 h 5 min``, ``+3 d 4 h``: a gap between two rows, to the unit that matters."""
     whole = max(0, round(seconds))
     if whole < 60:
-        return f"+{whole} s"
+        return tr("+{seconds} s", seconds=whole)
     minutes, hours, days = whole // 60, whole // 3600, whole // 86400
     if hours == 0:
-        return f"+{minutes} min"
+        return tr("+{minutes} min", minutes=minutes)
     if days == 0:
-        return f"+{hours} h" + (f" {minutes % 60} min" if minutes % 60 else "")
-    return f"+{days} d" + (f" {hours % 24} h" if hours % 24 and days < 10 else "")
+        if minutes % 60:
+            return tr("+{hours} h {minutes} min", hours=hours, minutes=minutes % 60)
+        return tr("+{hours} h", hours=hours)
+    if hours % 24 and days < 10:
+        return tr("+{days} d {hours} h", days=days, hours=hours % 24)
+    return tr("+{days} d", days=days)
 
 
 def _when(at: datetime | None) -> str:
-    return "time not stated" if at is None else at.strftime("%Y-%m-%d %H:%M:%S")
+    return tr("time not stated") if at is None else at.strftime("%Y-%m-%d %H:%M:%S")
 
 
 def _legend(stages: list[Stage]) -> str:
     items, x = [], 10
     for stage in stages:
+        label = tr(stage.value)
         items.append(
             f'<circle cx="{x + 5}" cy="47" r="5" fill="{STAGE_COLOURS[stage]}"/>'
-            f'<text x="{x + 14}" y="51" font-size="11" fill="#4a5561">{escaped(stage.value)}</text>'
+            f'<text x="{x + 14}" y="51" font-size="11" fill="#4a5561">{escaped(label)}</text>'
         )
-        x += 24 + 7 * len(stage.value)
+        x += 24 + 7 * text_width(label)
     return "".join(items)
 
 
@@ -128,7 +135,8 @@ def _row(index: int, milestone: Milestone, previous: datetime | None) -> str:
             f'<text x="{TIME_X}" y="{y + 16}" font-size="10.5" text-anchor="end" fill="#8a949e">'
             f"{elapsed((milestone.at - previous).total_seconds())}</text>"
         )
-    tooltip = f"{_when(milestone.at)} · {milestone.stage.value}: {milestone.title}" + (
+    stage = tr(milestone.stage.value)
+    tooltip = f"{_when(milestone.at)} · {stage}: {milestone.title}" + (
         f" — {milestone.detail}" if milestone.detail else ""
     )
     outcome = f' data-outcome="{milestone.outcome}"' if milestone.outcome else ""
@@ -140,7 +148,7 @@ def _row(index: int, milestone: Milestone, previous: datetime | None) -> str:
         f'fill="#1d2530">{_when(milestone.at)}</text>{gap}'
         f'<circle cx="{LINE_X}" cy="{y - 4}" r="7" fill="{colour}" stroke="#fff" stroke-width="2"/>'
         f'<text x="{TEXT_X}" y="{y}" font-size="13" fill="#1d2530">{mark_text}'
-        f'<tspan fill="{colour}" font-weight="bold">{escaped(milestone.stage.value)}</tspan> '
+        f'<tspan fill="{colour}" font-weight="bold">{escaped(stage)}</tspan> '
         f"{escaped(clipped(milestone.title, 96))}</text>"
         f'<text x="{TEXT_X}" y="{y + 16}" font-size="11" fill="#67727e">'
         f"{escaped(clipped(milestone.detail, 128))}</text>"
@@ -160,7 +168,7 @@ def timeline_svg(milestones: Sequence[Milestone], *, title: str) -> str:
     if rows:
         line = f'<path d="M{LINE_X} {TOP - 4} V{TOP + (len(rows) - 1) * ROW - 4}" stroke="#c5ccd3" stroke-width="3"/>'
     else:
-        line = f'<text x="{TEXT_X}" y="{TOP}" font-size="13" fill="#67727e">nothing to show</text>'
+        line = f'<text x="{TEXT_X}" y="{TOP}" font-size="13" fill="#67727e">{escaped(tr("nothing to show"))}</text>'
     stages = sorted({m.stage for m in rows}, key=STAGE_ORDER.__getitem__)
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" class="pilot-timeline" role="img" viewBox="0 0 {WIDTH} {height}" '

@@ -18,6 +18,7 @@ from pilot.cli import app
 from pilot.conformance import shared_schema
 from pilot.documents import FileVerdict
 from schemas.jose import sign_enveloped
+from schemas.jsonld import UNTP_VERSION
 from schemas.keys import key_from_seed
 
 runner = CliRunner()
@@ -177,6 +178,7 @@ def test_without_reference_directory_the_checks_are_reported_not_run(
     )
     path = _write(tmp_path, "any.json", {"type": ["VerifiableCredential"]})
     message = shared_schema.NOT_RUN_MESSAGE
+    assert shared_schema.NOT_RUN_CHECKS[0] == f"UNTP {UNTP_VERSION} schemas"  # a message id, written out whole
     assert message == (
         "not run: UNTP 0.6.1 schemas, W3C VC 2.0 schema, JSON-LD expansion "
         "(no reference directory: pass --reference-dir or set PILOT_REFERENCE_DIR)"
