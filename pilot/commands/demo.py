@@ -70,7 +70,8 @@ def _running_network(data_dir: Path) -> NetworkControl | None:
 
 @contextlib.contextmanager
 def _own_network(keep: Path | None, notes: Console) -> Iterator[NetworkControl]:
-    from pilot.launcher import start_network
+    from pilot.commands.network import report_start_error
+    from pilot.launcher import StartError, UsageError, start_network
 
     with tempfile.TemporaryDirectory(prefix="pilot-demo-") as temporary:
         data_dir = keep or Path(temporary)
@@ -83,7 +84,13 @@ def _own_network(keep: Path | None, notes: Console) -> Iterator[NetworkControl]:
                 last=base + 20,
             )
         ):
-            network = start_network(data_dir, base, env=DEMO_ENV, overview=False)
+            try:
+                network = start_network(data_dir, base, env=DEMO_ENV, overview=False)
+            except UsageError as exc:
+                fail_usage(exc.phrase)
+            except StartError as exc:
+                report_start_error(exc)
+                raise typer.Exit(EXIT_FAILED) from None
         with network:
             tokens = {n: network.token(n) for n in EXPORTER_IDS}
             yield NetworkControl(

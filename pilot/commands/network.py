@@ -155,7 +155,8 @@ def _print_log_tail(name: str, log: str) -> None:
     err_console.rule()
 
 
-def _report_start_error(error: StartError) -> None:
+def report_start_error(error: StartError) -> None:
+    """Say why the network did not start, with the tail of each failed node's log (``pilot up``, ``pilot demo``)."""
     err_console.print(f"[bold red]{tr('error:')}[/] {untrusted(localized(error.phrase))}")
     for node_id, log in error.logs.items():
         _print_log_tail(node_id, log)
@@ -274,7 +275,7 @@ def up_command(
     except UsageError as exc:
         fail_usage(exc.phrase)
     except StartError as exc:
-        _report_start_error(exc)
+        report_start_error(exc)
         raise typer.Exit(EXIT_FAILED) from None
     except (KeyboardInterrupt, _Terminated):
         notes.print(tr("Stopping the nodes…"))

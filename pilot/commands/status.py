@@ -212,7 +212,7 @@ def _change(
         try:
             change = change_status(directory, issuer, named.credential_id, action, registry_url=registry_url)
         except IssuerStateError as exc:
-            fail_usage(str(exc))
+            fail_usage(exc.phrase)
         report = change_report(action, change)
     elif _role(directory, issuer) == "exporter":
         report = exporter_change_report(action, issuer, _ask_exporter(action, issuer, named, directory))
@@ -301,7 +301,7 @@ def _entries_by_id(named: NamedCredential, directory: Path, issuer: str | None) 
         except UnknownCredentialError:
             continue
         except IssuerStateError as exc:
-            fail_usage(str(exc))
+            fail_usage(exc.phrase)
         return [StatusListEntry.model_validate(e) for e in found]
     exporters = [issuer] if issuer is not None and issuer not in ISSUERS else []
     if issuer is None:
