@@ -14,6 +14,8 @@ block, a missing file) leaves the port holding no key at all: it fails closed, l
 in ``problem`` (``GET /health``), rather than going on with keys the file may no longer hold.
 
 ``StaticAgreementKeys`` holds fixed keys, for the stand-in ports of the tests and the conformance kit.
+``KeysOnDemand`` hands them to ``schemas.assess`` as a mapping that asks its source only when a sealed
+credential looks a key up: a submission in clear text costs no look at the keyring file.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -34,7 +36,7 @@ from schemas.errors import KeyFormatError
 from schemas.keyring import destroy_key, destroyed_keys, load_agreement_keys
 from schemas.time import format_time
 
-__all__ = ["AgreementKeySource", "AgreementKeys", "StaticAgreementKeys"]
+__all__ = ["AgreementKeySource", "AgreementKeys", "KeysOnDemand", "StaticAgreementKeys"]
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +50,39 @@ class AgreementKeySource(Protocol):
     def private_keys(self) -> dict[str, X25519PrivateKey]:
         """The keys held now, by key id (the ``kid`` a sealed credential names)."""
         ...
+
+
+class KeysOnDemand(Mapping[str, X25519PrivateKey]):
+    """The keys of ``source`` as a read-only mapping, fetched on its first use and then kept (one submission).
+
+    Fetched at first use, the keys are those held at the moment the first sealed credential is opened:
+    a key destroyed before that opens nothing, as with keys fetched up front.
+    """
+
+    __slots__ = ("_keys", "_source")
+
+    def __init__(self, source: AgreementKeySource) -> None:
+        self._source = source
+        self._keys: dict[str, X25519PrivateKey] | None = None
+
+    def _held(self) -> dict[str, X25519PrivateKey]:
+        if self._keys is None:
+            self._keys = self._source.private_keys()
+        return self._keys
+
+    def __getitem__(self, kid: str) -> X25519PrivateKey:
+        return self._held()[kid]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._held())
+
+    def __len__(self) -> int:
+        return len(self._held())
+
+    @property
+    def fetched(self) -> bool:
+        """Whether the source was asked (a sealed credential looked a key up)."""
+        return self._keys is not None
 
 
 @dataclass(frozen=True)

@@ -65,7 +65,7 @@ class LogEntries(BaseModel):
 
 
 class BatchRequest(BaseModel):
-    """``POST /v1/submissions:batch``: up to 1,000 submissions, each decided and committed on its own."""
+    """``POST /v1/submissions:batch``: up to 1,000 submissions, each decided on its own, committed in groups."""
 
     model_config = ConfigDict(extra="forbid")
 

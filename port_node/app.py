@@ -11,14 +11,23 @@ lifespan), a ``/health`` that says whether the log signs (``log.signing``, ``log
 the registry answered the last status list fetch (``registry``), and the operator dashboard at ``GET /``
 (``port_node.routes.dashboard``). The lifespan also runs the hourly retention of the port's ``keyAgreement``
 keys (``port_node.key_retention``).
+
+``create_worker_app`` is the app factory of one worker process of ``pilot node port --workers N``: its
+settings come from the environment the parent set (``PILOT_NODE_ID``, ``PILOT_DATA_DIR``,
+``PILOT_LISTEN_HOST``, ``PILOT_LISTEN_PORT``, ``DATABASE_URL``...), every answer names the worker in an
+``X-Pilot-Worker`` header (its process id), and a worker whose parent is gone stops itself.
 """
 
 from __future__ import annotations
 
+import os
+import signal
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from node_core.app import create_node_app
 from node_core.network import PeerDirectory
@@ -27,14 +36,17 @@ from port_node.api_models import BatchRequest, Submission, SubmissionReceipt
 from port_node.cosigning import CosignatureCollector
 from port_node.health import install_health_metrics, port_health
 from port_node.intake import IntakeOutcome
+from port_node.leadership import RoundLock
 from port_node.routes import dashboard, inspection, log, sealed, submissions, witness
 from port_node.state import PortNode
 from port_node.witness import Witness
 from schemas.keyring import load_keyring, select_key
 
-__all__ = ["VERSION", "create_app"]
+__all__ = ["VERSION", "WORKER_HEADER", "WorkerHeaderMiddleware", "create_app", "create_worker_app"]
 
 VERSION = "0.1.0"
+#: The response header naming the worker process that answered (``pilot node port --workers N``).
+WORKER_HEADER = "X-Pilot-Worker"
 _DESCRIPTION = (
     "Port authority of the agri-export pilot: verifies RFC 9421-signed submissions from exporters, "
     "decides them with the port's published policy, answers with signed receipts and keeps a public "
@@ -60,7 +72,14 @@ def _witnessing(settings: NodeSettings, port: PortNode) -> tuple[Witness, Cosign
     """The port's witness (its ``witness`` key) and the collector of cosignatures for its own log."""
     key = select_key(load_keyring(settings.key_file.read_bytes(), settings.key_passphrase_bytes), "witness").private_key
     witness_ = Witness(settings.node_id, key, port.engine, port.trust)
-    collector = CosignatureCollector(settings.node_id, port.log, port.engine, port.trust, PeerDirectory(settings).urls)
+    collector = CosignatureCollector(
+        settings.node_id,
+        port.log,
+        port.engine,
+        port.trust,
+        PeerDirectory(settings).urls,
+        turn=RoundLock(port.engine, f"cosigning:{settings.node_id}").turn,
+    )
     collector.load()
     port.intake.observers.append(collector.notify)
     return witness_, collector
@@ -100,4 +119,47 @@ def create_app(settings: NodeSettings, *, node: PortNode | None = None) -> FastA
     _install_metrics(app, port)
     for module in (submissions, log, witness, inspection, dashboard, sealed):
         app.include_router(module.router)
+    return app
+
+
+class WorkerHeaderMiddleware:
+    """Adds ``X-Pilot-Worker: <value>`` to every HTTP answer (which worker process served it)."""
+
+    def __init__(self, app: ASGIApp, value: str) -> None:
+        self.app = app
+        self.header = (WORKER_HEADER.lower().encode(), value.encode())
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_named(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []), self.header]
+            await send(message)
+
+        await self.app(scope, receive, send_named)
+
+
+def _stop_when_orphaned(parent: int, every_s: float = 1.0) -> None:
+    """SIGTERM this process once its parent (the supervisor) is gone: no worker outlives ``pilot node port``."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            threading.Event().wait(every_s)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    threading.Thread(target=watch, name="orphan-watch", daemon=True).start()
+
+
+def create_worker_app() -> FastAPI:
+    """One worker of ``pilot node port --workers N`` (uvicorn's app factory; settings from the environment)."""
+    from node_core.logging import configure_logging
+
+    settings = NodeSettings()  # node_id, data dir and listen address from PILOT_* (the parent set them)
+    configure_logging(settings.node_id)
+    _stop_when_orphaned(os.getppid())
+    app = create_app(settings)
+    app.add_middleware(WorkerHeaderMiddleware, value=str(os.getpid()))
     return app

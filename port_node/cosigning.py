@@ -18,13 +18,21 @@ old backup, and signing would fork the log). A claim without such a note (a bare
 another key, for another origin, or for a tree this log already has) is logged, counted
 (``ignored_claims``, exported as ``port_rollback_claims_ignored``) and ignored, so one peer cannot halt
 another port's log.
+
+Several processes of one port (``--workers``, PostgreSQL): each runs this thread, but only one at a time
+asks the witnesses (``turn``, ``port_node.leadership``), after catching up with the log the others wrote
+(``TransparencyLog.refresh``); the cosignatures it stores are served by every process (the same
+``refresh``). A process without the turn still checks every witness for a rollback claim at start and then
+every ``recheck_s``, so a refusal to sign (which lives in each process) reaches every worker.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 
 import httpx
 import sqlalchemy as sa
@@ -63,6 +71,8 @@ class CosignatureCollector:
         *,
         retry_s: float = 5.0,
         timeout_s: float = 5.0,
+        recheck_s: float = 30.0,
+        turn: Callable[[], AbstractContextManager[bool]] | None = None,
     ) -> None:
         self.port_id = port_id
         self.log = log_
@@ -71,6 +81,10 @@ class CosignatureCollector:
         self.peer_urls = peer_urls
         self.retry_s = retry_s
         self.timeout_s = timeout_s
+        self.recheck_s = recheck_s
+        #: Whether this process asks the witnesses now (``RoundLock.turn``); always, by default.
+        self.turn = turn if turn is not None else (lambda: nullcontext(True))
+        self._next_recheck = 0.0  # monotonic time of the next rollback check of a process without the turn
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -113,11 +127,17 @@ class CosignatureCollector:
         with httpx.Client(timeout=self.timeout_s, trust_env=False) as client:
             while not self._stop.is_set():
                 self._wake.clear()
+                leading = False
                 try:
-                    self.gather(client)
+                    with self.turn() as leading:
+                        if leading:
+                            self.gather(client)
+                        else:
+                            self.recheck(client)
                 except Exception:  # a background thread must survive anything a peer does
                     log.exception("cosignature gathering failed")
-                self._wake.wait(self.retry_s)
+                # Without the turn, a new checkpoint of this process is another's to cosign: no early wake.
+                (self._wake if leading else self._stop).wait(self.retry_s)
 
     # -- one round ------------------------------------------------------------------------------------
 
@@ -133,6 +153,7 @@ class CosignatureCollector:
 
     def gather(self, client: httpx.Client) -> None:
         """Check every witness for a larger tree of our origin, then ask the missing ones to cosign."""
+        self.log.refresh(self.engine)
         for peer, url in self.witnesses().items():
             if peer not in self._checked:
                 self._check_rollback(client, peer, url)
@@ -142,6 +163,17 @@ class CosignatureCollector:
             if not note or witness_name(peer) in self.log.cosignatures(size):
                 continue
             self._ask(client, peer, url, size, note)
+
+    def recheck(self, client: httpx.Client, now: float | None = None) -> None:
+        """Without the turn: check each witness for a rollback claim, first at start, then every ``recheck_s``."""
+        current = time.monotonic() if now is None else now
+        if current >= self._next_recheck:
+            self._next_recheck = current + self.recheck_s
+            self._checked.clear()
+        for peer, url in self.witnesses().items():
+            if peer not in self._checked and self.log.signing_refusal is None:
+                self.log.refresh(self.engine)
+                self._check_rollback(client, peer, url)
 
     def _check_rollback(self, client: httpx.Client, peer: str, url: str) -> None:
         """Ask ``peer`` what it holds for our origin; a larger tree is a rollback claim to verify (``_claim``)."""

@@ -5,7 +5,8 @@ SIGKILL) the ``n``-th time (default: the first) it passes ``<point>``. Points:
 
 - ``after-commit``: a submission's transaction (row, leaf, checkpoint, receipt) has committed, and the
   answer has not been sent;
-- ``mid-batch``: an item of a ``POST /v1/submissions:batch`` has been committed, and the next one not.
+- ``mid-batch``: a group of a ``POST /v1/submissions:batch``'s items (at most ``GROUP_LIMIT``) has committed,
+  and the batch's later items and its answer have not.
 
 Never set it outside tests: the node dies on purpose. Unset (the normal case) it costs one dict lookup.
 """

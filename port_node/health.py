@@ -17,14 +17,18 @@ count a degraded node as up and show its status; the compose health check (any 2
 
 Metrics added here: ``port_log_signing`` (1 while the log signs) and ``port_rollback_claims_ignored``
 (witness claims of a larger tree that no checkpoint signed by this port's log key backed).
+A port run as several processes answers for the process asked, its log first caught up with the database
+(``TransparencyLog.refresh``; a database that does not answer leaves the size this process knows).
 """
 
 from __future__ import annotations
 
+from contextlib import suppress
 from datetime import UTC, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.exc import DBAPIError
 
 from node_core.app import Health, HealthChecks
 from node_core.metrics import Metrics
@@ -117,6 +121,8 @@ def port_health(port: PortNode) -> HealthChecks:
     """What a port adds to node_core's ``GET /health``: ``status`` ok or degraded, ``reasons`` and ``log``."""
 
     def checks() -> dict[str, Any]:
+        with suppress(DBAPIError):  # the health answer does not depend on the database answering
+            port.log.refresh(port.engine)
         refusal = port.log.signing_refusal
         registry_problem = port.status.registry_problem
         reasons = port_problems(port)

@@ -8,7 +8,9 @@ layer has already applied the size limit, checked the request signature and pars
 2. an identical earlier submission answers with its stored receipt (200), another one with the same
    ``(exporter, submissionId)`` is ``409 DUPLICATE_CONFLICT``;
 3. ``schemas.assess.assess_submission``: the whole verification and policy decision, pure;
-4. the row, the log leaf, the checkpoint and the signed receipt in one write (``port_node.storage``).
+4. the row, the log leaf, the checkpoint and the signed receipt in one write (``port_node.storage``),
+   committed with the other submissions waiting at that moment (group commit). ``submit_many`` (a batch)
+   decides every item first and hands the new ones to the store together.
 
 Whatever the decision, the submission gets a receipt and a log entry: rejections are part of the trail.
 The receipt's subject is made once (``schemas.receipt.receipt_subject``), and the log entry is derived
@@ -24,10 +26,11 @@ cannot be established holds (``STATUS_UNAVAILABLE``), and the receipt names the 
 decision relied on (``statusLists``), nothing else about them being stored.
 
 Sealed credentials (docs/design.md §§4, 8) are opened with the port's ``keyAgreement`` keys as held now
-(``agreement_keys``, ``port_node.agreement_keys``: a key destroyed a moment ago opens nothing) and judged
-like clear ones. The port stores what it received: the row's content is the canonical bytes of the
-submission as sent, the sealed credentials in their sealed form, and never the plaintext; the receipt,
-the log entry and the log lines carry digests, codes and JSON pointers only.
+(``agreement_keys``, ``port_node.agreement_keys``: a key destroyed a moment ago opens nothing; the keys are
+fetched only when a sealed credential asks for one, ``KeysOnDemand``) and judged like clear ones. The port
+stores what it received: the row's content is the canonical bytes of the submission as sent, the sealed
+credentials in their sealed form, and never the plaintext; the receipt, the log entry and the log lines
+carry digests, codes and JSON pointers only.
 
 The service depends on a ``SubmissionStore`` protocol and a ``TrustSource``, not on the database: the
 port wires in its SQL store and ``TrustHolder``; the stand-ins of the tests and the conformance kit wire
@@ -37,7 +40,7 @@ in ``port_node.memory_store`` and a ``StaticTrust``, and so decide exactly as th
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import KW_ONLY, dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -46,10 +49,10 @@ from node_core.catalogues import DOMAIN
 from node_core.i18n import messages, reason_in
 from node_core.languages import DEFAULT_LANGUAGE, Language
 from node_core.problems import ProblemError
-from port_node.agreement_keys import AgreementKeySource
+from port_node.agreement_keys import AgreementKeySource, KeysOnDemand
 from port_node.keys import PortKeys
 from port_node.sampling import SamplingKeys
-from port_node.storage import SubmissionRow, SubmissionStore
+from port_node.storage import PendingWrite, SubmissionRow, SubmissionStore
 from schemas.assess import Assessment, assess_submission, submission_id_of
 from schemas.canonical import canonicalize
 from schemas.codes import Code
@@ -140,6 +143,44 @@ class IntakeService:
         Raises ``ProblemError``: JSON_MALFORMED (400) for a value RFC 8785 cannot represent,
         DUPLICATE_CONFLICT (409), TRUST_LIST_STALE (503) when no trust list is held.
         """
+        decided = self._decide(document, exporter, received_at)
+        if isinstance(decided, IntakeOutcome):
+            return decided
+        return self._answer(
+            self.store.store(decided.row, decided.leaf_input, decided.build_receipt), decided.row.digest
+        )
+
+    def submit_many(
+        self, documents: Sequence[Any], exporter: str, received_at: datetime
+    ) -> list[IntakeOutcome | ProblemError]:
+        """``submit`` for each document, in order: all decided first, the new ones then logged in groups.
+
+        A document refused with a 4xx gets its ``ProblemError`` in its place, and so does one whose write
+        failed (503). A 5xx while deciding (no trust list) is raised at once, before anything is written.
+        """
+        decided: list[IntakeOutcome | ProblemError | PendingWrite] = []
+        for document in documents:
+            try:
+                decided.append(self._decide(document, exporter, received_at))
+            except ProblemError as exc:
+                if exc.status >= 500:
+                    raise
+                decided.append(exc)
+        stored = iter(self.store.store_many([item for item in decided if isinstance(item, PendingWrite)]))
+        answers: list[IntakeOutcome | ProblemError] = []
+        for item in decided:
+            if not isinstance(item, PendingWrite):
+                answers.append(item)
+                continue
+            row = next(stored)
+            try:
+                answers.append(row if isinstance(row, ProblemError) else self._answer(row, item.row.digest))
+            except ProblemError as exc:
+                answers.append(exc)
+        return answers
+
+    def _decide(self, document: Any, exporter: str, received_at: datetime) -> IntakeOutcome | PendingWrite:
+        """The answer when the submission is known already; else the write that logs it (steps 1 to 3)."""
         try:
             content = canonicalize(document)
         except CanonicalizationError as exc:
@@ -161,7 +202,7 @@ class IntakeService:
             sampling_key=self.sampling.key_for(received_at) if self.sampling is not None else None,
             submission_digest=digest,
             status=self.status,
-            agreement_keys=self.agreement_keys.private_keys() if self.agreement_keys is not None else None,
+            agreement_keys=KeysOnDemand(self.agreement_keys) if self.agreement_keys is not None else None,
         )
         subject = receipt_subject(
             submission_id=assessment.submission_id,
@@ -180,13 +221,16 @@ class IntakeService:
         def receipt_at(position: LogPosition) -> bytes:
             return build_receipt(subject, position, key=self.keys.assertion, port_id=self.port_id, port_name=port_name)
 
-        stored = self.store.store(row, leaf_input_of(entry), receipt_at)
+        return PendingWrite(row, leaf_input_of(entry), receipt_at)
+
+    def _answer(self, stored: SubmissionRow, digest: str) -> IntakeOutcome:
+        """201 for the row just logged; an earlier one's receipt (200) or DUPLICATE_CONFLICT otherwise."""
         if not stored.created:
             return self._answer_existing(stored, digest)
         log.info(
             "submission logged",
             extra={
-                "exporter": exporter,
+                "exporter": stored.exporter,
                 "submission_id": stored.submission_id,
                 "decision": stored.decision,
                 "reason_codes": stored.reason_codes,

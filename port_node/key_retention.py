@@ -11,6 +11,9 @@ the keys the port holds: once at start-up (``PortNode.open``) and then every ``i
 background thread the app's lifespan starts and stops. A policy without ``sealedRetentionDays`` destroys
 nothing automatically; a key the trust list does not name (rotated in, not yet approved) is never touched.
 Each destruction is logged (WARNING ``keyAgreement key destroyed at the end of its retention``).
+A port run as several processes (``--workers``) runs each round under ``turn`` (``port_node.leadership``):
+one process at a time; one that does not get the turn skips the round, which is idempotent anyway (a key
+already destroyed is no longer held).
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime, timedelta
 
 from port_node.agreement_keys import AgreementKeys
@@ -67,6 +71,7 @@ class KeyRetention:
         *,
         interval_s: float = RETENTION_CHECK_INTERVAL_S,
         clock: Callable[[], datetime] | None = None,
+        turn: Callable[[], AbstractContextManager[bool]] | None = None,
     ) -> None:
         self.port_id = port_id
         self.trust = trust
@@ -74,6 +79,8 @@ class KeyRetention:
         self.interval_s = interval_s
         #: The port's wall clock (UTC); tests replace it.
         self.clock = clock if clock is not None else _wall_clock
+        #: Whether this process runs a round now (``RoundLock.turn``); always, by default.
+        self.turn = turn if turn is not None else (lambda: nullcontext(True))
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -120,9 +127,10 @@ class KeyRetention:
             self.run_safely()
 
     def run_safely(self) -> list[str]:
-        """``run_once``, logging rather than raising (a stale trust list, an unwritable keyring...)."""
+        """``run_once`` when this process has the turn, logging rather than raising (a stale trust list...)."""
         try:
-            return self.run_once()
+            with self.turn() as mine:
+                return self.run_once() if mine else []
         except Exception:  # a round that fails is logged; the next one tries again
             log.exception("keyAgreement key retention round failed")
             return []

@@ -3,8 +3,9 @@
 The database is the log's truth (``log_leaves``, ``checkpoints``, ``log_head``); this module keeps the
 ``MerkleTree`` that answers roots and proofs in O(log n), rebuilt from ``log_leaves`` at start-up (a
 streamed read of the leaf hashes: about a second for 1,000,000 leaves). Only the store appends to it,
-while holding the log's write lock; readers see ``published_size``, which advances only after the
-transaction that added the leaf committed, so no proof ever covers an uncommitted leaf.
+while holding the log's write lock, a group of leaves at a time under one signed checkpoint (``stage``:
+the checkpoints are one per group, not one per tree size); readers see ``published_size``, which advances
+only after the transaction that added the leaves committed, so no proof ever covers an uncommitted leaf.
 
 docs/design.md §6: the entries and their leaf inputs are made by ``schemas.receipt`` (``log_entry``,
 ``leaf_input_of``), the one definition the port, its stand-ins and every verifier share. Checkpoints are C2SP
@@ -16,13 +17,21 @@ ports' witnesses returned for it (``add_cosignature``); a port shown a checkpoin
 by its own log key, larger than its log (it was restored from an old backup) stops signing
 (``refuse_signing``, decided by ``port_node.cosigning``, which ignores claims without such a checkpoint):
 staging a leaf then fails with 503 ``LOG_UNAVAILABLE`` and ``/health`` says ``degraded``.
+
+Several processes on one database (``pilot node port --workers N``, PostgreSQL): each holds its own tree,
+and another process may have appended since this one last wrote. Every read then starts with ``refresh``:
+one query reads the committed head (``log_head``) with the cosignatures stored for it; when the head is
+ahead, the tree is extended from ``log_leaves`` (under the write lock) and the head's checkpoint note read.
+So any process serves the newest committed checkpoint, proofs up to it, and the cosignatures any process
+gathered. On SQLite (one process) ``shared`` is False and ``refresh`` costs nothing.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 
 import sqlalchemy as sa
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -31,20 +40,49 @@ from sqlalchemy.exc import DBAPIError
 
 from node_core.problems import ProblemError
 from port_node.tables import CHECKPOINTS, LOG_HEAD, LOG_LEAVES
+from port_node.witness_tables import COSIGNATURES
 from schemas.codes import Code
 from schemas.merkle import MerkleTree, leaf_hash
 from schemas.phrase import Phrase
 from schemas.signed_note import Checkpoint, sign_checkpoint
 
-__all__ = ["LogCorruptError", "TransparencyLog", "read_leaf_hashes", "sign_checkpoint_note"]
+__all__ = ["LogCorruptError", "StagedLeaves", "TransparencyLog", "read_leaf_hashes", "sign_checkpoint_note"]
 
 _STREAM_BATCH = 10_000
+
+#: The committed head with the cosignature lines stored for it: one row per line, or one with NULLs.
+_HEAD_WITH_COSIGNATURES = (
+    sa.select(LOG_HEAD.c.size, COSIGNATURES.c.witness, COSIGNATURES.c.line)
+    .select_from(LOG_HEAD.outerjoin(COSIGNATURES, COSIGNATURES.c.tree_size == LOG_HEAD.c.size))
+    .where(LOG_HEAD.c.id == 1)
+)
+_NOTE_OF_SIZE = sa.select(CHECKPOINTS.c.note).where(CHECKPOINTS.c.tree_size == sa.bindparam("size"))
 
 log = logging.getLogger(__name__)
 
 
 class LogCorruptError(RuntimeError):
     """The stored log is not dense (a missing index) or disagrees with ``log_head``."""
+
+
+@dataclass(frozen=True)
+class StagedLeaves:
+    """A group of leaves appended in memory (``TransparencyLog.stage``): where they sit and what signs them."""
+
+    #: The index of the group's first leaf.
+    start: int
+    #: The leaf hashes, in order (``leaf_hashes[i]`` is at ``start + i``).
+    leaf_hashes: list[bytes]
+    #: The root of the tree of ``size`` leaves, which the checkpoint ``note`` signs.
+    root: bytes
+    note: str
+    #: ``proofs[i]``: the inclusion proof of leaf ``start + i`` in the tree of ``size`` leaves.
+    proofs: list[list[bytes]]
+
+    @property
+    def size(self) -> int:
+        """The tree size after the group: the checkpoint's size."""
+        return self.start + len(self.leaf_hashes)
 
 
 def sign_checkpoint_note(origin: str, size: int, root: bytes, key: Ed25519PrivateKey) -> str:
@@ -72,9 +110,12 @@ def read_leaf_hashes(connection: Connection, start: int = 0, end: int | None = N
 class TransparencyLog:
     """The in-memory tree of one port's log, plus the latest checkpoint note it served."""
 
-    def __init__(self, origin: str, log_key: Ed25519PrivateKey) -> None:
+    def __init__(self, origin: str, log_key: Ed25519PrivateKey, *, head_engine: Engine | None = None) -> None:
         self.origin = origin
         self.log_key = log_key
+        #: Set when other processes may append to the same database: the engine ``refresh`` reads the head
+        #: with (one round trip: autocommit, no pre-ping), and reads ``refresh`` first.
+        self.head_engine = head_engine
         self.write_lock = threading.Lock()
         self._tree = MerkleTree()
         self._published = 0
@@ -114,6 +155,44 @@ class TransparencyLog:
         return note + "".join(lines[name] for name in sorted(lines)) if note else note
 
     # -- reading (any thread) ----------------------------------------------------------------------
+
+    @property
+    def shared(self) -> bool:
+        """Whether other processes may append to this log's database (reads ``refresh`` first)."""
+        return self.head_engine is not None
+
+    def refresh(self, engine: Engine) -> None:
+        """Catch up with what other processes committed and cosigned (module docstring); nothing unless ``shared``.
+
+        One query (on ``head_engine``) when the tree is current; when it is behind, the missing leaf hashes
+        and the head's checkpoint note too (on ``engine``), under the write lock (a writer of this process
+        may hold it for its transaction).
+        """
+        if self.head_engine is None:
+            return
+        with self.head_engine.connect() as connection:
+            rows = connection.execute(_HEAD_WITH_COSIGNATURES).all()
+        if not rows:
+            return
+        head = int(rows[0].size)
+        if head > self._published:
+            self._advance(engine, head)
+        if head == self._published:
+            for row in rows:
+                if row.witness is not None:
+                    self.add_cosignature(head, row.witness, row.line)
+
+    def _advance(self, engine: Engine, head: int) -> None:
+        """Extend the tree to ``head`` committed leaves and take the checkpoint note signed for that size."""
+        with self.write_lock:
+            if head <= self._published:
+                return  # a writer of this process got there first
+            with engine.connect() as connection:
+                note = connection.execute(_NOTE_OF_SIZE, {"size": head}).scalar()
+                if note is None:
+                    return  # not committed with its checkpoint yet as seen here; the next read catches up
+                self.sync(connection, head)
+            self._latest_note = str(note)
 
     @property
     def size(self) -> int:
@@ -158,6 +237,9 @@ class TransparencyLog:
             self._latest_note = note
 
     def _rebuild(self, connection: Connection) -> None:
+        if connection.dialect.name == "postgresql" and not connection.in_transaction():
+            # One snapshot for the leaves and the head: another process may commit between the two reads.
+            connection.execution_options(isolation_level="REPEATABLE READ")
         tree = MerkleTree(read_leaf_hashes(connection))
         head = connection.execute(sa.select(LOG_HEAD.c.size).where(LOG_HEAD.c.id == 1)).scalar_one()
         if head != tree.size:
@@ -180,21 +262,27 @@ class TransparencyLog:
             self._rebuild(connection)
         self._published = self._tree.size
 
-    def stage(self, leaf_input: bytes) -> tuple[int, bytes, str, list[bytes]]:
-        """Append a leaf in memory: (index, root, signed checkpoint note, inclusion proof), not yet published.
+    def stage(self, leaf_inputs: Sequence[bytes]) -> StagedLeaves:
+        """Append a group of leaves in memory, with one signed checkpoint over them all, not yet published.
 
-        Raises 503 LOG_UNAVAILABLE while the log refuses to sign (``refuse_signing``).
+        Each leaf gets its inclusion proof in the tree of the group's end size (the checkpoint's size), so
+        each member's receipt verifies against the one checkpoint. Raises 503 LOG_UNAVAILABLE while the
+        log refuses to sign (``refuse_signing``).
         """
         if self._refusal is not None:
             raise ProblemError(
                 Code.LOG_UNAVAILABLE, Phrase("the log does not sign new checkpoints: {why}", why=self._refusal)
             )
         self._staged = True
-        index = self._tree.append(leaf_hash(leaf_input))
-        size = index + 1
-        root = self._tree.root(size)
+        tree = self._tree
+        start = tree.size
+        hashes = [leaf_hash(leaf_input) for leaf_input in leaf_inputs]
+        tree.extend(hashes)
+        size = tree.size
+        root = tree.root(size)
         note = sign_checkpoint_note(self.origin, size, root, self.log_key)
-        return index, root, note, self._tree.inclusion_proof(index, size)
+        proofs = [tree.inclusion_proof(index, size) for index in range(start, size)]
+        return StagedLeaves(start, hashes, root, note, proofs)
 
     def publish(self, size: int, note: str) -> None:
         """Make the first ``size`` leaves visible to readers once their transaction committed."""

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import Any
@@ -28,8 +28,9 @@ from typing import Any
 import orjson
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from node_core.problems import ProblemError
 from port_node.log import sign_checkpoint_note
-from port_node.storage import ReceiptBuilder, SubmissionRow
+from port_node.storage import PendingWrite, ReceiptBuilder, SubmissionRow
 from schemas.canonical import canonicalize
 from schemas.issue import secure
 from schemas.keyring import KeyEntry
@@ -101,6 +102,10 @@ class MemorySubmissionStore:
             stored = row.logged(receipt, index)
             self.rows[key] = replace(stored, created=False)
             return stored
+
+    def store_many(self, writes: Sequence[PendingWrite]) -> list[SubmissionRow | ProblemError]:
+        """``store`` for each write, in order (each with its own checkpoint: the stand-in does not group)."""
+        return [self.store(write.row, write.leaf_input, write.build_receipt) for write in writes]
 
     # -- the log, as the port's log routes read it ----------------------------------------------------
 

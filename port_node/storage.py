@@ -1,28 +1,46 @@
-"""Storing a decided submission: its row, its log leaf, the new checkpoint and its receipt, in one transaction.
+"""Storing decided submissions: rows, log leaves, a checkpoint and the receipts, in one transaction per group.
 
-``SubmissionStore`` is what intake needs of any store (``find``, ``store``) and ``SubmissionRow`` the one
-row type it reads and writes; ``SqlSubmissionStore`` is the port's store over its database, and
-``port_node.memory_store`` an in-memory one for the ports the tests and the conformance kit stand up.
+``SubmissionStore`` is what intake needs of any store (``find``, ``store``, ``store_many``) and
+``SubmissionRow`` the one row type it reads and writes; ``SqlSubmissionStore`` is the port's store over its
+database, and ``port_node.memory_store`` an in-memory one for the ports the tests and the conformance kit
+stand up.
 
-docs/design.md §10: a crash leaves all or none. Leaf indices come from ``log_head``, read inside the
-write transaction with ``SELECT ... FOR UPDATE`` (PostgreSQL; SQLite has one writer at a time and this
-process serialises its own writers with the log's lock), never from a database sequence, so they are
-dense and gap-free under concurrency. The lock is held only for the write itself: the assessment and
-the leaf bytes are prepared before it, the checkpoint and the receipt (which name the index) inside it.
+docs/design.md §10: a crash leaves all or none. Leaf indices come from ``log_head``, moved and locked by
+the write's first statement (``UPDATE ... RETURNING``: a row lock held to commit on PostgreSQL; SQLite has
+one writer at a time and this process serialises its own writers with the log's lock), never from a
+database sequence, so they are dense and gap-free under concurrency, across processes too. The lock is
+held only for the write itself: the assessment and the leaf bytes are prepared before it, the checkpoint
+and the receipts (which name the index) inside it.
+
+Group commit: the submissions waiting to be written when a write ends (up to ``GROUP_LIMIT``, in arrival
+order) are written together by the next one: their leaves, one signed checkpoint over the group's last
+size, their rows and receipts, in one transaction of four statements, whatever the group's size (the
+head, the leaves, the checkpoint, the rows), and one commit. Each member's receipt carries its own index
+and inclusion proof against that checkpoint. No timer: a submission alone is written at once, and one
+that arrives during a write waits for that write and then its own group's, never longer. When a group's
+transaction fails, nothing of it was written, and each member is written again alone, so one member's
+failure (a conflict, a refused row) is its alone: the others commit, it gets its own answer (a stored
+row, or ``503 LOG_UNAVAILABLE`` when the database cannot be reached or written). A batch
+(``store_many``) goes through the same queue, in groups of at most ``GROUP_LIMIT``.
 
 What one submission writes is bounded, so one request cannot make the port write much more than it
 sent: the receipt carries the reasons (capped, by ``schemas.assess``) and is the only copy of them;
 the content is stored once, and only when the port may keep it.
 
 Idempotency (docs/design.md §6): a row with the same ``(exporter, submission_id)`` and digest answers
-with its stored receipt bytes (200); another digest is a conflict (409). The check is repeated under
-the lock, so two identical submissions racing each other add one leaf, and both callers get one receipt.
-A database that cannot be reached or written is ``503 LOG_UNAVAILABLE``; nothing is half-written.
+with its stored receipt bytes (200); another digest is a conflict (409). Intake looks first; the write
+does not look again: a row stored meanwhile (by another group or process) fails the rows' primary key,
+and that member, written again alone, answers with the row stored first. The same submission twice in
+one group is written once, the second member answering with the first's row. So two identical
+submissions racing each other add one leaf, and both callers get one receipt.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+import logging
+import threading
+from collections import deque
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, fields, replace
 from datetime import datetime
@@ -35,14 +53,15 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from node_core.problems import ProblemError
 from port_node.crash_points import unsafe_test_crash_point
-from port_node.log import TransparencyLog
+from port_node.log import StagedLeaves, TransparencyLog
 from port_node.tables import CHECKPOINTS, LOG_HEAD, LOG_LEAVES, SUBMISSIONS
 from schemas.codes import Code
-from schemas.merkle import leaf_hash
 from schemas.phrase import Phrase
 from schemas.receipt import LogPosition
 
 __all__ = [
+    "GROUP_LIMIT",
+    "PendingWrite",
     "ReceiptBuilder",
     "SqlSubmissionStore",
     "SubmissionRow",
@@ -50,6 +69,8 @@ __all__ = [
     "database_unavailable",
     "unavailable",
 ]
+
+log = logging.getLogger(__name__)
 
 
 def database_unavailable() -> ProblemError:
@@ -115,6 +136,20 @@ class SubmissionRow:
 ReceiptBuilder = Callable[[LogPosition], bytes]
 
 
+@dataclass(frozen=True)
+class PendingWrite:
+    """One submission waiting to be logged: its row, its leaf input, and how to sign its receipt."""
+
+    row: SubmissionRow
+    leaf_input: bytes
+    build_receipt: ReceiptBuilder
+
+    @property
+    def key(self) -> tuple[str, str]:
+        """``(exporter, submission id)``: what makes two writes the same submission."""
+        return self.row.exporter, self.row.submission_id
+
+
 class SubmissionStore(Protocol):
     """What intake needs of a store: the SQL one here, or ``port_node.memory_store`` for stand-ins."""
 
@@ -126,18 +161,30 @@ class SubmissionStore(Protocol):
         """Log ``leaf_input`` and store ``row`` with its receipt; or return the row already stored."""
         ...
 
+    def store_many(self, writes: Sequence[PendingWrite]) -> list[SubmissionRow | ProblemError]:
+        """``store`` for each write, in order; a write that failed with a ``ProblemError`` gets it in its place."""
+        ...
+
 
 # Statements built once: building and cache-keying a statement per call costs more than running it.
 _FIND = sa.select(SUBMISSIONS).where(
     SUBMISSIONS.c.exporter == sa.bindparam("exporter"), SUBMISSIONS.c.submission_id == sa.bindparam("sid")
 )
-_LOCK_HEAD = sa.select(LOG_HEAD.c.size).where(LOG_HEAD.c.id == 1).with_for_update()
+#: Takes the head row's lock (held to commit) and moves it by the group's size, in one round trip.
+_ADVANCE_HEAD = (
+    sa.update(LOG_HEAD)
+    .where(LOG_HEAD.c.id == 1)
+    .values(size=LOG_HEAD.c.size + sa.bindparam("count", type_=sa.BigInteger))
+    .returning(LOG_HEAD.c.size)
+)
 _INSERT_LEAF = sa.insert(LOG_LEAVES)
 _INSERT_CHECKPOINT = sa.insert(CHECKPOINTS)
 _INSERT_SUBMISSION = sa.insert(SUBMISSIONS)
-_SET_HEAD = sa.update(LOG_HEAD).where(LOG_HEAD.c.id == 1).values(size=sa.bindparam("new_size"))
 #: The fields of ``SubmissionRow`` that are columns of ``submissions`` (all but ``created``).
 _COLUMNS = tuple(f.name for f in fields(SubmissionRow) if f.name != "created")
+
+#: The most submissions one group commits together (module docstring): bounds a group's transaction.
+GROUP_LIMIT = 100
 
 
 def _row_of(row: Any) -> SubmissionRow:
@@ -154,19 +201,52 @@ def _row_of(row: Any) -> SubmissionRow:
     )
 
 
-class SqlSubmissionStore:
-    """Reads and writes the port's submissions and log tables (a ``SubmissionStore``)."""
+class _Queued:
+    """A write in the group queue, and its outcome once a group committed it (or gave up on it)."""
 
-    def __init__(self, engine: Engine, log: TransparencyLog) -> None:
+    __slots__ = ("done", "error", "result", "write")
+
+    def __init__(self, write: PendingWrite) -> None:
+        self.write = write
+        self.done = False
+        self.result: SubmissionRow | None = None
+        self.error: BaseException | None = None
+
+    def succeed(self, row: SubmissionRow) -> None:
+        self.result, self.done = row, True
+
+    def fail(self, error: BaseException) -> None:
+        self.error, self.done = error, True
+
+    def outcome(self) -> SubmissionRow:
+        """The stored row; the error re-raised if the write failed."""
+        if self.error is not None:
+            raise self.error
+        assert self.result is not None
+        return self.result
+
+
+class SqlSubmissionStore:
+    """Reads and writes the port's submissions and log tables (a ``SubmissionStore``), writes in groups."""
+
+    def __init__(self, engine: Engine, log: TransparencyLog, *, group_limit: int = GROUP_LIMIT) -> None:
         self.engine = engine
         self.log = log
+        #: Where ``find`` looks (intake's idempotency check, once per submission): on PostgreSQL the log's
+        #: autocommit engine without pre-ping, one round trip instead of four (ping, begin, select, rollback).
+        self.read_engine = log.head_engine or engine
+        self.group_limit = group_limit
+        self._queue: deque[_Queued] = deque()
+        self._turn = threading.Condition()
+        self._writing = False  # a thread is writing a group now (it holds the log's write lock)
 
     # -- reads ----------------------------------------------------------------------------------------
 
     def find(self, exporter: str, submission_id: str) -> SubmissionRow | None:
         """The stored submission of ``exporter`` with this id, or None."""
-        with unavailable(), self.engine.connect() as connection:
-            return self._find(connection, exporter, submission_id)
+        with unavailable(), self.read_engine.connect() as connection:
+            row = connection.execute(_FIND, {"exporter": exporter, "sid": submission_id}).first()
+        return _row_of(row) if row is not None else None
 
     def find_any(self, submission_id: str) -> SubmissionRow | None:
         """The earliest stored submission with this id, whoever sent it (for the operator)."""
@@ -177,11 +257,6 @@ class SqlSubmissionStore:
                 .order_by(SUBMISSIONS.c.leaf_index)
                 .limit(1)
             ).first()
-        return _row_of(row) if row is not None else None
-
-    @staticmethod
-    def _find(connection: Connection, exporter: str, submission_id: str) -> SubmissionRow | None:
-        row = connection.execute(_FIND, {"exporter": exporter, "sid": submission_id}).first()
         return _row_of(row) if row is not None else None
 
     def leaf_inputs(self, start: int, end: int) -> list[tuple[int, bytes]]:
@@ -198,34 +273,136 @@ class SqlSubmissionStore:
 
     def store(self, row: SubmissionRow, leaf_input: bytes, build_receipt: ReceiptBuilder) -> SubmissionRow:
         """Store a new submission with its leaf, checkpoint and receipt, or return the one already stored."""
+        [queued] = self._commit([_Queued(PendingWrite(row, leaf_input, build_receipt))])
+        return queued.outcome()
+
+    def store_many(self, writes: Sequence[PendingWrite]) -> list[SubmissionRow | ProblemError]:
+        """``store`` for each write, committed in groups; a write that failed with a ``ProblemError`` gets it."""
+        results: list[SubmissionRow | ProblemError] = []
+        for start in range(0, len(writes), self.group_limit):
+            for queued in self._commit([_Queued(write) for write in writes[start : start + self.group_limit]]):
+                results.append(queued.error if isinstance(queued.error, ProblemError) else queued.outcome())
+            unsafe_test_crash_point("mid-batch")
+        return results
+
+    def _commit(self, mine: list[_Queued]) -> list[_Queued]:
+        """Queue ``mine`` and return once each is done: written by this thread or by another one.
+
+        Whoever finds no group being written writes the next one (the queue's first ``group_limit``);
+        the others wait for it and then take their turn, so a queue never waits for a timer.
+        """
+        turn = self._turn
+        with turn:
+            self._queue.extend(mine)
+            while not all(queued.done for queued in mine):
+                if self._writing:
+                    turn.wait()
+                    continue
+                self._writing = True
+                group = [self._queue.popleft() for _ in range(min(len(self._queue), self.group_limit))]
+                turn.release()
+                try:
+                    self._write_group(group)
+                except BaseException as exc:  # not a database failure: nobody of this group may wait forever
+                    for queued in group:
+                        if not queued.done:
+                            queued.fail(exc)
+                    raise
+                finally:
+                    turn.acquire()
+                    self._writing = False
+                    turn.notify_all()
+        return mine
+
+    def _write_group(self, group: list[_Queued]) -> None:
+        """Commit ``group`` in one transaction; if that fails, each member alone (its own outcome)."""
+        first_of: dict[tuple[str, str], _Queued] = {}
+        unique: list[_Queued] = []
+        repeats: list[tuple[_Queued, _Queued]] = []
+        for queued in group:
+            first = first_of.setdefault(queued.write.key, queued)
+            if first is queued:
+                unique.append(queued)
+            else:
+                repeats.append((queued, first))
+        if len(unique) == 1:
+            self._write_alone(unique[0])
+        else:
+            try:
+                stored = self._append([queued.write for queued in unique])
+            except Exception:  # nothing was written: retry each alone, so one member's failure is its own
+                log.warning("group commit failed; writing its members one by one", extra={"group": len(unique)})
+                for queued in unique:
+                    self._write_alone(queued)
+            else:
+                for queued, row in zip(unique, stored, strict=True):
+                    queued.succeed(row)
+        for queued, first in repeats:  # the same submission twice in one group: the second sees the first
+            if first.result is not None:
+                queued.succeed(replace(first.result, created=False))
+            else:
+                self._write_alone(queued)
+
+    def _write_alone(self, queued: _Queued) -> None:
+        write = queued.write
+        try:
+            [stored] = self._append([write])
+        except IntegrityError as exc:  # another process stored the same (exporter, submission id) first
+            try:
+                queued.succeed(self._stored_by_other(write.row, exc))
+            except Exception as error:
+                queued.fail(error)
+        except DBAPIError as exc:
+            queued.fail(_unavailable_from(exc))
+        except Exception as exc:
+            queued.fail(exc)
+        else:
+            queued.succeed(stored)
+
+    def _append(self, writes: list[PendingWrite]) -> list[SubmissionRow]:
+        """Append the leaves, one checkpoint, the rows and their receipts in one transaction; all or none.
+
+        Four statements whatever the group's size: the head moved (and locked) by the group's size, the
+        leaves, the checkpoint, the rows. No look-up first: a submission stored meanwhile (another
+        thread's group, another process) fails the rows' primary key and so the whole transaction.
+        """
         log = self.log
-        leaf = leaf_hash(leaf_input)
         with log.write_lock:
             staged = False
             try:
                 with self.engine.begin() as connection:
-                    head = connection.execute(_LOCK_HEAD).scalar_one()
-                    existing = self._find(connection, row.exporter, row.submission_id)
-                    if existing is not None:
-                        return existing
+                    count = len(writes)
+                    head = connection.execute(_ADVANCE_HEAD, {"count": count}).scalar_one() - count
                     log.sync(connection, int(head))
                     staged = True
-                    index, root, note, proof = log.stage(leaf_input)
-                    stored = row.logged(build_receipt(LogPosition(index, leaf, note, proof)), index)
-                    self._insert(connection, stored, leaf_input, leaf, root, note)
-            except DBAPIError as exc:
-                if staged:
-                    self._discard()
-                if isinstance(exc, IntegrityError):
-                    return self._stored_by_other(row, exc)
-                raise database_unavailable() from exc
+                    group = log.stage([write.leaf_input for write in writes])
+                    stored = [
+                        write.row.logged(write.build_receipt(LogPosition(index, leaf, group.note, proof)), index)
+                        for index, write, leaf, proof in zip(
+                            range(group.start, group.size), writes, group.leaf_hashes, group.proofs, strict=True
+                        )
+                    ]
+                    self._insert(connection, stored, writes, group)
             except BaseException:
                 if staged:
-                    self._discard()
+                    log.discard(self.engine)
                 raise
             unsafe_test_crash_point("after-commit")
-            log.publish(index + 1, note)
+            log.publish(group.size, group.note)
         return stored
+
+    def _insert(
+        self, connection: Connection, stored: list[SubmissionRow], writes: list[PendingWrite], group: StagedLeaves
+    ) -> None:
+        connection.execute(
+            _INSERT_LEAF,
+            [
+                {"leaf_index": row.leaf_index, "leaf_input": write.leaf_input, "leaf_hash": leaf}
+                for row, write, leaf in zip(stored, writes, group.leaf_hashes, strict=True)
+            ],
+        )
+        connection.execute(_INSERT_CHECKPOINT, {"tree_size": group.size, "root_hash": group.root, "note": group.note})
+        connection.execute(_INSERT_SUBMISSION, [{name: getattr(row, name) for name in _COLUMNS} for row in stored])
 
     def _stored_by_other(self, row: SubmissionRow, error: IntegrityError) -> SubmissionRow:
         """Another process stored the same (exporter, submission id) first: answer with its row."""
@@ -234,14 +411,8 @@ class SqlSubmissionStore:
             raise error
         return stored
 
-    def _insert(
-        self, connection: Connection, row: SubmissionRow, leaf_input: bytes, leaf: bytes, root: bytes, note: str
-    ) -> None:
-        index = row.leaf_index
-        connection.execute(_INSERT_LEAF, {"leaf_index": index, "leaf_input": leaf_input, "leaf_hash": leaf})
-        connection.execute(_INSERT_CHECKPOINT, {"tree_size": index + 1, "root_hash": root, "note": note})
-        connection.execute(_INSERT_SUBMISSION, {name: getattr(row, name) for name in _COLUMNS})
-        connection.execute(_SET_HEAD, {"new_size": index + 1})
 
-    def _discard(self) -> None:
-        self.log.discard(self.engine)
+def _unavailable_from(exc: DBAPIError) -> ProblemError:
+    error = database_unavailable()
+    error.__cause__ = exc
+    return error

@@ -15,6 +15,11 @@ C2SP ``tlog-witness`` ``add-checkpoint`` (the request body is parsed by ``schema
 Two checkpoints for one size with different roots, or one that does not extend the cosigned one, are
 equivocation: both signed notes (and the proof) are kept in ``witness_evidence`` and the checkpoint is
 refused. The rules are in ``Witness.add_checkpoint``; errors are ``WitnessRefusal`` with a status.
+
+Several processes of one port (``--workers``) share ``witness_state``: each add-checkpoint reads the held
+checkpoint with ``SELECT ... FOR UPDATE`` (PostgreSQL), so two requests for one origin are checked one
+after the other and the held size never goes back; two first requests for an origin race on the insert,
+and the loser is checked again against the winner's checkpoint.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ from typing import Any
 import sqlalchemy as sa
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import IntegrityError
 
 from node_core.trust_holder import TrustHolder
 from port_node.witness_tables import WITNESS_EVIDENCE, WITNESS_STATE
@@ -126,8 +132,9 @@ class Witness:
         ]
 
     @staticmethod
-    def _held(connection: Connection, origin: str) -> WitnessedCheckpoint | None:
-        row = connection.execute(sa.select(WITNESS_STATE).where(WITNESS_STATE.c.origin == origin)).first()
+    def _held(connection: Connection, origin: str, *, lock: bool = False) -> WitnessedCheckpoint | None:
+        query = sa.select(WITNESS_STATE).where(WITNESS_STATE.c.origin == origin)
+        row = connection.execute(query.with_for_update() if lock else query).first()
         if row is None:
             return None
         return WitnessedCheckpoint(row.origin, int(row.size), bytes(row.root), row.note)
@@ -147,10 +154,16 @@ class Witness:
             raise WitnessRefusal(
                 400, "REQUEST_INVALID", f"old size {old} is larger than the checkpoint size {checkpoint.size}"
             )
-        with self._lock, self.engine.begin() as connection:
-            held = self._held(connection, checkpoint.origin)
-            self._check_against(connection, held, old, proof, checkpoint, text)
-            self._persist(connection, held, checkpoint, text)
+        for attempt in range(2):
+            try:
+                with self._lock, self.engine.begin() as connection:
+                    held = self._held(connection, checkpoint.origin, lock=True)
+                    self._check_against(connection, held, old, proof, checkpoint, text)
+                    self._persist(connection, held, checkpoint, text)
+                break
+            except IntegrityError:  # another process stored the origin's first checkpoint meanwhile
+                if attempt:
+                    raise
         timestamp = int(time.time()) if now is None else now
         return cosign_checkpoint(note.body, self.name, self.key, timestamp).line()
 

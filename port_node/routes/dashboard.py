@@ -25,6 +25,7 @@ from node_core.dashboard import OperatorAccess, asset_response, operator_access,
 from node_core.problems import ProblemError, problem_responses
 from port_node.routes.deps import PortDep
 from port_node.state import PortNode
+from port_node.storage import unavailable
 from port_node.tables import LOG_LEAVES, SUBMISSIONS
 from schemas.codes import Code
 from schemas.models.base import Role
@@ -73,6 +74,8 @@ def _json(value: Any) -> Response:
 )
 def summary(port: OperatorDep, request: Request) -> Response:
     """Counts of this port's submissions per exporter and decision, the log's state and witnessing."""
+    with unavailable():
+        port.log.refresh(port.engine)  # another worker of this port may have appended (docs/design.md §10)
     with port.engine.connect() as connection:
         rows = connection.execute(
             sa.select(SUBMISSIONS.c.exporter, SUBMISSIONS.c.decision, sa.func.count()).group_by(
@@ -150,6 +153,8 @@ def submissions(port: OperatorDep, limit: Annotated[int, Query(ge=1, le=1000)] =
 )
 def submission(exporter: str, submission_id: str, port: OperatorDep) -> Response:
     """The receipt, the leaf input (base64) and the checkpoints the page needs to check inclusion itself."""
+    with unavailable():
+        port.log.refresh(port.engine)  # so the latest checkpoint is never older than the receipt's
     stored = port.store.find(exporter, submission_id)
     if stored is None:
         raise ProblemError(

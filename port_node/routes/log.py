@@ -4,19 +4,27 @@ docs/design.md §6 and RFC 9162: proofs are lists of base64 (RFC 4648 section 4)
 first; a consistency proof from size 0 or between equal sizes is ``[]`` and ``first > second`` is a
 400. Sizes beyond the committed tree are 400 too. Anyone may read these routes: entries hold digests
 and codes only.
+
+A port run as several processes (``--workers``) serves from each: every route first brings its tree up to
+the committed head of the database (``TransparencyLog.refresh``), so a receipt from one worker is
+provable at any other.
 """
 
 from __future__ import annotations
 
 from typing import Annotated
 
+import anyio
 import orjson
 from fastapi import APIRouter, Query
 from starlette.responses import PlainTextResponse, Response
 
 from node_core.problems import ProblemError, problem_responses
 from port_node.api_models import MAX_ENTRIES, ConsistencyProof, InclusionProof, LogEntries
+from port_node.log import TransparencyLog
 from port_node.routes.deps import PortDep
+from port_node.state import PortNode
+from port_node.storage import unavailable
 from schemas.codes import Code
 from schemas.phrase import Phrase
 from schemas.receipt import b64
@@ -28,6 +36,15 @@ NonNegative = Annotated[int, Query(ge=0)]
 
 # The checkpoint and proof routes are ``async``: they read the in-memory tree without locks (readers see
 # only committed leaves) in microseconds, so a trip through the thread pool would cost more than the work.
+# Only a shared log (several processes) goes to a thread first, for its query of the committed head.
+
+
+async def _fresh_log(port: PortNode) -> TransparencyLog:
+    """The port's log, caught up with what other processes committed (503 if the database cannot say)."""
+    if port.log.shared:
+        with unavailable():
+            await anyio.to_thread.run_sync(port.log.refresh, port.engine)
+    return port.log
 
 
 def _json(value: object) -> Response:
@@ -49,7 +66,7 @@ def _invalid(detail: str) -> ProblemError:
 )
 async def get_checkpoint(port: PortDep) -> Response:
     """The newest checkpoint the port signed, with the witnesses' cosignatures gathered so far."""
-    note = port.log.served_note
+    note = (await _fresh_log(port)).served_note
     if not note:
         raise ProblemError(Code.LOG_UNAVAILABLE, Phrase("the log has no checkpoint yet"))
     return PlainTextResponse(note, media_type="text/plain; charset=utf-8")
@@ -63,9 +80,10 @@ async def get_checkpoint(port: PortDep) -> Response:
 )
 async def get_inclusion_proof(index: NonNegative, size: NonNegative, port: PortDep) -> Response:
     """RFC 9162 PATH(index, D[size]): ``index < size <= current size``."""
-    if not index < size <= port.log.size:
-        raise _invalid(f"need index < size <= {port.log.size}, got index {index} and size {size}")
-    proof = port.log.inclusion_proof(index, size)
+    log = await _fresh_log(port)
+    if not index < size <= log.size:
+        raise _invalid(f"need index < size <= {log.size}, got index {index} and size {size}")
+    proof = log.inclusion_proof(index, size)
     return _json({"index": index, "size": size, "proof": [b64(h) for h in proof]})
 
 
@@ -79,9 +97,10 @@ async def get_consistency_proof(first: NonNegative, second: NonNegative, port: P
     """RFC 9162 PROOF(first, D[second]): ``first <= second <= current size``; ``[]`` for 0 or equal sizes."""
     if first > second:
         raise _invalid(f"first ({first}) is larger than second ({second})")
-    if second > port.log.size:
-        raise _invalid(f"second ({second}) is beyond the log's size {port.log.size}")
-    proof = port.log.consistency_proof(first, second)
+    log = await _fresh_log(port)
+    if second > log.size:
+        raise _invalid(f"second ({second}) is beyond the log's size {log.size}")
+    proof = log.consistency_proof(first, second)
     return _json({"first": first, "second": second, "proof": [b64(h) for h in proof]})
 
 
@@ -95,6 +114,8 @@ async def get_consistency_proof(first: NonNegative, second: NonNegative, port: P
 )
 def get_entries(start: NonNegative, end: NonNegative, port: PortDep) -> Response:
     """The committed entries ``[start, end)``."""
+    with unavailable():
+        port.log.refresh(port.engine)
     size = port.log.size
     if start > end or end > size:
         raise _invalid(f"need start <= end <= {size}, got start {start} and end {end}")

@@ -23,7 +23,6 @@ from node_core.http_signatures import target_uri_from_scope
 from node_core.problems import ProblemError, problem_responses
 from port_node.api_models import MAX_BATCH, BatchRequest, BatchResponse, SubmissionReceipt, SubmissionRecord
 from port_node.authentication import exporters_only
-from port_node.crash_points import unsafe_test_crash_point
 from port_node.routes.deps import PortDep
 from port_node.state import PortNode, receive_time
 from port_node.storage import SubmissionRow
@@ -99,7 +98,8 @@ def _batch_items(body: bytes) -> list[Any]:
     summary="Submit up to 1,000 consignments",
     description='`{"submissions": [...]}` (at most 1,000, 16 MiB). '
     + _SIGNED
-    + " Each item is decided and committed on its own; `results[i]` is `{status, receipt}` (201 or 200) or "
+    + " Each item is decided on its own, and the new ones are committed in groups (each group whole or not at "
+    "all); `results[i]` is `{status, receipt}` (201 or 200) or "
     "`{status, problem}` (for example 409 `DUPLICATE_CONFLICT`).",
     response_model=BatchResponse,
     openapi_extra={
@@ -120,17 +120,13 @@ async def post_batch(request: Request, port: PortDep) -> Response:
     def work() -> bytes:
         exporter = port.auth.exporter_of(signed, body)
         parts: list[bytes] = []
-        for item in _batch_items(body):
-            try:
-                outcome = port.intake.submit(item, exporter, at)
-            except ProblemError as exc:
-                if exc.status >= 500:
-                    raise
-                problem = exc.body()
-                parts.append(orjson.dumps({"status": exc.status, "problem": problem}))
-                continue
-            parts.append(b'{"status":%d,"receipt":%s}' % (outcome.status, outcome.receipt))
-            unsafe_test_crash_point("mid-batch")
+        for answer in port.intake.submit_many(_batch_items(body), exporter, at):
+            if isinstance(answer, ProblemError):
+                if answer.status >= 500:
+                    raise answer
+                parts.append(orjson.dumps({"status": answer.status, "problem": answer.body()}))
+            else:
+                parts.append(b'{"status":%d,"receipt":%s}' % (answer.status, answer.receipt))
         return b'{"results":[' + b",".join(parts) + b"]}"
 
     return Response(await anyio.to_thread.run_sync(work, limiter=port.intake_limiter()), media_type="application/json")

@@ -87,6 +87,8 @@ def test_node_service(compose: dict[str, Any], node_id: str) -> None:
     assert "pilot-data:/data" in service["volumes"]
 
     environment = service["environment"]
+    # A port's worker processes come from the host's PILOT_PORT_WORKERS (default one); other nodes are one process.
+    assert environment.get("PILOT_PORT_WORKERS") == ("${PILOT_PORT_WORKERS:-1}" if spec.kind == "port" else None)
     database_url = make_url(environment["DATABASE_URL"])
     assert database_url.drivername == "postgresql+psycopg"
     assert (database_url.host, database_url.database) == ("postgres", database_name(node_id))

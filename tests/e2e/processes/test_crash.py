@@ -22,6 +22,7 @@ import httpx
 import pytest
 
 from port_node.crash_points import CRASH_ENV, EXIT_STATUS
+from port_node.storage import GROUP_LIMIT
 from tests.e2e.processes.port_process import (
     JSON,
     Load,
@@ -113,25 +114,30 @@ def test_crash_after_commit_before_answering(tmp_path: Path, database_url: str) 
 
 @pytest.mark.db
 def test_crash_mid_batch(tmp_path: Path, database_url: str) -> None:
-    """Killed after the 2nd item of a batch of 5 committed: 2 leaves; the resent batch answers 200, 200, 201 x3."""
+    """Killed after the 1st group of a batch committed: its leaves stay; the resent batch answers 200s, then 201s.
+
+    A batch is written in groups of at most ``GROUP_LIMIT`` (docs/design.md §10): one more item than that makes
+    two groups, and the crash point fires after the first one committed, before the second and the answer.
+    """
+    size = GROUP_LIMIT + 3
     port = port_process(tmp_path, database_url)
-    port.start({CRASH_ENV: "mid-batch:2"})
-    documents = [fresh_submission("ru-exp-02", f"mid-batch-{n}") for n in range(5)]
+    port.start({CRASH_ENV: "mid-batch:1"})
+    documents = [fresh_submission("ru-exp-02", f"mid-batch-{n}") for n in range(size)]
     body = json.dumps({"submissions": documents}).encode()
     try:
         with pytest.raises(httpx.TransportError):
             _post(port.url, "ru-exp-02", "/v1/submissions:batch", body)
         assert port.wait_exit() == EXIT_STATUS
         report = fsck_port(database_url)
-        assert report.ok and report.leaves == 2, report
+        assert report.ok and report.leaves == GROUP_LIMIT, report
         port.start()
         response = _post(port.url, "ru-exp-02", "/v1/submissions:batch", body)
         assert response.status_code == 200, response.text
         results = response.json()["results"]
-        assert [r["status"] for r in results] == [200, 200, 201, 201, 201]
+        assert [r["status"] for r in results] == [200] * GROUP_LIMIT + [201] * 3
         for index, result in enumerate(results):
             check_receipt(json.dumps(result["receipt"]).encode(), expect_index=index)
     finally:
         port.stop()
     report = fsck_port(database_url)
-    assert report.ok and report.leaves == 5, report
+    assert report.ok and report.leaves == size, report

@@ -1,0 +1,156 @@
+"""What several processes of one port share through the database: the log's head, cosignatures, round locks.
+
+Two ``TransparencyLog`` objects over one database stand for two worker processes (``pilot node port
+--workers N``): one appends through its store, the other only reads, and must serve the same checkpoint,
+proofs and cosignatures after ``refresh``. The CLI refuses ``--workers`` where it cannot work.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+import pytest
+import sqlalchemy as sa
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy.engine import Engine
+from typer.testing import CliRunner
+
+from node_core.database import make_engine, run_migrations
+from pilot.cli import app
+from pilot.sandbox import write_sandbox
+from pilot.synthetic import Signer
+from port_node.leadership import RoundLock
+from port_node.log import TransparencyLog, sign_checkpoint_note
+from port_node.state import MIGRATIONS
+from port_node.storage import SqlSubmissionStore, SubmissionRow
+from port_node.witness_tables import COSIGNATURES
+from schemas.merkle import leaf_hash, verify_inclusion
+from schemas.signed_note import verify_checkpoint
+from tests.port_node.port_harness import PORT_ID, PortHarness, sandbox
+
+ORIGIN = "cn-port-01.pilot.example/log"
+WITNESS_URL = "http://witness.test"
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    engine = make_engine(database_url)
+    run_migrations(engine, MIGRATIONS)
+    yield engine
+    engine.dispose()
+
+
+def _append(store: SqlSubmissionStore, n: int) -> SubmissionRow:
+    row = SubmissionRow(
+        exporter="ru-exp-01",
+        submission_id=f"s-{n}",
+        digest=f"sha-256:{n:064x}",
+        decision="accepted",
+        reason_codes=[],
+        received_at=datetime(2026, 1, 1, tzinfo=UTC),
+        content=None,
+    )
+    return store.store(row, f'{{"n":{n}}}'.encode(), lambda position: b'{"index":%d}' % position.index)
+
+
+@pytest.mark.db
+def test_a_reading_worker_catches_up_with_what_another_committed(engine: Engine) -> None:
+    key = Ed25519PrivateKey.generate()
+    writer = TransparencyLog(ORIGIN, key, head_engine=engine)
+    reader = TransparencyLog(ORIGIN, key, head_engine=engine)
+    writer.load(engine)
+    reader.load(engine)
+    store = SqlSubmissionStore(engine, writer)
+    for n in range(5):
+        _append(store, n)
+    assert (writer.size, reader.size) == (5, 0)  # the reader's tree is its own, behind until it refreshes
+
+    reader.refresh(engine)
+    checkpoint = verify_checkpoint(reader.served_note, ORIGIN, key.public_key(), origin=ORIGIN)
+    assert (checkpoint.size, checkpoint.root_hash) == (5, writer.root())
+    assert reader.latest_note == writer.latest_note
+    for index in range(5):
+        proof = reader.inclusion_proof(index, 5)
+        verify_inclusion(index, 5, leaf_hash(f'{{"n":{index}}}'.encode()), proof, checkpoint.root_hash)
+    assert reader.consistency_proof(2, 5) == writer.consistency_proof(2, 5)
+
+    # The reader appends next (it syncs under the lock first): dense indices, one tree in both.
+    assert _append(SqlSubmissionStore(engine, reader), 5).leaf_index == 5
+    writer.refresh(engine)
+    assert writer.size == reader.size == 6 and writer.root() == reader.root()
+
+
+@pytest.mark.db
+def test_cosignatures_stored_by_one_worker_are_served_by_another(engine: Engine) -> None:
+    key = Ed25519PrivateKey.generate()
+    reader = TransparencyLog(ORIGIN, key, head_engine=engine)
+    reader.load(engine)
+    line = "— cn-port-02.pilot.example/witness AAAA\n"
+    with engine.begin() as connection:
+        connection.execute(
+            sa.insert(COSIGNATURES).values(tree_size=0, witness="cn-port-02.pilot.example/witness", line=line)
+        )
+    assert not reader.served_note.endswith(line)
+    reader.refresh(engine)
+    assert reader.served_note.endswith(line) and reader.served_note.startswith(reader.latest_note)
+
+
+@pytest.mark.db
+def test_a_log_of_one_process_does_not_query_on_refresh(engine: Engine) -> None:
+    key = Ed25519PrivateKey.generate()
+    writer = TransparencyLog(ORIGIN, key, head_engine=engine)
+    alone = TransparencyLog(ORIGIN, key)  # no head engine: one process (SQLite), never behind its database
+    writer.load(engine)
+    alone.load(engine)
+    _append(SqlSubmissionStore(engine, writer), 0)
+    alone.refresh(engine)
+    assert alone.size == 0
+
+
+@pytest.mark.postgres
+def test_one_worker_at_a_time_gets_the_turn_of_a_round(database_url: str) -> None:
+    first, second = make_engine(database_url), make_engine(database_url)
+    try:
+        with RoundLock(first, "cosigning").turn() as mine:
+            assert mine
+            with RoundLock(second, "cosigning").turn() as theirs, RoundLock(second, "key-retention").turn() as other:
+                assert (theirs, other) == (False, True)  # one lock per kind of round
+        with RoundLock(second, "cosigning").turn() as theirs:
+            assert theirs  # released when the first round ended
+    finally:
+        first.dispose()
+        second.dispose()
+
+
+@pytest.mark.db
+def test_a_worker_without_the_turn_only_checks_for_a_rollback_and_still_stops_signing(harness: PortHarness) -> None:
+    """Every worker learns a rollback from the witnesses itself (the refusal lives in each process)."""
+    ours = sign_checkpoint_note(ORIGIN, 5, bytes(32), Signer(sandbox().keyrings).key(PORT_ID, "key-2").private_key)
+    asked: list[str] = []
+
+    def witness(request: httpx.Request) -> httpx.Response:
+        asked.append(f"{request.method} {request.url.path}")
+        return httpx.Response(200, json={"origin": ORIGIN, "size": 5, "root": None, "note": ours})
+
+    collector = harness.app.state.cosigning
+    collector.peer_urls = lambda: {PORT_ID: "http://self.test", "cn-port-02": WITNESS_URL}
+    with httpx.Client(transport=httpx.MockTransport(witness), base_url=WITNESS_URL) as client:
+        collector.recheck(client, now=1000.0)
+    assert asked == ["GET /v1/witness/latest"]  # never an add-checkpoint: that is the turn holder's work
+    assert harness.port.log.signing_refusal is not None and "backup" in harness.port.log.signing_refusal
+
+
+def test_workers_need_a_port_on_postgresql(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    write_sandbox(sandbox(), data_dir)
+    runner = CliRunner()
+    base = ["node", "port", "--id", "cn-port-01", "--data-dir", str(data_dir), "--workers", "2"]
+    sqlite = runner.invoke(app, base, env={"DATABASE_URL": f"sqlite:///{tmp_path / 'port.db'}"})
+    assert sqlite.exit_code == 2 and "SQLite stays one process" in sqlite.output
+    exporter = ["node", "exporter", "--id", "ru-exp-01", "--data-dir", str(data_dir), "--workers", "2"]
+    assert runner.invoke(app, exporter).exit_code == 2
+    from_env = runner.invoke(app, base[:-2], env={"PILOT_PORT_WORKERS": "2", "DATABASE_URL": ""})
+    assert from_env.exit_code == 2 and "SQLite stays one process" in from_env.output
