@@ -35,7 +35,7 @@ def parse_listen(listen: str) -> tuple[str, int]:
     """``HOST:PORT`` -> (host, port); bad usage otherwise."""
     host, sep, port = listen.rpartition(":")
     if not sep or not host or not port.isdigit() or not 0 <= int(port) <= 65535:
-        fail_usage(f"--listen {listen!r} must be HOST:PORT, e.g. 127.0.0.1:8101")
+        fail_usage(tr("--listen {value} must be HOST:PORT, e.g. 127.0.0.1:8101", value=repr(listen)))
     return host.strip("[]"), int(port)
 
 
@@ -61,7 +61,9 @@ def node_command(
     host, port = parse_listen(listen)
     directory = data_dir or default_data_dir()
     if not (directory / "trust-list.json").is_file():
-        fail_usage(f"{directory} holds no sandbox: run `pilot init --data-dir {directory}` first")
+        fail_usage(
+            tr("{directory} holds no sandbox: run `pilot init --data-dir {directory}` first", directory=directory)
+        )
     settings = NodeSettings(node_id=node_id, data_dir=directory, listen_host=host, listen_port=port)
     if workers > 1:
         _check_workers(kind, settings.database_url)
