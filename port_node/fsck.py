@@ -50,7 +50,7 @@ class _Difference(Exception):
 
 
 def _stream(connection: Connection, query: sa.Select[tuple[object, ...]]) -> sa.Result[tuple[object, ...]]:
-    return connection.execution_options(stream_results=True, yield_per=_BATCH).execute(query)
+    return connection.execute(query, execution_options={"stream_results": True, "yield_per": _BATCH})
 
 
 def _check_entry(index: int, leaf_input: bytes, row: Any) -> None:

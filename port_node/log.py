@@ -95,8 +95,10 @@ def read_leaf_hashes(connection: Connection, start: int = 0, end: int | None = N
     query = sa.select(LOG_LEAVES.c.leaf_index, LOG_LEAVES.c.leaf_hash).where(LOG_LEAVES.c.leaf_index >= start)
     if end is not None:
         query = query.where(LOG_LEAVES.c.leaf_index < end)
-    result = connection.execution_options(stream_results=True, yield_per=_STREAM_BATCH).execute(
-        query.order_by(LOG_LEAVES.c.leaf_index)
+    # Options of this statement only: ``Connection.execution_options`` would set them on the connection itself,
+    # and a write later in the same transaction would then be sent as a server-side cursor (refused).
+    result = connection.execute(
+        query.order_by(LOG_LEAVES.c.leaf_index), execution_options={"stream_results": True, "yield_per": _STREAM_BATCH}
     )
     expected = start
     with result:

@@ -64,6 +64,9 @@ class WorkerLoad:
     served_by: dict[tuple[str, str], str] = field(default_factory=dict)
     failures: int = 0
     problems: list[str] = field(default_factory=list)
+    #: 5xx answers: retried like a dropped connection, but none is expected (a killed worker's requests fail
+    #: at the transport level; the other worker must not answer 503 for them or for its own).
+    server_errors: list[str] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _threads: list[threading.Thread] = field(default_factory=list)
 
@@ -86,6 +89,9 @@ class WorkerLoad:
                     if response is not None and response.status_code < 500 and response.status_code != 429:
                         self.problems.append(f"{key}: {response.status_code} {response.text[:200]}")
                         break
+                    if response is not None and response.status_code >= 500:
+                        with self._lock:
+                            self.server_errors.append(f"{key}: {response.status_code} {response.text[:200]}")
                     with self._lock:
                         self.failures += 1
                     time.sleep(0.05)
@@ -196,6 +202,7 @@ def test_two_workers_share_one_log_and_survive_a_sigkill(tmp_path: Path, databas
         os.kill(victim, signal.SIGKILL)
         load.join(120)
         assert load.problems == [], load.problems[:5]
+        assert load.server_errors == [], load.server_errors[:5]
         assert len(load.receipts) == total
         survivors = wait_for_workers(port, 2)
         assert victim not in survivors and len(survivors - first_workers) == 1, "the dead worker was not replaced"
