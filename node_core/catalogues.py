@@ -18,7 +18,7 @@ from babel.messages.pofile import read_po
 
 from node_core.languages import LANGUAGES
 
-__all__ = ["DOMAIN", "LOCALE_DIR", "CatalogueError", "catalogue", "catalogue_path", "domains"]
+__all__ = ["DOMAIN", "LOCALE_DIR", "CatalogueError", "catalogue", "catalogue_path", "domains", "origins"]
 
 #: Where the catalogues are.
 LOCALE_DIR: Final[Path] = Path(__file__).resolve().parent / "locale"
@@ -60,3 +60,18 @@ def catalogue(domain: str, language: str) -> Mapping[str, str]:
         if message.id and isinstance(message.id, str) and translated:
             table[message.id] = str(message.string)
     return MappingProxyType(table)
+
+
+@cache
+def origins(domain: str) -> Mapping[str, frozenset[str]]:
+    """``{message id: where it is written}`` of ``domain``, from the English catalogue's extracted comments
+    (``#. pilot/commands/status.py``, ``#. title of NOT_FOUND``, ``#. HTTP 404``; ``node_core.i18n_extract``)."""
+    path = catalogue_path(domain, LANGUAGES[0])
+    try:
+        with path.open("rb") as file:
+            entries = read_po(file, locale=LANGUAGES[0], domain=domain)
+    except FileNotFoundError:
+        raise CatalogueError(f"no catalogue {domain!r} (expected {path})") from None
+    except (OSError, ValueError) as exc:
+        raise CatalogueError(f"cannot read {path}: {exc}") from exc
+    return MappingProxyType({m.id: frozenset(m.auto_comments) for m in entries if m.id and isinstance(m.id, str)})

@@ -33,7 +33,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 
 from node_core.auth import presented_token, token_matches
-from node_core.catalogues import DOMAIN
+from node_core.catalogues import DOMAIN, origins
 from node_core.i18n import messages
 from node_core.languages import LANGUAGES
 from node_core.problems import ProblemError
@@ -145,11 +145,16 @@ def _shared_asset(name: str) -> Response:
 
 @cache
 def dashboard_messages(language: str) -> tuple[bytes, str]:
-    """The whole ``pilot`` catalogue in ``language`` as JSON bytes (about 45 KB: small enough to send whole,
-    so that hints and code titles come with the dashboards' own texts), and its ETag."""
-    body = json.dumps(
-        {"lang": language, "messages": messages(DOMAIN, language)}, ensure_ascii=False, sort_keys=True
-    ).encode()
+    """The ``pilot`` catalogue in ``language`` as JSON bytes, and its ETag: every message but those only the
+    ``pilot`` command writes (``pilot/...`` alone among its origins), so the dashboards' own texts, the reasons'
+    messages, the hints and the code titles (under 50 KB: small enough to send whole)."""
+    where = origins(DOMAIN)
+    shown = {
+        message_id: text
+        for message_id, text in messages(DOMAIN, language).items()
+        if not where.get(message_id) or not all(origin.startswith("pilot/") for origin in where[message_id])
+    }
+    body = json.dumps({"lang": language, "messages": shown}, ensure_ascii=False, sort_keys=True).encode()
     return body, '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
 
 

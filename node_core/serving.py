@@ -41,7 +41,7 @@ from schemas.codes import Code
 
 __all__ = ["FRAMING_DETAIL", "ProblemH11Protocol", "WorkerSupervisor", "listening_socket", "serve", "serve_workers"]
 
-log = logging.getLogger(__name__)
+_log = logging.getLogger(__name__)
 
 _SETTINGS: dict[str, Any] = {"log_config": None, "access_log": False, "timeout_graceful_shutdown": 5}
 
@@ -124,7 +124,7 @@ class WorkerSupervisor:
     def _start(self) -> BaseProcess:
         process = self._kind(target=_run_worker, args=(self.config,), name="port-worker", daemon=False)
         process.start()
-        log.info("worker process started", extra={"pid": process.pid})
+        _log.info("worker process started", extra={"pid": process.pid})
         return process
 
     def run(self) -> int:
@@ -138,9 +138,9 @@ class WorkerSupervisor:
                 if process.is_alive():
                     continue
                 code = process.exitcode if process.exitcode is not None else 1
-                log.warning("worker process died", extra={"pid": process.pid, "exit_code": code})
+                _log.warning("worker process died", extra={"pid": process.pid, "exit_code": code})
                 if code >= 0 and not self.stopping.is_set():  # it ended by itself: failed start-up, or worse
-                    log.error("worker process ended by itself: stopping the port", extra={"exit_code": code})
+                    _log.error("worker process ended by itself: stopping the port", extra={"exit_code": code})
                     status = code or 1
                     self.stopping.set()
                     break
@@ -171,5 +171,5 @@ def serve_workers(factory: str, host: str, port: int, workers: int) -> int:
     importlib.import_module(factory.partition(":")[0])  # once, here, for every worker forked from this process
     config = Config(factory, factory=True, host=host, port=port, http=ProblemH11Protocol, **_SETTINGS)
     with listening_socket(host, port):
-        log.info("serving with worker processes", extra={"workers": workers, "listen": f"{host}:{port}"})
+        _log.info("serving with worker processes", extra={"workers": workers, "listen": f"{host}:{port}"})
         return WorkerSupervisor(config, workers).run()

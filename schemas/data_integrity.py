@@ -20,6 +20,7 @@ import hashlib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from cryptography.exceptions import InvalidSignature
@@ -36,6 +37,7 @@ __all__ = [
     "DataIntegrityProof",
     "read_proof",
     "sign_data_integrity",
+    "sign_data_integrity_canonical",
     "verify_data_integrity",
 ]
 
@@ -58,6 +60,11 @@ class DataIntegrityProof:
     proof_value: str
     raw: dict[str, Any]
 
+    @cached_property
+    def signature(self) -> bytes:
+        """The signature bytes of ``proof_value``, decoded once (``read_proof`` has checked them: 64 bytes)."""
+        return decode_multibase_base58btc(self.proof_value)
+
 
 def _invalid(path: str, message: str) -> VerificationError:
     return VerificationError.single(Code.PROOF_INVALID, path, message)
@@ -67,16 +74,75 @@ def _context_list(context: Any) -> list[Any]:
     return context if isinstance(context, list) else [context]
 
 
-def _hash_data(unsecured_document: Mapping[str, Any], proof_config: Mapping[str, Any]) -> bytes:
-    """vc-di-eddsa §3.3.6: SHA-256 of the canonical proof configuration, then of the document."""
+def _hash_data(
+    unsecured_document: Mapping[str, Any], proof_config: Mapping[str, Any], document_bytes: bytes | None = None
+) -> tuple[bytes, bytes]:
+    """vc-di-eddsa §3.3.6: SHA-256 of the canonical proof configuration, then of the document; and the
+    document's RFC 8785 bytes (§3.3.4) hashed.
+
+    ``document_bytes``: the unsecured document's RFC 8785 bytes when already known (not computed again).
+    """
     try:
         config_hash = hashlib.sha256(canonicalize(dict(proof_config))).digest()
-        document_hash = hashlib.sha256(canonicalize(dict(unsecured_document))).digest()
+        if document_bytes is None:
+            document_bytes = canonicalize(dict(unsecured_document))
     except CanonicalizationError as exc:
         raise VerificationError.single(
             Code.SCHEMA_INVALID, "", f"document cannot be canonicalized (RFC 8785): {type(exc).__name__}"
         ) from exc
-    return config_hash + document_hash
+    return config_hash + hashlib.sha256(document_bytes).digest(), document_bytes
+
+
+def _with_proof(unsecured: Mapping[str, Any], unsecured_bytes: bytes, proof: Any) -> bytes | None:
+    """The RFC 8785 bytes of ``unsecured`` with a ``proof`` member, spliced into ``unsecured_bytes``; None
+    when they cannot be (the caller canonicalizes the secured document). The reverse of ``_without_proof``.
+    """
+    try:
+        after = {name: value for name, value in unsecured.items() if name > "proof"}
+        member = b'"proof":' + canonicalize(proof)
+        rest = canonicalize(after)
+    except (CanonicalizationError, TypeError):
+        return None
+    if not unsecured_bytes.startswith(b"{") or not unsecured_bytes.endswith(rest[1:]):
+        return None
+    if after:
+        head = unsecured_bytes[: len(unsecured_bytes) - len(rest) + 1]  # b"{", or b"{" + members before + b","
+        return head + member + b"," + rest[1:]
+    body = unsecured_bytes[:-1]  # b"{" + the members before proof
+    return body + (b"," if len(body) > 1 else b"") + member + b"}"
+
+
+def _without_proof(document: Mapping[str, Any], canonical: bytes) -> bytes | None:
+    """The RFC 8785 bytes of ``document`` without its ``proof`` member, cut from ``canonical`` (those of the
+    whole document); None when they cannot be cut, and the caller canonicalizes the unsecured document.
+
+    RFC 8785 §3.2.3 writes an object's members sorted by name, each as its name, ``:`` and its value's
+    canonical bytes, which do not depend on where the value sits: the whole document's bytes end with
+    the ``proof`` member and the members sorted after it, and without the first they are the unsecured
+    document's. ``proof`` is ASCII, so Python's string order relative to it is RFC 8785's UTF-16 order.
+    Measured: a 2.5 KB credential costs 10 to 25 us to canonicalize, its proof and the members after it
+    (``type``, ``validFrom``, ``validUntil``) 3 to 5 us.
+    """
+    try:
+        after = {name: value for name, value in document.items() if name > "proof"}
+        proof = canonicalize(document["proof"])
+        rest = canonicalize(after)
+    except (CanonicalizationError, KeyError, TypeError):
+        return None
+    tail = b'"proof":' + proof + (b"," + rest[1:] if after else b"}")
+    if not canonical.endswith(tail):
+        return None
+    head = canonical[: len(canonical) - len(tail)]  # b"{", or b"{" + the members before proof + b","
+    if after:
+        return head + rest[1:]
+    return head[:-1] + b"}" if head.endswith(b",") else head + b"}"
+
+
+def _same_json(first: Any, second: Any) -> bool:
+    """Whether two ``@context`` values surely have the same RFC 8785 bytes (a string, or a list of strings)."""
+    if type(first) is not type(second) or first != second:
+        return False
+    return isinstance(first, str) or (isinstance(first, list) and all(type(item) is str for item in first))
 
 
 def sign_data_integrity(
@@ -92,6 +158,34 @@ def sign_data_integrity(
     ``created`` is an XML Schema dateTimeStamp such as ``2026-01-01T00:00:00Z`` (omitted when None).
     An existing ``proof`` member is replaced, not chained.
     """
+    return _sign(document, private_key, verification_method, created, proof_purpose)[0]
+
+
+def sign_data_integrity_canonical(
+    document: Mapping[str, Any],
+    private_key: Ed25519PrivateKey,
+    verification_method: str,
+    *,
+    created: str | None = None,
+    proof_purpose: str = "assertionMethod",
+) -> bytes:
+    """The RFC 8785 bytes of ``sign_data_integrity``'s result, without canonicalizing the document twice:
+    the signed document's bytes are those signed over with the proof member spliced in (``_with_proof``).
+    """
+    signed, unsecured_bytes = _sign(document, private_key, verification_method, created, proof_purpose)
+    unsecured = {key: value for key, value in signed.items() if key != "proof"}
+    spliced = _with_proof(unsecured, unsecured_bytes, signed["proof"])
+    return spliced if spliced is not None else canonicalize(signed)
+
+
+def _sign(
+    document: Mapping[str, Any],
+    private_key: Ed25519PrivateKey,
+    verification_method: str,
+    created: str | None,
+    proof_purpose: str,
+) -> tuple[dict[str, Any], bytes]:
+    """The signed document and the RFC 8785 bytes of the unsecured one (signed over)."""
     if created is not None and _DATETIME.fullmatch(created) is None:
         raise VerificationError.single(
             Code.SCHEMA_INVALID, "/proof/created", f"not an XML Schema dateTimeStamp: {created!r}"
@@ -105,8 +199,10 @@ def sign_data_integrity(
     if "@context" in unsecured:
         # §3.3.5 step 5: the proof configuration carries the document's @context.
         proof_config["@context"] = copy.deepcopy(unsecured["@context"])
-    signature = private_key.sign(_hash_data(unsecured, proof_config))
-    return {**unsecured, "proof": {**proof_config, "proofValue": encode_multibase_base58btc(signature)}}
+    hash_data, document_bytes = _hash_data(unsecured, proof_config)
+    signature = private_key.sign(hash_data)
+    proof = {**proof_config, "proofValue": encode_multibase_base58btc(signature)}
+    return {**unsecured, "proof": proof}, document_bytes
 
 
 def _required_string(proof: Mapping[str, Any], name: str) -> str:
@@ -138,19 +234,8 @@ def read_proof(document: Mapping[str, Any]) -> DataIntegrityProof:
     verification_method = _required_string(proof, "verificationMethod")
     proof_purpose = _required_string(proof, "proofPurpose")
     proof_value = _required_string(proof, "proofValue")
-    try:
-        signature = decode_multibase_base58btc(proof_value)
-    except KeyFormatError as exc:
-        raise _invalid("/proof/proofValue", "proofValue is not multibase base58btc") from exc
-    if len(signature) != _SIGNATURE_LENGTH:
-        raise _invalid("/proof/proofValue", f"signature is {len(signature)} bytes, expected 64")
     created = proof.get("created")
-    if created is not None and (not isinstance(created, str) or _DATETIME.fullmatch(created) is None):
-        raise _invalid("/proof/created", "created is not an XML Schema dateTimeStamp")
-    context = proof.get("@context")
-    if context is not None and not isinstance(context, str | list | dict):
-        raise _invalid("/proof/@context", "proof @context must be a string, an object or an array")
-    return DataIntegrityProof(
+    read = DataIntegrityProof(
         type=PROOF_TYPE,
         cryptosuite=CRYPTOSUITE,
         verification_method=verification_method,
@@ -159,13 +244,39 @@ def read_proof(document: Mapping[str, Any]) -> DataIntegrityProof:
         proof_value=proof_value,
         raw=dict(proof),
     )
+    try:
+        signature = read.signature  # decoded here, once: verify_data_integrity reuses it
+    except KeyFormatError as exc:
+        raise _invalid("/proof/proofValue", "proofValue is not multibase base58btc") from exc
+    if len(signature) != _SIGNATURE_LENGTH:
+        raise _invalid("/proof/proofValue", f"signature is {len(signature)} bytes, expected 64")
+    if created is not None and (not isinstance(created, str) or _DATETIME.fullmatch(created) is None):
+        raise _invalid("/proof/created", "created is not an XML Schema dateTimeStamp")
+    context = proof.get("@context")
+    if context is not None and not isinstance(context, str | list | dict):
+        raise _invalid("/proof/@context", "proof @context must be a string, an object or an array")
+    return read
 
 
-def verify_data_integrity(document: Mapping[str, Any], public_key: Ed25519PublicKey) -> DataIntegrityProof:
-    """Check the ``eddsa-jcs-2022`` proof of ``document`` with ``public_key`` (vc-di-eddsa §3.3.2)."""
-    proof = read_proof(document)
+def verify_data_integrity(
+    document: Mapping[str, Any],
+    public_key: Ed25519PublicKey,
+    proof: DataIntegrityProof | None = None,
+    *,
+    canonical: bytes | None = None,
+) -> DataIntegrityProof:
+    """Check the ``eddsa-jcs-2022`` proof of ``document`` with ``public_key`` (vc-di-eddsa §3.3.2).
+
+    ``proof``: what ``read_proof(document)`` returned when the caller has already read it, so that it
+    is not read (and its signature not decoded) again; None: read here.
+    ``canonical``: ``canonicalize(document)`` (proof included) when the caller has it (the credential's
+    digest is taken over it): the unsecured document's bytes are then cut from it, not computed again.
+    """
+    if proof is None:
+        proof = read_proof(document)
     unsecured = {key: value for key, value in document.items() if key != "proof"}
     proof_options = {key: value for key, value in proof.raw.items() if key != "proofValue"}
+    same_context = True
     if "@context" in proof_options:
         # §3.3.2 step 4: the document's @context must start with the proof's, in the same order;
         # the document is then hashed with the proof's @context.
@@ -173,14 +284,15 @@ def verify_data_integrity(document: Mapping[str, Any], public_key: Ed25519Public
         actual = _context_list(unsecured.get("@context"))
         if actual[: len(expected)] != expected:
             raise _invalid("/proof/@context", "the document's @context does not start with the proof's")
+        same_context = _same_json(unsecured.get("@context"), proof_options["@context"])
         unsecured["@context"] = proof_options["@context"]
     proof_config = dict(proof_options)
     if "@context" in unsecured:
         # §3.3.5 step 5, as when signing: a proof made without the document's @context fails here.
         proof_config["@context"] = unsecured["@context"]
-    signature = decode_multibase_base58btc(proof.proof_value)
+    document_bytes = _without_proof(document, canonical) if canonical is not None and same_context else None
     try:
-        public_key.verify(signature, _hash_data(unsecured, proof_config))
+        public_key.verify(proof.signature, _hash_data(unsecured, proof_config, document_bytes)[0])
     except InvalidSignature as exc:
         raise _invalid("/proof/proofValue", "the eddsa-jcs-2022 signature does not verify") from exc
     return proof

@@ -15,7 +15,14 @@ from schemas.canonical import canonicalize
 from schemas.codes import Code
 from schemas.errors import VerificationError
 
-__all__ = ["DIGEST_PREFIX", "canonical_digest", "credential_digest", "parse_digest", "sha256_digest"]
+__all__ = [
+    "DIGEST_PREFIX",
+    "canonical_digest",
+    "credential_digest",
+    "credential_digest_and_bytes",
+    "parse_digest",
+    "sha256_digest",
+]
 
 DIGEST_PREFIX = "sha-256:"
 _DIGEST = re.compile(r"sha-256:[0-9a-f]{64}")
@@ -43,6 +50,15 @@ def canonical_digest(value: Any) -> str:
 
 def credential_digest(credential: Mapping[str, Any]) -> str:
     """Digest of a credential: over the JWS ASCII when enveloped, else over its JCS bytes with proof."""
+    return credential_digest_and_bytes(credential)[0]
+
+
+def credential_digest_and_bytes(credential: Mapping[str, Any]) -> tuple[str, bytes | None]:
+    """``credential_digest`` and the RFC 8785 bytes it was taken over (None for an enveloped credential).
+
+    A verifier reuses the bytes for the signature (``verify_data_integrity``'s ``canonical``), so that a
+    credential is canonicalized once.
+    """
     ident = credential.get("id")
     if (
         credential.get("type") == "EnvelopedVerifiableCredential"
@@ -51,9 +67,10 @@ def credential_digest(credential: Mapping[str, Any]) -> str:
     ):
         jws = ident[len(_JWS_DATA_URL) :]
         try:
-            return sha256_digest(jws.encode("ascii"))
+            return sha256_digest(jws.encode("ascii")), None
         except UnicodeEncodeError as exc:
             raise VerificationError.single(
                 Code.SCHEMA_INVALID, "/id", "an enveloped credential's JWS must be ASCII"
             ) from exc
-    return canonical_digest(dict(credential))
+    content = canonicalize(dict(credential))
+    return sha256_digest(content), content

@@ -42,9 +42,10 @@ from typing import Any, get_args
 
 from schemas.canonical import canonicalize
 from schemas.codes import Code
+from schemas.data_integrity import sign_data_integrity_canonical
 from schemas.errors import VerificationError
 from schemas.identifiers import RECEIPT_TYPE, did_of, log_origin
-from schemas.issue import secure, unsigned_credential
+from schemas.issue import unsigned_credential
 from schemas.keyring import KeyEntry
 from schemas.merkle import leaf_hash, verify_inclusion
 from schemas.models.receipt import Decision
@@ -200,7 +201,11 @@ def build_receipt(
         issuer_name=port_name,
         valid_from=received_at,
     )
-    return canonicalize(secure(credential, key.private_key, key.verification_method, created=received_at))
+    # As ``schemas.issue.secure`` signs (data-integrity), writing the signed receipt's RFC 8785 bytes
+    # without canonicalizing it a second time.
+    return sign_data_integrity_canonical(
+        credential, key.private_key, key.verification_method, created=format_time(received_at)
+    )
 
 
 # -- checking a receipt -------------------------------------------------------------------------------

@@ -479,10 +479,12 @@ class DataCategoriesPermitted:
         for report in (ctx.manifest, *ctx.credentials):
             refused: list[str] = []
             for pointer, category in report.categories or []:
-                if any(pointer.startswith(parent + "/") for parent in refused):
+                if category in permitted:  # a DataCategory is the str of its value: no str() per field
+                    continue
+                if refused and any(pointer.startswith(parent + "/") for parent in refused):
                     continue  # already reported as part of the refused object that holds it
                 value = str(category)
-                if value in permitted or (value in sealed and report.sealed_to is not None):
+                if value in sealed and report.sealed_to is not None:
                     continue
                 refused.append(pointer)
                 if value in sealed:

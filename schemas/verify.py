@@ -38,8 +38,8 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from pydantic import BaseModel
 
 from schemas.codes import Code
-from schemas.data_integrity import read_proof, verify_data_integrity
-from schemas.digest import credential_digest
+from schemas.data_integrity import DataIntegrityProof, read_proof, verify_data_integrity
+from schemas.digest import credential_digest_and_bytes
 from schemas.errors import Reason, VerificationError
 from schemas.jose import is_enveloped, read_enveloped, verify_enveloped
 from schemas.jsonio import parse_json
@@ -225,7 +225,7 @@ def _verify(raw: Any, trust: TrustRegistry, at: datetime, path: str) -> Credenti
         )
         return report
     try:
-        report.digest = credential_digest(raw)
+        report.digest, canonical = credential_digest_and_bytes(raw)
     except VerificationError as exc:
         report.problems += _at(path, exc)
         return report
@@ -235,6 +235,7 @@ def _verify(raw: Any, trust: TrustRegistry, at: datetime, path: str) -> Credenti
         return report
 
     # 1. Securing form, without crypto: which key claims to have signed.
+    proof: DataIntegrityProof | None = None
     try:
         if is_enveloped(raw):
             envelope = read_enveloped(raw)
@@ -267,7 +268,7 @@ def _verify(raw: Any, trust: TrustRegistry, at: datetime, path: str) -> Credenti
         if report.securing == "jose":
             verify_enveloped(raw, key.public_key)
         else:
-            verify_data_integrity(raw, key.public_key)
+            verify_data_integrity(raw, key.public_key, proof, canonical=canonical)
     except VerificationError as exc:
         report.problems += _at(path, exc)
         return report

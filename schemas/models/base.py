@@ -7,9 +7,12 @@ fields it may not receive with :func:`field_categories`.
 
 from __future__ import annotations
 
+import datetime
+import decimal
+import enum
 from collections.abc import Sequence
 from enum import StrEnum
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Literal, NamedTuple, TypeVar, get_args, get_origin
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict
 from pydantic_core import PydanticCustomError
@@ -115,26 +118,89 @@ def _escape(segment: str) -> str:
     return segment.replace("~", "~0").replace("/", "~1")
 
 
+#: Value types that never hold a model, at any depth: a field typed with only these needs no walk.
+_LEAF_TYPES = (str, bytes, int, float, enum.Enum, datetime.date, datetime.time, datetime.timedelta, decimal.Decimal)
+#: Value types that ``_walk`` enters (a leaf type that is also one of these is still entered).
+_ENTERED_TYPES = (BaseModel, list, tuple, dict)
+
+
+def _may_hold_model(annotation: Any) -> bool:
+    """False only when no value of type ``annotation`` can hold a model at any depth; True when unsure.
+
+    ``_walk`` reports nothing for a value without models, so a field is skipped only when its type
+    says so for certain (``str``, ``list[float]``, ``Literal[...]``, ``datetime | None``); ``Any``,
+    bare containers and anything unknown are walked as before.
+    """
+    if annotation is type(None):
+        return False
+    origin = get_origin(annotation)
+    if origin is Literal:
+        return False
+    if origin is Annotated:
+        return _may_hold_model(get_args(annotation)[0])
+    if origin is not None:
+        args = [arg for arg in get_args(annotation) if arg is not Ellipsis]
+        return not args or any(_may_hold_model(arg) for arg in args)
+    if isinstance(annotation, type):
+        return not issubclass(annotation, _LEAF_TYPES) or issubclass(annotation, _ENTERED_TYPES)
+    return True  # Any, a TypeVar, a forward reference...
+
+
+class _FieldPlan(NamedTuple):
+    """What classifying one field of a model class takes, worked out once per class."""
+
+    name: str
+    #: ``/`` and the wire name, escaped as a JSON pointer segment.
+    segment: str
+    #: None for a field declared without a valid category (a bug: ``category_of`` raises when such a
+    #: field is present, as it did before plans).
+    category: DataCategory | None
+    #: False when the field's type can never hold a model, so its value is not walked.
+    walk: bool
+
+
+_PLANS: dict[type[BaseModel], tuple[_FieldPlan, ...]] = {}
+
+
+def _plan(model: type[BaseModel]) -> tuple[_FieldPlan, ...]:
+    """The fields of ``model`` in declaration order with their category and whether to walk them (cached)."""
+    plan = _PLANS.get(model)
+    if plan is None:
+        fields = []
+        for name, info in model.model_fields.items():
+            try:
+                category: DataCategory | None = category_of(model, name)
+            except (TypeError, ValueError):
+                category = None
+            segment = "/" + _escape(info.alias or name)
+            fields.append(_FieldPlan(name, segment, category, _may_hold_model(info.annotation)))
+        plan = _PLANS[model] = tuple(fields)
+    return plan
+
+
 def _walk(value: Any, pointer: str, out: list[tuple[str, DataCategory]]) -> None:
-    if isinstance(value, BaseModel):
-        _collect(value, pointer, out)
-    elif isinstance(value, list | tuple):
-        for index, item in enumerate(value):
-            _walk(item, f"{pointer}/{index}", out)
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            _walk(item, f"{pointer}/{_escape(str(key))}", out)
+    """The categories of the models inside ``value`` (a list, tuple or dict; other values hold none)."""
+    items = enumerate(value) if isinstance(value, list | tuple) else value.items()
+    for key, item in items:
+        if isinstance(item, BaseModel):
+            _collect(item, f"{pointer}/{key}" if type(key) is int else f"{pointer}/{_escape(str(key))}", out)
+        elif isinstance(item, list | tuple | dict):
+            _walk(item, f"{pointer}/{key}" if type(key) is int else f"{pointer}/{_escape(str(key))}", out)
 
 
 def _collect(instance: BaseModel, prefix: str, out: list[tuple[str, DataCategory]]) -> None:
     model = type(instance)
-    for name, info in model.model_fields.items():
+    for name, segment, category, walk in _plan(model):
         value = getattr(instance, name)
         if value is None:
             continue
-        pointer = f"{prefix}/{_escape(info.alias or name)}"
-        out.append((pointer, category_of(model, name)))
-        _walk(value, pointer, out)
+        pointer = prefix + segment
+        out.append((pointer, category if category is not None else category_of(model, name)))
+        if walk:
+            if isinstance(value, BaseModel):
+                _collect(value, pointer, out)
+            elif isinstance(value, list | tuple | dict):
+                _walk(value, pointer, out)
 
 
 def field_categories(instance: BaseModel) -> list[tuple[str, DataCategory]]:

@@ -6,15 +6,18 @@ judged by :func:`geometry_problems`, so that a verifier reports GEOMETRY_INVALID
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Annotated, Literal
 
+import numpy as np
+import shapely
 from pydantic import Field
-from shapely.geometry import Polygon as ShapelyPolygon
 from shapely.geometry import box
+from shapely.geometry.base import BaseGeometry
 from shapely.validation import explain_validity
 
 from schemas.models.base import DataCategory, PilotModel, cat_field
-from schemas.models.regions import region_bbox
+from schemas.models.regions import BBox, region_bbox
 
 __all__ = ["Polygon", "Position", "geometry_problems"]
 
@@ -44,6 +47,28 @@ def _ring_problems(ring: list[list[float]], label: str) -> list[str]:
     return problems
 
 
+def _ring(ring: list[list[float]]) -> BaseGeometry:
+    return shapely.linearrings(np.array([(p[0], p[1]) for p in ring], dtype=float))
+
+
+def _shape(coordinates: list[list[list[float]]]) -> BaseGeometry:
+    """The shapely polygon of closed rings (longitude, latitude; an altitude is ignored).
+
+    The geometry ``shapely.geometry.Polygon(shell, holes)`` builds, made with shapely's array functions
+    directly: a third less time (measured 17 -> 11 us for a 5-position ring).
+    """
+    holes = [_ring(ring) for ring in coordinates[1:]]
+    shape: BaseGeometry = shapely.polygons(_ring(coordinates[0]), holes=holes or None)
+    return shape
+
+
+@lru_cache(maxsize=64)
+def _region_box(bbox: BBox) -> BaseGeometry:
+    """A region's bounding box as a polygon, made once (15 us each time otherwise); shapely geometries are
+    immutable, so one is shared (not prepared: GEOS prepared geometries are not safe across threads)."""
+    return box(*bbox)
+
+
 def geometry_problems(polygon: Polygon, region: str | None) -> list[str]:
     """Everything geometrically wrong with ``polygon``, as messages; empty when it is a usable farm area.
 
@@ -57,8 +82,7 @@ def geometry_problems(polygon: Polygon, region: str | None) -> list[str]:
         problems.extend(_ring_problems(ring, label))
     if problems:
         return problems
-    rings = [[(p[0], p[1]) for p in ring] for ring in polygon.coordinates]
-    shape = ShapelyPolygon(rings[0], rings[1:])
+    shape = _shape(polygon.coordinates)
     if not shape.is_valid:
         # explain_validity ends with the offending point ("Self-intersection[36.61 50.705]"): a precise
         # location, so only the reason is kept (messages never quote input values).
@@ -66,7 +90,7 @@ def geometry_problems(polygon: Polygon, region: str | None) -> list[str]:
     if shape.area <= 0:
         return ["polygon has zero area"]
     bbox = region_bbox(region)
-    if bbox is not None and not box(*bbox).contains(shape):
+    if bbox is not None and not _region_box(bbox).contains(shape):
         problems.append(
             f"polygon lies outside the authored bounding box of {region} "
             f"(lon {bbox[0]}..{bbox[2]}, lat {bbox[1]}..{bbox[3]})"

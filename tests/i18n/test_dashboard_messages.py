@@ -12,6 +12,7 @@ import pytest
 
 from node_core.i18n import messages
 from node_core.i18n_extract import message_ids
+from schemas.reason_hints import HINTS
 from tests.port_node.port_harness import PortHarness
 
 pytestmark = [pytest.mark.anyio]
@@ -25,8 +26,12 @@ async def test_a_dashboard_reads_a_whole_catalogue_cached_with_an_etag(harness: 
         assert "max-age" in first.headers["cache-control"]
         body = first.json()
         assert body["lang"] == "zh"
-        assert body["messages"] == messages("pilot", "zh")
-        assert body["messages"]["Sealed credentials"] == "密封凭证"
+        catalogue = messages("pilot", "zh")
+        assert body["messages"].items() <= catalogue.items()
+        assert body["messages"]["Sealed credentials"] == "密封凭证"  # a dashboard's own text
+        assert body["messages"]["Request signature invalid"] == catalogue["Request signature invalid"]  # a code
+        assert set(HINTS.values()) <= body["messages"].keys()
+        assert "Fault cases" in catalogue and "Fault cases" not in body["messages"]  # the pilot command's alone
         assert len(first.content) < 100_000  # small enough to send whole
         again = await client.get("/dashboard/messages/zh", headers={"if-none-match": first.headers["etag"]})
         assert again.status_code == 304

@@ -1,4 +1,4 @@
-"""The benchmark's workload and, by hand (``-m slow``), a tiny run of ``pilot bench port``."""
+"""The benchmarks' workload, floor and ratios; and, by hand (``-m slow``), tiny runs of ``pilot bench``."""
 
 from __future__ import annotations
 
@@ -8,9 +8,12 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
+from pilot.bench.figure import Figure, relate
+from pilot.bench.floor import FloorMismatchError, crypto_work, measure_floor
+from pilot.bench.workload import make_work
 from pilot.commands.bench import app as bench_app
-from pilot.commands.bench import make_work
 from schemas.assess import assess_submission
+from schemas.phrase import Phrase
 from schemas.time import utc_now
 from tests.port_node.port_harness import PORT_ID, trust_registry
 
@@ -27,14 +30,63 @@ def test_workload_is_distinct_accepted_submissions_of_three_credentials() -> Non
         assert verdict.decision == "accepted", verdict.reason_codes
 
 
+def test_floor_times_four_verifications_and_two_signatures_per_submission() -> None:
+    documents = [json.loads(item.body) for item in make_work(5, "floor")]
+    figure = measure_floor(documents, trust_registry(), rounds=1)
+    assert figure.key == "floor" and figure.rate is not None and figure.rate > 0
+    assert figure.extra["verifications"] == 4 * 5 and figure.extra["signatures"] == 2 * 5
+
+
+def test_floor_verifies_the_bytes_it_times_so_a_changed_credential_is_refused() -> None:
+    document = json.loads(make_work(1, "tampered")[0].body)
+    crypto_work(document, trust_registry(), 0)  # the bytes made for every proof verify
+    document["credentials"][1]["validUntil"] = "2099-01-01T00:00:00Z"
+    with pytest.raises(FloorMismatchError):
+        crypto_work(document, trust_registry(), 0)
+
+
+def test_every_submission_figure_is_a_ratio_of_the_floor_and_of_its_baseline() -> None:
+    figures = [
+        Figure("floor", Phrase("floor"), rate=1000.0, baseline=""),
+        Figure("in_process", Phrase("in process"), rate=500.0),
+        Figure("pg_in_process", Phrase("in process, PostgreSQL"), rate=400.0),
+        Figure("single", Phrase("single"), rate=240.0, baseline="pg_in_process"),
+        Figure("proof", Phrase("proof"), unit="proofs", rate=900.0),
+    ]
+    relate(figures)
+    ratios = {f.key: (f.of_floor, f.of_in_process) for f in figures}
+    assert ratios == {
+        "floor": (None, None),
+        "in_process": (0.5, None),
+        "pg_in_process": (0.4, 0.8),
+        "single": (0.24, 0.6),
+        "proof": (None, None),
+    }
+
+
+def _bench(*arguments: str) -> list[dict[str, object]]:
+    pilot = typer.Typer()
+    pilot.add_typer(bench_app, name="bench")
+    result = CliRunner().invoke(pilot, ["bench", *arguments, "--format", "json"])
+    assert result.exit_code == 0, result.output
+    figures: list[dict[str, object]] = json.loads(result.output[result.output.index("[") :])
+    return figures
+
+
 @pytest.mark.slow
 @pytest.mark.e2e
 def test_bench_port_runs() -> None:
-    pilot = typer.Typer()
-    pilot.add_typer(bench_app, name="bench")
-    result = CliRunner().invoke(
-        pilot, ["bench", "port", "--records", "50", "--clients", "4", "--proof-entries", "2000", "--json"]
-    )
-    assert result.exit_code == 0, result.output
-    names = [figure["name"] for figure in json.loads(result.output[result.output.index("[") :])]
-    assert names[0] == "in-process bound" and len(names) == 4
+    figures = _bench("port", "--records", "50", "--clients", "4", "--proof-entries", "2000")
+    assert [f["key"] for f in figures] == ["floor", "in_process", "single", "batch", "proof"]
+    assert all(isinstance(f["of_floor"], float) for f in figures[1:4])
+
+
+@pytest.mark.slow
+@pytest.mark.e2e
+def test_bench_network_runs() -> None:
+    figures = _bench("network", "--consignments", "18", "--clients", "6")
+    assert [f["key"] for f in figures] == ["floor", "network"]
+    network = figures[1]
+    extra = network["extra"]
+    assert isinstance(extra, dict) and extra["consignments"] == 18
+    assert set(extra["states"]) <= {"delivered", "delivered_with_warnings"} and sum(extra["states"].values()) == 18
