@@ -11,7 +11,6 @@ import dataclasses
 import io
 import json
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -30,16 +29,6 @@ from schemas.codes import Code
 from schemas.errors import Reason
 from schemas.phrase import Phrase
 from tests.audit.evidence import ANCHOR, Evidence, make_evidence
-
-
-@pytest.fixture(autouse=True)
-def _english_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    for name in ("LANGUAGE", "LC_ALL", "LC_MESSAGES"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("LANG", "C.UTF-8")
-    set_cli_language(None)
-    yield
-    set_cli_language(None)
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,6 @@ sent and what the node answered never change, nor do the JSON report and the JUn
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -29,16 +28,6 @@ AT = ["--at", "2026-11-01T00:00:00Z", "--status-lists", str(VECTORS / "status")]
 CASES = {spec.id: spec for spec in PORT_CASES}
 
 runner = CliRunner()
-
-
-@pytest.fixture(autouse=True)
-def _english_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    for name in ("LANGUAGE", "LC_ALL", "LC_MESSAGES"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("LANG", "C.UTF-8")
-    set_cli_language(None)
-    yield
-    set_cli_language(None)
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Iterator
 
 import pytest
 import typer
@@ -25,16 +24,6 @@ from pilot.demo.scenario import DemoResult, Shipment
 from pilot.demo.summary import print_summary, render_html, summary_json
 from pilot.language import LangOpt, cli_language, set_cli_language, tr
 from pilot.participants import EXPORTER_IDS, PORT_IDS
-
-
-@pytest.fixture(autouse=True)
-def _english_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    for name in ("LANGUAGE", "LC_ALL", "LC_MESSAGES"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("LANG", "C.UTF-8")
-    set_cli_language(None)
-    yield
-    set_cli_language(None)
 
 
 def demo_result() -> DemoResult:

@@ -7,7 +7,6 @@ URLs, codes and the JSON output stay as they are in every language.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -25,16 +24,6 @@ from schemas.phrase import Phrase
 CREDENTIAL = "urn:uuid:0b9f3c9e-8d1c-4b7e-9a59-1c2f3e4d5a6b"
 LIST_URL = "https://registry.pilot.example/v1/status/cert-01/suspension-1"
 CLOSED = "http://127.0.0.1:1"  # nothing listens on port 1: a refused connection, at once
-
-
-@pytest.fixture(autouse=True)
-def _english_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    for name in ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "PILOT_PEER_URLS", "PILOT_DATA_DIR"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("LANG", "C.UTF-8")
-    set_cli_language(None)
-    yield
-    set_cli_language(None)
 
 
 def pilot(*args: str) -> tuple[int, str, str]:

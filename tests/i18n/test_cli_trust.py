@@ -10,29 +10,17 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner, Result
 
 from pilot.cli import app
-from pilot.language import set_cli_language
 
 VECTORS = Path(__file__).resolve().parents[2] / "schemas" / "vectors"
 GOV_KEY = "did:web:pilot.example:pilot-gov#key-1"
 
 runner = CliRunner()
-
-
-@pytest.fixture(autouse=True)
-def _english_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    for name in ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "PILOT_KEY_PASSPHRASE", "PILOT_DATA_DIR"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("LANG", "C.UTF-8")
-    set_cli_language(None)
-    yield
-    set_cli_language(None)
 
 
 @pytest.fixture

@@ -8,6 +8,9 @@ from pathlib import Path
 import pytest
 
 from pilot.sandbox import initialise
+from tests.support.cli_language import english_environment
+
+__all__ = ["data_dir", "english_environment", "initialised"]
 
 
 @pytest.fixture(scope="session")

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import shutil
 import unicodedata
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +18,6 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from pilot.cli import app
-from pilot.language import set_cli_language
 from pilot.registration import check_possession
 
 VECTORS = Path(__file__).resolve().parents[2] / "schemas" / "vectors"
@@ -37,13 +35,8 @@ runner = CliRunner()
 
 
 @pytest.fixture(autouse=True)
-def _english_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    for name in ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "PILOT_KEY_PASSPHRASE", "PILOT_DATA_DIR"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("LANG", "C.UTF-8")
-    set_cli_language(None)
-    yield
-    set_cli_language(None)
+def _english(english_environment: None) -> None:
+    """Each test starts in English, with no sandbox or passphrase from the environment."""
 
 
 @pytest.fixture
