@@ -30,8 +30,7 @@ from rich.rule import Rule
 from rich.style import Style
 from rich.text import TextType
 
-from node_core.i18n import translate
-from pilot.language import cli_language, tr
+from pilot.language import localized, tr
 from pilot.safe_text import untrusted
 from schemas.phrase import Phrase
 
@@ -44,7 +43,6 @@ __all__ = [
     "console",
     "err_console",
     "fail_usage",
-    "localized",
     "print_json",
     "untrusted",
 ]
@@ -105,16 +103,6 @@ class PipeAwareConsole(Console):
 
 console = PipeAwareConsole(highlight=False, emoji=False)
 err_console = PipeAwareConsole(stderr=True, highlight=False, emoji=False)
-
-
-def localized(message: Phrase | str) -> str:
-    """``message`` in the command's language (``pilot.language``): a phrase translated, and the phrases among its
-    values too (an error quoting another's message); a plain text as it is (already translated, or no text of ours).
-    """
-    if isinstance(message, str):
-        return message
-    values = {name: localized(value) if isinstance(value, Phrase) else value for name, value in message.values.items()}
-    return translate(Phrase(message.template, **values), cli_language())
 
 
 def fail_usage(message: Phrase | str) -> NoReturn:

@@ -36,7 +36,7 @@ _REFUSALS = (401, 404, 422)
 
 class ExporterStatusError(Exception):
     """Root of this module's errors: the message says what went wrong, for the command line (``phrase``: the
-    same as a template and values, shown in the command's language by ``pilot.console.localized``)."""
+    same as a template and values, shown in the command's language by ``pilot.language.localized``)."""
 
     def __init__(self, phrase: Phrase) -> None:
         super().__init__(str(phrase))

@@ -19,7 +19,7 @@ from node_core.i18n import translate
 from node_core.languages import LANGUAGES, Language, environment_language, language_of
 from schemas.phrase import Phrase
 
-__all__ = ["N_", "CommandLangOpt", "LangOpt", "cli_language", "set_cli_language", "tr"]
+__all__ = ["N_", "CommandLangOpt", "LangOpt", "cli_language", "localized", "set_cli_language", "tr"]
 
 _chosen: Language | None = None
 
@@ -43,6 +43,16 @@ def N_(template: str) -> str:
 def tr(template: str, /, **values: object) -> str:
     """``template`` (an English ``str.format`` template with named placeholders) in the command's language."""
     return translate(Phrase(template, **values), cli_language())
+
+
+def localized(message: Phrase | str) -> str:
+    """``message`` in the command's language : a phrase translated, and the phrases among its
+    values too (an error quoting another's message); a plain text as it is (already translated, or no text of ours).
+    """
+    if isinstance(message, str):
+        return message
+    values = {name: localized(value) if isinstance(value, Phrase) else value for name, value in message.values.items()}
+    return translate(Phrase(message.template, **values), cli_language())
 
 
 def _chosen_language(value: str | None) -> Language | None:

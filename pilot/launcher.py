@@ -32,7 +32,7 @@ Errors::
     └── StartError            a node died or stayed unhealthy during start-up (exit 1); carries log tails
 
 Each error's ``str()`` is English; its ``phrase`` is the same message as a template and values, which ``pilot up``
-shows in the command's language (``pilot.console.localized``).
+shows in the command's language (``pilot.language.localized``).
 """
 
 from __future__ import annotations

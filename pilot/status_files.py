@@ -42,7 +42,7 @@ class StatusListFileError(ValueError):
     """A file or directory given as status lists cannot be used; the message says which and why.
 
     ``str()`` is the English text; ``phrase`` the same as a template and values, to be shown in the ``pilot``
-    command's language (``pilot.console.localized``).
+    command's language (``pilot.language.localized``).
     """
 
     def __init__(self, phrase: Phrase) -> None:

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from node_core.i18n import translate
-from pilot.console import console, err_console, localized, print_json, untrusted
+from pilot.console import console, err_console, print_json, untrusted
 from pilot.issuer_state import Action, IssuerChange
-from pilot.language import N_, cli_language, tr
+from pilot.language import N_, cli_language, localized, tr
 from pilot.status_history import EntryHistory
 from pilot.tables import new_table
 from schemas.status_list import split_status_list_url, status_list_url

@@ -23,6 +23,7 @@ from node_core.auth import read_token
 from node_core.port_client import PeerError, SyncPortClient
 from pilot.audit.errors import EvidenceError, NodeUnreachableError
 from pilot.peers import peer_urls
+from schemas.errors import PilotSchemaError
 from schemas.jsonio import parse_json
 from schemas.status_list import status_list_path
 from schemas.trust import TrustRegistry, load_trust_list
@@ -126,6 +127,15 @@ class AuditNetwork:
             if response.status_code == 200:
                 return exporter, parse_json(response.content)
         raise EvidenceError(f"no exporter of the network knows consignment {consignment_id!r}")
+
+    def sent_submission(self, consignment_id: str) -> tuple[str, dict[str, Any], Any]:
+        """``(exporter id, consignment view, the submission it sent)``; EvidenceError for a malformed one."""
+        exporter, view = self.find_consignment(consignment_id)
+        try:
+            submission = parse_json(self.get(exporter, f"/v1/consignments/{consignment_id}/submission").content)
+        except PilotSchemaError as exc:
+            raise EvidenceError(f"{exporter} returned a malformed submission: {exc}") from exc
+        return exporter, view, submission
 
     def close(self) -> None:
         """Close the HTTP clients."""

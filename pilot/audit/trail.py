@@ -300,12 +300,8 @@ def build_trail(network: AuditNetwork, consignment_id: str, ranges: Sequence[str
     """Every step of ``consignment_id``'s story, in order (see the module docstring); participants named for
     a reader of language ``ranges`` (the environment's locale when None)."""
     trust = network.trust()
-    exporter, view = network.find_consignment(consignment_id)
+    exporter, view, sent = network.sent_submission(consignment_id)
     port = str(view.get("destination"))
-    try:
-        sent = parse_json(network.get(exporter, f"/v1/consignments/{consignment_id}/submission").content)
-    except PilotSchemaError as exc:
-        raise AuditError(f"{exporter} returned a malformed submission: {exc}") from exc
     receipt = view.get("receipt")
     at = parse_time(str(receipt["credentialSubject"]["receivedAt"])) if isinstance(receipt, dict) else datetime.now(UTC)
     steps = _credential_steps(sent, trust, at, exporter)

@@ -19,14 +19,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pilot.audit.cosignature_times import verified_cosignatures
-from pilot.audit.errors import AuditError, EvidenceError
+from pilot.audit.errors import AuditError
 from pilot.audit.nodes import AuditNetwork
 from pilot.audit.trail import Step
 from pilot.audit.wording import shown
 from pilot.language import N_, cli_language, tr
 from pilot.pictures import ConsignmentStory, escaped, story_figures_html
-from schemas.errors import PilotSchemaError, VerificationError
-from schemas.jsonio import parse_json
+from schemas.errors import VerificationError
 from schemas.receipt import verify_receipt
 from schemas.time import parse_time
 
@@ -66,12 +65,8 @@ def _receipt_verified(receipt: Any, port: str, network: AuditNetwork) -> bool | 
 
 def gather_story(network: AuditNetwork, consignment_id: str) -> ConsignmentStory:
     """What the pictures of ``consignment_id`` are drawn from (module doc); AuditError as for the trail."""
-    exporter, view = network.find_consignment(consignment_id)
+    exporter, view, submission = network.sent_submission(consignment_id)
     port = str(view.get("destination"))
-    try:
-        submission = parse_json(network.get(exporter, f"/v1/consignments/{consignment_id}/submission").content)
-    except PilotSchemaError as exc:
-        raise EvidenceError(f"{exporter} returned a malformed submission: {exc}") from exc
     receipt = view.get("receipt")
     cosignatures: tuple[Any, ...] = ()
     if isinstance(receipt, dict):

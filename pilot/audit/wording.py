@@ -12,8 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from node_core.i18n import translate
-from pilot.language import cli_language
+from pilot.language import localized
 from schemas.errors import Reason
 from schemas.phrase import Phrase
 
@@ -71,4 +70,4 @@ def shown(text: str) -> str:
     if text.phrase is None:
         return text.separator.join(shown(part) for part in text.parts)
     values = {name: shown(value) if isinstance(value, Said) else value for name, value in text.phrase.values.items()}
-    return translate(Phrase(text.phrase.template, **values), cli_language())
+    return localized(Phrase(text.phrase.template, **values))

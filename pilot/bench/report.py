@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from pilot.bench.figure import Figure
 from pilot.bench.targets import judge
-from pilot.console import console, localized, print_json
-from pilot.language import tr
+from pilot.console import console, print_json
+from pilot.language import localized, tr
 from pilot.tables import new_table
 
 __all__ = ["report"]

@@ -22,9 +22,9 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from pilot.console import EXIT_FAILED, EXIT_OK, console, err_console, fail_usage, localized, print_json, untrusted
+from pilot.console import EXIT_FAILED, EXIT_OK, console, err_console, fail_usage, print_json, untrusted
 from pilot.data_dir import default_data_dir
-from pilot.language import N_, tr
+from pilot.language import N_, localized, tr
 from pilot.launcher import (
     DEFAULT_TIMEOUT_S,
     Network,

@@ -35,7 +35,7 @@ import typer
 from node_core.auth import read_token
 from pilot.commands import network
 from pilot.conformance.material import VECTORS_DIR
-from pilot.console import EXIT_FAILED, console, err_console, fail_usage, localized, print_json, untrusted
+from pilot.console import EXIT_FAILED, console, err_console, fail_usage, print_json, untrusted
 from pilot.data_dir import default_data_dir
 from pilot.exporter_status_api import ExporterRefused, ExporterUnavailable, change_at_exporter, exporter_entries
 from pilot.input_files import InputTooLargeError, read_bounded
@@ -48,7 +48,7 @@ from pilot.issuer_state import (
     change_status,
     state_path,
 )
-from pilot.language import tr
+from pilot.language import localized, tr
 from pilot.output_format import FormatOpt, JsonFlagOpt, OutputFormat, wants_json
 from pilot.peers import peer_urls
 from pilot.status_history import entry_history, read_entries

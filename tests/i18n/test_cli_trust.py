@@ -9,15 +9,14 @@ in every language.
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner, Result
 
 from pilot.cli import app
+from tests.support.files import VECTORS, governed_sandbox
 
-VECTORS = Path(__file__).resolve().parents[2] / "schemas" / "vectors"
 GOV_KEY = "did:web:pilot.example:pilot-gov#key-1"
 
 runner = CliRunner()
@@ -26,12 +25,7 @@ runner = CliRunner()
 @pytest.fixture
 def sandbox(tmp_path: Path) -> Path:
     """The vectors' trust list and anchor, and the key of ``pilot-gov`` that signed them."""
-    directory = tmp_path / "data"
-    (directory / "keys").mkdir(parents=True)
-    for name in ("trust-list.json", "trust-anchor.json"):
-        shutil.copy(VECTORS / name, directory / name)
-    shutil.copy(VECTORS / "keys" / "pilot-gov.pem", directory / "keys" / "pilot-gov.pem")
-    return directory
+    return governed_sandbox(tmp_path / "data")
 
 
 def pilot(*args: str | Path) -> Result:

@@ -9,7 +9,6 @@ known-answer vectors (their trust list, anchor and ``pilot-gov``'s key) keeps ea
 from __future__ import annotations
 
 import json
-import shutil
 import unicodedata
 from pathlib import Path
 from typing import Any
@@ -19,8 +18,8 @@ from typer.testing import CliRunner, Result
 
 from pilot.cli import app
 from pilot.registration import check_possession
+from tests.support.files import governed_sandbox
 
-VECTORS = Path(__file__).resolve().parents[2] / "schemas" / "vectors"
 #: "Ёлка" with its Ё decomposed (NFD: Е and U+0308 COMBINING DIAERESIS): it must stay decomposed.
 ELKA_NFD = "ООО «Е\u0308лка»"
 NAMES = [
@@ -41,12 +40,8 @@ def _english(english_environment: None) -> None:
 
 @pytest.fixture
 def sandbox(tmp_path: Path) -> Path:
-    directory = tmp_path / "data"
-    (directory / "keys").mkdir(parents=True)
-    for name in ("trust-list.json", "trust-anchor.json"):
-        shutil.copy(VECTORS / name, directory / name)
-    shutil.copy(VECTORS / "keys" / "pilot-gov.pem", directory / "keys" / "pilot-gov.pem")
-    return directory
+    """The vectors' trust list and anchor, and the key of ``pilot-gov`` that signed them."""
+    return governed_sandbox(tmp_path / "data")
 
 
 def onboard(directory: Path, *args: str) -> Result:

@@ -6,9 +6,10 @@ sorted(vector("valid").glob("*.json"))
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
-__all__ = ["ASSETS", "REPOSITORY", "VECTORS", "asset", "vector"]
+__all__ = ["ASSETS", "REPOSITORY", "VECTORS", "asset", "governed_sandbox", "vector"]
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 ASSETS = REPOSITORY / "tests" / "data"
@@ -29,3 +30,13 @@ def _existing(path: Path) -> Path:
     if not path.exists():
         raise FileNotFoundError(f"no test data file {path}")
     return path
+
+
+def governed_sandbox(directory: Path) -> Path:
+    """``directory`` made a sandbox of the vectors' trust list and anchor and the key of ``pilot-gov`` that
+    signed them (enough for ``pilot onboard`` and ``pilot trust``), returned."""
+    (directory / "keys").mkdir(parents=True)
+    for name in ("trust-list.json", "trust-anchor.json"):
+        shutil.copy(VECTORS / name, directory / name)
+    shutil.copy(VECTORS / "keys" / "pilot-gov.pem", directory / "keys" / "pilot-gov.pem")
+    return directory
