@@ -49,7 +49,8 @@ pytestmark = [pytest.mark.anyio, pytest.mark.db]
 ORIGIN = log_origin(PORT_ID)
 WITNESS = "cn-port-02"
 WITNESS_URL = "http://witness.test"
-HUGE = 2**62
+#: The largest size a witness can state in strict JSON (I-JSON): a claim the port must check, not one it cannot parse.
+HUGE = 2**53 - 1
 VM1 = "did:web:pilot.example:pilot-gov#key-1"
 VM2 = "did:web:pilot.example:pilot-gov#key-2"
 
@@ -112,6 +113,7 @@ FORGED_CLAIMS = {
     "latest: a huge size, a note of ours signed with our witness key": Claim(HUGE, lambda: _note(HUGE, label="key-3")),
     "latest: a huge size, a note of ours for a smaller tree": Claim(HUGE, lambda: _note(0)),
     "latest: a size that is not a number": Claim("99999999999999999999", lambda: None),
+    "latest: a size beyond strict JSON's integers": Claim(2**62, lambda: None),
     "409: a huge size, latest holds nothing": Claim(0, lambda: None, conflict_size=HUGE),
     "409: a size one larger, latest holds nothing": Claim(0, lambda: None, conflict_size=2),
 }
