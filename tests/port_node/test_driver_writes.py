@@ -1,0 +1,109 @@
+"""The append on the driver's cursor stores what SQLAlchemy Core stores (port_node/driver_writes.py).
+
+The same rows are written through Core's ``insert`` and through ``DriverWrites`` into one database and read
+back through Core: every column must come back equal (dates with their zone, JSON lists, bytes, NULL). A
+driver error is raised as Core raises it, so the store's conflict handling still sees an ``IntegrityError``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import fields
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from node_core.database import make_engine, run_migrations
+from port_node.driver_writes import DriverWrites
+from port_node.state import MIGRATIONS
+from port_node.storage import SubmissionRow
+from port_node.tables import CHECKPOINTS, LOG_HEAD, LOG_LEAVES, SUBMISSIONS
+
+pytestmark = pytest.mark.db
+
+COLUMNS = tuple(f.name for f in fields(SubmissionRow) if f.name != "created")
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    engine = make_engine(database_url)
+    run_migrations(engine, MIGRATIONS)
+    yield engine
+    engine.dispose()
+
+
+def _submission(index: int, *, content: bytes | None) -> dict[str, Any]:
+    return {
+        "exporter": "ru-exp-01",
+        "submission_id": f"s-{index}",
+        "digest": f"sha-256:{index:064x}",
+        "decision": "rejected",
+        "reason_codes": ["SCHEMA_INVALID", "GEOMETRY_INVALID", "ДАННЫЕ"],
+        "received_at": datetime(2026, 12, 1, 9, 30, 15, 123456, tzinfo=UTC),
+        "content": content,
+        "receipt": b'{"receipt":' + bytes(range(256)) + b"}",
+        "leaf_index": index,
+    }
+
+
+def _leaf(index: int) -> dict[str, Any]:
+    return {"leaf_index": index, "leaf_input": b"\x00entry" + bytes([index]) * 300, "leaf_hash": bytes([index]) * 32}
+
+
+def _checkpoint(size: int) -> dict[str, Any]:
+    return {"tree_size": size, "root_hash": bytes([size]) * 32, "note": f"cn-port-01.pilot.example/log\n{size}\n—\n"}
+
+
+def _read(engine: Engine, table: sa.Table, key: sa.Column[Any], value: Any) -> dict[str, Any]:
+    with engine.connect() as connection:
+        row = connection.execute(sa.select(table).where(key == value)).mappings().one()
+    return dict(row)
+
+
+def _without(row: dict[str, Any], *names: str) -> dict[str, Any]:
+    return {name: value for name, value in row.items() if name not in names}
+
+
+@pytest.mark.parametrize("content", [b'{"credentials":[]}\x00', None], ids=["content", "no content"])
+def test_the_driver_stores_what_core_stores(engine: Engine, content: bytes | None) -> None:
+    writes = DriverWrites(engine.dialect, COLUMNS, SUBMISSIONS)
+    with engine.begin() as connection:
+        assert connection.execute(sa.select(LOG_HEAD.c.size)).scalar_one() == 0
+        connection.execute(sa.insert(LOG_LEAVES), [_leaf(0)])
+        connection.execute(sa.insert(CHECKPOINTS), _checkpoint(1))
+        connection.execute(sa.insert(SUBMISSIONS), [_submission(0, content=content)])
+    with engine.begin() as connection:
+        assert writes.advance_head(connection, 2) == 2
+        writes.append(connection, [_leaf(1)], _checkpoint(2), [_submission(1, content=content)])
+
+    core, driver = (_read(engine, SUBMISSIONS, SUBMISSIONS.c.leaf_index, n) for n in (0, 1))
+    assert _without(driver, "submission_id", "digest", "leaf_index") == _without(
+        core, "submission_id", "digest", "leaf_index"
+    )
+    stored_at = driver["received_at"]  # SQLite keeps no zone (UTC is the port's), PostgreSQL keeps the instant
+    assert (stored_at if stored_at.tzinfo else stored_at.replace(tzinfo=UTC)) == _submission(1, content=content)[
+        "received_at"
+    ]
+    assert driver["reason_codes"] == _submission(1, content=content)["reason_codes"]
+    assert _read(engine, LOG_LEAVES, LOG_LEAVES.c.leaf_index, 1) == _leaf(1)
+    assert _read(engine, CHECKPOINTS, CHECKPOINTS.c.tree_size, 2) == _checkpoint(2)
+    with engine.connect() as connection:
+        assert connection.execute(sa.select(LOG_HEAD.c.size)).scalar_one() == 2
+
+
+def test_a_driver_conflict_is_cores_integrity_error_and_nothing_of_it_stays(engine: Engine) -> None:
+    writes = DriverWrites(engine.dialect, COLUMNS, SUBMISSIONS)
+    with engine.begin() as connection:
+        writes.advance_head(connection, 1)
+        writes.append(connection, [_leaf(0)], _checkpoint(1), [_submission(0, content=None)])
+    with pytest.raises(sa.exc.IntegrityError), engine.begin() as connection:
+        writes.advance_head(connection, 1)
+        again = _submission(1, content=None) | {"submission_id": "s-0"}  # the same (exporter, id): the key
+        writes.append(connection, [_leaf(1)], _checkpoint(2), [again])
+    with engine.connect() as connection:  # the failed transaction left nothing: head, leaf, checkpoint
+        assert connection.execute(sa.select(LOG_HEAD.c.size)).scalar_one() == 1
+        assert connection.execute(sa.select(sa.func.count()).select_from(LOG_LEAVES)).scalar_one() == 1
+        assert connection.execute(sa.select(sa.func.count()).select_from(CHECKPOINTS)).scalar_one() == 1
