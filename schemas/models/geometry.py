@@ -6,6 +6,7 @@ judged by :func:`geometry_problems`, so that a verifier reports GEOMETRY_INVALID
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import lru_cache
 from typing import Annotated, Literal
 
@@ -32,7 +33,7 @@ class Polygon(PilotModel):
     coordinates: list[list[Position]] = cat_field(DataCategory.PRECISE_LOCATION, min_length=1)
 
 
-def _ring_problems(ring: list[list[float]], label: str) -> list[str]:
+def _ring_problems(ring: Sequence[Sequence[float]], label: str) -> list[str]:
     problems: list[str] = []
     if len(ring) < 4:
         problems.append(f"{label} has {len(ring)} positions; a linear ring needs at least 4 (RFC 7946 3.1.6)")
@@ -47,11 +48,11 @@ def _ring_problems(ring: list[list[float]], label: str) -> list[str]:
     return problems
 
 
-def _ring(ring: list[list[float]]) -> BaseGeometry:
+def _ring(ring: Sequence[Sequence[float]]) -> BaseGeometry:
     return shapely.linearrings(np.array([(p[0], p[1]) for p in ring], dtype=float))
 
 
-def _shape(coordinates: list[list[list[float]]]) -> BaseGeometry:
+def _shape(coordinates: Sequence[Sequence[Sequence[float]]]) -> BaseGeometry:
     """The shapely polygon of closed rings (longitude, latitude; an altitude is ignored).
 
     The geometry ``shapely.geometry.Polygon(shell, holes)`` builds, made with shapely's array functions
@@ -69,20 +70,43 @@ def _region_box(bbox: BBox) -> BaseGeometry:
     return box(*bbox)
 
 
+#: Polygons of at most this many positions are remembered with their verdict (``geometry_problems``).
+CACHED_POSITIONS = 256
+
+Coordinates = tuple[tuple[tuple[float, ...], ...], ...]
+
+
 def geometry_problems(polygon: Polygon, region: str | None) -> list[str]:
     """Everything geometrically wrong with ``polygon``, as messages; empty when it is a usable farm area.
 
     Checks: every ring closed with at least 4 positions, coordinates in range, a valid polygon (no
     self-intersection), a positive area, and, when ``region`` has an authored bounding box, that the
     polygon lies inside it.
+
+    A farm's boundary comes back with every consignment of its produce, so the verdict of a polygon of at
+    most ``CACHED_POSITIONS`` positions is remembered (the 1,024 most recent; a pure function of the
+    coordinates and the region): GEOS's validity check is then done once per farm, not once per
+    submission. Larger polygons are checked every time, so that the memory the cache holds stays small.
     """
+    coordinates = tuple(tuple(tuple(position) for position in ring) for ring in polygon.coordinates)
+    if sum(len(ring) for ring in coordinates) <= CACHED_POSITIONS:
+        return list(_cached_problems(coordinates, region))
+    return _problems(coordinates, region)
+
+
+@lru_cache(maxsize=1024)
+def _cached_problems(coordinates: Coordinates, region: str | None) -> tuple[str, ...]:
+    return tuple(_problems(coordinates, region))
+
+
+def _problems(coordinates: Coordinates, region: str | None) -> list[str]:
     problems: list[str] = []
-    for index, ring in enumerate(polygon.coordinates):
+    for index, ring in enumerate(coordinates):
         label = "outer ring" if index == 0 else f"hole {index}"
         problems.extend(_ring_problems(ring, label))
     if problems:
         return problems
-    shape = _shape(polygon.coordinates)
+    shape = _shape(coordinates)
     if not shape.is_valid:
         # explain_validity ends with the offending point ("Self-intersection[36.61 50.705]"): a precise
         # location, so only the reason is kept (messages never quote input values).

@@ -15,6 +15,7 @@ from schemas.models import (
     semantic_problems,
     validate_credential_payload,
 )
+from schemas.models.geometry import CACHED_POSITIONS
 from tests.support import examples as ex
 
 SQUARE = [[36.6, 50.7], [36.62, 50.7], [36.62, 50.71], [36.6, 50.71], [36.6, 50.7]]
@@ -89,3 +90,29 @@ def test_region_boxes_are_ordered_and_plausible() -> None:
         min_lon, min_lat, max_lon, max_lat = REGION_BBOXES[required]
         assert 19.0 < min_lon < max_lon < 180.0, required  # Russia lies east of 19E
         assert 41.0 < min_lat < max_lat < 82.0, required
+
+
+def _large(ring: list[list[float]], positions: int) -> list[list[float]]:
+    """``ring`` with extra positions on its first edge: the same area, ``positions`` positions in all."""
+    (x0, y0), (x1, y1) = ring[0], ring[1]
+    steps = positions - len(ring) + 1
+    extra = [[x0 + (x1 - x0) * k / steps, y0 + (y1 - y0) * k / steps] for k in range(1, steps)]
+    return [ring[0], *extra, *ring[1:]]
+
+
+@pytest.mark.parametrize("positions", [5, CACHED_POSITIONS + 40], ids=["remembered", "too large to remember"])
+@pytest.mark.parametrize(("coordinates", "region", "fragment"), [GEOMETRY_CASES[2][1:], GEOMETRY_CASES[6][1:]],
+                         ids=["self-intersecting", "outside the region"])  # fmt: skip
+def test_a_polygon_seen_before_gets_the_same_verdict(
+    coordinates: list[Any], region: str | None, fragment: str, positions: int
+) -> None:
+    ring = coordinates[0] if positions == 5 else _large(coordinates[0], positions)
+    assert len(ring) == positions
+    polygon = Polygon.model_validate({"type": "Polygon", "coordinates": [ring]})
+    first = geometry_problems(polygon, region)
+    first.append("a caller's own change")  # a caller owns the list it gets: the remembered verdict is untouched
+    again = geometry_problems(polygon, region)
+    assert any(fragment in p for p in again) and "a caller's own change" not in again
+    # The region is part of what is remembered: the same polygon elsewhere is judged for that region.
+    assert geometry_problems(Polygon.model_validate({"type": "Polygon", "coordinates": [SQUARE]}), "RU-BEL") == []
+    assert geometry_problems(Polygon.model_validate({"type": "Polygon", "coordinates": [SQUARE]}), "RU-AMU") != []
