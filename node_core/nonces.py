@@ -15,7 +15,7 @@ from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from sqlalchemy import Engine, delete
+from sqlalchemy import Engine, bindparam, delete
 from sqlalchemy.dialects import postgresql, sqlite
 
 from node_core.migrations_shared import SEEN_NONCE
@@ -74,20 +74,24 @@ class SqlNonceStore:
         self.ttl_s = ttl_s
         self._next_purge = 0.0
         self._purge_lock = threading.Lock()
+        # Built once (building it per request cost about as much as running it); values bound per call.
+        dialect = sqlite if engine.dialect.name == "sqlite" else postgresql
+        insert = dialect.insert(SEEN_NONCE).values(
+            keyid=bindparam("keyid"), nonce=bindparam("nonce"), expires_at=bindparam("expires_at")
+        )
+        self._remember = insert.on_conflict_do_update(
+            index_elements=[SEEN_NONCE.c.keyid, SEEN_NONCE.c.nonce],
+            set_={"expires_at": insert.excluded.expires_at},
+            where=SEEN_NONCE.c.expires_at <= bindparam("now", type_=SEEN_NONCE.c.expires_at.type),
+        ).returning(SEEN_NONCE.c.keyid)
 
     def remember(self, keyid: str, nonce: str, now: float) -> bool:
         now_dt = datetime.fromtimestamp(now, UTC)
         expires_dt = datetime.fromtimestamp(now + self.ttl_s, UTC)
-        dialect = sqlite if self.engine.dialect.name == "sqlite" else postgresql
-        stmt = dialect.insert(SEEN_NONCE).values(keyid=keyid, nonce=nonce, expires_at=expires_dt)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=[SEEN_NONCE.c.keyid, SEEN_NONCE.c.nonce],
-            set_={"expires_at": stmt.excluded.expires_at},
-            where=SEEN_NONCE.c.expires_at <= now_dt,
-        )
+        parameters = {"keyid": keyid, "nonce": nonce, "expires_at": expires_dt, "now": now_dt}
         # A row comes back for an insert or for the update of an expired row; none for a replay.
         with self.engine.begin() as connection:
-            stored = connection.execute(stmt.returning(SEEN_NONCE.c.keyid)).first() is not None
+            stored = connection.execute(self._remember, parameters).first() is not None
         self._maybe_purge(now, now_dt)
         return stored
 
