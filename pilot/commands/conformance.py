@@ -114,7 +114,7 @@ def validate_command(
         for verdict in verdicts:
             if verdict.kind is None:  # not JSON: already refused
                 continue
-            for finding in shared_schema.check_file(verdict.path, reference):
+            for finding in shared_schema.check_file(verdict.path, reference, agreement_keys):
                 verdict.problems.append(finding.problem)
                 verdict.hints[finding.problem] = str(finding.hint)
                 hints[finding.problem] = finding.hint

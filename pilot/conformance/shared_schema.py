@@ -12,9 +12,10 @@ manifest, is checked against:
 * JSON-LD expansion in safe mode (:func:`schemas.jsonld.expansion_problems`): ``JSONLD_TERM_UNDEFINED``,
   ``JSONLD_CONTEXT_UNAVAILABLE``.
 
-An enveloped credential (VC-JOSE-COSE) is checked through its JWS payload; pointers into the payload
-are placed under the credential's own path, as the verifier reports them. The files of the reference
-directory are read, never copied; compiled validators are cached per file version.
+An enveloped credential (VC-JOSE-COSE) is checked through its JWS payload, and a sealed one (a JWE to a
+port, docs/design.md §8) through its plaintext when the port's keyAgreement keys are given (``--port-keys``);
+pointers into the payload are placed under the credential's own path, as the verifier reports them. The files
+of the reference directory are read, never copied; compiled validators are cached per file version.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema_rs
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from pilot.conformance.model import Text
 from pilot.language import N_
@@ -37,6 +39,7 @@ from schemas.jose import is_enveloped, read_enveloped
 from schemas.jsonio import parse_json
 from schemas.jsonld import UNTP_VERSION, VC_V2_CONTEXT, expansion_problems, untp_context_url
 from schemas.phrase import Phrase
+from schemas.sealing import is_sealed, open_sealed_credential
 
 __all__ = [
     "NOT_RUN_CHECKS",
@@ -212,20 +215,30 @@ def _untp_findings(payload: Mapping[str, Any], reference: Path, base: str) -> li
     return findings
 
 
-def check_credential(credential: Any, reference: Path, path: str = "") -> list[Finding]:
+def check_credential(
+    credential: Any,
+    reference: Path,
+    path: str = "",
+    agreement_keys: Mapping[str, X25519PrivateKey] | None = None,
+) -> list[Finding]:
     """Every shared-schema failure of one credential found at ``path`` in its file.
 
-    An enveloped credential is checked through its JWS payload; one whose envelope cannot be read is left
-    to the verifier, which reports it (nothing is found here).
+    An enveloped credential is checked through its JWS payload, a sealed one through its plaintext when
+    ``agreement_keys`` (the port's keyAgreement private keys by key id) open it; one whose envelope cannot be
+    read or opened is left to the verifier, which reports it (nothing is found here).
     """
     if not isinstance(credential, Mapping):
         return []
     payload: Any = credential
-    if is_enveloped(credential):
-        try:
+    try:
+        if is_sealed(credential):
+            if agreement_keys is None:
+                return []
+            payload = open_sealed_credential(credential, agreement_keys).credential
+        elif is_enveloped(credential):
             payload = read_enveloped(credential).payload
-        except PilotSchemaError:
-            return []
+    except PilotSchemaError:
+        return []
     findings = _schema_findings(
         _compiled(reference / _VC_SCHEMA),
         payload,
@@ -239,22 +252,27 @@ def check_credential(credential: Any, reference: Path, path: str = "") -> list[F
     return findings
 
 
-def check_document(document: Any, reference: Path) -> list[Finding]:
-    """A credential, or a submission's manifest and every credential it carries."""
+def check_document(
+    document: Any, reference: Path, agreement_keys: Mapping[str, X25519PrivateKey] | None = None
+) -> list[Finding]:
+    """A credential, or a submission's manifest and every credential it carries (sealed ones opened with
+    ``agreement_keys`` when given)."""
     if isinstance(document, Mapping) and "manifest" in document:
-        findings = check_credential(document["manifest"], reference, "/manifest")
+        findings = check_credential(document["manifest"], reference, "/manifest", agreement_keys)
         credentials = document.get("credentials")
         if isinstance(credentials, list):
             for index, credential in enumerate(credentials):
-                findings += check_credential(credential, reference, f"/credentials/{index}")
+                findings += check_credential(credential, reference, f"/credentials/{index}", agreement_keys)
         return findings
-    return check_credential(document, reference)
+    return check_credential(document, reference, agreement_keys=agreement_keys)
 
 
-def check_file(path: Path, reference: Path) -> list[Finding]:
+def check_file(
+    path: Path, reference: Path, agreement_keys: Mapping[str, X25519PrivateKey] | None = None
+) -> list[Finding]:
     """The shared-schema failures of a credential or submission file (none for a file that is not JSON)."""
     try:
         document = parse_json(path.read_bytes())
     except JsonMalformedError:
         return []
-    return check_document(document, reference)
+    return check_document(document, reference, agreement_keys)

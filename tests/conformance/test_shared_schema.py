@@ -16,10 +16,12 @@ from typer.testing import CliRunner
 
 from pilot.cli import app
 from pilot.conformance import shared_schema
-from pilot.documents import FileVerdict
+from pilot.documents import FileVerdict, read_agreement_keys
 from schemas.jose import sign_enveloped
 from schemas.jsonld import UNTP_VERSION
 from schemas.keys import key_from_seed
+from schemas.sealing import is_sealed, open_sealed_credential, seal, sealed_credential
+from tests.support.files import VECTORS
 
 runner = CliRunner()
 SHARED_CODES = {"VC_SCHEMA_INVALID", "UNTP_SCHEMA_INVALID", "JSONLD_TERM_UNDEFINED", "JSONLD_CONTEXT_UNAVAILABLE"}
@@ -166,6 +168,33 @@ def test_submission_manifest_and_every_credential_are_checked(
     # An enveloped credential is checked through its JWS payload, under the credential's own path.
     assert ("JSONLD_TERM_UNDEFINED", "/credentials/2/credentialSubject/invented") in shared
     assert ("UNTP_SCHEMA_INVALID", "/credentials/2/validUntil") in shared
+
+
+@pytest.mark.reference
+def test_a_sealed_credential_is_checked_through_its_plaintext_with_the_ports_keys(
+    reference_dir: Path, trust_list: Path, tmp_path: Path
+) -> None:
+    # The published sealed submission, its conformity credential re-sealed with an undefined member added.
+    submission = json.loads((VECTORS / "sealed" / "valid" / "submission-sealed-laboratory.json").read_bytes())
+    keyring = VECTORS / "keys" / "cn-port-03.pem"
+    keys = read_agreement_keys(keyring)
+    (index,) = [i for i, c in enumerate(submission["credentials"]) if is_sealed(c)]
+    opened = open_sealed_credential(submission["credentials"][index], keys)
+    plaintext = copy.deepcopy(opened.credential)
+    plaintext["credentialSubject"]["invented"] = 1
+    token = seal(plaintext, keys[opened.kid].public_key(), opened.kid)
+    submission["credentials"][index] = sealed_credential(token)
+    path = _write(tmp_path, "sealed.json", submission)
+
+    with_keys = _validate(
+        [path], trust_list, "--reference-dir", str(reference_dir), "--port-keys", str(keyring), "--format", "json"
+    )
+    assert with_keys.exit_code == 1
+    shared = _shared(json.loads(with_keys.stdout)["files"][0])
+    assert shared == [("JSONLD_TERM_UNDEFINED", f"/credentials/{index}/credentialSubject/invented")]
+    # Without the port's keys the plaintext cannot be read: nothing is found in it (the verifier says why).
+    without_keys = _report([path], trust_list, reference_dir)
+    assert _shared(without_keys["files"][0]) == []
 
 
 def test_without_reference_directory_the_checks_are_reported_not_run(

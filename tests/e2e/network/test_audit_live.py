@@ -23,13 +23,14 @@ import pytest
 from typer.testing import CliRunner
 
 from node_core.http_signatures import RequestSigner
-from pilot.audit.bundle import build_bundle, read_bundle, status_member
+from pilot.audit.bundle import EPCIS_FILE, build_bundle, read_bundle, status_member
 from pilot.cli import app as pilot_app
 from pilot.sandbox import DEFAULT_SEED, build_sandbox
 from pilot.synthetic import Signer, build_world, plan_consignment, sign_consignment
 from schemas.canonical import canonicalize
 from schemas.merkle import leaf_hash
 from tests.e2e.network.live_network import EXPORTER, LiveNetwork, start_live_network
+from tests.support.epcis import gs1_validator, read_gs1_schema, schema_errors
 from tests.support.self_contained import external_references
 
 pytestmark = [pytest.mark.e2e]
@@ -136,6 +137,18 @@ def test_bundle_carries_the_status_lists_the_decision_relied_on(live: LiveNetwor
     assert result.returncode == 1, result.stdout + result.stderr
     failed = {c["name"]: c["detail"] for c in orjson.loads(result.stdout)["checks"] if not c["ok"]}
     assert list(failed) == ["status lists"] and name in failed["status lists"], failed
+
+
+@pytest.mark.reference
+def test_bundle_carries_the_exporters_epcis_document(live: LiveNetwork, bundle: Path, reference_dir: Path) -> None:
+    files = read_bundle(bundle.read_bytes())
+    document = orjson.loads(files[EPCIS_FILE])
+    assert schema_errors(gs1_validator(read_gs1_schema(reference_dir)), document) == []
+    assert document["type"] == "EPCISDocument" and document["epcisBody"]["eventList"]
+    consignment = live.first("cn-port-01")
+    operator = {"Authorization": f"Bearer {live.token(EXPORTER)}"}
+    served = httpx.get(f"{live.url(EXPORTER)}/v1/consignments/{consignment}/epcis", headers=operator, timeout=5)
+    assert served.status_code == 200 and served.json() == document
 
 
 def test_monitor_passes_on_an_honest_network(live: LiveNetwork) -> None:

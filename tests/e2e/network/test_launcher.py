@@ -22,6 +22,7 @@ from pilot.network_plan import REGISTRY_ID, database_name, database_url_for, pla
 from pilot.participants import EXPORTER_IDS, PORT_IDS
 from pilot.processes import pid_alive, pilot_argv
 from pilot.sandbox import STATUS_LISTS_DIR
+from schemas.jsonld import CONTEXTS_DIR, context_index
 from tests.support.processes import free_base_port, network_data_dir, processes_mentioning
 
 runner = CliRunner()
@@ -166,6 +167,14 @@ def test_up_status_down(data_dir: Path) -> None:
     for path in lists:
         served = httpx.get(f"{registry}/v1/status/{path.parent.name}/{path.stem}", timeout=10)
         assert served.status_code == 200 and served.json() == json.loads(path.read_text())
+
+    # Every node serves the pilot's JSON-LD contexts (docs/design.md §4), byte for byte.
+    for node_id, entry in document["nodes"].items():
+        index = httpx.get(f"{entry['url']}/contexts/index.json", timeout=10)
+        assert index.status_code == 200 and index.json() == context_index(), node_id
+        for name in context_index().values():
+            served = httpx.get(f"{entry['url']}/contexts/{name}", timeout=10)
+            assert served.status_code == 200 and served.content == (CONTEXTS_DIR / name).read_bytes(), node_id
 
     pids = [entry["pid"] for entry in document["nodes"].values()] + [document["overview"]["pid"]]
     down = runner.invoke(app, ["down", "--data-dir", str(data_dir)])
