@@ -36,7 +36,7 @@ VERIFICATION_METHOD = "did:web:farm.example#key-1"
 UNSIGNED: dict[str, Any] = {
     "@context": ["https://www.w3.org/ns/credentials/v2", "https://pilot.example/ns/agri-export/v1"],
     "id": "urn:uuid:0b0e3c52-5a7b-4a57-9d0c-6f1f2c1d2e3f",
-    "type": ["VerifiableCredential", "DigitalFacilityRecord"],
+    "type": ["VerifiableCredential", "ExampleCredential"],  # proof mechanics only: no record type
     "name": "Farm record",
     "description": "A local credential for the Data Integrity tests.",
     "issuer": "did:web:farm.example",

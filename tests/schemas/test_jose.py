@@ -25,7 +25,7 @@ KEY = key_from_seed(b"jose")
 KID = "did:web:exporter.example#key-1"
 CREDENTIAL = {
     "@context": ["https://www.w3.org/ns/credentials/v2"],
-    "type": ["VerifiableCredential", "DigitalFacilityRecord"],
+    "type": ["VerifiableCredential", "ExampleCredential"],  # proof mechanics only: no record type
     "issuer": "did:web:exporter.example",
     "credentialSubject": {"name": "Ferme du Soleil – Durian", "area": 12.5, "plots": [1, 2]},
 }
