@@ -60,7 +60,7 @@ __all__ = [
 ]
 
 #: The most bytes of one answer's body read from a port (a receipt is a few KiB, a page of entries less).
-MAX_ANSWER_BYTES = 1024 * 1024 * 1024  # REVERTED
+MAX_ANSWER_BYTES = 4 * 1024 * 1024
 #: Seconds for a whole answer (status, headers and body), however slowly the port sends it.
 ANSWER_DEADLINE_S = 60.0
 #: Connect and read timeouts of a client this module creates.
