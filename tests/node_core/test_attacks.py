@@ -170,6 +170,7 @@ def submission_body(name: str, exporter: str = "ru-exp-01") -> bytes:
 # --- 3: no body is read before the signature headers verified; bodies have a deadline -------------------
 
 
+@pytest.mark.db
 @pytest.mark.anyio
 @pytest.mark.parametrize(
     ("path", "length"),
@@ -184,6 +185,7 @@ async def test_unsigned_stalled_body_is_refused_without_reading_it(
     assert answer.body_reads == 0, "the body of an unauthenticated request was read"
 
 
+@pytest.mark.db
 @pytest.mark.anyio
 async def test_signed_stalled_body_times_out_with_408(harness: PortHarness) -> None:
     body = submission_body("stalled")
@@ -194,6 +196,7 @@ async def test_signed_stalled_body_times_out_with_408(harness: PortHarness) -> N
     assert BODY_TIMEOUT_S <= answer.seconds < BODY_TIMEOUT_S + 2.0
 
 
+@pytest.mark.db
 @pytest.mark.anyio
 async def test_stalled_bodies_hold_no_inflight_slot(tmp_path: Path, database_url: str) -> None:
     """Cap 2, six signed bodies stalled after one byte: a real submission still gets its receipt."""
@@ -241,6 +244,7 @@ ORIGIN_CASES = {
 }
 
 
+@pytest.mark.db
 @pytest.mark.anyio
 @pytest.mark.parametrize("case", list(ORIGIN_CASES), ids=list(ORIGIN_CASES))
 async def test_request_signed_for_another_origin_is_refused(harness: PortHarness, case: str) -> None:
@@ -258,6 +262,7 @@ async def test_request_signed_for_another_origin_is_refused(harness: PortHarness
     assert harness.port.log.size == 0
 
 
+@pytest.mark.db
 @pytest.mark.anyio
 async def test_request_signed_for_this_origin_is_accepted(harness: PortHarness) -> None:
     headers, body = _post_signed_for(ORIGIN)
@@ -265,6 +270,7 @@ async def test_request_signed_for_this_origin_is_accepted(harness: PortHarness) 
     assert answer.status == 201, answer.body[:300]
 
 
+@pytest.mark.db
 @pytest.mark.anyio
 async def test_signed_get_for_another_origin_is_refused(harness: PortHarness) -> None:
     async with httpx.AsyncClient(
@@ -299,6 +305,7 @@ MEDIA_TYPES = {
 }
 
 
+@pytest.mark.db
 @pytest.mark.anyio
 @pytest.mark.parametrize("case", list(MEDIA_TYPES), ids=list(MEDIA_TYPES))
 async def test_content_type_must_be_json(harness: PortHarness, case: str) -> None:
@@ -312,6 +319,7 @@ async def test_content_type_must_be_json(harness: PortHarness, case: str) -> Non
         assert harness.port.log.size == 0
 
 
+@pytest.mark.db
 @pytest.mark.anyio
 async def test_content_length_with_transfer_encoding_is_refused(harness: PortHarness) -> None:
     body = submission_body("smuggled")
@@ -420,6 +428,7 @@ async def test_bodies_fastapi_reads_itself_get_the_same_answers(tmp_path: Path) 
     assert statuses == {"408", "499"}, statuses
 
 
+@pytest.mark.db
 @pytest.mark.anyio
 async def test_port_client_hanging_up_mid_submission(harness: PortHarness) -> None:
     body = submission_body("hangup")
