@@ -7,7 +7,6 @@ driver error is raised as Core raises it, so the store's conflict handling still
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import fields
 from datetime import UTC, datetime
 from typing import Any
@@ -16,23 +15,13 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from node_core.database import make_engine, run_migrations
 from port_node.driver_writes import DriverWrites
-from port_node.state import MIGRATIONS
 from port_node.storage import SubmissionRow
 from port_node.tables import CHECKPOINTS, LOG_HEAD, LOG_LEAVES, SUBMISSIONS
 
 pytestmark = pytest.mark.db
 
 COLUMNS = tuple(f.name for f in fields(SubmissionRow) if f.name != "created")
-
-
-@pytest.fixture
-def engine(database_url: str) -> Iterator[Engine]:
-    engine = make_engine(database_url)
-    run_migrations(engine, MIGRATIONS)
-    yield engine
-    engine.dispose()
 
 
 def _submission(index: int, *, content: bytes | None) -> dict[str, Any]:

@@ -7,7 +7,6 @@ proofs and cosignatures after ``refresh``. The CLI refuses ``--workers`` where i
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -18,13 +17,12 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy.engine import Engine
 from typer.testing import CliRunner
 
-from node_core.database import make_engine, run_migrations
+from node_core.database import make_engine
 from pilot.cli import app
 from pilot.sandbox import write_sandbox
 from pilot.synthetic import Signer
 from port_node.leadership import RoundLock
 from port_node.log import TransparencyLog, sign_checkpoint_note
-from port_node.state import MIGRATIONS
 from port_node.storage import SqlSubmissionStore, SubmissionRow
 from port_node.witness_tables import COSIGNATURES
 from schemas.merkle import leaf_hash, verify_inclusion
@@ -33,14 +31,6 @@ from tests.port_node.port_harness import PORT_ID, PortHarness, sandbox
 
 ORIGIN = "cn-port-01.pilot.example/log"
 WITNESS_URL = "http://witness.test"
-
-
-@pytest.fixture
-def engine(database_url: str) -> Iterator[Engine]:
-    engine = make_engine(database_url)
-    run_migrations(engine, MIGRATIONS)
-    yield engine
-    engine.dispose()
 
 
 def _append(store: SqlSubmissionStore, n: int) -> SubmissionRow:
