@@ -32,9 +32,9 @@ pytestmark = pytest.mark.reference
 UNTP_TYPES = {"DigitalFacilityRecord", "DigitalTraceabilityEvent", "DigitalConformityCredential"}
 
 
-def _credentials(document: dict[str, object]) -> list[object]:
+def _credentials(document: dict[str, Any]) -> list[Any]:
     if "manifest" in document:
-        return [document["manifest"], *document["credentials"]]  # type: ignore[list-item]
+        return [document["manifest"], *document["credentials"]]
     return [document]
 
 
