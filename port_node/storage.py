@@ -12,15 +12,15 @@ database sequence, so they are dense and gap-free under concurrency, across proc
 held only for the write itself: the assessment and the leaf bytes are prepared before it, the checkpoint
 and the receipts (which name the index) inside it.
 
-Group commit: the submissions waiting to be written when a write ends (up to ``GROUP_LIMIT``, in arrival
-order) are written together by the next one: their leaves, one signed checkpoint over the group's last
-size, their rows and receipts, in one transaction of four statements, whatever the group's size (the
-head, the leaves, the checkpoint, the rows), and one commit. Each member's receipt carries its own index
-and inclusion proof against that checkpoint. No timer: a submission alone is written at once, and one
-that arrives during a write waits for that write and then its own group's, never longer. When a group's
-transaction fails, nothing of it was written, and each member is written again alone, so one member's
-failure (a conflict, a refused row) is its alone: the others commit, it gets its own answer (a stored
-row, or ``503 LOG_UNAVAILABLE`` when the database cannot be reached or written). A batch
+Group commit (the queue: ``port_node.group_commit``): the submissions waiting to be written when a write ends
+(up to ``GROUP_LIMIT``, in arrival order) are written together by the next one: their leaves, one signed
+checkpoint over the group's last size, their rows and receipts, in one transaction of four statements,
+whatever the group's size (the head, the leaves, the checkpoint, the rows), and one commit. Each member's
+receipt carries its own index and inclusion proof against that checkpoint. No timer: a submission alone is
+written at once, and one that arrives during a write waits for that write and then its own group's, never
+longer. When a group's transaction fails, nothing of it was written, and each member is written again alone,
+so one member's failure (a conflict, a refused row) is its alone: the others commit, it gets its own answer (a
+stored row, or ``503 LOG_UNAVAILABLE`` when the database cannot be reached or written). A batch
 (``store_many``) goes through the same queue, in groups of at most ``GROUP_LIMIT``.
 
 What one submission writes is bounded, so one request cannot make the port write much more than it
@@ -41,8 +41,6 @@ The append's statements run on the driver's cursor inside SQLAlchemy's transacti
 from __future__ import annotations
 
 import logging
-import threading
-from collections import deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, fields, replace
@@ -57,6 +55,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from node_core.problems import ProblemError
 from port_node.crash_points import unsafe_test_crash_point
 from port_node.driver_writes import DriverWrites
+from port_node.group_commit import GroupCommitQueue, Queued
 from port_node.log import StagedLeaves, TransparencyLog
 from port_node.tables import LOG_LEAVES, SUBMISSIONS
 from schemas.codes import Code
@@ -195,31 +194,6 @@ def _row_of(row: Any) -> SubmissionRow:
     )
 
 
-class _Queued:
-    """A write in the group queue, and its outcome once a group committed it (or gave up on it)."""
-
-    __slots__ = ("done", "error", "result", "write")
-
-    def __init__(self, write: PendingWrite) -> None:
-        self.write = write
-        self.done = False
-        self.result: SubmissionRow | None = None
-        self.error: BaseException | None = None
-
-    def succeed(self, row: SubmissionRow) -> None:
-        self.result, self.done = row, True
-
-    def fail(self, error: BaseException) -> None:
-        self.error, self.done = error, True
-
-    def outcome(self) -> SubmissionRow:
-        """The stored row; the error re-raised if the write failed."""
-        if self.error is not None:
-            raise self.error
-        assert self.result is not None
-        return self.result
-
-
 class SqlSubmissionStore:
     """Reads and writes the port's submissions and log tables (a ``SubmissionStore``), writes in groups."""
 
@@ -230,9 +204,8 @@ class SqlSubmissionStore:
         #: autocommit engine without pre-ping, one round trip instead of four (ping, begin, select, rollback).
         self.read_engine = log.head_engine or engine
         self.group_limit = group_limit
-        self._queue: deque[_Queued] = deque()
-        self._turn = threading.Condition()
-        self._writing = False  # a thread is writing a group now (it holds the log's write lock)
+        #: The writes waiting to be written, and the turn to write the next group (``port_node.group_commit``).
+        self.groups: GroupCommitQueue[PendingWrite, SubmissionRow] = GroupCommitQueue(self._write_group, group_limit)
         self._driver_writes: DriverWrites | None = None
 
     # -- reads ----------------------------------------------------------------------------------------
@@ -268,52 +241,23 @@ class SqlSubmissionStore:
 
     def store(self, row: SubmissionRow, leaf_input: bytes, build_receipt: ReceiptBuilder) -> SubmissionRow:
         """Store a new submission with its leaf, checkpoint and receipt, or return the one already stored."""
-        [queued] = self._commit([_Queued(PendingWrite(row, leaf_input, build_receipt))])
+        [queued] = self.groups.commit([Queued(PendingWrite(row, leaf_input, build_receipt))])
         return queued.outcome()
 
     def store_many(self, writes: Sequence[PendingWrite]) -> list[SubmissionRow | ProblemError]:
         """``store`` for each write, committed in groups; a write that failed with a ``ProblemError`` gets it."""
         results: list[SubmissionRow | ProblemError] = []
         for start in range(0, len(writes), self.group_limit):
-            for queued in self._commit([_Queued(write) for write in writes[start : start + self.group_limit]]):
+            for queued in self.groups.commit([Queued(write) for write in writes[start : start + self.group_limit]]):
                 results.append(queued.error if isinstance(queued.error, ProblemError) else queued.outcome())
             unsafe_test_crash_point("mid-batch")
         return results
 
-    def _commit(self, mine: list[_Queued]) -> list[_Queued]:
-        """Queue ``mine`` and return once each is done: written by this thread or by another one.
-
-        Whoever finds no group being written writes the next one (the queue's first ``group_limit``);
-        the others wait for it and then take their turn, so a queue never waits for a timer.
-        """
-        turn = self._turn
-        with turn:
-            self._queue.extend(mine)
-            while not all(queued.done for queued in mine):
-                if self._writing:
-                    turn.wait()
-                    continue
-                self._writing = True
-                group = [self._queue.popleft() for _ in range(min(len(self._queue), self.group_limit))]
-                turn.release()
-                try:
-                    self._write_group(group)
-                except BaseException as exc:  # not a database failure: nobody of this group may wait forever
-                    for queued in group:
-                        if not queued.done:
-                            queued.fail(exc)
-                    raise
-                finally:
-                    turn.acquire()
-                    self._writing = False
-                    turn.notify_all()
-        return mine
-
-    def _write_group(self, group: list[_Queued]) -> None:
+    def _write_group(self, group: list[Queued[PendingWrite, SubmissionRow]]) -> None:
         """Commit ``group`` in one transaction; if that fails, each member alone (its own outcome)."""
-        first_of: dict[tuple[str, str], _Queued] = {}
-        unique: list[_Queued] = []
-        repeats: list[tuple[_Queued, _Queued]] = []
+        first_of: dict[tuple[str, str], Queued[PendingWrite, SubmissionRow]] = {}
+        unique: list[Queued[PendingWrite, SubmissionRow]] = []
+        repeats: list[tuple[Queued[PendingWrite, SubmissionRow], Queued[PendingWrite, SubmissionRow]]] = []
         for queued in group:
             first = first_of.setdefault(queued.write.key, queued)
             if first is queued:
@@ -338,7 +282,7 @@ class SqlSubmissionStore:
             else:
                 self._write_alone(queued)
 
-    def _write_alone(self, queued: _Queued) -> None:
+    def _write_alone(self, queued: Queued[PendingWrite, SubmissionRow]) -> None:
         write = queued.write
         try:
             [stored] = self._append([write])

@@ -75,7 +75,7 @@ def _queued_behind_a_write(harness: PortHarness, jobs: list[Callable[[], Any]]) 
         with harness.port.log.write_lock:
             futures = [pool.submit(job) for job in jobs]
             deadline = time.monotonic() + 30
-            while len(store._queue) < len(jobs) - 1:
+            while store.groups.waiting < len(jobs) - 1:
                 assert time.monotonic() < deadline, "the submissions did not queue up"
                 assert not any(f.done() for f in futures), [f.result() for f in futures if f.done()]
                 time.sleep(0.005)
