@@ -171,7 +171,8 @@ def get_history(issuer: Issuer, list_id: ListId, registry: RegistryDep) -> dict[
 def get_version(
     issuer: Issuer,
     list_id: ListId,
-    sequence: Annotated[int, Path(description="The version's `sequence`.")],
+    # A sequence no list can have (negative, or beyond a database integer) is a 400, not a query that overflows.
+    sequence: Annotated[int, Path(ge=0, le=2**53 - 1, description="The version's `sequence`.")],
     request: Request,
     registry: RegistryDep,
 ) -> Response:
