@@ -23,7 +23,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Dialect
 
-from port_node.tables import CHECKPOINTS, LOG_HEAD, LOG_LEAVES
+from port_node.tables import CHECKPOINTS, LOG_HEAD, LOG_LEAVES, SUBMISSIONS
 
 __all__ = ["DriverWrites"]
 
@@ -49,14 +49,14 @@ class _Insert:
 class DriverWrites:
     """The append's statements for one dialect (SQLite or PostgreSQL), made once per store."""
 
-    def __init__(self, dialect: Dialect, submission_columns: Sequence[str], submissions: sa.Table) -> None:
+    def __init__(self, dialect: Dialect) -> None:
         mark = "%s" if dialect.paramstyle in ("format", "pyformat") else "?"
         self.dialect = dialect
         self.pipelined = dialect.name == "postgresql"
         self.advance_sql = f"UPDATE {LOG_HEAD.name} SET size = size + {mark} WHERE id = 1 RETURNING size"
         self.leaves = _Insert(LOG_LEAVES, ("leaf_index", "leaf_input", "leaf_hash"), dialect, mark)
         self.checkpoint = _Insert(CHECKPOINTS, ("tree_size", "root_hash", "note"), dialect, mark)
-        self.submissions = _Insert(submissions, submission_columns, dialect, mark)
+        self.submissions = _Insert(SUBMISSIONS, [column.name for column in SUBMISSIONS.columns], dialect, mark)
 
     @contextmanager
     def _driver_errors(self, statement: str, parameters: Any) -> Iterator[None]:

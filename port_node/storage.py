@@ -173,6 +173,8 @@ class SubmissionStore(Protocol):
 _FIND = sa.select(SUBMISSIONS).where(
     SUBMISSIONS.c.exporter == sa.bindparam("exporter"), SUBMISSIONS.c.submission_id == sa.bindparam("sid")
 )
+#: A submission's write in the group-commit queue, with its stored row once written.
+QueuedWrite = Queued[PendingWrite, SubmissionRow]
 #: The fields of ``SubmissionRow`` that are columns of ``submissions`` (all but ``created``).
 _COLUMNS = tuple(f.name for f in fields(SubmissionRow) if f.name != "created")
 
@@ -206,7 +208,8 @@ class SqlSubmissionStore:
         self.group_limit = group_limit
         #: The writes waiting to be written, and the turn to write the next group (``port_node.group_commit``).
         self.groups: GroupCommitQueue[PendingWrite, SubmissionRow] = GroupCommitQueue(self._write_group, group_limit)
-        self._driver_writes: DriverWrites | None = None
+        #: The append's statements on the driver's cursor (``port_node.driver_writes``).
+        self.driver_writes = DriverWrites(engine.dialect)
 
     # -- reads ----------------------------------------------------------------------------------------
 
@@ -253,11 +256,11 @@ class SqlSubmissionStore:
             unsafe_test_crash_point("mid-batch")
         return results
 
-    def _write_group(self, group: list[Queued[PendingWrite, SubmissionRow]]) -> None:
+    def _write_group(self, group: list[QueuedWrite]) -> None:
         """Commit ``group`` in one transaction; if that fails, each member alone (its own outcome)."""
-        first_of: dict[tuple[str, str], Queued[PendingWrite, SubmissionRow]] = {}
-        unique: list[Queued[PendingWrite, SubmissionRow]] = []
-        repeats: list[tuple[Queued[PendingWrite, SubmissionRow], Queued[PendingWrite, SubmissionRow]]] = []
+        first_of: dict[tuple[str, str], QueuedWrite] = {}
+        unique: list[QueuedWrite] = []
+        repeats: list[tuple[QueuedWrite, QueuedWrite]] = []
         for queued in group:
             first = first_of.setdefault(queued.write.key, queued)
             if first is queued:
@@ -282,7 +285,7 @@ class SqlSubmissionStore:
             else:
                 self._write_alone(queued)
 
-    def _write_alone(self, queued: Queued[PendingWrite, SubmissionRow]) -> None:
+    def _write_alone(self, queued: QueuedWrite) -> None:
         write = queued.write
         try:
             [stored] = self._append([write])
@@ -311,7 +314,7 @@ class SqlSubmissionStore:
             try:
                 with self.engine.begin() as connection:
                     count = len(writes)
-                    head = self._driver(connection).advance_head(connection, count) - count
+                    head = self.driver_writes.advance_head(connection, count) - count
                     log.sync(connection, int(head))
                     staged = True
                     group = log.stage([write.leaf_input for write in writes])
@@ -333,7 +336,7 @@ class SqlSubmissionStore:
     def _insert(
         self, connection: Connection, stored: list[SubmissionRow], writes: list[PendingWrite], group: StagedLeaves
     ) -> None:
-        self._driver(connection).append(
+        self.driver_writes.append(
             connection,
             [
                 {"leaf_index": row.leaf_index, "leaf_input": write.leaf_input, "leaf_hash": leaf}
@@ -342,12 +345,6 @@ class SqlSubmissionStore:
             {"tree_size": group.size, "root_hash": group.root, "note": group.note},
             [{name: getattr(row, name) for name in _COLUMNS} for row in stored],
         )
-
-    def _driver(self, connection: Connection) -> DriverWrites:
-        """The append's statements on the driver's cursor (port_node/driver_writes.py), made on first use."""
-        if self._driver_writes is None:
-            self._driver_writes = DriverWrites(connection.dialect, _COLUMNS, SUBMISSIONS)
-        return self._driver_writes
 
     def _stored_by_other(self, row: SubmissionRow, error: IntegrityError) -> SubmissionRow:
         """Another process stored the same (exporter, submission id) first: answer with its row."""

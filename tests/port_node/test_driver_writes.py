@@ -7,7 +7,6 @@ driver error is raised as Core raises it, so the store's conflict handling still
 
 from __future__ import annotations
 
-from dataclasses import fields
 from datetime import UTC, datetime
 from typing import Any
 
@@ -16,12 +15,9 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from port_node.driver_writes import DriverWrites
-from port_node.storage import SubmissionRow
 from port_node.tables import CHECKPOINTS, LOG_HEAD, LOG_LEAVES, SUBMISSIONS
 
 pytestmark = pytest.mark.db
-
-COLUMNS = tuple(f.name for f in fields(SubmissionRow) if f.name != "created")
 
 
 def _submission(index: int, *, content: bytes | None) -> dict[str, Any]:
@@ -58,7 +54,7 @@ def _without(row: dict[str, Any], *names: str) -> dict[str, Any]:
 
 @pytest.mark.parametrize("content", [b'{"credentials":[]}\x00', None], ids=["content", "no content"])
 def test_the_driver_stores_what_core_stores(engine: Engine, content: bytes | None) -> None:
-    writes = DriverWrites(engine.dialect, COLUMNS, SUBMISSIONS)
+    writes = DriverWrites(engine.dialect)
     with engine.begin() as connection:
         assert connection.execute(sa.select(LOG_HEAD.c.size)).scalar_one() == 0
         connection.execute(sa.insert(LOG_LEAVES), [_leaf(0)])
@@ -84,7 +80,7 @@ def test_the_driver_stores_what_core_stores(engine: Engine, content: bytes | Non
 
 
 def test_a_driver_conflict_is_cores_integrity_error_and_nothing_of_it_stays(engine: Engine) -> None:
-    writes = DriverWrites(engine.dialect, COLUMNS, SUBMISSIONS)
+    writes = DriverWrites(engine.dialect)
     with engine.begin() as connection:
         writes.advance_head(connection, 1)
         writes.append(connection, [_leaf(0)], _checkpoint(1), [_submission(0, content=None)])
