@@ -88,10 +88,10 @@ def geometry_problems(polygon: Polygon, region: str | None) -> list[str]:
     coordinates and the region): GEOS's validity check is then done once per farm, not once per
     submission. Larger polygons are checked every time, so that the memory the cache holds stays small.
     """
-    coordinates = tuple(tuple(tuple(position) for position in ring) for ring in polygon.coordinates)
-    if sum(len(ring) for ring in coordinates) <= CACHED_POSITIONS:
-        return list(_cached_problems(coordinates, region))
-    return _problems(coordinates, region)
+    if sum(len(ring) for ring in polygon.coordinates) > CACHED_POSITIONS:
+        return _problems(polygon.coordinates, region)
+    key = tuple(tuple(tuple(position) for position in ring) for ring in polygon.coordinates)
+    return list(_cached_problems(key, region))
 
 
 @lru_cache(maxsize=1024)
@@ -99,7 +99,7 @@ def _cached_problems(coordinates: Coordinates, region: str | None) -> tuple[str,
     return tuple(_problems(coordinates, region))
 
 
-def _problems(coordinates: Coordinates, region: str | None) -> list[str]:
+def _problems(coordinates: Sequence[Sequence[Sequence[float]]], region: str | None) -> list[str]:
     problems: list[str] = []
     for index, ring in enumerate(coordinates):
         label = "outer ring" if index == 0 else f"hole {index}"
