@@ -29,7 +29,7 @@ from schemas.epcis import (
 from schemas.errors import VerificationError
 from schemas.jose import sign_enveloped
 from schemas.keys import key_from_seed
-from tests.support.epcis import dte_credential, dte_event, gs1_validator, read_gs1_schema, schema_errors
+from tests.support.epcis import dte_credential, dte_event, gs1_enum, gs1_validator, read_gs1_schema, schema_errors
 from tests.support.files import vector
 
 GS1_EXAMPLES = ("Example_9.6.1-ObjectEvent.jsonld", "Example_9.6.4-TransformationEvent.jsonld")
@@ -171,8 +171,7 @@ def test_control_a_business_step_outside_cbv_fails_the_schema(gs1: Any) -> None:
 def test_cbv_vocabularies_are_the_gs1_schema_enums(
     gs1_schema: dict[str, Any], tuple_: tuple[str, ...], definition: str
 ) -> None:
-    (enum,) = [branch["enum"] for branch in gs1_schema["definitions"][definition]["anyOf"] if "enum" in branch]
-    assert list(tuple_) == enum
+    assert list(tuple_) == gs1_enum(gs1_schema, definition)
 
 
 @pytest.mark.reference

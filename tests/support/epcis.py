@@ -74,6 +74,12 @@ def gs1_validator(schema: dict[str, Any]) -> Any:
     return jsonschema_rs.validator_for(schema, validate_formats=True)
 
 
+def gs1_enum(schema: dict[str, Any], definition: str) -> list[str]:
+    """The CBV 2.0 values of a definition of the GS1 schema (``bizStep``, ``disposition``...): its enum branch."""
+    (values,) = [branch["enum"] for branch in schema["definitions"][definition]["anyOf"] if "enum" in branch]
+    return list(values)
+
+
 def schema_errors(validator: Any, instance: Any) -> list[str]:
     """The first ten errors of ``instance``, each as ``<instance path>: <message>``."""
     return [f"{'/'.join(map(str, e.instance_path))}: {e.message}" for e in validator.iter_errors(instance)][:10]

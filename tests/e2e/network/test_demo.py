@@ -17,7 +17,7 @@ from pilot.conformance.shared_schema import check_document
 from pilot.documents import read_agreement_keys
 from schemas.epcis import dte_credentials, epcis_document
 from schemas.sealing import is_sealed, open_sealed_credential
-from tests.support.epcis import gs1_validator, read_gs1_schema, schema_errors
+from tests.support.epcis import gs1_enum, gs1_validator, read_gs1_schema, schema_errors
 from tests.support.self_contained import external_references
 
 #: A stored document and the keyAgreement private keys of the port that keeps it (they open its sealed credentials).
@@ -38,12 +38,6 @@ def _stored_documents(data_dir: Path) -> tuple[list[Stored], list[Stored]]:
                     submissions.append((json.loads(content), keys))
                 receipts.append((json.loads(receipt), keys))
     return submissions, receipts
-
-
-def _enum(gs1: dict[str, Any], definition: str) -> set[str]:
-    """The CBV 2.0 values of a GS1 EPCIS JSON Schema definition (its enum branch)."""
-    (values,) = [branch["enum"] for branch in gs1["definitions"][definition]["anyOf"] if "enum" in branch]
-    return set(values)
 
 
 @pytest.mark.e2e
@@ -101,7 +95,7 @@ def test_demo_passes_and_writes_a_report(tmp_path: Path, reference_dir: Path) ->
     # GS1 EPCIS 2.0: every traceability event the ports keep maps to a valid EPCIS document, CBV 2.0 values only.
     gs1 = read_gs1_schema(reference_dir)
     validator = gs1_validator(gs1)
-    biz_steps, dispositions = _enum(gs1, "bizStep"), _enum(gs1, "disposition")
+    biz_steps, dispositions = set(gs1_enum(gs1, "bizStep")), set(gs1_enum(gs1, "disposition"))
     events: list[dict[str, Any]] = []
     for document, _ in submissions:
         dtes = dte_credentials([c for c in document["credentials"] if not is_sealed(c)])
