@@ -25,7 +25,10 @@ from sqlalchemy.engine import Connection, Dialect
 
 from port_node.tables import CHECKPOINTS, LOG_HEAD, LOG_LEAVES, SUBMISSIONS
 
-__all__ = ["DriverWrites"]
+__all__ = ["RECENT_LEAVES", "DriverWrites"]
+
+#: The most leaf hashes ``advance_head`` reads with the head; a tree further behind is caught up by a streamed read.
+RECENT_LEAVES = 1000
 
 
 class _Insert:
@@ -54,6 +57,11 @@ class DriverWrites:
         self.dialect = dialect
         self.pipelined = dialect.name == "postgresql"
         self.advance_sql = f"UPDATE {LOG_HEAD.name} SET size = size + {mark} WHERE id = 1 RETURNING size"
+        self.recent_sql = (
+            f"SELECT leaf_index, leaf_hash FROM {LOG_LEAVES.name} WHERE leaf_index >= {mark}"
+            f" AND leaf_index < (SELECT size FROM {LOG_HEAD.name} WHERE id = 1) - {mark}"
+            f" ORDER BY leaf_index LIMIT {mark}"
+        )
         self.leaves = _Insert(LOG_LEAVES, ("leaf_index", "leaf_input", "leaf_hash"), dialect, mark)
         self.checkpoint = _Insert(CHECKPOINTS, ("tree_size", "root_hash", "note"), dialect, mark)
         self.submissions = _Insert(SUBMISSIONS, [column.name for column in SUBMISSIONS.columns], dialect, mark)
@@ -66,14 +74,25 @@ class DriverWrites:
         except dbapi.Error as exc:
             raise sa.exc.DBAPIError.instance(statement, parameters, exc, dbapi.Error) from exc
 
-    def advance_head(self, connection: Connection, count: int) -> int:
-        """Move the log head by ``count`` (taking its row lock to the commit); the new size."""
-        with _cursor(connection) as cursor, self._driver_errors(self.advance_sql, (count,)):
-            cursor.execute(self.advance_sql, (count,))
-            row = cursor.fetchone()
+    def advance_head(self, connection: Connection, count: int, known: int) -> tuple[int, list[tuple[int, bytes]]]:
+        """Move the log head by ``count`` (taking its row lock to the commit): the new size, and ``(index,
+        hash)`` of the committed leaves from ``known`` on, in order (what other processes appended since this
+        one's tree was current), at most ``RECENT_LEAVES`` of them.
+
+        The read is a statement of its own after the update, so it sees what was committed while the update
+        waited for the lock; on PostgreSQL both go in one pipeline (one round trip).
+        """
+        driver = connection.connection.driver_connection
+        pipeline: AbstractContextManager[Any] = driver.pipeline() if self.pipelined else nullcontext()  # type: ignore[union-attr]
+        with _cursor(connection) as head, _cursor(connection) as leaves, self._driver_errors(self.advance_sql, None):
+            with pipeline:
+                head.execute(self.advance_sql, (count,))
+                leaves.execute(self.recent_sql, (known, count, RECENT_LEAVES))
+            row = head.fetchone()
+            recent = leaves.fetchall()
         if row is None:
             raise sa.exc.NoResultFound("the log head row is missing")
-        return int(row[0])
+        return int(row[0]), [(int(index), bytes(value)) for index, value in recent]
 
     def append(
         self,

@@ -314,8 +314,8 @@ class SqlSubmissionStore:
             try:
                 with self.engine.begin() as connection:
                     count = len(writes)
-                    head = self.driver_writes.advance_head(connection, count) - count
-                    log.sync(connection, int(head))
+                    head, recent = self.driver_writes.advance_head(connection, count, log.size)
+                    log.sync(connection, head - count, recent)
                     staged = True
                     group = log.stage([write.leaf_input for write in writes])
                     stored = [
@@ -327,7 +327,7 @@ class SqlSubmissionStore:
                     self._insert(connection, stored, writes, group)
             except BaseException:
                 if staged:
-                    log.discard(self.engine)
+                    log.discard()
                 raise
             unsafe_test_crash_point("after-commit")
             log.publish(group.size, group.note)

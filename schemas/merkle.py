@@ -357,6 +357,22 @@ class MerkleTree:
             level += 1
         self._size = new_size
 
+    def truncate(self, size: int) -> None:
+        """Drop every leaf from ``size`` on (the tree of the first ``size`` leaves stays as it was).
+
+        The complete subtrees of the smaller tree are the first ``size >> k`` nodes of each level, which
+        never changed; only what lies beyond them goes. ``size`` shrinks first, so a reader asking about a
+        size it observed before never sees a node removed under it.
+        """
+        if not 0 <= size <= self._size:
+            raise ValueError(f"size {size} is outside 0..{self._size}")
+        self._size = size
+        levels = self._levels
+        for level, hashes in enumerate(levels):
+            del hashes[(size >> level) * HASH_SIZE :]
+        while len(levels) > 1 and not levels[-1]:
+            levels.pop()
+
     def leaf(self, index: int) -> bytes:
         """The leaf hash at ``index``."""
         if not 0 <= index < self._size:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import threading
+import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, insert, inspect, select, text
@@ -86,3 +88,44 @@ def test_concurrent_writers_lose_no_update(migrated_engine: Engine) -> None:
     # SQLite: the lock serialises writers; PostgreSQL: the lock is a no-op and FOR UPDATE serialises.
     assert lock.enabled == (migrated_engine.dialect.name == "sqlite")
     assert final == 80
+
+
+@pytest.mark.postgres
+def test_a_pooled_postgresql_connection_is_pinged_only_after_sitting_idle(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A connection back from use a moment ago is handed out as it is; one idle longer is pinged, and one that
+    died meanwhile (its server process ended) is replaced before anyone uses it."""
+    engine = make_engine(database_url)
+    pings: list[bool] = []
+    real_ping = engine.dialect.do_ping
+
+    def counted(connection: Any) -> bool:
+        try:
+            alive = real_ping(connection)
+        except Exception:
+            alive = False
+            raise
+        finally:
+            pings.append(alive)
+        return alive
+
+    monkeypatch.setattr(engine.dialect, "do_ping", counted)
+    try:
+        with engine.connect() as connection:
+            first_pid = connection.execute(text("SELECT pg_backend_pid()")).scalar_one()
+        with engine.connect() as connection:  # back a moment ago: no ping
+            assert connection.execute(text("SELECT pg_backend_pid()")).scalar_one() == first_pid
+        assert pings == []
+
+        monkeypatch.setattr("node_core.database.IDLE_PING_S", 0.0)
+        killer = make_engine(database_url)
+        with killer.connect() as other:
+            other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": first_pid})
+        killer.dispose()
+        time.sleep(0.05)
+        with engine.connect() as connection:  # idle, pinged, found dead, replaced
+            assert connection.execute(text("SELECT pg_backend_pid()")).scalar_one() != first_pid
+        assert pings[0] is False
+    finally:
+        engine.dispose()

@@ -7,6 +7,8 @@ driver error is raised as Core raises it, so the store's conflict handling still
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import UTC, datetime
 from typing import Any
 
@@ -61,7 +63,7 @@ def test_the_driver_stores_what_core_stores(engine: Engine, content: bytes | Non
         connection.execute(sa.insert(CHECKPOINTS), _checkpoint(1))
         connection.execute(sa.insert(SUBMISSIONS), [_submission(0, content=content)])
     with engine.begin() as connection:
-        assert writes.advance_head(connection, 2) == 2
+        assert writes.advance_head(connection, 2, 0) == (2, [])
         writes.append(connection, [_leaf(1)], _checkpoint(2), [_submission(1, content=content)])
 
     core, driver = (_read(engine, SUBMISSIONS, SUBMISSIONS.c.leaf_index, n) for n in (0, 1))
@@ -82,13 +84,61 @@ def test_the_driver_stores_what_core_stores(engine: Engine, content: bytes | Non
 def test_a_driver_conflict_is_cores_integrity_error_and_nothing_of_it_stays(engine: Engine) -> None:
     writes = DriverWrites(engine.dialect)
     with engine.begin() as connection:
-        writes.advance_head(connection, 1)
+        writes.advance_head(connection, 1, 0)
         writes.append(connection, [_leaf(0)], _checkpoint(1), [_submission(0, content=None)])
     with pytest.raises(sa.exc.IntegrityError), engine.begin() as connection:
-        writes.advance_head(connection, 1)
+        writes.advance_head(connection, 1, 1)
         again = _submission(1, content=None) | {"submission_id": "s-0"}  # the same (exporter, id): the key
         writes.append(connection, [_leaf(1)], _checkpoint(2), [again])
     with engine.connect() as connection:  # the failed transaction left nothing: head, leaf, checkpoint
         assert connection.execute(sa.select(LOG_HEAD.c.size)).scalar_one() == 1
         assert connection.execute(sa.select(sa.func.count()).select_from(LOG_LEAVES)).scalar_one() == 1
         assert connection.execute(sa.select(sa.func.count()).select_from(CHECKPOINTS)).scalar_one() == 1
+
+
+def _append(engine: Engine, writes: DriverWrites, count: int) -> None:
+    """What another process's append commits: the head moved by ``count`` and the leaves under it."""
+    with engine.begin() as connection:
+        size, _ = writes.advance_head(connection, count, 0)
+        leaves = [_leaf(index) for index in range(size - count, size)]
+        rows = [_submission(leaf["leaf_index"], content=None) for leaf in leaves]
+        writes.append(connection, leaves, _checkpoint(size), rows)
+
+
+def test_the_head_comes_with_the_leaves_others_appended_since_the_known_size(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    writes = DriverWrites(engine.dialect)
+    _append(engine, writes, 3)
+    with engine.begin() as connection:  # this process's tree holds 1 leaf; others appended 2 more
+        size, recent = writes.advance_head(connection, 2, 1)
+        assert (size, recent) == (5, [(1, _leaf(1)["leaf_hash"]), (2, _leaf(2)["leaf_hash"])])
+        connection.rollback()
+    with engine.begin() as connection:  # a current tree reads none, and what it reads is capped
+        assert writes.advance_head(connection, 1, 3) == (4, [])
+        connection.rollback()
+    monkeypatch.setattr("port_node.driver_writes.RECENT_LEAVES", 1)
+    with engine.begin() as connection:
+        assert writes.advance_head(connection, 1, 0) == (4, [(0, _leaf(0)["leaf_hash"])])
+        connection.rollback()
+
+
+def test_the_leaves_read_with_the_head_include_those_committed_while_it_waited_for_the_lock(engine: Engine) -> None:
+    """Another transaction holds the head's lock; this one's update waits, and its read then sees the commit."""
+    writes = DriverWrites(engine.dialect)
+    holding, result = threading.Event(), {}
+
+    def other() -> None:
+        with engine.begin() as connection:
+            writes.advance_head(connection, 2, 0)
+            writes.append(connection, [_leaf(0), _leaf(1)], _checkpoint(2), [_submission(0, content=None)])
+            holding.set()
+            time.sleep(0.5)  # the waiting update below is sent meanwhile
+
+    thread = threading.Thread(target=other)
+    thread.start()
+    assert holding.wait(10)
+    with engine.begin() as connection:
+        result["head"] = writes.advance_head(connection, 1, 0)
+    thread.join()
+    assert result["head"] == (3, [(0, _leaf(0)["leaf_hash"]), (1, _leaf(1)["leaf_hash"])])

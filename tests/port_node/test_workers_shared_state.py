@@ -7,6 +7,7 @@ proofs and cosignatures after ``refresh``. The CLI refuses ``--workers`` where i
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -24,8 +25,9 @@ from pilot.synthetic import Signer
 from port_node.leadership import RoundLock
 from port_node.log import TransparencyLog, sign_checkpoint_note
 from port_node.storage import SqlSubmissionStore, SubmissionRow
+from port_node.tables import LOG_LEAVES
 from port_node.witness_tables import COSIGNATURES
-from schemas.merkle import leaf_hash, verify_inclusion
+from schemas.merkle import MerkleTree, leaf_hash, verify_inclusion
 from schemas.signed_note import verify_checkpoint
 from tests.port_node.port_harness import PORT_ID, PortHarness, sandbox
 
@@ -71,6 +73,49 @@ def test_a_reading_worker_catches_up_with_what_another_committed(engine: Engine)
     assert _append(SqlSubmissionStore(engine, reader), 5).leaf_index == 5
     writer.refresh(engine)
     assert writer.size == reader.size == 6 and writer.root() == reader.root()
+
+
+@pytest.mark.db
+@pytest.mark.parametrize("cap", [1000, 2], ids=["read with the head", "beyond what is read with the head"])
+def test_a_writer_behind_appends_after_what_the_other_committed(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch, cap: int
+) -> None:
+    """The leaves another process appended come with the head (up to a cap), the rest by a read of their own."""
+    monkeypatch.setattr("port_node.driver_writes.RECENT_LEAVES", cap)
+    key = Ed25519PrivateKey.generate()
+    first, second = TransparencyLog(ORIGIN, key, head_engine=engine), TransparencyLog(ORIGIN, key, head_engine=engine)
+    first.load(engine)
+    second.load(engine)
+    for n in range(5):
+        _append(SqlSubmissionStore(engine, first), n)
+    assert _append(SqlSubmissionStore(engine, second), 5).leaf_index == 5
+    assert second.size == 6
+    assert second.root() == MerkleTree([leaf_hash(f'{{"n":{n}}}'.encode()) for n in range(6)]).root()
+
+
+@pytest.mark.db
+def test_a_failed_write_leaves_the_tree_as_committed_and_the_next_takes_its_index(engine: Engine) -> None:
+    key = Ed25519PrivateKey.generate()
+    log = TransparencyLog(ORIGIN, key, head_engine=engine)
+    log.load(engine)
+    store = SqlSubmissionStore(engine, log)
+    for n in range(3):
+        _append(store, n)
+    root = log.root()
+
+    def refuse(_position: object) -> bytes:
+        raise RuntimeError("the receipt cannot be made")
+
+    row = _append(store, 99)  # a fourth, then one whose receipt fails inside the write: nothing of it stays
+    failing = replace(row, submission_id="s-fails", receipt=b"", leaf_index=-1, created=False)
+    with pytest.raises(RuntimeError, match="cannot be made"):
+        store.store(failing, b'{"n":"fails"}', refuse)
+    assert log.size == 4 and log.root(3) == root
+    assert _append(store, 4).leaf_index == 4
+    with engine.connect() as connection:
+        assert connection.execute(sa.select(sa.func.count()).select_from(LOG_LEAVES)).scalar_one() == 5
+    leaves = [leaf_hash(f'{{"n":{n}}}'.encode()) for n in (0, 1, 2, 99, 4)]
+    assert log.root() == MerkleTree(leaves).root()
 
 
 @pytest.mark.db

@@ -239,6 +239,23 @@ def test_append_and_extend_agree() -> None:
         assert appended.root(size) == extended.root(size)
 
 
+@pytest.mark.parametrize("size", [0, 1, 2, 3, 64, 65, 127, 200])
+def test_a_truncated_tree_is_the_tree_of_its_first_leaves_and_grows_again(size: int) -> None:
+    tree = MerkleTree(LEAVES)
+    tree.truncate(size)
+    smaller = MerkleTree(LEAVES[:size])
+    assert tree.size == size
+    assert [bytes(level) for level in tree._levels] == [bytes(level) for level in smaller._levels]
+    assert tree.root() == _ref_root(0, size)
+    if size:
+        assert tree.inclusion_proof(size - 1) == smaller.inclusion_proof(size - 1)
+    other = [leaf_hash(b"other" + bytes([i])) for i in range(9)]  # staged again with other leaves
+    tree.extend(other)
+    assert tree.root() == root_from_leaf_hashes(LEAVES[:size] + other)
+    with pytest.raises(ValueError, match="outside"):
+        tree.truncate(tree.size + 1)
+
+
 # ---------------------------------------------------------------------------------------------------
 # MerkleTree against the reference, for every size 1..300.
 # ---------------------------------------------------------------------------------------------------
