@@ -216,6 +216,8 @@ class SqlSubmissionStore:
     def find(self, exporter: str, submission_id: str) -> SubmissionRow | None:
         """The stored submission of ``exporter`` with this id, or None."""
         with unavailable(), self.read_engine.connect() as connection:
+            if not self.driver_writes.is_stored(connection, exporter, submission_id):
+                return None
             row = connection.execute(_FIND, {"exporter": exporter, "sid": submission_id}).first()
         return _row_of(row) if row is not None else None
 
@@ -324,7 +326,7 @@ class SqlSubmissionStore:
                             range(group.start, group.size), writes, group.leaf_hashes, group.proofs, strict=True
                         )
                     ]
-                    self._insert(connection, stored, writes, group)
+                    self._insert_and_commit(connection, stored, writes, group)
             except BaseException:
                 if staged:
                     log.discard()
@@ -333,10 +335,10 @@ class SqlSubmissionStore:
             log.publish(group.size, group.note)
         return stored
 
-    def _insert(
+    def _insert_and_commit(
         self, connection: Connection, stored: list[SubmissionRow], writes: list[PendingWrite], group: StagedLeaves
     ) -> None:
-        self.driver_writes.append(
+        self.driver_writes.append_and_commit(
             connection,
             [
                 {"leaf_index": row.leaf_index, "leaf_input": write.leaf_input, "leaf_hash": leaf}

@@ -8,8 +8,8 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.exc import OperationalError
 
+from port_node.driver_writes import DriverWrites
 from port_node.fsck import fsck
-from port_node.storage import SqlSubmissionStore
 from port_node.tables import CHECKPOINTS, LOG_HEAD, LOG_LEAVES, SUBMISSIONS
 from schemas.identifiers import log_origin
 from tests.port_node.port_harness import PORT_ID, PortHarness, check_receipt, fresh_submission, trust_registry
@@ -36,13 +36,11 @@ async def test_a_failed_write_leaves_nothing_and_the_next_one_takes_its_index(
 ) -> None:
     assert (await harness.submit("ru-exp-01", fresh_submission("ru-exp-01", "before"))).status_code == 201
     before = _counts(harness)
-    original = SqlSubmissionStore._insert
-
-    def crash_after_inserting(self: SqlSubmissionStore, *args: Any) -> None:
-        original(self, *args)
+    def crash_after_inserting(self: DriverWrites, *args: Any) -> None:
+        self.append(*args)  # the inserts, not the commit
         raise RuntimeError("simulated crash before commit")
 
-    monkeypatch.setattr(SqlSubmissionStore, "_insert", crash_after_inserting)
+    monkeypatch.setattr(DriverWrites, "append_and_commit", crash_after_inserting)
     failed = await harness.submit("ru-exp-02", fresh_submission("ru-exp-02", "lost"))
     assert failed.status_code == 500 and failed.json()["code"] == "INTERNAL_ERROR"
     assert _counts(harness) == before
@@ -56,13 +54,11 @@ async def test_a_failed_write_leaves_nothing_and_the_next_one_takes_its_index(
 
 
 async def test_a_database_failure_is_503_and_heals(harness: PortHarness, monkeypatch: pytest.MonkeyPatch) -> None:
-    original = SqlSubmissionStore._insert
+    def database_gone(self: DriverWrites, *args: Any) -> None:
+        self.append(*args)
+        raise OperationalError("COMMIT", {}, Exception("server closed the connection unexpectedly"))
 
-    def database_gone(self: SqlSubmissionStore, *args: Any) -> None:
-        original(self, *args)
-        raise OperationalError("INSERT ...", {}, Exception("server closed the connection unexpectedly"))
-
-    monkeypatch.setattr(SqlSubmissionStore, "_insert", database_gone)
+    monkeypatch.setattr(DriverWrites, "append_and_commit", database_gone)
     failed = await harness.submit("ru-exp-01", fresh_submission("ru-exp-01", "db-down"))
     assert failed.status_code == 503 and failed.json()["code"] == "LOG_UNAVAILABLE"
     assert _counts(harness) == (0, 0, 1, 0)  # only the empty tree's checkpoint
