@@ -37,6 +37,7 @@ from sqlalchemy.pool import StaticPool
 from sqlmodel import Session
 
 __all__ = [
+    "IDLE_PING_S",
     "SQLITE_BUSY_TIMEOUT_MS",
     "TableStore",
     "WriteLock",

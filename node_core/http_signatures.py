@@ -8,10 +8,16 @@ when the request has a body (RFC 9530 ``Content-Digest: sha-256=:<base64>:``), `
 sides (:func:`target_uri`); a server refuses one whose origin is not among its public origins
 (``node_core.origins``), so a request signed for one node is not valid at another.
 
-The ``http-message-signatures`` library builds the signature base and signs/verifies; this module does
-what it leaves to callers: the label and covered set, the digest against the body, the ``created``
-window with the caller's clock, the nonce length and its uniqueness (checked only after the signature
-verified, so that nobody can burn another client's nonces).
+The ``http-message-signatures`` library signs, and resolves the covered components' values when a server
+verifies; this module does what it leaves to callers: the label and covered set, the digest against the
+body, the ``created`` window with the caller's clock, the nonce length and its uniqueness (checked only
+after the signature verified, so that nobody can burn another client's nonces). The server builds the
+signature base (RFC 9421 section 2.5) itself from the headers it has already parsed
+(:func:`_signature_base`): the library's ``HTTPMessageVerifier.verify`` parsed ``Signature-Input`` and
+``Signature`` a second time and built the base with its general machinery, about 0.24 ms of the 0.4 ms a
+check cost (the Ed25519 verification itself is 0.12 ms), measured on this project's machine.
+tests/node_core/test_http_signatures.py checks the base against the library's, and the verdicts against
+its ``verify``, over many requests.
 
 A server verifies in two steps, so that it reads no body for an unauthenticated request:
 :func:`verify_request_headers` checks everything the headers carry, the signature itself included (it
@@ -30,6 +36,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
 import hmac
 import re
@@ -42,14 +49,16 @@ from typing import Any, NotRequired, Protocol, TypedDict, Unpack
 
 import http_sf
 import httpx
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from http_message_signatures import (
     HTTPMessageSigner,
-    HTTPMessageVerifier,
+    HTTPSignatureComponentResolver,
     HTTPSignatureKeyResolver,
     algorithms,
 )
 from http_message_signatures.exceptions import HTTPMessageSignaturesException
+from http_sf.compat import Item
 from starlette.requests import HTTPConnection
 from starlette.types import Scope
 
@@ -216,13 +225,6 @@ class _OneKey(HTTPSignatureKeyResolver):
         return self.public if key_id == self.keyid else None
 
 
-class _ProfileVerifier(HTTPMessageVerifier):
-    """The library's verifier minus its clock checks: ``verify_request`` judges ``created`` itself."""
-
-    def validate_created_and_expires(self, sig_input: Any, max_age: Any = None) -> None:
-        return None
-
-
 # --- client side -------------------------------------------------------------------------------------
 
 
@@ -323,10 +325,16 @@ def _content_digest(field: str | None) -> bytes:
     return member[0]
 
 
+@functools.lru_cache(maxsize=16)
+def _parsed_origins(origins: tuple[str, ...]) -> frozenset[str]:
+    # A node's origins are fixed for its life: parsed once, not for every request.
+    return frozenset(parse_origins(origins))
+
+
 def _check_origin(url: str, origins: Collection[str]) -> None:
     """The ``@target-uri`` must name this node (docs/design.md §4), not another node or host."""
     origin = origin_of(url)
-    if origin is None or origin not in parse_origins(origins):
+    if origin is None or origin not in _parsed_origins(tuple(origins)):
         raise RequestSignatureError(
             Phrase(
                 "request is addressed to {target}, which is not this node; a signed request must target one of its "
@@ -335,6 +343,57 @@ def _check_origin(url: str, origins: Collection[str]) -> None:
                 origins=", ".join(origins),
             )
         )
+
+
+def _sf_string(value: str) -> str:
+    """RFC 8941 section 4.1.6: a String, as the library serializes one (printable ASCII, escaped)."""
+    if not (value.isascii() and value.isprintable()):
+        raise RequestSignatureError(Phrase("malformed signature headers"))
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _signature_params(covered: tuple[str, ...], params: Mapping[str, Any]) -> str:
+    """The ``@signature-params`` value: the inner list of covered components and its parameters, in the
+    order received, serialized as RFC 8941 section 4.1.1.2 says (what the signer serialized and signed)."""
+    text = "(" + " ".join(_sf_string(name) for name in covered) + ")"
+    for name, value in params.items():
+        text += f";{name}={value}" if type(value) is int else f";{name}={_sf_string(value)}"
+    return text
+
+
+def _signature_base(
+    method: str, url: str, lines: list[tuple[str, str]], covered: tuple[str, ...], params: Mapping[str, Any]
+) -> bytes:
+    """RFC 9421 section 2.5: the signature base of a request, for the profile's covered components.
+
+    Each component's value is resolved by the library's ``HTTPSignatureComponentResolver`` (its strict
+    ``@target-uri`` parsing, its field value normalization), with the checks the library's verifier makes on
+    each line (section 2.5: no CR or LF; printable field values; derived values without surrounding spaces;
+    an ASCII base). ``covered`` and ``params`` were checked against the profile by the caller.
+    """
+    fields = [(name, value) for name, value in lines if name in covered]
+    try:
+        resolver = HTTPSignatureComponentResolver(_Message(method, url, _HeaderLines(fields)))  # type: ignore[no-untyped-call]
+        values = [resolver.resolve(Item(name)) for name in covered]
+    except HTTPMessageSignaturesException as exc:
+        raise RequestSignatureError(Phrase("signature does not verify: {why}", why=str(exc))) from exc
+    base_lines = []
+    for name, value in zip(covered, values, strict=True):
+        if not isinstance(value, str) or "\r" in value or "\n" in value:
+            raise RequestSignatureError(Phrase("signature does not verify: {why}", why=f"bad value of {name}"))
+        derived = name.startswith("@")
+        if value and (
+            not value.replace("\t", " ").isprintable()
+            if not derived
+            else not value.isprintable() or value.startswith(" ") or value.endswith(" ")
+        ):
+            raise RequestSignatureError(Phrase("signature does not verify: {why}", why=f"bad value of {name}"))
+        base_lines.append(f'"{name}": {value}')
+    base_lines.append(f'"@signature-params": {_signature_params(covered, params)}')
+    base = "\n".join(base_lines)
+    if not base.isascii():
+        raise RequestSignatureError(Phrase("signature does not verify: {why}", why="non-ASCII signature base"))
+    return base.encode()
 
 
 def verify_request_headers(
@@ -386,7 +445,7 @@ def verify_request_headers(
         raise RequestSignatureError(
             Phrase("unexpected signature parameters: {parameters}", parameters=", ".join(sorted(unknown)))
         )
-    if "alg" in params and params["alg"] != ALGORITHM:
+    if "alg" in params and (type(params["alg"]) is not str or params["alg"] != ALGORITHM):
         raise RequestSignatureError(
             Phrase("signature algorithm must be {expected}, not {found}", expected=ALGORITHM, found=repr(params["alg"]))
         )
@@ -414,13 +473,14 @@ def verify_request_headers(
         ) from exc
 
     # The signature base holds the Content-Digest header, not the body: it verifies without the body.
-    verifier = _ProfileVerifier(
-        signature_algorithm=algorithms.ED25519, key_resolver=_OneKey(keyid, None, key.public_key)
-    )
+    public_key = key.public_key
+    if not isinstance(public_key, Ed25519PublicKey):
+        raise RequestSignatureError(Phrase("signature does not verify: {why}", why=f"{keyid} is not an Ed25519 key"))
+    base = _signature_base(method.upper(), url, lines, covered, params)
     try:
-        verifier.verify(_Message(method.upper(), url, _HeaderLines(lines)), max_age=None)
-    except HTTPMessageSignaturesException as exc:
-        raise RequestSignatureError(Phrase("signature does not verify: {why}", why=str(exc))) from exc
+        public_key.verify(signature_value, base)
+    except InvalidSignature as exc:
+        raise RequestSignatureError(Phrase("signature does not verify: {why}", why="wrong signature")) from exc
     return SignedHeaders(keyid=keyid, key=key, created=created, nonce=nonce, covered=covered, content_digest=digest)
 
 

@@ -16,13 +16,11 @@ need. Errors are ``ProblemError``s (``node_core.http_signatures``), answered by 
 
 from __future__ import annotations
 
-import functools
 import time
 from collections.abc import Callable, Collection, Mapping
 from datetime import datetime
 from typing import Any
 
-import anyio
 from starlette.requests import Request
 
 from node_core.body import read_limited_body, require_json_media_type
@@ -98,15 +96,17 @@ class ParticipantAuthenticator:
     async def read_signed_body(
         self, request: Request, at: datetime, rule: SignerRule, *, limit: int
     ) -> tuple[SignedHeaders, bytes]:
-        """Step one (in a worker thread), then the JSON media type (415) and the body within ``limit`` bytes.
+        """Step one, then the JSON media type (415) and the body within ``limit`` bytes.
 
-        The body is read on the event loop, within the node's body deadline (408), and refused before it is
-        read whole when it is too large (413); step two is the caller's, with the body in hand.
+        Step one runs on the event loop, not in a worker thread: it is pure computation (one Ed25519
+        verification and the parsing around it, about 0.3 ms) on the trust list held in memory, and the hop to a
+        worker thread and back cost about 0.1 ms of CPU per request, measured on a port taking submissions.
+        (``TrustHolder.current`` looks at the trust list file at most once a second: a ``stat``, and only when
+        the file changed, the verification of the new list.) The body is read on the event loop, within the
+        node's body deadline (408), and refused before it is read whole when it is too large (413); step two is
+        the caller's, with the body in hand.
         """
-        check = functools.partial(
-            self.signed_headers, request.method, target_uri_from_scope(request), request.headers, at, rule
-        )
-        signed = await anyio.to_thread.run_sync(check)
+        signed = self.signed_headers(request.method, target_uri_from_scope(request), request.headers, at, rule)
         require_json_media_type(request.headers)
         return signed, await read_limited_body(request, limit)
 

@@ -17,6 +17,7 @@ The transaction is SQLAlchemy's (``engine.begin()``: pool, rollback); its commit
 is an ``IntegrityError``), as Core raises it. tests/port_node/test_driver_writes.py writes the same rows both
 ways and compares what is read back.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -145,7 +146,7 @@ class DriverWrites:
     ) -> None:
         driver = connection.connection.driver_connection
         assert driver is not None, "a connection of a live transaction has its driver connection"
-        pipeline: AbstractContextManager[Any] = driver.pipeline() if self.pipelined else nullcontext()  # type: ignore[attr-defined]
+        pipeline: AbstractContextManager[Any] = driver.pipeline() if self.pipelined else nullcontext()
         with _cursor(connection) as cursor, self._driver_errors(self.submissions.sql, None), pipeline:
             cursor.executemany(self.leaves.sql, [self.leaves.parameters(leaf) for leaf in leaves])
             cursor.execute(self.checkpoint.sql, self.checkpoint.parameters(checkpoint))

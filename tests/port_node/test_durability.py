@@ -36,6 +36,7 @@ async def test_a_failed_write_leaves_nothing_and_the_next_one_takes_its_index(
 ) -> None:
     assert (await harness.submit("ru-exp-01", fresh_submission("ru-exp-01", "before"))).status_code == 201
     before = _counts(harness)
+
     def crash_after_inserting(self: DriverWrites, *args: Any) -> None:
         self.append(*args)  # the inserts, not the commit
         raise RuntimeError("simulated crash before commit")
