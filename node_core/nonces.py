@@ -12,17 +12,14 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Mapping
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, closing
 from datetime import UTC, datetime
-from typing import Any, Protocol, cast
+from typing import Any, Protocol
 
 from sqlalchemy import Engine, bindparam, delete
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Dialect
-from sqlalchemy.exc import DBAPIError
-from sqlalchemy.sql.compiler import SQLCompiler
-from sqlalchemy.sql.elements import ClauseElement
 
+from node_core.driver_statements import DriverStatement, driver_errors, pipeline
 from node_core.migrations_shared import SEEN_NONCE
 
 __all__ = ["DEFAULT_NONCE_TTL_S", "LockedNonceStore", "MemoryNonceStore", "NonceStore", "SqlNonceStore"]
@@ -97,14 +94,14 @@ class SqlNonceStore:
             set_={"expires_at": insert.excluded.expires_at},
             where=SEEN_NONCE.c.expires_at <= bindparam("now", type_=SEEN_NONCE.c.expires_at.type),
         ).returning(SEEN_NONCE.c.keyid)
-        self._driver = _DriverStatement(self._remember, engine.dialect)
+        self._driver = DriverStatement(self._remember, engine.dialect)
 
     def remember(self, keyid: str, nonce: str, now: float) -> bool:
         now_dt = datetime.fromtimestamp(now, UTC)
         expires_dt = datetime.fromtimestamp(now + self.ttl_s, UTC)
         parameters = {"keyid": keyid, "nonce": nonce, "expires_at": expires_dt, "now": now_dt}
         # A row comes back for an insert or for the update of an expired row; none for a replay.
-        stored = self._driver.run_and_commit(self.engine, parameters) is not None
+        stored = _run_and_commit(self.engine, self._driver, parameters) is not None
         self._maybe_purge(now, now_dt)
         return stored
 
@@ -125,57 +122,31 @@ class SqlNonceStore:
             )
 
 
-class _DriverStatement:
-    """One compiled Core statement run on a pooled connection's driver cursor, then committed.
+def _run_and_commit(engine: Engine, statement: DriverStatement, values: Mapping[str, Any]) -> tuple[Any, ...] | None:
+    """Run ``statement`` with ``values`` on a pooled connection's driver cursor and commit; its first row, or None.
 
     The connection comes from the engine's pool (its events run as for Core); after an error it goes back
-    rolled back (the pool's reset on return). On PostgreSQL (psycopg 3) the statement and the ``COMMIT`` are
-    sent in one pipeline, one round trip instead of three.
+    rolled back (the pool's reset on return). On PostgreSQL the statement and the ``COMMIT`` are sent in one
+    pipeline, one round trip instead of three.
     """
-
-    def __init__(self, statement: ClauseElement, dialect: Dialect) -> None:
-        compiled = cast(SQLCompiler, statement.compile(dialect=dialect))
-        self.sql = str(compiled)
-        self.dialect = dialect
-        self.pipelined = dialect.name == "postgresql"
-        names = list(compiled.positiontup or ()) if dialect.paramstyle == "qmark" else list(compiled.binds)
-        self._named = dialect.paramstyle != "qmark"
-        self._processors = tuple(
-            (name, compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect)) for name in names
-        )
-
-    def _parameters(self, values: Mapping[str, Any]) -> tuple[Any, ...] | dict[str, Any]:
-        converted = [
-            (name, values[name] if process is None else process(values[name])) for name, process in self._processors
-        ]
-        return dict(converted) if self._named else tuple(value for _, value in converted)
-
-    def run_and_commit(self, engine: Engine, values: Mapping[str, Any]) -> tuple[Any, ...] | None:
-        """Run the statement with ``values`` and commit; its first row, or None."""
-        parameters = self._parameters(values)
-        dbapi = self.dialect.loaded_dbapi
-        connection = engine.raw_connection()
-        try:
-            driver = connection.driver_connection
-            assert driver is not None, "a pooled connection has its driver connection"
-            cursor = driver.cursor()
-            try:
-                if self.pipelined:
-                    with driver.pipeline():
-                        cursor.execute(self.sql, parameters)
-                        driver.commit()
-                    row = cursor.fetchone()
-                else:
-                    cursor.execute(self.sql, parameters)
-                    row = cursor.fetchone()
+    parameters = statement.parameters(values)
+    connection = engine.raw_connection()
+    try:
+        driver = connection.driver_connection
+        assert driver is not None, "a pooled connection has its driver connection"
+        with closing(driver.cursor()) as cursor, driver_errors(engine.dialect, statement.sql, parameters):
+            if engine.dialect.name == "postgresql":
+                with pipeline(driver, engine.dialect):
+                    cursor.execute(statement.sql, parameters)
                     driver.commit()
-            finally:
-                cursor.close()
-        except dbapi.Error as exc:
-            raise DBAPIError.instance(self.sql, parameters, exc, dbapi.Error) from exc
-        finally:
-            connection.close()  # back to the pool, rolled back if the commit was not reached
-        return None if row is None else tuple(row)
+                row = cursor.fetchone()
+            else:  # sqlite3: the returned row is read before the commit, which ends the statement
+                cursor.execute(statement.sql, parameters)
+                row = cursor.fetchone()
+                driver.commit()
+    finally:
+        connection.close()  # back to the pool, rolled back if the commit was not reached
+    return None if row is None else tuple(row)
 
 
 class LockedNonceStore:

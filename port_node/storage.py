@@ -338,7 +338,7 @@ class SqlSubmissionStore:
     def _insert_and_commit(
         self, connection: Connection, stored: list[SubmissionRow], writes: list[PendingWrite], group: StagedLeaves
     ) -> None:
-        self.driver_writes.append_and_commit(
+        self.driver_writes.append(
             connection,
             [
                 {"leaf_index": row.leaf_index, "leaf_input": write.leaf_input, "leaf_hash": leaf}
@@ -346,6 +346,7 @@ class SqlSubmissionStore:
             ],
             {"tree_size": group.size, "root_hash": group.root, "note": group.note},
             [{name: getattr(row, name) for name in _COLUMNS} for row in stored],
+            commit=True,
         )
 
     def _stored_by_other(self, row: SubmissionRow, error: IntegrityError) -> SubmissionRow:

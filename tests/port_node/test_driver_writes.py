@@ -64,7 +64,7 @@ def test_the_driver_stores_what_core_stores(engine: Engine, content: bytes | Non
         connection.execute(sa.insert(SUBMISSIONS), [_submission(0, content=content)])
     with engine.begin() as connection:
         assert writes.advance_head(connection, 2, 0) == (2, [])
-        writes.append_and_commit(connection, [_leaf(1)], _checkpoint(2), [_submission(1, content=content)])
+        writes.append(connection, [_leaf(1)], _checkpoint(2), [_submission(1, content=content)], commit=True)
 
     core, driver = (_read(engine, SUBMISSIONS, SUBMISSIONS.c.leaf_index, n) for n in (0, 1))
     assert _without(driver, "submission_id", "digest", "leaf_index") == _without(
@@ -85,11 +85,11 @@ def test_a_driver_conflict_is_cores_integrity_error_and_nothing_of_it_stays(engi
     writes = DriverWrites(engine.dialect)
     with engine.begin() as connection:
         writes.advance_head(connection, 1, 0)
-        writes.append_and_commit(connection, [_leaf(0)], _checkpoint(1), [_submission(0, content=None)])
+        writes.append(connection, [_leaf(0)], _checkpoint(1), [_submission(0, content=None)], commit=True)
     with pytest.raises(sa.exc.IntegrityError), engine.begin() as connection:
         writes.advance_head(connection, 1, 1)
         again = _submission(1, content=None) | {"submission_id": "s-0"}  # the same (exporter, id): the key
-        writes.append_and_commit(connection, [_leaf(1)], _checkpoint(2), [again])
+        writes.append(connection, [_leaf(1)], _checkpoint(2), [again], commit=True)
     with engine.connect() as connection:  # the failed transaction left nothing: head, leaf, checkpoint
         assert connection.execute(sa.select(LOG_HEAD.c.size)).scalar_one() == 1
         assert connection.execute(sa.select(sa.func.count()).select_from(LOG_LEAVES)).scalar_one() == 1
@@ -102,7 +102,7 @@ def _append(engine: Engine, writes: DriverWrites, count: int) -> None:
         size, _ = writes.advance_head(connection, count, 0)
         leaves = [_leaf(index) for index in range(size - count, size)]
         rows = [_submission(leaf["leaf_index"], content=None) for leaf in leaves]
-        writes.append_and_commit(connection, leaves, _checkpoint(size), rows)
+        writes.append(connection, leaves, _checkpoint(size), rows, commit=True)
 
 
 def test_the_head_comes_with_the_leaves_others_appended_since_the_known_size(
@@ -133,7 +133,7 @@ def test_the_leaves_read_with_the_head_include_those_committed_while_it_waited_f
             writes.advance_head(connection, 2, 0)
             holding.set()
             time.sleep(0.5)  # the waiting update below is sent meanwhile
-            writes.append_and_commit(connection, [_leaf(0), _leaf(1)], _checkpoint(2), [_submission(0, content=None)])
+            writes.append(connection, [_leaf(0), _leaf(1)], _checkpoint(2), [_submission(0, content=None)], commit=True)
 
     thread = threading.Thread(target=other)
     thread.start()

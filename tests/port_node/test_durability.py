@@ -37,11 +37,13 @@ async def test_a_failed_write_leaves_nothing_and_the_next_one_takes_its_index(
     assert (await harness.submit("ru-exp-01", fresh_submission("ru-exp-01", "before"))).status_code == 201
     before = _counts(harness)
 
-    def crash_after_inserting(self: DriverWrites, *args: Any) -> None:
-        self.append(*args)  # the inserts, not the commit
+    original = DriverWrites.append
+
+    def crash_after_inserting(self: DriverWrites, *args: Any, commit: bool = False) -> None:
+        original(self, *args)  # the inserts, not the commit
         raise RuntimeError("simulated crash before commit")
 
-    monkeypatch.setattr(DriverWrites, "append_and_commit", crash_after_inserting)
+    monkeypatch.setattr(DriverWrites, "append", crash_after_inserting)
     failed = await harness.submit("ru-exp-02", fresh_submission("ru-exp-02", "lost"))
     assert failed.status_code == 500 and failed.json()["code"] == "INTERNAL_ERROR"
     assert _counts(harness) == before
@@ -55,11 +57,13 @@ async def test_a_failed_write_leaves_nothing_and_the_next_one_takes_its_index(
 
 
 async def test_a_database_failure_is_503_and_heals(harness: PortHarness, monkeypatch: pytest.MonkeyPatch) -> None:
-    def database_gone(self: DriverWrites, *args: Any) -> None:
-        self.append(*args)
+    original = DriverWrites.append
+
+    def database_gone(self: DriverWrites, *args: Any, commit: bool = False) -> None:
+        original(self, *args)
         raise OperationalError("COMMIT", {}, Exception("server closed the connection unexpectedly"))
 
-    monkeypatch.setattr(DriverWrites, "append_and_commit", database_gone)
+    monkeypatch.setattr(DriverWrites, "append", database_gone)
     failed = await harness.submit("ru-exp-01", fresh_submission("ru-exp-01", "db-down"))
     assert failed.status_code == 503 and failed.json()["code"] == "LOG_UNAVAILABLE"
     assert _counts(harness) == (0, 0, 1, 0)  # only the empty tree's checkpoint
