@@ -16,7 +16,7 @@ signature base (RFC 9421 section 2.5) itself from the headers it has already par
 (:func:`_signature_base`): the library's ``HTTPMessageVerifier.verify`` parsed ``Signature-Input`` and
 ``Signature`` a second time and built the base with its general machinery, about 0.24 ms of the 0.4 ms a
 check cost (the Ed25519 verification itself is 0.12 ms), measured on this project's machine.
-tests/node_core/test_http_signatures.py checks the base against the library's, and the verdicts against
+tests/node_core/test_signature_base.py checks the base against the library's, and the verdicts against
 its ``verify``, over many requests.
 
 A server verifies in two steps, so that it reads no body for an unauthenticated request:
