@@ -14,8 +14,9 @@ and the receipts (which name the index) inside it.
 
 Group commit (the queue: ``port_node.group_commit``): the submissions waiting to be written when a write ends
 (up to ``GROUP_LIMIT``, in arrival order) are written together by the next one: their leaves, one signed
-checkpoint over the group's last size, their rows and receipts, in one transaction of four statements,
-whatever the group's size (the head, the leaves, the checkpoint, the rows), and one commit. Each member's
+checkpoint over the group's last size, their rows and receipts, in one transaction of the same statements
+whatever the group's size (the head, the leaves another process appended meanwhile, the leaves, the
+checkpoint, the rows), and one commit. Each member's
 receipt carries its own index and inclusion proof against that checkpoint. No timer: a submission alone is
 written at once, and one that arrives during a write waits for that write and then its own group's, never
 longer. When a group's transaction fails, nothing of it was written, and each member is written again alone,
@@ -35,7 +36,9 @@ one group is written once, the second member answering with the first's row. So 
 submissions racing each other add one leaf, and both callers get one receipt.
 
 The append's statements run on the driver's cursor inside SQLAlchemy's transaction
-(``port_node.driver_writes``: measured to cost half of Core's on SQLite, a third on PostgreSQL).
+(``port_node.driver_writes``: measured to cost half of Core's on SQLite, a third on PostgreSQL); on
+PostgreSQL they take two round trips: the head with the leaves other processes appended since this
+process's last write, then the inserts with the commit.
 """
 
 from __future__ import annotations
@@ -306,9 +309,10 @@ class SqlSubmissionStore:
     def _append(self, writes: list[PendingWrite]) -> list[SubmissionRow]:
         """Append the leaves, one checkpoint, the rows and their receipts in one transaction; all or none.
 
-        Four statements whatever the group's size: the head moved (and locked) by the group's size, the
-        leaves, the checkpoint, the rows. No look-up first: a submission stored meanwhile (another
-        thread's group, another process) fails the rows' primary key and so the whole transaction.
+        The same statements whatever the group's size: the head moved (and locked) by the group's size, with
+        the leaves another process appended since this one's tree was current; the leaves, the checkpoint, the
+        rows, and the commit. No look-up first: a submission stored meanwhile (another thread's group, another
+        process) fails the rows' primary key and so the whole transaction.
         """
         log = self.log
         with log.write_lock:
