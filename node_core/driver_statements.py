@@ -23,12 +23,12 @@ from collections.abc import Iterator, Mapping
 from contextlib import AbstractContextManager, closing, contextmanager, nullcontext
 from typing import Any, cast
 
-from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.engine import Connection, Dialect, Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ClauseElement
 
-__all__ = ["DriverStatement", "driver_cursor", "driver_errors", "pipeline"]
+__all__ = ["DriverStatement", "driver_cursor", "driver_errors", "pipeline", "run_and_commit"]
 
 
 class DriverStatement:
@@ -84,3 +84,31 @@ def pipeline(driver: Any, dialect: Dialect) -> AbstractContextManager[Any]:
     """psycopg 3's pipeline on PostgreSQL (statements sent together, one round trip at its end); nothing
     on SQLite, whose statements run in process anyway."""
     return driver.pipeline() if dialect.name == "postgresql" else nullcontext()
+
+
+def run_and_commit(engine: Engine, statement: DriverStatement, values: Mapping[str, Any]) -> tuple[Any, ...] | None:
+    """Run ``statement`` alone in a transaction of its own on a pooled connection and commit; its first row, or
+    None.
+
+    The connection comes from the engine's pool (its events run as for Core) and goes back rolled back after
+    an error (the pool's reset on return). On PostgreSQL the statement and the ``COMMIT`` go in one pipeline,
+    one round trip instead of three; sqlite3 ends a statement at the commit, so its row is read before.
+    """
+    parameters = statement.parameters(values)
+    connection = engine.raw_connection()
+    try:
+        driver = connection.driver_connection
+        assert driver is not None, "a pooled connection has its driver connection"
+        with closing(driver.cursor()) as cursor, driver_errors(engine.dialect, statement.sql, parameters):
+            if engine.dialect.name == "postgresql":
+                with pipeline(driver, engine.dialect):
+                    cursor.execute(statement.sql, parameters)
+                    driver.commit()
+                row = cursor.fetchone()
+            else:
+                cursor.execute(statement.sql, parameters)
+                row = cursor.fetchone()
+                driver.commit()
+    finally:
+        connection.close()
+    return None if row is None else tuple(row)

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -45,7 +45,14 @@ from schemas.merkle import MerkleTree, leaf_hash
 from schemas.phrase import Phrase
 from schemas.signed_note import Checkpoint, sign_checkpoint
 
-__all__ = ["LogCorruptError", "StagedLeaves", "TransparencyLog", "read_leaf_hashes", "sign_checkpoint_note"]
+__all__ = [
+    "LogCorruptError",
+    "StagedLeaves",
+    "TransparencyLog",
+    "dense_leaf_hashes",
+    "read_leaf_hashes",
+    "sign_checkpoint_note",
+]
 
 _STREAM_BATCH = 10_000
 
@@ -102,13 +109,18 @@ def read_leaf_hashes(connection: Connection, start: int = 0, end: int | None = N
     streamed = end is None or end - start > _STREAM_BATCH
     options = {"stream_results": True, "yield_per": _STREAM_BATCH} if streamed else {}
     result = connection.execute(query.order_by(LOG_LEAVES.c.leaf_index), execution_options=options)
-    expected = start
     with result:
-        for index, value in result:
-            if index != expected:
-                raise LogCorruptError(f"log leaf {expected} is missing (next stored index is {index})")
-            yield bytes(value)
-            expected += 1
+        yield from dense_leaf_hashes(result, start)
+
+
+def dense_leaf_hashes(rows: Iterable[tuple[int, bytes]], start: int) -> Iterator[bytes]:
+    """The hashes of ``(index, hash)`` rows in index order from ``start``; LogCorruptError on a gap."""
+    expected = start
+    for index, value in rows:
+        if index != expected:
+            raise LogCorruptError(f"log leaf {expected} is missing (next stored index is {index})")
+        yield bytes(value)
+        expected += 1
 
 
 class TransparencyLog:
@@ -118,7 +130,7 @@ class TransparencyLog:
         self.origin = origin
         self.log_key = log_key
         #: Set when other processes may append to the same database: the engine ``refresh`` reads the head
-        #: with (one round trip: autocommit, no pre-ping), and reads ``refresh`` first.
+        #: with (one round trip: autocommit, never pinged), and reads ``refresh`` first.
         self.head_engine = head_engine
         self.write_lock = threading.Lock()
         self._tree = MerkleTree()
@@ -256,18 +268,13 @@ class TransparencyLog:
         """Bring the tree to ``head_size`` committed leaves (another process may have appended).
 
         ``recent``: ``(index, hash)`` of committed leaves from the tree's size on, in order, already read
-        (``DriverWrites.advance_head``); whatever they do not cover is read here.
+        (``AppendStatements.advance_head``); whatever they do not cover is read here.
         """
         tree = self._tree
         if head_size == tree.size:
             return
         if head_size > tree.size:
-            hashes: list[bytes] = []
-            for index, value in recent[: head_size - tree.size]:
-                if index != tree.size + len(hashes):
-                    raise LogCorruptError(f"log leaf {tree.size + len(hashes)} is missing (next stored is {index})")
-                hashes.append(value)
-            tree.extend(hashes)
+            tree.extend(dense_leaf_hashes(recent[: head_size - tree.size], tree.size))
             if head_size > tree.size:
                 tree.extend(read_leaf_hashes(connection, tree.size, head_size))
         else:

@@ -16,12 +16,12 @@ Group commit (the queue: ``port_node.group_commit``): the submissions waiting to
 (up to ``GROUP_LIMIT``, in arrival order) are written together by the next one: their leaves, one signed
 checkpoint over the group's last size, their rows and receipts, in one transaction of the same statements
 whatever the group's size (the head, the leaves another process appended meanwhile, the leaves, the
-checkpoint, the rows), and one commit. Each member's
-receipt carries its own index and inclusion proof against that checkpoint. No timer: a submission alone is
-written at once, and one that arrives during a write waits for that write and then its own group's, never
-longer. When a group's transaction fails, nothing of it was written, and each member is written again alone,
-so one member's failure (a conflict, a refused row) is its alone: the others commit, it gets its own answer (a
-stored row, or ``503 LOG_UNAVAILABLE`` when the database cannot be reached or written). A batch
+checkpoint, the rows), and one commit. Each member's receipt carries its own index and inclusion proof
+against that checkpoint. No timer: a submission alone is written at once, and one that arrives during a write
+waits for that write and then its own group's, never longer. When a group's transaction fails, nothing of it
+was written, and each member is written again alone, so one member's failure (a conflict, a refused row) is
+its alone: the others commit, it gets its own answer (a stored row, or ``503 LOG_UNAVAILABLE`` when the
+database cannot be reached or written). A batch
 (``store_many``) goes through the same queue, in groups of at most ``GROUP_LIMIT``.
 
 What one submission writes is bounded, so one request cannot make the port write much more than it
@@ -36,7 +36,7 @@ one group is written once, the second member answering with the first's row. So 
 submissions racing each other add one leaf, and both callers get one receipt.
 
 The append's statements run on the driver's cursor inside SQLAlchemy's transaction
-(``port_node.driver_writes``: measured to cost half of Core's on SQLite, a third on PostgreSQL); on
+(``port_node.append_statements``: measured to cost half of Core's on SQLite, a third on PostgreSQL); on
 PostgreSQL they take two round trips: the head with the leaves other processes appended since this
 process's last write, then the inserts with the commit.
 """
@@ -56,8 +56,8 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from node_core.problems import ProblemError
+from port_node.append_statements import AppendStatements
 from port_node.crash_points import unsafe_test_crash_point
-from port_node.driver_writes import DriverWrites
 from port_node.group_commit import GroupCommitQueue, Queued
 from port_node.log import StagedLeaves, TransparencyLog
 from port_node.tables import LOG_LEAVES, SUBMISSIONS
@@ -206,20 +206,20 @@ class SqlSubmissionStore:
         self.engine = engine
         self.log = log
         #: Where ``find`` looks (intake's idempotency check, once per submission): on PostgreSQL the log's
-        #: autocommit engine without pre-ping, one round trip instead of four (ping, begin, select, rollback).
+        #: autocommit engine, one round trip instead of three (begin, select, rollback).
         self.read_engine = log.head_engine or engine
         self.group_limit = group_limit
         #: The writes waiting to be written, and the turn to write the next group (``port_node.group_commit``).
         self.groups: GroupCommitQueue[PendingWrite, SubmissionRow] = GroupCommitQueue(self._write_group, group_limit)
-        #: The append's statements on the driver's cursor (``port_node.driver_writes``).
-        self.driver_writes = DriverWrites(engine.dialect)
+        #: The append's statements on the driver's cursor (``port_node.append_statements``).
+        self.statements = AppendStatements(engine.dialect)
 
     # -- reads ----------------------------------------------------------------------------------------
 
     def find(self, exporter: str, submission_id: str) -> SubmissionRow | None:
         """The stored submission of ``exporter`` with this id, or None."""
         with unavailable(), self.read_engine.connect() as connection:
-            if not self.driver_writes.is_stored(connection, exporter, submission_id):
+            if not self.statements.is_stored(connection, exporter, submission_id):
                 return None
             row = connection.execute(_FIND, {"exporter": exporter, "sid": submission_id}).first()
         return _row_of(row) if row is not None else None
@@ -320,7 +320,7 @@ class SqlSubmissionStore:
             try:
                 with self.engine.begin() as connection:
                     count = len(writes)
-                    head, recent = self.driver_writes.advance_head(connection, count, log.size)
+                    head, recent = self.statements.advance_head(connection, count, log.size)
                     log.sync(connection, head - count, recent)
                     staged = True
                     group = log.stage([write.leaf_input for write in writes])
@@ -342,7 +342,7 @@ class SqlSubmissionStore:
     def _insert_and_commit(
         self, connection: Connection, stored: list[SubmissionRow], writes: list[PendingWrite], group: StagedLeaves
     ) -> None:
-        self.driver_writes.append(
+        self.statements.append(
             connection,
             [
                 {"leaf_index": row.leaf_index, "leaf_input": write.leaf_input, "leaf_hash": leaf}

@@ -8,7 +8,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.exc import OperationalError
 
-from port_node.driver_writes import DriverWrites
+from port_node.append_statements import AppendStatements
 from port_node.fsck import fsck
 from port_node.tables import CHECKPOINTS, LOG_HEAD, LOG_LEAVES, SUBMISSIONS
 from schemas.identifiers import log_origin
@@ -37,13 +37,13 @@ async def test_a_failed_write_leaves_nothing_and_the_next_one_takes_its_index(
     assert (await harness.submit("ru-exp-01", fresh_submission("ru-exp-01", "before"))).status_code == 201
     before = _counts(harness)
 
-    original = DriverWrites.append
+    original = AppendStatements.append
 
-    def crash_after_inserting(self: DriverWrites, *args: Any, commit: bool = False) -> None:
+    def crash_after_inserting(self: AppendStatements, *args: Any, commit: bool = False) -> None:
         original(self, *args)  # the inserts, not the commit
         raise RuntimeError("simulated crash before commit")
 
-    monkeypatch.setattr(DriverWrites, "append", crash_after_inserting)
+    monkeypatch.setattr(AppendStatements, "append", crash_after_inserting)
     failed = await harness.submit("ru-exp-02", fresh_submission("ru-exp-02", "lost"))
     assert failed.status_code == 500 and failed.json()["code"] == "INTERNAL_ERROR"
     assert _counts(harness) == before
@@ -57,13 +57,13 @@ async def test_a_failed_write_leaves_nothing_and_the_next_one_takes_its_index(
 
 
 async def test_a_database_failure_is_503_and_heals(harness: PortHarness, monkeypatch: pytest.MonkeyPatch) -> None:
-    original = DriverWrites.append
+    original = AppendStatements.append
 
-    def database_gone(self: DriverWrites, *args: Any, commit: bool = False) -> None:
+    def database_gone(self: AppendStatements, *args: Any, commit: bool = False) -> None:
         original(self, *args)
         raise OperationalError("COMMIT", {}, Exception("server closed the connection unexpectedly"))
 
-    monkeypatch.setattr(DriverWrites, "append", database_gone)
+    monkeypatch.setattr(AppendStatements, "append", database_gone)
     failed = await harness.submit("ru-exp-01", fresh_submission("ru-exp-01", "db-down"))
     assert failed.status_code == 503 and failed.json()["code"] == "LOG_UNAVAILABLE"
     assert _counts(harness) == (0, 0, 1, 0)  # only the empty tree's checkpoint

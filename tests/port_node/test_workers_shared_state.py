@@ -81,7 +81,7 @@ def test_a_writer_behind_appends_after_what_the_other_committed(
     engine: Engine, monkeypatch: pytest.MonkeyPatch, cap: int
 ) -> None:
     """The leaves another process appended come with the head (up to a cap), the rest by a read of their own."""
-    monkeypatch.setattr("port_node.driver_writes.RECENT_LEAVES", cap)
+    monkeypatch.setattr("port_node.append_statements.RECENT_LEAVES", cap)
     key = Ed25519PrivateKey.generate()
     first, second = TransparencyLog(ORIGIN, key, head_engine=engine), TransparencyLog(ORIGIN, key, head_engine=engine)
     first.load(engine)

@@ -1,6 +1,6 @@
-"""The append on the driver's cursor stores what SQLAlchemy Core stores (port_node/driver_writes.py).
+"""The append on the driver's cursor stores what SQLAlchemy Core stores (port_node/append_statements.py).
 
-The same rows are written through Core's ``insert`` and through ``DriverWrites`` into one database and read
+The same rows are written through Core's ``insert`` and through ``AppendStatements`` into one database and read
 back through Core: every column must come back equal (dates with their zone, JSON lists, bytes, NULL). A
 driver error is raised as Core raises it, so the store's conflict handling still sees an ``IntegrityError``.
 """
@@ -16,7 +16,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from port_node.driver_writes import DriverWrites
+from port_node.append_statements import AppendStatements
 from port_node.tables import CHECKPOINTS, LOG_HEAD, LOG_LEAVES, SUBMISSIONS
 
 pytestmark = pytest.mark.db
@@ -56,7 +56,7 @@ def _without(row: dict[str, Any], *names: str) -> dict[str, Any]:
 
 @pytest.mark.parametrize("content", [b'{"credentials":[]}\x00', None], ids=["content", "no content"])
 def test_the_driver_stores_what_core_stores(engine: Engine, content: bytes | None) -> None:
-    writes = DriverWrites(engine.dialect)
+    writes = AppendStatements(engine.dialect)
     with engine.begin() as connection:
         assert connection.execute(sa.select(LOG_HEAD.c.size)).scalar_one() == 0
         connection.execute(sa.insert(LOG_LEAVES), [_leaf(0)])
@@ -82,7 +82,7 @@ def test_the_driver_stores_what_core_stores(engine: Engine, content: bytes | Non
 
 
 def test_a_driver_conflict_is_cores_integrity_error_and_nothing_of_it_stays(engine: Engine) -> None:
-    writes = DriverWrites(engine.dialect)
+    writes = AppendStatements(engine.dialect)
     with engine.begin() as connection:
         writes.advance_head(connection, 1, 0)
         writes.append(connection, [_leaf(0)], _checkpoint(1), [_submission(0, content=None)], commit=True)
@@ -96,7 +96,7 @@ def test_a_driver_conflict_is_cores_integrity_error_and_nothing_of_it_stays(engi
         assert connection.execute(sa.select(sa.func.count()).select_from(CHECKPOINTS)).scalar_one() == 1
 
 
-def _append(engine: Engine, writes: DriverWrites, count: int) -> None:
+def _append(engine: Engine, writes: AppendStatements, count: int) -> None:
     """What another process's append commits: the head moved by ``count`` and the leaves under it."""
     with engine.begin() as connection:
         size, _ = writes.advance_head(connection, count, 0)
@@ -108,7 +108,7 @@ def _append(engine: Engine, writes: DriverWrites, count: int) -> None:
 def test_the_head_comes_with_the_leaves_others_appended_since_the_known_size(
     engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    writes = DriverWrites(engine.dialect)
+    writes = AppendStatements(engine.dialect)
     _append(engine, writes, 3)
     with engine.begin() as connection:  # this process's tree holds 1 leaf; others appended 2 more
         size, recent = writes.advance_head(connection, 2, 1)
@@ -117,7 +117,7 @@ def test_the_head_comes_with_the_leaves_others_appended_since_the_known_size(
     with engine.begin() as connection:  # a current tree reads none, and what it reads is capped
         assert writes.advance_head(connection, 1, 3) == (4, [])
         connection.rollback()
-    monkeypatch.setattr("port_node.driver_writes.RECENT_LEAVES", 1)
+    monkeypatch.setattr("port_node.append_statements.RECENT_LEAVES", 1)
     with engine.begin() as connection:
         assert writes.advance_head(connection, 1, 0) == (4, [(0, _leaf(0)["leaf_hash"])])
         connection.rollback()
@@ -125,7 +125,7 @@ def test_the_head_comes_with_the_leaves_others_appended_since_the_known_size(
 
 def test_the_leaves_read_with_the_head_include_those_committed_while_it_waited_for_the_lock(engine: Engine) -> None:
     """Another transaction holds the head's lock; this one's update waits, and its read then sees the commit."""
-    writes = DriverWrites(engine.dialect)
+    writes = AppendStatements(engine.dialect)
     holding, result = threading.Event(), {}
 
     def other() -> None:
@@ -145,7 +145,7 @@ def test_the_leaves_read_with_the_head_include_those_committed_while_it_waited_f
 
 
 def test_is_stored_answers_for_the_exporter_and_id_only(engine: Engine) -> None:
-    writes = DriverWrites(engine.dialect)
+    writes = AppendStatements(engine.dialect)
     _append(engine, writes, 1)
     with engine.connect() as connection:
         assert writes.is_stored(connection, "ru-exp-01", "s-0")

@@ -12,7 +12,7 @@ write (``is_stored``: is this submission already there?) runs here too, once per
 
 The transaction is SQLAlchemy's (``engine.begin()``: pool, rollback); its commit is the driver's, sent by
 ``append(..., commit=True)``, after which SQLAlchemy's own finds no transaction left and sends nothing.
-tests/port_node/test_driver_writes.py writes the same rows both ways and compares what is read back.
+tests/port_node/test_append_statements.py writes the same rows both ways and compares what is read back.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from sqlalchemy.engine import Connection, Dialect
 from node_core.driver_statements import DriverStatement, driver_cursor, driver_errors, pipeline
 from port_node.tables import CHECKPOINTS, LOG_HEAD, LOG_LEAVES, SUBMISSIONS
 
-__all__ = ["RECENT_LEAVES", "DriverWrites"]
+__all__ = ["RECENT_LEAVES", "AppendStatements"]
 
 #: The most leaf hashes ``advance_head`` reads with the head; a tree further behind is caught up by a streamed read.
 RECENT_LEAVES = 1000
@@ -58,7 +58,7 @@ def _insert(table: sa.Table) -> sa.Insert:
     return sa.insert(table).values({column.name: sa.bindparam(column.name, type_=column.type) for column in table.c})
 
 
-class DriverWrites:
+class AppendStatements:
     """The append's statements, and intake's look-up before it, for one dialect (SQLite or PostgreSQL), made
     once per store."""
 
