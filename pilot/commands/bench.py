@@ -10,6 +10,9 @@
 4. inclusion proofs at ``--proof-entries`` leaves (``pilot.bench.proofs``);
 5. with ``--memory-submissions N``, the port's resident memory after N/10 and N (``pilot.bench.memory``).
 
+One run is ``pilot.bench.port_run``; ``--repeat N`` takes N runs and shows each figure's median run with the
+runs' range (``pilot.bench.repeat``).
+
 The port node (a real process) is pinned to ``--server-core`` and the load generator to ``--client-core``
 (``sched_setaffinity``, ``taskset``), so they do not share a core; the in-process loops and the floor run on
 the server's core (the worker processes, one per core). The port checks every credential's status against a
@@ -23,35 +26,25 @@ from __future__ import annotations
 
 import os
 import tempfile
-import time
 import uuid
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from pilot.bench.figure import Figure, relate
+from pilot.bench.repeat import median_runs
 from pilot.bench.report import report
-from pilot.bench.servers import Registry, Server, fresh_database, pin
-from pilot.bench.workload import PORT_ID, REGISTRY_ID, Work, make_work
+from pilot.bench.servers import Registry, pin
+from pilot.bench.workload import PORT_ID, REGISTRY_ID, make_work
 from pilot.console import EXIT_FAILED, err_console, fail_usage
 from pilot.language import tr
 from pilot.output_format import FormatOpt, JsonFlagOpt, OutputFormat, notes_console, wants_json
-from schemas.phrase import Phrase
 
 app = typer.Typer(help="Benchmarks.", no_args_is_help=True)
 
 __all__ = ["PORT_ID", "REGISTRY_ID", "Registry", "app", "make_work"]
-
-
-def _floor(work: list[Work]) -> Figure:
-    from pilot.bench.floor import measure_floor
-    from pilot.sandbox import build_sandbox
-    from schemas.jsonio import parse_json
-    from schemas.trust import TrustRegistry
-
-    trust = TrustRegistry.from_document(build_sandbox().trust_list)
-    return measure_floor([parse_json(item.body) for item in work], trust)
 
 
 @app.command("port")
@@ -87,6 +80,14 @@ def port_command(
             "port_node.state.INTAKE_THREADS; concurrent submissions are committed in groups).",
         ),
     ] = 1,
+    repeat: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="Measure everything this many times and show each figure's median run, with the range of the "
+            "runs (this machine's speed drifts between runs; an odd number gives a true median).",
+        ),
+    ] = 1,
     output_format: FormatOpt = OutputFormat.text,
     as_json: JsonFlagOpt = False,
 ) -> None:
@@ -103,125 +104,57 @@ def port_command(
         err_console.print(
             tr("[yellow]warning:[/] cannot pin server and client to different cores; figures share a CPU")
         )
-    server_pin = server_core if can_pin and server_workers == 1 else None
-    from pilot.bench.http_drive import measure_http
-    from pilot.bench.in_process import WARM_UP, measure_in_process, prepare_port
+    from pilot.bench.in_process import WARM_UP
+    from pilot.bench.port_run import PortBench
     from pilot.sandbox import build_sandbox, write_sandbox
 
-    postgres = bool(database_url)
-    baseline = "pg_in_process" if postgres else "in_process"
-    figures: list[Figure] = []
+    needed = max(2 * (records + 20), (workers if database_url else 0) * (records + WARM_UP))
+    runs: list[list[Figure]] = []
     with tempfile.TemporaryDirectory(prefix="pilot-bench-") as tmp:
         root = Path(tmp)
         data_dir = root / "data"
         write_sandbox(build_sandbox(), data_dir)
-        needed = max(2 * (records + 20), (workers if postgres else 0) * (records + WARM_UP))
         with notes.status(tr("generating {count} submissions", count=needed)):
             work = make_work(needed, uuid.uuid4().hex[:6])
-        loop_work = work[: records + WARM_UP]
-        single_work, batch_work = work[: records + 20], work[records + 20 : 2 * (records + 20)]
-
-        pin(client_core if can_pin else None)  # the registry runs beside the load generator
+        bench = PortBench(
+            root=root,
+            data_dir=data_dir,
+            work=work,
+            records=records,
+            clients=clients,
+            batch_size=batch_size,
+            batch_clients=batch_clients,
+            proof_entries=proof_entries,
+            database_url=database_url,
+            workers=workers,
+            server_workers=server_workers,
+            memory_submissions=memory_submissions,
+            threads=threads,
+            server_core=server_core if can_pin else None,
+            client_core=client_core if can_pin else None,
+            cores=tuple(sorted(cores)),
+        )
+        pin(bench.client_core)  # the registry runs beside the load generator
         registry = Registry(data_dir)
         try:
-            pin(server_core if can_pin else None)
-            with notes.status(tr("measuring the floor and the in-process path")):
-                figures.append(_floor(loop_work[WARM_UP:]))
-                with fresh_database(None, root, "loop") as url:
-                    figures.append(measure_in_process(data_dir, url, loop_work, registry.url, threads=threads))
-                if database_url:
-                    with fresh_database(database_url, root, "loop") as url:
-                        figures.append(
-                            measure_in_process(
-                                data_dir, url, loop_work, registry.url, key="pg_in_process", threads=threads
-                            )
-                        )
-                    if workers > 0:
-                        with fresh_database(database_url, root, "workers") as url:
-                            prepare_port(data_dir, url, registry.url)
-                            shares = [
-                                work[n * (records + WARM_UP) : (n + 1) * (records + WARM_UP)] for n in range(workers)
-                            ]
-                            figures.append(_workers(data_dir, url, shares, registry.url, sorted(cores), threads))
-            pin(client_core if can_pin else None)
+            for run in range(repeat):
 
-            extra = ("--workers", str(server_workers)) if server_workers != 1 else ()
-            with fresh_database(database_url, root, "http") as url, notes.status(tr("measuring over HTTP")):
-                server = Server(data_dir, url, server_pin, registry, extra_args=extra)
-                try:
-                    figures.append(measure_http(server, single_work, clients, 1, baseline=baseline))
-                    figures.append(measure_http(server, batch_work, batch_clients, batch_size, baseline=baseline))
-                finally:
-                    server.stop()
+                def status(text: str, run: int = run) -> AbstractContextManager[object]:
+                    if repeat == 1:
+                        return notes.status(text)
+                    return notes.status(tr("run {run} of {runs}: {doing}", run=run + 1, runs=repeat, doing=text))
 
-            if proof_entries > 0:
-                figures.append(_proofs(root, database_url, proof_entries, server_pin, registry, extra))
-            if memory_submissions > 0:
-                from pilot.bench.memory import measure_memory
-
-                with (
-                    fresh_database(database_url, root, "memory") as url,
-                    notes.status(tr("sending {count} submissions for the memory figure", count=memory_submissions)),
-                ):
-                    server = Server(data_dir, url, server_pin, registry, extra_args=extra)
-                    try:
-                        figures.append(measure_memory(server, memory_submissions, batch_size, uuid.uuid4().hex[:6]))
-                    finally:
-                        server.stop()
+                figures = bench.measure(registry, f"-{run + 1}", status)
+                relate(figures)
+                runs.append(figures)
         finally:
             registry.stop()
 
-    relate(figures)
+    figures = median_runs(runs)
     report(figures, "pilot bench port", as_json)  # the command, not a text
-    refused = [f for f in figures if set(f.extra.get("statuses", {})) - {201} or "error" in f.extra]
+    refused = [f for run in runs for f in run if set(f.extra.get("statuses", {})) - {201} or "error" in f.extra]
     if refused:
         raise typer.Exit(EXIT_FAILED)
-
-
-def _workers(
-    data_dir: Path, url: str, shares: list[list[Work]], registry_url: str, cores: list[int], threads: int
-) -> Figure:
-    """The N-processes figure; when a process fails, a figure saying why (the command then exits 1)."""
-    from pilot.bench.in_process import IntakeRefusedError, measure_workers, workers_title
-
-    try:
-        return measure_workers(data_dir, url, shares, registry_url, cores, threads=threads)
-    except IntakeRefusedError as exc:
-        error = str(exc)
-        first_line = error.splitlines()[0][:300] if error else ""
-        return Figure(
-            "pg_workers",
-            workers_title(len(shares)),
-            note=Phrase("failed: {error}", error=first_line),
-            extra={"workers": len(shares), "error": error},
-        )
-
-
-def _proofs(
-    root: Path,
-    database_url: str | None,
-    entries: int,
-    core: int | None,
-    registry: Registry,
-    extra: tuple[str, ...],
-) -> Figure:
-    """The inclusion-proof figure: a fresh database bulk-loaded with ``entries`` leaves, a port serving it."""
-    from pilot.bench.proofs import bulk_load, measure_proofs
-    from pilot.sandbox import build_sandbox, write_sandbox
-
-    proof_dir = root / "proof"
-    write_sandbox(build_sandbox(), proof_dir)
-    with fresh_database(database_url, root, "proof") as url:
-        loading = time.perf_counter()
-        bulk_load(url, entries)
-        load_s = time.perf_counter() - loading
-        server = Server(proof_dir, url, core, registry, extra_args=extra)
-        try:
-            figure = measure_proofs(server, entries, 2000, database="PostgreSQL" if database_url else "SQLite")
-        finally:
-            server.stop()
-    figure.extra["bulk_load_s"] = load_s
-    return figure
 
 
 @app.command("network")

@@ -10,6 +10,8 @@ from typer.testing import CliRunner
 
 from pilot.bench.figure import Figure, relate
 from pilot.bench.floor import FloorMismatchError, crypto_work, measure_floor
+from pilot.bench.repeat import median_runs
+from pilot.bench.targets import judge
 from pilot.bench.workload import make_work
 from pilot.commands.bench import app as bench_app
 from schemas.assess import assess_submission
@@ -64,6 +66,42 @@ def test_every_submission_figure_is_a_ratio_of_the_floor_and_of_its_baseline() -
     }
 
 
+def _run(in_process: float, single: float, single_p99: float, proof_p99: float) -> list[Figure]:
+    """One run's figures: the floor at 1,000/s, the rest at the rates and latencies given."""
+    figures = [
+        Figure("floor", Phrase("floor"), rate=1000.0, baseline=""),
+        Figure("in_process", Phrase("in process"), rate=in_process),
+        Figure("single", Phrase("single"), rate=single, p50_ms=10.0, p99_ms=single_p99),
+        Figure("proof", Phrase("proof"), unit="proofs", rate=900.0, p50_ms=0.5, p99_ms=proof_p99),
+    ]
+    relate(figures)
+    return figures
+
+
+def test_repeated_runs_show_each_figures_median_run_whole_with_every_runs_values() -> None:
+    runs = [_run(200.0, 150.0, 15.0, 0.9), _run(300.0, 150.0, 25.0, 3.0), _run(250.0, 140.0, 30.0, 1.1)]
+    combined = {f.key: f for f in median_runs(runs)}
+    # in process ranks by its share of the floor: 20%, 30%, 25%: the third run's.
+    assert combined["in_process"].rate == 250.0 and combined["in_process"].of_floor == 0.25
+    # single ranks by its share of in process (75%, 50%, 56%): the third run's, its latencies with it, so its
+    # target is judged on one real run (p99 30 > 2 x p50), not on medians of different runs.
+    single = combined["single"]
+    assert (single.rate, single.p99_ms) == (140.0, 30.0)
+    assert judge(single) is not None and not judge(single).met  # type: ignore[union-attr]
+    # the proof ranks by p99: 0.9, 3.0, 1.1 ms: the third run's; every run's values are kept.
+    assert combined["proof"].p99_ms == 1.1
+    assert [r["p99_ms"] for r in combined["proof"].extra["runs"]] == [0.9, 3.0, 1.1]
+    assert "median of 3 runs (20% to 30%)" in str(combined["in_process"].note)
+    assert "p99 0.90 to 3.00 ms" in str(combined["proof"].note)
+
+
+def test_an_even_number_of_runs_shows_the_lower_middle_run_and_one_run_is_shown_as_it_is() -> None:
+    two = median_runs([_run(300.0, 150.0, 15.0, 0.9), _run(200.0, 150.0, 15.0, 0.9)])
+    assert next(f for f in two if f.key == "in_process").rate == 200.0
+    one = _run(300.0, 150.0, 15.0, 0.9)
+    assert median_runs([one]) == one
+
+
 def _bench(*arguments: str) -> list[dict[str, object]]:
     pilot = typer.Typer()
     pilot.add_typer(bench_app, name="bench")
@@ -76,9 +114,10 @@ def _bench(*arguments: str) -> list[dict[str, object]]:
 @pytest.mark.slow
 @pytest.mark.e2e
 def test_bench_port_runs() -> None:
-    figures = _bench("port", "--records", "50", "--clients", "4", "--proof-entries", "2000")
+    figures = _bench("port", "--records", "50", "--clients", "4", "--proof-entries", "2000", "--repeat", "2")
     assert [f["key"] for f in figures] == ["floor", "in_process", "single", "batch", "proof"]
     assert all(isinstance(f["of_floor"], float) for f in figures[1:4])
+    assert all(len(f["extra"]["runs"]) == 2 for f in figures)  # type: ignore[index]
 
 
 @pytest.mark.slow
