@@ -70,8 +70,15 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
         cursor.close()
 
 
-def make_engine(url: str, *, echo: bool = False) -> Engine:
-    """An engine for ``url``: SQLite with WAL and pragmas, or PostgreSQL pooled for ~32 requests."""
+def make_engine(
+    url: str, *, echo: bool = False, pool_size: int = 16, max_overflow: int = 16, autocommit: bool = False
+) -> Engine:
+    """An engine for ``url``: SQLite with WAL and pragmas, or PostgreSQL pooled for ~32 requests.
+
+    On PostgreSQL, ``pool_size`` and ``max_overflow`` size the pool, and ``autocommit`` makes every statement
+    its own transaction (a reader that needs no ``BEGIN``/``ROLLBACK`` round trips around each query); a
+    pooled connection is pinged when it was idle (``_ping_if_idle``) whatever the options.
+    """
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database or ""
@@ -90,7 +97,15 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
             )
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    engine = create_engine(url, echo=echo, pool_size=16, max_overflow=16, pool_timeout=30, pool_recycle=1800)
+    engine = create_engine(
+        url,
+        echo=echo,
+        pool_size=pool_size,
+        max_overflow=max_overflow,
+        pool_timeout=30,
+        pool_recycle=1800,
+        **({"isolation_level": "AUTOCOMMIT"} if autocommit else {}),
+    )
     event.listen(engine, "checkin", _note_checkin)
     event.listen(engine, "checkout", partial(_ping_if_idle, engine.dialect))
     return engine

@@ -19,11 +19,13 @@ from sqlalchemy.engine import Engine
 from typer.testing import CliRunner
 
 from node_core.database import make_engine
+from node_core.settings import NodeSettings
 from pilot.cli import app
 from pilot.sandbox import write_sandbox
 from pilot.synthetic import Signer
 from port_node.leadership import RoundLock
 from port_node.log import TransparencyLog, sign_checkpoint_note
+from port_node.state import head_engine
 from port_node.storage import SqlSubmissionStore, SubmissionRow
 from port_node.tables import LOG_LEAVES
 from port_node.witness_tables import COSIGNATURES
@@ -189,3 +191,36 @@ def test_workers_need_a_port_on_postgresql(tmp_path: Path) -> None:
     assert runner.invoke(app, exporter).exit_code == 2
     from_env = runner.invoke(app, base[:-2], env={"PILOT_PORT_WORKERS": "2", "DATABASE_URL": ""})
     assert from_env.exit_code == 2 and "SQLite stays one process" in from_env.output
+
+
+@pytest.mark.postgres
+def test_the_head_engine_replaces_a_connection_the_database_dropped_before_a_read_uses_it(
+    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After the database restarts (here: the head engine's server process is ended), a worker's next read of
+    the head is answered, not refused with 503: the idle connection is pinged and replaced first."""
+    settings = NodeSettings(
+        node_id=PORT_ID, data_dir=tmp_path, database_url=engine.url.render_as_string(hide_password=False)
+    )
+    heads = head_engine(settings, engine)
+    assert heads is not None
+    try:
+        key = Ed25519PrivateKey.generate()
+        writer, reader = TransparencyLog(ORIGIN, key), TransparencyLog(ORIGIN, key, head_engine=heads)
+        writer.load(engine)
+        reader.load(engine)
+        store = SqlSubmissionStore(engine, writer)
+        _append(store, 0)
+        reader.refresh(engine)
+        with heads.connect() as connection:
+            dropped = connection.execute(sa.text("SELECT pg_backend_pid()")).scalar_one()
+        with engine.connect() as connection:
+            connection.execute(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": dropped})
+        _append(store, 1)
+        monkeypatch.setattr("node_core.database.IDLE_PING_S", 0.0)
+        reader.refresh(engine)  # a stale connection would raise OperationalError here
+        assert reader.size == 2
+        with heads.connect() as connection:
+            assert connection.execute(sa.text("SELECT pg_backend_pid()")).scalar_one() != dropped
+    finally:
+        heads.dispose()
