@@ -25,6 +25,7 @@ import httpx
 __all__ = [
     "DEFAULT_GRACE_S",
     "NotHealthyError",
+    "cpu_seconds",
     "free_port",
     "node_health",
     "pid_alive",
@@ -97,6 +98,17 @@ def pid_runs(pid: int, marker: str) -> bool:
     except OSError:
         return True  # no /proc: trust the record
     return marker.encode() in cmdline
+
+
+def cpu_seconds(pid: int) -> float:
+    """The CPU time ``pid`` has used so far, user and system, all its threads (Linux ``/proc``); NaN where
+    ``/proc`` does not say."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return float("nan")
+    # After the command name: state is field 3 of proc(5), utime 14 and stime 15.
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def rss_mib(pid: int) -> float:

@@ -108,11 +108,14 @@ async def _drive(
 def measure_http(
     server: NodeServer, work: list[Work], clients: int, per_request: int, *, baseline: str = "in_process"
 ) -> Figure:
-    """Throughput (submissions/s) and latency of single or batched submissions over HTTP (first 20 untimed)."""
+    """Throughput (submissions/s) and latency of single or batched submissions over HTTP (first 20 untimed),
+    and the CPU time the port's processes took per timed submission (comparable with the in-process loop's)."""
     path = "/v1/submissions" if per_request == 1 else "/v1/submissions:batch"
     warm, timed = work[:HTTP_WARM_UP], work[HTTP_WARM_UP:]
     asyncio.run(_drive(server.url, warm, min(clients, 4), path, 1 if per_request == 1 else 10))
+    cpu_started = server.cpu_s
     elapsed, latencies, statuses = asyncio.run(_drive(server.url, timed, clients, path, per_request))
+    cpu_ms = 1000 * (server.cpu_s - cpu_started) / len(timed)
     good = statuses.get(201, 0)
     if per_request == 1:
         key, title = "single", Phrase("single over HTTP, {clients} clients", clients=clients)
@@ -126,6 +129,16 @@ def measure_http(
         p50_ms=percentile(latencies, 0.5) * 1000,
         p99_ms=percentile(latencies, 0.99) * 1000,
         baseline=baseline,
-        note=Phrase("{count} submissions, {created} created", count=len(timed), created=good),
-        extra={"statuses": statuses, "server_rss_mib": server.rss_mib, "submissions": len(timed)},
+        note=Phrase(
+            "{count} submissions, {created} created; the port's CPU {cpu:.2f} ms each",
+            count=len(timed),
+            created=good,
+            cpu=cpu_ms,
+        ),
+        extra={
+            "statuses": statuses,
+            "server_rss_mib": server.rss_mib,
+            "submissions": len(timed),
+            "cpu_ms_per_submission": cpu_ms,
+        },
     )

@@ -133,7 +133,11 @@ def measure_in_process(
         rate=rate,
         baseline="in_process",
         note=Phrase(
-            "{count} submissions, {ms:.2f} ms each, {threads} threads", count=run.count, ms=1000 / rate, threads=threads
+            "{count} submissions, {ms:.2f} ms each ({cpu:.2f} ms of CPU), {threads} threads",
+            count=run.count,
+            ms=1000 / rate,
+            cpu=1000 * run.cpu_s / run.count,
+            threads=threads,
         ),
         extra={
             "submissions": run.count,

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from pilot.bench.workload import PORT_ID, REGISTRY_ID
-from pilot.processes import free_port, pilot_argv, rss_mib, spawn_logged, stop_process, wait_healthy
+from pilot.processes import cpu_seconds, free_port, pilot_argv, rss_mib, spawn_logged, stop_process, wait_healthy
 
 __all__ = ["NodeServer", "Registry", "Server", "fresh_database", "node_env", "pin"]
 
@@ -111,6 +111,15 @@ class NodeServer:
         for pid in _process_tree(self.process.pid):
             with contextlib.suppress(OSError):  # a process that ended meanwhile holds nothing
                 total += rss_mib(pid)
+        return total
+
+    @property
+    def cpu_s(self) -> float:
+        """The CPU time the node's processes (the node and its children) have used so far, in seconds; a
+        child that ended is no longer counted, so take differences over a phase where none ends."""
+        total = 0.0
+        for pid in _process_tree(self.process.pid):
+            total += cpu_seconds(pid)
         return total
 
     def stop(self) -> None:
