@@ -44,6 +44,15 @@ from pilot.output_format import FormatOpt, JsonFlagOpt, OutputFormat, notes_cons
 
 app = typer.Typer(help="Benchmarks.", no_args_is_help=True)
 
+_RepeatOpt = Annotated[
+    int,
+    typer.Option(
+        min=1,
+        help="Measure everything this many times and show each figure's median run, with the range of the runs "
+        "(this machine's speed drifts between runs; an odd number gives a true median).",
+    ),
+]
+
 __all__ = ["PORT_ID", "REGISTRY_ID", "Registry", "app", "make_work"]
 
 
@@ -80,14 +89,7 @@ def port_command(
             "port_node.state.INTAKE_THREADS; concurrent submissions are committed in groups).",
         ),
     ] = 1,
-    repeat: Annotated[
-        int,
-        typer.Option(
-            min=1,
-            help="Measure everything this many times and show each figure's median run, with the range of the "
-            "runs (this machine's speed drifts between runs; an odd number gives a true median).",
-        ),
-    ] = 1,
+    repeat: _RepeatOpt = 1,
     output_format: FormatOpt = OutputFormat.text,
     as_json: JsonFlagOpt = False,
 ) -> None:
@@ -162,6 +164,7 @@ def network_command(
     consignments: Annotated[int, typer.Option(help="Consignments timed (after one per exporter and port).")] = 180,
     clients: Annotated[int, typer.Option(help="Concurrent callers of the exporters' APIs.")] = 12,
     poll_ms: Annotated[int, typer.Option(help="How often the exporters' consignments are listed (ms).")] = 50,
+    repeat: _RepeatOpt = 1,
     output_format: FormatOpt = OutputFormat.text,
 ) -> None:
     """Start the 6 + 3 network and measure consignments per second from the exporters' APIs to verified receipts."""
@@ -171,10 +174,15 @@ def network_command(
     notes = notes_console(as_json)
     if consignments < 1 or clients < 1 or poll_ms < 1:
         fail_usage(tr("--consignments, --clients and --poll-ms must be at least 1"))
-    with notes.status(tr("starting the network and sending {count} consignments", count=consignments)):
-        try:
-            figures = measure_network(consignments, clients, poll_s=poll_ms / 1000)
-        except NetworkBenchError as exc:
-            err_console.print(tr("[red]error:[/] {problem}", problem=str(exc)))
-            raise typer.Exit(EXIT_FAILED) from exc
-    report(figures, "pilot bench network", as_json)  # the command, not a text
+    runs: list[list[Figure]] = []
+    for run in range(repeat):
+        doing = tr("starting the network and sending {count} consignments", count=consignments)
+        if repeat > 1:
+            doing = tr("run {run} of {runs}: {doing}", run=run + 1, runs=repeat, doing=doing)
+        with notes.status(doing):
+            try:
+                runs.append(measure_network(consignments, clients, poll_s=poll_ms / 1000))
+            except NetworkBenchError as exc:
+                err_console.print(tr("[red]error:[/] {problem}", problem=str(exc)))
+                raise typer.Exit(EXIT_FAILED) from exc
+    report(median_runs(runs), "pilot bench network", as_json)  # the command, not a text

@@ -123,9 +123,10 @@ def test_bench_port_runs() -> None:
 @pytest.mark.slow
 @pytest.mark.e2e
 def test_bench_network_runs() -> None:
-    figures = _bench("network", "--consignments", "18", "--clients", "6")
+    figures = _bench("network", "--consignments", "18", "--clients", "6", "--repeat", "2")
     assert [f["key"] for f in figures] == ["floor", "network"]
     network = figures[1]
+    assert len(network["extra"]["runs"]) == 2  # type: ignore[index]
     extra = network["extra"]
     assert isinstance(extra, dict) and extra["consignments"] == 18
     assert set(extra["states"]) <= {"delivered", "delivered_with_warnings"} and sum(extra["states"].values()) == 18
