@@ -130,7 +130,8 @@ class TransparencyLog:
         self.origin = origin
         self.log_key = log_key
         #: Set when other processes may append to the same database: the engine ``refresh`` reads the head
-        #: with (one round trip: autocommit, never pinged), and reads ``refresh`` first.
+        #: with (one round trip: autocommit; pinged only when idle, ``node_core.database``), and reads
+        #: ``refresh`` first.
         self.head_engine = head_engine
         self.write_lock = threading.Lock()
         self._tree = MerkleTree()

@@ -18,30 +18,23 @@ import dataclasses
 from collections.abc import Sequence
 
 from pilot.bench.figure import Figure
+from pilot.bench.targets import JUDGED, judged_value
 from schemas.phrase import Phrase
 
 __all__ = ["median_runs", "ranking_value"]
 
 
 def _yardstick(figure: Figure) -> str:
-    """The name of what ranks runs of ``figure``: the value its target judges (``pilot.bench.targets``), else
-    its rate."""
-    if figure.key == "in_process":
-        return "of_floor"
-    if figure.key in ("pg_in_process", "pg_workers", "batch", "single"):
-        return "of_in_process"
-    if figure.key == "proof":
-        return "p99_ms"
-    if figure.key == "memory":
-        return "rest_ratio"
-    return "rate"
+    """The name of what ranks runs of ``figure``: the value its target judges (``pilot.bench.targets.JUDGED``),
+    else its rate."""
+    return JUDGED.get(figure.key, "rate")
 
 
 def ranking_value(figure: Figure) -> float | None:
     """What ranks runs of ``figure`` (``_yardstick``); None when this run has no such value."""
-    name = _yardstick(figure)
-    value = figure.extra.get(name) if name == "rest_ratio" else getattr(figure, name)
-    return None if value is None else float(value)
+    if figure.key in JUDGED:
+        return judged_value(figure)
+    return figure.rate
 
 
 def _summary(figure: Figure) -> dict[str, float | None]:

@@ -12,7 +12,7 @@ import contextlib
 import os
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from pilot.bench.workload import PORT_ID, REGISTRY_ID
@@ -103,24 +103,25 @@ class NodeServer:
             raise
         self.startup_s = time.perf_counter() - started
 
-    @property
-    def rss_mib(self) -> float:
-        """Resident memory of the node process and of its children (``pilot node port --workers N`` runs N
-        processes); the child of ``taskset`` execs in place."""
+    def _tree_total(self, read: Callable[[int], float]) -> float:
+        """``read(pid)`` summed over the node process and its children (``pilot node port --workers N`` runs N
+        processes; the child of ``taskset`` execs in place); a process that ended meanwhile counts nothing."""
         total = 0.0
         for pid in _process_tree(self.process.pid):
-            with contextlib.suppress(OSError):  # a process that ended meanwhile holds nothing
-                total += rss_mib(pid)
+            with contextlib.suppress(OSError):
+                total += read(pid)
         return total
 
     @property
+    def rss_mib(self) -> float:
+        """Resident memory of the node's processes, in MiB."""
+        return self._tree_total(rss_mib)
+
+    @property
     def cpu_s(self) -> float:
-        """The CPU time the node's processes (the node and its children) have used so far, in seconds; a
-        child that ended is no longer counted, so take differences over a phase where none ends."""
-        total = 0.0
-        for pid in _process_tree(self.process.pid):
-            total += cpu_seconds(pid)
-        return total
+        """The CPU time the node's processes have used so far, in seconds; a child that ended is no longer
+        counted, so take differences over a phase where none ends."""
+        return self._tree_total(cpu_seconds)
 
     def stop(self) -> None:
         stop_process(self.process)

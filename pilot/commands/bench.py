@@ -28,6 +28,7 @@ import os
 import tempfile
 import uuid
 from contextlib import AbstractContextManager
+from functools import partial
 from pathlib import Path
 from typing import Annotated
 
@@ -38,7 +39,7 @@ from pilot.bench.repeat import median_runs
 from pilot.bench.report import report
 from pilot.bench.servers import Registry, pin
 from pilot.bench.workload import PORT_ID, REGISTRY_ID, make_work
-from pilot.console import EXIT_FAILED, err_console, fail_usage
+from pilot.console import EXIT_FAILED, PipeAwareConsole, err_console, fail_usage
 from pilot.language import tr
 from pilot.output_format import FormatOpt, JsonFlagOpt, OutputFormat, notes_console, wants_json
 
@@ -54,6 +55,13 @@ _RepeatOpt = Annotated[
 ]
 
 __all__ = ["PORT_ID", "REGISTRY_ID", "Registry", "app", "make_work"]
+
+
+def _run_status(notes: PipeAwareConsole, run: int, repeat: int, doing: str) -> AbstractContextManager[object]:
+    """A spinner saying what is being measured (``doing``, translated), and in which run when there are several."""
+    if repeat > 1:
+        doing = tr("run {run} of {runs}: {doing}", run=run + 1, runs=repeat, doing=doing)
+    return notes.status(doing)
 
 
 @app.command("port")
@@ -140,13 +148,7 @@ def port_command(
         registry = Registry(data_dir)
         try:
             for run in range(repeat):
-
-                def status(text: str, run: int = run) -> AbstractContextManager[object]:
-                    if repeat == 1:
-                        return notes.status(text)
-                    return notes.status(tr("run {run} of {runs}: {doing}", run=run + 1, runs=repeat, doing=text))
-
-                figures = bench.measure(registry, f"-{run + 1}", status)
+                figures = bench.measure(registry, f"-{run + 1}", partial(_run_status, notes, run, repeat))
                 relate(figures)
                 runs.append(figures)
         finally:
@@ -177,9 +179,7 @@ def network_command(
     runs: list[list[Figure]] = []
     for run in range(repeat):
         doing = tr("starting the network and sending {count} consignments", count=consignments)
-        if repeat > 1:
-            doing = tr("run {run} of {runs}: {doing}", run=run + 1, runs=repeat, doing=doing)
-        with notes.status(doing):
+        with _run_status(notes, run, repeat, doing):
             try:
                 runs.append(measure_network(consignments, clients, poll_s=poll_ms / 1000))
             except NetworkBenchError as exc:
