@@ -45,11 +45,12 @@ from schemas.jose import is_enveloped, read_enveloped, verify_enveloped
 from schemas.jsonio import parse_json
 from schemas.models.base import DataCategory, field_categories
 from schemas.models.registry import AUTHORIZED_ROLES, credential_type_of
-from schemas.models.validate import semantic_problems, validate_credential_payload
+from schemas.models.validate import validate_credential_payload
 from schemas.phrase import Phrase
 from schemas.sealing import open_sealed, read_sealed, sealed_header
 from schemas.time import parse_time
 from schemas.trust import ResolvedKey, TrustRegistry
+from schemas.validated_records import validated_record
 
 #: A credential that expires within this long after the judged time earns a warning.
 EXPIRY_WARNING = timedelta(days=30)
@@ -208,12 +209,13 @@ def _classify(report: CredentialReport) -> list[tuple[str, DataCategory]] | None
     if isinstance(proof, Mapping) and not set(proof) <= PROOF_MEMBERS:
         return None  # members the proof has no business carrying: not classifiable
     model = report.model
-    if model is None and report.signature_verified and any(p.code == Code.SCHEMA_INVALID for p in report.problems):
+    if model is not None:  # verified and validated, and classified with its validation (``_verify``, step 5)
+        return report.categories if report.categories is not None else field_categories(model)
+    if report.signature_verified and any(p.code == Code.SCHEMA_INVALID for p in report.problems):
         return None  # already validated, and it did not fit its model
+    model, _ = validate_credential_payload(document)
     if model is None:
-        model, _ = validate_credential_payload(document)
-        if model is None:
-            return None
+        return None
     return field_categories(model)
 
 
@@ -225,7 +227,8 @@ def _verify(raw: Any, trust: TrustRegistry, at: datetime, path: str) -> Credenti
         )
         return report
     try:
-        report.digest, canonical = credential_digest_and_bytes(raw)
+        digest, canonical = credential_digest_and_bytes(raw)
+        report.digest = digest
     except VerificationError as exc:
         report.problems += _at(path, exc)
         return report
@@ -291,12 +294,14 @@ def _verify(raw: Any, trust: TrustRegistry, at: datetime, path: str) -> Credenti
         )
         return report
 
-    # 5. Schema of the record type (every problem reported).
+    # 5. Schema of the record type (every problem reported): a pure verdict on the bytes whose signature just
+    # verified, remembered by their digest (``schemas.validated_records``).
     # Paths inside an enveloped credential point into its decoded payload.
     body_path = path
-    model, problems = validate_credential_payload(payload, body_path)
-    report.problems += problems
-    report.model = model
+    validated = validated_record(payload, body_path, digest)
+    report.problems += validated.problems
+    report.model = validated.model
+    report.categories = list(validated.categories) if validated.categories is not None else None
 
     # 6. Issuer role authorised for the record type.
     if report.record_type is not None:
@@ -320,8 +325,7 @@ def _verify(raw: Any, trust: TrustRegistry, at: datetime, path: str) -> Credenti
     report.problems += _validity_problems(payload, at, body_path)
 
     # 8. Semantic checks on the validated model.
-    if model is not None:
-        report.problems += semantic_problems(model, body_path)
+    report.problems += validated.semantic
     return report
 
 
