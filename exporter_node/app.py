@@ -25,6 +25,7 @@ from exporter_node.state import ExporterNode
 from exporter_node.status_publisher import StatusPublisher
 from node_core.app import create_node_app
 from node_core.auth import operator_auth
+from node_core.heap import settled_heap
 from node_core.logging import configure_logging
 from node_core.settings import NodeSettings
 
@@ -75,7 +76,8 @@ def create_app(
         await worker.start()
         await publisher.start()
         try:
-            yield
+            with settled_heap():
+                yield
         finally:
             await publisher.stop()
             await worker.stop()

@@ -30,6 +30,7 @@ from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from node_core.app import create_node_app
+from node_core.heap import settled_heap
 from node_core.network import PeerDirectory
 from node_core.settings import NodeSettings
 from port_node.api_models import BatchRequest, Submission, SubmissionReceipt
@@ -96,7 +97,8 @@ def create_app(settings: NodeSettings, *, node: PortNode | None = None) -> FastA
         collector.notify()
         port.retention.start()
         try:
-            yield
+            with settled_heap():
+                yield
         finally:
             port.retention.stop()
             collector.stop()

@@ -18,6 +18,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from node_core.app import create_node_app
+from node_core.heap import settled_heap
 from node_core.settings import NodeSettings
 from registry_node.routes import status
 from registry_node.state import RegistryNode
@@ -42,7 +43,8 @@ def create_app(settings: NodeSettings, *, node: RegistryNode | None = None) -> F
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         try:
-            yield
+            with settled_heap():
+                yield
         finally:
             registry.close()
 
