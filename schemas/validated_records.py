@@ -5,7 +5,9 @@ field are pure functions of the payload's bytes: the same credential always give
 problems and the same categories. An exporter sends its farms' and plant's facility records again with every
 consignment, so a port judges the same credential over and over; ``validated_record`` remembers the verdict of
 the ``MEMO_SIZE`` most recent ones by ``(digest, path)`` (the digest is taken over the RFC 8785 bytes of the
-whole credential, its proof included; the path is in every problem's pointer).
+whole credential, its proof included; the path is in every problem's pointer). A consignment manifest is made for
+one submission (it pins that submission's credentials), so it is judged and not remembered. A verdict holds 12 to
+25 KiB (tracemalloc, the benchmark's records): the memo at most about 13 MiB.
 
 Only what follows from the bytes alone is remembered. The signature is verified on every submission, the key
 resolved from the trust list held then, the issuer's role and the validity window judged at that moment: the
@@ -25,13 +27,17 @@ from pydantic import BaseModel
 
 from schemas.errors import Reason
 from schemas.models.base import DataCategory, field_categories
+from schemas.models.registry import credential_type_of
 from schemas.models.validate import semantic_problems, validate_credential_payload
 
 __all__ = ["MEMO_SIZE", "ValidatedRecord", "validated_record"]
 
-#: How many verdicts are remembered (most recent first out last): a few MB at most, the farms and plants of a
-#: pilot's exporters many times over.
-MEMO_SIZE = 1024
+#: How many verdicts are remembered (the least recently used goes first): the farms and plants of a pilot's
+#: exporters many times over.
+MEMO_SIZE = 512
+
+#: Record types never judged twice, so never remembered.
+_ONE_SUBMISSION_ONLY = frozenset({"ConsignmentManifest"})
 
 
 @dataclass(frozen=True)
@@ -90,6 +96,8 @@ def validated_record(payload: Mapping[str, Any], path: str, digest: str) -> Vali
 
     Problems point under ``path``. ``digest`` must be the digest of this very payload: it is the memo's key.
     """
+    if credential_type_of(payload) in _ONE_SUBMISSION_ONLY:
+        return _judge(payload, path)
     key = (digest, path)
     verdict = _MEMO.get(key)
     if verdict is None:

@@ -21,6 +21,7 @@ from schemas.issue import Securing
 from schemas.records import facility_record_subject
 from schemas.trust import TrustRegistry
 from schemas.verify import check_credential
+from tests.support import examples as ex
 
 AT = datetime(2026, 6, 1, tzinfo=UTC)
 
@@ -126,3 +127,13 @@ def test_the_memo_holds_at_most_its_size(monkeypatch: pytest.MonkeyPatch) -> Non
     assert len(small) == 2
     assert small.get((credential_digest(credential), "/a")) is None  # the oldest went first
     assert small.get((credential_digest(credential), "/c")) is not None
+
+
+def test_a_manifest_is_judged_every_time_and_never_remembered(judged: list[str]) -> None:
+    manifest = ex.consignment_manifest()
+    digest = credential_digest(manifest)
+    first = memo.validated_record(manifest, "/manifest", digest)
+    again = memo.validated_record(manifest, "/manifest", digest)
+    assert judged == ["/manifest", "/manifest"]
+    assert len(memo._MEMO) == 0
+    assert first.model is not None and first.model == again.model
