@@ -430,6 +430,18 @@ def test_fast_path_defers(text: str, max_depth: int, why: str) -> None:
     assert_agree(text, max_depth)
 
 
+def test_large_inputs_go_to_the_strict_parser() -> None:
+    # Nested 60 deep, every element on a line of 120 spaces once indented: written out, many times the text.
+    hostile = b"[" * 60 + b",".join([b"1"] * 40_000) + b"]" * 60
+    assert len(hostile) > jsonio._FAST_PATH_MAX_BYTES
+    assert not _takes_fast_path(hostile)
+    assert_agree(hostile.decode(), MAX_DEPTH)
+    plain = json.dumps({"items": [{"n": n, "name": f"item {n}"} for n in range(5_000)]}).encode()
+    assert len(plain) > jsonio._FAST_PATH_MAX_BYTES
+    assert not _takes_fast_path(plain)
+    assert _takes_fast_path(plain[: plain.index(b"}, {") + 1] + b"]}")
+
+
 def test_orjson_behaviour_the_fast_path_relies_on() -> None:
     """If an orjson upgrade changes one of these, re-check _parse_fast's reasoning."""
     # What it leaves to the checks.
