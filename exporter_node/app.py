@@ -23,9 +23,8 @@ from exporter_node.routes import consignments, credentials, dashboard, farms, st
 from exporter_node.routes.bodies import documented_models
 from exporter_node.state import ExporterNode
 from exporter_node.status_publisher import StatusPublisher
-from node_core.app import create_node_app
+from node_core.app import create_node_app, set_lifespan
 from node_core.auth import operator_auth
-from node_core.heap import settled_heap
 from node_core.logging import configure_logging
 from node_core.settings import NodeSettings
 
@@ -76,14 +75,13 @@ def create_app(
         await worker.start()
         await publisher.start()
         try:
-            with settled_heap():
-                yield
+            yield
         finally:
             await publisher.stop()
             await worker.stop()
             exporter.close()
 
-    app.router.lifespan_context = lifespan
+    set_lifespan(app, lifespan)
     app.state.worker = worker
     exporter.status.instrument(app.state.metrics)  # status list fetches and cache hits (node_core.status_cache)
     app.state.status_publisher = publisher

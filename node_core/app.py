@@ -13,7 +13,8 @@ OpenAPI document with the node's raw body models and problems instead of FastAPI
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal, Protocol
 
@@ -23,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from node_core.body import RequestBodyMiddleware
 from node_core.contexts import router as contexts_router
+from node_core.heap import settled_heap
 from node_core.inflight import InflightLimitMiddleware
 from node_core.metrics import Metrics, MetricsMiddleware, metrics_endpoint
 from node_core.openapi import install_openapi
@@ -32,7 +34,7 @@ from node_core.request_language import RequestLanguageMiddleware
 from node_core.settings import NodeSettings
 from node_core.trust_holder import TrustHolder
 
-__all__ = ["Health", "HealthChecks", "NodeState", "create_base_app", "create_node_app"]
+__all__ = ["Health", "HealthChecks", "Lifespan", "NodeState", "create_base_app", "create_node_app", "set_lifespan"]
 
 
 class Health(BaseModel):
@@ -59,6 +61,22 @@ class HealthChecks:
     model: type[Health]
     checks: Callable[[], dict[str, Any]]
     summary: str | None = None
+
+
+#: A node's lifespan: what it starts before serving and stops after (FastAPI's ``lifespan``).
+Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
+
+
+def set_lifespan(app: FastAPI, lifespan: Lifespan) -> None:
+    """Make ``lifespan`` ``app``'s, the node serving in between on a settled heap (``node_core.heap``)."""
+
+    @asynccontextmanager
+    async def serving(app: FastAPI) -> AsyncIterator[None]:
+        async with lifespan(app):
+            with settled_heap():
+                yield
+
+    app.router.lifespan_context = serving
 
 
 class NodeState(Protocol):

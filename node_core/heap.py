@@ -12,7 +12,7 @@ from 700 allocations to ``YOUNG_THRESHOLD``, so that most of a request's short-l
 collection looks at them. Nothing is left uncollected for good: leaving the context unfreezes and restores the
 thresholds.
 
-Every node's lifespan runs inside it (``port_node.app``, ``exporter_node.app``, ``registry_node.app``);
+Every node's lifespan runs inside it (``node_core.app.set_lifespan``);
 ``pilot bench port``'s in-process loops enter it after their warm-up, as a started node would.
 """
 

@@ -29,8 +29,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from node_core.app import create_node_app
-from node_core.heap import settled_heap
+from node_core.app import create_node_app, set_lifespan
 from node_core.network import PeerDirectory
 from node_core.settings import NodeSettings
 from port_node.api_models import BatchRequest, Submission, SubmissionReceipt
@@ -97,8 +96,7 @@ def create_app(settings: NodeSettings, *, node: PortNode | None = None) -> FastA
         collector.notify()
         port.retention.start()
         try:
-            with settled_heap():
-                yield
+            yield
         finally:
             port.retention.stop()
             collector.stop()
@@ -113,7 +111,7 @@ def create_app(settings: NodeSettings, *, node: PortNode | None = None) -> FastA
         health=port_health(port),
         body_models=[Submission, SubmissionReceipt, BatchRequest],  # what the raw-body routes reference
     )
-    app.router.lifespan_context = lifespan
+    set_lifespan(app, lifespan)
     app.state.witness = witness_
     app.state.cosigning = collector
     install_health_metrics(app.state.metrics, port, collector)

@@ -17,8 +17,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from node_core.app import create_node_app
-from node_core.heap import settled_heap
+from node_core.app import create_node_app, set_lifespan
 from node_core.settings import NodeSettings
 from registry_node.routes import status
 from registry_node.state import RegistryNode
@@ -43,8 +42,7 @@ def create_app(settings: NodeSettings, *, node: RegistryNode | None = None) -> F
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         try:
-            with settled_heap():
-                yield
+            yield
         finally:
             registry.close()
 
@@ -55,7 +53,7 @@ def create_app(settings: NodeSettings, *, node: RegistryNode | None = None) -> F
         description=_DESCRIPTION,
         body_models=[BitstringStatusListCredential],  # what POST /v1/status/... references
     )
-    app.router.lifespan_context = lifespan
+    set_lifespan(app, lifespan)
     app.state.status_list_posts = app.state.metrics.counter(
         "registry_status_list_posts",
         "Status list versions posted, by outcome: created, identical, or the code that refused them.",

@@ -210,7 +210,7 @@ def _classify(report: CredentialReport) -> list[tuple[str, DataCategory]] | None
         return None  # members the proof has no business carrying: not classifiable
     model = report.model
     if model is not None:  # verified and validated, and classified with its validation (``_verify``, step 5)
-        return report.categories if report.categories is not None else field_categories(model)
+        return report.categories
     if report.signature_verified and any(p.code == Code.SCHEMA_INVALID for p in report.problems):
         return None  # already validated, and it did not fit its model
     model, _ = validate_credential_payload(document)
